@@ -1,0 +1,49 @@
+# Two entry points, each doing its own set-up in a local virtualenv (.venv):
+#   make tour   installs the library and runs the tour (the library's main job)
+#   make test   installs the library with its test and docs extras, runs the whole
+#               test suite, then builds the docs with warnings as errors
+# Only a Python >= 3.10 interpreter with venv (and make) is assumed.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# torch is an optional extra. On these machines `pip install torch==2.13.0` takes the CPU
+# build lying on disk; a bare `torch` requirement would resolve to a multi-GB CUDA build,
+# so the pinned CPU build is installed first, before any extra that mentions torch.
+TORCH_PIN ?= torch==2.13.0
+PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
+export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
+
+.PHONY: tour test pytest docs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 required, found " + sys.version'
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.tour-installed: pyproject.toml | $(BIN)/python
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.test-installed: pyproject.toml | $(BIN)/python
+	$(PIP) "$(TORCH_PIN)"
+	$(PIP) -e ".[test,docs,bench]"
+	touch $@ $(VENV)/.tour-installed
+
+tour: $(VENV)/.tour-installed
+	$(BIN)/python tour.py
+
+test: $(VENV)/.test-installed
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
+	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
+pytest: $(VENV)/.test-installed
+	$(BIN)/python -m pytest $(ARGS)
+
+docs: $(VENV)/.test-installed
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python -m benchmarks.bench_policy_evaluation
+
+clean:
+	rm -rf $(VENV) .numba_cache docs/_build docs/auto_tutorials docs/api/generated .pytest_cache .hypothesis

@@ -1,0 +1,6 @@
+"""offline: offline reinforcement learning with pessimism (the LCB family).
+
+Planned (see the issue tracker). Nothing is exported yet.
+"""
+
+__all__: list[str] = []

@@ -1,0 +1,55 @@
+"""rlcore: the common interface every algorithm in the library shares.
+
+Models (:class:`FiniteMDP`), the batched :class:`Simulator` protocol and
+:func:`rollout`, tabular policies, exact policy evaluation and occupancy measures,
+Bellman operators, the columnar :class:`Dataset`, MDP generators and one randomness
+convention (:func:`as_generator`). Hypothesis strategies for property tests live in
+:mod:`rlcore.testing` (needs the ``test`` extra); the Gymnasium adapter in
+:mod:`rlcore.gym`.
+"""
+
+from __future__ import annotations
+
+from rlcore._validation import PROBABILITY_ATOL
+from rlcore.bellman import bellman_expectation, bellman_optimality, q_from_v
+from rlcore.dataset import Dataset
+from rlcore.evaluation import PolicyEvaluation, evaluate_policy, occupancy
+from rlcore.mdp import FiniteMDP
+from rlcore.policies import (
+    as_stochastic,
+    epsilon_greedy,
+    greedy,
+    is_deterministic,
+    softmax,
+    uniform,
+    validate_policy,
+)
+from rlcore.randomness import RNGLike, as_generator, spawn
+from rlcore.simulator import PolicyFn, Simulator, rollout
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "PROBABILITY_ATOL",
+    "Dataset",
+    "FiniteMDP",
+    "PolicyEvaluation",
+    "PolicyFn",
+    "RNGLike",
+    "Simulator",
+    "as_generator",
+    "as_stochastic",
+    "bellman_expectation",
+    "bellman_optimality",
+    "epsilon_greedy",
+    "evaluate_policy",
+    "greedy",
+    "is_deterministic",
+    "occupancy",
+    "q_from_v",
+    "rollout",
+    "softmax",
+    "spawn",
+    "uniform",
+    "validate_policy",
+]

@@ -1,0 +1,171 @@
+"""The simulator protocol and batched rollouts into a :class:`~rlcore.Dataset`.
+
+Anything that can be sampled implements two batched calls over arrays, so that
+``10**5`` option paths or ``10**3`` bandit runs advance in one call:
+
+``reset(n, rng) -> states``
+    ``n`` independent initial states (leading axis ``n``).
+``step(states, actions, rng, *, t) -> (next_states, rewards, terminated)``
+    One transition of each episode in the batch; ``t`` is the time index of the step,
+    which time-dependent simulators (finite-horizon MDPs, option paths on a date grid)
+    need and stationary ones may ignore.
+
+:class:`~rlcore.FiniteMDP` implements it with a Numba kernel, and so do the finance
+models. :func:`rollout` turns any simulator and policy into a dataset, and
+:func:`rlcore.gym.as_gymnasium_env` presents any simulator as a Gymnasium environment.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Protocol, runtime_checkable
+
+import numpy as np
+
+from rlcore._kernels import sample_rows
+from rlcore._validation import check_positive_int
+from rlcore.dataset import Dataset
+from rlcore.policies import validate_policy
+from rlcore.randomness import RNGLike, as_generator
+
+__all__ = ["PolicyFn", "Simulator", "rollout"]
+
+_EMPTY = np.empty(0, dtype=np.int64)
+
+#: A policy for general simulators: ``policy(states, t, rng) -> actions``.
+PolicyFn = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
+
+
+@runtime_checkable
+class Simulator(Protocol):
+    """Batched simulator protocol (structural: no inheritance needed).
+
+    Implementations must be deterministic given the generator: the same ``rng`` state
+    and inputs give the same outputs.
+    """
+
+    def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
+        """Return ``n`` initial states, an array with leading axis ``n``."""
+        ...
+
+    def step(
+        self, states: Any, actions: Any, rng: RNGLike = None, *, t: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Return ``(next_states, rewards, terminated)``, each with leading axis ``n``."""
+        ...
+
+
+def _tabular_policy_fn(sim: Any, policy: Any) -> PolicyFn:
+    """Wrap an array policy as a sampling function (one kernel call per step)."""
+    S, A = getattr(sim, "n_states", None), getattr(sim, "n_actions", None)
+    if S is None or A is None:
+        raise TypeError(
+            "policy: an array policy needs a tabular simulator with n_states and n_actions; "
+            "pass a callable policy(states, t, rng) -> actions for this simulator"
+        )
+    pi = validate_policy(policy, S, A, getattr(sim, "horizon", None))
+    if np.issubdtype(pi.dtype, np.integer):
+        def act_det(states: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
+            table = pi[t] if pi.ndim == 2 else pi
+            return table[states]
+        return act_det
+
+    cdf = np.cumsum(pi, axis=-1)
+    cdf /= cdf[..., -1:]
+    cdf = np.ascontiguousarray(cdf)
+
+    def act_sto(states: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
+        table = cdf[t] if cdf.ndim == 3 else cdf
+        u = rng.random(states.shape[0])
+        return sample_rows(table.ravel(), _EMPTY, _EMPTY, A, states.astype(np.int64), u)
+    return act_sto
+
+
+def rollout(
+    sim: Simulator,
+    policy: Any,
+    n_episodes: int,
+    *,
+    max_steps: int | None = None,
+    rng: RNGLike = None,
+) -> Dataset:
+    """Run ``n_episodes`` independent episodes in lock-step and collect a dataset.
+
+    Parameters
+    ----------
+    sim : Simulator
+        E.g. a :class:`~rlcore.FiniteMDP`. If it has a finite ``horizon`` attribute,
+        episodes last at most that many steps.
+    policy : array_like or callable
+        A tabular policy array (see :mod:`rlcore.policies`; needs ``sim.n_states`` and
+        ``sim.n_actions``) or a function ``policy(states, t, rng) -> actions``.
+    n_episodes : int >= 1
+    max_steps : int, optional
+        Cut episodes after this many steps, marking the last transition ``truncated``.
+        Required when the simulator has no finite horizon.
+    rng : Generator, int or None
+
+    Returns
+    -------
+    Dataset
+        Transitions ordered episode by episode, ``episode_ids`` ``0 .. n_episodes-1``,
+        ``timesteps`` from 0 within each episode. An episode that ends in a terminal
+        state stops there; the others continue until the horizon or ``max_steps``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rlcore import FiniteMDP
+    >>> P = np.zeros((2, 2, 2)); P[:, 0, 0] = 1.0; P[:, 1, 1] = 1.0
+    >>> mdp = FiniteMDP(P, [[0.0, 0.0], [1.0, 1.0]], horizon=3, initial=[1.0, 0.0])
+    >>> data = rollout(mdp, np.array([1, 1]), n_episodes=2, rng=0)
+    >>> len(data), data.episode_returns().tolist()
+    (6, [2.0, 2.0])
+    """
+    n = check_positive_int(n_episodes, "n_episodes")
+    horizon = getattr(sim, "horizon", None)
+    if max_steps is not None:
+        max_steps = check_positive_int(max_steps, "max_steps")
+    if horizon is None and max_steps is None:
+        raise ValueError(
+            "max_steps: required for a simulator without a finite horizon (an infinite-horizon "
+            "episode never ends); pass e.g. max_steps=int(10 / (1 - gamma))"
+        )
+    n_steps = horizon if max_steps is None else (max_steps if horizon is None else min(horizon, max_steps))
+    if callable(policy) and not isinstance(policy, np.ndarray):
+        act = policy
+    else:
+        act = _tabular_policy_fn(sim, policy)
+    gen = as_generator(rng)
+
+    states = np.asarray(sim.reset(n, gen))
+    if states.shape[:1] != (n,):
+        raise ValueError(f"sim: reset({n}) returned an array of shape {states.shape}, expected leading axis {n}")
+    alive = np.arange(n)
+    chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "act", "rew", "nxt", "term", "trunc", "ep", "t")}
+    for t in range(n_steps):
+        actions = np.asarray(act(states, t, gen))
+        if actions.shape[:1] != states.shape[:1]:
+            raise ValueError(f"policy: returned actions of shape {actions.shape} for {states.shape[0]} states")
+        nxt, rew, term = sim.step(states, actions, gen, t=t)
+        nxt, rew, term = np.asarray(nxt), np.asarray(rew, dtype=np.float64), np.asarray(term, dtype=bool)
+        last = t == n_steps - 1
+        trunc = ~term if last else np.zeros_like(term)
+        for key, val in zip(chunks, (states, actions, rew, nxt, term, trunc, alive, np.full(alive.shape, t))):
+            chunks[key].append(val)
+        keep = ~term
+        alive, states = alive[keep], nxt[keep]
+        if alive.size == 0:
+            break
+    cols = {k: np.concatenate(v) for k, v in chunks.items()}
+    order = np.argsort(cols["ep"], kind="stable")
+    return Dataset(
+        observations=cols["obs"][order],
+        actions=cols["act"][order],
+        rewards=cols["rew"][order],
+        next_observations=cols["nxt"][order],
+        terminated=cols["term"][order],
+        truncated=cols["trunc"][order],
+        episode_ids=cols["ep"][order].astype(np.int64),
+        timesteps=cols["t"][order].astype(np.int64),
+    )
+
