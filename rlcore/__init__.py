@@ -4,16 +4,18 @@ Models (:class:`FiniteMDP`), the batched :class:`Simulator` protocol and
 :func:`rollout`, tabular policies, exact policy evaluation and occupancy measures,
 Bellman operators, the columnar :class:`Dataset`, MDP generators and one randomness
 convention (:func:`as_generator`). Hypothesis strategies for property tests live in
-:mod:`rlcore.testing` (needs the ``test`` extra); the Gymnasium adapter in
-:mod:`rlcore.gym`.
+:mod:`rlcore.testing` (needs the ``test`` extra); the Gymnasium adapter
+(:func:`as_gymnasium_env`) in :mod:`rlcore.gym`.
 """
 
 from __future__ import annotations
 
+from rlcore import generators
 from rlcore._validation import PROBABILITY_ATOL
 from rlcore.bellman import bellman_expectation, bellman_optimality, q_from_v
 from rlcore.dataset import Dataset
 from rlcore.evaluation import PolicyEvaluation, evaluate_policy, occupancy
+from rlcore.gym import SimulatorEnv, SimulatorVectorEnv, as_gymnasium_env
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import (
     as_stochastic,
@@ -37,12 +39,16 @@ __all__ = [
     "PolicyFn",
     "RNGLike",
     "Simulator",
+    "SimulatorEnv",
+    "SimulatorVectorEnv",
     "as_generator",
+    "as_gymnasium_env",
     "as_stochastic",
     "bellman_expectation",
     "bellman_optimality",
     "epsilon_greedy",
     "evaluate_policy",
+    "generators",
     "greedy",
     "is_deterministic",
     "occupancy",

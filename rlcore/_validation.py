@@ -61,7 +61,7 @@ def as_float_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = No
             raise ValueError(f"{name}: expected a {want}-dimensional array, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         bad = tuple(int(i) for i in np.argwhere(~np.isfinite(arr))[0])
-        raise ValueError(f"{name}: entries must be finite, found {arr[bad]} at index {bad}")
+        raise ValueError(f"{name}: entries must be finite, found {float(arr[bad])!r} at index {bad}")
     return arr
 
 
@@ -103,13 +103,13 @@ def check_stochastic_rows(arr: np.ndarray, name: str, *, atol: float = PROBABILI
     negative = arr < 0
     if negative.any():
         idx = tuple(int(i) for i in np.argwhere(negative)[0])
-        raise ValueError(f"{name}: probabilities must be non-negative, found {arr[idx]!r} at index {idx}")
+        raise ValueError(f"{name}: probabilities must be non-negative, found {float(arr[idx])!r} at index {idx}")
     sums = arr.sum(axis=-1)
     off = np.abs(sums - 1.0) > atol
     if off.any():
         idx = tuple(int(i) for i in np.argwhere(off)[0])
         raise ValueError(
-            f"{name}: each row must sum to 1 within {atol:g}, row {idx} sums to {sums[idx]!r}"
+            f"{name}: each row must sum to 1 within {atol:g}, row {idx} sums to {float(sums[idx])!r}"
         )
 
 

@@ -77,7 +77,7 @@ def q_from_v(mdp: FiniteMDP, V: Any, t: int | None = None) -> np.ndarray:
     >>> mdp = FiniteMDP(P, [[0.0, 0.0], [1.0, 1.0]], gamma=0.5)
     >>> q_from_v(mdp, [0.0, 2.0])
     array([[0., 1.],
-           [0., 2.]])
+           [1., 2.]])
     """
     mdp = _check_mdp(mdp)
     v = _check_v(mdp, V)

@@ -33,6 +33,7 @@ kernel.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -156,9 +157,11 @@ class FiniteMDP:
                 f"criterion, or a horizon H >= 1 for finite horizon), got gamma={gamma!r}, "
                 f"horizon={horizon!r}"
             )
-        atol = float(atol)
+        if isinstance(atol, (bool, np.bool_)) or not isinstance(atol, (numbers.Real, np.floating, np.integer)):
+            raise TypeError(f"atol: expected a real tolerance in [0, 1), got {atol!r} of type {type(atol).__name__}")
         if not (np.isfinite(atol) and 0.0 <= atol < 1.0):
             raise ValueError(f"atol: expected a tolerance in [0, 1), got {atol!r}")
+        atol = float(atol)
         self.gamma: float | None = None if gamma is None else check_discount(gamma, "gamma")
         self.horizon: int | None = (
             None if horizon is None else check_positive_int(horizon, "horizon")
@@ -196,6 +199,17 @@ class FiniteMDP:
         self.initial: np.ndarray = _readonly(init)
         self.terminal: np.ndarray = _readonly(self._check_terminal(terminal, S, A))
         self._cdf_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
+        self._frozen = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_frozen", False):
+            raise AttributeError(
+                f"FiniteMDP is read-only after construction; build a new FiniteMDP instead of setting {name!r}"
+            )
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"FiniteMDP is read-only after construction; cannot delete {name!r}")
 
     # ------------------------------------------------------------------ validation
     def _init_dense(self, P: Any, S: int, A: int, H: int | None, atol: float) -> None:
@@ -244,12 +258,12 @@ class FiniteMDP:
         if not np.all(np.isfinite(M.data)):
             k = int(np.flatnonzero(~np.isfinite(M.data))[0])
             row = int(np.searchsorted(M.indptr, k, side="right") - 1)
-            raise ValueError(f"P: entries must be finite, found {M.data[k]} in row {row}, column {M.indices[k]}")
+            raise ValueError(f"P: entries must be finite, found {float(M.data[k])!r} in row {row}, column {M.indices[k]}")
         if np.any(M.data < 0):
             k = int(np.flatnonzero(M.data < 0)[0])
             row = int(np.searchsorted(M.indptr, k, side="right") - 1)
             raise ValueError(
-                f"P: probabilities must be non-negative, found {M.data[k]!r} in row {row} "
+                f"P: probabilities must be non-negative, found {float(M.data[k])!r} in row {row} "
                 f"(state {(row % (S * A)) // A}, action {row % A}), column {M.indices[k]}"
             )
         sums = np.asarray(M.sum(axis=1)).ravel()
@@ -258,7 +272,7 @@ class FiniteMDP:
             row = int(np.flatnonzero(off)[0])
             raise ValueError(
                 f"P: each row must sum to 1 within {atol:g}, row {row} (state "
-                f"{(row % (S * A)) // A}, action {row % A}) sums to {sums[row]!r}"
+                f"{(row % (S * A)) // A}, action {row % A}) sums to {float(sums[row])!r}"
             )
         M.indptr = M.indptr.astype(np.int64)
         M.indices = M.indices.astype(np.int64)

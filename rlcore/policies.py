@@ -17,6 +17,7 @@ a finite-horizon MDP with the same ``H``.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 import numpy as np
@@ -89,7 +90,14 @@ def validate_policy(
     ...
     ValueError: policy: actions must lie in [0, 2), found 2 at index (1,)
     """
-    arr = np.asarray(policy)
+    n_states = check_positive_int(n_states, "n_states")
+    n_actions = check_positive_int(n_actions, "n_actions")
+    if horizon is not None:
+        horizon = check_positive_int(horizon, "horizon")
+    try:
+        arr = np.asarray(policy)
+    except (ValueError, TypeError) as exc:  # ragged nested sequences
+        raise TypeError(f"{name}: expected a rectangular int or float array ({exc})") from None
     if arr.dtype == bool or arr.dtype == object:
         raise TypeError(f"{name}: expected an int array (deterministic) or a float array (stochastic), got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.integer):
@@ -109,7 +117,7 @@ def validate_policy(
         bad = (arr < 0) | (arr >= n_actions)
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ValueError(f"{name}: actions must lie in [0, {n_actions}), found {arr[idx]} at index {idx}")
+            raise ValueError(f"{name}: actions must lie in [0, {n_actions}), found {int(arr[idx])} at index {idx}")
         out = arr.astype(np.int64, copy=True)
     else:
         arr = as_float_array(arr, name)
@@ -164,6 +172,12 @@ def _check_q(Q: Any, name: str = "Q") -> np.ndarray:
     return arr
 
 
+def _check_real(x: Any, name: str) -> float:
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
+    return float(x)
+
+
 def greedy(Q: Any) -> np.ndarray:
     """Deterministic greedy policy ``argmax_a Q[..., s, a]`` (ties to the lowest action).
 
@@ -203,9 +217,7 @@ def epsilon_greedy(Q: Any, epsilon: float) -> np.ndarray:
     array([[0.25, 0.75]])
     """
     q = _check_q(Q)
-    if isinstance(epsilon, (bool, np.bool_)) or not np.isscalar(epsilon):
-        raise TypeError(f"epsilon: expected a real number in [0, 1], got {epsilon!r}")
-    eps = float(epsilon)
+    eps = _check_real(epsilon, "epsilon")
     if not (0.0 <= eps <= 1.0):
         raise ValueError(f"epsilon: expected a probability in [0, 1], got {epsilon!r}")
     A = q.shape[-1]
@@ -233,9 +245,7 @@ def softmax(Q: Any, temperature: float = 1.0) -> np.ndarray:
     array([[0.25, 0.75]])
     """
     q = _check_q(Q)
-    if isinstance(temperature, (bool, np.bool_)) or not np.isscalar(temperature):
-        raise TypeError(f"temperature: expected a positive real number, got {temperature!r}")
-    tau = float(temperature)
+    tau = _check_real(temperature, "temperature")
     if not (np.isfinite(tau) and tau > 0.0):
         raise ValueError(f"temperature: expected a finite positive number, got {temperature!r}")
     z = (q - q.max(axis=-1, keepdims=True)) / tau
