@@ -107,6 +107,8 @@ def check_stochastic_rows(arr: np.ndarray, name: str, *, atol: float = PROBABILI
     sums = arr.sum(axis=-1)
     off = np.abs(sums - 1.0) > atol
     if off.any():
+        if arr.ndim == 1:
+            raise ValueError(f"{name}: entries must sum to 1 within {atol:g}, they sum to {float(sums)!r}")
         idx = tuple(int(i) for i in np.argwhere(off)[0])
         raise ValueError(
             f"{name}: each row must sum to 1 within {atol:g}, row {idx} sums to {float(sums[idx])!r}"

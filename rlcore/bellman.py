@@ -84,12 +84,17 @@ def q_from_v(mdp: FiniteMDP, V: Any, t: int | None = None) -> np.ndarray:
     t = _t_for(mdp, t)
     S, A = mdp.n_states, mdp.n_actions
     Pt = mdp.transitions_at(t)
-    if mdp.is_sparse:
-        ev = Pt @ v
-    else:
-        ev = Pt.reshape(S * A, S) @ v
+    with np.errstate(over="ignore", invalid="ignore"):
+        ev = Pt @ v if mdp.is_sparse else Pt.reshape(S * A, S) @ v
     g = 1.0 if mdp.gamma is None else mdp.gamma
-    return mdp.rewards_at(t) + g * ev.reshape(S, A)
+    with np.errstate(over="ignore", invalid="ignore"):
+        q = mdp.rewards_at(t) + g * ev.reshape(S, A)
+    if not np.all(np.isfinite(q)):
+        raise ValueError(
+            f"R, V: the backup r + gamma P V overflows float64 (max |V| = {float(np.max(np.abs(v))):.3g}, "
+            f"max |R| = {float(np.max(np.abs(mdp.rewards_at(t)))):.3g})"
+        )
+    return q
 
 
 def bellman_expectation(mdp: FiniteMDP, policy: Any, V: Any, t: int | None = None) -> np.ndarray:

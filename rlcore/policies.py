@@ -248,8 +248,9 @@ def softmax(Q: Any, temperature: float = 1.0) -> np.ndarray:
     tau = _check_real(temperature, "temperature")
     if not (np.isfinite(tau) and tau > 0.0):
         raise ValueError(f"temperature: expected a finite positive number, got {temperature!r}")
-    z = (q - q.max(axis=-1, keepdims=True)) / tau
-    e = np.exp(z)
+    with np.errstate(over="ignore"):  # tiny tau: z -> -inf, exp -> 0, the max entry stays 1
+        z = (q - q.max(axis=-1, keepdims=True)) / tau
+        e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
 
 

@@ -75,6 +75,8 @@ def spawn(rng: RNGLike, n: int) -> list[np.random.Generator]:
     True
     """
     gen = as_generator(rng)
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)) or n < 0:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)):
+        raise TypeError(f"n: expected a non-negative integer, got {n!r} of type {type(n).__name__}")
+    if n < 0:
         raise ValueError(f"n: expected a non-negative integer, got {n!r}")
     return list(gen.spawn(int(n)))
