@@ -274,8 +274,6 @@ class FiniteMDP:
                 f"P: each row must sum to 1 within {atol:g}, row {row} (state "
                 f"{(row % (S * A)) // A}, action {row % A}) sums to {float(sums[row])!r}"
             )
-        M.indptr = M.indptr.astype(np.int64)
-        M.indices = M.indices.astype(np.int64)
         for arr in (M.data, M.indices, M.indptr):
             arr.flags.writeable = False
         self.P = M

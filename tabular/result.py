@@ -1,0 +1,99 @@
+"""The result every discounted planner in :mod:`tabular` returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tabular.certify import Certificate
+
+__all__ = ["PlanningResult"]
+
+
+@dataclass(frozen=True)
+class PlanningResult:
+    """Answer, diagnostics and certified bounds of a planner.
+
+    Attributes
+    ----------
+    V : ndarray of shape (S,), or (H, S) under a finite horizon
+        Estimate of the optimal value ``V*``.
+    Q : ndarray of shape (S, A), or (H, S, A)
+        ``R + gamma P V`` (the one-step lookahead of the returned ``V``).
+    policy : ndarray of int64, shape (S,) or (H, S)
+        Greedy with respect to ``Q`` (ties to the lowest action).
+    iterations : int
+        Iterations of the method (sweeps, improvement steps, ...).
+    converged : bool
+        True when the certified bounds met the requested tolerance within the
+        iteration budget. A run that ran out of iterations says False; its bounds are
+        still valid, only larger.
+    value_bound : float
+        Certified ``max_s |V[s] - V*(s)|``.
+    suboptimality_bound : float
+        Certified ``max_s (V*(s) - V^policy(s))``.
+    V_lower, V_upper : ndarray of shape (S,) or (H, S)
+        Certified bracket ``V_lower <= V* <= V_upper``.
+    method : str
+        Which algorithm produced it.
+    epsilon : float
+        The requested tolerance.
+    history : dict of str to ndarray
+        Per-iteration diagnostics (e.g. ``"residual"``: sup norm of successive
+        differences, ``"value_bound"``, ``"suboptimality_bound"``), for plots.
+    """
+
+    V: np.ndarray
+    Q: np.ndarray
+    policy: np.ndarray
+    iterations: int
+    converged: bool
+    value_bound: float
+    suboptimality_bound: float
+    V_lower: np.ndarray
+    V_upper: np.ndarray
+    method: str
+    epsilon: float
+    history: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_certificate(
+        cls,
+        cert: Certificate,
+        *,
+        gamma: float,
+        centre: bool,
+        iterations: int,
+        epsilon: float,
+        method: str,
+        history: dict[str, list[float]] | None = None,
+    ) -> "PlanningResult":
+        """Build a result from a certificate, optionally moving ``V`` to the bracket's centre.
+
+        The centre differs from the certified ``V`` by a constant ``c``, so its
+        lookahead is ``Q + gamma c`` and the greedy policy is unchanged.
+        """
+        if centre:
+            shift = 0.5 * (cert.delta_min + cert.delta_max) / (1.0 - gamma)
+            V = cert.V + shift
+            Q = cert.Q + gamma * shift
+            value_bound = cert.centre_bound
+        else:
+            V, Q, value_bound = cert.V, cert.Q, cert.sup_bound
+        converged = value_bound <= epsilon and cert.suboptimality_bound <= epsilon
+        hist = {k: np.asarray(v, dtype=np.float64) for k, v in (history or {}).items()}
+        return cls(
+            V=V,
+            Q=Q,
+            policy=cert.policy,
+            iterations=int(iterations),
+            converged=bool(converged),
+            value_bound=float(value_bound),
+            suboptimality_bound=float(cert.suboptimality_bound),
+            V_lower=cert.V_lower,
+            V_upper=cert.V_upper,
+            method=method,
+            epsilon=float(epsilon),
+            history=hist,
+        )

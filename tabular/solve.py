@@ -1,0 +1,68 @@
+"""One entry point that picks a sound planner for the MDP at hand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rlcore.mdp import FiniteMDP
+from tabular.finite_horizon import backward_induction
+from tabular.policy_iteration import modified_policy_iteration, policy_iteration
+from tabular.result import PlanningResult
+from tabular.value_iteration import value_iteration
+
+__all__ = ["solve"]
+
+_METHODS = ("auto", "value_iteration", "gauss_seidel", "policy_iteration", "modified_policy_iteration",
+            "backward_induction")
+
+
+def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult:
+    """Solve a finite MDP with certified bounds.
+
+    Parameters
+    ----------
+    mdp : rlcore.FiniteMDP
+    method : str
+        ``"auto"`` (default): backward induction under a finite horizon; otherwise
+        modified policy iteration with ``m=20`` and the span stopping rule, which
+        needs only matrix-vector products (no factorisation, so it scales to sparse
+        MDPs with millions of states) and in the benchmarks reached a certified
+        ``1e-6``-optimal policy fastest or within a small factor of the fastest.
+        Or one of ``"value_iteration"``, ``"gauss_seidel"``, ``"policy_iteration"``,
+        ``"modified_policy_iteration"``, ``"backward_induction"``.
+    **kwargs
+        Passed to the chosen solver (e.g. ``epsilon``, ``max_iter``).
+
+    Returns
+    -------
+    PlanningResult
+
+    Guarantee
+    ---------
+    That of the chosen solver: the returned bounds are certified (see
+    :func:`tabular.certify`); ``converged`` says whether they met ``epsilon``.
+
+    Examples
+    --------
+    >>> from rlcore.generators import river_swim
+    >>> res = solve(river_swim(gamma=0.95), epsilon=1e-8)
+    >>> res.converged, res.policy.tolist()
+    (True, [1, 1, 1, 1, 1, 1])
+    """
+    if not isinstance(mdp, FiniteMDP):
+        raise TypeError(f"mdp: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
+    if method not in _METHODS:
+        raise ValueError(f"method: expected one of {_METHODS}, got {method!r}")
+    if method == "auto":
+        method = "backward_induction" if mdp.horizon is not None else "modified_policy_iteration"
+    if method == "backward_induction":
+        if kwargs:
+            raise TypeError(f"backward_induction takes no options, got {sorted(kwargs)}")
+        return backward_induction(mdp)
+    if method == "value_iteration":
+        return value_iteration(mdp, **kwargs)
+    if method == "gauss_seidel":
+        return value_iteration(mdp, variant="gauss-seidel", **kwargs)
+    if method == "policy_iteration":
+        return policy_iteration(mdp, **kwargs)
+    return modified_policy_iteration(mdp, **kwargs)
