@@ -274,6 +274,10 @@ class FiniteMDP:
                 f"P: each row must sum to 1 within {atol:g}, row {row} (state "
                 f"{(row % (S * A)) // A}, action {row % A}) sums to {float(sums[row])!r}"
             )
+        if M.nnz < np.iinfo(np.int32).max and S < np.iinfo(np.int32).max:
+            # 32-bit indices: a CSR sweep streams 12 bytes per stored probability, not 16
+            M.indices = M.indices.astype(np.int32, copy=False)
+            M.indptr = M.indptr.astype(np.int32, copy=False)
         for arr in (M.data, M.indices, M.indptr):
             arr.flags.writeable = False
         self.P = M

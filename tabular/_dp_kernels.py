@@ -2,14 +2,15 @@
 
 Two kernels serve every solver:
 
-* :func:`csr_bellman_sweep` -- one Jacobi Bellman backup over a CSR transition matrix,
-  fused with the max/argmax over actions, so ``P`` is streamed exactly once per sweep.
-  With ``A = 1`` and the rows of a policy it is the policy-evaluation backup of
-  modified policy iteration.
+* :func:`bellman_sweep` -- one Jacobi Bellman backup, dense or CSR, fused with the
+  max/argmax over actions, so ``P`` is streamed exactly once per sweep. With ``A = 1``
+  and the rows of a policy it is the policy-evaluation backup of modified policy
+  iteration.
 * :func:`gauss_seidel_sweep` -- one in-place Gauss-Seidel sweep, dense or CSR.
 
-Dense Jacobi backups use BLAS (``P.reshape(S*A, S) @ V``), which already streams at the
-memory-bandwidth limit.
+Both are serial: on these 2-core machines a threaded sweep (Numba ``prange`` or a
+threaded BLAS ``gemv``) was slower whenever anything else ran (see
+``benchmarks/bench_planning.py``).
 """
 
 from __future__ import annotations
@@ -17,25 +18,34 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["csr_bellman_sweep", "gauss_seidel_sweep"]
+__all__ = ["bellman_sweep", "gauss_seidel_sweep"]
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
-def csr_bellman_sweep(data, indices, indptr, R, gamma, V, Q, V_new, pi):  # pragma: no cover - compiled
-    """``Q[s, a] = R[s, a] + gamma * sum_k P[s*A + a, k] V[k]``; ``V_new = max_a Q``, ``pi = argmax_a Q``.
+def bellman_sweep(data, indices, indptr, n_cols, R, gamma, V, Q, V_new, pi):  # pragma: no cover - compiled
+    """One Jacobi backup fused with the max over actions; ``P`` is streamed once.
 
-    Ties go to the lowest action. ``R``, ``Q`` have shape (S, A); the CSR rows are
-    ``s*A + a``.
+    ``Q[s, a] = R[s, a] + gamma * P[s*A + a] . V``, ``V_new = max_a Q``,
+    ``pi = argmax_a Q`` (ties to the lowest action). Rows of ``P`` are dense when
+    ``indptr`` is empty (row ``r`` is ``data[r*n_cols:(r+1)*n_cols]``), CSR otherwise.
+    ``R``, ``Q`` have shape (S, A). ``reassoc`` lets the dot products vectorise; the
+    result is deterministic for given inputs.
     """
     S, A = R.shape
+    dense = indptr.shape[0] == 0
     for s in range(S):
         best = -np.inf
         arg = 0
         for a in range(A):
             r = s * A + a
             acc = 0.0
-            for k in range(indptr[r], indptr[r + 1]):
-                acc += data[k] * V[indices[k]]
+            if dense:
+                base = r * n_cols
+                for j in range(n_cols):
+                    acc += data[base + j] * V[j]
+            else:
+                for k in range(indptr[r], indptr[r + 1]):
+                    acc += data[k] * V[indices[k]]
             q = R[s, a] + gamma * acc
             Q[s, a] = q
             if q > best:

@@ -51,11 +51,13 @@ import numpy as np
 from rlcore import FiniteMDP
 from rlcore._validation import as_float_array
 from tabular._common import check_discounted
-from tabular._dp_kernels import csr_bellman_sweep
+from tabular._dp_kernels import bellman_sweep
 
 __all__ = ["Certificate", "bellman_backup", "certify"]
 
 _EPS = float(np.finfo(np.float64).eps)
+_EMPTY_INDEX = np.empty(0, dtype=np.int32)
+_EMPTY_INDEX.flags.writeable = False
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def max_row_nnz(mdp: FiniteMDP) -> int:
 def bellman_backup(mdp: FiniteMDP, V: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One Jacobi Bellman optimality backup of a discounted MDP (no input checks).
 
-    Dense ``P`` goes through BLAS, sparse ``P`` through a fused Numba CSR kernel.
+    One pass of a fused Numba kernel over ``P`` (dense rows or CSR).
 
     Returns
     -------
@@ -121,19 +123,19 @@ def bellman_backup(mdp: FiniteMDP, V: np.ndarray) -> tuple[np.ndarray, np.ndarra
     policy : ndarray of int64, shape (S,)
     """
     S, A = mdp.n_states, mdp.n_actions
+    Q = np.empty((S, A))
+    TV = np.empty(S)
+    pi = np.empty(S, dtype=np.int64)
+    bellman_sweep(*sweep_arrays(mdp), mdp.R, mdp.gamma, V, Q, TV, pi)
+    return Q, TV, pi
+
+
+def sweep_arrays(mdp: FiniteMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``(data, indices, indptr, n_cols)`` of ``P`` for the sweep kernels (no copies)."""
+    P = mdp.P
     if mdp.is_sparse:
-        P = mdp.P
-        Q = np.empty((S, A))
-        TV = np.empty(S)
-        pi = np.empty(S, dtype=np.int64)
-        csr_bellman_sweep(P.data, P.indices, P.indptr, mdp.R, mdp.gamma, V, Q, TV, pi)
-        return Q, TV, pi
-    Q = mdp.P.reshape(S * A, S) @ V
-    Q *= mdp.gamma
-    Q = Q.reshape(S, A)
-    Q += mdp.R
-    pi = np.argmax(Q, axis=1)
-    return Q, Q[np.arange(S), pi], pi
+        return P.data, P.indices, P.indptr, 0
+    return P.reshape(-1), _EMPTY_INDEX, _EMPTY_INDEX, mdp.n_states
 
 
 def certify(mdp: FiniteMDP, V: Any) -> Certificate:

@@ -36,11 +36,14 @@ from rlcore import evaluate_policy, validate_policy
 from rlcore._validation import check_int
 from rlcore.mdp import FiniteMDP
 from tabular._common import check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0
-from tabular._dp_kernels import csr_bellman_sweep
+from tabular._dp_kernels import bellman_sweep
 from tabular.certify import _certificate, bellman_backup
 from tabular.result import PlanningResult
 
 __all__ = ["modified_policy_iteration", "policy_iteration"]
+
+_EMPTY_INDEX = np.empty(0, dtype=np.int32)
+_EMPTY_INDEX.flags.writeable = False
 
 Callback = Callable[[int, np.ndarray], None]
 
@@ -115,18 +118,28 @@ def policy_iteration(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _policy_rows(mdp: FiniteMDP, pi: np.ndarray) -> tuple[Any, np.ndarray]:
-    """``P_pi`` (dense (S, S) array or CSR) and ``r_pi`` as an (S, 1) array."""
+def _policy_rows(mdp: FiniteMDP, pi: np.ndarray) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray, int], np.ndarray]:
+    """Sweep arrays of ``P_pi`` (the S rows of ``pi``) and ``r_pi`` as an (S, 1) array.
+
+    The arrays are read-only with the index dtype of ``P``, exactly the types the
+    kernel was compiled for on ``P`` itself, so Numba reuses that compilation.
+    """
     S, A = mdp.n_states, mdp.n_actions
     idx = np.arange(S)
     r = np.ascontiguousarray(mdp.R[idx, pi][:, None])
     if mdp.is_sparse:
         sub = sp.csr_array(mdp.P[idx * A + pi])
-        # keep the index dtype of P so the compiled kernel is reused, not recompiled
-        sub.indices = sub.indices.astype(mdp.P.indices.dtype, copy=False)
-        sub.indptr = sub.indptr.astype(mdp.P.indptr.dtype, copy=False)
-        return sub, r
-    return np.ascontiguousarray(mdp.P[idx, pi]), r
+        arrays = (
+            sub.data,
+            sub.indices.astype(mdp.P.indices.dtype, copy=False),
+            sub.indptr.astype(mdp.P.indptr.dtype, copy=False),
+            0,
+        )
+    else:
+        arrays = (np.ascontiguousarray(mdp.P[idx, pi]).reshape(-1), _EMPTY_INDEX, _EMPTY_INDEX, S)
+    for arr in (*arrays[:3], r):
+        arr.flags.writeable = False
+    return arrays, r
 
 
 def modified_policy_iteration(
@@ -195,16 +208,11 @@ def modified_policy_iteration(
             )
         V = TV
         if m:
-            P_pi, r_pi = _policy_rows(mdp, pi)
-            if mdp.is_sparse:
-                W = np.empty_like(V)
-                for _ in range(m):
-                    csr_bellman_sweep(P_pi.data, P_pi.indices, P_pi.indptr, r_pi, g, V, scratch_q, W, scratch_pi)
-                    V, W = W, V
-            else:
-                r_vec = r_pi[:, 0]
-                for _ in range(m):
-                    V = r_vec + g * (P_pi @ V)
+            arrays, r_pi = _policy_rows(mdp, pi)
+            W = np.empty_like(V)
+            for _ in range(m):
+                bellman_sweep(*arrays, r_pi, g, V, scratch_q, W, scratch_pi)
+                V, W = W, V
         if callback is not None:
             callback(it, V)
     raise AssertionError("unreachable")  # pragma: no cover

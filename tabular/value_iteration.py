@@ -32,12 +32,10 @@ import numpy as np
 from rlcore.mdp import FiniteMDP
 from tabular._common import check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0
 from tabular._dp_kernels import gauss_seidel_sweep
-from tabular.certify import _certificate, bellman_backup, certify
+from tabular.certify import _certificate, bellman_backup, certify, sweep_arrays
 from tabular.result import PlanningResult
 
 __all__ = ["value_iteration"]
-
-_EMPTY = np.empty(0, dtype=np.int64)
 
 Callback = Callable[[int, np.ndarray], None]
 
@@ -134,11 +132,7 @@ def value_iteration(
     # 1, 2, 3, 5, 8, 12, ... (a 1.5x schedule: at most ~log_1.5(n) extra backups and
     # at most 50% overshoot) or as soon as the classic GS error estimate
     # gamma/(1-gamma) * change says the target is near.
-    P = mdp.P
-    if mdp.is_sparse:
-        data, indices, indptr, n_cols = P.data, P.indices, P.indptr, 0
-    else:
-        data, indices, indptr, n_cols = P.reshape(-1), _EMPTY, _EMPTY, mdp.n_states
+    data, indices, indptr, n_cols = sweep_arrays(mdp)
     V = V.copy()
     g = mdp.gamma
     it = 0
