@@ -1,7 +1,7 @@
 """A short tour of the library: what `make tour` runs.
 
 Every number printed here is computed when the tour runs; the checks beside them
-(Bellman residuals, Monte Carlo confidence intervals, agreement with pymdptoolbox's
+(certified bounds, Monte Carlo confidence intervals, agreement with pymdptoolbox's
 published example) are computed too. The tour grows as capabilities land.
 """
 
@@ -12,41 +12,8 @@ import time
 import numpy as np
 
 import rlcore
-from rlcore import evaluate_policy, generators, greedy, occupancy, q_from_v, rollout, uniform
-
-
-def policy_iteration(mdp: rlcore.FiniteMDP) -> tuple[np.ndarray, rlcore.PolicyEvaluation, int]:
-    """Howard's policy iteration from rlcore's exact evaluation and greedy improvement.
-
-    Terminates in finitely many steps at an optimal policy (Puterman 1994, Thm. 6.4.2);
-    the current action is kept on ties so that the loop cannot cycle. The `tabular`
-    package will provide certified solvers; this is the interface at work.
-    """
-    S = mdp.n_states
-    pi = np.zeros(S, dtype=np.int64)
-    for iteration in range(1, 10 * S * mdp.n_actions + 2):
-        ev = evaluate_policy(mdp, pi)
-        best = ev.Q.max(axis=1)
-        keep = ev.Q[np.arange(S), pi] >= best - 1e-12 * (1.0 + np.abs(best))
-        new = np.where(keep, pi, greedy(ev.Q))
-        if np.array_equal(new, pi):
-            return pi, ev, iteration
-        pi = new
-    raise RuntimeError("policy iteration did not terminate")  # impossible for finite MDPs
-
-
-def backward_induction(mdp: rlcore.FiniteMDP) -> tuple[np.ndarray, np.ndarray]:
-    """Optimal (H, S) policy and values of a finite-horizon MDP."""
-    H, S = mdp.horizon, mdp.n_states
-    V, pi = np.zeros((H + 1, S)), np.zeros((H, S), dtype=np.int64)
-    for t in range(H - 1, -1, -1):
-        Q = q_from_v(mdp, V[t + 1], t=t)
-        pi[t], V[t] = greedy(Q), Q.max(axis=1)
-    return pi, V[:H]
-
-
-def bellman_residual(mdp: rlcore.FiniteMDP, V: np.ndarray) -> float:
-    return float(np.max(np.abs(rlcore.bellman_optimality(mdp, V) - V)))
+import tabular
+from rlcore import evaluate_policy, generators, occupancy, rollout, uniform
 
 
 def section(title: str) -> None:
@@ -56,12 +23,12 @@ def section(title: str) -> None:
 def forest_management() -> None:
     section("1. Forest management (pymdptoolbox's example), gamma = 0.9")
     mdp = generators.forest(n_states=3, r1=4.0, r2=2.0, p=0.1, gamma=0.9)
-    pi, ev, iters = policy_iteration(mdp)
     names = ["wait", "cut"]
     print(f"{mdp}")
-    print(f"policy iteration: {iters} evaluations; optimal policy = {[names[a] for a in pi]}")
-    print(f"V* = {np.array2string(ev.V, precision=4)}")
-    print(f"Bellman optimality residual |TV - V|_inf = {bellman_residual(mdp, ev.V):.1e}")
+    for method in ("policy_iteration", "value_iteration", "modified_policy_iteration"):
+        res = tabular.solve(mdp, method=method, epsilon=1e-9)
+        print(f"{method:>26}: {res.iterations:2d} iterations, policy {[names[a] for a in res.policy]}, "
+              f"V* = {np.array2string(res.V, precision=4)}, |V - V*| <= {res.value_bound:.0e}")
     print("pymdptoolbox's documentation lists V = (26.244, 29.484, 33.484) and policy (0, 0, 0)")
 
 
@@ -69,7 +36,9 @@ def gridworld() -> None:
     section("2. A gridworld with a wall, 10% slip, gamma = 0.95")
     layout = ["S...", ".##.", "...G"]
     mdp = generators.gridworld_from_map(layout, slip=0.1, gamma=0.95)
-    pi, ev, iters = policy_iteration(mdp)
+    res = tabular.solve(mdp, epsilon=1e-10)
+    pi, iters = res.policy, res.iterations
+    ev = evaluate_policy(mdp, pi)
     arrows = "^>v<"
     cells = [(r, c) for r, line in enumerate(layout) for c, ch in enumerate(line) if ch != "#"]
     grid_v = [[" " * 6 if ch == "#" else "" for ch in line] for line in layout]
@@ -77,7 +46,8 @@ def gridworld() -> None:
     for k, (r, c) in enumerate(cells):
         grid_v[r][c] = f"{ev.V[k]:6.3f}"
         grid_p[r][c] = "G" if layout[r][c] == "G" else arrows[pi[k]]
-    print(f"policy iteration: {iters} evaluations; optimal values and actions:")
+    print(f"tabular.solve: {iters} iterations of {res.method}; a certified "
+          f"{res.suboptimality_bound:.0e}-optimal policy. Values and actions:")
     for rv, rp in zip(grid_v, grid_p):
         print("   " + " ".join(rv) + "     " + " ".join(rp))
     v_start = mdp.initial @ ev.V
@@ -92,7 +62,8 @@ def gridworld() -> None:
 def river_swim() -> None:
     section("3. RiverSwim (Strehl & Littman 2008), gamma = 0.95")
     mdp = generators.river_swim(n_states=6, gamma=0.95)
-    pi, ev, _ = policy_iteration(mdp)
+    res = tabular.solve(mdp, epsilon=1e-10)
+    pi, ev = res.policy, evaluate_policy(mdp, res.policy)
     unif = uniform(mdp.n_states, mdp.n_actions)
     v_unif = evaluate_policy(mdp, unif).V
     d = occupancy(mdp, pi, normalize=True)
@@ -106,7 +77,8 @@ def river_swim() -> None:
 def combination_lock() -> None:
     section("4. Combination lock, horizon 8, 3 actions (finite horizon)")
     mdp = generators.combination_lock(8, n_actions=3, rng=2026)
-    pi, V = backward_induction(mdp)
+    res = tabular.solve(mdp)  # finite horizon: backward induction
+    pi, V = res.policy, res.V
     v_rand = evaluate_policy(mdp, uniform(mdp.n_states, mdp.n_actions)).V[0]
     start = int(np.argmax(mdp.initial))
     print(f"optimal first-step actions along the good chain: {[int(pi[t, t]) for t in range(8)]}")
@@ -114,7 +86,7 @@ def combination_lock() -> None:
 
 
 def sparse_scale() -> None:
-    section("5. A sparse random (Garnet) MDP: S = 100,000, A = 4, 5 successors per pair")
+    section("5. A sparse random (Garnet) MDP: S = 100,000, A = 4, 5 successors, gamma = 0.9")
     t0 = time.perf_counter()
     mdp = generators.random_mdp(100_000, 4, branching=5, sparse=True, gamma=0.9, rng=0)
     t1 = time.perf_counter()
@@ -125,6 +97,11 @@ def sparse_scale() -> None:
     print(f"built in {t1 - t0:.2f} s ({mdp.P.nnz:,} stored probabilities); policy evaluated in "
           f"{t2 - t1:.2f} s with certified error |V - V^pi|_inf <= {ev.error_bound:.1e}")
     print(f"10,000 episodes x 50 steps simulated in {t3 - t2:.2f} s -> {len(data):,} transitions")
+    t4 = time.perf_counter()
+    res = tabular.solve(mdp, epsilon=1e-6)
+    t5 = time.perf_counter()
+    print(f"tabular.solve in {t5 - t4:.2f} s ({res.iterations} improvement steps): a certified "
+          f"{res.suboptimality_bound:.1e}-optimal policy, |V - V*| <= {res.value_bound:.1e}")
 
 
 def main() -> None:
