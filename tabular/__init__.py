@@ -11,6 +11,7 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`policy_iteration`               Howard
 :func:`modified_policy_iteration`      Puterman and Shin
 :func:`backward_induction`             finite horizon, time-dependent
+:func:`soft_value_iteration`           KL-regularised (soft) VI with a reference policy
 :func:`certify`                        bounds for any value estimate
 =====================================  ===========================================
 """
@@ -19,17 +20,31 @@ from tabular.certify import Certificate, bellman_backup, certify
 from tabular.finite_horizon import backward_induction
 from tabular.policy_iteration import modified_policy_iteration, policy_iteration
 from tabular.result import PlanningResult
+from tabular.soft import (
+    SoftPlanningResult,
+    regularisation_gap_bound,
+    regularised_policy_value,
+    soft_backward_induction,
+    soft_bellman_backup,
+    soft_value_iteration,
+)
 from tabular.solve import solve
 from tabular.value_iteration import value_iteration
 
 __all__ = [
     "Certificate",
     "PlanningResult",
+    "SoftPlanningResult",
     "backward_induction",
     "bellman_backup",
     "certify",
     "modified_policy_iteration",
     "policy_iteration",
+    "regularisation_gap_bound",
+    "regularised_policy_value",
+    "soft_backward_induction",
+    "soft_bellman_backup",
+    "soft_value_iteration",
     "solve",
     "value_iteration",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 from rlcore._validation import as_float_array, check_positive_int
 from rlcore.mdp import FiniteMDP
 
-__all__ = ["check_epsilon", "check_max_iter", "check_stopping", "check_v0", "check_discounted"]
+__all__ = ["check_callback", "check_epsilon", "check_max_iter", "check_stopping", "check_v0", "check_discounted"]
 
 
 def check_discounted(mdp: Any, who: str) -> FiniteMDP:
@@ -51,3 +51,8 @@ def check_v0(mdp: FiniteMDP, V0: Any) -> np.ndarray:
     if v.shape != (mdp.n_states,):
         raise ValueError(f"V0: expected shape ({mdp.n_states},), got {v.shape}")
     return v
+
+
+def check_callback(callback: Any) -> None:
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback: expected a callable (iteration, V) or None, got {type(callback).__name__}")

@@ -35,10 +35,11 @@ import scipy.sparse as sp
 from rlcore import evaluate_policy, validate_policy
 from rlcore._validation import check_int
 from rlcore.mdp import FiniteMDP
-from tabular._common import check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0
+from tabular._common import check_callback, check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0
 from tabular._dp_kernels import bellman_sweep
 from tabular.certify import _certificate, bellman_backup
 from tabular.result import PlanningResult
+from tabular.value_iteration import _at_rounding_floor
 
 __all__ = ["modified_policy_iteration", "policy_iteration"]
 
@@ -90,6 +91,7 @@ def policy_iteration(
     (True, [0, 0, 0], 2)
     """
     mdp = check_discounted(mdp, "policy_iteration")
+    check_callback(callback)
     eps = check_epsilon(epsilon)
     max_iter = check_max_iter(max_iter)
     S = mdp.n_states
@@ -183,6 +185,7 @@ def modified_policy_iteration(
     (True, [0, 0, 0])
     """
     mdp = check_discounted(mdp, "modified_policy_iteration")
+    check_callback(callback)
     eps = check_epsilon(epsilon)
     max_iter = check_max_iter(max_iter)
     centre = check_stopping(stopping) == "span"
@@ -201,7 +204,7 @@ def modified_policy_iteration(
         history["value_bound"].append(cert.centre_bound if centre else cert.sup_bound)
         history["suboptimality_bound"].append(cert.suboptimality_bound)
         met = (cert.centre_bound if centre else cert.sup_bound) <= eps and cert.suboptimality_bound <= eps
-        if met or it == max_iter:
+        if met or it == max_iter or _at_rounding_floor(cert, g, centre):
             return PlanningResult.from_certificate(
                 cert, gamma=g, centre=centre, iterations=it, epsilon=eps,
                 method=f"modified_policy_iteration[m={m}, {stopping}]", history=history,

@@ -31,7 +31,8 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
         Or one of ``"value_iteration"``, ``"gauss_seidel"``, ``"policy_iteration"``,
         ``"modified_policy_iteration"``, ``"backward_induction"``.
     **kwargs
-        Passed to the chosen solver (e.g. ``epsilon``, ``max_iter``).
+        Passed to the chosen solver (e.g. ``epsilon``, ``max_iter``). Backward
+        induction is exact and ignores ``epsilon`` and ``max_iter``.
 
     Returns
     -------
@@ -56,8 +57,11 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
     if method == "auto":
         method = "backward_induction" if mdp.horizon is not None else "modified_policy_iteration"
     if method == "backward_induction":
-        if kwargs:
-            raise TypeError(f"backward_induction takes no options, got {sorted(kwargs)}")
+        # exact: a tolerance or an iteration budget has nothing to do, so they are accepted
+        # (code that calls solve() alike for every MDP keeps working) and ignored
+        extra = sorted(set(kwargs) - {"epsilon", "max_iter"})
+        if extra:
+            raise TypeError(f"{extra[0]}: not an option of backward_induction (finite horizon, exact)")
         return backward_induction(mdp)
     if method == "value_iteration":
         return value_iteration(mdp, **kwargs)

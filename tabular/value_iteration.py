@@ -30,7 +30,7 @@ from typing import Any, Callable
 import numpy as np
 
 from rlcore.mdp import FiniteMDP
-from tabular._common import check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0
+from tabular._common import check_callback, check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0
 from tabular._dp_kernels import gauss_seidel_sweep
 from tabular.certify import _certificate, bellman_backup, certify, sweep_arrays
 from tabular.result import PlanningResult
@@ -43,6 +43,14 @@ Callback = Callable[[int, np.ndarray], None]
 def _met(cert: Any, epsilon: float, centre: bool) -> bool:
     value_bound = cert.centre_bound if centre else cert.sup_bound
     return value_bound <= epsilon and cert.suboptimality_bound <= epsilon
+
+
+def _at_rounding_floor(cert: Any, gamma: float, centre: bool) -> bool:
+    """True when more sweeps cannot tighten the bounds: the span of ``TV - V`` is at the
+    level of the rounding allowance (for the sup rule, ``TV - V`` itself is)."""
+    k = 1.0 / (1.0 - gamma)
+    spread = (cert.delta_max - cert.delta_min) if centre else max(abs(cert.delta_max), abs(cert.delta_min))
+    return spread * k <= cert.rounding
 
 
 def value_iteration(
@@ -66,7 +74,9 @@ def value_iteration(
         policy ``epsilon``-optimal.
     max_iter : int
         Budget of sweeps. When it runs out the result has ``converged=False`` and
-        honest (larger) bounds.
+        honest (larger) bounds. Jacobi sweeps also stop, unconverged, when ``epsilon``
+        is below what floating point can certify (the change ``TV - V`` has shrunk to
+        the rounding allowance, see :func:`tabular.certify`).
     variant : {"jacobi", "gauss-seidel"}
     stopping : {"span", "sup"}
         Which certified estimate to return (see the module docstring).
@@ -106,8 +116,7 @@ def value_iteration(
     if variant not in ("jacobi", "gauss-seidel"):
         raise ValueError(f"variant: expected 'jacobi' or 'gauss-seidel', got {variant!r}")
     V = check_v0(mdp, V0)
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback: expected a callable (iteration, V), got {type(callback).__name__}")
+    check_callback(callback)
     history: dict[str, list[float]] = {"residual": []}
     method = f"value_iteration[{variant}, {stopping}]"
 
@@ -119,7 +128,7 @@ def value_iteration(
             history["residual"].append(float(np.max(np.abs(TV - V))))
             history["value_bound"].append(cert.centre_bound if centre else cert.sup_bound)
             history["suboptimality_bound"].append(cert.suboptimality_bound)
-            if _met(cert, eps, centre) or it == max_iter:
+            if _met(cert, eps, centre) or it == max_iter or _at_rounding_floor(cert, mdp.gamma, centre):
                 return PlanningResult.from_certificate(
                     cert, gamma=mdp.gamma, centre=centre, iterations=it, epsilon=eps, method=method, history=history
                 )
@@ -138,21 +147,22 @@ def value_iteration(
     it = 0
     sweeps = 0
     next_check = 1
-    while it < max_iter:
+    while it + 2 <= max_iter:  # room for a sweep and the certificate that must follow
         change = gauss_seidel_sweep(data, indices, indptr, n_cols, mdp.R, g, V)
         it += 1
         sweeps += 1
         history["residual"].append(float(change))
         if callback is not None:
             callback(it, V.copy())
-        if sweeps >= next_check or g * change <= 0.5 * eps * (1.0 - g) or it >= max_iter:
+        if sweeps >= next_check or g * change <= 0.5 * eps * (1.0 - g) or it + 2 > max_iter:
             next_check = max(sweeps + 1, int(1.5 * sweeps))
             cert = certify(mdp, V)
             it += 1
-            if _met(cert, eps, centre) or it >= max_iter:
+            if _met(cert, eps, centre) or it + 2 > max_iter or _at_rounding_floor(cert, g, centre):
                 return PlanningResult.from_certificate(
                     cert, gamma=g, centre=centre, iterations=it, epsilon=eps, method=method, history=history
                 )
+    it += 1  # max_iter == 1: no room for a sweep, certify V0
     cert = certify(mdp, V)
     return PlanningResult.from_certificate(
         cert, gamma=g, centre=centre, iterations=it, epsilon=eps, method=method, history=history
