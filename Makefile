@@ -26,7 +26,7 @@ $(VENV)/.tour-installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 	$(PIP) "$(TORCH_PIN)"
-	$(PIP) -e ".[test,docs,bench]"
+	$(PIP) -e ".[test,docs,bench,ray]"
 	touch $@ $(VENV)/.tour-installed
 
 tour: $(VENV)/.tour-installed
