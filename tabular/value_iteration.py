@@ -2,7 +2,7 @@
 
 Jacobi value iteration repeats ``V <- T V`` with the Bellman optimality operator
 ``(T V)(s) = max_a r(s, a) + gamma sum_s' P(s'|s, a) V(s')``, a ``gamma``-contraction in
-the sup norm (Puterman 1994, Thm. 6.2.3), so ``V_k -> V*`` geometrically. Gauss-Seidel
+the sup norm (Puterman 1994, Prop. 6.2.4), so ``V_k -> V*`` geometrically. Gauss-Seidel
 value iteration updates states in place, each backup using the values already updated
 in the same sweep; it is also a ``gamma``-contraction and is never slower per sweep in
 the sense of Puterman 1994, Thm. 6.3.4 (for non-negative rewards).
@@ -83,7 +83,9 @@ def value_iteration(
     V0 : array_like of shape (S,), optional
         Initial values; default the constant ``min R / (1 - gamma)``.
     callback : callable, optional
-        ``callback(iteration, V)`` after each sweep (e.g. to record the true error).
+        ``callback(k, V_k)`` after each update, with ``V_k`` the values after ``k``
+        sweeps (``V_0``, the start, is not reported). Gauss-Seidel's ``k`` also counts
+        the certification backups, so it can skip numbers.
 
     Returns
     -------
@@ -100,6 +102,15 @@ def value_iteration(
     values; MacQueen 1966, Puterman 1994 Thm. 6.3.1 and section 6.6), whether or not
     the run converged. Jacobi VI reaches ``epsilon`` within
     ``O(log(span(V0 - V*) / (epsilon (1 - gamma))) / log(1 / gamma))`` sweeps.
+
+    Notes
+    -----
+    ``max_iter`` budgets backups including the certifying one: ``max_iter=5`` returns
+    ``V_4``, certified by the backup ``T V_4``. Gauss-Seidel does not profit from the
+    span rule: after an in-place sweep ``min(TV - V)`` is close to 0, so the span of
+    ``TV - V`` is about its sup norm; on fast-mixing MDPs Jacobi with the span rule
+    needs far fewer sweeps (8 against about 1000 on a random 200-state MDP with
+    ``gamma = 0.99``). Gauss-Seidel pays off on slowly mixing, ordered problems.
 
     Examples
     --------
