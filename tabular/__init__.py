@@ -11,13 +11,17 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`policy_iteration`               Howard
 :func:`modified_policy_iteration`      Puterman and Shin
 :func:`backward_induction`             finite horizon, time-dependent
+:func:`linear_programming`             the LP and its dual (occupancy measures), cvxpy
+:func:`relative_value_iteration`       average-reward criterion (gain and bias)
 :func:`soft_value_iteration`           KL-regularised (soft) VI with a reference policy
 :func:`certify`                        bounds for any value estimate
 =====================================  ===========================================
 """
 
+from tabular.average_reward import AverageRewardResult, relative_value_iteration
 from tabular.certify import Certificate, bellman_backup, certify
 from tabular.finite_horizon import backward_induction
+from tabular.lp import LPResult, linear_programming
 from tabular.policy_iteration import modified_policy_iteration, policy_iteration
 from tabular.result import PlanningResult
 from tabular.soft import (
@@ -32,15 +36,19 @@ from tabular.solve import solve
 from tabular.value_iteration import value_iteration
 
 __all__ = [
+    "AverageRewardResult",
     "Certificate",
+    "LPResult",
     "PlanningResult",
     "SoftPlanningResult",
     "backward_induction",
     "bellman_backup",
     "certify",
+    "linear_programming",
     "modified_policy_iteration",
     "policy_iteration",
     "regularisation_gap_bound",
+    "relative_value_iteration",
     "regularised_policy_value",
     "soft_backward_induction",
     "soft_bellman_backup",

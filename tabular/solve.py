@@ -6,6 +6,7 @@ from typing import Any
 
 from rlcore.mdp import FiniteMDP
 from tabular.finite_horizon import backward_induction
+from tabular.lp import linear_programming
 from tabular.policy_iteration import modified_policy_iteration, policy_iteration
 from tabular.result import PlanningResult
 from tabular.value_iteration import value_iteration
@@ -13,7 +14,7 @@ from tabular.value_iteration import value_iteration
 __all__ = ["solve"]
 
 _METHODS = ("auto", "value_iteration", "gauss_seidel", "policy_iteration", "modified_policy_iteration",
-            "backward_induction")
+            "linear_programming", "backward_induction")
 
 
 def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult:
@@ -29,7 +30,8 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
         MDPs with millions of states) and in the benchmarks reached a certified
         ``1e-6``-optimal policy fastest or within a small factor of the fastest.
         Or one of ``"value_iteration"``, ``"gauss_seidel"``, ``"policy_iteration"``,
-        ``"modified_policy_iteration"``, ``"backward_induction"``.
+        ``"modified_policy_iteration"``, ``"linear_programming"`` (cvxpy; small MDPs),
+        ``"backward_induction"``.
     **kwargs
         Passed to the chosen solver (e.g. ``epsilon``, ``max_iter``). Backward
         induction is exact and ignores ``epsilon`` and ``max_iter``.
@@ -69,4 +71,6 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
         return value_iteration(mdp, variant="gauss-seidel", **kwargs)
     if method == "policy_iteration":
         return policy_iteration(mdp, **kwargs)
+    if method == "linear_programming":
+        return linear_programming(mdp, **kwargs)
     return modified_policy_iteration(mdp, **kwargs)
