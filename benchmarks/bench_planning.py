@@ -12,11 +12,12 @@ Two comparisons per workload:
   ``tabular.bellman_backup`` (BLAS for dense ``P``, a fused Numba CSR kernel for sparse
   ``P``); peers are QuantEcon's ``DiscreteDP.bellman_operator`` (dense, and the sparse
   state-action-pair form), pymdptoolbox's and mdptoolbox-hiive's
-  ``ValueIteration._bellmanOperator``. The row **bandwidth bound** is a compiled
-  read-only reduction over exactly as many bytes as ``P`` occupies (values, and for CSR
-  the column indices and row pointers), measured in the same run: the ratio in that
-  row is *sweep time / bytes-of-P-over-bandwidth*, the figure the issue's targets are
-  stated in (dense within 1.1x, sparse within 1.5x).
+  ``ValueIteration._bellmanOperator``. The rows **bandwidth bound** are compiled
+  read-only reductions over exactly as many bytes as ``P`` occupies (values, and for CSR
+  the column indices and row pointers), on one thread and on all threads, measured in
+  the same run: the ratio in those rows is *sweep time / bytes-of-P-over-bandwidth*,
+  the figure the issue's targets are stated in (dense within 1.1x, sparse within
+  1.5x). Sparse sweeps are also timed with ``parallel=True`` (Numba threads).
 * **time to a certified 1e-6-optimal policy**: ours is ``tabular.solve`` (modified
   policy iteration with the span rule) plus our value and policy iteration; peers are
   QuantEcon's VI, PI and MPI with ``epsilon=1e-6``. Numba compile time is reported
@@ -36,7 +37,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from numba import njit
+from numba import njit, prange
 
 from benchmarks.harness import BenchResult, Case, Comparison, run_suite
 
@@ -54,17 +55,28 @@ def _stream_sum(x):  # pragma: no cover - compiled
     return acc
 
 
-def read_bandwidth_case(nbytes: int) -> Case:
+@njit(cache=True, parallel=True, fastmath={"reassoc"})
+def _stream_sum_threads(x):  # pragma: no cover - compiled
+    acc = 0.0
+    for i in prange(x.shape[0]):
+        acc += x[i]
+    return acc
+
+
+def read_bandwidth_case(nbytes: int, *, threads: bool = False) -> Case:
     """A case that reads ``nbytes`` bytes once (a compiled float64 reduction).
 
     Its time is the memory-bandwidth bound of any kernel that must stream that many
-    bytes; ``ratio ours/peer`` against it is *our time / bound*.
+    bytes; ``ratio ours/peer`` against it is *our time / bound*. ``threads=True``
+    reads with all of Numba's threads (the bound for threaded kernels, BLAS included).
     """
 
     def setup() -> np.ndarray:
         return np.ones(max(1, nbytes // 8))
 
-    return Case("bandwidth bound (compiled read of the same bytes)", _stream_sum, setup)
+    if threads:
+        return Case("bandwidth bound, all threads (compiled read of the same bytes)", _stream_sum_threads, setup)
+    return Case("bandwidth bound, 1 thread (compiled read of the same bytes)", _stream_sum, setup)
 
 
 def _p_bytes(mdp: Any) -> int:
@@ -122,7 +134,8 @@ def _toolbox_mdp(module: str, mdp: Any) -> Any:
 def _sweep_comparison(label: str, mdp: Any, V: np.ndarray) -> Comparison:
     import tabular
 
-    ours = Case("tabular.bellman_backup", lambda: tabular.bellman_backup(mdp, V)[1])
+    ours = Case("tabular.bellman_backup" + (" (BLAS)" if not mdp.is_sparse else " (serial)"),
+                lambda: tabular.bellman_backup(mdp, V)[1])
     peers = [
         Case("quantecon DiscreteDP.bellman_operator", lambda d: d.bellman_operator(V), lambda: _quantecon_ddp(mdp)),
         Case("pymdptoolbox _bellmanOperator", lambda vi: vi._bellmanOperator(V)[1],
@@ -130,9 +143,13 @@ def _sweep_comparison(label: str, mdp: Any, V: np.ndarray) -> Comparison:
         Case("mdptoolbox-hiive _bellmanOperator", lambda vi: vi._bellmanOperator(V)[1],
              lambda: _toolbox_mdp("hiive.mdptoolbox.mdp", mdp)),
         read_bandwidth_case(_p_bytes(mdp)),
+        read_bandwidth_case(_p_bytes(mdp), threads=True),
     ]
+    if mdp.is_sparse:
+        peers.insert(0, Case("tabular.bellman_backup (parallel=True)",
+                             lambda: tabular.bellman_backup(mdp, V, parallel=True)[1]))
     if mdp.n_states >= 1_000_000:
-        peers = [peers[0], peers[-1]]  # the toolboxes' sparse sweeps take seconds here
+        peers = [p for p in peers if "toolbox" not in p.name]  # their sparse sweeps take seconds here
 
     def check(ours_out: Any, peer_out: Any) -> None:
         if np.ndim(peer_out) == 0:  # the bandwidth probe returns a float
@@ -144,7 +161,8 @@ def _sweep_comparison(label: str, mdp: Any, V: np.ndarray) -> Comparison:
         ours=ours,
         peers=tuple(peers),
         check=check,
-        note=f"P occupies {_p_bytes(mdp) / 2**20:.1f} MiB; the last row's ratio is sweep time / bandwidth bound",
+        note=f"P occupies {_p_bytes(mdp) / 2**20:.1f} MiB; the ratios in the two bound rows are sweep time / "
+        "bandwidth bound (1 thread: for serial kernels; all threads: for BLAS and parallel=True)",
     )
 
 

@@ -8,17 +8,22 @@ Two kernels serve every solver:
   iteration.
 * :func:`gauss_seidel_sweep` -- one in-place Gauss-Seidel sweep, dense or CSR.
 
-Both are serial: on these 2-core machines a threaded sweep (Numba ``prange`` or a
-threaded BLAS ``gemv``) was slower whenever anything else ran (see
-``benchmarks/bench_planning.py``).
+Indices are unsigned (callers pass ``indices.view(np.uint32)`` and loop bounds are
+cast to ``uint64``): with signed indices Numba guards every ``V[indices[k]]`` against
+negative wrap-around, which made the CSR sweep about 2x slower than scipy's C++ matvec.
+
+Serial by default. :func:`bellman_sweep_parallel` splits the states across Numba's
+threads (``numba.set_num_threads``) for callers who ask for it (``parallel=True``): on
+an idle 2-core machine it halves a sparse sweep, but it is many times slower when
+the cores are busy with other work (see ``benchmarks/bench_planning.py``).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-__all__ = ["bellman_sweep", "gauss_seidel_sweep"]
+__all__ = ["bellman_sweep", "bellman_sweep_parallel", "gauss_seidel_sweep"]
 
 
 @njit(cache=True, fastmath={"reassoc", "contract"})
@@ -40,11 +45,38 @@ def bellman_sweep(data, indices, indptr, n_cols, R, gamma, V, Q, V_new, pi):  # 
             r = s * A + a
             acc = 0.0
             if dense:
-                base = r * n_cols
-                for j in range(n_cols):
+                base = np.uint64(r * n_cols)
+                for j in range(np.uint64(n_cols)):
                     acc += data[base + j] * V[j]
             else:
-                for k in range(indptr[r], indptr[r + 1]):
+                for k in range(np.uint64(indptr[r]), np.uint64(indptr[r + 1])):
+                    acc += data[k] * V[indices[k]]
+            q = R[s, a] + gamma * acc
+            Q[s, a] = q
+            if q > best:
+                best = q
+                arg = a
+        V_new[s] = best
+        pi[s] = arg
+
+
+@njit(cache=True, parallel=True, fastmath={"reassoc", "contract"})
+def bellman_sweep_parallel(data, indices, indptr, n_cols, R, gamma, V, Q, V_new, pi):  # pragma: no cover - compiled
+    """:func:`bellman_sweep` with the states split across Numba's threads (opt-in)."""
+    S, A = R.shape
+    dense = indptr.shape[0] == 0
+    for s in prange(S):
+        best = -np.inf
+        arg = 0
+        for a in range(A):
+            r = s * A + a
+            acc = 0.0
+            if dense:
+                base = np.uint64(r * n_cols)
+                for j in range(np.uint64(n_cols)):
+                    acc += data[base + j] * V[j]
+            else:
+                for k in range(np.uint64(indptr[r]), np.uint64(indptr[r + 1])):
                     acc += data[k] * V[indices[k]]
             q = R[s, a] + gamma * acc
             Q[s, a] = q
@@ -72,11 +104,11 @@ def gauss_seidel_sweep(data, indices, indptr, n_cols, R, gamma, V):  # pragma: n
             r = s * A + a
             acc = 0.0
             if dense:
-                base = r * n_cols
-                for j in range(n_cols):
+                base = np.uint64(r * n_cols)
+                for j in range(np.uint64(n_cols)):
                     acc += data[base + j] * V[j]
             else:
-                for k in range(indptr[r], indptr[r + 1]):
+                for k in range(np.uint64(indptr[r]), np.uint64(indptr[r + 1])):
                     acc += data[k] * V[indices[k]]
             q = R[s, a] + gamma * acc
             if q > best:

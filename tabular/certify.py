@@ -51,12 +51,12 @@ import numpy as np
 from rlcore import FiniteMDP
 from rlcore._validation import as_float_array
 from tabular._common import check_discounted
-from tabular._dp_kernels import bellman_sweep
+from tabular._dp_kernels import bellman_sweep, bellman_sweep_parallel
 
 __all__ = ["Certificate", "bellman_backup", "certify"]
 
 _EPS = float(np.finfo(np.float64).eps)
-_EMPTY_INDEX = np.empty(0, dtype=np.int32)
+_EMPTY_INDEX = np.empty(0, dtype=np.uint32)
 _EMPTY_INDEX.flags.writeable = False
 
 
@@ -111,10 +111,15 @@ def max_row_nnz(mdp: FiniteMDP) -> int:
     return mdp.n_states
 
 
-def bellman_backup(mdp: FiniteMDP, V: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bellman_backup(
+    mdp: FiniteMDP, V: np.ndarray, *, parallel: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One Jacobi Bellman optimality backup of a discounted MDP (no input checks).
 
-    One pass of a fused Numba kernel over ``P`` (dense rows or CSR).
+    Dense ``P``: one BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` (threaded as
+    numpy's BLAS is; limit it with threadpoolctl or ``OPENBLAS_NUM_THREADS``), then the
+    max over actions. Sparse ``P``: one pass of a fused Numba CSR kernel, serial unless
+    ``parallel=True``.
 
     Returns
     -------
@@ -123,19 +128,40 @@ def bellman_backup(mdp: FiniteMDP, V: np.ndarray) -> tuple[np.ndarray, np.ndarra
     policy : ndarray of int64, shape (S,)
     """
     S, A = mdp.n_states, mdp.n_actions
+    if not mdp.is_sparse:
+        Q = mdp.P.reshape(S * A, S) @ V
+        Q *= mdp.gamma
+        Q = Q.reshape(S, A)
+        Q += mdp.R
+        pi = np.argmax(Q, axis=1)
+        return Q, Q[np.arange(S), pi], pi
     Q = np.empty((S, A))
     TV = np.empty(S)
     pi = np.empty(S, dtype=np.int64)
-    bellman_sweep(*sweep_arrays(mdp), mdp.R, mdp.gamma, V, Q, TV, pi)
+    kernel = bellman_sweep_parallel if parallel else bellman_sweep
+    kernel(*sweep_arrays(mdp), mdp.R, mdp.gamma, V, Q, TV, pi)
     return Q, TV, pi
 
 
 def sweep_arrays(mdp: FiniteMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """``(data, indices, indptr, n_cols)`` of ``P`` for the sweep kernels (no copies)."""
+    """``(data, indices, indptr, n_cols)`` of ``P`` for the sweep kernels (no copies).
+
+    Index arrays are passed as unsigned views (see :mod:`tabular._dp_kernels`).
+    """
     P = mdp.P
     if mdp.is_sparse:
-        return P.data, P.indices, P.indptr, 0
+        return csr_kernel_arrays(P.data, P.indices, P.indptr)
     return P.reshape(-1), _EMPTY_INDEX, _EMPTY_INDEX, mdp.n_states
+
+
+def csr_kernel_arrays(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """CSR arrays as the kernels take them: unsigned, read-only index views."""
+    out = []
+    for arr in (indices, indptr):
+        view = arr.view(np.uint32 if arr.dtype.itemsize == 4 else np.uint64)
+        view.flags.writeable = False
+        out.append(view)
+    return data, out[0], out[1], 0
 
 
 def certify(mdp: FiniteMDP, V: Any) -> Certificate:

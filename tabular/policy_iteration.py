@@ -36,14 +36,15 @@ from rlcore import evaluate_policy, validate_policy
 from rlcore._validation import check_int
 from rlcore.mdp import FiniteMDP
 from tabular._common import check_callback, check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0
-from tabular._dp_kernels import bellman_sweep
-from tabular.certify import _certificate, bellman_backup
+from tabular._dp_kernels import bellman_sweep, bellman_sweep_parallel
+from tabular.certify import _certificate, bellman_backup, csr_kernel_arrays
 from tabular.result import PlanningResult
 from tabular.value_iteration import _at_rounding_floor
 
 __all__ = ["modified_policy_iteration", "policy_iteration"]
 
-_EMPTY_INDEX = np.empty(0, dtype=np.int32)
+_EMPTY_INDEX = np.empty(0, dtype=np.uint32)
+_AUTO_M = 20
 _EMPTY_INDEX.flags.writeable = False
 
 Callback = Callable[[int, np.ndarray], None]
@@ -131,11 +132,10 @@ def _policy_rows(mdp: FiniteMDP, pi: np.ndarray) -> tuple[tuple[np.ndarray, np.n
     r = np.ascontiguousarray(mdp.R[idx, pi][:, None])
     if mdp.is_sparse:
         sub = sp.csr_array(mdp.P[idx * A + pi])
-        arrays = (
+        arrays = csr_kernel_arrays(
             sub.data,
             sub.indices.astype(mdp.P.indices.dtype, copy=False),
             sub.indptr.astype(mdp.P.indptr.dtype, copy=False),
-            0,
         )
     else:
         arrays = (np.ascontiguousarray(mdp.P[idx, pi]).reshape(-1), _EMPTY_INDEX, _EMPTY_INDEX, S)
@@ -147,12 +147,13 @@ def _policy_rows(mdp: FiniteMDP, pi: np.ndarray) -> tuple[tuple[np.ndarray, np.n
 def modified_policy_iteration(
     mdp: FiniteMDP,
     *,
-    m: int = 20,
+    m: int | str = 20,
     epsilon: float = 1e-6,
     max_iter: int = 100_000,
     stopping: str = "span",
     V0: Any = None,
     callback: Callback | None = None,
+    parallel: bool = False,
 ) -> PlanningResult:
     """Modified policy iteration: greedy backup, then ``m`` partial-evaluation backups.
 
@@ -160,9 +161,13 @@ def modified_policy_iteration(
     ----------
     mdp : rlcore.FiniteMDP
         Discounted, dense or sparse.
-    m : int >= 0
-        Policy-evaluation backups per improvement (0 is value iteration).
-    epsilon, max_iter, stopping, V0, callback
+    m : int >= 0 or "auto"
+        Policy-evaluation backups per improvement (0 is value iteration). ``"auto"``
+        chooses per step: none while full sweeps shrink the span of ``TV - V`` fast
+        (by more than half per step: evaluation backups would be wasted on a
+        fast-mixing MDP), ``20`` otherwise. Any sequence ``m_k`` keeps the guarantee
+        (Puterman 1994, Thm. 6.5.5 allows ``m`` to vary).
+    epsilon, max_iter, stopping, V0, callback, parallel
         As in :func:`tabular.value_iteration`; ``max_iter`` counts improvement steps.
 
     Returns
@@ -189,16 +194,22 @@ def modified_policy_iteration(
     eps = check_epsilon(epsilon)
     max_iter = check_max_iter(max_iter)
     centre = check_stopping(stopping) == "span"
-    m = check_int(m, "m")
-    if m < 0:
-        raise ValueError(f"m: expected a non-negative number of evaluation backups, got {m}")
+    adaptive = isinstance(m, str) and m == "auto"
+    if not adaptive:
+        m = check_int(m, "m")
+        if m < 0:
+            raise ValueError(f"m: expected a non-negative number of evaluation backups or 'auto', got {m}")
+    if not isinstance(parallel, (bool, np.bool_)):
+        raise TypeError(f"parallel: expected a bool, got {type(parallel).__name__}")
+    m_now = 0 if adaptive else m
+    spread_prev = np.inf
     V = check_v0(mdp, V0)
     g = mdp.gamma
     history: dict[str, list[float]] = {"residual": [], "value_bound": [], "suboptimality_bound": []}
     scratch_q = np.empty((mdp.n_states, 1))
     scratch_pi = np.empty(mdp.n_states, dtype=np.int64)
     for it in range(1, max_iter + 1):
-        Q, TV, pi = bellman_backup(mdp, V)
+        Q, TV, pi = bellman_backup(mdp, V, parallel=parallel)
         cert = _certificate(mdp, V, Q, TV, pi)
         history["residual"].append(float(np.max(np.abs(TV - V))))
         history["value_bound"].append(cert.centre_bound if centre else cert.sup_bound)
@@ -207,15 +218,25 @@ def modified_policy_iteration(
         if met or it == max_iter or _at_rounding_floor(cert, g, centre):
             return PlanningResult.from_certificate(
                 cert, gamma=g, centre=centre, iterations=it, epsilon=eps,
-                method=f"modified_policy_iteration[m={m}, {stopping}]", history=history,
+                method=f"modified_policy_iteration[m={'auto' if adaptive else m}, {stopping}]", history=history,
             )
         V = TV
-        if m:
+        if adaptive:
+            spread = cert.delta_max - cert.delta_min
+            m_now = 0 if spread <= 0.5 * spread_prev else _AUTO_M
+            spread_prev = spread
+        if m_now:
             arrays, r_pi = _policy_rows(mdp, pi)
-            W = np.empty_like(V)
-            for _ in range(m):
-                bellman_sweep(*arrays, r_pi, g, V, scratch_q, W, scratch_pi)
-                V, W = W, V
+            if mdp.is_sparse:
+                kernel = bellman_sweep_parallel if parallel else bellman_sweep
+                W = np.empty_like(V)
+                for _ in range(m_now):
+                    kernel(*arrays, r_pi, g, V, scratch_q, W, scratch_pi)
+                    V, W = W, V
+            else:  # BLAS on the (S, S) rows of the policy
+                P_pi, r_vec = arrays[0].reshape(mdp.n_states, mdp.n_states), r_pi[:, 0]
+                for _ in range(m_now):
+                    V = r_vec + g * (P_pi @ V)
         if callback is not None:
             callback(it, V)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -25,10 +25,12 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
     mdp : rlcore.FiniteMDP
     method : str
         ``"auto"`` (default): backward induction under a finite horizon; otherwise
-        modified policy iteration with ``m=20`` and the span stopping rule, which
-        needs only matrix-vector products (no factorisation, so it scales to sparse
-        MDPs with millions of states) and in the benchmarks reached a certified
-        ``1e-6``-optimal policy fastest or within a small factor of the fastest.
+        modified policy iteration with ``m="auto"`` and the span stopping rule: plain
+        value iteration while sweeps contract the span fast (fast-mixing MDPs), 20
+        policy-evaluation backups per step when they do not (slow chains). It needs
+        only matrix-vector products (no factorisation, so it scales to sparse MDPs
+        with millions of states); see ``benchmarks/bench_planning.py`` for its time
+        to a certified ``1e-6``-optimal policy against QuantEcon's VI, PI and MPI.
         Or one of ``"value_iteration"``, ``"gauss_seidel"``, ``"policy_iteration"``,
         ``"modified_policy_iteration"``, ``"linear_programming"`` (cvxpy; small MDPs),
         ``"backward_induction"``.
@@ -57,7 +59,11 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
     if method not in _METHODS:
         raise ValueError(f"method: expected one of {_METHODS}, got {method!r}")
     if method == "auto":
-        method = "backward_induction" if mdp.horizon is not None else "modified_policy_iteration"
+        if mdp.horizon is not None:
+            method = "backward_induction"
+        else:
+            method = "modified_policy_iteration"
+            kwargs.setdefault("m", "auto")
     if method == "backward_induction":
         # exact: a tolerance or an iteration budget has nothing to do, so they are accepted
         # (code that calls solve() alike for every MDP keeps working) and ignored

@@ -62,6 +62,7 @@ def value_iteration(
     stopping: str = "span",
     V0: Any = None,
     callback: Callback | None = None,
+    parallel: bool = False,
 ) -> PlanningResult:
     """Value iteration with a certified stopping rule.
 
@@ -82,6 +83,9 @@ def value_iteration(
         Which certified estimate to return (see the module docstring).
     V0 : array_like of shape (S,), optional
         Initial values; default the constant ``min R / (1 - gamma)``.
+    parallel : bool
+        Split sparse Jacobi sweeps across Numba's threads (default serial; dense
+        sweeps use numpy's BLAS either way).
     callback : callable, optional
         ``callback(k, V_k)`` after each update, with ``V_k`` the values after ``k``
         sweeps (``V_0``, the start, is not reported). Gauss-Seidel's ``k`` also counts
@@ -128,13 +132,15 @@ def value_iteration(
         raise ValueError(f"variant: expected 'jacobi' or 'gauss-seidel', got {variant!r}")
     V = check_v0(mdp, V0)
     check_callback(callback)
+    if not isinstance(parallel, (bool, np.bool_)):
+        raise TypeError(f"parallel: expected a bool, got {type(parallel).__name__}")
     history: dict[str, list[float]] = {"residual": []}
     method = f"value_iteration[{variant}, {stopping}]"
 
     if variant == "jacobi":
         history["value_bound"], history["suboptimality_bound"] = [], []
         for it in range(1, max_iter + 1):
-            Q, TV, pi = bellman_backup(mdp, V)
+            Q, TV, pi = bellman_backup(mdp, V, parallel=parallel)
             cert = _certificate(mdp, V, Q, TV, pi)
             history["residual"].append(float(np.max(np.abs(TV - V))))
             history["value_bound"].append(cert.centre_bound if centre else cert.sup_bound)
