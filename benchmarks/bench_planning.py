@@ -19,7 +19,7 @@ Two comparisons per workload:
   the figure the issue's targets are stated in (dense within 1.1x, sparse within
   1.5x). Sparse sweeps are also timed with ``parallel=True`` (Numba threads).
 * **time to a certified 1e-6-optimal policy**: ours is ``tabular.solve`` (modified
-  policy iteration with the span rule) plus our value and policy iteration; peers are
+  policy iteration, m="auto", span rule) plus our value and policy iteration; peers are
   QuantEcon's VI, PI and MPI with ``epsilon=1e-6``. Numba compile time is reported
   separately ("first call"). Every answer's true error is printed in the note, against
   a reference ``V*`` certified to 1e-7 by our policy iteration (the bound is
@@ -212,7 +212,7 @@ def _solution_comparison(label: str, mdp: Any) -> Comparison:
 
     return Comparison(
         title=f"certified {EPSILON:g}-optimal policy, {label}",
-        ours=case("tabular.solve (MPI m=20, span rule)", ours_solve),
+        ours=case("tabular.solve (MPI m=auto, span rule)", ours_solve),
         peers=tuple(peers),
         check=check,
         annotate=annotate,
