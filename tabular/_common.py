@@ -10,16 +10,21 @@ import numpy as np
 from rlcore._validation import as_float_array, check_positive_int
 from rlcore.mdp import FiniteMDP
 
-__all__ = ["check_callback", "check_epsilon", "check_max_iter", "check_stopping", "check_v0", "check_discounted"]
+__all__ = ["check_callback", "check_mdp", "check_epsilon", "check_max_iter", "check_stopping", "check_v0", "check_discounted"]
 
 
-def check_discounted(mdp: Any, who: str) -> FiniteMDP:
+def check_mdp(mdp: Any) -> FiniteMDP:
     if not isinstance(mdp, FiniteMDP):
         raise TypeError(f"mdp: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
+    return mdp
+
+
+def check_discounted(mdp: Any, who: str, finite_horizon_alternative: str = "tabular.backward_induction") -> FiniteMDP:
+    mdp = check_mdp(mdp)
     if mdp.gamma is None:
         raise ValueError(
             f"mdp: {who} needs a discounted MDP (gamma in [0, 1)); for a finite horizon use "
-            "tabular.backward_induction"
+            f"{finite_horizon_alternative}"
         )
     return mdp
 

@@ -138,7 +138,7 @@ from rlcore.bellman import q_from_v
 from rlcore.evaluation import PolicyEvaluation, evaluate_policy
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import as_stochastic, validate_policy
-from tabular._common import check_epsilon, check_max_iter, check_v0
+from tabular._common import check_discounted, check_epsilon, check_max_iter, check_mdp, check_v0
 from tabular.certify import max_row_nnz
 
 __all__ = [
@@ -211,20 +211,8 @@ class SoftPlanningResult:
 
 
 # --------------------------------------------------------------------------- checks
-def _check_mdp(mdp: Any) -> FiniteMDP:
-    if not isinstance(mdp, FiniteMDP):
-        raise TypeError(f"mdp: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
-    return mdp
-
-
 def _check_discounted(mdp: Any, who: str) -> FiniteMDP:
-    mdp = _check_mdp(mdp)
-    if mdp.gamma is None:
-        raise ValueError(
-            f"mdp: {who} needs a discounted MDP (gamma in [0, 1)); for a finite horizon use "
-            "tabular.soft_backward_induction"
-        )
-    return mdp
+    return check_discounted(mdp, who, "tabular.soft_backward_induction")
 
 
 def _check_beta(beta: Any) -> float:
@@ -533,7 +521,7 @@ def soft_backward_induction(mdp: FiniteMDP, beta: float, *, reference: Any = Non
     >>> np.round(res.V[:, 0], 10).tolist(), np.round(res.policy[0], 10).tolist()
     ([1.3862943611, 0.6931471806], [[0.25, 0.75]])
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     if mdp.horizon is None:
         raise ValueError(
             "mdp: soft_backward_induction needs a finite-horizon MDP; for a discounted one use "
@@ -607,7 +595,7 @@ def regularisation_gap_bound(mdp: FiniteMDP, beta: float, *, reference: Any = No
     >>> round(regularisation_gap_bound(forest(gamma=0.9), beta=0.01), 6)   # 0.01 log 2 / 0.1
     0.069315
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     b = _check_beta(beta)
     _, _, ell = _reference(mdp, reference)
     if mdp.horizon is None:
@@ -663,7 +651,7 @@ def regularised_policy_value(mdp: FiniteMDP, policy: Any, beta: float, *, refere
     >>> round(float(ev.V[0]), 10)
     0.6137056389
     """
-    mdp = _check_mdp(mdp)
+    mdp = check_mdp(mdp)
     b = _check_beta(beta)
     pi0, support, _ = _reference(mdp, reference)
     S, A = mdp.n_states, mdp.n_actions
