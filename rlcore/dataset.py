@@ -39,7 +39,7 @@ import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
 
@@ -232,8 +232,9 @@ class Dataset:
     episode_ids: np.ndarray
     timesteps: np.ndarray
     metadata: dict[str, Any] = field(default_factory=dict)
-    if TYPE_CHECKING:  # set by __post_init__; not a dataclass field
-        _starts: np.ndarray
+    if TYPE_CHECKING:  # set by __post_init__; not a dataclass field (init=False keeps mypy's
+        # dataclass plugin from treating it as a required constructor argument)
+        _starts: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         obs = _as_array(self.observations, "observations")
@@ -454,7 +455,8 @@ class Dataset:
                for ds, off in zip(parts, offsets)]
         columns = {name: np.concatenate([getattr(ds, name) for ds in parts])
                    for name in _COLUMNS if name != "episode_ids"}
-        return cls(**columns, episode_ids=np.concatenate(ids).astype(np.int64), metadata=metadata)
+        return cls(**columns, episode_ids=np.concatenate(ids).astype(np.int64),
+                   metadata=cast(dict[str, Any], metadata))  # __post_init__ copies any Mapping into a dict
 
     def equals(self, other: object) -> bool:
         """True if ``other`` is a Dataset with bit-identical columns and equal metadata.

@@ -23,7 +23,7 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 4.3, 6.1, 6.9.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -167,15 +167,16 @@ def evaluate_policy(mdp: FiniteMDP, policy: Any) -> PolicyEvaluation:
     S, A = mdp.n_states, mdp.n_actions
     pi = validate_policy(policy, S, A, mdp.horizon)
     if mdp.horizon is None:
+        gamma = cast(float, mdp.gamma)  # a FiniteMDP without a horizon has a discount
         M = _markov_matrix(mdp, pi)
         r_pi = _reward_vector(mdp.R, pi)
         if mdp.is_sparse:
-            V = _solve_sparse(M, r_pi, mdp.gamma)
+            V = _solve_sparse(M, r_pi, gamma)
         else:
-            V = np.linalg.solve(np.eye(S) - mdp.gamma * M, r_pi)
+            V = np.linalg.solve(np.eye(S) - gamma * M, r_pi)
         _check_no_overflow(mdp, V)
         Q = q_from_v(mdp, V)
-        return PolicyEvaluation(V=V, Q=Q, error_bound=_residual_bound(M, r_pi, mdp.gamma, V))
+        return PolicyEvaluation(V=V, Q=Q, error_bound=_residual_bound(M, r_pi, gamma, V))
     pi = as_stochastic(pi, A)
     H = mdp.horizon
     V = np.zeros((H, S))
@@ -233,14 +234,15 @@ def occupancy(mdp: FiniteMDP, policy: Any, initial: Any = None, *, normalize: bo
     if not isinstance(normalize, (bool, np.bool_)):
         raise TypeError(f"normalize: expected a bool, got {type(normalize).__name__}")
     if mdp.horizon is None:
+        gamma = cast(float, mdp.gamma)  # a FiniteMDP without a horizon has a discount
         M = _markov_matrix(mdp, pi)
         if mdp.is_sparse:
-            system = sp.identity(S, format="csc") - mdp.gamma * sp.csc_array(M.T)
+            system = sp.identity(S, format="csc") - gamma * sp.csc_array(M.T)
             d_s = np.asarray(spla.spsolve(system, mu), dtype=np.float64).reshape(S)
         else:
-            d_s = np.linalg.solve(np.eye(S) - mdp.gamma * M.T, mu)
+            d_s = np.linalg.solve(np.eye(S) - gamma * M.T, mu)
         d = d_s[:, None] * pi
-        return d * (1.0 - mdp.gamma) if normalize else d
+        return d * (1.0 - gamma) if normalize else d
     if normalize:
         raise ValueError("normalize: only meaningful for discounted MDPs (finite-horizon slices already sum to 1)")
     H = mdp.horizon

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -135,7 +135,7 @@ def _subsets_keys(gen: np.random.Generator, n: int, S: int, b: int) -> np.ndarra
     return out
 
 
-def _draw_rows(gen: np.random.Generator, n: int, S: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+def _draw_rows(gen: np.random.Generator, n: int, S: int, b: int) -> tuple[np.ndarray | None, np.ndarray]:
     """Supports (sorted column indices) and Dirichlet(1_b) probabilities of ``n`` rows.
 
     Returns ``(cols, probs)``, both of shape ``(n, b)``; ``cols is None`` when ``b == S``
@@ -274,7 +274,7 @@ def random_mdp(
     spec = _check_reward_spec(reward, S, A, H)
     gen = as_generator(rng)
 
-    T = H if time_dependent else 1
+    T: int = cast(int, H) if time_dependent else 1  # H is an int here (checked above)
     n = S * A
     cols_t, probs_t = [], []
     for _ in range(T):
@@ -289,10 +289,12 @@ def random_mdp(
     else:
         R = spec
 
+    col_idx: np.ndarray
     if b == S:
         col_idx = np.broadcast_to(np.arange(S, dtype=np.int64), (T * n, S))
     else:
-        col_idx = np.concatenate(cols_t) if T > 1 else cols_t[0]
+        supports = cast("list[np.ndarray]", cols_t)  # b < S: _draw_rows returned explicit columns
+        col_idx = np.concatenate(supports) if T > 1 else supports[0]
     if sparse:
         indptr = np.arange(0, T * n * b + 1, b, dtype=np.int64)
         P: Any = sp.csr_array((probs.ravel(), np.ascontiguousarray(col_idx).ravel(), indptr), shape=(T * n, S))

@@ -95,7 +95,7 @@ Learning Environments*, arXiv:2407.17032, 2024.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import gymnasium
 import numpy as np
@@ -353,7 +353,8 @@ class SimulatorEnv(gymnasium.Env):
         if isinstance(action, (bool, np.bool_)) or not self.action_space.contains(action):
             raise ValueError(f"action: expected an element of the action space {self.action_space}, got {action!r}")
         actions = np.asarray(action)[None, ...]
-        nxt, rew, term = _sim_step(self.sim, self._states, actions, self.np_random, self._t)
+        states = cast(np.ndarray, self._states)  # set by reset(); self._ended guards the order
+        nxt, rew, term = _sim_step(self.sim, states, actions, self.np_random, self._t)
         self._t += 1
         terminated = bool(term[0]) or (self.horizon is not None and self._t >= self.horizon)
         truncated = (not terminated) and self.max_episode_steps is not None and self._t >= self.max_episode_steps
@@ -468,15 +469,17 @@ class SimulatorVectorEnv(VectorEnv):
 
     def _place(self, idx: np.ndarray, values: np.ndarray) -> None:
         """Write ``values`` into ``self._states[idx]``, widening the dtype if needed."""
-        if self._states.shape[1:] != values.shape[1:]:
+        states = cast(np.ndarray, self._states)  # callers only place into existing states
+        if states.shape[1:] != values.shape[1:]:
             raise ValueError(
                 f"sim: returned states of shape {values.shape[1:]} per episode, earlier calls "
-                f"returned {self._states.shape[1:]}"
+                f"returned {states.shape[1:]}"
             )
-        dtype = np.result_type(self._states, values)
-        if dtype != self._states.dtype:
-            self._states = self._states.astype(dtype)
-        self._states[idx] = values
+        dtype = np.result_type(states, values)
+        if dtype != states.dtype:
+            states = states.astype(dtype)
+            self._states = states
+        states[idx] = values
 
     def _info(self) -> dict[str, Any]:
         return {"t": self._t.copy(), "_t": np.ones(self.num_envs, dtype=bool)}

@@ -34,7 +34,7 @@ kernel.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -293,12 +293,13 @@ class FiniteMDP:
         if mask.shape != (S,):
             raise ValueError(f"terminal: expected a boolean mask of shape ({S},), got {mask.shape}")
         mask = mask.copy()
-        n_steps = self.horizon if self.is_time_dependent else 1
+        # time-dependent implies a finite horizon (checked in _init_dense/_init_sparse)
+        n_steps = cast(int, self.horizon) if self.is_time_dependent else 1
         for t in range(n_steps):
             Rt = self.rewards_at(t)
             Pt = self.transitions_at(t)
             for s in np.flatnonzero(mask):
-                rows = Pt[s] if not self.is_sparse else Pt[[s * A + a for a in range(A)]].toarray()
+                rows = Pt[s] if not self.is_sparse else cast(sp.csr_array, Pt)[[s * A + a for a in range(A)]].toarray()
                 stay = rows[:, s]
                 if np.any(np.abs(stay - 1.0) > 0) or np.any(Rt[s] != 0.0):
                     raise ValueError(

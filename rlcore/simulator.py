@@ -17,7 +17,7 @@ models. :func:`rollout` turns any simulator and policy into a dataset, and
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol, runtime_checkable
+from typing import Any, Callable, Protocol, cast, runtime_checkable
 
 import numpy as np
 
@@ -130,7 +130,8 @@ def rollout(
             "max_steps: required for a simulator without a finite horizon (an infinite-horizon "
             "episode never ends); pass e.g. max_steps=int(10 / (1 - gamma))"
         )
-    n_steps = horizon if max_steps is None else (max_steps if horizon is None else min(horizon, max_steps))
+    # not both None (checked above)
+    n_steps = cast(int, horizon if max_steps is None else (max_steps if horizon is None else min(horizon, max_steps)))
     if callable(policy) and not isinstance(policy, np.ndarray):
         act = policy
     else:

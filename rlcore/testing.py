@@ -62,7 +62,7 @@ Checking that a function rejects malformed MDPs with a clear message:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Callable, Literal, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -270,9 +270,10 @@ def _mdp_parts(
     if not (np.isfinite(scale) and scale >= 0.0):
         raise InvalidArgument(f"reward_scale: the strategy drew {scale!r}, expected a finite number >= 0")
 
-    lead = (H,) if td_P else ()
+    # td_P / td_R are only set in the finite-horizon branch, where H is an int
+    lead = (cast(int, H),) if td_P else ()
     P = _stochastic_rows(draw, lead + (S, A), S, max_support=k)
-    R = _rewards(draw, ((H,) if td_R else ()) + (S, A), scale)
+    R = _rewards(draw, ((cast(int, H),) if td_R else ()) + (S, A), scale)
 
     terminal = None
     if draw(with_terminal):
@@ -421,7 +422,8 @@ def _check_mdp_arg(mdp: Any) -> FiniteMDP:
 
 
 def _policy_shape(mdp: FiniteMDP, time_dependent: bool) -> tuple[int, ...]:
-    return ((mdp.horizon,) if time_dependent else ()) + (mdp.n_states,)
+    # time-dependent policies only exist for finite-horizon MDPs
+    return ((cast(int, mdp.horizon),) if time_dependent else ()) + (mdp.n_states,)
 
 
 @st.composite
@@ -565,9 +567,10 @@ def value_functions(mdp: FiniteMDP, *, bound: float = 100.0) -> SearchStrategy[n
 def _support(mdp: FiniteMDP, t: int, s: int, a: int) -> list[int]:
     Pt = mdp.transitions_at(t)
     if mdp.is_sparse:
+        csr = cast(sp.csr_array, Pt)
         row = s * mdp.n_actions + a
-        lo, hi = Pt.indptr[row], Pt.indptr[row + 1]
-        return [int(j) for j, p in zip(Pt.indices[lo:hi], Pt.data[lo:hi]) if p > 0]
+        lo, hi = csr.indptr[row], csr.indptr[row + 1]
+        return [int(j) for j, p in zip(csr.indices[lo:hi], csr.data[lo:hi]) if p > 0]
     return [int(j) for j in np.flatnonzero(Pt[s, a] > 0)]
 
 
@@ -894,7 +897,7 @@ def _(draw: _Draw, p: _MDPParts) -> _Case:
 
 @_mdp_corruption("P_horizon_mismatch", discounted=False)
 def _(draw: _Draw, p: _MDPParts) -> _Case:
-    H = p.horizon
+    H = cast(int, p.horizon)  # registered with discounted=False: the parts have a horizon
     options = [H + 1, H + 2] + ([H - 1] if H > 1 else [])
     if p.sparse_format is not None:
         options = [h for h in options if h != 1]  # 1 copy is the valid stationary layout
@@ -993,7 +996,7 @@ def _(draw: _Draw, p: _MDPParts) -> _Case:
 
 @_mdp_corruption("R_horizon_mismatch", discounted=False)
 def _(draw: _Draw, p: _MDPParts) -> _Case:
-    H = p.horizon
+    H = cast(int, p.horizon)  # registered with discounted=False: the parts have a horizon
     h = draw(st.sampled_from([H + 1, H + 2] + ([H - 1] if H > 1 else [])))
     base = p.R if p.R.ndim == 2 else p.R[0]
     return p.kwargs(R=np.stack([base] * h)), "R", ValueError
@@ -1029,7 +1032,7 @@ def _(draw: _Draw, p: _MDPParts) -> _Case:
 
 @_mdp_corruption("horizon_wrong_type", discounted=False)
 def _(draw: _Draw, p: _MDPParts) -> _Case:
-    H = p.horizon
+    H = cast(int, p.horizon)  # registered with discounted=False: the parts have a horizon
     h = draw(st.sampled_from([float(H), H + 0.5, np.float64(H), True, False, str(H), [H]]))
     return p.kwargs(horizon=h), "horizon", TypeError
 

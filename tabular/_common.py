@@ -10,7 +10,10 @@ import numpy as np
 from rlcore._validation import as_float_array, check_positive_int
 from rlcore.mdp import FiniteMDP
 
-__all__ = ["check_callback", "check_mdp", "check_epsilon", "check_max_iter", "check_stopping", "check_v0", "check_discounted"]
+__all__ = [
+    "check_callback", "check_mdp", "check_epsilon", "check_max_iter", "check_stopping", "check_v0", "check_discounted",
+    "discount_of",
+]
 
 
 def check_mdp(mdp: Any) -> FiniteMDP:
@@ -27,6 +30,14 @@ def check_discounted(mdp: Any, who: str, finite_horizon_alternative: str = "tabu
             f"{finite_horizon_alternative}"
         )
     return mdp
+
+
+def discount_of(mdp: FiniteMDP) -> float:
+    """``mdp.gamma`` as a ``float``, for an MDP that passed :func:`check_discounted`."""
+    gamma = mdp.gamma
+    if gamma is None:  # not reached after check_discounted; narrows ``float | None``
+        raise ValueError("mdp: expected a discounted MDP (gamma in [0, 1))")
+    return gamma
 
 
 def check_epsilon(epsilon: Any) -> float:
@@ -51,7 +62,7 @@ def check_stopping(stopping: Any) -> str:
 def check_v0(mdp: FiniteMDP, V0: Any) -> np.ndarray:
     """Initial value: given, or the constant ``min R / (1 - gamma)`` (then ``T V0 >= V0``)."""
     if V0 is None:
-        return np.full(mdp.n_states, float(mdp.R.min()) / (1.0 - mdp.gamma))
+        return np.full(mdp.n_states, float(mdp.R.min()) / (1.0 - discount_of(mdp)))
     v = as_float_array(V0, "V0", ndim=1)
     if v.shape != (mdp.n_states,):
         raise ValueError(f"V0: expected shape ({mdp.n_states},), got {v.shape}")

@@ -44,13 +44,14 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 6.3 and 6.6.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import scipy.sparse as sp
 
 from rlcore import FiniteMDP
 from rlcore._validation import as_float_array
-from tabular._common import check_discounted
+from tabular._common import check_discounted, discount_of
 from tabular._dp_kernels import bellman_sweep, bellman_sweep_parallel
 
 __all__ = ["Certificate", "bellman_backup", "certify"]
@@ -107,7 +108,7 @@ class Certificate:
 def max_row_nnz(mdp: FiniteMDP) -> int:
     """Largest number of stored entries in a row of ``P`` (``S`` when dense)."""
     if mdp.is_sparse:
-        return int(np.max(np.diff(mdp.P.indptr), initial=0))
+        return int(np.max(np.diff(cast(sp.csr_array, mdp.P).indptr), initial=0))
     return mdp.n_states
 
 
@@ -148,10 +149,10 @@ def sweep_arrays(mdp: FiniteMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray, in
 
     Index arrays are passed as unsigned views (see :mod:`tabular._dp_kernels`).
     """
-    P = mdp.P
     if mdp.is_sparse:
+        P = cast(sp.csr_array, mdp.P)
         return csr_kernel_arrays(P.data, P.indices, P.indptr)
-    return P.reshape(-1), _EMPTY_INDEX, _EMPTY_INDEX, mdp.n_states
+    return cast(np.ndarray, mdp.P).reshape(-1), _EMPTY_INDEX, _EMPTY_INDEX, mdp.n_states
 
 
 def csr_kernel_arrays(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
@@ -205,7 +206,7 @@ def certify(mdp: FiniteMDP, V: Any) -> Certificate:
 
 def _certificate(mdp: FiniteMDP, V: np.ndarray, Q: np.ndarray, TV: np.ndarray, pi: np.ndarray) -> Certificate:
     """Assemble the certificate from a backup ``(Q, TV, pi)`` of ``V`` (internal)."""
-    g = mdp.gamma
+    g = discount_of(mdp)
     k = 1.0 / (1.0 - g)
     if not (np.all(np.isfinite(Q)) and np.all(np.isfinite(V))):
         raise ValueError("V: the Bellman backup overflows float64; rescale the rewards")

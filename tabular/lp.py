@@ -51,7 +51,7 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, section 6.9.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -59,7 +59,7 @@ import scipy.sparse as sp
 from rlcore import evaluate_policy
 from rlcore._validation import as_float_array
 from rlcore.mdp import FiniteMDP
-from tabular._common import check_discounted, check_epsilon, check_max_iter
+from tabular._common import check_discounted, check_epsilon, check_max_iter, discount_of
 from tabular.certify import Certificate, certify
 from tabular.result import PlanningResult
 
@@ -185,8 +185,8 @@ def _constraint_matrix(mdp: FiniteMDP) -> sp.csr_array:
     S, A = mdp.n_states, mdp.n_actions
     rows = np.arange(S * A)
     E = sp.csr_array((np.ones(S * A), (rows, rows // A)), shape=(S * A, S))
-    P = mdp.P if mdp.is_sparse else sp.csr_array(mdp.P.reshape(S * A, S))
-    return sp.csr_array(E - mdp.gamma * P)
+    P = mdp.P if mdp.is_sparse else sp.csr_array(cast(np.ndarray, mdp.P).reshape(S * A, S))
+    return sp.csr_array(E - discount_of(mdp) * P)
 
 
 def _dual_policy(d: np.ndarray, greedy: np.ndarray) -> np.ndarray:
@@ -206,7 +206,7 @@ def _policy_bound(mdp: FiniteMDP, cert: Certificate, pi: np.ndarray) -> float:
     ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V) >= min(T^pi V - V) / (1 - gamma)`` and
     ``V* - V <= max(T V - V) / (1 - gamma)``.
     """
-    k = 1.0 / (1.0 - mdp.gamma)
+    k = 1.0 / (1.0 - discount_of(mdp))
     delta_pi = np.einsum("sa,sa->s", pi, cert.Q) - cert.V
     mix = (mdp.n_actions + 2) * _EPS * float(np.max(np.abs(cert.Q))) * k
     return max(0.0, (cert.delta_max - float(delta_pi.min())) * k) + 2.0 * cert.rounding + mix
@@ -338,7 +338,7 @@ def linear_programming(
             method = f"linear_programming[{name}, polished]"
     iters = getattr(problem.solver_stats, "num_iters", None)
     base = PlanningResult.from_certificate(
-        cert, gamma=mdp.gamma, centre=True, iterations=int(iters or 0), epsilon=eps, method=method
+        cert, gamma=discount_of(mdp), centre=True, iterations=int(iters or 0), epsilon=eps, method=method
     )
     occ = d.reshape(S, A)
     dual_pi = _dual_policy(occ, cert.policy)

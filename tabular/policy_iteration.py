@@ -27,7 +27,7 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 6.4 and 6.5.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -35,7 +35,9 @@ import scipy.sparse as sp
 from rlcore import evaluate_policy, validate_policy
 from rlcore._validation import check_int
 from rlcore.mdp import FiniteMDP
-from tabular._common import check_callback, check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0
+from tabular._common import (
+    check_callback, check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0, discount_of,
+)
 from tabular._dp_kernels import bellman_sweep, bellman_sweep_parallel
 from tabular.certify import _certificate, bellman_backup, csr_kernel_arrays
 from tabular.result import PlanningResult
@@ -92,6 +94,7 @@ def policy_iteration(
     (True, [0, 0, 0], 2)
     """
     mdp = check_discounted(mdp, "policy_iteration")
+    g = discount_of(mdp)
     check_callback(callback)
     eps = check_epsilon(epsilon)
     max_iter = check_max_iter(max_iter)
@@ -109,12 +112,12 @@ def policy_iteration(
             callback(it, V)
         Q, TV, greedy = bellman_backup(mdp, V)
         cert = _certificate(mdp, V, Q, TV, greedy)
-        tol = cert.rounding * (1.0 - mdp.gamma)
+        tol = cert.rounding * (1.0 - g)
         improve = Q[np.arange(S), pi] < TV - tol
         history["changed_states"].append(float(improve.sum()))
         if not improve.any() or it == max_iter:
             return PlanningResult.from_certificate(
-                cert, gamma=mdp.gamma, centre=False, iterations=it, epsilon=eps,
+                cert, gamma=g, centre=False, iterations=it, epsilon=eps,
                 method="policy_iteration", history=history,
             )
         pi = np.where(improve, greedy, pi)
@@ -131,11 +134,12 @@ def _policy_rows(mdp: FiniteMDP, pi: np.ndarray) -> tuple[tuple[np.ndarray, np.n
     idx = np.arange(S)
     r = np.ascontiguousarray(mdp.R[idx, pi][:, None])
     if mdp.is_sparse:
-        sub = sp.csr_array(mdp.P[idx * A + pi])
+        P = cast(sp.csr_array, mdp.P)
+        sub = sp.csr_array(P[idx * A + pi])
         arrays = csr_kernel_arrays(
             sub.data,
-            sub.indices.astype(mdp.P.indices.dtype, copy=False),
-            sub.indptr.astype(mdp.P.indptr.dtype, copy=False),
+            sub.indices.astype(P.indices.dtype, copy=False),
+            sub.indptr.astype(P.indptr.dtype, copy=False),
         )
     else:
         arrays = (np.ascontiguousarray(mdp.P[idx, pi]).reshape(-1), _EMPTY_INDEX, _EMPTY_INDEX, S)
@@ -190,6 +194,7 @@ def modified_policy_iteration(
     (True, [0, 0, 0])
     """
     mdp = check_discounted(mdp, "modified_policy_iteration")
+    g = discount_of(mdp)
     check_callback(callback)
     eps = check_epsilon(epsilon)
     max_iter = check_max_iter(max_iter)
@@ -201,10 +206,9 @@ def modified_policy_iteration(
             raise ValueError(f"m: expected a non-negative number of evaluation backups or 'auto', got {m}")
     if not isinstance(parallel, (bool, np.bool_)):
         raise TypeError(f"parallel: expected a bool, got {type(parallel).__name__}")
-    m_now = 0 if adaptive else m
+    m_now = 0 if adaptive else cast(int, m)  # not adaptive: m passed check_int above
     spread_prev = np.inf
     V = check_v0(mdp, V0)
-    g = mdp.gamma
     history: dict[str, list[float]] = {"residual": [], "value_bound": [], "suboptimality_bound": []}
     scratch_q = np.empty((mdp.n_states, 1))
     scratch_pi = np.empty(mdp.n_states, dtype=np.int64)

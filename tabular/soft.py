@@ -138,7 +138,7 @@ from rlcore.bellman import q_from_v
 from rlcore.evaluation import PolicyEvaluation, evaluate_policy
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import as_stochastic, validate_policy
-from tabular._common import check_discounted, check_epsilon, check_max_iter, check_mdp, check_v0
+from tabular._common import check_discounted, check_epsilon, check_max_iter, check_mdp, check_v0, discount_of
 from tabular.certify import max_row_nnz
 
 __all__ = [
@@ -441,7 +441,7 @@ def soft_value_iteration(
     eps = check_epsilon(epsilon)
     max_iter = check_max_iter(max_iter)
     V = check_v0(mdp, V0)
-    g = mdp.gamma
+    g = discount_of(mdp)
     k = 1.0 / (1.0 - g)
     history: dict[str, list[float]] = {"residual": [], "value_bound": [], "suboptimality_bound": []}
     for it in range(1, max_iter + 1):
@@ -599,7 +599,7 @@ def regularisation_gap_bound(mdp: FiniteMDP, beta: float, *, reference: Any = No
     b = _check_beta(beta)
     _, _, ell = _reference(mdp, reference)
     if mdp.horizon is None:
-        return b * float(ell.max()) / (1.0 - mdp.gamma)
+        return b * float(ell.max()) / (1.0 - discount_of(mdp))
     per_step = ell.max(axis=-1)
     return b * float(per_step.sum() if per_step.ndim == 1 else per_step * mdp.horizon)
 

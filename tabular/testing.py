@@ -118,7 +118,7 @@ import inspect
 import itertools
 import numbers
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -267,7 +267,7 @@ def _with_layout(mdp: FiniteMDP, sparse: bool) -> FiniteMDP:
     """A new, equal MDP with ``P`` dense (S, A, S) / (H, S, A, S) or CSR (rows ``s*A + a``)."""
     S, A = mdp.n_states, mdp.n_actions
     if mdp.is_sparse:
-        P = mdp.P.toarray()
+        P = cast(sp.csr_array, mdp.P).toarray()
         P = P.reshape(S, A, S) if P.shape[0] == S * A else P.reshape(-1, S, A, S)
     else:
         P = np.array(mdp.P)
@@ -456,7 +456,8 @@ def _options(
         raise ValueError(f"max_examples: expected a positive integer, got {max_examples}")
     if isinstance(tolerance, (bool, np.bool_)) or not isinstance(tolerance, (numbers.Real, np.floating, np.integer)):
         raise TypeError(f"tolerance: expected a real number in [0, 1), got {tolerance!r}")
-    if not (np.isfinite(tolerance) and 0.0 <= tolerance < 1.0):
+    tol = cast(float, tolerance)  # a real number (checked above); numbers.Real has no numpy/comparison stubs
+    if not (np.isfinite(tol) and 0.0 <= tol < 1.0):
         raise ValueError(f"tolerance: expected a real number in [0, 1), got {tolerance!r}")
     takes_eps, eps_default = _parameter(solver, "epsilon")
     takes_max_iter, _ = _parameter(solver, "max_iter")
@@ -553,9 +554,9 @@ class _Context:
 def _describe(mdp: FiniteMDP) -> str:
     """A hypothesis-drawn instance in full when small (enough to rebuild it)."""
     text = repr(mdp)
-    n = mdp.P.nnz if mdp.is_sparse else mdp.P.size
+    n = cast(sp.csr_array, mdp.P).nnz if mdp.is_sparse else mdp.P.size
     if n <= _SMALL_ARRAYS:
-        P = mdp.P.toarray() if mdp.is_sparse else np.asarray(mdp.P)
+        P = cast(sp.csr_array, mdp.P).toarray() if mdp.is_sparse else np.asarray(mdp.P)
         crit = f"gamma={mdp.gamma!r}" if mdp.gamma is not None else f"horizon={mdp.horizon!r}"
         text += (
             f" = FiniteMDP(P={P.tolist()!r}{' (as CSR)' if mdp.is_sparse else ''}, R={mdp.R.tolist()!r}, "
@@ -629,7 +630,7 @@ def _verify_interface(res: Any, ctx: _Context) -> None:
 def _verify_policy(res: Any, ctx: _Context) -> np.ndarray:
     mdp = ctx.mdp
     v_shape, _ = _expected_shapes(mdp)
-    pi = getattr(res, "policy", None)
+    pi: Any = getattr(res, "policy", None)  # ctx.check raises unless it is an ndarray
     ctx.check(isinstance(pi, np.ndarray), f"result.policy is a {type(pi).__name__}, expected an ndarray")
     ctx.check(np.issubdtype(pi.dtype, np.integer) and pi.dtype != bool,
               f"result.policy has dtype {pi.dtype}, expected an integer dtype (a deterministic policy)")
@@ -898,8 +899,9 @@ def check_deterministic(solver: Solver, opts: _Options, check: str) -> None:
 
 def _snapshot(mdp: FiniteMDP) -> dict[str, Any]:
     if mdp.is_sparse:
-        parts = (mdp.P.data, mdp.P.indices, mdp.P.indptr)
-        P = tuple((a.dtype.str, a.shape, a.tobytes(), a.flags.writeable) for a in parts) + (mdp.P.shape,)
+        csr = cast(sp.csr_array, mdp.P)
+        parts = (csr.data, csr.indices, csr.indptr)
+        P = tuple((a.dtype.str, a.shape, a.tobytes(), a.flags.writeable) for a in parts) + (csr.shape,)
     else:
         P = (mdp.P.dtype.str, mdp.P.shape, mdp.P.tobytes(), mdp.P.flags.writeable)
     arrays = {k: getattr(mdp, k) for k in ("R", "initial", "terminal")}

@@ -30,7 +30,9 @@ from typing import Any, Callable
 import numpy as np
 
 from rlcore.mdp import FiniteMDP
-from tabular._common import check_callback, check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0
+from tabular._common import (
+    check_callback, check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0, discount_of,
+)
 from tabular._dp_kernels import gauss_seidel_sweep
 from tabular.certify import _certificate, bellman_backup, certify, sweep_arrays
 from tabular.result import PlanningResult
@@ -125,6 +127,7 @@ def value_iteration(
     (True, [0, 0, 0], [26.244, 29.484, 33.484])
     """
     mdp = check_discounted(mdp, "value_iteration")
+    g = discount_of(mdp)
     eps = check_epsilon(epsilon)
     max_iter = check_max_iter(max_iter)
     centre = check_stopping(stopping) == "span"
@@ -145,9 +148,9 @@ def value_iteration(
             history["residual"].append(float(np.max(np.abs(TV - V))))
             history["value_bound"].append(cert.centre_bound if centre else cert.sup_bound)
             history["suboptimality_bound"].append(cert.suboptimality_bound)
-            if _met(cert, eps, centre) or it == max_iter or _at_rounding_floor(cert, mdp.gamma, centre):
+            if _met(cert, eps, centre) or it == max_iter or _at_rounding_floor(cert, g, centre):
                 return PlanningResult.from_certificate(
-                    cert, gamma=mdp.gamma, centre=centre, iterations=it, epsilon=eps, method=method, history=history
+                    cert, gamma=g, centre=centre, iterations=it, epsilon=eps, method=method, history=history
                 )
             V = TV
             if callback is not None:
@@ -160,7 +163,6 @@ def value_iteration(
     # gamma/(1-gamma) * change says the target is near.
     data, indices, indptr, n_cols = sweep_arrays(mdp)
     V = V.copy()
-    g = mdp.gamma
     it = 0
     sweeps = 0
     next_check = 1

@@ -36,7 +36,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import numpy as np
 
@@ -396,7 +396,7 @@ def plot_curves_with_bands(
     if ax is None:
         _, ax = plt.subplots()
     for label, ci in cis.items():
-        T = len(ci.mean)
+        T = len(cast(np.ndarray, ci.mean))  # checked 1-D above
         xs = np.arange(T) if x is None else as_float_array(x, "x", ndim=1)
         if xs.shape != (T,):
             raise ValueError(f"x: expected shape ({T},) to match curves[{label!r}], got {xs.shape}")

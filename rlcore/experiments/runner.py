@@ -56,7 +56,7 @@ import sys
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import nullcontext
 from typing import Any
 
@@ -200,13 +200,13 @@ def _check_n_jobs(n_jobs: Any, backend: str) -> int | None:
 
 
 # ----------------------------------------------------------------------------- backends
-def _run_serial(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None) -> Iterator[dict]:
+def _run_serial(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None) -> Generator[dict, None, None]:
     with limit_threads(n_threads) if n_threads is not None else nullcontext():
         for spec in specs:
             yield _execute(run_fn, spec, "serial", n_threads)
 
 
-def _run_loky(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None) -> Iterator[dict]:
+def _run_loky(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None) -> Generator[dict, None, None]:
     try:
         from joblib import Parallel, cpu_count, delayed, parallel_config
         from joblib.externals.loky.process_executor import TerminatedWorkerError
@@ -232,7 +232,7 @@ def _run_loky(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: 
 _RAY_EXECUTE: Any = None
 
 
-def _run_ray(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None) -> Iterator[dict]:
+def _run_ray(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None) -> Generator[dict, None, None]:
     try:
         import ray
     except ImportError as exc:
@@ -449,7 +449,7 @@ def _execute_all(
         file=sys.stderr,
         dynamic_ncols=True,
     ) as bar:
-        stream: Iterator[Any] = _BACKEND_FNS[backend](run_fn, specs, n_jobs, n_threads)
+        stream: Generator[Any, None, None] = _BACKEND_FNS[backend](run_fn, specs, n_jobs, n_threads)
         try:
             for record in stream:
                 if isinstance(record, _Interrupted):
