@@ -2,7 +2,7 @@
 
 Models (:class:`FiniteMDP`), the batched :class:`Simulator` protocol and
 :func:`rollout`, tabular policies, exact policy evaluation and occupancy measures,
-Bellman operators, the columnar :class:`Dataset`, MDP generators and one randomness
+Bellman operators, the columnar :class:`Dataset`, MDP generators, the BRIDGE loader (:func:`load_bridge_mdp`) and one randomness
 convention (:func:`as_generator`). Hypothesis strategies for property tests live in
 :mod:`rlcore.testing` (needs the ``test`` extra); the Gymnasium adapter
 (:func:`as_gymnasium_env`) in :mod:`rlcore.gym`.
@@ -13,6 +13,7 @@ from __future__ import annotations
 from rlcore import generators
 from rlcore._validation import PROBABILITY_ATOL
 from rlcore.bellman import bellman_expectation, bellman_optimality, q_from_v
+from rlcore.bridge import load_bridge_mdp
 from rlcore.dataset import Dataset
 from rlcore.evaluation import PolicyEvaluation, evaluate_policy, occupancy
 from rlcore.gym import SimulatorEnv, SimulatorVectorEnv, as_gymnasium_env
@@ -49,6 +50,7 @@ __all__ = [
     "epsilon_greedy",
     "evaluate_policy",
     "generators",
+    "load_bridge_mdp",
     "greedy",
     "is_deterministic",
     "occupancy",

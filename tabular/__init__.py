@@ -15,11 +15,13 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`relative_value_iteration`       average-reward criterion (gain and bias)
 :func:`soft_value_iteration`           KL-regularised (soft) VI with a reference policy
 :func:`certify`                        bounds for any value estimate
+:func:`min_k`                          k-QVI-solvability (the effective-horizon papers)
 =====================================  ===========================================
 """
 
 from tabular.average_reward import AverageRewardResult, relative_value_iteration
 from tabular.certify import Certificate, bellman_backup, certify
+from tabular.effective_horizon import KQVIResult, is_k_qvi_solvable, k_qvi, k_qvi_check, min_k, random_policy_q
 from tabular.finite_horizon import backward_induction
 from tabular.lp import LPResult, linear_programming
 from tabular.policy_iteration import modified_policy_iteration, policy_iteration
@@ -38,15 +40,21 @@ from tabular.value_iteration import value_iteration
 __all__ = [
     "AverageRewardResult",
     "Certificate",
+    "KQVIResult",
     "LPResult",
     "PlanningResult",
     "SoftPlanningResult",
     "backward_induction",
     "bellman_backup",
     "certify",
+    "is_k_qvi_solvable",
+    "k_qvi",
+    "k_qvi_check",
     "linear_programming",
+    "min_k",
     "modified_policy_iteration",
     "policy_iteration",
+    "random_policy_q",
     "regularisation_gap_bound",
     "relative_value_iteration",
     "regularised_policy_value",
