@@ -16,12 +16,24 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`soft_value_iteration`           KL-regularised (soft) VI with a reference policy
 :func:`certify`                        bounds for any value estimate
 :func:`min_k`                          k-QVI-solvability (the effective-horizon papers)
+:func:`effective_horizon_bound`        the effective horizon of a deterministic MDP
 =====================================  ===========================================
 """
 
 from tabular.average_reward import AverageRewardResult, relative_value_iteration
 from tabular.certify import Certificate, bellman_backup, certify
-from tabular.effective_horizon import KQVIResult, is_k_qvi_solvable, k_qvi, k_qvi_check, min_k, random_policy_q
+from tabular.effective_horizon import (
+    EffectiveHorizonBound,
+    EffectiveHorizonK,
+    KQVIResult,
+    effective_horizon_bound,
+    effective_planning_window,
+    is_k_qvi_solvable,
+    k_qvi,
+    k_qvi_check,
+    min_k,
+    random_policy_q,
+)
 from tabular.finite_horizon import backward_induction
 from tabular.lp import LPResult, linear_programming
 from tabular.policy_iteration import modified_policy_iteration, policy_iteration
@@ -40,6 +52,8 @@ from tabular.value_iteration import value_iteration
 __all__ = [
     "AverageRewardResult",
     "Certificate",
+    "EffectiveHorizonBound",
+    "EffectiveHorizonK",
     "KQVIResult",
     "LPResult",
     "PlanningResult",
@@ -47,6 +61,8 @@ __all__ = [
     "backward_induction",
     "bellman_backup",
     "certify",
+    "effective_horizon_bound",
+    "effective_planning_window",
     "is_k_qvi_solvable",
     "k_qvi",
     "k_qvi_check",
