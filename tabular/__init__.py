@@ -17,6 +17,7 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`certify`                        bounds for any value estimate
 :func:`min_k`                          k-QVI-solvability (the effective-horizon papers)
 :func:`effective_horizon_bound`        the effective horizon of a deterministic MDP
+:func:`gorp`                           greedy over random policy, through the simulator
 =====================================  ===========================================
 """
 
@@ -35,6 +36,7 @@ from tabular.effective_horizon import (
     random_policy_q,
 )
 from tabular.finite_horizon import backward_induction
+from tabular.gorp import GORPResult, gorp
 from tabular.lp import LPResult, linear_programming
 from tabular.policy_iteration import modified_policy_iteration, policy_iteration
 from tabular.result import PlanningResult
@@ -54,6 +56,7 @@ __all__ = [
     "Certificate",
     "EffectiveHorizonBound",
     "EffectiveHorizonK",
+    "GORPResult",
     "KQVIResult",
     "LPResult",
     "PlanningResult",
@@ -63,6 +66,7 @@ __all__ = [
     "certify",
     "effective_horizon_bound",
     "effective_planning_window",
+    "gorp",
     "is_k_qvi_solvable",
     "k_qvi",
     "k_qvi_check",
