@@ -2,7 +2,8 @@
 
 Models (:class:`FiniteMDP`), the batched :class:`Simulator` protocol and
 :func:`rollout`, tabular policies, exact policy evaluation and occupancy measures,
-Bellman operators, the columnar :class:`Dataset`, MDP generators, the BRIDGE loader (:func:`load_bridge_mdp`) and one randomness
+Bellman operators, the columnar :class:`Dataset`, MDP generators, the regressor protocol (:class:`Regressor`, :class:`TabularMean`,
+:class:`RidgeRegression`), the BRIDGE loader (:func:`load_bridge_mdp`) and one randomness
 convention (:func:`as_generator`). Hypothesis strategies for property tests live in
 :mod:`rlcore.testing` (needs the ``test`` extra); the Gymnasium adapter
 (:func:`as_gymnasium_env`) in :mod:`rlcore.gym`.
@@ -28,6 +29,7 @@ from rlcore.policies import (
     validate_policy,
 )
 from rlcore.randomness import RNGLike, as_generator, spawn
+from rlcore.regressors import NotFittedError, Regressor, RidgeRegression, TabularMean
 from rlcore.simulator import PolicyFn, Simulator, rollout
 
 __version__ = "0.1.0.dev0"
@@ -36,12 +38,16 @@ __all__ = [
     "PROBABILITY_ATOL",
     "Dataset",
     "FiniteMDP",
+    "NotFittedError",
     "PolicyEvaluation",
     "PolicyFn",
     "RNGLike",
+    "Regressor",
+    "RidgeRegression",
     "Simulator",
     "SimulatorEnv",
     "SimulatorVectorEnv",
+    "TabularMean",
     "as_generator",
     "as_gymnasium_env",
     "as_stochastic",

@@ -1,0 +1,406 @@
+"""Regressors following the scikit-learn protocol ``fit(X, y, sample_weight=None)``.
+
+Fitted-Q iteration, SQIRL, least-squares Monte Carlo and the offline learners take any
+object with ``fit(X, y, sample_weight=None) -> self`` and ``predict(X) -> ndarray``
+(the :class:`Regressor` protocol): the two small estimators here, a torch MLP, or any
+scikit-learn estimator. scikit-learn itself is *not* required.
+
+Conventions (as in scikit-learn): ``__init__`` only stores its parameters, ``fit``
+validates the data and learns, learned attributes end with an underscore, ``fit``
+returns ``self``, and ``predict`` before ``fit`` raises :class:`NotFittedError`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from rlcore._validation import as_float_array, check_positive_int
+
+__all__ = [
+    "NotFittedError",
+    "Regressor",
+    "RidgeRegression",
+    "TabularMean",
+]
+
+
+class NotFittedError(ValueError, AttributeError):
+    """Raised when ``predict`` is called on an estimator before ``fit``.
+
+    Subclasses both :class:`ValueError` and :class:`AttributeError`, as scikit-learn's
+    exception of the same name does.
+    """
+
+
+@runtime_checkable
+class Regressor(Protocol):
+    """Anything with scikit-learn's ``fit`` / ``predict`` regression interface.
+
+    ``isinstance(obj, Regressor)`` checks only that both methods exist (a runtime
+    protocol cannot check signatures).
+
+    Examples
+    --------
+    >>> isinstance(RidgeRegression(), Regressor)
+    True
+    >>> isinstance(object(), Regressor)
+    False
+    """
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Regressor:
+        """Fit to inputs ``X`` of shape (n, d) and targets ``y`` of shape (n,); return self."""
+        ...
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Return predictions of shape (m,) for inputs ``X`` of shape (m, d)."""
+        ...
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_y(y: Any, n: int) -> np.ndarray:
+    arr = as_float_array(y, "y", ndim=1)
+    if arr.shape[0] != n:
+        raise ValueError(f"y: expected {n} targets to match X's {n} rows, got shape {arr.shape}")
+    return arr
+
+
+def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
+    if sample_weight is None:
+        return np.ones(n, dtype=np.float64)
+    w = as_float_array(sample_weight, "sample_weight", ndim=1)
+    if w.shape[0] != n:
+        raise ValueError(
+            f"sample_weight: expected {n} weights to match X's {n} rows, got shape {w.shape}"
+        )
+    if np.any(w < 0):
+        i = int(np.flatnonzero(w < 0)[0])
+        raise ValueError(f"sample_weight: weights must be >= 0, found {w[i]!r} at index {i}")
+    if not np.any(w > 0):
+        raise ValueError("sample_weight: at least one weight must be positive, all are zero")
+    return w
+
+
+def _not_fitted(obj: object, method: str) -> NotFittedError:
+    cls = type(obj).__name__
+    return NotFittedError(
+        f"{cls}.{method}: this {cls} instance is not fitted yet; call fit(X, y) first"
+    )
+
+
+def _check_n_features(X: np.ndarray, expected: int, cls: str) -> None:
+    if X.shape[1] != expected:
+        raise ValueError(
+            f"X: {cls} was fitted with {expected} features, got X with {X.shape[1]} "
+            f"(shape {X.shape})"
+        )
+
+
+# --------------------------------------------------------------------------- tabular
+
+
+def _as_int_rows(X: Any) -> np.ndarray:
+    """``X`` of shape (n,) or (n, d), integer-valued, as an int64 array of shape (n, d)."""
+    if isinstance(X, np.ndarray) and np.issubdtype(X.dtype, np.integer) and X.ndim in (1, 2):
+        out = X.astype(np.int64, copy=False)
+    else:
+        f = as_float_array(X, "X", ndim=(1, 2))
+        if np.any(f != np.round(f)):
+            i = tuple(int(k) for k in np.argwhere(f != np.round(f))[0])
+            raise ValueError(
+                f"X: TabularMean needs integer-valued (discrete) inputs, found {f[i]!r} at index {i}"
+            )
+        if np.any(np.abs(f) > 2.0**53):
+            raise ValueError("X: integer-valued entries must have magnitude <= 2**53")
+        out = f.astype(np.int64)
+    if out.ndim == 1:
+        out = out[:, None]
+    return out
+
+
+class TabularMean:
+    """Weighted mean of ``y`` for each distinct (discrete) row of ``X``.
+
+    The regressor of tabular fitted-Q iteration: with one-hot or integer state-action
+    inputs, fitting a least-squares model with one free parameter per distinct input
+    gives exactly the (weighted) sample mean of the targets for that input.
+
+    Parameters
+    ----------
+    default : float or None, default 0.0
+        Prediction for a row not seen in ``fit`` (or seen only with zero total weight).
+        ``None`` makes :meth:`predict` raise :class:`ValueError` on such rows instead.
+    n_features : int or None, default None
+        If given, ``fit`` checks that ``X`` has this many columns.
+
+    Attributes
+    ----------
+    keys_ : ndarray of shape (K, d), int64
+        The distinct rows of ``X`` with positive total weight, lexicographically sorted.
+    means_ : ndarray of shape (K,)
+        Weighted mean of ``y`` over the samples equal to each key.
+    weights_ : ndarray of shape (K,)
+        Total sample weight of each key (the count when unweighted).
+    n_features_in_ : int
+        Number of columns ``d`` of ``X`` seen in ``fit`` (1 for 1-D ``X``).
+
+    Notes
+    -----
+    Inputs must be integer-valued (an integer dtype, or floats with integral values).
+    Fit and predict are vectorised (``np.unique`` with ``return_inverse`` and
+    ``np.bincount``); cost :math:`O(n d \\log n)`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0, 1], [0, 1], [2, 0]])
+    >>> model = TabularMean().fit(X, [1.0, 3.0, 5.0])
+    >>> model.predict(np.array([[0, 1], [2, 0], [9, 9]]))
+    array([2., 5., 0.])
+    >>> TabularMean().fit([0, 0, 1], [1.0, 2.0, 4.0], sample_weight=[1.0, 3.0, 1.0]).predict([0, 1])
+    array([1.75, 4.  ])
+    """
+
+    keys_: np.ndarray
+    means_: np.ndarray
+    weights_: np.ndarray
+    n_features_in_: int
+
+    def __init__(self, default: float | None = 0.0, n_features: int | None = None) -> None:
+        self.default = default
+        self.n_features = n_features
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> TabularMean:
+        """Learn the weighted mean of ``y`` per distinct row of ``X``.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d) or (n,), integer-valued
+            Discrete inputs (e.g. state-action index pairs).
+        y : array_like of shape (n,)
+            Finite targets.
+        sample_weight : array_like of shape (n,), optional
+            Non-negative finite weights, not all zero. Default: all ones.
+
+        Returns
+        -------
+        TabularMean
+            ``self``, fitted.
+        """
+        default = self.default
+        if default is not None:
+            if isinstance(default, bool) or not isinstance(default, numbers.Real):
+                raise TypeError(f"default: expected a real number or None, got {default!r}")
+        if self.n_features is not None:
+            check_positive_int(self.n_features, "n_features")
+        Xi = _as_int_rows(X)
+        n = Xi.shape[0]
+        if n == 0:
+            raise ValueError("X: expected at least one sample, got 0 rows")
+        if self.n_features is not None and Xi.shape[1] != self.n_features:
+            raise ValueError(
+                f"X: expected n_features={self.n_features} columns, got shape {Xi.shape}"
+            )
+        yv = _check_y(y, n)
+        w = _check_sample_weight(sample_weight, n)
+        keys, inverse = np.unique(Xi, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        k = keys.shape[0]
+        wsum = np.bincount(inverse, weights=w, minlength=k)
+        wysum = np.bincount(inverse, weights=w * yv, minlength=k)
+        keep = wsum > 0
+        self.keys_ = keys[keep]
+        self.weights_ = wsum[keep]
+        self.means_ = wysum[keep] / wsum[keep]
+        self.n_features_in_ = int(Xi.shape[1])
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Return the fitted mean for each row of ``X``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, d) or (m,), integer-valued
+            Query rows; ``d`` must equal ``n_features_in_``.
+
+        Returns
+        -------
+        ndarray of shape (m,)
+            The mean for seen rows; ``default`` for unseen ones.
+
+        Raises
+        ------
+        NotFittedError
+            If called before :meth:`fit`.
+        ValueError
+            On a feature-count mismatch, or an unseen row when ``default`` is None.
+        """
+        if not hasattr(self, "means_"):
+            raise _not_fitted(self, "predict")
+        Xi = _as_int_rows(X)
+        _check_n_features(Xi, self.n_features_in_, "TabularMean")
+        m = Xi.shape[0]
+        K = self.keys_.shape[0]
+        if m == 0:
+            return np.empty(0, dtype=np.float64)
+        # Unique over keys and queries together: the queries whose group contains a
+        # key are seen, and read that key's mean.
+        both = np.concatenate([self.keys_, Xi], axis=0)
+        _, inverse = np.unique(both, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        n_groups = int(inverse.max()) + 1
+        table = np.full(n_groups, np.nan)
+        seen = np.zeros(n_groups, dtype=bool)
+        table[inverse[:K]] = self.means_
+        seen[inverse[:K]] = True
+        q = inverse[K:]
+        out = table[q]
+        unseen = ~seen[q]
+        if np.any(unseen):
+            if self.default is None:
+                i = int(np.flatnonzero(unseen)[0])
+                raise ValueError(
+                    f"X: row {i} ({Xi[i].tolist()}) was not seen in fit and default is None"
+                )
+            out[unseen] = float(self.default)
+        return out
+
+    def __repr__(self) -> str:
+        return f"TabularMean(default={self.default!r}, n_features={self.n_features!r})"
+
+
+# --------------------------------------------------------------------------- ridge
+
+
+class RidgeRegression:
+    """Weighted ridge least squares with an unpenalised intercept.
+
+    Minimises
+
+    .. math:: \\sum_i w_i (y_i - b - x_i^\\top \\beta)^2 + \\alpha \\lVert\\beta\\rVert^2
+
+    over :math:`\\beta \\in \\mathbb{R}^d` and (when ``fit_intercept``) :math:`b`.
+
+    Parameters
+    ----------
+    alpha : float, default 1.0
+        Non-negative penalty on the coefficients (not on the intercept). With
+        ``alpha=0`` this is ordinary (weighted) least squares; on rank-deficient data
+        the minimum-norm solution is returned.
+    fit_intercept : bool, default True
+        Whether to fit an (unpenalised) intercept; otherwise ``intercept_ = 0``.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (d,)
+        Coefficients :math:`\\beta`.
+    intercept_ : float
+        Intercept :math:`b` (0.0 when ``fit_intercept`` is False).
+    n_features_in_ : int
+        Number of columns ``d`` of ``X`` seen in ``fit``.
+
+    Notes
+    -----
+    Solved as one least-squares problem on the augmented system
+    :math:`[\\sqrt{W}[X, 1]; [\\sqrt{\\alpha} I, 0]]` against :math:`[\\sqrt{W} y; 0]`
+    with an SVD-based solver (``numpy.linalg.lstsq``), which avoids squaring the
+    condition number as the normal equations :math:`X^\\top W X + \\alpha I` would.
+
+    References
+    ----------
+    .. [1] Hoerl, A. E. and Kennard, R. W. (1970). Ridge regression: biased estimation
+       for nonorthogonal problems. *Technometrics* 12(1), 55-67.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> model = RidgeRegression(alpha=0.0).fit(X, 2.0 * X[:, 0] + 1.0)
+    >>> np.round(model.coef_, 6), round(model.intercept_, 6)
+    (array([2.]), 1.0)
+    >>> np.round(model.predict(np.array([[10.0]])), 6)
+    array([21.])
+    """
+
+    coef_: np.ndarray
+    intercept_: float
+    n_features_in_: int
+
+    def __init__(self, alpha: float = 1.0, fit_intercept: bool = True) -> None:
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> RidgeRegression:
+        """Fit the coefficients and intercept.
+
+        Parameters
+        ----------
+        X : array_like of shape (n, d)
+            Finite real inputs.
+        y : array_like of shape (n,)
+            Finite targets.
+        sample_weight : array_like of shape (n,), optional
+            Non-negative finite weights, not all zero. Default: all ones. Integer
+            weights are equivalent to repeating the rows.
+
+        Returns
+        -------
+        RidgeRegression
+            ``self``, fitted.
+        """
+        alpha = self.alpha
+        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+            raise TypeError(f"alpha: expected a non-negative real number, got {alpha!r}")
+        alpha = float(alpha)
+        if not np.isfinite(alpha) or alpha < 0:
+            raise ValueError(f"alpha: expected a finite number >= 0, got {alpha!r}")
+        if not isinstance(self.fit_intercept, (bool, np.bool_)):
+            raise TypeError(f"fit_intercept: expected a bool, got {self.fit_intercept!r}")
+        Xf = as_float_array(X, "X", ndim=2)
+        n, d = Xf.shape
+        if n == 0:
+            raise ValueError("X: expected at least one sample, got 0 rows")
+        if d == 0:
+            raise ValueError("X: expected at least one feature column, got shape (n, 0)")
+        yv = _check_y(y, n)
+        w = _check_sample_weight(sample_weight, n)
+        sw = np.sqrt(w)
+        design = np.hstack([Xf, np.ones((n, 1))]) if self.fit_intercept else Xf
+        p = design.shape[1]
+        top = sw[:, None] * design
+        rhs = sw * yv
+        if alpha > 0:
+            penalty = np.zeros((d, p))
+            penalty[:, :d] = np.sqrt(alpha) * np.eye(d)
+            top = np.vstack([top, penalty])
+            rhs = np.concatenate([rhs, np.zeros(d)])
+        sol = np.linalg.lstsq(top, rhs, rcond=None)[0]
+        self.coef_ = np.asarray(sol[:d], dtype=np.float64)
+        self.intercept_ = float(sol[d]) if self.fit_intercept else 0.0
+        self.n_features_in_ = int(d)
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Return ``X @ coef_ + intercept_``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, d)
+            Finite inputs; ``d`` must equal ``n_features_in_``.
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
+        if not hasattr(self, "coef_"):
+            raise _not_fitted(self, "predict")
+        Xf = as_float_array(X, "X", ndim=2)
+        _check_n_features(Xf, self.n_features_in_, "RidgeRegression")
+        return np.asarray(Xf @ self.coef_ + self.intercept_, dtype=np.float64)
+
+    def __repr__(self) -> str:
+        return f"RidgeRegression(alpha={self.alpha!r}, fit_intercept={self.fit_intercept!r})"
