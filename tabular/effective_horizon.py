@@ -66,6 +66,7 @@ from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import uniform
 from rlcore._validation import check_positive_int
+from tabular.finite_horizon import backward_induction
 
 __all__ = [
     "EffectiveHorizonBound",
@@ -239,13 +240,24 @@ def _check_greedy(
 
 
 def _optimal_q(mdp: FiniteMDP, H: int) -> np.ndarray:
-    # Q* by backward induction (bitwise the same recursion as Q^H = k - 1 backups, k = H)
-    Q = np.empty((H, mdp.n_states, mdp.n_actions))
-    v = np.zeros(mdp.n_states)
-    for t in range(H - 1, -1, -1):
-        Q[t] = q_from_v(mdp, v, t)
-        v = Q[t].max(axis=1)
-    return Q
+    """Q* of shape (H, S, A) by backward induction (the same recursion as ``k = H`` backups)."""
+    return backward_induction(mdp).Q
+
+
+def _smallest_solvable_k(
+    mdp: FiniteMDP, H: int, Q: np.ndarray, greedy_atol: float, optimal_atol: float
+) -> int:
+    """Smallest ``k`` whose iterate (``Q`` is ``Q^1``, each step one backup) passes the greedy test."""
+    Q_star = _optimal_q(mdp, H)
+    for k in range(1, H + 1):
+        if _check_greedy(mdp, k, Q, Q_star, greedy_atol, optimal_atol).solvable:
+            return k
+        Q = _backup(mdp, Q)
+    # unreachable in exact arithmetic: Q^H = Q*; only a tolerance far below rounding can get here
+    raise ValueError(
+        f"optimal_atol: no k in [1, {H}] passed, not even k = H where Q^H = Q*; the "
+        f"tolerance {optimal_atol!r} is below the rounding error of the backups"
+    )
 
 
 def k_qvi_check(
@@ -373,17 +385,7 @@ def min_k(
     mdp, H = _check_finite_horizon(mdp)
     ga = _check_atol(greedy_atol, "greedy_atol")
     oa = _check_atol(optimal_atol, "optimal_atol")
-    Q_star = _optimal_q(mdp, H)
-    Q = random_policy_q(mdp)
-    for k in range(1, H + 1):
-        if _check_greedy(mdp, k, Q, Q_star, ga, oa).solvable:
-            return k
-        Q = _backup(mdp, Q)
-    # unreachable in exact arithmetic: Q^H = Q*; only a tolerance far below rounding can get here
-    raise ValueError(
-        f"optimal_atol: no k in [1, {H}] passed, not even k = H where Q^H = Q*; the "
-        f"tolerance {optimal_atol!r} is below the rounding error of the backups"
-    )
+    return _smallest_solvable_k(mdp, H, random_policy_q(mdp), ga, oa)
 
 
 # --------------------------------------------------------------- effective planning window
@@ -440,16 +442,8 @@ def effective_planning_window(
     mdp, H = _check_finite_horizon(mdp)
     ga = _check_atol(greedy_atol, "greedy_atol")
     oa = _check_atol(optimal_atol, "optimal_atol")
-    Q_star = _optimal_q(mdp, H)
-    Q = np.stack([np.asarray(mdp.rewards_at(t), dtype=np.float64) for t in range(H)])
-    for k in range(1, H + 1):
-        if _check_greedy(mdp, k, Q, Q_star, ga, oa).solvable:
-            return k
-        Q = _backup(mdp, Q)
-    raise ValueError(
-        f"optimal_atol: no k in [1, {H}] passed, not even k = H where Q^H = Q*; the "
-        f"tolerance {optimal_atol!r} is below the rounding error of the backups"
-    )
+    rewards = np.stack([np.asarray(mdp.rewards_at(t), dtype=np.float64) for t in range(H)])
+    return _smallest_solvable_k(mdp, H, rewards, ga, oa)
 
 
 # ------------------------------------------------------------ effective-horizon bound
