@@ -18,6 +18,8 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`min_k`                          k-QVI-solvability (the effective-horizon papers)
 :func:`effective_horizon_bound`        the effective horizon of a deterministic MDP
 :func:`gorp`                           greedy over random policy, through the simulator
+:func:`sqirl`                          shallow Q-iteration via RL, any regressor
+:func:`stochastic_effective_horizon`   SQIRL's explicit sample bound, minimised over k
 =====================================  ===========================================
 """
 
@@ -49,6 +51,13 @@ from tabular.soft import (
     soft_value_iteration,
 )
 from tabular.solve import solve
+from tabular.sqirl import SQIRLResult, sqirl
+from tabular.stochastic_horizon import (
+    SQIRLSampleBound,
+    StochasticEffectiveHorizon,
+    sqirl_sample_bound,
+    stochastic_effective_horizon,
+)
 from tabular.value_iteration import value_iteration
 
 __all__ = [
@@ -60,7 +69,10 @@ __all__ = [
     "KQVIResult",
     "LPResult",
     "PlanningResult",
+    "SQIRLResult",
+    "SQIRLSampleBound",
     "SoftPlanningResult",
+    "StochasticEffectiveHorizon",
     "backward_induction",
     "bellman_backup",
     "certify",
@@ -82,5 +94,8 @@ __all__ = [
     "soft_bellman_backup",
     "soft_value_iteration",
     "solve",
+    "sqirl",
+    "sqirl_sample_bound",
+    "stochastic_effective_horizon",
     "value_iteration",
 ]

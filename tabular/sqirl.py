@@ -1,0 +1,361 @@
+"""SQIRL: shallow Q-iteration via reinforcement learning (Laidlaw et al., ICLR 2024).
+
+SQIRL separates exploration from learning. It learns the policy one step at a time,
+front to back. To learn the action at step ``i`` it collects ``m`` fresh episodes that
+follow the already-learned policy for steps ``0..i-1`` and act uniformly at random from
+step ``i`` on. On those episodes it runs ``k`` steps of fitted-Q iteration (FQI):
+
+* regress the Monte Carlo reward-to-go from step ``j = min(i + k - 1, H - 1)`` on
+  ``(s_j, a_j)``: an estimate of ``Q^{pi_rand}_j``;
+* for ``t = j - 1, ..., i``: regress ``r_t + max_a Qhat_{t+1}(s_{t+1}, a)`` (zero after
+  termination) on ``(s_t, a_t)``: one empirical Bellman optimality backup;
+* act greedily at step ``i``: ``pi_i(s) = argmax_a Qhat_i(s, a)`` (first maximiser).
+
+``Qhat_i`` estimates ``Q^k_i``, ``k - 1`` backups of the random policy's Q, so SQIRL
+returns an optimal policy as soon as the regressions are accurate to half the action
+gap of ``Q^k`` whenever the MDP is k-QVI-solvable (:func:`tabular.min_k`). Any regressor
+with the scikit-learn ``fit``/``predict`` protocol works (:mod:`rlcore.regressors`): the
+tabular mean (exact tabular FQI), ridge least squares on features, the torch MLP of
+:mod:`rlcore.torch_regressors` (the deep variant) or a scikit-learn estimator. The number
+of episodes per step that provably suffices with the tabular regressor, and the
+stochastic effective horizon built on it, are computed by
+:func:`tabular.sqirl_sample_bound` and :func:`tabular.stochastic_effective_horizon`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from rlcore._validation import check_positive_int
+from rlcore.randomness import RNGLike, as_generator
+from rlcore.regressors import TabularMean
+
+__all__ = ["SQIRLResult", "sqirl"]
+
+FeatureFn = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
+_FEATURES = ("index", "one_hot", "one_hot_pair")
+
+
+@dataclass(frozen=True)
+class SQIRLResult:
+    """Outcome of :func:`sqirl`.
+
+    Attributes
+    ----------
+    policy : ndarray of int64, shape (H, S), or None
+        The learned greedy policy for every ``(t, s)`` when the number of states is known
+        (``argmax_a Qhat_t(s, a)``, first maximiser; at states never seen in the data the
+        regressor's default prediction decides). None for simulators without
+        ``n_states``: use :meth:`act`.
+    q : ndarray of shape (H, S, A) or None
+        ``Qhat_t(s, a)`` of the regressor that acts at each step ``t`` (None when the
+        number of states is unknown).
+    regressors : tuple of fitted regressors, length H
+        ``regressors[t]`` predicts ``Qhat_t`` from the features of ``(s, a, t)``.
+    k, m : int
+        Planning depth and episodes per step.
+    n_episodes : int
+        Episodes simulated, ``H * m``.
+    n_steps : int
+        Transitions simulated.
+    """
+
+    policy: np.ndarray | None
+    q: np.ndarray | None
+    regressors: tuple[Any, ...]
+    k: int
+    m: int
+    n_episodes: int
+    n_steps: int
+    _features: Any = None
+    _n_actions: int = 0
+
+    def act(self, states: Any, t: int) -> np.ndarray:
+        """Greedy actions of the learned policy at step ``t`` for a batch of states.
+
+        Parameters
+        ----------
+        states : array_like, leading axis n
+        t : int
+            Step, ``0 <= t < H``.
+
+        Returns
+        -------
+        ndarray of int64, shape (n,)
+        """
+        H = len(self.regressors)
+        if not (0 <= int(t) < H):
+            raise ValueError(f"t: expected a step in [0, {H}), got {t!r}")
+        return _greedy(self.regressors[int(t)], self._features, np.asarray(states), int(t), self._n_actions)[0]
+
+
+def _check_sim(sim: Any) -> Any:
+    for name in ("reset", "step"):
+        if not callable(getattr(sim, name, None)):
+            raise TypeError(
+                f"sim: expected a simulator with batched reset(n, rng) and step(states, actions, rng, *, t) "
+                f"methods, got {type(sim).__name__} without a callable {name}"
+            )
+    return sim
+
+
+def _make_features(features: Any, n_states: int | None, A: int) -> FeatureFn:
+    if callable(features):
+        def call(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
+            X = np.asarray(features(states, actions, t))
+            if X.ndim not in (1, 2) or X.shape[0] != actions.shape[0]:
+                raise ValueError(
+                    f"features: expected an array with leading axis {actions.shape[0]} from "
+                    f"features(states, actions, t), got shape {X.shape}"
+                )
+            return X
+        return call
+    if not isinstance(features, str) or features not in _FEATURES:
+        raise ValueError(f"features: expected one of {_FEATURES} or a callable (states, actions, t) -> X, got {features!r}")
+    if features == "index":
+        def index(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
+            s = np.asarray(states)
+            if s.ndim != 1 or not np.issubdtype(s.dtype, np.integer):
+                raise TypeError(
+                    "features: 'index' needs integer states of shape (n,); pass features=callable "
+                    f"for states of dtype {s.dtype} and shape {s.shape}"
+                )
+            return np.stack([s.astype(np.int64), actions.astype(np.int64)], axis=1)
+        return index
+    if n_states is None:
+        raise ValueError(f"features: {features!r} needs n_states (pass n_states= or a simulator with n_states)")
+    S = n_states
+    if features == "one_hot":
+        def one_hot(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
+            X = np.zeros((actions.shape[0], S + A))
+            rows = np.arange(actions.shape[0])
+            X[rows, np.asarray(states, dtype=np.int64)] = 1.0
+            X[rows, S + actions] = 1.0
+            return X
+        return one_hot
+
+    def one_hot_pair(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
+        X = np.zeros((actions.shape[0], S * A))
+        X[np.arange(actions.shape[0]), np.asarray(states, dtype=np.int64) * A + actions] = 1.0
+        return X
+    return one_hot_pair
+
+
+def _all_action_values(reg: Any, feats: FeatureFn, states: np.ndarray, t: int, A: int) -> np.ndarray:
+    """Predictions of shape (n, A): ``reg`` at every action of every state."""
+    n = states.shape[0]
+    rep_states = np.repeat(states, A, axis=0)
+    actions = np.tile(np.arange(A, dtype=np.int64), n)
+    q = np.asarray(reg.predict(feats(rep_states, actions, t)), dtype=np.float64)
+    if q.shape != (n * A,):
+        raise ValueError(f"regressor: predict returned shape {q.shape}, expected ({n * A},)")
+    if not np.all(np.isfinite(q)):
+        raise ValueError("regressor: predict returned non-finite values")
+    return q.reshape(n, A)
+
+
+def _greedy(reg: Any, feats: FeatureFn, states: np.ndarray, t: int, A: int) -> tuple[np.ndarray, np.ndarray]:
+    """(first argmax actions (n,), max values (n,)) of ``reg`` at ``states``."""
+    if states.shape[0] == 0:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    q = _all_action_values(reg, feats, states, t, A)
+    return q.argmax(axis=1).astype(np.int64), q.max(axis=1)
+
+
+class _ZeroQ:
+    """Stands in for a step that no episode reached: predicts 0 (so the policy acts 0)."""
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _ZeroQ:
+        return self
+
+    def predict(self, X: Any) -> np.ndarray:
+        return np.zeros(np.asarray(X).shape[0])
+
+
+def _fit(template: Any, X: np.ndarray, y: np.ndarray) -> Any:
+    reg = copy.deepcopy(template)
+    out = reg.fit(X, y)
+    return reg if out is None else out
+
+
+def sqirl(
+    sim: Any,
+    *,
+    horizon: int,
+    n_actions: int,
+    k: int,
+    m: int,
+    regressor: Any = None,
+    features: str | FeatureFn = "index",
+    n_states: int | None = None,
+    rng: RNGLike = None,
+) -> SQIRLResult:
+    """Shallow Q-iteration via reinforcement learning (Laidlaw et al. 2024, Algorithm 1).
+
+    Parameters
+    ----------
+    sim : Simulator
+        Batched ``reset(n, rng)`` / ``step(states, actions, rng, *, t)``; stochastic
+        transitions are the point (e.g. :func:`rlcore.generators.sticky_actions`).
+    horizon : int
+        ``H >= 1`` steps per episode.
+    n_actions : int
+        ``A >= 1`` actions; must match ``sim.n_actions`` when it has one.
+    k : int
+        Planning depth (FQI steps, counting the Monte Carlo regression), ``1 <= k <= H``.
+    m : int
+        Episodes collected per step (the paper's ``m``), ``>= 1``; ``H * m`` in all.
+    regressor : object with ``fit(X, y)`` and ``predict(X)``, optional
+        Template deep-copied for every regression. Default
+        :class:`rlcore.TabularMean` (exact tabular FQI; pairs with ``features="index"``).
+    features : {"index", "one_hot", "one_hot_pair"} or callable, default "index"
+        Regression inputs for ``(states, actions, t)``: ``"index"`` the integer pairs
+        ``[s, a]``; ``"one_hot"`` ``[e_s, e_a]`` (``S + A`` columns, for MLPs);
+        ``"one_hot_pair"`` ``e_{s A + a}`` (``S * A`` columns: ridge regression is then
+        tabular); or ``features(states, actions, t) -> X`` of shape (n, d).
+    n_states : int, optional
+        Number of states, for the one-hot features and for tabulating the policy.
+        Default ``sim.n_states`` when present.
+    rng : Generator, int or None
+        Randomness of exploration and of the simulator.
+
+    Returns
+    -------
+    SQIRLResult
+
+    Raises
+    ------
+    TypeError
+        ``sim`` without ``reset``/``step``, a regressor without ``fit``/``predict``,
+        non-integer arguments.
+    ValueError
+        Out-of-range arguments; simulator, feature map or regressor returning arrays of
+        the wrong shape or non-finite predictions.
+
+    Guarantee
+    ---------
+    If the MDP is k-QVI-solvable and, at every step ``i``, ``|Qhat_i(s, a) - Q^k_i(s, a)|``
+    is below half the gap between the greedy and the non-greedy actions of ``Q^k_i`` at
+    every state the learned prefix can reach, the returned policy is optimal (Laidlaw et
+    al. 2024, Section 3; their Theorem 3.6 turns an in-distribution regression-error bound
+    into an ``O~(k H^3 A^{H_k} / eps)``-type sample bound). For the tabular regressor,
+    :func:`tabular.sqirl_sample_bound` gives an explicit ``m`` that achieves this with
+    probability at least ``1 - delta``.
+
+    References
+    ----------
+    C. Laidlaw, B. Zhu, S. Russell and A. Dragan, "The effective horizon explains deep RL
+    performance in stochastic environments", ICLR 2024 (arXiv:2312.08369), Section 3
+    (Algorithm 1, SQIRL).
+
+    Examples
+    --------
+    >>> from rlcore.generators import combination_lock, sticky_actions
+    >>> lock = sticky_actions(combination_lock(3, 2, combination=[1, 0, 1]), 0.25)
+    >>> res = sqirl(lock, horizon=3, n_actions=2, k=1, m=200, rng=0)
+    >>> int(res.policy[0, 10]), res.n_episodes  # state 10: the start (see sticky_actions)
+    (1, 600)
+    """
+    sim = _check_sim(sim)
+    H = check_positive_int(horizon, "horizon")
+    A = check_positive_int(n_actions, "n_actions")
+    k = check_positive_int(k, "k")
+    m = check_positive_int(m, "m")
+    if k > H:
+        raise ValueError(f"k: expected an integer in [1, horizon] = [1, {H}], got {k}")
+    sim_A = getattr(sim, "n_actions", None)
+    if sim_A is not None and int(sim_A) != A:
+        raise ValueError(f"n_actions: got {A}, but the simulator has n_actions = {sim_A}")
+    sim_H = getattr(sim, "horizon", None)
+    if sim_H is not None and H > int(sim_H):
+        raise ValueError(f"horizon: got {H}, longer than the simulator's horizon {sim_H}")
+    if n_states is None:
+        n_states = getattr(sim, "n_states", None)
+    S = None if n_states is None else check_positive_int(n_states, "n_states")
+    template = TabularMean() if regressor is None else regressor
+    for name in ("fit", "predict"):
+        if not callable(getattr(template, name, None)):
+            raise TypeError(f"regressor: expected an object with fit(X, y) and predict(X), got {type(template).__name__}")
+    feats = _make_features(features, S, A)
+    gen = as_generator(rng)
+
+    regs: list[Any] = []
+    tables: list[np.ndarray] = []  # greedy action per state, when S is known
+    all_states = None if S is None else np.arange(S, dtype=np.int64)
+    n_steps = 0
+    for i in range(H):
+        j = min(i + k - 1, H - 1)
+        states = np.asarray(sim.reset(m, gen))
+        if states.shape[:1] != (m,):
+            raise ValueError(f"sim: reset({m}) returned an array of shape {states.shape}, expected leading axis {m}")
+        alive = np.arange(m)
+        # per step t in [i, j]: rows alive at t, their states, actions, rewards, terminated, next states
+        log: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+        rtg = np.zeros(m)
+        for t in range(H):
+            n_alive = alive.size
+            if t < i:
+                if S is not None:
+                    actions = tables[t][np.asarray(states, dtype=np.int64)]
+                else:
+                    actions = _greedy(regs[t], feats, states, t, A)[0]
+            else:
+                actions = gen.integers(0, A, size=n_alive, dtype=np.int64)
+            nxt, rew, term = sim.step(states, actions, gen, t=t)
+            nxt = np.asarray(nxt)
+            rew = np.asarray(rew, dtype=np.float64)
+            term = np.asarray(term, dtype=bool)
+            if nxt.shape[:1] != (n_alive,) or rew.shape != (n_alive,) or term.shape != (n_alive,):
+                raise ValueError(
+                    f"sim: step on {n_alive} states returned shapes {nxt.shape}, {rew.shape}, {term.shape}; "
+                    f"expected leading axis {n_alive}"
+                )
+            n_steps += n_alive
+            if i <= t <= j:
+                log[t] = (alive, states, actions, rew, term, nxt)
+            if t >= j:
+                rtg[alive] += rew
+            keep = ~term
+            alive, states = alive[keep], nxt[keep]
+            if alive.size == 0:
+                break
+        # fitted-Q iteration from j back to i on this step's episodes
+        reg_next = None
+        for t in range(j, i - 1, -1):
+            if t not in log:  # every episode ended before step t: no data, nothing continues
+                reg_next = None
+                continue
+            rows, s_t, a_t, r_t, term_t, nxt_t = log[t]
+            if t == j:
+                y = rtg[rows]
+            else:
+                y = r_t.copy()
+                cont = ~term_t
+                if reg_next is not None and cont.any():
+                    y[cont] += _greedy(reg_next, feats, nxt_t[cont], t + 1, A)[1]
+            reg_next = _fit(template, feats(s_t, a_t, t), y)
+        if reg_next is None:  # no episode reached step i: nothing to learn, Qhat_i = 0
+            reg_next = _ZeroQ()
+        regs.append(reg_next)
+        if all_states is not None:
+            tables.append(_greedy(reg_next, feats, all_states, i, A)[0])
+
+    policy = q = None
+    if all_states is not None:
+        policy = np.stack(tables)
+        q = np.stack([_all_action_values(regs[t], feats, all_states, t, A) for t in range(H)])
+    return SQIRLResult(
+        policy=policy,
+        q=q,
+        regressors=tuple(regs),
+        k=k,
+        m=m,
+        n_episodes=H * m,
+        n_steps=n_steps,
+        _features=feats,
+        _n_actions=A,
+    )
