@@ -20,6 +20,7 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`gorp`                           greedy over random policy, through the simulator
 :func:`sqirl`                          shallow Q-iteration via RL, any regressor
 :func:`stochastic_effective_horizon`   SQIRL's explicit sample bound, minimised over k
+:func:`sqirl_sample_complexity`        episodes SQIRL needs empirically (grid over k, m)
 =====================================  ===========================================
 """
 
@@ -50,6 +51,7 @@ from tabular.soft import (
     soft_bellman_backup,
     soft_value_iteration,
 )
+from tabular.sample_complexity import SampleComplexity, median_episodes_to_target, sqirl_sample_complexity
 from tabular.solve import solve
 from tabular.sqirl import SQIRLResult, sqirl
 from tabular.stochastic_horizon import (
@@ -70,6 +72,7 @@ __all__ = [
     "LPResult",
     "PlanningResult",
     "SQIRLResult",
+    "SampleComplexity",
     "SQIRLSampleBound",
     "SoftPlanningResult",
     "StochasticEffectiveHorizon",
@@ -83,6 +86,7 @@ __all__ = [
     "k_qvi",
     "k_qvi_check",
     "linear_programming",
+    "median_episodes_to_target",
     "min_k",
     "modified_policy_iteration",
     "policy_iteration",
@@ -96,6 +100,7 @@ __all__ = [
     "solve",
     "sqirl",
     "sqirl_sample_bound",
+    "sqirl_sample_complexity",
     "stochastic_effective_horizon",
     "value_iteration",
 ]

@@ -33,10 +33,15 @@ from rlcore.mdp import FiniteMDP
 from tabular.effective_horizon import (
     DEFAULT_GREEDY_ATOL,
     DEFAULT_OPTIMAL_ATOL,
+    KQVIResult,
+    _backup,
     _check_atol,
     _check_finite_horizon,
+    _check_greedy,
     _check_k,
+    _optimal_q,
     k_qvi_check,
+    random_policy_q,
 )
 
 __all__ = ["SQIRLSampleBound", "StochasticEffectiveHorizon", "sqirl_sample_bound", "stochastic_effective_horizon"]
@@ -211,16 +216,19 @@ def sqirl_sample_bound(
     >>> lock = sticky_actions(combination_lock(3, 2, combination=[1, 0, 1]), 0.25)
     >>> b = sqirl_sample_bound(lock, 1, delta=0.1)
     >>> b.solvable, int(b.m), round(b.effective_horizon, 2)
-    (True, 14452, 13.82)
+    (True, 29815, 14.86)
     """
     mdp, H = _check_finite_horizon(mdp)
     k = _check_k(k, H)
     d = _check_delta(delta)
     ga = _check_atol(greedy_atol, "greedy_atol")
     oa = _check_atol(optimal_atol, "optimal_atol")
-    S, A = mdp.n_states, mdp.n_actions
-    res = k_qvi_check(mdp, k, greedy_atol=ga, optimal_atol=oa)
-    p_min = _p_min(mdp)
+    return _bound(mdp, k_qvi_check(mdp, k, greedy_atol=ga, optimal_atol=oa), d, _p_min(mdp))
+
+
+def _bound(mdp: FiniteMDP, res: KQVIResult, d: float, p_min: float) -> SQIRLSampleBound:
+    """The bound of :func:`sqirl_sample_bound` from a k-QVI check (validated inputs)."""
+    H, S, A, k = res.Q.shape[0], mdp.n_states, mdp.n_actions, res.k
     inf_arr = np.full(H, np.inf)
     if not res.solvable:
         return SQIRLSampleBound(k, False, math.inf, math.inf, d, inf_arr, inf_arr.copy(), np.zeros(H), inf_arr.copy(), p_min)
@@ -317,13 +325,20 @@ def stochastic_effective_horizon(
     >>> lock = sticky_actions(combination_lock(3, 2, combination=[1, 0, 1]), 0.25)
     >>> eh = stochastic_effective_horizon(lock)
     >>> eh.k, round(eh.horizon, 2)
-    (1, 13.82)
+    (1, 14.86)
     """
     mdp, H = _check_finite_horizon(mdp)
     kmax = H if max_k is None else _check_k(max_k, H)
-    bounds = tuple(
-        sqirl_sample_bound(mdp, k, delta=delta, greedy_atol=greedy_atol, optimal_atol=optimal_atol)
-        for k in range(1, kmax + 1)
-    )
+    d = _check_delta(delta)
+    ga = _check_atol(greedy_atol, "greedy_atol")
+    oa = _check_atol(optimal_atol, "optimal_atol")
+    p_min = _p_min(mdp)
+    Q, Q_star = random_policy_q(mdp), _optimal_q(mdp, H)
+    found = []
+    for k in range(1, kmax + 1):  # Q^k incrementally: one backup per k
+        found.append(_bound(mdp, _check_greedy(mdp, k, Q, Q_star, ga, oa), d, p_min))
+        if k < kmax:
+            Q = _backup(mdp, Q)
+    bounds = tuple(found)
     best = min(bounds, key=lambda b: (b.effective_horizon, b.k))
     return StochasticEffectiveHorizon(best.effective_horizon, best.k, best.m, bounds)

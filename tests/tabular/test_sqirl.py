@@ -263,3 +263,32 @@ def test_bound_bad_arguments() -> None:
         sqirl_sample_bound(lock, 4)
     with pytest.raises(ValueError, match="mdp"):
         stochastic_effective_horizon(random_mdp(3, 2, gamma=0.9, rng=0))
+
+
+# ------------------------------------------------------------ empirical sample complexity
+def test_sqirl_sample_complexity_matches_its_definition() -> None:
+    from tabular.sample_complexity import median_episodes_to_target, sqirl_sample_complexity
+
+    lock = _lock(4, digit_reward=0.25)
+    ms = (2, 4, 8, 16, 32, 64, 128)
+    sc = sqirl_sample_complexity(lock, ks=(1, 2), ms=ms, seeds=4)
+    vstar = _optimal(lock)
+
+    def rate(k: int, m: int) -> float:
+        return float(np.mean([
+            _value(lock, sqirl(lock, horizon=4, n_actions=2, k=k, m=m, rng=s).policy) >= vstar - 1e-9
+            for s in range(4)
+        ]))
+
+    assert sc.k in (1, 2) and sc.episodes == 4 * sc.m
+    assert rate(sc.k, sc.m) == 1.0
+    # no smaller budget on the grid succeeds at any k
+    for k in (1, 2):
+        for m in ms:
+            if 4 * m < sc.episodes:
+                assert rate(k, m) < 1.0
+    assert median_episodes_to_target([5, None, 7, 9]) == 8.0
+    with pytest.raises(ValueError, match="ms"):
+        sqirl_sample_complexity(lock, ms=(4, 2))
+    with pytest.raises(ValueError, match="success"):
+        sqirl_sample_complexity(lock, success=0.0)
