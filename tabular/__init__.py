@@ -21,6 +21,8 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`sqirl`                          shallow Q-iteration via RL, any regressor
 :func:`stochastic_effective_horizon`   SQIRL's explicit sample bound, minimised over k
 :func:`sqirl_sample_complexity`        episodes SQIRL needs empirically (grid over k, m)
+:func:`q_learning`                     finite-horizon tabular Q-learning on any simulator
+:func:`dqn`, :func:`ppo`               small torch DQN and PPO baselines (torch extra)
 =====================================  ===========================================
 """
 
@@ -38,9 +40,13 @@ from tabular.effective_horizon import (
     min_k,
     random_policy_q,
 )
+from tabular._learner_common import LearnerResult
+from tabular.dqn import dqn
 from tabular.finite_horizon import backward_induction
 from tabular.gorp import GORPResult, gorp
 from tabular.lp import LPResult, linear_programming
+from tabular.ppo import ppo
+from tabular.q_learning import q_learning
 from tabular.policy_iteration import modified_policy_iteration, policy_iteration
 from tabular.result import PlanningResult
 from tabular.soft import (
@@ -70,6 +76,7 @@ __all__ = [
     "GORPResult",
     "KQVIResult",
     "LPResult",
+    "LearnerResult",
     "PlanningResult",
     "SQIRLResult",
     "SampleComplexity",
@@ -79,6 +86,7 @@ __all__ = [
     "backward_induction",
     "bellman_backup",
     "certify",
+    "dqn",
     "effective_horizon_bound",
     "effective_planning_window",
     "gorp",
@@ -90,6 +98,8 @@ __all__ = [
     "min_k",
     "modified_policy_iteration",
     "policy_iteration",
+    "ppo",
+    "q_learning",
     "random_policy_q",
     "regularisation_gap_bound",
     "relative_value_iteration",

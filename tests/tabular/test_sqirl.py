@@ -292,3 +292,28 @@ def test_sqirl_sample_complexity_matches_its_definition() -> None:
         sqirl_sample_complexity(lock, ms=(4, 2))
     with pytest.raises(ValueError, match="success"):
         sqirl_sample_complexity(lock, success=0.0)
+
+
+@pytest.mark.parametrize("loss", ["mse", "hl_gauss"])
+def test_deep_variant_mlp_regressor(loss: str) -> None:
+    # The deep variant is the same algorithm with a torch MLP as the regressor.
+    torch = pytest.importorskip("torch")
+    from rlcore.torch_regressors import MLPRegressor
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        lock = _lock(3, digit_reward=1 / 3)
+        kw = {"support": (-0.5, 1.5), "n_bins": 41} if loss == "hl_gauss" else {}
+        reg = MLPRegressor(hidden_sizes=(32,), loss=loss, min_steps=300, n_epochs=20, random_state=0, **kw)
+        res = sqirl(lock, horizon=3, n_actions=2, k=1, m=300, rng=0, regressor=reg, features="one_hot")
+        assert _value(lock, res.policy) == pytest.approx(_optimal(lock), abs=1e-12)
+        tab = sqirl(lock, horizon=3, n_actions=2, k=1, m=300, rng=0)
+        # at the start (the best-covered state) the MLP ranks the actions as the exact
+        # tabular means do, and its value of the right digit is close to theirs
+        start = lock.n_states - 5
+        best = int(tab.q[0, start].argmax())
+        assert int(res.q[0, start].argmax()) == best
+        assert res.q[0, start, best] == pytest.approx(tab.q[0, start, best], abs=0.1)
+    finally:
+        torch.set_num_threads(threads)

@@ -1,0 +1,307 @@
+"""Deep Q-networks (DQN) for finite-horizon episodic problems behind a simulator.
+
+The DQN of Mnih et al. (2015) on the library's batched simulator, as the deep
+value-based baseline of the effective-horizon papers. An MLP ``Q_theta(x, .)`` of the
+observation ``x = features(s, t)`` (by default ``one_hot(s)`` concatenated with
+``one_hot(t)``: in a finite horizon the optimal action depends on the time step) is
+fitted to the targets of a periodically copied target network ``theta^-``::
+
+    y = r + gamma * max_a' Q_theta^-(features(s', t + 1), a')   (y = r when the episode
+                                                                  terminated or t = H-1)
+    loss = Huber_delta(Q_theta(features(s, t), a) - y)    averaged over a minibatch
+
+with transitions drawn uniformly from a replay buffer of the most recent
+``buffer_size`` transitions. Bootstrapping stops at the horizon: the value after step
+``H - 1`` is zero by definition of the finite-horizon return, so the time limit is a
+true end of the problem, not a truncation. Exploration is epsilon-greedy with
+``epsilon`` decreasing linearly from ``epsilon_start`` to ``epsilon_end`` over the first
+``exploration_fraction`` of the training episodes.
+
+Episodes run ``n_envs`` at a time in lock-step; after every batched step, once the
+buffer holds ``learning_starts`` transitions, ``replay_ratio`` Adam steps are taken per
+transition collected,
+and the target network is refreshed every ``target_update_every`` gradient steps.
+
+Guarantee
+---------
+None: DQN is a heuristic (nonlinear function approximation with bootstrapping can
+diverge). It is here as the empirical baseline the effective-horizon papers compare
+against; check its policies with :func:`rlcore.evaluate_policy`.
+
+torch is imported when :func:`dqn` is called; without it the call raises an
+ImportError naming the ``torch`` extra.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from rlcore._validation import check_positive_int
+from rlcore.randomness import RNGLike, as_generator
+from tabular._learner_common import (
+    EvalSchedule,
+    LearnerResult,
+    batch_sizes,
+    check_device,
+    check_features_output,
+    check_hidden_sizes,
+    check_learner_sim,
+    check_n_envs,
+    check_positive_real,
+    check_unit_interval,
+    checked_reset,
+    checked_step,
+    greedy_policy_from_scores,
+    init_mlp,
+    learner_discount,
+    require_torch,
+    resolve_features,
+)
+
+__all__ = ["dqn"]
+
+
+def dqn(
+    sim: Any,
+    *,
+    horizon: int,
+    n_actions: int,
+    n_episodes: int,
+    features: Callable[[np.ndarray, int], np.ndarray] | None = None,
+    n_states: int | None = None,
+    hidden_sizes: tuple[int, ...] = (64, 64),
+    learning_rate: float = 1e-3,
+    batch_size: int = 64,
+    buffer_size: int = 10_000,
+    learning_starts: int | None = None,
+    replay_ratio: float = 1.0,
+    target_update_every: int = 50,
+    epsilon_start: float = 1.0,
+    epsilon_end: float = 0.05,
+    exploration_fraction: float = 0.5,
+    gamma: float = 1.0,
+    huber_delta: float = 1.0,
+    max_grad_norm: float = 10.0,
+    n_envs: int = 4,
+    device: Any = "cpu",
+    rng: RNGLike = None,
+    evaluate: Callable[[Any], float] | None = None,
+    eval_every: int | None = None,
+    target_value: float | None = None,
+    target_atol: float = 1e-6,
+) -> LearnerResult:
+    """Deep Q-network with replay and a target network (Mnih et al. 2015).
+
+    Parameters
+    ----------
+    sim : Simulator
+        Batched ``reset(n, rng)`` / ``step(states, actions, rng, *, t)``.
+    horizon : int
+        ``H >= 1`` steps per episode (at most ``sim.horizon`` when it has one).
+    n_actions : int
+        ``A``; must match ``sim.n_actions`` when present.
+    n_episodes : int
+        Training episodes, ``>= 1``.
+    features : callable, optional
+        ``features(states, t) -> ndarray of shape (n, d)``, the network's input. Default
+        (needs ``n_states``): ``one_hot(s)`` concatenated with ``one_hot(t)``, ``d = S + H``.
+    n_states : int, optional
+        ``S``; defaults to ``sim.n_states``. When known, the greedy ``policy`` of shape
+        (H, S) is returned and passed to ``evaluate``; otherwise ``evaluate`` receives a
+        function ``policy(states, t, rng) -> actions``.
+    hidden_sizes : tuple of int
+        Widths of the ReLU hidden layers.
+    learning_rate : float > 0
+        Adam step size.
+    batch_size, buffer_size : int
+        Minibatch size and replay capacity (transitions).
+    learning_starts : int, optional
+        Transitions stored before the first update (default ``batch_size``).
+    replay_ratio : float > 0
+        Adam steps per collected transition (``1``: one minibatch update per
+        transition; fractional credit carries over between batched steps).
+    target_update_every : int
+        Gradient steps between copies into the target network.
+    epsilon_start, epsilon_end : float in [0, 1]
+        Exploration rate at the first episode and after the decay.
+    exploration_fraction : float in [0, 1]
+        Fraction of ``n_episodes`` over which epsilon decays linearly.
+    gamma : float in (0, 1]
+        Discount of the targets.
+    huber_delta : float > 0
+        Threshold of the Huber loss.
+    max_grad_norm : float > 0
+        Gradient-norm clip.
+    n_envs : int
+        Episodes run in parallel.
+    device : str or torch.device
+        Where the networks live (CPU by default).
+    rng : Generator, int or None
+        All randomness: network initialisation, exploration, replay sampling, simulator.
+    evaluate, eval_every, target_value, target_atol
+        Evaluation hook and early stopping, as in :func:`~tabular.q_learning`.
+
+    Returns
+    -------
+    LearnerResult
+        ``policy`` (or None without ``n_states``), ``q=None``, ``model`` the Q-network
+        (input ``d``, output ``A``), and the evaluation history.
+
+    Guarantee
+    ---------
+    None (a heuristic; see the module docstring). The tests check that it solves small
+    combination locks within a stated budget on fixed seeds.
+
+    Raises
+    ------
+    ImportError
+        Without torch (install the ``torch`` extra).
+    TypeError, ValueError
+        Naming the offending argument.
+
+    References
+    ----------
+    V. Mnih et al., "Human-level control through deep reinforcement learning", Nature
+    518:529-533, 2015.
+
+    C. J. C. H. Watkins and P. Dayan, "Q-learning", Machine Learning 8:279-292, 1992.
+
+    C. Laidlaw, B. Zhu, S. Russell and A. Dragan, "The effective horizon explains deep
+    RL performance in stochastic environments", ICLR 2024.
+
+    Examples
+    --------
+    >>> from rlcore.generators import combination_lock
+    >>> lock = combination_lock(2, 2, combination=[1, 0])
+    >>> res = dqn(lock, horizon=2, n_actions=2, n_episodes=150, hidden_sizes=(16,), rng=0)
+    >>> res.policy[[0, 1], [0, 1]].tolist()
+    [1, 0]
+    """
+    sim, H, A, S = check_learner_sim(sim, horizon, n_actions, n_states)
+    N = check_positive_int(n_episodes, "n_episodes")
+    feat = resolve_features(features, S, H)
+    hidden = check_hidden_sizes(hidden_sizes)
+    lr = check_positive_real(learning_rate, "learning_rate")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    buffer_size = check_positive_int(buffer_size, "buffer_size")
+    starts = batch_size if learning_starts is None else check_positive_int(learning_starts, "learning_starts")
+    ratio = check_positive_real(replay_ratio, "replay_ratio")
+    target_every = check_positive_int(target_update_every, "target_update_every")
+    eps0 = check_unit_interval(epsilon_start, "epsilon_start")
+    eps1 = check_unit_interval(epsilon_end, "epsilon_end")
+    frac = check_unit_interval(exploration_fraction, "exploration_fraction")
+    g = learner_discount(gamma)
+    delta = check_positive_real(huber_delta, "huber_delta")
+    clip = check_positive_real(max_grad_norm, "max_grad_norm")
+    n_envs = check_n_envs(n_envs)
+    schedule = EvalSchedule(evaluate, eval_every, target_value, target_atol, n_envs)
+    torch = require_torch("tabular.dqn")
+    dev = check_device(torch, device)
+    gen = as_generator(rng)
+
+    d: int | None = None
+
+    def phi(states: np.ndarray, t: int) -> np.ndarray:
+        nonlocal d
+        x = check_features_output(feat(states, t), states.shape[0], d)
+        d = x.shape[1]
+        return x
+
+    # the first batch's initial states fix the feature dimension d of the network
+    sizes = batch_sizes(N, n_envs, schedule.eval_every)
+    states0 = checked_reset(sim, sizes[0], gen)
+    d = phi(states0, 0).shape[1]
+    first: np.ndarray | None = states0
+    net = init_mlp(torch, (d, *hidden, A), torch.nn.ReLU, gen).to(dev)
+    target_net = init_mlp(torch, (d, *hidden, A), torch.nn.ReLU, gen).to(dev)
+    target_net.load_state_dict(net.state_dict())
+    opt = torch.optim.Adam(net.parameters(), lr=lr)
+
+    buf_x = np.zeros((buffer_size, d), dtype=np.float32)
+    buf_a = np.zeros(buffer_size, dtype=np.int64)
+    buf_r = np.zeros(buffer_size, dtype=np.float32)
+    buf_x2 = np.zeros((buffer_size, d), dtype=np.float32)
+    buf_cont = np.zeros(buffer_size, dtype=np.float32)  # 1 where the target bootstraps
+    size = pos = 0
+    n_updates = 0
+    credit = 0.0
+
+    def q_values(x: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return net(torch.as_tensor(x, dtype=torch.float32, device=dev)).cpu().numpy()
+
+    def current_policy() -> Any:
+        if S is not None:
+            return greedy_policy_from_scores(lambda s, t: q_values(phi(s, t)), S, H)
+
+        def act(states: np.ndarray, t: int, rng: Any = None) -> np.ndarray:
+            return np.argmax(q_values(phi(np.asarray(states), t)), axis=1).astype(np.int64)
+
+        return act
+
+    def update() -> None:
+        nonlocal n_updates
+        idx = gen.integers(0, size, size=batch_size)
+        x = torch.as_tensor(buf_x[idx], device=dev)
+        a = torch.as_tensor(buf_a[idx], device=dev)
+        r = torch.as_tensor(buf_r[idx], device=dev)
+        x2 = torch.as_tensor(buf_x2[idx], device=dev)
+        cont = torch.as_tensor(buf_cont[idx], device=dev)
+        with torch.no_grad():
+            y = r + g * cont * target_net(x2).max(dim=1).values
+        q = net(x).gather(1, a[:, None])[:, 0]
+        loss = torch.nn.functional.huber_loss(q, y, delta=delta)
+        opt.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
+        opt.step()
+        n_updates += 1
+        if n_updates % target_every == 0:
+            target_net.load_state_dict(net.state_dict())
+
+    decay_episodes = frac * N
+    episodes = steps = 0
+    for b in sizes:
+        progress = 1.0 if decay_episodes == 0 else min(1.0, episodes / decay_episodes)
+        eps = eps0 + progress * (eps1 - eps0)
+        states = checked_reset(sim, b, gen) if first is None else first
+        first = None
+        for t in range(H):
+            n = states.shape[0]
+            x = phi(states, t)
+            greedy = np.argmax(q_values(x), axis=1)
+            explore = gen.random(n) < eps
+            actions = np.where(explore, gen.integers(0, A, size=n), greedy).astype(np.int64)
+            nxt, rew, term = checked_step(sim, states, actions, gen, t)
+            cont = ~term if t < H - 1 else np.zeros(n, dtype=bool)
+            x2 = np.zeros_like(x)
+            if cont.any():
+                x2[cont] = phi(nxt[cont], t + 1)
+            rows = (pos + np.arange(n)) % buffer_size
+            buf_x[rows], buf_a[rows], buf_r[rows], buf_x2[rows], buf_cont[rows] = x, actions, rew, x2, cont
+            pos = (pos + n) % buffer_size
+            size = min(size + n, buffer_size)
+            steps += n
+            if size >= starts:
+                credit += n * ratio
+                for _ in range(int(credit)):
+                    update()
+                credit -= int(credit)
+            states = nxt[~term]
+            if states.shape[0] == 0:
+                break
+        episodes += b
+        if schedule.due(episodes, episodes == N):
+            if schedule.record(current_policy(), episodes, steps):
+                break
+    policy = current_policy() if S is not None else None
+    return LearnerResult(
+        policy=policy,
+        q=None,
+        n_episodes=episodes,
+        n_steps=steps,
+        model=net,
+        **schedule.arrays(),
+    )
