@@ -14,6 +14,8 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`linear_programming`             the LP and its dual (occupancy measures), cvxpy
 :func:`relative_value_iteration`       average-reward criterion (gain and bias)
 :func:`soft_value_iteration`           KL-regularised (soft) VI with a reference policy
+:func:`distributional_evaluation`      return distributions: categorical, quantile, exact
+:func:`optimize_return_distribution`   stock-augmented DP for CVaR, VaR, P(G >= tau), utilities
 :func:`certify`                        bounds for any value estimate
 :func:`min_k`                          k-QVI-solvability (the effective-horizon papers)
 :func:`effective_horizon_bound`        the effective horizon of a deterministic MDP
@@ -41,6 +43,18 @@ from tabular.effective_horizon import (
     random_policy_q,
 )
 from tabular._learner_common import LearnerResult
+from tabular.distributional import (
+    DistributionalEvaluation,
+    ReturnDistribution,
+    categorical_bellman_operator,
+    categorical_projection,
+    cramer_distance,
+    distributional_evaluation,
+    projection_error_bound,
+    quantile_bellman_operator,
+    quantile_projection,
+    wasserstein_distance,
+)
 from tabular.dqn import dqn
 from tabular.finite_horizon import backward_induction
 from tabular.gorp import GORPResult, gorp
@@ -60,6 +74,19 @@ from tabular.soft import (
 from tabular.sample_complexity import SampleComplexity, median_episodes_to_target, sqirl_sample_complexity
 from tabular.solve import solve
 from tabular.sqirl import SQIRLResult, sqirl
+from tabular.stock_augmented import (
+    CVaR,
+    ExpectedUtility,
+    MeanVariance,
+    StockAugmentedMDP,
+    StockAugmentedResult,
+    StockPolicy,
+    ThresholdProbability,
+    ValueAtRisk,
+    optimize_return_distribution,
+    stock_augment,
+    truncate_discounted,
+)
 from tabular.stochastic_horizon import (
     SQIRLSampleBound,
     StochasticEffectiveHorizon,
@@ -70,22 +97,36 @@ from tabular.value_iteration import value_iteration
 
 __all__ = [
     "AverageRewardResult",
+    "CVaR",
     "Certificate",
+    "DistributionalEvaluation",
     "EffectiveHorizonBound",
     "EffectiveHorizonK",
+    "ExpectedUtility",
     "GORPResult",
     "KQVIResult",
     "LPResult",
     "LearnerResult",
+    "MeanVariance",
     "PlanningResult",
+    "ReturnDistribution",
     "SQIRLResult",
-    "SampleComplexity",
     "SQIRLSampleBound",
+    "SampleComplexity",
     "SoftPlanningResult",
     "StochasticEffectiveHorizon",
+    "StockAugmentedMDP",
+    "StockAugmentedResult",
+    "StockPolicy",
+    "ThresholdProbability",
+    "ValueAtRisk",
     "backward_induction",
     "bellman_backup",
+    "categorical_bellman_operator",
+    "categorical_projection",
     "certify",
+    "cramer_distance",
+    "distributional_evaluation",
     "dqn",
     "effective_horizon_bound",
     "effective_planning_window",
@@ -97,13 +138,17 @@ __all__ = [
     "median_episodes_to_target",
     "min_k",
     "modified_policy_iteration",
+    "optimize_return_distribution",
     "policy_iteration",
     "ppo",
+    "projection_error_bound",
     "q_learning",
+    "quantile_bellman_operator",
+    "quantile_projection",
     "random_policy_q",
     "regularisation_gap_bound",
-    "relative_value_iteration",
     "regularised_policy_value",
+    "relative_value_iteration",
     "soft_backward_induction",
     "soft_bellman_backup",
     "soft_value_iteration",
@@ -112,5 +157,8 @@ __all__ = [
     "sqirl_sample_bound",
     "sqirl_sample_complexity",
     "stochastic_effective_horizon",
+    "stock_augment",
+    "truncate_discounted",
     "value_iteration",
+    "wasserstein_distance",
 ]

@@ -29,6 +29,9 @@ from tabular.sqirl import sqirl
 __all__ = ["SampleComplexity", "median_episodes_to_target", "sqirl_sample_complexity"]
 
 
+_DEFAULT_MS: tuple[int, ...] = tuple(2**e for e in range(1, 15))
+
+
 @dataclass(frozen=True)
 class SampleComplexity:
     """Outcome of :func:`sqirl_sample_complexity`.
@@ -55,7 +58,9 @@ class SampleComplexity:
     ms: tuple[int, ...]
 
 
-def _policy_value(mdp: FiniteMDP, policy: np.ndarray) -> float:
+def _policy_value(mdp: FiniteMDP, policy: np.ndarray | None) -> float:
+    if policy is None:  # FiniteMDP always has n_states, so sqirl tabulates the policy
+        raise RuntimeError("sqirl returned no policy table for a FiniteMDP")
     return float(evaluate_policy(mdp, policy).V[0] @ mdp.initial)
 
 
@@ -63,7 +68,7 @@ def sqirl_sample_complexity(
     mdp: FiniteMDP,
     *,
     ks: Iterable[int] = (1, 2, 3),
-    ms: Iterable[int] = tuple(2**e for e in range(1, 15)),
+    ms: Iterable[int] = _DEFAULT_MS,
     seeds: Sequence[int] | int = 5,
     success: float = 1.0,
     atol: float = 1e-9,
@@ -84,7 +89,7 @@ def sqirl_sample_complexity(
     ks : iterable of int
         Planning depths tried (those above ``H`` are skipped).
     ms : iterable of int
-        Episodes per step tried, increasing.
+        Episodes per step tried, increasing (default ``2, 4, ..., 2**14``).
     seeds : sequence of int, or int
         Seeds of the SQIRL runs (an int ``n`` means ``range(n)``).
     success : float
