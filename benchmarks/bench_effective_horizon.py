@@ -108,8 +108,6 @@ def bench_effective_horizon(quick: bool) -> Iterator[Comparison]:
     stochastic = _structured(S, 3, 0)
     deterministic = _structured(S, 1, 1)
     sticky = sticky_actions(deterministic, 0.25)
-    mk = min_k(stochastic)
-    note_k = f"min_k = {mk}"
 
     def check_int(a: Any, b: Any) -> None:
         if int(a) != int(b):
@@ -121,7 +119,7 @@ def bench_effective_horizon(quick: bool) -> Iterator[Comparison]:
             Case("tabular.min_k", lambda m=mdp: min_k(m)),
             (Case("from-definition scipy loop", lambda m=mdp: definition_min_k(m)),),
             check=check_int,
-            note=f"{note_k} on the stochastic instance; O(min_k H nnz) vs O(min_k^2 H nnz)",
+            note=f"min_k = {min_k(mdp)} here; O(min_k H nnz) vs O(min_k^2 H nnz)",
         )
     yield Comparison(
         f"effective planning window, stochastic S={S} H={H}",
