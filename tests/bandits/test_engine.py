@@ -1,0 +1,138 @@
+"""The simulation engine: the compiled and the Python paths agree bit for bit, streams
+are per-run, user-defined policies run, and bad input is refused by name."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import bandits as b
+
+POLICIES = [
+    b.ExploreThenCommit(5),
+    b.EpsilonGreedy(0.2),
+    b.EpsilonGreedy(c=6.0, d=0.2),
+    b.UCB1(),
+    b.UCBV(),
+    b.KLUCB(),
+    b.KLUCB(c=3.0),
+    b.KLUCB(kl="gaussian", sigma=0.5),
+    b.MOSS(),
+    b.ThompsonBeta(),
+    b.ThompsonGaussian(),
+    b.EXP3(0.2),
+]
+
+
+def _envs():
+    rng = np.random.default_rng(0)
+    return [
+        b.BernoulliBandit([0.1, 0.5, 0.45, 0.2]),
+        b.GaussianBandit([0.0, 0.3, 0.1, 0.25], sigma=[1.0, 0.5, 2.0, 0.1]),
+        b.BetaBandit([1.0, 2.0, 5.0, 0.5], [1.0, 3.0, 2.0, 0.5]),
+        b.PiecewiseStationaryBandit([[0.9, 0.1, 0.5, 0.2], [0.1, 0.9, 0.5, 0.2]], [150]),
+        b.AdversarialBandit(rng.random((400, 4))),
+    ]
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=repr)
+def test_numba_and_python_paths_give_identical_trajectories(policy):
+    for env in _envs():
+        fast = b.simulate(policy, env, 400, 3, rng=11, backend="numba", return_actions=True)
+        slow = b.simulate(policy, env, 400, 3, rng=11, backend="python", return_actions=True)
+        assert fast.backend == "numba" and slow.backend == "python"
+        np.testing.assert_array_equal(fast.actions, slow.actions, err_msg=f"{policy} on {env}")
+        np.testing.assert_array_equal(fast.regret, slow.regret)
+        np.testing.assert_array_equal(fast.pseudo_regret, slow.pseudo_regret)
+        np.testing.assert_array_equal(fast.counts, slow.counts)
+
+
+def test_regret_bookkeeping_matches_a_direct_recomputation():
+    env = b.BernoulliBandit([0.2, 0.7, 0.4])
+    res = b.simulate(b.ThompsonBeta(), env, 300, 4, rng=3, return_actions=True)
+    gaps = env.gaps()
+    np.testing.assert_allclose(res.pseudo_regret, np.cumsum(gaps[res.actions], axis=1), atol=1e-12)
+    counts = np.stack([np.bincount(a, minlength=3) for a in res.actions])
+    np.testing.assert_array_equal(res.counts, counts)
+    # realised regret: rewards are 0/1, so T mu* - regret is an integer (the successes)
+    successes = 0.7 * np.arange(1, 301) - res.regret
+    np.testing.assert_allclose(successes, np.round(successes), atol=1e-9)
+    assert np.all(np.diff(np.round(successes), axis=1) >= 0)
+
+
+def test_runs_depend_only_on_the_root_seed_and_their_index():
+    env = b.BernoulliBandit([0.3, 0.6])
+    few = b.simulate(b.ThompsonBeta(), env, 200, 2, rng=5)
+    many = b.simulate(b.ThompsonBeta(), env, 200, 5, rng=5)
+    np.testing.assert_array_equal(few.regret, many.regret[:2])
+    again = b.simulate(b.ThompsonBeta(), env, 200, 5, rng=5)
+    np.testing.assert_array_equal(many.regret, again.regret)
+    other = b.simulate(b.ThompsonBeta(), env, 200, 5, rng=6)
+    assert not np.array_equal(many.regret, other.regret)
+
+
+def test_user_defined_policy_runs_on_the_python_path():
+    class Greedy:
+        """Pull each arm once, then the best empirical mean (a user's own policy)."""
+
+        def reset(self, n_arms, horizon):
+            self.n = np.zeros(n_arms)
+            self.s = np.zeros(n_arms)
+
+        def select(self, t, rng):
+            if t <= self.n.size:
+                return t - 1
+            return int(np.argmax(self.s / self.n))
+
+        def update(self, arm, reward, rng):
+            self.n[arm] += 1
+            self.s[arm] += reward
+
+    env = b.GaussianBandit([0.0, 1.0], sigma=0.1)  # easy: greedy locks on the best arm
+    res = b.simulate(Greedy(), env, 50, 3, rng=0, return_actions=True)
+    assert res.backend == "python"
+    assert res.actions[:, 2:].tolist() == [[1] * 48] * 3
+    np.testing.assert_allclose(res.pseudo_regret[:, -1], 1.0)
+    with pytest.raises(ValueError, match="backend"):
+        b.simulate(Greedy(), env, 10, backend="numba")
+
+
+def test_confidence_band_brackets_the_mean():
+    res = b.simulate(b.UCB1(), b.BernoulliBandit([0.4, 0.5]), 100, 20, rng=0)
+    lo, hi = res.confidence_band(level=0.9)
+    m = res.mean_regret()
+    assert np.all(lo <= m) and np.all(m <= hi) and res.horizon == 100 and res.n_runs == 20
+
+
+def test_invalid_input_names_the_argument():
+    env = b.BernoulliBandit([0.1, 0.2])
+    with pytest.raises(ValueError, match="horizon"):
+        b.simulate(b.UCB1(), env, 0)
+    with pytest.raises(TypeError, match="horizon"):
+        b.simulate(b.UCB1(), env, 2.5)
+    with pytest.raises(ValueError, match="n_runs"):
+        b.simulate(b.UCB1(), env, 10, 0)
+    with pytest.raises(TypeError, match="policy"):
+        b.simulate(object(), env, 10)
+    with pytest.raises(TypeError, match="env"):
+        b.simulate(b.UCB1(), [0.1, 0.2], 10)
+    with pytest.raises(ValueError, match="backend"):
+        b.simulate(b.UCB1(), env, 10, backend="gpu")
+
+    class Bad:
+        def reset(self, n_arms, horizon): pass
+        def select(self, t, rng): return 7
+        def update(self, arm, reward, rng): pass
+
+    with pytest.raises(ValueError, match="policy"):
+        b.simulate(Bad(), env, 10)
+    with pytest.raises(ValueError, match="m"):
+        b.ExploreThenCommit(0)
+    with pytest.raises(ValueError, match="epsilon"):
+        b.EpsilonGreedy(1.5)
+    with pytest.raises(ValueError, match="gamma"):
+        b.EXP3(0.0)
+    with pytest.raises(ValueError, match="kl"):
+        b.KLUCB(kl="poisson")
+    with pytest.raises(ValueError, match="sigma"):
+        b.ThompsonGaussian(sigma=-1.0)
