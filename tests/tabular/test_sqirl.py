@@ -317,3 +317,49 @@ def test_deep_variant_mlp_regressor(loss: str) -> None:
         assert res.q[0, start, best] == pytest.approx(tab.q[0, start, best], abs=0.1)
     finally:
         torch.set_num_threads(threads)
+
+
+def _trap(depth: int, horizon: int = 6) -> FiniteMDP:
+    """min_k = depth: at the start, 'safe' pays 0.4 and ends the episode; 'lock' pays
+    nothing now and enters a combination lock of ``depth`` digits that pays 1 when
+    opened. Random play opens it with probability 2**-depth; ``Q^k`` plays the first
+    ``k - 1`` digits optimally, so the lock's ``Q^k`` is 2**-(depth - k + 1), which beats
+    0.4 first at k = depth (for depth >= 2; depth 1 gives 0.5 > 0.4 at once)."""
+    S = depth + 4  # 0 start, 1..depth lock, depth+1 safe-done, depth+2 dead, depth+3 opened
+    safe, dead, opened = depth + 1, depth + 2, depth + 3
+    P = np.zeros((S, 2, S))
+    R = np.zeros((S, 2))
+    P[0, 0, safe] = 1.0
+    R[0, 0] = 0.4
+    P[0, 1, 1] = 1.0
+    for j in range(1, depth + 1):  # the right digit is always 1: ties (argmax -> 0) never help
+        P[j, 1, j + 1 if j < depth else opened] = 1.0
+        P[j, 0, dead] = 1.0
+    R[depth, 1] = 1.0
+    for s in (safe, dead, opened):
+        P[s, :, s] = 1.0
+    terminal = np.zeros(S, dtype=bool)
+    terminal[[safe, dead, opened]] = True
+    init = np.zeros(S)
+    init[0] = 1.0
+    return FiniteMDP(P, R, horizon=horizon, initial=init, terminal=terminal)
+
+
+@pytest.mark.slow
+def test_sample_use_grows_exponentially_in_k_at_fixed_horizon() -> None:
+    # Same horizon, min_k = 1..4: SQIRL at k = min_k must try the lock's digits at
+    # random, so its empirical sample complexity grows geometrically in k (measured:
+    # 384, 1536, 1536, 3072 episodes; we require at least x1.5 per unit of k on
+    # average), and so does the explicit bound (A**k: measured x8, x4, x3 per step).
+    from tabular.sample_complexity import sqirl_sample_complexity
+
+    eps, bounds = [], []
+    for d in (1, 2, 3, 4):
+        mdp = _trap(d)
+        assert min_k(mdp) == d
+        sc = sqirl_sample_complexity(mdp, ks=(d,), ms=tuple(2**e for e in range(0, 12)), seeds=6)
+        eps.append(sc.episodes)
+        bounds.append(sqirl_sample_bound(mdp, d).m)
+    assert all(np.isfinite(eps))
+    assert eps[-1] / eps[0] >= 1.5**3
+    assert all(b2 > 1.9 * b1 for b1, b2 in zip(bounds, bounds[1:]))
