@@ -1,0 +1,231 @@
+"""Suboptimality bounds of the LCB family as functions of (n, C*, S, A, horizon or gamma, delta).
+
+Two kinds of functions:
+
+* **explicit** bounds, with every constant written out, derived from Hoeffding's
+  inequality and a multiplicative Chernoff bound along the proofs of Rashidinejad et
+  al. (2021): :func:`lcb_bandit_bound` (multi-armed and contextual bandits) and
+  :func:`vi_lcb_bound` (VI-LCB). They hold for the library's algorithms with the
+  default penalty constant ``c = 1`` and are checked over seeds by the tests;
+* **rate** bounds whose papers state only the order, ``C x rate`` with an unspecified
+  universal constant ``C`` (an argument, default 1, for plotting shapes):
+  :func:`li_bound` (Li et al. 2024, Theorems 1 and 2).
+
+Derivations are in ``docs/theory/offline.md``.
+
+References
+----------
+P. Rashidinejad, B. Zhu, C. Ma, J. Jiao, S. Russell, "Bridging offline reinforcement
+learning and imitation learning: a tale of pessimism", NeurIPS 2021.
+G. Li, L. Shi, Y. Chen, Y. Chi, Y. Wei, "Settling the sample complexity of model-based
+offline reinforcement learning", Ann. Statist. 52(1), 2024.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rlcore._validation import check_discount, check_positive_int
+from offline._common import check_delta, check_real
+
+__all__ = ["lcb_bandit_bound", "li_bound", "vi_lcb_bound"]
+
+
+def _c_star(c_star: Any, name: str = "c_star") -> float:
+    v = float("inf") if c_star == float("inf") else check_real(c_star, name, low=0.0, low_open=True)
+    return v
+
+
+def lcb_bandit_bound(
+    n: int, c_star: float, n_arms: int, delta: float, *, n_contexts: int = 1, r_max: float = 1.0
+) -> float:
+    """Explicit high-probability suboptimality bound of LCB on (contextual) bandit data.
+
+    .. math:: \\min\\Big\\{r_{\\max},\\; r_{\\max}\\Big(2\\sqrt{\\tfrac{S C^* \\log(2SA/\\delta)}{n}}
+              + \\tfrac{8 S C^* \\log(S/\\delta)}{n}\\Big)\\Big\\}
+
+    for :func:`offline.lcb_arm` (``S = 1``) and :func:`offline.contextual_lcb` with
+    ``c >= 1``, where ``C* = max_s rho(s) / mu(s, pi*(s))``.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples.
+    c_star : float
+        Concentrability of the data w.r.t. the optimal arm / policy (``inf`` allowed).
+    n_arms : int
+    delta : float in (0, 1)
+    n_contexts : int
+    r_max : float
+        Rewards lie in ``[0, r_max]``.
+
+    Returns
+    -------
+    float
+
+    Guarantee
+    ---------
+    With probability at least ``1 - 2 delta``, ``r(pi*) - r(pi_hat)`` is at most the
+    returned value: Hoeffding (probability ``delta``) makes ``r_hat - b <= r <= r_hat + b``
+    for every pair, hence ``r(s, pi*) - r(s, pi_hat) <= 2 b(s, pi*)``; a multiplicative
+    Chernoff bound (probability ``delta``) gives ``N(s, pi*) >= n mu / 2`` wherever
+    ``n mu >= 8 log(S / delta)``; Cauchy-Schwarz over the ``S`` contexts. This is the
+    explicit-constant form of the LCB theorems of Rashidinejad et al. (2021) (order
+    ``sqrt(S C* log / n)``).
+
+    Examples
+    --------
+    >>> round(lcb_bandit_bound(10_000, 2.0, 5, 0.05), 4)
+    0.0699
+    """
+    n = check_positive_int(n, "n")
+    cs = _c_star(c_star)
+    A = check_positive_int(n_arms, "n_arms")
+    S = check_positive_int(n_contexts, "n_contexts")
+    delta = check_delta(delta)
+    r_max = check_real(r_max, "r_max", low=0.0, low_open=True)
+    if math.isinf(cs):
+        return r_max
+    val = 2.0 * math.sqrt(S * cs * math.log(2 * S * A / delta) / n) + 8.0 * S * cs * math.log(S / delta) / n
+    return min(r_max, r_max * val)
+
+
+def vi_lcb_bound(
+    n: int,
+    c_star: float,
+    n_states: int,
+    n_actions: int,
+    gamma: float,
+    delta: float,
+    *,
+    n_iterations: int | None = None,
+    c: float = 1.0,
+    r_max: float = 1.0,
+) -> float:
+    """Explicit high-probability suboptimality bound of :func:`offline.vi_lcb`.
+
+    With ``T`` iterations (default ``ceil(log(n) / (1 - gamma))``, as in the algorithm),
+    ``m = floor(n / (T + 1))`` samples per fold, ``V_max = r_max / (1 - gamma)`` and
+    ``L = log(2 T S A / delta)``:
+
+    .. math:: \\min\\Big\\{V_{\\max},\\; \\frac{2 V_{\\max}}{1-\\gamma}\\Big(c\\sqrt{\\tfrac{S C^* L}{m}}
+              + \\tfrac{8 S C^* \\log(TS/\\delta)}{m}\\Big) + \\gamma^T V_{\\max}\\Big\\}.
+
+    Parameters
+    ----------
+    n : int
+    c_star : float
+        ``max d*(s, a) / mu(s, a)`` for a deterministic optimal comparator (``inf``
+        allowed), data i.i.d. from ``mu``.
+    n_states, n_actions : int
+    gamma : float in [0, 1)
+    delta : float in (0, 1)
+    n_iterations : int, optional
+    c : float >= 1
+        The penalty constant the algorithm ran with.
+    r_max : float
+
+    Returns
+    -------
+    float
+
+    Guarantee
+    ---------
+    With probability at least ``1 - 2 delta``, ``V*(rho) - V^pi(rho)`` is at most the
+    returned value: the data-dependent :func:`offline.pessimism_certificate` holds
+    with probability ``1 - delta`` (Hoeffding per fold), and a Chernoff bound over the
+    ``T S`` (fold, visited pair) events bounds its penalties (probability ``delta``).
+    The order, ``sqrt(S C* log(n) L / ((1 - gamma)^5 n))``, is that of Rashidinejad
+    et al. (2021) for VI-LCB; the constants are this library's derivation
+    (``docs/theory/offline.md``).
+
+    Examples
+    --------
+    >>> round(vi_lcb_bound(10**6, 1.0, 5, 2, 0.5, 0.05), 3)
+    0.368
+    """
+    n = check_positive_int(n, "n")
+    cs = _c_star(c_star)
+    S = check_positive_int(n_states, "n_states")
+    A = check_positive_int(n_actions, "n_actions")
+    g = check_discount(gamma)
+    delta = check_delta(delta)
+    c = check_real(c, "c", low=1.0)
+    r_max = check_real(r_max, "r_max", low=0.0, low_open=True)
+    T = (check_positive_int(n_iterations, "n_iterations") if n_iterations is not None
+         else max(1, math.ceil(math.log(max(n, 2)) / (1.0 - g))))
+    v_max = r_max / (1.0 - g)
+    m = n // (T + 1)
+    if math.isinf(cs) or m == 0:
+        return v_max
+    L = math.log(2 * T * S * A / delta)
+    val = (2.0 * v_max / (1.0 - g)) * (c * math.sqrt(S * cs * L / m) + 8.0 * S * cs * math.log(T * S / delta) / m)
+    return min(v_max, val + g**T * v_max)
+
+
+def li_bound(
+    n: int,
+    c_star_clipped: float,
+    n_states: int,
+    delta: float,
+    *,
+    gamma: float | None = None,
+    horizon: int | None = None,
+    constant: float = 1.0,
+) -> float:
+    """Rate of Li, Shi, Chen, Chi, Wei (2024) for Bernstein-penalised pessimistic VI.
+
+    Discounted: ``constant * sqrt(S C L / ((1 - gamma)^3 n))`` with
+    ``L = log(n / ((1 - gamma) delta))``, capped at ``1 / (1 - gamma)``. Finite horizon
+    ``n`` transitions: ``constant * sqrt(H^4 S C L / n)`` with
+    ``L = log(H S n / delta)``, capped at ``H``. Rewards in ``[0, 1]``.
+
+    Parameters
+    ----------
+    n : int
+    c_star_clipped : float
+        :func:`offline.concentrability` with ``clipped=True``.
+    n_states : int
+    delta : float in (0, 1)
+    gamma, horizon
+        Exactly one.
+    constant : float
+        The paper's universal constant, which it does not specify: this function gives
+        the *shape* of the bound, not a certified number.
+
+    Returns
+    -------
+    float
+
+    Guarantee
+    ---------
+    For a large enough universal ``constant`` (and penalty constant ``c``), the
+    suboptimality of :func:`offline.vi_lcb_bernstein` is below this value with
+    probability ``1 - 2 delta`` (Li et al. 2024, main theorems); the rate is minimax
+    optimal up to log factors for every accuracy level.
+
+    Examples
+    --------
+    >>> li_bound(10**6, 1.0, 10, 0.05, gamma=0.9) < li_bound(10**4, 1.0, 10, 0.05, gamma=0.9)
+    True
+    """
+    n = check_positive_int(n, "n")
+    cs = _c_star(c_star_clipped, "c_star_clipped")
+    S = check_positive_int(n_states, "n_states")
+    delta = check_delta(delta)
+    constant = check_real(constant, "constant", low=0.0, low_open=True)
+    if (gamma is None) == (horizon is None):
+        raise ValueError("gamma, horizon: give exactly one")
+    if gamma is not None:
+        g = check_discount(gamma)
+        cap = 1.0 / (1.0 - g)
+        if math.isinf(cs):
+            return cap
+        L = math.log(n / ((1.0 - g) * delta))
+        return min(cap, constant * math.sqrt(S * cs * max(L, 1.0) / ((1.0 - g) ** 3 * n)))
+    H = check_positive_int(horizon, "horizon")
+    if math.isinf(cs):
+        return float(H)
+    L = math.log(H * S * n / delta)
+    return min(float(H), constant * math.sqrt(H**4 * S * cs * max(L, 1.0) / n))

@@ -1,0 +1,525 @@
+"""One pessimistic value-iteration core: the LCB family for tabular MDPs.
+
+Pessimism in the face of uncertainty replaces the empirical Bellman backup by a lower
+confidence bound,
+
+.. math:: Q(s, a) = \\operatorname{clip}\\big(\\hat r(s, a) + \\gamma \\hat P_{s,a} V - b(s, a),\\;
+          0,\\; V_{\\max}\\big), \\qquad V(s) = \\max_a Q(s, a),
+
+with a penalty ``b`` that dominates the estimation error of the backup. Three choices
+parametrise :func:`pessimistic_value_iteration`:
+
+``penalty``
+    ``"hoeffding"``: ``b = c V_range sqrt(L / (2 N(s, a)))`` (the width of Hoeffding's
+    inequality for ``r + gamma V(s')`` in ``[0, V_range]``, union-bounded over ``L``;
+    Rashidinejad et al. 2021, VI-LCB); ``"bernstein"``: the variance-aware penalty of
+    Li et al. (2024), built on ``Var_{P_hat(s,a)}(V)``; ``"none"``: the plug-in
+    (certainty-equivalent) backup, unclipped; or an array of fixed penalties.
+``splitting``
+    ``"iterations"`` (discounted): the data are split at random into ``T + 1`` folds;
+    fold 0 gives the initial policy (the most played action, i.e. behavior cloning),
+    fold ``t`` the model of iteration ``t``, and a state's value and action change only
+    when the new value is strictly larger (Rashidinejad et al. 2021, VI-LCB).
+    ``"two_fold"`` (finite horizon): half of the episodes decide, per ``(h, s)``, how
+    many transitions of the other half to keep (Li et al. 2024, two-fold subsampling),
+    which makes the kept samples behave like independent ones. ``"none"``: all data,
+    value iteration to the fixed point (discounted) or backward induction (finite
+    horizon).
+horizon type
+    ``gamma`` (discounted, ``V_max = r_max / (1 - gamma)``) or ``horizon`` (``H`` steps,
+    ``V_h`` in ``[0, (H - h) r_max]``).
+
+Zero-safety: a pair never seen gets the maximal penalty ``b = V_range`` (no division by
+zero, never a NaN), so its pessimistic value is exactly 0. Values are clipped at 0 from
+below; ties among actions, which the clipping creates (all unsupported actions have
+value exactly 0), are broken toward the most-visited action, then the lowest index. So
+on expert data (``C* = 1``), where only the expert's actions are ever seen, the
+pessimistic policy takes the expert's action in every visited state: it imitates.
+
+The algorithms never need ``C*``; it only enters the bounds of :mod:`offline.bounds`.
+
+References
+----------
+P. Rashidinejad, B. Zhu, C. Ma, J. Jiao, S. Russell, "Bridging offline reinforcement
+learning and imitation learning: a tale of pessimism", NeurIPS 2021.
+G. Li, L. Shi, Y. Chen, Y. Chi, Y. Wei, "Settling the sample complexity of model-based
+offline reinforcement learning", Ann. Statist. 52(1):233-260, 2024.
+Y. Jin, Z. Yang, Z. Wang, "Is pessimism provably efficient for offline RL?", ICML 2021.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from rlcore._validation import as_float_array, check_positive_int
+from rlcore.dataset import Dataset
+from rlcore.evaluation import occupancy
+from rlcore.mdp import FiniteMDP
+from rlcore.randomness import RNGLike, as_generator
+from offline._common import (
+    check_criterion, check_delta, check_mdp, check_real, check_rewards_in, tabular_columns, tie_break_argmax,
+)
+from offline.data import EmpiricalModel, _model_from_columns, optimal_policy
+
+__all__ = [
+    "PessimisticResult",
+    "pessimism_certificate",
+    "pessimistic_value_iteration",
+    "vi_lcb",
+    "vi_lcb_bernstein",
+]
+
+_PENALTIES = ("hoeffding", "bernstein", "none")
+
+
+@dataclass(frozen=True)
+class PessimisticResult:
+    """Output of :func:`pessimistic_value_iteration`.
+
+    Attributes
+    ----------
+    policy : ndarray of int64, shape (S,) or (H, S)
+    Q : ndarray of shape (S, A) or (H, S, A)
+        The (last) pessimistic Q estimate.
+    V : ndarray of shape (S,) or (H, S)
+        Pessimistic values; on the concentration event of the penalty they lower-bound
+        the true values of ``policy`` (see :func:`pessimism_certificate`).
+    penalty : ndarray of shape (S, A) or (H, S, A)
+        The penalty of the last iteration (per step under a finite horizon).
+    penalty_max : ndarray, same shape as ``penalty``
+        The largest penalty of each pair over all iterations (with splitting, each
+        iteration has its own counts); equal to ``penalty`` otherwise.
+    counts : ndarray of int64, shape (S, A) or (H, S, A)
+        Visit counts of the data the method used (all folds together).
+    iterations : int
+    converged : bool
+        Fixed-point iteration met ``tol`` (always True for a fixed schedule:
+        backward induction, or the ``T`` iterations of the split algorithm).
+    log_term : float
+        The logarithmic factor ``L`` inside the penalty (0 for fixed penalties).
+    n_samples : int
+        Transitions used (two-fold subsampling discards some).
+    gamma : float or None
+    horizon : int or None
+    v_max : float
+        The value range: ``r_max / (1 - gamma)``, or ``H r_max``.
+    method : str
+    """
+
+    policy: np.ndarray
+    Q: np.ndarray
+    V: np.ndarray
+    penalty: np.ndarray
+    penalty_max: np.ndarray
+    counts: np.ndarray
+    iterations: int
+    converged: bool
+    log_term: float
+    n_samples: int
+    gamma: float | None
+    horizon: int | None
+    v_max: float
+    method: str
+
+
+def _penalty(kind: str | np.ndarray, model: EmpiricalModel, V_next: np.ndarray, *, v_range: np.ndarray | float,
+             c: float, log_term: float, r_max: float, n_total: int, bernstein_linear: float) -> np.ndarray:
+    """Penalty ``b(s, a)`` for one backup; zero-safe (unvisited pairs get ``v_range``)."""
+    N = model.counts
+    nz = np.maximum(N, 1).astype(np.float64)
+    vr = np.broadcast_to(np.asarray(v_range, dtype=np.float64), N.shape)
+    if isinstance(kind, np.ndarray):
+        return kind
+    if kind == "none":
+        return np.zeros(N.shape)
+    if kind == "hoeffding":
+        b = c * vr * np.sqrt(log_term / (2.0 * nz))
+    else:  # bernstein
+        PV = model.P_hat @ V_next
+        var = np.maximum(model.P_hat @ (V_next * V_next) - PV * PV, 0.0)
+        sq = np.sqrt(c * log_term * var / nz)
+        lin = c * bernstein_linear * log_term / nz
+        if model.horizon is None:  # Li et al. (2024), discounted: max{sqrt, 2 c L V_max / N} + 5 r_max / N
+            b = np.minimum(np.maximum(sq, 2.0 * lin), vr) + 5.0 * r_max / max(n_total, 1)
+        else:  # finite horizon: sqrt + c H L / N
+            b = sq + lin
+    return np.where(N > 0, np.minimum(b, vr), vr)
+
+
+def _two_fold(s: np.ndarray, t: np.ndarray, episode_ids: np.ndarray, S: int, H: int, delta: float,
+              constant: float, gen: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of the transitions kept by Li et al.'s two-fold subsampling, and the auxiliary-half mask."""
+    eps = np.unique(episode_ids)
+    aux_eps = gen.permutation(eps)[: eps.size // 2]
+    is_aux = np.isin(episode_ids, aux_eps)
+    key = t * S + s
+    n_aux = np.bincount(key[is_aux], minlength=H * S).astype(np.float64)
+    trim = np.floor(np.maximum(n_aux - constant * np.sqrt(n_aux * math.log(H * S / delta)), 0.0)).astype(np.int64)
+    main = np.flatnonzero(~is_aux)
+    order = main[np.argsort(key[main], kind="stable")]
+    k = key[order]
+    starts = np.searchsorted(k, k, side="left")
+    rank = np.arange(k.size) - starts
+    return np.sort(order[rank < trim[k]]), is_aux
+
+
+def pessimistic_value_iteration(
+    data: Dataset,
+    n_states: int,
+    n_actions: int,
+    *,
+    gamma: float | None = None,
+    horizon: int | None = None,
+    penalty: str | Any = "hoeffding",
+    splitting: str = "none",
+    c: float = 1.0,
+    delta: float = 0.05,
+    r_max: float = 1.0,
+    n_iterations: int | None = None,
+    ridge: float = 0.0,
+    subsampling_constant: float = 10.0,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
+    rng: RNGLike = None,
+) -> PessimisticResult:
+    """Pessimistic (lower-confidence-bound) value iteration on tabular data.
+
+    Parameters
+    ----------
+    data : Dataset
+        Integer observations in ``[0, S)``, actions in ``[0, A)``; under a finite horizon
+        ``timesteps`` give the step ``h`` (below ``horizon``).
+    n_states, n_actions : int
+    gamma : float, optional
+        Discount in ``[0, 1)``. Exactly one of ``gamma`` and ``horizon``.
+    horizon : int, optional
+    penalty : {"hoeffding", "bernstein", "none"} or array_like
+        See the module docstring. An array gives fixed penalties, shape (S, A)
+        (discounted) or (H, S, A), non-negative.
+    splitting : {"none", "iterations", "two_fold"}
+        ``"iterations"`` only with ``gamma``, ``"two_fold"`` only with ``horizon``.
+    c : float > 0
+        Penalty constant. Hoeffding: multiplier of the width (``c = 1`` is the exact
+        union-bound width, under which :func:`pessimism_certificate` holds with
+        probability ``1 - delta``; the paper's analysis uses a much larger
+        constant, chosen for its proof rather than for use). Bernstein: the
+        constant ``c_b`` of Li et al., which their theorems take "large enough"
+        without a value. Practitioners tune it; smaller is less conservative.
+    delta : float in (0, 1)
+        Confidence level inside the log factor.
+    r_max : float > 0
+        Rewards must lie in ``[0, r_max]`` (checked) for the pessimistic penalties.
+    n_iterations : int, optional
+        ``T`` of the split algorithm; default ``ceil(log(N) / (1 - gamma))``.
+    ridge : float >= 0
+        Shrinks the model, ``P_hat = N(s,a,s') / (N(s,a) + ridge)`` and likewise
+        ``R_hat``: the tabular case of the ridge regression in PEVI (Jin et al. 2021).
+    subsampling_constant : float
+        The ``10`` in Li et al.'s trimmed counts ``N - 10 sqrt(N log(HS/delta))``.
+    tol, max_iter
+        Stopping rule of the fixed-point iteration (discounted, no splitting): stop
+        when ``max |Q_new - Q| <= tol * max(1, V_max)``.
+    rng : Generator, int or None
+        Used by the random splits only.
+
+    Returns
+    -------
+    PessimisticResult
+
+    Guarantee
+    ---------
+    With ``penalty="hoeffding"``, ``c >= 1``, ``splitting="iterations"`` and i.i.d.
+    data, with probability at least ``1 - delta`` the returned ``V`` is below the
+    true ``V^policy`` and ``V*(rho) - V^policy(rho)`` is at most
+    :func:`pessimism_certificate` (the proof of Rashidinejad et al. 2021 for VI-LCB, with
+    the Hoeffding constants made explicit in ``docs/theory/offline.md``), hence at
+    most :func:`offline.vi_lcb_bound` with probability ``1 - 2 delta``. With
+    ``penalty="bernstein"`` the suboptimality is
+    ``O(sqrt(S C*_clipped L / ((1 - gamma)^3 N)))`` (Li et al. 2024, discounted) or
+    ``O(sqrt(H^4 S C*_clipped L / N))`` for ``N`` transitions under a finite horizon
+    with two-fold subsampling (finite horizon), for ``c`` above an unspecified constant.
+
+    Examples
+    --------
+    >>> from rlcore.generators import chain
+    >>> from offline.data import sample_transitions, optimal_policy
+    >>> mdp = chain(4, small_reward=0.2, large_reward=1.0, gamma=0.5)
+    >>> data = sample_transitions(mdp, np.full((4, 2), 1 / 8), 4000, rng=0)
+    >>> res = pessimistic_value_iteration(data, 4, 2, gamma=0.5)
+    >>> plug_in = pessimistic_value_iteration(data, 4, 2, gamma=0.5, penalty="none")
+    >>> bool((res.V >= 0).all() and (res.V <= plug_in.V).all()), plug_in.policy.tolist()
+    (True, [1, 1, 0, 0])
+    """
+    g, H = check_criterion(gamma, horizon)
+    S = check_positive_int(n_states, "n_states")
+    A = check_positive_int(n_actions, "n_actions")
+    s, a, r, s2, t = tabular_columns(data, S, A, H)
+    c = check_real(c, "c", low=0.0, low_open=True)
+    delta = check_delta(delta)
+    r_max = check_real(r_max, "r_max", low=0.0, low_open=True)
+    ridge = check_real(ridge, "ridge", low=0.0)
+    tol = check_real(tol, "tol", low=0.0)
+    max_iter = check_positive_int(max_iter, "max_iter")
+    subsampling_constant = check_real(subsampling_constant, "subsampling_constant", low=0.0)
+    shape = (S, A) if H is None else (H, S, A)
+    fixed: np.ndarray | None = None
+    if isinstance(penalty, str):
+        if penalty not in _PENALTIES:
+            raise ValueError(f"penalty: expected one of {_PENALTIES} or an array of penalties, got {penalty!r}")
+        kind: str | np.ndarray = penalty
+    else:
+        fixed = as_float_array(penalty, "penalty")
+        if fixed.shape != shape:
+            raise ValueError(f"penalty: an array of penalties must have shape {shape}, got {fixed.shape}")
+        if (fixed < 0).any():
+            raise ValueError("penalty: penalties must be non-negative")
+        kind = fixed
+    kname = kind if isinstance(kind, str) else "fixed"
+    pessimistic = kname != "none"
+    if pessimistic:
+        check_rewards_in(r, r_max)
+    if kname == "bernstein" and ridge > 0:
+        raise ValueError("ridge: the Bernstein penalty needs the unshrunk model (ridge = 0)")
+    allowed = ("none", "iterations") if H is None else ("none", "two_fold")
+    if splitting not in allowed:
+        raise ValueError(f"splitting: expected one of {allowed} for a {'discounted' if H is None else 'finite-horizon'} "
+                         f"problem, got {splitting!r}")
+    if splitting != "none" and fixed is not None:
+        raise ValueError("splitting: fixed penalty arrays are used without splitting (splitting='none')")
+    gen = as_generator(rng)
+    N = int(r.shape[0])
+
+    def model_of(idx: np.ndarray) -> EmpiricalModel:
+        m = _model_from_columns(s[idx], a[idx], r[idx], s2[idx], t[idx], S, A, H)
+        if ridge > 0:
+            denom = (m.counts + ridge)[..., None]
+            m = EmpiricalModel(m.counts, m.transition_counts, m.reward_sums, m.transition_counts / denom,
+                               m.reward_sums / denom[..., 0], m.horizon)
+        return m
+
+    if H is None:
+        gam = float(g)  # type: ignore[arg-type]
+        v_max = r_max / (1.0 - gam)
+        lo, hi = (0.0, v_max) if pessimistic else (-np.inf, np.inf)
+        if splitting == "iterations":
+            T = (check_positive_int(n_iterations, "n_iterations") if n_iterations is not None
+                 else max(1, math.ceil(math.log(max(N, 2)) / (1.0 - gam))))
+            log_term = math.log(2.0 * T * S * A / delta)
+            folds = np.array_split(gen.permutation(N), T + 1)
+            m0 = model_of(folds[0])
+            counts_all = m0.counts.copy()
+            policy = tie_break_argmax(np.zeros(shape), m0.counts)
+            V = np.zeros(S)
+            Q = np.zeros(shape)
+            b = np.zeros(shape)
+            b_max = np.zeros(shape)
+            for it in range(1, T + 1):
+                m = model_of(folds[it])
+                counts_all += m.counts
+                b = _penalty(kind, m, V, v_range=v_max, c=c, log_term=log_term, r_max=r_max,
+                             n_total=int(folds[it].size), bernstein_linear=v_max)
+                Q = np.clip(m.R_hat - b + gam * (m.P_hat @ V), lo, hi)
+                v_mid = Q.max(axis=1)
+                better = v_mid > V
+                policy = np.where(better, tie_break_argmax(Q, m.counts), policy)
+                V = np.where(better, v_mid, V)
+                b_max = np.maximum(b_max, b)
+            return PessimisticResult(policy=policy, Q=Q, V=V, penalty=b, penalty_max=b_max, counts=counts_all,
+                                     iterations=T, converged=True, log_term=log_term, n_samples=N, gamma=gam,
+                                     horizon=None, v_max=v_max,
+                                     method=f"pessimistic_vi[{kname}, split={T + 1}]")
+        log_term = (math.log(2.0 * S * A * N / delta) if kname == "hoeffding"
+                    else math.log(max(N, 2) / ((1.0 - gam) * delta)) if kname == "bernstein" else 0.0)
+        m = model_of(np.arange(N))
+        Q = np.zeros(shape)
+        converged = False
+        it = 0
+        b = np.zeros(shape)
+        for it in range(1, max_iter + 1):
+            V = Q.max(axis=1)
+            b = _penalty(kind, m, V, v_range=v_max, c=c, log_term=log_term, r_max=r_max, n_total=N,
+                         bernstein_linear=v_max)
+            Q_new = np.clip(m.R_hat - b + gam * (m.P_hat @ V), lo, hi)
+            change = float(np.max(np.abs(Q_new - Q)))
+            Q = Q_new
+            if change <= tol * max(1.0, v_max):
+                converged = True
+                break
+        return PessimisticResult(policy=tie_break_argmax(Q, m.counts), Q=Q, V=Q.max(axis=1), penalty=b,
+                                 penalty_max=b, counts=m.counts, iterations=it, converged=converged,
+                                 log_term=log_term, n_samples=N, gamma=gam, horizon=None, v_max=v_max,
+                                 method=f"pessimistic_vi[{kname}]")
+
+    # ---- finite horizon: backward induction ----------------------------------------
+    assert H is not None  # for mypy; checked by check_criterion
+    if n_iterations is not None:
+        raise ValueError("n_iterations: only used by the split discounted algorithm (splitting='iterations')")
+    idx = np.arange(N)
+    if splitting == "two_fold":
+        idx, _ = _two_fold(s, t, data.episode_ids, S, H, delta, subsampling_constant, gen)
+    m = model_of(idx)
+    n_used = int(idx.size)
+    log_term = (math.log(2.0 * H * S * A / delta) if kname == "hoeffding"
+                else math.log(H * S * max(n_used, 2) / delta) if kname == "bernstein" else 0.0)
+    Q = np.zeros(shape)
+    V = np.zeros((H, S))
+    b_all = np.zeros(shape)
+    v_next = np.zeros(S)
+    for h in range(H - 1, -1, -1):
+        togo = (H - h) * r_max
+        mh = EmpiricalModel(m.counts[h], m.transition_counts[h], m.reward_sums[h], m.P_hat[h], m.R_hat[h], H)
+        bh = (fixed[h] if fixed is not None else
+              _penalty(kind, mh, v_next, v_range=togo, c=c, log_term=log_term, r_max=r_max, n_total=n_used,
+                       bernstein_linear=H * r_max))
+        q = m.R_hat[h] - bh + m.P_hat[h] @ v_next
+        Q[h] = np.clip(q, 0.0, togo) if pessimistic else q
+        b_all[h] = bh
+        V[h] = Q[h].max(axis=1)
+        v_next = V[h]
+    policy = tie_break_argmax(Q, m.counts)
+    return PessimisticResult(policy=policy, Q=Q, V=V, penalty=b_all, penalty_max=b_all, counts=m.counts,
+                             iterations=H, converged=True, log_term=log_term, n_samples=n_used, gamma=None,
+                             horizon=H, v_max=H * r_max, method=f"pessimistic_backward_induction[{kname}, split={splitting}]")
+
+
+def vi_lcb(
+    data: Dataset,
+    n_states: int,
+    n_actions: int,
+    gamma: float,
+    *,
+    delta: float = 0.05,
+    c: float = 1.0,
+    r_max: float = 1.0,
+    n_iterations: int | None = None,
+    rng: RNGLike = None,
+) -> PessimisticResult:
+    """VI-LCB of Rashidinejad et al. (2021): Hoeffding penalty, data split across iterations.
+
+    :func:`pessimistic_value_iteration` with ``penalty="hoeffding"`` and
+    ``splitting="iterations"``; see there for the parameters.
+
+    Guarantee
+    ---------
+    With i.i.d. data and ``c >= 1``: with probability ``1 - delta``, the pessimistic
+    values lower-bound the policy's values and the suboptimality is at most
+    :func:`pessimism_certificate`; with probability ``1 - 2 delta`` at most
+    :func:`offline.vi_lcb_bound`, of order ``sqrt(S C* log(N) L / ((1 - gamma)^5 N))``
+    (Rashidinejad et al. 2021, VI-LCB theorem).
+
+    Examples
+    --------
+    >>> from rlcore.generators import chain
+    >>> from offline.data import sample_transitions
+    >>> mdp = chain(3, small_reward=0.2, large_reward=1.0, gamma=0.5)
+    >>> res = vi_lcb(sample_transitions(mdp, np.full((3, 2), 1 / 6), 3000, rng=0), 3, 2, 0.5, rng=0)
+    >>> res.iterations, res.policy.shape
+    (17, (3,))
+    """
+    return pessimistic_value_iteration(data, n_states, n_actions, gamma=gamma, penalty="hoeffding",
+                                       splitting="iterations", c=c, delta=delta, r_max=r_max,
+                                       n_iterations=n_iterations, rng=rng)
+
+
+def vi_lcb_bernstein(
+    data: Dataset,
+    n_states: int,
+    n_actions: int,
+    *,
+    gamma: float | None = None,
+    horizon: int | None = None,
+    delta: float = 0.05,
+    c: float = 1.0,
+    r_max: float = 1.0,
+    subsample: bool = True,
+    rng: RNGLike = None,
+) -> PessimisticResult:
+    """Model-based pessimistic VI with a Bernstein penalty (Li, Shi, Chen, Chi, Wei 2024).
+
+    Discounted: no splitting, the pessimistic Bellman operator iterated to its fixed
+    point. Finite horizon: backward induction on two-fold subsampled trajectories
+    (``subsample=False`` uses all data, as practitioners do).
+
+    Guarantee
+    ---------
+    For ``c`` above an unspecified universal constant, with probability
+    ``1 - 2 delta``: ``V*(rho) - V^pi(rho) <= C sqrt(S C*_clipped L / ((1 - gamma)^3 N))``
+    (discounted, i.i.d. data; Li et al. 2024) and
+    ``<= C sqrt(H^4 S C*_clipped L / N)`` for ``N`` transitions of ``K = N / H``
+    episodes (finite horizon, same paper), with ``L`` logarithmic; see
+    :func:`offline.li_bound`.
+
+    Examples
+    --------
+    >>> from rlcore.generators import chain
+    >>> from rlcore import rollout
+    >>> mdp = chain(3, small_reward=0.2, large_reward=1.0, horizon=3)
+    >>> data = rollout(mdp, np.full((3, 2), 0.5), 200, rng=0)
+    >>> vi_lcb_bernstein(data, 3, 2, horizon=3, rng=0).policy.shape
+    (3, 3)
+    """
+    if not isinstance(subsample, (bool, np.bool_)):
+        raise TypeError(f"subsample: expected a bool, got {type(subsample).__name__}")
+    split = "two_fold" if (horizon is not None and subsample) else "none"
+    return pessimistic_value_iteration(data, n_states, n_actions, gamma=gamma, horizon=horizon,
+                                       penalty="bernstein", splitting=split, c=c, delta=delta, r_max=r_max,
+                                       rng=rng)
+
+
+def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator: Any = None) -> float:
+    """Data-dependent suboptimality bound of a pessimistic result, for a known MDP.
+
+    Discounted: ``2 sum_{s,a} d~(s, a) b_max(s, a) + gamma^T V_max`` with ``d~`` the
+    unnormalised discounted occupancy of the comparator from ``mdp.initial`` (summing
+    to ``1 / (1 - gamma)``), ``b_max`` the largest penalty of each pair over the ``T``
+    iterations; the last term is 0 without splitting (fixed point). Finite horizon:
+    ``2 sum_h sum_{s,a} d_h(s, a) b_h(s, a)``.
+
+    Parameters
+    ----------
+    result : PessimisticResult
+    mdp : FiniteMDP
+        The true MDP (an analysis tool, as ``C*``).
+    comparator : array_like, optional
+        Default: an optimal policy.
+
+    Returns
+    -------
+    float
+
+    Guarantee
+    ---------
+    On the event that every backup's error is within its penalty,
+    ``|r_hat + gamma P_hat V - (r + gamma P V)| <= b`` for every pair and iteration,
+    ``V*(rho) - V^policy(rho) <= certificate`` (Rashidinejad et al. 2021, proof of
+    VI-LCB; Jin et al. 2021, the pessimism lemma). For :func:`vi_lcb` with ``c >= 1`` on i.i.d.
+    data that event has probability at least ``1 - delta`` (Hoeffding's inequality,
+    each fold independent of the values it backs up).
+
+    Examples
+    --------
+    >>> from rlcore.generators import chain
+    >>> from offline.data import sample_transitions
+    >>> mdp = chain(3, small_reward=0.2, large_reward=1.0, gamma=0.5)
+    >>> res = vi_lcb(sample_transitions(mdp, np.full((3, 2), 1 / 6), 3000, rng=0), 3, 2, 0.5, rng=0)
+    >>> from offline.data import policy_suboptimality
+    >>> pessimism_certificate(res, mdp) >= policy_suboptimality(mdp, res.policy)
+    True
+    """
+    mdp = check_mdp(mdp)
+    if not isinstance(result, PessimisticResult):
+        raise TypeError(f"result: expected a PessimisticResult, got {type(result).__name__}")
+    if (mdp.horizon is None) != (result.horizon is None) or result.Q.shape[-2:] != (mdp.n_states, mdp.n_actions):
+        raise ValueError("mdp: does not match the result (criterion, number of states or actions)")
+    pi = optimal_policy(mdp) if comparator is None else comparator
+    d = occupancy(mdp, pi)
+    bound = 2.0 * float(np.sum(d * result.penalty_max))
+    if mdp.horizon is None and "split" in result.method:
+        gam = float(mdp.gamma)  # type: ignore[arg-type]
+        bound += gam ** result.iterations * result.v_max
+    return bound
+

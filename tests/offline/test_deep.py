@@ -1,0 +1,108 @@
+"""CQL and IQL (torch) on small tabular and continuous-observation offline datasets.
+
+Oracle: exact policy evaluation of the learned greedy policy in the true MDP
+(:func:`rlcore.evaluate_policy`), against the optimal return and the data's behavior
+return. The mixed data (30% expert, 70% a deliberately poor policy) make behavior
+cloning fail, so reaching a high fraction of the optimal return needs the reward signal.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from offline import behavior_cloning, collect_mixed_episodes, cql, iql, optimal_policy, transition_weights, trajectory_weights  # noqa: E402
+from rlcore import Dataset, evaluate_policy, rollout  # noqa: E402
+
+from ._helpers import small_mdp  # noqa: E402
+
+H, S, A = 5, 5, 3
+FRACTION = 0.75  # of the optimal return, required of every seed
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny networks: threads only add overhead on a shared 2-core runner
+    yield
+    torch.set_num_threads(before)
+
+
+def _problem():
+    mdp = small_mdp(3, S=S, A=A, gamma=None, horizon=H)
+    pi = optimal_policy(mdp)
+    poor = np.argmin(evaluate_policy(mdp, pi).Q, axis=-1)
+    J = lambda p: evaluate_policy(mdp, p).expected_return(mdp.initial)  # noqa: E731
+    return mdp, pi, poor, J
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("learner", [cql, iql], ids=["cql", "iql"])
+def test_reaches_a_fraction_of_the_optimal_return_from_mixed_data(learner):
+    mdp, pi, poor, J = _problem()
+    j_star = J(pi)
+    for seed in range(3):
+        data = collect_mixed_episodes(mdp, [pi, poor], [0.3, 0.7], 300, rng=seed)
+        res = learner(data, A, horizon=H, n_states=S, n_steps=500, batch_size=128, rng=seed)
+        j = J(res.policy_table(S, H))
+        assert j >= FRACTION * j_star, (seed, j, j_star)
+        assert j > data.episode_returns().mean() + 0.5  # well above the behavior return
+        assert j > J(behavior_cloning(data, S, A, horizon=H))  # and above imitation
+
+
+@pytest.mark.slow
+def test_continuous_observations_and_trajectory_weighting():
+    """States seen through noisy continuous embeddings; CQL with the default (flattened) features."""
+    mdp, pi, poor, J = _problem()
+    rng = np.random.default_rng(0)
+    emb = rng.normal(size=(S, 4))
+    data = collect_mixed_episodes(mdp, [pi, poor], [0.3, 0.7], 300, rng=1)
+    noisy = lambda s: emb[s] + 0.05 * rng.normal(size=(s.shape[0], 4))  # noqa: E731
+    cont = Dataset(observations=noisy(data.observations), actions=data.actions, rewards=data.rewards,
+                   next_observations=noisy(data.next_observations), terminated=data.terminated,
+                   truncated=data.truncated, episode_ids=data.episode_ids, timesteps=data.timesteps)
+    w = transition_weights(cont, trajectory_weights(cont, temperature=0.2))
+    res = cql(cont, A, horizon=H, n_steps=500, batch_size=128, sample_weights=w, rng=0)
+    pol = np.stack([res.act(emb, t, rng) for t in range(H)])
+    assert J(pol) >= FRACTION * J(pi)
+
+
+def test_same_seed_same_result_and_runs_in_rollout():
+    mdp, pi, poor, J = _problem()
+    data = rollout(mdp, pi, 20, rng=0)
+    a = iql(data, A, horizon=H, n_states=S, n_steps=15, batch_size=16, rng=4)
+    b = iql(data, A, horizon=H, n_states=S, n_steps=15, batch_size=16, rng=4)
+    np.testing.assert_array_equal(a.losses, b.losses)
+    c1 = cql(data, A, horizon=H, n_states=S, n_steps=15, batch_size=16, rng=4)
+    c2 = cql(data, A, horizon=H, n_states=S, n_steps=15, batch_size=16, rng=4)
+    np.testing.assert_array_equal(c1.losses, c2.losses)
+    assert len(rollout(mdp, c1.act, 3, rng=0)) == 3 * H
+    assert c1.q_values(np.arange(S), 0).shape == (S, A)
+
+
+def test_discounted_and_invalid_inputs():
+    mdp = small_mdp(0, S=S, A=A, gamma=0.9)
+    data = rollout(mdp, np.full((S, A), 1 / A), 10, max_steps=5, rng=0)
+    assert cql(data, A, gamma=0.9, n_states=S, n_steps=5, batch_size=8, rng=0).policy_table(S).shape == (S,)
+    with pytest.raises(ValueError, match="gamma, horizon"):
+        cql(data, A, n_states=S)
+    with pytest.raises(ValueError, match="n_states"):
+        cql(data, A, gamma=0.9)
+    with pytest.raises(ValueError, match="actions"):
+        iql(data, 1, gamma=0.9, n_states=S)
+    with pytest.raises(ValueError, match="expectile"):
+        iql(data, A, gamma=0.9, n_states=S, expectile=1.0)
+    with pytest.raises(ValueError, match="sample_weights"):
+        cql(data, A, gamma=0.9, n_states=S, sample_weights=np.ones(3))
+
+
+def test_missing_torch_names_the_extra(monkeypatch):
+    mdp = small_mdp(0, S=S, A=A, gamma=0.9)
+    data = rollout(mdp, np.full((S, A), 1 / A), 2, max_steps=2, rng=0)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ImportError, match="torch"):
+        cql(data, A, gamma=0.9, n_states=S)

@@ -1,0 +1,275 @@
+"""The pessimistic value-iteration core against the guarantees of issue 10.
+
+Oracles (none of them the core itself):
+
+* :mod:`tabular`'s certified planners (value iteration, backward induction) on the
+  empirical MDP built by hand from the counts: the plug-in backup must agree;
+* exact policy evaluation (:func:`rlcore.evaluate_policy`) of the returned policy in
+  the true MDP: the pessimistic values must lie below it, and ``V*`` minus them below
+  the certificate and the explicit bound, over seeded repetitions with the failure
+  budget written out;
+* behavior cloning (most frequent action, counted here by hand) on expert data.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tabular
+from offline import (
+    behavior_cloning,
+    behavior_distribution,
+    concentrability,
+    empirical_model,
+    mixture_policy,
+    optimal_policy,
+    pessimism_certificate,
+    pessimistic_value_iteration,
+    plug_in_policy,
+    policy_suboptimality,
+    sample_transitions,
+    vi_lcb,
+    vi_lcb_bernstein,
+    vi_lcb_bound,
+)
+from offline.pessimism import _two_fold
+from rlcore import Dataset, FiniteMDP, evaluate_policy, rollout
+from rlcore.policies import uniform
+
+from ._helpers import failure_budget, small_mdp
+
+GAMMA = 0.5
+S, A = 5, 2
+
+
+def _one_transition(s=0, a=1, r=0.5, s2=1) -> Dataset:
+    return Dataset(observations=np.array([s]), actions=np.array([a]), rewards=np.array([r]),
+                   next_observations=np.array([s2]), terminated=np.array([False]), truncated=np.array([False]),
+                   episode_ids=np.array([0]), timesteps=np.array([0]))
+
+
+# ----------------------------------------------------------------------------- plug-in identity
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_plug_in_equals_value_iteration_on_the_empirical_mdp(seed):
+    mdp = small_mdp(seed, S=S, A=A, gamma=0.9)
+    data = sample_transitions(mdp, np.full((S, A), 1 / (S * A)), 3000, rng=seed)
+    model = empirical_model(data, S, A)
+    assert (model.counts > 0).all()
+    P_hat = model.P_hat / model.P_hat.sum(-1, keepdims=True)  # exact rows; rounding only
+    ref = tabular.value_iteration(FiniteMDP(P_hat, model.R_hat, gamma=0.9), epsilon=1e-11)
+    res = plug_in_policy(data, S, A, gamma=0.9)
+    assert res.converged
+    np.testing.assert_allclose(res.Q, ref.Q, atol=1e-8)
+    np.testing.assert_array_equal(res.policy, ref.policy)
+
+
+def test_plug_in_equals_backward_induction_finite_horizon():
+    H = 4
+    mdp = small_mdp(3, S=4, A=2, gamma=None, horizon=H)
+    mdp = FiniteMDP(mdp.P, mdp.R, horizon=H)  # uniform initial: every step sees every state
+    data = rollout(mdp, uniform(4, 2), 3000, rng=0)
+    model = empirical_model(data, 4, 2, horizon=H)
+    assert (model.counts > 0).all()
+    ref = tabular.backward_induction(FiniteMDP(model.P_hat / model.P_hat.sum(-1, keepdims=True), model.R_hat,
+                                               horizon=H))
+    res = plug_in_policy(data, 4, 2, horizon=H)
+    np.testing.assert_allclose(res.Q, ref.Q, atol=1e-10)
+    np.testing.assert_array_equal(res.policy, ref.policy)
+
+
+# ----------------------------------------------------------------------------- zero-safety
+@pytest.mark.parametrize("penalty", ["hoeffding", "bernstein"])
+@pytest.mark.parametrize("criterion", [{"gamma": 0.9}, {"horizon": 3}])
+def test_unvisited_pairs_get_the_maximal_penalty_and_no_nan(penalty, criterion):
+    data = _one_transition()
+    res = pessimistic_value_iteration(data, 3, 2, penalty=penalty, **criterion)
+    for arr in (res.Q, res.V, res.penalty):
+        assert np.all(np.isfinite(arr))
+    assert (res.V >= 0).all()
+    if "gamma" in criterion:
+        v_max = 1.0 / (1 - 0.9)
+        unvisited = res.counts == 0
+        np.testing.assert_array_equal(res.penalty[unvisited], v_max)
+        np.testing.assert_array_equal(res.Q[unvisited], 0.0)
+    else:
+        H = 3
+        togo = (H - np.arange(H))[:, None, None] * np.ones((H, 3, 2))
+        unvisited = res.counts == 0
+        np.testing.assert_array_equal(res.penalty[unvisited], togo[unvisited])
+        np.testing.assert_array_equal(res.Q[unvisited], 0.0)
+    # the only seen action wins the tie at value 0 in its state
+    assert (res.policy[..., 0] == 1).all() if "gamma" in criterion else res.policy[0, 0] == 1
+
+
+def test_split_with_more_folds_than_samples_is_zero_safe():
+    res = vi_lcb(_one_transition(), 3, 2, 0.9, n_iterations=5, rng=0)
+    assert np.all(np.isfinite(res.Q)) and (res.V == 0).all()
+
+
+# ----------------------------------------------------------------------------- imitation
+@pytest.mark.parametrize("c", [0.01, 1.0, 30.0])
+@pytest.mark.parametrize("penalty", ["hoeffding", "bernstein"])
+def test_expert_data_is_imitated_discounted(c, penalty):
+    mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
+    pi = optimal_policy(mdp)
+    data = sample_transitions(mdp, behavior_distribution(mdp, pi), 300, rng=1)
+    res = pessimistic_value_iteration(data, S, A, gamma=GAMMA, penalty=penalty, c=c)
+    seen = np.unique(data.observations)
+    np.testing.assert_array_equal(res.policy[seen], pi[seen])
+    np.testing.assert_array_equal(res.policy, behavior_cloning(data, S, A))
+
+
+@pytest.mark.parametrize("subsample", [False, True])
+def test_expert_data_is_imitated_finite_horizon(subsample):
+    H = 4
+    mdp = small_mdp(1, S=S, A=A, gamma=None, horizon=H)
+    pi = optimal_policy(mdp)
+    data = rollout(mdp, pi, 2000, rng=2)
+    res = vi_lcb_bernstein(data, S, A, horizon=H, subsample=subsample, rng=0)
+    used = res.counts.sum(-1) > 0
+    assert used.any()
+    np.testing.assert_array_equal(res.policy[used], pi[used])
+    if not subsample:
+        np.testing.assert_array_equal(res.policy, behavior_cloning(data, S, A, horizon=H))
+
+
+@pytest.mark.slow
+def test_vi_lcb_matches_behavior_cloning_rate_on_expert_data():
+    """C* = 1: VI-LCB's suboptimality decays like BC's (fast, ~1/N), both far below 1/sqrt(N) decay."""
+    mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
+    pi = optimal_policy(mdp)
+    d = behavior_distribution(mdp, pi)
+    means = {}
+    for n in (60, 240, 3840):
+        lcb, bc = [], []
+        for seed in range(60):
+            data = sample_transitions(mdp, d, n, rng=seed)
+            lcb.append(policy_suboptimality(mdp, vi_lcb(data, S, A, GAMMA, rng=seed).policy))
+            bc.append(policy_suboptimality(mdp, behavior_cloning(data, S, A)))
+        means[n] = (float(np.mean(lcb)), float(np.mean(bc)))
+    # at the largest n both have (almost surely) seen every expert state in fold 0 / the data
+    assert means[3840][0] <= 1e-3 and means[3840][1] == 0.0
+    # 4x data cut the error by clearly more than the 2x of a 1/sqrt(N) rate
+    assert means[240][0] <= 0.5 * means[60][0] + 1e-3
+    assert means[60][0] > 0.0
+
+
+# ----------------------------------------------------------------------------- guarantees
+def _runs(mdp, mu, n, seeds, c=1.0, delta=0.1):
+    pi = optimal_policy(mdp)
+    v_star = evaluate_policy(mdp, pi).V
+    cs = concentrability(mdp, mu, pi)
+    out = []
+    for seed in seeds:
+        data = sample_transitions(mdp, mu, n, rng=seed)
+        res = vi_lcb(data, S, A, GAMMA, rng=seed, c=c, delta=delta)
+        v_pi = evaluate_policy(mdp, res.policy).V
+        out.append(dict(
+            pessimism_violated=bool(np.any(res.V > v_pi + 1e-10)),
+            gap=float(v_star[0] - res.V[0]),
+            subopt=float(v_star[0] - v_pi[0]),
+            cert=pessimism_certificate(res, mdp),
+            bound=vi_lcb_bound(n, cs, S, A, GAMMA, delta, c=max(c, 1.0)),
+        ))
+    return out
+
+
+@pytest.mark.parametrize("kind", ["expert", "mixed", "uniform"])
+def test_vi_lcb_certificate_and_bound_hold_over_seeds(kind):
+    """With prob. 1 - delta: V_hat <= V^pi and V*(rho) - V_hat(rho) <= certificate; 1 - 2 delta: <= bound.
+
+    The stronger statement about the pessimistic *estimate* (not only the policy) is
+    what the proof gives, and it is not vacuous here: the gap is about half the
+    certificate. 30 seeds, delta = 0.1: failures allowed up to mean + 3 sd + 1.
+    """
+    mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
+    pi = optimal_policy(mdp)
+    mu = {"expert": behavior_distribution(mdp, pi),
+          "mixed": behavior_distribution(mdp, mixture_policy([pi, uniform(S, A)], [0.5, 0.5], A)),
+          "uniform": np.full((S, A), 1 / (S * A))}[kind]
+    runs = _runs(mdp, mu, 80_000, range(30))
+    assert sum(r["pessimism_violated"] for r in runs) <= failure_budget(30, 0.1)
+    assert sum(r["gap"] > r["cert"] for r in runs) <= failure_budget(30, 0.1)
+    assert sum(r["subopt"] > r["bound"] for r in runs) <= failure_budget(30, 0.2)
+    assert all(r["gap"] > 0.2 * r["cert"] for r in runs)  # the certificate is not vacuous slack
+    if kind == "expert":
+        assert all(r["gap"] > r["bound"] * 0.1 for r in runs) and runs[0]["bound"] < 2.0  # non-trivial bound
+
+
+def test_the_certificate_check_can_fail():
+    """A penalty 50x too small breaks pessimism in most seeds: the checks above have teeth."""
+    mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
+    runs = _runs(mdp, np.full((S, A), 1 / (S * A)), 2000, range(10), c=0.02)
+    assert sum(r["pessimism_violated"] for r in runs) >= 8
+
+
+@pytest.mark.slow
+def test_vi_lcb_gap_decays_at_the_theoretical_rate_across_concentrability():
+    """V* - V_hat decays like sqrt(log(n)^2 / n) (slope -1/2 on log-log, up to the logs), larger for larger C*."""
+    mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
+    pi = optimal_policy(mdp)
+    kinds = {"expert": behavior_distribution(mdp, pi),
+             "uniform": np.full((S, A), 1 / (S * A))}
+    ns = np.array([10_000, 40_000, 160_000])
+    mean_gap = {}
+    for kind, mu in kinds.items():
+        gaps = [np.mean([r["gap"] for r in _runs(mdp, mu, int(n), range(8))]) for n in ns]
+        slope = np.polyfit(np.log(ns), np.log(gaps), 1)[0]
+        assert -0.6 <= slope <= -0.35, (kind, slope, gaps)
+        mean_gap[kind] = gaps
+    assert all(e < u for e, u in zip(mean_gap["expert"], mean_gap["uniform"]))
+
+
+# ----------------------------------------------------------------------------- Bernstein / splitting
+def test_bernstein_discounted_is_pessimistic_and_converges():
+    mdp = small_mdp(2, S=S, A=A, gamma=GAMMA)
+    data = sample_transitions(mdp, np.full((S, A), 1 / (S * A)), 20_000, rng=0)
+    res = vi_lcb_bernstein(data, S, A, gamma=GAMMA)
+    plug = plug_in_policy(data, S, A, gamma=GAMMA)
+    assert res.converged and res.iterations < 200
+    assert np.all(res.V <= plug.V + 1e-12)
+    assert np.all(res.V <= evaluate_policy(mdp, res.policy).V + 1e-9)
+    # variance-aware: below Hoeffding's width wherever both are informative
+    hoe = pessimistic_value_iteration(data, S, A, gamma=GAMMA, penalty="hoeffding")
+    assert np.all(res.penalty <= hoe.penalty + 1e-12)
+
+
+def test_two_fold_subsampling_keeps_the_trimmed_counts():
+    rng = np.random.default_rng(0)
+    n_ep, H, S_ = 400, 3, 4
+    s = rng.integers(0, S_, size=n_ep * H)
+    t = np.tile(np.arange(H), n_ep)
+    ids = np.repeat(np.arange(n_ep), H)
+    keep, is_aux = _two_fold(s, t, ids, S_, H, 0.1, 1.0, np.random.default_rng(5))
+    assert np.unique(ids[is_aux]).size == n_ep // 2  # half of the episodes, whole episodes
+    assert not np.isin(ids[is_aux], ids[~is_aux]).any()
+    assert not is_aux[keep].any()  # the kept transitions come from the main half only
+    for h in range(H):
+        for x in range(S_):
+            in_aux = np.sum((t == h) & (s == x) & is_aux)
+            in_main = np.sum((t == h) & (s == x) & ~is_aux)
+            trim = max(int(np.floor(in_aux - np.sqrt(in_aux * np.log(H * S_ / 0.1)))), 0)
+            assert np.sum((t[keep] == h) & (s[keep] == x)) == min(trim, in_main)
+
+
+# ----------------------------------------------------------------------------- inputs
+def test_invalid_inputs_are_named():
+    data = _one_transition()
+    with pytest.raises(ValueError, match="gamma, horizon"):
+        pessimistic_value_iteration(data, 3, 2)
+    with pytest.raises(ValueError, match="splitting"):
+        pessimistic_value_iteration(data, 3, 2, gamma=0.9, splitting="two_fold")
+    with pytest.raises(ValueError, match="penalty"):
+        pessimistic_value_iteration(data, 3, 2, gamma=0.9, penalty="optimistic")
+    with pytest.raises(ValueError, match="penalty"):
+        pessimistic_value_iteration(data, 3, 2, gamma=0.9, penalty=np.ones((2, 2)))
+    with pytest.raises(ValueError, match="rewards"):
+        pessimistic_value_iteration(_one_transition(r=1.5), 3, 2, gamma=0.9)
+    assert plug_in_policy(_one_transition(r=-1.5), 3, 2, gamma=0.9).Q[0, 1] == -1.5  # plug-in takes any reward
+    with pytest.raises(ValueError, match="c"):
+        pessimistic_value_iteration(data, 3, 2, gamma=0.9, c=0.0)
+    with pytest.raises(ValueError, match="delta"):
+        vi_lcb(data, 3, 2, 0.9, delta=1.0)
+    with pytest.raises(TypeError, match="Dataset"):
+        vi_lcb(np.zeros(3), 3, 2, 0.9)
