@@ -1,0 +1,540 @@
+"""Cascading bandits: learning to rank in the cascade model.
+
+The model (Craswell et al. 2008; Kveton, Szepesvari, Wen, Ashkan 2015). There are ``L``
+items; item ``e`` is *attractive* with probability ``w(e)`` (its attraction
+probability), independently of the others and across rounds. In each round the agent
+shows an ordered list ``A = (a_1, ..., a_K)`` of ``K`` distinct items; the user examines
+the list from the top and clicks the first attractive item, then leaves. The reward is
+the click indicator, with mean
+
+.. math:: f(A, w) = 1 - \\prod_{k=1}^{K} (1 - w(a_k)),
+
+so the optimal list holds the ``K`` most attractive items (in any order). The feedback
+is *partial*: the agent observes ``w_t(a_k) = 1{C_t = k}`` for the examined positions
+``k <= C_t`` (the click position ``C_t``, or all ``K`` when no click) and nothing about
+the items after the click.
+
+Algorithms (Kveton et al. 2015, Algorithm 1): each item keeps the number ``T(e)`` of
+times it was examined and its empirical attraction ``hat w(e)``; every item is observed
+once for free at the start; in round ``t`` the list is the ``K`` items of largest index,
+in decreasing order of index:
+
+* :class:`CascadeUCB1`: ``U(e) = hat w(e) + sqrt(1.5 ln t / T(e))``;
+* :class:`CascadeKLUCB`: ``U(e) = max{q in [hat w(e), 1] : T(e) kl(hat w(e), q) <= ln t + 3 ln ln t}``
+  (solved by :func:`bandits.klucb_index`'s kernel).
+
+Here ``t`` counts the rounds observed so far, the free initial observation included
+(Kveton et al. write CascadeUCB1's radius as ``sqrt(1.5 ln(t - 1) / T(e))`` with ``t - 1``
+the rounds played, undefined in round 1; counting the initial observation as a round
+makes it ``ln t``, slightly more exploratory, which the analysis of Theorem 2 allows).
+
+Minimax picture (Vial, Sanghavi, Shakkottai, Srikant, NeurIPS 2022). The gap-free regret
+of cascading bandits is ``Theta~(sqrt(n L))``: their lower bound is ``Omega(sqrt(n L))``
+and CascadeKL-UCB attains it up to logarithmic factors, whereas CascadeUCB1 (a Hoeffding
+bonus) can suffer ``Omega(sqrt(n L K))``: hard instances have small attraction
+probabilities, where Bernoulli variances are small and Pinsker's inequality is loose by
+a factor ``K``. Variance-aware (KL or Bernstein) confidence bounds therefore matter in
+the cascade model, unlike in the ``L``-armed bandit where they improve constants only.
+
+References
+----------
+B. Kveton, C. Szepesvari, Z. Wen, A. Ashkan, Cascading bandits: learning to rank in the
+cascade model, *ICML* 2015 (arXiv:1502.02763), Algorithm 1, Theorems 2, 3 and 4.
+D. Vial, S. Sanghavi, S. Shakkottai, R. Srikant, Minimax regret for cascading bandits,
+*NeurIPS* 2022 (arXiv:2203.12577).
+N. Craswell, O. Zoeter, M. Taylor, B. Ramsey, An experimental comparison of click
+position-bias models, *WSDM* 2008.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from bandits import _cascading_kernels as _ck
+from bandits.environments import BernoulliBandit
+from bandits.kl import kl_bernoulli
+from rlcore._validation import as_float_array, check_int, check_positive_int
+from rlcore.randomness import RNGLike, as_generator
+
+__all__ = [
+    "CascadeBandit",
+    "CascadeKLUCB",
+    "CascadeSimulationResult",
+    "CascadeUCB1",
+    "cascade_klucb_regret_bound",
+    "cascade_list_value",
+    "cascade_lower_bound",
+    "cascade_lower_bound_constant",
+    "cascade_ucb1_regret_bound",
+    "enumerate_lists",
+    "enumerated_cascade_bandit",
+    "simulate_cascade",
+]
+
+
+# --------------------------------------------------------------------------- helpers
+def _attraction(x: Any, name: str = "attraction") -> np.ndarray:
+    w = as_float_array(x, name, ndim=1)
+    if w.size == 0:
+        raise ValueError(f"{name}: expected at least one item, got an empty array")
+    bad = (w < 0) | (w > 1)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name}: attraction probabilities must lie in [0, 1], found {w[i]!r} at index {i}")
+    return w
+
+
+def _list_length(K: Any, L: int, name: str = "list_length") -> int:
+    k = check_positive_int(K, name)
+    if k > L:
+        raise ValueError(f"{name}: expected at most the number of items ({L}), got {k}")
+    return k
+
+
+def _horizons(horizon: Any) -> tuple[np.ndarray, bool]:
+    h = np.asarray(horizon)
+    if h.dtype == bool or not (np.issubdtype(h.dtype, np.integer) or (
+            np.issubdtype(h.dtype, np.floating) and np.all(np.isfinite(h)) and np.all(h == np.round(h)))):
+        raise TypeError(f"horizon: expected integer horizon(s), got {horizon!r}")
+    if (h < 1).any():
+        raise ValueError(f"horizon: expected horizon(s) >= 1, got {horizon!r}")
+    return h.astype(np.float64), h.ndim == 0
+
+
+def _out(x: np.ndarray, scalar: bool) -> Any:
+    return float(x) if scalar else x
+
+
+def enumerate_lists(n_items: int, max_length: int, *, min_length: int = 0) -> np.ndarray:
+    """All ordered lists of distinct items with ``min_length <= length <= max_length``.
+
+    Parameters
+    ----------
+    n_items : int >= 1
+    max_length : int, 1 <= max_length <= n_items
+    min_length : int, 0 <= min_length <= max_length
+
+    Returns
+    -------
+    ndarray of int64, shape (n_lists, max_length)
+        One list per row, in display order, padded with ``-1``; ordered by length, then
+        lexicographically. ``n_lists = sum_{k=min_length}^{max_length} n! / (n - k)!``.
+
+    Examples
+    --------
+    >>> enumerate_lists(3, 2, min_length=2).tolist()
+    [[0, 1], [0, 2], [1, 0], [1, 2], [2, 0], [2, 1]]
+    >>> enumerate_lists(3, 1).tolist()
+    [[-1], [0], [1], [2]]
+    """
+    N = check_positive_int(n_items, "n_items")
+    K = _list_length(max_length, N, "max_length")
+    k0 = check_int(min_length, "min_length")
+    if not 0 <= k0 <= K:
+        raise ValueError(f"min_length: expected an integer in [0, {K}], got {k0}")
+    rows = [list(p) + [-1] * (K - k) for k in range(k0, K + 1) for p in itertools.permutations(range(N), k)]
+    return np.array(rows, dtype=np.int64).reshape(len(rows), K)
+
+
+def cascade_list_value(attraction: Any, lists: Any) -> np.ndarray | float:
+    """Click probability ``f(A, w) = 1 - prod_k (1 - w(a_k))`` of one list or many.
+
+    Parameters
+    ----------
+    attraction : array_like of shape (L,)
+    lists : array_like of int, shape (K,) or (n, K)
+        Items in display order; ``-1`` entries (padding) are skipped.
+
+    Examples
+    --------
+    >>> cascade_list_value([0.5, 0.2, 0.1], [0, 1])
+    0.6
+    """
+    w = _attraction(attraction)
+    A = np.asarray(lists)
+    if A.ndim not in (1, 2) or not np.issubdtype(A.dtype, np.integer):
+        raise ValueError(f"lists: expected an integer array of shape (K,) or (n, K), got {A!r}")
+    if A.size and (A.min() < -1 or A.max() >= w.size):
+        raise ValueError(f"lists: expected items in [0, {w.size}) or -1 padding")
+    wa = np.where(A >= 0, w[np.maximum(A, 0)], 0.0)
+    out = 1.0 - np.prod(1.0 - wa, axis=-1)
+    return float(out) if A.ndim == 1 else out
+
+
+# ----------------------------------------------------------------------- environment
+class CascadeBandit:
+    """The cascade model with ``L`` items and lists of length ``K`` (a batched simulator).
+
+    Parameters
+    ----------
+    attraction : array_like of shape (L,)
+        Attraction probabilities ``w(e)`` in ``[0, 1]``.
+    list_length : int, 1 <= K <= L
+
+    Attributes
+    ----------
+    attraction : read-only ndarray of shape (L,)
+    n_items, list_length : int
+    optimal_list : ndarray of int64, shape (K,)
+        The ``K`` most attractive items, in decreasing attraction (ties: lower index).
+    optimal_value : float
+        ``f(optimal_list, w)``.
+
+    Notes
+    -----
+    Simulator protocol (:class:`rlcore.Simulator`): the state of a run is its round
+    index; ``step(states, lists, rng)`` takes lists of shape (n, K) and returns
+    ``(states + 1, clicks, terminated)`` with the click indicators as rewards.
+    :meth:`click_positions` gives the partial feedback (the click position, ``-1`` for
+    none).
+
+    Examples
+    --------
+    >>> env = CascadeBandit([0.1, 0.5, 0.3], 2)
+    >>> env.optimal_list.tolist(), round(env.optimal_value, 2)
+    ([1, 2], 0.65)
+    >>> s, r, done = env.step(env.reset(4), np.tile([1, 2], (4, 1)), rng=0)
+    >>> s.tolist(), r.shape
+    ([1, 1, 1, 1], (4,))
+    """
+
+    def __init__(self, attraction: Any, list_length: int) -> None:
+        w = _attraction(attraction)
+        w.flags.writeable = False
+        self.attraction: np.ndarray = w
+        self.n_items: int = int(w.size)
+        self.list_length: int = _list_length(list_length, self.n_items)
+        order = np.argsort(-w, kind="stable")
+        self.optimal_list: np.ndarray = order[: self.list_length].astype(np.int64)
+        self.optimal_value: float = float(cascade_list_value(w, self.optimal_list))
+
+    def __repr__(self) -> str:
+        return f"CascadeBandit(n_items={self.n_items}, list_length={self.list_length})"
+
+    def gaps(self) -> np.ndarray:
+        """``Delta_{e,K} = w(a*_K) - w(e)``: gap of each item to the K-th best, shape (L,)."""
+        return float(self.attraction[self.optimal_list[-1]]) - self.attraction
+
+    def draw_noise(self, rng: RNGLike, horizon: int) -> np.ndarray:
+        """Uniforms of shape (horizon + 1, L); item ``e`` is attractive in round ``t`` iff
+        ``noise[t, e] < w(e)`` (row 0: the free initial observation)."""
+        T = check_positive_int(horizon, "horizon")
+        return as_generator(rng).random((T + 1, self.n_items))
+
+    def _check_lists(self, lists: Any, n: int | None = None) -> np.ndarray:
+        A = np.asarray(lists)
+        K = self.list_length
+        if A.ndim != 2 or A.shape[1] != K or (n is not None and A.shape[0] != n):
+            want = f"({n if n is not None else 'n'}, {K})"
+            raise ValueError(f"lists: expected an integer array of shape {want}, got shape {A.shape}")
+        if not np.issubdtype(A.dtype, np.integer):
+            raise TypeError(f"lists: expected integer items, got dtype {A.dtype}")
+        if A.size and (A.min() < 0 or A.max() >= self.n_items):
+            raise ValueError(f"lists: expected items in [0, {self.n_items})")
+        srt = np.sort(A, axis=1)
+        if K > 1 and (srt[:, 1:] == srt[:, :-1]).any():
+            i = int(np.argmax((srt[:, 1:] == srt[:, :-1]).any(axis=1)))
+            raise ValueError(f"lists: items of a list must be distinct, row {i} is {A[i].tolist()}")
+        return A.astype(np.int64)
+
+    def click_positions(self, lists: Any, rng: RNGLike = None) -> np.ndarray:
+        """Sample the user's click position in each list, ``-1`` for no click, shape (n,)."""
+        A = self._check_lists(lists)
+        u = as_generator(rng).random(A.shape)
+        attractive = u < self.attraction[A]
+        first = np.argmax(attractive, axis=1)
+        return np.where(attractive.any(axis=1), first, -1).astype(np.int64)
+
+    def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
+        """Start ``n`` runs: states are round indices, all 0."""
+        return np.zeros(check_positive_int(n, "n"), dtype=np.int64)
+
+    def step(self, states: Any, actions: Any, rng: RNGLike = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Show ``actions[i]`` (a list) in run ``i``; rewards are click indicators."""
+        st = np.asarray(states, dtype=np.int64)
+        if st.ndim != 1:
+            raise ValueError(f"states: expected a 1-dimensional array, got shape {st.shape}")
+        pos = self.click_positions(self._check_lists(actions, st.size), rng)
+        return st + 1, (pos >= 0).astype(np.float64), np.zeros(st.shape, dtype=bool)
+
+
+# -------------------------------------------------------------------------- policies
+class CascadeUCB1:
+    """CascadeUCB1 (Kveton et al. 2015): the ``K`` items of largest UCB1 index.
+
+    Index ``U(e) = hat w(e) + sqrt(1.5 ln t / T(e))`` with ``T(e)`` the examinations of
+    item ``e`` and ``t`` the rounds observed (the free initial observation included).
+    Run it with :func:`simulate_cascade`.
+
+    Guarantee
+    ---------
+    Kveton et al. 2015, Theorem 2: if ``w(1) >= ... >= w(K) > w(K+1) >= ... >= w(L)``,
+    the expected ``n``-step regret is at most
+    ``sum_{e > K} 12 / Delta_{e,K} ln n + pi^2 L / 3`` (:func:`cascade_ucb1_regret_bound`).
+    Its gap-free regret can be ``Omega(sqrt(n L K))``, a factor ``sqrt(K)`` above the
+    minimax rate attained by :class:`CascadeKLUCB` (Vial et al., NeurIPS 2022).
+
+    References
+    ----------
+    Kveton, Szepesvari, Wen, Ashkan, Cascading bandits, *ICML* 2015, Algorithm 1 and
+    Theorem 2. Vial, Sanghavi, Shakkottai, Srikant, Minimax regret for cascading
+    bandits, *NeurIPS* 2022.
+
+    Examples
+    --------
+    >>> res = simulate_cascade(CascadeUCB1(), CascadeBandit([0.3, 0.2, 0.1, 0.05], 2), 200, rng=0)
+    >>> res.pseudo_regret.shape
+    (1, 200)
+    """
+
+    code: int = _ck.CASCADE_UCB1
+
+    def __repr__(self) -> str:
+        return "CascadeUCB1()"
+
+
+class CascadeKLUCB:
+    """CascadeKL-UCB (Kveton et al. 2015): the ``K`` items of largest KL-UCB index.
+
+    Index ``U(e) = max{q in [hat w(e), 1] : T(e) kl(hat w(e), q) <= ln t + 3 ln ln t}``
+    (the ``ln ln`` term once ``ln t > 1``), solved to relative accuracy
+    :data:`bandits.KL_TOLERANCE` by the KL-UCB kernel of :mod:`bandits.kl`.
+
+    Guarantee
+    ---------
+    Kveton et al. 2015, Theorem 3: for any ``epsilon > 0`` the expected ``n``-step regret
+    is at most ``sum_{e > K} (1 + epsilon) Delta_{e,K} (1 + ln(1 / Delta_{e,K})) /
+    kl(w(e), w(K)) (ln n + 3 ln ln n) + C`` with ``C = K L C_2(epsilon) / n^beta(epsilon)
+    + 7 K ln ln n`` (:func:`cascade_klucb_regret_bound`, which omits the vanishing
+    ``C_2`` term). Minimax: ``O~(sqrt(n L))``, matching the ``Omega(sqrt(n L))`` lower
+    bound up to logarithms (Vial et al., NeurIPS 2022), whereas CascadeUCB1 can be worse
+    by ``sqrt(K)``.
+
+    References
+    ----------
+    Kveton et al. 2015, Algorithm 1 and Theorem 3; Garivier and Cappe, *COLT* 2011;
+    Vial et al., *NeurIPS* 2022.
+
+    Examples
+    --------
+    >>> res = simulate_cascade(CascadeKLUCB(), CascadeBandit([0.3, 0.2, 0.1, 0.05], 2), 200, rng=0)
+    >>> bool(res.pseudo_regret[0, -1] >= 0)
+    True
+    """
+
+    code: int = _ck.CASCADE_KLUCB
+
+    def __repr__(self) -> str:
+        return "CascadeKLUCB()"
+
+
+@dataclass(frozen=True)
+class CascadeSimulationResult:
+    """Regret trajectories of cascading-bandit runs.
+
+    Attributes
+    ----------
+    pseudo_regret : ndarray of shape (n_runs, horizon)
+        Cumulative ``sum_{s <= t} f(A*, w) - f(A_s, w)``.
+    clicks : ndarray of shape (n_runs, horizon)
+        Click indicator of each round.
+    counts : ndarray of shape (n_runs, L)
+        Examinations of each item (the free initial observation included).
+    """
+
+    pseudo_regret: np.ndarray
+    clicks: np.ndarray
+    counts: np.ndarray
+
+    def mean_regret(self) -> np.ndarray:
+        """Mean cumulative pseudo-regret over the runs, shape (horizon,)."""
+        return self.pseudo_regret.mean(axis=0)
+
+
+def simulate_cascade(policy: Any, env: CascadeBandit, horizon: int, n_runs: int = 1, *,
+                     rng: RNGLike = None) -> CascadeSimulationResult:
+    """Run :class:`CascadeUCB1` or :class:`CascadeKLUCB` on a cascade bandit.
+
+    The root ``rng`` spawns one child per run; run ``i`` draws its attraction noise
+    (:meth:`CascadeBandit.draw_noise`) from child ``i``, so it depends only on the seed
+    and ``i``. The run loop is compiled (:mod:`bandits._cascading_kernels`).
+
+    Parameters
+    ----------
+    policy : CascadeUCB1 or CascadeKLUCB
+    env : CascadeBandit
+    horizon : int >= 1
+    n_runs : int >= 1
+    rng : Generator, int or None
+
+    Returns
+    -------
+    CascadeSimulationResult
+
+    Examples
+    --------
+    >>> env = CascadeBandit([0.4, 0.3, 0.1, 0.1], 2)
+    >>> a = simulate_cascade(CascadeKLUCB(), env, 500, n_runs=3, rng=7)
+    >>> b = simulate_cascade(CascadeKLUCB(), env, 500, n_runs=3, rng=7)
+    >>> bool(np.array_equal(a.pseudo_regret, b.pseudo_regret))
+    True
+    """
+    if not isinstance(policy, (CascadeUCB1, CascadeKLUCB)):
+        raise TypeError(f"policy: expected CascadeUCB1 or CascadeKLUCB, got {type(policy).__name__}")
+    if not isinstance(env, CascadeBandit):
+        raise TypeError(f"env: expected a CascadeBandit, got {type(env).__name__}")
+    T = check_positive_int(horizon, "horizon")
+    n = check_positive_int(n_runs, "n_runs")
+    root = as_generator(rng)
+    w = np.array(env.attraction, dtype=np.float64)
+    pseudo = np.empty((n, T))
+    clicks = np.empty((n, T))
+    counts = np.empty((n, env.n_items))
+    for i, child in enumerate(root.spawn(n)):
+        noise = env.draw_noise(child, T)
+        counts[i] = _ck.run_cascade_index(int(policy.code), w, env.list_length, T, noise, pseudo[i], clicks[i])
+    return CascadeSimulationResult(pseudo_regret=pseudo, clicks=clicks, counts=counts)
+
+
+def enumerated_cascade_bandit(env: CascadeBandit) -> tuple[BernoulliBandit, np.ndarray]:
+    """The naive baseline: every ordered list of ``K`` items as one Bernoulli arm.
+
+    Returns a :class:`bandits.BernoulliBandit` with ``L! / (L - K)!`` arms of means
+    ``f(A, w)`` (run any policy of :mod:`bandits.policies` on it with
+    :func:`bandits.simulate`; it sees the click indicator only) and the lists, shape
+    (n_arms, K). Its regret grows with the number of lists, the cascade algorithms'
+    with ``L``.
+
+    Examples
+    --------
+    >>> bandit, lists = enumerated_cascade_bandit(CascadeBandit([0.5, 0.2, 0.1], 2))
+    >>> bandit.n_arms, lists.shape
+    (6, (6, 2))
+    """
+    if not isinstance(env, CascadeBandit):
+        raise TypeError(f"env: expected a CascadeBandit, got {type(env).__name__}")
+    lists = enumerate_lists(env.n_items, env.list_length, min_length=env.list_length)
+    means = np.asarray(cascade_list_value(env.attraction, lists))
+    return BernoulliBandit(means), lists
+
+
+# ---------------------------------------------------------------------------- bounds
+def _sorted_gaps(attraction: Any, list_length: int) -> tuple[np.ndarray, float, int]:
+    w = _attraction(attraction)
+    K = _list_length(list_length, w.size)
+    srt = np.sort(w)[::-1]
+    if K < w.size and not srt[K - 1] > srt[K]:
+        raise ValueError(
+            f"attraction: the bound needs a unique optimal set, w(K) > w(K+1) after sorting, got "
+            f"w(K) = {srt[K - 1]!r} and w(K+1) = {srt[K]!r}"
+        )
+    return srt[K:], float(srt[K - 1]), K
+
+
+def cascade_ucb1_regret_bound(attraction: Any, list_length: int, horizon: Any) -> Any:
+    """CascadeUCB1's bound ``sum_{e > K} 12 ln n / Delta_{e,K} + pi^2 L / 3``.
+
+    ``Delta_{e,K} = w(K) - w(e)`` with the items sorted by decreasing attraction; the
+    sum runs over the ``L - K`` suboptimal items.
+
+    Parameters
+    ----------
+    attraction : array_like of shape (L,)
+        Needs ``w(K) > w(K+1)`` after sorting (a unique optimal set).
+    list_length : int
+    horizon : int or array_like of int
+
+    References
+    ----------
+    Kveton, Szepesvari, Wen, Ashkan, *ICML* 2015, Theorem 2.
+
+    Examples
+    --------
+    >>> round(cascade_ucb1_regret_bound([0.5, 0.4, 0.2, 0.1], 2, 1000), 2)
+    703.94
+    """
+    sub, wK, _ = _sorted_gaps(attraction, list_length)
+    L = int(np.asarray(attraction).size)
+    n, scalar = _horizons(horizon)
+    gaps = wK - sub
+    out = 12.0 * np.log(n) * np.sum(1.0 / gaps) + math.pi**2 / 3.0 * L
+    return _out(np.asarray(out), scalar)
+
+
+def cascade_klucb_regret_bound(attraction: Any, list_length: int, horizon: Any, *, epsilon: float = 0.0) -> Any:
+    """CascadeKL-UCB's bound without its vanishing term (Kveton et al. 2015, Theorem 3).
+
+    ``sum_{e > K} (1 + epsilon) Delta_{e,K} (1 + ln(1 / Delta_{e,K})) / kl(w(e), w(K))
+    (ln n + 3 ln ln n) + 7 K ln ln n``.
+
+    The theorem adds ``K L C_2(epsilon) / n^beta(epsilon)`` with Garivier and Cappe's
+    (2011) constants ``C_2, beta > 0``, not given in closed form; it vanishes as
+    ``n -> infinity``, so this is the bound for large ``n`` (``epsilon = 0`` is the
+    limit ``epsilon -> 0``, where ``C_2`` blows up). ``ln ln n`` is taken as 0 for
+    ``n <= e``.
+
+    Examples
+    --------
+    >>> round(cascade_klucb_regret_bound([0.5, 0.4, 0.2, 0.1], 2, 1000), 2)
+    136.64
+    """
+    sub, wK, K = _sorted_gaps(attraction, list_length)
+    eps = float(epsilon)
+    if not (math.isfinite(eps) and eps >= 0):
+        raise ValueError(f"epsilon: expected a finite number >= 0, got {epsilon!r}")
+    n, scalar = _horizons(horizon)
+    gaps = wK - sub
+    kls = np.asarray(kl_bernoulli(sub, np.full(sub.size, wK)), dtype=np.float64)
+    coef = float(np.sum((1.0 + eps) * gaps * (1.0 + np.log(1.0 / gaps)) / kls))
+    lnln = np.log(np.maximum(np.log(n), 1.0))
+    out = coef * (np.log(n) + 3.0 * lnln) + 7.0 * K * lnln
+    return _out(np.asarray(out), scalar)
+
+
+def cascade_lower_bound_constant(n_items: int, list_length: int, p: float, gap: float) -> float:
+    """Kveton et al.'s lower-bound constant ``(L - K) Delta (1 - p)^(K - 1) / kl(p - Delta, p)``.
+
+    On the instances with ``w(e) = p`` for ``e <= K`` and ``w(e) = p - Delta`` for
+    ``e > K``, every uniformly efficient algorithm has
+    ``liminf_n R(n) / ln n >= constant`` (Kveton et al. 2015, Theorem 4). Asymptotic:
+    not a floor at finite ``n``.
+
+    Parameters
+    ----------
+    n_items, list_length : int, ``1 <= K < L``
+    p : float in (0, 1]
+    gap : float in (0, p]
+
+    Examples
+    --------
+    >>> round(cascade_lower_bound_constant(10, 2, 0.2, 0.1), 4)
+    17.4434
+    """
+    L = check_positive_int(n_items, "n_items")
+    K = _list_length(list_length, L)
+    if K == L:
+        raise ValueError("list_length: the lower bound needs K < L (suboptimal items)")
+    pp, d = float(p), float(gap)
+    if not (math.isfinite(pp) and 0 < pp <= 1):
+        raise ValueError(f"p: expected a probability in (0, 1], got {p!r}")
+    if not (math.isfinite(d) and 0 < d <= pp):
+        raise ValueError(f"gap: expected a gap in (0, p], got {gap!r}")
+    return float((L - K) * d * (1 - pp) ** (K - 1) / float(kl_bernoulli(pp - d, pp)))
+
+
+def cascade_lower_bound(n_items: int, list_length: int, p: float, gap: float, horizon: Any) -> Any:
+    """The asymptotic lower-bound curve ``cascade_lower_bound_constant(...) * ln n`` (for plots).
+
+    Examples
+    --------
+    >>> cascade_lower_bound(10, 2, 0.2, 0.1, [1, 100]).round(2).tolist()
+    [0.0, 80.33]
+    """
+    c = cascade_lower_bound_constant(n_items, list_length, p, gap)
+    n, scalar = _horizons(horizon)
+    return _out(c * np.log(n), scalar)

@@ -1,0 +1,208 @@
+"""Cascading bandits: the model, CascadeUCB1 / CascadeKL-UCB, their bounds, the naive baseline.
+
+Independent sources: brute-force enumeration of lists, a plain-Python re-implementation
+of Kveton et al.'s Algorithm 1 (trajectories must agree exactly), hand-computed closed
+forms of the bounds, Monte Carlo frequencies of the simulator.
+
+Statistical checks run over fixed seeds; "below the bound" is asserted for the upper end
+of a 3-standard-error band of the mean regret (one-sided normal tail 0.14% if the
+expected regret sat exactly on the bound; the bounds hold with wide margins here).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+import bandits as b
+from bandits.cascading import (
+    CascadeBandit,
+    CascadeKLUCB,
+    CascadeUCB1,
+    cascade_klucb_regret_bound,
+    cascade_list_value,
+    cascade_lower_bound,
+    cascade_lower_bound_constant,
+    cascade_ucb1_regret_bound,
+    enumerate_lists,
+    enumerated_cascade_bandit,
+    simulate_cascade,
+)
+
+
+def _upper(x: np.ndarray) -> np.ndarray:
+    return x.mean(axis=0) + 3 * x.std(axis=0, ddof=1) / np.sqrt(x.shape[0])
+
+
+# ------------------------------------------------------------------------------ model
+def test_enumerate_lists_counts_and_distinct():
+    for N, K in [(1, 1), (3, 2), (4, 3), (5, 2)]:
+        L = enumerate_lists(N, K)
+        assert L.shape == (sum(math.perm(N, k) for k in range(K + 1)), K)
+        assert len({tuple(r) for r in L.tolist()}) == L.shape[0]
+        for row in L:
+            items = row[row >= 0]
+            assert len(set(items.tolist())) == items.size
+            assert np.all(row[items.size:] == -1)
+    assert enumerate_lists(4, 2, min_length=2).shape == (12, 2)
+
+
+def test_list_value_and_optimal_list_by_brute_force():
+    w = np.array([0.1, 0.35, 0.2, 0.05, 0.3])
+    env = CascadeBandit(w, 2)
+    best = max(1 - (1 - w[i]) * (1 - w[j]) for i, j in itertools.permutations(range(5), 2))
+    assert env.optimal_value == pytest.approx(best, abs=1e-15)
+    assert sorted(env.optimal_list.tolist()) == [1, 4]
+    assert env.gaps().tolist() == pytest.approx((0.3 - w).tolist())
+
+
+def test_simulator_click_frequencies_match_cascade_model():
+    w = np.array([0.5, 0.2, 0.7])
+    env = CascadeBandit(w, 3)
+    n = 200_000
+    lists = np.tile([1, 0, 2], (n, 1))
+    pos = env.click_positions(lists, rng=3)
+    exact = [0.2, 0.8 * 0.5, 0.8 * 0.5 * 0.7, 0.8 * 0.5 * 0.3]  # positions 0, 1, 2, none
+    freq = [np.mean(pos == 0), np.mean(pos == 1), np.mean(pos == 2), np.mean(pos == -1)]
+    # 5 standard errors: sd <= 0.5 / sqrt(n) ~ 0.0011
+    assert np.allclose(freq, exact, atol=0.006)
+    s, r, done = env.step(env.reset(n), lists, rng=3)
+    assert r.mean() == pytest.approx(cascade_list_value(w, [1, 0, 2]), abs=0.006)
+    assert not done.any() and np.all(s == 1)
+
+
+def test_bad_input_is_rejected():
+    with pytest.raises(ValueError, match="attraction"):
+        CascadeBandit([0.2, 1.2], 1)
+    with pytest.raises(ValueError, match="list_length"):
+        CascadeBandit([0.2, 0.3], 3)
+    env = CascadeBandit([0.2, 0.3, 0.1], 2)
+    with pytest.raises(ValueError, match="distinct"):
+        env.step(env.reset(1), np.array([[1, 1]]))
+    with pytest.raises(ValueError, match="lists"):
+        env.step(env.reset(1), np.array([[1, 5]]))
+    with pytest.raises(TypeError, match="policy"):
+        simulate_cascade(b.UCB1(), env, 10)
+    with pytest.raises(ValueError, match="unique optimal set"):
+        cascade_ucb1_regret_bound([0.3, 0.2, 0.2], 2, 100)
+    with pytest.raises(ValueError, match="gap"):
+        cascade_lower_bound_constant(5, 2, 0.2, 0.3)
+
+
+# --------------------------------------------------------- algorithm: exact trajectories
+def _python_cascade(kind: str, w: np.ndarray, K: int, T: int, noise: np.ndarray) -> np.ndarray:
+    """Kveton et al. 2015, Algorithm 1, written out plainly."""
+    L = w.size
+    T_e = np.ones(L)
+    S_e = (noise[0] < w).astype(float)
+    best = 1 - np.prod(1 - np.sort(w)[::-1][:K])
+    out, cum = [], 0.0
+    for t in range(1, T + 1):
+        mean = S_e / T_e
+        if kind == "ucb1":
+            U = mean + np.sqrt(1.5 * np.log(t) / T_e)
+        else:
+            U = np.array([b.klucb_index(mean[e], T_e[e], t, c=3.0) for e in range(L)])
+        A = sorted(range(L), key=lambda e: (-U[e], e))[:K]
+        for e in A:
+            T_e[e] += 1
+            if noise[t, e] < w[e]:
+                S_e[e] += 1
+                break
+        cum += best - (1 - np.prod(1 - w[A]))
+        out.append(cum)
+    return np.array(out)
+
+
+@pytest.mark.parametrize("policy,kind", [(CascadeUCB1(), "ucb1"), (CascadeKLUCB(), "klucb")])
+def test_compiled_run_matches_plain_python_algorithm(policy, kind):
+    env = CascadeBandit([0.3, 0.1, 0.25, 0.05, 0.2], 2)
+    T = 300
+    res = simulate_cascade(policy, env, T, n_runs=2, rng=11)
+    for i, child in enumerate(np.random.default_rng(11).spawn(2)):
+        noise = env.draw_noise(child, T)
+        np.testing.assert_allclose(res.pseudo_regret[i], _python_cascade(kind, np.asarray(env.attraction), 2, T, noise),
+                                   rtol=0, atol=1e-12)
+
+
+def test_same_seed_same_result_and_runs_independent_of_n_runs():
+    env = CascadeBandit([0.3, 0.1, 0.25, 0.05], 2)
+    a = simulate_cascade(CascadeKLUCB(), env, 200, n_runs=3, rng=5)
+    c = simulate_cascade(CascadeKLUCB(), env, 200, n_runs=1, rng=5)
+    np.testing.assert_array_equal(a.pseudo_regret[:1], c.pseudo_regret)
+
+
+# ------------------------------------------------------------------------------ bounds
+def test_bound_closed_forms():
+    w = [0.5, 0.4, 0.2, 0.1]
+    n = 1000
+    ln = math.log(n)
+    assert cascade_ucb1_regret_bound(w, 2, n) == pytest.approx(12 * ln * (1 / 0.2 + 1 / 0.3) + math.pi**2 / 3 * 4)
+
+    def kl(p, q):
+        return p * math.log(p / q) + (1 - p) * math.log((1 - p) / (1 - q))
+
+    coef = sum(d * (1 + math.log(1 / d)) / kl(we, 0.4) for we, d in [(0.2, 0.2), (0.1, 0.3)])
+    lnln = math.log(ln)
+    assert cascade_klucb_regret_bound(w, 2, n) == pytest.approx(coef * (ln + 3 * lnln) + 7 * 2 * lnln)
+    assert cascade_klucb_regret_bound(w, 2, n, epsilon=0.5) > cascade_klucb_regret_bound(w, 2, n)
+    c = cascade_lower_bound_constant(10, 3, 0.2, 0.05)
+    assert c == pytest.approx(7 * 0.05 * 0.8**2 / kl(0.15, 0.2))
+    assert cascade_lower_bound(10, 3, 0.2, 0.05, 50) == pytest.approx(c * math.log(50))
+    # the curve form
+    np.testing.assert_allclose(cascade_ucb1_regret_bound(w, 2, [10, n]),
+                               [cascade_ucb1_regret_bound(w, 2, 10), cascade_ucb1_regret_bound(w, 2, n)])
+
+
+INSTANCES = [
+    ([0.3, 0.25, 0.1, 0.1, 0.05, 0.05], 2),
+    ([0.6, 0.5, 0.4, 0.2, 0.2, 0.1, 0.1, 0.05], 3),
+]
+CHECK = np.array([100, 1000, 5000, 20_000])
+
+
+@pytest.mark.parametrize("w,K", INSTANCES)
+def test_regret_below_kveton_bounds_and_sublinear(w, K):
+    env = CascadeBandit(w, K)
+    for policy, bound in [(CascadeUCB1(), cascade_ucb1_regret_bound), (CascadeKLUCB(), cascade_klucb_regret_bound)]:
+        res = simulate_cascade(policy, env, 20_000, n_runs=40, rng=2015)
+        up = _upper(res.pseudo_regret[:, CHECK - 1])
+        assert np.all(up <= bound(w, K, CHECK)), (policy, up, bound(w, K, CHECK))
+        m = res.mean_regret()
+        # sublinear: from n = 5000 to 4n a linear regret would grow 4-fold, a logarithmic one by ~1.2
+        assert m[19_999] < 2.0 * m[4999]
+        assert np.all(np.diff(m) >= -1e-12)
+
+
+@pytest.mark.slow
+def test_klucb_beats_ucb1_on_small_attractions():
+    """Vial et al. 2022: Hoeffding bonuses pay a factor up to sqrt(K) on small attractions."""
+    w = [0.06] * 4 + [0.03] * 12
+    env = CascadeBandit(w, 4)
+    kl = simulate_cascade(CascadeKLUCB(), env, 20_000, n_runs=10, rng=1).pseudo_regret[:, -1]
+    u1 = simulate_cascade(CascadeUCB1(), env, 20_000, n_runs=10, rng=1).pseudo_regret[:, -1]
+    assert kl.mean() + 3 * kl.std(ddof=1) / np.sqrt(10) < u1.mean() - 3 * u1.std(ddof=1) / np.sqrt(10)
+
+
+# --------------------------------------------------------------------------- baseline
+def test_enumerated_bandit_means_are_list_click_probabilities():
+    w = np.array([0.4, 0.1, 0.3])
+    bandit, lists = enumerated_cascade_bandit(CascadeBandit(w, 2))
+    assert lists.shape == (6, 2)
+    mu = bandit.means_table(1)[0]
+    for j, (a1, a2) in enumerate(lists):
+        assert mu[j] == pytest.approx(1 - (1 - w[a1]) * (1 - w[a2]))
+
+
+def test_cascade_algorithms_beat_naive_list_ucb1():
+    """The statistical gain: learning items, not lists (30 lists here)."""
+    w = [0.4, 0.3, 0.2, 0.15, 0.1, 0.05]
+    env = CascadeBandit(w, 2)
+    T, n = 3000, 20
+    casc = simulate_cascade(CascadeKLUCB(), env, T, n_runs=n, rng=3).pseudo_regret[:, -1]
+    bandit, _ = enumerated_cascade_bandit(env)
+    naive = b.simulate(b.UCB1(), bandit, T, n, rng=3).pseudo_regret[:, -1]
+    assert casc.mean() + 3 * casc.std(ddof=1) / np.sqrt(n) < naive.mean() - 3 * naive.std(ddof=1) / np.sqrt(n)
