@@ -1,0 +1,160 @@
+"""Regression features of price histories for exercise policies.
+
+A feature map is a callable ``features(history, k, times) -> X`` where ``history`` has
+shape ``(n, k + 1, d)`` (the prices of ``n`` paths on the grid dates ``times[0..k]``:
+the present and the past, never the future) and ``X`` has shape ``(n, p)``. Prices are
+scaled by today's price ``history[:, 0]`` so that the features are of order one.
+
+* :class:`PolynomialBasis`: functions of today's prices only (the Markov state of a
+  GBM), Laguerre polynomials as in Longstaff and Schwartz (2001) or monomials, with
+  optional cross terms and the payoff; no constant column (the regressor fits the
+  intercept).
+* :class:`HistoryFeatures`: the state augmentation of Felizardo et al.: the last
+  ``window`` scaled prices and the time to maturity, optionally expanded into
+  monomials; the input of a neural (or any) regressor shared across dates.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import numpy as np
+
+from rlcore._validation import check_int, check_positive_int
+
+__all__ = ["FeatureMap", "HistoryFeatures", "PolynomialBasis"]
+
+#: ``features(history (n, k+1, d), k, times) -> (n, p)``.
+FeatureMap = Callable[[np.ndarray, int, np.ndarray], np.ndarray]
+
+
+def _laguerre(x: np.ndarray, degree: int) -> list[np.ndarray]:
+    """Weighted Laguerre functions ``exp(-x/2) L_j(x)``, ``j = 0..degree`` (LS 2001, eq. 2)."""
+    w = np.exp(-0.5 * x)
+    out = [np.ones_like(x), 1.0 - x]
+    for j in range(1, degree):
+        out.append(((2 * j + 1 - x) * out[j] - j * out[j - 1]) / (j + 1))
+    return [w * L for L in out[: degree + 1]]
+
+
+def _monomials(cols: np.ndarray, degree: int, cross: bool) -> np.ndarray:
+    n, m = cols.shape
+    feats = []
+    if cross:
+        for deg in range(1, degree + 1):
+            for combo in itertools.combinations_with_replacement(range(m), deg):
+                feats.append(np.prod(cols[:, list(combo)], axis=1))
+    else:
+        for j in range(m):
+            for deg in range(1, degree + 1):
+                feats.append(cols[:, j] ** deg)
+    return np.column_stack(feats) if feats else np.empty((n, 0))
+
+
+@dataclass(frozen=True)
+class PolynomialBasis:
+    """Polynomials of today's (scaled) prices, ``x = S_k / S_0``.
+
+    Parameters
+    ----------
+    degree : int >= 1, default 3
+    kind : {"laguerre", "monomial"}, default "laguerre"
+        ``"laguerre"``: ``exp(-x/2) L_j(x)`` for ``j = 0..degree`` and each asset (the
+        basis of Longstaff and Schwartz 2001, section 3); ``"monomial"``: ``x^j``,
+        ``j = 1..degree``.
+    cross : bool, default True
+        For several assets and ``"monomial"``: all monomials of total degree
+        ``<= degree`` (else powers of each asset only).
+    sort_assets : bool, default False
+        Sort the assets' scaled prices first (symmetric payoffs such as the max-call).
+    payoff : callable or None, default None
+        If given, append ``payoff(S_k) / S_0[0]`` as a column.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hist = np.array([[[100.0], [50.0]]])
+    >>> PolynomialBasis(2, "monomial")(hist, 1, np.array([0.0, 1.0]))
+    array([[-0.5 ,  0.25]])
+    """
+
+    degree: int = 3
+    kind: str = "laguerre"
+    cross: bool = True
+    sort_assets: bool = False
+    payoff: Any = None
+
+    def __post_init__(self) -> None:
+        check_positive_int(self.degree, "degree")
+        if self.kind not in ("laguerre", "monomial"):
+            raise ValueError(f"kind: expected 'laguerre' or 'monomial', got {self.kind!r}")
+        if self.payoff is not None and not callable(self.payoff):
+            raise TypeError(f"payoff: expected a callable or None, got {self.payoff!r}")
+
+    def __call__(self, history: np.ndarray, k: int, times: np.ndarray) -> np.ndarray:
+        """Features of shape (n, p) of the prices ``history[:, k]``."""
+        s = history[:, -1]
+        x = s / history[:, 0]
+        if self.sort_assets:
+            x = np.sort(x, axis=1)
+        if self.kind == "laguerre":
+            cols = [f for j in range(x.shape[1]) for f in _laguerre(x[:, j], self.degree)]
+            X = np.column_stack(cols)
+        else:
+            X = _monomials(x - 1.0, self.degree, self.cross)
+        if self.payoff is not None:
+            X = np.column_stack([X, np.asarray(self.payoff(s)) / history[:, 0, 0]])
+        return X
+
+
+@dataclass(frozen=True)
+class HistoryFeatures:
+    """The last ``window`` scaled prices and the time to maturity (state augmentation).
+
+    Columns: ``S_{k-window+1} / S_0, ..., S_k / S_0`` for each asset (dates before 0
+    repeat ``S_0``), then ``(T - t_k) / T`` when ``include_time`` (``T`` the last date
+    of the grid ``times``); with ``degree > 1``
+    every monomial of total degree ``<= degree`` of those columns (for linear
+    regressors; a neural network wants ``degree=1``).
+
+    Parameters
+    ----------
+    window : int >= 1, default 3
+    include_time : bool, default True
+    degree : int >= 1, default 1
+
+    References
+    ----------
+    .. [1] Felizardo, L. K. et al. Solving the optimal stopping problem with
+       reinforcement learning: an application in financial option exercise.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> hist = np.array([[[100.0], [110.0], [99.0]]])
+    >>> HistoryFeatures(window=2)(hist, 2, np.array([0.0, 0.5, 1.0]))
+    array([[1.1 , 0.99, 0.  ]])
+    """
+
+    window: int = 3
+    include_time: bool = True
+    degree: int = 1
+
+    def __post_init__(self) -> None:
+        check_positive_int(self.window, "window")
+        check_positive_int(self.degree, "degree")
+
+    def __call__(self, history: np.ndarray, k: int, times: np.ndarray) -> np.ndarray:
+        """Features of shape (n, p) of ``history[:, max(0, k-window+1) : k+1]``."""
+        k = check_int(k, "k")
+        n, _, d = history.shape
+        idx = np.clip(np.arange(k - self.window + 1, k + 1), 0, k)
+        x = (history[:, idx, :] / history[:, :1, :]).reshape(n, self.window * d)
+        if self.include_time:
+            T = float(times[-1])
+            x = np.column_stack([x, np.full(n, (T - float(times[k])) / T)])
+        if self.degree > 1:
+            x = _monomials(x, self.degree, True)
+        return x

@@ -1,0 +1,479 @@
+"""Price-path simulators on a date grid, batched over paths.
+
+Three models, each with a *Markov state* whose first ``d`` entries are the asset prices:
+
+* :class:`GeometricBrownianMotion`: ``d`` correlated assets with dividend yields,
+  exact log-normal steps (no discretisation error at any grid);
+* :class:`Heston`: stochastic variance, full-truncation Euler scheme (Lord, Koekkoek
+  and van Dijk 2010) with ``n_substeps`` Euler steps per grid interval; state
+  ``(S, v)``;
+* :class:`AutoregressiveGARCH`: AR(1) log returns with optional GARCH(1,1) innovations;
+  state ``(S, last log return, next conditional variance)``. The last *price* alone is
+  not a sufficient statistic, which is what makes history-aware exercise policies pay.
+
+Every model offers
+
+``simulate(n_paths, rng) -> ndarray (n_paths, n_dates + 1, d)``
+    prices at ``times`` (``times[0] = 0`` is today, every path starts at ``spot``);
+``simulate_states(n_paths, rng)`` / ``advance(states, k, rng)``
+    the full Markov states, and one step from ``times[k]`` to ``times[k + 1]`` (what
+    nested simulation, e.g. :func:`~finance_apps.andersen_broadie`, restarts from);
+``reset(n, rng)`` / ``step(states, actions, rng, *, t)``
+    the :class:`rlcore.Simulator` protocol of the *uncontrolled* price process
+    (``actions`` are ignored, rewards are zero; see :class:`~finance_apps.StoppingEnv`
+    for the stop/continue decision process).
+
+The date loop runs in Python; each date is one vectorised NumPy operation over all
+paths (GBM, AR-GARCH: a few array passes, memory-bound) or one compiled Numba kernel
+(Heston: its ``n_substeps`` Euler steps fused per path, without temporaries). Normals
+always come from the ``rng`` argument, drawn in NumPy in a fixed order: same seed,
+same paths, whichever code path runs.
+"""
+
+from __future__ import annotations
+
+import numbers
+from typing import Any
+
+import numpy as np
+
+from finance_apps._path_kernels import heston_full_truncation
+from rlcore._validation import as_float_array, check_positive_int
+from rlcore.randomness import RNGLike, as_generator
+
+__all__ = ["AutoregressiveGARCH", "GeometricBrownianMotion", "Heston", "check_times", "time_grid"]
+
+
+def _real(x: Any, name: str, *, low: float | None = None, strict: bool = False) -> float:
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
+    v = float(x)
+    if not np.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {x!r}")
+    if low is not None and (v < low or (strict and v == low)):
+        op = ">" if strict else ">="
+        raise ValueError(f"{name}: expected a number {op} {low:g}, got {x!r}")
+    return v
+
+
+def check_times(times: Any, name: str = "times") -> np.ndarray:
+    """Validate a date grid: finite, starting at 0, strictly increasing.
+
+    Examples
+    --------
+    >>> check_times([0.0, 0.5, 1.0])
+    array([0. , 0.5, 1. ])
+    """
+    t = as_float_array(times, name, ndim=1)
+    if t.size < 2:
+        raise ValueError(f"{name}: expected at least two dates (0 and one more), got {t.size}")
+    if t[0] != 0.0:
+        raise ValueError(f"{name}: the first date must be 0 (today), got {t[0]!r}")
+    dt = np.diff(t)
+    if np.any(dt <= 0):
+        i = int(np.flatnonzero(dt <= 0)[0])
+        raise ValueError(
+            f"{name}: dates must be strictly increasing (sorted, no repeats), "
+            f"got {t[i]!r} then {t[i + 1]!r} at index {i + 1}"
+        )
+    return t
+
+
+def time_grid(maturity: float, n_steps: int) -> np.ndarray:
+    """The uniform grid ``[0, T/n, 2T/n, ..., T]`` of ``n_steps + 1`` dates.
+
+    Examples
+    --------
+    >>> time_grid(1.0, 4)
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    """
+    T = _real(maturity, "maturity", low=0.0, strict=True)
+    n = check_positive_int(n_steps, "n_steps")
+    return np.linspace(0.0, T, n + 1)
+
+
+class _PathModel:
+    """Shared batch machinery; subclasses set ``times``, ``n_assets``, ``state_dim``."""
+
+    times: np.ndarray
+    n_assets: int
+    state_dim: int
+
+    @property
+    def n_dates(self) -> int:
+        """Number of steps ``len(times) - 1``."""
+        return int(self.times.size - 1)
+
+    @property
+    def horizon(self) -> int:
+        """Steps per episode of the simulator protocol (``n_dates``)."""
+        return self.n_dates
+
+    def initial_state(self, n: int) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def advance(self, states: np.ndarray, k: int, rng: RNGLike = None) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    def _check_states(self, states: Any) -> np.ndarray:
+        s = as_float_array(states, "states", ndim=2)
+        if s.shape[1] != self.state_dim:
+            raise ValueError(f"states: expected shape (n, {self.state_dim}), got {s.shape}")
+        return s
+
+    def _check_k(self, k: Any) -> int:
+        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (numbers.Integral, np.integer)):
+            raise TypeError(f"k: expected an integer date index, got {k!r}")
+        if not 0 <= int(k) < self.n_dates:
+            raise ValueError(f"k: expected a date index in [0, {self.n_dates - 1}], got {k}")
+        return int(k)
+
+    def simulate_states(self, n_paths: int, rng: RNGLike = None, *, start: int = 0,
+                        initial: np.ndarray | None = None, antithetic: bool = False) -> np.ndarray:
+        """Simulate Markov states at every date.
+
+        Parameters
+        ----------
+        n_paths : int >= 1
+        rng : Generator, int or None
+        start : int, default 0
+            Date index to start from; the output covers ``times[start:]``.
+        initial : ndarray of shape (n_paths, state_dim), optional
+            States at ``times[start]`` (default: today's state, only for ``start=0``).
+        antithetic : bool, default False
+            Paths ``2i`` and ``2i + 1`` are driven by opposite normals (antithetic
+            variates; ``n_paths`` must be even). Averages over such pairs have a
+            smaller variance for monotone functionals of the path.
+
+        Returns
+        -------
+        ndarray of shape (n_paths, n_dates + 1 - start, state_dim)
+        """
+        n = check_positive_int(n_paths, "n_paths")
+        gen: Any = as_generator(rng)
+        if antithetic:
+            if n % 2:
+                raise ValueError(f"n_paths: antithetic pairs need an even number of paths, got {n}")
+            gen = _Antithetic(gen)
+        if initial is None:
+            if start != 0:
+                raise ValueError("initial: required when start > 0")
+            x = self.initial_state(n)
+        else:
+            x = self._check_states(initial)
+            if x.shape[0] != n:
+                raise ValueError(f"initial: expected {n} rows, got {x.shape[0]}")
+        out = np.empty((n, self.n_dates + 1 - start, self.state_dim))
+        out[:, 0] = x
+        for j, k in enumerate(range(start, self.n_dates)):
+            x = self._advance(x, k, gen)
+            out[:, j + 1] = x
+        return out
+
+    def simulate(self, n_paths: int, rng: RNGLike = None) -> np.ndarray:
+        """Simulate prices at every date.
+
+        Parameters
+        ----------
+        n_paths : int >= 1
+        rng : Generator, int or None
+
+        Returns
+        -------
+        ndarray of shape (n_paths, n_dates + 1, n_assets)
+            ``[:, 0]`` is the spot.
+        """
+        return np.ascontiguousarray(self.simulate_states(n_paths, rng)[..., : self.n_assets])
+
+    def advance_one(self, states: Any, k: int, rng: RNGLike = None) -> np.ndarray:
+        """Validated :meth:`advance`: states at ``times[k]`` to states at ``times[k + 1]``."""
+        return self._advance(self._check_states(states), self._check_k(k), as_generator(rng))
+
+    def _advance(self, x: np.ndarray, k: int, gen: np.random.Generator) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+    # -- rlcore.Simulator protocol -----------------------------------------------------
+    def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
+        """``n`` copies of today's Markov state, shape (n, state_dim)."""
+        return self.initial_state(check_positive_int(n, "n"))
+
+    def step(self, states: Any, actions: Any = None, rng: RNGLike = None, *,
+             t: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Advance from date index ``t`` (required); rewards 0, terminated at maturity."""
+        if t is None:
+            raise ValueError("t: the date index is required for a path model")
+        nxt = self.advance_one(states, t, rng)
+        n = nxt.shape[0]
+        return nxt, np.zeros(n), np.full(n, t + 1 == self.n_dates)
+
+
+class _Antithetic:
+    """Generator stand-in whose normals come in pairs ``z, -z`` along the first axis."""
+
+    def __init__(self, gen: np.random.Generator) -> None:
+        self.gen = gen
+
+    def standard_normal(self, size: Any) -> np.ndarray:
+        shape = (size,) if isinstance(size, (int, np.integer)) else tuple(size)
+        half = self.gen.standard_normal((shape[0] // 2,) + shape[1:])
+        out = np.empty(shape)
+        out[0::2] = half
+        out[1::2] = -half
+        return out
+
+
+def _correlation(corr: Any, d: int) -> np.ndarray:
+    if corr is None:
+        return np.eye(d)
+    if np.ndim(corr) == 0:
+        rho = _real(corr, "corr")
+        if not -1.0 <= rho <= 1.0:
+            raise ValueError(f"corr: expected a correlation in [-1, 1], got {corr!r}")
+        c: Any = np.full((d, d), rho)
+        np.fill_diagonal(c, 1.0)
+    else:
+        c = corr
+    c = as_float_array(c, "corr", ndim=2)
+    if c.shape != (d, d):
+        raise ValueError(f"corr: expected a ({d}, {d}) correlation matrix or a scalar, got shape {c.shape}")
+    if not np.allclose(c, c.T, atol=1e-12) or not np.allclose(np.diag(c), 1.0):
+        raise ValueError("corr: expected a symmetric matrix with unit diagonal")
+    if np.min(np.linalg.eigvalsh(c)) < -1e-10:
+        raise ValueError("corr: the correlation matrix is not positive semi-definite")
+    return c
+
+
+def _vector(x: Any, name: str, d: int, *, positive: bool = False, nonneg: bool = False) -> np.ndarray:
+    arr = as_float_array(x, name, ndim=(0, 1))
+    arr = np.broadcast_to(arr, (d,)).copy() if arr.ndim == 0 else arr
+    if arr.shape != (d,):
+        raise ValueError(f"{name}: expected a scalar or shape ({d},), got {arr.shape}")
+    if positive and np.any(arr <= 0):
+        raise ValueError(f"{name}: entries must be > 0, got {arr.tolist()}")
+    if nonneg and np.any(arr < 0):
+        raise ValueError(f"{name}: entries must be >= 0, got {arr.tolist()}")
+    return arr
+
+
+class GeometricBrownianMotion(_PathModel):
+    """Correlated geometric Brownian motions with dividend yields (risk-neutral).
+
+    .. math:: dS_i = (r - q_i) S_i\\,dt + \\sigma_i S_i\\,dW_i, \\qquad
+              d\\langle W_i, W_j \\rangle = \\rho_{ij}\\,dt,
+
+    simulated exactly: ``log S_i(t + h) = log S_i(t) + (r - q_i - sigma_i^2/2) h +
+    sigma_i sqrt(h) (L Z)_i`` with ``L L^T = rho`` (eigen-decomposition, so a
+    semi-definite ``rho`` works).
+
+    Parameters
+    ----------
+    spot : float or array_like of shape (d,)
+        Today's prices, > 0.
+    vol : float or array_like of shape (d,)
+        Volatilities, >= 0.
+    rate : float
+        Risk-free continuously compounded rate (the drift).
+    times : array_like of shape (n_dates + 1,)
+        Date grid in years, starting at 0, strictly increasing (see :func:`time_grid`).
+    dividend : float or array_like of shape (d,), default 0
+        Continuous dividend yields ``q_i``.
+    corr : float, array_like of shape (d, d) or None
+        Correlation matrix (a scalar means equal pairwise correlation); default
+        independent.
+
+    Examples
+    --------
+    >>> m = GeometricBrownianMotion(100.0, 0.2, 0.05, time_grid(1.0, 4))
+    >>> m.simulate(3, rng=0).shape
+    (3, 5, 1)
+    """
+
+    def __init__(self, spot: Any, vol: Any, rate: float, times: Any, dividend: Any = 0.0,
+                 corr: Any = None) -> None:
+        s = as_float_array(spot, "spot", ndim=(0, 1))
+        d = 1 if s.ndim == 0 else s.size
+        self.spot = _vector(spot, "spot", d, positive=True)
+        self.vol = _vector(vol, "vol", d, nonneg=True)
+        self.dividend = _vector(dividend, "dividend", d)
+        self.rate = _real(rate, "rate")
+        self.times = check_times(times)
+        self.corr = _correlation(corr, d)
+        w, V = np.linalg.eigh(self.corr)
+        self._chol = V * np.sqrt(np.clip(w, 0.0, None))
+        self.n_assets = d
+        self.state_dim = d
+
+    def initial_state(self, n: int) -> np.ndarray:
+        """``n`` copies of the spot, shape (n, d)."""
+        return np.tile(self.spot, (n, 1))
+
+    def _advance(self, x: np.ndarray, k: int, gen: np.random.Generator) -> np.ndarray:
+        h = self.times[k + 1] - self.times[k]
+        z = gen.standard_normal((x.shape[0], self.n_assets))
+        if self.n_assets > 1:
+            z = z @ self._chol.T
+        drift = (self.rate - self.dividend - 0.5 * self.vol**2) * h
+        return np.asarray(x * np.exp(drift + self.vol * np.sqrt(h) * z), dtype=np.float64)
+
+    def __repr__(self) -> str:
+        return (f"GeometricBrownianMotion(spot={self.spot.tolist()}, vol={self.vol.tolist()}, "
+                f"rate={self.rate}, dividend={self.dividend.tolist()}, n_dates={self.n_dates})")
+
+
+class Heston(_PathModel):
+    """Heston stochastic volatility, full-truncation Euler (risk-neutral).
+
+    .. math:: dS = (r - q) S\\,dt + \\sqrt{v} S\\,dW_1, \\quad
+              dv = \\kappa(\\theta - v)\\,dt + \\xi \\sqrt{v}\\,dW_2, \\quad
+              d\\langle W_1, W_2\\rangle = \\rho\\,dt.
+
+    Each grid interval is cut into ``n_substeps`` Euler steps of the *full truncation*
+    scheme [1]_: ``v+ = max(v, 0)`` in the drift and diffusion of both equations, the
+    log-price stepped with the exact log-Euler form. The state is ``(S, v)``; ``v`` may
+    be negative between steps (only ``v+`` enters). The scheme converges weakly as the
+    step shrinks (first order in practice); it is biased at any fixed step.
+
+    Parameters
+    ----------
+    spot, v0 : float
+        Initial price (> 0) and variance (>= 0).
+    kappa, theta, xi : float
+        Mean-reversion speed (> 0), long-run variance (>= 0), vol of variance (>= 0).
+    rho : float in [-1, 1]
+    rate : float
+    times : array_like
+        Date grid (see :func:`time_grid`).
+    dividend : float, default 0
+    n_substeps : int, default 4
+
+    References
+    ----------
+    .. [1] Lord, R., Koekkoek, R. and van Dijk, D. (2010). A comparison of biased
+       simulation schemes for stochastic volatility models. *Quantitative Finance*
+       10(2), 177-194.
+    .. [2] Heston, S. L. (1993). A closed-form solution for options with stochastic
+       volatility. *Review of Financial Studies* 6(2), 327-343.
+
+    Examples
+    --------
+    >>> m = Heston(100.0, 0.04, 1.5, 0.04, 0.3, -0.7, 0.03, time_grid(1.0, 4))
+    >>> m.simulate_states(2, rng=0).shape
+    (2, 5, 2)
+    """
+
+    def __init__(self, spot: float, v0: float, kappa: float, theta: float, xi: float, rho: float,
+                 rate: float, times: Any, dividend: float = 0.0, n_substeps: int = 4) -> None:
+        self.spot = _real(spot, "spot", low=0.0, strict=True)
+        self.v0 = _real(v0, "v0", low=0.0)
+        self.kappa = _real(kappa, "kappa", low=0.0, strict=True)
+        self.theta = _real(theta, "theta", low=0.0)
+        self.xi = _real(xi, "xi", low=0.0)
+        self.rho = _real(rho, "rho")
+        if not -1.0 <= self.rho <= 1.0:
+            raise ValueError(f"rho: expected a correlation in [-1, 1], got {rho!r}")
+        self.rate = _real(rate, "rate")
+        self.dividend = _real(dividend, "dividend")
+        self.times = check_times(times)
+        self.n_substeps = check_positive_int(n_substeps, "n_substeps")
+        self.n_assets = 1
+        self.state_dim = 2
+
+    def initial_state(self, n: int) -> np.ndarray:
+        """``n`` copies of ``(spot, v0)``, shape (n, 2)."""
+        return np.tile([self.spot, self.v0], (n, 1))
+
+    def _advance(self, x: np.ndarray, k: int, gen: np.random.Generator) -> np.ndarray:
+        h = (self.times[k + 1] - self.times[k]) / self.n_substeps
+        z = gen.standard_normal((x.shape[0], self.n_substeps, 2))
+        s = np.ascontiguousarray(x[:, 0], dtype=np.float64)
+        v = np.ascontiguousarray(x[:, 1], dtype=np.float64)
+        heston_full_truncation(s, v, z, h, self.rate - self.dividend, self.kappa, self.theta, self.xi, self.rho)
+        return np.column_stack([s, v])
+
+    def __repr__(self) -> str:
+        return (f"Heston(spot={self.spot}, v0={self.v0}, kappa={self.kappa}, theta={self.theta}, "
+                f"xi={self.xi}, rho={self.rho}, rate={self.rate}, n_dates={self.n_dates})")
+
+
+class AutoregressiveGARCH(_PathModel):
+    """Log returns following an AR(1) with optional GARCH(1,1) innovations.
+
+    Per grid step ``k`` (the grid fixes only the calendar; the dynamics are per step):
+
+    .. math:: x_{k+1} = \\mu + \\phi (x_k - \\mu) + \\varepsilon_{k+1}, \\quad
+              \\varepsilon_{k+1} = \\sigma_{k+1} z_{k+1},\\\\
+              \\sigma^2_{k+2} = \\omega + \\alpha \\varepsilon_{k+1}^2 + \\beta \\sigma^2_{k+1},
+              \\qquad S_{k+1} = S_k e^{x_{k+1}}.
+
+    The state ``(S_k, x_k, sigma^2_{k+1})`` is Markov; the price ``S_k`` alone is not
+    (with ``phi != 0`` tomorrow's return depends on today's). ``alpha = beta = 0`` gives
+    an AR(1) with constant innovation variance ``omega``.
+
+    Parameters
+    ----------
+    spot : float > 0
+    mu : float
+        Mean log return per step.
+    phi : float in (-1, 1)
+        AR(1) coefficient of the log returns.
+    omega : float > 0
+    alpha, beta : float >= 0 with alpha + beta < 1
+        GARCH(1,1) coefficients (stationary variance ``omega / (1 - alpha - beta)``).
+    times : array_like
+        Date grid (see :func:`time_grid`).
+    x0 : float, optional
+        Last log return before today; default ``mu``.
+    sigma2_0 : float, optional
+        Variance of the first innovation; default the stationary one.
+
+    References
+    ----------
+    .. [1] Bollerslev, T. (1986). Generalized autoregressive conditional
+       heteroskedasticity. *Journal of Econometrics* 31(3), 307-327.
+    .. [2] Felizardo, L. K. et al. Solving the optimal stopping problem with
+       reinforcement learning: an application in financial option exercise.
+
+    Examples
+    --------
+    >>> m = AutoregressiveGARCH(100.0, 0.0, 0.5, 1e-4, 0.1, 0.8, time_grid(1.0, 10))
+    >>> m.simulate(2, rng=0).shape
+    (2, 11, 1)
+    """
+
+    def __init__(self, spot: float, mu: float, phi: float, omega: float, alpha: float, beta: float,
+                 times: Any, x0: float | None = None, sigma2_0: float | None = None) -> None:
+        self.spot = _real(spot, "spot", low=0.0, strict=True)
+        self.mu = _real(mu, "mu")
+        self.phi = _real(phi, "phi")
+        if not -1.0 < self.phi < 1.0:
+            raise ValueError(f"phi: expected an AR coefficient in (-1, 1), got {phi!r}")
+        self.omega = _real(omega, "omega", low=0.0, strict=True)
+        self.alpha = _real(alpha, "alpha", low=0.0)
+        self.beta = _real(beta, "beta", low=0.0)
+        if self.alpha + self.beta >= 1.0:
+            raise ValueError(f"alpha, beta: expected alpha + beta < 1, got {self.alpha + self.beta!r}")
+        self.times = check_times(times)
+        self.x0 = self.mu if x0 is None else _real(x0, "x0")
+        self.sigma2_0 = self.stationary_variance if sigma2_0 is None else _real(sigma2_0, "sigma2_0", low=0.0, strict=True)
+        self.n_assets = 1
+        self.state_dim = 3
+
+    @property
+    def stationary_variance(self) -> float:
+        """Unconditional innovation variance ``omega / (1 - alpha - beta)``."""
+        return self.omega / (1.0 - self.alpha - self.beta)
+
+    def initial_state(self, n: int) -> np.ndarray:
+        """``n`` copies of ``(spot, x0, sigma2_0)``, shape (n, 3)."""
+        return np.tile([self.spot, self.x0, self.sigma2_0], (n, 1))
+
+    def _advance(self, x: np.ndarray, k: int, gen: np.random.Generator) -> np.ndarray:
+        z = gen.standard_normal(x.shape[0])
+        eps = np.sqrt(x[:, 2]) * z
+        ret = self.mu + self.phi * (x[:, 1] - self.mu) + eps
+        s2 = self.omega + self.alpha * eps**2 + self.beta * x[:, 2]
+        return np.column_stack([x[:, 0] * np.exp(ret), ret, s2])
+
+    def __repr__(self) -> str:
+        return (f"AutoregressiveGARCH(spot={self.spot}, mu={self.mu}, phi={self.phi}, omega={self.omega}, "
+                f"alpha={self.alpha}, beta={self.beta}, n_dates={self.n_dates})")

@@ -1,0 +1,209 @@
+"""Exercise payoffs of options on one or several assets.
+
+A payoff is any callable ``payoff(prices) -> values`` mapping prices of shape
+``(..., d)`` (the last axis is the asset) to payoffs of shape ``(...)``. The built-in
+ones are small frozen dataclasses, so that the lattice pricers can recognise them and
+use a compiled kernel:
+
+* :class:`Put`, :class:`Call` on one asset: ``(K - S)^+``, ``(S - K)^+``;
+* :class:`MaxCall`: the call on the maximum of ``d`` assets, ``(max_i S_i - K)^+``;
+* :class:`BasketPut`, :class:`BasketCall` on the arithmetic basket
+  ``B = sum_i w_i S_i``: ``(K - B)^+``, ``(B - K)^+``.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+
+from rlcore._validation import as_float_array
+
+__all__ = ["BasketCall", "BasketPut", "Call", "MaxCall", "Payoff", "Put", "check_strike"]
+
+#: What the stopping problems accept as a payoff: ``payoff(prices (..., d)) -> (...)``.
+Payoff = Callable[[np.ndarray], np.ndarray]
+
+
+def check_strike(strike: Any, name: str = "strike") -> float:
+    """Return ``strike`` as a finite float ``>= 0``; raise a ValueError/TypeError naming it.
+
+    Examples
+    --------
+    >>> check_strike(100)
+    100.0
+    """
+    if isinstance(strike, (bool, np.bool_)) or not isinstance(strike, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a real number, got {strike!r} of type {type(strike).__name__}")
+    value = float(strike)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name}: expected a finite number >= 0, got {strike!r}")
+    return value
+
+
+def _prices(prices: Any, n_assets: int | None) -> np.ndarray:
+    arr = as_float_array(prices, "prices")
+    if arr.ndim == 0:
+        raise ValueError("prices: expected an array with a last axis of assets, got a scalar")
+    if n_assets is not None and arr.shape[-1] != n_assets:
+        raise ValueError(f"prices: expected a last axis of {n_assets} assets, got shape {arr.shape}")
+    if np.any(arr < 0):
+        raise ValueError("prices: entries must be >= 0")
+    return arr
+
+
+@dataclass(frozen=True)
+class Put:
+    """Put on one asset, ``(K - S)^+``.
+
+    Parameters
+    ----------
+    strike : float >= 0
+
+    Examples
+    --------
+    >>> Put(100.0)([[90.0], [110.0]])
+    array([10.,  0.])
+    """
+
+    strike: float
+    n_assets: int = field(default=1, init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strike", check_strike(self.strike))
+
+    def __call__(self, prices: Any) -> np.ndarray:
+        """Payoff of prices of shape (..., 1), shape (...)."""
+        s = _prices(prices, 1)[..., 0]
+        return np.maximum(self.strike - s, 0.0)
+
+
+@dataclass(frozen=True)
+class Call:
+    """Call on one asset, ``(S - K)^+``.
+
+    Parameters
+    ----------
+    strike : float >= 0
+
+    Examples
+    --------
+    >>> Call(100.0)([[90.0], [110.0]])
+    array([ 0., 10.])
+    """
+
+    strike: float
+    n_assets: int = field(default=1, init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strike", check_strike(self.strike))
+
+    def __call__(self, prices: Any) -> np.ndarray:
+        """Payoff of prices of shape (..., 1), shape (...)."""
+        s = _prices(prices, 1)[..., 0]
+        return np.maximum(s - self.strike, 0.0)
+
+
+@dataclass(frozen=True)
+class MaxCall:
+    """Call on the maximum of ``d`` assets, ``(max_i S_i - K)^+``.
+
+    Parameters
+    ----------
+    strike : float >= 0
+    n_assets : int >= 1
+
+    Examples
+    --------
+    >>> MaxCall(100.0, 2)([[90.0, 120.0], [80.0, 95.0]])
+    array([20.,  0.])
+    """
+
+    strike: float
+    n_assets: int = 2
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strike", check_strike(self.strike))
+        _check_n_assets(self.n_assets)
+
+    def __call__(self, prices: Any) -> np.ndarray:
+        """Payoff of prices of shape (..., d), shape (...)."""
+        s = _prices(prices, self.n_assets)
+        return np.maximum(s.max(axis=-1) - self.strike, 0.0)
+
+
+def _check_n_assets(n: Any) -> None:
+    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)) or n < 1:
+        raise ValueError(f"n_assets: expected a positive integer, got {n!r}")
+
+
+def _check_weights(weights: Any) -> tuple[float, ...]:
+    w = as_float_array(weights, "weights", ndim=1)
+    if w.size == 0:
+        raise ValueError("weights: expected at least one weight")
+    if np.any(w < 0):
+        raise ValueError(f"weights: entries must be >= 0, got {w.tolist()}")
+    return tuple(float(x) for x in w)
+
+
+@dataclass(frozen=True)
+class _Basket:
+    strike: float
+    weights: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "strike", check_strike(self.strike))
+        object.__setattr__(self, "weights", _check_weights(self.weights))
+
+    @property
+    def n_assets(self) -> int:
+        """Number of assets ``d`` (the length of ``weights``)."""
+        return len(self.weights)
+
+    def basket(self, prices: Any) -> np.ndarray:
+        """The arithmetic basket ``sum_i w_i S_i`` of prices of shape (..., d)."""
+        s = _prices(prices, self.n_assets)
+        return np.asarray(s @ np.asarray(self.weights), dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class BasketPut(_Basket):
+    """Put on the arithmetic basket ``B = sum_i w_i S_i``: ``(K - B)^+``.
+
+    Parameters
+    ----------
+    strike : float >= 0
+    weights : sequence of float >= 0, length d
+
+    Examples
+    --------
+    >>> BasketPut(100.0, (0.5, 0.5))([[90.0, 100.0]])
+    array([5.])
+    """
+
+    def __call__(self, prices: Any) -> np.ndarray:
+        """Payoff of prices of shape (..., d), shape (...)."""
+        return np.maximum(self.strike - self.basket(prices), 0.0)
+
+
+@dataclass(frozen=True)
+class BasketCall(_Basket):
+    """Call on the arithmetic basket ``B = sum_i w_i S_i``: ``(B - K)^+``.
+
+    Parameters
+    ----------
+    strike : float >= 0
+    weights : sequence of float >= 0, length d
+
+    Examples
+    --------
+    >>> BasketCall(100.0, (0.5, 0.5))([[110.0, 100.0]])
+    array([5.])
+    """
+
+    def __call__(self, prices: Any) -> np.ndarray:
+        """Payoff of prices of shape (..., d), shape (...)."""
+        return np.maximum(self.basket(prices) - self.strike, 0.0)
+

@@ -1,0 +1,151 @@
+"""Path simulators: moments against closed forms, Europeans against Black-Scholes and
+QuantLib's analytic Heston engine, the AR(1)-GARCH autocorrelation, the simulator
+protocol, reproducibility and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from finance_apps import (
+    AutoregressiveGARCH,
+    GeometricBrownianMotion,
+    Heston,
+    black_scholes,
+    time_grid,
+)
+from rlcore import Simulator, rollout
+
+
+def test_gbm_exact_moments_and_correlation():
+    T = 2.0
+    m = GeometricBrownianMotion([100.0, 50.0, 80.0], [0.2, 0.3, 0.1], 0.05, time_grid(T, 4),
+                                dividend=[0.0, 0.02, 0.04], corr=[[1, 0.5, -0.3], [0.5, 1, 0.2], [-0.3, 0.2, 1]])
+    P = m.simulate(100_000, rng=1)
+    assert P.shape == (100_000, 5, 3)
+    assert np.all(P[:, 0] == m.spot)
+    ST = P[:, -1]
+    mean, se = ST.mean(0), ST.std(0) / np.sqrt(ST.shape[0])
+    expected = m.spot * np.exp((0.05 - m.dividend) * T)
+    assert np.all(np.abs(mean - expected) < 4 * se)
+    logret = np.diff(np.log(P), axis=1).reshape(-1, 3)
+    c = np.corrcoef(logret.T)
+    assert np.allclose(c, m.corr, atol=0.01)
+    assert np.allclose(logret.std(0), m.vol * np.sqrt(0.5), rtol=0.01)
+
+
+def test_gbm_european_put_matches_black_scholes():
+    m = GeometricBrownianMotion(100.0, 0.25, 0.03, time_grid(1.0, 1), dividend=0.01)
+    ST = m.simulate(200_000, rng=2)[:, -1, 0]
+    disc = np.exp(-0.03) * np.maximum(100.0 - ST, 0.0)
+    bs = black_scholes("put", 100.0, 100.0, 1.0, 0.03, 0.25, 0.01)
+    assert abs(disc.mean() - bs) < 4 * disc.std() / np.sqrt(disc.size)
+
+
+def test_heston_european_call_matches_quantlib_analytic():
+    ql = pytest.importorskip("QuantLib")
+    S, v0, kappa, theta, xi, rho, r, q = 100.0, 0.04, 2.0, 0.04, 0.3, -0.7, 0.03, 0.0
+    today = ql.Date(1, 1, 2024)
+    ql.Settings.instance().evaluationDate = today
+    dc = ql.Actual365Fixed()
+    proc = ql.HestonProcess(ql.YieldTermStructureHandle(ql.FlatForward(today, r, dc)),
+                            ql.YieldTermStructureHandle(ql.FlatForward(today, q, dc)),
+                            ql.QuoteHandle(ql.SimpleQuote(S)), v0, kappa, theta, xi, rho)
+    opt = ql.VanillaOption(ql.PlainVanillaPayoff(ql.Option.Call, 100.0), ql.EuropeanExercise(today + 365))
+    opt.setPricingEngine(ql.AnalyticHestonEngine(ql.HestonModel(proc)))
+    oracle = opt.NPV()
+    m = Heston(S, v0, kappa, theta, xi, rho, r, time_grid(1.0, 25), n_substeps=4)
+    ST = m.simulate(100_000, rng=3)[:, -1, 0]
+    pay = np.exp(-r) * np.maximum(ST - 100.0, 0.0)
+    se = pay.std() / np.sqrt(pay.size)
+    # 4 standard errors plus an allowance of 0.05 for the Euler bias at 100 steps a year
+    assert abs(pay.mean() - oracle) < 4 * se + 0.05, (pay.mean(), oracle, se)
+    # the martingale property holds up to MC error
+    assert abs(np.exp(-r) * ST.mean() - S) < 4 * ST.std() / np.sqrt(ST.size)
+
+
+def test_ar_garch_autocorrelation_and_variance():
+    phi, omega, alpha, beta = 0.6, 1e-4, 0.1, 0.8
+    m = AutoregressiveGARCH(100.0, 0.0, phi, omega, alpha, beta, time_grid(1.0, 200))
+    st = m.simulate_states(2000, rng=4)
+    x = st[:, 50:, 1]  # log returns after burn-in
+    lag1 = np.mean(x[:, 1:] * x[:, :-1]) / np.mean(x**2)
+    assert abs(lag1 - phi) < 0.02
+    stationary = omega / (1 - alpha - beta) / (1 - phi**2)
+    assert abs(np.mean(x**2) / stationary - 1) < 0.1
+    # prices are exp of the cumulated log returns
+    assert np.allclose(np.log(st[:, 1:, 0] / st[:, :-1, 0]), st[:, 1:, 1])
+
+
+def test_ar_without_garch_has_constant_variance():
+    m = AutoregressiveGARCH(100.0, 0.001, -0.3, 4e-4, 0.0, 0.0, time_grid(1.0, 10))
+    st = m.simulate_states(10, rng=0)
+    assert np.allclose(st[:, :, 2], 4e-4)
+
+
+@pytest.mark.parametrize("make", [
+    lambda t: GeometricBrownianMotion([100.0, 90.0], 0.2, 0.05, t, corr=0.3),
+    lambda t: Heston(100.0, 0.04, 1.0, 0.04, 0.2, -0.5, 0.05, t),
+    lambda t: AutoregressiveGARCH(100.0, 0.0, 0.5, 1e-4, 0.05, 0.9, t),
+])
+def test_simulator_protocol_and_reproducibility(make):
+    m = make(time_grid(1.0, 5))
+    assert isinstance(m, Simulator)
+    a, b = m.simulate(7, rng=11), m.simulate(7, rng=11)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, m.simulate(7, rng=12))
+    # step-by-step through the protocol reproduces simulate_states with the same generator
+    full = m.simulate_states(7, rng=np.random.default_rng(5))
+    gen = np.random.default_rng(5)
+    s = m.reset(7, gen)
+    for t in range(m.n_dates):
+        s, rew, term = m.step(s, None, gen, t=t)
+        assert np.array_equal(s, full[:, t + 1]) and np.all(rew == 0)
+        assert np.all(term == (t == m.n_dates - 1))
+    data = rollout(m, lambda s, t, g: np.zeros(len(s), dtype=np.int64), 3, rng=0)
+    assert len(data) == 3 * m.n_dates
+
+
+def test_path_input_errors():
+    t = time_grid(1.0, 4)
+    with pytest.raises(ValueError, match="vol"):
+        GeometricBrownianMotion(100.0, -0.2, 0.05, t)
+    with pytest.raises(ValueError, match="spot"):
+        GeometricBrownianMotion(-1.0, 0.2, 0.05, t)
+    with pytest.raises(ValueError, match="spot"):
+        GeometricBrownianMotion(np.nan, 0.2, 0.05, t)
+    with pytest.raises(ValueError, match="times"):
+        GeometricBrownianMotion(100.0, 0.2, 0.05, [0.0, 0.5, 0.3])
+    with pytest.raises(ValueError, match="times"):
+        GeometricBrownianMotion(100.0, 0.2, 0.05, [0.1, 0.5])
+    with pytest.raises(ValueError, match="corr"):
+        GeometricBrownianMotion([1.0, 1.0], 0.2, 0.05, t, corr=[[1, 2], [2, 1]])
+    with pytest.raises(ValueError, match="corr"):
+        GeometricBrownianMotion([1.0, 1.0], 0.2, 0.05, t, corr=1.5)
+    with pytest.raises(ValueError, match="maturity"):
+        time_grid(-1.0, 4)
+    with pytest.raises(ValueError, match="rho"):
+        Heston(100.0, 0.04, 1.0, 0.04, 0.2, -1.5, 0.05, t)
+    with pytest.raises(ValueError, match="xi"):
+        Heston(100.0, 0.04, 1.0, 0.04, -0.2, -0.5, 0.05, t)
+    with pytest.raises(ValueError, match="phi"):
+        AutoregressiveGARCH(100.0, 0.0, 1.0, 1e-4, 0.1, 0.8, t)
+    with pytest.raises(ValueError, match="alpha"):
+        AutoregressiveGARCH(100.0, 0.0, 0.5, 1e-4, 0.3, 0.8, t)
+    m = GeometricBrownianMotion(100.0, 0.2, 0.05, t)
+    with pytest.raises(ValueError, match="states"):
+        m.advance_one(np.array([[np.nan]]), 0, 0)
+    with pytest.raises(ValueError, match="k"):
+        m.advance_one(np.array([[100.0]]), 4, 0)
+    with pytest.raises(ValueError, match="n_paths"):
+        m.simulate(0)
+
+
+def test_antithetic_pairs_mirror_the_normals():
+    m = GeometricBrownianMotion(100.0, 0.2, 0.05, time_grid(1.0, 3))
+    st = m.simulate_states(6, rng=0, antithetic=True)
+    drift = np.cumsum(np.r_[0.0, np.full(3, (0.05 - 0.02) / 3)])  # (r - sigma^2/2) dt per step
+    mid = 0.5 * (np.log(st[0::2, :, 0]) + np.log(st[1::2, :, 0]))
+    assert np.allclose(mid, np.log(100.0) + drift)
+    with pytest.raises(ValueError, match="n_paths"):
+        m.simulate_states(5, rng=0, antithetic=True)
