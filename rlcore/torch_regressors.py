@@ -616,7 +616,7 @@ class MLPRegressor(_TorchMLP):
         or HL-Gauss logits).
     n_features_in_ : int
         Number of input columns seen in ``fit``.
-    X_mean_, X_scale_ : ndarray of shape (n_features_in_,)
+    X_mean_, X_scale_ : ndarray of shape (d,)
         Input standardisation.
     y_mean_, y_scale_ : float
         Target standardisation (0 and 1 when not used).
