@@ -58,6 +58,7 @@ import numpy as np
 
 from rlcore._validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
+from tabular._learner_common import check_learner_sim, checked_reset, checked_step
 
 __all__ = ["GORPResult", "gorp"]
 
@@ -91,16 +92,6 @@ class GORPResult:
     m: int
     n_episodes: int
     n_steps: int
-
-
-def _check_sim(sim: Any) -> Any:
-    for name in ("reset", "step"):
-        if not callable(getattr(sim, name, None)):
-            raise TypeError(
-                f"sim: expected a simulator with batched reset(n, rng) and step(states, actions, rng, *, t) "
-                f"methods, got {type(sim).__name__} without a callable {name}"
-            )
-    return sim
 
 
 def _sequences(A: int, k: int) -> np.ndarray:
@@ -163,19 +154,11 @@ def gorp(
     >>> res.actions.tolist(), res.n_episodes
     ([1, 0, 0, 1], 512)
     """
-    sim = _check_sim(sim)
-    H = check_positive_int(horizon, "horizon")
-    A = check_positive_int(n_actions, "n_actions")
+    sim, H, A, _ = check_learner_sim(sim, horizon, n_actions)
     k = check_positive_int(k, "k")
     m = check_positive_int(m, "m")
     if k > H:
         raise ValueError(f"k: expected an integer in [1, horizon] = [1, {H}], got {k}")
-    sim_A = getattr(sim, "n_actions", None)
-    if sim_A is not None and int(sim_A) != A:
-        raise ValueError(f"n_actions: got {A}, but the simulator has n_actions = {sim_A}")
-    sim_H = getattr(sim, "horizon", None)
-    if sim_H is not None and H > int(sim_H):
-        raise ValueError(f"horizon: got {H}, longer than the simulator's horizon {sim_H}")
     gen = as_generator(rng)
 
     seqs = _sequences(A, k)  # (A**k, k)
@@ -186,9 +169,7 @@ def gorp(
     values = np.empty((H, n_seq))
     n_steps = 0
     for i in range(H):
-        states = np.asarray(sim.reset(N, gen))
-        if states.shape[:1] != (N,):
-            raise ValueError(f"sim: reset({N}) returned an array of shape {states.shape}, expected leading axis {N}")
+        states = checked_reset(sim, N, gen)
         alive = np.arange(N)  # rows still running
         rtg = np.zeros(N)
         for t in range(H):
@@ -199,15 +180,7 @@ def gorp(
                 actions = seqs[seq_of_row[alive], t - i]
             else:
                 actions = gen.integers(0, A, size=n_alive, dtype=np.int64)
-            nxt, rew, term = sim.step(states, actions, gen, t=t)
-            nxt = np.asarray(nxt)
-            rew = np.asarray(rew, dtype=np.float64)
-            term = np.asarray(term, dtype=bool)
-            if nxt.shape[:1] != (n_alive,) or rew.shape != (n_alive,) or term.shape != (n_alive,):
-                raise ValueError(
-                    f"sim: step on {n_alive} states returned shapes {nxt.shape}, {rew.shape}, {term.shape}; "
-                    f"expected leading axis {n_alive}"
-                )
+            nxt, rew, term = checked_step(sim, states, actions, gen, t)
             n_steps += n_alive
             if t >= i:
                 rtg[alive] += rew

@@ -33,6 +33,7 @@ import numpy as np
 from rlcore._validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.regressors import TabularMean
+from tabular._learner_common import check_learner_sim, checked_reset, checked_step
 
 __all__ = ["SQIRLResult", "sqirl"]
 
@@ -91,16 +92,6 @@ class SQIRLResult:
         if not (0 <= int(t) < H):
             raise ValueError(f"t: expected a step in [0, {H}), got {t!r}")
         return _greedy(self.regressors[int(t)], self._features, np.asarray(states), int(t), self._n_actions)[0]
-
-
-def _check_sim(sim: Any) -> Any:
-    for name in ("reset", "step"):
-        if not callable(getattr(sim, name, None)):
-            raise TypeError(
-                f"sim: expected a simulator with batched reset(n, rng) and step(states, actions, rng, *, t) "
-                f"methods, got {type(sim).__name__} without a callable {name}"
-            )
-    return sim
 
 
 def _make_features(features: Any, n_states: int | None, A: int) -> FeatureFn:
@@ -260,22 +251,11 @@ def sqirl(
     >>> int(res.policy[0, 10]), res.n_episodes  # state 10: the start (see sticky_actions)
     (1, 600)
     """
-    sim = _check_sim(sim)
-    H = check_positive_int(horizon, "horizon")
-    A = check_positive_int(n_actions, "n_actions")
+    sim, H, A, S = check_learner_sim(sim, horizon, n_actions, n_states)
     k = check_positive_int(k, "k")
     m = check_positive_int(m, "m")
     if k > H:
         raise ValueError(f"k: expected an integer in [1, horizon] = [1, {H}], got {k}")
-    sim_A = getattr(sim, "n_actions", None)
-    if sim_A is not None and int(sim_A) != A:
-        raise ValueError(f"n_actions: got {A}, but the simulator has n_actions = {sim_A}")
-    sim_H = getattr(sim, "horizon", None)
-    if sim_H is not None and H > int(sim_H):
-        raise ValueError(f"horizon: got {H}, longer than the simulator's horizon {sim_H}")
-    if n_states is None:
-        n_states = getattr(sim, "n_states", None)
-    S = None if n_states is None else check_positive_int(n_states, "n_states")
     template = TabularMean() if regressor is None else regressor
     for name in ("fit", "predict"):
         if not callable(getattr(template, name, None)):
@@ -289,9 +269,7 @@ def sqirl(
     n_steps = 0
     for i in range(H):
         j = min(i + k - 1, H - 1)
-        states = np.asarray(sim.reset(m, gen))
-        if states.shape[:1] != (m,):
-            raise ValueError(f"sim: reset({m}) returned an array of shape {states.shape}, expected leading axis {m}")
+        states = checked_reset(sim, m, gen)
         alive = np.arange(m)
         # per step t in [i, j]: rows alive at t, their states, actions, rewards, terminated, next states
         log: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -305,15 +283,7 @@ def sqirl(
                     actions = _greedy(regs[t], feats, states, t, A)[0]
             else:
                 actions = gen.integers(0, A, size=n_alive, dtype=np.int64)
-            nxt, rew, term = sim.step(states, actions, gen, t=t)
-            nxt = np.asarray(nxt)
-            rew = np.asarray(rew, dtype=np.float64)
-            term = np.asarray(term, dtype=bool)
-            if nxt.shape[:1] != (n_alive,) or rew.shape != (n_alive,) or term.shape != (n_alive,):
-                raise ValueError(
-                    f"sim: step on {n_alive} states returned shapes {nxt.shape}, {rew.shape}, {term.shape}; "
-                    f"expected leading axis {n_alive}"
-                )
+            nxt, rew, term = checked_step(sim, states, actions, gen, t)
             n_steps += n_alive
             if i <= t <= j:
                 log[t] = (alive, states, actions, rew, term, nxt)
