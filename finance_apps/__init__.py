@@ -25,6 +25,29 @@ The theory is on the :doc:`stopping theory page </theory/stopping>`.
 from __future__ import annotations
 
 from finance_apps.closed_form import black_scholes, perpetual_american_put, perpetual_put_boundary
+from finance_apps.deep_hedgers import feedforward_hedger, lstm_hedger
+from finance_apps.hedging import (
+    HedgingEnv,
+    TrainingResult,
+    bs_call_delta,
+    bs_call_gamma,
+    bs_call_price,
+    bs_call_vega,
+    bs_delta_hedge,
+    call_payoff,
+    derman_kamal_variance,
+    discrete_hedging_variance,
+    hedge_ratios,
+    hedging_features,
+    hedging_pnl,
+    no_hedge,
+    train_hedger,
+    transaction_costs,
+    turnover,
+    whalley_wilmott_hedge,
+    whalley_wilmott_width,
+)
+from finance_apps.kfac import KFAC
 from finance_apps.duality import DualBound, PriceBracket, andersen_broadie, price_bracket
 from finance_apps.exercise import (
     BoundaryPolicy,
@@ -38,6 +61,17 @@ from finance_apps.fitted_q import FittedQResult, fitted_q_stopping
 from finance_apps.lattice import LatticeResult, binomial_price, product_lattice_price
 from finance_apps.lsmc import LSMCResult, longstaff_schwartz
 from finance_apps.paths import AutoregressiveGARCH, GeometricBrownianMotion, Heston, time_grid
+from finance_apps.risk_measures import (
+    EntropicRisk,
+    ExpectedShortfall,
+    OCERisk,
+    entropic_loss,
+    entropic_risk,
+    expected_shortfall,
+    indifference_price,
+    oce_risk,
+    shortfall_loss,
+)
 from finance_apps.payoffs import BasketCall, BasketPut, Call, MaxCall, Put
 from finance_apps.stopping import StoppingEnv, StoppingProblem
 
@@ -48,15 +82,20 @@ __all__ = [
     "BoundaryPolicy",
     "Call",
     "DualBound",
+    "EntropicRisk",
     "ExercisePolicy",
+    "ExpectedShortfall",
     "FeatureMap",
     "FittedQResult",
     "GeometricBrownianMotion",
+    "HedgingEnv",
     "Heston",
     "HistoryFeatures",
+    "KFAC",
     "LSMCResult",
     "LatticeResult",
     "MaxCall",
+    "OCERisk",
     "PolicyValue",
     "PolynomialBasis",
     "PriceBracket",
@@ -64,15 +103,41 @@ __all__ = [
     "RegressionExercisePolicy",
     "StoppingEnv",
     "StoppingProblem",
+    "TrainingResult",
     "andersen_broadie",
     "binomial_price",
     "black_scholes",
+    "bs_call_delta",
+    "bs_call_gamma",
+    "bs_call_price",
+    "bs_call_vega",
+    "bs_delta_hedge",
+    "call_payoff",
+    "derman_kamal_variance",
+    "discrete_hedging_variance",
+    "entropic_loss",
+    "entropic_risk",
     "evaluate_exercise_policy",
+    "expected_shortfall",
+    "feedforward_hedger",
     "fitted_q_stopping",
+    "hedge_ratios",
+    "hedging_features",
+    "hedging_pnl",
+    "indifference_price",
     "longstaff_schwartz",
+    "lstm_hedger",
+    "no_hedge",
+    "oce_risk",
     "perpetual_american_put",
     "perpetual_put_boundary",
     "price_bracket",
     "product_lattice_price",
+    "shortfall_loss",
     "time_grid",
+    "train_hedger",
+    "transaction_costs",
+    "turnover",
+    "whalley_wilmott_hedge",
+    "whalley_wilmott_width",
 ]

@@ -1,0 +1,507 @@
+r"""Convex risk measures of a profit-and-loss sample, and the indifference price.
+
+A *convex risk measure* (Föllmer and Schied 2002) maps a P&L :math:`X` (a gain: larger
+is better) to the amount of cash :math:`\rho(X)` that makes the position acceptable.
+It is
+
+* **monotone**: :math:`X \le Y` almost surely implies :math:`\rho(X) \ge \rho(Y)`;
+* **cash-invariant**: :math:`\rho(X + c) = \rho(X) - c` for every constant :math:`c`;
+* **convex**: :math:`\rho(\lambda X + (1-\lambda) Y) \le \lambda \rho(X) + (1-\lambda)\rho(Y)`.
+
+All measures here are evaluated on the empirical distribution of a sample
+``pnl`` of shape ``(n,)`` (equal weights), where the three properties hold exactly,
+sample by sample.
+
+The *optimized certainty equivalent* (OCE, Ben-Tal and Teboulle 2007) of a loss
+function :math:`\ell` (convex, non-decreasing, :math:`\ell(0) = 0`, :math:`\ell(x) \ge x`) is
+
+.. math:: \rho_\ell(X) = \inf_{w \in \mathbb{R}} \big\{ w + E[\ell(-X - w)] \big\}.
+
+Two members have closed forms:
+
+* :math:`\ell(x) = (e^{a x} - 1)/a` gives the **entropic** risk
+  :math:`\rho(X) = \frac1a \log E[e^{-a X}]` (exponential utility, risk aversion
+  :math:`a > 0`);
+* :math:`\ell(x) = x^+ / \alpha` gives the **expected shortfall** (CVaR) at level
+  :math:`\alpha`: the average of the worst :math:`\alpha`-fraction of losses
+  :math:`-X` (Rockafellar and Uryasev 2002).
+
+The *indifference price* of a claim :math:`Z` (Buehler et al. 2019, Def. 3.4) is
+:math:`p(Z) = \pi(-Z) - \pi(0)`, where :math:`\pi(X) = \inf_\delta \rho(X + (\delta
+\cdot S)_T - C_T(\delta))` is the risk left after optimal hedging.
+
+Torch versions (``*_torch``) of the entropic and expected-shortfall measures and of
+the OCE objective are differentiable and used as training losses by
+:mod:`finance_apps.hedging`; torch is imported only when they are called.
+
+References
+----------
+H. Föllmer and A. Schied, "Convex measures of risk and trading constraints",
+Finance and Stochastics 6, 429-447, 2002.
+
+A. Ben-Tal and M. Teboulle, "An old-new concept of convex risk measures: the optimized
+certainty equivalent", Mathematical Finance 17(3), 449-476, 2007.
+
+R. T. Rockafellar and S. Uryasev, "Conditional value-at-risk for general loss
+distributions", Journal of Banking & Finance 26, 1443-1471, 2002.
+
+H. Buehler, L. Gonon, J. Teichmann and B. Wood, "Deep hedging", Quantitative Finance
+19(8), 1271-1291, 2019.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import logsumexp
+
+from rlcore._validation import as_float_array
+
+__all__ = [
+    "EntropicRisk",
+    "ExpectedShortfall",
+    "OCERisk",
+    "entropic_loss",
+    "entropic_risk",
+    "entropic_risk_torch",
+    "expected_shortfall",
+    "expected_shortfall_torch",
+    "indifference_price",
+    "oce_risk",
+    "oce_objective_torch",
+    "shortfall_loss",
+]
+
+_TORCH_HINT = "this function needs torch; install the 'torch' extra: pip install torch==2.13.0"
+
+
+def _torch() -> Any:
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - exercised only without torch
+        raise ImportError(_TORCH_HINT) from exc
+    return torch
+
+
+def _check_pnl(pnl: Any, name: str = "pnl") -> np.ndarray:
+    arr = as_float_array(pnl, name, ndim=1)
+    if arr.size == 0:
+        raise ValueError(f"{name}: expected at least one sample, got an empty array")
+    return arr
+
+
+def _check_positive(x: Any, name: str) -> float:
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a positive real number, got {x!r}")
+    value = float(x)
+    if not (math.isfinite(value) and value > 0.0):
+        raise ValueError(f"{name}: expected a positive finite number, got {x!r}")
+    return value
+
+
+def _check_level(alpha: Any) -> float:
+    value = _check_positive(alpha, "alpha")
+    if value > 1.0:
+        raise ValueError(f"alpha: expected a tail probability in (0, 1], got {alpha!r}")
+    return value
+
+
+# ----------------------------------------------------------------------------- numpy
+def entropic_risk(pnl: Any, risk_aversion: float = 1.0) -> float:
+    r"""Entropic risk :math:`\rho(X) = \frac1a \log \frac1n \sum_i e^{-a X_i}`.
+
+    Parameters
+    ----------
+    pnl : array_like of shape (n,)
+        Sample of the profit and loss :math:`X` (a gain).
+    risk_aversion : float, default 1.0
+        :math:`a > 0`, the absolute risk aversion of the exponential utility. It has
+        the units of 1 / P&L: for a P&L of order ``s`` the measure is close to
+        ``-mean + a var / 2`` when ``a s`` is small.
+
+    Returns
+    -------
+    float
+        The risk, computed with a log-sum-exp (no overflow for large ``a |X|``).
+
+    Guarantee
+    ---------
+    Monotone, cash-invariant and convex on the empirical measure; for Gaussian
+    :math:`X \sim N(m, s^2)` the population value is :math:`-m + a s^2 / 2`
+    (Föllmer and Schied 2002, Example 4.34).
+
+    References
+    ----------
+    H. Föllmer and A. Schied, Stochastic Finance, 4th ed., de Gruyter, 2016, §4.9.
+
+    Examples
+    --------
+    >>> round(entropic_risk([0.0, 0.0, 0.0], 2.0), 12)
+    0.0
+    >>> round(entropic_risk([1.0, -1.0], 1.0), 6)  # log(cosh(1))
+    0.433781
+    """
+    x = _check_pnl(pnl)
+    a = _check_positive(risk_aversion, "risk_aversion")
+    return float((logsumexp(-a * x) - math.log(x.size)) / a)
+
+
+def expected_shortfall(pnl: Any, alpha: float = 0.05) -> float:
+    r"""Expected shortfall (CVaR) at tail level ``alpha`` of the empirical P&L.
+
+    .. math:: \mathrm{ES}_\alpha(X) = \frac{1}{n\alpha}\Big(\sum_{i \le k} L_{(i)}
+       + (n\alpha - k) L_{(k+1)}\Big), \quad k = \lfloor n\alpha \rfloor,
+
+    with :math:`L_{(1)} \ge L_{(2)} \ge \dots` the losses :math:`L = -X` sorted from the
+    worst. When :math:`n\alpha` is an integer it is the plain average of the
+    :math:`n\alpha` worst losses.
+
+    Parameters
+    ----------
+    pnl : array_like of shape (n,)
+        P&L sample (a gain).
+    alpha : float in (0, 1], default 0.05
+        Tail probability. ``alpha = 1`` gives ``-mean(pnl)``.
+
+    Returns
+    -------
+    float
+
+    Guarantee
+    ---------
+    Equals the OCE with loss :math:`x^+/\alpha`, i.e.
+    :math:`\min_w \{w + E[(-X-w)^+]/\alpha\}` (Rockafellar and Uryasev 2002, Thm. 1),
+    and is a coherent risk measure (Acerbi and Tasche 2002).
+
+    References
+    ----------
+    C. Acerbi and D. Tasche, "On the coherence of expected shortfall", Journal of
+    Banking & Finance 26, 1487-1503, 2002.
+
+    Examples
+    --------
+    >>> expected_shortfall([3.0, -1.0, 0.0, -5.0], alpha=0.5)  # mean of losses 5 and 1
+    3.0
+    """
+    x = _check_pnl(pnl)
+    a = _check_level(alpha)
+    losses = np.sort(-x)[::-1]
+    n = x.size
+    na = n * a
+    k = int(math.floor(na + 1e-12))
+    k = min(k, n)
+    total = float(losses[:k].sum())
+    frac = na - k
+    if frac > 1e-12 and k < n:
+        total += frac * float(losses[k])
+    return total / na
+
+
+def entropic_loss(risk_aversion: float) -> Callable[[np.ndarray], np.ndarray]:
+    r"""The OCE loss :math:`\ell(x) = (e^{a x} - 1)/a` of the entropic risk.
+
+    Examples
+    --------
+    >>> float(entropic_loss(2.0)(np.array([0.0]))[0])
+    0.0
+    """
+    a = _check_positive(risk_aversion, "risk_aversion")
+
+    def loss(x: np.ndarray) -> np.ndarray:
+        return np.expm1(a * np.asarray(x, dtype=float)) / a
+
+    return loss
+
+
+def shortfall_loss(alpha: float) -> Callable[[np.ndarray], np.ndarray]:
+    r"""The OCE loss :math:`\ell(x) = x^+/\alpha` of the expected shortfall.
+
+    Examples
+    --------
+    >>> shortfall_loss(0.5)(np.array([-1.0, 2.0])).tolist()
+    [0.0, 4.0]
+    """
+    a = _check_level(alpha)
+
+    def loss(x: np.ndarray) -> np.ndarray:
+        return np.maximum(np.asarray(x, dtype=float), 0.0) / a
+
+    return loss
+
+
+def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, xtol: float = 1e-10) -> float:
+    r"""Optimized certainty equivalent :math:`\inf_w \{w + E[\ell(-X - w)]\}`.
+
+    The objective is convex in :math:`w`; with :math:`\ell(x) \ge x` and
+    :math:`\ell` non-decreasing its minimiser lies between the smallest and the
+    largest loss, where it is found by bounded scalar minimisation (Brent), and the
+    end points are compared as well so that piecewise-linear losses (CVaR) are exact.
+
+    Parameters
+    ----------
+    pnl : array_like of shape (n,)
+        P&L sample.
+    loss : callable
+        Vectorised :math:`\ell`, convex and non-decreasing with :math:`\ell(0) = 0`, such
+        as :func:`entropic_loss` or :func:`shortfall_loss`.
+    xtol : float, default 1e-10
+        Tolerance of the scalar minimisation in :math:`w`.
+
+    Returns
+    -------
+    float
+
+    Guarantee
+    ---------
+    Monotone, cash-invariant and convex for every such :math:`\ell` (Ben-Tal and
+    Teboulle 2007, Thm. 2.1); equals :func:`entropic_risk` and
+    :func:`expected_shortfall` for their losses.
+
+    References
+    ----------
+    A. Ben-Tal and M. Teboulle, "An old-new concept of convex risk measures: the
+    optimized certainty equivalent", Mathematical Finance 17(3), 449-476, 2007.
+
+    Examples
+    --------
+    >>> x = np.array([1.0, -1.0, 0.5, -2.0])
+    >>> round(oce_risk(x, shortfall_loss(0.5)), 8) == round(expected_shortfall(x, 0.5), 8)
+    True
+    """
+    x = _check_pnl(pnl)
+    if not callable(loss):
+        raise TypeError(f"loss: expected a callable l(x) -> array, got {loss!r}")
+    losses = -x
+
+    def objective(w: float) -> float:
+        return float(w + np.mean(loss(losses - w)))
+
+    lo, hi = float(losses.min()), float(losses.max())
+    candidates = [lo, hi]
+    if hi > lo:
+        res = minimize_scalar(objective, bounds=(lo, hi), method="bounded", options={"xatol": xtol})
+        candidates.append(float(res.x))
+        # piecewise-linear losses are minimised at a sample point: check the nearest ones
+        order = np.sort(losses)
+        j = int(np.searchsorted(order, res.x))
+        candidates += [float(v) for v in order[max(j - 2, 0) : j + 2]]
+    values = [objective(w) for w in candidates]
+    value = min(values)
+    if not math.isfinite(value):
+        raise ValueError("loss: the OCE objective is not finite on this sample (overflow in the loss?)")
+    return value
+
+
+def indifference_price(risk_with_claim: float, risk_without_claim: float = 0.0) -> float:
+    r"""Indifference price :math:`p(Z) = \pi(-Z) - \pi(0)`.
+
+    Parameters
+    ----------
+    risk_with_claim : float
+        :math:`\pi(-Z)`: the risk of the optimally hedged short position in the claim,
+        *without* premium (for example the final training risk of
+        :func:`finance_apps.hedging.train_hedger` with ``premium = 0``).
+    risk_without_claim : float, default 0.0
+        :math:`\pi(0)`: the risk of optimally trading with no claim. It is 0 when the
+        hedging instruments are martingales and trading costs are non-negative
+        (not trading is then optimal), and non-positive in general.
+
+    Returns
+    -------
+    float
+        The cash amount that makes the seller indifferent: by cash invariance,
+        :math:`\pi(-Z + p(Z)) = \pi(0)`.
+
+    References
+    ----------
+    H. Buehler, L. Gonon, J. Teichmann and B. Wood, "Deep hedging", Quantitative
+    Finance 19(8), 2019, Definition 3.4.
+
+    Examples
+    --------
+    >>> indifference_price(0.5, 0.25)
+    0.25
+    """
+    for name, v in (("risk_with_claim", risk_with_claim), ("risk_without_claim", risk_without_claim)):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, np.floating, np.integer)):
+            raise TypeError(f"{name}: expected a real number, got {v!r}")
+        if not math.isfinite(float(v)):
+            raise ValueError(f"{name}: expected a finite number, got {v!r}")
+    return float(risk_with_claim) - float(risk_without_claim)
+
+
+# ----------------------------------------------------------------------------- classes
+@dataclass(frozen=True)
+class EntropicRisk:
+    """Entropic risk with risk aversion ``a`` as a callable object (numpy and torch).
+
+    Parameters
+    ----------
+    risk_aversion : float
+        :math:`a > 0`; see :func:`entropic_risk`.
+
+    Examples
+    --------
+    >>> EntropicRisk(1.0)(np.array([0.0, 0.0]))
+    0.0
+    """
+
+    risk_aversion: float = 1.0
+
+    def __post_init__(self) -> None:
+        _check_positive(self.risk_aversion, "risk_aversion")
+
+    def __call__(self, pnl: Any) -> float:
+        """Risk of a numpy P&L sample of shape (n,)."""
+        return entropic_risk(pnl, self.risk_aversion)
+
+    def torch(self, pnl: Any) -> Any:
+        """Differentiable risk of a torch P&L tensor of shape (n,)."""
+        return entropic_risk_torch(pnl, self.risk_aversion)
+
+    @property
+    def name(self) -> str:
+        """Short label, e.g. ``"entropic(a=1)"``."""
+        return f"entropic(a={self.risk_aversion:g})"
+
+
+@dataclass(frozen=True)
+class ExpectedShortfall:
+    """Expected shortfall at tail level ``alpha`` as a callable object (numpy and torch).
+
+    Parameters
+    ----------
+    alpha : float in (0, 1]
+        Tail probability; see :func:`expected_shortfall`.
+
+    Examples
+    --------
+    >>> ExpectedShortfall(0.5)(np.array([1.0, -1.0]))
+    1.0
+    """
+
+    alpha: float = 0.05
+
+    def __post_init__(self) -> None:
+        _check_level(self.alpha)
+
+    def __call__(self, pnl: Any) -> float:
+        """Risk of a numpy P&L sample of shape (n,)."""
+        return expected_shortfall(pnl, self.alpha)
+
+    def torch(self, pnl: Any) -> Any:
+        """Differentiable risk of a torch P&L tensor of shape (n,)."""
+        return expected_shortfall_torch(pnl, self.alpha)
+
+    @property
+    def name(self) -> str:
+        """Short label, e.g. ``"ES(0.05)"``."""
+        return f"ES({self.alpha:g})"
+
+
+@dataclass(frozen=True)
+class OCERisk:
+    """Optimized certainty equivalent of a loss function (numpy only).
+
+    Parameters
+    ----------
+    loss : callable
+        Vectorised convex non-decreasing :math:`\\ell` with :math:`\\ell(0) = 0`.
+    label : str, default "OCE"
+        Name used in tables.
+
+    Examples
+    --------
+    >>> r = OCERisk(shortfall_loss(1.0))
+    >>> round(r(np.array([1.0, 3.0])), 8)
+    -2.0
+    """
+
+    loss: Callable[[np.ndarray], np.ndarray]
+    label: str = "OCE"
+
+    def __call__(self, pnl: Any) -> float:
+        """Risk of a numpy P&L sample of shape (n,)."""
+        return oce_risk(pnl, self.loss)
+
+    @property
+    def name(self) -> str:
+        """The label."""
+        return self.label
+
+
+# ----------------------------------------------------------------------------- torch
+def entropic_risk_torch(pnl: Any, risk_aversion: float = 1.0) -> Any:
+    r"""Differentiable entropic risk of a torch tensor ``pnl`` of shape (n,).
+
+    Same value as :func:`entropic_risk` (computed with ``torch.logsumexp``).
+
+    Examples
+    --------
+    >>> import torch
+    >>> float(entropic_risk_torch(torch.tensor([1.0, -1.0], dtype=torch.float64)))  # doctest: +ELLIPSIS
+    0.43378...
+    """
+    torch = _torch()
+    a = _check_positive(risk_aversion, "risk_aversion")
+    if not isinstance(pnl, torch.Tensor) or pnl.ndim != 1 or pnl.numel() == 0:
+        raise ValueError("pnl: expected a non-empty 1-dimensional torch tensor")
+    return (torch.logsumexp(-a * pnl, dim=0) - math.log(pnl.numel())) / a
+
+
+def expected_shortfall_torch(pnl: Any, alpha: float = 0.05) -> Any:
+    r"""Differentiable expected shortfall of a torch tensor ``pnl`` of shape (n,).
+
+    Same value as :func:`expected_shortfall`; the gradient flows through the
+    :math:`\lceil n\alpha \rceil` worst samples (a sub-gradient at ties).
+
+    Examples
+    --------
+    >>> import torch
+    >>> float(expected_shortfall_torch(torch.tensor([3.0, -1.0, 0.0, -5.0]), 0.5))
+    3.0
+    """
+    torch = _torch()
+    a = _check_level(alpha)
+    if not isinstance(pnl, torch.Tensor) or pnl.ndim != 1 or pnl.numel() == 0:
+        raise ValueError("pnl: expected a non-empty 1-dimensional torch tensor")
+    n = pnl.numel()
+    na = n * a
+    k = min(int(math.floor(na + 1e-12)), n)
+    m = min(k + 1, n)
+    worst = torch.topk(-pnl, m, largest=True, sorted=True).values
+    weights = torch.zeros(m, dtype=pnl.dtype, device=pnl.device)
+    weights[:k] = 1.0
+    if m > k:
+        weights[k] = na - k
+    return (worst * weights).sum() / na
+
+
+def oce_objective_torch(pnl: Any, w: Any, loss: Callable[[Any], Any]) -> Any:
+    r"""The OCE objective :math:`w + \frac1n\sum_i \ell(-X_i - w)` in torch.
+
+    Minimising it jointly over the hedge and the scalar ``w`` (a trainable parameter)
+    minimises the OCE risk of the hedged P&L (Buehler et al. 2019, §4.2).
+
+    Parameters
+    ----------
+    pnl : torch.Tensor of shape (n,)
+    w : torch.Tensor of shape () or float
+    loss : callable
+        Torch-vectorised loss, e.g. ``lambda x: torch.relu(x) / 0.05``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> x = torch.tensor([1.0, -1.0])
+    >>> float(oce_objective_torch(x, torch.tensor(1.0), lambda u: torch.relu(u) / 0.5))
+    1.0
+    """
+    _torch()
+    return w + loss(-pnl - w).mean()
