@@ -68,7 +68,7 @@ from typing import Any
 
 import numpy as np
 from scipy import integrate
-from scipy.stats import norm
+from scipy.special import ndtr
 
 from rlcore._validation import as_float_array, check_positive_int
 from rlcore.randomness import RNGLike, as_generator
@@ -98,6 +98,10 @@ __all__ = [
 
 _TORCH_HINT = "deep hedging needs torch; install the 'torch' extra: pip install torch==2.13.0"
 
+
+
+def _std_normal_pdf(x: np.ndarray) -> np.ndarray:
+    return np.exp(-0.5 * np.square(x)) / np.sqrt(2.0 * np.pi)
 
 def _torch() -> Any:
     try:
@@ -373,7 +377,7 @@ def bs_call_price(spot: Any, strike: float, tau: Any, vol: float, rate: float = 
     r = _real(rate, "rate")
     d1 = _d1(s, k, t, v, r)
     d2 = d1 - v * np.sqrt(t)
-    price = s * norm.cdf(d1) - k * np.exp(-r * t) * norm.cdf(d2)
+    price = s * ndtr(d1) - k * np.exp(-r * t) * ndtr(d2)
     return np.asarray(np.where(t > 0, price, np.maximum(s - k, 0.0)))
 
 
@@ -387,7 +391,7 @@ def bs_call_delta(spot: Any, strike: float, tau: Any, vol: float, rate: float = 
     """
     s, k, t, v = _bs_args(spot, strike, tau, vol)
     d1 = _d1(s, k, t, v, _real(rate, "rate"))
-    return np.asarray(np.where(t > 0, norm.cdf(d1), (s > k).astype(float)))
+    return np.asarray(np.where(t > 0, ndtr(d1), (s > k).astype(float)))
 
 
 def bs_call_gamma(spot: Any, strike: float, tau: Any, vol: float, rate: float = 0.0) -> np.ndarray:
@@ -401,7 +405,7 @@ def bs_call_gamma(spot: Any, strike: float, tau: Any, vol: float, rate: float = 
     s, k, t, v = _bs_args(spot, strike, tau, vol)
     d1 = _d1(s, k, t, v, _real(rate, "rate"))
     with np.errstate(divide="ignore", invalid="ignore"):
-        g = norm.pdf(d1) / (s * v * np.sqrt(t))
+        g = _std_normal_pdf(d1) / (s * v * np.sqrt(t))
     return np.asarray(np.where(t > 0, g, 0.0))
 
 
@@ -415,7 +419,7 @@ def bs_call_vega(spot: Any, strike: float, tau: Any, vol: float, rate: float = 0
     """
     s, k, t, v = _bs_args(spot, strike, tau, vol)
     d1 = _d1(s, k, t, v, _real(rate, "rate"))
-    return np.asarray(np.where(t > 0, s * norm.pdf(d1) * np.sqrt(t), 0.0))
+    return np.asarray(np.where(t > 0, s * _std_normal_pdf(d1) * np.sqrt(t), 0.0))
 
 
 def call_payoff(prices: Any, strike: float, asset: int = 0) -> np.ndarray:
