@@ -99,9 +99,9 @@ __all__ = [
 _TORCH_HINT = "deep hedging needs torch; install the 'torch' extra: pip install torch==2.13.0"
 
 
-
 def _std_normal_pdf(x: np.ndarray) -> np.ndarray:
     return np.exp(-0.5 * np.square(x)) / np.sqrt(2.0 * np.pi)
+
 
 def _torch() -> Any:
     try:
