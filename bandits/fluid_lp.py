@@ -1,0 +1,219 @@
+"""The fluid (LP) relaxation of a budgeted restless bandit, and LP-priority policies.
+
+Relax the per-step budget ``sum_i c(a_i(t)) <= B`` to its discounted average
+(Whittle 1988). Writing ``x_i(s, a) = E[sum_t beta^t 1{s_i(t) = s, a_i(t) = a}]`` for the
+discounted occupancy measure of arm ``i`` under any joint policy, the relaxed problem is
+the linear programme
+
+.. math::
+
+   \\max_{x \\ge 0} \\sum_i \\sum_{s,a} r_i(s, a) x_i(s, a)
+   \\quad\\text{s.t.}\\quad
+   \\sum_a x_i(s', a) = \\mu_i(s') + \\beta \\sum_{s,a} P_i(s' \\mid s, a) x_i(s, a)
+   \\;\\; \\forall i, s', \\qquad
+   \\sum_i \\sum_{s,a} c(a) x_i(s, a) \\le \\frac{B}{1 - \\beta}.
+
+Every feasible joint policy's occupancies satisfy these constraints (the flow equations
+hold arm by arm, and summing the per-step budget with weights ``beta^t`` gives the last
+one), so the optimal value of the LP is an **upper bound** on the optimal value of the
+restless bandit started from the product of the ``mu_i``. Under the average-reward
+criterion the flow equations lose ``mu`` and ``beta``, each ``x_i`` sums to one, and the
+budget is ``B``; the LP bounds the optimal gain.
+
+The Lagrange multiplier ``lam*`` of the budget constraint decouples the arms: each arm
+then solves its own MDP with rewards ``r_i(s, a) - lam* c(a)``. The **LP-priority**
+policy (:func:`lp_priority_policy`) ranks (arm, state) pairs by that MDP's advantage
+of activating, ``Q_i(s, 1) - Q_i(s, 0)``, breaking the ties of the states the LP
+randomises in (advantage 0) by the LP's active fraction
+``x_i(s, 1) / (x_i(s, 0) + x_i(s, 1))``; it is the LP-index policy of Gast, Gaujal and
+Yan (2023), asymptotically optimal as ``N`` grows under their non-degeneracy condition,
+and it coincides with the Whittle policy for indexable arms when the LP is
+non-degenerate.
+
+References
+----------
+P. Whittle, Restless bandits: activity allocation in a changing world, *J. Appl.
+Prob.* 25A, 1988. D. Bertsimas, J. Nino-Mora, Restless bandits, linear programming
+relaxations, and a primal-dual index heuristic, *Operations Research* 48(1), 2000.
+N. Gast, B. Gaujal, C. Yan, Linear program-based policies for restless bandits:
+necessary and sufficient conditions for (exponentially fast) asymptotic optimality,
+*Mathematics of Operations Research*, 2023.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from bandits.restless import PriorityPolicy, RestlessProblem
+
+__all__ = ["FluidLPResult", "fluid_lp", "lp_priority_policy"]
+
+
+@dataclass(frozen=True)
+class FluidLPResult:
+    """Solution of the fluid relaxation.
+
+    Attributes
+    ----------
+    value : float
+        Optimal value of the LP: an upper bound on the optimal discounted value from the
+        initial distribution (``criterion="discounted"``) or on the optimal gain.
+    x : ndarray of shape (N, S, A)
+        Optimal occupancy measures.
+    multiplier : float
+        ``lam* >= 0``, the dual variable of the budget constraint.
+    criterion : str
+    solver_status : str
+    """
+
+    value: float
+    x: np.ndarray
+    multiplier: float
+    criterion: str
+    solver_status: str
+
+
+def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver: str | None = None) -> FluidLPResult:
+    """Solve the fluid LP relaxation of ``problem`` with cvxpy.
+
+    Parameters
+    ----------
+    problem : RestlessProblem
+        Any numbers of states and intervention levels; the budget is ``problem.budget``.
+    criterion : {"discounted", "average"}
+    solver : str, optional
+        A cvxpy solver name; default HiGHS when installed, else cvxpy's choice.
+
+    Returns
+    -------
+    FluidLPResult
+
+    Guarantee
+    ---------
+    ``value >= sup_pi E_mu[sum_t beta^t sum_i r_i]`` over all budget-feasible joint
+    policies (the relaxation argument in the module docstring; Whittle 1988,
+    Bertsimas and Nino-Mora 2000), up to the solver's tolerance.
+
+    Examples
+    --------
+    >>> from bandits.restless import RestlessArm
+    >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    >>> lp = fluid_lp(RestlessProblem(arm, budget=1, n_arms=2, discount=0.9))
+    >>> lp.x.shape, lp.value > 0
+    ((2, 2, 2), True)
+    """
+    import cvxpy as cp
+
+    if not isinstance(problem, RestlessProblem):
+        raise TypeError(f"problem: expected a RestlessProblem, got {type(problem).__name__}")
+    if criterion not in ("discounted", "average"):
+        raise ValueError(f"criterion: expected 'discounted' or 'average', got {criterion!r}")
+    N, S, A = problem.R.shape
+    beta = problem.discount if criterion == "discounted" else 1.0
+    n = N * S * A
+    # flow matrix: row (i, s'), column (i, s, a)
+    blocks = []
+    for i in range(N):
+        Pi = problem.P[i].reshape(S * A, S)  # row s*A + a
+        E = np.repeat(np.eye(S), A, axis=1)  # E[s', s*A + a] = 1{s == s'}
+        blocks.append(sp.csr_array(E - beta * Pi.T))
+    F = sp.block_diag(blocks, format="csr")
+    x = cp.Variable(n, nonneg=True)
+    r = problem.R.reshape(n)
+    cost = np.tile(problem.costs, N * S)
+    if criterion == "discounted":
+        cons = [F @ x == problem.initial.reshape(N * S)]
+        budget = problem.budget / (1.0 - beta)
+    else:
+        ones = sp.kron(sp.eye(N), np.ones((1, S * A)), format="csr")
+        cons = [F @ x == 0, ones @ x == 1]
+        budget = problem.budget
+    bcon = cost @ x <= budget
+    prob = cp.Problem(cp.Maximize(r @ x), cons + [bcon])
+    kw: dict[str, Any] = {}
+    if solver is not None:
+        kw["solver"] = solver
+    elif "HIGHS" in cp.installed_solvers():
+        kw["solver"] = "HIGHS"
+    prob.solve(**kw)
+    if prob.status not in ("optimal", "optimal_inaccurate") or x.value is None:
+        raise RuntimeError(f"fluid_lp: the LP solver returned status {prob.status!r}")
+    dual = bcon.dual_value
+    lam = float(max(0.0, float(np.asarray(dual).reshape(-1)[0]))) if dual is not None else 0.0
+    xv = np.maximum(np.asarray(x.value, dtype=float), 0.0).reshape(N, S, A)
+    return FluidLPResult(float(prob.value), xv, lam, criterion, str(prob.status))
+
+
+def lp_priority_policy(problem: RestlessProblem, lp: FluidLPResult | None = None, *,
+                       zero_tol: float = 1e-6) -> PriorityPolicy:
+    """The LP-priority (LP-index) policy for binary arms.
+
+    Priorities are the advantages ``Q_i(s, 1) - Q_i(s, 0)`` of each arm's MDP with the
+    activation cost charged at the LP's multiplier ``lam*`` (solved exactly with
+    :func:`tabular.policy_iteration` for the discounted LP, with
+    :func:`tabular.relative_value_iteration` for the average one). States of advantage
+    0 at ``lam*`` (within ``zero_tol`` relative to the reward scale; this includes the
+    states the LP randomises in, by complementary slackness, whose advantage is 0 only
+    up to the solver's tolerance on ``lam*``) get the small positive priority
+    ``1e-9 (1 + f)``, with ``f`` the LP's active fraction there: they rank below every
+    state of positive advantage, above every state of negative advantage, and among
+    themselves by ``f``. (Identical arms may receive asymmetric LP solutions, so ``f``
+    only breaks ties.)
+
+    Parameters
+    ----------
+    problem : RestlessProblem
+    lp : FluidLPResult, optional
+        Computed with :func:`fluid_lp` when omitted.
+    zero_tol : float
+
+    Returns
+    -------
+    PriorityPolicy
+
+    Examples
+    --------
+    >>> from bandits.restless import RestlessArm
+    >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    >>> prob = RestlessProblem(arm, budget=1, n_arms=4, discount=0.9)
+    >>> pol = lp_priority_policy(prob)
+    >>> int(pol(np.array([[0, 0, 1, 1]]), 0, np.random.default_rng(0)).sum())
+    1
+    """
+    from rlcore.mdp import FiniteMDP
+
+    if not isinstance(problem, RestlessProblem):
+        raise TypeError(f"problem: expected a RestlessProblem, got {type(problem).__name__}")
+    if problem.n_actions != 2:
+        raise ValueError(f"problem: LP-priority needs binary arms, got n_actions={problem.n_actions}")
+    res = fluid_lp(problem) if lp is None else lp
+    N, S, _ = problem.R.shape
+    prio = np.empty((N, S))
+    scale = max(1.0, res.multiplier, float(np.abs(problem.R).max()))
+    cache: dict[bytes, np.ndarray] = {}
+    for i in range(N):
+        key = problem.P[i].tobytes() + problem.R[i].tobytes()
+        if key not in cache:
+            Rl = problem.R[i] - res.multiplier * problem.costs[None, :]
+            if res.criterion == "discounted":
+                from tabular.policy_iteration import policy_iteration
+
+                Q = policy_iteration(FiniteMDP(problem.P[i], Rl, gamma=problem.discount), epsilon=1e-12).Q
+            else:
+                from tabular.average_reward import relative_value_iteration
+
+                Q = relative_value_iteration(FiniteMDP(problem.P[i], Rl, gamma=0.0), epsilon=1e-11).Q
+            cache[key] = np.asarray(Q[:, 1] - Q[:, 0])
+        adv = cache[key]
+        tot = res.x[i].sum(axis=1)
+        frac = np.divide(res.x[i, :, 1], tot, out=np.zeros(S), where=tot > 1e-12)
+        # states the LP randomises in have advantage 0 at lam* (complementary slackness);
+        # the solver's lam* is only accurate to its tolerance, so read them off the primal
+        partial = (tot > 1e-9) & (frac > 1e-6) & (frac < 1.0 - 1e-6)
+        zero = partial | (np.abs(adv) <= zero_tol * scale)
+        prio[i] = np.where(zero, 1e-9 * (1.0 + frac), adv)
+    return PriorityPolicy(problem, prio)

@@ -1,0 +1,573 @@
+"""Restless bandits: finite-state arms, budgeted N-arm problems, simulators and policies.
+
+A *restless arm* is a small finite MDP on states ``0..S-1`` with actions ``0..A-1``:
+action 0 is *passive*, actions ``1..A-1`` are intervention levels of increasing cost
+``costs[a]`` (``costs[0] = 0``; a binary arm has ``A = 2`` and ``costs = [0, 1]``).
+Unlike a rested (Gittins) arm, a passive arm keeps moving, with its own transition
+matrix ``P[:, 0, :]``. A *restless bandit problem* runs ``N`` arms in parallel; every
+step the decision maker chooses one action per arm subject to the budget
+
+``sum_i costs[a_i] <= budget``,
+
+and collects the sum of the arms' rewards ``r_i(s_i, a_i)``. The objective is the
+discounted total reward ``E[sum_t gamma^t sum_i r_i(s_i(t), a_i(t))]`` (or its long-run
+average). The joint problem is an MDP on ``S^N`` states, PSPACE-hard in general
+(Papadimitriou and Tsitsiklis 1999); :func:`joint_mdp` builds it exactly for tiny
+instances, which the tests use as the ground truth.
+
+:class:`RestlessProblem` is a batched simulator (``reset(n, rng)`` /
+``step(states, actions, rng)``, see :class:`rlcore.Simulator`); policies are callables
+``policy(states, t, rng) -> actions`` on batches of shape ``(n, N)``:
+
+* :class:`PriorityPolicy`: activate the arms of largest priority ``priority[i, s_i]``
+  while the budget lasts (only arms of positive priority). With Whittle indices
+  (:func:`bandits.whittle_index`) it is the Whittle index policy (:func:`whittle_policy`);
+  with the LP's advantages it is the LP-priority policy
+  (:func:`bandits.fluid_lp.lp_priority_policy`);
+* :func:`myopic_policy`: priority the one-step gain of acting (immediate reward and
+  next state's reward);
+* :class:`RestlessRandomPolicy`: ``budget`` arms chosen uniformly at random (binary arms), or
+  random feasible intervention levels.
+
+References
+----------
+P. Whittle, Restless bandits: activity allocation in a changing world, *Journal of
+Applied Probability* 25A, 1988. C. H. Papadimitriou, J. N. Tsitsiklis, The complexity
+of optimal queuing network control, *Mathematics of Operations Research* 24(2), 1999.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import numbers
+from typing import Any, Callable
+
+import numpy as np
+
+from rlcore._validation import as_float_array, check_discount, check_positive_int, check_stochastic_rows
+from rlcore.randomness import RNGLike, as_generator
+
+__all__ = [
+    "PriorityPolicy",
+    "RestlessRandomPolicy",
+    "RestlessArm",
+    "RestlessProblem",
+    "evaluate_restless_policy",
+    "joint_mdp",
+    "myopic_policy",
+    "whittle_policy",
+]
+
+RestlessPolicy = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
+
+
+class RestlessArm:
+    """One restless arm: a finite MDP with a passive action 0 and intervention levels.
+
+    Parameters
+    ----------
+    P : array_like of shape (S, A, S)
+        ``P[s, a, s']``, row-stochastic in ``s'``; ``A >= 2``.
+    R : array_like of shape (S, A)
+        Expected reward of action ``a`` in state ``s``.
+
+    Attributes
+    ----------
+    P, R : read-only float64 arrays
+    n_states, n_actions : int
+
+    Examples
+    --------
+    >>> arm = RestlessArm.two_state(p_passive=[0.1, 0.7], p_active=[0.5, 0.9])
+    >>> arm.P.shape, arm.R.tolist()
+    ((2, 2, 2), [[0.0, 0.0], [1.0, 1.0]])
+    """
+
+    def __init__(self, P: Any, R: Any) -> None:
+        Pm = as_float_array(P, "P", ndim=3)
+        if Pm.shape[0] == 0 or Pm.shape[0] != Pm.shape[2] or Pm.shape[1] < 2:
+            raise ValueError(f"P: expected shape (S, A, S) with A >= 2, got {Pm.shape}")
+        check_stochastic_rows(Pm, "P")
+        Rm = as_float_array(R, "R", ndim=2)
+        if Rm.shape != Pm.shape[:2]:
+            raise ValueError(f"R: expected shape {Pm.shape[:2]} to match P, got {Rm.shape}")
+        Pm.flags.writeable = False
+        Rm.flags.writeable = False
+        self.P: np.ndarray = Pm
+        self.R: np.ndarray = Rm
+
+    @property
+    def n_states(self) -> int:
+        return int(self.P.shape[0])
+
+    @property
+    def n_actions(self) -> int:
+        return int(self.P.shape[1])
+
+    @classmethod
+    def two_state(cls, p_passive: Any, p_active: Any, rewards: Any = (0.0, 1.0)) -> RestlessArm:
+        """The two-state ("bad" 0 / "good" 1) arm whose reward depends on the state only.
+
+        ``p_passive[s]`` and ``p_active[s]`` are the probabilities of moving to the good
+        state from state ``s`` under each action; the reward is ``rewards[s]`` whatever
+        the action. This is the arm of :func:`bandits.two_state_whittle_index`.
+        """
+        p0 = as_float_array(p_passive, "p_passive", ndim=1)
+        p1 = as_float_array(p_active, "p_active", ndim=1)
+        rw = as_float_array(rewards, "rewards", ndim=1)
+        for name, v in (("p_passive", p0), ("p_active", p1), ("rewards", rw)):
+            if v.shape != (2,):
+                raise ValueError(f"{name}: expected shape (2,), got {v.shape}")
+        for name, v in (("p_passive", p0), ("p_active", p1)):
+            if np.any((v < 0) | (v > 1)):
+                raise ValueError(f"{name}: expected probabilities in [0, 1], got {v.tolist()}")
+        P = np.empty((2, 2, 2))
+        for a, p in enumerate((p0, p1)):
+            P[:, a, 1] = p
+            P[:, a, 0] = 1.0 - p
+        return cls(P, np.column_stack([rw, rw]))
+
+    @classmethod
+    def rested(cls, P: Any, r: Any) -> RestlessArm:
+        """A rested (Gittins) arm: passive freezes the state and pays 0, active moves by ``P``."""
+        Pm = as_float_array(P, "P", ndim=2)
+        rv = as_float_array(r, "r", ndim=1)
+        S = Pm.shape[0]
+        if Pm.shape != (S, S) or rv.shape != (S,):
+            raise ValueError(f"P, r: expected shapes (S, S) and (S,), got {Pm.shape} and {rv.shape}")
+        PP = np.stack([np.eye(S), Pm], axis=1)
+        return cls(PP, np.column_stack([np.zeros(S), rv]))
+
+    @classmethod
+    def random(cls, n_states: int, n_actions: int = 2, rng: RNGLike = None) -> RestlessArm:
+        """Dense random arm: Dirichlet(1) rows, uniform rewards in [0, 1)."""
+        S = check_positive_int(n_states, "n_states")
+        A = check_positive_int(n_actions, "n_actions")
+        if A < 2:
+            raise ValueError(f"n_actions: expected at least 2 (passive and active), got {A}")
+        gen = as_generator(rng)
+        P = gen.exponential(size=(S, A, S))
+        P /= P.sum(axis=-1, keepdims=True)
+        return cls(P, gen.random((S, A)))
+
+    def __repr__(self) -> str:
+        return f"RestlessArm(n_states={self.n_states}, n_actions={self.n_actions})"
+
+
+def _check_budget(budget: Any) -> float:
+    if isinstance(budget, (bool, np.bool_)) or not isinstance(budget, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"budget: expected a non-negative real number, got {budget!r}")
+    b = float(budget)
+    if not (math.isfinite(b) and b >= 0):
+        raise ValueError(f"budget: expected a finite number >= 0, got {budget!r}")
+    return b
+
+
+class RestlessProblem:
+    """``N`` restless arms under a per-step budget, as a batched simulator.
+
+    Parameters
+    ----------
+    arms : RestlessArm or sequence of RestlessArm
+        One arm (replicated ``n_arms`` times) or ``N`` arms with the same numbers of
+        states and actions.
+    budget : float >= 0
+        Per-step budget: ``sum_i costs[a_i] <= budget`` (an *at most* constraint).
+    n_arms : int, optional
+        Number of copies when ``arms`` is a single arm.
+    costs : array_like of shape (A,), optional
+        Cost of each action; default ``[0, 1, 2, ...]``. ``costs[0]`` must be 0 and
+        the costs non-negative.
+    discount : float in [0, 1)
+        Discount of the objective (used by the LP and the exact joint MDP).
+    initial : array_like of shape (N, S) or (S,), optional
+        Per-arm initial distributions (independent across arms); default uniform.
+
+    Attributes
+    ----------
+    P : ndarray of shape (N, S, A, S)
+    R : ndarray of shape (N, S, A)
+    costs : ndarray of shape (A,)
+    initial : ndarray of shape (N, S)
+
+    Examples
+    --------
+    >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    >>> prob = RestlessProblem(arm, budget=1, n_arms=3, discount=0.9)
+    >>> s = prob.reset(4, rng=0); s.shape
+    (4, 3)
+    >>> s2, r, done = prob.step(s, np.array([[1, 0, 0]] * 4), rng=1)
+    >>> s2.shape, r.shape, bool(done.any())
+    ((4, 3), (4,), False)
+    """
+
+    def __init__(
+        self,
+        arms: RestlessArm | Any,
+        budget: float,
+        *,
+        n_arms: int | None = None,
+        costs: Any = None,
+        discount: float = 0.95,
+        initial: Any = None,
+    ) -> None:
+        if isinstance(arms, RestlessArm):
+            N = 1 if n_arms is None else check_positive_int(n_arms, "n_arms")
+            arm_list = [arms] * N
+        else:
+            arm_list = list(arms)
+            if n_arms is not None:
+                raise ValueError("n_arms: only with a single arm (it is the number of copies)")
+            if not arm_list or not all(isinstance(a, RestlessArm) for a in arm_list):
+                raise TypeError("arms: expected a RestlessArm or a non-empty sequence of RestlessArm")
+        shapes = {(a.n_states, a.n_actions) for a in arm_list}
+        if len(shapes) != 1:
+            raise ValueError(f"arms: all arms need the same (n_states, n_actions), got {sorted(shapes)}")
+        self.arms = tuple(arm_list)
+        self.P: np.ndarray = np.stack([a.P for a in arm_list])
+        self.R: np.ndarray = np.stack([a.R for a in arm_list])
+        N, S, A = self.R.shape
+        if costs is None:
+            c = np.arange(A, dtype=np.float64)
+        else:
+            c = as_float_array(costs, "costs", ndim=1)
+            if c.shape != (A,):
+                raise ValueError(f"costs: expected shape ({A},), got {c.shape}")
+            if c[0] != 0 or np.any(c < 0):
+                raise ValueError(f"costs: expected costs[0] == 0 and non-negative costs, got {c.tolist()}")
+        self.costs: np.ndarray = c
+        self.budget = _check_budget(budget)
+        self.discount = check_discount(discount, "discount")
+        if initial is None:
+            init = np.full((N, S), 1.0 / S)
+        else:
+            init = as_float_array(initial, "initial", ndim=(1, 2))
+            if init.ndim == 1:
+                init = np.tile(init, (N, 1))
+            if init.shape != (N, S):
+                raise ValueError(f"initial: expected shape ({S},) or ({N}, {S}), got {init.shape}")
+            check_stochastic_rows(init, "initial")
+        self.initial: np.ndarray = init
+        for arr in (self.P, self.R, self.costs, self.initial):
+            arr.flags.writeable = False
+        self._cdf = np.cumsum(self.P, axis=-1)
+        self._cdf /= self._cdf[..., -1:]
+        self._init_cdf = np.cumsum(self.initial, axis=-1)
+        self._init_cdf /= self._init_cdf[:, -1:]
+
+    @property
+    def n_arms(self) -> int:
+        return int(self.R.shape[0])
+
+    @property
+    def n_states(self) -> int:
+        return int(self.R.shape[1])
+
+    @property
+    def n_actions(self) -> int:
+        return int(self.R.shape[2])
+
+    def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
+        """``n`` independent initial joint states, ``ndarray of int64, shape (n, N)``."""
+        n = check_positive_int(n, "n")
+        gen = as_generator(rng)
+        u = gen.random((n, self.n_arms, 1))
+        return (u >= self._init_cdf[None, :, :]).sum(axis=-1).clip(max=self.n_states - 1).astype(np.int64)
+
+    def check_actions(self, states: Any, actions: Any) -> tuple[np.ndarray, np.ndarray]:
+        """Validate a batch of joint states and actions; return them as int64 arrays."""
+        s = np.asarray(states)
+        a = np.asarray(actions)
+        N, S, A = self.R.shape
+        for name, x, hi in (("states", s, S), ("actions", a, A)):
+            if x.ndim != 2 or x.shape[1] != N:
+                raise ValueError(f"{name}: expected shape (n, {N}), got {x.shape}")
+            if not np.issubdtype(x.dtype, np.integer):
+                raise TypeError(f"{name}: expected integers, got dtype {x.dtype}")
+            if x.size and (x.min() < 0 or x.max() >= hi):
+                raise ValueError(f"{name}: entries must lie in 0..{hi - 1}")
+        if s.shape[0] != a.shape[0]:
+            raise ValueError(f"actions: expected {s.shape[0]} rows to match states, got {a.shape[0]}")
+        spent = self.costs[a].sum(axis=1)
+        over = spent > self.budget * (1 + 1e-12) + 1e-12
+        if over.any():
+            i = int(np.argmax(over))
+            raise ValueError(f"actions: row {i} spends {spent[i]:g} > budget {self.budget:g}")
+        return s.astype(np.int64), a.astype(np.int64)
+
+    def step(
+        self, states: Any, actions: Any, rng: RNGLike = None, *, t: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """One step of every run: ``(next_states (n, N), rewards (n,), terminated (n,))``.
+
+        Rewards are the sums over arms of ``R[i, s_i, a_i]``; ``terminated`` is always
+        False. Actions over the budget raise ``ValueError``.
+        """
+        s, a = self.check_actions(states, actions)
+        gen = as_generator(rng)
+        arm = np.arange(self.n_arms)[None, :]
+        rewards = self.R[arm, s, a].sum(axis=1)
+        cdf = self._cdf[arm, s, a]  # (n, N, S)
+        u = gen.random(s.shape + (1,))
+        nxt = (u >= cdf).sum(axis=-1).clip(max=self.n_states - 1).astype(np.int64)
+        return nxt, rewards, np.zeros(s.shape[0], dtype=bool)
+
+    def __repr__(self) -> str:
+        return (f"RestlessProblem(n_arms={self.n_arms}, n_states={self.n_states}, "
+                f"n_actions={self.n_actions}, budget={self.budget:g}, discount={self.discount})")
+
+
+def _check_problem(problem: Any) -> RestlessProblem:
+    if not isinstance(problem, RestlessProblem):
+        raise TypeError(f"problem: expected a RestlessProblem, got {type(problem).__name__}")
+    return problem
+
+
+class PriorityPolicy:
+    """Activate the arms of largest priority while the budget lasts (binary arms).
+
+    Each step, arms are sorted by ``priority[i, s_i]`` (decreasing; ties broken
+    uniformly at random with ``rng``) and activated (action 1) in that order while
+    their priority is positive and the budget allows ``costs[1]`` more.
+
+    Parameters
+    ----------
+    problem : RestlessProblem
+        With ``n_actions == 2``.
+    priority : array_like of shape (N, S) or (S,)
+        Priority of each (arm, state); a shared ``(S,)`` table for identical arms.
+    activate_nonpositive : bool
+        Also spend the budget on arms of priority ``<= 0`` (an *exactly-budget*
+        policy). Default False.
+
+    Examples
+    --------
+    >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    >>> prob = RestlessProblem(arm, budget=1, n_arms=2)
+    >>> pol = PriorityPolicy(prob, [0.2, 0.1])
+    >>> pol(np.array([[1, 0]]), 0, np.random.default_rng(0)).tolist()
+    [[0, 1]]
+    """
+
+    def __init__(self, problem: RestlessProblem, priority: Any, *, activate_nonpositive: bool = False) -> None:
+        prob = _check_problem(problem)
+        if prob.n_actions != 2:
+            raise ValueError(f"problem: a priority policy needs binary arms, got n_actions={prob.n_actions}")
+        pr = as_float_array(priority, "priority", ndim=(1, 2))
+        if pr.ndim == 1:
+            pr = np.tile(pr, (prob.n_arms, 1))
+        if pr.shape != (prob.n_arms, prob.n_states):
+            raise ValueError(f"priority: expected shape ({prob.n_states},) or ({prob.n_arms}, {prob.n_states}), got {pr.shape}")
+        self.problem = prob
+        self.priority = pr
+        self.activate_nonpositive = bool(activate_nonpositive)
+        c1 = prob.costs[1]
+        self.capacity = prob.n_arms if c1 == 0 else int(min(prob.n_arms, math.floor(prob.budget / c1 + 1e-12)))
+
+    def __call__(self, states: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
+        s = np.asarray(states, dtype=np.int64)
+        n, N = s.shape
+        pr = self.priority[np.arange(N)[None, :], s]
+        tie = rng.random((n, N))
+        order = np.lexsort((tie, -pr), axis=-1)
+        out = np.zeros((n, N), dtype=np.int64)
+        k = self.capacity
+        if k > 0:
+            top = order[:, :k]
+            rows = np.arange(n)[:, None]
+            ok = np.ones_like(top, dtype=bool) if self.activate_nonpositive else pr[rows, top] > 0
+            out[rows, top] = ok.astype(np.int64)
+        return out
+
+
+def whittle_policy(problem: RestlessProblem, indices: Any, **kwargs: Any) -> PriorityPolicy:
+    """The Whittle index policy: a :class:`PriorityPolicy` on the Whittle indices.
+
+    ``indices`` is an ``(N, S)`` or ``(S,)`` array (e.g. ``whittle_index(...).index``).
+    With the budget counted as *at most*, arms of non-positive index stay passive
+    (their subsidy-for-passivity is non-positive, so the relaxed problem leaves them
+    passive at a non-negative Lagrange multiplier).
+
+    Guarantee
+    ---------
+    For indexable arms, with ``N -> infinity`` and the budget a fixed fraction of
+    ``N``, the Whittle policy is asymptotically optimal for the average-reward
+    criterion under a global-attractor condition (Weber and Weiss 1990) and, for
+    finite horizons, within ``O(1/sqrt(N))`` of the LP bound under non-degeneracy
+    (Gast, Gaujal and Yan 2023).
+
+    References
+    ----------
+    R. R. Weber, G. Weiss, On an index policy for restless bandits, *J. Appl. Prob.* 27,
+    1990. N. Gast, B. Gaujal, C. Yan, LP-based policies for restless bandits, 2023.
+    """
+    return PriorityPolicy(problem, indices, **kwargs)
+
+
+def myopic_policy(problem: RestlessProblem) -> PriorityPolicy:
+    """Greedy on the one-step gain of acting (binary arms).
+
+    The priority of arm ``i`` in state ``s`` is the immediate reward gain plus the gain
+    in the next state's passive reward,
+
+    ``R[i, s, 1] - R[i, s, 0] + sum_s' (P[i, s, 1, s'] - P[i, s, 0, s']) R[i, s', 0]``,
+
+    so that arms whose reward depends on the state only (acting pays through the
+    transition) are not all tied at zero.
+
+    Examples
+    --------
+    >>> arm = RestlessArm(np.full((2, 2, 2), 0.5), [[0.0, 1.0], [0.0, 2.0]])
+    >>> pol = myopic_policy(RestlessProblem(arm, budget=1, n_arms=2))
+    >>> pol(np.array([[0, 1]]), 0, np.random.default_rng(0)).tolist()
+    [[0, 1]]
+    """
+    prob = _check_problem(problem)
+    gain = prob.R[:, :, 1] - prob.R[:, :, 0]
+    gain = gain + np.einsum("isk,ik->is", prob.P[:, :, 1, :] - prob.P[:, :, 0, :], prob.R[:, :, 0])
+    return PriorityPolicy(prob, gain)
+
+
+class RestlessRandomPolicy:
+    """Random feasible actions: each step, arms in random order receive a random
+    intervention level (uniform over ``1..A-1``) while the budget allows, with
+    probability ``p_act`` each (default 1: use the budget).
+
+    Examples
+    --------
+    >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    >>> prob = RestlessProblem(arm, budget=2, n_arms=5)
+    >>> a = RestlessRandomPolicy(prob)(np.zeros((3, 5), dtype=int), 0, np.random.default_rng(0))
+    >>> a.sum(axis=1).tolist()
+    [2, 2, 2]
+    """
+
+    def __init__(self, problem: RestlessProblem, *, p_act: float = 1.0) -> None:
+        self.problem = _check_problem(problem)
+        p = float(p_act)
+        if not (0.0 <= p <= 1.0):
+            raise ValueError(f"p_act: expected a probability in [0, 1], got {p_act!r}")
+        self.p_act = p
+
+    def __call__(self, states: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
+        prob = self.problem
+        n, N = np.asarray(states).shape
+        out = np.zeros((n, N), dtype=np.int64)
+        for j in range(n):
+            left = prob.budget
+            for i in rng.permutation(N):
+                if rng.random() >= self.p_act:
+                    continue
+                a = int(rng.integers(1, prob.n_actions))
+                if prob.costs[a] <= left + 1e-12:
+                    out[j, i] = a
+                    left -= prob.costs[a]
+        return out
+
+
+def evaluate_restless_policy(
+    problem: Any,
+    policy: RestlessPolicy,
+    *,
+    n_runs: int = 100,
+    horizon: int | None = None,
+    discount: float | None = None,
+    rng: RNGLike = None,
+) -> tuple[float, float]:
+    """Monte Carlo estimate of a policy's discounted value from the initial distribution.
+
+    Parameters
+    ----------
+    problem : RestlessProblem or CoupledRestlessProblem
+        Any simulator with ``reset``, ``step`` and a ``discount`` attribute.
+    policy : callable ``policy(states (n, N), t, rng) -> actions``
+    n_runs : int
+        Independent runs (simulated in one batch).
+    horizon : int, optional
+        Truncation; default the smallest ``T`` with ``discount^T / (1 - discount)
+        <= 1e-3`` (truncation bias below ``1e-3 * max |R| * N``).
+    discount : float, optional
+        Default ``problem.discount``.
+    rng : Generator, int or None
+
+    Returns
+    -------
+    (mean, standard_error) : tuple of float
+        Of ``sum_{t < horizon} discount^t * reward_t``.
+
+    Examples
+    --------
+    >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    >>> prob = RestlessProblem(arm, budget=1, n_arms=2, discount=0.5)
+    >>> m, se = evaluate_restless_policy(prob, myopic_policy(prob), n_runs=10, rng=0)
+    >>> 0.0 <= m <= 2 * 2.0
+    True
+    """
+    if not (hasattr(problem, "reset") and hasattr(problem, "step") and hasattr(problem, "discount")):
+        raise TypeError(f"problem: expected a restless simulator (reset, step, discount), got {type(problem).__name__}")
+    prob = problem
+    g = float(prob.discount) if discount is None else check_discount(discount, "discount")
+    n = check_positive_int(n_runs, "n_runs")
+    if horizon is None:
+        T = 1 if g == 0 else max(1, math.ceil(math.log(1e-3 * (1 - g)) / math.log(g)))
+    else:
+        T = check_positive_int(horizon, "horizon")
+    gen = as_generator(rng)
+    s = prob.reset(n, gen)
+    total = np.zeros(n)
+    w = 1.0
+    for t in range(T):
+        a = policy(s, t, gen)
+        s, r, _ = prob.step(s, a, gen, t=t)
+        total += w * r
+        w *= g
+    se = float(total.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
+    return float(total.mean()), se
+
+
+def joint_mdp(problem: RestlessProblem, *, max_states: int = 50_000) -> tuple[Any, np.ndarray, np.ndarray]:
+    """The exact joint MDP of a (tiny) restless problem, as an :class:`rlcore.FiniteMDP`.
+
+    Joint states are the ``S^N`` tuples ``(s_1, .., s_N)`` in row-major order; joint
+    actions are all tuples in ``A^N`` whose cost fits the budget. Transitions are the
+    products of the arms' (independent) transitions and rewards their sums.
+
+    Returns
+    -------
+    mdp : rlcore.FiniteMDP
+        Discounted with ``problem.discount``, initial distribution the product of the
+        arms' initial distributions.
+    states : ndarray of shape (S^N, N)
+        The tuple of each joint state.
+    actions : ndarray of shape (n_joint_actions, N)
+        The tuple of each joint action.
+
+    Examples
+    --------
+    >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    >>> mdp, st, ac = joint_mdp(RestlessProblem(arm, budget=1, n_arms=2, discount=0.9))
+    >>> mdp.n_states, ac.tolist()
+    (4, [[0, 0], [0, 1], [1, 0]])
+    """
+    from rlcore.mdp import FiniteMDP
+
+    prob = _check_problem(problem)
+    N, S, A = prob.R.shape
+    n_joint = S**N
+    if n_joint > max_states:
+        raise ValueError(f"problem: the joint MDP has {n_joint} states > max_states={max_states}")
+    states = np.array(list(itertools.product(range(S), repeat=N)), dtype=np.int64).reshape(n_joint, N)
+    acts = [a for a in itertools.product(range(A), repeat=N) if prob.costs[list(a)].sum() <= prob.budget + 1e-12]
+    actions = np.array(acts, dtype=np.int64).reshape(len(acts), N)
+    nA = actions.shape[0]
+    P = np.ones((n_joint, nA, 1))
+    R = np.zeros((n_joint, nA))
+    for i in range(N):
+        Pi = prob.P[i][states[:, i][:, None], actions[None, :, i]]  # (SS, nA, S)
+        P = (P[:, :, :, None] * Pi[:, :, None, :]).reshape(n_joint, nA, -1)
+        R += prob.R[i][states[:, i][:, None], actions[None, :, i]]
+    init = np.ones(1)
+    for i in range(N):
+        init = np.outer(init, prob.initial[i]).ravel()
+    return FiniteMDP(P, R, gamma=prob.discount, initial=init), states, actions

@@ -1,0 +1,418 @@
+"""Indexability and Whittle indices of finite-state restless arms.
+
+Take one binary arm (passive action 0, active action 1) and charge a *penalty*
+``lam`` for each activation: the single-arm MDP with rewards ``r(s, 0)`` and
+``r(s, 1) - lam``. (Paying a subsidy ``lam`` for passivity instead gives the same
+optimal policies: the two value functions differ by ``lam / (1 - beta)``.) Write
+
+``A_lam(s) = Q*_lam(s, 1) - Q*_lam(s, 0)``
+
+for the advantage of activating in state ``s`` under the optimal values at ``lam``
+(discounted with ``beta``, or with gain and bias under the average-reward criterion).
+The arm is **indexable** (Whittle 1988) when the set of states where passivity is
+optimal, ``{s : A_lam(s) <= 0}``, grows monotonically from the empty set to all states
+as ``lam`` increases; the **Whittle index** of ``s`` is then the penalty at which ``s``
+turns passive, ``W(s) = inf {lam : A_lam(s) <= 0}``. For a rested arm (passive
+freezes the state and pays 0) it is the Gittins index (Whittle 1988).
+
+Algorithm (:func:`whittle_index`, ``method="adaptive-greedy"``)
+----------------------------------------------------------------
+The parametric-simplex / adaptive-greedy scheme of Nino-Mora (2001, 2007), organised
+as in Gast, Gaujal and Khun (2023, Algorithm 1): start at ``lam = -inf`` with every
+state active. For the current policy ``pi`` (set of active states) the values are
+affine in ``lam``, ``V = M^{-1}(r_pi - lam 1_pi)`` with ``M = I - beta P_pi``, so
+
+``A(s) = z(s) - lam (1 + y(s))``,  ``z = (r_1 - r_0) + X r_pi``,  ``y = X 1_pi``,
+``X = Delta M^{-1}``,  ``Delta = beta (P_1 - P_0)``.
+
+``pi`` stays optimal until the first active state's advantage reaches 0, at
+``lam = min_s z(s) / (1 + y(s))`` over active ``s`` with ``1 + y(s) > 0``; that state
+turns passive and its index is that ``lam``. If at that ``lam`` some *passive* state
+already has a positive advantage, passivity is not monotone there: the arm is **not
+indexable** and no index is returned. Turning state ``sigma`` passive changes one row
+of ``M`` (``M' = M + e_sigma Delta_sigma``), so by Sherman-Morrison
+
+``X' = X - a b^T / d``, ``z' = z - a z(sigma) / d``, ``y' = y - a (1 + y(sigma)) / d``,
+
+with ``a = X[:, sigma]``, ``b = X[sigma, :]``, ``d = 1 + X[sigma, sigma]`` (the matrix
+determinant lemma gives ``det M' = d det M``, nonzero). The rank-one updates are
+*delayed*: ``X`` is kept only on the still-active columns and updated once per block of
+``block`` steps with one matrix product (as in blocked LU factorisation); inside a block
+the needed column and row of ``X`` are reconstructed from the block's pending updates.
+The count is one ``S x S`` solve (``(8/3) S^3`` flops) plus about ``S^3`` flops of
+matrix products and ``O(S^2 block)`` of vector work. This is the ``O(S^3)``
+adaptive-greedy algorithm with Gast, Gaujal and Khun's rank-one updates, not their
+asymptotically sub-cubic variant (which relies on fast matrix multiplication). Up to
+``_KERNEL_MAX_STATES`` = 500 states a Numba kernel (:mod:`bandits._whittle_kernels`)
+applies each update at once, on the active columns only (``S^3 / 2`` multiply-adds);
+above, the delayed BLAS-3 loop is faster.
+
+Average reward (``discount=None``): ``M = I - P_pi`` with column ``i0 = 0`` replaced by
+ones (the unknowns are the bias with ``h(0) = 0`` and the gain in slot 0), ``Delta =
+P_1 - P_0`` with column 0 zeroed; everything else is unchanged. Every policy met must be
+unichain; a multichain arm (e.g. a rested arm) raises ``ValueError``.
+
+The reference ``method="bisection"`` computes each ``W(s)`` by bisection on ``lam`` of
+the sign of ``A_lam(s)``, solving each penalised MDP with
+:func:`tabular.policy_iteration` (discounted) or :func:`tabular.relative_value_iteration`
+(average reward), and checks indexability on a grid of penalties: at every grid
+``lam`` the optimal passive set must be exactly ``{s : W(s) < lam}``. It is slow
+(``~50 S`` MDP solves) and exists as an independent check.
+
+References
+----------
+P. Whittle, Restless bandits: activity allocation in a changing world, *Journal of
+Applied Probability* 25A, 1988. J. Nino-Mora, Restless bandits, partial conservation
+laws and indexability, *Advances in Applied Probability* 33(1), 2001; Dynamic priority
+allocation via restless bandit marginal productivity indices, *TOP* 15, 2007.
+N. Gast, B. Gaujal, K. Khun, Computing Whittle (and Gittins) index in subcubic time,
+*Mathematical Methods of Operations Research* 97, 2023.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.linalg
+
+from rlcore._validation import as_float_array, check_discount, check_stochastic_rows
+
+__all__ = ["WhittleResult", "two_state_whittle_index", "whittle_index"]
+
+_NO_CANDIDATE = ("P: no active state can turn passive after penalty {lam:.6g}: the arm has a multichain "
+                 "policy (average reward: use a discount close to 1) or is numerically degenerate")
+
+#: Arms up to this many states use the Numba kernel; larger ones the blocked BLAS-3 loop.
+_KERNEL_MAX_STATES = 500
+
+
+@dataclass(frozen=True)
+class WhittleResult:
+    """Indexability verdict and, for indexable arms, the Whittle indices.
+
+    Attributes
+    ----------
+    indexable : bool
+    index : ndarray of shape (S,) or None
+        ``W(s)`` in reward units per activation; ``None`` when not indexable.
+    order : ndarray of int64
+        States in the order they turn passive as the penalty grows (a prefix when
+        the computation stopped at a non-indexability witness).
+    reason : str
+        Empty when indexable; else what failed (state, penalty).
+    discount : float or None
+        ``None`` for the average-reward criterion.
+    method : str
+    """
+
+    indexable: bool
+    index: np.ndarray | None
+    order: np.ndarray
+    reason: str
+    discount: float | None
+    method: str
+
+
+def _check_arm(P: Any, R: Any) -> tuple[np.ndarray, np.ndarray]:
+    from bandits.restless import RestlessArm
+
+    if isinstance(P, RestlessArm):
+        if R is not None:
+            raise ValueError("R: pass either a RestlessArm or the arrays (P, R), not both")
+        Pm, Rm = np.array(P.P), np.array(P.R)
+    else:
+        if R is None:
+            raise ValueError("R: required with an array P")
+        Pm = as_float_array(P, "P", ndim=3)
+        Rm = as_float_array(R, "R", ndim=2)
+        check_stochastic_rows(Pm, "P")
+    S = Pm.shape[0]
+    if S == 0 or Pm.shape != (S, 2, S):
+        raise ValueError(f"P: expected shape (S, 2, S) (binary arm: passive 0, active 1), got {Pm.shape}")
+    if Rm.shape != (S, 2):
+        raise ValueError(f"R: expected shape ({S}, 2), got {Rm.shape}")
+    return Pm, Rm
+
+
+def whittle_index(
+    P: Any,
+    R: Any = None,
+    *,
+    discount: float | None,
+    method: str = "adaptive-greedy",
+    atol: float = 1e-9,
+    block: int = 64,
+) -> WhittleResult:
+    """Indexability check and Whittle indices of a binary restless arm.
+
+    Parameters
+    ----------
+    P : RestlessArm or array_like of shape (S, 2, S)
+        The arm, or its transition probabilities ``P[s, a, s']``.
+    R : array_like of shape (S, 2), optional
+        Rewards (with an array ``P``).
+    discount : float in [0, 1) or None
+        Discount factor; ``None`` for the average-reward criterion (unichain arms).
+    method : {"adaptive-greedy", "bisection"}
+        The exact ``O(S^3)`` algorithm, or the slow reference (module docstring).
+    atol : float
+        Tolerance, relative to the scale of the advantages, on the non-indexability
+        test (a passive state's advantage must stay ``<= atol * scale``).
+    block : int
+        Number of delayed rank-one updates per matrix product (adaptive greedy).
+
+    Returns
+    -------
+    WhittleResult
+        ``indexable`` and, only when indexable, ``index``.
+
+    Raises
+    ------
+    ValueError
+        Malformed arm; or, for ``discount=None``, an arm with a multichain policy
+        (the average-reward index needs unichain policies; use a discount close to 1);
+        or a numerically degenerate arm on which no state can turn passive (never
+        reported as a verdict on indexability).
+
+    Guarantee
+    ---------
+    For an indexable arm the returned ``W`` is exact up to floating point: ``s`` is
+    optimally passive at penalty ``lam`` iff ``W(s) <= lam`` (Nino-Mora 2007,
+    Gast, Gaujal and Khun 2023, Theorem 1). An arm on which passivity fails to be
+    monotone at a breakpoint is reported ``indexable=False`` with the witness.
+
+    References
+    ----------
+    Whittle 1988; Nino-Mora 2007; Gast, Gaujal and Khun 2023 (see the module docstring).
+
+    Examples
+    --------
+    A rested arm: the Whittle index is the Gittins index (here ``[0.5, 1]``).
+
+    >>> from bandits.restless import RestlessArm
+    >>> arm = RestlessArm.rested([[0.0, 1.0], [0.0, 1.0]], [0.0, 1.0])
+    >>> res = whittle_index(arm, discount=0.5)
+    >>> res.indexable, np.round(res.index, 6).tolist()
+    (True, [0.5, 1.0])
+    """
+    Pm, Rm = _check_arm(P, R)
+    beta = None if discount is None else check_discount(discount, "discount")
+    if method == "adaptive-greedy":
+        return _adaptive_greedy(Pm, Rm, beta, float(atol), max(1, int(block)))
+    if method == "bisection":
+        return _bisection(Pm, Rm, beta, float(atol))
+    raise ValueError(f"method: expected 'adaptive-greedy' or 'bisection', got {method!r}")
+
+
+def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float, block: int) -> WhittleResult:
+    S = P.shape[0]
+    average = beta is None
+    b_ = 1.0 if beta is None else beta
+    P0, P1 = P[:, 0, :], P[:, 1, :]
+    r0, r1 = R[:, 0], R[:, 1]
+    Delta = b_ * (P1 - P0)
+    M = np.eye(S) - b_ * P1
+    if average:
+        Delta[:, 0] = 0.0
+        M[:, 0] = 1.0
+    method = "adaptive-greedy"
+    try:
+        lu = scipy.linalg.lu_factor(M.T, check_finite=False)
+        if np.min(np.abs(np.diag(lu[0]))) < 1e-13 * max(1.0, float(np.abs(lu[0]).max())):
+            raise np.linalg.LinAlgError("singular")
+        X = scipy.linalg.lu_solve(lu, Delta.T, check_finite=False).T.copy()
+    except (np.linalg.LinAlgError, ValueError):
+        raise ValueError("P: the all-active policy is multichain; the average-reward Whittle index "
+                         "needs unichain policies (use a discount close to 1)") from None
+    z = (r1 - r0) + X @ r1
+    y = X.sum(axis=1)
+    scale = max(1.0, float(np.abs(z).max()), float(np.abs(r1 - r0).max()))
+    tol = atol * scale
+    if S <= _KERNEL_MAX_STATES:
+        from bandits._whittle_kernels import adaptive_greedy_kernel
+
+        Wk = np.empty(S)
+        ok = np.empty(S, dtype=np.int64)
+        k, status, bad, lamk = adaptive_greedy_kernel(np.ascontiguousarray(X), z, y, tol, scale, Wk, ok)
+        if status == 0:
+            return WhittleResult(True, Wk, ok, "", beta, method)
+        if status == 1:
+            return WhittleResult(
+                False, None, ok[:k].copy(),
+                f"state {bad} is passive from penalty {Wk[bad]:.6g} but activation is strictly better "
+                f"again at penalty {lamk:.6g}: passivity is not monotone", beta, method)
+        if status == 2:
+            raise ValueError(_NO_CANDIDATE.format(lam=lamk))
+        raise ValueError("P: a policy met by the algorithm is multichain; the average-reward Whittle "
+                         "index needs unichain policies (use a discount close to 1)")
+    active = np.ones(S, dtype=bool)
+    W = np.empty(S)
+    order = np.empty(S, dtype=np.int64)
+    lam_prev = -math.inf
+    # delayed updates: Xc = X[:, cols] at the block start
+    cols = np.arange(S)
+    pos = np.arange(S)
+    Xc = X
+    K = min(block, S)
+    Abuf = np.empty((K, S))
+    Bbuf = np.empty((K, S))
+    j = 0
+    for k in range(S):
+        slope = 1.0 + y
+        cand = active & (slope > 1e-12)
+        if not cand.any():
+            raise ValueError(_NO_CANDIDATE.format(lam=lam_prev))
+        idx = np.flatnonzero(cand)
+        roots = z[idx] / slope[idx]
+        m = int(np.argmin(roots))
+        sigma = int(idx[m])
+        lam = max(float(roots[m]), lam_prev)
+        passive = ~active
+        if passive.any():
+            adv = z[passive] - lam * slope[passive]
+            worst = int(np.argmax(adv))
+            if adv[worst] > tol * max(1.0, abs(lam) / scale):
+                bad = int(np.flatnonzero(passive)[worst])
+                return WhittleResult(
+                    False, None, order[:k].copy(),
+                    f"state {bad} is passive from penalty {W[bad]:.6g} but activation is strictly better "
+                    f"again at penalty {lam:.6g} (advantage {adv[worst]:.3g} > 0): passivity is not monotone",
+                    beta, method)
+        W[sigma] = lam
+        order[k] = sigma
+        lam_prev = lam
+        if k == S - 1:
+            break
+        p = pos[sigma]
+        a = Xc[:, p] - Abuf[:j].T @ Bbuf[:j, p] if j else Xc[:, p].copy()
+        brow = Xc[sigma, :] - Abuf[:j, sigma] @ Bbuf[:j, : Xc.shape[1]] if j else Xc[sigma, :].copy()
+        d = 1.0 + a[sigma]
+        if abs(d) < 1e-10:
+            raise ValueError("P: a policy met by the algorithm is multichain; the average-reward Whittle "
+                             "index needs unichain policies (use a discount close to 1)")
+        Abuf[j] = a
+        Bbuf[j, : Xc.shape[1]] = brow / d
+        j += 1
+        z -= a * (z[sigma] / d)
+        y -= a * ((1.0 + y[sigma]) / d)
+        active[sigma] = False
+        if j == K:
+            Xc = Xc - Abuf[:j].T @ Bbuf[:j, : Xc.shape[1]]
+            keep = active[cols]
+            cols = cols[keep]
+            Xc = np.ascontiguousarray(Xc[:, keep])
+            pos[cols] = np.arange(cols.size)
+            j = 0
+    return WhittleResult(True, W, order, "", beta, method)
+
+
+def _advantage(P: np.ndarray, R: np.ndarray, lam: float, beta: float | None) -> np.ndarray:
+    from rlcore.mdp import FiniteMDP
+
+    Rl = R.copy()
+    Rl[:, 1] -= lam
+    if beta is None:
+        from tabular.average_reward import relative_value_iteration
+
+        res_a = relative_value_iteration(FiniteMDP(P, Rl, gamma=0.0), epsilon=1e-11, max_iter=1_000_000)
+        Q = res_a.Q
+    else:
+        from tabular.policy_iteration import policy_iteration
+
+        Q = policy_iteration(FiniteMDP(P, Rl, gamma=beta), epsilon=1e-12).Q
+    return np.asarray(Q[:, 1] - Q[:, 0])
+
+
+def _bisection(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float) -> WhittleResult:
+    S = P.shape[0]
+    span = float(R.max() - R.min()) + 1.0
+    scale = span / (1.0 - beta) if beta is not None else span * S
+    tol = max(atol, 1e-10) * scale
+    method = "bisection"
+    W = np.empty(S)
+    for s in range(S):
+        lo, hi = -scale, scale
+        for _ in range(60):
+            if _advantage(P, R, lo, beta)[s] > 0:
+                break
+            lo *= 2
+        else:
+            return WhittleResult(False, None, np.empty(0, np.int64), f"state {s} is never optimally active", beta, method)
+        for _ in range(60):
+            if _advantage(P, R, hi, beta)[s] <= 0:
+                break
+            hi *= 2
+        else:
+            return WhittleResult(False, None, np.empty(0, np.int64), f"state {s} is never optimally passive", beta, method)
+        while hi - lo > tol:
+            mid = 0.5 * (lo + hi)
+            if _advantage(P, R, mid, beta)[s] > 0:
+                lo = mid
+            else:
+                hi = mid
+        W[s] = 0.5 * (lo + hi)
+    # indexability: at penalties between and around the indices, the passive set is {W < lam}
+    w = np.unique(W)
+    grid = np.concatenate([[w[0] - 1.0, w[-1] + 1.0], 0.5 * (w[1:] + w[:-1]),
+                           np.linspace(w[0] - 1.0, w[-1] + 1.0, 41)])
+    for lam in grid:
+        near = np.abs(W - lam) <= 100 * tol
+        A = _advantage(P, R, float(lam), beta)
+        expect_passive = W < lam
+        mism = (expect_passive != (A <= 0)) & ~near
+        if mism.any():
+            s = int(np.argmax(mism))
+            return WhittleResult(False, None, np.empty(0, np.int64),
+                                 f"state {s}: passive set at penalty {lam:.6g} is not {{W < penalty}}", beta, method)
+    return WhittleResult(True, W, np.argsort(W, kind="stable").astype(np.int64), "", beta, method)
+
+
+def two_state_whittle_index(p_passive: Any, p_active: Any, discount: float | None) -> np.ndarray:
+    """Closed-form Whittle indices of the two-state arm of :meth:`RestlessArm.two_state`.
+
+    States 0 (bad, reward 0) and 1 (good, reward 1); ``p_a[s]`` is the probability of
+    moving to the good state from ``s`` under action ``a``, and
+    ``eps_s = p_active[s] - p_passive[s] > 0``. With ``D = V(1) - V(0)`` the advantage
+    is ``A(s) = -lam + beta eps_s D`` and ``D = (1 - lam (a_1 - a_0)) / (1 - beta
+    (p_{a_1}[1] - p_{a_0}[0]))`` for the policy ``(a_0, a_1)``. Solving ``A(s) = 0``
+    with the other state at its optimal action gives two candidate orders:
+
+    * ``W(0) <= W(1)``: ``W(0) = beta eps_0 / (c_10 + beta eps_0)`` with ``c_10 = 1 -
+      beta (p_1[1] - p_0[0])`` (state 1 active at ``W(0)``) and ``W(1) = beta eps_1 /
+      (1 - beta (p_0[1] - p_0[0]))`` (state 0 passive at ``W(1)``);
+    * ``W(1) < W(0)``: ``W(1) = beta eps_1 / (c_01 - beta eps_1)`` with ``c_01 = 1 -
+      beta (p_0[1] - p_1[0])`` and ``W(0) = beta eps_0 / (1 - beta (p_0[1] - p_0[0]))``.
+
+    The consistent candidate is returned (derived here from Whittle's definition; the
+    derivation is written out in ``docs/theory/restless.md``). ``discount=None`` is the
+    average-reward criterion (``beta = 1`` in the formulas, valid when the
+    denominators are positive).
+
+    Returns
+    -------
+    ndarray of shape (2,)
+
+    Examples
+    --------
+    >>> np.round(two_state_whittle_index([0.1, 0.7], [0.5, 0.9], 0.9), 6).tolist()
+    [0.782609, 0.28125]
+    """
+    p0 = as_float_array(p_passive, "p_passive", ndim=1)
+    p1 = as_float_array(p_active, "p_active", ndim=1)
+    if p0.shape != (2,) or p1.shape != (2,):
+        raise ValueError(f"p_passive, p_active: expected shape (2,), got {p0.shape} and {p1.shape}")
+    b = 1.0 if discount is None else check_discount(discount, "discount")
+    e = p1 - p0
+    if np.any(e <= 0):
+        raise ValueError(f"p_active: expected p_active > p_passive in both states, got {p1.tolist()} vs {p0.tolist()}")
+    c_pass = 1.0 - b * (p0[1] - p0[0])
+    w0 = b * e[0] / (1.0 - b * (p1[1] - p0[0]) + b * e[0])
+    w1 = b * e[1] / c_pass
+    if w0 <= w1 + 1e-15:
+        return np.array([w0, w1])
+    w1b = b * e[1] / (1.0 - b * (p0[1] - p1[0]) - b * e[1])
+    w0b = b * e[0] / c_pass
+    return np.array([w0b, w1b])
