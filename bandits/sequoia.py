@@ -334,8 +334,8 @@ def sequoia(
     :func:`relu_milp_argmax`. The target network is refreshed every ``target_every``
     steps; MILP solutions are memoised per state between refreshes (exact: the target
     network is fixed in between). Episodes restart every ``episode_length`` steps.
-The network is trained on rewards divided by ``sum(weights)`` (the largest reward of
-a step), and the returned layers are rescaled to reward units.
+    The network is trained on rewards divided by ``sum(weights)`` (the largest reward of
+    a step), and the returned layers are rescaled to reward units.
 
     Parameters
     ----------
