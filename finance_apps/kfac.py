@@ -19,6 +19,13 @@ What is computed here
   it is the sample's weighted contribution). This is the *empirical* Fisher
   (gradient outer products), the natural choice for a loss that is not a likelihood;
   for the deep-hedging P&L there is no predictive distribution to sample targets from.
+  It is not the Gauss-Newton matrix of a risk measure: for the entropic risk
+  :math:`\rho(X) = a^{-1}\log E e^{-aX}` of P&Ls :math:`X_i` with Jacobians
+  :math:`J_i`, the GGN is :math:`a[\sum_i p_i J_i^\top J_i - (\sum_i p_i J_i)^\top
+  (\sum_i p_i J_i)]` with :math:`p = \mathrm{softmax}(-aX)`, whereas the per-path
+  gradients here are :math:`-N p_i J_i`, so paths are weighted by :math:`N p_i^2`
+  instead of :math:`a p_i` (both positive semi-definite). The scale of the factors
+  then follows the loss, and ``damping`` and ``lr`` must be tuned together.
 * **Recurrent use** (Martens, Ba and Johnson 2018). A layer called ``T`` times per
   forward pass (an unrolled RNN cell, a hedger applied at every date) has per-sample
   gradient :math:`\sum_t g_t \bar a_t^\top`. Under the "independent time steps"

@@ -223,3 +223,37 @@ def test_model_without_linear_layers_is_rejected():
         KFAC(torch.nn.Tanh())
     with pytest.raises(TypeError, match="model"):
         KFAC("net")
+
+
+def test_kl_clip_and_momentum_against_explicit_two_steps():
+    # one Linear layer, two steps written out in numpy: damped Kronecker solve, KL clip
+    # nu = min(1, sqrt(kl / (lr^2 sum v.g))) (Ba, Grosse and Martens 2017) and heavy ball
+    lr, lam, kl, mom, eps = 0.05, 1e-2, 1e-4, 0.9, 0.5
+    g = torch.Generator().manual_seed(11)
+    net = torch.nn.Linear(3, 2).double()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64))
+    opt = KFAC(net, lr=lr, damping=lam, factor_decay=eps, inverse_update_freq=1, momentum=mom, kl_clip=kl)
+    Wb = np.c_[net.weight.detach().numpy(), net.bias.detach().numpy()]
+    A = G = buf = None
+    nus = []
+    for step in range(2):
+        x, y = _data(20, seed=30 + step)
+        a = np.c_[x, np.ones(20)]
+        gs = 2.0 * (a @ Wb.T - y)  # per-sample dl_i/ds for l_i = |s_i - y_i|^2
+        grad = gs.T @ a / 20
+        A_hat, G_hat = a.T @ a / 20, gs.T @ gs / 20
+        A, G = (A_hat, G_hat) if A is None else (eps * A + (1 - eps) * A_hat, eps * G + (1 - eps) * G_hat)
+        pi = math.sqrt((np.trace(A) / 4) / (np.trace(G) / 2))
+        v = np.linalg.solve(G + math.sqrt(lam) / pi * np.eye(2), grad) @ np.linalg.inv(A + pi * math.sqrt(lam) * np.eye(4))
+        nu = min(1.0, math.sqrt(kl / (lr**2 * float((v * grad).sum()))))
+        nus.append(nu)
+        buf = nu * v if buf is None else mom * buf + nu * v
+        Wb = Wb - lr * buf
+        opt.zero_grad()
+        ((net(torch.tensor(x)) - torch.tensor(y)) ** 2).sum(dim=1).mean().backward()
+        opt.step()
+        got = np.c_[net.weight.detach().numpy(), net.bias.detach().numpy()]
+        np.testing.assert_allclose(got, Wb, rtol=1e-10, atol=1e-12)
+    assert nus[0] < 1.0  # the clip is active, so the test exercises it
