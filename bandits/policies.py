@@ -34,7 +34,6 @@ policy                      index / rule                      guarantee (bound f
 
 from __future__ import annotations
 
-import math
 import numbers
 from typing import Any, Protocol, runtime_checkable
 
@@ -42,6 +41,7 @@ import numpy as np
 
 from bandits import _kernels as _k
 from bandits._kernels import _py
+from rlcore._validation import check_real
 
 __all__ = [
     "EXP3",
@@ -88,10 +88,8 @@ class BanditPolicy(Protocol):
 
 def _real(x: Any, name: str, *, lo: float | None = None, hi: float | None = None,
           lo_open: bool = False, hi_open: bool = False) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
-    v = float(x)
-    ok = math.isfinite(v)
+    v = check_real(x, name)
+    ok = True
     if lo is not None:
         ok = ok and (v > lo if lo_open else v >= lo)
     if hi is not None:

@@ -70,7 +70,7 @@ import numpy as np
 from scipy import integrate
 from scipy.special import ndtr
 
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore._validation import as_float_array, check_positive_int, check_real
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [
@@ -113,11 +113,7 @@ def _torch() -> Any:
 
 # ----------------------------------------------------------------------------- checks
 def _real(x: Any, name: str, *, positive: bool = False, nonneg: bool = False) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {x!r}")
-    v = float(x)
-    if not math.isfinite(v):
-        raise ValueError(f"{name}: expected a finite number, got {x!r}")
+    v = check_real(x, name)
     if positive and v <= 0:
         raise ValueError(f"{name}: expected a positive number, got {x!r}")
     if nonneg and v < 0:

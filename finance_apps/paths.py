@@ -38,18 +38,14 @@ from typing import Any
 import numpy as np
 
 from finance_apps._path_kernels import heston_full_truncation
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore._validation import as_float_array, check_positive_int, check_real
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = ["AutoregressiveGARCH", "GeometricBrownianMotion", "Heston", "check_times", "time_grid"]
 
 
 def _real(x: Any, name: str, *, low: float | None = None, strict: bool = False) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
-    v = float(x)
-    if not np.isfinite(v):
-        raise ValueError(f"{name}: expected a finite number, got {x!r}")
+    v = check_real(x, name)
     if low is not None and (v < low or (strict and v == low)):
         op = ">" if strict else ">="
         raise ValueError(f"{name}: expected a number {op} {low:g}, got {x!r}")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
 from typing import Any
 
 import numpy as np
 
-from rlcore._validation import check_discount, check_positive_int
+from rlcore._validation import check_discount, check_positive_int, check_real
 from rlcore.dataset import Dataset
 from rlcore.mdp import FiniteMDP
 
@@ -27,24 +26,6 @@ def check_mdp(mdp: Any, name: str = "mdp") -> FiniteMDP:
         raise TypeError(f"{name}: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
     return mdp
 
-
-def check_real(x: Any, name: str, *, low: float | None = None, high: float | None = None,
-               low_open: bool = False, high_open: bool = False) -> float:
-    """Return ``x`` as a finite float in the stated interval."""
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
-    v = float(x)
-    ok = np.isfinite(v)
-    if low is not None:
-        ok = ok and (v > low if low_open else v >= low)
-    if high is not None:
-        ok = ok and (v < high if high_open else v <= high)
-    if not ok:
-        lo = "-inf" if low is None else f"{low:g}"
-        hi = "inf" if high is None else f"{high:g}"
-        interval = ("(" if low_open or low is None else "[") + f"{lo}, {hi}" + (")" if high_open or high is None else "]")
-        raise ValueError(f"{name}: expected a finite number in {interval}, got {x!r}")
-    return v
 
 
 def check_delta(delta: Any) -> float:

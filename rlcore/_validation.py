@@ -65,6 +65,35 @@ def as_float_array(x: Any, name: str, *, ndim: int | tuple[int, ...] | None = No
     return arr
 
 
+def check_real(
+    x: Any,
+    name: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """Return ``x`` as a finite float, optionally within ``[low, high]`` (ends open on request).
+
+    Booleans are rejected (``True`` is not a real number here); so are strings and
+    arrays. The error names the argument.
+    """
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
+        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
+    v = float(x)
+    if not np.isfinite(v):
+        raise ValueError(f"{name}: expected a finite number, got {x!r}")
+    below = low is not None and (v <= low if low_open else v < low)
+    above = high is not None and (v >= high if high_open else v > high)
+    if below or above:
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        interval = ("(" if low_open or low is None else "[") + f"{lo}, {hi}" + (")" if high_open or high is None else "]")
+        raise ValueError(f"{name}: expected a finite number in {interval}, got {x!r}")
+    return v
+
+
 def check_int(x: Any, name: str) -> int:
     """Return ``x`` as a Python int; reject bools, floats and other types."""
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Integral, np.integer)):

@@ -40,7 +40,7 @@ from typing import Any, cast
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore._validation import as_float_array, check_discount, check_int, check_positive_int
+from rlcore._validation import as_float_array, check_discount, check_int, check_positive_int, check_real
 from rlcore.mdp import FiniteMDP
 from rlcore.randomness import RNGLike, as_generator
 
@@ -82,17 +82,10 @@ def _check_bool(x: Any, name: str) -> bool:
     return bool(x)
 
 
-def _check_real(x: Any, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
-    value = float(x)
-    if not np.isfinite(value):
-        raise ValueError(f"{name}: expected a finite real number, got {x!r}")
-    return value
 
 
 def _check_prob(x: Any, name: str) -> float:
-    value = _check_real(x, name)
+    value = check_real(x, name)
     if not 0.0 <= value <= 1.0:
         raise ValueError(f"{name}: expected a probability in [0, 1], got {x!r}")
     return value
@@ -390,8 +383,8 @@ def gridworld_from_map(
             if ch not in _MAP_CHARS:
                 raise ValueError(f"lines: unknown character {ch!r} at row {i}, column {j}; expected one of '.', '#', 'S', 'G'")
     slip = _check_prob(slip, "slip")
-    step_reward = _check_real(step_reward, "step_reward")
-    goal_reward = _check_real(goal_reward, "goal_reward")
+    step_reward = check_real(step_reward, "step_reward")
+    goal_reward = check_real(goal_reward, "goal_reward")
     crit = _criterion(gamma, horizon)
 
     grid = np.array([list(row) for row in lines])
@@ -594,8 +587,8 @@ def river_swim(
     p_back = _check_prob(p_backward, "p_backward")
     if p_fwd + p_back > 1.0:
         raise ValueError(f"p_forward, p_backward: must sum to at most 1, got {p_fwd} + {p_back} = {p_fwd + p_back}")
-    small = _check_real(small_reward, "small_reward")
-    large = _check_real(large_reward, "large_reward")
+    small = check_real(small_reward, "small_reward")
+    large = check_real(large_reward, "large_reward")
     crit = _criterion(gamma, horizon)
 
     P = np.zeros((n, 2, n))
@@ -673,8 +666,8 @@ def chain(
     """
     n = _check_min_int(n_states, "n_states", 2)
     slip = _check_prob(slip, "slip")
-    small = _check_real(small_reward, "small_reward")
-    large = _check_real(large_reward, "large_reward")
+    small = check_real(small_reward, "small_reward")
+    large = check_real(large_reward, "large_reward")
     crit = _criterion(gamma, horizon)
 
     s = np.arange(n)
@@ -762,8 +755,8 @@ def combination_lock(
     """
     H = check_positive_int(horizon, "horizon")
     A = check_positive_int(n_actions, "n_actions")
-    value = _check_real(reward, "reward")
-    step_value = _check_real(digit_reward, "digit_reward")
+    value = check_real(reward, "reward")
+    step_value = check_real(digit_reward, "digit_reward")
     if combination is None:
         combo = as_generator(rng).integers(0, A, size=H, dtype=np.int64)
     else:
@@ -846,8 +839,8 @@ def forest(
     [[0.0, 0.0], [0.0, 1.0], [4.0, 2.0]]
     """
     S = _check_min_int(n_states, "n_states", 2)
-    r1 = _check_real(r1, "r1")
-    r2 = _check_real(r2, "r2")
+    r1 = check_real(r1, "r1")
+    r2 = check_real(r2, "r2")
     p = _check_prob(p, "p")
     crit = _criterion(gamma, horizon)
     s = np.arange(S)

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import erf, erfc
 
-from rlcore._validation import as_float_array, check_int, check_positive_int
+from rlcore._validation import as_float_array, check_int, check_positive_int, check_real
 from rlcore.randomness import as_generator
 from rlcore.regressors import _check_sample_weight, _check_y, _not_fitted
 
@@ -68,20 +68,13 @@ def _import_torch(what: str) -> Any:
 # --------------------------------------------------------------------------- checks
 
 
-def _check_real(x: Any, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
-    value = float(x)
-    if not np.isfinite(value):
-        raise ValueError(f"{name}: expected a finite number, got {x!r}")
-    return value
 
 
 def _check_support(
     support_min: Any, support_max: Any, names: tuple[str, str] = ("support_min", "support_max")
 ) -> tuple[float, float]:
-    lo = _check_real(support_min, names[0])
-    hi = _check_real(support_max, names[1])
+    lo = check_real(support_min, names[0])
+    hi = check_real(support_max, names[1])
     both = f"{names[0]}, {names[1]}"
     if not lo < hi:
         raise ValueError(f"{both}: expected {names[0]} < {names[1]}, got ({lo!r}, {hi!r})")
@@ -177,7 +170,7 @@ def hl_gauss_probs(
     if sigma is None:
         sig = 0.75 * width
     else:
-        sig = _check_real(sigma, "sigma")
+        sig = check_real(sigma, "sigma")
         if sig <= 0:
             raise ValueError(f"sigma: expected a standard deviation > 0, got {sigma!r}")
     yv = as_float_array(y, "y", ndim=1)
@@ -391,7 +384,7 @@ class _TorchMLP:
         act = self.activation  # type: ignore[attr-defined]
         if act not in _ACTIVATIONS:
             raise ValueError(f"activation: expected one of {_ACTIVATIONS}, got {act!r}")
-        lr = _check_real(self.learning_rate, "learning_rate")  # type: ignore[attr-defined]
+        lr = check_real(self.learning_rate, "learning_rate")  # type: ignore[attr-defined]
         if lr <= 0:
             raise ValueError(f"learning_rate: expected a number > 0, got {lr!r}")
         min_steps = check_int(self.min_steps, "min_steps")  # type: ignore[attr-defined]
@@ -400,7 +393,7 @@ class _TorchMLP:
         schedule = self.lr_schedule  # type: ignore[attr-defined]
         if schedule not in ("cosine", "constant"):
             raise ValueError(f"lr_schedule: expected 'cosine' or 'constant', got {schedule!r}")
-        wd = _check_real(self.weight_decay, "weight_decay")  # type: ignore[attr-defined]
+        wd = check_real(self.weight_decay, "weight_decay")  # type: ignore[attr-defined]
         if wd < 0:
             raise ValueError(f"weight_decay: expected a number >= 0, got {wd!r}")
         return {
@@ -710,7 +703,7 @@ class MLPRegressor(_TorchMLP):
             raise ValueError(f"loss: expected one of {_LOSSES}, got {self.loss!r}")
         cfg: dict[str, Any] = {"loss": self.loss}
         if self.loss == "huber":
-            delta = _check_real(self.huber_delta, "huber_delta")
+            delta = check_real(self.huber_delta, "huber_delta")
             if delta <= 0:
                 raise ValueError(f"huber_delta: expected a number > 0, got {delta!r}")
             cfg["delta"] = delta
@@ -722,7 +715,7 @@ class MLPRegressor(_TorchMLP):
             if n_bins < 2:
                 raise ValueError(f"n_bins: expected an integer >= 2, got {n_bins}")
             width = (hi - lo) / n_bins
-            sigma = 0.75 * width if self.sigma is None else _check_real(self.sigma, "sigma")
+            sigma = 0.75 * width if self.sigma is None else check_real(self.sigma, "sigma")
             if sigma <= 0:
                 raise ValueError(f"sigma: expected a standard deviation > 0, got {self.sigma!r}")
             cfg.update(lo=lo, hi=hi, n_bins=n_bins, sigma=sigma)
@@ -947,7 +940,7 @@ lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
             lo, hi = _check_support_pair(self.support)
             cfg.update(lo=lo, hi=hi)
         else:
-            kappa = _check_real(self.kappa, "kappa")
+            kappa = check_real(self.kappa, "kappa")
             if kappa < 0:
                 raise ValueError(f"kappa: expected a number >= 0, got {kappa!r}")
             cfg["kappa"] = kappa

@@ -70,14 +70,13 @@ learning with quantile regression", AAAI 2018.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore._validation import as_float_array, check_positive_int, check_probability_vector, check_stochastic_rows
+from rlcore._validation import as_float_array, check_positive_int, check_probability_vector, check_real, check_stochastic_rows
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import as_stochastic, validate_policy
 from tabular._common import check_mdp
@@ -101,17 +100,10 @@ _EMPTY_INT = np.empty(0, dtype=np.int64)
 _CUM_SLACK = 1e-12
 
 
-def _check_real(x: Any, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
-    value = float(x)
-    if not np.isfinite(value):
-        raise ValueError(f"{name}: expected a finite number, got {x!r}")
-    return value
 
 
 def _check_level(x: Any, name: str, *, closed_low: bool) -> float:
-    value = _check_real(x, name)
+    value = check_real(x, name)
     ok = (0.0 <= value <= 1.0) if closed_low else (0.0 < value <= 1.0)
     if not ok:
         raise ValueError(f"{name}: expected a probability level in {'[0, 1]' if closed_low else '(0, 1]'}, got {x!r}")
@@ -216,7 +208,7 @@ class ReturnDistribution:
 
     def prob_at_least(self, threshold: Any) -> float:
         """``P(G >= threshold)``."""
-        thr = _check_real(threshold, "threshold")
+        thr = check_real(threshold, "threshold")
         return float(self.probs[self.atoms >= thr].sum())
 
     def expected_utility(self, utility: Any) -> float:
@@ -800,7 +792,7 @@ def distributional_evaluation(
             )
         return _exact(mdp, pi, check_positive_int(max_atoms, "max_atoms"), law)
     if mdp.horizon is None:
-        tol_v = _check_real(tol, "tol")
+        tol_v = check_real(tol, "tol")
         if tol_v <= 0.0:
             raise ValueError(f"tol: expected a tolerance > 0, got {tol!r}")
         iters = check_positive_int(max_iter, "max_iter")

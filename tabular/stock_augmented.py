@@ -81,14 +81,13 @@ R. T. Rockafellar, S. Uryasev, "Optimization of conditional value-at-risk",
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Union, cast
 
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore._validation import as_float_array, check_int, check_positive_int
+from rlcore._validation import as_float_array, check_int, check_positive_int, check_real
 from rlcore.mdp import FiniteMDP
 from rlcore.randomness import RNGLike, as_generator
 from tabular._common import check_mdp
@@ -114,17 +113,10 @@ _PROB_SLACK = 1e-9
 _MAX_AUGMENTED_NNZ = 100_000_000
 
 
-def _real(x: Any, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
-    v = float(x)
-    if not np.isfinite(v):
-        raise ValueError(f"{name}: expected a finite number, got {x!r}")
-    return v
 
 
 def _level(x: Any, name: str) -> float:
-    v = _real(x, name)
+    v = check_real(x, name)
     if not 0.0 < v <= 1.0:
         raise ValueError(f"{name}: expected a level in (0, 1], got {x!r}")
     return v
@@ -162,7 +154,7 @@ class ThresholdProbability:
     threshold: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "threshold", _real(self.threshold, "threshold"))
+        object.__setattr__(self, "threshold", check_real(self.threshold, "threshold"))
 
 
 @dataclass(frozen=True)
@@ -216,7 +208,7 @@ class MeanVariance:
     risk_aversion: float
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "risk_aversion", _real(self.risk_aversion, "risk_aversion"))
+        object.__setattr__(self, "risk_aversion", check_real(self.risk_aversion, "risk_aversion"))
 
 
 Objective = Union[ExpectedUtility, ThresholdProbability, CVaR, ValueAtRisk, MeanVariance]
@@ -452,7 +444,7 @@ def stock_augment(
     elif horizon is not None:
         raise ValueError(f"horizon: only for discounted MDPs; this one has horizon={mdp.horizon}")
     H, S, A = cast(int, mdp.horizon), mdp.n_states, mdp.n_actions
-    c0 = _real(initial_stock, "initial_stock")
+    c0 = check_real(initial_stock, "initial_stock")
     max_stocks = check_positive_int(max_stocks, "max_stocks")
     rmin = np.array([float(mdp.rewards_at(t).min()) for t in range(H)])
     rmax = np.array([float(mdp.rewards_at(t).max()) for t in range(H)])
@@ -466,7 +458,7 @@ def stock_augment(
         if not exact:
             step = (hi - lo) / (max_stocks - 1) if max_stocks > 1 else 0.0
     else:
-        step = _real(grid_step, "grid_step")
+        step = check_real(grid_step, "grid_step")
         if step <= 0.0:
             raise ValueError(f"grid_step: expected a positive spacing, got {grid_step!r}")
     if not exact:
@@ -558,7 +550,7 @@ class StockPolicy:
 
     def action(self, t: int, state: int, stock: float) -> int:
         """Action at step ``t`` in ``state`` with accumulated stock ``stock``."""
-        k = int(self.augmented.stock_index(_real(stock, "stock")))
+        k = int(self.augmented.stock_index(check_real(stock, "stock")))
         return int(self.policy[check_int(t, "t"), check_int(state, "state") * self.augmented.n_stocks + k])
 
     def act_on_history(self, states: Any, actions: Any) -> int:
