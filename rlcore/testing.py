@@ -86,6 +86,7 @@ from rlcore.mdp import FiniteMDP
 __all__ = [
     "MDP_CORRUPTIONS",
     "POLICY_CORRUPTIONS",
+    "bandit_means",
     "corrupted_mdp_kwargs",
     "corrupted_policies",
     "datasets",
@@ -668,6 +669,64 @@ def _datasets(
         timesteps=stack(cols["t"], np.int64, (0,)),
         metadata=metadata,
     )
+
+
+def bandit_means(
+    n_arms: int | SearchStrategy[int] = st.integers(2, 8),
+    *,
+    min_gap: float = 0.0,
+    low: float = 0.0,
+    high: float = 1.0,
+) -> SearchStrategy[np.ndarray]:
+    """Strategy for the arm means of a Bernoulli (or any [0, 1]-bounded) bandit instance.
+
+    Means are drawn on a grid of step 1/64 in ``[low, high]`` (so ties and exact gaps
+    occur, as shrinking examples like them), with the best arm ahead of every other
+    arm by at least ``min_gap`` (``min_gap = 0`` allows ties for the best arm).
+
+    Parameters
+    ----------
+    n_arms : int or strategy of int
+        Number of arms ``K >= 1``; default 2 to 8.
+    min_gap : float
+        Smallest gap ``max_a mu_a - mu_b`` to every other arm ``b``, in ``[0, high - low]``.
+    low, high : float
+        Range of the means, ``0 <= low <= high <= 1``.
+
+    Returns
+    -------
+    SearchStrategy of ndarray of float64, shape (K,)
+
+    Examples
+    --------
+    >>> from hypothesis import given, settings
+    >>> @settings(max_examples=20, derandomize=True)
+    ... @given(bandit_means(min_gap=0.1))
+    ... def check(mu):
+    ...     best = mu.max()
+    ...     assert all(best - m >= 0.1 - 1e-12 for m in mu if m != best)
+    >>> check()
+    """
+    K = _int_arg(n_arms, "n_arms", 1)
+    lo_v, hi_v = float(low), float(high)
+    if not (0.0 <= lo_v <= hi_v <= 1.0):
+        raise ValueError(f"low, high: expected 0 <= low <= high <= 1, got {low!r}, {high!r}")
+    gap = float(min_gap)
+    if not (0.0 <= gap <= hi_v - lo_v):
+        raise ValueError(f"min_gap: expected a gap in [0, high - low] = [0, {hi_v - lo_v:g}], got {min_gap!r}")
+    grid = np.arange(0, 65) / 64.0
+    grid = grid[(grid >= lo_v) & (grid <= hi_v)]
+
+    @st.composite
+    def means(draw: Any) -> np.ndarray:
+        k = draw(K)
+        best = draw(st.sampled_from(grid[grid >= lo_v + gap].tolist()))
+        others = grid[grid <= best - gap + 1e-12]
+        rest = [draw(st.sampled_from(others.tolist())) for _ in range(k - 1)]
+        pos = draw(st.integers(0, k - 1))
+        return np.array(rest[:pos] + [best] + rest[pos:], dtype=np.float64)
+
+    return means()
 
 
 def datasets(

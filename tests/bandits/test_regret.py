@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import bandits as b
+from rlcore.testing import bandit_means
 
 INSTANCES = [
     [0.9, 0.8],
@@ -119,3 +122,14 @@ def test_ucbv_beats_ucb1_on_low_variance_arms():
     ucbv = b.simulate(b.UCBV(), env, 5000, 100, rng=5)
     d = ucb.pseudo_regret[:, -1] - ucbv.pseudo_regret[:, -1]
     assert d.mean() - 3 * d.std(ddof=1) / np.sqrt(d.size) > 0
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None)
+@given(means=bandit_means(n_arms=st.integers(2, 6), min_gap=0.05))
+def test_ucb1_mean_regret_below_theorem_1_on_drawn_instances(means):
+    # The same guarantee as above on hypothesis-drawn instances (unique best arm, gap at
+    # least 0.05); 3-standard-error band over 100 runs at each checkpoint.
+    res = b.simulate(b.UCB1(), b.BernoulliBandit(means), 2000, 100, rng=7)
+    t = np.array([10, 100, 1000, 2000])
+    assert np.all(_upper(res.pseudo_regret[:, t - 1]) <= b.ucb1_regret_bound(means, t))
