@@ -47,6 +47,22 @@ def test_numba_and_python_paths_give_identical_trajectories(policy):
         np.testing.assert_array_equal(fast.counts, slow.counts)
 
 
+@pytest.mark.parametrize(
+    "means",
+    [[0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85], [0.5, 0.5, 0.5, 0.4], [0.0, 0.0, 1.0, 1.0], [0.3] * 5],
+)
+def test_ucb1_certificate_skips_no_decision_of_the_full_scan(means):
+    # the compiled UCB1-Bernoulli loop skips the argmax while a certificate holds
+    # (windows of t >> 9 rounds from t = 512 on); its pulls must equal the full scan
+    # of the Python path at every round, ties (equal means, equal counts) included
+    env = b.BernoulliBandit(means)
+    fast = b.simulate(b.UCB1(), env, 6000, 2, rng=4, backend="numba", return_actions=True)
+    slow = b.simulate(b.UCB1(), env, 6000, 2, rng=4, backend="python", return_actions=True)
+    np.testing.assert_array_equal(fast.actions, slow.actions)
+    np.testing.assert_array_equal(fast.regret, slow.regret)
+    np.testing.assert_array_equal(fast.pseudo_regret, slow.pseudo_regret)
+
+
 def test_regret_bookkeeping_matches_a_direct_recomputation():
     env = b.BernoulliBandit([0.2, 0.7, 0.4])
     res = b.simulate(b.ThompsonBeta(), env, 300, 4, rng=3, return_actions=True)
