@@ -355,30 +355,39 @@ def _ucb1_bernoulli_run(T, K, means, oracle, noise, pseudo, realised, actions, r
     is computed in full only when a *certificate* fails. After a full scan at round
     ``t0`` picks ``a``, every other arm's index up to round ``t1 = t0 + max(1, t0 >> 9)``
     is at most ``m_hi``, its index at ``s_{t1}`` (``s`` increases, and the other arms
-    are not pulled meanwhile). So at a round ``t <= t1`` the leader ``a`` is still the
-    first maximiser whenever its index at ``s_{t0} <= s_t`` exceeds ``m_hi`` by more
-    than 1e-9, far above the rounding of any index (an exact tie never passes, so ties
-    still go to the first arm, as in the full scan). The pulled arms, hence the
-    trajectories, are identical to the full scan of :func:`select_arm` at every round
-    (``tests/bandits/test_engine.py``); on 10 arms about 94% of rounds skip the scan.
+    are not pulled meanwhile), while the leader's index is at least
+    ``mu_a + s_{t0} / sqrt(n_a)``. So at a round ``t <= t1`` the leader is still the
+    first maximiser whenever ``S_a + s_{t0} sqrt(n_a) > n_a (m_hi + 1e-9)`` (``S_a`` its
+    reward sum); the 1e-9 margin is far above the rounding of any index, and an exact
+    tie never passes, so ties still go to the first arm, as in the full scan. The
+    pulled arms, hence the trajectories, are identical to the full scan of
+    :func:`select_arm` at every round (``tests/bandits/test_engine.py``); on 10 arms
+    about 94% of rounds skip the scan, with a table of ``sqrt(n)`` and no division.
     """
     counts = np.zeros(K)
     sums = np.zeros(K)
     inv_sqrt = np.zeros(K)
+    root = np.sqrt(np.arange(T + 1.0))
     p = means[0]
     best = oracle[0]
     cp = 0.0
     cr = 0.0
     lead = -1
+    prev = -1
     lead_t1 = 0
     s_lo = 0.0
     m_hi = 0.0
     for t in range(1, T + 1):
-        if lead >= 0 and t <= lead_t1 and sums[lead] / counts[lead] + s_lo * inv_sqrt[lead] > m_hi:
+        if lead >= 0 and t <= lead_t1 and sums[lead] + s_lo * root[int(counts[lead])] > counts[lead] * m_hi:
             arm = lead
         elif t <= K:
             arm = t - 1
+            inv_sqrt[arm] = 1.0
         else:
+            # the full scan: select_arm's operations (aux = 1 / sqrt(n), bitwise
+            # equal to 1 / root[n], square roots being correctly rounded)
+            if prev >= 0:
+                inv_sqrt[prev] = 1.0 / root[int(counts[prev])]
             bonus = math.sqrt(2.0 * math.log(t - 1))
             arm = 0
             top = sums[0] / counts[0] + bonus * inv_sqrt[0]
@@ -388,6 +397,7 @@ def _ucb1_bernoulli_run(T, K, means, oracle, noise, pseudo, realised, actions, r
                     top = v
                     arm = k
             lead = arm
+            prev = arm
             lead_t1 = t + max(1, t >> 9)
             s_lo = bonus
             s_hi = math.sqrt(2.0 * math.log(lead_t1 - 1))
@@ -401,7 +411,6 @@ def _ucb1_bernoulli_run(T, K, means, oracle, noise, pseudo, realised, actions, r
         r = 1.0 if noise[t - 1, 0] < p[arm] else 0.0
         counts[arm] += 1.0
         sums[arm] += r
-        inv_sqrt[arm] = 1.0 / math.sqrt(counts[arm])
         cp += best - p[arm]
         cr += best - r
         pseudo[t - 1] = cp

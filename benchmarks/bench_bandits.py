@@ -1,10 +1,10 @@
-"""Bandits: simulated steps per second against SMPyBandits.
+"""Bandits: simulated steps per second against SMPyBandits and MABWiser.
 
 Workload (issue 7): 10 Bernoulli arms (means 0.1, 0.2, ..., 0.9, 0.85), horizon
 ``10**5``, 100 independent runs, for UCB1, KL-UCB and Beta-Bernoulli Thompson sampling
 (``--quick``: horizon ``10**4``, 10 runs).
 
-Two comparisons per policy:
+Up to three comparisons per policy:
 
 * **full workload**: ours, ``bandits.simulate`` on the compiled path (the first call
   includes Numba compilation or cache loading). The note gives steps per second.
@@ -13,18 +13,36 @@ Two comparisons per policy:
   SMPyBandits' policy objects (``startGame`` / ``choice`` / ``getReward``, rewards from
   its ``Bernoulli`` arms) in a loop. The ratio column is the speed-up (ours / peer
   median time of the same work), so ``1 / ratio`` is how many times faster we are.
+* **MABWiser workload** (UCB1 and Thompson sampling; MABWiser has no KL-UCB): the
+  same arms at horizon ``RLREF_MABWISER_HORIZON`` (default ``10**4``) for
+  ``RLREF_MABWISER_RUNS`` runs (default 2, ``--quick`` 1): ours on the compiled path
+  against MABWiser's ``MAB`` used online, as its documentation describes: ``fit`` on
+  the first pulls, then ``predict()`` and ``partial_fit([arm], [reward])`` once per
+  round. ``LearningPolicy.UCB1(alpha=1)``: MABWiser's index is ``mean + alpha *
+  sqrt(2 ln N / n_arm)`` with ``N`` the number of decisions so far, so ``alpha = 1`` is
+  the classical UCB1 index of ours (fitted on one pull of each arm, as UCB1 starts).
+  ``LearningPolicy.ThompsonSampling()`` samples ``Beta(1 + successes, 1 + failures)``,
+  our ``ThompsonBeta`` prior; it is fitted on one pull of a uniformly drawn arm, which
+  is the law of Thompson sampling's first choice under those priors. A MABWiser round
+  costs the same at every ``t``, so its steps per second (the comparable unit) carry
+  over to the full workload; the note extrapolates the full-workload time from the
+  loop-alone rate and labels it so.
 
 SMPyBandits needs ``numpy < 2`` and ``scipy < 1.14``, so it runs in its own virtual
 environment, as a subprocess: set ``RLREF_SMPY_PYTHON`` to that environment's
-``python``. Without it, or if SMPyBandits does not import there, the peer is reported
-as not installed and the benchmark still succeeds. The subprocess time includes its
-interpreter start and imports; the note also reports the peer's own loop time.
+``python``. MABWiser likewise runs in the environment named by
+``RLREF_MABWISER_PYTHON`` (it pulls pandas and scikit-learn, which our environment does
+not need). Without the variable, or if the package does not import there, the peer is
+reported as not installed and the benchmark still succeeds. The subprocess time
+includes its interpreter start and imports; the note also reports the peer's own loop
+time.
 
 Checks before timing: the Python path's trajectories equal the compiled path's (same
 seed, bit for bit), and the peer's mean final regret agrees with ours (100 runs) within
 5 combined standard errors: the regret statistics are the same, the random streams are
-not. MABWiser is not compared: its ``fit`` / ``predict`` interface retrains on whole
-batches and has no per-round simulation loop to time against.
+not. For MABWiser the check uses ``RLREF_MABWISER_CHECK_RUNS`` runs (default 10,
+``--quick`` 4) made once, untimed, in the case's setup, against ours over 100 runs
+(``--quick``: 10) at the same horizon; the note gives both means and the tolerance.
 
 Run ``python -m benchmarks.bench_bandits [--quick] [--filter UCB1] [--json PATH]``.
 """
