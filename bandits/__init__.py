@@ -14,7 +14,9 @@ environments                           :class:`BernoulliBandit`, :class:`Gaussia
 policies                               :class:`ExploreThenCommit`, :class:`EpsilonGreedy`,
                                        :class:`UCB1`, :class:`UCBV`, :class:`KLUCB`,
                                        :class:`MOSS`, :class:`ThompsonBeta`,
-                                       :class:`ThompsonGaussian`, :class:`EXP3`
+                                       :class:`ThompsonGaussian`, :class:`EXP3`;
+                                       non-stationary: :class:`DiscountedUCB`,
+                                       :class:`SlidingWindowUCB`
 engine                                 :func:`simulate`, :class:`SimulationResult`
 divergences                            :func:`kl_bernoulli`, :func:`kl_gaussian`,
                                        :func:`klucb_index`
@@ -140,8 +142,10 @@ from bandits.policies import (
     UCB1,
     UCBV,
     BanditPolicy,
+    DiscountedUCB,
     EpsilonGreedy,
     ExploreThenCommit,
+    SlidingWindowUCB,
     ThompsonBeta,
     ThompsonGaussian,
 )
@@ -164,6 +168,7 @@ __all__ = [
     "CoupledMyopicPolicy",
     "CoupledRandomPolicy",
     "CoupledRestlessProblem",
+    "DiscountedUCB",
     "EXP3",
     "EllipticalPotential",
     "EpsilonGreedy",
@@ -187,6 +192,7 @@ __all__ = [
     "SequoiaPolicy",
     "SequoiaResult",
     "SimulationResult",
+    "SlidingWindowUCB",
     "ThompsonBeta",
     "ThompsonGaussian",
     "UCB1",

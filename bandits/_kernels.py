@@ -20,7 +20,11 @@ benchmark's case; the general loop uses the same certificate).
 State arrays of a run (length ``K``): ``counts`` (pulls), ``sums`` (reward sums) and
 ``aux`` and ``scratch`` (policy-specific: ``1 / sqrt(n_k)`` for UCB1, sums of squares
 for UCB-V, the right-hand side and index cached by KL-UCB, binarised successes for
-Beta-Bernoulli Thompson sampling, log-weights and probabilities for EXP3).
+Beta-Bernoulli Thompson sampling, log-weights and probabilities for EXP3). The two
+non-stationary policies keep their *discounted* or *windowed* reward sums in ``sums``
+and counts in ``aux`` (``counts`` stays the plain pull count); sliding-window UCB's
+``scratch`` has length ``K + 2 tau``, the last ``2 tau`` entries a ring buffer of the
+window's arms and rewards.
 
 Rounds are numbered ``t = 1 .. T``; at round ``t`` the policy has seen ``t - 1``
 rewards.
@@ -51,6 +55,8 @@ MOSS = 5
 TS_BETA = 6
 TS_GAUSS = 7
 EXP3 = 8
+DUCB = 9  # discounted UCB (Garivier and Moulines 2011)
+SWUCB = 10  # sliding-window UCB (idem)
 
 # environment kinds
 ENV_BERNOULLI = 0  # reward = 1{u_t < mean}, one uniform per round
@@ -202,6 +208,65 @@ def _klucb_argmax(counts, sums, rhs, q_cache, rhs_cache):  # pragma: no cover - 
 
 
 @njit(cache=True)
+def scratch_size(code, fp, K):  # pragma: no cover - compiled
+    """Length of the ``scratch`` state array: ``K``, plus the window for SW-UCB."""
+    if code == SWUCB:
+        return K + 2 * int(fp[0])
+    return K
+
+
+@njit(cache=True)
+def _nonstationary_index(code, fp, t, counts, sums, aux, scratch):  # pragma: no cover - compiled
+    """Discounted or sliding-window UCB: an arm unseen (in the window) first, else
+    ``argmax_k sums_k / aux_k + sqrt(alpha log(n) / aux_k)``, with ``n`` the total
+    discounted count (D-UCB) or ``min(t - 1, tau)`` (SW-UCB)."""
+    K = counts.shape[0]
+    alpha = fp[1]
+    if code == DUCB:
+        k0 = _first_unplayed(counts)
+        if k0 >= 0:
+            return k0
+        n = 0.0
+        for k in range(K):
+            n += aux[k]
+    else:
+        for k in range(K):
+            if aux[k] <= 0.5:  # no pull of arm k in the window (counts are integers)
+                return k
+        n = float(min(t - 1, int(fp[0])))
+    lg = math.log(n) if n > 1.0 else 0.0
+    for k in range(K):
+        scratch[k] = sums[k] / aux[k] + math.sqrt(alpha * lg / aux[k])
+    return _argmax_first(scratch[:K])
+
+
+@njit(cache=True)
+def _nonstationary_update(code, fp, arm, reward, counts, sums, aux, scratch):  # pragma: no cover - compiled
+    """Discount all statistics by ``gamma`` (D-UCB) or drop the pull leaving the window
+    (SW-UCB), then record ``reward`` for ``arm``. Called before ``counts[arm]`` grows."""
+    K = counts.shape[0]
+    if code == DUCB:
+        g = fp[0]
+        for k in range(K):
+            aux[k] *= g
+            sums[k] *= g
+    else:
+        tau = int(fp[0])
+        m = 0.0
+        for k in range(K):
+            m += counts[k]
+        pos = int(m) % tau
+        if m >= tau:
+            old = int(scratch[K + pos])
+            aux[old] -= 1.0
+            sums[old] -= scratch[K + tau + pos]
+        scratch[K + pos] = arm
+        scratch[K + tau + pos] = reward
+    aux[arm] += 1.0
+    sums[arm] += reward
+
+
+@njit(cache=True)
 def _is_randomised(code):  # pragma: no cover - compiled
     return code == EPS_GREEDY or code == TS_BETA or code == TS_GAUSS or code == EXP3
 
@@ -312,11 +377,17 @@ def select_arm(code, fp, t, T, counts, sums, aux, scratch, rng):  # pragma: no c
         return _select_randomised(code, fp, t, counts, sums, aux, scratch, rng)
     if code == KLUCB:
         return _select_klucb(fp, t, counts, sums, aux, scratch)
+    if code == DUCB or code == SWUCB:
+        return _nonstationary_index(code, fp, t, counts, sums, aux, scratch)
     return _select_deterministic(code, fp, t, T, counts, sums, aux, scratch)
 
 
 @njit(cache=True)
 def _update_core(code, fp, arm, reward, counts, sums, aux, scratch):  # pragma: no cover - compiled
+    if code == DUCB or code == SWUCB:
+        _nonstationary_update(code, fp, arm, reward, counts, sums, aux, scratch)
+        counts[arm] += 1.0
+        return
     counts[arm] += 1.0
     sums[arm] += reward
     if code == UCB1:
@@ -437,8 +508,9 @@ def run_index_policy(
     counts = np.zeros(K)
     sums = np.zeros(K)
     aux = np.zeros(K)
-    scratch = np.zeros(K)
+    scratch = np.zeros(scratch_size(code, fp, K))
     randomised = _is_randomised(code)
+    nonstationary = code == DUCB or code == SWUCB
     cp = 0.0
     cr = 0.0
     # UCB1 certificate (see the docstring): until round lead_t1, ``lead`` is the
@@ -461,6 +533,8 @@ def run_index_policy(
             arm = _select_randomised(code, fp, t, counts, sums, aux, scratch, rng)
         elif code == KLUCB:
             arm = _select_klucb(fp, t, counts, sums, aux, scratch)
+        elif nonstationary:
+            arm = _nonstationary_index(code, fp, t, counts, sums, aux, scratch)
         else:
             # _select_deterministic, written out (a call costs 3-4x a UCB1 step);
             # tests/bandits/test_engine.py checks the two agree bit for bit
@@ -524,8 +598,12 @@ def run_index_policy(
         else:
             r = noise[t - 1, arm]
         # _update_core, written out for the same reason
-        counts[arm] += 1.0
-        sums[arm] += r
+        if nonstationary:
+            _nonstationary_update(code, fp, arm, r, counts, sums, aux, scratch)
+            counts[arm] += 1.0
+        else:
+            counts[arm] += 1.0
+            sums[arm] += r
         if code == UCB1:
             aux[arm] = 1.0 / math.sqrt(counts[arm])
         elif code == UCBV:

@@ -21,6 +21,9 @@ POLICIES = [
     b.ThompsonBeta(),
     b.ThompsonGaussian(),
     b.EXP3(0.2),
+    b.DiscountedUCB(0.97),
+    b.SlidingWindowUCB(37),
+    b.SlidingWindowUCB(500),
 ]
 
 
