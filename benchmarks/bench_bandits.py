@@ -8,6 +8,10 @@ Up to three comparisons per policy:
 
 * **full workload**: ours, ``bandits.simulate`` on the compiled path (the first call
   includes Numba compilation or cache loading). The note gives steps per second.
+  For Thompson sampling the full workload also times a *floor*: a Numba loop that
+  only draws the 10 posterior Betas, takes the argmax and updates the posterior. Exact
+  Beta-Thompson sampling cannot run faster than its draws, so this bounds the speed-up
+  any implementation drawing the same posteriors can reach.
 * **peer workload**: the same experiment with fewer runs (``RLREF_SMPY_RUNS``, default
   2; the peer needs minutes per run), ours on the compiled and the Python path and
   SMPyBandits' policy objects (``startGame`` / ``choice`` / ``getReward``, rewards from
@@ -59,9 +63,9 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.harness import BenchResult, Case, Comparison, run_suite
+from benchmarks.harness import BenchResult, Case, Comparison, format_duration, run_suite
 
-__all__ = ["bench_bandits", "main", "smpy_case"]
+__all__ = ["bench_bandits", "mabwiser_case", "main", "smpy_case"]
 
 MEANS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.85]
 SEED = 2024
@@ -89,6 +93,37 @@ for run in range(args["runs"]):
         regret += best - means[a]
     finals.append(regret)
 print(json.dumps({"finals": finals, "loop_s": time.perf_counter() - t0}))
+"""
+
+_MABWISER_SCRIPT = r"""
+import json, sys, time
+from importlib.metadata import version
+import numpy as np
+from mabwiser.mab import MAB, LearningPolicy
+args = json.loads(sys.argv[1])
+means = np.asarray(args["means"], dtype=float)
+K, T = means.size, args["horizon"]
+best = float(means.max())
+rng = np.random.default_rng(args["seed"])
+finals = []
+t0 = time.perf_counter()
+for run in range(args["runs"]):
+    if args["policy"] == "UCB1":
+        # index mean + alpha * sqrt(2 ln N / n_arm), N = decisions so far: alpha = 1 is UCB1
+        policy = LearningPolicy.UCB1(alpha=1.0)
+        first = np.arange(K)  # UCB1 pulls each arm once
+    else:
+        policy = LearningPolicy.ThompsonSampling()  # Beta(1 + successes, 1 + failures)
+        first = rng.integers(K, size=1)  # round 1 under Beta(1, 1) priors: a uniform arm
+    mab = MAB(list(range(K)), policy, seed=int(rng.integers(2**31 - 1)))
+    mab.fit(first, (rng.random(first.size) < means[first]).astype(float))
+    regret = float(np.sum(best - means[first]))
+    for t in range(first.size, T):
+        a = mab.predict()
+        mab.partial_fit(np.array([a]), np.array([float(rng.random() < means[a])]))
+        regret += best - means[a]
+    finals.append(regret)
+print(json.dumps({"finals": finals, "loop_s": time.perf_counter() - t0, "version": version("mabwiser")}))
 """
 
 _SMPY_NAMES = {"UCB1": "UCB", "KL-UCB": "klUCB", "Thompson": "Thompson"}
@@ -132,6 +167,40 @@ def smpy_case(name: str, horizon: int, runs: int, log: dict[str, float]) -> Case
     return Case(f"SMPyBandits {_SMPY_NAMES[name]} (subprocess)", run, setup)
 
 
+def mabwiser_case(name: str, horizon: int, runs: int, check_runs: int, log: dict[str, Any]) -> Case:
+    """A case that runs MABWiser's ``name`` policy online in the ``RLREF_MABWISER_PYTHON`` venv.
+
+    The setup also makes ``check_runs`` untimed runs for the regret check; the first
+    call returns their final regrets as ``check_finals`` next to the timed ``finals``.
+    """
+
+    def call(python: str, n_runs: int) -> dict[str, Any]:
+        args = {"seed": SEED, "means": MEANS, "horizon": horizon, "runs": n_runs, "policy": name}
+        out = subprocess.run([python, "-c", _MABWISER_SCRIPT, json.dumps(args)], capture_output=True,
+                             text=True, check=True)
+        payload: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+        return payload
+
+    def setup() -> tuple[str, np.ndarray]:
+        python = os.environ.get("RLREF_MABWISER_PYTHON", "")
+        if not python or shutil.which(python) is None:
+            raise ImportError("MABWiser runs in its own venv: set RLREF_MABWISER_PYTHON to that venv's python")
+        probe = subprocess.run([python, "-c", "import mabwiser.mab"], capture_output=True, text=True)
+        if probe.returncode != 0:
+            raise ImportError(f"MABWiser does not import in {python}: {probe.stderr.strip()[-300:]}")
+        payload = call(python, check_runs)
+        log["version"] = payload["version"]
+        return python, np.asarray(payload["finals"], dtype=float)
+
+    def run(state: tuple[str, np.ndarray]) -> dict[str, Any]:
+        python, check_finals = state
+        payload = call(python, runs)
+        log["loop_s"] = min(log.get("loop_s", float("inf")), float(payload["loop_s"]))
+        return {"finals": np.asarray(payload["finals"], dtype=float), "check_finals": check_finals}
+
+    return Case(f"MABWiser {name} (subprocess)", run, setup)
+
+
 def _agree(reference: dict[str, Any]) -> Any:
     def check(ours: dict[str, Any], peer: dict[str, Any]) -> None:
         a, b = ours["finals"], peer["finals"]
@@ -157,23 +226,121 @@ def _steps_note(steps: int, extra: dict[str, float] | None = None) -> Any:
     return annotate
 
 
+def _agree_mabwiser(name: str, horizon: int, ref_runs: int, log: dict[str, Any]) -> Any:
+    """Check MABWiser's ``check_finals`` against ours over ``ref_runs`` runs (5 combined se)."""
+
+    def check(ours: dict[str, Any], peer: dict[str, Any]) -> None:
+        ref = _ours(name, horizon, ref_runs)["finals"]
+        b = peer["check_finals"]
+        peer_var = b.var(ddof=1) if b.size > 1 else ref.var(ddof=1)
+        se = float(np.sqrt(ref.var(ddof=1) / ref.size + peer_var / b.size))
+        log.update(peer_mean=float(b.mean()), peer_n=b.size, ref_mean=float(ref.mean()), ref_n=ref.size, se=se)
+        if abs(b.mean() - ref.mean()) > 5 * se + 1e-9:
+            from benchmarks.harness import CheckFailed
+
+            raise CheckFailed(f"mean final regret {b.mean():.2f} differs from ours {ref.mean():.2f} (se {se:.2f})")
+
+    return check
+
+
+def _mabwiser_note(steps: int, full_steps: int, log: dict[str, Any], speeds: dict[str, float]) -> Any:
+    def annotate(res: BenchResult) -> str:
+        parts = [_steps_note(steps)(res)]
+        if "se" in log:
+            parts.append(
+                f"MABWiser {log.get('version', '?')}: mean final regret {log['peer_mean']:.1f} over "
+                f"{log['peer_n']} runs vs ours {log['ref_mean']:.1f} over {log['ref_n']} runs, "
+                f"|difference| {abs(log['peer_mean'] - log['ref_mean']):.1f} <= 5 se = {5 * log['se']:.1f}"
+            )
+        if "loop_s" in log:
+            rate = steps / log["loop_s"]
+            parts.append(f"MABWiser loop alone: {rate:,.0f} steps/s")
+            if "ours" in speeds:
+                ours, which = speeds["ours"], "full workload, measured above"
+            elif res.ours.median_s:
+                ours, which = steps / res.ours.median_s, "this workload"
+            else:
+                return "; ".join(parts)
+            parts.append(
+                f"ours ({which}) {ours:,.0f} steps/s = {ours / rate:,.0f}x MABWiser's loop alone; "
+                f"EXTRAPOLATED at these rates, not measured: the full workload of {full_steps:,} steps "
+                f"would take MABWiser {format_duration(full_steps / rate)}, ours {format_duration(full_steps / ours)}"
+            )
+        return "; ".join(parts)
+
+    return annotate
+
+
+def _beta_draw_floor(horizon: int, runs: int) -> dict[str, Any]:
+    """The cost floor of exact Beta-Bernoulli Thompson sampling: per round, one
+    ``Beta(1 + S_k, 1 + F_k)`` draw for each of the 10 arms, the argmax, a Bernoulli
+    reward and the posterior update, and nothing else (no regret bookkeeping)."""
+    from numba import njit
+
+    global _FLOOR_KERNEL
+    if _FLOOR_KERNEL is None:
+
+        @njit(cache=True)
+        def loop(means, T, rng):  # pragma: no cover - compiled
+            K = means.shape[0]
+            s = np.zeros(K)
+            f = np.zeros(K)
+            for _ in range(T):
+                arm = 0
+                top = -1.0
+                for k in range(K):
+                    x = rng.beta(1.0 + s[k], 1.0 + f[k])
+                    if x > top:
+                        top = x
+                        arm = k
+                if rng.random() < means[arm]:
+                    s[arm] += 1.0
+                else:
+                    f[arm] += 1.0
+            return s + f
+
+        _FLOOR_KERNEL = loop
+    rng = np.random.default_rng(SEED)
+    m = np.asarray(MEANS)
+    pulls = [_FLOOR_KERNEL(m, horizon, rng) for _ in range(runs)]
+    return {"finals": np.array([float(np.sum((m.max() - m) * c)) for c in pulls])}
+
+
+_FLOOR_KERNEL: Any = None
+
+
 def bench_bandits(quick: bool) -> Iterator[Comparison]:
     """The comparisons of this module (see the module docstring)."""
     horizon, runs = (10_000, 10) if quick else (100_000, 100)
     peer_runs = int(os.environ.get("RLREF_SMPY_RUNS", "1" if quick else "2"))
+    mab_horizon = int(os.environ.get("RLREF_MABWISER_HORIZON", "10000"))
+    mab_runs = int(os.environ.get("RLREF_MABWISER_RUNS", "1" if quick else "2"))
+    mab_check_runs = int(os.environ.get("RLREF_MABWISER_CHECK_RUNS", "4" if quick else "10"))
     for name in ("UCB1", "KL-UCB", "Thompson"):
         reference: dict[str, Any] = {}
+        speeds: dict[str, float] = {}
 
         def full(name: str = name, reference: dict[str, Any] = reference) -> dict[str, Any]:
             out = _ours(name, horizon, runs)
             reference.setdefault("finals", out["finals"])
             return out
 
+        def full_note(res: BenchResult, speeds: dict[str, float] = speeds) -> str:
+            if res.ours.median_s:
+                speeds["ours"] = horizon * runs / res.ours.median_s
+            return str(_steps_note(horizon * runs)(res))
+
+        floor = (
+            (Case("floor: 10 Beta draws + argmax per round, nothing else (numba)",
+                  lambda: _beta_draw_floor(horizon, runs)),)
+            if name == "Thompson" else ()
+        )
         yield Comparison(
             title=f"{name}: 10 Bernoulli arms, T={horizon}, {runs} runs",
             ours=Case("bandits.simulate (numba)", full),
+            peers=floor,
             note=f"{horizon * runs:,} steps per call",
-            annotate=_steps_note(horizon * runs),
+            annotate=full_note,
         )
         log: dict[str, float] = {}
         yield Comparison(
@@ -186,6 +353,17 @@ def bench_bandits(quick: bool) -> Iterator[Comparison]:
             check=_agree(reference),
             note=f"{horizon * peer_runs:,} steps per call; peer regret checked against ours over {runs} runs",
             annotate=_steps_note(horizon * peer_runs, log),
+        )
+        if name == "KL-UCB":
+            continue  # MABWiser has no KL-UCB
+        mab_log: dict[str, Any] = {}
+        yield Comparison(
+            title=f"{name}: 10 Bernoulli arms, T={mab_horizon}, {mab_runs} runs (MABWiser workload)",
+            ours=Case("bandits.simulate (numba)", lambda name=name: _ours(name, mab_horizon, mab_runs)),
+            peers=(mabwiser_case(name, mab_horizon, mab_runs, mab_check_runs, mab_log),),
+            check=_agree_mabwiser(name, mab_horizon, runs, mab_log),
+            note=f"{mab_horizon * mab_runs:,} steps per call",
+            annotate=_mabwiser_note(mab_horizon * mab_runs, horizon * runs, mab_log, speeds),
         )
 
 
