@@ -49,9 +49,10 @@ read in that audit: the reference search returned only the opening part of each 
   secondary restatement; the primary theorem text was not read.
 * Kveton et al. (2015), Theorems 3 and 4 and the index definitions: written from the
   paper as recalled; *not verified* against its text in that audit. They are
-  internally consistent (Theorem 4 matches Theorem 3 up to the factor
-  ``1 + ln(1 / Delta)`` as the paper's abstract says: "the lower bound matches the upper
-  bound of CascadeKL-UCB up to a logarithmic factor").
+  consistent with the paper's abstract (*verified*): on the lower-bound instances the
+  two differ by the factor ``(1 + ln(1 / Delta)) / (1 - p)^(K - 1)``, logarithmic in
+  ``1 / Delta`` when ``p K`` is small, and the abstract says that "the lower bound
+  matches the upper bound of CascadeKL-UCB up to a logarithmic factor".
 
 References
 ----------
@@ -292,9 +293,10 @@ class CascadeUCB1:
     ---------
     Kveton et al. 2015, Theorem 2: if ``w(1) >= ... >= w(K) > w(K+1) >= ... >= w(L)``,
     the expected ``n``-step regret is at most
-    ``sum_{e > K} 12 / Delta_{e,K} ln n + pi^2 L / 3`` (:func:`cascade_ucb1_regret_bound`).
-    Its gap-free regret can be ``Omega(sqrt(n L K))``, a factor ``sqrt(K)`` above the
-    minimax rate attained by :class:`CascadeKLUCB` (Vial et al., NeurIPS 2022).
+    ``sum_{e > K} 12 / Delta_{e,K} ln n + pi^2 L / 3`` (:func:`cascade_ucb1_regret_bound`;
+    form confirmed by a secondary restatement, see there). Its gap-free regret can be
+    ``Omega(sqrt(n L K))``, a factor ``sqrt(K)`` above the minimax rate attained by
+    :class:`CascadeKLUCB` (Vial et al., NeurIPS 2022; verified against their abstract).
 
     References
     ----------
@@ -328,9 +330,10 @@ class CascadeKLUCB:
     is at most ``sum_{e > K} (1 + epsilon) Delta_{e,K} (1 + ln(1 / Delta_{e,K})) /
     kl(w(e), w(K)) (ln n + 3 ln ln n) + C`` with ``C = K L C_2(epsilon) / n^beta(epsilon)
     + 7 K ln ln n`` (:func:`cascade_klucb_regret_bound`, which omits the vanishing
-    ``C_2`` term). Minimax: ``O~(sqrt(n L))``, matching the ``Omega(sqrt(n L))`` lower
-    bound up to logarithms (Vial et al., NeurIPS 2022), whereas CascadeUCB1 can be worse
-    by ``sqrt(K)``.
+    ``C_2`` term; constants not verified against the paper's text, see there). Minimax:
+    ``O~(sqrt(n L))``, matching the ``Omega(sqrt(n L))`` lower bound up to logarithms
+    (Vial et al., NeurIPS 2022; verified against their abstract), whereas CascadeUCB1
+    can be worse by ``sqrt(K)``.
 
     References
     ----------
@@ -456,8 +459,20 @@ def _sorted_gaps(attraction: Any, list_length: int) -> tuple[np.ndarray, float, 
 def cascade_ucb1_regret_bound(attraction: Any, list_length: int, horizon: Any) -> Any:
     """CascadeUCB1's bound ``sum_{e > K} 12 ln n / Delta_{e,K} + pi^2 L / 3``.
 
-    ``Delta_{e,K} = w(K) - w(e)`` with the items sorted by decreasing attraction; the
-    sum runs over the ``L - K`` suboptimal items.
+    Kveton et al. (2015), Theorem 2. In our words: sort the items so that
+    ``w(1) >= ... >= w(K) > w(K+1) >= ... >= w(L)`` and let
+    ``Delta_{e,K} = w(K) - w(e)``; then for every ``n >= 1`` the expected ``n``-step
+    regret of CascadeUCB1 is at most ``sum_{e=K+1}^{L} (12 / Delta_{e,K}) ln n +
+    (pi^2 / 3) L``. The bound is explicit (no hidden constant), so it is a certified
+    upper bound on the *expected* regret at every ``n`` (not a high-probability bound).
+
+    Verification: the form above (constant 12, additive ``pi^2 L / 3``, sum over the
+    ``L - K`` suboptimal items) is confirmed by an independent secondary restatement of
+    the theorem; the primary text of the paper could not be read in the November 2026
+    audit. Our CascadeUCB1 uses ``ln t`` with ``t`` the rounds observed (the paper's
+    ``ln(t - 1)`` plus the free initial observation), a radius never smaller than the
+    paper's and at most ``sqrt(1.5 ln n / T(e))`` up to round ``n``, the two properties
+    a UCB1-type proof needs (our reading; the paper's proof was not read).
 
     Parameters
     ----------
@@ -484,16 +499,27 @@ def cascade_ucb1_regret_bound(attraction: Any, list_length: int, horizon: Any) -
 
 
 def cascade_klucb_regret_bound(attraction: Any, list_length: int, horizon: Any, *, epsilon: float = 0.0) -> Any:
-    """CascadeKL-UCB's bound without its vanishing term (Kveton et al. 2015, Theorem 3).
+    """The explicit part of CascadeKL-UCB's bound (Kveton et al. 2015, Theorem 3).
 
     ``sum_{e > K} (1 + epsilon) Delta_{e,K} (1 + ln(1 / Delta_{e,K})) / kl(w(e), w(K))
     (ln n + 3 ln ln n) + 7 K ln ln n``.
 
-    The theorem adds ``K L C_2(epsilon) / n^beta(epsilon)`` with Garivier and Cappe's
-    (2011) constants ``C_2, beta > 0``, not given in closed form; it vanishes as
-    ``n -> infinity``, so this is the bound for large ``n`` (``epsilon = 0`` is the
-    limit ``epsilon -> 0``, where ``C_2`` blows up). ``ln ln n`` is taken as 0 for
-    ``n <= e``.
+    Kveton et al. (2015), Theorem 3. In our words: with the items sorted as in
+    :func:`cascade_ucb1_regret_bound` and any ``epsilon > 0``, the expected ``n``-step
+    regret of CascadeKL-UCB is at most the expression above plus
+    ``K L C_2(epsilon) / n^beta(epsilon)``, where ``C_2(epsilon)`` and
+    ``beta(epsilon) > 0`` are the constants of Garivier and Cappe (2011)'s KL-UCB analysis.
+
+    What this function is, plainly: it omits the ``C_2`` term, which has no closed form
+    (``C_2`` grows as ``epsilon -> 0``) and vanishes as ``n -> infinity``. So it is the
+    *asymptotically dominant, explicit part* of the bound, not a certified bound at
+    finite ``n``; ``epsilon = 0`` (the default) is the limit of that part, outside the
+    theorem's ``epsilon > 0``. ``ln ln n`` is taken as 0 for ``n <= e``, where the
+    theorem's expression is negative or undefined.
+
+    Verification: the statement above is written from the paper as recalled and was
+    *not* checked against its text in the November 2026 audit (only its abstract could
+    be read); treat the constants ``1 + ln(1 / Delta)``, 3 and 7 as unverified.
 
     Examples
     --------
@@ -516,10 +542,16 @@ def cascade_klucb_regret_bound(attraction: Any, list_length: int, horizon: Any, 
 def cascade_lower_bound_constant(n_items: int, list_length: int, p: float, gap: float) -> float:
     """Kveton et al.'s lower-bound constant ``(L - K) Delta (1 - p)^(K - 1) / kl(p - Delta, p)``.
 
-    On the instances with ``w(e) = p`` for ``e <= K`` and ``w(e) = p - Delta`` for
-    ``e > K``, every uniformly efficient algorithm has
-    ``liminf_n R(n) / ln n >= constant`` (Kveton et al. 2015, Theorem 4). Asymptotic:
-    not a floor at finite ``n``.
+    Kveton et al. (2015), Theorem 4. In our words: on the instances with ``w(e) = p``
+    for the ``K`` optimal items and ``w(e) = p - Delta`` for the other ``L - K``, every
+    uniformly efficient algorithm (regret ``o(n^alpha)`` for every ``alpha > 0`` on every
+    instance) has ``liminf_n R(n) / ln n >= constant``. Asymptotic: not a floor at
+    finite ``n``, so no test compares finite-``n`` regret against it.
+
+    Verification: written from the paper as recalled; *not* checked against its text in
+    the November 2026 audit. Consistent with the abstract (verified): it matches
+    :func:`cascade_klucb_regret_bound` on these instances up to the factor
+    ``(1 + ln(1 / Delta)) / (1 - p)^(K - 1)``.
 
     Parameters
     ----------

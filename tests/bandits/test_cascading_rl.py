@@ -195,7 +195,12 @@ def test_learners_are_reproducible_and_validate():
 def test_cascading_vi_regret_below_rate_and_sublinear():
     """Over 5 seeds: the regret stays below the documented rate ``H sqrt(H S N K) iota``
     and grows sublinearly (per-episode regret over episodes 2001-4000 below a third of
-    that over 1-500; a linear regret would keep it equal)."""
+    that over 1-500; a linear regret would keep it equal).
+
+    Du et al. 2024, Theorem 1 gives only ``O~(H sqrt(H S N K))`` (an unstated absolute
+    constant and log factors), so there is no certified finite-K bound to test; the rate
+    with constant 1 is the stated curve. Budget: the theorem's event has probability
+    >= 1 - delta = 0.95 per seed; we allow no exceedance over the 5 fixed seeds."""
     m = _instance(0, S=2, N=3, K=2, H=2, qlo=0.1, qhi=0.9)
     ks = np.array([100, 500, 2000, 4000])
     for seed in range(5):
@@ -222,17 +227,27 @@ def test_cascading_bpi_is_epsilon_optimal_with_probability_one_minus_delta():
     probability exactly delta, 3 or more misses would occur with probability 0.32; the
     stopping rule is conservative (the certified gap bounds the suboptimality on the good
     event), so in practice misses do not occur, and each run's certified gap is also
-    checked against its true suboptimality."""
-    eps, delta = 0.5, 0.1
-    misses = gap_violations = 0
+    checked against its true suboptimality.
+
+    Non-vacuity: epsilon = 0.25 (values lie in [0, H] = [0, 2]) is small enough that on
+    at least 15 of the 20 instances some policy (showing nothing) is not epsilon-optimal,
+    so a wrong stopping rule could fail this test."""
+    eps, delta = 0.25, 0.1
+    misses = gap_violations = hard = 0
+    empty = np.full((2, 2, 2), -1)
     for seed in range(20):
         m = _instance(10 + seed, S=2, N=2, K=2, H=2)
-        res = cascading_bpi(m, eps, delta=delta, max_episodes=50_000, rng=seed)
+        opt = solve_cascading_mdp(m).value(m.initial)
+        hard += opt - float(m.initial @ evaluate_cascading_policy(m, empty)[0]) > eps
+        res = cascading_bpi(m, eps, delta=delta, max_episodes=100_000, rng=seed)
         assert res.converged and res.gap <= eps
-        subopt = solve_cascading_mdp(m).value(m.initial) - float(m.initial @ evaluate_cascading_policy(m, res.policy)[0])
+        subopt = opt - float(m.initial @ evaluate_cascading_policy(m, res.policy)[0])
         misses += subopt > eps
         gap_violations += subopt > res.gap
-        assert res.n_episodes <= 50 * cascading_bpi_sample_complexity(2, 2, 2, eps, delta=delta)
+        # No assertion on res.n_episodes: Du et al.'s Theorem 2 states the sample complexity
+        # only up to an unstated constant and log factors (here runs take up to ~11x the
+        # rate with constant 1), so any threshold would be an invented constant.
+    assert hard >= 15
     assert misses <= 2 and gap_violations <= 2
 
 
@@ -242,8 +257,14 @@ def test_rate_functions_closed_forms():
     assert cascading_vi_regret_bound(S, N, H, k, delta=d) == pytest.approx(H * np.sqrt(H * S * N * k) * iota)
     curve = cascading_vi_regret_bound(S, N, H, np.array([10, k]), delta=d)
     assert curve[1] == pytest.approx(cascading_vi_regret_bound(S, N, H, k, delta=d)) and curve[0] < curve[1]
+    # Du et al. 2024, Theorem 2 as a rate: H^3 S N / eps^2 log(1/delta) + H^2 sqrt(H) S N / eps^1.5 (log(1/delta) + S)
+    iota_bpi = np.log(S * N * H / d)
     assert cascading_bpi_sample_complexity(S, N, H, 0.2, delta=d) == pytest.approx(
-        H**3 * S * N / 0.04 * np.log(S * N * H / d))
+        H**3 * S * N / 0.2**2 * iota_bpi + H**2 * np.sqrt(H) * S * N / 0.2**1.5 * (iota_bpi + S))
+    # for epsilon < H / S^2 the first term dominates (the regime where the paper calls it near-optimal)
+    eps_small = 0.5 * H / S**2
+    first = H**3 * S * N / eps_small**2 * iota_bpi
+    assert first <= cascading_bpi_sample_complexity(S, N, H, eps_small, delta=d) <= 2 * first
     with pytest.raises(ValueError, match="n_episodes"):
         cascading_vi_regret_bound(S, N, H, 0)
 
