@@ -188,7 +188,9 @@ def simulate(
         code, fp = getattr(policy, "kernel_spec")()
     for i, child in enumerate(root.spawn(n)):
         env_gen, pol_gen = child.spawn(2)
-        noise = np.array(env.draw_noise(env_gen, T), dtype=np.float64, order="C")
+        noise = np.ascontiguousarray(env.draw_noise(env_gen, T), dtype=np.float64)
+        if not noise.flags.writeable:  # one kernel signature: writable C arrays
+            noise = noise.copy()
         if use_numba:
             counts[i] = _k.run_index_policy(code, fp, T, K, kind, means, scale, oracle, noise, pol_gen,
                                             pseudo[i], realised[i], actions[i], keep)
