@@ -28,6 +28,8 @@ Gittins indices                        :func:`gittins_index` (finite Markov arms
 bounds                                 :func:`ucb1_regret_bound`, :func:`etc_regret_bound`,
                                        :func:`lai_robbins_constant`,
                                        :func:`klucb_asymptotic_constant`,
+                                       :func:`klucb_regret_bound`,
+                                       :func:`thompson_regret_bound`,
                                        :func:`moss_regret_bound`, :func:`exp3_regret_bound`,
                                        :func:`oful_regret_bound`
 cascading bandits                      :class:`CascadeBandit`, :class:`CascadeUCB1`,
@@ -49,10 +51,12 @@ from bandits.bounds import (
     exp3_gamma,
     exp3_regret_bound,
     klucb_asymptotic_constant,
+    klucb_regret_bound,
     lai_robbins_constant,
     lai_robbins_lower_bound,
     moss_regret_bound,
     oful_regret_bound,
+    thompson_regret_bound,
     ucb1_regret_bound,
 )
 from bandits.cascading import (
@@ -226,6 +230,7 @@ __all__ = [
     "kl_bernoulli",
     "kl_gaussian",
     "klucb_asymptotic_constant",
+    "klucb_regret_bound",
     "klucb_index",
     "lai_robbins_constant",
     "lai_robbins_lower_bound",
@@ -243,6 +248,7 @@ __all__ = [
     "simulate",
     "simulate_cascade",
     "solve_cascading_mdp",
+    "thompson_regret_bound",
     "two_state_whittle_index",
     "ucb1_regret_bound",
     "whittle_index",

@@ -24,9 +24,9 @@ policy                      index / rule                      guarantee (bound f
 :class:`EpsilonGreedy`      explore with probability eps_t    Auer et al. 2002, Thm 3
 :class:`UCB1`               ``mu + sqrt(2 ln n / n_k)``       :func:`ucb1_regret_bound`
 :class:`UCBV`               empirical-Bernstein bonus         Audibert et al. 2009, Thm 1
-:class:`KLUCB`              ``n_k kl(mu, q) <= ln t + c..``   :func:`klucb_asymptotic_constant`
+:class:`KLUCB`              ``n_k kl(mu, q) <= ln t + c..``   :func:`klucb_regret_bound`
 :class:`MOSS`               ``mu + sqrt(ln+(T/(K n_k))/n_k)`` :func:`moss_regret_bound`
-:class:`ThompsonBeta`       Beta-Bernoulli posterior sample   Kaufmann et al. 2012
+:class:`ThompsonBeta`       Beta-Bernoulli posterior sample   :func:`thompson_regret_bound`
 :class:`ThompsonGaussian`   Gaussian posterior sample         Agrawal and Goyal 2013
 :class:`EXP3`               exponential weights, gamma mix    :func:`exp3_regret_bound`
 :class:`DiscountedUCB`      UCB on discounted statistics      Garivier and Moulines 2011
@@ -324,7 +324,9 @@ class KLUCB(_BuiltinPolicy):
     For Bernoulli rewards (rewards in ``[0, 1]``) and ``c = 3``,
     ``limsup E[R_n] / ln n <= sum_{i: Delta_i > 0} Delta_i / kl(mu_i, mu*)``, which
     matches the Lai-Robbins lower bound: KL-UCB is asymptotically optimal (Garivier and
-    Cappe 2011, Theorems 1 and 2); :func:`bandits.klucb_asymptotic_constant`.
+    Cappe 2011, Theorems 1 and 2); :func:`bandits.klucb_asymptotic_constant`. For
+    ``c >= 3`` and every horizon, :func:`bandits.klucb_regret_bound` gives an explicit
+    finite-time bound (a corollary of Lattimore and Szepesvari 2020, Theorem 10.6).
 
     References
     ----------
@@ -387,7 +389,10 @@ class ThompsonBeta(_BuiltinPolicy):
     ---------
     For Bernoulli arms, ``E[N_n(i)] <= (1 + eps) ln n / kl(mu_i, mu*) + C(eps, mu)``
     for every ``eps > 0``: asymptotically optimal (Kaufmann, Korda and Munos 2012,
-    Theorem 1; Agrawal and Goyal 2013).
+    Theorem 1; Agrawal and Goyal 2013). :func:`bandits.thompson_regret_bound`
+    evaluates a finite-time bound at a given horizon (the generic Thompson-sampling
+    lemma of Lattimore and Szepesvari 2020, Theorem 36.2, computed exactly for Beta
+    posteriors).
 
     References
     ----------
