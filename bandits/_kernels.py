@@ -208,10 +208,11 @@ def _klucb_argmax(counts, sums, rhs, q_cache, rhs_cache):  # pragma: no cover - 
 
 
 @njit(cache=True)
-def scratch_size(code, fp, K):  # pragma: no cover - compiled
-    """Length of the ``scratch`` state array: ``K``, plus the window for SW-UCB."""
+def scratch_size(code, fp, K, T):  # pragma: no cover - compiled
+    """Length of the ``scratch`` state array: ``K``, plus SW-UCB's ring buffer of
+    ``min(tau, T)`` arms and rewards (a window longer than the run never evicts)."""
     if code == SWUCB:
-        return K + 2 * int(fp[0])
+        return K + 2 * min(int(fp[0]), T)
     return K
 
 
@@ -228,6 +229,8 @@ def _nonstationary_index(code, fp, t, counts, sums, aux, scratch):  # pragma: no
             return k0
         n = 0.0
         for k in range(K):
+            if aux[k] == 0.0:  # gamma^s underflowed: an infinite index, as for an unplayed arm
+                return k
             n += aux[k]
     else:
         for k in range(K):
@@ -252,6 +255,7 @@ def _nonstationary_update(code, fp, arm, reward, counts, sums, aux, scratch):  #
             sums[k] *= g
     else:
         tau = int(fp[0])
+        W = (scratch.shape[0] - K) // 2  # min(tau, T): pos < W always
         m = 0.0
         for k in range(K):
             m += counts[k]
@@ -259,9 +263,11 @@ def _nonstationary_update(code, fp, arm, reward, counts, sums, aux, scratch):  #
         if m >= tau:
             old = int(scratch[K + pos])
             aux[old] -= 1.0
-            sums[old] -= scratch[K + tau + pos]
+            sums[old] -= scratch[K + W + pos]
+            if aux[old] == 0.0:
+                sums[old] = 0.0  # no rounding residue once the arm left the window
         scratch[K + pos] = arm
-        scratch[K + tau + pos] = reward
+        scratch[K + W + pos] = reward
     aux[arm] += 1.0
     sums[arm] += reward
 
@@ -507,7 +513,7 @@ def run_index_policy(
     counts = np.zeros(K)
     sums = np.zeros(K)
     aux = np.zeros(K)
-    scratch = np.zeros(scratch_size(code, fp, K))
+    scratch = np.zeros(scratch_size(code, fp, K, T))
     randomised = _is_randomised(code)
     nonstationary = code == DUCB or code == SWUCB
     cp = 0.0
@@ -577,7 +583,11 @@ def run_index_policy(
                 if code == UCB1:
                     # certificate for rounds t .. t1: the others' indices at the
                     # round-t1 bonus bound theirs until then (they are not pulled
-                    # while it holds); 1e-9 covers the rounding of every index
+                    # while it holds). The test evaluates the full scan's own
+                    # expressions at bonuses s_lo <= s_t <= s_hi, and rounding is
+                    # monotone, so a strict pass implies the full scan's choice;
+                    # the 1e-9 margin is extra safety (smaller than an ulp for
+                    # rewards of order 1e8, where monotonicity alone carries it)
                     lead = arm
                     lead_t1 = t + max(1, t >> 9)
                     s_lo = bonus

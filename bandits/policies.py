@@ -129,7 +129,7 @@ class _BuiltinPolicy:
         self.counts = np.zeros(n_arms)
         self.sums = np.zeros(n_arms)
         self._aux = np.zeros(n_arms)
-        self._scratch = np.zeros(int(_k.scratch_size(self._code, self._fp, n_arms)))
+        self._scratch = np.zeros(int(_k.scratch_size(self._code, self._fp, n_arms, self._T)))
 
     def select(self, t: int, rng: np.random.Generator) -> int:
         """Arm to pull at round ``t`` (same code as the compiled engine, interpreted)."""
@@ -503,7 +503,9 @@ class DiscountedUCB(_BuiltinPolicy):
     and ``S_k`` likewise with the rewards. After one pull of each arm, the policy pulls
     ``argmax_k S_k / N_k + sqrt(alpha ln(n) / N_k)``, ``n = sum_k N_k``; with rewards in
     ``[0, B]``, Garivier and Moulines' padding ``2 B sqrt(xi ln n / N_k)`` is
-    ``alpha = 4 B^2 xi`` (their experiments: ``B = 1``, ``xi = 0.6``, so ``alpha = 2.4``).
+    ``alpha = 4 B^2 xi`` (their experiments: ``B = 1``, ``xi = 0.6``, so ``alpha = 2.4``;
+    from memory of the paper, consistent with public implementations). An arm whose
+    discounted count has underflowed to 0 has an infinite index, like an unplayed one.
 
     Parameters
     ----------
@@ -564,14 +566,18 @@ class SlidingWindowUCB(_BuiltinPolicy):
     Only the last ``tau`` rounds count: with ``N_k`` and ``S_k`` the pulls of arm ``k``
     and their rewards in that window, an arm not pulled in the window is pulled first,
     else ``argmax_k S_k / N_k + sqrt(alpha ln(min(t - 1, tau)) / N_k)`` (``t - 1``
-    rounds played; Garivier and Moulines' padding ``2 B sqrt(xi ln(.) / N_k)`` is
-    ``alpha = 4 B^2 xi``).
+    rounds played). Garivier and Moulines' SW-UCB padding ``B sqrt(xi ln(.) / N_k)``
+    (without the factor 2 of their D-UCB padding) is ``alpha = B^2 xi``; the default
+    0.6 is their ``B = 1``, ``xi = 0.6``. The padding constant is from memory of the
+    paper and agrees with public implementations; its text was not readable here.
 
     Parameters
     ----------
     window : int >= 1
         ``tau``. :meth:`tuned` gives Garivier and Moulines' choice
         ``2 B sqrt(T ln(T) / Upsilon)`` for ``Upsilon`` breakpoints in ``T`` rounds.
+        Every arm needs a pull in each window, so with ``window <= K`` (arms) the
+        policy only cycles through the arms.
     alpha : float > 0
 
     Guarantee
@@ -593,14 +599,14 @@ class SlidingWindowUCB(_BuiltinPolicy):
 
     _code = _k.SWUCB
 
-    def __init__(self, window: int, *, alpha: float = 2.4) -> None:
+    def __init__(self, window: int, *, alpha: float = 0.6) -> None:
         if isinstance(window, bool) or not isinstance(window, numbers.Integral) or window < 1:
             raise ValueError(f"window: expected an integer >= 1, got {window!r}")
         self.window = int(window)
         self.alpha = _real(alpha, "alpha", lo=0.0, lo_open=True)
 
     @classmethod
-    def tuned(cls, horizon: int, n_breakpoints: int, *, B: float = 1.0, alpha: float = 2.4) -> SlidingWindowUCB:
+    def tuned(cls, horizon: int, n_breakpoints: int, *, B: float = 1.0, alpha: float = 0.6) -> SlidingWindowUCB:
         """SW-UCB with ``tau = ceil(2 B sqrt(horizon ln(horizon) / n_breakpoints))``."""
         T, u = _breakpoint_tuning(horizon, n_breakpoints)
         b = _real(B, "B", lo=0.0, lo_open=True)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import bandits as b
 from rlcore.testing import bandit_means
-from bandits import bounds as bnd  # the new bound functions (not yet re-exported)
+from bandits import bounds as bnd
 
 
 def test_ucb1_bound_matches_theorem_1():
