@@ -50,7 +50,11 @@ above, the delayed BLAS-3 loop is faster.
 Average reward (``discount=None``): ``M = I - P_pi`` with column ``i0 = 0`` replaced by
 ones (the unknowns are the bias with ``h(0) = 0`` and the gain in slot 0), ``Delta =
 P_1 - P_0`` with column 0 zeroed; everything else is unchanged. Every policy met must be
-unichain; a multichain arm (e.g. a rested arm) raises ``ValueError``.
+unichain; a multichain arm (e.g. a rested arm) raises ``ValueError``. Only the policies
+the algorithm meets are checked: deciding whether every policy of an MDP is unichain is
+NP-hard (Tsitsiklis 2007), so an arm with a multichain policy that the algorithm never
+meets (e.g. a two-state arm where passive keeps state 0 and active keeps state 1) can
+get indices without meaning under the average-reward criterion; use a discount.
 
 The reference ``method="bisection"`` computes each ``W(s)`` by bisection on ``lam`` of
 the sign of ``A_lam(s)``, solving each penalised MDP with

@@ -72,6 +72,11 @@ def test_two_state_closed_form(p0: tuple[float, float], gain: tuple[float, float
     p_active = p_passive + np.array(gain) * (1.0 - p_passive)
     if np.any(p_active - p_passive <= 1e-3):
         return
+    if beta is None and p_passive[0] < 1e-6 and p_active[1] > 1.0 - 1e-6:
+        # passive in 0 and active in 1 makes both states (nearly) absorbing: a multichain
+        # policy, outside the average-reward theory and the closed form's assumptions,
+        # and numerically ill-conditioned next to it
+        return
     res = whittle_index(RestlessArm.two_state(p_passive, p_active), discount=beta)
     assert res.indexable
     assert res.index is not None
