@@ -521,9 +521,9 @@ class DiscountedUCB(_BuiltinPolicy):
     ``O(sqrt(T Upsilon) log T)`` (Garivier and Moulines 2011, Theorem 1 and its
     corollary), within a ``log T`` factor of their ``Omega(sqrt(T))`` lower bound.
     The constants are not explicit; no bound function is provided. The guarantee is
-    worst-case: on instances with large gaps and few changes (those of
-    ``tests/bandits/test_nonstationary.py``) UCB1's growing bonus adapts too and its
-    regret is lower, while Beta-Thompson sampling, which never forgets, does worse.
+    worst-case: on the instances we tried (``docs/theory/bandits.md``) UCB1's growing
+    bonus adapts too and its regret is lower than D-UCB's, while Beta-Thompson
+    sampling, which never forgets, does worse.
 
     References
     ----------
