@@ -425,6 +425,22 @@ def update_state(code, fp, arm, reward, counts, sums, aux, scratch, rng):  # pra
 
 
 @njit(cache=True)
+def _ucb1_certificate(t, arm, sums, counts, inv_sqrt):  # pragma: no cover - compiled
+    """UCB1's certificate after a full scan at round ``t`` chose ``arm``: the last round
+    ``t1 = t + max(1, t >> 9)`` it covers and ``m_hi``, the largest other index at the
+    round-``t1`` bonus plus a 1e-9 margin (``inv_sqrt[k] = 1 / sqrt(n_k)``)."""
+    t1 = t + max(1, t >> 9)
+    s_hi = math.sqrt(2.0 * math.log(t1 - 1))
+    m_hi = -math.inf
+    for k in range(counts.shape[0]):
+        if k != arm:
+            v = sums[k] / counts[k] + s_hi * inv_sqrt[k]
+            if v > m_hi:
+                m_hi = v
+    return t1, m_hi + 1e-9
+
+
+@njit(cache=True)
 def _ucb1_bernoulli_run(T, K, means, oracle, noise, pseudo, realised, actions, record):  # pragma: no cover - compiled
     """UCB1 on stationary Bernoulli arms: :func:`run_index_policy`'s steps, lazily.
 
@@ -474,16 +490,8 @@ def _ucb1_bernoulli_run(T, K, means, oracle, noise, pseudo, realised, actions, r
                     arm = k
             lead = arm
             prev = arm
-            lead_t1 = t + max(1, t >> 9)
             s_lo = bonus
-            s_hi = math.sqrt(2.0 * math.log(lead_t1 - 1))
-            m_hi = -math.inf
-            for k in range(K):
-                if k != arm:
-                    v = sums[k] / counts[k] + s_hi * inv_sqrt[k]
-                    if v > m_hi:
-                        m_hi = v
-            m_hi += 1e-9
+            lead_t1, m_hi = _ucb1_certificate(t, arm, sums, counts, inv_sqrt)
         r = 1.0 if noise[t - 1, 0] < p[arm] else 0.0
         counts[arm] += 1.0
         sums[arm] += r
@@ -589,16 +597,8 @@ def run_index_policy(
                     # the 1e-9 margin is extra safety (smaller than an ulp for
                     # rewards of order 1e8, where monotonicity alone carries it)
                     lead = arm
-                    lead_t1 = t + max(1, t >> 9)
                     s_lo = bonus
-                    s_hi = math.sqrt(2.0 * math.log(lead_t1 - 1))
-                    m_hi = -math.inf
-                    for k in range(K):
-                        if k != arm:
-                            v = sums[k] / counts[k] + s_hi * aux[k]
-                            if v > m_hi:
-                                m_hi = v
-                    m_hi += 1e-9
+                    lead_t1, m_hi = _ucb1_certificate(t, arm, sums, counts, aux)
         mt = 0 if single_m else t - 1
         if kind == ENV_BERNOULLI:
             r = 1.0 if noise[t - 1, 0] < means[mt, arm] else 0.0
