@@ -232,6 +232,16 @@ def moss_regret_bound(horizon: Any, n_arms: int) -> Any:
     return _out(49.0 * np.sqrt(n * K), scalar)
 
 
+def _exp3_args(horizon: Any, n_arms: Any, g: Any) -> tuple[int, int, float]:
+    """Checked ``(horizon, n_arms, g)``, ``g`` defaulting to the horizon."""
+    n = check_positive_int(horizon, "horizon")
+    K = check_positive_int(n_arms, "n_arms")
+    gg = float(n if g is None else g)
+    if not (math.isfinite(gg) and gg > 0):
+        raise ValueError(f"g: expected a positive bound on the best total reward, got {g!r}")
+    return n, K, gg
+
+
 def exp3_gamma(horizon: int, n_arms: int, *, g: float | None = None) -> float:
     """EXP3's tuned exploration ``min(1, sqrt(K ln K / ((e - 1) g)))`` with ``g >= G_max``.
 
@@ -246,11 +256,7 @@ def exp3_gamma(horizon: int, n_arms: int, *, g: float | None = None) -> float:
     >>> round(exp3_gamma(10_000, 10), 5)
     0.03661
     """
-    n = check_positive_int(horizon, "horizon")
-    K = check_positive_int(n_arms, "n_arms")
-    gg = float(n if g is None else g)
-    if not (math.isfinite(gg) and gg > 0):
-        raise ValueError(f"g: expected a positive bound on the best total reward, got {g!r}")
+    _, K, gg = _exp3_args(horizon, n_arms, g)
     if K == 1:
         return 1.0
     return min(1.0, math.sqrt(K * math.log(K) / ((math.e - 1.0) * gg)))
@@ -274,11 +280,7 @@ def exp3_regret_bound(horizon: int, n_arms: int, *, gamma: float | None = None, 
     >>> round(exp3_regret_bound(10_000, 10), 2)
     1258.01
     """
-    n = check_positive_int(horizon, "horizon")
-    K = check_positive_int(n_arms, "n_arms")
-    gg = float(n if g is None else g)
-    if not (math.isfinite(gg) and gg > 0):
-        raise ValueError(f"g: expected a positive bound on the best total reward, got {g!r}")
+    n, K, gg = _exp3_args(horizon, n_arms, g)
     if gamma is None:
         gam = exp3_gamma(n, K, g=gg)
         if gam >= 1.0:
