@@ -31,7 +31,7 @@ import numpy as np
 from scipy import special as _sp
 
 from bandits.kl import kl_bernoulli
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore.validation import as_float_array, check_positive_int
 
 __all__ = [
     "etc_regret_bound",

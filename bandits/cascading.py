@@ -76,7 +76,7 @@ import numpy as np
 from bandits import _cascading_kernels as _ck
 from bandits.environments import BernoulliBandit
 from bandits.kl import kl_bernoulli
-from rlcore._validation import as_float_array, check_int, check_positive_int
+from rlcore.validation import as_float_array, check_int, check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [

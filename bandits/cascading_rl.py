@@ -75,7 +75,7 @@ import numpy as np
 
 from bandits import _cascading_kernels as _ck
 from bandits.cascading import enumerate_lists
-from rlcore._validation import (
+from rlcore.validation import (
     PROBABILITY_ATOL,
     as_float_array,
     check_positive_int,

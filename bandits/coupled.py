@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from rlcore._validation import as_float_array, check_discount, check_positive_int
+from rlcore.validation import as_float_array, check_discount, check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [

@@ -26,7 +26,7 @@ from bandits import _kernels as _k
 from bandits._kernels import _py
 from bandits.environments import BanditEnvironment
 from bandits.policies import BanditPolicy
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = ["SimulationResult", "simulate"]

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from bandits import _kernels as _k
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore.validation import as_float_array, check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [

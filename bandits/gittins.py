@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore._validation import as_float_array, check_discount, check_stochastic_rows
+from rlcore.validation import as_float_array, check_discount, check_stochastic_rows
 
 __all__ = ["GittinsBeta", "gittins_index", "gittins_index_beta"]
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from bandits import _kernels as _k
-from rlcore._validation import as_float_array
+from rlcore.validation import as_float_array
 
 __all__ = ["KL_TOLERANCE", "kl_bernoulli", "kl_gaussian", "klucb_index"]
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from bandits import _kernels as _k
 from bandits.environments import BanditEnvironment
-from rlcore._validation import as_float_array
+from rlcore.validation import as_float_array
 
 __all__ = ["OFUL", "EllipticalPotential", "LinearBandit", "LinearThompson", "elliptical_potential", "oful_radius"]
 

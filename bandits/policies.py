@@ -44,7 +44,7 @@ import numpy as np
 
 from bandits import _kernels as _k
 from bandits._kernels import _py
-from rlcore._validation import check_real
+from rlcore.validation import check_real
 
 __all__ = [
     "EXP3",

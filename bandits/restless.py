@@ -45,7 +45,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rlcore._validation import as_float_array, check_discount, check_positive_int, check_stochastic_rows
+from rlcore.validation import as_float_array, check_discount, check_positive_int, check_stochastic_rows
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [

@@ -40,7 +40,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from bandits.coupled import ActionConstraints, CoupledRandomPolicy, CoupledRestlessProblem
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore.validation import as_float_array, check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [

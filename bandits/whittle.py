@@ -82,7 +82,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from rlcore._validation import as_float_array, check_discount, check_stochastic_rows
+from rlcore.validation import as_float_array, check_discount, check_stochastic_rows
 
 __all__ = ["WhittleResult", "two_state_whittle_index", "whittle_index"]
 

@@ -20,7 +20,7 @@ from scipy.special import ndtr
 
 from finance_apps.payoffs import check_strike
 from finance_apps.paths import _real
-from rlcore._validation import as_float_array
+from rlcore.validation import as_float_array
 
 __all__ = ["black_scholes", "perpetual_put_boundary", "perpetual_american_put"]
 

@@ -35,7 +35,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = ["feedforward_hedger", "lstm_hedger"]

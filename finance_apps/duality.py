@@ -27,7 +27,7 @@ import numpy as np
 from finance_apps._util import single_thread_blas
 from finance_apps.exercise import PolicyValue, _apply_policy, evaluate_exercise_policy
 from finance_apps.stopping import StoppingProblem
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = ["DualBound", "PriceBracket", "andersen_broadie", "price_bracket"]

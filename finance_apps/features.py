@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rlcore._validation import check_int, check_positive_int
+from rlcore.validation import check_int, check_positive_int
 
 __all__ = ["FeatureMap", "HistoryFeatures", "PolynomialBasis"]
 

@@ -70,7 +70,7 @@ import numpy as np
 from scipy import integrate
 from scipy.special import ndtr
 
-from rlcore._validation import as_float_array, check_positive_int, check_real
+from rlcore.validation import as_float_array, check_positive_int, check_real
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [

@@ -26,7 +26,7 @@ import numpy as np
 
 from finance_apps._lattice_kernels import binomial_backward, product_backward
 from finance_apps.paths import _correlation, _real, _vector
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore.validation import as_float_array, check_positive_int
 
 __all__ = ["LatticeResult", "binomial_price", "product_lattice_price"]
 

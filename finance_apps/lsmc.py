@@ -26,7 +26,7 @@ from finance_apps.exercise import PolicyValue, RegressionExercisePolicy, evaluat
 from finance_apps._util import single_thread_blas
 from finance_apps.features import PolynomialBasis
 from finance_apps.stopping import StoppingProblem
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.regressors import RidgeRegression
 

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from finance_apps._path_kernels import heston_full_truncation
-from rlcore._validation import as_float_array, check_positive_int, check_real
+from rlcore.validation import as_float_array, check_positive_int, check_real
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = ["AutoregressiveGARCH", "GeometricBrownianMotion", "Heston", "check_times", "time_grid"]

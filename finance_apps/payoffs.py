@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rlcore._validation import as_float_array
+from rlcore.validation import as_float_array
 
 __all__ = ["BasketCall", "BasketPut", "Call", "MaxCall", "Payoff", "Put", "check_strike"]
 

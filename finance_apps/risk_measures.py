@@ -61,7 +61,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import logsumexp
 
-from rlcore._validation import as_float_array
+from rlcore.validation import as_float_array
 
 __all__ = [
     "EntropicRisk",

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore.validation import as_float_array, check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = ["StoppingEnv", "StoppingProblem"]

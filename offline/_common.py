@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore._validation import check_discount, check_positive_int, check_real
+from rlcore.validation import check_discount, check_positive_int, check_real
 from rlcore.dataset import Dataset
 from rlcore.mdp import FiniteMDP
 

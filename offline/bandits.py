@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore.validation import as_float_array, check_positive_int
 from offline._common import check_delta, check_real, check_rewards_in, tie_break_argmax
 
 __all__ = ["BanditLCBResult", "contextual_empirical_best", "contextual_lcb", "empirical_best_arm", "lcb_arm"]

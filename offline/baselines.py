@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.dataset import Dataset
 from offline._common import tabular_columns, tie_break_argmax
 from offline.pessimism import PessimisticResult, pessimistic_value_iteration

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from rlcore._validation import check_discount, check_positive_int
+from rlcore.validation import check_discount, check_positive_int
 from offline._common import check_delta, check_real
 
 __all__ = ["lcb_bandit_bound", "li_bound", "vi_lcb_bound"]

@@ -39,7 +39,7 @@ from typing import Any, cast
 
 import numpy as np
 
-from rlcore._validation import as_float_array, check_positive_int, check_stochastic_rows
+from rlcore.validation import as_float_array, check_positive_int, check_stochastic_rows
 from rlcore.dataset import Dataset
 from rlcore.evaluation import evaluate_policy, occupancy
 from rlcore.mdp import FiniteMDP

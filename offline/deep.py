@@ -49,7 +49,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rlcore._validation import check_discount, check_positive_int
+from rlcore.validation import check_discount, check_positive_int
 from rlcore.dataset import Dataset
 from rlcore.randomness import RNGLike, as_generator
 from offline._common import check_dataset, check_real

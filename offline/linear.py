@@ -33,7 +33,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.dataset import Dataset
 from rlcore.evaluation import occupancy
 from rlcore.mdp import FiniteMDP

@@ -55,7 +55,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore.validation import as_float_array, check_positive_int
 from rlcore.dataset import Dataset
 from rlcore.evaluation import occupancy
 from rlcore.mdp import FiniteMDP

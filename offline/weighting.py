@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore._validation import as_float_array, check_discount, check_positive_int, check_stochastic_rows
+from rlcore.validation import as_float_array, check_discount, check_positive_int, check_stochastic_rows
 from rlcore.dataset import Dataset
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import as_stochastic, validate_policy

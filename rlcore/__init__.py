@@ -12,7 +12,7 @@ convention (:func:`as_generator`). Hypothesis strategies for property tests live
 from __future__ import annotations
 
 from rlcore import generators
-from rlcore._validation import PROBABILITY_ATOL
+from rlcore.validation import PROBABILITY_ATOL
 from rlcore.bellman import bellman_expectation, bellman_optimality, q_from_v
 from rlcore.bridge import load_bridge_mdp
 from rlcore.dataset import Dataset

@@ -28,32 +28,96 @@ from typing import Any
 
 import numpy as np
 
-from rlcore._validation import as_float_array
 from rlcore.mdp import FiniteMDP
-from rlcore.policies import validate_policy
+from rlcore.validation import (
+    MAX_ITERATIONS,
+    MDP,
+    Array,
+    Integer,
+    InvalidParameterError,
+    Policy,
+    Real,
+    validate_params,
+)
 
-__all__ = ["bellman_expectation", "bellman_optimality", "q_from_v"]
+__all__ = ["bellman_expectation", "bellman_optimality", "q_from_v", "resolvent_bounds"]
 
+_EPS = float(np.finfo(np.float64).eps)
 
-def _check_mdp(mdp: Any) -> FiniteMDP:
-    if not isinstance(mdp, FiniteMDP):
-        raise TypeError(f"mdp: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
-    return mdp
-
-
-def _check_v(mdp: FiniteMDP, V: Any, name: str = "V") -> np.ndarray:
-    v = as_float_array(V, name, ndim=1)
-    if v.shape != (mdp.n_states,):
-        raise ValueError(f"{name}: expected shape ({mdp.n_states},), got {v.shape}")
-    return v
+_T = Integer(0, MAX_ITERATIONS) | None
+_V = Array(ndim=1, shape=("mdp.n_states",))
 
 
 def _t_for(mdp: FiniteMDP, t: int | None) -> int:
-    if mdp.horizon is not None and t is None:
-        raise ValueError("t: a finite-horizon MDP needs the time step t of the backup")
+    if mdp.horizon is not None:
+        if t is None:
+            raise InvalidParameterError("t", "a finite-horizon MDP needs the time step t of the backup")
+        if t >= mdp.horizon:
+            raise InvalidParameterError("t", f"expected a time step in [0, {mdp.horizon}), got {t}")
     return 0 if t is None else t
 
 
+@validate_params(gamma=Real(0, 1, closed="left"), rho_lo=Real(0, None), rho_hi=Real(0, None))
+def resolvent_bounds(gamma: float, rho_lo: float, rho_hi: float) -> tuple[float, float]:
+    """Certified ``(k_lo, k_hi)`` bounding the row sums of ``(I - gamma P_pi)^{-1}``.
+
+    For a non-negative ``P_pi`` whose row sums lie in ``[rho_lo, rho_hi]`` and
+    ``gamma rho_hi < 1``, every row of ``sum_k gamma^k P_pi^k`` sums to a number in
+    ``[1 / (1 - gamma rho_lo), 1 / (1 - gamma rho_hi)]`` (each power's rows sum to
+    between ``rho_lo^k`` and ``rho_hi^k``). The returned ends enclose these exact numbers
+    despite rounding: ``1 - gamma rho`` is computed as ``(1 - gamma) - gamma (rho - 1)``
+    (both subtractions exact for ``gamma >= 1/2`` and ``rho`` in ``[1/2, 2]``), and the
+    quotients are widened by ``8 eps``. This is the factor that turns a Bellman residual
+    into a value error when the stored rows of ``P`` sum to 1 only within the accepted
+    tolerance (see :mod:`tabular.certify`).
+
+    Parameters
+    ----------
+    gamma : float in [0, 1)
+    rho_lo, rho_hi : float >= 0
+        Bounds on the row sums, e.g. :attr:`rlcore.FiniteMDP.row_sum_bounds`.
+
+    Returns
+    -------
+    (k_lo, k_hi) : tuple of float
+
+    Examples
+    --------
+    >>> k_lo, k_hi = resolvent_bounds(0.9, 1.0, 1.0)
+    >>> bool(k_lo <= 10.0 <= k_hi), bool(k_hi - k_lo < 1e-13)
+    (True, True)
+    """
+    if rho_lo > rho_hi:
+        raise InvalidParameterError("rho_lo", f"expected rho_lo <= rho_hi, got {rho_lo!r} > {rho_hi!r}")
+    if gamma == 0.0:
+        return 1.0, 1.0
+    d_lo = (1.0 - gamma) - gamma * (rho_lo - 1.0)
+    d_hi = (1.0 - gamma) - gamma * (rho_hi - 1.0)
+    if not d_hi > 0.0:
+        raise InvalidParameterError(
+            "rho_hi", f"gamma * rho_hi must be < 1 for the resolvent to exist, got gamma={gamma!r}, rho_hi={rho_hi!r}"
+        )
+    return (1.0 / d_lo) * (1.0 - 8.0 * _EPS), (1.0 / d_hi) * (1.0 + 8.0 * _EPS)
+
+
+def _q_from_v(mdp: FiniteMDP, v: np.ndarray, t: int) -> np.ndarray:
+    """:func:`q_from_v` on checked arguments (for the library's inner loops)."""
+    S, A = mdp.n_states, mdp.n_actions
+    Pt = mdp.transitions_at(t)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ev = Pt @ v if mdp.is_sparse else Pt.reshape(S * A, S) @ v
+        g = 1.0 if mdp.gamma is None else mdp.gamma
+        q = mdp.rewards_at(t) + g * ev.reshape(S, A)
+    if not np.all(np.isfinite(q)):
+        raise InvalidParameterError(
+            "V",
+            f"the backup r + gamma P V overflows float64 (max |V| = {float(np.max(np.abs(v))):.3g}, "
+            f"max |R| = {float(np.max(np.abs(mdp.rewards_at(t)))):.3g}); rescale the rewards",
+        )
+    return q
+
+
+@validate_params(mdp=MDP(), V=_V, t=_T)
 def q_from_v(mdp: FiniteMDP, V: Any, t: int | None = None) -> np.ndarray:
     """One-step lookahead ``Q(s, a) = r_t(s, a) + gamma * sum_s' P_t(s'|s, a) V(s')``.
 
@@ -79,24 +143,10 @@ def q_from_v(mdp: FiniteMDP, V: Any, t: int | None = None) -> np.ndarray:
     array([[0., 1.],
            [1., 2.]])
     """
-    mdp = _check_mdp(mdp)
-    v = _check_v(mdp, V)
-    t = _t_for(mdp, t)
-    S, A = mdp.n_states, mdp.n_actions
-    Pt = mdp.transitions_at(t)
-    with np.errstate(over="ignore", invalid="ignore"):
-        ev = Pt @ v if mdp.is_sparse else Pt.reshape(S * A, S) @ v
-    g = 1.0 if mdp.gamma is None else mdp.gamma
-    with np.errstate(over="ignore", invalid="ignore"):
-        q = mdp.rewards_at(t) + g * ev.reshape(S, A)
-    if not np.all(np.isfinite(q)):
-        raise ValueError(
-            f"R, V: the backup r + gamma P V overflows float64 (max |V| = {float(np.max(np.abs(v))):.3g}, "
-            f"max |R| = {float(np.max(np.abs(mdp.rewards_at(t)))):.3g})"
-        )
-    return q
+    return _q_from_v(mdp, V, _t_for(mdp, t))
 
 
+@validate_params(mdp=MDP(), policy=Policy("mdp"), V=_V, t=_T)
 def bellman_expectation(mdp: FiniteMDP, policy: Any, V: Any, t: int | None = None) -> np.ndarray:
     """Apply the policy's Bellman operator: ``(T^pi V)(s) = sum_a pi(a|s) Q(s, a)``.
 
@@ -114,16 +164,17 @@ def bellman_expectation(mdp: FiniteMDP, policy: Any, V: Any, t: int | None = Non
     -------
     ndarray of shape (S,)
     """
-    mdp = _check_mdp(mdp)
-    pi = validate_policy(policy, mdp.n_states, mdp.n_actions, mdp.horizon)
-    q = q_from_v(mdp, V, t)
+    pi = policy
+    t = _t_for(mdp, t)
+    q = _q_from_v(mdp, V, t)
     if pi.ndim == (2 if np.issubdtype(pi.dtype, np.integer) else 3):
-        pi = pi[_t_for(mdp, t)]
+        pi = pi[t]
     if np.issubdtype(pi.dtype, np.integer):
         return q[np.arange(mdp.n_states), pi]
     return np.einsum("sa,sa->s", pi, q)
 
 
+@validate_params(mdp=MDP(), V=_V, t=_T)
 def bellman_optimality(mdp: FiniteMDP, V: Any, t: int | None = None) -> np.ndarray:
     """Apply the Bellman optimality operator: ``(T V)(s) = max_a Q(s, a)``.
 
@@ -140,5 +191,5 @@ def bellman_optimality(mdp: FiniteMDP, V: Any, t: int | None = None) -> np.ndarr
     >>> bellman_optimality(mdp, [0.0, 2.0])
     array([1., 2.])
     """
-    return q_from_v(mdp, V, t).max(axis=1)
+    return _q_from_v(mdp, V, _t_for(mdp, t)).max(axis=1)
 

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.mdp import FiniteMDP
 
 __all__ = ["load_bridge_mdp"]

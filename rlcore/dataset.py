@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Union, cast
 
 import numpy as np
 
-from ._validation import check_discount
+from .validation import check_discount
 
 __all__ = ["Dataset"]
 

@@ -29,10 +29,10 @@ import numpy as np
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from rlcore._validation import check_probability_vector
-from rlcore.bellman import _check_mdp, q_from_v
+from rlcore.bellman import _q_from_v, resolvent_bounds
 from rlcore.mdp import FiniteMDP
-from rlcore.policies import as_stochastic, validate_policy
+from rlcore.policies import as_stochastic
+from rlcore.validation import MDP, Bool, InvalidParameterError, Policy, ProbabilityVector, validate_params
 
 __all__ = ["PolicyEvaluation", "evaluate_policy", "occupancy"]
 
@@ -48,7 +48,8 @@ class PolicyEvaluation:
     Q : ndarray of shape (S, A), or (H, S, A) under a finite horizon
     error_bound : float
         Certified bound on ``max_s |V[s] - V^pi(s)|`` from the Bellman residual of the
-        returned ``V`` (discounted: ``||T^pi V - V||_inf / (1 - gamma)``); 0.0 for the
+        returned ``V`` (discounted: ``||T^pi V - V||_inf / (1 - gamma rho_hi)`` plus
+        rounding, ``rho_hi`` the largest row sum of ``P``); 0.0 for the
         finite-horizon recursion, which has no iterative error (rounding only).
     """
 
@@ -100,16 +101,33 @@ def _reward_vector(R: np.ndarray, pi: np.ndarray) -> np.ndarray:
 _SPARSE_DIRECT_MAX = 2000
 
 
-def _residual_bound(M: Any, r_pi: np.ndarray, gamma: float, V: np.ndarray) -> float:
-    """``||r_pi + gamma M V - V||_inf / (1 - gamma)`` bounds ``||V - V^pi||_inf``."""
-    return float(np.max(np.abs(r_pi + gamma * (M @ V) - V), initial=0.0)) / (1.0 - gamma)
+_EPS = float(np.finfo(np.float64).eps)
+
+
+def _residual_bound(mdp: FiniteMDP, M: Any, r_pi: np.ndarray, gamma: float, V: np.ndarray) -> float:
+    """Certified bound on ``||V - V^pi||_inf`` from the residual ``T^pi V - V``.
+
+    ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V)`` and the resolvent's row sums are at
+    most ``k_hi = 1 / (1 - gamma rho_hi)`` (:func:`rlcore.bellman.resolvent_bounds`, the
+    stored rows summing to ``rho <= rho_hi``); the computed residual is widened by the
+    rounding allowance of the dot products that produce it.
+    """
+    rho_lo, rho_hi = mdp.row_sum_bounds
+    _, k_hi = resolvent_bounds(gamma, rho_lo, rho_hi)
+    res = float(np.max(np.abs(r_pi + gamma * (M @ V) - V), initial=0.0))
+    n = M.shape[1] if not sp.issparse(M) else int(np.max(np.diff(sp.csr_array(M).indptr), initial=1))
+    scale = float(np.max(np.abs(r_pi), initial=0.0)) + gamma * rho_hi * float(np.max(np.abs(V), initial=0.0))
+    allowance = (n + 4) * _EPS * scale + _EPS * res
+    return (res + allowance) * k_hi * (1.0 + 4.0 * _EPS)
 
 
 def _check_no_overflow(mdp: FiniteMDP, V: np.ndarray) -> None:
     if not np.all(np.isfinite(V)):
-        raise ValueError(
-            f"R: the values of this policy overflow float64 (max |R| = {float(np.max(np.abs(mdp.R))):.3g}); "
-            "rescale the rewards"
+        raise InvalidParameterError(
+            "mdp",
+            
+f"the values of this policy overflow float64 (max |R| = {float(np.max(np.abs(mdp.R))):.3g}); "
+            "rescale the rewards",
         )
 
 
@@ -120,11 +138,13 @@ def _solve_sparse(M: sp.csr_array, r_pi: np.ndarray, gamma: float) -> np.ndarray
     if S > _SPARSE_DIRECT_MAX:
         V, info = spla.bicgstab(system, r_pi, rtol=1e-13, atol=0.0, maxiter=2000)
         target = 1e-10 * max(1.0, float(np.max(np.abs(V), initial=0.0)))
-        if info == 0 and np.all(np.isfinite(V)) and _residual_bound(M, r_pi, gamma, V) <= target:
+        residual = float(np.max(np.abs(r_pi + gamma * (M @ V) - V), initial=0.0)) / (1.0 - gamma)
+        if info == 0 and np.all(np.isfinite(V)) and residual <= target:
             return np.asarray(V, dtype=np.float64)
     return np.asarray(spla.spsolve(sp.csc_array(system), r_pi), dtype=np.float64).reshape(S)
 
 
+@validate_params(mdp=MDP(), policy=Policy("mdp"))
 def evaluate_policy(mdp: FiniteMDP, policy: Any) -> PolicyEvaluation:
     """Exact value functions ``V^pi`` and ``Q^pi`` of a tabular policy.
 
@@ -149,9 +169,11 @@ def evaluate_policy(mdp: FiniteMDP, policy: Any) -> PolicyEvaluation:
     (Puterman 1994, Thm. 6.1.1 and Cor. C.4). Dense systems are solved by LU; sparse
     ones by SuperLU, or for ``S > 2000`` by BiCGSTAB accepted only when its certified
     error ``||T^pi V - V||_inf / (1 - gamma)`` is below ``1e-10 max(1, ||V||_inf)``
-    (otherwise SuperLU). Since ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V)``, the
-    returned ``error_bound`` bounds ``||V - V^pi||_inf`` (up to rounding in computing
-    the residual). Finite horizon: exact backward recursion.
+    (otherwise SuperLU). Since ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V)`` and the
+    resolvent's rows sum to at most ``1 / (1 - gamma rho_hi)`` (``rho_hi`` the largest
+    sum of a stored row of ``P``, :func:`rlcore.bellman.resolvent_bounds`), the returned
+    ``error_bound`` bounds ``||V - V^pi||_inf`` for the stored ``P``, the rounding of the
+    residual's dot products included. Finite horizon: exact backward recursion.
 
     Examples
     --------
@@ -163,9 +185,8 @@ def evaluate_policy(mdp: FiniteMDP, policy: Any) -> PolicyEvaluation:
     >>> np.round(ev.V, 6)
     array([ 9., 10.])
     """
-    mdp = _check_mdp(mdp)
     S, A = mdp.n_states, mdp.n_actions
-    pi = validate_policy(policy, S, A, mdp.horizon)
+    pi = policy
     if mdp.horizon is None:
         gamma = cast(float, mdp.gamma)  # a FiniteMDP without a horizon has a discount
         M = _markov_matrix(mdp, pi)
@@ -175,21 +196,22 @@ def evaluate_policy(mdp: FiniteMDP, policy: Any) -> PolicyEvaluation:
         else:
             V = np.linalg.solve(np.eye(S) - gamma * M, r_pi)
         _check_no_overflow(mdp, V)
-        Q = q_from_v(mdp, V)
-        return PolicyEvaluation(V=V, Q=Q, error_bound=_residual_bound(M, r_pi, gamma, V))
+        Q = _q_from_v(mdp, V, 0)
+        return PolicyEvaluation(V=V, Q=Q, error_bound=_residual_bound(mdp, M, r_pi, gamma, V))
     pi = as_stochastic(pi, A)
     H = mdp.horizon
     V = np.zeros((H, S))
     Q = np.zeros((H, S, A))
     v_next = np.zeros(S)
     for t in range(H - 1, -1, -1):
-        Q[t] = q_from_v(mdp, v_next, t)
+        Q[t] = _q_from_v(mdp, v_next, t)
         V[t] = np.einsum("sa,sa->s", _policy_at(pi, t), Q[t])
         _check_no_overflow(mdp, V[t])
         v_next = V[t]
     return PolicyEvaluation(V=V, Q=Q)
 
 
+@validate_params(mdp=MDP(), policy=Policy("mdp"), initial=ProbabilityVector("mdp.n_states") | None, normalize=Bool())
 def occupancy(mdp: FiniteMDP, policy: Any, initial: Any = None, *, normalize: bool = False) -> np.ndarray:
     """State-action occupancy measure of a policy.
 
@@ -227,12 +249,9 @@ def occupancy(mdp: FiniteMDP, policy: Any, initial: Any = None, *, normalize: bo
     array([[0., 1.],
            [0., 1.]])
     """
-    mdp = _check_mdp(mdp)
     S, A = mdp.n_states, mdp.n_actions
-    pi = as_stochastic(validate_policy(policy, S, A, mdp.horizon), A)
-    mu = mdp.initial if initial is None else check_probability_vector(initial, "initial", S)
-    if not isinstance(normalize, (bool, np.bool_)):
-        raise TypeError(f"normalize: expected a bool, got {type(normalize).__name__}")
+    pi = as_stochastic(policy, A)
+    mu = mdp.initial if initial is None else initial
     if mdp.horizon is None:
         gamma = cast(float, mdp.gamma)  # a FiniteMDP without a horizon has a discount
         M = _markov_matrix(mdp, pi)
@@ -244,7 +263,9 @@ def occupancy(mdp: FiniteMDP, policy: Any, initial: Any = None, *, normalize: bo
         d = d_s[:, None] * pi
         return d * (1.0 - gamma) if normalize else d
     if normalize:
-        raise ValueError("normalize: only meaningful for discounted MDPs (finite-horizon slices already sum to 1)")
+        raise InvalidParameterError(
+            "normalize", "only meaningful for discounted MDPs (finite-horizon slices already sum to 1)"
+        )
     H = mdp.horizon
     d = np.zeros((H, S, A))
     d_s = mu.copy()

@@ -40,7 +40,7 @@ from typing import Any, cast
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore._validation import as_float_array, check_discount, check_int, check_positive_int, check_real
+from rlcore.validation import as_float_array, check_discount, check_int, check_positive_int, check_real
 from rlcore.mdp import FiniteMDP
 from rlcore.randomness import RNGLike, as_generator
 

@@ -104,7 +104,7 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from rlcore._validation import check_int, check_positive_int
+from rlcore.validation import check_int, check_positive_int
 
 __all__ = ["SimulatorEnv", "SimulatorVectorEnv", "as_gymnasium_env"]
 

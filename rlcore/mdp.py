@@ -40,8 +40,9 @@ import numpy as np
 import scipy.sparse as sp
 
 from rlcore._kernels import sample_rows
-from rlcore._validation import (
+from rlcore.validation import (
     PROBABILITY_ATOL,
+    InvalidParameterError,
     as_float_array,
     check_discount,
     check_int,
@@ -198,6 +199,7 @@ class FiniteMDP:
             init = check_probability_vector(initial, "initial", S, atol=atol)
         self.initial: np.ndarray = _readonly(init)
         self.terminal: np.ndarray = _readonly(self._check_terminal(terminal, S, A))
+        self._set_row_sums()
         self._cdf_cache: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, int]] = {}
         self._frozen = True
 
@@ -307,6 +309,55 @@ class FiniteMDP:
                         f"reward (P(s|s,a)={stay.tolist()}, R(s,a)={Rt[s].tolist()} at t={t})"
                     )
         return mask
+
+    def _set_row_sums(self) -> None:
+        """Store the row sums of ``P`` and certified bounds on them; check the contraction.
+
+        The certificates of the discounted planners hold for the operator actually
+        applied, whose rows sum to ``1`` only within ``atol`` (and, even when built as
+        ``w / w.sum()``, only within a few ulps). Each stored row's exact sum lies
+        within ``n eps`` (relative) of its floating-point sum, ``n`` the number of
+        stored entries in the row, whatever the summation order.
+        """
+        if self.is_sparse:
+            M = cast(sp.csr_array, self.P)
+            sums = np.asarray(M.sum(axis=1)).ravel()
+            n = int(np.max(np.diff(M.indptr), initial=1))
+        else:
+            sums = np.asarray(self.P).sum(axis=-1).reshape(-1)
+            n = self.n_states
+        lead = (self.horizon,) if self._p_time_dependent else ()
+        self._row_sums: np.ndarray = _readonly(sums.reshape(lead + (self.n_states, self.n_actions)))
+        slack = n * float(np.finfo(np.float64).eps)
+        lo = float(sums.min()) * (1.0 - slack)
+        hi = float(sums.max()) * (1.0 + slack)
+        self._row_sum_bounds = (lo, hi)
+        if self.gamma is not None and self.gamma > 0.0 and not (1.0 - self.gamma) - self.gamma * (hi - 1.0) > 0.0:
+            raise InvalidParameterError(
+                "gamma",
+                f"the rows of P sum to up to {hi!r} (within atol), so with gamma={self.gamma!r} the discounted "
+                "Bellman operator is not a contraction (gamma * max row sum >= 1) and no value function exists; "
+                "use a smaller gamma or rows that sum to 1 more exactly",
+            )
+
+    @property
+    def row_sums(self) -> np.ndarray:
+        """Sums of the stored rows of ``P``: read-only, shape ``(S, A)`` or ``(H, S, A)``.
+
+        Within ``atol`` of 1 by validation; the planners' certificates account for the
+        difference (see :mod:`tabular.certify`).
+        """
+        return self._row_sums
+
+    @property
+    def row_sum_bounds(self) -> tuple[float, float]:
+        """Certified ``(lo, hi)``: the exact sum of every stored row of ``P`` lies in ``[lo, hi]``.
+
+        Floating-point summation is accounted for (``n eps`` relative per row, ``n`` the
+        largest number of stored entries in a row), so the bounds hold for the exact
+        real numbers stored, not only for their computed sums.
+        """
+        return self._row_sum_bounds
 
     # ------------------------------------------------------------------ properties
     @property

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore._validation import (
+from rlcore.validation import (
     PROBABILITY_ATOL,
     as_float_array,
     check_positive_int,

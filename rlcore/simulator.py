@@ -22,7 +22,7 @@ from typing import Any, Callable, Protocol, cast, runtime_checkable
 import numpy as np
 
 from rlcore._kernels import sample_rows
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.dataset import Dataset
 from rlcore.policies import validate_policy
 from rlcore.randomness import RNGLike, as_generator

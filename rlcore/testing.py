@@ -79,7 +79,7 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
         'pip install "rlref[test]"'
     ) from exc
 
-from rlcore._validation import check_int
+from rlcore.validation import check_int
 from rlcore.dataset import Dataset
 from rlcore.mdp import FiniteMDP
 

@@ -36,7 +36,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from scipy.special import erf, erfc
 
-from rlcore._validation import as_float_array, check_int, check_positive_int, check_real
+from rlcore.validation import as_float_array, check_int, check_positive_int, check_real
 from rlcore.randomness import as_generator
 from rlcore.regressors import _check_sample_weight, _check_y, _not_fitted
 

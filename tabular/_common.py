@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore.validation import as_float_array, check_positive_int
 from rlcore.mdp import FiniteMDP
 
 __all__ = [

@@ -23,7 +23,7 @@ from typing import Any, Callable, cast
 
 import numpy as np
 
-from rlcore._validation import check_discount, check_int, check_positive_int
+from rlcore.validation import check_discount, check_int, check_positive_int
 
 __all__ = [
     "EvalSchedule",

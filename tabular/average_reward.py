@@ -40,7 +40,15 @@ transformed MDP with ``P_tau = tau I + (1 - tau) P`` and the same rewards, ``0 <
 gain-optimal policies are unchanged; a solution ``(g, h_tau)`` of the transformed
 optimality equation gives the solution ``(g, (1 - tau) h_tau)`` of the original one
 (the relative values scale by ``1 / (1 - tau)``). The bracket above is computed for the
-transformed MDP and therefore brackets the original gains. For unichain MDPs and
+transformed MDP and therefore brackets the original gains.
+
+**Rows that sum to 1 only within the tolerance.** A gain exists only for stochastic
+rows (a sub-stochastic chain loses mass and has gain 0 in the limit, a
+super-stochastic one diverges), so the gain certified here is that of the normalised
+kernel ``P(.|s, a) / rho(s, a)``, ``rho`` the stored row sums. Applying the stored rows
+instead changes ``(1 - tau) P h`` by at most ``(1 - tau) eta max|h|`` with
+``eta = max |rho - 1|`` (``P h = rho Pbar h`` and ``|Pbar h| <= max|h|``); this, with the
+floating-point allowance, widens both ends of the bracket. For unichain MDPs and
 ``tau > 0`` the span of ``L h - h`` converges to 0 (Puterman 1994, section 8.5).
 
 References
@@ -56,15 +64,15 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 8.2 to 8.5.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from rlcore._validation import as_float_array, check_int
 from rlcore.mdp import FiniteMDP
-from tabular._common import check_epsilon, check_max_iter
+from rlcore.validation import (
+    MAX_ITERATIONS, MDP, Array, Integer, InvalidParameterError, Real, validate_params,
+)
 from tabular.certify import max_row_nnz
 
 __all__ = ["AverageRewardResult", "relative_value_iteration"]
@@ -123,26 +131,6 @@ class AverageRewardResult:
     history: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
-def _check_undiscounted_mdp(mdp: Any) -> FiniteMDP:
-    if not isinstance(mdp, FiniteMDP):
-        raise TypeError(f"mdp: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
-    if mdp.horizon is not None:
-        raise ValueError(
-            "mdp: relative_value_iteration needs an infinite-horizon MDP (build the FiniteMDP with any "
-            "gamma, which is ignored); for a finite horizon use tabular.backward_induction"
-        )
-    return mdp
-
-
-def _check_tau(tau: Any) -> float:
-    if isinstance(tau, (bool, np.bool_)) or not isinstance(tau, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"tau: expected a real number in [0, 1), got {tau!r}")
-    t = float(tau)
-    if not (np.isfinite(t) and 0.0 <= t < 1.0):
-        raise ValueError(f"tau: expected an aperiodicity parameter in [0, 1), got {tau!r}")
-    return t
-
-
 def _lookahead(mdp: FiniteMDP, h: np.ndarray) -> np.ndarray:
     """``R + P h`` of shape (S, A) (dense through BLAS, sparse through CSR)."""
     S, A = mdp.n_states, mdp.n_actions
@@ -150,6 +138,16 @@ def _lookahead(mdp: FiniteMDP, h: np.ndarray) -> np.ndarray:
     return mdp.R + Ph.reshape(S, A)
 
 
+@validate_params(
+    mdp=MDP(discounted=True, hint=(
+        "relative_value_iteration needs an infinite-horizon MDP (build the FiniteMDP with any gamma, "
+        "which is ignored); for a finite horizon use tabular.backward_induction")),
+    epsilon=Real(0, None, closed="neither"),
+    max_iter=Integer(1, MAX_ITERATIONS),
+    tau=Real(0, 1, closed="left"),
+    ref_state=Integer(0, None),
+    h0=Array(ndim=1, shape=("mdp.n_states",)) | None,
+)
 def relative_value_iteration(
     mdp: FiniteMDP,
     *,
@@ -214,20 +212,13 @@ def relative_value_iteration(
     >>> relative_value_iteration(mdp, tau=0.0, max_iter=100).converged   # plain RVI oscillates
     False
     """
-    mdp = _check_undiscounted_mdp(mdp)
-    eps = check_epsilon(epsilon)
-    max_iter = check_max_iter(max_iter)
-    t = _check_tau(tau)
+    eps, t, ref = epsilon, tau, ref_state
     S, A = mdp.n_states, mdp.n_actions
-    ref = check_int(ref_state, "ref_state")
-    if not 0 <= ref < S:
-        raise ValueError(f"ref_state: expected a state in [0, {S}), got {ref}")
-    if h0 is None:
-        h = np.zeros(S)
-    else:
-        h = as_float_array(h0, "h0", ndim=1)
-        if h.shape != (S,):
-            raise ValueError(f"h0: expected shape ({S},), got {h.shape}")
+    if ref >= S:
+        raise InvalidParameterError("ref_state", f"expected a state in [0, {S}), got {ref}")
+    h = np.zeros(S) if h0 is None else np.array(h0, dtype=np.float64)
+    rho_lo, rho_hi = mdp.row_sum_bounds
+    eta = max(rho_hi - 1.0, 1.0 - rho_lo, 0.0)
     n_terms = max_row_nnz(mdp) + 4
     r_max = float(np.max(np.abs(mdp.R)))
     history: dict[str, list[float]] = {"gain_lower": [], "gain_upper": [], "span": []}
@@ -239,9 +230,10 @@ def relative_value_iteration(
         pi = np.argmax(Qt, axis=1)
         Lh = Qt[np.arange(S), pi] + t * h
         if not np.all(np.isfinite(Lh)):
-            raise ValueError("R: the relative values overflow float64; rescale the rewards")
+            raise InvalidParameterError("mdp", "the relative values overflow float64; rescale the rewards")
         delta = Lh - h
-        rounding = n_terms * _EPS * (r_max + 2.0 * float(np.max(np.abs(h), initial=0.0)))
+        h_max = float(np.max(np.abs(h), initial=0.0))
+        rounding = n_terms * _EPS * (r_max + 2.0 * rho_hi * h_max) + (1.0 - t) * eta * h_max * (1.0 + 4.0 * _EPS)
         lo = float(delta.min()) - rounding
         hi = float(delta.max()) + rounding
         history["gain_lower"].append(lo)

@@ -1,38 +1,69 @@
 """Certified error bounds for any value-function estimate of a discounted MDP.
 
-One Bellman backup of an estimate ``V`` certifies it. With
-``delta = T V - V`` (``T`` the Bellman optimality operator) and ``pi`` greedy for
-``V``,
+One Bellman backup of an estimate ``V`` certifies it. The MDP is the one stored: its
+rows of ``P`` are non-negative and sum to ``rho(s, a)``, within ``atol`` of 1 (so
+within ``1e-8`` by default, and within a few ulps even when built as ``w / w.sum()``);
+``[rho_lo, rho_hi]`` are certified bounds on these sums
+(:attr:`rlcore.FiniteMDP.row_sum_bounds`) and ``gamma rho_hi < 1`` (checked when the
+MDP is built). ``V*`` is the fixed point of the operator actually applied,
+``(T V)(s) = max_a r(s, a) + gamma sum_s' P(s'|s, a) V(s')``, and ``V^pi`` solves
+``(I - gamma P_pi) V^pi = r_pi``, as :func:`rlcore.evaluate_policy` computes it.
+
+**Theorem (certificate for near-stochastic rows).** Let ``delta = T V - V`` and
+``pi`` be greedy for ``V``. Put ``k_lo = 1 / (1 - gamma rho_lo)``,
+``k_hi = 1 / (1 - gamma rho_hi)`` and ``f(x) = k_hi x`` for ``x >= 0``, ``f(x) = k_lo x``
+for ``x < 0``. Then
 
 .. math::
 
-    V + \\frac{\\min_s \\delta(s)}{1-\\gamma} \\;\\le\\; V^\\pi \\;\\le\\; V^*
-    \\;\\le\\; V + \\frac{\\max_s \\delta(s)}{1-\\gamma},
+    V + f(\\min_s \\delta(s)) \\;\\le\\; V^\\pi \\;\\le\\; V^* \\;\\le\\; V + f(\\max_s \\delta(s)).
 
-so that
+Proof: ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V)`` with ``T^pi V = T V``; the
+resolvent ``(I - gamma P_pi)^{-1} = sum_k gamma^k P_pi^k`` is a non-negative operator
+whose row sums lie in ``[k_lo, k_hi]``, so it maps ``delta >= min delta`` to
+``>= f(min delta)`` (a negative constant is multiplied by at most ``k_hi``, a
+non-negative one by at least ``k_lo``). For ``V*``, with ``W = V + f(max delta)`` and
+``c = f(max delta)``: ``T W <= T V + gamma rho c`` with ``rho = rho_hi`` for ``c >= 0``
+and ``rho_lo`` for ``c < 0``, so ``T W <= V + max delta + gamma rho c = W``; ``T`` is
+monotone and a contraction, hence ``V* = lim T^n W <= W``. ``V^pi <= V*`` because
+``T^pi <= T``. With exactly stochastic rows ``k_lo = k_hi = 1 / (1 - gamma)`` and this is
+the classic bracket of MacQueen (1966) and Puterman (1994, Thm. 6.6.3 and Prop. 6.6.5;
+Thm. 6.3.1 for the sup-norm form). The same argument gives the bracket for any
+monotone operator with ``T(V + c) <= T V + gamma rho_hi c`` for ``c >= 0`` (and the
+mirror inequality), e.g. the soft Bellman operator of :mod:`tabular.soft`.
 
-* ``V*`` lies in the bracket ``[V_lower, V_upper]`` (MacQueen 1966; Puterman 1994,
-  Thm. 6.6.3 and Prop. 6.6.5 for the span-seminorm form);
-* the centre of the bracket, ``V + (max delta + min delta) / (2 (1 - gamma))``, is
-  within ``sp(delta) / (2 (1 - gamma))`` of ``V*`` in sup norm, where
-  ``sp(x) = max x - min x`` is the span seminorm;
-* ``V`` itself is within ``||delta||_inf / (1 - gamma)`` of ``V*`` (Puterman 1994,
-  Thm. 6.3.1 is the classic sup-norm rule);
-* the greedy policy is ``sp(delta) / (1 - gamma)``-optimal: ``0 <= V* - V^pi <=
-  sp(delta) / (1 - gamma)``.
+Consequences, with ``y_lo = f(min delta)`` and ``y_hi = f(max delta)``:
 
-Proof sketch: ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V)`` and ``T^pi V = T V``
-for greedy ``pi``; ``(I - gamma P_pi)^{-1}`` is a non-negative operator with row sums
-``1 / (1 - gamma)``. For ``V*``: ``V* - V = sum_k gamma^k P_{pi*}^k (T^{pi*} V - V)``
-with ``T^{pi*} V <= T V``.
+* ``V*`` lies in the bracket ``[V + y_lo, V + y_hi]``;
+* ``||V - V*||_inf <= max(|y_lo|, |y_hi|)`` (``sup_bound``);
+* the centre ``V + (y_lo + y_hi) / 2`` is within ``(y_hi - y_lo) / 2`` of ``V*``
+  (``centre_bound``);
+* the greedy policy is ``(y_hi - y_lo)``-optimal (``suboptimality_bound``).
 
-The bounds are computed in floating point; each is widened by a rounding allowance
-``(n + 2) eps (max|R| + gamma max|V|) / (1 - gamma)`` (``n`` the largest number of
-stored entries in a row of ``P``, ``eps`` the float64 machine epsilon), which covers
-the error of the dot products that produce ``delta``.
+When the rows are not exactly stochastic ``f`` is not linear, and the bracket's width
+``y_hi - y_lo = k_hi (max delta - min delta) + (k_hi - k_lo) min delta`` (for
+``min delta >= 0``) carries a term that does not shrink with the span of ``delta``
+alone: at ``gamma = 0.99`` and rows summing to ``1 - 5e-9`` an iterate far from ``V*``
+in level but not in shape has ``(k_hi - k_lo) min delta`` of about ``1e-4 |V|``. The
+planners therefore move a span-converged iterate to the bracket's centre (a constant
+shift, which leaves the greedy policy unchanged) and certify again; the new ``delta``
+is small and so is this term.
+
+**Rounding.** ``delta`` is computed in floating point. Each entry of ``Q = r + gamma P V``
+is within ``(n + 4) eps (|r| + gamma rho_hi max|V|)`` of its exact value (``n`` the
+largest number of stored entries in a row, ``eps`` the float64 machine epsilon; this
+holds for any summation order, BLAS and fused multiply-adds included), so the exact
+``min delta`` and ``max delta`` lie within that allowance (plus ``eps |delta|`` for the
+subtraction) of the computed ones. The allowance is added before ``f`` is applied,
+``k_lo``/``k_hi`` are computed as ``1 / ((1 - gamma) - gamma (rho - 1))`` (exact
+subtraction for ``gamma >= 1/2``) and widened by ``8 eps``, and every returned bound is
+rounded outwards, so the bounds hold for the exact real numbers stored in ``P``, ``R``,
+``gamma`` and ``V``. ``rounding`` reports the allowance in value units.
 
 Every planner in :mod:`tabular` reports its answer through :func:`certify`, so no
-solver can claim a value it has not certified.
+solver can claim a value it has not certified. ``tests/tabular/test_certify_oracle.py``
+checks every bound against exact rational arithmetic on drawn MDPs, with rows
+perturbed anywhere inside the accepted tolerance and ``gamma`` up to 0.9999.
 
 References
 ----------
@@ -43,6 +74,7 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 6.3 and 6.6.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -50,8 +82,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from rlcore import FiniteMDP
-from rlcore._validation import as_float_array
-from tabular._common import check_discounted, discount_of
+from rlcore.bellman import resolvent_bounds
+from rlcore.validation import MDP, Array, Bool, InvalidParameterError, validate_params
 from tabular._dp_kernels import bellman_sweep, bellman_sweep_parallel
 
 __all__ = ["Certificate", "bellman_backup", "certify"]
@@ -70,21 +102,34 @@ class Certificate:
     V : ndarray of shape (S,)
         The estimate that was certified (unchanged).
     Q : ndarray of shape (S, A)
-        ``R + gamma P V``.
+        ``R + gamma P V`` as computed.
     policy : ndarray of int64, shape (S,)
         Greedy for ``V`` (ties to the lowest action).
     delta_min, delta_max : float
-        ``min`` and ``max`` of ``T V - V``.
+        ``min`` and ``max`` of the computed ``T V - V``.
+    delta_allowance : float
+        Floating-point allowance on every computed entry of ``T V - V``.
     rounding : float
-        Allowance added to every bound for floating-point error.
+        The same allowance in value units (times ``k_hi``), included in every bound.
     V_lower, V_upper : ndarray of shape (S,)
-        Certified bracket ``V_lower <= V* <= V_upper``.
+        Certified bracket ``V_lower <= V^policy <= V* <= V_upper``.
+    lower_shift, upper_shift : float
+        ``y_lo`` and ``y_hi`` of the module docstring: ``V + lower_shift <= V^policy <=
+        V* <= V + upper_shift`` (``V_lower``/``V_upper`` are these, rounded outwards).
+    centre : ndarray of shape (S,)
+        Centre of the bracket, the best point estimate of ``V*``.
+    shift : float
+        ``centre - V`` (a constant).
     sup_bound : float
         ``||V - V*||_inf <= sup_bound``.
     centre_bound : float
-        ``||centre - V*||_inf <= centre_bound`` for ``centre = (V_lower + V_upper) / 2``.
+        ``||centre - V*||_inf <= centre_bound``.
     suboptimality_bound : float
         ``||V* - V^policy||_inf <= suboptimality_bound``.
+    span_part : float
+        The part of ``centre_bound`` that shrinks with the span of ``delta``
+        (``k_hi sp(delta) / 2`` plus rounding); the rest comes from rows that are not
+        exactly stochastic, and moving ``V`` to :attr:`centre` removes it.
     """
 
     V: np.ndarray
@@ -92,17 +137,18 @@ class Certificate:
     policy: np.ndarray
     delta_min: float
     delta_max: float
+    delta_allowance: float
     rounding: float
     V_lower: np.ndarray
     V_upper: np.ndarray
+    lower_shift: float
+    upper_shift: float
+    centre: np.ndarray
+    shift: float
     sup_bound: float
     centre_bound: float
     suboptimality_bound: float
-
-    @property
-    def centre(self) -> np.ndarray:
-        """Centre of the certified bracket, the best point estimate of ``V*``."""
-        return 0.5 * (self.V_lower + self.V_upper)
+    span_part: float
 
 
 def max_row_nnz(mdp: FiniteMDP) -> int:
@@ -112,22 +158,43 @@ def max_row_nnz(mdp: FiniteMDP) -> int:
     return mdp.n_states
 
 
+@validate_params(mdp=MDP(discounted=True), V=Array(ndim=1, shape=("mdp.n_states",)), parallel=Bool())
 def bellman_backup(
-    mdp: FiniteMDP, V: np.ndarray, *, parallel: bool = False
+    mdp: FiniteMDP, V: Any, *, parallel: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """One Jacobi Bellman optimality backup of a discounted MDP (no input checks).
+    """One Jacobi Bellman optimality backup of a discounted MDP.
 
     Dense ``P``: one BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` (threaded as
     numpy's BLAS is; limit it with threadpoolctl or ``OPENBLAS_NUM_THREADS``), then the
     max over actions. Sparse ``P``: one pass of a fused Numba CSR kernel, serial unless
     ``parallel=True``.
 
+    Parameters
+    ----------
+    mdp : rlcore.FiniteMDP
+        Discounted, dense or sparse.
+    V : array_like of shape (S,)
+    parallel : bool
+        Split a sparse sweep across Numba's threads.
+
     Returns
     -------
     Q : ndarray of shape (S, A)
     TV : ndarray of shape (S,)
     policy : ndarray of int64, shape (S,)
+
+    Examples
+    --------
+    >>> from rlcore.generators import forest
+    >>> Q, TV, pi = bellman_backup(forest(gamma=0.9), [0.0, 0.0, 0.0])
+    >>> TV.tolist(), pi.tolist()
+    ([0.0, 1.0, 4.0], [0, 1, 0])
     """
+    return _backup(mdp, V, parallel=parallel)
+
+
+def _backup(mdp: FiniteMDP, V: np.ndarray, *, parallel: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`bellman_backup` without the checks, for the planners' inner loops."""
     S, A = mdp.n_states, mdp.n_actions
     if not mdp.is_sparse:
         Q = mdp.P.reshape(S * A, S) @ V
@@ -165,6 +232,7 @@ def csr_kernel_arrays(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray)
     return data, out[0], out[1], 0
 
 
+@validate_params(mdp=MDP(discounted=True), V=Array(ndim=1, shape=("mdp.n_states",)))
 def certify(mdp: FiniteMDP, V: Any) -> Certificate:
     """Certify a value estimate of a discounted MDP with one Bellman backup.
 
@@ -181,11 +249,14 @@ def certify(mdp: FiniteMDP, V: Any) -> Certificate:
 
     Guarantee
     ---------
-    With ``delta = T V - V``: ``V_lower <= V* <= V_upper`` componentwise, where
-    ``V_lower = V + min(delta) / (1 - gamma)`` and ``V_upper = V + max(delta) /
-    (1 - gamma)``; ``||V - V*|| <= ||delta|| / (1 - gamma)``; the greedy policy is
-    ``sp(delta) / (1 - gamma)``-optimal (MacQueen 1966; Puterman 1994, Thm. 6.3.1 and
-    section 6.6). Each bound includes the stated rounding allowance.
+    With ``delta = T V - V``, ``y_lo = f(min delta)`` and ``y_hi = f(max delta)`` (the
+    module docstring's theorem, which accounts for rows of ``P`` that sum to 1 only
+    within the tolerance, and for floating-point rounding):
+    ``V + y_lo <= V^policy <= V* <= V + y_hi`` componentwise,
+    ``||V - V*|| <= max(|y_lo|, |y_hi|)``, and the greedy policy is
+    ``(y_hi - y_lo)``-optimal (MacQueen 1966; Puterman 1994, Thm. 6.3.1 and section 6.6,
+    for exactly stochastic rows). Checked against exact rational arithmetic in
+    ``tests/tabular/test_certify_oracle.py``.
 
     Examples
     --------
@@ -196,37 +267,82 @@ def certify(mdp: FiniteMDP, V: Any) -> Certificate:
     >>> c.V_lower, c.V_upper, c.policy
     (array([4.]), array([4.]), array([1]))
     """
-    mdp = check_discounted(mdp, "certify")
-    v = as_float_array(V, "V", ndim=1)
-    if v.shape != (mdp.n_states,):
-        raise ValueError(f"V: expected shape ({mdp.n_states},), got {v.shape}")
-    Q, TV, pi = bellman_backup(mdp, v)
-    return _certificate(mdp, v, Q, TV, pi)
+    Q, TV, pi = _backup(mdp, V)
+    return _certificate(mdp, V, Q, TV, pi)
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """The certified bracket of the module docstring's theorem, for any monotone operator
+    ``T`` with the shift property (internal; :class:`Certificate` and the soft planner
+    build on it). ``V + y_lo <= V^policy <= V_fixed <= V + y_hi``."""
+
+    y_lo: float
+    y_hi: float
+    lower: np.ndarray
+    upper: np.ndarray
+    centre: np.ndarray
+    shift: float
+    sup_bound: float
+    centre_bound: float
+    width: float
+    span_part: float
+
+
+def bracket(mdp: FiniteMDP, V: np.ndarray, d_lo: float, d_hi: float, err: float) -> Bracket:
+    """Bracket from the computed ``min``/``max`` of ``T V - V`` and the allowance ``err``
+    on each of its entries (rounding, or any other known error of the computed residual)."""
+    rho_lo, rho_hi = mdp.row_sum_bounds
+    k_lo, k_hi = resolvent_bounds(float(mdp.gamma), rho_lo, rho_hi)  # type: ignore[arg-type]
+    lo, hi = d_lo - err, d_hi + err  # enclose the exact min and max of T V - V
+    y_lo = (lo * k_lo if lo >= 0.0 else lo * k_hi) * (1.0 - math.copysign(2.0 * _EPS, lo))
+    y_hi = (hi * k_hi if hi >= 0.0 else hi * k_lo) * (1.0 + math.copysign(2.0 * _EPS, hi))
+    shift = 0.5 * (y_lo + y_hi)
+    centre = V + shift
+    width = (y_hi - y_lo) * (1.0 + 4.0 * _EPS)
+    return Bracket(
+        y_lo=y_lo,
+        y_hi=y_hi,
+        lower=np.nextafter(V + y_lo, -np.inf),
+        upper=np.nextafter(V + y_hi, np.inf),
+        centre=centre,
+        shift=shift,
+        sup_bound=max(abs(y_lo), abs(y_hi)) * (1.0 + 2.0 * _EPS),
+        centre_bound=0.5 * width + _EPS * abs(shift) + 2.0 * _EPS * float(np.max(np.abs(centre))),
+        width=width,
+        span_part=0.5 * (d_hi - d_lo + 2.0 * err) * k_hi,
+    )
 
 
 def _certificate(mdp: FiniteMDP, V: np.ndarray, Q: np.ndarray, TV: np.ndarray, pi: np.ndarray) -> Certificate:
     """Assemble the certificate from a backup ``(Q, TV, pi)`` of ``V`` (internal)."""
-    g = discount_of(mdp)
-    k = 1.0 / (1.0 - g)
+    g = cast(float, mdp.gamma)
     if not (np.all(np.isfinite(Q)) and np.all(np.isfinite(V))):
-        raise ValueError("V: the Bellman backup overflows float64; rescale the rewards")
+        raise InvalidParameterError("V", "the Bellman backup overflows float64; rescale the rewards")
     delta = TV - V
-    lo, hi = float(delta.min()), float(delta.max())
-    scale = float(np.max(np.abs(mdp.R))) + g * float(np.max(np.abs(V)))
-    rounding = (max_row_nnz(mdp) + 2) * _EPS * scale * k
-    lower = V + (lo * k - rounding)
-    upper = V + (hi * k + rounding)
+    d_lo, d_hi = float(delta.min()), float(delta.max())
+    rho_hi = mdp.row_sum_bounds[1]
+    scale = float(np.max(np.abs(mdp.R))) + g * rho_hi * float(np.max(np.abs(V)))
+    err = (max_row_nnz(mdp) + 4) * _EPS * scale + _EPS * max(abs(d_lo), abs(d_hi))
+    err *= 1.0 + 4.0 * _EPS
+    b = bracket(mdp, V, d_lo, d_hi, err)
+    k_hi = resolvent_bounds(g, *mdp.row_sum_bounds)[1]
     return Certificate(
         V=V,
         Q=Q,
         policy=np.asarray(pi, dtype=np.int64),
-        delta_min=lo,
-        delta_max=hi,
-        rounding=rounding,
-        V_lower=lower,
-        V_upper=upper,
-        sup_bound=max(abs(lo), abs(hi)) * k + rounding,
-        centre_bound=0.5 * (hi - lo) * k + rounding,
-        suboptimality_bound=(hi - lo) * k + 2.0 * rounding,
+        delta_min=d_lo,
+        delta_max=d_hi,
+        delta_allowance=err,
+        rounding=err * k_hi,
+        V_lower=b.lower,
+        V_upper=b.upper,
+        lower_shift=b.y_lo,
+        upper_shift=b.y_hi,
+        centre=b.centre,
+        shift=b.shift,
+        sup_bound=b.sup_bound,
+        centre_bound=b.centre_bound,
+        suboptimality_bound=b.width,
+        span_part=b.span_part,
     )
-

@@ -76,7 +76,7 @@ from typing import Any, cast
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore._validation import as_float_array, check_positive_int, check_probability_vector, check_real, check_stochastic_rows
+from rlcore.validation import as_float_array, check_positive_int, check_probability_vector, check_real, check_stochastic_rows
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import as_stochastic, validate_policy
 from tabular._common import check_mdp

@@ -65,7 +65,7 @@ from rlcore.bellman import q_from_v
 from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import uniform
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from tabular.finite_horizon import backward_induction
 
 __all__ = [

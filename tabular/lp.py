@@ -56,11 +56,14 @@ from typing import Any, cast
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore import evaluate_policy
-from rlcore._validation import as_float_array
+from rlcore.bellman import resolvent_bounds
+from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
-from tabular._common import check_discounted, check_epsilon, check_max_iter, discount_of
-from tabular.certify import Certificate, certify
+from rlcore.validation import (
+    MAX_ITERATIONS, Array, Bool, Instance, Integer, InvalidParameterError, Unchecked, validate_params,
+)
+from tabular.certify import Certificate, _backup, _certificate
+from tabular.value_iteration import DISCOUNTED, EPSILON
 from tabular.result import PlanningResult
 
 __all__ = ["LPResult", "linear_programming"]
@@ -124,20 +127,9 @@ class LPResult(PlanningResult):
     solver_status: str
 
 
-def _check_weights(mdp: FiniteMDP, weights: Any) -> np.ndarray:
-    S = mdp.n_states
-    if weights is None:
-        init = np.asarray(mdp.initial, dtype=np.float64)
-        return init.copy() if np.all(init > 0.0) else np.full(S, 1.0 / S)
-    w = as_float_array(weights, "weights", ndim=1)
-    if w.shape != (S,):
-        raise ValueError(f"weights: expected shape ({S},), got {w.shape}")
-    if np.any(w <= 0.0):
-        i = int(np.flatnonzero(w <= 0.0)[0])
-        raise ValueError(
-            f"weights: the LP needs strictly positive state weights (mu > 0), found {float(w[i])!r} at index {i}"
-        )
-    return w
+def _default_weights(mdp: FiniteMDP) -> np.ndarray:
+    init = np.asarray(mdp.initial, dtype=np.float64)
+    return init.copy() if np.all(init > 0.0) else np.full(mdp.n_states, 1.0 / mdp.n_states)
 
 
 def _check_solver(solver: Any) -> str:
@@ -146,11 +138,9 @@ def _check_solver(solver: Any) -> str:
     installed = cp.installed_solvers()
     if solver is None:
         return "HIGHS" if "HIGHS" in installed else "CLARABEL"
-    if not isinstance(solver, str):
-        raise TypeError(f"solver: expected the name of a cvxpy solver (a str), got {type(solver).__name__}")
     name = solver.upper()
     if name not in installed:
-        raise ValueError(f"solver: {solver!r} is not an installed cvxpy solver; installed: {sorted(installed)}")
+        raise InvalidParameterError("solver", f"{solver!r} is not an installed cvxpy solver; installed: {sorted(installed)}")
     return name
 
 
@@ -186,7 +176,7 @@ def _constraint_matrix(mdp: FiniteMDP) -> sp.csr_array:
     rows = np.arange(S * A)
     E = sp.csr_array((np.ones(S * A), (rows, rows // A)), shape=(S * A, S))
     P = mdp.P if mdp.is_sparse else sp.csr_array(cast(np.ndarray, mdp.P).reshape(S * A, S))
-    return sp.csr_array(E - discount_of(mdp) * P)
+    return sp.csr_array(E - float(mdp.gamma) * P)  # type: ignore[arg-type]
 
 
 def _dual_policy(d: np.ndarray, greedy: np.ndarray) -> np.ndarray:
@@ -203,15 +193,29 @@ def _dual_policy(d: np.ndarray, greedy: np.ndarray) -> np.ndarray:
 def _policy_bound(mdp: FiniteMDP, cert: Certificate, pi: np.ndarray) -> float:
     """Certified ``max (V* - V^pi)`` for a stochastic ``pi`` from the backup of ``cert.V``.
 
-    ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V) >= min(T^pi V - V) / (1 - gamma)`` and
-    ``V* - V <= max(T V - V) / (1 - gamma)``.
+    ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V) >= f(min(T^pi V - V))`` and
+    ``V* - V <= upper_shift``, with ``f`` and the allowances of :mod:`tabular.certify`
+    (the mixture over actions adds ``(A + 2) eps max|Q|`` of rounding).
     """
-    k = 1.0 / (1.0 - discount_of(mdp))
+    rho_lo, rho_hi = mdp.row_sum_bounds
+    k_lo, k_hi = resolvent_bounds(float(mdp.gamma), rho_lo, rho_hi)  # type: ignore[arg-type]
     delta_pi = np.einsum("sa,sa->s", pi, cert.Q) - cert.V
-    mix = (mdp.n_actions + 2) * _EPS * float(np.max(np.abs(cert.Q))) * k
-    return max(0.0, (cert.delta_max - float(delta_pi.min())) * k) + 2.0 * cert.rounding + mix
+    d_min = float(delta_pi.min())
+    mix = (mdp.n_actions + 2) * _EPS * float(np.max(np.abs(cert.Q))) + _EPS * abs(d_min)
+    lo = d_min - cert.delta_allowance - mix
+    y_lo = (lo * k_lo if lo >= 0.0 else lo * k_hi) * (1.0 - np.copysign(2.0 * _EPS, lo))
+    return max(0.0, (cert.upper_shift - y_lo) * (1.0 + 4.0 * _EPS))
 
 
+@validate_params(
+    mdp=DISCOUNTED,
+    weights=Array(ndim=1, shape=("mdp.n_states",), low=0.0, closed="neither") | None,
+    solver=Instance(str, what="the name of an installed cvxpy solver") | None,
+    epsilon=EPSILON,
+    max_iter=Integer(1, MAX_ITERATIONS) | None,
+    polish=Bool(),
+    solver_options=Unchecked("passed to cvxpy.Problem.solve, which checks them"),
+)
 def linear_programming(
     mdp: FiniteMDP,
     *,
@@ -278,7 +282,7 @@ def linear_programming(
     ``V_lower <= V* <= V_upper``, ``||V - V*||_inf <= value_bound`` and the greedy
     ``policy`` is ``suboptimality_bound``-optimal (Puterman 1994, Thm. 6.3.1 and
     section 6.6; see :func:`tabular.certify`). For the dual policy ``pi``,
-    ``V* - V^pi <= (max delta - min(T^pi V - V)) / (1 - gamma)`` (same argument, with
+    ``V* - V^pi <= y_hi - f(min(T^pi V - V))`` (same argument and notation, with
     ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V)``). ``converged`` is True only if the
     solver reports ``"optimal"`` and the certified bounds meet ``epsilon``.
 
@@ -294,13 +298,8 @@ def linear_programming(
     """
     import cvxpy as cp
 
-    mdp = check_discounted(mdp, "linear_programming")
-    eps = check_epsilon(epsilon)
-    if max_iter is not None:
-        max_iter = check_max_iter(max_iter)
-    if not isinstance(polish, (bool, np.bool_)):
-        raise TypeError(f"polish: expected a bool, got {type(polish).__name__}")
-    mu = _check_weights(mdp, weights)
+    eps = epsilon
+    mu = _default_weights(mdp) if weights is None else weights
     name = _check_solver(solver)
     S, A = mdp.n_states, mdp.n_actions
     M = _constraint_matrix(mdp)
@@ -328,17 +327,18 @@ def linear_programming(
     d = np.asarray(d, dtype=np.float64).reshape(S * A)
     flow_residual = float(np.max(np.abs(M.T @ d - mu)))
 
-    cert = certify(mdp, V)
+    cert = _certificate(mdp, V, *_backup(mdp, V))
     method = f"linear_programming[{name}]"
     if polish:
         V_pol = evaluate_policy(mdp, cert.policy).V
-        cert_pol = certify(mdp, V_pol)
+        cert_pol = _certificate(mdp, V_pol, *_backup(mdp, V_pol))
         if cert_pol.centre_bound + cert_pol.suboptimality_bound <= cert.centre_bound + cert.suboptimality_bound:
             cert = cert_pol
             method = f"linear_programming[{name}, polished]"
     iters = getattr(problem.solver_stats, "num_iters", None)
     base = PlanningResult.from_certificate(
-        cert, gamma=discount_of(mdp), centre=True, iterations=int(iters or 0), epsilon=eps, method=method
+        cert, row_sums=mdp.row_sums, gamma=float(mdp.gamma), centre=True,  # type: ignore[arg-type]
+        iterations=int(iters or 0), epsilon=eps, method=method,
     )
     occ = d.reshape(S, A)
     dual_pi = _dual_policy(occ, cert.policy)

@@ -32,16 +32,22 @@ from typing import Any, Callable, cast
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore import evaluate_policy, validate_policy
-from rlcore._validation import check_int
+from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
-from tabular._common import (
-    check_callback, check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0, discount_of,
-)
+from rlcore.validation import MAX_ITERATIONS, Bool, Integer, Options, Policy, validate_params
 from tabular._dp_kernels import bellman_sweep, bellman_sweep_parallel
-from tabular.certify import _certificate, bellman_backup, csr_kernel_arrays
+from tabular.certify import _backup, _certificate, csr_kernel_arrays
 from tabular.result import PlanningResult
-from tabular.value_iteration import _at_rounding_floor
+from tabular.value_iteration import (
+    CALLBACK,
+    DISCOUNTED,
+    EPSILON,
+    V0 as V0_CONSTRAINT,
+    at_rounding_floor,
+    initial_values,
+    met,
+    recentre,
+)
 
 __all__ = ["modified_policy_iteration", "policy_iteration"]
 
@@ -52,6 +58,13 @@ _EMPTY_INDEX.flags.writeable = False
 Callback = Callable[[int, np.ndarray], None]
 
 
+@validate_params(
+    mdp=DISCOUNTED,
+    policy0=Policy("mdp", deterministic=True) | None,
+    max_iter=Integer(1, MAX_ITERATIONS),
+    epsilon=EPSILON,
+    callback=CALLBACK,
+)
 def policy_iteration(
     mdp: FiniteMDP,
     *,
@@ -93,31 +106,21 @@ def policy_iteration(
     >>> res.converged, res.policy.tolist(), res.iterations
     (True, [0, 0, 0], 2)
     """
-    mdp = check_discounted(mdp, "policy_iteration")
-    g = discount_of(mdp)
-    check_callback(callback)
-    eps = check_epsilon(epsilon)
-    max_iter = check_max_iter(max_iter)
+    g = float(mdp.gamma)  # type: ignore[arg-type]  # a discounted MDP (checked)
     S = mdp.n_states
-    if policy0 is None:
-        pi = np.argmax(mdp.R, axis=1).astype(np.int64)
-    else:
-        pi = np.array(validate_policy(policy0, S, mdp.n_actions, name="policy0"))
-        if pi.ndim != 1:
-            raise ValueError("policy0: expected a deterministic int array of shape (S,)")
+    pi = np.argmax(mdp.R, axis=1).astype(np.int64) if policy0 is None else np.array(policy0)
     history: dict[str, list[float]] = {"changed_states": []}
     for it in range(1, max_iter + 1):
         V = evaluate_policy(mdp, pi).V
         if callback is not None:
             callback(it, V)
-        Q, TV, greedy = bellman_backup(mdp, V)
+        Q, TV, greedy = _backup(mdp, V)
         cert = _certificate(mdp, V, Q, TV, greedy)
-        tol = cert.rounding * (1.0 - g)
-        improve = Q[np.arange(S), pi] < TV - tol
+        improve = Q[np.arange(S), pi] < TV - cert.delta_allowance
         history["changed_states"].append(float(improve.sum()))
         if not improve.any() or it == max_iter:
             return PlanningResult.from_certificate(
-                cert, gamma=g, centre=False, iterations=it, epsilon=eps,
+                cert, row_sums=mdp.row_sums, gamma=g, centre=False, iterations=it, epsilon=epsilon,
                 method="policy_iteration", history=history,
             )
         pi = np.where(improve, greedy, pi)
@@ -148,6 +151,22 @@ def _policy_rows(mdp: FiniteMDP, pi: np.ndarray) -> tuple[tuple[np.ndarray, np.n
     return arrays, r
 
 
+#: Largest number of evaluation backups per improvement step: far beyond where modified
+#: policy iteration stops paying (it approaches policy iteration long before), small
+#: enough that no value makes a step run for ever.
+MAX_EVALUATION_BACKUPS = 10**6
+
+
+@validate_params(
+    mdp=DISCOUNTED,
+    m=Integer(0, MAX_EVALUATION_BACKUPS) | Options("auto"),
+    epsilon=EPSILON,
+    max_iter=Integer(1, MAX_ITERATIONS),
+    stopping=Options("span", "sup"),
+    V0=V0_CONSTRAINT,
+    callback=CALLBACK,
+    parallel=Bool(),
+)
 def modified_policy_iteration(
     mdp: FiniteMDP,
     *,
@@ -165,7 +184,7 @@ def modified_policy_iteration(
     ----------
     mdp : rlcore.FiniteMDP
         Discounted, dense or sparse.
-    m : int >= 0 or "auto"
+    m : int in [0, 10**6] or "auto"
         Policy-evaluation backups per improvement (0 is value iteration). ``"auto"``
         chooses per step: none while full sweeps shrink the span of ``TV - V`` fast
         (by more than half per step: evaluation backups would be wasted on a
@@ -193,35 +212,30 @@ def modified_policy_iteration(
     >>> res.converged, res.policy.tolist()
     (True, [0, 0, 0])
     """
-    mdp = check_discounted(mdp, "modified_policy_iteration")
-    g = discount_of(mdp)
-    check_callback(callback)
-    eps = check_epsilon(epsilon)
-    max_iter = check_max_iter(max_iter)
-    centre = check_stopping(stopping) == "span"
-    adaptive = isinstance(m, str) and m == "auto"
-    if not adaptive:
-        m = check_int(m, "m")
-        if m < 0:
-            raise ValueError(f"m: expected a non-negative number of evaluation backups or 'auto', got {m}")
-    if not isinstance(parallel, (bool, np.bool_)):
-        raise TypeError(f"parallel: expected a bool, got {type(parallel).__name__}")
-    m_now = 0 if adaptive else cast(int, m)  # not adaptive: m passed check_int above
+    g = float(mdp.gamma)  # type: ignore[arg-type]  # a discounted MDP (checked)
+    centre = stopping == "span"
+    adaptive = m == "auto"
+    m_now = 0 if adaptive else cast(int, m)
     spread_prev = np.inf
-    V = check_v0(mdp, V0)
+    V = initial_values(mdp, V0)
     history: dict[str, list[float]] = {"residual": [], "value_bound": [], "suboptimality_bound": []}
     scratch_q = np.empty((mdp.n_states, 1))
     scratch_pi = np.empty(mdp.n_states, dtype=np.int64)
     for it in range(1, max_iter + 1):
-        Q, TV, pi = bellman_backup(mdp, V, parallel=parallel)
+        Q, TV, pi = _backup(mdp, V, parallel=parallel)
         cert = _certificate(mdp, V, Q, TV, pi)
         history["residual"].append(float(np.max(np.abs(TV - V))))
         history["value_bound"].append(cert.centre_bound if centre else cert.sup_bound)
         history["suboptimality_bound"].append(cert.suboptimality_bound)
-        met = (cert.centre_bound if centre else cert.sup_bound) <= eps and cert.suboptimality_bound <= eps
-        if met or it == max_iter or _at_rounding_floor(cert, g, centre):
+        done = met(cert, epsilon, centre) or it == max_iter
+        if not done and centre and recentre(cert, epsilon):
+            V = cert.centre  # the level is off, the shape is not: continue from the centre
+            if callback is not None:
+                callback(it, V)
+            continue
+        if done or at_rounding_floor(cert, centre):
             return PlanningResult.from_certificate(
-                cert, gamma=g, centre=centre, iterations=it, epsilon=eps,
+                cert, row_sums=mdp.row_sums, gamma=g, centre=centre, iterations=it, epsilon=epsilon,
                 method=f"modified_policy_iteration[m={'auto' if adaptive else m}, {stopping}]", history=history,
             )
         V = TV

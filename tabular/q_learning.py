@@ -41,7 +41,7 @@ from typing import Any, Callable
 import numpy as np
 from numba import njit
 
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 from tabular._learner_common import (
     EvalSchedule,

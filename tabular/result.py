@@ -22,7 +22,8 @@ class PlanningResult:
     Q : ndarray of shape (S, A), or (H, S, A)
         ``R + gamma P V`` (the one-step lookahead of the returned ``V``).
     policy : ndarray of int64, shape (S,) or (H, S)
-        Greedy with respect to ``Q`` (ties to the lowest action).
+        Greedy for the certified values (ties to the lowest action); when ``V`` is the
+        centre of the bracket, a constant shift of them.
     iterations : int
         Iterations of the method (sweeps, improvement steps, ...).
     converged : bool
@@ -62,6 +63,7 @@ class PlanningResult:
         cls,
         cert: Certificate,
         *,
+        row_sums: np.ndarray,
         gamma: float,
         centre: bool,
         iterations: int,
@@ -72,12 +74,12 @@ class PlanningResult:
         """Build a result from a certificate, optionally moving ``V`` to the bracket's centre.
 
         The centre differs from the certified ``V`` by a constant ``c``, so its
-        lookahead is ``Q + gamma c`` and the greedy policy is unchanged.
+        lookahead is ``Q + gamma c rho(s, a)`` (``rho`` the row sums of ``P``, given as
+        ``row_sums``) and the greedy policy is that of the certified ``V``.
         """
         if centre:
-            shift = 0.5 * (cert.delta_min + cert.delta_max) / (1.0 - gamma)
-            V = cert.V + shift
-            Q = cert.Q + gamma * shift
+            V = cert.centre
+            Q = cert.Q + (gamma * cert.shift) * row_sums
             value_bound = cert.centre_bound
         else:
             V, Q, value_bound = cert.V, cert.Q, cert.sup_bound

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
 from tabular.effective_horizon import _check_finite_horizon

@@ -103,8 +103,12 @@ operator is sensitive to the total mass: a row summing to ``1 + eta`` would add
 (``P.reshape(S*A, S) @ V``), sparse ``P`` as one CSR product. Every bound is widened by
 the rounding allowance ``(n + 3A + 20) eps (max|R| + max|V|) / (1 - gamma)`` (``n`` the
 largest number of stored entries in a row of ``P``), the analogue of
-:mod:`tabular.certify`'s ``(n + 2) eps (max|R| + gamma max|V|) / (1 - gamma)`` with the
-log-sum-exp's ``O(A eps sp(Q))`` added.
+:mod:`tabular.certify`'s allowance with the log-sum-exp's ``O(A eps sp(Q))`` added.
+The transition rows of ``P`` are used as stored (they sum to 1 only within the
+tolerance): ``T_beta(V + c)`` then lies between ``T_beta V + gamma rho_lo c`` and
+``T_beta V + gamma rho_hi c`` (``c >= 0``; ``rho`` the row sums), which is all the
+certificate of :mod:`tabular.certify` needs, so the brackets use its factors
+``1 / (1 - gamma rho)`` in place of ``1 / (1 - gamma)``.
 
 References
 ----------
@@ -127,19 +131,20 @@ W. Hoeffding, "Probability inequalities for sums of bounded random variables",
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from rlcore._validation import as_float_array
-from rlcore.bellman import q_from_v
+from rlcore.bellman import _q_from_v, resolvent_bounds
 from rlcore.evaluation import PolicyEvaluation, evaluate_policy
 from rlcore.mdp import FiniteMDP
-from rlcore.policies import as_stochastic, validate_policy
-from tabular._common import check_discounted, check_epsilon, check_max_iter, check_mdp, check_v0, discount_of
-from tabular.certify import max_row_nnz
+from rlcore.policies import as_stochastic
+from rlcore.validation import (
+    MAX_ITERATIONS, MDP, Array, Integer, InvalidParameterError, Policy, Real, validate_params,
+)
+from tabular.certify import bracket, max_row_nnz
+from tabular.value_iteration import EPSILON, V0 as V0_CONSTRAINT, initial_values
 
 __all__ = [
     "SoftPlanningResult",
@@ -211,22 +216,10 @@ class SoftPlanningResult:
 
 
 # --------------------------------------------------------------------------- checks
-def _check_discounted(mdp: Any, who: str) -> FiniteMDP:
-    return check_discounted(mdp, who, "tabular.soft_backward_induction")
-
-
-def _check_beta(beta: Any) -> float:
-    if isinstance(beta, (bool, np.bool_)) or not isinstance(beta, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"beta: expected a positive real temperature, got {beta!r} of type {type(beta).__name__}")
-    b = float(beta)
-    if b == 0.0:
-        raise ValueError(
-            "beta: expected a temperature > 0, got 0; the beta -> 0 limit is the unregularised "
-            "problem, solve it with tabular.solve"
-        )
-    if not (np.isfinite(b) and b > 0.0):
-        raise ValueError(f"beta: expected a finite temperature > 0, got {beta!r}")
-    return b
+_SOFT_DISCOUNTED = MDP(discounted=True, hint="for a finite horizon use tabular.soft_backward_induction")
+_BETA = Real(0, None, closed="neither", hint=(
+    "the beta -> 0 limit is the unregularised problem, solve it with tabular.solve"))
+_REFERENCE = Policy("mdp") | None
 
 
 def _reference(mdp: FiniteMDP, reference: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -241,8 +234,7 @@ def _reference(mdp: FiniteMDP, reference: Any) -> tuple[np.ndarray, np.ndarray, 
     if reference is None:
         pi0 = np.full((S, A), 1.0 / A)
     else:
-        pi0 = np.array(as_stochastic(validate_policy(reference, S, A, mdp.horizon, name="reference"), A),
-                       dtype=np.float64)
+        pi0 = np.array(as_stochastic(reference, A), dtype=np.float64)
         pi0 /= pi0.sum(axis=-1, keepdims=True)
     support = pi0 > 0.0
     ell = -np.log(np.where(support, pi0, 1.0).min(axis=-1))
@@ -288,9 +280,10 @@ def _lookahead(mdp: FiniteMDP, V: np.ndarray) -> np.ndarray:
         Q *= mdp.gamma
         Q += mdp.R
     if not np.all(np.isfinite(Q)):
-        raise ValueError(
-            f"R: the soft backup overflows float64 (max |R| = {float(np.max(np.abs(mdp.R))):.3g}, "
-            f"max |V| = {float(np.max(np.abs(V))):.3g}); rescale the rewards"
+        raise InvalidParameterError(
+            "mdp",
+            f"the soft backup overflows float64 (max |R| = {float(np.max(np.abs(mdp.R))):.3g}, "
+            f"max |V| = {float(np.max(np.abs(V))):.3g}); rescale the rewards",
         )
     return Q
 
@@ -300,12 +293,13 @@ def _greedy(Q: np.ndarray, support: np.ndarray) -> np.ndarray:
 
 
 def _rounding(mdp: FiniteMDP, V: np.ndarray, R: np.ndarray) -> float:
-    """Floating-point allowance of one soft backup (before dividing by ``1 - gamma``)."""
-    scale = float(np.max(np.abs(R))) + float(np.max(np.abs(V), initial=0.0))
+    """Floating-point allowance of one soft backup, on each entry of ``T_beta V``."""
+    scale = float(np.max(np.abs(R))) + mdp.row_sum_bounds[1] * float(np.max(np.abs(V), initial=0.0))
     return _EPS * (max_row_nnz(mdp) + 3 * mdp.n_actions + 20) * scale
 
 
 # --------------------------------------------------------------------------- public API
+@validate_params(mdp=_SOFT_DISCOUNTED, V=Array(ndim=1, shape=("mdp.n_states",)), beta=_BETA, reference=_REFERENCE)
 def soft_bellman_backup(
     mdp: FiniteMDP, V: Any, beta: float, *, reference: Any = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -347,17 +341,20 @@ def soft_bellman_backup(
     >>> round(float(TV[0]), 10), np.round(pi, 12)     # log((1 + 3) / 2), softmax
     (0.6931471806, array([[0.25, 0.75]]))
     """
-    mdp = _check_discounted(mdp, "soft_bellman_backup")
-    b = _check_beta(beta)
     pi0, support, _ = _reference(mdp, reference)
-    v = as_float_array(V, "V", ndim=1)
-    if v.shape != (mdp.n_states,):
-        raise ValueError(f"V: expected shape ({mdp.n_states},), got {v.shape}")
-    Q = _lookahead(mdp, v)
-    TV, pi = _soft_max(Q, pi0, support, b)
+    Q = _lookahead(mdp, V)
+    TV, pi = _soft_max(Q, pi0, support, beta)
     return Q, TV, pi
 
 
+@validate_params(
+    mdp=_SOFT_DISCOUNTED,
+    beta=_BETA,
+    reference=_REFERENCE,
+    epsilon=EPSILON,
+    max_iter=Integer(1, MAX_ITERATIONS),
+    V0=V0_CONSTRAINT,
+)
 def soft_value_iteration(
     mdp: FiniteMDP,
     beta: float,
@@ -435,41 +432,41 @@ def soft_value_iteration(
     >>> np.round(res.policy, 8), res.greedy_policy
     (array([[0.25, 0.75]]), array([1]))
     """
-    mdp = _check_discounted(mdp, "soft_value_iteration")
-    b = _check_beta(beta)
+    b, eps = beta, epsilon
     pi0, support, _ = _reference(mdp, reference)
-    eps = check_epsilon(epsilon)
-    max_iter = check_max_iter(max_iter)
-    V = check_v0(mdp, V0)
-    g = discount_of(mdp)
-    k = 1.0 / (1.0 - g)
+    V = initial_values(mdp, V0)
+    g = float(mdp.gamma)  # type: ignore[arg-type]  # a discounted MDP (checked)
+    rows = mdp.row_sums
     history: dict[str, list[float]] = {"residual": [], "value_bound": [], "suboptimality_bound": []}
     for it in range(1, max_iter + 1):
         Q = _lookahead(mdp, V)
         TV, pi = _soft_max(Q, pi0, support, b)
         delta = TV - V
         lo, hi = float(delta.min()), float(delta.max())
-        rounding = _rounding(mdp, V, mdp.R) * k
-        value_bound = 0.5 * (hi - lo) * k + rounding
-        sub_bound = (hi - lo) * k + 2.0 * rounding
+        err = (_rounding(mdp, V, mdp.R) + _EPS * max(abs(lo), abs(hi))) * (1.0 + 4.0 * _EPS)
+        br = bracket(mdp, V, lo, hi, err)
         history["residual"].append(max(abs(lo), abs(hi)))
-        history["value_bound"].append(value_bound)
-        history["suboptimality_bound"].append(sub_bound)
-        done = value_bound <= eps and sub_bound <= eps
-        if done or it == max_iter:
-            shift = 0.5 * (lo + hi) * k
+        history["value_bound"].append(br.centre_bound)
+        history["suboptimality_bound"].append(br.width)
+        done = br.centre_bound <= eps and br.width <= eps
+        floor = (hi - lo) <= err
+        drift = br.centre_bound - br.span_part
+        if not done and it < max_iter and drift > br.span_part and br.span_part <= eps:
+            V = br.centre  # span converged, level not: continue from the centre (see tabular.certify)
+            continue
+        if done or it == max_iter or floor:
             return SoftPlanningResult(
-                V=V + shift,
-                Q=Q + g * shift,  # the lookahead of the centre; the Gibbs policy is unchanged
+                V=br.centre,
+                Q=Q + (g * br.shift) * rows,  # the lookahead of the centre; the Gibbs policy is unchanged
                 policy=pi,
                 greedy_policy=_greedy(Q, support),
                 beta=b,
                 iterations=it,
                 converged=bool(done),
-                value_bound=float(value_bound),
-                suboptimality_bound=float(sub_bound),
-                V_lower=V + (lo * k - rounding),
-                V_upper=V + (hi * k + rounding),
+                value_bound=float(br.centre_bound),
+                suboptimality_bound=float(br.width),
+                V_lower=br.lower,
+                V_upper=br.upper,
                 method="soft_value_iteration",
                 epsilon=eps,
                 history={key: np.asarray(val, dtype=np.float64) for key, val in history.items()},
@@ -478,6 +475,11 @@ def soft_value_iteration(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+@validate_params(
+    mdp=MDP(discounted=False, hint="for a discounted MDP use tabular.soft_value_iteration"),
+    beta=_BETA,
+    reference=_REFERENCE,
+)
 def soft_backward_induction(mdp: FiniteMDP, beta: float, *, reference: Any = None) -> SoftPlanningResult:
     """KL-regularised backward induction for a finite-horizon MDP.
 
@@ -521,15 +523,10 @@ def soft_backward_induction(mdp: FiniteMDP, beta: float, *, reference: Any = Non
     >>> np.round(res.V[:, 0], 10).tolist(), np.round(res.policy[0], 10).tolist()
     ([1.3862943611, 0.6931471806], [[0.25, 0.75]])
     """
-    mdp = check_mdp(mdp)
-    if mdp.horizon is None:
-        raise ValueError(
-            "mdp: soft_backward_induction needs a finite-horizon MDP; for a discounted one use "
-            "tabular.soft_value_iteration"
-        )
-    b = _check_beta(beta)
+    b = beta
     pi0, support, _ = _reference(mdp, reference)
     H, S, A = mdp.horizon, mdp.n_states, mdp.n_actions
+    assert H is not None  # checked by the constraint
     V = np.zeros((H, S))
     Q = np.zeros((H, S, A))
     policy = np.zeros((H, S, A))
@@ -537,13 +534,20 @@ def soft_backward_induction(mdp: FiniteMDP, beta: float, *, reference: Any = Non
     step_error = np.zeros(H)
     v_next = np.zeros(S)
     for t in range(H - 1, -1, -1):
-        Q[t] = q_from_v(mdp, v_next, t)
+        Q[t] = _q_from_v(mdp, v_next, t)
         pi0_t, supp_t = _at(pi0, t, 2), _at(support, t, 2)
         V[t], policy[t] = _soft_max(Q[t], pi0_t, supp_t, b)
         greedy[t] = _greedy(Q[t], supp_t)
         step_error[t] = _rounding(mdp, v_next, mdp.rewards_at(t))
         v_next = V[t]
-    allowance = np.cumsum(step_error[::-1])[::-1][:, None]  # errors of steps t..H-1 add up
+    # errors of steps t..H-1 add up through P, whose rows sum to at most rho
+    rho = mdp.row_sum_bounds[1]
+    err = np.zeros(H + 1)
+    loss = np.zeros(H + 1)  # the Gibbs policy of a Q off by e loses at most 2 e per step
+    for t in range(H - 1, -1, -1):
+        err[t] = (step_error[t] + rho * err[t + 1]) * (1.0 + 4.0 * _EPS)
+        loss[t] = (2.0 * err[t] + rho * loss[t + 1]) * (1.0 + 4.0 * _EPS)
+    allowance = err[:H, None]
     bound = float(allowance.max())
     return SoftPlanningResult(
         V=V,
@@ -554,14 +558,15 @@ def soft_backward_induction(mdp: FiniteMDP, beta: float, *, reference: Any = Non
         iterations=H,
         converged=True,
         value_bound=bound,
-        suboptimality_bound=2.0 * bound,
-        V_lower=V - allowance,
-        V_upper=V + allowance,
+        suboptimality_bound=float(loss[:H].max()),
+        V_lower=np.nextafter(V - allowance, -np.inf),
+        V_upper=np.nextafter(V + allowance, np.inf),
         method="soft_backward_induction",
         epsilon=0.0,
     )
 
 
+@validate_params(mdp=MDP(), beta=_BETA, reference=_REFERENCE)
 def regularisation_gap_bound(mdp: FiniteMDP, beta: float, *, reference: Any = None) -> float:
     """Certified gap between the hard optimum and the soft one: ``max_s V*(s) - V_beta(s)``.
 
@@ -577,7 +582,8 @@ def regularisation_gap_bound(mdp: FiniteMDP, beta: float, *, reference: Any = No
     Returns
     -------
     float
-        Discounted: ``beta ell / (1 - gamma)``; finite horizon: ``beta sum_t ell_t``
+        Discounted: ``beta ell / (1 - gamma rho_hi)`` (``rho_hi`` the largest row sum
+        of ``P``, 1 up to the tolerance); finite horizon: ``beta sum_t rho_hi^t ell_t``
         (the bound at ``t = 0``), where ``ell = max_s log(1 / min_{a: pi0(a|s) > 0}
         pi0(a|s))`` (``log A`` for uniform ``pi0``).
 
@@ -595,15 +601,21 @@ def regularisation_gap_bound(mdp: FiniteMDP, beta: float, *, reference: Any = No
     >>> round(regularisation_gap_bound(forest(gamma=0.9), beta=0.01), 6)   # 0.01 log 2 / 0.1
     0.069315
     """
-    mdp = check_mdp(mdp)
-    b = _check_beta(beta)
+    b = beta
     _, _, ell = _reference(mdp, reference)
+    rho_lo, rho_hi = mdp.row_sum_bounds
     if mdp.horizon is None:
-        return b * float(ell.max()) / (1.0 - discount_of(mdp))
+        k_hi = resolvent_bounds(float(mdp.gamma), rho_lo, rho_hi)[1]  # type: ignore[arg-type]
+        return b * float(ell.max()) * k_hi * (1.0 + 4.0 * _EPS)
     per_step = ell.max(axis=-1)
-    return b * float(per_step.sum() if per_step.ndim == 1 else per_step * mdp.horizon)
+    steps = per_step if per_step.ndim == 1 else np.full(mdp.horizon, float(per_step))
+    gap = 0.0
+    for t in range(mdp.horizon - 1, -1, -1):  # gap_t = beta ell_t + rho gap_{t+1}
+        gap = b * float(steps[t]) + rho_hi * gap
+    return gap * (1.0 + 4.0 * mdp.horizon * _EPS)
 
 
+@validate_params(mdp=MDP(), policy=Policy("mdp"), beta=_BETA, reference=_REFERENCE)
 def regularised_policy_value(mdp: FiniteMDP, policy: Any, beta: float, *, reference: Any = None) -> PolicyEvaluation:
     """Exact KL-regularised value of a policy, by one linear solve.
 
@@ -651,19 +663,19 @@ def regularised_policy_value(mdp: FiniteMDP, policy: Any, beta: float, *, refere
     >>> round(float(ev.V[0]), 10)
     0.6137056389
     """
-    mdp = check_mdp(mdp)
-    b = _check_beta(beta)
+    b = beta
     pi0, support, _ = _reference(mdp, reference)
-    S, A = mdp.n_states, mdp.n_actions
-    pi = as_stochastic(validate_policy(policy, S, A, mdp.horizon), A)
+    A = mdp.n_actions
+    pi = as_stochastic(policy, A)
     pi_b, pi0_b, support_b = np.broadcast_arrays(pi, pi0, support)  # (S, A) or (H, S, A)
     outside = (pi_b > 0) & ~support_b
     if outside.any():
         idx = tuple(int(i) for i in np.argwhere(outside)[0])
         at = f" at t={idx[0]}" if len(idx) == 3 else ""
-        raise ValueError(
-            f"policy: puts probability {float(pi_b[idx])!r} on action {idx[-1]} in state {idx[-2]}{at} "
-            "where the reference has none (infinite KL)"
+        raise InvalidParameterError(
+            "policy",
+            f"puts probability {float(pi_b[idx])!r} on action {idx[-1]} in state {idx[-2]}{at} "
+            "where the reference has none (infinite KL)",
         )
     pos = pi_b > 0
     log_ratio = np.zeros(pi_b.shape)

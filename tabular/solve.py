@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rlcore.mdp import FiniteMDP
+from rlcore.validation import MDP, InvalidParameterTypeError, Options, Unchecked, validate_params
 from tabular.finite_horizon import backward_induction
 from tabular.lp import linear_programming
 from tabular.policy_iteration import modified_policy_iteration, policy_iteration
@@ -17,6 +18,11 @@ _METHODS = ("auto", "value_iteration", "gauss_seidel", "policy_iteration", "modi
             "linear_programming", "backward_induction")
 
 
+@validate_params(
+    mdp=MDP(),
+    method=Options(*_METHODS),
+    kwargs=Unchecked("forwarded to the chosen solver, which declares and checks its own parameters"),
+)
 def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult:
     """Solve a finite MDP with certified bounds.
 
@@ -54,10 +60,6 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
     >>> res.converged, res.policy.tolist()
     (True, [1, 1, 1, 1, 1, 1])
     """
-    if not isinstance(mdp, FiniteMDP):
-        raise TypeError(f"mdp: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
-    if method not in _METHODS:
-        raise ValueError(f"method: expected one of {_METHODS}, got {method!r}")
     if method == "auto":
         if mdp.horizon is not None:
             method = "backward_induction"
@@ -69,7 +71,7 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
         # (code that calls solve() alike for every MDP keeps working) and ignored
         extra = sorted(set(kwargs) - {"epsilon", "max_iter"})
         if extra:
-            raise TypeError(f"{extra[0]}: not an option of backward_induction (finite horizon, exact)")
+            raise InvalidParameterTypeError(extra[0], "not an option of backward_induction (finite horizon, exact)")
         return backward_induction(mdp)
     if method == "value_iteration":
         return value_iteration(mdp, **kwargs)

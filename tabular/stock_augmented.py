@@ -87,7 +87,7 @@ from typing import Any, Callable, Union, cast
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore._validation import as_float_array, check_int, check_positive_int, check_real
+from rlcore.validation import as_float_array, check_int, check_positive_int, check_real
 from rlcore.mdp import FiniteMDP
 from rlcore.randomness import RNGLike, as_generator
 from tabular._common import check_mdp

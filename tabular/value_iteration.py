@@ -18,6 +18,14 @@ as soon as the certified bounds are below ``epsilon``:
 * ``stopping="sup"``: return the iterate itself, within ``||TV - V|| / (1 - gamma)``
   (the classic rule of Puterman 1994, Thm. 6.3.1).
 
+These are the bounds for exactly stochastic rows; :func:`tabular.certify` states the
+version that holds for the stored rows (which sum to 1 only within the accepted
+tolerance) and for floating-point rounding. When the span has converged but the
+iterate is still far from ``V*`` in level, that version carries a term proportional
+to the level and to the rows' deviation from 1; the span rule then moves the iterate
+to the centre of its bracket (a constant shift, which changes neither the greedy
+policy nor the span of later residuals) and certifies again.
+
 References
 ----------
 M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 6.3 and 6.6.
@@ -30,31 +38,74 @@ from typing import Any, Callable
 import numpy as np
 
 from rlcore.mdp import FiniteMDP
-from tabular._common import (
-    check_callback, check_discounted, check_epsilon, check_max_iter, check_stopping, check_v0, discount_of,
+from rlcore.validation import (
+    MAX_ITERATIONS,
+    MDP,
+    Array,
+    Bool,
+    Integer,
+    IsCallable,
+    Options,
+    Real,
+    validate_params,
 )
 from tabular._dp_kernels import gauss_seidel_sweep
-from tabular.certify import _certificate, bellman_backup, certify, sweep_arrays
+from tabular.certify import Certificate, _backup, _certificate, sweep_arrays
 from tabular.result import PlanningResult
 
 __all__ = ["value_iteration"]
 
 Callback = Callable[[int, np.ndarray], None]
 
+#: The constraints every discounted planner shares (declared once, used by each).
+EPSILON = Real(0, None, closed="neither")
+V0 = Array(ndim=1, shape=("mdp.n_states",)) | None
+CALLBACK = IsCallable("a callable callback(iteration, V)") | None
+DISCOUNTED = MDP(discounted=True)
 
-def _met(cert: Any, epsilon: float, centre: bool) -> bool:
+
+def initial_values(mdp: FiniteMDP, V0: np.ndarray | None) -> np.ndarray:
+    """Initial value: given, or the constant ``min R / (1 - gamma)`` (then ``T V0 >= V0``
+    for exactly stochastic rows)."""
+    if V0 is None:
+        return np.full(mdp.n_states, float(mdp.R.min()) / (1.0 - float(mdp.gamma or 0.0)))
+    return np.array(V0, dtype=np.float64)
+
+
+def met(cert: Certificate, epsilon: float, centre: bool) -> bool:
+    """Both certified bounds of the estimate to be returned are within ``epsilon``."""
     value_bound = cert.centre_bound if centre else cert.sup_bound
     return value_bound <= epsilon and cert.suboptimality_bound <= epsilon
 
 
-def _at_rounding_floor(cert: Any, gamma: float, centre: bool) -> bool:
-    """True when more sweeps cannot tighten the bounds: the span of ``TV - V`` is at the
-    level of the rounding allowance (for the sup rule, ``TV - V`` itself is)."""
-    k = 1.0 / (1.0 - gamma)
+def at_rounding_floor(cert: Certificate, centre: bool) -> bool:
+    """True when more sweeps cannot tighten the bounds: the spread of ``TV - V`` that
+    the rule uses is at the level of its rounding allowance."""
     spread = (cert.delta_max - cert.delta_min) if centre else max(abs(cert.delta_max), abs(cert.delta_min))
-    return spread * k <= cert.rounding
+    return spread <= cert.delta_allowance
 
 
+def recentre(cert: Certificate, epsilon: float) -> bool:
+    """Whether the span rule should continue from the bracket's centre instead of ``T V``.
+
+    True when the span part of the centre bound has converged but the part due to rows
+    that do not sum exactly to 1 (proportional to how far the iterate's level is from
+    ``V*``) keeps the bound above ``epsilon``: from the centre that part vanishes.
+    """
+    drift = cert.centre_bound - cert.span_part
+    return drift > cert.span_part and cert.centre_bound > epsilon and cert.span_part <= epsilon
+
+
+@validate_params(
+    mdp=DISCOUNTED,
+    epsilon=EPSILON,
+    max_iter=Integer(1, MAX_ITERATIONS),
+    variant=Options("jacobi", "gauss-seidel"),
+    stopping=Options("span", "sup"),
+    V0=V0,
+    callback=CALLBACK,
+    parallel=Bool(),
+)
 def value_iteration(
     mdp: FiniteMDP,
     *,
@@ -75,7 +126,7 @@ def value_iteration(
     epsilon : float
         Target for both certified bounds: ``||V - V*||_inf <= epsilon`` and the greedy
         policy ``epsilon``-optimal.
-    max_iter : int
+    max_iter : int in [1, 10**9]
         Budget of sweeps. When it runs out the result has ``converged=False`` and
         honest (larger) bounds. Jacobi sweeps also stop, unconverged, when ``epsilon``
         is below what floating point can certify (the change ``TV - V`` has shrunk to
@@ -105,8 +156,10 @@ def value_iteration(
     ---------
     On return, ``||V - V*||_inf <= value_bound`` and ``V* - V^policy <=
     suboptimality_bound`` hold (certified by one Bellman backup of the returned
-    values; MacQueen 1966, Puterman 1994 Thm. 6.3.1 and section 6.6), whether or not
-    the run converged. Jacobi VI reaches ``epsilon`` within
+    values; MacQueen 1966, Puterman 1994 Thm. 6.3.1 and section 6.6, in the form of
+    :func:`tabular.certify` that holds for the stored rows and for rounding), whether or
+    not the run converged; checked against exact rational arithmetic in
+    ``tests/tabular/test_certify_oracle.py``. Jacobi VI reaches ``epsilon`` within
     ``O(log(span(V0 - V*) / (epsilon (1 - gamma))) / log(1 / gamma))`` sweeps.
 
     Notes
@@ -126,33 +179,35 @@ def value_iteration(
     >>> res.converged, res.policy.tolist(), np.round(res.V, 3).tolist()
     (True, [0, 0, 0], [26.244, 29.484, 33.484])
     """
-    mdp = check_discounted(mdp, "value_iteration")
-    g = discount_of(mdp)
-    eps = check_epsilon(epsilon)
-    max_iter = check_max_iter(max_iter)
-    centre = check_stopping(stopping) == "span"
-    if variant not in ("jacobi", "gauss-seidel"):
-        raise ValueError(f"variant: expected 'jacobi' or 'gauss-seidel', got {variant!r}")
-    V = check_v0(mdp, V0)
-    check_callback(callback)
-    if not isinstance(parallel, (bool, np.bool_)):
-        raise TypeError(f"parallel: expected a bool, got {type(parallel).__name__}")
+    g = float(mdp.gamma)  # type: ignore[arg-type]  # a discounted MDP (checked)
+    centre = stopping == "span"
+    V = initial_values(mdp, V0)
+    rows = mdp.row_sums
     history: dict[str, list[float]] = {"residual": []}
     method = f"value_iteration[{variant}, {stopping}]"
+
+    def result(cert: Certificate, it: int) -> PlanningResult:
+        return PlanningResult.from_certificate(
+            cert, row_sums=rows, gamma=g, centre=centre, iterations=it, epsilon=epsilon, method=method,
+            history=history,
+        )
 
     if variant == "jacobi":
         history["value_bound"], history["suboptimality_bound"] = [], []
         for it in range(1, max_iter + 1):
-            Q, TV, pi = bellman_backup(mdp, V, parallel=parallel)
+            Q, TV, pi = _backup(mdp, V, parallel=parallel)
             cert = _certificate(mdp, V, Q, TV, pi)
             history["residual"].append(float(np.max(np.abs(TV - V))))
             history["value_bound"].append(cert.centre_bound if centre else cert.sup_bound)
             history["suboptimality_bound"].append(cert.suboptimality_bound)
-            if _met(cert, eps, centre) or it == max_iter or _at_rounding_floor(cert, g, centre):
-                return PlanningResult.from_certificate(
-                    cert, gamma=g, centre=centre, iterations=it, epsilon=eps, method=method, history=history
-                )
-            V = TV
+            if met(cert, epsilon, centre) or it == max_iter:
+                return result(cert, it)
+            if centre and recentre(cert, epsilon):
+                V = cert.centre
+            elif at_rounding_floor(cert, centre):
+                return result(cert, it)
+            else:
+                V = TV
             if callback is not None:
                 callback(it, V)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -173,16 +228,11 @@ def value_iteration(
         history["residual"].append(float(change))
         if callback is not None:
             callback(it, V.copy())
-        if sweeps >= next_check or g * change <= 0.5 * eps * (1.0 - g) or it + 2 > max_iter:
+        if sweeps >= next_check or g * change <= 0.5 * epsilon * (1.0 - g) or it + 2 > max_iter:
             next_check = max(sweeps + 1, int(1.5 * sweeps))
-            cert = certify(mdp, V)
+            cert = _certificate(mdp, V, *_backup(mdp, V))
             it += 1
-            if _met(cert, eps, centre) or it + 2 > max_iter or _at_rounding_floor(cert, g, centre):
-                return PlanningResult.from_certificate(
-                    cert, gamma=g, centre=centre, iterations=it, epsilon=eps, method=method, history=history
-                )
+            if met(cert, epsilon, centre) or it + 2 > max_iter or at_rounding_floor(cert, centre):
+                return result(cert, it)
     it += 1  # max_iter == 1: no room for a sweep, certify V0
-    cert = certify(mdp, V)
-    return PlanningResult.from_certificate(
-        cert, gamma=g, centre=centre, iterations=it, epsilon=eps, method=method, history=history
-    )
+    return result(_certificate(mdp, V, *_backup(mdp, V)), it)

@@ -40,7 +40,7 @@ from typing import Any, Union, cast
 
 import numpy as np
 
-from rlcore._validation import as_float_array, check_positive_int
+from rlcore.validation import as_float_array, check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = ["ConfidenceInterval", "mean_ci", "plot_curves_with_bands", "stack_metric", "summarize"]

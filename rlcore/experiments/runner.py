@@ -60,7 +60,7 @@ from collections.abc import Callable, Generator
 from contextlib import nullcontext
 from typing import Any
 
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 from rlcore.experiments._json import to_jsonable
 from rlcore.experiments.store import _check_out_dir, _RecordStore
 from rlcore.experiments.sweep import Run, Sweep

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from rlcore._validation import check_int, check_positive_int
+from rlcore.validation import check_int, check_positive_int
 from rlcore.experiments._json import canonical_config, canonical_json
 
 __all__ = ["Run", "Sweep", "grid"]

@@ -31,7 +31,7 @@ import os
 import sys
 from typing import Any
 
-from rlcore._validation import check_positive_int
+from rlcore.validation import check_positive_int
 
 __all__ = ["THREAD_ENV_VARS", "ThreadLimits", "limit_threads"]
 

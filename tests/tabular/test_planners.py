@@ -389,9 +389,10 @@ def test_solve_dispatches():
     assert res.method.startswith("modified_policy_iteration[m=3")
 
 
-@pytest.mark.parametrize("method", ["bogus", "VI", "", None, 3])
-def test_solve_validates_method(method):
-    with pytest.raises(ValueError, match=r"^method\b"):
+@pytest.mark.parametrize(("method", "exc"), [("bogus", ValueError), ("VI", ValueError), ("", ValueError),
+                                             (None, TypeError), (3, TypeError)])
+def test_solve_validates_method(method, exc):
+    with pytest.raises(exc, match=r"^method\b"):
         tabular.solve(river_swim(gamma=0.9), method=method)
 
 
@@ -414,12 +415,14 @@ BAD_ARGUMENTS = [
     *[(f, {"epsilon": e}, TypeError) for f in (VI, PI, MPI) for e in ("1e-6", True, None, [1e-6])],
     *[(f, {"max_iter": n}, ValueError) for f in (VI, PI, MPI) for n in (0, -5)],
     *[(f, {"max_iter": n}, TypeError) for f in (VI, PI, MPI) for n in (2.5, "10", True, None)],
-    *[(f, {"stopping": s}, ValueError) for f in (VI, MPI) for s in ("max", "SPAN", None)],
-    *[(VI, {"variant": v}, ValueError) for v in ("async", "gauss_seidel", None)],
+    *[(f, {"stopping": s}, ValueError) for f in (VI, MPI) for s in ("max", "SPAN")],
+    *[(f, {"stopping": None}, TypeError) for f in (VI, MPI)],  # not a string: the wrong kind
+    *[(VI, {"variant": v}, ValueError) for v in ("async", "gauss_seidel")],
+    (VI, {"variant": None}, TypeError),
     *[(f, {"V0": v}, ValueError) for f in (VI, MPI) for v in (np.zeros(5), np.zeros((6, 1)), np.full(6, np.nan))],
     *[(f, {"V0": v}, TypeError) for f in (VI, MPI) for v in ("zeros", np.zeros(6, dtype=complex))],
-    (MPI, {"m": -1}, ValueError),
-    *[(MPI, {"m": m}, TypeError) for m in (1.5, "5", True, None)],
+    *[(MPI, {"m": m}, ValueError) for m in (-1, 10**6 + 1, 2**63, "5")],  # "5" is a string, but not 'auto'
+    *[(MPI, {"m": m}, TypeError) for m in (1.5, True, None)],
     *[(PI, {"policy0": p}, ValueError) for p in (np.zeros(5, dtype=int), np.full(6, 2), np.zeros((2, 6), dtype=int))],
     (PI, {"policy0": np.zeros(6)}, TypeError),
     (VI, {"callback": 3}, TypeError),
