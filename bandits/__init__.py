@@ -46,6 +46,7 @@ coupled restless, SEQUOIA              :class:`CoupledRestlessProblem`,
 =====================================  ===========================================
 """
 
+from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
 from bandits.bounds import (
     etc_regret_bound,
     exp3_gamma,

@@ -24,6 +24,7 @@ The theory is on the :doc:`stopping theory page </theory/stopping>`.
 
 from __future__ import annotations
 
+from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
 from finance_apps.closed_form import black_scholes, perpetual_american_put, perpetual_put_boundary
 from finance_apps.deep_hedgers import feedforward_hedger, lstm_hedger
 from finance_apps.hedging import (

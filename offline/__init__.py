@@ -42,6 +42,7 @@ The algorithms never need ``C*``: it is an analysis quantity, computed for a kno
 and behavior distribution by :func:`concentrability`.
 """
 
+from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
 from offline.bandits import (
     BanditLCBResult,
     contextual_empirical_best,

@@ -11,9 +11,11 @@ convention (:func:`as_generator`). Hypothesis strategies for property tests live
 
 from __future__ import annotations
 
+from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
 from rlcore import generators
+from rlcore import validation
 from rlcore.validation import PROBABILITY_ATOL
-from rlcore.bellman import bellman_expectation, bellman_optimality, q_from_v
+from rlcore.bellman import bellman_expectation, bellman_optimality, q_from_v, resolvent_bounds
 from rlcore.bridge import load_bridge_mdp
 from rlcore.dataset import Dataset
 from rlcore.evaluation import PolicyEvaluation, evaluate_policy, occupancy
@@ -61,9 +63,11 @@ __all__ = [
     "is_deterministic",
     "occupancy",
     "q_from_v",
+    "resolvent_bounds",
     "rollout",
     "softmax",
     "spawn",
     "uniform",
     "validate_policy",
+    "validation",
 ]

@@ -28,6 +28,7 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 =====================================  ===========================================
 """
 
+from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
 from tabular.average_reward import AverageRewardResult, relative_value_iteration
 from tabular.certify import Certificate, bellman_backup, certify
 from tabular.effective_horizon import (
