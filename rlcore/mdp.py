@@ -33,7 +33,6 @@ kernel.
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, cast
 
 import numpy as np
@@ -41,12 +40,19 @@ import scipy.sparse as sp
 
 from rlcore._kernels import sample_rows
 from rlcore.validation import (
+    MAX_ITERATIONS,
     PROBABILITY_ATOL,
+    Array,
+    Constraint,
+    Integer,
     InvalidParameterError,
+    InvalidParameterTypeError,
+    Discount,
+    ProbabilityVector,
+    Real,
+    validate_params,
     as_float_array,
-    check_discount,
     check_int,
-    check_positive_int,
     check_probability_vector,
     check_stochastic_rows,
 )
@@ -83,6 +89,56 @@ def _row_cdf_csr(M: sp.csr_array) -> np.ndarray:
     return cdf
 
 
+class _Transitions(Constraint):
+    """``P``: a dense real array of rank 3 or 4, or a scipy.sparse matrix.
+
+    Kind, rank and finiteness are checked here; shapes (against ``R``), signs and row sums
+    in :class:`FiniteMDP`, where the horizon and ``atol`` are known.
+    """
+
+    def accepts_kind(self, value: Any) -> bool:
+        return sp.issparse(value) or isinstance(value, (np.ndarray, list, tuple))
+
+    def check(self, value: Any, name: str, args: dict | None = None) -> Any:
+        if sp.issparse(value):
+            return value
+        return as_float_array(value, name, ndim=(3, 4))
+
+    def __str__(self) -> str:
+        return "a transition array (S, A, S) or (H, S, A, S), or a scipy.sparse (S*A, S) matrix"
+
+    def invalid_values(self, args: dict | None = None) -> list[tuple[Any, type[Exception]]]:
+        out: list[tuple[Any, type[Exception]]] = [("P", TypeError), (None, TypeError), (np.ones((2, 2)), ValueError)]
+        R = None if args is None else args.get("R")
+        if R is None:
+            return out
+        S, A = np.shape(R)[-2:]
+        good = np.full((S, A, S), 1.0 / S)
+        for change, exc in (("nan", ValueError), ("neg", ValueError), ("sum", ValueError), ("bool", TypeError)):
+            bad = good.copy()
+            if change == "nan":
+                bad[0, 0, 0] = np.nan
+            elif change == "neg":
+                bad[0, 0, 0] = -0.5
+            elif change == "sum":
+                bad[0, 0] *= 0.5
+            else:
+                bad = bad > 0
+            out.append((bad, exc))
+        out.append((np.full((S + 1, A, S + 1), 1.0 / (S + 1)), ValueError))  # S disagrees with R
+        out.append((sp.csr_array(good.reshape(S * A, S)[:, :0]), ValueError))  # no columns
+        return out
+
+
+@validate_params(
+    P=_Transitions(),
+    R=Array(ndim=(2, 3)),
+    gamma=Discount() | None,
+    horizon=Integer(1, 10**6) | None,
+    initial=ProbabilityVector(lambda a: np.shape(a["R"])[-2], atol=1e-3) | None,
+    terminal=Array("bool", ndim=1) | None,
+    atol=Real(0, 1e-3),
+)
 class FiniteMDP:
     """A finite MDP, discounted or finite-horizon, with dense or sparse transitions.
 
@@ -99,17 +155,20 @@ class FiniteMDP:
         ``(H, S, A)`` when time-dependent (finite horizon only). The number of actions
         ``A`` is read from ``R``.
     gamma : float, optional
-        Discount factor in ``[0, 1)``. Exactly one of ``gamma`` and ``horizon``.
+        Discount factor in ``[0, 1)``. Exactly one of ``gamma`` and ``horizon``. With rows
+        that sum to more than 1 (within ``atol``), ``gamma`` times the largest row sum must
+        stay below 1, or no discounted value exists (checked).
     horizon : int, optional
-        Number of decision steps ``H >= 1`` of a finite-horizon, undiscounted MDP.
+        Number of decision steps ``1 <= H <= 10**6`` of a finite-horizon, undiscounted MDP.
     initial : array_like of shape (S,), optional
         Initial-state distribution; uniform over states when omitted.
     terminal : array_like of bool, shape (S,), optional
         Absorbing terminal states: each must loop to itself with probability 1 and
         reward 0 under every action (checked). Simulation reports ``terminated`` on
         entering one. Default: none.
-    atol : float
-        Absolute tolerance on each probability row's sum (default 1e-8).
+    atol : float in [0, 1e-3]
+        Absolute tolerance on each probability row's sum (default 1e-8). The planners'
+        certificates hold for the rows as stored (see :attr:`row_sum_bounds`).
 
     Attributes
     ----------
@@ -138,7 +197,7 @@ class FiniteMDP:
     >>> FiniteMDP(P, R, gamma=1.0)
     Traceback (most recent call last):
     ...
-    ValueError: gamma: expected a discount factor in [0, 1), got 1.0
+    rlcore.validation.InvalidParameterError: gamma: expected a discount factor in [0, 1), got 1.0
     """
 
     def __init__(
@@ -153,37 +212,30 @@ class FiniteMDP:
         atol: float = PROBABILITY_ATOL,
     ) -> None:
         if (gamma is None) == (horizon is None):
-            raise ValueError(
-                "gamma, horizon: give exactly one (a discount in [0, 1) for the discounted "
+            raise InvalidParameterError(
+                "gamma, horizon", "give exactly one (a discount in [0, 1) for the discounted "
                 f"criterion, or a horizon H >= 1 for finite horizon), got gamma={gamma!r}, "
                 f"horizon={horizon!r}"
             )
-        if isinstance(atol, (bool, np.bool_)) or not isinstance(atol, (numbers.Real, np.floating, np.integer)):
-            raise TypeError(f"atol: expected a real tolerance in [0, 1), got {atol!r} of type {type(atol).__name__}")
-        if not (np.isfinite(atol) and 0.0 <= atol < 1.0):
-            raise ValueError(f"atol: expected a tolerance in [0, 1), got {atol!r}")
-        atol = float(atol)
-        self.gamma: float | None = None if gamma is None else check_discount(gamma, "gamma")
-        self.horizon: int | None = (
-            None if horizon is None else check_positive_int(horizon, "horizon")
-        )
+        self.gamma: float | None = gamma
+        self.horizon: int | None = horizon
         H = self.horizon
 
         # ---- rewards: fixes A (and S, checked against P) ------------------------
         R_arr = as_float_array(R, "R", ndim=(2, 3))
         if R_arr.ndim == 3 and H is None:
-            raise ValueError(
-                f"R: a time-dependent reward of shape {R_arr.shape} needs a finite horizon; "
+            raise InvalidParameterError(
+                "R", f"a time-dependent reward of shape {R_arr.shape} needs a finite horizon; "
                 "pass horizon=H (and no gamma) or an (S, A) reward"
             )
         if R_arr.ndim == 3 and R_arr.shape[0] != H:
-            raise ValueError(
-                f"R: time-dependent reward must have a leading axis of length horizon={H}, "
+            raise InvalidParameterError(
+                "R", f"time-dependent reward must have a leading axis of length horizon={H}, "
                 f"got shape {R_arr.shape}"
             )
         S, A = R_arr.shape[-2:]
         if S == 0 or A == 0:
-            raise ValueError(f"R: need at least one state and one action, got shape {R_arr.shape}")
+            raise InvalidParameterError("R", f"need at least one state and one action, got shape {R_arr.shape}")
 
         # ---- transitions --------------------------------------------------------
         if sp.issparse(P):
@@ -218,16 +270,16 @@ class FiniteMDP:
         P_arr = as_float_array(P, "P", ndim=(3, 4))
         if P_arr.ndim == 4:
             if H is None:
-                raise ValueError(
-                    f"P: a time-dependent transition array of shape {P_arr.shape} needs a "
+                raise InvalidParameterError(
+                    "P", f"a time-dependent transition array of shape {P_arr.shape} needs a "
                     "finite horizon; pass horizon=H (and no gamma)"
                 )
             expected: tuple[int, ...] = (H, S, A, S)
         else:
             expected = (S, A, S)
         if P_arr.shape != expected:
-            raise ValueError(
-                f"P: expected shape {expected} (S={S}, A={A} read from R), got {P_arr.shape}"
+            raise InvalidParameterError(
+                "P", f"expected shape {expected} (S={S}, A={A} read from R), got {P_arr.shape}"
             )
         check_stochastic_rows(P_arr, "P", atol=atol)
         self.P: np.ndarray | sp.csr_array = _readonly(P_arr)
@@ -236,16 +288,16 @@ class FiniteMDP:
 
     def _init_sparse(self, P: Any, S: int, A: int, H: int | None, atol: float) -> None:
         if P.ndim != 2:
-            raise ValueError(f"P: a sparse transition matrix must be 2-D (S*A, S), got ndim={P.ndim}")
+            raise InvalidParameterError("P", f"a sparse transition matrix must be 2-D (S*A, S), got ndim={P.ndim}")
         if not (np.issubdtype(P.dtype, np.floating) or np.issubdtype(P.dtype, np.integer)) or P.dtype == bool:
-            raise TypeError(f"P: expected a real numeric sparse matrix, got dtype {P.dtype}")
+            raise InvalidParameterTypeError("P", f"expected a real numeric sparse matrix, got dtype {P.dtype}")
         M = sp.csr_array(P, dtype=np.float64, copy=True)
         M.sum_duplicates()
         M.sort_indices()
         n_rows, n_cols = M.shape
         if n_cols != S:
-            raise ValueError(
-                f"P: a sparse transition matrix must have S={S} columns (S read from R), got shape {M.shape}"
+            raise InvalidParameterError(
+                "P", f"a sparse transition matrix must have S={S} columns (S read from R), got shape {M.shape}"
             )
         if n_rows == S * A:
             time_dependent = False
@@ -253,27 +305,27 @@ class FiniteMDP:
             time_dependent = True
         else:
             allowed = f"({S * A}, {S})" + (f" or ({H * S * A}, {S})" if H is not None else "")
-            raise ValueError(
-                f"P: expected a sparse matrix of shape {allowed} (rows s*A + a, S={S}, A={A}), "
+            raise InvalidParameterError(
+                "P", f"expected a sparse matrix of shape {allowed} (rows s*A + a, S={S}, A={A}), "
                 f"got {M.shape}"
             )
         if not np.all(np.isfinite(M.data)):
             k = int(np.flatnonzero(~np.isfinite(M.data))[0])
             row = int(np.searchsorted(M.indptr, k, side="right") - 1)
-            raise ValueError(f"P: entries must be finite, found {float(M.data[k])!r} in row {row}, column {M.indices[k]}")
+            raise InvalidParameterError("P", f"entries must be finite, found {float(M.data[k])!r} in row {row}, column {M.indices[k]}")
         if np.any(M.data < 0):
             k = int(np.flatnonzero(M.data < 0)[0])
             row = int(np.searchsorted(M.indptr, k, side="right") - 1)
-            raise ValueError(
-                f"P: probabilities must be non-negative, found {float(M.data[k])!r} in row {row} "
+            raise InvalidParameterError(
+                "P", f"probabilities must be non-negative, found {float(M.data[k])!r} in row {row} "
                 f"(state {(row % (S * A)) // A}, action {row % A}), column {M.indices[k]}"
             )
         sums = np.asarray(M.sum(axis=1)).ravel()
         off = np.abs(sums - 1.0) > atol
         if off.any():
             row = int(np.flatnonzero(off)[0])
-            raise ValueError(
-                f"P: each row must sum to 1 within {atol:g}, row {row} (state "
+            raise InvalidParameterError(
+                "P", f"each row must sum to 1 within {atol:g}, row {row} (state "
                 f"{(row % (S * A)) // A}, action {row % A}) sums to {float(sums[row])!r}"
             )
         if M.nnz < np.iinfo(np.int32).max and S < np.iinfo(np.int32).max:
@@ -291,9 +343,9 @@ class FiniteMDP:
             return np.zeros(S, dtype=bool)
         mask = np.asarray(terminal)
         if mask.dtype != bool:
-            raise TypeError(f"terminal: expected a boolean mask of shape ({S},), got dtype {mask.dtype}")
+            raise InvalidParameterTypeError("terminal", f"expected a boolean mask of shape ({S},), got dtype {mask.dtype}")
         if mask.shape != (S,):
-            raise ValueError(f"terminal: expected a boolean mask of shape ({S},), got {mask.shape}")
+            raise InvalidParameterError("terminal", f"expected a boolean mask of shape ({S},), got {mask.shape}")
         mask = mask.copy()
         # time-dependent implies a finite horizon (checked in _init_dense/_init_sparse)
         n_steps = cast(int, self.horizon) if self.is_time_dependent else 1
@@ -304,8 +356,8 @@ class FiniteMDP:
                 rows = Pt[s] if not self.is_sparse else cast(sp.csr_array, Pt)[[s * A + a for a in range(A)]].toarray()
                 stay = rows[:, s]
                 if np.any(np.abs(stay - 1.0) > 0) or np.any(Rt[s] != 0.0):
-                    raise ValueError(
-                        f"terminal: state {s} is marked terminal but is not absorbing with zero "
+                    raise InvalidParameterError(
+                        "terminal", f"state {s} is marked terminal but is not absorbing with zero "
                         f"reward (P(s|s,a)={stay.tolist()}, R(s,a)={Rt[s].tolist()} at t={t})"
                     )
         return mask
@@ -405,7 +457,7 @@ class FiniteMDP:
         limit = self.horizon if self.horizon is not None else None
         if t < 0 or (limit is not None and t >= limit):
             rng = f"[0, {limit})" if limit is not None else "[0, inf)"
-            raise ValueError(f"t: expected a time step in {rng}, got {t}")
+            raise InvalidParameterError("t", f"expected a time step in {rng}, got {t}")
         return t
 
     def __repr__(self) -> str:
@@ -438,7 +490,7 @@ class FiniteMDP:
         """
         n = check_int(n, "n")
         if n < 0:
-            raise ValueError(f"n: expected a non-negative number of episodes, got {n}")
+            raise InvalidParameterError("n", f"expected a non-negative number of episodes, got {n}")
         gen = as_generator(rng)
         cdf = _row_cdf_dense(self.initial[None, :])
         u = gen.random(n)
@@ -468,14 +520,14 @@ class FiniteMDP:
         """
         if self.horizon is not None:
             if t is None:
-                raise ValueError("t: the time step is required to step a finite-horizon MDP")
+                raise InvalidParameterError("t", "the time step is required to step a finite-horizon MDP")
             t = self._check_t(t)
         else:
             t = 0 if t is None else self._check_t(t)
         s = self._check_index_array(states, "states", self.n_states)
         a = self._check_index_array(actions, "actions", self.n_actions)
         if s.shape != a.shape:
-            raise ValueError(f"actions: expected shape {s.shape} to match states, got {a.shape}")
+            raise InvalidParameterError("actions", f"expected shape {s.shape} to match states, got {a.shape}")
         gen = as_generator(rng)
         u = gen.random(s.shape[0])
         rows = s * self.n_actions + a
@@ -491,10 +543,10 @@ class FiniteMDP:
     def _check_index_array(x: Any, name: str, n: int) -> np.ndarray:
         arr = np.asarray(x)
         if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-            raise TypeError(f"{name}: expected an integer array, got dtype {arr.dtype}")
+            raise InvalidParameterTypeError(name, f"expected an integer array, got dtype {arr.dtype}")
         if arr.ndim != 1:
-            raise ValueError(f"{name}: expected a 1-D array of indices, got shape {arr.shape}")
+            raise InvalidParameterError(name, f"expected a 1-D array of indices, got shape {arr.shape}")
         if arr.size and (arr.min() < 0 or arr.max() >= n):
             bad = int(arr[(arr < 0) | (arr >= n)][0])
-            raise ValueError(f"{name}: indices must lie in [0, {n}), found {bad}")
+            raise InvalidParameterError(name, f"indices must lie in [0, {n}), found {bad}")
         return arr.astype(np.int64, copy=False)

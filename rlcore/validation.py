@@ -56,6 +56,7 @@ __all__ = [
     "Bool",
     "Constraint",
     "Device",
+    "Discount",
     "Implements",
     "Instance",
     "Integer",
@@ -429,8 +430,30 @@ class Real(Constraint):
     def strategy(self, args: Args | None = None) -> Any:
         from hypothesis import strategies as st
 
-        return st.floats(min_value=self.low, max_value=self.high, exclude_min=self.low_open,
-                         exclude_max=self.high_open, allow_nan=False, allow_infinity=not self.finite)
+        return st.floats(min_value=self.low, max_value=self.high,
+                         exclude_min=self.low_open and self.low is not None,
+                         exclude_max=self.high_open and self.high is not None,
+                         allow_nan=False, allow_infinity=not self.finite)
+
+
+class Discount(Real):
+    """A discount factor in ``[0, 1)`` (``[0, 1]`` with ``allow_one=True``).
+
+    Examples
+    --------
+    >>> Discount().check(0.9, "gamma")
+    0.9
+    """
+
+    def __init__(self, *, allow_one: bool = False) -> None:
+        super().__init__(0.0, 1.0, closed="both" if allow_one else "left")
+        self.allow_one = allow_one
+
+    def check(self, value: Any, name: str, args: Args | None = None) -> float:
+        return check_discount(value, name, allow_one=self.allow_one)
+
+    def __str__(self) -> str:
+        return "a discount factor in " + ("[0, 1]" if self.allow_one else "[0, 1)")
 
 
 class Integer(Constraint):
@@ -996,7 +1019,7 @@ class ProbabilityVector(Array):
     """
 
     def __init__(self, size: Any = None, *, atol: float = PROBABILITY_ATOL) -> None:
-        super().__init__("float", ndim=1, shape=(size,), low=0.0)
+        super().__init__("float", ndim=1, shape=(size,))
         self.atol = atol
 
     def __str__(self) -> str:
@@ -1018,6 +1041,10 @@ class ProbabilityVector(Array):
         if ex is not None:
             out.append((ex * 0.5, ValueError))
             out.append((ex * 2.0, ValueError))
+            if ex.size > 1:
+                neg = ex.copy()
+                neg[0], neg[1] = -ex[0], ex[1] + 2.0 * ex[0]  # sums to 1, one entry negative
+                out.append((neg, ValueError))
         return out
 
 
@@ -1030,7 +1057,7 @@ class ProbabilityRows(Array):
 
     def __init__(self, *, ndim: int | tuple[int, ...] | None = 2, shape: Sequence[Any] | None = None,
                  atol: float = PROBABILITY_ATOL) -> None:
-        super().__init__("float", ndim=ndim, shape=shape, low=0.0)
+        super().__init__("float", ndim=ndim, shape=shape)
         self.atol = atol
 
     def __str__(self) -> str:
