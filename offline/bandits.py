@@ -23,8 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.validation import as_float_array, check_positive_int
-from offline._common import check_delta, check_real, check_rewards_in, tie_break_argmax
+from rlcore.validation import Array, Integer, InvalidParameterError, Real, validate_params
+from offline._common import tie_break_argmax
+from offline._constraints import DELTA_FLOOR, MAX_ACTIONS, MAX_MODEL_ENTRIES, MAX_STATES, R_MAX_LIMIT, ref_int
 
 __all__ = ["BanditLCBResult", "contextual_empirical_best", "contextual_lcb", "empirical_best_arm", "lcb_arm"]
 
@@ -57,35 +58,53 @@ class BanditLCBResult:
     index: np.ndarray
 
 
-def _columns(contexts: Any, actions: Any, rewards: Any, S: int, A: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    a = np.asarray(actions)
-    if a.dtype.kind not in "iu" or a.ndim != 1:
-        raise TypeError(f"actions: expected an integer array of shape (n,), got dtype {a.dtype}, shape {a.shape}")
-    if a.size == 0:
-        raise ValueError("actions: expected at least one sample")
-    r = as_float_array(rewards, "rewards", ndim=1)
-    if r.shape != a.shape:
-        raise ValueError(f"rewards: expected shape {a.shape} (one per action), got {r.shape}")
-    if contexts is None:
-        s = np.zeros(a.shape, dtype=np.int64)
-    else:
-        s = np.asarray(contexts)
-        if s.dtype.kind not in "iu" or s.shape != a.shape:
-            raise TypeError(f"contexts: expected an integer array of shape {a.shape}, got dtype {s.dtype}, shape {s.shape}")
-    for name, arr, size in (("contexts", s, S), ("actions", a, A)):
-        bad = (arr < 0) | (arr >= size)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name}: entry {i} is {arr[i]}, outside [0, {size})")
-    return s.astype(np.int64), a.astype(np.int64), r
+def _size(ref: str) -> Any:
+    """Upper end (exclusive) of an index array: the size argument ``ref`` when it is a valid integer."""
+    return lambda args: ref_int(args, ref)
+
+
+def _r_max(args: dict[str, Any]) -> float | None:
+    v = args.get("r_max", 1.0)
+    return float(v) if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
+        v, (bool, np.bool_)) and 0.0 < float(v) <= R_MAX_LIMIT else None
+
+
+#: The constraints of the bandit rules (the sizes they refer to come later in the signatures:
+#: they are read only when valid, see :func:`offline._constraints.ref_int`).
+CONTEXTS = Array("int", ndim=1, low=0, high=_size("n_contexts"), closed="left") | None
+ACTIONS = Array("int", ndim=1, shape=("contexts.size",), low=0, high=_size("n_arms"), closed="left")
+LCB_REWARDS = Array("float", ndim=1, shape=("actions.size",), low=0.0, high=_r_max)
+REWARDS = Array("float", ndim=1, shape=("actions.size",))
+N_CONTEXTS = Integer(1, MAX_STATES)
+N_ARMS = Integer(1, MAX_ACTIONS)
+DELTA = Real(DELTA_FLOOR, 1, closed="left")
+C = Real(0, 1e100, closed="right")
+R_MAX = Real(0, R_MAX_LIMIT, closed="right")
+
+
+def _contexts(contexts: np.ndarray | None, actions: np.ndarray) -> np.ndarray:
+    return np.zeros(actions.shape, dtype=np.int64) if contexts is None else contexts
+
+
+def _check_pairs(S: int, A: int) -> None:
+    if S * A > MAX_MODEL_ENTRIES:
+        raise InvalidParameterError("n_arms", f"n_contexts * n_arms = {S * A} pairs exceed the limit "
+                                              f"{MAX_MODEL_ENTRIES}")
 
 
 def _stats(s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int) -> tuple[np.ndarray, np.ndarray]:
     counts = np.bincount(s * A + a, minlength=S * A).reshape(S, A).astype(np.int64)
-    sums = np.bincount(s * A + a, weights=r, minlength=S * A).reshape(S, A)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = np.bincount(s * A + a, weights=r, minlength=S * A).reshape(S, A)
+    if not np.all(np.isfinite(sums)):  # rewards near the float64 limit: average the scaled rewards
+        scale = float(np.max(np.abs(r)))
+        scaled = np.bincount(s * A + a, weights=r / scale, minlength=S * A).reshape(S, A)
+        return counts, scale * (scaled / np.maximum(counts, 1))
     return counts, sums / np.maximum(counts, 1)
 
 
+@validate_params(contexts=CONTEXTS, actions=ACTIONS, rewards=LCB_REWARDS, n_contexts=N_CONTEXTS, n_arms=N_ARMS,
+                 delta=DELTA, c=C, r_max=R_MAX)
 def contextual_lcb(
     contexts: Any,
     actions: Any,
@@ -102,15 +121,17 @@ def contextual_lcb(
     Parameters
     ----------
     contexts, actions : array_like of int, shape (n,)
-        ``contexts=None`` means one context (a multi-armed bandit).
+        At least one sample; contexts in ``[0, n_contexts)``, actions in
+        ``[0, n_arms)``. ``contexts=None`` means one context (a multi-armed bandit).
     rewards : array_like of float, shape (n,)
         In ``[0, r_max]``.
-    n_contexts, n_arms : int
-    delta : float in (0, 1)
-    c : float > 0
+    n_contexts, n_arms : int in [1, 10**6]
+        At most ``10**8`` pairs ``n_contexts * n_arms``.
+    delta : float in [1e-100, 1)
+    c : float in (0, 1e100]
         Width multiplier; ``c = 1`` is the exact Hoeffding union-bound width under
         which :func:`offline.lcb_bandit_bound` holds.
-    r_max : float
+    r_max : float in (0, 1e100]
 
     Returns
     -------
@@ -129,13 +150,12 @@ def contextual_lcb(
     >>> res.policy.tolist()
     [0, 1]
     """
-    S = check_positive_int(n_contexts, "n_contexts")
-    A = check_positive_int(n_arms, "n_arms")
-    delta = check_delta(delta)
-    c = check_real(c, "c", low=0.0, low_open=True)
-    r_max = check_real(r_max, "r_max", low=0.0, low_open=True)
-    s, a, r = _columns(contexts, actions, rewards, S, A)
-    check_rewards_in(r, r_max, "rewards")
+    return _lcb(_contexts(contexts, actions), actions, rewards, n_contexts, n_arms, delta, c, r_max)
+
+
+def _lcb(s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int, delta: float, c: float,
+         r_max: float) -> BanditLCBResult:
+    _check_pairs(S, A)
     counts, means = _stats(s, a, r, S, A)
     L = math.log(2.0 * S * A / delta)
     width = np.where(counts > 0, np.minimum(c * r_max * np.sqrt(L / (2.0 * np.maximum(counts, 1))), r_max), r_max)
@@ -144,9 +164,12 @@ def contextual_lcb(
     return BanditLCBResult(policy=policy, arm=int(policy[0]), means=means, counts=counts, width=width, index=index)
 
 
+@validate_params(actions=ACTIONS, rewards=LCB_REWARDS, n_arms=N_ARMS, delta=DELTA, c=C, r_max=R_MAX)
 def lcb_arm(actions: Any, rewards: Any, n_arms: int, *, delta: float = 0.05, c: float = 1.0,
             r_max: float = 1.0) -> BanditLCBResult:
     """LCB arm of an offline multi-armed bandit (:func:`contextual_lcb` with one context).
+
+    Parameters as in :func:`contextual_lcb`.
 
     Guarantee
     ---------
@@ -159,23 +182,28 @@ def lcb_arm(actions: Any, rewards: Any, n_arms: int, *, delta: float = 0.05, c: 
     >>> lcb_arm([0] * 50 + [1], [0.6] * 50 + [1.0], 2).arm  # one lucky pull does not win
     0
     """
-    return contextual_lcb(None, actions, rewards, 1, n_arms, delta=delta, c=c, r_max=r_max)
+    return _lcb(_contexts(None, actions), actions, rewards, 1, n_arms, delta, c, r_max)
 
 
+@validate_params(contexts=CONTEXTS, actions=ACTIONS, rewards=REWARDS, n_contexts=N_CONTEXTS, n_arms=N_ARMS)
 def contextual_empirical_best(contexts: Any, actions: Any, rewards: Any, n_contexts: int,
                               n_arms: int) -> BanditLCBResult:
     """The empirical-best (plug-in) rule ``argmax_a r_hat(s, a)`` over played arms.
 
-    Contexts with no data get arm 0. Ties go to the lowest index.
+    Contexts with no data get arm 0. Ties go to the lowest index. Parameters as in
+    :func:`contextual_lcb` (rewards may be any finite reals); ``index`` is ``-inf``
+    for the arms never played.
 
     Examples
     --------
     >>> contextual_empirical_best([0, 0], [0, 1], [0.2, 0.9], 1, 2).policy.tolist()
     [1]
     """
-    S = check_positive_int(n_contexts, "n_contexts")
-    A = check_positive_int(n_arms, "n_arms")
-    s, a, r = _columns(contexts, actions, rewards, S, A)
+    return _empirical_best(_contexts(contexts, actions), actions, rewards, n_contexts, n_arms)
+
+
+def _empirical_best(s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int) -> BanditLCBResult:
+    _check_pairs(S, A)
     counts, means = _stats(s, a, r, S, A)
     index = np.where(counts > 0, means, -np.inf)
     policy = np.where(counts.any(axis=1), np.argmax(index, axis=1), 0).astype(np.int64)
@@ -183,12 +211,13 @@ def contextual_empirical_best(contexts: Any, actions: Any, rewards: Any, n_conte
                            width=np.zeros((S, A)), index=index)
 
 
+@validate_params(actions=ACTIONS, rewards=REWARDS, n_arms=N_ARMS)
 def empirical_best_arm(actions: Any, rewards: Any, n_arms: int) -> BanditLCBResult:
-    """The arm with the highest empirical mean among those played.
+    """The arm with the highest empirical mean among those played (see :func:`contextual_empirical_best`).
 
     Examples
     --------
     >>> empirical_best_arm([0] * 50 + [1], [0.6] * 50 + [1.0], 2).arm  # fooled by one lucky pull
     1
     """
-    return contextual_empirical_best(None, actions, rewards, 1, n_arms)
+    return _empirical_best(_contexts(None, actions), actions, rewards, 1, n_arms)

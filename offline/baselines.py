@@ -18,14 +18,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlcore.validation import check_positive_int
 from rlcore.dataset import Dataset
-from offline._common import tabular_columns, tie_break_argmax
-from offline.pessimism import PessimisticResult, pessimistic_value_iteration
+from rlcore.validation import MAX_ITERATIONS, Integer, Real, validate_params
+from offline._common import check_model_size, tabular_columns, tie_break_argmax
+from offline._constraints import TOL_FLOOR, OfflineData
+from offline.pessimism import GAMMA, HORIZON, N_ACTIONS, N_STATES, PessimisticResult, _pessimistic_value_iteration
+
+TABULAR_DATA = OfflineData(states="n_states", actions="n_actions", horizon="horizon")
 
 __all__ = ["behavior_cloning", "plug_in_policy"]
 
 
+@validate_params(data=TABULAR_DATA, n_states=N_STATES, n_actions=N_ACTIONS, horizon=HORIZON | None)
 def behavior_cloning(data: Dataset, n_states: int, n_actions: int, *, horizon: int | None = None) -> np.ndarray:
     """Most frequent action per state (per ``(h, s)`` when ``horizon`` is given).
 
@@ -34,9 +38,12 @@ def behavior_cloning(data: Dataset, n_states: int, n_actions: int, *, horizon: i
     Parameters
     ----------
     data : Dataset
-        Integer observations and actions.
-    n_states, n_actions : int
-    horizon : int, optional
+        Non-empty; integer observations in ``[0, S)`` and actions in ``[0, A)``
+        (timesteps below ``horizon`` when given).
+    n_states, n_actions : int in [1, 10**6]
+        At most ``10**8`` entries ``H * S * A * S`` (``H = 1`` without a horizon), the
+        limit of every tabular model of the package.
+    horizon : int in [1, 10**6], optional
 
     Returns
     -------
@@ -52,10 +59,9 @@ def behavior_cloning(data: Dataset, n_states: int, n_actions: int, *, horizon: i
     >>> behavior_cloning(ds, 3, 2).tolist()
     [1, 0, 0]
     """
-    S = check_positive_int(n_states, "n_states")
-    A = check_positive_int(n_actions, "n_actions")
-    H = None if horizon is None else check_positive_int(horizon, "horizon")
-    s, a, _, _, t = tabular_columns(data, S, A, H)
+    S, A, H = n_states, n_actions, horizon
+    check_model_size(S, A, H)
+    s, a, _, _, t = tabular_columns(data)
     lead = 1 if H is None else H
     h = np.zeros_like(s) if H is None else t
     counts = np.bincount((h * S + s) * A + a, minlength=lead * S * A).reshape(lead, S, A)
@@ -63,12 +69,15 @@ def behavior_cloning(data: Dataset, n_states: int, n_actions: int, *, horizon: i
     return policy[0] if H is None else policy
 
 
+@validate_params(data=TABULAR_DATA, n_states=N_STATES, n_actions=N_ACTIONS, gamma=GAMMA | None,
+                 horizon=HORIZON | None, tol=Real(TOL_FLOOR, None), max_iter=Integer(1, MAX_ITERATIONS))
 def plug_in_policy(data: Dataset, n_states: int, n_actions: int, *, gamma: float | None = None,
                    horizon: int | None = None, tol: float = 1e-10, max_iter: int = 100_000) -> PessimisticResult:
     """Certainty-equivalent planning in the empirical MDP (no penalty, no clipping).
 
     Unvisited pairs have ``P_hat = 0`` and ``R_hat = 0``, i.e. value 0. Equivalent to
-    :func:`offline.pessimistic_value_iteration` with ``penalty="none"``.
+    :func:`offline.pessimistic_value_iteration` with ``penalty="none"`` (same
+    parameters and limits; rewards may be any finite reals).
 
     Examples
     --------
@@ -79,5 +88,5 @@ def plug_in_policy(data: Dataset, n_states: int, n_actions: int, *, gamma: float
     >>> bool((plug_in_policy(data, 3, 2, gamma=0.5).policy == optimal_policy(mdp)).all())
     True
     """
-    return pessimistic_value_iteration(data, n_states, n_actions, gamma=gamma, horizon=horizon, penalty="none",
-                                       tol=tol, max_iter=max_iter)
+    return _pessimistic_value_iteration(data, n_states, n_actions, gamma, horizon, "none", "none", 1.0, 0.05, 1.0,
+                                        None, 0.0, 10.0, tol, max_iter, None)

@@ -24,19 +24,22 @@ offline reinforcement learning", Ann. Statist. 52(1), 2024.
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from rlcore.validation import check_discount, check_positive_int
-from offline._common import check_delta, check_real
+from rlcore.validation import MAX_SAMPLES, Integer, Real, validate_params
+from offline._common import check_v_max, exactly_one
+from offline._constraints import DELTA_FLOOR, MAX_ACTIONS, MAX_HORIZON, MAX_SPLIT_ITERATIONS, MAX_STATES, R_MAX_LIMIT
 
 __all__ = ["lcb_bandit_bound", "li_bound", "vi_lcb_bound"]
 
+#: Concentrability: positive, ``inf`` allowed (the data miss a pair the comparator needs).
+C_STAR = Real(0, None, closed="neither", finite=False)
+N = Integer(1, MAX_SAMPLES)
+DELTA = Real(DELTA_FLOOR, 1, closed="left")
+R_MAX = Real(0, R_MAX_LIMIT, closed="right")
 
-def _c_star(c_star: Any, name: str = "c_star") -> float:
-    v = float("inf") if c_star == float("inf") else check_real(c_star, name, low=0.0, low_open=True)
-    return v
 
-
+@validate_params(n=N, c_star=C_STAR, n_arms=Integer(1, MAX_ACTIONS), delta=DELTA,
+                 n_contexts=Integer(1, MAX_STATES), r_max=R_MAX)
 def lcb_bandit_bound(
     n: int, c_star: float, n_arms: int, delta: float, *, n_contexts: int = 1, r_max: float = 1.0
 ) -> float:
@@ -50,14 +53,15 @@ def lcb_bandit_bound(
 
     Parameters
     ----------
-    n : int
+    n : int in [1, 10**12]
         Number of samples.
-    c_star : float
-        Concentrability of the data w.r.t. the optimal arm / policy (``inf`` allowed).
-    n_arms : int
-    delta : float in (0, 1)
-    n_contexts : int
-    r_max : float
+    c_star : float in (0, inf]
+        Concentrability of the data w.r.t. the optimal arm / policy (``inf`` allowed:
+        the bound is then the trivial ``r_max``).
+    n_arms : int in [1, 10**6]
+    delta : float in [1e-100, 1)
+    n_contexts : int in [1, 10**6]
+    r_max : float in (0, 1e100]
         Rewards lie in ``[0, r_max]``.
 
     Returns
@@ -79,18 +83,16 @@ def lcb_bandit_bound(
     >>> round(lcb_bandit_bound(10_000, 2.0, 5, 0.05), 4)
     0.0699
     """
-    n = check_positive_int(n, "n")
-    cs = _c_star(c_star)
-    A = check_positive_int(n_arms, "n_arms")
-    S = check_positive_int(n_contexts, "n_contexts")
-    delta = check_delta(delta)
-    r_max = check_real(r_max, "r_max", low=0.0, low_open=True)
+    cs, A, S = c_star, n_arms, n_contexts
     if math.isinf(cs):
         return r_max
     val = 2.0 * math.sqrt(S * cs * math.log(2 * S * A / delta) / n) + 8.0 * S * cs * math.log(S / delta) / n
     return min(r_max, r_max * val)
 
 
+@validate_params(n=N, c_star=C_STAR, n_states=Integer(1, MAX_STATES), n_actions=Integer(1, MAX_ACTIONS),
+                 gamma=Real(0, 1, closed="left"), delta=DELTA, n_iterations=Integer(1, MAX_SPLIT_ITERATIONS) | None,
+                 c=Real(1, 1e100), r_max=R_MAX)
 def vi_lcb_bound(
     n: int,
     c_star: float,
@@ -114,17 +116,18 @@ def vi_lcb_bound(
 
     Parameters
     ----------
-    n : int
-    c_star : float
+    n : int in [1, 10**12]
+    c_star : float in (0, inf]
         ``max d*(s, a) / mu(s, a)`` for a deterministic optimal comparator (``inf``
         allowed), data i.i.d. from ``mu``.
-    n_states, n_actions : int
+    n_states, n_actions : int in [1, 10**6]
     gamma : float in [0, 1)
-    delta : float in (0, 1)
-    n_iterations : int, optional
-    c : float >= 1
+    delta : float in [1e-100, 1)
+    n_iterations : int in [1, 10**6], optional
+    c : float in [1, 1e100]
         The penalty constant the algorithm ran with.
-    r_max : float
+    r_max : float in (0, 1e100]
+        ``V_max = r_max / (1 - gamma)`` must stay within float64.
 
     Returns
     -------
@@ -145,17 +148,9 @@ def vi_lcb_bound(
     >>> round(vi_lcb_bound(10**6, 1.0, 5, 2, 0.5, 0.05), 3)
     0.368
     """
-    n = check_positive_int(n, "n")
-    cs = _c_star(c_star)
-    S = check_positive_int(n_states, "n_states")
-    A = check_positive_int(n_actions, "n_actions")
-    g = check_discount(gamma)
-    delta = check_delta(delta)
-    c = check_real(c, "c", low=1.0)
-    r_max = check_real(r_max, "r_max", low=0.0, low_open=True)
-    T = (check_positive_int(n_iterations, "n_iterations") if n_iterations is not None
-         else max(1, math.ceil(math.log(max(n, 2)) / (1.0 - g))))
-    v_max = r_max / (1.0 - g)
+    cs, S, A, g = c_star, n_states, n_actions, gamma
+    v_max = check_v_max(r_max, g)
+    T = n_iterations if n_iterations is not None else max(1, math.ceil(math.log(max(n, 2)) / (1.0 - g)))
     m = n // (T + 1)
     if math.isinf(cs) or m == 0:
         return v_max
@@ -164,6 +159,9 @@ def vi_lcb_bound(
     return min(v_max, val + g**T * v_max)
 
 
+@validate_params(n=N, c_star_clipped=C_STAR, n_states=Integer(1, MAX_STATES), delta=DELTA,
+                 gamma=Real(0, 1, closed="left") | None, horizon=Integer(1, MAX_HORIZON) | None,
+                 constant=Real(0, 1e100, closed="right"))
 def li_bound(
     n: int,
     c_star_clipped: float,
@@ -183,14 +181,15 @@ def li_bound(
 
     Parameters
     ----------
-    n : int
-    c_star_clipped : float
+    n : int in [1, 10**12]
+    c_star_clipped : float in (0, inf]
         :func:`offline.concentrability` with ``clipped=True``.
-    n_states : int
-    delta : float in (0, 1)
-    gamma, horizon
-        Exactly one.
-    constant : float
+    n_states : int in [1, 10**6]
+    delta : float in [1e-100, 1)
+    gamma : float in [0, 1), optional
+    horizon : int in [1, 10**6], optional
+        Exactly one of ``gamma`` and ``horizon``.
+    constant : float in (0, 1e100]
         The paper's universal constant, which it does not specify: this function gives
         the *shape* of the bound, not a certified number.
 
@@ -210,21 +209,16 @@ def li_bound(
     >>> li_bound(10**6, 1.0, 10, 0.05, gamma=0.9) < li_bound(10**4, 1.0, 10, 0.05, gamma=0.9)
     True
     """
-    n = check_positive_int(n, "n")
-    cs = _c_star(c_star_clipped, "c_star_clipped")
-    S = check_positive_int(n_states, "n_states")
-    delta = check_delta(delta)
-    constant = check_real(constant, "constant", low=0.0, low_open=True)
-    if (gamma is None) == (horizon is None):
-        raise ValueError("gamma, horizon: give exactly one")
+    cs, S = c_star_clipped, n_states
+    exactly_one(gamma, horizon)
     if gamma is not None:
-        g = check_discount(gamma)
+        g = gamma
         cap = 1.0 / (1.0 - g)
         if math.isinf(cs):
             return cap
         L = math.log(n / ((1.0 - g) * delta))
         return min(cap, constant * math.sqrt(S * cs * max(L, 1.0) / ((1.0 - g) ** 3 * n)))
-    H = check_positive_int(horizon, "horizon")
+    H = int(horizon)  # type: ignore[arg-type]
     if math.isinf(cs):
         return float(H)
     L = math.log(H * S * n / delta)

@@ -39,14 +39,34 @@ from typing import Any, cast
 
 import numpy as np
 
-from rlcore.validation import as_float_array, check_positive_int, check_stochastic_rows
 from rlcore.dataset import Dataset
 from rlcore.evaluation import evaluate_policy, occupancy
 from rlcore.mdp import FiniteMDP
-from rlcore.policies import as_stochastic, validate_policy
+from rlcore.policies import as_stochastic
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.simulator import rollout
-from offline._common import check_mdp, tabular_columns
+from rlcore.validation import (
+    MDP,
+    RNG,
+    Array,
+    Bool,
+    Integer,
+    InvalidParameterError,
+    Policy,
+    ProbabilityVector,
+    Sequence_,
+    validate_params,
+)
+from offline._common import as_policy, check_model_size, tabular_columns
+from offline._constraints import (
+    MAX_ACTIONS,
+    MAX_HORIZON,
+    MAX_STATES,
+    MAX_TRANSITIONS,
+    OfflineData,
+    StateActionDistribution,
+    n_items,
+)
 
 __all__ = [
     "EmpiricalModel",
@@ -60,26 +80,28 @@ __all__ = [
     "sample_transitions",
 ]
 
-
-def _proportions(proportions: Any, k: int) -> np.ndarray:
-    w = as_float_array(proportions, "proportions", ndim=1)
-    if w.shape != (k,):
-        raise ValueError(f"proportions: expected shape ({k},) (one per policy), got {w.shape}")
-    check_stochastic_rows(w, "proportions")
-    return w
+#: A tabular policy given without its MDP: deterministic (S,) / (H, S) ints or
+#: stochastic (S, A) / (H, S, A) rows of probabilities (checked against ``n_actions``).
+POLICY_ARRAY = Array("int", ndim=(1, 2), low=0) | Array("float", ndim=(2, 3), low=0.0, high=1.0)
 
 
+@validate_params(
+    policies=Sequence_(POLICY_ARRAY),
+    proportions=ProbabilityVector(n_items("policies")),
+    n_actions=Integer(1, MAX_ACTIONS),
+)
 def mixture_policy(policies: Any, proportions: Any, n_actions: int) -> np.ndarray:
     """State-wise mixture ``sum_k w_k pi_k(a | s)`` of tabular policies.
 
     Parameters
     ----------
     policies : sequence of array_like
-        Tabular policies of one layout family: all stationary ((S,) or (S, A)) or all
-        time-dependent ((H, S) or (H, S, A)).
+        At least one tabular policy, all of one layout family: all stationary ((S,) or
+        (S, A)) or all time-dependent ((H, S) or (H, S, A)).
     proportions : array_like of shape (K,)
-        Mixture weights, non-negative, summing to 1.
-    n_actions : int
+        Mixture weights, one per policy, non-negative, summing to 1 (within
+        :data:`rlcore.PROBABILITY_ATOL`).
+    n_actions : int in [1, 10**6]
 
     Returns
     -------
@@ -92,22 +114,26 @@ def mixture_policy(policies: Any, proportions: Any, n_actions: int) -> np.ndarra
     array([[0.75, 0.25],
            [1.  , 0.  ]])
     """
-    pols = list(policies)
-    if not pols:
-        raise ValueError("policies: expected at least one policy")
-    A = check_positive_int(n_actions, "n_actions")
-    w = _proportions(proportions, len(pols))
+    A = n_actions
     mats = []
-    for i, p in enumerate(pols):
-        arr = np.asarray(p)
-        S = arr.shape[-1] if arr.dtype.kind in "iu" else arr.shape[-2]
-        horizon = arr.shape[0] if (arr.ndim == 2 and arr.dtype.kind in "iu") or arr.ndim == 3 else None
-        mats.append(as_stochastic(validate_policy(arr, S, A, horizon, name=f"policies[{i}]"), A))
+    for i, arr in enumerate(policies):
+        deterministic = np.issubdtype(arr.dtype, np.integer)
+        S = arr.shape[-1] if deterministic else arr.shape[-2]
+        horizon = arr.shape[0] if arr.ndim == (2 if deterministic else 3) else None
+        mats.append(as_stochastic(as_policy(arr, S, A, horizon, f"policies[{i}]"), A))
     if any(m.shape != mats[0].shape for m in mats):
-        raise ValueError(f"policies: expected one layout, got shapes {[m.shape for m in mats]} as stochastic policies")
-    return cast(np.ndarray, sum(wk * m for wk, m in zip(w, mats)))
+        raise InvalidParameterError(
+            "policies", f"expected one layout, got shapes {[m.shape for m in mats]} as stochastic policies")
+    return cast(np.ndarray, sum(wk * m for wk, m in zip(proportions, mats)))
 
 
+@validate_params(
+    mdp=MDP(discounted=True, hint="for a finite horizon collect trajectories with rlcore.rollout"),
+    mu=StateActionDistribution("mdp"),
+    n=Integer(1, MAX_TRANSITIONS),
+    rng=RNG(),
+    bernoulli_rewards=Bool(),
+)
 def sample_transitions(mdp: FiniteMDP, mu: Any, n: int, rng: RNGLike = None, *,
                        bernoulli_rewards: bool = False) -> Dataset:
     """Draw ``n`` i.i.d. transitions ``(s, a) ~ mu``, ``s' ~ P(. | s, a)``, ``r = R(s, a)``.
@@ -117,9 +143,10 @@ def sample_transitions(mdp: FiniteMDP, mu: Any, n: int, rng: RNGLike = None, *,
     mdp : FiniteMDP
         A discounted MDP (the i.i.d. model of the discounted theory).
     mu : array_like of shape (S, A)
-        The data distribution over state-action pairs (non-negative, sums to 1), e.g.
-        :func:`behavior_distribution` of a behavior policy.
-    n : int
+        The data distribution over state-action pairs (non-negative, summing to 1
+        within :data:`rlcore.PROBABILITY_ATOL`; pairs are drawn proportionally to
+        ``mu``), e.g. :func:`behavior_distribution` of a behavior policy.
+    n : int in [1, 10**8]
         Number of transitions.
     rng : Generator, int or None
     bernoulli_rewards : bool
@@ -140,22 +167,11 @@ def sample_transitions(mdp: FiniteMDP, mu: Any, n: int, rng: RNGLike = None, *,
     >>> len(ds), ds.n_episodes
     (5, 5)
     """
-    mdp = check_mdp(mdp)
-    if mdp.horizon is not None:
-        raise ValueError("mdp: sample_transitions draws i.i.d. transitions of a discounted MDP; for a "
-                         "finite horizon collect trajectories with rlcore.rollout")
     S, A = mdp.n_states, mdp.n_actions
-    m = as_float_array(mu, "mu", ndim=2)
-    if m.shape != (S, A):
-        raise ValueError(f"mu: expected shape ({S}, {A}), got {m.shape}")
-    check_stochastic_rows(m.ravel(), "mu")
-    n = check_positive_int(n, "n")
-    if not isinstance(bernoulli_rewards, (bool, np.bool_)):
-        raise TypeError(f"bernoulli_rewards: expected a bool, got {type(bernoulli_rewards).__name__}")
     if bernoulli_rewards and (mdp.R.min() < 0.0 or mdp.R.max() > 1.0):
-        raise ValueError("bernoulli_rewards: needs expected rewards R in [0, 1]")
+        raise InvalidParameterError("bernoulli_rewards", "needs expected rewards R in [0, 1] (the mdp's are not)")
     gen = as_generator(rng)
-    flat = gen.choice(S * A, size=n, p=m.ravel() / m.sum())
+    flat = gen.choice(S * A, size=n, p=mu.ravel() / mu.sum())
     s, a = flat // A, flat % A
     nxt, rew, term = mdp.step(s, a, gen)
     if bernoulli_rewards:
@@ -164,6 +180,14 @@ def sample_transitions(mdp: FiniteMDP, mu: Any, n: int, rng: RNGLike = None, *,
                    truncated=np.zeros(n, dtype=bool), episode_ids=np.arange(n), timesteps=np.zeros(n, np.int64))
 
 
+@validate_params(
+    mdp=MDP(),
+    policies=Sequence_(Policy("mdp")),
+    proportions=ProbabilityVector(n_items("policies")),
+    n_episodes=Integer(1, MAX_TRANSITIONS),
+    max_steps=Integer(1, MAX_TRANSITIONS) | None,
+    rng=RNG(),
+)
 def collect_mixed_episodes(
     mdp: FiniteMDP,
     policies: Any,
@@ -183,11 +207,14 @@ def collect_mixed_episodes(
     ----------
     mdp : FiniteMDP
     policies : sequence of array_like
-        Tabular policies.
+        Tabular policies of ``mdp`` (at least one).
     proportions : array_like of shape (K,)
-    n_episodes : int
-    max_steps : int, optional
-        Required for a discounted MDP (see :func:`rlcore.rollout`).
+        One weight per policy, summing to 1 (within :data:`rlcore.PROBABILITY_ATOL`).
+    n_episodes : int in [1, 10**8]
+    max_steps : int in [1, 10**8], optional
+        Required for a discounted MDP (see :func:`rlcore.rollout`). At most ``10**8``
+        transitions in all: ``n_episodes`` times the episode length (the horizon, or
+        ``max_steps``) must not exceed it.
     rng : Generator, int or None
 
     Returns
@@ -204,14 +231,18 @@ def collect_mixed_episodes(
     >>> ds.n_episodes, len(ds.metadata["policy_index"])
     (6, 6)
     """
-    mdp = check_mdp(mdp)
+    if mdp.horizon is None and max_steps is None:
+        raise InvalidParameterError("max_steps", "required for a discounted MDP (an episode never ends); pass "
+                                                 "e.g. max_steps=int(10 / (1 - gamma))")
+    length = int(mdp.horizon if max_steps is None else  # type: ignore[arg-type]
+                 (max_steps if mdp.horizon is None else min(mdp.horizon, max_steps)))
+    if n_episodes * length > MAX_TRANSITIONS:
+        raise InvalidParameterError("n_episodes", f"{n_episodes} episodes of up to {length} steps exceed the limit "
+                                                  f"of {MAX_TRANSITIONS} transitions")
     pols = list(policies)
-    if not pols:
-        raise ValueError("policies: expected at least one policy")
-    w = _proportions(proportions, len(pols))
-    n = check_positive_int(n_episodes, "n_episodes")
+    n = n_episodes
     gen = as_generator(rng)
-    labels = gen.choice(len(pols), size=n, p=w / w.sum())
+    labels = gen.choice(len(pols), size=n, p=proportions / proportions.sum())
     parts, order = [], []
     for k, pol in enumerate(pols):
         idx = np.flatnonzero(labels == k)
@@ -229,6 +260,7 @@ def collect_mixed_episodes(
                    metadata={"policy_index": [int(x) for x in labels]})
 
 
+@validate_params(mdp=MDP(), behavior=Policy("mdp"))
 def behavior_distribution(mdp: FiniteMDP, behavior: Any) -> np.ndarray:
     """The state-action distribution ``mu`` that a behavior policy induces.
 
@@ -244,12 +276,16 @@ def behavior_distribution(mdp: FiniteMDP, behavior: Any) -> np.ndarray:
     >>> round(float(mu.sum()), 12)
     1.0
     """
-    mdp = check_mdp(mdp)
+    return _behavior_distribution(mdp, behavior)
+
+
+def _behavior_distribution(mdp: FiniteMDP, behavior: Any) -> np.ndarray:
     if mdp.horizon is None:
         return occupancy(mdp, behavior, normalize=True)
     return occupancy(mdp, behavior)
 
 
+@validate_params(mdp=MDP())
 def optimal_policy(mdp: FiniteMDP) -> np.ndarray:
     """An optimal deterministic policy: (S,) discounted, (H, S) finite horizon (ties to the lowest action).
 
@@ -259,19 +295,32 @@ def optimal_policy(mdp: FiniteMDP) -> np.ndarray:
     >>> optimal_policy(chain(3, gamma=0.9)).shape
     (3,)
     """
+    return _optimal_policy(mdp)
+
+
+def _optimal_policy(mdp: FiniteMDP) -> np.ndarray:
     import tabular  # the planners; offline may import tabular (never the reverse)
 
-    mdp = check_mdp(mdp)
     if mdp.horizon is not None:
         return tabular.backward_induction(mdp).policy
     return tabular.solve(mdp, epsilon=1e-10).policy
 
 
+@validate_params(mdp=MDP(), policy=Policy("mdp"), initial=ProbabilityVector("mdp.n_states") | None)
 def policy_suboptimality(mdp: FiniteMDP, policy: Any, initial: Any = None) -> float:
     """``V*(rho) - V^pi(rho)``: the suboptimality of a policy from ``rho`` (default ``mdp.initial``).
 
     Exact policy evaluation (:func:`rlcore.evaluate_policy`) of ``policy`` and of
-    :func:`optimal_policy`.
+    :func:`optimal_policy`. A difference below 0, which only the planner's tolerance
+    (``1e-10``) can produce, is returned as 0.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+    policy : array_like
+        A tabular policy of ``mdp``.
+    initial : array_like of shape (S,), optional
+        The start distribution ``rho`` (non-negative, summing to 1).
 
     Examples
     --------
@@ -280,13 +329,13 @@ def policy_suboptimality(mdp: FiniteMDP, policy: Any, initial: Any = None) -> fl
     >>> policy_suboptimality(mdp, optimal_policy(mdp))
     0.0
     """
-    mdp = check_mdp(mdp)
-    rho = mdp.initial if initial is None else as_float_array(initial, "initial", ndim=1)
+    rho = mdp.initial if initial is None else initial
     v_pi = evaluate_policy(mdp, policy).expected_return(rho)
-    v_star = evaluate_policy(mdp, optimal_policy(mdp)).expected_return(rho)
+    v_star = evaluate_policy(mdp, _optimal_policy(mdp)).expected_return(rho)
     return max(0.0, v_star - v_pi)
 
 
+@validate_params(mdp=MDP(), mu=StateActionDistribution("mdp"), comparator=Policy("mdp") | None, clipped=Bool())
 def concentrability(mdp: FiniteMDP, mu: Any, comparator: Any = None, *, clipped: bool = False) -> float:
     """Single-policy concentrability ``C*`` of a data distribution w.r.t. a comparator policy.
 
@@ -294,18 +343,19 @@ def concentrability(mdp: FiniteMDP, mu: Any, comparator: Any = None, *, clipped:
     ----------
     mdp : FiniteMDP
     mu : array_like of shape (S, A), or (H, S, A) under a finite horizon
-        Data distribution (each slice non-negative, summing to 1), e.g. from
-        :func:`behavior_distribution`.
+        Data distribution (each slice non-negative, summing to 1 within
+        :data:`rlcore.PROBABILITY_ATOL`), e.g. from :func:`behavior_distribution`.
     comparator : array_like, optional
-        Any tabular policy; default :func:`optimal_policy`.
+        Any tabular policy of ``mdp``; default :func:`optimal_policy`.
     clipped : bool
         Li et al. (2024)'s clipped coefficient, ``min(d, 1/S)`` in the numerator.
 
     Returns
     -------
     float
-        ``max d(s, a) / mu(s, a)`` over the pairs with ``d > 0`` (``inf`` if ``mu`` is 0
-        at any of them); ``>= 1`` unless clipped.
+        ``max d(s, a) / mu(s, a)`` over the pairs with ``d > 0``; ``inf`` when ``mu``
+        is 0 at any of them (the data never show a pair the comparator visits: no
+        finite coefficient exists); ``>= 1`` unless clipped.
 
     Guarantee
     ---------
@@ -323,16 +373,9 @@ def concentrability(mdp: FiniteMDP, mu: Any, comparator: Any = None, *, clipped:
     >>> concentrability(mdp, np.full((3, 2), 1 / 6), pi) <= 6.0
     True
     """
-    mdp = check_mdp(mdp)
-    if not isinstance(clipped, (bool, np.bool_)):
-        raise TypeError(f"clipped: expected a bool, got {type(clipped).__name__}")
-    pi = optimal_policy(mdp) if comparator is None else comparator
-    d = behavior_distribution(mdp, pi)
-    m = as_float_array(mu, "mu")
-    if m.shape != d.shape:
-        raise ValueError(f"mu: expected shape {d.shape}, got {m.shape}")
-    for h, sl in enumerate(m.reshape(-1, mdp.n_states * mdp.n_actions)):
-        check_stochastic_rows(sl, "mu" if m.ndim == 2 else f"mu[{h}]")
+    pi = _optimal_policy(mdp) if comparator is None else comparator
+    d = _behavior_distribution(mdp, pi)
+    m = mu
     if clipped:
         d = np.minimum(d, 1.0 / mdp.n_states)
     support = d > 1e-15
@@ -394,15 +437,23 @@ def _model_from_columns(s: np.ndarray, a: np.ndarray, r: np.ndarray, s2: np.ndar
                           R_hat=R_hat.reshape(shape), horizon=horizon)
 
 
+@validate_params(
+    data=OfflineData(states="n_states", actions="n_actions", horizon="horizon"),
+    n_states=Integer(1, MAX_STATES),
+    n_actions=Integer(1, MAX_ACTIONS),
+    horizon=Integer(1, MAX_HORIZON) | None,
+)
 def empirical_model(data: Dataset, n_states: int, n_actions: int, *, horizon: int | None = None) -> EmpiricalModel:
     """Counts ``N(s, a)``, ``P_hat`` and ``R_hat`` of a tabular dataset.
 
     Parameters
     ----------
     data : Dataset
-        Integer observations in ``[0, S)`` and actions in ``[0, A)``.
-    n_states, n_actions : int
-    horizon : int, optional
+        Non-empty; integer observations in ``[0, S)`` and actions in ``[0, A)``.
+    n_states, n_actions : int in [1, 10**6]
+        The model holds ``H * S * A * S`` transition counts (``H = 1`` without a
+        horizon), at most ``10**8``.
+    horizon : int in [1, 10**6], optional
         If given, estimate per step ``h = timesteps`` (which must be below it): shapes
         gain a leading axis of length H. Otherwise all transitions are pooled
         (stationary model).
@@ -419,7 +470,6 @@ def empirical_model(data: Dataset, n_states: int, n_actions: int, *, horizon: in
     >>> int(model.counts.sum()), bool(np.allclose(model.P_hat.sum(-1), 1.0))
     (600, True)
     """
-    if horizon is not None:
-        horizon = check_positive_int(horizon, "horizon")
-    s, a, r, s2, t = tabular_columns(data, n_states, n_actions, horizon)
-    return _model_from_columns(s, a, r, s2, t, int(n_states), int(n_actions), horizon)
+    check_model_size(n_states, n_actions, horizon)
+    s, a, r, s2, t = tabular_columns(data)
+    return _model_from_columns(s, a, r, s2, t, n_states, n_actions, horizon)

@@ -44,16 +44,39 @@ Q-learning", ICLR 2022.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from rlcore.validation import check_discount, check_positive_int
 from rlcore.dataset import Dataset
 from rlcore.randomness import RNGLike, as_generator
-from offline._common import check_dataset, check_real
-from tabular._learner_common import check_device, check_hidden_sizes, init_mlp, require_torch
+from rlcore.validation import (
+    RNG,
+    Device,
+    Integer,
+    InvalidParameterError,
+    IsCallable,
+    Real,
+    Sequence_,
+    as_float_array,
+    check_positive_int,
+    validate_params,
+)
+from offline._common import exactly_one
+from offline._constraints import (
+    MAX_ACTIONS,
+    MAX_BATCH,
+    MAX_GRADIENT_STEPS,
+    MAX_HORIZON,
+    MAX_LAYERS,
+    MAX_STATES,
+    MAX_WIDTH,
+    OfflineData,
+    Weights,
+)
+from tabular._learner_common import init_mlp, require_torch
 
 __all__ = ["DeepOfflineResult", "cql", "iql"]
 
@@ -88,20 +111,49 @@ class DeepOfflineResult:
 
     def policy_table(self, n_states: int, horizon: int | None = None) -> np.ndarray:
         """The greedy policy on integer states ``0 .. S-1``: shape (S,) or (H, S)."""
-        S = check_positive_int(n_states, "n_states")
+        S = check_positive_int(n_states, "n_states", high=MAX_STATES)
         states = np.arange(S)
         if horizon is None:
             return self.act(states, 0, np.random.default_rng(0))
-        H = check_positive_int(horizon, "horizon")
+        H = check_positive_int(horizon, "horizon", high=MAX_HORIZON)
         return np.stack([self.act(states, t, np.random.default_rng(0)) for t in range(H)])
+
+
+#: The constraints :func:`cql` and :func:`iql` share (declared once, used by each).
+COMMON = dict(
+    data=OfflineData(actions="n_actions", horizon="horizon"),
+    n_actions=Integer(1, MAX_ACTIONS),
+    gamma=Real(0, 1, closed="left") | None,
+    horizon=Integer(1, MAX_HORIZON) | None,
+    n_steps=Integer(1, MAX_GRADIENT_STEPS),
+    batch_size=Integer(1, MAX_BATCH),
+    learning_rate=Real(0, 1, closed="right"),
+    hidden_sizes=Integer(1, MAX_WIDTH) | Sequence_(Integer(1, MAX_WIDTH), min_len=0, max_len=MAX_LAYERS),
+    target_update_rate=Real(0, 1, closed="right"),
+    features=IsCallable("a callable features(observations, timesteps) -> array of shape (n, d)") | None,
+    n_states=Integer(1, MAX_STATES) | None,
+    sample_weights=Weights("data.rewards.size") | None,
+    device=Device(),
+    rng=RNG(),
+)
+#: Largest reward magnitude: the networks compute in float32.
+_FLOAT32_SAFE = 1e15
 
 
 def _default_features(data: Dataset, n_states: int | None, horizon: int | None) -> ObsFeatures:
     obs = data.observations
     if obs.ndim == 1 and obs.dtype.kind in "iu":
         if n_states is None:
-            raise ValueError("n_states: required for the one-hot default features of integer observations")
-        S = check_positive_int(n_states, "n_states")
+            raise InvalidParameterError("n_states", "required for the one-hot default features of integer "
+                                                    "observations (or pass features)")
+        S = n_states
+        for col in ("observations", "next_observations"):
+            arr = getattr(data, col)
+            bad = (arr < 0) | (arr >= S)
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise InvalidParameterError("data", f"{col}[{i}] = {arr[i]} lies outside [0, {S}) (n_states = {S}), "
+                                                    "as the one-hot default features need")
 
         def one_hot(o: np.ndarray, t: np.ndarray) -> np.ndarray:
             x = np.zeros((o.shape[0], S + (horizon or 0)), dtype=np.float32)
@@ -134,54 +186,95 @@ class _Prepared:
     d: int
 
 
-def _prepare(torch: Any, data: Dataset, n_actions: int, gamma: float, horizon: int | None, features: Any,
-             n_states: int | None, sample_weights: Any, dev: Any) -> _Prepared:
-    a = data.actions
-    if a.ndim != 1 or a.dtype.kind not in "iu" or (a < 0).any() or (a >= n_actions).any():
-        raise ValueError(f"data: discrete actions in [0, {n_actions}) of shape (N,) are required")
-    if horizon is not None and data.timesteps.max() >= horizon:
-        raise ValueError(f"data: timesteps reach {int(data.timesteps.max())}, expected below horizon = {horizon}")
-    if features is not None and not callable(features):
-        raise TypeError(f"features: expected a callable (observations, timesteps) -> (n, d), got {type(features).__name__}")
+def _features(feats: ObsFeatures, observations: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The features of a batch as float32, checked: finite, shape (n, d) with d >= 1."""
+    n = observations.shape[0]
+    try:
+        raw = feats(observations, t)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise InvalidParameterError("features", f"failed on the data's observations ({type(exc).__name__}: "
+                                                f"{exc})") from None
+    x = as_float_array(raw, "features")
+    if x.ndim != 2 or x.shape[0] != n or x.shape[1] < 1:
+        raise InvalidParameterError("features", f"expected an array of shape ({n}, d), got shape {x.shape}")
+    x32 = x.astype(np.float32)
+    if not np.all(np.isfinite(x32)):
+        raise InvalidParameterError("features", "values overflow float32 (the networks' precision); rescale them")
+    return x32
+
+
+def _prepare(torch: Any, data: Dataset, gamma: float, horizon: int | None, features: Any,
+             n_states: int | None, sample_weights: np.ndarray | None, dev: Any) -> _Prepared:
+    if np.max(np.abs(data.rewards)) > _FLOAT32_SAFE:
+        raise InvalidParameterError("data", f"rewards beyond {_FLOAT32_SAFE:g} in magnitude overflow the networks' "
+                                            "float32 arithmetic; rescale the rewards")
     feats: ObsFeatures = features if features is not None else _default_features(data, n_states, horizon)
     t = data.timesteps
-    x = np.asarray(feats(data.observations, t), dtype=np.float32)
-    x2 = np.asarray(feats(data.next_observations, t + 1), dtype=np.float32)
-    n = len(data)
-    if x.ndim != 2 or x.shape[0] != n or x2.shape != x.shape or not (np.all(np.isfinite(x)) and np.all(np.isfinite(x2))):
-        raise ValueError(f"features: expected finite arrays of shape ({n}, d), got {x.shape} and {x2.shape}")
+    x = _features(feats, data.observations, t)
+    x2 = _features(feats, data.next_observations, t + 1)
+    if x2.shape != x.shape:
+        raise InvalidParameterError("features", f"expected the same dimension for next observations, got {x.shape} "
+                                                f"and {x2.shape}")
     cont = (~data.terminated).astype(np.float32)
     if horizon is not None:
         cont = cont * (t < horizon - 1).astype(np.float32)
     probs = None
     if sample_weights is not None:
-        w = np.asarray(sample_weights, dtype=np.float64)
-        if w.shape != (n,) or not np.all(np.isfinite(w)) or (w < 0).any() or w.sum() <= 0:
-            raise ValueError(f"sample_weights: expected non-negative finite weights of shape ({n},) with a positive sum")
+        w = sample_weights / sample_weights.max()
         probs = w / w.sum()
 
     def T(v: np.ndarray, dtype: Any) -> Any:
         return torch.as_tensor(v, dtype=dtype, device=dev)
 
-    return _Prepared(T(x, torch.float32), T(a.astype(np.int64), torch.int64),
+    return _Prepared(T(x, torch.float32), T(data.actions.astype(np.int64), torch.int64),
                      T((data.rewards).astype(np.float32), torch.float32), T(x2, torch.float32),
                      T(gamma * cont, torch.float32), probs, feats, x.shape[1])
 
 
-def _check_common(data: Dataset, n_actions: int, gamma: float | None, horizon: int | None, n_steps: int,
-                  batch_size: int, learning_rate: float) -> tuple[Dataset, int, float, int | None, int, int, float]:
-    data = check_dataset(data)
-    A = check_positive_int(n_actions, "n_actions")
-    if (gamma is None) == (horizon is None):
-        raise ValueError(f"gamma, horizon: give exactly one, got gamma={gamma!r}, horizon={horizon!r}")
-    g = 1.0 if gamma is None else check_discount(gamma)
-    H = None if horizon is None else check_positive_int(horizon, "horizon")
-    return (data, A, g, H, check_positive_int(n_steps, "n_steps"), check_positive_int(batch_size, "batch_size"),
-            check_real(learning_rate, "learning_rate", low=0.0, low_open=True))
+def _setup(torch: Any, gamma: float | None, horizon: int | None, hidden_sizes: Any,
+           device: Any) -> tuple[float, tuple[int, ...], Any]:
+    """Relations and the device, checked before any work: ``(discount, hidden sizes, torch device)``."""
+    exactly_one(gamma, horizon)
+    hidden = (hidden_sizes,) if isinstance(hidden_sizes, int) else tuple(hidden_sizes)
+    dev = torch.device(device)
+    try:
+        torch.empty(1, device=dev)
+    except (RuntimeError, AssertionError, ValueError) as exc:
+        raise InvalidParameterError("device", f"cannot allocate on {dev} ({type(exc).__name__}: {exc})") from None
+    return (1.0 if gamma is None else gamma), hidden, dev
 
 
-def _batches(gen: np.random.Generator, n: int, batch: int, probs: np.ndarray | None, steps: int) -> np.ndarray:
-    return gen.choice(n, size=(steps, batch), p=probs)
+def _batches(gen: np.random.Generator, n: int, batch: int, probs: np.ndarray | None,
+             steps: int) -> Iterator[np.ndarray]:
+    """Minibatch indices, one array per step, drawn in chunks of bounded memory."""
+    chunk = max(1, 2**20 // batch)
+    for start in range(0, steps, chunk):
+        yield from gen.choice(n, size=(min(chunk, steps - start), batch), p=probs)
+
+
+#: Upper limit of the weights of one network (4 bytes each; 4 GB at the limit).
+MAX_NETWORK_WEIGHTS = 10**9
+
+
+def _check_network(d: int, hidden: tuple[int, ...], A: int) -> None:
+    sizes = (d, *hidden, A)
+    n = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
+    if n > MAX_NETWORK_WEIGHTS:
+        raise InvalidParameterError("hidden_sizes", f"the network {sizes} has {n} weights, more than the limit "
+                                                    f"{MAX_NETWORK_WEIGHTS}")
+
+
+def _finite_loss(loss: float, step: int, user_features: bool) -> float:
+    """The loss of a step, refused when not finite: before any update the inputs are too large for
+    float32 (named ``features`` or ``data``), later the training diverged (named ``learning_rate``)."""
+    if math.isfinite(loss):
+        return loss
+    if step == 0:
+        raise InvalidParameterError("features" if user_features else "data",
+                                    f"the loss of the initial networks is {loss}: the features or rewards are too "
+                                    "large for the networks' float32 arithmetic; rescale them")
+    raise InvalidParameterError("learning_rate", f"training diverged at step {step} (loss = {loss}); lower the "
+                                                 "learning_rate (or rescale the rewards or features)")
 
 
 def _scorer(torch: Any, net: Any, feats: ObsFeatures, dev: Any) -> Callable[[np.ndarray, int], np.ndarray]:
@@ -194,6 +287,7 @@ def _scorer(torch: Any, net: Any, feats: ObsFeatures, dev: Any) -> Callable[[np.
     return score
 
 
+@validate_params(alpha=Real(0, 1e6), **COMMON)
 def cql(
     data: Dataset,
     n_actions: int,
@@ -217,24 +311,39 @@ def cql(
     Parameters
     ----------
     data : Dataset
-        Discrete actions in ``[0, n_actions)``.
-    n_actions : int
-    gamma, horizon
-        Exactly one: a discount, or a finite horizon (undiscounted; time in the features).
-    alpha : float >= 0
+        Non-empty; discrete actions in ``[0, n_actions)`` of shape (N,); timesteps
+        below ``horizon`` when given; rewards at most ``1e15`` in magnitude (the
+        networks compute in float32).
+    n_actions : int in [1, 10**6]
+    gamma : float in [0, 1), optional
+    horizon : int in [1, 10**6], optional
+        Exactly one of ``gamma`` and ``horizon``: a discount, or a finite horizon
+        (undiscounted; time in the features).
+    alpha : float in [0, 1e6]
         Weight of the conservative term (0 gives fitted Q-iteration with a target net).
-    n_steps, batch_size, learning_rate, hidden_sizes
-        Adam steps on minibatches drawn with replacement.
+    n_steps : int in [1, 10**7]
+        Adam steps on minibatches drawn with replacement (one loss is stored per step).
+    batch_size : int in [1, 10**6]
+    learning_rate : float in (0, 1]
+        Adam's step size. A run whose loss stops being finite is refused (an
+        ``InvalidParameterError`` naming ``learning_rate``, or ``features``/``data``
+        when the very first loss overflows float32), never returned with NaN.
+    hidden_sizes : int or sequence of int
+        Widths in ``[1, 2**16]`` of at most 64 hidden layers (``()``: a linear model);
+        at most ``10**9`` weights per network.
     target_update_rate : float in (0, 1]
         Polyak rate of the target network.
     features : callable, optional
-        ``features(observations, timesteps) -> (n, d)``; default one-hot of integer
-        observations (needs ``n_states``) or the flattened float observations, plus a
-        one-hot of the step under a finite horizon.
-    n_states : int, optional
+        ``features(observations, timesteps) -> (n, d)``, finite in float32; default
+        one-hot of integer observations (needs ``n_states``, states in ``[0, S)``) or
+        the flattened float observations, plus a one-hot of the step under a finite
+        horizon.
+    n_states : int in [1, 10**6], optional
     sample_weights : array_like of shape (N,), optional
-        Minibatch sampling weights (e.g. trajectory weighting).
-    device : str
+        Minibatch sampling weights (e.g. trajectory weighting): non-negative, with a
+        positive sum.
+    device : str or torch.device
+        Where to train; refused when torch cannot allocate there.
     rng : Generator, int or None
         Seeds the network initialisation and the minibatches: same seed, same result.
 
@@ -258,14 +367,11 @@ def cql(
     (3, 3)
     """
     torch = require_torch("offline.cql")
-    data, A, g, H, n_steps, batch_size, lr = _check_common(data, n_actions, gamma, horizon, n_steps, batch_size,
-                                                           learning_rate)
-    alpha = check_real(alpha, "alpha", low=0.0)
-    tau = check_real(target_update_rate, "target_update_rate", low=0.0, high=1.0, low_open=True)
-    hidden = check_hidden_sizes(hidden_sizes)
-    dev = check_device(torch, device)
+    g, hidden, dev = _setup(torch, gamma, horizon, hidden_sizes, device)
+    A, H, lr, tau = n_actions, horizon, learning_rate, target_update_rate
     gen = as_generator(rng)
-    p = _prepare(torch, data, A, g, H, features, n_states, sample_weights, dev)
+    p = _prepare(torch, data, g, H, features, n_states, sample_weights, dev)
+    _check_network(p.d, hidden, A)
     net = init_mlp(torch, (p.d, *hidden, A), torch.nn.ReLU, gen).to(dev)
     target = init_mlp(torch, (p.d, *hidden, A), torch.nn.ReLU, gen).to(dev)
     target.load_state_dict(net.state_dict())
@@ -285,11 +391,12 @@ def cql(
         with torch.no_grad():
             for tp, np_ in zip(target.parameters(), net.parameters()):
                 tp.mul_(1.0 - tau).add_(tau * np_)
-        losses[step] = float(loss.item())
+        losses[step] = _finite_loss(float(loss.item()), step, features is not None)
     score = _scorer(torch, net, p.feats, dev)
     return DeepOfflineResult(q_values=score, scores=score, losses=losses, method=f"cql[alpha={alpha:g}]")
 
 
+@validate_params(expectile=Real(0, 1, closed="neither"), beta=Real(0, 1e6), **COMMON)
 def iql(
     data: Dataset,
     n_actions: int,
@@ -314,14 +421,15 @@ def iql(
     Parameters
     ----------
     data : Dataset
-    n_actions : int
+    n_actions : int in [1, 10**6]
     gamma, horizon
         Exactly one.
     expectile : float in (0, 1)
         ``tau`` of the value's expectile regression (0.5: the mean, SARSA-like; toward
         1: the max over logged actions).
-    beta : float >= 0
-        Inverse temperature of the advantage weights (0: behavior cloning).
+    beta : float in [0, 1e6]
+        Inverse temperature of the advantage weights (0: behavior cloning; the weights
+        are capped at 100, so larger values change nothing).
     n_steps, batch_size, learning_rate, hidden_sizes, target_update_rate, features,
     n_states, sample_weights, device, rng
         As in :func:`cql`.
@@ -346,15 +454,11 @@ def iql(
     (3, 3)
     """
     torch = require_torch("offline.iql")
-    data, A, g, H, n_steps, batch_size, lr = _check_common(data, n_actions, gamma, horizon, n_steps, batch_size,
-                                                           learning_rate)
-    tau_e = check_real(expectile, "expectile", low=0.0, high=1.0, low_open=True, high_open=True)
-    beta = check_real(beta, "beta", low=0.0)
-    tau = check_real(target_update_rate, "target_update_rate", low=0.0, high=1.0, low_open=True)
-    hidden = check_hidden_sizes(hidden_sizes)
-    dev = check_device(torch, device)
+    g, hidden, dev = _setup(torch, gamma, horizon, hidden_sizes, device)
+    A, H, lr, tau, tau_e = n_actions, horizon, learning_rate, target_update_rate, expectile
     gen = as_generator(rng)
-    p = _prepare(torch, data, A, g, H, features, n_states, sample_weights, dev)
+    p = _prepare(torch, data, g, H, features, n_states, sample_weights, dev)
+    _check_network(p.d, hidden, A)
     qnet = init_mlp(torch, (p.d, *hidden, A), torch.nn.ReLU, gen).to(dev)
     qtarget = init_mlp(torch, (p.d, *hidden, A), torch.nn.ReLU, gen).to(dev)
     qtarget.load_state_dict(qnet.state_dict())
@@ -397,6 +501,7 @@ def iql(
         with torch.no_grad():
             for tp, np_ in zip(qtarget.parameters(), qnet.parameters()):
                 tp.mul_(1.0 - tau).add_(tau * np_)
-        losses[step] = float(loss_v.item() + loss_q.item() + loss_p.item())
+        losses[step] = _finite_loss(float(loss_v.item() + loss_q.item() + loss_p.item()), step,
+                                    features is not None)
     return DeepOfflineResult(q_values=_scorer(torch, qnet, p.feats, dev), scores=_scorer(torch, pnet, p.feats, dev),
                              losses=losses, method=f"iql[expectile={tau_e:g}, beta={beta:g}]")

@@ -33,12 +33,34 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rlcore.validation import check_positive_int
 from rlcore.dataset import Dataset
 from rlcore.evaluation import occupancy
 from rlcore.mdp import FiniteMDP
-from offline._common import check_dataset, check_delta, check_mdp, check_real
-from offline.data import optimal_policy
+from rlcore.validation import (
+    MAX_SAMPLES,
+    MDP,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    Policy,
+    Real,
+    as_float_array,
+    check_int,
+    validate_params,
+)
+from offline._constraints import (
+    DELTA_FLOOR,
+    MAX_ACTIONS,
+    MAX_HORIZON,
+    MAX_MODEL_ENTRIES,
+    MAX_STATES,
+    R_MAX_LIMIT,
+    RIDGE_FLOOR,
+    OfflineData,
+)
+from offline.data import _optimal_policy
 
 __all__ = ["FeatureMap", "PEVIResult", "one_hot_features", "pevi", "pevi_beta", "pevi_certificate"]
 
@@ -46,41 +68,63 @@ __all__ = ["FeatureMap", "PEVIResult", "one_hot_features", "pevi", "pevi_beta", 
 FeatureMap = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
+@validate_params(n_states=Integer(1, MAX_STATES), n_actions=Integer(1, MAX_ACTIONS))
 def one_hot_features(n_states: int, n_actions: int) -> FeatureMap:
     """The tabular feature map ``phi(s, a) = e_{s A + a}`` in ``R^{S A}``.
+
+    ``n_states`` and ``n_actions`` lie in ``[1, 10**6]`` and the dimension ``S A`` is
+    at most ``10**8``. The map refuses states outside ``[0, S)`` and actions outside
+    ``[0, A)`` (naming ``observations`` / ``actions``).
 
     Examples
     --------
     >>> one_hot_features(2, 2)(np.array([1]), np.array([0]))
     array([[0., 0., 1., 0.]])
     """
-    S = check_positive_int(n_states, "n_states")
-    A = check_positive_int(n_actions, "n_actions")
+    S, A = n_states, n_actions
+    if S * A > MAX_MODEL_ENTRIES:
+        raise InvalidParameterError("n_actions", f"the dimension S * A = {S * A} exceeds the limit {MAX_MODEL_ENTRIES}")
 
     def phi(observations: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        out = np.zeros((np.asarray(observations).shape[0], S * A))
-        out[np.arange(out.shape[0]), np.asarray(observations, dtype=np.int64) * A + np.asarray(actions, np.int64)] = 1.0
+        s = _indices(observations, S, "observations", "n_states")
+        a = _indices(actions, A, "actions", "n_actions")
+        if a.shape != s.shape:
+            raise InvalidParameterError("actions", f"expected shape {s.shape} (one per observation), got {a.shape}")
+        out = np.zeros((s.shape[0], S * A))
+        out[np.arange(out.shape[0]), s * A + a] = 1.0
         return out
 
     return phi
 
 
+def _indices(x: Any, size: int, name: str, what: str) -> np.ndarray:
+    arr = np.asarray(x)
+    if arr.dtype.kind not in "iu" or arr.ndim != 1:
+        if arr.dtype.kind not in "iu":
+            raise InvalidParameterTypeError(name, f"expected integer indices of shape (n,), got dtype {arr.dtype}")
+        raise InvalidParameterError(name, f"expected integer indices of shape (n,), got shape {arr.shape}")
+    bad = (arr < 0) | (arr >= size)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidParameterError(name, f"entry {i} is {arr[i]}, outside [0, {size}) ({what} = {size})")
+    return arr.astype(np.int64)
+
+
+@validate_params(dim=Integer(1, MAX_MODEL_ENTRIES), horizon=Integer(1, MAX_HORIZON), n_episodes=Integer(1, MAX_SAMPLES),
+                 xi=Real(DELTA_FLOOR, 1, closed="left"), c=Real(0, 1e100, closed="right"))
 def pevi_beta(dim: int, horizon: int, n_episodes: int, xi: float, *, c: float = 1.0) -> float:
     """The width ``beta = c d H sqrt(log(2 d H K / xi))`` of Jin et al. (2021), Thm. 4.4.
 
     Their theorem holds for ``c`` above an unspecified absolute constant; in practice
-    ``beta`` is tuned.
+    ``beta`` is tuned. ``dim`` in ``[1, 10**8]``, ``horizon`` in ``[1, 10**6]``,
+    ``n_episodes`` in ``[1, 10**12]``, ``xi`` in ``[1e-100, 1)``, ``c`` in ``(0, 1e100]``.
 
     Examples
     --------
     >>> round(pevi_beta(4, 3, 100, 0.1), 3)
     38.11
     """
-    d = check_positive_int(dim, "dim")
-    H = check_positive_int(horizon, "horizon")
-    K = check_positive_int(n_episodes, "n_episodes")
-    xi = check_delta(xi)
-    c = check_real(c, "c", low=0.0, low_open=True)
+    d, H, K = dim, horizon, n_episodes
     return c * d * H * math.sqrt(math.log(2 * d * H * K / xi))
 
 
@@ -108,11 +152,13 @@ class PEVIResult:
 
     def width(self, observations: Any, actions: Any, h: int) -> np.ndarray:
         """``beta sqrt(phi^T Lambda_h^{-1} phi)``, shape (n,)."""
+        h = check_int(h, "h", low=0, high=self.horizon - 1)
         phi = self.features(np.asarray(observations), np.asarray(actions))
         return self.beta * np.sqrt(np.maximum(np.einsum("nd,de,ne->n", phi, self.cov_inv[h], phi), 0.0))
 
     def q_values(self, observations: Any, h: int) -> np.ndarray:
         """Pessimistic ``Q_h(x, a)`` for every action, shape (n, A)."""
+        h = check_int(h, "h", low=0, high=self.horizon - 1)
         obs = np.asarray(observations)
         n, A = obs.shape[0], self.n_actions
         rep = np.repeat(obs, A, axis=0)
@@ -127,6 +173,14 @@ class PEVIResult:
         return np.argmax(self.q_values(states, t), axis=1).astype(np.int64)
 
 
+@validate_params(
+    data=OfflineData(actions="n_actions", horizon="horizon", unit_rewards=True),
+    features=IsCallable("a callable features(observations, actions) -> array of shape (n, d)"),
+    n_actions=Integer(1, MAX_ACTIONS),
+    horizon=Integer(1, MAX_HORIZON),
+    beta=Real(0, R_MAX_LIMIT),
+    lam=Real(RIDGE_FLOOR, None),
+)
 def pevi(data: Dataset, features: FeatureMap, n_actions: int, horizon: int, *, beta: float,
          lam: float = 1.0) -> PEVIResult:
     """Pessimistic value iteration with linear function approximation.
@@ -134,16 +188,19 @@ def pevi(data: Dataset, features: FeatureMap, n_actions: int, horizon: int, *, b
     Parameters
     ----------
     data : Dataset
-        Transitions with ``timesteps`` below ``horizon`` (step ``h``); rewards in
-        ``[0, 1]`` per step. A ``terminated`` transition does not bootstrap.
+        Non-empty; integer actions in ``[0, n_actions)``, ``timesteps`` below
+        ``horizon`` (step ``h``); rewards in ``[0, 1]`` per step (checked). A
+        ``terminated`` transition does not bootstrap.
     features : callable
-        ``features(observations, actions) -> ndarray of shape (n, d)``.
-    n_actions : int
-    horizon : int
-    beta : float >= 0
+        ``features(observations, actions) -> ndarray of shape (n, d)``, finite.
+    n_actions : int in [1, 10**6]
+    horizon : int in [1, 10**6]
+        ``horizon * d * d`` (the stored inverse covariances) at most ``10**8``.
+    beta : float in [0, 1e100]
         Width multiplier (see :func:`pevi_beta`).
-    lam : float > 0
-        Ridge parameter ``lambda``.
+    lam : float >= 1e-12
+        Ridge parameter ``lambda`` (below ``1e-12``, ``Lambda^{-1}`` of unit-scale
+        features is not resolvable in float64).
 
     Returns
     -------
@@ -166,23 +223,14 @@ def pevi(data: Dataset, features: FeatureMap, n_actions: int, horizon: int, *, b
     >>> res.q_values(np.array([0, 1, 2]), 0).shape
     (3, 2)
     """
-    data = check_dataset(data)
-    A = check_positive_int(n_actions, "n_actions")
-    H = check_positive_int(horizon, "horizon")
-    beta = check_real(beta, "beta", low=0.0)
-    lam = check_real(lam, "lam", low=0.0, low_open=True)
-    if not callable(features):
-        raise TypeError(f"features: expected a callable (observations, actions) -> (n, d), got {type(features).__name__}")
+    A, H = n_actions, horizon
     t = data.timesteps
-    if t.max() >= H:
-        raise ValueError(f"data: timesteps reach {int(t.max())}, expected below horizon = {H}")
-    acts = np.asarray(data.actions)
-    if acts.dtype.kind not in "iu" or acts.ndim != 1 or (acts < 0).any() or (acts >= A).any():
-        raise ValueError(f"data: actions must be integers in [0, {A})")
-    probe = np.asarray(features(data.observations[:1], acts[:1]), dtype=np.float64)
-    if probe.ndim != 2 or probe.shape[0] != 1:
-        raise ValueError(f"features: expected an array of shape (n, d), got shape {probe.shape} for n = 1")
+    acts = data.actions.astype(np.int64)
+    probe = _features(features, data.observations[:1], acts[:1], None)
     d = probe.shape[1]
+    if H * d * d > MAX_MODEL_ENTRIES:
+        raise InvalidParameterError("horizon", f"horizon * d * d = {H * d * d} entries of the inverse covariances "
+                                               f"exceed the limit {MAX_MODEL_ENTRIES}")
     weights = np.zeros((H, d))
     cov_inv = np.zeros((H, d, d))
     result = PEVIResult(weights=weights, cov_inv=cov_inv, beta=beta, lam=lam, n_actions=A, horizon=H,
@@ -192,20 +240,45 @@ def pevi(data: Dataset, features: FeatureMap, n_actions: int, horizon: int, *, b
         if idx.size == 0:
             cov_inv[h] = np.eye(d) / lam
             continue
-        phi = np.asarray(features(data.observations[idx], acts[idx]), dtype=np.float64)
-        if phi.shape != (idx.size, d) or not np.all(np.isfinite(phi)):
-            raise ValueError(f"features: expected finite values of shape ({idx.size}, {d}), got shape {phi.shape}")
+        phi = _features(features, data.observations[idx], acts[idx], d)
         target = data.rewards[idx].copy()
         if h + 1 < H:
             v_next = result.q_values(data.next_observations[idx], h + 1).max(axis=1)
             target += np.where(data.terminated[idx], 0.0, v_next)
-        Lam = phi.T @ phi + lam * np.eye(d)
-        inv = np.linalg.inv(Lam)
-        cov_inv[h] = 0.5 * (inv + inv.T)
-        weights[h] = cov_inv[h] @ (phi.T @ target)
+        with np.errstate(over="ignore", invalid="ignore"):
+            Lam = phi.T @ phi + lam * np.eye(d)
+            try:
+                inv = np.linalg.inv(Lam)
+            except np.linalg.LinAlgError:
+                inv = np.full((d, d), np.nan)
+            cov_inv[h] = 0.5 * (inv + inv.T)
+            weights[h] = cov_inv[h] @ (phi.T @ target)
+        if not (np.all(np.isfinite(Lam)) and np.all(np.isfinite(cov_inv[h])) and np.all(np.isfinite(weights[h]))):
+            raise InvalidParameterError(
+                "lam", f"Lambda_{h} = phi^T phi + lam I is numerically singular or overflows float64 for these "
+                       "features; increase lam or rescale the features")
     return result
 
 
+def _features(features: Any, observations: np.ndarray, actions: np.ndarray, d: int | None) -> np.ndarray:
+    """The features of a batch, checked: a finite float array of shape (n, d)."""
+    n = observations.shape[0]
+    try:
+        raw = features(observations, actions)
+    except (ValueError, TypeError, IndexError) as exc:
+        raise InvalidParameterError("features", f"failed on the data's observations and actions "
+                                                f"({type(exc).__name__}: {exc})") from None
+    phi = as_float_array(raw, "features")
+    if phi.ndim != 2 or phi.shape[0] != n or (d is not None and phi.shape[1] != d) or phi.shape[1] < 1:
+        want = f"({n}, {'d' if d is None else d})"
+        raise InvalidParameterError("features", f"expected an array of shape {want} for n = {n}, got shape "
+                                                f"{phi.shape}")
+    return phi
+
+
+@validate_params(result=Instance(PEVIResult, what="a PEVIResult"),
+                 mdp=MDP(discounted=False, hint="PEVI is a finite-horizon method"),
+                 comparator=Policy("mdp") | None)
 def pevi_certificate(result: PEVIResult, mdp: FiniteMDP, comparator: Any = None) -> float:
     """``2 beta sum_h E_{pi*}[sqrt(phi^T Lambda_h^{-1} phi)]`` on a tabular MDP (Jin et al. 2021, Thm. 4.4).
 
@@ -220,14 +293,16 @@ def pevi_certificate(result: PEVIResult, mdp: FiniteMDP, comparator: Any = None)
     >>> pevi_certificate(res, mdp) > 0
     True
     """
-    mdp = check_mdp(mdp)
-    if not isinstance(result, PEVIResult):
-        raise TypeError(f"result: expected a PEVIResult, got {type(result).__name__}")
     if mdp.horizon != result.horizon or mdp.n_actions != result.n_actions:
-        raise ValueError("mdp: horizon and number of actions must match the result")
+        raise InvalidParameterError("mdp", "horizon and number of actions must match the result")
     S, A, H = mdp.n_states, mdp.n_actions, result.horizon
-    pi = optimal_policy(mdp) if comparator is None else comparator
+    pi = _optimal_policy(mdp) if comparator is None else comparator
     d = occupancy(mdp, pi)
     s, a = np.repeat(np.arange(S), A), np.tile(np.arange(A), S)
-    total = sum(float(np.sum(d[h].ravel() * result.width(s, a, h))) for h in range(H))
+    try:
+        widths = [result.width(s, a, h) for h in range(H)]
+    except (ValueError, TypeError, IndexError) as exc:
+        raise InvalidParameterError("mdp", f"the result's features do not accept the states and actions of mdp "
+                                           f"({type(exc).__name__}: {exc})") from None
+    total = sum(float(np.sum(d[h].ravel() * widths[h])) for h in range(H))
     return 2.0 * total

@@ -21,20 +21,20 @@ from typing import Any
 import numpy as np
 
 from rlcore.dataset import Dataset
-from offline._common import check_dataset
+from rlcore.validation import Instance, InvalidParameterError, InvalidParameterTypeError, validate_params
+from offline._constraints import MinariEpisodes, OfflineData
 
 __all__ = ["from_minari_episodes", "to_minari_episodes"]
 
-_KEYS = ("observations", "actions", "rewards", "terminations", "truncations")
 
-
+@validate_params(data=OfflineData())
 def to_minari_episodes(data: Dataset) -> list[dict[str, Any]]:
     """Split a dataset into Minari-style episode dictionaries.
 
     Parameters
     ----------
     data : Dataset
-        Within each episode, ``next_observations[t]`` must equal ``observations[t + 1]``
+        Non-empty. Within each episode, ``next_observations[t]`` must equal ``observations[t + 1]``
         (checked): Minari stores each observation once.
 
     Returns
@@ -54,15 +54,15 @@ def to_minari_episodes(data: Dataset) -> list[dict[str, Any]]:
     >>> from_minari_episodes(eps).equals(data)
     True
     """
-    data = check_dataset(data)
     episodes = []
     for sl in data.episode_slices():
         obs, nxt = data.observations[sl], data.next_observations[sl]
         if obs.shape[0] > 1 and not np.array_equal(nxt[:-1], obs[1:]):
             i = int(np.flatnonzero((nxt[:-1] != obs[1:]).reshape(obs.shape[0] - 1, -1).any(axis=1))[0])
-            raise ValueError(f"data: episode id {int(data.episode_ids[sl.start])} is not contiguous "
-                             f"(next_observations[{sl.start + i}] != observations[{sl.start + i + 1}]); "
-                             "Minari stores each observation once")
+            raise InvalidParameterError(
+                "data", f"episode id {int(data.episode_ids[sl.start])} is not contiguous "
+                        f"(next_observations[{sl.start + i}] != observations[{sl.start + i + 1}]); "
+                        "Minari stores each observation once")
         episodes.append({
             "id": int(data.episode_ids[sl.start]),
             "observations": np.concatenate([obs, nxt[-1:]]),
@@ -74,16 +74,20 @@ def to_minari_episodes(data: Dataset) -> list[dict[str, Any]]:
     return episodes
 
 
+@validate_params(episodes=MinariEpisodes(), metadata=Instance(dict, what="a dict of JSON values") | None)
 def from_minari_episodes(episodes: Any, *, metadata: dict[str, Any] | None = None) -> Dataset:
     """Build a dataset from Minari-style episodes (dicts or objects with those attributes).
 
     Parameters
     ----------
     episodes : iterable
-        Each with ``observations`` (``T + 1``), ``actions``, ``rewards``,
-        ``terminations``, ``truncations`` (``T >= 1``) and optionally ``id``; dicts or
-        Minari ``EpisodeData`` objects.
+        At least one; each with ``observations`` (``T + 1``), ``actions``, ``rewards``
+        (finite), ``terminations``, ``truncations`` (bool arrays, at most one flag, on
+        the last step; ``T >= 1``) and optionally an integer ``id``; dicts or Minari
+        ``EpisodeData`` objects, all with the same observation and action shapes.
+        At most ``10**8`` transitions in all.
     metadata : dict, optional
+        JSON-serialisable plain values (see :class:`rlcore.Dataset`).
 
     Returns
     -------
@@ -95,29 +99,24 @@ def from_minari_episodes(episodes: Any, *, metadata: dict[str, Any] | None = Non
                                                           "terminated", "truncated", "timesteps", "ids")}
     ids = []
     for i, ep in enumerate(episodes):
-        get = (lambda k, e=ep: e[k]) if isinstance(ep, dict) else (lambda k, e=ep: getattr(e, k))
-        try:
-            obs, act, rew, term, trunc = (np.asarray(get(k)) for k in _KEYS)
-        except (KeyError, AttributeError) as exc:
-            raise ValueError(f"episodes[{i}]: missing field {exc}; expected {_KEYS}") from None
-        T = act.shape[0]
-        if T < 1 or obs.shape[0] != T + 1 or rew.shape != (T,) or term.shape != (T,) or trunc.shape != (T,):
-            raise ValueError(f"episodes[{i}]: expected observations of length T + 1 and actions, rewards, terminations, "
-                             f"truncations of length T >= 1; got {obs.shape[0]} observations and {T} actions")
+        obs, T = ep["observations"], ep["actions"].shape[0]
         cols["observations"].append(obs[:-1])
         cols["next_observations"].append(obs[1:])
-        cols["actions"].append(act)
-        cols["rewards"].append(rew.astype(np.float64))
-        cols["terminated"].append(term.astype(bool))
-        cols["truncated"].append(trunc.astype(bool))
+        cols["actions"].append(ep["actions"])
+        cols["rewards"].append(ep["rewards"])
+        cols["terminated"].append(ep["terminations"])
+        cols["truncated"].append(ep["truncations"])
         cols["timesteps"].append(np.arange(T))
         cols["ids"].append(np.full(T, i))
-        has_id = isinstance(ep, dict) and "id" in ep or not isinstance(ep, dict) and hasattr(ep, "id")
-        ids.append(int(get("id")) if has_id else None)
-    if not cols["actions"]:
-        raise ValueError("episodes: expected at least one episode")
+        ids.append(ep["id"])
     use_ids = all(x is not None for x in ids) and all(a < b for a, b in zip(ids, ids[1:]))  # type: ignore[operator]
     pos = np.concatenate(cols.pop("ids"))
     episode_ids = np.asarray(ids, dtype=np.int64)[pos] if use_ids else pos
-    return Dataset(**{k: np.concatenate(v) for k, v in cols.items()}, episode_ids=episode_ids,
-                   metadata=metadata or {})
+    try:
+        return Dataset(**{k: np.concatenate(v) for k, v in cols.items()}, episode_ids=episode_ids,
+                       metadata=metadata or {})
+    except (ValueError, TypeError) as exc:  # what the episode checks cannot see (metadata, dtypes)
+        msg = str(exc)
+        name = "metadata" if msg.startswith("metadata") else "episodes"
+        raise (InvalidParameterTypeError if isinstance(exc, TypeError) else InvalidParameterError)(
+            name, msg[len(name) + 2:] if msg.startswith(name + ": ") else msg) from None

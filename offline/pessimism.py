@@ -55,15 +55,38 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.validation import as_float_array, check_positive_int
 from rlcore.dataset import Dataset
 from rlcore.evaluation import occupancy
 from rlcore.mdp import FiniteMDP
 from rlcore.randomness import RNGLike, as_generator
-from offline._common import (
-    check_criterion, check_delta, check_mdp, check_real, check_rewards_in, tabular_columns, tie_break_argmax,
+from rlcore.validation import (
+    MAX_ITERATIONS,
+    MDP,
+    RNG,
+    Bool,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Options,
+    Policy,
+    Real,
+    validate_params,
 )
-from offline.data import EmpiricalModel, _model_from_columns, optimal_policy
+from offline._common import (
+    check_model_size, check_rewards_in, check_v_max, exactly_one, tabular_columns, tie_break_argmax,
+)
+from offline._constraints import (
+    DELTA_FLOOR,
+    MAX_ACTIONS,
+    MAX_HORIZON,
+    MAX_SPLIT_ITERATIONS,
+    MAX_STATES,
+    R_MAX_LIMIT,
+    TOL_FLOOR,
+    OfflineData,
+    PenaltyArray,
+)
+from offline.data import EmpiricalModel, _model_from_columns, _optimal_policy
 
 __all__ = [
     "PessimisticResult",
@@ -74,6 +97,16 @@ __all__ = [
 ]
 
 _PENALTIES = ("hoeffding", "bernstein", "none")
+
+#: The constraints the pessimistic methods share (declared once, used by each).
+GAMMA = Real(0, 1, closed="left")
+HORIZON = Integer(1, MAX_HORIZON)
+N_STATES = Integer(1, MAX_STATES)
+N_ACTIONS = Integer(1, MAX_ACTIONS)
+C = Real(0, 1e100, closed="right")
+DELTA = Real(DELTA_FLOOR, 1, closed="left")
+R_MAX = Real(0, R_MAX_LIMIT, closed="right")
+N_ITERATIONS = Integer(1, MAX_SPLIT_ITERATIONS) | None
 
 
 @dataclass(frozen=True)
@@ -167,6 +200,24 @@ def _two_fold(s: np.ndarray, t: np.ndarray, episode_ids: np.ndarray, S: int, H: 
     return np.sort(order[rank < trim[k]]), is_aux
 
 
+@validate_params(
+    data=OfflineData(states="n_states", actions="n_actions", horizon="horizon"),
+    n_states=N_STATES,
+    n_actions=N_ACTIONS,
+    gamma=GAMMA | None,
+    horizon=HORIZON | None,
+    penalty=Options(*_PENALTIES) | PenaltyArray(),
+    splitting=Options("none", "iterations", "two_fold"),
+    c=C,
+    delta=DELTA,
+    r_max=R_MAX,
+    n_iterations=N_ITERATIONS,
+    ridge=Real(0, None),
+    subsampling_constant=Real(0, None),
+    tol=Real(TOL_FLOOR, None),
+    max_iter=Integer(1, MAX_ITERATIONS),
+    rng=RNG(),
+)
 def pessimistic_value_iteration(
     data: Dataset,
     n_states: int,
@@ -191,38 +242,47 @@ def pessimistic_value_iteration(
     Parameters
     ----------
     data : Dataset
-        Integer observations in ``[0, S)``, actions in ``[0, A)``; under a finite horizon
-        ``timesteps`` give the step ``h`` (below ``horizon``).
-    n_states, n_actions : int
+        Non-empty; integer observations in ``[0, S)``, actions in ``[0, A)``; under a
+        finite horizon ``timesteps`` give the step ``h`` (below ``horizon``).
+    n_states, n_actions : int in [1, 10**6]
+        The empirical model holds ``H * S * A * S`` entries (``H = 1`` when
+        discounted), at most ``10**8``.
     gamma : float, optional
         Discount in ``[0, 1)``. Exactly one of ``gamma`` and ``horizon``.
-    horizon : int, optional
+    horizon : int in [1, 10**6], optional
     penalty : {"hoeffding", "bernstein", "none"} or array_like
         See the module docstring. An array gives fixed penalties, shape (S, A)
         (discounted) or (H, S, A), non-negative.
     splitting : {"none", "iterations", "two_fold"}
         ``"iterations"`` only with ``gamma``, ``"two_fold"`` only with ``horizon``.
-    c : float > 0
+    c : float in (0, 1e100]
         Penalty constant. Hoeffding: multiplier of the width (``c = 1`` is the exact
         union-bound width, under which :func:`pessimism_certificate` holds with
         probability ``1 - delta``; the paper's analysis uses a much larger
         constant, chosen for its proof rather than for use). Bernstein: the
         constant ``c_b`` of Li et al., which their theorems take "large enough"
         without a value. Practitioners tune it; smaller is less conservative.
-    delta : float in (0, 1)
-        Confidence level inside the log factor.
-    r_max : float > 0
+    delta : float in [1e-100, 1)
+        Confidence level inside the log factor (below ``1e-100`` it has no statistical
+        meaning, and the log factors would leave float64 range).
+    r_max : float in (0, 1e100]
         Rewards must lie in ``[0, r_max]`` (checked) for the pessimistic penalties.
-    n_iterations : int, optional
-        ``T`` of the split algorithm; default ``ceil(log(N) / (1 - gamma))``.
+        ``V_max`` (and the Bernstein penalty's ``V_max**2``) must stay within float64.
+    n_iterations : int in [1, 10**6], optional
+        ``T`` of the split algorithm (``splitting="iterations"`` only); default
+        ``ceil(log(N) / (1 - gamma))``, which must not exceed ``10**6`` (for ``gamma``
+        very close to 1 pass ``n_iterations``).
     ridge : float >= 0
         Shrinks the model, ``P_hat = N(s,a,s') / (N(s,a) + ridge)`` and likewise
         ``R_hat``: the tabular case of the ridge regression in PEVI (Jin et al. 2021).
-    subsampling_constant : float
+    subsampling_constant : float >= 0
         The ``10`` in Li et al.'s trimmed counts ``N - 10 sqrt(N log(HS/delta))``.
-    tol, max_iter
+    tol : float >= 1e-15
         Stopping rule of the fixed-point iteration (discounted, no splitting): stop
-        when ``max |Q_new - Q| <= tol * max(1, V_max)``.
+        when ``max |Q_new - Q| <= tol * max(1, V_max)`` (a smaller relative change is
+        below float64 resolution).
+    max_iter : int in [1, 10**9]
+        Budget of that iteration; the result has ``converged=False`` when it runs out.
     rng : Generator, int or None
         Used by the random splits only.
 
@@ -254,44 +314,52 @@ def pessimistic_value_iteration(
     >>> bool((res.V >= 0).all() and (res.V <= plug_in.V).all()), plug_in.policy.tolist()
     (True, [1, 1, 0, 0])
     """
-    g, H = check_criterion(gamma, horizon)
-    S = check_positive_int(n_states, "n_states")
-    A = check_positive_int(n_actions, "n_actions")
-    s, a, r, s2, t = tabular_columns(data, S, A, H)
-    c = check_real(c, "c", low=0.0, low_open=True)
-    delta = check_delta(delta)
-    r_max = check_real(r_max, "r_max", low=0.0, low_open=True)
-    ridge = check_real(ridge, "ridge", low=0.0)
-    tol = check_real(tol, "tol", low=0.0)
-    max_iter = check_positive_int(max_iter, "max_iter")
-    subsampling_constant = check_real(subsampling_constant, "subsampling_constant", low=0.0)
+    return _pessimistic_value_iteration(data, n_states, n_actions, gamma, horizon, penalty, splitting, c, delta,
+                                        r_max, n_iterations, ridge, subsampling_constant, tol, max_iter, rng)
+
+
+def _pessimistic_value_iteration(
+    data: Dataset, S: int, A: int, g: float | None, H: int | None, penalty: str | np.ndarray, splitting: str,
+    c: float, delta: float, r_max: float, n_iterations: int | None, ridge: float, subsampling_constant: float,
+    tol: float, max_iter: int, rng: RNGLike,
+) -> PessimisticResult:
+    """:func:`pessimistic_value_iteration` on validated arguments; checks the relations between them first."""
+    exactly_one(g, H)
+    check_model_size(S, A, H)
+    s, a, r, s2, t = tabular_columns(data)
     shape = (S, A) if H is None else (H, S, A)
-    fixed: np.ndarray | None = None
-    if isinstance(penalty, str):
-        if penalty not in _PENALTIES:
-            raise ValueError(f"penalty: expected one of {_PENALTIES} or an array of penalties, got {penalty!r}")
-        kind: str | np.ndarray = penalty
-    else:
-        fixed = as_float_array(penalty, "penalty")
-        if fixed.shape != shape:
-            raise ValueError(f"penalty: an array of penalties must have shape {shape}, got {fixed.shape}")
-        if (fixed < 0).any():
-            raise ValueError("penalty: penalties must be non-negative")
-        kind = fixed
+    fixed = penalty if isinstance(penalty, np.ndarray) else None
+    kind: str | np.ndarray = penalty
     kname = kind if isinstance(kind, str) else "fixed"
     pessimistic = kname != "none"
     if pessimistic:
         check_rewards_in(r, r_max)
     if kname == "bernstein" and ridge > 0:
-        raise ValueError("ridge: the Bernstein penalty needs the unshrunk model (ridge = 0)")
+        raise InvalidParameterError("ridge", "the Bernstein penalty needs the unshrunk model (ridge = 0)")
     allowed = ("none", "iterations") if H is None else ("none", "two_fold")
     if splitting not in allowed:
-        raise ValueError(f"splitting: expected one of {allowed} for a {'discounted' if H is None else 'finite-horizon'} "
+        raise InvalidParameterError(
+            "splitting", f"expected one of {allowed} for a {'discounted' if H is None else 'finite-horizon'} "
                          f"problem, got {splitting!r}")
     if splitting != "none" and fixed is not None:
-        raise ValueError("splitting: fixed penalty arrays are used without splitting (splitting='none')")
-    gen = as_generator(rng)
+        raise InvalidParameterError("splitting", "fixed penalty arrays are used without splitting (splitting='none')")
+    if n_iterations is not None and splitting != "iterations":
+        raise InvalidParameterError("n_iterations", "only used by the split discounted algorithm "
+                                                    "(splitting='iterations')")
     N = int(r.shape[0])
+    T = 0
+    if H is None and splitting == "iterations":
+        if n_iterations is not None:
+            T = n_iterations
+        else:
+            default = math.log(max(N, 2)) / (1.0 - float(g))  # type: ignore[arg-type]
+            if default > MAX_SPLIT_ITERATIONS:
+                raise InvalidParameterError(
+                    "gamma", f"the default number of iterations ceil(log(N) / (1 - gamma)) = {default:.3g} exceeds "
+                             f"the limit {MAX_SPLIT_ITERATIONS}; pass n_iterations")
+            T = max(1, math.ceil(default))
+    v_max = check_v_max(r_max, float(g)) if H is None else H * r_max  # type: ignore[arg-type]
+    gen = as_generator(rng)
 
     def model_of(idx: np.ndarray) -> EmpiricalModel:
         m = _model_from_columns(s[idx], a[idx], r[idx], s2[idx], t[idx], S, A, H)
@@ -303,11 +371,8 @@ def pessimistic_value_iteration(
 
     if H is None:
         gam = float(g)  # type: ignore[arg-type]
-        v_max = r_max / (1.0 - gam)
         lo, hi = (0.0, v_max) if pessimistic else (-np.inf, np.inf)
         if splitting == "iterations":
-            T = (check_positive_int(n_iterations, "n_iterations") if n_iterations is not None
-                 else max(1, math.ceil(math.log(max(N, 2)) / (1.0 - gam))))
             log_term = math.log(2.0 * T * S * A / delta)
             folds = np.array_split(gen.permutation(N), T + 1)
             m0 = model_of(folds[0])
@@ -343,8 +408,11 @@ def pessimistic_value_iteration(
             V = Q.max(axis=1)
             b = _penalty(kind, m, V, v_range=v_max, c=c, log_term=log_term, r_max=r_max, n_total=N,
                          bernstein_linear=v_max)
-            Q_new = np.clip(m.R_hat - b + gam * (m.P_hat @ V), lo, hi)
-            change = float(np.max(np.abs(Q_new - Q)))
+            with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
+                Q_new = np.clip(m.R_hat - b + gam * (m.P_hat @ V), lo, hi)
+                change = float(np.max(np.abs(Q_new - Q)))
+            if not math.isfinite(change):
+                raise InvalidParameterError("data", "the values overflow float64; rescale the rewards")
             Q = Q_new
             if change <= tol * max(1.0, v_max):
                 converged = True
@@ -355,9 +423,7 @@ def pessimistic_value_iteration(
                                  method=f"pessimistic_vi[{kname}]")
 
     # ---- finite horizon: backward induction ----------------------------------------
-    assert H is not None  # for mypy; checked by check_criterion
-    if n_iterations is not None:
-        raise ValueError("n_iterations: only used by the split discounted algorithm (splitting='iterations')")
+    assert H is not None  # for mypy; checked by exactly_one
     idx = np.arange(N)
     if splitting == "two_fold":
         idx, _ = _two_fold(s, t, data.episode_ids, S, H, delta, subsampling_constant, gen)
@@ -375,17 +441,31 @@ def pessimistic_value_iteration(
         bh = (fixed[h] if fixed is not None else
               _penalty(kind, mh, v_next, v_range=togo, c=c, log_term=log_term, r_max=r_max, n_total=n_used,
                        bernstein_linear=H * r_max))
-        q = m.R_hat[h] - bh + m.P_hat[h] @ v_next
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused after the loop
+            q = m.R_hat[h] - bh + m.P_hat[h] @ v_next
         Q[h] = np.clip(q, 0.0, togo) if pessimistic else q
         b_all[h] = bh
         V[h] = Q[h].max(axis=1)
         v_next = V[h]
+    if not np.all(np.isfinite(Q)):
+        raise InvalidParameterError("data", "the values overflow float64; rescale the rewards")
     policy = tie_break_argmax(Q, m.counts)
     return PessimisticResult(policy=policy, Q=Q, V=V, penalty=b_all, penalty_max=b_all, counts=m.counts,
                              iterations=H, converged=True, log_term=log_term, n_samples=n_used, gamma=None,
                              horizon=H, v_max=H * r_max, method=f"pessimistic_backward_induction[{kname}, split={splitting}]")
 
 
+@validate_params(
+    data=OfflineData(states="n_states", actions="n_actions"),
+    n_states=N_STATES,
+    n_actions=N_ACTIONS,
+    gamma=GAMMA,
+    delta=DELTA,
+    c=C,
+    r_max=R_MAX,
+    n_iterations=N_ITERATIONS,
+    rng=RNG(),
+)
 def vi_lcb(
     data: Dataset,
     n_states: int,
@@ -420,11 +500,22 @@ def vi_lcb(
     >>> res.iterations, res.policy.shape
     (17, (3,))
     """
-    return pessimistic_value_iteration(data, n_states, n_actions, gamma=gamma, penalty="hoeffding",
-                                       splitting="iterations", c=c, delta=delta, r_max=r_max,
-                                       n_iterations=n_iterations, rng=rng)
+    return _pessimistic_value_iteration(data, n_states, n_actions, gamma, None, "hoeffding", "iterations", c, delta,
+                                        r_max, n_iterations, 0.0, 10.0, 1e-10, 100_000, rng)
 
 
+@validate_params(
+    data=OfflineData(states="n_states", actions="n_actions", horizon="horizon"),
+    n_states=N_STATES,
+    n_actions=N_ACTIONS,
+    gamma=GAMMA | None,
+    horizon=HORIZON | None,
+    delta=DELTA,
+    c=C,
+    r_max=R_MAX,
+    subsample=Bool(),
+    rng=RNG(),
+)
 def vi_lcb_bernstein(
     data: Dataset,
     n_states: int,
@@ -462,14 +553,16 @@ def vi_lcb_bernstein(
     >>> vi_lcb_bernstein(data, 3, 2, horizon=3, rng=0).policy.shape
     (3, 3)
     """
-    if not isinstance(subsample, (bool, np.bool_)):
-        raise TypeError(f"subsample: expected a bool, got {type(subsample).__name__}")
     split = "two_fold" if (horizon is not None and subsample) else "none"
-    return pessimistic_value_iteration(data, n_states, n_actions, gamma=gamma, horizon=horizon,
-                                       penalty="bernstein", splitting=split, c=c, delta=delta, r_max=r_max,
-                                       rng=rng)
+    return _pessimistic_value_iteration(data, n_states, n_actions, gamma, horizon, "bernstein", split, c, delta,
+                                        r_max, None, 0.0, 10.0, 1e-10, 100_000, rng)
 
 
+@validate_params(
+    result=Instance(PessimisticResult, what="a PessimisticResult"),
+    mdp=MDP(),
+    comparator=Policy("mdp") | None,
+)
 def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator: Any = None) -> float:
     """Data-dependent suboptimality bound of a pessimistic result, for a known MDP.
 
@@ -510,12 +603,11 @@ def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator:
     >>> pessimism_certificate(res, mdp) >= policy_suboptimality(mdp, res.policy)
     True
     """
-    mdp = check_mdp(mdp)
-    if not isinstance(result, PessimisticResult):
-        raise TypeError(f"result: expected a PessimisticResult, got {type(result).__name__}")
-    if (mdp.horizon is None) != (result.horizon is None) or result.Q.shape[-2:] != (mdp.n_states, mdp.n_actions):
-        raise ValueError("mdp: does not match the result (criterion, number of states or actions)")
-    pi = optimal_policy(mdp) if comparator is None else comparator
+    if ((mdp.horizon is None) != (result.horizon is None) or result.Q.shape[-2:] != (mdp.n_states, mdp.n_actions)
+            or (mdp.horizon is not None and mdp.horizon != result.horizon)):
+        raise InvalidParameterError("mdp", "does not match the result (criterion, horizon, number of states or "
+                                           "actions)")
+    pi = _optimal_policy(mdp) if comparator is None else comparator
     d = occupancy(mdp, pi)
     bound = 2.0 * float(np.sum(d * result.penalty_max))
     if mdp.horizon is None and "split" in result.method:

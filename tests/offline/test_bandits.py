@@ -120,13 +120,41 @@ def test_bound_shape():
 
 
 def test_invalid_inputs_are_named():
-    with pytest.raises(ValueError, match="rewards"):
+    with pytest.raises(ValueError, match=r"^rewards\b"):
         lcb_arm([0, 1], [0.5, 1.5], 2)
-    with pytest.raises(ValueError, match="actions"):
+    with pytest.raises(ValueError, match=r"^actions\b"):
         lcb_arm([0, 3], [0.5, 0.5], 2)
-    with pytest.raises(TypeError, match="actions"):
+    with pytest.raises(TypeError, match=r"^actions\b"):
         lcb_arm([0.0, 1.0], [0.5, 0.5], 2)
-    with pytest.raises(ValueError, match="rewards"):
+    with pytest.raises(ValueError, match=r"^rewards\b"):
         lcb_arm([0, 1], [0.5], 2)
-    with pytest.raises(ValueError, match="delta"):
+    with pytest.raises(ValueError, match=r"^delta\b"):
         lcb_arm([0, 1], [0.5, 0.5], 2, delta=0.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "param"),
+    [
+        (lambda: lcb_arm([], [], 2), ValueError, "actions"),  # no data
+        (lambda: lcb_arm([True, False], [0.5, 0.5], 2), TypeError, "actions"),
+        (lambda: lcb_arm([0, 1], [0.5, np.nan], 2), ValueError, "rewards"),
+        (lambda: lcb_arm([0, 1], [0.5, 0.5], 2, r_max=0.25), ValueError, "rewards"),
+        (lambda: lcb_arm([0, 1], [0.5, 0.5], 2, c=float("inf")), ValueError, "c"),
+        (lambda: lcb_arm([0, 1], [0.5, 0.5], 2.0), TypeError, "n_arms"),
+        (lambda: contextual_lcb([0, 5], [0, 1], [0.5, 0.5], 2, 2), ValueError, "contexts"),
+        (lambda: contextual_lcb([0, 1, 1], [0, 1], [0.5, 0.5], 2, 2), ValueError, "actions"),  # lengths differ
+        (lambda: contextual_lcb([0, 1], [0, 1], [0.5, 0.5], 10**6, 10**6), ValueError, "n_arms"),  # 1e12 pairs
+        (lambda: contextual_empirical_best("ab", [0, 1], [0.5, 0.5], 2, 2), TypeError, "contexts"),
+        (lambda: empirical_best_arm([0, 1], [0.5, np.inf], 2), ValueError, "rewards"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(call, exc, param):
+    with pytest.raises(exc, match=rf"^{param}\b"):
+        call()
+
+
+def test_empirical_means_of_huge_rewards_stay_finite():
+    """Two rewards of 1e308 summed to inf, a mean of inf; the mean is now 1e308."""
+    res = empirical_best_arm([0, 0, 1], [1e308, 1e308, -1e308], 2)
+    np.testing.assert_array_equal(res.means, [[1e308, -1e308]])
+    assert res.arm == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -145,19 +147,96 @@ def test_policy_suboptimality_is_exact():
 
 def test_invalid_inputs_are_named():
     mdp = small_mdp(0, S=3, A=2)
-    with pytest.raises(ValueError, match="mu"):
+    with pytest.raises(ValueError, match=r"^mu\b"):
         sample_transitions(mdp, np.full((3, 2), 0.2), 10)
     with pytest.raises(ValueError, match="mu: expected shape"):
         sample_transitions(mdp, np.full((2, 2), 0.25), 10)
-    with pytest.raises(TypeError, match="mdp"):
+    with pytest.raises(TypeError, match=r"^mdp\b"):
         sample_transitions("mdp", np.full((3, 2), 1 / 6), 10)
     data = sample_transitions(mdp, np.full((3, 2), 1 / 6), 10, rng=0)
-    with pytest.raises(ValueError, match="outside"):
+    with pytest.raises(ValueError, match=r"^data\b.*outside"):
         empirical_model(data, 2, 2)
-    with pytest.raises(ValueError, match="mu"):
+    with pytest.raises(ValueError, match=r"^mu\b"):
         concentrability(mdp, np.full((3, 2), 0.5))
-    with pytest.raises(ValueError, match="finite horizon|rollout"):
+    with pytest.raises(ValueError, match=r"^mdp\b.*(finite horizon|rollout)"):
         sample_transitions(small_mdp(0, S=3, A=2, gamma=None, horizon=2), np.full((3, 2), 1 / 6), 10)
+
+
+def _tabular(**override) -> Dataset:
+    cols = dict(observations=np.array([0, 1, 2]), actions=np.array([0, 1, 0]), rewards=np.array([0.0, 0.5, 1.0]),
+                next_observations=np.array([1, 2, 0]), terminated=np.zeros(3, bool), truncated=np.zeros(3, bool),
+                episode_ids=np.array([0, 0, 0]), timesteps=np.array([0, 1, 2]))
+    cols.update(override)
+    return Dataset(**cols)
+
+
+@pytest.mark.parametrize(
+    ("data", "kwargs", "exc"),
+    [
+        (_tabular(**{k: getattr(_tabular(), k)[:0] for k in ("observations", "actions", "rewards", "next_observations",
+                                                              "terminated", "truncated", "episode_ids", "timesteps")}),
+         {}, ValueError),  # empty
+        (_tabular(observations=np.zeros((3, 2), np.int64), next_observations=np.zeros((3, 2), np.int64)), {},
+         ValueError),  # wrong shape: not tabular states
+        (_tabular(observations=np.array([0.0, 1.0, 2.0]), next_observations=np.array([1.0, 2.0, 0.0])), {},
+         TypeError),  # float states
+        (_tabular(actions=np.array([0, 2, 0])), {}, ValueError),  # action out of range
+        (_tabular(actions=np.array([0, -1, 0])), {}, ValueError),
+        (_tabular(actions=np.array([0.0, 1.0, 0.0])), {}, TypeError),
+        (_tabular(observations=np.array([0, 3, 2])), {}, ValueError),  # state out of range
+        (_tabular(next_observations=np.array([1, 2, 7])), {}, ValueError),
+        (_tabular(), {"horizon": 2}, ValueError),  # timesteps reach the horizon
+        (np.zeros((3, 4)), {}, TypeError),
+        (None, {}, TypeError),
+    ],
+)
+def test_empirical_model_refuses_bad_datasets_by_name(data, kwargs, exc):
+    with pytest.raises(exc, match=r"^data\b"):
+        empirical_model(data, 3, 2, **kwargs)
+
+
+def test_datasets_cannot_hold_nan_rewards():
+    """NaN rewards never reach a learner: the Dataset refuses them, naming the column."""
+    with pytest.raises(ValueError, match=r"^rewards\b"):
+        _tabular(rewards=np.array([0.0, np.nan, 1.0]))
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "param"),
+    [
+        (lambda: empirical_model(_tabular(), 10**5, 2), ValueError, "n_states"),  # H S A S > 1e8 entries
+        (lambda: empirical_model(_tabular(), 3, 2, horizon=2.0), TypeError, "horizon"),
+        (lambda: empirical_model(_tabular(), True, 2), TypeError, "n_states"),
+        (lambda: sample_transitions(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), 2**63), ValueError, "n"),
+        (lambda: sample_transitions(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), 5, bernoulli_rewards=1),
+         TypeError, "bernoulli_rewards"),
+        (lambda: sample_transitions(small_mdp(0, S=3, A=2), np.full((3, 2), np.nan), 5), ValueError, "mu"),
+        (lambda: collect_mixed_episodes(small_mdp(0, S=3, A=2), [np.zeros(3, np.int64)], [1.0], 5), ValueError,
+         "max_steps"),  # a discounted episode never ends
+        (lambda: collect_mixed_episodes(small_mdp(0, S=3, A=2, gamma=None, horizon=3), [np.zeros(3, np.int64)],
+                                        [1.0], 10**8), ValueError, "n_episodes"),  # 3e8 transitions
+        (lambda: collect_mixed_episodes(small_mdp(0, S=3, A=2, gamma=None, horizon=3), [np.zeros(3, np.int64)],
+                                        [0.5, 0.5], 5), ValueError, "proportions"),
+        (lambda: collect_mixed_episodes(small_mdp(0, S=3, A=2, gamma=None, horizon=3), [np.full(3, 5)], [1.0], 5),
+         ValueError, "policies"),
+        (lambda: mixture_policy([], [], 2), ValueError, "policies"),
+        (lambda: mixture_policy([np.array([0, 2])], [1.0], 2), ValueError, "policies"),
+        (lambda: mixture_policy([np.array([0, 1]), np.zeros((2, 2), np.int64)], [0.5, 0.5], 2), ValueError,
+         "policies"),
+        (lambda: mixture_policy(["ab"], [1.0], 2), TypeError, "policies"),
+        (lambda: behavior_distribution(small_mdp(0, S=3, A=2), np.full((3, 2), 0.3)), ValueError, "behavior"),
+        (lambda: policy_suboptimality(small_mdp(0, S=3, A=2), np.zeros(3, np.int64), [5.0, 5.0, 5.0]), ValueError,
+         "initial"),  # was silently accepted (a return from a non-distribution)
+        (lambda: concentrability(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), np.array([0, 0, 9])), ValueError,
+         "comparator"),
+        (lambda: concentrability(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), clipped="yes"), TypeError,
+         "clipped"),
+        (lambda: optimal_policy(None), TypeError, "mdp"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(call, exc, param):
+    with pytest.raises(exc, match=rf"^{param}\b"):
+        call()
 
 
 # ----------------------------------------------------------------------------- Minari layout
@@ -187,7 +266,52 @@ def test_minari_round_trip_and_layout():
     broken = Dataset(observations=np.array([0, 1]), actions=np.array([0, 0]), rewards=np.zeros(2),
                      next_observations=np.array([2, 3]), terminated=np.zeros(2, bool), truncated=np.zeros(2, bool),
                      episode_ids=np.array([0, 0]), timesteps=np.array([0, 1]))
-    with pytest.raises(ValueError, match="contiguous"):
+    with pytest.raises(ValueError, match=r"^data\b.*contiguous"):
         to_minari_episodes(broken)
-    with pytest.raises(ValueError, match="length"):
+    with pytest.raises(ValueError, match=r"^episodes\[0\]: .*length"):
         from_minari_episodes([{**eps[0], "observations": eps[0]["observations"][:-1]}])
+    assert from_minari_episodes(iter(eps)).equals(data)  # any iterable, e.g. Minari's iterate_episodes()
+
+
+def _ep(**kw):
+    base = {"observations": np.array([0, 1, 2]), "actions": np.array([0, 1]), "rewards": np.array([0.0, 1.0]),
+            "terminations": np.array([False, True]), "truncations": np.array([False, False])}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize(
+    ("episodes", "exc", "prefix"),
+    [
+        ([], ValueError, "episodes"),
+        ("episodes", TypeError, "episodes"),
+        ([{k: v for k, v in _ep().items() if k != "rewards"}], TypeError, "episodes[0]"),
+        ([_ep(rewards=np.array([np.nan, 1.0]))], ValueError, "episodes[0].rewards"),
+        ([_ep(terminations=np.array([0.0, 0.7]))], TypeError, "episodes[0].terminations"),  # was cast to bool
+        ([_ep(terminations=np.array([True, False]))], ValueError, "episodes[0].terminations"),
+        ([_ep(terminations=np.array([False, True]), truncations=np.array([False, True]))], ValueError, "episodes[0]"),
+        ([_ep(), _ep(observations=np.zeros((3, 2)))], ValueError, "episodes[1].observations"),
+        ([_ep(id="a")], TypeError, "episodes[0].id"),
+        ([_ep(observations=np.array(["a", "b", "c"]))], TypeError, "episodes[0].observations"),
+    ],
+)
+def test_from_minari_refuses_bad_episodes_by_name(episodes, exc, prefix):
+    from offline import from_minari_episodes
+
+    with pytest.raises(exc, match="^" + re.escape(prefix) + r"[:.\[]"):
+        from_minari_episodes(episodes)
+
+
+def test_from_minari_stops_an_endless_generator(monkeypatch):
+    """An endless iterable is refused once it exceeds the transition limit, instead of running for ever."""
+    from offline import _constraints, from_minari_episodes
+
+    def endless():
+        while True:
+            yield _ep()
+
+    monkeypatch.setattr(_constraints, "MAX_TRANSITIONS", 100)
+    with pytest.raises(ValueError, match=r"^episodes: more than 100 transitions"):
+        from_minari_episodes(endless())
+    with pytest.raises(TypeError, match=r"^metadata\b"):
+        from_minari_episodes([_ep()], metadata={1: "a"})

@@ -21,7 +21,7 @@ from offline import (
     pevi_certificate,
     policy_suboptimality,
 )
-from rlcore import rollout
+from rlcore import Dataset, rollout
 from rlcore.policies import uniform
 
 from ._helpers import small_mdp
@@ -94,11 +94,48 @@ def test_pevi_on_expert_data_imitates():
 
 def test_invalid_inputs():
     mdp, data = _data(0, n=5)
-    with pytest.raises(ValueError, match="lam"):
+    with pytest.raises(ValueError, match=r"^lam\b"):
         pevi(data, one_hot_features(S, A), A, H, beta=1.0, lam=0.0)
-    with pytest.raises(ValueError, match="horizon"):
+    with pytest.raises(ValueError, match=r"^data\b.*horizon"):
         pevi(data, one_hot_features(S, A), A, 2, beta=1.0)
-    with pytest.raises(TypeError, match="features"):
+    with pytest.raises(TypeError, match=r"^features\b"):
         pevi(data, "phi", A, H, beta=1.0)
-    with pytest.raises(ValueError, match="features"):
+    with pytest.raises(ValueError, match=r"^features\b"):
         pevi(data, lambda x, a: np.ones(3), A, H, beta=1.0)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "param"),
+    [
+        (lambda d: pevi(d, one_hot_features(S, A), A, H, beta=1.0, lam=5e-324), ValueError, "lam"),  # gave NaN
+        (lambda d: pevi(d, lambda x, a: np.full((x.shape[0], 2), np.nan), A, H, beta=1.0), ValueError, "features"),
+        (lambda d: pevi(d, one_hot_features(S - 1, A), A, H, beta=1.0), ValueError, "features"),  # states beyond S-1
+        (lambda d: pevi(d, one_hot_features(S, A), A, 10**6, beta=1.0), ValueError, "horizon"),  # H d^2 > 1e8
+        (lambda d: pevi(d, lambda x, a: 1e200 * one_hot_features(S, A)(x, a), A, H, beta=1.0), ValueError,
+         "lam"),  # phi^T phi overflows: NaN weights before
+        (lambda d: pevi(d, one_hot_features(S, A), A, H, beta=-1.0), ValueError, "beta"),
+        (lambda d: pevi(d, one_hot_features(S, A), A - 1, H, beta=1.0), ValueError, "data"),  # actions >= n_actions
+        (lambda d: pevi(_scaled(d, 2.0), one_hot_features(S, A), A, H, beta=1.0), ValueError, "data"),  # rewards > 1
+        (lambda d: one_hot_features(10**6, 10**3), ValueError, "n_actions"),
+        (lambda d: one_hot_features(S, A)(np.array([S]), np.array([0])), ValueError, "observations"),
+        (lambda d: one_hot_features(S, A)(np.array([0]), np.array([0.5])), TypeError, "actions"),
+        (lambda d: pevi(d, one_hot_features(S, A), A, H, beta=1.0).q_values(np.arange(S), H), ValueError, "h"),
+        (lambda d: pevi_beta(0, H, 10, 0.1), ValueError, "dim"),
+        (lambda d: pevi_beta(4, H, 10, 1.0), ValueError, "xi"),
+        (lambda d: pevi_certificate(pevi(d, one_hot_features(S, A), A, H, beta=1.0),
+                                    small_mdp(0, S=S, A=A, gamma=0.9)), ValueError, "mdp"),
+        (lambda d: pevi_certificate(pevi(d, one_hot_features(S, A), A, H, beta=1.0),
+                                    small_mdp(0, S=S + 2, A=A, gamma=None, horizon=H)), ValueError, "mdp"),
+        (lambda d: pevi_certificate("result", small_mdp(0, S=S, A=A, gamma=None, horizon=H)), TypeError, "result"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(call, exc, param):
+    mdp, data = _data(0, n=20)
+    with pytest.raises(exc, match=rf"^{param}\b"):
+        call(data)
+
+
+def _scaled(data: Dataset, k: float) -> Dataset:
+    return Dataset(observations=data.observations, actions=data.actions, rewards=k * data.rewards + 1.5,
+                   next_observations=data.next_observations, terminated=data.terminated, truncated=data.truncated,
+                   episode_ids=data.episode_ids, timesteps=data.timesteps)

@@ -13,6 +13,8 @@ Oracles (none of them the core itself):
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -256,7 +258,7 @@ def test_two_fold_subsampling_keeps_the_trimmed_counts():
 # ----------------------------------------------------------------------------- inputs
 def test_invalid_inputs_are_named():
     data = _one_transition()
-    with pytest.raises(ValueError, match="gamma, horizon"):
+    with pytest.raises(ValueError, match=r"^gamma\b.*exactly one"):
         pessimistic_value_iteration(data, 3, 2)
     with pytest.raises(ValueError, match="splitting"):
         pessimistic_value_iteration(data, 3, 2, gamma=0.9, splitting="two_fold")
@@ -271,5 +273,88 @@ def test_invalid_inputs_are_named():
         pessimistic_value_iteration(data, 3, 2, gamma=0.9, c=0.0)
     with pytest.raises(ValueError, match="delta"):
         vi_lcb(data, 3, 2, 0.9, delta=1.0)
-    with pytest.raises(TypeError, match="Dataset"):
+    with pytest.raises(TypeError, match=r"^data\b.*Dataset"):
         vi_lcb(np.zeros(3), 3, 2, 0.9)
+
+
+def _two_steps(r=(0.5, 0.5)) -> Dataset:
+    return Dataset(observations=np.array([0, 1]), actions=np.array([1, 0]), rewards=np.array(r),
+                   next_observations=np.array([1, 0]), terminated=np.zeros(2, bool), truncated=np.zeros(2, bool),
+                   episode_ids=np.array([0, 0]), timesteps=np.array([0, 1]))
+
+
+def _empty() -> Dataset:
+    z = np.zeros(0, dtype=np.int64)
+    return Dataset(observations=z, actions=z, rewards=np.zeros(0), next_observations=z, terminated=z.astype(bool),
+                   truncated=z.astype(bool), episode_ids=z, timesteps=z)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "param"),
+    [
+        # bad datasets, refused by name before any work
+        (lambda: pessimistic_value_iteration(_empty(), 3, 2, gamma=0.9), ValueError, "data"),
+        (lambda: vi_lcb(_one_transition(a=2), 3, 2, 0.9), ValueError, "data"),  # action out of range
+        (lambda: vi_lcb(_one_transition(s=-1), 3, 2, 0.9), ValueError, "data"),
+        (lambda: vi_lcb(_one_transition(s2=3), 3, 2, 0.9), ValueError, "data"),
+        (lambda: vi_lcb_bernstein(_two_steps(), 3, 2, horizon=1, rng=0), ValueError, "data"),  # t = 1 >= H
+        (lambda: pessimistic_value_iteration(
+            Dataset(observations=np.array([0.5]), actions=np.array([0]), rewards=np.array([0.5]),
+                    next_observations=np.array([0.5]), terminated=np.array([False]), truncated=np.array([False]),
+                    episode_ids=np.array([0]), timesteps=np.array([0])), 3, 2, gamma=0.9), TypeError, "data"),
+        # gamma out of range, or not a number
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=1.0), ValueError, "gamma"),
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=-0.1), ValueError, "gamma"),
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=float("nan")), ValueError, "gamma"),
+        (lambda: vi_lcb(_one_transition(), 3, 2, "0.9"), TypeError, "gamma"),
+        (lambda: vi_lcb(_one_transition(), 3, 2, True), TypeError, "gamma"),
+        # budgets and sizes have limits: these ran out of memory or for ever
+        (lambda: vi_lcb(_one_transition(), 3, 2, 0.9, n_iterations=2**40), ValueError, "n_iterations"),
+        (lambda: vi_lcb(_one_transition(), 3, 2, math.nextafter(1.0, 0.0)), ValueError, "gamma"),  # default T ~ 1e16
+        (lambda: pessimistic_value_iteration(_one_transition(), 10**5, 2, gamma=0.9), ValueError, "n_states"),
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, max_iter=2**63), ValueError,
+         "max_iter"),
+        # tolerances, constants and options
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, tol=0.0), ValueError, "tol"),
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, c=1e308, penalty="bernstein"),
+         ValueError, "c"),  # gave NaN
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, r_max=1e300), ValueError, "r_max"),
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, delta=5e-324,
+                                             penalty="bernstein"), ValueError, "delta"),  # was ZeroDivisionError
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, n_iterations=3), ValueError,
+         "n_iterations"),  # was silently ignored without splitting
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, splitting=None), TypeError,
+         "splitting"),
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, penalty=np.full((3, 2), np.nan)),
+         ValueError, "penalty"),
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, penalty=-np.ones((3, 2))),
+         ValueError, "penalty"),
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, penalty="bernstein", ridge=1.0),
+         ValueError, "ridge"),
+        (lambda: vi_lcb_bernstein(_one_transition(), 3, 2, gamma=0.9, subsample=1), TypeError, "subsample"),
+        (lambda: vi_lcb(_one_transition(), 3, 2, 0.9, rng=-1), ValueError, "rng"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(call, exc, param):
+    with pytest.raises(exc, match=rf"^{param}\b"):
+        call()
+
+
+def test_plug_in_overflow_is_refused_not_nan():
+    """Rewards near the float64 limit made the plug-in values NaN; now the data are named."""
+    huge = _two_steps((1e308, 1e308))
+    with pytest.raises(ValueError, match=r"^data\b.*overflow"):
+        plug_in_policy(huge, 2, 2, gamma=0.9)
+    with pytest.raises(ValueError, match=r"^data\b.*overflow"):
+        plug_in_policy(huge, 2, 2, horizon=2)
+
+
+def test_certificate_arguments_are_checked():
+    mdp = small_mdp(0, S=3, A=2, gamma=0.9)
+    res = vi_lcb(_one_transition(), 3, 2, 0.9, rng=0)
+    with pytest.raises(TypeError, match=r"^result\b"):
+        pessimism_certificate("res", mdp)
+    with pytest.raises(ValueError, match=r"^mdp\b"):
+        pessimism_certificate(res, small_mdp(0, S=4, A=2, gamma=0.9))
+    with pytest.raises(ValueError, match=r"^comparator\b"):
+        pessimism_certificate(res, mdp, np.array([0, 0, 5]))

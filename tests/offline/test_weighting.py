@@ -134,15 +134,96 @@ def test_resample_and_invalid_inputs():
     a = resample_trajectories(data, np.ones(20), rng=3)
     assert a.n_episodes == 20 and a.equals(resample_trajectories(data, np.ones(20), rng=3))
     assert resample_trajectories(data, np.ones(20), n_episodes=5, rng=3).n_episodes == 5
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(ValueError, match=r"^weights\b"):
         resample_trajectories(data, np.ones(3))
-    with pytest.raises(ValueError, match="weights"):
+    with pytest.raises(ValueError, match=r"^weights\b"):
         weighted_return(data, -np.ones(20))
-    with pytest.raises(ValueError, match="temperature"):
+    with pytest.raises(ValueError, match=r"^temperature\b"):
         trajectory_weights(data, temperature=0.0)
-    with pytest.raises(ValueError, match="method"):
+    with pytest.raises(ValueError, match=r"^method\b"):
         trajectory_weights(data, method="rank")
-    with pytest.raises(ValueError, match="finite-horizon"):
+    with pytest.raises(ValueError, match=r"^mdp\b.*finite-horizon"):
         tilted_behavior_return(small_mdp(0, S=S, A=A), [np.zeros(S, np.int64)], [1.0], 1.0)
-    with pytest.raises(ValueError, match="temperature"):
-        tilted_behavior_return(mdp, [np.zeros((H, S), np.int64)], [1.0], 1e-4)
+
+
+@pytest.mark.parametrize(
+    ("call", "exc", "param"),
+    [
+        (lambda d: weighted_return(d, np.zeros(20)), ValueError, "weights"),  # no positive weight
+        (lambda d: weighted_return(d, np.full(20, np.nan)), ValueError, "weights"),
+        (lambda d: transition_weights(d, "uniform"), TypeError, "weights"),
+        (lambda d: weighted_return(d, np.ones(20), gamma=1.5), ValueError, "gamma"),
+        (lambda d: resample_trajectories(d, np.ones(20), n_episodes=2**62), ValueError, "n_episodes"),  # hung
+        (lambda d: resample_trajectories(d, np.ones(20), n_episodes=5.0), TypeError, "n_episodes"),
+        (lambda d: trajectory_weights(d, normalize="yes"), TypeError, "normalize"),
+        (lambda d: trajectory_weights(d, method="advantage", baseline=object()), TypeError, "baseline"),
+        (lambda d: trajectory_weights(d, method="advantage", baseline=_NanRegressor()), ValueError, "baseline"),
+        (lambda d: trajectory_weights(None), TypeError, "data"),
+        (lambda d: tilted_behavior_return(small_mdp(0, S=S, A=A, gamma=None, horizon=H), [np.full(S, 7)], [1.0], 1.0),
+         ValueError, "policies"),
+        (lambda d: tilted_behavior_return(small_mdp(0, S=S, A=A, gamma=None, horizon=H), [np.zeros(S, np.int64)],
+                                          [0.5], 1.0), ValueError, "proportions"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(call, exc, param):
+    data = rollout(small_mdp(0, S=S, A=A, gamma=None, horizon=H), np.full((S, A), 0.5), 20, rng=0)
+    with pytest.raises(exc, match=rf"^{param}\b"):
+        call(data)
+
+
+class _NanRegressor:
+    def fit(self, X, y):
+        return self
+
+    def predict(self, X):
+        return np.full(X.shape[0], np.nan)
+
+
+def test_tiny_temperatures_select_the_best_episodes_without_nan():
+    """temperature = 5e-324 gave NaN weights (inf - inf); now all the weight goes to the best returns."""
+    mdp = small_mdp(0, S=S, A=A, gamma=None, horizon=H)
+    data = rollout(mdp, np.full((S, A), 0.5), 20, rng=0)
+    G = data.episode_returns()
+    for normalize in (True, False):
+        w = trajectory_weights(data, temperature=5e-324, normalize=normalize)
+        assert np.all(np.isfinite(w)) and w.sum() == pytest.approx(1.0)
+        assert w[G < G.max()].sum() == 0.0
+    assert weighted_return(data, trajectory_weights(data, temperature=5e-324)) == pytest.approx(G.max())
+
+
+def _support_max(mdp, policies):
+    """The largest return of a trajectory with positive probability under any of the policies."""
+    best = -np.inf
+    for pol in policies:
+        pi = as_stochastic(np.asarray(pol), A)
+        for path in itertools.product(range(S), range(A), repeat=H):
+            states, actions = path[0::2], path[1::2]
+            prob = mdp.initial[states[0]]
+            for h in range(H):
+                prob *= (pi[h] if pi.ndim == 3 else pi)[states[h], actions[h]]
+                if h + 1 < H:
+                    prob *= mdp.P[states[h], actions[h], states[h + 1]]
+            if prob > 0:
+                best = max(best, sum(mdp.R[states[h], actions[h]] for h in range(H)))
+    return best
+
+
+def test_tilted_return_at_tiny_temperatures_is_the_largest_return():
+    """exp(G / 1e-4) overflowed (a refusal naming temperature); the log-space recursion gives the limit,
+    the largest return in the support of the behavior, for any positive temperature."""
+    mdp = small_mdp(0, S=S, A=A, gamma=None, horizon=H)
+    pols = _policies(mdp)
+    moderate = _enumerate(mdp, pols, [0.2, 0.8], 1 / 0.05)
+    top = _support_max(mdp, pols)
+    for temperature in (1e-4, 1e-12, 5e-324):
+        value = tilted_behavior_return(mdp, pols, [0.2, 0.8], temperature)
+        assert moderate - 1e-12 <= value <= top + 1e-12
+    assert tilted_behavior_return(mdp, pols, [0.2, 0.8], 5e-324) == pytest.approx(top, rel=1e-12)
+
+
+def test_weights_near_the_float64_limit_are_normalised_without_overflow():
+    """Weights of 1e308 summed to inf and gave a weighted return of 0; they are uniform weights."""
+    mdp = small_mdp(0, S=S, A=A, gamma=None, horizon=H)
+    data = rollout(mdp, np.full((S, A), 0.5), 10, rng=0)
+    assert weighted_return(data, np.full(10, 1e308)) == pytest.approx(data.episode_returns().mean())
+    np.testing.assert_allclose(transition_weights(data, np.full(10, 1e308)), 1.0)
