@@ -2,7 +2,8 @@
 and :func:`~tabular.ppo` (private).
 
 * :class:`LearnerResult`, the frozen result all three return;
-* argument checks (simulator, horizon, probabilities, step sizes, discount);
+* the constraints their parameters share, and the checks of the sizes against the
+  simulator's (:func:`check_learner_sim`);
 * :func:`one_hot_time_features`, the default observation map of the deep learners;
 * :class:`EvalSchedule`, the evaluation hook with early stopping at a target value;
 * :func:`require_torch`, the lazy import of the optional ``torch`` extra;
@@ -17,31 +18,35 @@ last step of a finite-horizon problem is zero by definition).
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, cast
 
 import numpy as np
 
-from rlcore.validation import check_discount, check_int, check_positive_int
+from rlcore.validation import (
+    MAX_SAMPLES,
+    RNG,
+    Device,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    Real,
+    Sequence_,
+    Simulator,
+)
 
 __all__ = [
     "EvalSchedule",
     "LearnerResult",
     "batch_sizes",
-    "check_device",
     "check_features_output",
-    "check_hidden_sizes",
     "check_learner_sim",
-    "check_n_envs",
-    "check_nonneg_int",
-    "check_positive_real",
     "check_state_indices",
-    "check_unit_interval",
     "checked_reset",
     "checked_step",
-    "learner_discount",
     "greedy_policy_from_scores",
+    "hidden_tuple",
     "init_mlp",
     "one_hot_time_features",
     "require_torch",
@@ -97,75 +102,78 @@ class LearnerResult:
         return self.episodes_to_target is not None
 
 
-# --------------------------------------------------------------------------- checks
-def check_positive_real(x: Any, name: str, *, upper: float | None = None) -> float:
-    """A finite real ``> 0`` (and ``<= upper`` when given)."""
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a positive real number, got {x!r} of type {type(x).__name__}")
-    value = float(x)
-    if not (np.isfinite(value) and value > 0.0) or (upper is not None and value > upper):
-        interval = f"(0, {upper:g}]" if upper is not None else "(0, inf)"
-        raise ValueError(f"{name}: expected a real number in {interval}, got {x!r}")
-    return value
+# --------------------------------------------------------------------------- constraints
+#: Largest horizon of a learner (the same limit as :class:`rlcore.FiniteMDP`'s ``horizon``).
+MAX_HORIZON = 10**6
+#: Largest number of actions of a learner.
+MAX_ACTIONS = 10**6
+#: Most episodes simulated together in lock-step (``n_envs``, GORP's ``A**k * m``,
+#: SQIRL's ``m``): every batch holds a few arrays of this length.
+MAX_LOCKSTEP = 10**7
+#: Most entries of a tabular table ``H * S * A`` (Q-table, greedy policy, predictions).
+MAX_TABLE = 10**8
+#: Widest hidden layer and most hidden layers of the deep learners' MLPs.
+MAX_WIDTH = 10**4
+MAX_LAYERS = 100
 
-
-def check_unit_interval(x: Any, name: str) -> float:
-    """A real in ``[0, 1]`` (an exploration rate, a GAE lambda, ...)."""
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number in [0, 1], got {x!r} of type {type(x).__name__}")
-    value = float(x)
-    if not (np.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ValueError(f"{name}: expected a real number in [0, 1], got {x!r}")
-    return value
-
-
-def learner_discount(gamma: Any) -> float:
-    """The learners' discount, ``gamma`` in ``(0, 1]`` (1 = undiscounted, the default)."""
-    g = check_discount(gamma, "gamma", allow_one=True)
-    if g == 0.0:
-        raise ValueError("gamma: expected a discount factor in (0, 1], got 0")
-    return g
+SIM = Simulator()
+HORIZON = Integer(1, MAX_HORIZON)
+N_ACTIONS = Integer(1, MAX_ACTIONS)
+N_STATES = Integer(1, MAX_TABLE) | None
+N_EPISODES = Integer(1, MAX_SAMPLES)
+N_ENVS = Integer(1, MAX_LOCKSTEP)
+UNIT = Real(0, 1)
+POSITIVE = Real(0, None, closed="neither")
+NON_NEGATIVE = Real(0, None)
+LEARNER_GAMMA = Real(0, 1, closed="right")
+EVALUATE = IsCallable("a callable evaluate(policy) -> float") | None
+EVAL_EVERY = Integer(1, MAX_SAMPLES) | None
+TARGET_VALUE = Real() | None
+TARGET_ATOL = Real(0, None)
+FEATURES = IsCallable("a callable features(states, t) -> array of shape (n, d)") | None
+HIDDEN_SIZES = Sequence_(Integer(1, MAX_WIDTH), min_len=0, max_len=MAX_LAYERS) | Integer(1, MAX_WIDTH)
+DEVICE = Device()
+RNG_ARG = RNG()
 
 
 def check_learner_sim(
-    sim: Any, horizon: Any, n_actions: Any, n_states: Any = None, *, need_states: bool = False
-) -> tuple[Any, int, int, int | None]:
-    """Validate the simulator and the sizes; return ``(sim, H, A, S or None)``.
+    sim: Any, H: int, A: int, n_states: int | None = None, *, need_states: bool = False
+) -> int | None:
+    """Check the validated sizes against the simulator's; return ``S`` (or None when unknown).
 
     ``n_states`` defaults to ``sim.n_states`` when the simulator has one; a given value
-    must match it. ``need_states`` makes it required (tabular Q-learning).
+    must match it. ``need_states`` makes it required (tabular Q-learning). The tables
+    ``H * S * A`` must hold at most :data:`MAX_TABLE` entries.
     """
-    for name in ("reset", "step"):
-        if not callable(getattr(sim, name, None)):
-            raise TypeError(
-                "sim: expected a simulator with batched reset(n, rng) and step(states, actions, rng, *, t) "
-                f"methods, got {type(sim).__name__} without a callable {name}"
-            )
-    H = check_positive_int(horizon, "horizon")
-    A = check_positive_int(n_actions, "n_actions")
     sim_A = getattr(sim, "n_actions", None)
     if sim_A is not None and int(sim_A) != A:
-        raise ValueError(f"n_actions: got {A}, but the simulator has n_actions = {sim_A}")
+        raise InvalidParameterError("n_actions", f"got {A}, but the simulator has n_actions = {sim_A}")
     sim_H = getattr(sim, "horizon", None)
     if sim_H is not None and H > int(sim_H):
-        raise ValueError(f"horizon: got {H}, longer than the simulator's horizon {sim_H}")
+        raise InvalidParameterError("horizon", f"got {H}, longer than the simulator's horizon {sim_H}")
     sim_S = getattr(sim, "n_states", None)
     S: int | None
     if n_states is None:
         S = None if sim_S is None else int(sim_S)
     else:
-        S = check_positive_int(n_states, "n_states")
+        S = n_states
         if sim_S is not None and int(sim_S) != S:
-            raise ValueError(f"n_states: got {S}, but the simulator has n_states = {sim_S}")
+            raise InvalidParameterError("n_states", f"got {S}, but the simulator has n_states = {sim_S}")
     if need_states and S is None:
-        raise ValueError("n_states: required (the simulator has no n_states attribute)")
-    return sim, H, A, S
+        raise InvalidParameterError("n_states", "required (the simulator has no n_states attribute)")
+    if S is not None and H * S * A > MAX_TABLE:
+        raise InvalidParameterError(
+            "n_states", f"the tables of H * S * A = {H} * {S} * {A} entries exceed the limit {MAX_TABLE}"
+        )
+    return S
 
 
 def checked_reset(sim: Any, n: int, gen: np.random.Generator) -> np.ndarray:
     states = np.asarray(sim.reset(n, gen))
     if states.shape[:1] != (n,):
-        raise ValueError(f"sim: reset({n}) returned an array of shape {states.shape}, expected leading axis {n}")
+        raise InvalidParameterError(
+            "sim", f"reset({n}) returned an array of shape {states.shape}, expected leading axis {n}"
+        )
     return states
 
 
@@ -176,26 +184,36 @@ def checked_step(
     n = states.shape[0]
     nxt, rew, term = sim.step(states, actions, gen, t=t)
     nxt = np.asarray(nxt)
-    rew = np.asarray(rew, dtype=np.float64)
-    term = np.asarray(term, dtype=bool)
+    try:
+        rew = np.asarray(rew, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidParameterTypeError("sim", f"step returned rewards that are not real numbers at step t={t}") from None
+    term = np.asarray(term)
+    if term.dtype != bool:
+        if not (np.issubdtype(term.dtype, np.integer) and np.all((term == 0) | (term == 1))):
+            raise InvalidParameterTypeError(
+                "sim", f"step returned terminated flags of dtype {term.dtype}, expected bool (or 0/1 integers)"
+            )
+        term = term.astype(bool)
     if nxt.shape[:1] != (n,) or rew.shape != (n,) or term.shape != (n,):
-        raise ValueError(
-            f"sim: step on {n} states returned shapes {nxt.shape}, {rew.shape}, {term.shape}; "
-            f"expected leading axis {n}"
+        raise InvalidParameterError(
+            "sim",
+            f"step on {n} states returned shapes {nxt.shape}, {rew.shape}, {term.shape}; expected leading axis {n}",
         )
     if not np.all(np.isfinite(rew)):
-        raise ValueError(f"sim: step returned a non-finite reward at step t={t}")
+        raise InvalidParameterError("sim", f"step returned a non-finite reward at step t={t}")
     return nxt, rew, term
 
 
 def check_state_indices(states: np.ndarray, S: int) -> np.ndarray:
     """Integer states in ``[0, S)`` (tabular learners)."""
     if states.ndim != 1 or states.dtype == bool or not np.issubdtype(states.dtype, np.integer):
-        raise TypeError(
-            f"sim: a tabular learner needs integer states of shape (n,), got {states.dtype} of shape {states.shape}"
+        raise InvalidParameterTypeError(
+            "sim", f"a tabular learner needs integer states of shape (n,), got {states.dtype} of shape {states.shape}"
         )
     if states.size and (states.min() < 0 or states.max() >= S):
-        raise ValueError(f"sim: states must lie in [0, n_states) = [0, {S}), got {int(states.max())}")
+        bad = int(states.min()) if states.min() < 0 else int(states.max())
+        raise InvalidParameterError("sim", f"states must lie in [0, n_states) = [0, {S}), got {bad}")
     return states.astype(np.int64, copy=False)
 
 
@@ -221,6 +239,7 @@ def one_hot_time_features(n_states: int, horizon: int) -> Callable[[np.ndarray, 
     Parameters
     ----------
     n_states, horizon : int
+        Positive sizes (checked by the learner that asks for the map).
 
     Returns
     -------
@@ -233,8 +252,7 @@ def one_hot_time_features(n_states: int, horizon: int) -> Callable[[np.ndarray, 
     >>> f(np.array([2, 0]), 1).tolist()
     [[0.0, 0.0, 1.0, 0.0, 1.0], [1.0, 0.0, 0.0, 0.0, 1.0]]
     """
-    S = check_positive_int(n_states, "n_states")
-    H = check_positive_int(horizon, "horizon")
+    S, H = int(n_states), int(horizon)
 
     def features(states: np.ndarray, t: int) -> np.ndarray:
         s = check_state_indices(np.asarray(states), S)
@@ -248,17 +266,21 @@ def one_hot_time_features(n_states: int, horizon: int) -> Callable[[np.ndarray, 
 
 def check_features_output(x: Any, n: int, d: int | None) -> np.ndarray:
     """``features(states, t)`` must return a finite float array of shape (n, d)."""
+    if isinstance(x, (str, bytes)):
+        raise InvalidParameterTypeError("features", f"expected a real array of shape (n, d), got {type(x).__name__}")
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"features: expected a real array of shape (n, d), got {type(x).__name__} ({exc})") from None
+        raise InvalidParameterTypeError(
+            "features", f"expected a real array of shape (n, d), got {type(x).__name__} ({exc})"
+        ) from None
     if arr.ndim != 2 or arr.shape[0] != n or (d is not None and arr.shape[1] != d):
         want = f"({n}, {d})" if d is not None else f"({n}, d)"
-        raise ValueError(f"features: expected an array of shape {want} for {n} states, got shape {arr.shape}")
+        raise InvalidParameterError("features", f"expected an array of shape {want} for {n} states, got shape {arr.shape}")
     if arr.shape[1] == 0:
-        raise ValueError("features: expected at least one feature (d >= 1), got shape " f"{arr.shape}")
+        raise InvalidParameterError("features", f"expected at least one feature (d >= 1), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("features: returned non-finite entries")
+        raise InvalidParameterError("features", "returned non-finite entries")
     return arr
 
 
@@ -274,37 +296,22 @@ class EvalSchedule:
 
     def __init__(
         self,
-        evaluate: Any,
-        eval_every: Any,
-        target_value: Any,
-        target_atol: Any,
+        evaluate: Callable[[Any], Any] | None,
+        eval_every: int | None,
+        target_value: float | None,
+        target_atol: float,
         n_envs: int,
     ) -> None:
-        if evaluate is not None and not callable(evaluate):
-            raise TypeError(f"evaluate: expected a callable evaluate(policy) -> float, got {type(evaluate).__name__}")
+        # the arguments are validated by the learner's declaration; here only their relations
         if evaluate is None and (eval_every is not None or target_value is not None):
             what = "eval_every" if eval_every is not None else "target_value"
-            raise ValueError(f"{what}: needs an evaluate(policy) -> float callable (evaluate is None)")
+            raise InvalidParameterError(what, "needs an evaluate(policy) -> float callable (evaluate is None)")
         self.evaluate = evaluate
         self.eval_every: int | None = None
         if evaluate is not None:
-            self.eval_every = n_envs if eval_every is None else check_positive_int(eval_every, "eval_every")
-        self.target: float | None = None
-        if target_value is not None:
-            if isinstance(target_value, (bool, np.bool_)) or not isinstance(
-                target_value, (numbers.Real, np.floating, np.integer)
-            ):
-                raise TypeError(f"target_value: expected a real number, got {target_value!r}")
-            if not np.isfinite(float(target_value)):
-                raise ValueError(f"target_value: expected a finite real number, got {target_value!r}")
-            self.target = float(target_value)
-        if isinstance(target_atol, (bool, np.bool_)) or not isinstance(
-            target_atol, (numbers.Real, np.floating, np.integer)
-        ):
-            raise TypeError(f"target_atol: expected a non-negative real number, got {target_atol!r}")
-        if not (np.isfinite(float(target_atol)) and float(target_atol) >= 0.0):
-            raise ValueError(f"target_atol: expected a finite real number >= 0, got {target_atol!r}")
-        self.atol = float(target_atol)
+            self.eval_every = n_envs if eval_every is None else eval_every
+        self.target: float | None = target_value
+        self.atol = target_atol
         self.episodes: list[int] = []
         self.steps: list[int] = []
         self.values: list[float] = []
@@ -318,13 +325,18 @@ class EvalSchedule:
 
     def record(self, policy: Any, episodes: int, steps: int) -> bool:
         """Evaluate ``policy``; return True when the target is reached (stop)."""
+        assert self.evaluate is not None  # due() is False without it
         raw = self.evaluate(policy)
+        if isinstance(raw, (bool, np.bool_, str, bytes)):
+            raise InvalidParameterTypeError("evaluate", f"expected a real number from evaluate(policy), got {raw!r}")
         try:
             value = float(raw)
         except (TypeError, ValueError):
-            raise TypeError(f"evaluate: expected a real number from evaluate(policy), got {raw!r}") from None
+            raise InvalidParameterTypeError(
+                "evaluate", f"expected a real number from evaluate(policy), got {raw!r}"
+            ) from None
         if not np.isfinite(value):
-            raise ValueError(f"evaluate: returned a non-finite value {value!r} after {episodes} episodes")
+            raise InvalidParameterError("evaluate", f"returned a non-finite value {value!r} after {episodes} episodes")
         self.episodes.append(episodes)
         self.steps.append(steps)
         self.values.append(value)
@@ -351,17 +363,6 @@ def require_torch(who: str) -> Any:
     except ImportError as exc:
         raise ImportError(f"{who} needs PyTorch, which is not installed; {TORCH_HINT}") from exc
     return torch
-
-
-def check_n_envs(n_envs: Any) -> int:
-    return check_positive_int(n_envs, "n_envs")
-
-
-def check_nonneg_int(x: Any, name: str) -> int:
-    value = check_int(x, name)
-    if value < 0:
-        raise ValueError(f"{name}: expected a non-negative integer, got {value}")
-    return value
 
 
 def init_mlp(
@@ -394,35 +395,21 @@ def greedy_policy_from_scores(score_fn: Callable[[np.ndarray, int], np.ndarray],
     return np.stack([np.argmax(score_fn(states, t), axis=1) for t in range(H)]).astype(np.int64)
 
 
-def check_hidden_sizes(hidden_sizes: Any) -> tuple[int, ...]:
-    """A tuple of positive layer widths (possibly empty: a linear model)."""
-    if isinstance(hidden_sizes, (int, np.integer)) and not isinstance(hidden_sizes, bool):
-        hidden_sizes = (hidden_sizes,)
-    try:
-        sizes = tuple(hidden_sizes)
-    except TypeError:
-        raise TypeError(f"hidden_sizes: expected a sequence of positive integers, got {hidden_sizes!r}") from None
-    return tuple(check_positive_int(h, "hidden_sizes") for h in sizes)
+def hidden_tuple(hidden_sizes: Any) -> tuple[int, ...]:
+    """The validated ``hidden_sizes`` (an int or a tuple of ints) as a tuple."""
+    return (int(hidden_sizes),) if isinstance(hidden_sizes, (int, np.integer)) else tuple(hidden_sizes)
 
 
 def resolve_features(
     features: Any, S: int | None, H: int
 ) -> Callable[[np.ndarray, int], np.ndarray]:
-    """The observation map: the user's ``features`` or the one-hot default (needs ``S``)."""
+    """The observation map: the user's ``features`` (a validated callable) or the one-hot default (needs ``S``)."""
     if features is None:
         if S is None:
-            raise ValueError(
-                "features: required when the number of states is unknown (pass n_states for the "
-                "one-hot default, or features(states, t) -> array of shape (n, d))"
+            raise InvalidParameterError(
+                "features",
+                "required when the number of states is unknown (pass n_states for the one-hot default, or "
+                "features(states, t) -> array of shape (n, d))",
             )
         return one_hot_time_features(S, H)
-    if not callable(features):
-        raise TypeError(f"features: expected a callable features(states, t) -> array, got {type(features).__name__}")
     return cast(Callable[[np.ndarray, int], np.ndarray], features)
-
-
-def check_device(torch: Any, device: Any) -> Any:
-    try:
-        return torch.device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device: expected a torch device such as 'cpu' or 'cuda', got {device!r} ({exc})") from None

@@ -76,10 +76,30 @@ from typing import Any, cast
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore.validation import as_float_array, check_positive_int, check_probability_vector, check_real, check_stochastic_rows
 from rlcore.mdp import FiniteMDP
-from rlcore.policies import as_stochastic, validate_policy
-from tabular._common import check_mdp
+from rlcore.policies import as_stochastic
+from rlcore.validation import (
+    MAX_ITERATIONS,
+    MDP,
+    Args,
+    Array,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    Options,
+    Policy,
+    ProbabilityRows,
+    ProbabilityVector,
+    Real,
+    Sequence_,
+    as_float_array,
+    check_probability_vector,
+    check_real,
+    check_stochastic_rows,
+    validate_params,
+)
 from tabular._distributional_kernels import categorical_backup, quantile_backup
 
 __all__ = [
@@ -98,21 +118,76 @@ __all__ = [
 _EMPTY_INT = np.empty(0, dtype=np.int64)
 #: slack on cumulative probabilities when reading off quantiles (rounding only)
 _CUM_SLACK = 1e-12
+#: Most atoms of one distribution (``n_atoms``, ``n_quantiles``, ``max_atoms``).
+MAX_ATOMS = 10**7
+#: Most entries ``S * n_atoms`` (``H * S * n_atoms``) of the arrays of an evaluation.
+MAX_ENTRIES = 10**8
+#: A probability level in ``(0, 1]`` (quantile, CVaR).
+_LEVEL = Real(0, 1, closed="right")
 
 
+class _Support(Array):
+    """A categorical support: at least 2 evenly spaced, increasing, finite atoms."""
+
+    def __init__(self) -> None:
+        super().__init__("float", ndim=1)
+
+    def __str__(self) -> str:
+        return "an evenly spaced increasing support (numpy.linspace(v_min, v_max, m), m >= 2)"
+
+    def check(self, value: Any, name: str, args: Args | None = None) -> np.ndarray:
+        z = super().check(value, name, args)
+        if z.size < 2:
+            raise InvalidParameterError(name, f"expected at least 2 atoms, got {z.size}")
+        with np.errstate(over="ignore"):
+            gaps = np.diff(z)
+            width = z[-1] - z[0]
+        if not np.isfinite(width):
+            raise InvalidParameterError(name, f"its width {z[-1]!r} - {z[0]!r} overflows float64")
+        if not (width > 0 and np.allclose(gaps, width / (z.size - 1), rtol=1e-9, atol=0.0)):
+            raise InvalidParameterError(
+                name, "expected evenly spaced, increasing atoms (e.g. numpy.linspace(v_min, v_max, m))"
+            )
+        return z
+
+    def _example(self, args: Args | None) -> np.ndarray | None:
+        return np.linspace(0.0, 1.0, 3)
+
+    def invalid_values(self, args: Args | None = None) -> list[tuple[Any, type[Exception]]]:
+        out = super().invalid_values(args)
+        out += [(np.array([0.0, 1.0, 3.0]), ValueError), (np.array([1.0, 0.0]), ValueError),
+                (np.array([0.5]), ValueError), (np.array([-1e308, 1e308]), ValueError)]
+        return out
 
 
-def _check_level(x: Any, name: str, *, closed_low: bool) -> float:
-    value = check_real(x, name)
-    ok = (0.0 <= value <= 1.0) if closed_low else (0.0 < value <= 1.0)
-    if not ok:
-        raise ValueError(f"{name}: expected a probability level in {'[0, 1]' if closed_low else '(0, 1]'}, got {x!r}")
-    return value
+class _RewardDistribution(Sequence_):
+    """``reward_distribution``: a pair ``(atoms, probs)`` of real arrays of shape (S, A, n) or (H, S, A, n).
+
+    Each array is checked here (finite, real, rank 3 or 4); their shapes against the MDP,
+    the probabilities and the means by :class:`_RewardLaw`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(Array(ndim=(3, 4)), length=2)
+
+    def __str__(self) -> str:
+        return "a pair (atoms, probs) of arrays of shape (S, A, n) or (H, S, A, n)"
+
+    def check(self, value: Any, name: str, args: Args | None = None) -> tuple[Any, ...]:
+        if not isinstance(value, (list, tuple)):
+            raise InvalidParameterTypeError(name, f"expected {self}, got {type(value).__name__}")
+        return super().check(value, name, args)
+
+
+_REWARD_DISTRIBUTION = _RewardDistribution() | None
+_SUPPORT = _Support()
+_T = Integer(0, 10**6)
 
 
 # ---------------------------------------------------------------------------------
 # one return distribution and its statistics
 # ---------------------------------------------------------------------------------
+@validate_params(atoms=Array(ndim=1), probs=ProbabilityVector(lambda a: np.size(a["atoms"])))
 @dataclass(frozen=True, init=False)
 class ReturnDistribution:
     """A finite-support distribution of returns: sorted atoms and their probabilities.
@@ -120,7 +195,7 @@ class ReturnDistribution:
     Parameters
     ----------
     atoms : array_like of shape (n,)
-        Finite values (sorted on construction; repeats allowed).
+        Finite values (sorted on construction; repeats allowed), ``n >= 1``.
     probs : array_like of shape (n,)
         Non-negative, summing to 1 within 1e-8 (not renormalised).
 
@@ -146,10 +221,9 @@ class ReturnDistribution:
     probs: np.ndarray
 
     def __init__(self, atoms: Any, probs: Any) -> None:
-        x = as_float_array(atoms, "atoms", ndim=1)
-        if x.size == 0:
-            raise ValueError("atoms: a distribution needs at least one atom")
-        p = check_probability_vector(probs, "probs", x.size)
+        self._set(atoms, probs)
+
+    def _set(self, x: np.ndarray, p: np.ndarray) -> None:
         order = np.argsort(x, kind="stable")
         x, p = x[order], p[order]
         x.flags.writeable = False
@@ -158,30 +232,35 @@ class ReturnDistribution:
         object.__setattr__(self, "probs", p)
 
     @classmethod
+    def _trusted(cls, atoms: np.ndarray, probs: np.ndarray) -> ReturnDistribution:
+        """A distribution from arrays the library built (finite atoms, a probability vector)."""
+        out = cls.__new__(cls)
+        out._set(np.array(atoms, dtype=np.float64), np.array(probs, dtype=np.float64))
+        return out
+
+    @classmethod
     def from_samples(cls, samples: Any) -> ReturnDistribution:
-        """Empirical distribution of ``samples`` (array_like of shape (n,), n >= 1).
+        """Empirical distribution of ``samples`` (array_like of shape (n,), n >= 1, finite).
 
         Examples
         --------
         >>> ReturnDistribution.from_samples([1.0, 3.0, 1.0, 1.0]).probs
         array([0.75, 0.25])
         """
-        x = as_float_array(samples, "samples", ndim=1)
-        if x.size == 0:
-            raise ValueError("samples: expected at least one sample")
+        x = Array(ndim=1).check(samples, "samples")
         atoms, counts = np.unique(x, return_counts=True)
-        return cls(atoms, counts / x.size)
+        return cls._trusted(atoms, counts / x.size)
 
     def mean(self) -> float:
         """``E[G]``."""
         return float(np.dot(self.atoms, self.probs))
 
     def variance(self) -> float:
-        """``Var[G]`` (computed about the mean, never negative)."""
+        """``Var[G]`` (computed about the mean, never negative; ``inf`` beyond the float64 range)."""
         return float(np.dot((self.atoms - self.mean()) ** 2, self.probs))
 
     def std(self) -> float:
-        """Standard deviation of ``G``."""
+        """Standard deviation of ``G`` (``inf`` when the variance is)."""
         return float(np.sqrt(self.variance()))
 
     def cdf(self, x: Any) -> np.ndarray | float:
@@ -193,18 +272,18 @@ class ReturnDistribution:
 
     def quantile(self, tau: Any) -> float:
         """Lower quantile ``inf {x : P(G <= x) >= tau}`` for ``tau`` in (0, 1]."""
-        tau = _check_level(tau, "tau", closed_low=False)
+        tau = _LEVEL.check(tau, "tau")
         cum = np.cumsum(self.probs)
         k = int(np.searchsorted(cum, tau - _CUM_SLACK, side="left"))
         return float(self.atoms[min(k, self.atoms.size - 1)])
 
     def cvar(self, alpha: Any) -> float:
         """Lower-tail CVaR: the mean of the worst ``alpha`` fraction, ``alpha`` in (0, 1]."""
-        alpha = _check_level(alpha, "alpha", closed_low=False)
+        alpha = _LEVEL.check(alpha, "alpha")
         cum = np.cumsum(self.probs)
         prev = np.concatenate(([0.0], cum[:-1]))
         w = np.clip(np.minimum(cum, alpha) - prev, 0.0, None)
-        return float(np.dot(w, self.atoms) / alpha)
+        return float(np.dot(w / alpha, self.atoms))  # w / alpha first: w * atom can underflow for tiny alpha
 
     def prob_at_least(self, threshold: Any) -> float:
         """``P(G >= threshold)``."""
@@ -213,11 +292,10 @@ class ReturnDistribution:
 
     def expected_utility(self, utility: Any) -> float:
         """``E[u(G)]`` for a vectorised callable ``u``."""
-        if not callable(utility):
-            raise TypeError(f"utility: expected a callable, got {type(utility).__name__}")
-        vals = as_float_array(utility(self.atoms.copy()), "utility(atoms)")
+        IsCallable().check(utility, "utility")
+        vals = Array().check(utility(self.atoms.copy()), "utility")
         if vals.shape != self.atoms.shape:
-            raise ValueError(f"utility: expected an array of shape {self.atoms.shape} back, got {vals.shape}")
+            raise InvalidParameterError("utility", f"expected an array of shape {self.atoms.shape} back, got {vals.shape}")
         return float(np.dot(vals, self.probs))
 
 
@@ -234,10 +312,7 @@ def _merge_atoms(x: np.ndarray, p: np.ndarray, tol: float) -> tuple[np.ndarray, 
     return x[new], np.bincount(group, weights=p)
 
 
-def _as_dist(d: Any, name: str) -> ReturnDistribution:
-    if not isinstance(d, ReturnDistribution):
-        raise TypeError(f"{name}: expected a ReturnDistribution, got {type(d).__name__}")
-    return d
+_DIST = Instance(ReturnDistribution)
 
 
 def _joint_cdfs(p: ReturnDistribution, q: ReturnDistribution) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -245,6 +320,7 @@ def _joint_cdfs(p: ReturnDistribution, q: ReturnDistribution) -> tuple[np.ndarra
     return xs, np.asarray(p.cdf(xs)), np.asarray(q.cdf(xs))
 
 
+@validate_params(p=_DIST, q=_DIST)
 def cramer_distance(p: ReturnDistribution, q: ReturnDistribution) -> float:
     """Cramér distance ``l_2(p, q) = (int (F_p(x) - F_q(x))^2 dx)^{1/2}``.
 
@@ -253,12 +329,15 @@ def cramer_distance(p: ReturnDistribution, q: ReturnDistribution) -> float:
     >>> cramer_distance(ReturnDistribution([0.0], [1.0]), ReturnDistribution([4.0], [1.0]))
     2.0
     """
-    xs, F, G = _joint_cdfs(_as_dist(p, "p"), _as_dist(q, "q"))
+    xs, F, G = _joint_cdfs(p, q)
     return float(np.sqrt(np.sum((F[:-1] - G[:-1]) ** 2 * np.diff(xs))))
 
 
+@validate_params(p=_DIST, q=_DIST, order=Real(1, None, finite=False))
 def wasserstein_distance(p: ReturnDistribution, q: ReturnDistribution, order: float = 1) -> float:
     """Wasserstein distance ``W_1`` (``order=1``) or ``W_inf`` (``order=np.inf``).
+
+    ``order`` is 1 or ``numpy.inf`` (other orders are refused).
 
     ``W_1 = int |F_p - F_q| dx``; ``W_inf = sup_{u in (0,1)} |F_p^{-1}(u) - F_q^{-1}(u)|``.
 
@@ -268,7 +347,6 @@ def wasserstein_distance(p: ReturnDistribution, q: ReturnDistribution, order: fl
     >>> wasserstein_distance(p, ReturnDistribution([0.0], [1.0])), wasserstein_distance(p, ReturnDistribution([0.0], [1.0]), np.inf)
     (0.5, 1.0)
     """
-    p, q = _as_dist(p, "p"), _as_dist(q, "q")
     if order == 1:
         xs, F, G = _joint_cdfs(p, q)
         return float(np.sum(np.abs(F[:-1] - G[:-1]) * np.diff(xs)))
@@ -284,23 +362,13 @@ def wasserstein_distance(p: ReturnDistribution, q: ReturnDistribution, order: fl
             return d.atoms[np.minimum(k, d.atoms.size - 1)]
 
         return float(np.max(np.abs(qf(p) - qf(q)), initial=0.0))
-    raise ValueError(f"order: expected 1 or numpy.inf, got {order!r}")
+    raise InvalidParameterError("order", f"expected 1 or numpy.inf, got {order!r}")
 
 
 # ---------------------------------------------------------------------------------
 # projections
 # ---------------------------------------------------------------------------------
-def _check_support(support: Any) -> np.ndarray:
-    z = as_float_array(support, "support", ndim=1)
-    if z.size < 2:
-        raise ValueError(f"support: expected at least 2 atoms, got {z.size}")
-    gaps = np.diff(z)
-    width = z[-1] - z[0]
-    if not (width > 0 and np.allclose(gaps, width / (z.size - 1), rtol=1e-9, atol=0.0)):
-        raise ValueError("support: expected evenly spaced, increasing atoms (e.g. numpy.linspace(v_min, v_max, m))")
-    return z
-
-
+@validate_params(dist=_DIST, support=_SUPPORT)
 def categorical_projection(dist: ReturnDistribution, support: Any) -> ReturnDistribution:
     """Cramér (linear-interpolation) projection ``Pi_C`` onto an evenly spaced support.
 
@@ -323,30 +391,35 @@ def categorical_projection(dist: ReturnDistribution, support: Any) -> ReturnDist
     >>> categorical_projection(ReturnDistribution([0.25], [1.0]), [0.0, 1.0]).probs
     array([0.75, 0.25])
     """
-    dist = _as_dist(dist, "dist")
-    z = _check_support(support)
+    return _categorical_projection(dist, support)
+
+
+def _categorical_projection(dist: ReturnDistribution, z: np.ndarray) -> ReturnDistribution:
+    """:func:`categorical_projection` onto a validated support."""
     step = (z[-1] - z[0]) / (z.size - 1)
     pos = np.clip((dist.atoms - z[0]) / step, 0.0, z.size - 1.0)
     left = np.minimum(np.floor(pos).astype(np.int64), z.size - 2)
     frac = pos - left
     probs = np.bincount(left, weights=dist.probs * (1.0 - frac), minlength=z.size)
     probs += np.bincount(left + 1, weights=dist.probs * frac, minlength=z.size)
-    return ReturnDistribution(z, probs)
+    return ReturnDistribution._trusted(z, probs)
 
 
+@validate_params(dist=_DIST, n_quantiles=Integer(1, MAX_ATOMS))
 def quantile_projection(dist: ReturnDistribution, n_quantiles: int) -> ReturnDistribution:
     """W1 projection ``Pi_Q``: ``N`` atoms of mass ``1/N`` at ``F^{-1}((2i-1)/(2N))``.
+
+    ``n_quantiles`` is ``N``, in ``[1, 10**7]``.
 
     Examples
     --------
     >>> quantile_projection(ReturnDistribution([0.0, 1.0], [0.3, 0.7]), 2).atoms
     array([0., 1.])
     """
-    dist = _as_dist(dist, "dist")
-    N = check_positive_int(n_quantiles, "n_quantiles")
+    N = n_quantiles
     tau = (2.0 * np.arange(N) + 1.0) / (2.0 * N)
     k = np.searchsorted(np.cumsum(dist.probs), tau - _CUM_SLACK, side="left")
-    return ReturnDistribution(dist.atoms[np.minimum(k, dist.atoms.size - 1)], np.full(N, 1.0 / N))
+    return ReturnDistribution._trusted(dist.atoms[np.minimum(k, dist.atoms.size - 1)], np.full(N, 1.0 / N))
 
 
 # ---------------------------------------------------------------------------------
@@ -398,17 +471,13 @@ class DistributionalEvaluation:
     def distribution(self, s: int, t: int = 0) -> ReturnDistribution:
         """Law of the return from state ``s`` (after ``t`` steps under a finite horizon)."""
         S = self.atoms.shape[-2]
-        s = int(s)
-        if not 0 <= s < S:
-            raise ValueError(f"s: expected a state in [0, {S}), got {s}")
+        s = Integer(0, S - 1).check(s, "s")
         if self.atoms.ndim == 3:
-            H = self.atoms.shape[0]
-            if not 0 <= int(t) < H:
-                raise ValueError(f"t: expected a step in [0, {H}), got {t}")
-            return ReturnDistribution(self.atoms[int(t), s], self.probs[int(t), s])
-        if int(t) != 0:
-            raise ValueError(f"t: a discounted evaluation has no time index, got t={t}")
-        return ReturnDistribution(self.atoms[s], self.probs[s])
+            t = Integer(0, self.atoms.shape[0] - 1).check(t, "t")
+            return ReturnDistribution._trusted(self.atoms[t, s], self.probs[t, s])
+        if Integer().check(t, "t") != 0:
+            raise InvalidParameterError("t", f"a discounted evaluation has no time index, got t={t}")
+        return ReturnDistribution._trusted(self.atoms[s], self.probs[s])
 
     def initial_distribution(self, initial: Any) -> ReturnDistribution:
         """Law of the return when the first state is drawn from ``initial`` (shape (S,))."""
@@ -417,7 +486,7 @@ class DistributionalEvaluation:
         a = self.atoms if self.atoms.ndim == 2 else self.atoms[0]
         p = self.probs if self.probs.ndim == 2 else self.probs[0]
         x, w = _merge_atoms(a.ravel(), (mu[:, None] * p).ravel(), 0.0)
-        return ReturnDistribution(x, w / w.sum())
+        return ReturnDistribution._trusted(x, w / w.sum())
 
     def mean(self) -> np.ndarray:
         """Means, shape (S,) or (H, S) (compare with ``rlcore.evaluate_policy(...).V``)."""
@@ -446,22 +515,23 @@ class _RewardLaw:
             self.atoms = np.array(R, dtype=np.float64)[..., None]
             self.probs = np.ones_like(self.atoms)
             return
-        if not isinstance(reward_distribution, (tuple, list)) or len(reward_distribution) != 2:
-            raise TypeError(
-                "reward_distribution: expected a pair (atoms, probs) of arrays of shape (S, A, n) or (H, S, A, n), "
-                f"got {type(reward_distribution).__name__}"
-            )
-        x = as_float_array(reward_distribution[0], "reward_distribution atoms", ndim=(3, 4))
-        p = as_float_array(reward_distribution[1], "reward_distribution probs", ndim=(3, 4))
+        # the pair is validated by _REWARD_DISTRIBUTION: two finite float arrays of rank 3 or 4
+        x, p = (np.asarray(a, dtype=np.float64) for a in reward_distribution)
         if x.shape != p.shape:
-            raise ValueError(f"reward_distribution: atoms and probs must have one shape, got {x.shape} and {p.shape}")
+            raise InvalidParameterError(
+                "reward_distribution", f"atoms and probs must have one shape, got {x.shape} and {p.shape}"
+            )
         if x.ndim == 4 and H is None:
-            raise ValueError("reward_distribution: a time-dependent (H, S, A, n) law needs a finite-horizon MDP")
+            raise InvalidParameterError(
+                "reward_distribution", "a time-dependent (H, S, A, n) law needs a finite-horizon MDP"
+            )
         lead = (x.shape[0],) if x.ndim == 4 else ()
         if x.shape[x.ndim - 3:-1] != (S, A) or (x.ndim == 4 and x.shape[0] != H) or x.shape[-1] < 1:
             want = f"({H}, {S}, {A}, n)" if x.ndim == 4 else f"({S}, {A}, n)"
-            raise ValueError(f"reward_distribution: expected arrays of shape {want} with n >= 1, got {x.shape}")
-        check_stochastic_rows(p, "reward_distribution probs")
+            raise InvalidParameterError(
+                "reward_distribution", f"expected arrays of shape {want} with n >= 1, got {x.shape}"
+            )
+        check_stochastic_rows(p, "reward_distribution[1]")
         if x.ndim == 3 and mdp.R.ndim == 3:  # time-dependent R implies a horizon
             Hn = cast(int, H)
             x, p = np.broadcast_to(x, (Hn,) + x.shape).copy(), np.broadcast_to(p, (Hn,) + p.shape).copy()
@@ -474,9 +544,10 @@ class _RewardLaw:
         if off.any():
             idx = tuple(int(i) for i in np.argwhere(off)[0])
             where = f"(t, s, a) = {idx}" if len(lead) or R.shape[0] > 1 else f"(s, a) = {idx[1:]}"
-            raise ValueError(
-                f"reward_distribution: its mean must equal the MDP's expected reward R; at {where} it is "
-                f"{float(mean[idx])!r}, R is {float(R[idx])!r}"
+            raise InvalidParameterError(
+                "reward_distribution",
+                f"its mean must equal the MDP's expected reward R; at {where} it is {float(mean[idx])!r}, "
+                f"R is {float(R[idx])!r}",
             )
         self.atoms, self.probs = x, p
 
@@ -508,19 +579,30 @@ def _discount(mdp: FiniteMDP) -> float:
     return 1.0 if mdp.gamma is None else float(mdp.gamma)
 
 
-def _stochastic_policy(mdp: FiniteMDP, policy: Any) -> np.ndarray:
-    pi = validate_policy(policy, mdp.n_states, mdp.n_actions, mdp.horizon)
+def _stochastic_policy(mdp: FiniteMDP, pi: np.ndarray) -> np.ndarray:
+    """A validated policy (any layout) as float64 action probabilities."""
     return np.asarray(as_stochastic(pi, mdp.n_actions), dtype=np.float64)
 
 
-def _check_t(mdp: FiniteMDP, t: Any) -> int:
+def _check_t(mdp: FiniteMDP, t: int) -> int:
+    """The relation between a validated step ``t >= 0`` and the MDP's horizon."""
     if mdp.horizon is None:
         if t != 0:
-            raise ValueError(f"t: a discounted MDP has no time index, got t={t!r}")
+            raise InvalidParameterError("t", f"a discounted MDP has no time index, got t={t!r}")
         return 0
-    return mdp._check_t(t)
+    if t >= mdp.horizon:
+        raise InvalidParameterError("t", f"expected a step in [0, {mdp.horizon}), got {t}")
+    return t
 
 
+@validate_params(
+    mdp=MDP(),
+    policy=Policy("mdp"),
+    probs=ProbabilityRows(shape=("mdp.n_states", None)),
+    support=_SUPPORT,
+    t=_T,
+    reward_distribution=_REWARD_DISTRIBUTION,
+)
 def categorical_bellman_operator(
     mdp: FiniteMDP, policy: Any, probs: Any, support: Any, *, t: int = 0, reward_distribution: Any = None
 ) -> np.ndarray:
@@ -533,11 +615,11 @@ def categorical_bellman_operator(
     policy : array_like
         Any tabular policy layout of ``mdp``.
     probs : array_like of shape (S, m)
-        Categorical successor distributions on ``support``.
+        Categorical successor distributions on ``support`` (rows of probabilities).
     support : array_like of shape (m,)
-        Evenly spaced increasing atoms.
+        Evenly spaced increasing atoms, ``m >= 2``.
     t : int
-        Step (finite horizon).
+        Step (finite horizon, ``0 <= t < H``; 0 for a discounted MDP).
     reward_distribution : pair of arrays, optional
         Random immediate rewards, as in :func:`distributional_evaluation`.
 
@@ -552,19 +634,26 @@ def categorical_bellman_operator(
     >>> categorical_bellman_operator(mdp, np.array([0]), [[1.0, 0.0, 0.0]], [0.0, 1.0, 2.0])
     array([[0., 1., 0.]])
     """
-    mdp = check_mdp(mdp)
     t = _check_t(mdp, t)
-    z = _check_support(support)
-    q = as_float_array(probs, "probs", ndim=2)
+    z, q = support, probs
     if q.shape != (mdp.n_states, z.size):
-        raise ValueError(f"probs: expected shape {(mdp.n_states, z.size)}, got {q.shape}")
+        raise InvalidParameterError("probs", f"expected shape {(mdp.n_states, z.size)} (one column per atom of support), got {q.shape}")
     pi = _stochastic_policy(mdp, policy)
     out = np.empty((mdp.n_states, z.size))
     ra, rpr = _RewardLaw(mdp, reward_distribution).at(t)
-    categorical_backup(*_kernel_arrays(mdp, t), ra, rpr, _policy_at(pi, t), _discount(mdp), z, z, q, out)
+    with np.errstate(over="ignore", invalid="ignore"):
+        categorical_backup(*_kernel_arrays(mdp, t), ra, rpr, _policy_at(pi, t), _discount(mdp), z, z, q, out)
+    _check_backup(out, "support")
     return out
 
 
+@validate_params(
+    mdp=MDP(),
+    policy=Policy("mdp"),
+    locations=Array(ndim=2, shape=("mdp.n_states", None)),
+    t=_T,
+    reward_distribution=_REWARD_DISTRIBUTION,
+)
 def quantile_bellman_operator(
     mdp: FiniteMDP, policy: Any, locations: Any, *, t: int = 0, reward_distribution: Any = None
 ) -> np.ndarray:
@@ -577,7 +666,7 @@ def quantile_bellman_operator(
     locations : array_like of shape (S, N)
         Quantile locations of the successor distributions (each atom has mass 1/N).
     t : int
-        Step (finite horizon).
+        Step (finite horizon, ``0 <= t < H``; 0 for a discounted MDP).
     reward_distribution : pair of arrays, optional
         Random immediate rewards, as in :func:`distributional_evaluation`.
 
@@ -592,16 +681,23 @@ def quantile_bellman_operator(
     >>> quantile_bellman_operator(mdp, np.array([0]), [[0.0, 2.0]])
     array([[1., 2.]])
     """
-    mdp = check_mdp(mdp)
     t = _check_t(mdp, t)
-    theta = as_float_array(locations, "locations", ndim=2)
-    if theta.shape[0] != mdp.n_states or theta.shape[1] < 1:
-        raise ValueError(f"locations: expected shape ({mdp.n_states}, N) with N >= 1, got {theta.shape}")
+    theta = locations
     pi = _stochastic_policy(mdp, policy)
     out = np.empty_like(theta)
     ra, rpr = _RewardLaw(mdp, reward_distribution).at(t)
-    quantile_backup(*_kernel_arrays(mdp, t), ra, rpr, _policy_at(pi, t), _discount(mdp), theta, out)
+    with np.errstate(over="ignore", invalid="ignore"):
+        quantile_backup(*_kernel_arrays(mdp, t), ra, rpr, _policy_at(pi, t), _discount(mdp), theta, out)
+    _check_backup(out, "locations")
     return out
+
+
+def _check_backup(out: np.ndarray, name: str) -> None:
+    """The backed-up atoms ``r + gamma z`` stayed within float64 (finite rewards and atoms can still overflow)."""
+    if not np.all(np.isfinite(out)):
+        raise InvalidParameterError(
+            name, "the backup r + gamma z overflows float64 (rewards and atoms too large); rescale the rewards"
+        )
 
 
 # ---------------------------------------------------------------------------------
@@ -612,10 +708,13 @@ def _return_ranges(mdp: FiniteMDP, law: _RewardLaw) -> tuple[np.ndarray, np.ndar
     if mdp.horizon is None:
         g = _discount(mdp)
         r_lo, r_hi = law.bounds(0)
-        return np.array([r_lo / (1.0 - g)]), np.array([r_hi / (1.0 - g)])
-    H = mdp.horizon
-    rb = np.array([law.bounds(t) for t in range(H)])
-    return np.cumsum(rb[::-1, 0])[::-1], np.cumsum(rb[::-1, 1])[::-1]
+        lo, hi = np.array([r_lo / (1.0 - g)]), np.array([r_hi / (1.0 - g)])
+    else:
+        rb = np.array([law.bounds(t) for t in range(mdp.horizon)])
+        lo, hi = np.cumsum(rb[::-1, 0])[::-1], np.cumsum(rb[::-1, 1])[::-1]
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)) and np.all(np.isfinite(hi - lo))):
+        raise InvalidParameterError("mdp", "the range of the returns overflows float64; rescale the rewards")
+    return lo, hi
 
 
 def _default_support(mdp: FiniteMDP, n_atoms: int, law: _RewardLaw) -> np.ndarray:
@@ -627,6 +726,13 @@ def _default_support(mdp: FiniteMDP, n_atoms: int, law: _RewardLaw) -> np.ndarra
     return np.linspace(a, b, n_atoms)
 
 
+@validate_params(
+    mdp=MDP(),
+    representation=Options("categorical", "quantile"),
+    n_atoms=Integer(1, MAX_ATOMS),
+    support=_SUPPORT | None,
+    reward_distribution=_REWARD_DISTRIBUTION,
+)
 def projection_error_bound(
     mdp: FiniteMDP, representation: str, *, n_atoms: int = 51, support: Any = None, reward_distribution: Any = None
 ) -> float:
@@ -636,8 +742,8 @@ def projection_error_bound(
     ----------
     mdp : rlcore.FiniteMDP
     representation : {"categorical", "quantile"}
-    n_atoms : int
-        ``N`` for the quantile representation (and ``m`` for a default categorical
+    n_atoms : int in [1, 10**7]
+        ``N`` for the quantile representation (and ``m >= 2`` for a default categorical
         support).
     support : array_like of shape (m,), optional
         Categorical support (default: as in :func:`distributional_evaluation`).
@@ -673,37 +779,49 @@ def projection_error_bound(
     >>> round(projection_error_bound(mdp, "quantile", n_atoms=10), 6)
     0.0
     """
-    mdp = check_mdp(mdp)
-    n = check_positive_int(n_atoms, "n_atoms")
+    n = n_atoms
     law = _RewardLaw(mdp, reward_distribution)
     lo, hi = _return_ranges(mdp, law)
+    if support is not None and representation != "categorical":
+        raise InvalidParameterError("support", "only the categorical representation has a support")
     if representation == "categorical":
+        if support is None and n < 2:
+            raise InvalidParameterError("n_atoms", f"a categorical support needs at least 2 atoms, got {n}")
         if support is None and mdp.horizon is not None:
-            if n < 2:
-                raise ValueError(f"n_atoms: a categorical support needs at least 2 atoms, got {n}")
             return float(np.sqrt(np.sum(hi - lo) / (n - 1) / 2.0))
-        z = _default_support(mdp, max(n, 2), law) if support is None else _check_support(support)
+        z = _default_support(mdp, n, law) if support is None else support
         a, b = float(lo.min()), float(hi.max())
         tol = 1e-9 * max(1.0, abs(a), abs(b))
         if a < z[0] - tol or b > z[-1] + tol:
-            raise ValueError(
-                f"support: [{z[0]:g}, {z[-1]:g}] may not contain every return (rewards allow [{a:g}, {b:g}]); "
-                "the bound needs a support that does"
+            raise InvalidParameterError(
+                "support",
+                f"[{z[0]:g}, {z[-1]:g}] may not contain every return (rewards allow [{a:g}, {b:g}]); the bound "
+                "needs a support that does",
             )
         step = (z[-1] - z[0]) / (z.size - 1)
         if mdp.horizon is None:
             return float(np.sqrt(step / (2.0 * (1.0 - _discount(mdp)))))
         return float(np.sqrt(mdp.horizon * step / 2.0))
-    if representation == "quantile":
-        if mdp.horizon is None:
-            return float((hi[0] - lo[0]) / (2.0 * n * (1.0 - _discount(mdp))))
-        return float(np.sum(hi - lo) / (2.0 * n))
-    raise ValueError(f"representation: expected 'categorical' or 'quantile', got {representation!r}")
+    # quantile
+    if mdp.horizon is None:
+        return float((hi[0] - lo[0]) / (2.0 * n * (1.0 - _discount(mdp))))
+    return float(np.sum(hi - lo) / (2.0 * n))
 
 
 # ---------------------------------------------------------------------------------
 # evaluation
 # ---------------------------------------------------------------------------------
+@validate_params(
+    mdp=MDP(),
+    policy=Policy("mdp"),
+    representation=Options("categorical", "quantile", "exact"),
+    n_atoms=Integer(1, MAX_ATOMS),
+    support=_SUPPORT | None,
+    tol=Real(0, None, closed="neither"),
+    max_iter=Integer(1, MAX_ITERATIONS),
+    max_atoms=Integer(1, MAX_ATOMS),
+    reward_distribution=_REWARD_DISTRIBUTION,
+)
 def distributional_evaluation(
     mdp: FiniteMDP,
     policy: Any,
@@ -726,21 +844,23 @@ def distributional_evaluation(
         Deterministic (S,) / (H, S) or stochastic (S, A) / (H, S, A) policy.
     representation : {"categorical", "quantile", "exact"}
         ``"exact"`` needs a finite horizon.
-    n_atoms : int
-        Support size ``m`` (categorical) or number of quantiles ``N`` (quantile).
+    n_atoms : int in [1, 10**7]
+        Support size ``m`` (categorical, ``m >= 2``) or number of quantiles ``N``
+        (quantile); ``S * n_atoms`` (``H * S * n_atoms``) may be at most ``10**8``.
     support : array_like of shape (m,), optional
         Categorical support, evenly spaced, used at every step. Default: discounted,
         ``m = n_atoms`` atoms over ``[min R, max R] / (1 - gamma)``; finite horizon,
         one support per step with ``m`` atoms over the range ``[a_t, b_t]`` of the
         return-to-go from step ``t``. Both defaults contain every return and are
         closed under the backup, so no mass is clipped and the mean is exact.
-    tol : float
+    tol : float > 0
         Discounted only: stop when the bound on the distance to the projected fixed
         point (in the contraction metric) is ``<= tol``.
-    max_iter : int
+    max_iter : int in [1, 10**9]
         Discounted only: cap on operator applications.
-    max_atoms : int
-        Exact only: cap on the atoms of one state's distribution.
+    max_atoms : int in [1, 10**7]
+        Exact only: cap on the atoms of one state's distribution (and ``H * S`` times
+        the largest law at most ``10**8`` entries).
     reward_distribution : pair (atoms, probs) of arrays, optional
         Random immediate rewards: ``R_t | (s, a)`` takes the value ``atoms[..., s, a, j]``
         with probability ``probs[..., s, a, j]``, independently of the next state;
@@ -778,37 +898,39 @@ def distributional_evaluation(
     >>> d.atoms, d.probs
     (array([0., 1., 2.]), array([0.25, 0.5 , 0.25]))
     """
-    mdp = check_mdp(mdp)
     pi = _stochastic_policy(mdp, policy)
-    n = check_positive_int(n_atoms, "n_atoms")
+    n = n_atoms
     law = _RewardLaw(mdp, reward_distribution)
-    if representation not in ("categorical", "quantile", "exact"):
-        raise ValueError(f"representation: expected 'categorical', 'quantile' or 'exact', got {representation!r}")
+    _return_ranges(mdp, law)  # refuses rewards whose returns overflow float64, before any work
+    if support is not None and representation != "categorical":
+        raise InvalidParameterError("support", f"only the categorical representation has a support, not {representation!r}")
     if representation == "exact":
         if mdp.horizon is None:
-            raise ValueError(
-                "representation: 'exact' needs a finite-horizon MDP (a discounted return has "
-                "infinitely many atoms in general); use 'categorical' or 'quantile'"
+            raise InvalidParameterError(
+                "representation",
+                "'exact' needs a finite-horizon MDP (a discounted return has infinitely many atoms in general); "
+                "use 'categorical' or 'quantile'",
             )
-        return _exact(mdp, pi, check_positive_int(max_atoms, "max_atoms"), law)
-    if mdp.horizon is None:
-        tol_v = check_real(tol, "tol")
-        if tol_v <= 0.0:
-            raise ValueError(f"tol: expected a tolerance > 0, got {tol!r}")
-        iters = check_positive_int(max_iter, "max_iter")
+        return _exact(mdp, pi, max_atoms, law)
+    m = n if support is None else support.size
+    if (mdp.horizon or 1) * mdp.n_states * m > MAX_ENTRIES:
+        name = "n_atoms" if support is None else "support"
+        raise InvalidParameterError(
+            name, f"the evaluation would hold {(mdp.horizon or 1) * mdp.n_states} x {m} atoms, more than {MAX_ENTRIES}"
+        )
     if representation == "categorical":
         if support is None:
             if n < 2:
-                raise ValueError(f"n_atoms: a categorical support needs at least 2 atoms, got {n}")
+                raise InvalidParameterError("n_atoms", f"a categorical support needs at least 2 atoms, got {n}")
             z = _default_support(mdp, n, law) if mdp.horizon is None else np.empty(0)
         else:
-            z = _check_support(support)
+            z = support
         if mdp.horizon is None:
-            return _categorical_discounted(mdp, pi, z, tol_v, iters, law)
+            return _categorical_discounted(mdp, pi, z, tol, max_iter, law)
         supports = _finite_supports(mdp, n, law) if support is None else np.tile(z, (mdp.horizon, 1))
         return _categorical_finite(mdp, pi, supports, law)
     if mdp.horizon is None:
-        return _quantile_discounted(mdp, pi, n, tol_v, iters, law)
+        return _quantile_discounted(mdp, pi, n, tol, max_iter, law)
     return _quantile_finite(mdp, pi, n, law)
 
 
@@ -822,17 +944,19 @@ def _categorical_discounted(
 ) -> DistributionalEvaluation:
     S, m = mdp.n_states, z.size
     g = _discount(mdp)
-    c = np.sqrt(g)
+    c = float(np.sqrt(g))
+    ratio = c * (1.0 + c) / (1.0 - g)  # = c / (1 - c), without the cancellation in 1 - sqrt(g) as g -> 1
     arrays = _kernel_arrays(mdp, 0)
     ra, rpr = law.at(0)
     pi0 = _policy_at(pi, 0)
     step = (z[-1] - z[0]) / (m - 1)
-    probs = np.tile(categorical_projection(ReturnDistribution([0.0], [1.0]), z).probs, (S, 1))
+    point = ReturnDistribution._trusted(np.zeros(1), np.ones(1))
+    probs = np.tile(_categorical_projection(point, z).probs, (S, 1))
     new = np.empty_like(probs)
     bound, converged, k = np.inf, False, 0
     for k in range(1, max_iter + 1):
         categorical_backup(*arrays, ra, rpr, pi0, g, z, z, probs, new)
-        bound = c / (1.0 - c) * _cramer_sup(new, probs, step)
+        bound = ratio * _cramer_sup(new, probs, step)
         probs, new = new, probs
         if bound <= tol:
             converged = True
@@ -940,15 +1064,21 @@ def _exact(mdp: FiniteMDP, pi: np.ndarray, max_atoms: int, law: _RewardLaw) -> D
                     ws.append((ap[None, :] * rw[:, None]).ravel() * (pit[s, a] * p))
             x, w = _merge_atoms(np.concatenate(xs), np.concatenate(ws), merge_tol)
             if x.size > max_atoms:
-                raise ValueError(
-                    f"max_atoms: the exact return distribution of state {s} at step {t} has {x.size} atoms "
-                    f"(> max_atoms={max_atoms}); raise the cap or use representation='categorical' or 'quantile'"
+                raise InvalidParameterError(
+                    "max_atoms",
+                    f"the exact return distribution of state {s} at step {t} has {x.size} atoms (> max_atoms="
+                    f"{max_atoms}); raise the cap or use representation='categorical' or 'quantile'",
                 )
             cur.append((x, w))
         layers.append(cur)
         nxt = cur
     layers.reverse()
     n = max(x.size for layer in layers for x, _ in layer)
+    if H * S * n > MAX_ENTRIES:
+        raise InvalidParameterError(
+            "max_atoms", f"the exact laws need {H * S} x {n} atoms, more than {MAX_ENTRIES}; lower max_atoms or use "
+            "representation='categorical' or 'quantile'"
+        )
     atoms = np.empty((H, S, n))
     probs = np.zeros((H, S, n))
     for t, layer in enumerate(layers):

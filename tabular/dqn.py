@@ -38,31 +38,77 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rlcore.validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
+from rlcore.validation import MAX_ITERATIONS, MAX_SAMPLES, Integer, Real, validate_params
 from tabular._learner_common import (
+    DEVICE,
+    EVAL_EVERY,
+    EVALUATE,
+    FEATURES,
+    HIDDEN_SIZES,
+    HORIZON,
+    LEARNER_GAMMA,
+    MAX_LOCKSTEP,
+    N_ACTIONS,
+    N_ENVS,
+    N_EPISODES,
+    N_STATES,
+    POSITIVE,
+    RNG_ARG,
+    SIM,
+    TARGET_ATOL,
+    TARGET_VALUE,
+    UNIT,
     EvalSchedule,
     LearnerResult,
     batch_sizes,
-    check_device,
     check_features_output,
-    check_hidden_sizes,
     check_learner_sim,
-    check_n_envs,
-    check_positive_real,
-    check_unit_interval,
     checked_reset,
     checked_step,
     greedy_policy_from_scores,
+    hidden_tuple,
     init_mlp,
-    learner_discount,
     require_torch,
     resolve_features,
 )
 
 __all__ = ["dqn"]
 
+#: Most transitions in the replay buffer (two float32 arrays of ``buffer_size * d``).
+MAX_BUFFER = 10**8
+#: Most Adam steps per collected transition.
+MAX_REPLAY_RATIO = 1000.0
 
+
+@validate_params(
+    sim=SIM,
+    horizon=HORIZON,
+    n_actions=N_ACTIONS,
+    n_episodes=N_EPISODES,
+    features=FEATURES,
+    n_states=N_STATES,
+    hidden_sizes=HIDDEN_SIZES,
+    learning_rate=POSITIVE,
+    batch_size=Integer(1, MAX_LOCKSTEP),
+    buffer_size=Integer(1, MAX_BUFFER),
+    learning_starts=Integer(1, MAX_SAMPLES) | None,
+    replay_ratio=Real(0, MAX_REPLAY_RATIO, closed="right"),
+    target_update_every=Integer(1, MAX_ITERATIONS),
+    epsilon_start=UNIT,
+    epsilon_end=UNIT,
+    exploration_fraction=UNIT,
+    gamma=LEARNER_GAMMA,
+    huber_delta=POSITIVE,
+    max_grad_norm=POSITIVE,
+    n_envs=N_ENVS,
+    device=DEVICE,
+    rng=RNG_ARG,
+    evaluate=EVALUATE,
+    eval_every=EVAL_EVERY,
+    target_value=TARGET_VALUE,
+    target_atol=TARGET_ATOL,
+)
 def dqn(
     sim: Any,
     *,
@@ -98,31 +144,35 @@ def dqn(
     ----------
     sim : Simulator
         Batched ``reset(n, rng)`` / ``step(states, actions, rng, *, t)``.
-    horizon : int
-        ``H >= 1`` steps per episode (at most ``sim.horizon`` when it has one).
-    n_actions : int
+    horizon : int in [1, 10**6]
+        ``H`` steps per episode (at most ``sim.horizon`` when it has one).
+    n_actions : int in [1, 10**6]
         ``A``; must match ``sim.n_actions`` when present.
-    n_episodes : int
-        Training episodes, ``>= 1``.
+    n_episodes : int in [1, 10**12]
+        Training episodes.
     features : callable, optional
         ``features(states, t) -> ndarray of shape (n, d)``, the network's input. Default
         (needs ``n_states``): ``one_hot(s)`` concatenated with ``one_hot(t)``, ``d = S + H``.
-    n_states : int, optional
+    n_states : int in [1, 10**8], optional
         ``S``; defaults to ``sim.n_states``. When known, the greedy ``policy`` of shape
         (H, S) is returned and passed to ``evaluate``; otherwise ``evaluate`` receives a
-        function ``policy(states, t, rng) -> actions``.
-    hidden_sizes : tuple of int
-        Widths of the ReLU hidden layers.
+        function ``policy(states, t, rng) -> actions``. ``H * S * A`` may be at most
+        ``10**8``.
+    hidden_sizes : tuple of int, or int
+        Widths (each in ``[1, 10**4]``, at most 100 layers) of the ReLU hidden layers;
+        an int is one layer, ``()`` a linear model.
     learning_rate : float > 0
         Adam step size.
-    batch_size, buffer_size : int
-        Minibatch size and replay capacity (transitions).
-    learning_starts : int, optional
+    batch_size : int in [1, 10**7]
+        Minibatch size (transitions).
+    buffer_size : int in [1, 10**8]
+        Replay capacity (transitions).
+    learning_starts : int in [1, 10**12], optional
         Transitions stored before the first update (default ``batch_size``).
-    replay_ratio : float > 0
+    replay_ratio : float in (0, 1000]
         Adam steps per collected transition (``1``: one minibatch update per
         transition; fractional credit carries over between batched steps).
-    target_update_every : int
+    target_update_every : int in [1, 10**9]
         Gradient steps between copies into the target network.
     epsilon_start, epsilon_end : float in [0, 1]
         Exploration rate at the first episode and after the decay.
@@ -134,7 +184,7 @@ def dqn(
         Threshold of the Huber loss.
     max_grad_norm : float > 0
         Gradient-norm clip.
-    n_envs : int
+    n_envs : int in [1, 10**7]
         Episodes run in parallel.
     device : str or torch.device
         Where the networks live (CPU by default).
@@ -179,26 +229,17 @@ def dqn(
     >>> res.policy[[0, 1], [0, 1]].tolist()
     [1, 0]
     """
-    sim, H, A, S = check_learner_sim(sim, horizon, n_actions, n_states)
-    N = check_positive_int(n_episodes, "n_episodes")
+    H, A, N = horizon, n_actions, n_episodes
+    S = check_learner_sim(sim, H, A, n_states)
     feat = resolve_features(features, S, H)
-    hidden = check_hidden_sizes(hidden_sizes)
-    lr = check_positive_real(learning_rate, "learning_rate")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    buffer_size = check_positive_int(buffer_size, "buffer_size")
-    starts = batch_size if learning_starts is None else check_positive_int(learning_starts, "learning_starts")
-    ratio = check_positive_real(replay_ratio, "replay_ratio")
-    target_every = check_positive_int(target_update_every, "target_update_every")
-    eps0 = check_unit_interval(epsilon_start, "epsilon_start")
-    eps1 = check_unit_interval(epsilon_end, "epsilon_end")
-    frac = check_unit_interval(exploration_fraction, "exploration_fraction")
-    g = learner_discount(gamma)
-    delta = check_positive_real(huber_delta, "huber_delta")
-    clip = check_positive_real(max_grad_norm, "max_grad_norm")
-    n_envs = check_n_envs(n_envs)
+    hidden = hidden_tuple(hidden_sizes)
+    lr, ratio, target_every = learning_rate, replay_ratio, target_update_every
+    starts = batch_size if learning_starts is None else learning_starts
+    eps0, eps1, frac, g = epsilon_start, epsilon_end, exploration_fraction, gamma
+    delta, clip = huber_delta, max_grad_norm
     schedule = EvalSchedule(evaluate, eval_every, target_value, target_atol, n_envs)
     torch = require_torch("tabular.dqn")
-    dev = check_device(torch, device)
+    dev = torch.device(device)  # the default "cpu" is not converted by the declaration
     gen = as_generator(rng)
 
     d: int | None = None

@@ -54,18 +54,16 @@ performance in stochastic environments", ICLR 2024 (arXiv:2312.08369), Section 3
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore.bellman import q_from_v
+from rlcore.bellman import _q_from_v
 from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import uniform
-from rlcore.validation import check_positive_int
+from rlcore.validation import MDP, Integer, InvalidParameterError, Real, validate_params
 from tabular.finite_horizon import backward_induction
 
 __all__ = [
@@ -85,30 +83,27 @@ DEFAULT_GREEDY_ATOL = 0.0
 DEFAULT_OPTIMAL_ATOL = 1e-9
 
 
-def _check_finite_horizon(mdp: Any) -> tuple[FiniteMDP, int]:
-    if not isinstance(mdp, FiniteMDP):
-        raise TypeError(f"mdp: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
-    if mdp.horizon is None:
-        raise ValueError("mdp: k-QVI is defined for finite-horizon MDPs; got a discounted one (pass horizon=H)")
-    return mdp, mdp.horizon
+#: The constraints the k-QVI functions share (also used by :mod:`tabular.stochastic_horizon`).
+FINITE_HORIZON = MDP(discounted=False, hint="k-QVI is defined for finite-horizon MDPs (pass horizon=H)")
+#: ``k``; it must also be at most the MDP's horizon (checked by :func:`check_k`).
+K = Integer(1, 10**6)
+ATOL = Real(0, None)
 
 
-def _check_k(k: Any, H: int) -> int:
-    k = check_positive_int(k, "k")
+def horizon_of(mdp: FiniteMDP) -> int:
+    """``mdp.horizon`` of an MDP that passed :data:`FINITE_HORIZON` (narrows ``int | None``)."""
+    H = mdp.horizon
+    assert H is not None
+    return H
+
+
+def check_k(k: int, H: int, name: str = "k") -> None:
+    """The relation ``k <= H`` (``k >= 1`` is declared)."""
     if k > H:
-        raise ValueError(f"k: expected an integer in [1, H] = [1, {H}], got {k}")
-    return k
+        raise InvalidParameterError(name, f"expected an integer in [1, H] = [1, {H}], got {k}")
 
 
-def _check_atol(atol: Any, name: str) -> float:
-    if isinstance(atol, (bool, np.bool_)) or not isinstance(atol, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a non-negative real tolerance, got {atol!r} of type {type(atol).__name__}")
-    value = float(atol)
-    if not (np.isfinite(value) and value >= 0.0):
-        raise ValueError(f"{name}: expected a finite tolerance >= 0, got {atol!r}")
-    return value
-
-
+@validate_params(mdp=FINITE_HORIZON)
 def random_policy_q(mdp: FiniteMDP) -> np.ndarray:
     """Q-function ``Q^{pi_rand}`` of the uniformly random policy.
 
@@ -130,8 +125,12 @@ def random_policy_q(mdp: FiniteMDP) -> np.ndarray:
     >>> q[0, 0].tolist()  # right digit: reward with probability 1/2 afterwards
     [0.5, 0.0]
     """
-    mdp, H = _check_finite_horizon(mdp)
-    return evaluate_policy(mdp, uniform(mdp.n_states, mdp.n_actions, H)).Q
+    return _random_policy_q(mdp)
+
+
+def _random_policy_q(mdp: FiniteMDP) -> np.ndarray:
+    """:func:`random_policy_q` of a validated finite-horizon MDP."""
+    return evaluate_policy(mdp, uniform(mdp.n_states, mdp.n_actions, horizon_of(mdp))).Q
 
 
 def _backup(mdp: FiniteMDP, Q: np.ndarray) -> np.ndarray:
@@ -140,10 +139,11 @@ def _backup(mdp: FiniteMDP, Q: np.ndarray) -> np.ndarray:
     out = np.empty_like(Q)
     out[H - 1] = mdp.rewards_at(H - 1)
     for t in range(H - 1):
-        out[t] = q_from_v(mdp, Q[t + 1].max(axis=1), t)
+        out[t] = _q_from_v(mdp, Q[t + 1].max(axis=1), t)
     return out
 
 
+@validate_params(mdp=FINITE_HORIZON, k=K)
 def k_qvi(mdp: FiniteMDP, k: int) -> np.ndarray:
     """``Q^k``: ``k - 1`` Bellman optimality backups of ``Q^{pi_rand}``.
 
@@ -173,9 +173,13 @@ def k_qvi(mdp: FiniteMDP, k: int) -> np.ndarray:
     >>> k_qvi(mdp, 1)[0, 0].tolist(), k_qvi(mdp, 3)[0, 0].tolist()
     ([0.25, 0.0], [1.0, 0.0])
     """
-    mdp, H = _check_finite_horizon(mdp)
-    k = _check_k(k, H)
-    Q = random_policy_q(mdp)
+    check_k(k, horizon_of(mdp))
+    return _k_qvi(mdp, k)
+
+
+def _k_qvi(mdp: FiniteMDP, k: int) -> np.ndarray:
+    """:func:`k_qvi` on validated arguments."""
+    Q = _random_policy_q(mdp)
     for _ in range(k - 1):
         Q = _backup(mdp, Q)
     return Q
@@ -254,12 +258,14 @@ def _smallest_solvable_k(
             return k
         Q = _backup(mdp, Q)
     # unreachable in exact arithmetic: Q^H = Q*; only a tolerance far below rounding can get here
-    raise ValueError(
-        f"optimal_atol: no k in [1, {H}] passed, not even k = H where Q^H = Q*; the "
-        f"tolerance {optimal_atol!r} is below the rounding error of the backups"
+    raise InvalidParameterError(
+        "optimal_atol",
+        f"no k in [1, {H}] passed, not even k = H where Q^H = Q*; the tolerance {optimal_atol!r} is below the "
+        "rounding error of the backups",
     )
 
 
+@validate_params(mdp=FINITE_HORIZON, k=K, greedy_atol=ATOL, optimal_atol=ATOL)
 def k_qvi_check(
     mdp: FiniteMDP,
     k: int,
@@ -275,11 +281,12 @@ def k_qvi_check(
         Finite horizon ``H``.
     k : int
         ``1 <= k <= H``.
-    greedy_atol : float
+    greedy_atol : float >= 0
         ``a`` is greedy when ``Q^k_t(s, a) >= max Q^k_t(s, .) - greedy_atol`` (default 0:
         exact ties).
-    optimal_atol : float
+    optimal_atol : float >= 0
         ``a`` is optimal when ``Q*_t(s, a) >= V*_t(s) - optimal_atol`` (default 1e-9).
+        NaN and infinity are refused.
 
     Returns
     -------
@@ -296,13 +303,16 @@ def k_qvi_check(
     >>> res.solvable, res.violation
     (True, None)
     """
-    mdp, H = _check_finite_horizon(mdp)
-    k = _check_k(k, H)
-    ga = _check_atol(greedy_atol, "greedy_atol")
-    oa = _check_atol(optimal_atol, "optimal_atol")
-    return _check_greedy(mdp, k, k_qvi(mdp, k), _optimal_q(mdp, H), ga, oa)
+    check_k(k, horizon_of(mdp))
+    return _k_qvi_check(mdp, k, greedy_atol, optimal_atol)
 
 
+def _k_qvi_check(mdp: FiniteMDP, k: int, greedy_atol: float, optimal_atol: float) -> KQVIResult:
+    """:func:`k_qvi_check` on validated arguments."""
+    return _check_greedy(mdp, k, _k_qvi(mdp, k), _optimal_q(mdp, horizon_of(mdp)), greedy_atol, optimal_atol)
+
+
+@validate_params(mdp=FINITE_HORIZON, k=K, greedy_atol=ATOL, optimal_atol=ATOL)
 def is_k_qvi_solvable(
     mdp: FiniteMDP,
     k: int,
@@ -323,7 +333,7 @@ def is_k_qvi_solvable(
         Finite horizon ``H``.
     k : int
         ``1 <= k <= H``.
-    greedy_atol, optimal_atol : float
+    greedy_atol, optimal_atol : float >= 0
         Tie / optimality tolerances, see :func:`k_qvi_check`.
 
     Returns
@@ -340,9 +350,11 @@ def is_k_qvi_solvable(
     >>> is_k_qvi_solvable(combination_lock(4, 3, combination=[2, 0, 1, 1]), 1)
     True
     """
-    return k_qvi_check(mdp, k, greedy_atol=greedy_atol, optimal_atol=optimal_atol).solvable
+    check_k(k, horizon_of(mdp))
+    return _k_qvi_check(mdp, k, greedy_atol, optimal_atol).solvable
 
 
+@validate_params(mdp=FINITE_HORIZON, greedy_atol=ATOL, optimal_atol=ATOL)
 def min_k(
     mdp: FiniteMDP,
     *,
@@ -357,7 +369,7 @@ def min_k(
     ----------
     mdp : rlcore.FiniteMDP
         Finite horizon ``H``.
-    greedy_atol, optimal_atol : float
+    greedy_atol, optimal_atol : float >= 0
         Tie / optimality tolerances, see :func:`k_qvi_check`.
 
     Returns
@@ -382,13 +394,11 @@ def min_k(
     >>> min_k(FiniteMDP(P, R, horizon=2, initial=[1, 0, 0]))
     2
     """
-    mdp, H = _check_finite_horizon(mdp)
-    ga = _check_atol(greedy_atol, "greedy_atol")
-    oa = _check_atol(optimal_atol, "optimal_atol")
-    return _smallest_solvable_k(mdp, H, random_policy_q(mdp), ga, oa)
+    return _smallest_solvable_k(mdp, horizon_of(mdp), _random_policy_q(mdp), greedy_atol, optimal_atol)
 
 
 # --------------------------------------------------------------- effective planning window
+@validate_params(mdp=FINITE_HORIZON, greedy_atol=ATOL, optimal_atol=ATOL)
 def effective_planning_window(
     mdp: FiniteMDP,
     *,
@@ -411,7 +421,7 @@ def effective_planning_window(
     ----------
     mdp : rlcore.FiniteMDP
         Finite horizon ``H``; any (stochastic, sparse, time-dependent) finite MDP.
-    greedy_atol, optimal_atol : float
+    greedy_atol, optimal_atol : float >= 0
         Tie / optimality tolerances, see :func:`k_qvi_check`.
 
     Returns
@@ -439,11 +449,9 @@ def effective_planning_window(
     >>> effective_planning_window(combination_lock(4, 2, combination=[0, 1, 1, 0]))
     4
     """
-    mdp, H = _check_finite_horizon(mdp)
-    ga = _check_atol(greedy_atol, "greedy_atol")
-    oa = _check_atol(optimal_atol, "optimal_atol")
+    H = horizon_of(mdp)
     rewards = np.stack([np.asarray(mdp.rewards_at(t), dtype=np.float64) for t in range(H)])
-    return _smallest_solvable_k(mdp, H, rewards, ga, oa)
+    return _smallest_solvable_k(mdp, H, rewards, greedy_atol, optimal_atol)
 
 
 # ------------------------------------------------------------ effective-horizon bound
@@ -463,7 +471,8 @@ class EffectiveHorizonK:
         ``m_{k,t} = max_s m_k(t, s)`` over the states ``s`` visited at step ``t`` (0 where
         none is visited); float64 because ``m`` can exceed the int64 range.
     gap : float
-        ``Delta_k(t, s)`` at the maximising ``(t, s)`` (``inf``: no suboptimal action).
+        ``Delta_k(t, s)`` at the maximising ``(t, s)`` (``inf``: no suboptimal action
+        there).
     variance : float
         ``sigma^2_k(t, s)`` at the maximising ``(t, s)``.
     argmax : tuple of int (t, s)
@@ -529,13 +538,15 @@ def _deterministic_next(mdp: FiniteMDP, t: int) -> np.ndarray:
         nxt = D.argmax(axis=1)
         ok = bool(np.all(D[np.arange(S * A), nxt] == 1.0))
     if not ok or nxt is None:
-        raise ValueError(
-            f"mdp: the effective-horizon bound of Theorem 5.4 is for deterministic MDPs; the "
-            f"transitions at step {t} are stochastic"
+        raise InvalidParameterError(
+            "mdp",
+            f"the effective-horizon bound of Theorem 5.4 is for deterministic MDPs; the transitions at step {t} "
+            "are stochastic",
         )
     return np.asarray(nxt, dtype=np.int64).reshape(S, A)
 
 
+@validate_params(mdp=FINITE_HORIZON, optimal_atol=ATOL)
 def effective_horizon_bound(
     mdp: FiniteMDP,
     *,
@@ -575,7 +586,7 @@ def effective_horizon_bound(
     mdp : rlcore.FiniteMDP
         Finite horizon ``H``, deterministic transitions (one next state per ``(t, s, a)``,
         probability exactly 1); rewards may depend on ``t``.
-    optimal_atol : float
+    optimal_atol : float >= 0
         Optimality tolerance (default 1e-9; the authors' code uses 1e-4).
 
     Returns
@@ -585,7 +596,9 @@ def effective_horizon_bound(
     Raises
     ------
     ValueError
-        Stochastic transitions or a discounted MDP.
+        Stochastic transitions, a discounted MDP, or rewards so large that the variance
+        bound overflows float64 (an :class:`~rlcore.validation.InvalidParameterError`
+        naming ``mdp``).
 
     Notes
     -----
@@ -606,8 +619,7 @@ def effective_horizon_bound(
     >>> b.effective_horizon, b.ks, b.ms  # m_k = ceil(16 * 2**(3-k) * log(6 * 2**k))
     (3.0, (1, 2), (160, 102))
     """
-    mdp, H = _check_finite_horizon(mdp)
-    oa = _check_atol(optimal_atol, "optimal_atol")
+    H, oa = horizon_of(mdp), optimal_atol
     S, A = mdp.n_states, mdp.n_actions
     nxt = [_deterministic_next(mdp, t) for t in range(H)]
     R = np.stack([np.asarray(mdp.rewards_at(t), dtype=np.float64) for t in range(H)])
@@ -626,7 +638,12 @@ def effective_horizon_bound(
         v_worst = Q_worst[t].min(axis=1)
         v_rand = np.clip(Q_rand[t].mean(axis=1), v_worst, v_star)
     suboptimal = Q_star < Q_star.max(axis=2, keepdims=True) - oa
-    var = (Q_rand - Q_worst) * (Q_star - Q_worst)
+    with np.errstate(over="ignore", invalid="ignore"):
+        var = (Q_rand - Q_worst) * (Q_star - Q_worst)
+    if not (np.all(np.isfinite(Q_star)) and np.all(np.isfinite(Q_worst)) and np.all(np.isfinite(var))):
+        raise InvalidParameterError(
+            "mdp", "the returns, or the variance bound (their squared range), overflow float64; rescale the rewards"
+        )
     Q = Q_rand.copy()
     start = np.asarray(mdp.initial) > 0
 

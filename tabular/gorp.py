@@ -51,14 +51,25 @@ effective horizon", NeurIPS 2023 (arXiv:2304.09853), Algorithm 1 (GORP) and Sect
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from rlcore.validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
-from tabular._learner_common import check_learner_sim, checked_reset, checked_step
+from rlcore.validation import Integer, InvalidParameterError, validate_params
+from tabular._learner_common import (
+    HORIZON,
+    MAX_HORIZON,
+    MAX_LOCKSTEP,
+    N_ACTIONS,
+    RNG_ARG,
+    SIM,
+    check_learner_sim,
+    checked_reset,
+    checked_step,
+)
 
 __all__ = ["GORPResult", "gorp"]
 
@@ -101,6 +112,14 @@ def _sequences(A: int, k: int) -> np.ndarray:
     return np.stack(cols, axis=1)
 
 
+@validate_params(
+    sim=SIM,
+    horizon=HORIZON,
+    n_actions=N_ACTIONS,
+    k=Integer(1, MAX_HORIZON),
+    m=Integer(1, MAX_LOCKSTEP),
+    rng=RNG_ARG,
+)
 def gorp(
     sim: Any,
     *,
@@ -119,14 +138,15 @@ def gorp(
         ``step(states, actions, rng, *, t) -> (next_states, rewards, terminated)``
         (e.g. a deterministic :class:`~rlcore.FiniteMDP` with one start state). On a
         stochastic one GORP still runs, but the open-loop output has no guarantee.
-    horizon : int
-        ``H >= 1`` steps per episode.
-    n_actions : int
-        ``A >= 1`` actions ``0..A-1``; must match ``sim.n_actions`` when it has one.
+    horizon : int in [1, 10**6]
+        ``H`` steps per episode.
+    n_actions : int in [1, 10**6]
+        ``A`` actions ``0..A-1``; must match ``sim.n_actions`` when it has one.
     k : int
         Planning depth, ``1 <= k <= H``.
-    m : int
-        Episodes per action sequence, ``>= 1``.
+    m : int in [1, 10**7]
+        Episodes per action sequence. All ``A**k * m`` episodes of a step run in
+        lock-step, so ``A**k * m <= 10**7``.
     rng : Generator, int or None
         Randomness of the random-policy tails (and of the simulator).
 
@@ -154,11 +174,18 @@ def gorp(
     >>> res.actions.tolist(), res.n_episodes
     ([1, 0, 0, 1], 512)
     """
-    sim, H, A, _ = check_learner_sim(sim, horizon, n_actions)
-    k = check_positive_int(k, "k")
-    m = check_positive_int(m, "m")
+    H, A = horizon, n_actions
+    check_learner_sim(sim, H, A)
     if k > H:
-        raise ValueError(f"k: expected an integer in [1, horizon] = [1, {H}], got {k}")
+        raise InvalidParameterError("k", f"expected an integer in [1, horizon] = [1, {H}], got {k}")
+    if A > 1 and k * math.log2(A) > 64 or A**k > MAX_LOCKSTEP:  # (log test first: no huge powers)
+        raise InvalidParameterError(
+            "k", f"A**k = {A}**{k} action sequences are more than the {MAX_LOCKSTEP} episodes run in lock-step"
+        )
+    if A**k * m > MAX_LOCKSTEP:
+        raise InvalidParameterError(
+            "m", f"A**k * m = {A**k} * {m} episodes are more than the {MAX_LOCKSTEP} run in lock-step"
+        )
     gen = as_generator(rng)
 
     seqs = _sequences(A, k)  # (A**k, k)

@@ -39,41 +39,74 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rlcore.validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
+from rlcore.validation import Bool, Integer, validate_params
 from tabular._learner_common import (
+    DEVICE,
+    EVAL_EVERY,
+    EVALUATE,
+    FEATURES,
+    HIDDEN_SIZES,
+    HORIZON,
+    LEARNER_GAMMA,
+    MAX_LOCKSTEP,
+    N_ACTIONS,
+    N_ENVS,
+    N_EPISODES,
+    N_STATES,
+    NON_NEGATIVE,
+    POSITIVE,
+    RNG_ARG,
+    SIM,
+    TARGET_ATOL,
+    TARGET_VALUE,
+    UNIT,
     EvalSchedule,
     LearnerResult,
     batch_sizes,
-    check_device,
     check_features_output,
-    check_hidden_sizes,
     check_learner_sim,
-    check_n_envs,
-    check_nonneg_int,
-    check_positive_real,
-    check_unit_interval,
     checked_reset,
     checked_step,
     greedy_policy_from_scores,
+    hidden_tuple,
     init_mlp,
-    learner_discount,
     require_torch,
     resolve_features,
 )
 
 __all__ = ["ppo"]
 
-
-def _check_nonneg_real(x: Any, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a non-negative real number, got {x!r}")
-    value = float(x)
-    if not (np.isfinite(value) and value >= 0.0):
-        raise ValueError(f"{name}: expected a finite real number >= 0, got {x!r}")
-    return value
+#: Most passes over one rollout.
+MAX_EPOCHS = 10**4
 
 
+@validate_params(
+    sim=SIM,
+    horizon=HORIZON,
+    n_actions=N_ACTIONS,
+    n_episodes=N_EPISODES,
+    features=FEATURES,
+    n_states=N_STATES,
+    hidden_sizes=HIDDEN_SIZES,
+    learning_rate=POSITIVE,
+    n_envs=N_ENVS,
+    n_epochs=Integer(0, MAX_EPOCHS),
+    minibatch_size=Integer(1, MAX_LOCKSTEP),
+    clip_range=POSITIVE,
+    gae_lambda=UNIT,
+    gamma=LEARNER_GAMMA,
+    ent_coef=NON_NEGATIVE,
+    vf_coef=NON_NEGATIVE,
+    max_grad_norm=POSITIVE,
+    normalize_advantage=Bool(),
+    device=DEVICE,
+    rng=RNG_ARG,
+    evaluate=EVALUATE,
+    eval_every=EVAL_EVERY,
+    target_value=TARGET_VALUE,
+    target_atol=TARGET_ATOL,
+)
 def ppo(
     sim: Any,
     *,
@@ -107,27 +140,31 @@ def ppo(
     ----------
     sim : Simulator
         Batched ``reset(n, rng)`` / ``step(states, actions, rng, *, t)``.
-    horizon : int
-        ``H >= 1`` steps per episode (at most ``sim.horizon`` when it has one).
-    n_actions : int
+    horizon : int in [1, 10**6]
+        ``H`` steps per episode (at most ``sim.horizon`` when it has one).
+    n_actions : int in [1, 10**6]
         ``A``; must match ``sim.n_actions`` when present.
-    n_episodes : int
-        Training episodes, ``>= 1``.
+    n_episodes : int in [1, 10**12]
+        Training episodes.
     features : callable, optional
         ``features(states, t) -> ndarray of shape (n, d)``. Default (needs ``n_states``):
         ``one_hot(s)`` concatenated with ``one_hot(t)``.
-    n_states : int, optional
+    n_states : int in [1, 10**8], optional
         ``S``; defaults to ``sim.n_states``. When known, the greedy policy (argmax of the
         actor's logits) of shape (H, S) is returned and passed to ``evaluate``;
         otherwise ``evaluate`` receives ``policy(states, t, rng) -> actions``.
-    hidden_sizes : tuple of int
-        Widths of the tanh hidden layers of the actor and of the critic.
+        ``H * S * A`` may be at most ``10**8``.
+    hidden_sizes : tuple of int, or int
+        Widths (each in ``[1, 10**4]``, at most 100 layers) of the tanh hidden layers of
+        the actor and of the critic; an int is one layer.
     learning_rate : float > 0
         Adam step size.
-    n_envs : int
+    n_envs : int in [1, 10**7]
         Episodes per rollout (one PPO iteration each).
-    n_epochs, minibatch_size : int
-        Passes over the rollout and minibatch size (transitions).
+    n_epochs : int in [0, 10**4]
+        Passes over the rollout.
+    minibatch_size : int in [1, 10**7]
+        Minibatch size (transitions).
     clip_range : float > 0
         ``eps`` of the clipped ratio.
     gae_lambda : float in [0, 1]
@@ -185,25 +222,15 @@ def ppo(
     >>> res.policy[[0, 1], [0, 1]].tolist()
     [1, 0]
     """
-    sim, H, A, S = check_learner_sim(sim, horizon, n_actions, n_states)
-    N = check_positive_int(n_episodes, "n_episodes")
+    H, A, N = horizon, n_actions, n_episodes
+    S = check_learner_sim(sim, H, A, n_states)
     feat = resolve_features(features, S, H)
-    hidden = check_hidden_sizes(hidden_sizes)
-    lr = check_positive_real(learning_rate, "learning_rate")
-    n_envs = check_n_envs(n_envs)
-    n_epochs = check_nonneg_int(n_epochs, "n_epochs")
-    mb = check_positive_int(minibatch_size, "minibatch_size")
-    clip_eps = check_positive_real(clip_range, "clip_range")
-    lam = check_unit_interval(gae_lambda, "gae_lambda")
-    g = learner_discount(gamma)
-    ent = _check_nonneg_real(ent_coef, "ent_coef")
-    vf = _check_nonneg_real(vf_coef, "vf_coef")
-    clip_norm = check_positive_real(max_grad_norm, "max_grad_norm")
-    if not isinstance(normalize_advantage, (bool, np.bool_)):
-        raise TypeError(f"normalize_advantage: expected a bool, got {normalize_advantage!r}")
+    hidden = hidden_tuple(hidden_sizes)
+    lr, mb, clip_eps, lam, g = learning_rate, minibatch_size, clip_range, gae_lambda, gamma
+    ent, vf, clip_norm = ent_coef, vf_coef, max_grad_norm
     schedule = EvalSchedule(evaluate, eval_every, target_value, target_atol, n_envs)
     torch = require_torch("tabular.ppo")
-    dev = check_device(torch, device)
+    dev = torch.device(device)  # the default "cpu" is not converted by the declaration
     gen = as_generator(rng)
 
     d: int | None = None

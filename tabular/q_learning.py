@@ -41,20 +41,29 @@ from typing import Any, Callable
 import numpy as np
 from numba import njit
 
-from rlcore.validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
+from rlcore.validation import Integer, InvalidParameterError, Options, Real, validate_params
 from tabular._learner_common import (
+    EVAL_EVERY,
+    EVALUATE,
+    HORIZON,
+    LEARNER_GAMMA,
+    MAX_TABLE,
+    N_ACTIONS,
+    N_ENVS,
+    N_EPISODES,
+    RNG_ARG,
+    SIM,
+    TARGET_ATOL,
+    TARGET_VALUE,
+    UNIT,
     EvalSchedule,
     LearnerResult,
     batch_sizes,
     check_learner_sim,
-    check_n_envs,
-    check_positive_real,
     check_state_indices,
-    check_unit_interval,
     checked_reset,
     checked_step,
-    learner_discount,
 )
 
 __all__ = ["q_learning"]
@@ -81,14 +90,23 @@ def _q_update(Q, counts, t, s, a, r, s2, done, gamma, lr, jin):  # pragma: no co
         Q[t, s[i], a[i]] += alpha * (target - Q[t, s[i], a[i]])
 
 
-def _check_learning_rate(lr: Any) -> tuple[float, bool]:
-    if isinstance(lr, str):
-        if lr != "jin":
-            raise ValueError(f"learning_rate: expected a number in (0, 1] or 'jin', got {lr!r}")
-        return 0.0, True
-    return check_positive_real(lr, "learning_rate", upper=1.0), False
-
-
+@validate_params(
+    sim=SIM,
+    horizon=HORIZON,
+    n_states=Integer(1, MAX_TABLE),
+    n_actions=N_ACTIONS,
+    n_episodes=N_EPISODES,
+    learning_rate=Real(0, 1, closed="right") | Options("jin"),
+    epsilon=UNIT,
+    gamma=LEARNER_GAMMA,
+    initial_q=Real(),
+    n_envs=N_ENVS,
+    rng=RNG_ARG,
+    evaluate=EVALUATE,
+    eval_every=EVAL_EVERY,
+    target_value=TARGET_VALUE,
+    target_atol=TARGET_ATOL,
+)
 def q_learning(
     sim: Any,
     *,
@@ -114,12 +132,15 @@ def q_learning(
     sim : Simulator
         Batched ``reset(n, rng)`` / ``step(states, actions, rng, *, t)`` with integer
         states in ``[0, n_states)``, e.g. a finite-horizon :class:`~rlcore.FiniteMDP`.
-    horizon : int
-        ``H >= 1`` steps per episode (at most ``sim.horizon`` when it has one).
-    n_states, n_actions : int
-        ``S`` and ``A``; must match ``sim.n_states`` / ``sim.n_actions`` when present.
-    n_episodes : int
-        Training episodes, ``>= 1``.
+    horizon : int in [1, 10**6]
+        ``H`` steps per episode (at most ``sim.horizon`` when it has one).
+    n_states : int in [1, 10**8]
+        ``S``; must match ``sim.n_states`` when present; the Q-table ``H * S * A`` may
+        hold at most ``10**8`` entries.
+    n_actions : int in [1, 10**6]
+        ``A``; must match ``sim.n_actions`` when present.
+    n_episodes : int in [1, 10**12]
+        Training episodes.
     learning_rate : float in (0, 1] or "jin"
         A constant step size, or ``"jin"``: ``alpha_n = (H + 1) / (H + n)`` for the
         ``n``-th visit of ``(t, s, a)`` (Jin et al. 2018).
@@ -129,8 +150,9 @@ def q_learning(
     gamma : float in (0, 1]
         Discount of the targets (1: the undiscounted finite-horizon return).
     initial_q : float
-        Initial value of every entry of ``Q`` (``H * r_max`` is optimistic).
-    n_envs : int
+        Initial value of every entry of ``Q`` (``H * r_max`` is optimistic). A value so
+        large that the updates overflow float64 is refused (``InvalidParameterError``).
+    n_envs : int in [1, 10**7]
         Episodes run in parallel per batch.
     rng : Generator, int or None
         Exploration and simulator randomness.
@@ -138,12 +160,12 @@ def q_learning(
         ``evaluate(policy) -> float`` for the greedy ``policy`` of shape (H, S), called
         every ``eval_every`` episodes and after the last; e.g.
         ``lambda pi: rlcore.evaluate_policy(mdp, pi).V[0] @ mdp.initial``.
-    eval_every : int, optional
+    eval_every : int in [1, 10**12], optional
         Evaluation period in episodes (default ``n_envs``); batches are cut to land on
         its multiples.
     target_value : float, optional
         Stop at the first evaluation whose value is ``>= target_value - target_atol``.
-    target_atol : float
+    target_atol : float >= 0
 
     Returns
     -------
@@ -184,23 +206,17 @@ def q_learning(
     >>> res.policy[[0, 1, 2], [0, 1, 2]].tolist(), res.q[0, 0].round(3).tolist()
     ([1, 0, 1], [0.0, 1.0])
     """
-    sim, H, A, S_opt = check_learner_sim(sim, horizon, n_actions, n_states, need_states=True)
-    if S_opt is None:  # not reached: need_states=True raises first; narrows the type
-        raise ValueError("n_states: required")
-    S = S_opt
-    N = check_positive_int(n_episodes, "n_episodes")
-    lr, jin = _check_learning_rate(learning_rate)
-    eps = check_unit_interval(epsilon, "epsilon")
-    g = learner_discount(gamma)
-    if isinstance(initial_q, (bool, np.bool_)) or not isinstance(initial_q, (int, float, np.integer, np.floating)):
-        raise TypeError(f"initial_q: expected a real number, got {initial_q!r}")
-    if not np.isfinite(float(initial_q)):
-        raise ValueError(f"initial_q: expected a finite real number, got {initial_q!r}")
-    n_envs = check_n_envs(n_envs)
+    H, A = horizon, n_actions
+    S = check_learner_sim(sim, H, A, n_states, need_states=True)
+    assert S is not None  # need_states=True
+    N = n_episodes
+    jin = learning_rate == "jin"
+    lr = 0.0 if jin else float(learning_rate)
+    eps, g = epsilon, gamma
     schedule = EvalSchedule(evaluate, eval_every, target_value, target_atol, n_envs)
     gen = as_generator(rng)
 
-    Q = np.full((H, S, A), float(initial_q))
+    Q = np.full((H, S, A), initial_q)
     counts = np.zeros((H, S, A), dtype=np.int64)
     episodes = steps = 0
     for b in batch_sizes(N, n_envs, schedule.eval_every):
@@ -223,8 +239,10 @@ def q_learning(
                 break
         episodes += b
         if schedule.due(episodes, episodes == N):
+            _check_finite(Q, initial_q)
             if schedule.record(_greedy(Q), episodes, steps):
                 break
+    _check_finite(Q, initial_q)
     return LearnerResult(
         policy=_greedy(Q),
         q=Q,
@@ -232,6 +250,17 @@ def q_learning(
         n_steps=steps,
         **schedule.arrays(),
     )
+
+
+def _check_finite(Q: np.ndarray, initial_q: float) -> None:
+    """The rewards are finite (checked at every step), but their sums, or an extreme
+    ``initial_q``, can overflow float64."""
+    if not np.all(np.isfinite(Q)):
+        H = Q.shape[0]
+        culprit = "initial_q" if abs(initial_q) > 1e300 / (H + 1) else "sim"
+        raise InvalidParameterError(
+            culprit, f"the Q-table overflowed float64 (initial_q = {initial_q!r}); rescale the rewards or initial_q"
+        )
 
 
 def _greedy(Q: np.ndarray) -> np.ndarray:

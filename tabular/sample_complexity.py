@@ -19,17 +19,59 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.validation import check_positive_int
 from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
-from tabular.effective_horizon import _check_finite_horizon
+from rlcore.randomness import as_generator
+from rlcore.regressors import TabularMean
+from rlcore.validation import (
+    MDP,
+    Args,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    Real,
+    Sequence_,
+    validate_params,
+)
+from tabular._learner_common import MAX_HORIZON, MAX_LOCKSTEP
 from tabular.finite_horizon import backward_induction
-from tabular.sqirl import sqirl
+from tabular.sqirl import FEATURES, REGRESSOR, _make_features, _sqirl
 
 __all__ = ["SampleComplexity", "median_episodes_to_target", "sqirl_sample_complexity"]
 
 
 _DEFAULT_MS: tuple[int, ...] = tuple(2**e for e in range(1, 15))
+#: Most planning depths, budgets and seeds in a grid.
+MAX_GRID = 10**4
+
+
+class _Items(Sequence_):
+    """:class:`~rlcore.validation.Sequence_` for any finite iterable (a range, a generator,
+    an array), not only a list or tuple; it is read once into a tuple."""
+
+    def accepts_kind(self, value: Any) -> bool:
+        return isinstance(value, Iterable) and not isinstance(value, (str, bytes, dict))
+
+    def check(self, value: Any, name: str, args: Args | None = None) -> tuple[Any, ...]:
+        if not self.accepts_kind(value):
+            raise InvalidParameterTypeError(
+                name, f"expected an iterable of {self.item}, got {type(value).__name__}"
+            )
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            raise InvalidParameterTypeError(name, f"expected an iterable of {self.item}, got a 0-d array")
+        items: list[Any] = []
+        for v in value:  # stop reading an endless iterator one past the limit
+            items.append(v)
+            if self.max_len is not None and len(items) > self.max_len:
+                break
+        return super().check(items, name, args)
+
+    def __str__(self) -> str:
+        return f"an iterable of {self.item}"
+
+
+#: One run's episodes-to-target: a count, or None / ``inf`` for a run that never reached it.
+_EPISODES = Real(0, None, finite=False) | None
 
 
 @dataclass(frozen=True)
@@ -44,8 +86,9 @@ class SampleComplexity:
     k, m : int or None
         The minimising planning depth and episodes per step.
     success_rate : ndarray of shape (len(ks), len(ms))
-        Fraction of seeds optimal at every grid point tried (``nan`` where skipped:
-        larger ``m`` at a ``k`` that already succeeded).
+        Fraction of seeds optimal at every grid point tried: a
+        :class:`numpy.ma.MaskedArray`, masked where skipped (larger ``m`` at a ``k`` that
+        already succeeded, or budgets ``H * m`` no smaller than the best so far).
     ks, ms : tuple of int
         The grid.
     """
@@ -64,6 +107,16 @@ def _policy_value(mdp: FiniteMDP, policy: np.ndarray | None) -> float:
     return float(evaluate_policy(mdp, policy).V[0] @ mdp.initial)
 
 
+@validate_params(
+    mdp=MDP(discounted=False, hint="SQIRL runs finite-horizon episodes (pass horizon=H)"),
+    ks=_Items(Integer(1, MAX_HORIZON), max_len=MAX_GRID),
+    ms=_Items(Integer(1, MAX_LOCKSTEP), max_len=MAX_GRID),
+    seeds=_Items(Integer(0, None), max_len=MAX_GRID) | Integer(1, MAX_GRID),
+    success=Real(0, 1, closed="right"),
+    atol=Real(0, None),
+    regressor=REGRESSOR,
+    features=FEATURES,
+)
 def sqirl_sample_complexity(
     mdp: FiniteMDP,
     *,
@@ -87,15 +140,18 @@ def sqirl_sample_complexity(
     mdp : rlcore.FiniteMDP
         Finite horizon ``H``.
     ks : iterable of int
-        Planning depths tried (those above ``H`` are skipped).
-    ms : iterable of int
-        Episodes per step tried, increasing (default ``2, 4, ..., 2**14``).
-    seeds : sequence of int, or int
-        Seeds of the SQIRL runs (an int ``n`` means ``range(n)``).
-    success : float
-        Required fraction of optimal runs, in ``(0, 1]``.
-    atol : float
-        Optimality tolerance on the value from the initial distribution.
+        Planning depths tried (those above ``H`` are skipped; at least one must be
+        ``<= H``), at most ``10**4`` of them.
+    ms : iterable of int in [1, 10**7]
+        Episodes per step tried, strictly increasing (default ``2, 4, ..., 2**14``), at
+        most ``10**4`` of them.
+    seeds : iterable of int >= 0, or int in [1, 10**4]
+        Seeds of the SQIRL runs (an int ``n`` means ``range(n)``), at most ``10**4``.
+    success : float in (0, 1]
+        Required fraction of optimal runs.
+    atol : float >= 0
+        Optimality tolerance on the value from the initial distribution (NaN is refused:
+        it would make every comparison false).
     regressor, features
         Passed to :func:`tabular.sqirl`.
 
@@ -116,45 +172,48 @@ def sqirl_sample_complexity(
     >>> sc.k, sc.m, sc.episodes
     (1, 16, 48.0)
     """
-    mdp, H = _check_finite_horizon(mdp)
-    k_list = tuple(check_positive_int(k, "ks") for k in ks if int(k) <= H)
-    m_list = tuple(check_positive_int(m, "ms") for m in ms)
+    H = mdp.horizon
+    assert H is not None  # a finite-horizon MDP (checked)
+    k_list = tuple(k for k in ks if k <= H)
+    m_list = tuple(ms)  # (a tuple already: the declaration reads the iterable)
     if not k_list:
-        raise ValueError(f"ks: expected at least one planning depth in [1, {H}]")
-    if not m_list or any(b <= a for a, b in zip(m_list, m_list[1:])):
-        raise ValueError(f"ms: expected a non-empty increasing sequence, got {m_list}")
-    seed_list = tuple(range(check_positive_int(seeds, "seeds"))) if isinstance(seeds, (int, np.integer)) else tuple(seeds)
-    if not seed_list:
-        raise ValueError("seeds: expected at least one seed")
-    if not (0.0 < float(success) <= 1.0):
-        raise ValueError(f"success: expected a fraction in (0, 1], got {success!r}")
+        raise InvalidParameterError("ks", f"expected at least one planning depth in [1, {H}], got {ks}")
+    if any(b <= a for a, b in zip(m_list, m_list[1:])):
+        raise InvalidParameterError("ms", f"expected a strictly increasing sequence, got {m_list}")
+    seed_list = tuple(range(seeds)) if isinstance(seeds, int) else tuple(seeds)
+    template = TabularMean() if regressor is None else regressor
+    feats = _make_features(features, mdp.n_states, mdp.n_actions)
     v_star = float(backward_induction(mdp).V[0] @ mdp.initial)
-    rate = np.full((len(k_list), len(m_list)), np.nan)
+    rate = np.zeros((len(k_list), len(m_list)))
+    tried = np.zeros(rate.shape, dtype=bool)
     best: tuple[float, int | None, int | None] = (math.inf, None, None)
     for ik, k in enumerate(k_list):
         for im, m in enumerate(m_list):
             if H * m >= best[0]:
                 break
             ok = [
-                _policy_value(mdp, sqirl(mdp, horizon=H, n_actions=mdp.n_actions, k=k, m=m, rng=s,
-                                         regressor=regressor, features=features).policy) >= v_star - atol
+                _policy_value(mdp, _sqirl(mdp, H, mdp.n_actions, mdp.n_states, k, m, template, feats,
+                                          as_generator(s)).policy) >= v_star - atol
                 for s in seed_list
             ]
             rate[ik, im] = float(np.mean(ok))
+            tried[ik, im] = True
             if rate[ik, im] >= success:
                 best = (float(H * m), k, m)
                 break
-    return SampleComplexity(best[0], best[1], best[2], rate, k_list, m_list)
+    return SampleComplexity(best[0], best[1], best[2], np.ma.masked_array(rate, mask=~tried), k_list, m_list)
 
 
+@validate_params(episodes=_Items(_EPISODES, max_len=MAX_LOCKSTEP))
 def median_episodes_to_target(episodes: Iterable[float | int | None]) -> float:
     """Median episodes-to-target over seeds, counting a run that never reached it as ``inf``.
 
     Parameters
     ----------
     episodes : iterable of int, float or None
-        Per-seed episodes before the learner's evaluation first reached the optimal
-        value (None: never).
+        Per-seed episodes (``>= 0``; None or ``inf``: never reached) before the
+        learner's evaluation first reached the optimal value; at least one, at most
+        ``10**7``.
 
     Returns
     -------
@@ -168,7 +227,5 @@ def median_episodes_to_target(episodes: Iterable[float | int | None]) -> float:
     >>> median_episodes_to_target([None, None, 10])
     inf
     """
-    vals = np.array([math.inf if e is None else float(e) for e in episodes])
-    if vals.size == 0:
-        raise ValueError("episodes: expected at least one run")
+    vals = np.array([math.inf if e is None else e for e in episodes])
     return float(np.sort(vals)[(vals.size - 1) // 2]) if vals.size % 2 else float(np.median(vals))

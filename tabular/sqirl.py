@@ -30,15 +30,38 @@ from typing import Any, Callable
 
 import numpy as np
 
-from rlcore.validation import check_positive_int
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.regressors import TabularMean
-from tabular._learner_common import check_learner_sim, checked_reset, checked_step
+from rlcore.validation import (
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    Options,
+    Regressor,
+    validate_params,
+)
+from tabular._learner_common import (
+    HORIZON,
+    MAX_HORIZON,
+    MAX_LOCKSTEP,
+    N_ACTIONS,
+    N_STATES,
+    RNG_ARG,
+    SIM,
+    check_learner_sim,
+    checked_reset,
+    checked_step,
+)
 
 __all__ = ["SQIRLResult", "sqirl"]
 
 FeatureFn = Callable[[np.ndarray, np.ndarray, int], np.ndarray]
 _FEATURES = ("index", "one_hot", "one_hot_pair")
+
+#: The constraints :func:`sqirl` and :func:`tabular.sqirl_sample_complexity` share.
+REGRESSOR = Regressor() | None
+FEATURES = Options(*_FEATURES) | IsCallable("a callable features(states, actions, t) -> X")
 
 
 @dataclass(frozen=True)
@@ -89,51 +112,65 @@ class SQIRLResult:
         ndarray of int64, shape (n,)
         """
         H = len(self.regressors)
-        if not (0 <= int(t) < H):
-            raise ValueError(f"t: expected a step in [0, {H}), got {t!r}")
-        return _greedy(self.regressors[int(t)], self._features, np.asarray(states), int(t), self._n_actions)[0]
+        t = Integer(0, H - 1).check(t, "t")
+        return _greedy(self.regressors[t], self._features, np.asarray(states), t, self._n_actions)[0]
 
 
-def _make_features(features: Any, n_states: int | None, A: int) -> FeatureFn:
+def _make_features(features: str | FeatureFn, n_states: int | None, A: int) -> FeatureFn:
+    """The feature map of a validated ``features`` argument (an option or a callable)."""
     if callable(features):
         def call(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
             X = np.asarray(features(states, actions, t))
             if X.ndim not in (1, 2) or X.shape[0] != actions.shape[0]:
-                raise ValueError(
-                    f"features: expected an array with leading axis {actions.shape[0]} from "
-                    f"features(states, actions, t), got shape {X.shape}"
+                raise InvalidParameterError(
+                    "features",
+                    f"expected an array with leading axis {actions.shape[0]} from features(states, actions, t), "
+                    f"got shape {X.shape}",
                 )
             return X
         return call
-    if not isinstance(features, str) or features not in _FEATURES:
-        raise ValueError(f"features: expected one of {_FEATURES} or a callable (states, actions, t) -> X, got {features!r}")
     if features == "index":
         def index(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
             s = np.asarray(states)
-            if s.ndim != 1 or not np.issubdtype(s.dtype, np.integer):
-                raise TypeError(
-                    "features: 'index' needs integer states of shape (n,); pass features=callable "
-                    f"for states of dtype {s.dtype} and shape {s.shape}"
+            if s.ndim != 1 or s.dtype == bool or not np.issubdtype(s.dtype, np.integer):
+                raise InvalidParameterTypeError(
+                    "features",
+                    f"'index' needs integer states of shape (n,); pass features=callable for states of dtype "
+                    f"{s.dtype} and shape {s.shape}",
                 )
             return np.stack([s.astype(np.int64), actions.astype(np.int64)], axis=1)
         return index
     if n_states is None:
-        raise ValueError(f"features: {features!r} needs n_states (pass n_states= or a simulator with n_states)")
+        raise InvalidParameterError(
+            "features", f"{features!r} needs n_states (pass n_states= or a simulator with n_states)"
+        )
     S = n_states
     if features == "one_hot":
         def one_hot(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
             X = np.zeros((actions.shape[0], S + A))
             rows = np.arange(actions.shape[0])
-            X[rows, np.asarray(states, dtype=np.int64)] = 1.0
+            X[rows, _state_indices(states, S)] = 1.0
             X[rows, S + actions] = 1.0
             return X
         return one_hot
 
     def one_hot_pair(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
         X = np.zeros((actions.shape[0], S * A))
-        X[np.arange(actions.shape[0]), np.asarray(states, dtype=np.int64) * A + actions] = 1.0
+        X[np.arange(actions.shape[0]), _state_indices(states, S) * A + actions] = 1.0
         return X
     return one_hot_pair
+
+
+def _state_indices(states: np.ndarray, S: int) -> np.ndarray:
+    """Integer states in ``[0, S)`` for the one-hot features (the simulator's output)."""
+    s = np.asarray(states)
+    if s.ndim != 1 or s.dtype == bool or not np.issubdtype(s.dtype, np.integer):
+        raise InvalidParameterTypeError(
+            "sim", f"one-hot features need integer states of shape (n,), got {s.dtype} of shape {s.shape}"
+        )
+    if s.size and (s.min() < 0 or s.max() >= S):
+        raise InvalidParameterError("sim", f"states must lie in [0, n_states) = [0, {S}), got {int(s.max())}")
+    return s.astype(np.int64)
 
 
 def _all_action_values(reg: Any, feats: FeatureFn, states: np.ndarray, t: int, A: int) -> np.ndarray:
@@ -141,11 +178,16 @@ def _all_action_values(reg: Any, feats: FeatureFn, states: np.ndarray, t: int, A
     n = states.shape[0]
     rep_states = np.repeat(states, A, axis=0)
     actions = np.tile(np.arange(A, dtype=np.int64), n)
-    q = np.asarray(reg.predict(feats(rep_states, actions, t)), dtype=np.float64)
+    try:
+        q = np.asarray(reg.predict(feats(rep_states, actions, t)), dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, (InvalidParameterError, InvalidParameterTypeError)):
+            raise
+        raise InvalidParameterTypeError("regressor", f"predict did not return real numbers ({exc})") from None
     if q.shape != (n * A,):
-        raise ValueError(f"regressor: predict returned shape {q.shape}, expected ({n * A},)")
+        raise InvalidParameterError("regressor", f"predict returned shape {q.shape}, expected ({n * A},)")
     if not np.all(np.isfinite(q)):
-        raise ValueError("regressor: predict returned non-finite values")
+        raise InvalidParameterError("regressor", "predict returned non-finite values")
     return q.reshape(n, A)
 
 
@@ -173,6 +215,17 @@ def _fit(template: Any, X: np.ndarray, y: np.ndarray) -> Any:
     return reg if out is None else out
 
 
+@validate_params(
+    sim=SIM,
+    horizon=HORIZON,
+    n_actions=N_ACTIONS,
+    k=Integer(1, MAX_HORIZON),
+    m=Integer(1, MAX_LOCKSTEP),
+    regressor=REGRESSOR,
+    features=FEATURES,
+    n_states=N_STATES,
+    rng=RNG_ARG,
+)
 def sqirl(
     sim: Any,
     *,
@@ -192,14 +245,14 @@ def sqirl(
     sim : Simulator
         Batched ``reset(n, rng)`` / ``step(states, actions, rng, *, t)``; stochastic
         transitions are the point (e.g. :func:`rlcore.generators.sticky_actions`).
-    horizon : int
-        ``H >= 1`` steps per episode.
-    n_actions : int
-        ``A >= 1`` actions; must match ``sim.n_actions`` when it has one.
+    horizon : int in [1, 10**6]
+        ``H`` steps per episode.
+    n_actions : int in [1, 10**6]
+        ``A`` actions; must match ``sim.n_actions`` when it has one.
     k : int
         Planning depth (FQI steps, counting the Monte Carlo regression), ``1 <= k <= H``.
-    m : int
-        Episodes collected per step (the paper's ``m``), ``>= 1``; ``H * m`` in all.
+    m : int in [1, 10**7]
+        Episodes collected per step (the paper's ``m``, run in lock-step); ``H * m`` in all.
     regressor : object with ``fit(X, y)`` and ``predict(X)``, optional
         Template deep-copied for every regression. Default
         :class:`rlcore.TabularMean` (exact tabular FQI; pairs with ``features="index"``).
@@ -208,9 +261,9 @@ def sqirl(
         ``[s, a]``; ``"one_hot"`` ``[e_s, e_a]`` (``S + A`` columns, for MLPs);
         ``"one_hot_pair"`` ``e_{s A + a}`` (``S * A`` columns: ridge regression is then
         tabular); or ``features(states, actions, t) -> X`` of shape (n, d).
-    n_states : int, optional
+    n_states : int in [1, 10**8], optional
         Number of states, for the one-hot features and for tabulating the policy.
-        Default ``sim.n_states`` when present.
+        Default ``sim.n_states`` when present. ``H * S * A`` may be at most ``10**8``.
     rng : Generator, int or None
         Randomness of exploration and of the simulator.
 
@@ -251,18 +304,19 @@ def sqirl(
     >>> int(res.policy[0, 10]), res.n_episodes  # state 10: the start (see sticky_actions)
     (1, 600)
     """
-    sim, H, A, S = check_learner_sim(sim, horizon, n_actions, n_states)
-    k = check_positive_int(k, "k")
-    m = check_positive_int(m, "m")
+    H, A = horizon, n_actions
+    S = check_learner_sim(sim, H, A, n_states)
     if k > H:
-        raise ValueError(f"k: expected an integer in [1, horizon] = [1, {H}], got {k}")
+        raise InvalidParameterError("k", f"expected an integer in [1, horizon] = [1, {H}], got {k}")
     template = TabularMean() if regressor is None else regressor
-    for name in ("fit", "predict"):
-        if not callable(getattr(template, name, None)):
-            raise TypeError(f"regressor: expected an object with fit(X, y) and predict(X), got {type(template).__name__}")
     feats = _make_features(features, S, A)
-    gen = as_generator(rng)
+    return _sqirl(sim, H, A, S, k, m, template, feats, as_generator(rng))
 
+
+def _sqirl(
+    sim: Any, H: int, A: int, S: int | None, k: int, m: int, template: Any, feats: FeatureFn, gen: np.random.Generator
+) -> SQIRLResult:
+    """:func:`sqirl` on validated arguments (also run by :func:`tabular.sqirl_sample_complexity`)."""
     regs: list[Any] = []
     tables: list[np.ndarray] = []  # greedy action per state, when S is known
     all_states = None if S is None else np.arange(S, dtype=np.int64)
@@ -278,7 +332,7 @@ def sqirl(
             n_alive = alive.size
             if t < i:
                 if S is not None:
-                    actions = tables[t][np.asarray(states, dtype=np.int64)]
+                    actions = tables[t][_state_indices(states, S)]
                 else:
                     actions = _greedy(regs[t], feats, states, t, A)[0]
             else:

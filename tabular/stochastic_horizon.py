@@ -22,7 +22,6 @@ constants can be checked line by line (and are tested by running SQIRL).
 from __future__ import annotations
 
 import math
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,18 +29,21 @@ import numpy as np
 import scipy.sparse as sp
 
 from rlcore.mdp import FiniteMDP
+from rlcore.validation import InvalidParameterError, Real, validate_params
 from tabular.effective_horizon import (
+    ATOL,
     DEFAULT_GREEDY_ATOL,
     DEFAULT_OPTIMAL_ATOL,
+    FINITE_HORIZON,
+    K,
     KQVIResult,
     _backup,
-    _check_atol,
-    _check_finite_horizon,
     _check_greedy,
-    _check_k,
+    _k_qvi_check,
     _optimal_q,
-    k_qvi_check,
-    random_policy_q,
+    _random_policy_q,
+    check_k,
+    horizon_of,
 )
 
 __all__ = ["SQIRLSampleBound", "StochasticEffectiveHorizon", "sqirl_sample_bound", "stochastic_effective_horizon"]
@@ -57,7 +59,9 @@ class SQIRLSampleBound:
     solvable : bool
         Whether the MDP is k-QVI-solvable (otherwise ``m`` is ``inf``).
     m : float
-        Episodes per step that suffice (an integer, or ``inf``); SQIRL uses ``H * m``.
+        Episodes per step that suffice (an integer, or ``inf``: the MDP is not
+        k-QVI-solvable, a greedy tie-break can avoid a relevant state, or the
+        requirement exceeds the float64 range); SQIRL uses ``H * m``.
     effective_horizon : float
         ``log_A m`` (``inf`` when ``m`` is); 0 when no step needs data.
     delta : float
@@ -72,7 +76,8 @@ class SQIRLSampleBound:
         ``W_i``: sum over the FQI steps ``t = i..j`` of the range of the reward-to-go from
         ``t``.
     m_per_step : ndarray of shape (H,)
-        The requirement of each step (0 where no state matters); ``m = max``.
+        The requirement of each step (0 where no state matters, ``inf`` as for ``m``);
+        ``m = max``.
     p_min : float
         Smallest positive transition probability of the MDP.
     """
@@ -111,13 +116,7 @@ class StochasticEffectiveHorizon:
     bounds: tuple[SQIRLSampleBound, ...]
 
 
-def _check_delta(delta: Any) -> float:
-    if isinstance(delta, (bool, np.bool_)) or not isinstance(delta, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"delta: expected a probability in (0, 1), got {delta!r} of type {type(delta).__name__}")
-    d = float(delta)
-    if not (0.0 < d < 1.0):
-        raise ValueError(f"delta: expected a probability in (0, 1), got {delta!r}")
-    return d
+DELTA = Real(0, 1, closed="neither")
 
 
 def _min_greedy_transition(mdp: FiniteMDP, t: int, greedy: np.ndarray) -> Any:
@@ -142,6 +141,7 @@ def _p_min(mdp: FiniteMDP) -> float:
     return float(pos.min())
 
 
+@validate_params(mdp=FINITE_HORIZON, k=K, delta=DELTA, greedy_atol=ATOL, optimal_atol=ATOL)
 def sqirl_sample_bound(
     mdp: FiniteMDP,
     k: int,
@@ -160,12 +160,13 @@ def sqirl_sample_bound(
         Planning depth, ``1 <= k <= H``.
     delta : float
         Failure probability in ``(0, 1)``.
-    greedy_atol, optimal_atol : float
+    greedy_atol, optimal_atol : float >= 0
         Tolerances of the k-QVI test, see :func:`tabular.k_qvi_check`.
 
     Returns
     -------
     SQIRLSampleBound
+        ``m`` and the per-step fields are ``inf`` where documented there.
 
     Guarantee
     ---------
@@ -218,12 +219,16 @@ def sqirl_sample_bound(
     >>> b.solvable, int(b.m), round(b.effective_horizon, 2)
     (True, 29815, 14.86)
     """
-    mdp, H = _check_finite_horizon(mdp)
-    k = _check_k(k, H)
-    d = _check_delta(delta)
-    ga = _check_atol(greedy_atol, "greedy_atol")
-    oa = _check_atol(optimal_atol, "optimal_atol")
-    return _bound(mdp, k_qvi_check(mdp, k, greedy_atol=ga, optimal_atol=oa), d, _p_min(mdp))
+    check_k(k, horizon_of(mdp))
+    return _bound(mdp, _k_qvi_check(mdp, k, greedy_atol, optimal_atol), delta, _p_min(mdp))
+
+
+def _scaled(c: float, log_x: float) -> float:
+    """``c * exp(log_x)`` for ``c >= 0``: ``inf`` past the float64 range, 0 for ``log_x = -inf``."""
+    if c == 0.0 or log_x == -math.inf:
+        return 0.0
+    log_v = math.log(c) + log_x
+    return math.inf if log_v > 709.0 else math.exp(log_v)
 
 
 def _bound(mdp: FiniteMDP, res: KQVIResult, d: float, p_min: float) -> SQIRLSampleBound:
@@ -242,8 +247,12 @@ def _bound(mdp: FiniteMDP, res: KQVIResult, d: float, p_min: float) -> SQIRLSamp
     for t in range(H - 1):
         M = _min_greedy_transition(mdp, t, greedy[t])
         L[t + 1] = M.T @ L[t] if sp.issparse(M) else L[t] @ M
-    rng_r = np.array([np.ptp(np.asarray(mdp.rewards_at(t))) for t in range(H)])
-    w = np.cumsum(rng_r[::-1])[::-1]  # w[t] = sum_{u >= t} range(R_u)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rng_r = np.array([np.ptp(np.asarray(mdp.rewards_at(t))) for t in range(H)])
+        w = np.cumsum(rng_r[::-1])[::-1]  # w[t] = sum_{u >= t} range(R_u)
+        total = float(w.sum())
+    if not math.isfinite(total):
+        raise InvalidParameterError("mdp", "the range of the returns overflows float64; rescale the rewards")
     n_rel_steps = int(relevant.any(axis=1).sum())
     gap = np.full(H, np.inf)
     reach_lower = np.full(H, np.inf)
@@ -266,10 +275,20 @@ def _bound(mdp: FiniteMDP, res: KQVIResult, d: float, p_min: float) -> SQIRLSamp
             continue
         nu = reach_lower[i] * float(A) ** (-(j - i + 1)) * p_min ** (j - i)
         N = (j - i + 1) * S * A
-        di = d / n_rel_steps
-        chernoff = 8.0 * math.log(2.0 * N / di) / nu
-        hoeffding = 4.0 * width[i] ** 2 * math.log(4.0 * N / di) / (nu * gap[i] ** 2)
-        m_step[i] = float(max(math.ceil(chernoff), math.floor(hoeffding) + 1))
+        # log(1 / delta_i) in logs: 2 N / delta_i overflows for a delta near the smallest float
+        log_inv_di = math.log(n_rel_steps) - math.log(d)
+        log_2n, log_4n = math.log(2.0 * N) + log_inv_di, math.log(4.0 * N) + log_inv_di
+        if nu > 0.0 and nu * gap[i] ** 2 > 0.0:
+            chernoff = 8.0 * log_2n / nu
+            hoeffding = 4.0 * width[i] ** 2 * log_4n / (nu * gap[i] ** 2)
+        else:  # nu or the squared gap underflow: the same formulas in logs
+            log_nu = math.log(reach_lower[i]) - (j - i + 1) * math.log(A) + (j - i) * math.log(p_min)
+            chernoff = _scaled(8.0 * log_2n, -log_nu)
+            log_ratio = 2.0 * (math.log(width[i]) - math.log(gap[i])) if width[i] > 0.0 else -math.inf
+            hoeffding = _scaled(4.0 * log_4n, log_ratio - log_nu)
+        worst = max(chernoff, hoeffding)
+        # a requirement beyond the float64 range is reported as inf
+        m_step[i] = float(max(math.ceil(chernoff), math.floor(hoeffding) + 1)) if math.isfinite(worst) else math.inf
     m = float(m_step.max())
     if m == 0.0:
         eh = 0.0
@@ -280,6 +299,7 @@ def _bound(mdp: FiniteMDP, res: KQVIResult, d: float, p_min: float) -> SQIRLSamp
     return SQIRLSampleBound(k, True, m, eh, d, gap, reach_lower, width, m_step, p_min)
 
 
+@validate_params(mdp=FINITE_HORIZON, delta=DELTA, max_k=K | None, greedy_atol=ATOL, optimal_atol=ATOL)
 def stochastic_effective_horizon(
     mdp: FiniteMDP,
     *,
@@ -297,15 +317,16 @@ def stochastic_effective_horizon(
     delta : float
         Failure probability of the underlying SQIRL guarantee.
     max_k : int, optional
-        Largest planning depth tried (default ``H``).
-    greedy_atol, optimal_atol : float
+        Largest planning depth tried, ``1 <= max_k <= H`` (default ``H``).
+    greedy_atol, optimal_atol : float >= 0
         Tolerances of the k-QVI test, see :func:`tabular.k_qvi_check`.
 
     Returns
     -------
     StochasticEffectiveHorizon
         ``horizon = min_k log_A m_k`` with ``m_k`` from :func:`sqirl_sample_bound`,
-        the minimiser and every ``k``'s ingredients.
+        the minimiser and every ``k``'s ingredients; ``horizon`` and ``m`` are ``inf``
+        when no ``k`` gives a finite bound (see :class:`SQIRLSampleBound`).
 
     Guarantee
     ---------
@@ -327,13 +348,13 @@ def stochastic_effective_horizon(
     >>> eh.k, round(eh.horizon, 2)
     (1, 14.86)
     """
-    mdp, H = _check_finite_horizon(mdp)
-    kmax = H if max_k is None else _check_k(max_k, H)
-    d = _check_delta(delta)
-    ga = _check_atol(greedy_atol, "greedy_atol")
-    oa = _check_atol(optimal_atol, "optimal_atol")
+    H = horizon_of(mdp)
+    if max_k is not None:
+        check_k(max_k, H, "max_k")
+    kmax = H if max_k is None else max_k
+    d, ga, oa = delta, greedy_atol, optimal_atol
     p_min = _p_min(mdp)
-    Q, Q_star = random_policy_q(mdp), _optimal_q(mdp, H)
+    Q, Q_star = _random_policy_q(mdp), _optimal_q(mdp, H)
     found = []
     for k in range(1, kmax + 1):  # Q^k incrementally: one backup per k
         found.append(_bound(mdp, _check_greedy(mdp, k, Q, Q_star, ga, oa), d, p_min))

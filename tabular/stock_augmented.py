@@ -27,8 +27,10 @@ When there are at most ``max_stocks`` of them (values closer than ``1e-9 * scale
 merged) the augmentation is **exact**. Otherwise (or when ``grid_step`` is given) the
 stock lives on an evenly spaced grid and every update ``c + r`` is rounded to the
 nearest grid point: the augmented stock then differs from the true accumulated reward
-by at most ``H * grid_step / 2`` along every trajectory (``stock_error_bound``), so
-the objective of an ``L``-Lipschitz utility is off by at most ``L * H * grid_step / 2``
+by at most ``H * grid_step / 2`` along every trajectory, and by at most the largest
+distance between a grid point and a possible stock (``stock_error_bound`` is the
+smaller of the two), so the objective of an ``L``-Lipschitz utility is off by at most
+``L * stock_error_bound``
 (threshold probabilities and quantiles are not Lipschitz: they are exact only in the
 exact mode).
 
@@ -81,16 +83,26 @@ R. T. Rockafellar, S. Uryasev, "Optimization of conditional value-at-risk",
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Callable, Union, cast
 
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore.validation import as_float_array, check_int, check_positive_int, check_real
 from rlcore.mdp import FiniteMDP
 from rlcore.randomness import RNGLike, as_generator
-from tabular._common import check_mdp
+from rlcore.validation import (
+    MDP,
+    RNG,
+    Array,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    IsCallable,
+    Real,
+    validate_params,
+)
 from tabular.distributional import ReturnDistribution
 
 __all__ = [
@@ -111,20 +123,22 @@ __all__ = [
 _PROB_SLACK = 1e-9
 #: refuse to build augmented transition matrices larger than this (about 1.2 GB in CSR)
 _MAX_AUGMENTED_NNZ = 100_000_000
+#: Most stock values (``max_stocks``), and most candidates solved at once (``batch``).
+MAX_STOCKS = 10**6
+#: Longest truncation of a discounted MDP (the limit of :class:`rlcore.FiniteMDP`'s horizon).
+MAX_HORIZON = 10**6
+#: Most entries ``H * S * A`` of the time-dependent rewards of a truncation.
+_MAX_REWARD_ENTRIES = 10**8
+#: Most episodes simulated at once by :meth:`StockPolicy.simulate_returns`.
+MAX_EPISODES = 10**8
 
-
-
-
-def _level(x: Any, name: str) -> float:
-    v = check_real(x, name)
-    if not 0.0 < v <= 1.0:
-        raise ValueError(f"{name}: expected a level in (0, 1], got {x!r}")
-    return v
+_LEVEL = Real(0, 1, closed="right")
 
 
 # ---------------------------------------------------------------------------------
 # objectives
 # ---------------------------------------------------------------------------------
+@validate_params(utility=IsCallable("a callable utility(returns) -> array"))
 @dataclass(frozen=True)
 class ExpectedUtility:
     """Maximise ``E[utility(G)]``; ``utility`` maps an array of returns to an array.
@@ -136,11 +150,8 @@ class ExpectedUtility:
 
     utility: Callable[[np.ndarray], Any]
 
-    def __post_init__(self) -> None:
-        if not callable(self.utility):
-            raise TypeError(f"utility: expected a callable, got {type(self.utility).__name__}")
 
-
+@validate_params(threshold=Real())
 @dataclass(frozen=True)
 class ThresholdProbability:
     """Maximise ``P(G >= threshold)``.
@@ -153,10 +164,8 @@ class ThresholdProbability:
 
     threshold: float
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "threshold", check_real(self.threshold, "threshold"))
 
-
+@validate_params(alpha=_LEVEL)
 @dataclass(frozen=True)
 class CVaR:
     """Maximise the lower-tail ``CVaR_alpha(G)``, the mean of the worst ``alpha`` fraction.
@@ -171,13 +180,11 @@ class CVaR:
 
     alpha: float
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "alpha", _level(self.alpha, "alpha"))
 
-
+@validate_params(alpha=_LEVEL)
 @dataclass(frozen=True)
 class ValueAtRisk:
-    """Maximise the lower quantile ``q_alpha(G) = inf {x : P(G <= x) >= alpha}``.
+    """Maximise the lower quantile ``q_alpha(G) = inf {x : P(G <= x) >= alpha}``, ``alpha`` in (0, 1].
 
     Examples
     --------
@@ -187,13 +194,12 @@ class ValueAtRisk:
 
     alpha: float
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "alpha", _level(self.alpha, "alpha"))
 
-
+@validate_params(risk_aversion=Real())
 @dataclass(frozen=True)
 class MeanVariance:
-    """``E[G] - risk_aversion * Var[G]``: **not** DP-optimizable; solvers raise ValueError.
+    """``E[G] - risk_aversion * Var[G]``: **not** DP-optimizable; solvers raise an
+    :class:`~rlcore.validation.InvalidParameterError` (a ValueError) that says why.
 
     Examples
     --------
@@ -202,16 +208,17 @@ class MeanVariance:
     >>> optimize_return_distribution(mdp, MeanVariance(1.0))
     Traceback (most recent call last):
     ...
-    ValueError: objective: the mean-variance criterion E[G] - lambda Var[G] is not optimizable by dynamic programming, ...
+    rlcore.validation.InvalidParameterError: objective: the mean-variance criterion E[G] - lambda Var[G] is not optimizable by dynamic programming, ...
     """
 
     risk_aversion: float
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "risk_aversion", check_real(self.risk_aversion, "risk_aversion"))
-
 
 Objective = Union[ExpectedUtility, ThresholdProbability, CVaR, ValueAtRisk, MeanVariance]
+_OBJECTIVE = Instance(
+    ExpectedUtility, ThresholdProbability, CVaR, ValueAtRisk, MeanVariance,
+    what="an objective (ExpectedUtility, ThresholdProbability, CVaR or ValueAtRisk)",
+)
 
 
 # ---------------------------------------------------------------------------------
@@ -240,7 +247,9 @@ class StockAugmentedMDP:
         Grid spacing when not exact.
     stock_error_bound : float
         ``max |augmented stock - (c_0 + accumulated reward)|`` over every trajectory:
-        0 when exact, ``H * grid_step / 2`` on a grid.
+        0 when exact; on a grid the smaller of ``H * grid_step / 2`` and the largest
+        distance between a grid point and a possible stock (``max_stocks=1`` puts every
+        stock at ``c_0``: the bound is then the range of the accumulated reward).
     final_stocks : ndarray of int64
         Indices of the stocks reachable at the horizon.
     truncation_error : float
@@ -275,17 +284,19 @@ class StockAugmentedMDP:
         return int(self.stocks.size)
 
     def encode(self, state: Any, stock_index: Any) -> Any:
-        """Augmented index ``state * K + stock_index`` (elementwise)."""
-        return np.asarray(state, dtype=np.int64) * self.n_stocks + np.asarray(stock_index, dtype=np.int64)
+        """Augmented index ``state * K + stock_index`` (elementwise; integers in range)."""
+        s = Array("int", low=0, high=self.original.n_states - 1, min_size=0).check(state, "state")
+        k = Array("int", low=0, high=self.n_stocks - 1, min_size=0).check(stock_index, "stock_index")
+        return s * self.n_stocks + k
 
     def decode(self, index: Any) -> tuple[Any, Any]:
-        """``(state, stock value)`` of augmented indices (elementwise)."""
-        idx = np.asarray(index, dtype=np.int64)
+        """``(state, stock value)`` of augmented indices (elementwise; integers in ``[0, S * K)``)."""
+        idx = Array("int", low=0, high=self.mdp.n_states - 1, min_size=0).check(index, "index")
         return idx // self.n_stocks, self.stocks[idx % self.n_stocks]
 
     def stock_index(self, stock: Any) -> Any:
-        """Index of the stock value nearest to ``stock`` (the rounding the MDP uses)."""
-        return _nearest(self.stocks, np.asarray(stock, dtype=np.float64))
+        """Index of the stock value nearest to ``stock`` (the rounding the MDP uses; finite reals)."""
+        return _nearest(self.stocks, Array(min_size=0).check(stock, "stock"))
 
 
 def _nearest(grid: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -335,6 +346,10 @@ def _reachable_stocks(mdp: FiniteMDP, c0: float, q: float, max_stocks: int) -> t
     return np.array(sorted(values.values())), True
 
 
+@validate_params(
+    mdp=MDP(discounted=True, hint="a finite-horizon MDP needs no truncation"),
+    horizon=Integer(1, MAX_HORIZON),
+)
 def truncate_discounted(mdp: FiniteMDP, horizon: int) -> tuple[FiniteMDP, float]:
     """The ``horizon``-step truncation of a discounted MDP, as a finite-horizon MDP.
 
@@ -346,8 +361,8 @@ def truncate_discounted(mdp: FiniteMDP, horizon: int) -> tuple[FiniteMDP, float]
     ----------
     mdp : rlcore.FiniteMDP
         Discounted.
-    horizon : int
-        ``H >= 1``.
+    horizon : int in [1, 10**6]
+        ``H``; the time-dependent rewards ``H * S * A`` may hold at most ``10**8`` entries.
 
     Returns
     -------
@@ -370,16 +385,31 @@ def truncate_discounted(mdp: FiniteMDP, horizon: int) -> tuple[FiniteMDP, float]
     >>> m.R[:, 0, 0].tolist(), tail
     ([1.0, 0.5, 0.25], 0.25)
     """
-    mdp = check_mdp(mdp)
-    if mdp.gamma is None:
-        raise ValueError("mdp: truncate_discounted needs a discounted MDP")
-    H = check_positive_int(horizon, "horizon")
-    g = float(mdp.gamma)
+    return _truncate(mdp, horizon)
+
+
+def _truncate(mdp: FiniteMDP, H: int) -> tuple[FiniteMDP, float]:
+    """:func:`truncate_discounted` on validated arguments."""
+    if H * mdp.n_states * mdp.n_actions > _MAX_REWARD_ENTRIES:
+        raise InvalidParameterError(
+            "horizon", f"the truncation's rewards would hold H * S * A = {H * mdp.n_states * mdp.n_actions} entries, "
+            f"more than {_MAX_REWARD_ENTRIES}"
+        )
+    g = float(mdp.gamma)  # type: ignore[arg-type]  # a discounted MDP (checked)
     R = (g ** np.arange(H))[:, None, None] * mdp.R[None]
     tail = g**H * float(np.max(np.abs(mdp.R))) / (1.0 - g)
     return FiniteMDP(mdp.P, R, horizon=H, initial=mdp.initial, terminal=mdp.terminal), tail
 
 
+_STOCK_ARGS = dict(
+    initial_stock=Real(),
+    max_stocks=Integer(1, MAX_STOCKS),
+    grid_step=Real(0, None, closed="neither") | None,
+    horizon=Integer(1, MAX_HORIZON) | None,
+)
+
+
+@validate_params(mdp=MDP(), **_STOCK_ARGS)
 def stock_augment(
     mdp: FiniteMDP,
     *,
@@ -396,13 +426,14 @@ def stock_augment(
         Finite horizon ``H``; dense or sparse, stationary or time-dependent.
     initial_stock : float
         ``c_0`` (0: the stock is the reward accumulated so far).
-    max_stocks : int
+    max_stocks : int in [1, 10**6]
         Use the exact reachable stock set when it has at most this many values;
         otherwise an evenly spaced grid of ``max_stocks`` points over the range of
         possible stocks.
-    grid_step : float, optional
-        Force a grid with this spacing (the grid spans every possible stock).
-    horizon : int, optional
+    grid_step : float > 0, optional
+        Force a grid with this spacing (the grid spans every possible stock, and may
+        have at most ``10 * max_stocks`` points).
+    horizon : int in [1, 10**6], optional
         Discounted MDPs only: augment the ``horizon``-step truncation built by
         :func:`truncate_discounted` (its return is ``sum_{t<H} gamma^t R_t``).
 
@@ -413,8 +444,10 @@ def stock_augment(
     Raises
     ------
     ValueError
-        Discounted MDP without ``horizon``; ``horizon`` with a finite-horizon MDP; bad sizes; a grid with more than ``10 * max_stocks`` points; an
-        augmented transition matrix with more than 10^8 stored entries.
+        Discounted MDP without ``horizon``; ``horizon`` with a finite-horizon MDP; bad
+        sizes; a grid with more than ``10 * max_stocks`` points; an augmented transition
+        matrix with more than 10^8 stored entries (each an
+        :class:`~rlcore.validation.InvalidParameterError` naming the argument).
 
     Guarantee
     ---------
@@ -422,7 +455,8 @@ def stock_augment(
     ``c_0 + sum_{u<t} R_u(s_u, a_u)`` (within the merge tolerance
     ``1e-9 max(1, scale)``). Grid mode: it is within ``t * grid_step / 2`` of it at
     step ``t`` (nearest-point rounding after each step; the grid covers every possible
-    stock, so clamping never moves a stock away from the truth).
+    stock, so clamping never moves a stock away from the truth), and always within
+    ``stock_error_bound``.
 
     Examples
     --------
@@ -432,24 +466,26 @@ def stock_augment(
     >>> aug.stocks, aug.exact, aug.mdp.n_states
     (array([0., 1., 2.]), True, 3)
     """
-    mdp = check_mdp(mdp)
     truncation = 0.0
     if mdp.horizon is None:
         if horizon is None:
-            raise ValueError(
-                "horizon: a discounted MDP is augmented over a truncated horizon; pass horizon=H "
-                "(the return beyond H moves by at most gamma^H max|R| / (1 - gamma))"
+            raise InvalidParameterError(
+                "horizon",
+                "a discounted MDP is augmented over a truncated horizon; pass horizon=H (the return beyond H moves "
+                "by at most gamma^H max|R| / (1 - gamma))",
             )
-        mdp, truncation = truncate_discounted(mdp, horizon)
+        mdp, truncation = _truncate(mdp, horizon)
     elif horizon is not None:
-        raise ValueError(f"horizon: only for discounted MDPs; this one has horizon={mdp.horizon}")
+        raise InvalidParameterError("horizon", f"only for discounted MDPs; this one has horizon={mdp.horizon}")
     H, S, A = cast(int, mdp.horizon), mdp.n_states, mdp.n_actions
-    c0 = check_real(initial_stock, "initial_stock")
-    max_stocks = check_positive_int(max_stocks, "max_stocks")
+    c0 = initial_stock
     rmin = np.array([float(mdp.rewards_at(t).min()) for t in range(H)])
     rmax = np.array([float(mdp.rewards_at(t).max()) for t in range(H)])
     lo = c0 + float(np.sum(np.minimum(rmin, 0.0)))
     hi = c0 + float(np.sum(np.maximum(rmax, 0.0)))
+    if not (math.isfinite(lo) and math.isfinite(hi) and math.isfinite(hi - lo)):
+        culprit = "initial_stock" if abs(c0) > 1e300 else "mdp"
+        raise InvalidParameterError(culprit, "the range of the stocks overflows float64; rescale the rewards")
     scale = max(1.0, abs(lo), abs(hi))
     exact = False
     stocks: np.ndarray = np.empty(0)
@@ -458,19 +494,20 @@ def stock_augment(
         if not exact:
             step = (hi - lo) / (max_stocks - 1) if max_stocks > 1 else 0.0
     else:
-        step = check_real(grid_step, "grid_step")
-        if step <= 0.0:
-            raise ValueError(f"grid_step: expected a positive spacing, got {grid_step!r}")
+        step = grid_step
     if not exact:
         if step <= 0.0:
             stocks = np.array([c0])
         else:
-            n_below = int(np.ceil((c0 - lo) / step - 1e-9))
-            n_above = int(np.ceil((hi - c0) / step - 1e-9))
-            if n_below + n_above + 1 > 10 * max_stocks:
-                raise ValueError(
-                    f"grid_step: a grid of spacing {step:g} over [{lo:g}, {hi:g}] needs "
-                    f"{n_below + n_above + 1} points (> 10 * max_stocks); use a coarser grid"
+            # counted in floats first: a tiny step would make the counts overflow an int
+            below, above = (c0 - lo) / step - 1e-9, (hi - c0) / step - 1e-9
+            fits = below + above <= 10.0 * max_stocks
+            n_below, n_above = (math.ceil(below), math.ceil(above)) if fits else (0, 0)
+            if not fits or n_below + n_above + 1 > 10 * max_stocks:
+                raise InvalidParameterError(
+                    "grid_step",
+                    f"a grid of spacing {step:g} over [{lo:g}, {hi:g}] needs about {below + above + 1.0:.3g} points "
+                    f"(> 10 * max_stocks = {10 * max_stocks}); use a coarser grid",
                 )
             stocks = c0 + step * np.arange(-n_below, n_above + 1)
     K = stocks.size
@@ -479,9 +516,10 @@ def stock_augment(
     n_steps = H if (mdp.is_time_dependent) else 1
     nnz = sum(int(_successor_csr(mdp, t).nnz) for t in range(n_steps)) * K
     if nnz > _MAX_AUGMENTED_NNZ:
-        raise ValueError(
-            f"max_stocks: the augmented MDP would store {nnz} transition probabilities ({K} stock values x "
-            f"the nonzeros of P), more than {_MAX_AUGMENTED_NNZ}; use a smaller max_stocks or a coarser grid_step"
+        raise InvalidParameterError(
+            "max_stocks",
+            f"the augmented MDP would store {nnz} transition probabilities ({K} stock values x the nonzeros of P), "
+            f"more than {_MAX_AUGMENTED_NNZ}; use a smaller max_stocks or a coarser grid_step",
         )
     next_stock = np.empty((n_steps, S, K, A), dtype=np.int64)
     blocks = []
@@ -511,7 +549,14 @@ def stock_augment(
         reach = np.zeros(S * K, dtype=bool)
         reach[Pt[rows].indices] = True
     final = np.unique(np.flatnonzero(reach) % K)
-    err = 0.0 if exact else H * float(step) / 2.0
+    if exact:
+        err = 0.0
+    else:
+        # every partial sum c_0 + sum_{u<t} r_u lies in [lo, hi] and every augmented stock on the grid, so the
+        # error is also at most the largest distance between the two sets (the only bound when the grid is
+        # the single point c_0, and finite when H * step / 2 is not)
+        spread = max(float(stocks[-1]) - lo, hi - float(stocks[0]))
+        err = min(H * (float(step) / 2.0), spread) if step > 0.0 else spread
     next_stock = np.ascontiguousarray(next_stock)
     for arr in (stocks, next_stock, final):
         arr.flags.writeable = False
@@ -549,9 +594,12 @@ class StockPolicy:
     policy: np.ndarray
 
     def action(self, t: int, state: int, stock: float) -> int:
-        """Action at step ``t`` in ``state`` with accumulated stock ``stock``."""
-        k = int(self.augmented.stock_index(check_real(stock, "stock")))
-        return int(self.policy[check_int(t, "t"), check_int(state, "state") * self.augmented.n_stocks + k])
+        """Action at step ``t`` (``0 <= t < H``) in ``state`` with accumulated stock ``stock``."""
+        aug = self.augmented
+        t = Integer(0, self.policy.shape[0] - 1).check(t, "t")
+        state = Integer(0, aug.original.n_states - 1).check(state, "state")
+        k = int(aug.stock_index(Real().check(stock, "stock")))
+        return int(self.policy[t, state * aug.n_stocks + k])
 
     def act_on_history(self, states: Any, actions: Any) -> int:
         """Action after the history ``s_0, a_0, ..., s_t`` of the **original** MDP.
@@ -559,13 +607,14 @@ class StockPolicy:
         ``states`` has ``t + 1`` entries and ``actions`` ``t``; the stock is rebuilt
         step by step exactly as the augmented MDP does (including grid rounding).
         """
-        s = [check_int(x, "states") for x in np.asarray(states).ravel().tolist()]
-        a = [check_int(x, "actions") for x in np.asarray(actions).ravel().tolist()]
         aug = self.augmented
+        S, A = aug.original.n_states, aug.original.n_actions
+        s = Array("int", ndim=1, low=0, high=S - 1).check(states, "states").tolist()
+        a = Array("int", ndim=1, low=0, high=A - 1, min_size=0).check(actions, "actions").tolist()
         H = cast(int, aug.mdp.horizon)
         if len(a) != len(s) - 1 or not 1 <= len(s) <= H:
-            raise ValueError(
-                f"states, actions: expected t + 1 states and t actions with t < H={H}, got {len(s)} and {len(a)}"
+            raise InvalidParameterError(
+                "states", f"expected t + 1 states and t actions with t < H={H}, got {len(s)} states and {len(a)} actions"
             )
         k = int(aug.stock_index(aug.initial_stock))
         for u in range(len(a)):
@@ -578,12 +627,17 @@ class StockPolicy:
         The stock is tracked alongside the original simulator; the returned values are
         the true sums of rewards (not the possibly gridded stocks).
 
+        Parameters
+        ----------
+        n_episodes : int in [1, 10**8]
+        rng : Generator, int or None
+
         Returns
         -------
         ndarray of float64, shape (n_episodes,)
         """
-        n = check_positive_int(n_episodes, "n_episodes")
-        gen = as_generator(rng)
+        n = Integer(1, MAX_EPISODES).check(n_episodes, "n_episodes")
+        gen = as_generator(RNG().check(rng, "rng"))
         aug = self.augmented
         mdp = aug.original
         K = aug.n_stocks
@@ -654,7 +708,10 @@ def _utility_dp(aug: StockAugmentedMDP, terminal: np.ndarray, want_policy: bool)
         if policy is not None:
             policy[t] = np.argmax(Q[:, :, 0], axis=1)
         U = Q.max(axis=1)
-    return mdp.initial @ U, policy
+    out = mdp.initial @ U
+    if not np.all(np.isfinite(out)):
+        raise InvalidParameterError("objective", "the expected utility overflows float64; rescale the utility")
+    return out, policy
 
 
 def _final_law(aug: StockAugmentedMDP, policy: np.ndarray) -> ReturnDistribution:
@@ -667,16 +724,30 @@ def _final_law(aug: StockAugmentedMDP, policy: np.ndarray) -> ReturnDistribution
         d = Pt[rows].T @ d
     probs = np.bincount(np.arange(SK) % aug.n_stocks, weights=d, minlength=aug.n_stocks)
     keep = probs > 0
-    return ReturnDistribution(aug.stocks[keep], probs[keep] / probs[keep].sum())
+    return ReturnDistribution._trusted(aug.stocks[keep], probs[keep] / probs[keep].sum())
+
+
+def _cvar_objective(c: np.ndarray, shortfall: np.ndarray, alpha: float) -> np.ndarray:
+    """``c - shortfall / alpha`` (``shortfall >= 0``), ``-inf`` where it is below the float64 range."""
+    with np.errstate(over="ignore"):
+        return c - np.where(shortfall > 0.0, shortfall / alpha, 0.0)
 
 
 def _terminal_utility(aug: StockAugmentedMDP, f: Callable[[np.ndarray], Any]) -> np.ndarray:
-    vals = as_float_array(f(aug.stocks.copy()), "utility(stocks)")
+    vals = Array().check(f(aug.stocks.copy()), "objective")  # the user's utility, at the stock values
     if vals.shape != aug.stocks.shape:
-        raise ValueError(f"utility: expected an array of shape {aug.stocks.shape} for the stock values, got {vals.shape}")
+        raise InvalidParameterError(
+            "objective", f"the utility returned shape {vals.shape}, expected {aug.stocks.shape} (one per stock value)"
+        )
     return vals
 
 
+@validate_params(
+    mdp=Instance(StockAugmentedMDP, what="a StockAugmentedMDP") | MDP(),
+    objective=_OBJECTIVE,
+    **_STOCK_ARGS,
+    batch=Integer(1, MAX_STOCKS),
+)
 def optimize_return_distribution(
     mdp: FiniteMDP | StockAugmentedMDP,
     objective: Objective,
@@ -698,9 +769,10 @@ def optimize_return_distribution(
         :class:`MeanVariance` (or any other object) raises an error.
     initial_stock, max_stocks, grid_step, horizon
         Passed to :func:`stock_augment` when ``mdp`` is a FiniteMDP (``horizon``: for a
-        discounted MDP, the truncation). The objective is applied to the final stock
-        ``c_0 + G``.
-    batch : int
+        discounted MDP, the truncation); refused (unless left at their defaults) when
+        ``mdp`` is a :class:`StockAugmentedMDP` already. The objective is applied to the
+        final stock ``c_0 + G``.
+    batch : int in [1, 10**6]
         CVaR and VaR solve one inner DP per candidate ``c``; this many at a time.
 
     Returns
@@ -741,24 +813,26 @@ def optimize_return_distribution(
     0.5
     """
     if isinstance(objective, MeanVariance):
-        raise ValueError(
-            "objective: the mean-variance criterion E[G] - lambda Var[G] is not optimizable by dynamic "
-            "programming, stock-augmented or not: Var is not linear in the return distribution (not "
-            "indifferent to mixtures), so the best action in one branch depends on what happens in the "
-            "others and Bellman's principle fails (the problem is time-inconsistent). Optimizable "
-            "alternatives: ExpectedUtility (e.g. exponential utility), CVaR, ValueAtRisk, ThresholdProbability."
-        )
-    if not isinstance(objective, (ExpectedUtility, ThresholdProbability, CVaR, ValueAtRisk)):
-        raise TypeError(
-            "objective: expected ExpectedUtility, ThresholdProbability, CVaR or ValueAtRisk, got "
-            f"{type(objective).__name__}"
+        raise InvalidParameterError(
+            "objective",
+            "the mean-variance criterion E[G] - lambda Var[G] is not optimizable by dynamic programming, "
+            "stock-augmented or not: Var is not linear in the return distribution (not indifferent to mixtures), "
+            "so the best action in one branch depends on what happens in the others and Bellman's principle fails "
+            "(the problem is time-inconsistent). Optimizable alternatives: ExpectedUtility (e.g. exponential "
+            "utility), CVaR, ValueAtRisk, ThresholdProbability.",
         )
     if isinstance(mdp, StockAugmentedMDP):
+        given = {"initial_stock": initial_stock != 0.0, "max_stocks": max_stocks != 2000,
+                 "grid_step": grid_step is not None, "horizon": horizon is not None}
+        for name, set_ in given.items():
+            if set_:
+                raise InvalidParameterError(
+                    name, "only used to augment a FiniteMDP; mdp is a StockAugmentedMDP built already"
+                )
         aug = mdp
     else:
         aug = stock_augment(mdp, initial_stock=initial_stock, max_stocks=max_stocks, grid_step=grid_step,
                             horizon=horizon)
-    batch = check_positive_int(batch, "batch")
     x = aug.stocks
     scale = max(1.0, float(np.max(np.abs(x))))
     c: float | None = None
@@ -772,10 +846,13 @@ def optimize_return_distribution(
         for i in range(0, cands.size, batch):
             cc = cands[i:i + batch]
             if isinstance(objective, CVaR):
-                tb = cc[None, :] - np.maximum(cc[None, :] - x[:, None], 0.0) / objective.alpha
+                # max_pi E[c - (c - G)^+ / alpha] = c - min_pi E[(c - G)^+] / alpha: the inner DP
+                # without alpha, so that a tiny alpha cannot overflow the terminal values
+                shortfall = -_utility_dp(aug, -np.maximum(cc[None, :] - x[:, None], 0.0), False)[0]
+                values[i:i + batch] = _cvar_objective(cc, shortfall, objective.alpha)
             else:
                 tb = (x[:, None] >= cc[None, :]).astype(np.float64)
-            values[i:i + batch] = _utility_dp(aug, tb, False)[0]
+                values[i:i + batch] = _utility_dp(aug, tb, False)[0]
         if isinstance(objective, CVaR):
             j = int(np.argmax(values))
         else:
@@ -783,7 +860,7 @@ def optimize_return_distribution(
             j = int(ok[-1]) if ok.size else 0
         c = float(cands[j])
         if isinstance(objective, CVaR):
-            term = (c - np.maximum(c - x, 0.0) / objective.alpha)[:, None]
+            term = -np.maximum(c - x, 0.0)[:, None]  # the same optimal policies as c - (c - x)^+ / alpha
         else:
             term = (x >= c).astype(np.float64)[:, None]
     val0, policy = _utility_dp(aug, term, True)

@@ -116,6 +116,7 @@ from __future__ import annotations
 import functools
 import inspect
 import itertools
+import math
 import numbers
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, cast
@@ -132,12 +133,13 @@ except ImportError as exc:  # pragma: no cover - exercised only without the test
         'pip install "rlref[test]"'
     ) from exc
 
+from rlcore.bellman import _q_from_v
 from rlcore.evaluation import evaluate_policy
-from rlcore.bellman import q_from_v
 from rlcore.generators import chain, forest, gridworld, random_mdp, river_swim
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import validate_policy
 from rlcore.testing import finite_mdps
+from rlcore.validation import MDP, Bool, Instance, Integer, InvalidParameterError, IsCallable, Real, validate_params
 
 __all__ = [
     "ExactSolution",
@@ -164,6 +166,20 @@ _DEFAULT_TOLERANCE = 1e-9
 _LOOSE_EPSILON = 1e-3
 _SHORT_MAX_ITER = 2
 _SMALL_ARRAYS = 200  # describe an instance with its arrays when P has at most this many entries
+#: Most deterministic policies :func:`brute_force_solution` enumerates, and most Hypothesis examples.
+MAX_POLICIES = 10**6
+MAX_EXAMPLES = 10**4
+
+#: The options every entry point of the suite shares.
+_OPTIONS = dict(
+    solver=IsCallable("a callable solver(mdp, **kwargs)"),
+    name=Instance(str, what="a name (str)") | None,
+    sparse=Bool(),
+    discounted=Bool(),
+    finite_horizon=Bool(),
+    max_examples=Integer(1, MAX_EXAMPLES),
+    tolerance=Real(0, 1, closed="left"),
+)
 
 
 # ======================================================================== exact oracle
@@ -191,6 +207,7 @@ class ExactSolution:
     n_policies: int
 
 
+@validate_params(mdp=MDP(), max_policies=Integer(1, MAX_POLICIES))
 def brute_force_solution(mdp: FiniteMDP, *, max_policies: int = 4096) -> ExactSolution:
     """``V*`` and ``Q*`` of a tiny MDP by evaluating every deterministic policy exactly.
 
@@ -199,7 +216,7 @@ def brute_force_solution(mdp: FiniteMDP, *, max_policies: int = 4096) -> ExactSo
     mdp : rlcore.FiniteMDP
         Discounted (all ``A^S`` deterministic stationary policies are enumerated) or
         finite-horizon (all ``A^(H S)`` deterministic Markov policies), dense or sparse.
-    max_policies : int
+    max_policies : int in [1, 10**6]
         Refuse instances with more policies than this.
 
     Returns
@@ -231,18 +248,17 @@ def brute_force_solution(mdp: FiniteMDP, *, max_policies: int = 4096) -> ExactSo
     >>> np.round(sol.V, 10), sol.n_policies
     (array([ 9., 10.]), 4)
     """
-    if not isinstance(mdp, FiniteMDP):
-        raise TypeError(f"mdp: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
-    if isinstance(max_policies, (bool, np.bool_)) or not isinstance(max_policies, (numbers.Integral, np.integer)):
-        raise TypeError(f"max_policies: expected an integer, got {max_policies!r}")
     S, A = mdp.n_states, mdp.n_actions
     H = mdp.horizon
     n_slots = S if H is None else H * S
-    n_policies = A**n_slots
+    too_many = A > 1 and n_slots * np.log2(A) > 64  # (no huge powers)
+    n_policies = A**n_slots if not too_many else math.inf
     if n_policies > max_policies:
-        raise ValueError(
-            f"max_policies: this MDP has A^{'S' if H is None else '(H S)'} = {A}^{n_slots} = {n_policies} "
-            f"deterministic policies, more than max_policies={max_policies}"
+        raise InvalidParameterError(
+            "max_policies",
+            f"this MDP has A^{'S' if H is None else '(H S)'} = {A}^{n_slots}"
+            + ("" if too_many else f" = {n_policies}")
+            + f" deterministic policies, more than max_policies={max_policies}",
         )
     dense = _with_layout(mdp, False)
     best: np.ndarray | None = None
@@ -254,12 +270,12 @@ def brute_force_solution(mdp: FiniteMDP, *, max_policies: int = 4096) -> ExactSo
         best = ev.V.copy() if best is None else np.maximum(best, ev.V)
     assert best is not None
     if H is None:
-        Q = q_from_v(dense, best)
+        Q = _q_from_v(dense, best, 0)
     else:
         Q = np.empty((H, S, A))
         for t in range(H):
-            Q[t] = q_from_v(dense, best[t + 1] if t + 1 < H else np.zeros(S), t)
-    return ExactSolution(V=best, Q=Q, error_bound=err, n_policies=n_policies)
+            Q[t] = _q_from_v(dense, best[t + 1] if t + 1 < H else np.zeros(S), t)
+    return ExactSolution(V=best, Q=Q, error_bound=err, n_policies=int(n_policies))
 
 
 # ======================================================================== instances
@@ -318,6 +334,7 @@ def _finite_horizon_instances() -> tuple[tuple[str, FiniteMDP], ...]:
     )
 
 
+@validate_params(discounted=Bool(), finite_horizon=Bool(), sparse=Bool())
 def reference_mdps(
     *, discounted: bool = True, finite_horizon: bool = False, sparse: bool = True
 ) -> list[tuple[str, FiniteMDP]]:
@@ -351,8 +368,6 @@ def reference_mdps(
     >>> [label for label, _ in reference_mdps(sparse=False)][:2]
     ['forest(3, gamma=0.9) [dense]', 'river_swim(6, gamma=0.95) [dense]']
     """
-    for flag, flag_name in ((discounted, "discounted"), (finite_horizon, "finite_horizon"), (sparse, "sparse")):
-        _check_bool(flag, flag_name)
     base: list[tuple[str, FiniteMDP]] = []
     if discounted:
         base += list(_discounted_instances())
@@ -411,12 +426,6 @@ class _Options:
     default_epsilon: float | None  # its default, when the signature states one
 
 
-def _check_bool(x: Any, name: str) -> bool:
-    if not isinstance(x, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {x!r}")
-    return bool(x)
-
-
 def _solver_name(solver: Any) -> str:
     if isinstance(solver, functools.partial):
         args = [repr(a) for a in solver.args] + [f"{k}={v!r}" for k, v in solver.keywords.items()]
@@ -441,24 +450,11 @@ def _parameter(solver: Any, keyword: str) -> tuple[bool, Any]:
 def _options(
     solver: Any, name: Any, sparse: Any, discounted: Any, finite_horizon: Any, max_examples: Any, tolerance: Any
 ) -> _Options:
-    if not callable(solver):
-        raise TypeError(f"solver: expected a callable solver(mdp, **kwargs), got {type(solver).__name__}")
-    if name is not None and not isinstance(name, str):
-        raise TypeError(f"name: expected a string or None, got {name!r}")
-    sparse = _check_bool(sparse, "sparse")
-    discounted = _check_bool(discounted, "discounted")
-    finite_horizon = _check_bool(finite_horizon, "finite_horizon")
+    # the options are validated by the entry points' declarations (_OPTIONS); here their relation
     if not (discounted or finite_horizon):
-        raise ValueError("discounted, finite_horizon: at least one kind of MDP must be checked, both are False")
-    if isinstance(max_examples, (bool, np.bool_)) or not isinstance(max_examples, (numbers.Integral, np.integer)):
-        raise TypeError(f"max_examples: expected a positive integer, got {max_examples!r}")
-    if max_examples < 1:
-        raise ValueError(f"max_examples: expected a positive integer, got {max_examples}")
-    if isinstance(tolerance, (bool, np.bool_)) or not isinstance(tolerance, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"tolerance: expected a real number in [0, 1), got {tolerance!r}")
-    tol = cast(float, tolerance)  # a real number (checked above); numbers.Real has no numpy/comparison stubs
-    if not (np.isfinite(tol) and 0.0 <= tol < 1.0):
-        raise ValueError(f"tolerance: expected a real number in [0, 1), got {tolerance!r}")
+        raise InvalidParameterError(
+            "discounted", "at least one kind of MDP must be checked, but discounted and finite_horizon are both False"
+        )
     takes_eps, eps_default = _parameter(solver, "epsilon")
     takes_max_iter, _ = _parameter(solver, "max_iter")
     default_eps = None
@@ -509,6 +505,7 @@ def _register(applies: Callable[[_Options], str | None] = _always) -> Callable[[
     def decorate(body: _CheckBody) -> Callable[..., None]:
         check_name = body.__name__
 
+        @validate_params(**_OPTIONS)
         def check(
             solver: Solver,
             *,
@@ -522,7 +519,7 @@ def _register(applies: Callable[[_Options], str | None] = _always) -> Callable[[
             opts = _options(solver, name, sparse, discounted, finite_horizon, max_examples, tolerance)
             why_not = applies(opts)
             if why_not is not None:
-                raise ValueError(f"solver: {check_name} does not apply to {opts.name!r}: {why_not}")
+                raise InvalidParameterError("solver", f"{check_name} does not apply to {opts.name!r}: {why_not}")
             body(solver, opts, check_name)
 
         check.__name__ = check.__qualname__ = check_name
@@ -941,6 +938,7 @@ class _BoundCheck:
         return f"<{self.check} for {self.opts.name}>"
 
 
+@validate_params(**_OPTIONS)
 def solver_checks(
     solver: Solver,
     *,
@@ -972,7 +970,7 @@ def solver_checks(
     Raises
     ------
     TypeError, ValueError
-        On a bad option (raised when the generator is first advanced).
+        On a bad option (raised by the call, before any check runs).
 
     Examples
     --------
@@ -981,11 +979,10 @@ def solver_checks(
     ['check_rejects_non_mdp', 'check_result_interface', 'check_policy_is_valid']
     """
     opts = _options(solver, name, sparse, discounted, finite_horizon, max_examples, tolerance)
-    for check_name, spec in _REGISTRY.items():
-        if spec.applies(opts) is None:
-            yield check_name, _BoundCheck(check_name, solver, opts)
+    return ((name_, _BoundCheck(name_, solver, opts)) for name_, spec in _REGISTRY.items() if spec.applies(opts) is None)
 
 
+@validate_params(**_OPTIONS)
 def check_mdp_solver(
     solver: Solver,
     *,
@@ -1017,9 +1014,9 @@ def check_mdp_solver(
     finite_horizon : bool
         The solver takes finite-horizon MDPs (stationary or time-dependent): check
         those too (default False).
-    max_examples : int
+    max_examples : int in [1, 10**4]
         Hypothesis examples per randomised check.
-    tolerance : float
+    tolerance : float in [0, 1)
         Relative slack for floating-point rounding: every inequality against the exact
         solution is checked up to ``tolerance * max(1, max|V*|)`` (plus the exact
         solution's own certified error). Default 1e-9.

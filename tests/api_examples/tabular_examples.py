@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlcore.generators import forest, river_swim
+from rlcore import FiniteMDP
+from rlcore.generators import combination_lock, forest, river_swim, sticky_actions
 from tests.api_examples import Example
 
 
@@ -14,6 +15,55 @@ def _mdp():
 
 def _fh():
     return river_swim(4, horizon=3)
+
+
+# ---------------------------------------------------------------- the other modules' inputs
+def _coin(**criterion):
+    """Two states, one action, a fair coin between them; reward 0 or 1."""
+    return FiniteMDP(np.full((2, 1, 2), 0.5), [[0.0], [1.0]], **criterion)
+
+
+def _dist():
+    from tabular import ReturnDistribution
+
+    return ReturnDistribution([0.0, 1.0, 3.0], [0.25, 0.5, 0.25])
+
+
+def _cvar():
+    from tabular import CVaR
+
+    return CVaR(0.5)
+
+
+def _gap():
+    """Two steps; a sure 1 (action 0) or a fair coin moving to a state that pays 3 or 0 (action 1)."""
+    P = np.zeros((3, 2, 3))
+    P[:, 0, 0] = 1.0
+    P[:, 1, 1] = P[:, 1, 2] = 0.5
+    R = np.array([[1.0, 0.0], [3.0, 3.0], [0.0, 0.0]])
+    return FiniteMDP(P, R, horizon=2, initial=[1.0, 0.0, 0.0])
+
+
+def _lock(h=3):
+    return combination_lock(h, 2, combination=[1, 0, 1][:h])
+
+
+def _sticky():
+    return sticky_actions(combination_lock(2, 2, combination=[1, 0]), 0.25)
+
+
+def _value(mdp):
+    from rlcore import evaluate_policy
+
+    return lambda pi: float(evaluate_policy(mdp, pi).V[0] @ mdp.initial)
+
+
+def _learner(**extra):
+    lock = _lock(2)
+    return {"sim": lock, "horizon": 2, "n_actions": 2, "n_episodes": 2, "rng": 0, **extra}
+
+
+_TRAINING = "trains a torch network: too slow to repeat for every edge value"
 
 
 EXAMPLES: dict[str, Example] = {
@@ -31,6 +81,62 @@ EXAMPLES: dict[str, Example] = {
     "soft_backward_induction": Example(lambda: {"mdp": _fh(), "beta": 0.5}),
     "regularisation_gap_bound": Example(lambda: {"mdp": _mdp(), "beta": 0.5}),
     "regularised_policy_value": Example(lambda: {"mdp": _mdp(), "policy": np.zeros(3, dtype=int), "beta": 0.5}),
+    # distributional
+    "ReturnDistribution": Example(lambda: {"atoms": [0.0, 1.0, 3.0], "probs": [0.25, 0.5, 0.25]}),
+    "cramer_distance": Example(lambda: {"p": _dist(), "q": _dist()}),
+    "wasserstein_distance": Example(lambda: {"p": _dist(), "q": _dist(), "order": 1}),
+    "categorical_projection": Example(lambda: {"dist": _dist(), "support": np.linspace(0.0, 2.0, 5)}),
+    "quantile_projection": Example(lambda: {"dist": _dist(), "n_quantiles": 4}),
+    "categorical_bellman_operator": Example(lambda: {
+        "mdp": _coin(gamma=0.5), "policy": np.zeros(2, dtype=int), "probs": np.full((2, 3), 1.0 / 3.0),
+        "support": np.linspace(0.0, 2.0, 3), "t": 0}),
+    "quantile_bellman_operator": Example(lambda: {
+        "mdp": _coin(horizon=2), "policy": np.zeros(2, dtype=int), "locations": np.zeros((2, 3)), "t": 1}),
+    "projection_error_bound": Example(lambda: {"mdp": _coin(gamma=0.5), "representation": "quantile", "n_atoms": 5}),
+    "distributional_evaluation": Example(lambda: {
+        "mdp": _coin(gamma=0.5), "policy": np.zeros(2, dtype=int), "n_atoms": 5, "tol": 1e-6, "max_iter": 200}),
+    # stock augmentation
+    "ExpectedUtility": Example(lambda: {"utility": lambda g: -np.exp(-0.5 * g)}),
+    "ThresholdProbability": Example(lambda: {"threshold": 3.0}),
+    "CVaR": Example(lambda: {"alpha": 0.25}),
+    "ValueAtRisk": Example(lambda: {"alpha": 0.25}),
+    "MeanVariance": Example(lambda: {"risk_aversion": 1.0}),
+    "truncate_discounted": Example(lambda: {"mdp": _coin(gamma=0.5), "horizon": 3}),
+    "stock_augment": Example(lambda: {"mdp": _gap(), "max_stocks": 50}),
+    "optimize_return_distribution": Example(lambda: {"mdp": _gap(), "objective": _cvar()}),
+    # effective horizon
+    "random_policy_q": Example(lambda: {"mdp": _lock()}),
+    "k_qvi": Example(lambda: {"mdp": _lock(), "k": 2}),
+    "k_qvi_check": Example(lambda: {"mdp": _lock(), "k": 1}),
+    "is_k_qvi_solvable": Example(lambda: {"mdp": _lock(), "k": 1}),
+    "min_k": Example(lambda: {"mdp": _lock()}),
+    "effective_planning_window": Example(lambda: {"mdp": _lock()}),
+    "effective_horizon_bound": Example(
+        lambda: {"mdp": _lock()},
+        nonfinite={"k_results": "EffectiveHorizonK.gap is inf at a state without suboptimal actions"}),
+    "sqirl_sample_bound": Example(
+        lambda: {"mdp": _sticky(), "k": 1, "delta": 0.1},
+        nonfinite={f: "inf where no state matters, or where no finite number of episodes suffices"
+                   for f in ("m", "effective_horizon", "gap", "reach_lower", "m_per_step")}),
+    "stochastic_effective_horizon": Example(
+        lambda: {"mdp": _sticky(), "delta": 0.1},
+        nonfinite={"horizon": "no k gives a finite bound", "m": "no k gives a finite bound",
+                   "bounds": "SQIRLSampleBound fields are inf as documented there"}),
+    # learners through the simulator
+    "gorp": Example(lambda: {"sim": _lock(), "horizon": 3, "n_actions": 2, "k": 1, "m": 4, "rng": 0}),
+    "sqirl": Example(lambda: {"sim": _sticky(), "horizon": 2, "n_actions": 2, "k": 1, "m": 8, "rng": 0}),
+    "sqirl_sample_complexity": Example(
+        lambda: {"mdp": _lock(2), "ks": (1,), "ms": (2, 4), "seeds": 2},
+        nonfinite={"episodes": "no grid point reached the required success rate"}),
+    "median_episodes_to_target": Example(
+        lambda: {"episodes": [10, None, 30]},
+        nonfinite={"*": "half or more of the runs never reached the target"}),
+    "q_learning": Example(lambda: {
+        "sim": _lock(2), "horizon": 2, "n_states": _lock(2).n_states, "n_actions": 2, "n_episodes": 4, "n_envs": 2,
+        "rng": 0, "evaluate": _value(_lock(2)), "eval_every": 2, "target_value": 0.5}),
+    "dqn": Example(lambda: _learner(hidden_sizes=(4,), batch_size=2, buffer_size=8), sweep=False, why=_TRAINING),
+    "ppo": Example(lambda: _learner(hidden_sizes=(4,), n_envs=2, minibatch_size=2, n_epochs=1),
+                   sweep=False, why=_TRAINING),
 }
 
 _RESULT = "result type: built by the library and returned, not called with user input"
@@ -41,4 +147,17 @@ EXEMPT: dict[str, str] = {
     "LPResult": _RESULT,
     "PlanningResult": _RESULT,
     "SoftPlanningResult": _RESULT,
+    "DistributionalEvaluation": _RESULT,
+    "EffectiveHorizonBound": _RESULT,
+    "EffectiveHorizonK": _RESULT,
+    "GORPResult": _RESULT,
+    "KQVIResult": _RESULT,
+    "LearnerResult": _RESULT,
+    "SQIRLResult": _RESULT,
+    "SQIRLSampleBound": _RESULT,
+    "SampleComplexity": _RESULT,
+    "StochasticEffectiveHorizon": _RESULT,
+    "StockAugmentedMDP": _RESULT + " (by tabular.stock_augment)",
+    "StockAugmentedResult": _RESULT,
+    "StockPolicy": _RESULT + " (inside a StockAugmentedResult)",
 }

@@ -32,7 +32,7 @@ import pytest
 
 import tabular
 from rlcore import FiniteMDP, bellman_optimality, greedy, q_from_v
-from rlcore.generators import forest
+from rlcore.generators import forest, random_mdp
 from tabular.testing import (
     brute_force_solution,
     check_bounds_on_fixed_mdps,
@@ -325,10 +325,18 @@ def test_partial_solver_names_and_option_checks():
         check_mdp_solver(tabular.value_iteration, tolerance=-1.0)
     with pytest.raises(TypeError, match=r"^max_examples: "):
         check_mdp_solver(tabular.value_iteration, max_examples=2.5)
-    with pytest.raises(ValueError, match=r"^discounted, finite_horizon: "):
+    with pytest.raises(ValueError, match=r"^discounted: at least one kind of MDP"):
         check_mdp_solver(tabular.value_iteration, discounted=False)
     with pytest.raises(TypeError, match=r"^sparse: "):
-        list(solver_checks(tabular.value_iteration, sparse="yes"))
+        solver_checks(tabular.value_iteration, sparse="yes")  # refused by the call, before any check runs
+    with pytest.raises(ValueError, match=r"^tolerance: "):
+        check_mdp_solver(tabular.value_iteration, tolerance=float("nan"))
+    with pytest.raises(ValueError, match=r"^max_examples: "):
+        check_mdp_solver(tabular.value_iteration, max_examples=10**9)
+    with pytest.raises(TypeError, match=r"^name: "):
+        check_bounds_on_fixed_mdps(tabular.value_iteration, name=3)
+    with pytest.raises(TypeError, match=r"^finite_horizon: "):
+        reference_mdps(finite_horizon=1)
     (_, check), *_ = solver_checks(P(tabular.value_iteration, stopping="sup"))
     assert check.__name__ == "value_iteration(stopping='sup')"
 
@@ -347,8 +355,14 @@ def test_brute_force_solution_against_a_hand_computed_mdp():
     assert sol.n_policies == 4 and sol.error_bound < 1e-12
     with pytest.raises(ValueError, match=r"^max_policies: "):
         brute_force_solution(forest(3, gamma=0.9), max_policies=7)
+    with pytest.raises(ValueError, match=r"^max_policies: "):  # bounded: an enumeration that never ends
+        brute_force_solution(forest(3, gamma=0.9), max_policies=2**63)
+    with pytest.raises(TypeError, match=r"^max_policies: "):
+        brute_force_solution(forest(3, gamma=0.9), max_policies=4096.0)
     with pytest.raises(TypeError, match=r"^mdp: "):
         brute_force_solution((Pm, [[0.0, 0.0], [1.0, 0.0]]))
+    with pytest.raises(ValueError, match=r"^max_policies: this MDP has A\^S = 2\^100 deterministic"):
+        brute_force_solution(random_mdp(100, 2, gamma=0.9, rng=0))  # no 2**100-sized count is built
 
 
 def test_reference_mdps_are_fresh_small_and_in_both_layouts():

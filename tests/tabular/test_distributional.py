@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from rlcore import FiniteMDP, evaluate_policy, rollout
 from rlcore.generators import random_mdp
 from rlcore.testing import finite_mdps, mdps_and_policies
+from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
 from tabular.distributional import (
     ReturnDistribution,
     categorical_bellman_operator,
@@ -201,14 +202,16 @@ def test_random_rewards_discounted_variance_closed_form():
 
 def test_reward_distribution_is_validated():
     mdp = FiniteMDP(np.ones((1, 1, 1)), [[1.0]], gamma=0.5)
-    with pytest.raises(ValueError, match="mean must equal"):
+    with pytest.raises(InvalidParameterError, match=r"^reward_distribution: .*mean must equal"):
         distributional_evaluation(mdp, np.array([0]), reward_distribution=(np.array([[[0.0, 1.0]]]), np.array([[[0.5, 0.5]]])))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(InvalidParameterError, match=r"^reward_distribution: .*shape"):
         distributional_evaluation(mdp, np.array([0]), reward_distribution=(np.zeros((2, 1, 2)), np.full((2, 1, 2), 0.5)))
-    with pytest.raises(ValueError, match="probs"):
+    with pytest.raises(InvalidParameterError, match=r"^reward_distribution\[1\]: .*sum to 1"):  # the probs
         distributional_evaluation(mdp, np.array([0]), reward_distribution=(np.array([[[1.0, 1.0]]]), np.array([[[0.5, 0.6]]])))
-    with pytest.raises(TypeError, match="pair"):
+    with pytest.raises(InvalidParameterTypeError, match=r"^reward_distribution: expected a pair"):
         distributional_evaluation(mdp, np.array([0]), reward_distribution=np.ones((1, 1, 1)))
+    with pytest.raises(InvalidParameterError, match=r"^reward_distribution\[0\]: .*finite"):
+        distributional_evaluation(mdp, np.array([0]), reward_distribution=(np.full((1, 1, 1), np.nan), np.ones((1, 1, 1))))
 
 
 # ----------------------------------------------------------------------------- means
@@ -401,31 +404,69 @@ def test_projections_and_distances():
 def test_invalid_inputs():
     disc = FiniteMDP(np.ones((1, 1, 1)), [[1.0]], gamma=0.5)
     fin = FiniteMDP(np.ones((1, 1, 1)), [[1.0]], horizon=2)
-    with pytest.raises(ValueError, match="finite-horizon"):
+    with pytest.raises(InvalidParameterError, match=r"^representation: .*finite-horizon"):
         distributional_evaluation(disc, np.array([0]), representation="exact")
-    with pytest.raises(ValueError, match="representation"):
+    with pytest.raises(InvalidParameterError, match=r"^representation\b"):
         distributional_evaluation(disc, np.array([0]), representation="gaussian")
-    with pytest.raises(ValueError, match="support"):
+    with pytest.raises(InvalidParameterTypeError, match=r"^representation\b"):
+        distributional_evaluation(disc, np.array([0]), representation=None)
+    with pytest.raises(InvalidParameterError, match=r"^support: expected evenly spaced"):
         distributional_evaluation(disc, np.array([0]), support=[0.0, 1.0, 3.0])
-    with pytest.raises(ValueError, match="policy"):
+    with pytest.raises(InvalidParameterError, match=r"^support: only the categorical"):
+        distributional_evaluation(disc, np.array([0]), representation="quantile", support=[0.0, 1.0])
+    with pytest.raises(InvalidParameterError, match=r"^policy\b"):
         distributional_evaluation(disc, np.array([1]))
-    with pytest.raises(ValueError, match="n_atoms"):
+    with pytest.raises(InvalidParameterError, match=r"^n_atoms\b"):
         distributional_evaluation(disc, np.array([0]), n_atoms=0)
-    with pytest.raises(ValueError, match="tol"):
+    with pytest.raises(InvalidParameterError, match=r"^n_atoms: a categorical support needs at least 2"):
+        distributional_evaluation(disc, np.array([0]), n_atoms=1)
+    with pytest.raises(InvalidParameterError, match=r"^tol\b"):
         distributional_evaluation(disc, np.array([0]), tol=0.0)
-    with pytest.raises(TypeError, match="mdp"):
+    with pytest.raises(InvalidParameterError, match=r"^tol\b"):
+        distributional_evaluation(disc, np.array([0]), tol=float("nan"))
+    with pytest.raises(InvalidParameterError, match=r"^max_iter\b"):
+        distributional_evaluation(disc, np.array([0]), max_iter=2**63)
+    with pytest.raises(InvalidParameterTypeError, match=r"^mdp\b"):
         distributional_evaluation("mdp", np.array([0]))
-    with pytest.raises(ValueError, match="max_atoms"):
+    with pytest.raises(InvalidParameterError, match=r"^max_atoms\b"):
         distributional_evaluation(random_mdp(3, 2, horizon=6, rng=0), np.zeros(3, dtype=np.int64),
                                   representation="exact", max_atoms=4)
-    with pytest.raises(ValueError, match="probs"):
+    with pytest.raises(InvalidParameterError, match=r"^probs\b"):
         ReturnDistribution([0.0, 1.0], [0.5, 0.6])
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(InvalidParameterError, match=r"^atoms\b"):
+        ReturnDistribution([], [])
+    with pytest.raises(InvalidParameterError, match=r"^alpha\b"):
         ReturnDistribution([0.0], [1.0]).cvar(0.0)
-    with pytest.raises(ValueError, match="support"):
+    with pytest.raises(InvalidParameterError, match=r"^tau\b"):
+        ReturnDistribution([0.0], [1.0]).quantile(float("nan"))
+    with pytest.raises(InvalidParameterError, match=r"^support: \[0, 1\] may not contain"):
         projection_error_bound(fin, "categorical", support=[0.0, 1.0])  # returns reach 2
-    with pytest.raises(ValueError, match="t"):
+    with pytest.raises(InvalidParameterError, match=r"^t\b"):
         distributional_evaluation(fin, np.array([0])).distribution(0, t=5)
+    with pytest.raises(InvalidParameterError, match=r"^s\b"):
+        distributional_evaluation(fin, np.array([0])).distribution(1)
+    with pytest.raises(InvalidParameterError, match=r"^t: expected a step in \[0, 2\)"):
+        quantile_bellman_operator(fin, np.array([0]), np.zeros((1, 2)), t=2)
+    with pytest.raises(InvalidParameterError, match=r"^probs\b"):  # rows must be distributions
+        categorical_bellman_operator(disc, np.array([0]), [[0.5, 0.0]], [0.0, 1.0])
+    with pytest.raises(InvalidParameterError, match=r"^order\b"):
+        wasserstein_distance(ReturnDistribution([0.0], [1.0]), ReturnDistribution([1.0], [1.0]), 2)
+    with pytest.raises(InvalidParameterTypeError, match=r"^q\b"):
+        cramer_distance(ReturnDistribution([0.0], [1.0]), [1.0])
     # a non-converged discounted evaluation says so
     ev = distributional_evaluation(FiniteMDP(np.ones((1, 1, 1)), [[1.0]], gamma=0.99), np.array([0]), max_iter=3)
     assert not ev.converged and ev.iterations == 3 and ev.error_bound > 1e-8
+
+
+def test_cvar_of_a_tiny_level_is_the_smallest_atom():
+    # regression: w * atom underflowed before the division by alpha (cvar(5e-324) of atoms 0.3 and 2 was 0.0)
+    d = ReturnDistribution([0.3, 2.0], [0.5, 0.5])
+    assert d.cvar(5e-324) == 0.3
+    assert d.cvar(1e-300) == 0.3
+
+
+def test_tolerance_at_the_smallest_float_runs_to_the_budget_with_an_honest_bound():
+    mdp = FiniteMDP(np.full((2, 1, 2), 0.5), [[0.0], [1.0]], gamma=0.5)
+    ev = distributional_evaluation(mdp, np.array([0, 0]), n_atoms=5, tol=5e-324, max_iter=50)
+    assert ev.iterations <= 50 and np.isfinite(ev.error_bound)
+    assert ev.converged == (ev.error_bound <= 5e-324)

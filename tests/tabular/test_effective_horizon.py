@@ -275,20 +275,26 @@ def test_combination_lock_is_one_qvi_solvable(H, A, combination):
 # ------------------------------------------------------------------------------ errors
 def test_bad_inputs():
     mdp = combination_lock(3, 2, combination=[0, 1, 1])
-    with pytest.raises(TypeError, match="mdp"):
+    with pytest.raises(TypeError, match=r"^mdp\b"):
         k_qvi("not an mdp", 1)
     P = np.zeros((1, 1, 1))
     P[0, 0, 0] = 1.0
-    with pytest.raises(ValueError, match="finite-horizon"):
+    with pytest.raises(ValueError, match=r"^mdp: .*finite-horizon"):
         min_k(FiniteMDP(P, [[0.0]], gamma=0.9))
-    for bad in (0, 4):
-        with pytest.raises(ValueError, match="k"):
+    for bad in (0, 4, 2**63):
+        with pytest.raises(ValueError, match=r"^k\b"):
             k_qvi(mdp, bad)
-    with pytest.raises(TypeError, match="k"):
+    with pytest.raises(TypeError, match=r"^k\b"):
         is_k_qvi_solvable(mdp, 1.5)
-    with pytest.raises(ValueError, match="optimal_atol"):
+    with pytest.raises(TypeError, match=r"^k\b"):
+        is_k_qvi_solvable(mdp, True)
+    with pytest.raises(ValueError, match=r"^optimal_atol\b"):
         min_k(mdp, optimal_atol=-1.0)
-    with pytest.raises(TypeError, match="greedy_atol"):
+    with pytest.raises(ValueError, match=r"^optimal_atol\b"):  # NaN is never a tolerance
+        min_k(mdp, optimal_atol=float("nan"))
+    with pytest.raises(ValueError, match=r"^greedy_atol\b"):
+        is_k_qvi_solvable(mdp, 1, greedy_atol=float("inf"))
+    with pytest.raises(TypeError, match=r"^greedy_atol\b"):
         k_qvi_check(mdp, 1, greedy_atol="0")
 
 
@@ -596,14 +602,16 @@ def test_bound_and_epw_bad_inputs():
     P = np.zeros((2, 2, 2))
     P[:, :, 0] = 0.5
     P[:, :, 1] = 0.5
-    with pytest.raises(ValueError, match="deterministic"):
+    with pytest.raises(ValueError, match=r"^mdp: .*deterministic"):
         effective_horizon_bound(FiniteMDP(P, np.zeros((2, 2)), horizon=3, initial=[1.0, 0.0]))
-    with pytest.raises(ValueError, match="finite-horizon"):
+    with pytest.raises(ValueError, match=r"^mdp: .*finite-horizon"):
         effective_horizon_bound(FiniteMDP(P, np.zeros((2, 2)), gamma=0.9))
-    with pytest.raises(TypeError, match="mdp"):
+    with pytest.raises(TypeError, match=r"^mdp\b"):
         effective_planning_window("not an mdp")
     lock = combination_lock(3, 2, combination=[0, 1, 1])
-    with pytest.raises(ValueError, match="optimal_atol"):
+    with pytest.raises(ValueError, match=r"^optimal_atol\b"):
         effective_horizon_bound(lock, optimal_atol=-1.0)
-    with pytest.raises(TypeError, match="greedy_atol"):
+    with pytest.raises(ValueError, match=r"^optimal_atol\b"):
+        effective_horizon_bound(lock, optimal_atol=float("nan"))
+    with pytest.raises(TypeError, match=r"^greedy_atol\b"):
         effective_planning_window(lock, greedy_atol=None)

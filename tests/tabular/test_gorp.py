@@ -256,3 +256,10 @@ def test_validation() -> None:
         gorp(object(), horizon=3, n_actions=2, k=1, m=1)
     with pytest.raises(TypeError, match="^rng"):
         gorp(mdp, horizon=3, n_actions=2, k=1, m=1, rng="seed")  # type: ignore[arg-type]
+    # A**k * m episodes run in lock-step: the budget is bounded instead of allocating without limit
+    with pytest.raises(ValueError, match="^m:"):
+        gorp(mdp, horizon=3, n_actions=2, k=3, m=2 * 10**6)
+    with pytest.raises(ValueError, match="^m:"):
+        gorp(mdp, horizon=3, n_actions=2, k=1, m=2**63)
+    with pytest.raises(ValueError, match="^horizon:"):
+        gorp(mdp, horizon=10**7, n_actions=2, k=1, m=1)

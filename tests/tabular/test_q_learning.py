@@ -14,6 +14,7 @@ import pytest
 
 from rlcore import FiniteMDP, evaluate_policy
 from rlcore.generators import combination_lock, random_mdp
+from rlcore.validation import InvalidParameterError
 from tabular.finite_horizon import backward_induction
 from tabular.q_learning import q_learning
 
@@ -216,18 +217,37 @@ def test_unreached_target_runs_the_whole_budget():
         ({"evaluate": lambda pi: 0.0, "target_atol": -1.0}, ValueError, "target_atol"),
         ({"evaluate": lambda pi: float("nan")}, ValueError, "evaluate"),
         ({"evaluate": lambda pi: "high"}, TypeError, "evaluate"),
+        # no NaN, no bool for a number, no unbounded budget
+        ({"epsilon": float("nan")}, ValueError, "epsilon"),
+        ({"target_atol": float("nan"), "evaluate": lambda pi: 0.0}, ValueError, "target_atol"),
+        ({"target_value": float("nan"), "evaluate": lambda pi: 0.0}, ValueError, "target_value"),
+        ({"learning_rate": float("nan")}, ValueError, "learning_rate"),
+        ({"learning_rate": None}, TypeError, "learning_rate"),
+        ({"gamma": True}, TypeError, "gamma"),
+        ({"n_episodes": 2**63}, ValueError, "n_episodes"),
+        ({"n_envs": 10**8}, ValueError, "n_envs"),
+        ({"n_states": 10**9}, ValueError, "n_states"),
+        ({"rng": -1}, ValueError, "rng"),
     ],
 )
 def test_argument_errors_name_the_argument(kwargs, exc, word):
     lock = combination_lock(3, 2, combination=[0, 1, 1])
     args = dict(horizon=3, n_states=5, n_actions=2, n_episodes=10, rng=0)
     args.update(kwargs)
-    with pytest.raises(exc, match=word):
+    with pytest.raises(exc, match=rf"^{word}\b"):
         q_learning(lock, **args)
 
 
+def test_an_overflowing_q_table_is_refused_by_name():
+    # finite rewards of 1e308 sum beyond float64 over three steps: the Q-table held inf (and NaN after
+    # inf - inf) and its greedy policy was returned as if learned
+    lock = combination_lock(3, 2, combination=[0, 1, 1], reward=1e308, digit_reward=1e308)
+    with pytest.raises(InvalidParameterError, match=r"^sim: the Q-table overflowed"):
+        q_learning(lock, horizon=3, n_states=5, n_actions=2, n_episodes=20, learning_rate=1.0, epsilon=1.0, rng=0)
+
+
 def test_simulator_errors():
-    with pytest.raises(TypeError, match="sim"):
+    with pytest.raises(TypeError, match=r"^sim\b"):
         q_learning(object(), horizon=2, n_states=2, n_actions=2, n_episodes=3)
 
     class NoStates:  # a simulator without n_states needs the argument
@@ -239,7 +259,7 @@ def test_simulator_errors():
         def step(self, states, actions, rng=None, *, t=None):
             return np.full(len(states), 7), np.zeros(len(states)), np.zeros(len(states), bool)
 
-    with pytest.raises(ValueError, match="n_states"):
+    with pytest.raises(TypeError, match=r"^n_states\b"):  # required: the simulator has no n_states
         q_learning(NoStates(), horizon=2, n_states=None, n_actions=2, n_episodes=3)
-    with pytest.raises(ValueError, match=r"\[0, 3\)"):  # next state 7 out of range
+    with pytest.raises(ValueError, match=r"^sim: states must lie in \[0, n_states\) = \[0, 3\)"):  # next state 7
         q_learning(NoStates(), horizon=2, n_states=3, n_actions=2, n_episodes=3)

@@ -243,26 +243,46 @@ def test_sparse_lock_bound_grows_exponentially_in_horizon() -> None:
         ({"features": lambda s, a, t: np.zeros((1, 2))}, ValueError, "features"),
         ({"regressor": object()}, TypeError, "regressor"),
         ({"sim": object()}, TypeError, "sim"),
+        ({"features": None}, TypeError, "features"),
+        ({"m": 10**8}, ValueError, "m"),
+        ({"n_states": 0}, ValueError, "n_states"),
+        ({"rng": 1.5}, TypeError, "rng"),
     ],
 )
 def test_bad_arguments(kwargs: dict, exc: type, match: str) -> None:
     args = {"sim": _lock(3), "horizon": 3, "n_actions": 2, "k": 1, "m": 8}
     args.update(kwargs)
     sim = args.pop("sim")
-    with pytest.raises(exc, match=match):
+    with pytest.raises(exc, match=rf"^{match}\b"):
         sqirl(sim, **args)
 
 
 def test_bound_bad_arguments() -> None:
     lock = _lock(3)
-    with pytest.raises(ValueError, match="delta"):
+    with pytest.raises(ValueError, match=r"^delta\b"):
         sqirl_sample_bound(lock, 1, delta=1.0)
-    with pytest.raises(TypeError, match="delta"):
+    with pytest.raises(ValueError, match=r"^delta\b"):
+        sqirl_sample_bound(lock, 1, delta=float("nan"))
+    with pytest.raises(TypeError, match=r"^delta\b"):
         sqirl_sample_bound(lock, 1, delta="x")
-    with pytest.raises(ValueError, match="k"):
+    with pytest.raises(ValueError, match=r"^k\b"):
         sqirl_sample_bound(lock, 4)
-    with pytest.raises(ValueError, match="mdp"):
+    with pytest.raises(ValueError, match=r"^mdp\b"):
         stochastic_effective_horizon(random_mdp(3, 2, gamma=0.9, rng=0))
+    with pytest.raises(ValueError, match=r"^max_k\b"):
+        stochastic_effective_horizon(lock, max_k=4)
+    with pytest.raises(ValueError, match=r"^optimal_atol\b"):
+        stochastic_effective_horizon(lock, optimal_atol=float("nan"))
+
+
+def test_bound_at_a_tiny_delta_is_finite() -> None:
+    # regression: delta / #steps underflowed to 0 (ZeroDivisionError at delta=5e-324) and
+    # 2 N / delta_i overflowed to inf (OverflowError at delta=1e-310); now in logs
+    lock = _lock(3)
+    ms = [sqirl_sample_bound(lock, 1, delta=d).m for d in (0.1, 1e-300, 1e-310, 5e-324)]
+    assert all(math.isfinite(m) for m in ms)
+    assert ms == sorted(ms)  # a smaller failure probability never needs fewer episodes
+    assert ms[0] == sqirl_sample_bound(lock, 1).m
 
 
 # ------------------------------------------------------------ empirical sample complexity
@@ -288,10 +308,40 @@ def test_sqirl_sample_complexity_matches_its_definition() -> None:
             if 4 * m < sc.episodes:
                 assert rate(k, m) < 1.0
     assert median_episodes_to_target([5, None, 7, 9]) == 8.0
-    with pytest.raises(ValueError, match="ms"):
+    with pytest.raises(ValueError, match=r"^ms\b"):
         sqirl_sample_complexity(lock, ms=(4, 2))
-    with pytest.raises(ValueError, match="success"):
+    with pytest.raises(ValueError, match=r"^success\b"):
         sqirl_sample_complexity(lock, success=0.0)
+    # the grid may be given as any iterable; skipped points are masked, never NaN
+    sc2 = sqirl_sample_complexity(lock, ks=range(1, 3), ms=(m for m in ms), seeds=[0, 1, 2, 3])
+    assert (sc2.episodes, sc2.k, sc2.m, sc2.ks, sc2.ms) == (sc.episodes, sc.k, sc.m, (1, 2), ms)
+    assert not np.isnan(np.asarray(sc2.success_rate.data)).any() and sc2.success_rate.mask.any()
+    assert median_episodes_to_target(x for x in (5, None, 7)) == 7.0
+    with pytest.raises(ValueError, match=r"^episodes\b"):
+        median_episodes_to_target([])
+    with pytest.raises(ValueError, match=r"^episodes\[1\]"):
+        median_episodes_to_target([5, float("nan")])
+    with pytest.raises(TypeError, match=r"^episodes\b"):
+        median_episodes_to_target(5)
+
+
+def test_sample_complexity_refuses_a_nan_tolerance() -> None:
+    # regression (issue 17): atol=nan made every comparison false and reported episodes=inf
+    from tabular.sample_complexity import sqirl_sample_complexity
+
+    lock = _lock(3)
+    with pytest.raises(ValueError, match=r"^atol\b"):
+        sqirl_sample_complexity(lock, ks=(1,), ms=(2, 4), seeds=1, atol=float("nan"))
+    with pytest.raises(ValueError, match=r"^atol\b"):
+        sqirl_sample_complexity(lock, ks=(1,), ms=(2, 4), seeds=1, atol=-1.0)
+    with pytest.raises(TypeError, match=r"^atol\b"):
+        sqirl_sample_complexity(lock, ks=(1,), ms=(2, 4), seeds=1, atol="0")
+    with pytest.raises(ValueError, match=r"^ks\b"):
+        sqirl_sample_complexity(lock, ks=(9,), ms=(2, 4), seeds=1)
+    with pytest.raises(TypeError, match=r"^ks\b"):
+        sqirl_sample_complexity(lock, ks="12", ms=(2, 4), seeds=1)
+    with pytest.raises(TypeError, match=r"^seeds\b"):
+        sqirl_sample_complexity(lock, ks=(1,), ms=(2, 4), seeds=2.0)
 
 
 @pytest.mark.parametrize("loss", ["mse", "hl_gauss"])

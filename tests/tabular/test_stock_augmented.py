@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from rlcore import FiniteMDP, evaluate_policy, rollout
 from rlcore.testing import finite_mdps
+from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
 from tabular.distributional import distributional_evaluation
 from tabular.stock_augmented import (
     CVaR,
@@ -285,28 +286,85 @@ def test_augmented_mdp_structure():
 # ----------------------------------------------------------------------------- errors
 def test_not_optimizable_objective_raises_with_reason():
     mdp = _gap_mdp()
-    with pytest.raises(ValueError, match="not optimizable by dynamic"):
+    with pytest.raises(InvalidParameterError, match=r"^objective: .*not optimizable by dynamic"):
         optimize_return_distribution(mdp, MeanVariance(1.0))
-    with pytest.raises(TypeError, match="objective"):
+    with pytest.raises(InvalidParameterTypeError, match=r"^objective\b"):
         optimize_return_distribution(mdp, "cvar")
 
 
 def test_bad_inputs():
     mdp = _gap_mdp()
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(InvalidParameterError, match=r"^alpha\b"):
         CVaR(0.0)
-    with pytest.raises(ValueError, match="alpha"):
+    with pytest.raises(InvalidParameterError, match=r"^alpha\b"):
         ValueAtRisk(1.5)
-    with pytest.raises(TypeError, match="utility"):
+    with pytest.raises(InvalidParameterError, match=r"^alpha\b"):
+        CVaR(float("nan"))
+    with pytest.raises(InvalidParameterTypeError, match=r"^threshold\b"):
+        ThresholdProbability("3")
+    with pytest.raises(InvalidParameterTypeError, match=r"^utility\b"):
         ExpectedUtility(3.0)
-    with pytest.raises(ValueError, match="horizon"):
+    with pytest.raises(InvalidParameterError, match=r"^horizon\b"):
         stock_augment(FiniteMDP(np.ones((1, 1, 1)), [[1.0]], gamma=0.5))
-    with pytest.raises(ValueError, match="horizon"):
+    with pytest.raises(InvalidParameterError, match=r"^horizon\b"):
         stock_augment(mdp, horizon=3)
-    with pytest.raises(ValueError, match="grid_step"):
+    with pytest.raises(InvalidParameterError, match=r"^grid_step\b"):
         stock_augment(mdp, grid_step=-1.0)
-    with pytest.raises(ValueError, match="utility"):
+    with pytest.raises(InvalidParameterError, match=r"^max_stocks\b"):
+        stock_augment(mdp, max_stocks=10**7)
+    with pytest.raises(InvalidParameterError, match=r"^mdp\b"):
+        truncate_discounted(mdp, 3)  # a finite-horizon MDP
+    with pytest.raises(InvalidParameterError, match=r"^objective: the utility returned shape"):
         optimize_return_distribution(mdp, ExpectedUtility(lambda g: np.zeros(2)))
+    with pytest.raises(InvalidParameterError, match=r"^objective\b"):  # a NaN utility
+        optimize_return_distribution(mdp, ExpectedUtility(lambda g: np.full(g.shape, np.nan)))
     res = optimize_return_distribution(mdp, CVaR(0.5))
-    with pytest.raises(ValueError, match="states, actions"):
+    with pytest.raises(InvalidParameterError, match=r"^states: expected t \+ 1 states and t actions"):
         res.policy.act_on_history([0, 1], [])
+    with pytest.raises(InvalidParameterError, match=r"^actions\b"):
+        res.policy.act_on_history([0, 1], [5])
+    with pytest.raises(InvalidParameterTypeError, match=r"^states\b"):
+        res.policy.act_on_history([0.5], [])
+    with pytest.raises(InvalidParameterError, match=r"^t\b"):
+        res.policy.action(9, 0, stock=0.0)
+    with pytest.raises(InvalidParameterError, match=r"^n_episodes\b"):
+        res.policy.simulate_returns(0)
+    with pytest.raises(InvalidParameterTypeError, match=r"^state\b"):
+        res.augmented.encode(1.5, 0)
+    # options of an augmentation are refused once the MDP is augmented already
+    with pytest.raises(InvalidParameterError, match=r"^grid_step: only used to augment a FiniteMDP"):
+        optimize_return_distribution(res.augmented, CVaR(0.5), grid_step=0.5)
+
+
+def test_a_tiny_grid_step_is_refused_by_name():
+    # regression: the point count ceil(width / 5e-324) overflowed an int (OverflowError)
+    with pytest.raises(InvalidParameterError, match=r"^grid_step: a grid of spacing"):
+        stock_augment(_gap_mdp(), grid_step=5e-324)
+    with pytest.raises(InvalidParameterError, match=r"^grid_step: a grid of spacing"):
+        stock_augment(_gap_mdp(), grid_step=1e-300)
+
+
+def test_cvar_at_a_tiny_level_is_the_best_worst_case():
+    # the terminal values c - (c - x)^+ / alpha overflowed for tiny alpha; the inner DP now runs without alpha.
+    # As alpha -> 0 the CVaR tends to the largest worst-case return over policies.
+    mdp = _gap_mdp()
+    small = optimize_return_distribution(mdp, CVaR(1e-6))
+    for alpha in (5e-324, 1e-300):
+        res = optimize_return_distribution(mdp, CVaR(alpha))
+        assert np.isfinite(res.value) and res.value == small.value == res.return_distribution.atoms[0]
+
+
+def test_error_bound_of_a_single_stock_and_of_a_huge_grid_step():
+    # regression: max_stocks=1 (every stock rounded to c_0) reported stock_error_bound = 0, and
+    # grid_step=1e308 reported H * step / 2 = inf; the bound is also at most the largest distance
+    # between a grid point and a possible stock
+    mdp = _gap_mdp()
+    H = mdp.horizon
+    # every stock lies in [c_0 + sum_t min(min R_t, 0), c_0 + sum_t max(max R_t, 0)]
+    width = sum(max(float(mdp.rewards_at(t).max()), 0.0) - min(float(mdp.rewards_at(t).min()), 0.0) for t in range(H))
+    one = stock_augment(mdp, max_stocks=1)
+    assert one.n_stocks == 1 and one.stock_error_bound == width
+    huge = stock_augment(mdp, grid_step=1e308)
+    assert huge.n_stocks == 1 and huge.stock_error_bound == width
+    res = optimize_return_distribution(mdp, CVaR(0.5), max_stocks=1)
+    assert np.isfinite(res.value) and np.isfinite(res.augmented.stock_error_bound)
