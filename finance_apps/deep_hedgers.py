@@ -35,8 +35,12 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from rlcore.validation import check_positive_int
+from finance_apps._constraints import MAX_UNITS, FloatDtype
+from rlcore.validation import RNG, Integer, Options, Real, Sequence_, validate_params
 from rlcore.randomness import RNGLike, as_generator
+
+#: Widths, features and assets of a hedger: in [1, 1024] (hedgers are small networks).
+_UNITS = Integer(1, MAX_UNITS)
 
 __all__ = ["feedforward_hedger", "lstm_hedger"]
 
@@ -132,6 +136,8 @@ def _generator(rng: RNGLike) -> Any:
     return torch.Generator().manual_seed(seed)
 
 
+@validate_params(n_features=_UNITS, n_assets=_UNITS, hidden=Sequence_(_UNITS, min_len=0, max_len=16),
+                 activation=Options("relu", "tanh", "silu"), dtype=FloatDtype() | None, rng=RNG())
 def feedforward_hedger(
     n_features: int,
     n_assets: int = 1,
@@ -145,13 +151,13 @@ def feedforward_hedger(
 
     Parameters
     ----------
-    n_features : int
+    n_features : int in [1, 1024]
         Features per date (the last axis of the input).
-    n_assets : int, default 1
+    n_assets : int in [1, 1024], default 1
     hidden : sequence of int, default (32, 32)
-        Widths of the hidden layers.
+        Widths of the hidden layers (at most 16 layers, each of 1 to 1024 units).
     activation : {"relu", "tanh", "silu"}, default "relu"
-    dtype : torch.dtype or None
+    dtype : floating-point torch.dtype or None
         Parameter dtype (default ``torch.float32``).
     rng : Generator, int or None
         Seeds the initial weights.
@@ -175,17 +181,14 @@ def feedforward_hedger(
     torch.Size([5, 3, 1])
     """
     torch = _torch()
-    n_features = check_positive_int(n_features, "n_features")
-    n_assets = check_positive_int(n_assets, "n_assets")
-    widths = [check_positive_int(w, "hidden") for w in hidden]
-    if activation not in ("relu", "tanh", "silu"):
-        raise ValueError(f"activation: expected 'relu', 'tanh' or 'silu', got {activation!r}")
     cls, _ = _classes()
-    model = cls(n_features, n_assets, widths, activation)
+    model = cls(n_features, n_assets, list(hidden), activation)
     _init_linear(model, _generator(rng))
     return model.to(dtype or torch.float32)
 
 
+@validate_params(n_features=_UNITS, n_assets=_UNITS, hidden=_UNITS, forget_bias=Real(-10.0, 10.0),
+                 dtype=FloatDtype() | None, rng=RNG())
 def lstm_hedger(
     n_features: int,
     n_assets: int = 1,
@@ -199,13 +202,14 @@ def lstm_hedger(
 
     Parameters
     ----------
-    n_features : int
-    n_assets : int, default 1
-    hidden : int, default 32
+    n_features : int in [1, 1024]
+    n_assets : int in [1, 1024], default 1
+    hidden : int in [1, 1024], default 32
         Size of the hidden and cell states.
-    forget_bias : float, default 1.0
-        Added to the forget-gate bias at initialisation (Gers et al. 2000).
-    dtype : torch.dtype or None
+    forget_bias : float in [-10, 10], default 1.0
+        Added to the forget-gate bias at initialisation (Gers et al. 2000); beyond
+        ``+-10`` the gate's sigmoid is saturated in float32.
+    dtype : floating-point torch.dtype or None
         Parameter dtype (default ``torch.float32``).
     rng : Generator, int or None
         Seeds the initial weights.
@@ -228,10 +232,7 @@ def lstm_hedger(
     torch.Size([5, 3, 1])
     """
     torch = _torch()
-    n_features = check_positive_int(n_features, "n_features")
-    n_assets = check_positive_int(n_assets, "n_assets")
-    hidden = check_positive_int(hidden, "hidden")
     _, cls = _classes()
     model = cls(n_features, n_assets, hidden)
-    _init_linear(model, _generator(rng), forget_bias=float(forget_bias), hidden=hidden)
+    _init_linear(model, _generator(rng), forget_bias=forget_bias, hidden=hidden)
     return model.to(dtype or torch.float32)

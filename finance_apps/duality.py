@@ -24,11 +24,37 @@ from typing import Any
 
 import numpy as np
 
+from finance_apps._constraints import MAX_PATHS, PathModel
 from finance_apps._util import single_thread_blas
-from finance_apps.exercise import PolicyValue, _apply_policy, evaluate_exercise_policy
+from finance_apps.exercise import (
+    N_PATHS,
+    POLICY,
+    PROBLEM,
+    PolicyValue,
+    _apply_policy,
+    check_paths_budget,
+    policy_value,
+)
 from finance_apps.stopping import StoppingProblem
-from rlcore.validation import check_positive_int
+from rlcore.validation import MAX_SAMPLES, RNG, Bool, Integer, InvalidParameterError, validate_params
 from rlcore.randomness import RNGLike, as_generator
+
+#: Inner paths per outer path and date.
+MAX_INNER = 10**6
+_MODEL = PathModel("simulate", "simulate_states")
+
+
+def _check_nested(model: Any, n_outer: int, n_inner: int, antithetic: bool, max_batch: int) -> None:
+    """The relations between the nested-simulation budgets (checked before any work)."""
+    if antithetic and n_inner % 2:
+        raise InvalidParameterError("n_inner", f"antithetic pairs need an even number, got {n_inner}")
+    n_dates = int(np.asarray(model.times).size)
+    if n_outer * n_inner * n_dates > MAX_SAMPLES:
+        raise InvalidParameterError(
+            "n_inner", f"n_outer * n_inner * dates = {n_outer * n_inner * n_dates:.3g} inner path-dates exceed "
+            f"{MAX_SAMPLES:.0e}; use fewer paths")
+    check_paths_budget(model, n_outer, "n_outer")
+    check_paths_budget(model, min(max_batch, n_outer * n_inner), "max_batch")
 
 __all__ = ["DualBound", "PriceBracket", "andersen_broadie", "price_bracket"]
 
@@ -85,6 +111,8 @@ class PriceBracket:
         return self.lower.price - z * self.lower.stderr, self.upper.upper + z * self.upper.stderr
 
 
+@validate_params(policy=POLICY, problem=PROBLEM, model=_MODEL, n_outer=N_PATHS, n_inner=Integer(1, MAX_INNER),
+                 rng=RNG(), skip_out_of_money=Bool(), antithetic=Bool(), max_batch=Integer(1, MAX_PATHS))
 def andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, n_outer: int = 1000,
                      n_inner: int = 200, rng: RNGLike = None, *, skip_out_of_money: bool = True,
                      antithetic: bool = True, max_batch: int = 100_000) -> DualBound:
@@ -96,10 +124,11 @@ def andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, n_outer:
     problem : StoppingProblem
     model : path model
         With ``simulate_states`` (restartable from a Markov state).
-    n_outer : int, default 1000
+    n_outer : int in [2, 10**8], default 1000
         Outer paths (the standard error shrinks as ``n_outer^{-1/2}``).
-    n_inner : int, default 200
-        Inner paths per outer path and date.
+    n_inner : int in [1, 10**6], default 200
+        Inner paths per outer path and date; ``n_outer * n_inner * (n_dates + 1)``
+        is at most ``10**12``.
     rng : Generator, int or None
     skip_out_of_money : bool, default True
         Evaluate the martingale only at dates where the payoff is positive or the
@@ -107,13 +136,14 @@ def andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, n_outer:
         non-negative payoff, stopping at a zero payoff never beats continuing, so the
         dual of the problem restricted to those dates bounds the same value, and the
         martingale sampled there telescopes (fewer noisy inner estimates, a tighter
-        and cheaper bound). Raises ValueError if a negative payoff is seen.
+        and cheaper bound). Raises InvalidParameterError (naming ``problem``) if a
+        negative payoff is seen.
     antithetic : bool, default True
         Inner paths in antithetic pairs (``n_inner`` must then be even): the same
         number of inner paths estimates each continuation value with a smaller
         variance, which is what biases the dual upwards.
-    max_batch : int, default 100000
-        Inner paths simulated at once (memory).
+    max_batch : int in [1, 10**8], default 100000
+        Inner paths simulated at once (memory: at most ``10**9`` floats).
 
     Returns
     -------
@@ -149,24 +179,17 @@ def andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, n_outer:
     >>> ub.upper > 5.9
     True
     """
-    if not isinstance(problem, StoppingProblem):
-        raise TypeError(f"problem: expected a StoppingProblem, got {type(problem).__name__}")
-    if not callable(getattr(policy, "stop", None)):
-        raise TypeError(f"policy: expected an object with stop(history, k), got {policy!r}")
-    n_out = check_positive_int(n_outer, "n_outer")
-    n_in = check_positive_int(n_inner, "n_inner")
-    batch = check_positive_int(max_batch, "max_batch")
-    if n_out < 2:
-        raise ValueError("n_outer: expected at least 2 outer paths")
-    if not isinstance(antithetic, (bool, np.bool_)):
-        raise TypeError(f"antithetic: expected a bool, got {antithetic!r}")
-    if antithetic and n_in % 2:
-        raise ValueError(f"n_inner: antithetic pairs need an even number, got {n_in}")
-    if not isinstance(skip_out_of_money, (bool, np.bool_)):
-        raise TypeError(f"skip_out_of_money: expected a bool, got {skip_out_of_money!r}")
+    ex = problem.check_model(model)
+    _check_nested(model, n_outer, n_inner, antithetic, max_batch)
+    return _andersen_broadie(policy, problem, model, ex, n_outer, n_inner, as_generator(rng),
+                             skip_out_of_money, antithetic, max_batch)
+
+
+def _andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, ex: np.ndarray, n_out: int, n_in: int,
+                      gen: np.random.Generator, skip_out_of_money: bool, antithetic: bool,
+                      batch: int) -> DualBound:
+    """:func:`andersen_broadie` on validated arguments."""
     with single_thread_blas():
-        ex = problem.check_model(model)
-        gen = as_generator(rng)
         times = np.asarray(model.times, dtype=np.float64)
         d = int(model.n_assets)
         states = model.simulate_states(n_out, gen)
@@ -187,7 +210,8 @@ def andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, n_outer:
                 stops = np.asarray(policy.stop(prices[:, : k + 1], k), dtype=bool)
                 if skip_out_of_money:
                     if np.any(Z[:, j] < 0):
-                        raise ValueError("payoff: negative payoffs found; pass skip_out_of_money=False")
+                        raise InvalidParameterError(
+                            "problem", "its payoff is negative on some paths; pass skip_out_of_money=False")
                     if 0 < k < k_last:
                         need[:, j] = (Z[:, j] > 0) | stops
             else:
@@ -220,10 +244,12 @@ def andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, n_outer:
         ex_cols = [j for j, k in enumerate(nodes) if k in exset]
         terms = np.where(need[:, ex_cols], Z[:, ex_cols] - M[:, ex_cols], -np.inf)
         dual = np.max(terms, axis=1)
-        return DualBound(float(dual.mean()), float(dual.std(ddof=1) / np.sqrt(n_out)), float(L[:, 0].mean()),
-                         n_out, n_in)
+        value = policy_value(dual, np.zeros(n_out, dtype=np.int64))
+        return DualBound(value.price, value.stderr, float(L[:, 0].mean()), n_out, n_in)
 
 
+@validate_params(policy=POLICY, problem=PROBLEM, model=_MODEL, n_lower=N_PATHS, n_outer=N_PATHS,
+                 n_inner=Integer(1, MAX_INNER), rng=RNG())
 def price_bracket(policy: Any, problem: StoppingProblem, model: Any, *, n_lower: int = 50_000,
                   n_outer: int = 1000, n_inner: int = 200, rng: RNGLike = None) -> PriceBracket:
     """Lower (independent paths) and upper (Andersen-Broadie) bounds for one policy.
@@ -233,10 +259,10 @@ def price_bracket(policy: Any, problem: StoppingProblem, model: Any, *, n_lower:
     policy : ExercisePolicy
     problem : StoppingProblem
     model : path model
-    n_lower : int, default 50000
+    n_lower : int in [2, 10**8], default 50000
         Independent paths for the lower bound.
     n_outer, n_inner : int
-        As in :func:`andersen_broadie`.
+        As in :func:`andersen_broadie` (antithetic inner pairs: ``n_inner`` even).
     rng : Generator, int or None
 
     Returns
@@ -259,7 +285,11 @@ def price_bracket(policy: Any, problem: StoppingProblem, model: Any, *, n_lower:
     >>> b.lower.price < b.upper.upper + 3 * b.upper.stderr
     True
     """
+    ex = problem.check_model(model)
+    check_paths_budget(model, n_lower, "n_lower")
+    _check_nested(model, n_outer, n_inner, True, 100_000)
     gen = as_generator(rng)
-    low = evaluate_exercise_policy(policy, problem, model, n_lower, gen)
-    up = andersen_broadie(policy, problem, model, n_outer, n_inner, gen)
+    times = np.asarray(model.times)
+    low = policy_value(*_apply_policy(policy, problem, model.simulate(n_lower, gen), times, ex))
+    up = _andersen_broadie(policy, problem, model, ex, n_outer, n_inner, gen, True, True, 100_000)
     return PriceBracket(low, up)

@@ -19,8 +19,22 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from finance_apps._constraints import MAX_PATHS, PathModel, check_entries
+from finance_apps.paths import TIMES
 from finance_apps.stopping import StoppingProblem
-from rlcore.validation import as_float_array, check_positive_int
+from rlcore.validation import (
+    RNG,
+    Array,
+    Implements,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    Options,
+    check_real,
+    validate_params,
+)
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [
@@ -30,6 +44,13 @@ __all__ = [
     "RegressionExercisePolicy",
     "evaluate_exercise_policy",
 ]
+
+
+#: Any exercise policy: an object with ``stop(history, k)``.
+POLICY = Implements("stop", what="an exercise policy with stop(history, k)")
+PROBLEM = Instance(StoppingProblem)
+#: Path counts of the Monte Carlo estimates: two at least (for a standard error).
+N_PATHS = Integer(2, MAX_PATHS)
 
 
 @runtime_checkable
@@ -82,7 +103,7 @@ def _apply_policy(policy: Any, problem: StoppingProblem, paths: np.ndarray, time
             break
         s = np.asarray(policy.stop(paths[idx, : k + 1], int(k)), dtype=bool)
         if s.shape != idx.shape:
-            raise ValueError(f"policy: stop() returned shape {s.shape} for {idx.size} paths")
+            raise InvalidParameterError("policy", f"stop() returned shape {s.shape} for {idx.size} paths")
         hit = idx[s]
         if hit.size:
             pay[hit] = problem.payoff(paths[hit, k]) * np.exp(-problem.rate * times[k])
@@ -91,6 +112,8 @@ def _apply_policy(policy: Any, problem: StoppingProblem, paths: np.ndarray, time
     return pay, where
 
 
+@validate_params(policy=POLICY, problem=PROBLEM, model=PathModel(), n_paths=N_PATHS, rng=RNG(),
+                 paths=Array(ndim=3, low=0.0) | None)
 def evaluate_exercise_policy(policy: Any, problem: StoppingProblem, model: Any, n_paths: int = 10_000,
                              rng: RNGLike = None, *, paths: Any = None) -> PolicyValue:
     """Mean discounted payoff of ``policy`` on simulated (or given) paths.
@@ -101,11 +124,13 @@ def evaluate_exercise_policy(policy: Any, problem: StoppingProblem, model: Any, 
     problem : StoppingProblem
     model : path model
         Its grid must contain the exercise dates.
-    n_paths : int, default 10000
-        Fresh paths to simulate (ignored when ``paths`` is given).
+    n_paths : int in [2, 10**8], default 10000
+        Fresh paths to simulate (ignored when ``paths`` is given); at most ``10**9``
+        floats in all.
     rng : Generator, int or None
     paths : array_like of shape (n, n_dates + 1, d), optional
-        Evaluate on these prices instead (e.g. the same paths for two policies).
+        Evaluate on these prices (``>= 0``, ``n >= 2``) instead (e.g. the same paths
+        for two policies).
 
     Returns
     -------
@@ -131,24 +156,57 @@ def evaluate_exercise_policy(policy: Any, problem: StoppingProblem, model: Any, 
     >>> abs(v.price - 5.5735) < 3 * v.stderr     # Black-Scholes put
     True
     """
-    if not isinstance(problem, StoppingProblem):
-        raise TypeError(f"problem: expected a StoppingProblem, got {type(problem).__name__}")
-    if not callable(getattr(policy, "stop", None)):
-        raise TypeError(f"policy: expected an object with stop(history, k), got {policy!r}")
     ex = problem.check_model(model)
     times = np.asarray(model.times)
     if paths is None:
-        P = model.simulate(check_positive_int(n_paths, "n_paths"), as_generator(rng))
+        check_paths_budget(model, n_paths, "n_paths")
+        P = model.simulate(n_paths, as_generator(rng))
     else:
-        P = as_float_array(paths, "paths", ndim=3)
+        P = paths
         if P.shape[1:] != (times.size, model.n_assets):
-            raise ValueError(f"paths: expected shape (n, {times.size}, {model.n_assets}), got {P.shape}")
-    pay, where = _apply_policy(policy, problem, P, times, ex)
+            raise InvalidParameterError("paths", f"expected shape (n, {times.size}, {model.n_assets}), got {P.shape}")
+        if P.shape[0] < 2:
+            raise InvalidParameterError("paths", f"expected at least 2 paths (for a standard error), got {P.shape[0]}")
+    return policy_value(*_apply_policy(policy, problem, P, times, ex))
+
+
+def policy_value(pay: np.ndarray, where: np.ndarray) -> PolicyValue:
+    """Mean and standard error of at least two discounted payoffs (refused when they overflow)."""
     n = pay.size
-    se = float(pay.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    return PolicyValue(float(pay.mean()), se, pay, where)
+    with np.errstate(over="ignore", invalid="ignore"):
+        mean, std = float(pay.mean()), float(pay.std(ddof=1))
+    if not (np.isfinite(mean) and np.isfinite(std)):
+        raise InvalidParameterError("problem", "the discounted payoffs overflow float64; rescale the payoff")
+    return PolicyValue(mean, std / float(np.sqrt(n)), pay, where)
 
 
+def check_paths_budget(model: Any, n_paths: int, name: str) -> None:
+    """Refuse ``n_paths`` paths on ``model``'s grid when they exceed ``MAX_ENTRIES`` floats."""
+    dim = int(getattr(model, "state_dim", model.n_assets))
+    check_entries(n_paths * int(np.asarray(model.times).size) * dim, name, "the simulated paths")
+
+
+def _continuation_models(regressors: Any, name: str = "regressors") -> dict[int, Any]:
+    out: dict[int, Any] = {}
+    for key, reg in dict(regressors).items():
+        if isinstance(key, (bool, np.bool_)) or not isinstance(key, (int, np.integer)):
+            raise InvalidParameterTypeError(name, f"keys must be int date indices, got {key!r}")
+        if isinstance(reg, (bool, np.bool_)):
+            raise InvalidParameterTypeError(name, f"entry {int(key)}: expected a regressor or a number, got a bool")
+        if isinstance(reg, (int, float, np.integer, np.floating)):
+            out[int(key)] = check_real(reg, f"{name}[{int(key)}]")
+        elif callable(getattr(reg, "predict", None)):
+            out[int(key)] = reg
+        else:
+            raise InvalidParameterTypeError(
+                name, f"entry {int(key)}: expected a fitted regressor with predict() or a number, got "
+                f"{type(reg).__name__}")
+    return out
+
+
+@validate_params(problem=PROBLEM, times=TIMES, features=IsCallable("a feature map features(history, k, times)"),
+                 regressors=Instance(dict, what="a dict {date index: regressor or number}"),
+                 shared=Implements("predict", what="a fitted regressor with predict()") | None)
 class RegressionExercisePolicy:
     """Stop when the payoff exceeds a regression estimate of the continuation value.
 
@@ -162,11 +220,13 @@ class RegressionExercisePolicy:
     ----------
     problem : StoppingProblem
     times : ndarray of shape (n_dates + 1,)
-        The grid the policy was trained on.
+        The grid the policy was trained on (from 0, strictly increasing, at most 1000
+        years).
     features : FeatureMap
     regressors : dict {int: regressor or float}
-        Continuation model per exercise date index (a float is a constant, used at date
-        0 where every path is at the spot); a missing date never stops.
+        Continuation model per exercise date index in ``[0, len(times))`` (a finite
+        float is a constant, used at date 0 where every path is at the spot); a missing
+        date never stops.
     shared : regressor, optional
         Used at every exercise date without an entry in ``regressors``.
 
@@ -183,20 +243,23 @@ class RegressionExercisePolicy:
     def __init__(self, problem: StoppingProblem, times: np.ndarray, features: Any,
                  regressors: dict[int, Any], shared: Any = None) -> None:
         self.problem = problem
-        self.times = np.asarray(times, dtype=np.float64)
+        self.times = times
         self.features = features
-        self.regressors = dict(regressors)
-        self.shared = shared
+        self.regressors = _continuation_models(regressors)
         self.exercise_indices = problem.exercise_indices(self.times)
+        bad = [k for k in self.regressors if not 0 <= k < self.times.size]
+        if bad:
+            raise InvalidParameterError("regressors", f"date index {bad[0]} is outside the grid [0, {self.times.size})")
+        self.shared = shared
         self._ex = set(int(k) for k in self.exercise_indices)
         self._last = int(self.exercise_indices[-1])
 
     def continuation(self, history: np.ndarray, k: int) -> np.ndarray:
-        """Estimated continuation value at date index ``k``, shape (n,) (NaN: no model)."""
+        """Estimated continuation value at date index ``k``, shape (n,) (``+inf``: no model, never stop)."""
         reg = self.regressors.get(int(k), self.shared)
         n = history.shape[0]
         if reg is None:
-            return np.full(n, np.nan)
+            return np.full(n, np.inf)
         if isinstance(reg, (float, int)):
             return np.full(n, float(reg))
         return np.asarray(reg.predict(self.features(history, k, self.times)), dtype=np.float64).reshape(n)
@@ -215,10 +278,17 @@ class RegressionExercisePolicy:
         if idx.size == 0:
             return out
         c = self.continuation(history[idx], k)
-        out[idx] = z[idx] >= c  # NaN (no model) compares False: continue
+        out[idx] = z[idx] >= c  # +inf (no model): continue
         return out
 
 
+def _boundary_shape(args: dict[str, Any]) -> Any:
+    times = args.get("times")
+    return None if times is None else int(np.asarray(times).size)
+
+
+@validate_params(problem=PROBLEM, times=TIMES, boundary=Array(ndim=1, shape=(_boundary_shape,), finite=False),
+                 side=Options("below", "above"))
 class BoundaryPolicy:
     """Put-style threshold policy: stop at exercise dates when ``S <= b(t)`` (or ``>=``).
 
@@ -227,10 +297,11 @@ class BoundaryPolicy:
     problem : StoppingProblem
         One asset.
     times : ndarray of shape (n_dates + 1,)
-        Simulation grid.
+        Simulation grid (from 0, strictly increasing, at most 1000 years).
     boundary : array_like of shape (n_dates + 1,)
-        Critical price at each grid date (NaN: do not stop), e.g. interpolated from
-        :attr:`LatticeResult.boundary_high` for a put.
+        Critical price at each grid date, e.g. :attr:`LatticeResult.boundary_high` for
+        a put; ``-inf`` (with ``side="below"``) or ``+inf`` (``"above"``) never stops.
+        NaN is refused.
     side : {"below", "above"}, default "below"
 
     Examples
@@ -238,25 +309,20 @@ class BoundaryPolicy:
     >>> import numpy as np
     >>> from finance_apps import Put, StoppingProblem
     >>> prob = StoppingProblem.bermudan(Put(100.0), [1.0], 0.05)
-    >>> BoundaryPolicy(prob, [0.0, 1.0], [np.nan, 100.0]).stop(np.array([[[100.0], [90.0]]]), 1)
+    >>> BoundaryPolicy(prob, [0.0, 1.0], [-np.inf, 100.0]).stop(np.array([[[100.0], [90.0]]]), 1)
     array([ True])
     """
 
     def __init__(self, problem: StoppingProblem, times: Any, boundary: Any, side: str = "below") -> None:
         self.problem = problem
-        self.times = as_float_array(times, "times", ndim=1)
-        b = np.asarray(boundary, dtype=np.float64)
-        if b.shape != self.times.shape:
-            raise ValueError(f"boundary: expected shape {self.times.shape}, got {b.shape}")
-        if side not in ("below", "above"):
-            raise ValueError(f"side: expected 'below' or 'above', got {side!r}")
-        self.boundary, self.side = b, side
+        self.times = times
+        self.boundary, self.side = boundary, side
         self._ex = set(int(k) for k in problem.exercise_indices(self.times))
 
     def stop(self, history: np.ndarray, k: int) -> np.ndarray:
         """Which paths stop at date index ``k``."""
         n = history.shape[0]
-        if int(k) not in self._ex or np.isnan(self.boundary[k]):
+        if int(k) not in self._ex:
             return np.zeros(n, dtype=bool)
         s = history[:, -1, 0]
         hit = s <= self.boundary[k] if self.side == "below" else s >= self.boundary[k]

@@ -17,17 +17,30 @@ scaled by today's price ``history[:, 0]`` so that the features are of order one.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
 
-from rlcore.validation import check_int, check_positive_int
+from rlcore.validation import Bool, Integer, InvalidParameterError, IsCallable, Options, check_int, validate_params
 
 __all__ = ["FeatureMap", "HistoryFeatures", "PolynomialBasis"]
 
 #: ``features(history (n, k+1, d), k, times) -> (n, p)``.
 FeatureMap = Callable[[np.ndarray, int, np.ndarray], np.ndarray]
+
+#: Largest polynomial degree of a basis.
+MAX_DEGREE = 10
+#: Largest number of columns a feature map may produce (the regressions solve dense
+#: least-squares problems with this many unknowns).
+MAX_FEATURES = 10**4
+
+
+def _check_n_features(p: int, name: str) -> None:
+    if p > MAX_FEATURES:
+        raise InvalidParameterError(
+            name, f"the basis would have {p} columns (more than {MAX_FEATURES}); lower the degree or the window")
 
 
 def _laguerre(x: np.ndarray, degree: int) -> list[np.ndarray]:
@@ -53,13 +66,15 @@ def _monomials(cols: np.ndarray, degree: int, cross: bool) -> np.ndarray:
     return np.column_stack(feats) if feats else np.empty((n, 0))
 
 
+@validate_params(degree=Integer(1, MAX_DEGREE), kind=Options("laguerre", "monomial"), cross=Bool(),
+                 sort_assets=Bool(), payoff=IsCallable("a callable payoff(prices) -> values") | None)
 @dataclass(frozen=True)
 class PolynomialBasis:
     """Polynomials of today's (scaled) prices, ``x = S_k / S_0``.
 
     Parameters
     ----------
-    degree : int >= 1, default 3
+    degree : int in [1, 10], default 3
     kind : {"laguerre", "monomial"}, default "laguerre"
         ``"laguerre"``: ``exp(-x/2) L_j(x)`` for ``j = 0..degree`` and each asset (the
         basis of Longstaff and Schwartz 2001, section 3); ``"monomial"``: ``x^j``,
@@ -86,15 +101,11 @@ class PolynomialBasis:
     sort_assets: bool = False
     payoff: Any = None
 
-    def __post_init__(self) -> None:
-        check_positive_int(self.degree, "degree")
-        if self.kind not in ("laguerre", "monomial"):
-            raise ValueError(f"kind: expected 'laguerre' or 'monomial', got {self.kind!r}")
-        if self.payoff is not None and not callable(self.payoff):
-            raise TypeError(f"payoff: expected a callable or None, got {self.payoff!r}")
-
     def __call__(self, history: np.ndarray, k: int, times: np.ndarray) -> np.ndarray:
         """Features of shape (n, p) of the prices ``history[:, k]``."""
+        d = history.shape[2]
+        if self.kind == "monomial" and self.cross:
+            _check_n_features(math.comb(d + self.degree, self.degree) - 1, "degree")
         s = history[:, -1]
         x = s / history[:, 0]
         if self.sort_assets:
@@ -109,6 +120,7 @@ class PolynomialBasis:
         return X
 
 
+@validate_params(window=Integer(1, 1000), include_time=Bool(), degree=Integer(1, MAX_DEGREE))
 @dataclass(frozen=True)
 class HistoryFeatures:
     """The last ``window`` scaled prices and the time to maturity (state augmentation).
@@ -121,9 +133,11 @@ class HistoryFeatures:
 
     Parameters
     ----------
-    window : int >= 1, default 3
+    window : int in [1, 1000], default 3
     include_time : bool, default True
-    degree : int >= 1, default 1
+    degree : int in [1, 10], default 1
+        At most 10**4 feature columns in all (``comb(m + degree, degree) - 1`` for
+        ``m`` raw columns).
 
     References
     ----------
@@ -142,14 +156,13 @@ class HistoryFeatures:
     include_time: bool = True
     degree: int = 1
 
-    def __post_init__(self) -> None:
-        check_positive_int(self.window, "window")
-        check_positive_int(self.degree, "degree")
-
     def __call__(self, history: np.ndarray, k: int, times: np.ndarray) -> np.ndarray:
         """Features of shape (n, p) of ``history[:, max(0, k-window+1) : k+1]``."""
-        k = check_int(k, "k")
+        k = check_int(k, "k", low=0)
         n, _, d = history.shape
+        if self.degree > 1:
+            m = self.window * d + int(self.include_time)
+            _check_n_features(math.comb(m + self.degree, self.degree) - 1, "degree")
         idx = np.clip(np.arange(k - self.window + 1, k + 1), 0, k)
         x = (history[:, idx, :] / history[:, :1, :]).reshape(n, self.window * d)
         if self.include_time:

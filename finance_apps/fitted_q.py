@@ -31,13 +31,26 @@ from typing import Any
 
 import numpy as np
 
-from finance_apps.exercise import PolicyValue, RegressionExercisePolicy, evaluate_exercise_policy
+from finance_apps._constraints import PathModel
 from finance_apps._util import single_thread_blas
+from finance_apps.exercise import (
+    N_PATHS,
+    PROBLEM,
+    PolicyValue,
+    RegressionExercisePolicy,
+    _apply_policy,
+    check_paths_budget,
+    policy_value,
+)
 from finance_apps.features import HistoryFeatures
+from finance_apps.lsmc import FEATURES
 from finance_apps.stopping import StoppingProblem
-from rlcore.validation import check_positive_int
+from rlcore.validation import RNG, Bool, Integer, Options, Regressor, validate_params
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.regressors import RidgeRegression
+
+#: Largest number of fitted-Q iterations (with ``m`` exercise dates, ``m`` are exact).
+MAX_Q_ITERATIONS = 10**4
 
 __all__ = ["FittedQResult", "fitted_q_stopping"]
 
@@ -61,6 +74,9 @@ class FittedQResult:
     n_iterations: int
 
 
+@validate_params(problem=PROBLEM, model=PathModel(), n_paths=N_PATHS, features=FEATURES,
+                 regressor=Regressor() | None, shared=Bool(), n_iterations=Integer(1, MAX_Q_ITERATIONS) | None,
+                 target=Options("cashflow", "value"), n_test_paths=N_PATHS | None, rng=RNG())
 def fitted_q_stopping(problem: StoppingProblem, model: Any, n_paths: int = 20_000, *,
                       features: Any = None, regressor: Any = None, shared: bool = True,
                       n_iterations: int | None = None, target: str = "cashflow",
@@ -71,8 +87,8 @@ def fitted_q_stopping(problem: StoppingProblem, model: Any, n_paths: int = 20_00
     ----------
     problem : StoppingProblem
     model : path model
-    n_paths : int, default 20000
-        Training paths.
+    n_paths : int in [2, 10**8], default 20000
+        Training paths (at most ``10**9`` floats of simulated states).
     features : FeatureMap, default ``HistoryFeatures(window=3, degree=2)``
         State of the Q-function; include the time when ``shared``.
     regressor : Regressor, default ``RidgeRegression(alpha=1e-6)``
@@ -81,7 +97,7 @@ def fitted_q_stopping(problem: StoppingProblem, model: Any, n_paths: int = 20_00
     shared : bool, default True
         One regressor over all dates (fitted-Q iteration) or one per date (one
         backward pass).
-    n_iterations : int, optional
+    n_iterations : int in [1, 10**4], optional
         Q-iterations when ``shared``; default the number of exercise dates, which
         propagates the maturity payoff back to the first date.
     target : {"cashflow", "value"}, default "cashflow"
@@ -92,7 +108,7 @@ def fitted_q_stopping(problem: StoppingProblem, model: Any, n_paths: int = 20_00
         ``e^{-r dt} max(h_{j+1}, Q(x_{j+1}))`` (``"value"``: fitted-Q / value
         iteration of Tsitsiklis and Van Roy, biased upwards by the max over noisy
         estimates, so it tends to exercise late).
-    n_test_paths : int or None, default 20000
+    n_test_paths : int in [2, 10**8] or None, default 20000
         Independent paths for the out-of-sample value (None: skip).
     rng : Generator, int or None
 
@@ -127,25 +143,16 @@ def fitted_q_stopping(problem: StoppingProblem, model: Any, n_paths: int = 20_00
     >>> 5.8 < res.out_of_sample.price < 6.1
     True
     """
-    if not isinstance(problem, StoppingProblem):
-        raise TypeError(f"problem: expected a StoppingProblem, got {type(problem).__name__}")
-    n = check_positive_int(n_paths, "n_paths")
+    n = n_paths
+    ex = [int(k) for k in problem.check_model(model)]
+    check_paths_budget(model, n, "n_paths")
     if n_test_paths is not None:
-        check_positive_int(n_test_paths, "n_test_paths")
-    if target not in ("cashflow", "value"):
-        raise ValueError(f"target: expected 'cashflow' or 'value', got {target!r}")
-    if not isinstance(shared, (bool, np.bool_)):
-        raise TypeError(f"shared: expected a bool, got {shared!r}")
+        check_paths_budget(model, n_test_paths, "n_test_paths")
     feats = HistoryFeatures(window=3, degree=2) if features is None else features
-    if not callable(feats):
-        raise TypeError(f"features: expected a callable feature map, got {feats!r}")
     template = RidgeRegression(alpha=1e-6) if regressor is None else regressor
-    if not (callable(getattr(template, "fit", None)) and callable(getattr(template, "predict", None))):
-        raise TypeError(f"regressor: expected an object with fit(X, y) and predict(X), got {template!r}")
     with single_thread_blas():
-        ex = [int(k) for k in problem.check_model(model)]
         m = len(ex)
-        iters = m if n_iterations is None else check_positive_int(n_iterations, "n_iterations")
+        iters = m if n_iterations is None else n_iterations
         gen = as_generator(rng)
         times = np.asarray(model.times, dtype=np.float64)
         paths = model.simulate(n, gen)
@@ -193,5 +200,6 @@ def fitted_q_stopping(problem: StoppingProblem, model: Any, n_paths: int = 20_00
             iters = m - 1
         oos = None
         if n_test_paths is not None:
-            oos = evaluate_exercise_policy(policy, problem, model, n_test_paths, gen)
+            test = model.simulate(n_test_paths, gen)
+            oos = policy_value(*_apply_policy(policy, problem, test, times, np.asarray(ex, dtype=np.int64)))
         return FittedQResult(policy, oos, iters)

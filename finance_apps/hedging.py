@@ -59,8 +59,8 @@ Economics 55, 173-204, 2000.
 
 from __future__ import annotations
 
+import inspect
 import math
-import numbers
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -70,7 +70,37 @@ import numpy as np
 from scipy import integrate
 from scipy.special import ndtr
 
-from rlcore.validation import as_float_array, check_positive_int, check_real
+from finance_apps._constraints import (
+    MATURITY,
+    MAX_DATES,
+    MAX_MATURITY,
+    MAX_PATHS,
+    RATE,
+    VOL,
+    Dates,
+    TorchModule,
+    check_entries,
+    refuse_overflow,
+)
+from finance_apps.closed_form import bs_d, bs_price
+from rlcore.validation import (
+    MAX_ITERATIONS,
+    RNG,
+    Array,
+    Bool,
+    Implements,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    Options,
+    Real,
+    Sequence_,
+    as_float_array,
+    check_int,
+    validate_params,
+)
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [
@@ -99,8 +129,7 @@ __all__ = [
 _TORCH_HINT = "deep hedging needs torch; install the 'torch' extra: pip install torch==2.13.0"
 
 
-def _std_normal_pdf(x: np.ndarray) -> np.ndarray:
-    return np.exp(-0.5 * np.square(x)) / np.sqrt(2.0 * np.pi)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 def _torch() -> Any:
@@ -112,71 +141,76 @@ def _torch() -> Any:
 
 
 # ----------------------------------------------------------------------------- checks
-def _real(x: Any, name: str, *, positive: bool = False, nonneg: bool = False) -> float:
-    v = check_real(x, name)
-    if positive and v <= 0:
-        raise ValueError(f"{name}: expected a positive number, got {x!r}")
-    if nonneg and v < 0:
-        raise ValueError(f"{name}: expected a non-negative number, got {x!r}")
-    return v
+#: Price paths: (n_paths, n_steps + 1, n_assets), or (n_paths, n_steps + 1) for one asset; > 0.
+PRICES = Array(ndim=(2, 3), low=0.0, closed="neither")
+#: Holdings: (n_paths, n_steps, n_assets), or (n_paths, n_steps) for one asset.
+DELTAS = Array(ndim=(2, 3))
+#: Proportional cost per unit of traded value, a scalar or one per asset, in [0, 1].
+COST = Array(ndim=(0, 1), low=0.0, high=1.0)
+#: The claim paid at maturity, one value per path.
+CLAIM = Array(ndim=1)
+#: Price dates: strictly increasing, in [0, 1000] years.
+DATES = Dates(start_at_zero=False, min_len=2, high=MAX_MATURITY)
+STRIKE = Real(0.0, None, closed="neither")
+SPOTS = Array(low=0.0, closed="neither")
+TAUS = Array(low=0.0, high=MAX_MATURITY)
+ASSET = Integer(0, None)
+RISK_AVERSION = Real(0.0, None, closed="neither")
+COST_RATE = Real(0.0, 1.0)
 
 
-def _prices(prices: Any) -> np.ndarray:
-    S = as_float_array(prices, "prices", ndim=(2, 3))
-    if S.ndim == 2:
-        S = S[:, :, None]
-    if S.shape[0] < 1 or S.shape[1] < 2 or S.shape[2] < 1:
-        raise ValueError(
-            f"prices: expected shape (n_paths >= 1, n_steps + 1 >= 2, n_assets >= 1), got {S.shape}"
-        )
-    if np.any(S <= 0):
-        idx = tuple(int(i) for i in np.argwhere(S <= 0)[0])
-        raise ValueError(f"prices: expected positive prices, found {float(S[idx])!r} at index {idx}")
+def _as3(arr: np.ndarray) -> np.ndarray:
+    return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+def _paths(S: np.ndarray, name: str = "prices") -> np.ndarray:
+    """Validated prices as (n_paths, n_dates, n_assets), with at least two dates."""
+    S = _as3(S)
+    if S.shape[1] < 2:
+        raise InvalidParameterError(name, f"expected at least two dates (axis 1), got shape {S.shape}")
     return S
 
 
-def _deltas(deltas: Any, S: np.ndarray) -> np.ndarray:
-    D = as_float_array(deltas, "deltas", ndim=(2, 3))
-    if D.ndim == 2:
-        D = D[:, :, None]
+def _holdings(D: np.ndarray, S: np.ndarray, name: str = "deltas") -> np.ndarray:
+    D = _as3(D)
     want = (S.shape[0], S.shape[1] - 1, S.shape[2])
     if D.shape != want:
-        raise ValueError(f"deltas: expected shape {want} (n_paths, n_steps, n_assets), got {D.shape}")
+        raise InvalidParameterError(name, f"expected shape {want} (n_paths, n_steps, n_assets), got {D.shape}")
     return D
 
 
-def _cost(cost: Any, d: int) -> np.ndarray:
-    c = as_float_array(cost, "cost", ndim=(0, 1))
+def _costs(c: Any, d: int, name: str = "cost") -> np.ndarray:
+    c = np.asarray(c, dtype=np.float64)  # validated (or the default 0.0)
     c = np.broadcast_to(c, (d,)).astype(float) if c.ndim == 0 else c
     if c.shape != (d,):
-        raise ValueError(f"cost: expected a scalar or shape ({d},), got {c.shape}")
-    if np.any(c < 0):
-        raise ValueError(f"cost: proportional costs must be >= 0, got {c.tolist()}")
+        raise InvalidParameterError(name, f"expected a scalar or shape ({d},), got {c.shape}")
     return c
 
 
-def _payoff(payoff: Any, n: int) -> np.ndarray:
-    Z = as_float_array(payoff, "payoff", ndim=1)
+def _claim(Z: np.ndarray, n: int, name: str = "payoff") -> np.ndarray:
     if Z.shape != (n,):
-        raise ValueError(f"payoff: expected shape ({n},) (one value per path), got {Z.shape}")
+        raise InvalidParameterError(name, f"expected shape ({n},) (one value per path), got {Z.shape}")
     return Z
 
 
-def _asset(asset: Any, d: int) -> int:
-    if isinstance(asset, (bool, np.bool_)) or not isinstance(asset, (numbers.Integral, np.integer)):
-        raise TypeError(f"asset: expected an integer index, got {asset!r}")
-    if not 0 <= int(asset) < d:
-        raise ValueError(f"asset: expected an index in [0, {d}), got {asset!r}")
-    return int(asset)
+def _asset(asset: int, d: int) -> int:
+    if asset >= d:
+        raise InvalidParameterError("asset", f"expected an index in [0, {d}), got {asset}")
+    return asset
 
 
-def _times(times: Any, n_dates: int) -> np.ndarray:
-    t = as_float_array(times, "times", ndim=1)
+def _dates_for(t: np.ndarray, n_dates: int, name: str = "times") -> np.ndarray:
     if t.shape != (n_dates,):
-        raise ValueError(f"times: expected shape ({n_dates},) (one per price date), got {t.shape}")
-    if np.any(np.diff(t) <= 0):
-        raise ValueError("times: expected strictly increasing dates")
+        raise InvalidParameterError(name, f"expected shape ({n_dates},) (one per price date), got {t.shape}")
     return t
+
+
+def _broadcast(spot: np.ndarray, tau: np.ndarray) -> None:
+    try:
+        np.broadcast_shapes(spot.shape, tau.shape)
+    except ValueError:
+        raise InvalidParameterError(
+            "tau", f"shape {tau.shape} does not broadcast against spot of shape {spot.shape}") from None
 
 
 # ----------------------------------------------------------------------------- P&L
@@ -188,6 +222,7 @@ def _trades(D: np.ndarray, liquidate: bool) -> np.ndarray:
     return trades
 
 
+@validate_params(deltas=DELTAS, liquidate=Bool())
 def turnover(deltas: Any, *, liquidate: bool = False) -> np.ndarray:
     r"""Total units traded per path, :math:`\sum_k |\delta_k - \delta_{k-1}|` (summed over assets).
 
@@ -206,12 +241,13 @@ def turnover(deltas: Any, *, liquidate: bool = False) -> np.ndarray:
     >>> turnover(np.array([[0.5, 0.2, 0.2]])).tolist()
     [0.8]
     """
-    D = as_float_array(deltas, "deltas", ndim=(2, 3))
-    if D.ndim == 2:
-        D = D[:, :, None]
-    return np.abs(_trades(D, liquidate)).sum(axis=(1, 2))
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.abs(_trades(_as3(deltas), liquidate)).sum(axis=(1, 2))
+    refuse_overflow(out, "deltas", "the turnover")
+    return out
 
 
+@validate_params(prices=PRICES, deltas=DELTAS, cost=COST, liquidate=Bool())
 def transaction_costs(prices: Any, deltas: Any, cost: Any, *, liquidate: bool = False) -> np.ndarray:
     r"""Proportional costs :math:`\sum_k c\,|\delta_k - \delta_{k-1}|\,S_k` per path.
 
@@ -220,7 +256,7 @@ def transaction_costs(prices: Any, deltas: Any, cost: Any, *, liquidate: bool = 
     prices : array_like of shape (n_paths, n_steps + 1, n_assets)
     deltas : array_like of shape (n_paths, n_steps, n_assets)
     cost : float or array_like of shape (n_assets,)
-        Cost per unit of traded value, >= 0.
+        Cost per unit of traded value, in [0, 1].
     liquidate : bool, default False
         Also pay :math:`c\,|\delta_{n-1}|\,S_n` to unwind at maturity.
 
@@ -233,14 +269,21 @@ def transaction_costs(prices: Any, deltas: Any, cost: Any, *, liquidate: bool = 
     >>> transaction_costs(np.array([[1.0, 2.0]]), np.array([[3.0]]), 0.01).tolist()
     [0.03]
     """
-    S = _prices(prices)
-    D = _deltas(deltas, S)
-    c = _cost(cost, S.shape[2])
+    S = _paths(prices)
+    D = _holdings(deltas, S)
+    return _transaction_costs(S, D, _costs(cost, S.shape[2]), liquidate)
+
+
+def _transaction_costs(S: np.ndarray, D: np.ndarray, c: np.ndarray, liquidate: bool) -> np.ndarray:
     trades = _trades(D, liquidate)
     P = S if liquidate else S[:, :-1]
-    return np.asarray((np.abs(trades) * P * c).sum(axis=(1, 2)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = np.asarray((np.abs(trades) * P * c).sum(axis=(1, 2)))
+    refuse_overflow(out, "prices", "the transaction cost")
+    return out
 
 
+@validate_params(prices=PRICES, deltas=DELTAS, payoff=CLAIM, cost=COST, premium=Real(), liquidate=Bool())
 def hedging_pnl(
     prices: Any,
     deltas: Any,
@@ -261,7 +304,7 @@ def hedging_pnl(
     payoff : array_like of shape (n_paths,)
         The claim :math:`Z` paid by the seller at maturity.
     cost : float or array_like of shape (n_assets,), default 0
-        Proportional transaction cost rate.
+        Proportional transaction cost rate, in [0, 1].
     premium : float, default 0
         Cash :math:`p_0` received at time 0.
     liquidate : bool, default False
@@ -281,13 +324,15 @@ def hedging_pnl(
     >>> hedging_pnl(S, np.array([[1.0, 1.0]]), np.array([0.3]), premium=0.25).round(12).tolist()
     [0.15]
     """
-    S = _prices(prices)
-    D = _deltas(deltas, S)
-    Z = _payoff(payoff, S.shape[0])
-    p0 = _real(premium, "premium")
-    gains = (D * np.diff(S, axis=1)).sum(axis=(1, 2))
-    costs = transaction_costs(S, D, cost, liquidate=liquidate)
-    return np.asarray(-Z + p0 + gains - costs)
+    S = _paths(prices)
+    D = _holdings(deltas, S)
+    Z = _claim(payoff, S.shape[0])
+    c = _costs(cost, S.shape[2])
+    with np.errstate(over="ignore", invalid="ignore"):
+        gains = (D * np.diff(S, axis=1)).sum(axis=(1, 2))
+        out = np.asarray(-Z + premium + gains - _transaction_costs(S, D, c, liquidate))
+    refuse_overflow(out, "prices", "the P&L")
+    return out
 
 
 def hedging_pnl_torch(prices: Any, deltas: Any, payoff: Any, cost: Any = 0.0, *, liquidate: bool = False) -> Any:
@@ -325,21 +370,37 @@ def hedging_pnl_torch(prices: Any, deltas: Any, payoff: Any, cost: Any = 0.0, *,
 
 
 # ----------------------------------------------------------------------------- Black-Scholes
-def _d1(spot: np.ndarray, strike: float, tau: np.ndarray, vol: float, rate: float) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.asarray((np.log(spot / strike) + (rate + 0.5 * vol**2) * tau) / (vol * np.sqrt(tau)))
+def _d1(s: np.ndarray, k: float, t: np.ndarray, v: float, r: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(d1, sd)`` with the ``sd = v sqrt(t) -> 0`` limit (see :func:`finance_apps.closed_form.bs_d`)."""
+    sd = v * np.sqrt(t)
+    d1, _ = bs_d(np.log(s) - math.log(k) + r * t, sd)
+    return d1, sd
 
 
-def _bs_args(spot: Any, strike: float, tau: Any, vol: float) -> tuple[np.ndarray, float, np.ndarray, float]:
-    s = as_float_array(spot, "spot")
-    if np.any(s <= 0):
-        raise ValueError("spot: expected positive prices")
-    t = as_float_array(tau, "tau")
-    if np.any(t < 0):
-        raise ValueError("tau: expected times to maturity >= 0")
-    return s, _real(strike, "strike", positive=True), t, _real(vol, "vol", positive=True)
+def _call_delta(s: np.ndarray, k: float, t: np.ndarray, v: float, r: float = 0.0) -> np.ndarray:
+    d1, _ = _d1(s, k, t, v, r)
+    return np.asarray(np.where(t > 0, ndtr(d1), (s > k).astype(float)))
 
 
+def _log_gamma(s: np.ndarray, k: float, t: np.ndarray, v: float, r: float = 0.0) -> np.ndarray:
+    """``log Gamma``: ``-inf`` where gamma is 0 (``tau = 0``, or ``d1 = +-inf``), ``+inf``
+    at the money when ``v sqrt(tau)`` underflows (the Dirac limit)."""
+    d1, sd = _d1(s, k, t, v, r)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lg = -0.5 * d1 * d1 - _LOG_SQRT_2PI - np.log(s) - np.log(sd)
+    lg = np.where(np.isinf(d1), -np.inf, lg)
+    return np.asarray(np.where(t > 0, lg, -np.inf))
+
+
+def _exp(log_value: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return np.asarray(np.exp(log_value))
+
+
+_SPOT_TAU = dict(spot=SPOTS, strike=STRIKE, tau=TAUS, vol=VOL, rate=RATE)
+
+
+@validate_params(**_SPOT_TAU)
 def bs_call_price(spot: Any, strike: float, tau: Any, vol: float, rate: float = 0.0) -> np.ndarray:
     r"""Black-Scholes price of a European call, :math:`S N(d_1) - K e^{-r\tau} N(d_2)`.
 
@@ -347,13 +408,17 @@ def bs_call_price(spot: Any, strike: float, tau: Any, vol: float, rate: float = 
     ----------
     spot : array_like
         Spot prices, > 0.
-    strike : float
+    strike : float > 0
     tau : array_like
-        Times to maturity in years, >= 0 (broadcast against ``spot``); at ``tau = 0``
-        the payoff.
-    vol : float
-        Volatility, > 0.
-    rate : float, default 0
+        Times to maturity in years, in [0, 1000] (broadcast against ``spot``); at
+        ``tau = 0`` the payoff.
+    vol : float in (0, 10]
+        Volatility; any positive value, however small (``vol -> 0``: the discounted
+        intrinsic value of the forward).
+    rate : float in [-1, 1], default 0
+
+    The same parameters (and ``tau = 0`` conventions) hold for :func:`bs_call_delta`,
+    :func:`bs_call_gamma` and :func:`bs_call_vega`.
 
     Returns
     -------
@@ -369,14 +434,12 @@ def bs_call_price(spot: Any, strike: float, tau: Any, vol: float, rate: float = 
     >>> round(float(bs_call_price(100.0, 100.0, 1.0, 0.2)), 4)
     7.9656
     """
-    s, k, t, v = _bs_args(spot, strike, tau, vol)
-    r = _real(rate, "rate")
-    d1 = _d1(s, k, t, v, r)
-    d2 = d1 - v * np.sqrt(t)
-    price = s * ndtr(d1) - k * np.exp(-r * t) * ndtr(d2)
-    return np.asarray(np.where(t > 0, price, np.maximum(s - k, 0.0)))
+    _broadcast(spot, tau)
+    price = bs_price(True, spot, strike, tau, rate, vol)
+    return np.asarray(np.where(tau > 0, price, np.maximum(spot - strike, 0.0)))
 
 
+@validate_params(**_SPOT_TAU)
 def bs_call_delta(spot: Any, strike: float, tau: Any, vol: float, rate: float = 0.0) -> np.ndarray:
     r"""Black-Scholes delta :math:`N(d_1)` of a call (at ``tau = 0``: :math:`1\{S > K\}`).
 
@@ -385,26 +448,28 @@ def bs_call_delta(spot: Any, strike: float, tau: Any, vol: float, rate: float = 
     >>> round(float(bs_call_delta(100.0, 100.0, 1.0, 0.2)), 4)
     0.5398
     """
-    s, k, t, v = _bs_args(spot, strike, tau, vol)
-    d1 = _d1(s, k, t, v, _real(rate, "rate"))
-    return np.asarray(np.where(t > 0, ndtr(d1), (s > k).astype(float)))
+    _broadcast(spot, tau)
+    return _call_delta(spot, strike, tau, vol, rate)
 
 
+@validate_params(**_SPOT_TAU)
 def bs_call_gamma(spot: Any, strike: float, tau: Any, vol: float, rate: float = 0.0) -> np.ndarray:
     r"""Black-Scholes gamma :math:`\varphi(d_1) / (S \sigma \sqrt{\tau})` (0 at ``tau = 0``).
+
+    Computed in logarithms. At the money, as :math:`\sigma\sqrt{\tau} \to 0` the gamma
+    tends to infinity (the delta becomes a step): where it exceeds the float64 range
+    (about ``1e308``) the result is ``+inf``.
 
     Examples
     --------
     >>> round(float(bs_call_gamma(100.0, 100.0, 1.0, 0.2)), 5)
     0.01985
     """
-    s, k, t, v = _bs_args(spot, strike, tau, vol)
-    d1 = _d1(s, k, t, v, _real(rate, "rate"))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        g = _std_normal_pdf(d1) / (s * v * np.sqrt(t))
-    return np.asarray(np.where(t > 0, g, 0.0))
+    _broadcast(spot, tau)
+    return _exp(_log_gamma(spot, strike, tau, vol, rate))
 
 
+@validate_params(**_SPOT_TAU)
 def bs_call_vega(spot: Any, strike: float, tau: Any, vol: float, rate: float = 0.0) -> np.ndarray:
     r"""Black-Scholes vega :math:`S \varphi(d_1) \sqrt{\tau}` (per unit of volatility).
 
@@ -413,19 +478,28 @@ def bs_call_vega(spot: Any, strike: float, tau: Any, vol: float, rate: float = 0
     >>> round(float(bs_call_vega(100.0, 100.0, 1.0, 0.2)), 4)
     39.6953
     """
-    s, k, t, v = _bs_args(spot, strike, tau, vol)
-    d1 = _d1(s, k, t, v, _real(rate, "rate"))
-    return np.asarray(np.where(t > 0, s * _std_normal_pdf(d1) * np.sqrt(t), 0.0))
+    _broadcast(spot, tau)
+    return _vega(spot, strike, tau, vol, rate)
 
 
+def _vega(s: np.ndarray, k: float, t: np.ndarray, v: float, r: float = 0.0) -> np.ndarray:
+    d1, _ = _d1(s, k, t, v, r)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        lv = np.log(s) - 0.5 * d1 * d1 - _LOG_SQRT_2PI + 0.5 * np.log(t)
+    out = _exp(np.where(np.isinf(d1) | (t <= 0), -np.inf, lv))
+    refuse_overflow(out, "spot", "the vega")
+    return out
+
+
+@validate_params(prices=PRICES, strike=STRIKE, asset=ASSET)
 def call_payoff(prices: Any, strike: float, asset: int = 0) -> np.ndarray:
     r"""European call payoff :math:`(S_n - K)^+` of one asset at the last date.
 
     Parameters
     ----------
     prices : array_like of shape (n_paths, n_steps + 1, n_assets)
-    strike : float
-    asset : int, default 0
+    strike : float > 0
+    asset : int in [0, n_assets), default 0
 
     Returns
     -------
@@ -436,12 +510,12 @@ def call_payoff(prices: Any, strike: float, asset: int = 0) -> np.ndarray:
     >>> call_payoff(np.array([[1.0, 1.3], [1.0, 0.8]]), 1.0).round(12).tolist()
     [0.3, 0.0]
     """
-    S = _prices(prices)
-    k = _real(strike, "strike", positive=True)
-    return np.asarray(np.maximum(S[:, -1, _asset(asset, S.shape[2])] - k, 0.0))
+    S = _paths(prices)
+    return np.asarray(np.maximum(S[:, -1, _asset(asset, S.shape[2])] - strike, 0.0))
 
 
 # ----------------------------------------------------------------------------- baselines
+@validate_params(prices=PRICES)
 def no_hedge(prices: Any) -> np.ndarray:
     """Zero holdings, shape (n_paths, n_steps, n_assets).
 
@@ -450,10 +524,11 @@ def no_hedge(prices: Any) -> np.ndarray:
     >>> no_hedge(np.ones((2, 4, 1))).shape
     (2, 3, 1)
     """
-    S = _prices(prices)
+    S = _paths(prices)
     return np.zeros((S.shape[0], S.shape[1] - 1, S.shape[2]))
 
 
+@validate_params(prices=PRICES, times=DATES, strike=STRIKE, vol=VOL, asset=ASSET)
 def bs_delta_hedge(prices: Any, times: Any, strike: float, vol: float, *, asset: int = 0) -> np.ndarray:
     r"""Black-Scholes delta hedge of a call: :math:`\delta_k = N(d_1(S_k, T - t_k))`.
 
@@ -461,10 +536,11 @@ def bs_delta_hedge(prices: Any, times: Any, strike: float, vol: float, *, asset:
     ----------
     prices : array_like of shape (n_paths, n_steps + 1, n_assets)
     times : array_like of shape (n_steps + 1,)
-        The price dates; maturity is ``times[-1]``.
+        The price dates (strictly increasing, in [0, 1000] years); maturity is
+        ``times[-1]``.
     strike, vol : float
-        Strike and the volatility used for the delta (zero rate).
-    asset : int, default 0
+        Strike (> 0) and the volatility (in (0, 10]) used for the delta (zero rate).
+    asset : int in [0, n_assets), default 0
         The asset the call is written on; the other holdings are zero.
 
     Returns
@@ -477,31 +553,37 @@ def bs_delta_hedge(prices: Any, times: Any, strike: float, vol: float, *, asset:
     >>> bs_delta_hedge(S, [0.0, 0.5, 1.0], 1.0, 0.2).round(4).tolist()
     [[[0.5398], [0.6612]]]
     """
-    S = _prices(prices)
-    t = _times(times, S.shape[1])
+    S = _paths(prices)
+    t = _dates_for(times, S.shape[1])
     asset = _asset(asset, S.shape[2])
     tau = t[-1] - t[:-1]
     D = np.zeros((S.shape[0], S.shape[1] - 1, S.shape[2]))
-    D[:, :, asset] = bs_call_delta(S[:, :-1, asset], strike, tau[None, :], vol)
+    D[:, :, asset] = _call_delta(S[:, :-1, asset], strike, tau[None, :], vol)
     return D
 
 
+@validate_params(spot=SPOTS, strike=STRIKE, tau=TAUS, vol=VOL, cost=COST_RATE, risk_aversion=RISK_AVERSION)
 def whalley_wilmott_width(spot: Any, strike: float, tau: Any, vol: float, cost: float, risk_aversion: float) -> np.ndarray:
     r"""Half-width :math:`(\tfrac{3}{2}\,c\,S\,\Gamma^2 / a)^{1/3}` of the Whalley-Wilmott band.
 
     Parameters
     ----------
     spot, tau : array_like
-        Spot and time to maturity (broadcast).
+        Spot (> 0) and time to maturity (in [0, 1000]), broadcast.
     strike, vol : float
-    cost : float
-        Proportional cost rate :math:`c \ge 0`.
+        Strike (> 0) and volatility (in (0, 10]).
+    cost : float in [0, 1]
+        Proportional cost rate :math:`c`.
     risk_aversion : float
         Exponential-utility risk aversion :math:`a > 0`, in units of 1 / P&L.
 
     Returns
     -------
     ndarray
+        Computed in logarithms, so a tiny ``risk_aversion`` or ``vol`` gives a wide
+        but finite band; ``+inf`` only where the width itself exceeds the float64
+        range (gamma at the money as ``vol sqrt(tau) -> 0``, see
+        :func:`bs_call_gamma`): an infinitely wide band, never traded out of.
 
     References
     ----------
@@ -512,13 +594,19 @@ def whalley_wilmott_width(spot: Any, strike: float, tau: Any, vol: float, cost: 
     >>> float(whalley_wilmott_width(1.0, 1.0, 0.1, 0.2, 0.0, 1.0))
     0.0
     """
-    c = _real(cost, "cost", nonneg=True)
-    a = _real(risk_aversion, "risk_aversion", positive=True)
-    s = as_float_array(spot, "spot")
-    gamma = bs_call_gamma(s, strike, tau, vol)
-    return np.asarray(np.cbrt(1.5 * c * s * gamma**2 / a))
+    _broadcast(spot, tau)
+    return _ww_width(spot, strike, tau, vol, cost, risk_aversion)
 
 
+def _ww_width(s: np.ndarray, k: float, t: np.ndarray, v: float, c: float, a: float) -> np.ndarray:
+    if c == 0.0:
+        return np.zeros(np.broadcast(s, t).shape)
+    lg = _log_gamma(s, k, t, v)
+    return _exp((math.log(1.5 * c) + np.log(s) + 2.0 * lg - math.log(a)) / 3.0)
+
+
+@validate_params(prices=PRICES, times=DATES, strike=STRIKE, vol=VOL, cost=COST_RATE, risk_aversion=RISK_AVERSION,
+                 asset=ASSET)
 def whalley_wilmott_hedge(
     prices: Any, times: Any, strike: float, vol: float, cost: float, risk_aversion: float, *, asset: int = 0
 ) -> np.ndarray:
@@ -532,12 +620,14 @@ def whalley_wilmott_hedge(
     ----------
     prices : array_like of shape (n_paths, n_steps + 1, n_assets)
     times : array_like of shape (n_steps + 1,)
+        Strictly increasing, in [0, 1000] years.
     strike, vol : float
-    cost : float
+        Strike (> 0) and volatility (in (0, 10]).
+    cost : float in [0, 1]
         Proportional cost rate.
-    risk_aversion : float
+    risk_aversion : float > 0
         Exponential-utility risk aversion :math:`a` (1 / P&L units).
-    asset : int, default 0
+    asset : int in [0, n_assets), default 0
 
     Returns
     -------
@@ -555,12 +645,12 @@ def whalley_wilmott_hedge(
     >>> np.allclose(D, bs_delta_hedge(S, [0.0, 0.5, 1.0], 1.0, 0.2))
     True
     """
-    S = _prices(prices)
-    t = _times(times, S.shape[1])
+    S = _paths(prices)
+    t = _dates_for(times, S.shape[1])
     asset = _asset(asset, S.shape[2])
     tau = t[-1] - t[:-1]
-    delta = bs_call_delta(S[:, :-1, asset], strike, tau[None, :], vol)
-    width = whalley_wilmott_width(S[:, :-1, asset], strike, tau[None, :], vol, cost, risk_aversion)
+    delta = _call_delta(S[:, :-1, asset], strike, tau[None, :], vol)
+    width = _ww_width(S[:, :-1, asset], strike, tau[None, :], vol, cost, risk_aversion)
     D = np.zeros((S.shape[0], S.shape[1] - 1, S.shape[2]))
     prev = np.zeros(S.shape[0])
     for k in range(S.shape[1] - 1):
@@ -569,6 +659,10 @@ def whalley_wilmott_hedge(
     return D
 
 
+_SCALAR_SPOT = Real(0.0, None, closed="neither")
+
+
+@validate_params(spot=_SCALAR_SPOT, strike=STRIKE, maturity=MATURITY, vol=VOL, n_steps=Integer(1, MAX_DATES))
 def discrete_hedging_variance(
     spot: float, strike: float, maturity: float, vol: float, n_steps: int
 ) -> float:
@@ -582,17 +676,35 @@ def discrete_hedging_variance(
     :math:`-\tfrac12\Gamma_k S_k^2\big((\Delta S_k/S_k)^2 - \sigma^2\Delta t\big)`, whose
     variance is :math:`\tfrac12\Gamma_k^2 S_k^4\sigma^4\Delta t^2` and which is
     uncorrelated across dates. The expectation over the lognormal :math:`S_t` is a
-    Gaussian integral in closed form; the time integral is computed by adaptive
-    quadrature after the substitution :math:`t = T - u^2`.
+    Gaussian integral in closed form,
+
+    .. math:: \sigma^4 E[\Gamma^2 S^4] = \frac{\sigma^2 K^2}{2\pi\sqrt{\tau (T + t)}}
+              \exp\Big(\frac{2\tau\ell - \sigma^2\tau t - (\delta/\sigma)^2}{T + t}\Big),
+
+    with :math:`\tau = T - t`, :math:`\ell = \log(S_0/K)` and :math:`\delta = \ell +
+    \sigma^2(\tau - t)/2`, written so that nothing divides by a small ``sigma`` but
+    :math:`\delta/\sigma` (whose square only drives the exponential to 0); the time
+    integral is computed by adaptive quadrature after the substitution
+    :math:`t = T - u^2`, and the constant factor :math:`\sigma^2 K^2` is applied in
+    logarithms.
 
     Parameters
     ----------
-    spot, strike, maturity, vol : float
-    n_steps : int
+    spot, strike : float > 0
+    maturity : float in (0, 1000]
+    vol : float in (0, 10]
+        Any positive volatility (the variance tends to 0 with it).
+    n_steps : int in [1, 10**6]
 
     Returns
     -------
     float
+
+    Raises
+    ------
+    InvalidParameterError
+        When the variance exceeds the float64 range (``strike`` near ``1e154``):
+        rescale the prices.
 
     Guarantee
     ---------
@@ -610,39 +722,28 @@ def discrete_hedging_variance(
     >>> abs(v / derman_kamal_variance(1.0, 1.0, 1.0, 0.2, 100) - 1) < 0.05
     True
     """
-    s0 = _real(spot, "spot", positive=True)
-    k = _real(strike, "strike", positive=True)
-    T = _real(maturity, "maturity", positive=True)
-    v = _real(vol, "vol", positive=True)
-    n = check_positive_int(n_steps, "n_steps")
-    lk = math.log(k)
-
-    def expected_gs2_sq(t: float) -> float:
-        # E[(Gamma S^2)^2] = E[S^2 phi(d1)^2] / (v^2 tau), with x = log S_t ~ N(m, s^2) and
-        # d1 = (x - c) / b linear in x: a Gaussian integral in closed form.
-        tau = T - t
-        b2 = v * v * tau
-        c = lk - 0.5 * v * v * tau
-        m = math.log(s0) - 0.5 * v * v * t
-        s2 = v * v * t
-        if s2 <= 0.0:
-            log_e = 2.0 * m - (m - c) ** 2 / b2
-        else:
-            P = 1.0 / s2 + 2.0 / b2
-            L = m / s2 + 2.0 * c / b2 + 2.0
-            log_e = 0.5 * math.log(1.0 / (s2 * P)) + L * L / (2.0 * P) - m * m / (2.0 * s2) - c * c / b2
-        return math.exp(log_e) / (2.0 * math.pi * b2)
+    T, v = maturity, vol
+    ell = math.log(spot) - math.log(strike)
+    v2 = v * v
 
     def inner(u: float) -> float:
-        # t = T - u^2 removes the 1/sqrt(T - t) singularity: dt = 2u du
-        if u <= 0.0:
-            return 0.0
-        return expected_gs2_sq(T - u * u) * 2.0 * u
+        # t = T - u^2 removes the 1/sqrt(T - t) singularity: dt = 2u du, sqrt(tau) = u
+        tau = u * u
+        t = T - tau
+        delta_over_v = ell / v + 0.5 * v * (tau - t)
+        expo = (2.0 * tau * ell - v2 * tau * t - delta_over_v * delta_over_v) / (T + t)
+        return math.exp(expo) / (math.pi * math.sqrt(T + t))  # expo <= 0 (maximised over ell: 0)
 
     integral, _ = integrate.quad(inner, 0.0, math.sqrt(T), limit=200)
-    return T / (2.0 * n) * v**4 * integral
+    if integral <= 0.0:
+        return 0.0
+    log_var = math.log(T) - math.log(2.0 * n_steps) + 2.0 * math.log(v) + 2.0 * math.log(strike) + math.log(integral)
+    if log_var > 709.0:
+        raise InvalidParameterError("strike", "the hedging variance overflows float64; rescale the prices")
+    return math.exp(log_var)
 
 
+@validate_params(spot=_SCALAR_SPOT, strike=STRIKE, maturity=MATURITY, vol=VOL, n_steps=Integer(1, MAX_DATES))
 def derman_kamal_variance(spot: float, strike: float, maturity: float, vol: float, n_steps: int) -> float:
     r"""Derman-Kamal approximation :math:`\frac{\pi}{4}\,\mathrm{vega}^2\sigma^2 / n`.
 
@@ -654,12 +755,16 @@ def derman_kamal_variance(spot: float, strike: float, maturity: float, vol: floa
 
     Parameters
     ----------
-    spot, strike, maturity, vol : float
-    n_steps : int
+    spot, strike : float > 0
+    maturity : float in (0, 1000]
+    vol : float in (0, 10]
+    n_steps : int in [1, 10**6]
 
     Returns
     -------
     float
+        Computed in logarithms; an :class:`InvalidParameterError` (naming ``spot``)
+        when it exceeds the float64 range.
 
     References
     ----------
@@ -671,13 +776,20 @@ def derman_kamal_variance(spot: float, strike: float, maturity: float, vol: floa
     >>> round(derman_kamal_variance(1.0, 1.0, 1.0, 0.2, 1) / (0.2**2 / 8), 2)  # vega ~ sqrt(T/2pi)
     0.99
     """
-    n = check_positive_int(n_steps, "n_steps")
-    T = _real(maturity, "maturity", positive=True)
-    vega = float(bs_call_vega(spot, strike, T, vol))
-    return math.pi / 4.0 * vega**2 * _real(vol, "vol", positive=True) ** 2 / n
+    s = np.asarray(spot, dtype=np.float64)
+    d1, _ = _d1(s, strike, np.asarray(maturity), vol, 0.0)
+    d1f = float(d1)
+    if math.isinf(d1f):
+        return 0.0
+    log_vega = math.log(spot) - 0.5 * d1f * d1f - _LOG_SQRT_2PI + 0.5 * math.log(maturity)
+    log_var = math.log(math.pi / 4.0) + 2.0 * log_vega + 2.0 * math.log(vol) - math.log(n_steps)
+    if log_var > 709.0:
+        raise InvalidParameterError("spot", "the variance overflows float64; rescale the prices")
+    return math.exp(log_var)
 
 
 # ----------------------------------------------------------------------------- simulator
+@validate_params(prices=PRICES, payoff=CLAIM, cost=COST, liquidate=Bool())
 class HedgingEnv:
     r"""The hedging problem as a batched :class:`rlcore.Simulator`.
 
@@ -690,9 +802,10 @@ class HedgingEnv:
     Parameters
     ----------
     prices : array_like of shape (n_paths, n_steps + 1, n_assets)
-        The scenario set; :meth:`reset` draws paths from it uniformly with replacement.
+        The scenario set (prices > 0); :meth:`reset` draws paths from it uniformly with
+        replacement.
     payoff : array_like of shape (n_paths,)
-    cost : float or array_like of shape (n_assets,), default 0
+    cost : float or array_like of shape (n_assets,), in [0, 1], default 0
     liquidate : bool, default False
 
     Examples
@@ -706,17 +819,17 @@ class HedgingEnv:
     """
 
     def __init__(self, prices: Any, payoff: Any, cost: Any = 0.0, *, liquidate: bool = False) -> None:
-        self.prices = _prices(prices)
-        self.payoff = _payoff(payoff, self.prices.shape[0])
+        self.prices = _paths(prices)
+        self.payoff = _claim(payoff, self.prices.shape[0])
         self.n_paths, n_dates, self.n_assets = self.prices.shape
         self.n_steps = n_dates - 1
-        self.cost = _cost(cost, self.n_assets)
-        self.liquidate = bool(liquidate)
+        self.cost = _costs(cost, self.n_assets)
+        self.liquidate = liquidate
         self.horizon = self.n_steps
 
     def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
-        """Draw ``n`` scenario paths; return states of shape (n, 2 + 2 * n_assets)."""
-        n = check_positive_int(n, "n")
+        """Draw ``n`` (in [1, 10**8]) scenario paths; return states of shape (n, 2 + 2 * n_assets)."""
+        n = check_int(n, "n", low=1, high=MAX_PATHS)
         gen = as_generator(rng)
         idx = gen.integers(self.n_paths, size=n)
         d = self.n_assets
@@ -732,16 +845,19 @@ class HedgingEnv:
         x = as_float_array(states, "states", ndim=2)
         d = self.n_assets
         if x.shape[1] != 2 + 2 * d:
-            raise ValueError(f"states: expected shape (n, {2 + 2 * d}), got {x.shape}")
-        a = as_float_array(actions, "actions", ndim=(1, 2)).reshape(x.shape[0], -1)
-        if a.shape[1] != d:
-            raise ValueError(f"actions: expected shape ({x.shape[0]}, {d}), got {a.shape}")
+            raise InvalidParameterError("states", f"expected shape (n, {2 + 2 * d}), got {x.shape}")
+        a = as_float_array(actions, "actions", ndim=(1, 2))
+        if a.size != x.shape[0] * d:
+            raise InvalidParameterError("actions", f"expected shape ({x.shape[0]}, {d}), got {a.shape}")
+        a = a.reshape(x.shape[0], d)
         idx = x[:, 0].astype(np.int64)
         k = x[:, 1].astype(np.int64)
+        if np.any(idx < 0) or np.any(idx >= self.n_paths) or np.any(x[:, 0] != idx):
+            raise InvalidParameterError("states", f"column 0 must hold scenario indices in [0, {self.n_paths})")
         if t is not None and np.any(k != t):
-            raise ValueError(f"t: the states are at date {int(k[0])}, got t={t}")
+            raise InvalidParameterError("t", f"the states are at date {int(k[0])}, got t={t}")
         if np.any(k >= self.n_steps) or np.any(k < 0):
-            raise ValueError("states: the episode has already terminated")
+            raise InvalidParameterError("states", "the episode has already terminated")
         S0 = self.prices[idx, k]
         S1 = self.prices[idx, k + 1]
         prev = x[:, 2 + d :]
@@ -758,6 +874,7 @@ class HedgingEnv:
 
 
 # ----------------------------------------------------------------------------- deep hedging
+@validate_params(prices=PRICES, times=DATES, strike=STRIKE, normalize=Bool())
 def hedging_features(prices: Any, times: Any, strike: float, *, normalize: bool = True) -> np.ndarray:
     r"""Default hedger inputs: log-moneyness and time to maturity at each decision date.
 
@@ -770,8 +887,9 @@ def hedging_features(prices: Any, times: Any, strike: float, *, normalize: bool 
     ----------
     prices : array_like of shape (n_paths, n_steps + 1, n_assets)
     times : array_like of shape (n_steps + 1,)
-        Dates from ``times[0]`` to maturity ``times[-1]``.
-    strike : float
+        Dates from ``times[0]`` to maturity ``times[-1]`` (strictly increasing, in
+        [0, 1000] years).
+    strike : float > 0
     normalize : bool, default True
 
     Returns
@@ -783,13 +901,12 @@ def hedging_features(prices: Any, times: Any, strike: float, *, normalize: bool 
     >>> hedging_features(np.ones((1, 3, 1)), [0.0, 0.5, 1.0], 1.0).tolist()
     [[[0.0, 1.0], [0.0, 0.5]]]
     """
-    S = _prices(prices)
-    t = _times(times, S.shape[1])
-    k = _real(strike, "strike", positive=True)
+    S = _paths(prices)
+    t = _dates_for(times, S.shape[1])
     n, m, _ = S.shape
     T = t[-1] - t[0]
     tau = t[-1] - t[:-1]
-    logm = np.log(S[:, :-1] / k)
+    logm = np.log(S[:, :-1]) - math.log(strike)
     if normalize:
         tau = tau / T
         logm = logm / math.sqrt(T)
@@ -835,6 +952,32 @@ class TrainingResult:
         return int(self.eval_steps[hit[0]]) if hit.size else None
 
 
+def _apply_hedger(torch: Any, hedger: Any, X: Any, name: str = "features") -> Any:
+    """``hedger(X)``, refusing features the module cannot take (shape) and non-finite holdings."""
+    try:
+        out = hedger(X)
+    except (RuntimeError, ValueError, IndexError) as exc:  # torch's shape errors
+        raise InvalidParameterError(
+            name, f"the hedger cannot be applied to features of shape {tuple(X.shape)} ({exc})") from None
+    return out
+
+
+def _positive(arr: np.ndarray, name: str) -> np.ndarray:
+    if arr.ndim not in (2, 3):
+        raise InvalidParameterError(name, f"expected a 2- or 3-dimensional array, got shape {arr.shape}")
+    if np.any(arr <= 0):
+        raise InvalidParameterError(name, "expected positive prices")
+    return arr
+
+
+def _param_dtype(hedger: Any) -> Any:
+    params = list(hedger.parameters())
+    if not params:
+        raise InvalidParameterError("hedger", "the module has no parameters")
+    return params[0].dtype
+
+
+@validate_params(hedger=TorchModule(), features=Array(ndim=3))
 def hedge_ratios(hedger: Any, features: Any) -> np.ndarray:
     """Run a torch hedger on numpy features; return the holdings as numpy.
 
@@ -857,13 +1000,29 @@ def hedge_ratios(hedger: Any, features: Any) -> np.ndarray:
     (3, 4, 1)
     """
     torch = _torch()
-    X = as_float_array(features, "features", ndim=3)
-    dtype = next(hedger.parameters()).dtype
+    dtype = _param_dtype(hedger)
     with torch.no_grad():
-        out = hedger(torch.as_tensor(X, dtype=dtype))
-    return np.asarray(out.detach().cpu().numpy(), dtype=np.float64)
+        out = _apply_hedger(torch, hedger, torch.as_tensor(features, dtype=dtype))
+    D = np.asarray(out.detach().cpu().numpy(), dtype=np.float64)
+    refuse_overflow(D, "hedger", "the holdings (the hedger's output)")
+    return D
 
 
+def _kfac_option_names() -> set[str]:
+    from finance_apps.kfac import KFAC
+
+    return {p for p in inspect.signature(KFAC.__init__).parameters if p not in ("self", "model", "lr")}
+
+
+@validate_params(
+    hedger=TorchModule(), prices=PRICES, payoff=CLAIM, features=Array(ndim=3),
+    risk=Implements("torch", "__call__", what="a risk measure with a torch(pnl) method, e.g. EntropicRisk(a)"),
+    cost=COST, liquidate=Bool(), optimizer=Options("adam", "kfac"), n_iterations=Integer(1, MAX_ITERATIONS),
+    batch_size=Integer(1, MAX_PATHS), lr=Real(0.0, 100.0, closed="right"),
+    kfac_options=Instance(dict, what="a dict of KFAC keyword arguments") | None,
+    eval_every=Integer(1, MAX_ITERATIONS), eval_data=Sequence_(Array(), length=3) | None, rng=RNG(),
+    callback=IsCallable("a callable callback(iteration, batch_risk)") | None,
+)
 def train_hedger(
     hedger: Any,
     prices: Any,
@@ -901,20 +1060,24 @@ def train_hedger(
     risk : object with a ``torch(pnl)`` method and a numpy ``__call__``
         :class:`~finance_apps.risk_measures.EntropicRisk` or
         :class:`~finance_apps.risk_measures.ExpectedShortfall`.
-    cost : float or array_like of shape (n_assets,), default 0
+    cost : float or array_like of shape (n_assets,), in [0, 1], default 0
     liquidate : bool, default False
     optimizer : {"adam", "kfac"}, default "adam"
-    n_iterations : int, default 200
-    batch_size : int, default 1024
-    lr : float, default 1e-3
-        Learning rate of either optimiser.
+    n_iterations : int in [1, 10**9], default 200
+    batch_size : int in [1, 10**8], default 1024
+        At most ``10**9`` floats of minibatch features.
+    lr : float in (0, 100], default 1e-3
+        Learning rate of either optimiser (a larger step overflows float32
+        parameters).
     kfac_options : dict or None
         Extra keyword arguments of :class:`~finance_apps.kfac.KFAC` (``damping``,
-        ``factor_decay``, ``inverse_update_freq``, ``momentum``, ``kl_clip``, ...).
-    eval_every : int, default 10
+        ``factor_decay``, ``inverse_update_freq``, ``momentum``, ``kl_clip``, ...);
+        an unknown or invalid option is refused naming ``kfac_options``.
+    eval_every : int in [1, 10**9], default 10
         Evaluate the risk of the whole evaluation set every ``eval_every`` updates.
     eval_data : tuple (prices, payoff, features) or None
-        Evaluation scenarios; default the training scenarios.
+        Evaluation scenarios, shaped as the training ones; default the training
+        scenarios.
     rng : Generator, int or None
         Seeds the minibatch draws (the hedger's initial weights are seeded where it is
         built).
@@ -944,28 +1107,35 @@ def train_hedger(
     (5,)
     """
     torch = _torch()
-    S = _prices(prices)
-    Z = _payoff(payoff, S.shape[0])
-    X = as_float_array(features, "features", ndim=3)
+    S = _paths(prices)
+    Z = _claim(payoff, S.shape[0])
+    X = features
     if X.shape[:2] != (S.shape[0], S.shape[1] - 1):
-        raise ValueError(
-            f"features: expected shape ({S.shape[0]}, {S.shape[1] - 1}, n_features), got {X.shape}"
+        raise InvalidParameterError(
+            "features", f"expected shape ({S.shape[0]}, {S.shape[1] - 1}, n_features), got {X.shape}"
         )
-    c = _cost(cost, S.shape[2])
-    if not callable(getattr(risk, "torch", None)) or not callable(risk):
-        raise TypeError("risk: expected a risk measure with a torch(pnl) method, e.g. EntropicRisk(a)")
-    if optimizer not in ("adam", "kfac"):
-        raise ValueError(f"optimizer: expected 'adam' or 'kfac', got {optimizer!r}")
-    n_iterations = check_positive_int(n_iterations, "n_iterations")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    eval_every = check_positive_int(eval_every, "eval_every")
-    lr = _real(lr, "lr", positive=True)
+    c = _costs(cost, S.shape[2])
+    check_entries(batch_size * X.shape[1] * max(X.shape[2], S.shape[2]), "batch_size", "a minibatch")
+    opts = dict(kfac_options or {})
+    unknown = sorted(set(opts) - _kfac_option_names())
+    if unknown:
+        raise InvalidParameterError(
+            "kfac_options", f"unknown KFAC option {unknown[0]!r}; expected some of {sorted(_kfac_option_names())}")
+    if eval_data is not None:
+        S2 = _paths(_positive(eval_data[0], "eval_data[0]"), "eval_data[0]")
+        if S2.shape[1:] != S.shape[1:]:
+            raise InvalidParameterError("eval_data", f"eval_data[0]: expected shape (n, {S.shape[1]}, {S.shape[2]}), "
+                                        f"got {S2.shape}")
+        Z2 = _claim(eval_data[1], S2.shape[0], "eval_data[1]")
+        X2 = eval_data[2]
+        if X2.ndim != 3 or X2.shape != (S2.shape[0], S.shape[1] - 1, X.shape[2]):
+            raise InvalidParameterError(
+                "eval_data", f"eval_data[2]: expected shape ({S2.shape[0]}, {S.shape[1] - 1}, {X.shape[2]}), "
+                f"got {X2.shape}")
     gen = as_generator(rng)
 
+    dtype = _param_dtype(hedger)
     params = list(hedger.parameters())
-    if not params:
-        raise ValueError("hedger: the module has no parameters to train")
-    dtype = params[0].dtype
     tS = torch.as_tensor(S, dtype=dtype)
     tZ = torch.as_tensor(Z, dtype=dtype)
     tX = torch.as_tensor(X, dtype=dtype)
@@ -973,11 +1143,16 @@ def train_hedger(
     if eval_data is None:
         eS, eZ, eX, ec = tS, tZ, tX, tc
     else:
-        S2 = _prices(eval_data[0])
         eS = torch.as_tensor(S2, dtype=dtype)
-        eZ = torch.as_tensor(_payoff(eval_data[1], S2.shape[0]), dtype=dtype)
-        eX = torch.as_tensor(as_float_array(eval_data[2], "eval_data[2]", ndim=3), dtype=dtype)
+        eZ = torch.as_tensor(Z2, dtype=dtype)
+        eX = torch.as_tensor(X2, dtype=dtype)
         ec = tc
+    with torch.no_grad():
+        out = _apply_hedger(torch, hedger, tX[:1])
+    if tuple(out.shape) != (1, S.shape[1] - 1, S.shape[2]):
+        raise InvalidParameterError(
+            "hedger", f"maps features to holdings of shape {tuple(out.shape[1:])}, expected "
+            f"{(S.shape[1] - 1, S.shape[2])} (n_steps, n_assets)")
 
     def evaluate() -> float:
         with torch.no_grad():
@@ -990,7 +1165,10 @@ def train_hedger(
     else:
         from finance_apps.kfac import KFAC
 
-        opt = KFAC(hedger, lr=lr, **(kfac_options or {}))
+        try:
+            opt = KFAC(hedger, lr=lr, **opts)
+        except (InvalidParameterError, InvalidParameterTypeError) as exc:
+            raise type(exc)("kfac_options", str(exc)) from None
 
     history = np.empty(n_iterations)
     eval_steps, eval_risk = [0], [evaluate()]
@@ -1005,7 +1183,8 @@ def train_hedger(
             opt.step()
             history[it] = float(loss.detach())
             if not math.isfinite(history[it]):
-                raise FloatingPointError(f"training diverged at iteration {it} (risk {history[it]})")
+                raise FloatingPointError(
+                    f"training diverged at iteration {it} (risk {history[it]}); lower lr (it is {lr:g})")
             if (it + 1) % eval_every == 0 or it + 1 == n_iterations:
                 eval_steps.append(it + 1)
                 eval_risk.append(evaluate())

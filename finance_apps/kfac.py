@@ -60,8 +60,10 @@ Kronecker-factored approximations", ICLR 2017.
 from __future__ import annotations
 
 import math
-import numbers
 from typing import Any
+
+from finance_apps._constraints import TorchModule
+from rlcore.validation import MAX_ITERATIONS, Integer, InvalidParameterError, Real, validate_params
 
 __all__ = ["KFAC"]
 
@@ -76,27 +78,6 @@ def _torch() -> Any:
     return torch
 
 
-def _number(x: Any, name: str, *, low: float, high: float | None = None, low_open: bool = False,
-            high_open: bool = False) -> float:
-    if isinstance(x, bool) or not isinstance(x, numbers.Real):
-        raise TypeError(f"{name}: expected a real number, got {x!r}")
-    v = float(x)
-    ok = math.isfinite(v) and (v > low if low_open else v >= low)
-    if high is not None:
-        ok = ok and (v < high if high_open else v <= high)
-    if not ok:
-        lo = "(" if low_open else "["
-        hi = "" if high is None else (f"{high})" if high_open else f"{high}]")
-        raise ValueError(f"{name}: expected a value in {lo}{low}, {hi or 'inf)'}, got {x!r}")
-    return v
-
-
-def _count(x: Any, name: str) -> int:
-    if isinstance(x, bool) or not isinstance(x, numbers.Integral) or int(x) < 1:
-        raise ValueError(f"{name}: expected a positive integer, got {x!r}")
-    return int(x)
-
-
 class _LayerState:
     def __init__(self) -> None:
         self.acts: list[Any] = []  # per call: (rows, in[+1]) activations
@@ -108,6 +89,18 @@ class _LayerState:
         self.G_inv: Any = None
 
 
+_FRACTION = Real(0.0, 1.0, closed="left")
+#: Learning rates: positive, at most 100 (a larger step overflows float32 parameters).
+LEARNING_RATE = Real(0.0, 100.0, closed="right")
+#: Damping: below 1e-12 its square root is under float32 resolution of unit-scale factors
+#: (a singular factor then fails to invert); above 1e6 the step is a plain scaled gradient.
+_DAMPING = Real(1e-12, 1e6)
+
+
+@validate_params(model=TorchModule(), lr=LEARNING_RATE, damping=_DAMPING, factor_decay=_FRACTION,
+                 inverse_update_freq=Integer(1, MAX_ITERATIONS), factor_update_freq=Integer(1, MAX_ITERATIONS),
+                 momentum=_FRACTION, kl_clip=Real(0.0, None, closed="neither") | None,
+                 weight_decay=Real(0.0, 100.0))
 class KFAC:
     r"""K-FAC optimizer for every ``nn.Linear`` of a model (feed-forward or unrolled RNN).
 
@@ -121,21 +114,23 @@ class KFAC:
     model : torch.nn.Module
         Its ``nn.Linear`` submodules are preconditioned, however many times each is
         called in a forward pass; other parameters get the plain gradient.
-    lr : float, default 0.01
-        Learning rate :math:`\eta > 0`.
-    damping : float, default 1e-3
-        Tikhonov damping :math:`\lambda > 0` (split between the factors by :math:`\pi`).
+    lr : float in (0, 100], default 0.01
+        Learning rate :math:`\eta`.
+    damping : float in [1e-12, 1e6], default 1e-3
+        Tikhonov damping :math:`\lambda` (split between the factors by :math:`\pi`);
+        below ``1e-12`` its square root is under float32 resolution of unit-scale
+        factors, and a singular factor could not be inverted.
     factor_decay : float in [0, 1), default 0.95
         EMA weight :math:`\epsilon` of the old factors.
-    inverse_update_freq : int, default 10
+    inverse_update_freq : int in [1, 10**9], default 10
         Recompute the damped inverses every this many steps.
-    factor_update_freq : int, default 1
+    factor_update_freq : int in [1, 10**9], default 1
         Update the factors every this many steps.
     momentum : float in [0, 1), default 0.9
         Heavy-ball momentum on the preconditioned direction.
-    kl_clip : float or None, default 1e-3
+    kl_clip : float > 0 or None, default 1e-3
         Trust-region bound on :math:`\eta^2 \sum v \cdot \nabla L`; None disables it.
-    weight_decay : float, default 0
+    weight_decay : float in [0, 100], default 0
         Added as ``weight_decay * W`` to every gradient before preconditioning.
 
     Attributes
@@ -171,17 +166,15 @@ class KFAC:
         weight_decay: float = 0.0,
     ) -> None:
         torch = _torch()
-        if not isinstance(model, torch.nn.Module):
-            raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
         self.model = model
-        self.lr = _number(lr, "lr", low=0.0, low_open=True)
-        self.damping = _number(damping, "damping", low=0.0, low_open=True)
-        self.factor_decay = _number(factor_decay, "factor_decay", low=0.0, high=1.0, high_open=True)
-        self.inverse_update_freq = _count(inverse_update_freq, "inverse_update_freq")
-        self.factor_update_freq = _count(factor_update_freq, "factor_update_freq")
-        self.momentum = _number(momentum, "momentum", low=0.0, high=1.0, high_open=True)
-        self.kl_clip = None if kl_clip is None else _number(kl_clip, "kl_clip", low=0.0, low_open=True)
-        self.weight_decay = _number(weight_decay, "weight_decay", low=0.0)
+        self.lr = lr
+        self.damping = damping
+        self.factor_decay = factor_decay
+        self.inverse_update_freq = inverse_update_freq
+        self.factor_update_freq = factor_update_freq
+        self.momentum = momentum
+        self.kl_clip = kl_clip
+        self.weight_decay = weight_decay
         self.steps = 0
         self._layers: dict[str, Any] = {}
         self._state: dict[str, _LayerState] = {}
@@ -192,7 +185,7 @@ class KFAC:
                 self._state[name] = _LayerState()
                 self._handles.append(module.register_forward_hook(self._make_hook(name)))
         if not self._layers:
-            raise ValueError("model: K-FAC needs at least one torch.nn.Linear layer")
+            raise InvalidParameterError("model", "K-FAC needs at least one torch.nn.Linear layer")
         linear_params = {id(p) for m in self._layers.values() for p in m.parameters()}
         self._other = [p for p in model.parameters() if id(p) not in linear_params]
         self._momentum: dict[int, Any] = {}
@@ -320,8 +313,9 @@ class KFAC:
                     vg += float((g * g).sum())
                     updates.append((p, g))
             nu = 1.0
-            if self.kl_clip is not None and vg > 0:
-                nu = min(1.0, math.sqrt(self.kl_clip / (self.lr**2 * vg)))
+            predicted = self.lr * self.lr * vg  # a product (not lr**2): inf, never an OverflowError
+            if self.kl_clip is not None and predicted > 0:
+                nu = min(1.0, math.sqrt(self.kl_clip / predicted))
             for p, v in updates:
                 buf = self._momentum.get(id(p))
                 d = nu * v

@@ -19,14 +19,42 @@ Bermudan dates, each of which must fall on a step.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from finance_apps._constraints import (
+    DIVIDEND,
+    MATURITY,
+    MAX_PRODUCT_STEPS,
+    MAX_RATE,
+    MAX_TREE_STEPS,
+    MAX_VOL,
+    RATE,
+    SPOT,
+    VOL,
+    Dates,
+)
 from finance_apps._lattice_kernels import binomial_backward, product_backward
-from finance_apps.paths import _correlation, _real, _vector
-from rlcore.validation import as_float_array, check_positive_int
+from finance_apps.closed_form import _times_exp
+from finance_apps.paths import per_asset
+from rlcore.validation import (
+    Array,
+    Integer,
+    InvalidParameterError,
+    IsCallable,
+    Options,
+    Real,
+    validate_params,
+)
+
+_PAYOFF = IsCallable("a callable payoff(prices) -> values")
+#: "american", "european", or Bermudan dates in [0, maturity], increasing, ending at the maturity.
+_EXERCISE = Options("american", "european") | Dates(start_at_zero=False, min_len=1, high="maturity")
+#: Lattice nodes ``S0 exp(+-n sigma sqrt(dt))`` must stay within float64 (``exp(709)``).
+_LOG_RANGE = 700.0
 
 __all__ = ["LatticeResult", "binomial_price", "product_lattice_price"]
 
@@ -42,9 +70,11 @@ class LatticeResult:
     times : ndarray of shape (n_steps + 1,)
         Step dates.
     boundary_low, boundary_high : ndarray of shape (n_steps + 1,)
-        Lowest and highest node price at which exercise is optimal at each step (NaN
-        where exercise is nowhere optimal or not allowed). For a put the exercise region
-        is ``S <= boundary_high`` (the critical price); for a call ``S >= boundary_low``.
+        Lowest and highest node price at which exercise is optimal at each step. Where
+        exercise is nowhere optimal or not allowed they are the bounds of the empty set,
+        ``boundary_low = +inf`` and ``boundary_high = -inf``, so that the exercise region
+        of a put, ``S <= boundary_high``, and of a call, ``S >= boundary_low``, is empty
+        there (and :class:`~finance_apps.BoundaryPolicy` never stops).
     n_steps : int
     """
 
@@ -60,28 +90,46 @@ def _exercise_flags(exercise: Any, maturity: float, n: int) -> np.ndarray:
     if isinstance(exercise, str):
         if exercise == "american":
             flags[:] = True
-        elif exercise == "european":
-            flags[n] = True
         else:
-            raise ValueError(f"exercise: expected 'american', 'european' or an array of dates, got {exercise!r}")
+            flags[n] = True
         return flags
-    dates = as_float_array(exercise, "exercise", ndim=1)
-    if dates.size == 0 or np.any(np.diff(dates) <= 0):
-        raise ValueError("exercise: expected a non-empty strictly increasing array of dates")
-    if dates[0] < 0 or abs(dates[-1] - maturity) > 1e-9 * max(1.0, maturity):
-        raise ValueError(f"exercise: dates must lie in [0, maturity] and end at the maturity {maturity!r}")
+    dates = np.asarray(exercise, dtype=np.float64)  # validated: increasing, in [0, maturity]
+    if abs(dates[-1] - maturity) > 1e-9 * max(1.0, maturity):
+        raise InvalidParameterError("exercise", f"the last date must be the maturity {maturity!r}, got {dates[-1]!r}")
     steps = dates / maturity * n
     on = np.abs(steps - np.round(steps)) <= 1e-6
     if not np.all(on):
         bad = float(dates[int(np.flatnonzero(~on)[0])])
-        raise ValueError(
-            f"exercise: date {bad!r} is not a step of the {n}-step lattice; choose n_steps so that "
+        raise InvalidParameterError(
+            "exercise", f"date {bad!r} is not a step of the {n}-step lattice; choose n_steps so that "
             "every exercise date is a multiple of maturity / n_steps"
         )
     flags[np.round(steps).astype(np.int64)] = True
     return flags
 
 
+def _check_nodes(log_spot: float, spread: float, name: str) -> None:
+    """Refuse a lattice whose highest node ``S0 exp(spread)`` overflows float64 (low nodes
+    that underflow to 0 are harmless prices)."""
+    if log_spot + spread > _LOG_RANGE:
+        raise InvalidParameterError(
+            name, f"the lattice's highest node S0 exp(n vol sqrt(dt)) = exp({log_spot:.3g} + {spread:.3g}) "
+            f"overflows float64; use fewer steps (or a smaller vol / maturity)")
+
+
+def _node_payoffs(payoff: Any, nodes: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    pay = np.ascontiguousarray(np.asarray(payoff(nodes), dtype=np.float64))
+    if pay.shape != shape:
+        pay = pay.reshape(-1) if pay.size == int(np.prod(shape)) and len(shape) == 1 else pay
+    if pay.shape != shape:
+        raise InvalidParameterError("payoff", f"expected one value per node, shape {shape}, got shape {pay.shape}")
+    if not np.all(np.isfinite(pay)):
+        raise InvalidParameterError("payoff", "returned a non-finite value at a node of the lattice")
+    return pay
+
+
+@validate_params(payoff=_PAYOFF, spot=SPOT, vol=VOL, rate=RATE, maturity=MATURITY,
+                 n_steps=Integer(1, MAX_TREE_STEPS), dividend=DIVIDEND, exercise=_EXERCISE)
 def binomial_price(payoff: Any, spot: float, vol: float, rate: float, maturity: float, n_steps: int = 1000,
                    *, dividend: float = 0.0, exercise: Any = "american") -> LatticeResult:
     """Price an option on one asset on the Cox-Ross-Rubinstein tree.
@@ -91,11 +139,12 @@ def binomial_price(payoff: Any, spot: float, vol: float, rate: float, maturity: 
     payoff : callable
         ``payoff(prices (..., 1)) -> (...)``, e.g. :class:`~finance_apps.Put`.
     spot : float > 0
-    vol : float > 0
-    rate : float
-    maturity : float > 0
-    n_steps : int >= 1, default 1000
-    dividend : float, default 0
+    vol : float in (0, 10]
+    rate : float in [-1, 1]
+    maturity : float in (0, 1000]
+    n_steps : int in [1, 10**5], default 1000
+        ``O(n^2)`` time (about 10 s at the limit), ``O(n)`` memory.
+    dividend : float in [-1, 1], default 0
         Continuous dividend yield.
     exercise : {"american", "european"} or array_like of dates
         Exercise at every step, at maturity only, or on Bermudan dates (each a step of
@@ -107,9 +156,12 @@ def binomial_price(payoff: Any, spot: float, vol: float, rate: float, maturity: 
 
     Raises
     ------
-    ValueError
-        On invalid inputs, or when ``n_steps`` is too small for ``p`` to be a
-        probability (``sigma sqrt(dt) <= |r - q| dt``).
+    InvalidParameterError
+        On invalid inputs; when ``n_steps`` is too small for ``p`` to be a probability
+        (``sigma sqrt(dt) <= |r - q| dt``: the drift outruns the tree's step, which
+        needs ``n_steps > T ((r - q) / sigma)^2``; a tiny ``vol`` therefore works when
+        ``rate == dividend``); when the highest node ``S0 exp(sigma sqrt(n T))``
+        overflows float64; or when the price overflows float64.
 
     Guarantee
     ---------
@@ -133,34 +185,48 @@ def binomial_price(payoff: Any, spot: float, vol: float, rate: float, maturity: 
     >>> round(res.price, 2)
     6.09
     """
-    if not callable(payoff):
-        raise TypeError(f"payoff: expected a callable, got {payoff!r}")
-    S0 = _real(spot, "spot", low=0.0, strict=True)
-    sig = _real(vol, "vol", low=0.0, strict=True)
-    r = _real(rate, "rate")
-    q = _real(dividend, "dividend")
-    T = _real(maturity, "maturity", low=0.0, strict=True)
-    n = check_positive_int(n_steps, "n_steps")
+    S0, sig, r, q, T, n = spot, vol, rate, dividend, maturity, n_steps
     flags = _exercise_flags(exercise, T, n)
     dt = T / n
-    u = np.exp(sig * np.sqrt(dt))
-    p = (np.exp((r - q) * dt) - 1.0 / u) / (u - 1.0 / u)
-    if not 0.0 < p < 1.0:
-        raise ValueError(f"n_steps: {n} steps are too few, the up-probability is {p!r}; use more steps")
+    x = sig * math.sqrt(dt)  # log step of the tree
+    drift = (r - q) * dt
+    if x == 0.0 and drift == 0.0:  # dt underflows to 0: every node is S0, p -> 1/2
+        p = 0.5
+    elif not x > abs(drift):
+        ratio = abs(r - q) / sig  # may be inf: a float product overflows to inf, a power would raise
+        need = T * ratio * ratio
+        raise InvalidParameterError(
+            "n_steps" if need < MAX_TREE_STEPS else "vol",
+            f"with {n} steps the CRR up-probability is not in (0, 1): vol sqrt(dt) = {x:.3g} <= |rate - dividend| dt "
+            f"= {abs(drift):.3g}; it needs n_steps > T ((rate - dividend) / vol)^2 = {need:.3g}")
+    else:
+        # p = (e^{(r-q)dt} - d) / (u - d), d = 1/u, without cancellation for tiny steps
+        p = (math.expm1(drift) - math.expm1(-x)) / (math.expm1(x) - math.expm1(-x))
+    _check_nodes(math.log(S0), n * x, "n_steps")
+    if -r * dt > _LOG_RANGE:
+        raise InvalidParameterError(
+            "n_steps",
+            f"the one-step growth factor exp(-rate dt) = exp({-r * dt:.3g}) overflows float64; use more steps")
     m = np.arange(-n, n + 1)
-    nodes = S0 * np.exp(m * sig * np.sqrt(dt))
-    pay = np.ascontiguousarray(np.asarray(payoff(nodes[:, None]), dtype=np.float64).reshape(-1))
-    if pay.shape != (2 * n + 1,):
-        raise ValueError(f"payoff: expected one value per price, got shape {pay.shape}")
+    nodes = _times_exp(S0, m * x)
+    pay = _node_payoffs(payoff, nodes[:, None], (2 * n + 1,))
     lo = np.empty(n + 1, dtype=np.int64)
     hi = np.empty(n + 1, dtype=np.int64)
-    price = binomial_backward(pay, n, float(p), float(np.exp(-r * dt)), flags, lo, hi)
+    price = float(binomial_backward(pay, n, float(p), math.exp(-r * dt), flags, lo, hi))
+    if not math.isfinite(price):
+        raise InvalidParameterError(
+            "payoff", "the lattice value overflows float64 (a negative rate grows it by up to exp(-rate T)); "
+            "rescale the payoff or shorten the maturity")
     none = lo == n + 1
-    b_lo = np.where(none, np.nan, S0 * np.exp(np.where(none, 0, lo) * sig * np.sqrt(dt)))
-    b_hi = np.where(none, np.nan, S0 * np.exp(np.where(none, 0, hi) * sig * np.sqrt(dt)))
-    return LatticeResult(float(price), np.linspace(0.0, T, n + 1), b_lo, b_hi, n)
+    b_lo = np.where(none, np.inf, _times_exp(S0, np.where(none, 0, lo) * x))
+    b_hi = np.where(none, -np.inf, _times_exp(S0, np.where(none, 0, hi) * x))
+    return LatticeResult(price, np.linspace(0.0, T, n + 1), b_lo, b_hi, n)
 
 
+@validate_params(payoff=_PAYOFF, spot=Array(ndim=1, shape=(2,), low=0.0, closed="neither"),
+                 vol=Array(ndim=1, shape=(2,), low=0.0, high=MAX_VOL, closed="right"), rate=RATE, maturity=MATURITY,
+                 n_steps=Integer(1, MAX_PRODUCT_STEPS), corr=Real(-1.0, 1.0),
+                 dividend=Array(ndim=(0, 1), low=-MAX_RATE, high=MAX_RATE), exercise=_EXERCISE)
 def product_lattice_price(payoff: Any, spot: Any, vol: Any, rate: float, maturity: float, n_steps: int = 200,
                           *, corr: float = 0.0, dividend: Any = 0.0, exercise: Any = "american") -> float:
     """Price an option on two assets on the Boyle-Evnine-Gibbs product lattice.
@@ -171,15 +237,23 @@ def product_lattice_price(payoff: Any, spot: Any, vol: Any, rate: float, maturit
         ``payoff(prices (..., 2)) -> (...)``, e.g. :class:`~finance_apps.MaxCall`,
         :class:`~finance_apps.BasketPut`.
     spot, vol : array_like of shape (2,)
-        Prices (> 0) and volatilities (> 0).
-    rate : float
-    maturity : float > 0
-    n_steps : int >= 1, default 200
-        Cost ``O(n^3)`` time and ``O(n^2)`` memory.
+        Prices (> 0) and volatilities (in (0, 10]).
+    rate : float in [-1, 1]
+    maturity : float in (0, 1000]
+    n_steps : int in [1, 2000], default 200
+        Cost ``O(n^3)`` time (about 10 s at the limit) and ``O(n^2)`` memory.
     corr : float in [-1, 1], default 0
-    dividend : float or array_like of shape (2,), default 0
+    dividend : float or array_like of shape (2,), entries in [-1, 1], default 0
     exercise : {"american", "european"} or array_like of dates
         As in :func:`binomial_price`.
+
+    Raises
+    ------
+    InvalidParameterError
+        On invalid inputs; when a branch probability is negative (too few steps for
+        the drift ``(r - q - sigma^2/2)`` against the step ``sigma sqrt(dt)``, or
+        ``|corr|`` too close to 1 for it); when the highest nodes overflow float64;
+        or when the price overflows float64.
 
     Returns
     -------
@@ -205,34 +279,56 @@ def product_lattice_price(payoff: Any, spot: Any, vol: Any, rate: float, maturit
     >>> round(p, 1)
     13.9
     """
-    if not callable(payoff):
-        raise TypeError(f"payoff: expected a callable, got {payoff!r}")
-    S0 = _vector(spot, "spot", 2, positive=True)
-    sig = _vector(vol, "vol", 2, positive=True)
-    q = _vector(dividend, "dividend", 2)
-    r = _real(rate, "rate")
-    T = _real(maturity, "maturity", low=0.0, strict=True)
-    rho = _real(corr, "corr")
-    if not -1.0 <= rho <= 1.0:
-        raise ValueError(f"corr: expected a correlation in [-1, 1], got {corr!r}")
-    _correlation(rho, 2)
-    n = check_positive_int(n_steps, "n_steps")
+    S0, sig, r, T, rho, n = spot, vol, rate, maturity, corr, n_steps
+    q = per_asset(dividend, "dividend", 2)
     flags = _exercise_flags(exercise, T, n)
     dt = T / n
-    nu = (r - q - 0.5 * sig**2) / sig * np.sqrt(dt)
+    x = sig * math.sqrt(dt)
+    # nu_i = a_i sqrt(dt) with a_i = (r - q_i - sigma_i^2/2) / sigma_i (a product: dt = 0 gives 0)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore", under="ignore"):
+        a = np.where((r - q - 0.5 * sig**2) == 0.0, 0.0, (r - q - 0.5 * sig**2) / sig)
+        nu = np.where(a == 0.0, 0.0, a * math.sqrt(dt))
+    if not np.all(np.isfinite(nu)):
+        raise InvalidParameterError(
+            "vol", f"vol = {sig.min():.3g} is too small against the drift r - q - vol^2/2: the branch "
+            "probabilities are not in [0, 1] for any feasible number of steps")
     puu = 0.25 * (1 + rho + nu[0] + nu[1])
     pud = 0.25 * (1 - rho + nu[0] - nu[1])
     pdu = 0.25 * (1 - rho - nu[0] + nu[1])
     pdd = 0.25 * (1 + rho - nu[0] - nu[1])
-    if min(puu, pud, pdu, pdd) < 0:
-        raise ValueError(
-            f"n_steps: with {n} steps (and corr={rho}) a branch probability is negative; use more steps"
-        )
+    probs = np.array([puu, pud, pdu, pdd])
+    if not np.all(probs >= 0):
+        # nonnegative iff |nu0 + nu1| <= 1 + rho and |nu0 - nu1| <= 1 - rho, nu ~ sqrt(T / n)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            ratios = [float(np.divide(abs(a[0] + a[1]), 1.0 + rho)) if a[0] + a[1] else 0.0,
+                      float(np.divide(abs(a[0] - a[1]), 1.0 - rho)) if a[0] - a[1] else 0.0]
+            need = T * max(v * v for v in ratios)  # products: inf, never an OverflowError
+        if need < MAX_PRODUCT_STEPS:
+            raise InvalidParameterError(
+                "n_steps", f"with {n} steps (and corr={rho}) a branch probability is negative; it needs "
+                f"n_steps >= {math.ceil(need)}")
+        total = abs(float(a[0])) + abs(float(a[1]))
+        if T * total * total >= MAX_PRODUCT_STEPS:  # even uncorrelated assets would need too many steps
+            raise InvalidParameterError(
+                "vol", f"vol = {sig.tolist()} is too small against the drifts r - q - vol^2/2: a branch "
+                f"probability is negative unless n_steps >= {T * total * total:.3g} (at most {MAX_PRODUCT_STEPS})")
+        raise InvalidParameterError(
+            "corr", f"corr={rho} is too close to +-1 for the drifts (r - q - vol^2/2) / vol = {a.tolist()}: a "
+            f"branch probability is negative unless n_steps >= {need:.3g} (at most {MAX_PRODUCT_STEPS})")
+    for i in range(2):
+        _check_nodes(math.log(S0[i]), n * float(x[i]), "n_steps")
+    if -r * dt > _LOG_RANGE:
+        raise InvalidParameterError(
+            "n_steps",
+            f"the one-step growth factor exp(-rate dt) = exp({-r * dt:.3g}) overflows float64; use more steps")
     m = np.arange(-n, n + 1)
-    x1 = S0[0] * np.exp(m * sig[0] * np.sqrt(dt))
-    x2 = S0[1] * np.exp(m * sig[1] * np.sqrt(dt))
+    x1 = _times_exp(S0[0], m * x[0])
+    x2 = _times_exp(S0[1], m * x[1])
     grid = np.stack(np.meshgrid(x1, x2, indexing="ij"), axis=-1)
-    pay = np.ascontiguousarray(np.asarray(payoff(grid), dtype=np.float64))
-    if pay.shape != (2 * n + 1, 2 * n + 1):
-        raise ValueError(f"payoff: expected one value per price pair, got shape {pay.shape}")
-    return float(product_backward(pay, n, puu, pud, pdu, pdd, float(np.exp(-r * dt)), flags))
+    pay = _node_payoffs(payoff, grid, (2 * n + 1, 2 * n + 1))
+    price = float(product_backward(pay, n, float(puu), float(pud), float(pdu), float(pdd), math.exp(-r * dt), flags))
+    if not math.isfinite(price):
+        raise InvalidParameterError(
+            "payoff", "the lattice value overflows float64 (a negative rate grows it by up to exp(-rate T)); "
+            "rescale the payoff or shorten the maturity")
+    return price

@@ -22,13 +22,25 @@ from typing import Any
 
 import numpy as np
 
-from finance_apps.exercise import PolicyValue, RegressionExercisePolicy, evaluate_exercise_policy
+from finance_apps._constraints import PathModel
 from finance_apps._util import single_thread_blas
+from finance_apps.exercise import (
+    N_PATHS,
+    PROBLEM,
+    PolicyValue,
+    RegressionExercisePolicy,
+    _apply_policy,
+    check_paths_budget,
+    policy_value,
+)
 from finance_apps.features import PolynomialBasis
 from finance_apps.stopping import StoppingProblem
-from rlcore.validation import check_positive_int
+from rlcore.validation import RNG, Bool, IsCallable, Regressor, validate_params
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.regressors import RidgeRegression
+
+#: A feature map ``features(history, k, times) -> (n, p)``, or None for the default.
+FEATURES = IsCallable("a feature map features(history, k, times)") | None
 
 __all__ = ["LSMCResult", "longstaff_schwartz"]
 
@@ -62,6 +74,8 @@ class LSMCResult:
         return self.out_of_sample.price if self.out_of_sample is not None else self.price_in_sample
 
 
+@validate_params(problem=PROBLEM, model=PathModel(), n_paths=N_PATHS, features=FEATURES,
+                 regressor=Regressor() | None, itm_only=Bool(), n_test_paths=N_PATHS | None, rng=RNG())
 def longstaff_schwartz(problem: StoppingProblem, model: Any, n_paths: int = 20_000, *,
                        features: Any = None, regressor: Any = None, itm_only: bool = True,
                        n_test_paths: int | None = 20_000, rng: RNGLike = None) -> LSMCResult:
@@ -73,14 +87,14 @@ def longstaff_schwartz(problem: StoppingProblem, model: Any, n_paths: int = 20_0
     model : path model
         E.g. :class:`~finance_apps.GeometricBrownianMotion` on a grid containing the
         exercise dates.
-    n_paths : int, default 20000
-        Training paths.
+    n_paths : int in [2, 10**8], default 20000
+        Training paths (at most ``10**9`` floats of simulated states).
     features : FeatureMap, default ``PolynomialBasis(3, "laguerre")``
     regressor : Regressor, default ``RidgeRegression(alpha=0.0)`` (least squares)
         A template: a deep copy is fitted at each exercise date.
     itm_only : bool, default True
         Regress on in-the-money paths only, as in the paper (section 2).
-    n_test_paths : int or None, default 20000
+    n_test_paths : int in [2, 10**8] or None, default 20000
         Independent paths for the out-of-sample estimate (None: skip).
     rng : Generator, int or None
 
@@ -114,23 +128,14 @@ def longstaff_schwartz(problem: StoppingProblem, model: Any, n_paths: int = 20_0
     >>> abs(res.out_of_sample.price - 4.47) < 0.05     # LS (2001) Table 1: 4.472
     True
     """
-    if not isinstance(problem, StoppingProblem):
-        raise TypeError(f"problem: expected a StoppingProblem, got {type(problem).__name__}")
-    n = check_positive_int(n_paths, "n_paths")
-    if n < 2:
-        raise ValueError("n_paths: expected at least 2 paths")
+    n = n_paths
+    ex = problem.check_model(model)
+    check_paths_budget(model, n, "n_paths")
     if n_test_paths is not None:
-        check_positive_int(n_test_paths, "n_test_paths")
-    if not isinstance(itm_only, (bool, np.bool_)):
-        raise TypeError(f"itm_only: expected a bool, got {itm_only!r}")
+        check_paths_budget(model, n_test_paths, "n_test_paths")
     feats = PolynomialBasis(3, "laguerre") if features is None else features
-    if not callable(feats):
-        raise TypeError(f"features: expected a callable feature map, got {feats!r}")
     template = RidgeRegression(alpha=0.0) if regressor is None else regressor
-    if not (callable(getattr(template, "fit", None)) and callable(getattr(template, "predict", None))):
-        raise TypeError(f"regressor: expected an object with fit(X, y) and predict(X), got {template!r}")
     with single_thread_blas():
-        ex = problem.check_model(model)
         gen = as_generator(rng)
         times = np.asarray(model.times, dtype=np.float64)
         paths = model.simulate(n, gen)
@@ -159,5 +164,7 @@ def longstaff_schwartz(problem: StoppingProblem, model: Any, n_paths: int = 20_0
         policy = RegressionExercisePolicy(problem, times, feats, regs)
         oos = None
         if n_test_paths is not None:
-            oos = evaluate_exercise_policy(policy, problem, model, n_test_paths, gen)
-        return LSMCResult(float(cash.mean()), float(cash.std(ddof=1) / np.sqrt(n)), oos, policy, n)
+            test = model.simulate(n_test_paths, gen)
+            oos = policy_value(*_apply_policy(policy, problem, test, times, ex))
+        ins = policy_value(cash, np.zeros(n, dtype=np.int64))
+        return LSMCResult(ins.price, ins.stderr, oos, policy, n)

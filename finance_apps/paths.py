@@ -32,60 +32,77 @@ same paths, whichever code path runs.
 
 from __future__ import annotations
 
-import numbers
+import math
 from typing import Any
 
 import numpy as np
 
+from finance_apps._constraints import (
+    MATURITY,
+    MAX_DATES,
+    MAX_PATHS,
+    MAX_RATE,
+    MAX_VOL,
+    RATE,
+    SPOT,
+    Dates,
+    check_entries,
+)
 from finance_apps._path_kernels import heston_full_truncation
-from rlcore.validation import as_float_array, check_positive_int, check_real
+from rlcore.validation import (
+    Array,
+    Bool,
+    Integer,
+    InvalidParameterError,
+    Real,
+    as_float_array,
+    check_int,
+    validate_params,
+)
 from rlcore.randomness import RNGLike, as_generator
 
-__all__ = ["AutoregressiveGARCH", "GeometricBrownianMotion", "Heston", "check_times", "time_grid"]
+__all__ = ["AutoregressiveGARCH", "GeometricBrownianMotion", "Heston", "TIMES", "time_grid"]
+
+#: A simulation date grid: 1-d, starting at 0 (today), strictly increasing, at most
+#: 1000 years, at least two dates.
+TIMES = Dates(start_at_zero=True, min_len=2)
+
+#: Simulated log-prices must stay this far inside the float64 range (``exp(709)``).
+_LOG_RANGE = 700.0
 
 
-def _real(x: Any, name: str, *, low: float | None = None, strict: bool = False) -> float:
-    v = check_real(x, name)
-    if low is not None and (v < low or (strict and v == low)):
-        op = ">" if strict else ">="
-        raise ValueError(f"{name}: expected a number {op} {low:g}, got {x!r}")
-    return v
+def _check_log_range(log_s0: float, drift: float, spread: float, name: str) -> None:
+    """Refuse a model whose prices would leave the float64 range over its grid.
 
-
-def check_times(times: Any, name: str = "times") -> np.ndarray:
-    """Validate a date grid: finite, starting at 0, strictly increasing.
-
-    Examples
-    --------
-    >>> check_times([0.0, 0.5, 1.0])
-    array([0. , 0.5, 1. ])
+    ``drift`` bounds ``|E log(S_T / S_0)|`` and ``spread`` the standard deviation of
+    ``log S_T``; prices beyond ten standard deviations are ignored (probability below
+    ``1e-23`` per path).
     """
-    t = as_float_array(times, name, ndim=1)
-    if t.size < 2:
-        raise ValueError(f"{name}: expected at least two dates (0 and one more), got {t.size}")
-    if t[0] != 0.0:
-        raise ValueError(f"{name}: the first date must be 0 (today), got {t[0]!r}")
-    dt = np.diff(t)
-    if np.any(dt <= 0):
-        i = int(np.flatnonzero(dt <= 0)[0])
-        raise ValueError(
-            f"{name}: dates must be strictly increasing (sorted, no repeats), "
-            f"got {t[i]!r} then {t[i + 1]!r} at index {i + 1}"
+    worst = abs(log_s0) + abs(drift) + 10.0 * spread
+    if not worst <= _LOG_RANGE:
+        raise InvalidParameterError(
+            name,
+            f"over this grid the log-prices reach about {worst:.3g} in absolute value (|log S0| + |drift T| "
+            f"+ 10 sd), beyond the float64 range (exp({_LOG_RANGE:g})): shorten the horizon or rescale the model",
         )
-    return t
 
 
+@validate_params(maturity=MATURITY, n_steps=Integer(1, MAX_DATES))
 def time_grid(maturity: float, n_steps: int) -> np.ndarray:
     """The uniform grid ``[0, T/n, 2T/n, ..., T]`` of ``n_steps + 1`` dates.
+
+    Parameters
+    ----------
+    maturity : float in (0, 1000]
+        Years.
+    n_steps : int in [1, 10**6]
 
     Examples
     --------
     >>> time_grid(1.0, 4)
     array([0.  , 0.25, 0.5 , 0.75, 1.  ])
     """
-    T = _real(maturity, "maturity", low=0.0, strict=True)
-    n = check_positive_int(n_steps, "n_steps")
-    return np.linspace(0.0, T, n + 1)
+    return np.linspace(0.0, maturity, n_steps + 1)
 
 
 class _PathModel:
@@ -111,18 +128,22 @@ class _PathModel:
     def advance(self, states: np.ndarray, k: int, rng: RNGLike = None) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    def _check_states(self, states: Any) -> np.ndarray:
-        s = as_float_array(states, "states", ndim=2)
+    def _check_states(self, states: Any, name: str = "states") -> np.ndarray:
+        s = as_float_array(states, name, ndim=2)
         if s.shape[1] != self.state_dim:
-            raise ValueError(f"states: expected shape (n, {self.state_dim}), got {s.shape}")
+            raise InvalidParameterError(name, f"expected shape (n, {self.state_dim}), got {s.shape}")
         return s
 
-    def _check_k(self, k: Any) -> int:
-        if isinstance(k, (bool, np.bool_)) or not isinstance(k, (numbers.Integral, np.integer)):
-            raise TypeError(f"k: expected an integer date index, got {k!r}")
-        if not 0 <= int(k) < self.n_dates:
-            raise ValueError(f"k: expected a date index in [0, {self.n_dates - 1}], got {k}")
-        return int(k)
+    def _check_k(self, k: Any, name: str = "k") -> int:
+        if self.n_dates < 1:  # pragma: no cover - grids have two dates at least
+            raise InvalidParameterError(name, "the grid has no step")
+        return check_int(k, name, low=0, high=self.n_dates - 1)
+
+    def _check_n_paths(self, n_paths: Any, name: str = "n_paths", *, dates: int | None = None) -> int:
+        n = check_int(n_paths, name, low=1, high=MAX_PATHS)
+        check_entries(n * ((self.n_dates + 1) if dates is None else dates) * self.state_dim, name,
+                      "the simulated paths")
+        return n
 
     def simulate_states(self, n_paths: int, rng: RNGLike = None, *, start: int = 0,
                         initial: np.ndarray | None = None, antithetic: bool = False) -> np.ndarray:
@@ -130,7 +151,8 @@ class _PathModel:
 
         Parameters
         ----------
-        n_paths : int >= 1
+        n_paths : int in [1, 10**8]
+            At most ``10**9`` floats in all (``n_paths * (n_dates + 1) * state_dim``).
         rng : Generator, int or None
         start : int, default 0
             Date index to start from; the output covers ``times[start:]``.
@@ -145,20 +167,22 @@ class _PathModel:
         -------
         ndarray of shape (n_paths, n_dates + 1 - start, state_dim)
         """
-        n = check_positive_int(n_paths, "n_paths")
+        start = check_int(start, "start", low=0, high=self.n_dates)
+        n = self._check_n_paths(n_paths, dates=self.n_dates + 1 - start)
+        antithetic = Bool().check(antithetic, "antithetic")
         gen: Any = as_generator(rng)
         if antithetic:
             if n % 2:
-                raise ValueError(f"n_paths: antithetic pairs need an even number of paths, got {n}")
+                raise InvalidParameterError("n_paths", f"antithetic pairs need an even number of paths, got {n}")
             gen = _Antithetic(gen)
         if initial is None:
             if start != 0:
-                raise ValueError("initial: required when start > 0")
+                raise InvalidParameterError("initial", "required when start > 0")
             x = self.initial_state(n)
         else:
-            x = self._check_states(initial)
+            x = self._check_states(initial, "initial")
             if x.shape[0] != n:
-                raise ValueError(f"initial: expected {n} rows, got {x.shape[0]}")
+                raise InvalidParameterError("initial", f"expected {n} rows, got {x.shape[0]}")
         out = np.empty((n, self.n_dates + 1 - start, self.state_dim))
         out[:, 0] = x
         for j, k in enumerate(range(start, self.n_dates)):
@@ -171,7 +195,8 @@ class _PathModel:
 
         Parameters
         ----------
-        n_paths : int >= 1
+        n_paths : int in [1, 10**8]
+            At most ``10**9`` floats in all (``n_paths * (n_dates + 1) * state_dim``).
         rng : Generator, int or None
 
         Returns
@@ -190,14 +215,15 @@ class _PathModel:
 
     # -- rlcore.Simulator protocol -----------------------------------------------------
     def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
-        """``n`` copies of today's Markov state, shape (n, state_dim)."""
-        return self.initial_state(check_positive_int(n, "n"))
+        """``n`` (in [1, 10**8]) copies of today's Markov state, shape (n, state_dim)."""
+        return self.initial_state(check_int(n, "n", low=1, high=MAX_PATHS))
 
     def step(self, states: Any, actions: Any = None, rng: RNGLike = None, *,
              t: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance from date index ``t`` (required); rewards 0, terminated at maturity."""
         if t is None:
-            raise ValueError("t: the date index is required for a path model")
+            raise InvalidParameterError("t", "the date index is required for a path model")
+        t = self._check_k(t, "t")
         nxt = self.advance_one(states, t, rng)
         n = nxt.shape[0]
         return nxt, np.zeros(n), np.full(n, t + 1 == self.n_dates)
@@ -218,39 +244,45 @@ class _Antithetic:
         return out
 
 
-def _correlation(corr: Any, d: int) -> np.ndarray:
+def correlation_matrix(corr: Any, d: int, name: str = "corr") -> np.ndarray:
+    """The ``(d, d)`` correlation matrix of an already validated ``corr`` (None, a scalar in
+    [-1, 1] or a float array): symmetric, unit diagonal, positive semi-definite."""
     if corr is None:
         return np.eye(d)
-    if np.ndim(corr) == 0:
-        rho = _real(corr, "corr")
-        if not -1.0 <= rho <= 1.0:
-            raise ValueError(f"corr: expected a correlation in [-1, 1], got {corr!r}")
-        c: Any = np.full((d, d), rho)
+    c = np.asarray(corr, dtype=np.float64)
+    if c.ndim == 0:
+        c = np.full((d, d), float(c))
         np.fill_diagonal(c, 1.0)
-    else:
-        c = corr
-    c = as_float_array(c, "corr", ndim=2)
     if c.shape != (d, d):
-        raise ValueError(f"corr: expected a ({d}, {d}) correlation matrix or a scalar, got shape {c.shape}")
+        raise InvalidParameterError(name, f"expected a ({d}, {d}) correlation matrix or a scalar, got shape {c.shape}")
     if not np.allclose(c, c.T, atol=1e-12) or not np.allclose(np.diag(c), 1.0):
-        raise ValueError("corr: expected a symmetric matrix with unit diagonal")
+        raise InvalidParameterError(name, "expected a symmetric matrix with unit diagonal")
+    if np.any(np.abs(c) > 1.0 + 1e-12):
+        raise InvalidParameterError(name, "correlations must lie in [-1, 1]")
     if np.min(np.linalg.eigvalsh(c)) < -1e-10:
-        raise ValueError("corr: the correlation matrix is not positive semi-definite")
+        raise InvalidParameterError(name, "the correlation matrix is not positive semi-definite")
     return c
 
 
-def _vector(x: Any, name: str, d: int, *, positive: bool = False, nonneg: bool = False) -> np.ndarray:
-    arr = as_float_array(x, name, ndim=(0, 1))
+def per_asset(arr: np.ndarray, name: str, d: int) -> np.ndarray:
+    """An already validated scalar or (d,) array as a (d,) array."""
+    arr = np.asarray(arr, dtype=np.float64)
     arr = np.broadcast_to(arr, (d,)).copy() if arr.ndim == 0 else arr
     if arr.shape != (d,):
-        raise ValueError(f"{name}: expected a scalar or shape ({d},), got {arr.shape}")
-    if positive and np.any(arr <= 0):
-        raise ValueError(f"{name}: entries must be > 0, got {arr.tolist()}")
-    if nonneg and np.any(arr < 0):
-        raise ValueError(f"{name}: entries must be >= 0, got {arr.tolist()}")
+        raise InvalidParameterError(name, f"expected a scalar or shape ({d},), got {arr.shape}")
     return arr
 
 
+#: A scalar or per-asset correlation: a number in [-1, 1], a (d, d) matrix, or None.
+CORR = Real(-1.0, 1.0) | Array(ndim=2, low=-1.0, high=1.0) | None
+
+
+_POSITIVE_PRICES = Array(ndim=(0, 1), low=0.0, closed="neither")
+_VOLS = Array(ndim=(0, 1), low=0.0, high=MAX_VOL)
+_DIVIDENDS = Array(ndim=(0, 1), low=-MAX_RATE, high=MAX_RATE)
+
+
+@validate_params(spot=_POSITIVE_PRICES, vol=_VOLS, rate=RATE, times=TIMES, dividend=_DIVIDENDS, corr=CORR)
 class GeometricBrownianMotion(_PathModel):
     """Correlated geometric Brownian motions with dividend yields (risk-neutral).
 
@@ -266,16 +298,23 @@ class GeometricBrownianMotion(_PathModel):
     spot : float or array_like of shape (d,)
         Today's prices, > 0.
     vol : float or array_like of shape (d,)
-        Volatilities, >= 0.
-    rate : float
+        Volatilities in [0, 10].
+    rate : float in [-1, 1]
         Risk-free continuously compounded rate (the drift).
     times : array_like of shape (n_dates + 1,)
-        Date grid in years, starting at 0, strictly increasing (see :func:`time_grid`).
+        Date grid in years, starting at 0, strictly increasing, at most 1000 (see
+        :func:`time_grid`).
     dividend : float or array_like of shape (d,), default 0
-        Continuous dividend yields ``q_i``.
-    corr : float, array_like of shape (d, d) or None
+        Continuous dividend yields ``q_i`` in [-1, 1].
+    corr : float in [-1, 1], array_like of shape (d, d) or None
         Correlation matrix (a scalar means equal pairwise correlation); default
         independent.
+
+    Raises
+    ------
+    InvalidParameterError
+        Also when the prices would leave the float64 range over the grid
+        (``|log S0| + |r - q - sigma^2/2| T + 10 sigma sqrt(T) > 700``).
 
     Examples
     --------
@@ -286,14 +325,17 @@ class GeometricBrownianMotion(_PathModel):
 
     def __init__(self, spot: Any, vol: Any, rate: float, times: Any, dividend: Any = 0.0,
                  corr: Any = None) -> None:
-        s = as_float_array(spot, "spot", ndim=(0, 1))
-        d = 1 if s.ndim == 0 else s.size
-        self.spot = _vector(spot, "spot", d, positive=True)
-        self.vol = _vector(vol, "vol", d, nonneg=True)
-        self.dividend = _vector(dividend, "dividend", d)
-        self.rate = _real(rate, "rate")
-        self.times = check_times(times)
-        self.corr = _correlation(corr, d)
+        d = int(np.asarray(spot).size)
+        self.spot = per_asset(spot, "spot", d)
+        self.vol = per_asset(vol, "vol", d)
+        self.dividend = per_asset(dividend, "dividend", d)
+        self.rate = float(rate)
+        self.times = np.asarray(times, dtype=np.float64)
+        self.corr = correlation_matrix(corr, d)
+        T = float(self.times[-1])
+        for i in range(d):
+            drift = (self.rate - self.dividend[i] - 0.5 * self.vol[i] ** 2) * T
+            _check_log_range(math.log(self.spot[i]), drift, self.vol[i] * math.sqrt(T), "times")
         w, V = np.linalg.eigh(self.corr)
         self._chol = V * np.sqrt(np.clip(w, 0.0, None))
         self.n_assets = d
@@ -316,6 +358,11 @@ class GeometricBrownianMotion(_PathModel):
                 f"rate={self.rate}, dividend={self.dividend.tolist()}, n_dates={self.n_dates})")
 
 
+@validate_params(
+    spot=SPOT, v0=Real(0.0, MAX_VOL**2), kappa=Real(0.0, None, closed="neither"), theta=Real(0.0, MAX_VOL**2),
+    xi=Real(0.0, MAX_VOL**2), rho=Real(-1.0, 1.0), rate=RATE, times=TIMES, dividend=Real(-MAX_RATE, MAX_RATE),
+    n_substeps=Integer(1, 10**4),
+)
 class Heston(_PathModel):
     """Heston stochastic volatility, full-truncation Euler (risk-neutral).
 
@@ -332,15 +379,25 @@ class Heston(_PathModel):
     Parameters
     ----------
     spot, v0 : float
-        Initial price (> 0) and variance (>= 0).
+        Initial price (> 0) and variance (in [0, 100]).
     kappa, theta, xi : float
-        Mean-reversion speed (> 0), long-run variance (>= 0), vol of variance (>= 0).
+        Mean-reversion speed (> 0), long-run variance (in [0, 100]), vol of variance
+        (in [0, 100]).
     rho : float in [-1, 1]
-    rate : float
+    rate : float in [-1, 1]
     times : array_like
         Date grid (see :func:`time_grid`).
-    dividend : float, default 0
-    n_substeps : int, default 4
+    dividend : float in [-1, 1], default 0
+    n_substeps : int in [1, 10**4], default 4
+        Euler steps per grid interval; ``kappa * dt / n_substeps <= 1`` is required
+        (a larger Euler step overshoots the mean reversion).
+
+    Raises
+    ------
+    InvalidParameterError
+        Also when the log-prices would leave the float64 range over the grid
+        (``|log S0| + (|r - q| + v/2) T + 10 sqrt(v T) > 700`` with ``v = max(v0,
+        theta)``), or when ``kappa * dt / n_substeps > 1``.
 
     References
     ----------
@@ -359,20 +416,26 @@ class Heston(_PathModel):
 
     def __init__(self, spot: float, v0: float, kappa: float, theta: float, xi: float, rho: float,
                  rate: float, times: Any, dividend: float = 0.0, n_substeps: int = 4) -> None:
-        self.spot = _real(spot, "spot", low=0.0, strict=True)
-        self.v0 = _real(v0, "v0", low=0.0)
-        self.kappa = _real(kappa, "kappa", low=0.0, strict=True)
-        self.theta = _real(theta, "theta", low=0.0)
-        self.xi = _real(xi, "xi", low=0.0)
-        self.rho = _real(rho, "rho")
-        if not -1.0 <= self.rho <= 1.0:
-            raise ValueError(f"rho: expected a correlation in [-1, 1], got {rho!r}")
-        self.rate = _real(rate, "rate")
-        self.dividend = _real(dividend, "dividend")
-        self.times = check_times(times)
-        self.n_substeps = check_positive_int(n_substeps, "n_substeps")
+        self.spot, self.v0, self.kappa, self.theta, self.xi, self.rho = spot, v0, kappa, theta, xi, rho
+        self.rate, self.dividend = rate, dividend
+        self.times = np.asarray(times, dtype=np.float64)
+        self.n_substeps = n_substeps
+        h = float(np.max(np.diff(self.times))) / n_substeps
+        if kappa * h > 1.0:
+            need = math.ceil(kappa * float(np.max(np.diff(self.times))))
+            raise InvalidParameterError(
+                "n_substeps", f"kappa * step = {kappa * h:.3g} > 1: the Euler scheme overshoots the mean "
+                f"reversion; use n_substeps >= {need}")
+        T = float(self.times[-1])
+        v = max(v0, theta)
+        _check_log_range(math.log(spot), (abs(rate - dividend) + 0.5 * v) * T, math.sqrt(v * T), "times")
         self.n_assets = 1
         self.state_dim = 2
+
+    def _check_n_paths(self, n_paths: Any, name: str = "n_paths", *, dates: int | None = None) -> int:
+        n = super()._check_n_paths(n_paths, name, dates=dates)
+        check_entries(2 * n * self.n_substeps, name, "the normals of one date")
+        return n
 
     def initial_state(self, n: int) -> np.ndarray:
         """``n`` copies of ``(spot, v0)``, shape (n, 2)."""
@@ -391,6 +454,11 @@ class Heston(_PathModel):
                 f"xi={self.xi}, rho={self.rho}, rate={self.rate}, n_dates={self.n_dates})")
 
 
+@validate_params(
+    spot=SPOT, mu=Real(-1.0, 1.0), phi=Real(-1.0, 1.0, closed="neither"), omega=Real(0.0, 1.0, closed="right"),
+    alpha=Real(0.0, 1.0, closed="left"), beta=Real(0.0, 1.0, closed="left"), times=TIMES,
+    x0=Real(-10.0, 10.0) | None, sigma2_0=Real(0.0, 1.0, closed="right") | None,
+)
 class AutoregressiveGARCH(_PathModel):
     """Log returns following an AR(1) with optional GARCH(1,1) innovations.
 
@@ -408,19 +476,25 @@ class AutoregressiveGARCH(_PathModel):
     Parameters
     ----------
     spot : float > 0
-    mu : float
+    mu : float in [-1, 1]
         Mean log return per step.
     phi : float in (-1, 1)
         AR(1) coefficient of the log returns.
-    omega : float > 0
-    alpha, beta : float >= 0 with alpha + beta < 1
+    omega : float in (0, 1]
+        Innovation variance per step (of the constant part).
+    alpha, beta : float in [0, 1) with alpha + beta < 1
         GARCH(1,1) coefficients (stationary variance ``omega / (1 - alpha - beta)``).
     times : array_like
         Date grid (see :func:`time_grid`).
-    x0 : float, optional
+    x0 : float in [-10, 10], optional
         Last log return before today; default ``mu``.
-    sigma2_0 : float, optional
+    sigma2_0 : float in (0, 1], optional
         Variance of the first innovation; default the stationary one.
+
+    Raises
+    ------
+    InvalidParameterError
+        Also when the log-prices would leave the float64 range over the grid.
 
     References
     ----------
@@ -438,19 +512,18 @@ class AutoregressiveGARCH(_PathModel):
 
     def __init__(self, spot: float, mu: float, phi: float, omega: float, alpha: float, beta: float,
                  times: Any, x0: float | None = None, sigma2_0: float | None = None) -> None:
-        self.spot = _real(spot, "spot", low=0.0, strict=True)
-        self.mu = _real(mu, "mu")
-        self.phi = _real(phi, "phi")
-        if not -1.0 < self.phi < 1.0:
-            raise ValueError(f"phi: expected an AR coefficient in (-1, 1), got {phi!r}")
-        self.omega = _real(omega, "omega", low=0.0, strict=True)
-        self.alpha = _real(alpha, "alpha", low=0.0)
-        self.beta = _real(beta, "beta", low=0.0)
-        if self.alpha + self.beta >= 1.0:
-            raise ValueError(f"alpha, beta: expected alpha + beta < 1, got {self.alpha + self.beta!r}")
-        self.times = check_times(times)
-        self.x0 = self.mu if x0 is None else _real(x0, "x0")
-        self.sigma2_0 = self.stationary_variance if sigma2_0 is None else _real(sigma2_0, "sigma2_0", low=0.0, strict=True)
+        if alpha + beta >= 1.0:
+            raise InvalidParameterError(
+                "beta", f"expected alpha + beta < 1 (a stationary GARCH), got alpha + beta = {alpha + beta!r}")
+        self.spot, self.mu, self.phi, self.omega, self.alpha, self.beta = spot, mu, phi, omega, alpha, beta
+        self.times = np.asarray(times, dtype=np.float64)
+        self.x0 = self.mu if x0 is None else x0
+        self.sigma2_0 = self.stationary_variance if sigma2_0 is None else sigma2_0
+        n = self.n_dates
+        memory = min(float(n), 1.0 / (1.0 - abs(phi)))  # how far one return echoes in the log-price
+        var = max(self.sigma2_0, self.stationary_variance)
+        _check_log_range(math.log(spot), abs(mu) * n + abs(self.x0 - mu) * memory, math.sqrt(var * n) * memory,
+                         "times")
         self.n_assets = 1
         self.state_dim = 3
 

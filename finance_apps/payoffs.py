@@ -13,47 +13,37 @@ use a compiled kernel:
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
-from rlcore.validation import as_float_array
+from finance_apps._constraints import STRIKE
+from rlcore.validation import Array, Integer, InvalidParameterError, as_float_array, validate_params
 
-__all__ = ["BasketCall", "BasketPut", "Call", "MaxCall", "Payoff", "Put", "check_strike"]
+__all__ = ["BasketCall", "BasketPut", "Call", "MaxCall", "Payoff", "Put"]
 
 #: What the stopping problems accept as a payoff: ``payoff(prices (..., d)) -> (...)``.
 Payoff = Callable[[np.ndarray], np.ndarray]
 
-
-def check_strike(strike: Any, name: str = "strike") -> float:
-    """Return ``strike`` as a finite float ``>= 0``; raise a ValueError/TypeError naming it.
-
-    Examples
-    --------
-    >>> check_strike(100)
-    100.0
-    """
-    if isinstance(strike, (bool, np.bool_)) or not isinstance(strike, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {strike!r} of type {type(strike).__name__}")
-    value = float(strike)
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name}: expected a finite number >= 0, got {strike!r}")
-    return value
+#: Weights of a basket: a non-empty 1-d array of finite numbers >= 0.
+_WEIGHTS = Array(ndim=1, low=0.0)
+#: Assets of a max-call (the payoff is evaluated on arrays with a last axis of this length).
+_N_ASSETS = Integer(1, 10**4)
 
 
 def _prices(prices: Any, n_assets: int | None) -> np.ndarray:
     arr = as_float_array(prices, "prices")
     if arr.ndim == 0:
-        raise ValueError("prices: expected an array with a last axis of assets, got a scalar")
+        raise InvalidParameterError("prices", "expected an array with a last axis of assets, got a scalar")
     if n_assets is not None and arr.shape[-1] != n_assets:
-        raise ValueError(f"prices: expected a last axis of {n_assets} assets, got shape {arr.shape}")
+        raise InvalidParameterError("prices", f"expected a last axis of {n_assets} assets, got shape {arr.shape}")
     if np.any(arr < 0):
-        raise ValueError("prices: entries must be >= 0")
+        raise InvalidParameterError("prices", "entries must be >= 0")
     return arr
 
 
+@validate_params(strike=STRIKE)
 @dataclass(frozen=True)
 class Put:
     """Put on one asset, ``(K - S)^+``.
@@ -71,15 +61,13 @@ class Put:
     strike: float
     n_assets: int = field(default=1, init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "strike", check_strike(self.strike))
-
     def __call__(self, prices: Any) -> np.ndarray:
         """Payoff of prices of shape (..., 1), shape (...)."""
         s = _prices(prices, 1)[..., 0]
         return np.maximum(self.strike - s, 0.0)
 
 
+@validate_params(strike=STRIKE)
 @dataclass(frozen=True)
 class Call:
     """Call on one asset, ``(S - K)^+``.
@@ -97,15 +85,13 @@ class Call:
     strike: float
     n_assets: int = field(default=1, init=False)
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "strike", check_strike(self.strike))
-
     def __call__(self, prices: Any) -> np.ndarray:
         """Payoff of prices of shape (..., 1), shape (...)."""
         s = _prices(prices, 1)[..., 0]
         return np.maximum(s - self.strike, 0.0)
 
 
+@validate_params(strike=STRIKE, n_assets=_N_ASSETS)
 @dataclass(frozen=True)
 class MaxCall:
     """Call on the maximum of ``d`` assets, ``(max_i S_i - K)^+``.
@@ -113,7 +99,7 @@ class MaxCall:
     Parameters
     ----------
     strike : float >= 0
-    n_assets : int >= 1
+    n_assets : int in [1, 10**4]
 
     Examples
     --------
@@ -124,28 +110,10 @@ class MaxCall:
     strike: float
     n_assets: int = 2
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "strike", check_strike(self.strike))
-        _check_n_assets(self.n_assets)
-
     def __call__(self, prices: Any) -> np.ndarray:
         """Payoff of prices of shape (..., d), shape (...)."""
         s = _prices(prices, self.n_assets)
         return np.maximum(s.max(axis=-1) - self.strike, 0.0)
-
-
-def _check_n_assets(n: Any) -> None:
-    if isinstance(n, (bool, np.bool_)) or not isinstance(n, (numbers.Integral, np.integer)) or n < 1:
-        raise ValueError(f"n_assets: expected a positive integer, got {n!r}")
-
-
-def _check_weights(weights: Any) -> tuple[float, ...]:
-    w = as_float_array(weights, "weights", ndim=1)
-    if w.size == 0:
-        raise ValueError("weights: expected at least one weight")
-    if np.any(w < 0):
-        raise ValueError(f"weights: entries must be >= 0, got {w.tolist()}")
-    return tuple(float(x) for x in w)
 
 
 @dataclass(frozen=True)
@@ -154,8 +122,8 @@ class _Basket:
     weights: tuple[float, ...]
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "strike", check_strike(self.strike))
-        object.__setattr__(self, "weights", _check_weights(self.weights))
+        # the constructor has validated the weights (a float64 array): store them as a tuple
+        object.__setattr__(self, "weights", tuple(float(x) for x in np.asarray(self.weights).reshape(-1)))
 
     @property
     def n_assets(self) -> int:
@@ -168,6 +136,7 @@ class _Basket:
         return np.asarray(s @ np.asarray(self.weights), dtype=np.float64)
 
 
+@validate_params(strike=STRIKE, weights=_WEIGHTS)
 @dataclass(frozen=True)
 class BasketPut(_Basket):
     """Put on the arithmetic basket ``B = sum_i w_i S_i``: ``(K - B)^+``.
@@ -175,7 +144,7 @@ class BasketPut(_Basket):
     Parameters
     ----------
     strike : float >= 0
-    weights : sequence of float >= 0, length d
+    weights : sequence of float >= 0, length d >= 1
 
     Examples
     --------
@@ -188,6 +157,7 @@ class BasketPut(_Basket):
         return np.maximum(self.strike - self.basket(prices), 0.0)
 
 
+@validate_params(strike=STRIKE, weights=_WEIGHTS)
 @dataclass(frozen=True)
 class BasketCall(_Basket):
     """Call on the arithmetic basket ``B = sum_i w_i S_i``: ``(B - K)^+``.
@@ -195,7 +165,7 @@ class BasketCall(_Basket):
     Parameters
     ----------
     strike : float >= 0
-    weights : sequence of float >= 0, length d
+    weights : sequence of float >= 0, length d >= 1
 
     Examples
     --------

@@ -52,16 +52,22 @@ H. Buehler, L. Gonon, J. Teichmann and B. Wood, "Deep hedging", Quantitative Fin
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize_scalar
-from scipy.special import logsumexp
 
-from rlcore.validation import as_float_array
+from rlcore.validation import (
+    Array,
+    Instance,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    Real,
+    validate_params,
+)
 
 __all__ = [
     "EntropicRisk",
@@ -89,30 +95,66 @@ def _torch() -> Any:
     return torch
 
 
-def _check_pnl(pnl: Any, name: str = "pnl") -> np.ndarray:
-    arr = as_float_array(pnl, name, ndim=1)
-    if arr.size == 0:
-        raise ValueError(f"{name}: expected at least one sample, got an empty array")
-    return arr
+#: A P&L sample: a non-empty 1-d array of finite numbers.
+PNL = Array(ndim=1)
+#: Absolute risk aversion ``a > 0`` (any positive value: ``a -> 0`` gives ``-mean``).
+RISK_AVERSION = Real(0.0, None, closed="neither")
+#: Tail probability of the expected shortfall.
+LEVEL = Real(0.0, 1.0, closed="right")
+_LOSS = IsCallable("a vectorised loss l(x) -> array")
+
+#: Below this ``a * (max X - min X)`` the entropic risk is computed from its cumulant
+#: series (the truncation error, ``(a spread)^4 spread``, is below rounding).
+_SERIES_SPREAD = 1e-4
 
 
-def _check_positive(x: Any, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a positive real number, got {x!r}")
-    value = float(x)
-    if not (math.isfinite(value) and value > 0.0):
-        raise ValueError(f"{name}: expected a positive finite number, got {x!r}")
+def _finite(value: float, what: str) -> float:
+    if not math.isfinite(value):
+        raise InvalidParameterError("pnl", f"{what} overflows float64 on this sample; rescale the P&L")
     return value
 
 
-def _check_level(alpha: Any) -> float:
-    value = _check_positive(alpha, "alpha")
-    if value > 1.0:
-        raise ValueError(f"alpha: expected a tail probability in (0, 1], got {alpha!r}")
-    return value
+def _entropic(x: np.ndarray, a: float) -> float:
+    """Entropic risk of a validated sample (see :func:`entropic_risk`)."""
+    losses = -x
+    top = float(losses.max())
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = _finite(top - float(losses.min()), "the range of the sample")
+        if spread == 0.0:
+            return top + 0.0  # (-0.0 for a sample of zeros)
+        if a * spread < _SERIES_SPREAD:
+            # log E e^{aL} / a = k1 + a k2 / 2 + a^2 k3 / 6 + a^3 k4 / 24 + O(a^4 spread^5): with
+            # y = a spread and c = (L - k1) / spread (|c| <= 1) every term is bounded, and no
+            # a * L is formed, so a = 1e-320 or 1e300 with a tinier spread are fine
+            m = top + float(np.mean(losses - top))
+            c = (losses - m) / spread
+            y = a * spread
+            k2 = float(np.mean(c * c))
+            k3 = float(np.mean(c * c * c))
+            k4 = float(np.mean(c**4)) - 3.0 * k2 * k2
+            return _finite(m + spread * (y * k2 / 2.0 + y * y * k3 / 6.0 + y * y * y * k4 / 24.0), "the risk")
+        # shifted log-mean-exp: every exponent <= 0, the largest is 0
+        z = a * (losses - top)
+        return top + math.log1p(float(np.mean(np.expm1(z)))) / a
+
+
+def _shortfall(x: np.ndarray, alpha: float) -> float:
+    """Expected shortfall of a validated sample (see :func:`expected_shortfall`)."""
+    losses = np.sort(-x)[::-1]
+    n = x.size
+    na = n * alpha
+    k = min(int(math.floor(na)), n)
+    # sum_{i<k} L_i / (n alpha) + (1 - k / (n alpha)) L_k: no n * alpha * L product, so a
+    # tiny alpha (n alpha < 1, the worst loss) keeps full precision
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.sum(losses[:k] / na)) if k else 0.0
+        if k < n:
+            total += (1.0 - k / na) * float(losses[k])
+    return _finite(total, "the expected shortfall")
 
 
 # ----------------------------------------------------------------------------- numpy
+@validate_params(pnl=PNL, risk_aversion=RISK_AVERSION)
 def entropic_risk(pnl: Any, risk_aversion: float = 1.0) -> float:
     r"""Entropic risk :math:`\rho(X) = \frac1a \log \frac1n \sum_i e^{-a X_i}`.
 
@@ -128,7 +170,10 @@ def entropic_risk(pnl: Any, risk_aversion: float = 1.0) -> float:
     Returns
     -------
     float
-        The risk, computed with a log-sum-exp (no overflow for large ``a |X|``).
+        The risk, computed with a shifted log-mean-exp (no overflow for large
+        ``a |X|``) or, when ``a (max X - min X) < 1e-4``, with the cumulant series
+        ``-mean + a var / 2 - a^2 k3 / 6 + a^3 k4 / 24`` (exact to rounding, and
+        finite for any ``a > 0``, however small).
 
     Guarantee
     ---------
@@ -147,11 +192,10 @@ def entropic_risk(pnl: Any, risk_aversion: float = 1.0) -> float:
     >>> round(entropic_risk([1.0, -1.0], 1.0), 6)  # log(cosh(1))
     0.433781
     """
-    x = _check_pnl(pnl)
-    a = _check_positive(risk_aversion, "risk_aversion")
-    return float((logsumexp(-a * x) - math.log(x.size)) / a)
+    return _entropic(pnl, risk_aversion)
 
 
+@validate_params(pnl=PNL, alpha=LEVEL)
 def expected_shortfall(pnl: Any, alpha: float = 0.05) -> float:
     r"""Expected shortfall (CVaR) at tail level ``alpha`` of the empirical P&L.
 
@@ -167,7 +211,8 @@ def expected_shortfall(pnl: Any, alpha: float = 0.05) -> float:
     pnl : array_like of shape (n,)
         P&L sample (a gain).
     alpha : float in (0, 1], default 0.05
-        Tail probability. ``alpha = 1`` gives ``-mean(pnl)``.
+        Tail probability. ``alpha = 1`` gives ``-mean(pnl)``; ``alpha <= 1/n`` the
+        worst loss.
 
     Returns
     -------
@@ -189,36 +234,35 @@ def expected_shortfall(pnl: Any, alpha: float = 0.05) -> float:
     >>> expected_shortfall([3.0, -1.0, 0.0, -5.0], alpha=0.5)  # mean of losses 5 and 1
     3.0
     """
-    x = _check_pnl(pnl)
-    a = _check_level(alpha)
-    losses = np.sort(-x)[::-1]
-    n = x.size
-    na = n * a
-    k = int(math.floor(na + 1e-12))
-    k = min(k, n)
-    total = float(losses[:k].sum())
-    frac = na - k
-    if frac > 1e-12 and k < n:
-        total += frac * float(losses[k])
-    return total / na
+    return _shortfall(pnl, alpha)
 
 
+@validate_params(risk_aversion=RISK_AVERSION)
 def entropic_loss(risk_aversion: float) -> Callable[[np.ndarray], np.ndarray]:
     r"""The OCE loss :math:`\ell(x) = (e^{a x} - 1)/a` of the entropic risk.
+
+    ``risk_aversion`` is any ``a > 0``; where ``|a x| < 1e-5`` the loss is computed as
+    ``x (1 + a x / 2 + (a x)^2 / 6)`` (exact to rounding, without dividing by a tiny
+    ``a``).
 
     Examples
     --------
     >>> float(entropic_loss(2.0)(np.array([0.0]))[0])
     0.0
     """
-    a = _check_positive(risk_aversion, "risk_aversion")
+    a = risk_aversion
 
     def loss(x: np.ndarray) -> np.ndarray:
-        return np.expm1(a * np.asarray(x, dtype=float)) / a
+        u = np.asarray(x, dtype=float)
+        with np.errstate(over="ignore", invalid="ignore"):
+            y = a * u
+            big = np.expm1(y) / a
+            return np.where(np.abs(y) < 1e-5, u * (1.0 + y / 2.0 + y * y / 6.0), big)
 
     return loss
 
 
+@validate_params(alpha=LEVEL)
 def shortfall_loss(alpha: float) -> Callable[[np.ndarray], np.ndarray]:
     r"""The OCE loss :math:`\ell(x) = x^+/\alpha` of the expected shortfall.
 
@@ -227,7 +271,7 @@ def shortfall_loss(alpha: float) -> Callable[[np.ndarray], np.ndarray]:
     >>> shortfall_loss(0.5)(np.array([-1.0, 2.0])).tolist()
     [0.0, 4.0]
     """
-    a = _check_level(alpha)
+    a = alpha
 
     def loss(x: np.ndarray) -> np.ndarray:
         return np.maximum(np.asarray(x, dtype=float), 0.0) / a
@@ -235,6 +279,7 @@ def shortfall_loss(alpha: float) -> Callable[[np.ndarray], np.ndarray]:
     return loss
 
 
+@validate_params(pnl=PNL, loss=_LOSS, xtol=Real(0.0, None, closed="neither"))
 def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, xtol: float = 1e-10) -> float:
     r"""Optimized certainty equivalent :math:`\inf_w \{w + E[\ell(-X - w)]\}`.
 
@@ -250,8 +295,16 @@ def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, xtol: float 
     loss : callable
         Vectorised :math:`\ell`, convex and non-decreasing with :math:`\ell(0) = 0`, such
         as :func:`entropic_loss` or :func:`shortfall_loss`.
-    xtol : float, default 1e-10
-        Tolerance of the scalar minimisation in :math:`w`.
+    xtol : float > 0, default 1e-10
+        Absolute tolerance of the scalar minimisation in :math:`w`. Brent's method adds
+        the relative floor ``sqrt(eps) |w|`` to it and stops after 500 iterations, so
+        a tolerance below what float64 resolves cannot make it run on.
+
+    Raises
+    ------
+    InvalidParameterError
+        When the objective is not finite on the sample (the loss overflows or returns
+        NaN, names ``loss``).
 
     Returns
     -------
@@ -274,18 +327,20 @@ def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, xtol: float 
     >>> round(oce_risk(x, shortfall_loss(0.5)), 8) == round(expected_shortfall(x, 0.5), 8)
     True
     """
-    x = _check_pnl(pnl)
-    if not callable(loss):
-        raise TypeError(f"loss: expected a callable l(x) -> array, got {loss!r}")
-    losses = -x
+    losses = -pnl
 
     def objective(w: float) -> float:
-        return float(w + np.mean(loss(losses - w)))
+        with np.errstate(over="ignore", invalid="ignore"):
+            return float(w + np.mean(loss(losses - w)))
 
     lo, hi = float(losses.min()), float(losses.max())
     candidates = [lo, hi]
+    if not math.isfinite(hi - lo):
+        raise InvalidParameterError("pnl", "the range of the sample overflows float64; rescale the P&L")
     if hi > lo:
-        res = minimize_scalar(objective, bounds=(lo, hi), method="bounded", options={"xatol": xtol})
+        with np.errstate(over="ignore", invalid="ignore"):  # P&Ls near 1e300: Brent's parabola overflows
+            res = minimize_scalar(objective, bounds=(lo, hi), method="bounded",
+                                  options={"xatol": xtol, "maxiter": 500})
         candidates.append(float(res.x))
         # piecewise-linear losses are minimised at a sample point: check the nearest ones
         order = np.sort(losses)
@@ -294,10 +349,11 @@ def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, xtol: float 
     values = [objective(w) for w in candidates]
     value = min(values)
     if not math.isfinite(value):
-        raise ValueError("loss: the OCE objective is not finite on this sample (overflow in the loss?)")
+        raise InvalidParameterError("loss", "the OCE objective is not finite on this sample (overflow in the loss?)")
     return value
 
 
+@validate_params(risk_with_claim=Real(), risk_without_claim=Real())
 def indifference_price(risk_with_claim: float, risk_without_claim: float = 0.0) -> float:
     r"""Indifference price :math:`p(Z) = \pi(-Z) - \pi(0)`.
 
@@ -328,15 +384,14 @@ def indifference_price(risk_with_claim: float, risk_without_claim: float = 0.0) 
     >>> indifference_price(0.5, 0.25)
     0.25
     """
-    for name, v in (("risk_with_claim", risk_with_claim), ("risk_without_claim", risk_without_claim)):
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, np.floating, np.integer)):
-            raise TypeError(f"{name}: expected a real number, got {v!r}")
-        if not math.isfinite(float(v)):
-            raise ValueError(f"{name}: expected a finite number, got {v!r}")
-    return float(risk_with_claim) - float(risk_without_claim)
+    price = risk_with_claim - risk_without_claim
+    if not math.isfinite(price):
+        raise InvalidParameterError("risk_with_claim", "the difference of the two risks overflows float64")
+    return price
 
 
 # ----------------------------------------------------------------------------- classes
+@validate_params(risk_aversion=RISK_AVERSION)
 @dataclass(frozen=True)
 class EntropicRisk:
     """Entropic risk with risk aversion ``a`` as a callable object (numpy and torch).
@@ -354,12 +409,9 @@ class EntropicRisk:
 
     risk_aversion: float = 1.0
 
-    def __post_init__(self) -> None:
-        _check_positive(self.risk_aversion, "risk_aversion")
-
     def __call__(self, pnl: Any) -> float:
         """Risk of a numpy P&L sample of shape (n,)."""
-        return entropic_risk(pnl, self.risk_aversion)
+        return _entropic(PNL.check(pnl, "pnl"), self.risk_aversion)
 
     def torch(self, pnl: Any) -> Any:
         """Differentiable risk of a torch P&L tensor of shape (n,)."""
@@ -371,6 +423,7 @@ class EntropicRisk:
         return f"entropic(a={self.risk_aversion:g})"
 
 
+@validate_params(alpha=LEVEL)
 @dataclass(frozen=True)
 class ExpectedShortfall:
     """Expected shortfall at tail level ``alpha`` as a callable object (numpy and torch).
@@ -388,12 +441,9 @@ class ExpectedShortfall:
 
     alpha: float = 0.05
 
-    def __post_init__(self) -> None:
-        _check_level(self.alpha)
-
     def __call__(self, pnl: Any) -> float:
         """Risk of a numpy P&L sample of shape (n,)."""
-        return expected_shortfall(pnl, self.alpha)
+        return _shortfall(PNL.check(pnl, "pnl"), self.alpha)
 
     def torch(self, pnl: Any) -> Any:
         """Differentiable risk of a torch P&L tensor of shape (n,)."""
@@ -405,6 +455,7 @@ class ExpectedShortfall:
         return f"ES({self.alpha:g})"
 
 
+@validate_params(loss=_LOSS, label=Instance(str, what="a str"))
 @dataclass(frozen=True)
 class OCERisk:
     """Optimized certainty equivalent of a loss function (numpy only).
@@ -428,7 +479,7 @@ class OCERisk:
 
     def __call__(self, pnl: Any) -> float:
         """Risk of a numpy P&L sample of shape (n,)."""
-        return oce_risk(pnl, self.loss)
+        return oce_risk(pnl, self.loss)  # validates the sample
 
     @property
     def name(self) -> str:
@@ -437,6 +488,13 @@ class OCERisk:
 
 
 # ----------------------------------------------------------------------------- torch
+def _check_tensor(torch: Any, pnl: Any) -> None:
+    if not isinstance(pnl, torch.Tensor):
+        raise InvalidParameterTypeError("pnl", f"expected a torch tensor, got {type(pnl).__name__}")
+    if pnl.ndim != 1 or pnl.numel() == 0:
+        raise InvalidParameterError("pnl", f"expected a non-empty 1-dimensional tensor, got shape {tuple(pnl.shape)}")
+
+
 def entropic_risk_torch(pnl: Any, risk_aversion: float = 1.0) -> Any:
     r"""Differentiable entropic risk of a torch tensor ``pnl`` of shape (n,).
 
@@ -449,9 +507,8 @@ def entropic_risk_torch(pnl: Any, risk_aversion: float = 1.0) -> Any:
     0.43378...
     """
     torch = _torch()
-    a = _check_positive(risk_aversion, "risk_aversion")
-    if not isinstance(pnl, torch.Tensor) or pnl.ndim != 1 or pnl.numel() == 0:
-        raise ValueError("pnl: expected a non-empty 1-dimensional torch tensor")
+    a = RISK_AVERSION.check(risk_aversion, "risk_aversion")
+    _check_tensor(torch, pnl)
     return (torch.logsumexp(-a * pnl, dim=0) - math.log(pnl.numel())) / a
 
 
@@ -468,19 +525,19 @@ def expected_shortfall_torch(pnl: Any, alpha: float = 0.05) -> Any:
     3.0
     """
     torch = _torch()
-    a = _check_level(alpha)
-    if not isinstance(pnl, torch.Tensor) or pnl.ndim != 1 or pnl.numel() == 0:
-        raise ValueError("pnl: expected a non-empty 1-dimensional torch tensor")
+    a = LEVEL.check(alpha, "alpha")
+    _check_tensor(torch, pnl)
     n = pnl.numel()
     na = n * a
-    k = min(int(math.floor(na + 1e-12)), n)
+    k = min(int(math.floor(na)), n)
     m = min(k + 1, n)
     worst = torch.topk(-pnl, m, largest=True, sorted=True).values
+    # weights 1/(n alpha) on the k worst and 1 - k/(n alpha) on the next (as _shortfall)
     weights = torch.zeros(m, dtype=pnl.dtype, device=pnl.device)
-    weights[:k] = 1.0
+    weights[:k] = 1.0 / na
     if m > k:
-        weights[k] = na - k
-    return (worst * weights).sum() / na
+        weights[k] = 1.0 - k / na
+    return (worst * weights).sum()
 
 
 def oce_objective_torch(pnl: Any, w: Any, loss: Callable[[Any], Any]) -> Any:

@@ -17,27 +17,31 @@ with actions 0 (continue) and 1 (stop), so that any learner of the library can b
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from rlcore.validation import as_float_array, check_positive_int
+from finance_apps._constraints import MATURITY, MAX_DATES, MAX_MATURITY, RATE, Dates, PathModel
+from rlcore.validation import (
+    Instance,
+    Integer,
+    InvalidParameterError,
+    IsCallable,
+    as_float_array,
+    check_int,
+    validate_params,
+)
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = ["StoppingEnv", "StoppingProblem"]
 
-
-def _finite_real(x: Any, name: str) -> float:
-    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"{name}: expected a real number, got {x!r} of type {type(x).__name__}")
-    v = float(x)
-    if not np.isfinite(v):
-        raise ValueError(f"{name}: expected a finite number, got {x!r}")
-    return v
+_PAYOFF = IsCallable("a callable payoff(prices) -> values")
+#: Exercise dates: strictly increasing, in [0, 1000] years, at least one.
+_EXERCISE_DATES = Dates(start_at_zero=False, min_len=1, high=MAX_MATURITY)
 
 
+@validate_params(payoff=_PAYOFF, exercise_dates=_EXERCISE_DATES, rate=RATE)
 @dataclass(frozen=True, eq=False)
 class StoppingProblem:
     """An optimal-stopping problem: payoff, exercise dates, discount rate.
@@ -48,9 +52,10 @@ class StoppingProblem:
         ``payoff(prices) -> values`` for prices of shape (..., d); e.g. :class:`Put`.
         Its ``n_assets`` attribute, if any, fixes ``d``.
     exercise_dates : array_like of shape (m,)
-        Dates (years) at which exercise is allowed: finite, ``>= 0``, strictly
-        increasing; the last one is the maturity. Date 0 means "today" may exercise.
-    rate : float
+        Dates (years) at which exercise is allowed: in ``[0, 1000]``, strictly
+        increasing; the last one is the maturity (> 0). Date 0 means "today" may
+        exercise.
+    rate : float in [-1, 1]
         Continuously compounded discount rate.
 
     Attributes
@@ -75,32 +80,22 @@ class StoppingProblem:
     rate: float
 
     def __post_init__(self) -> None:
-        if not callable(self.payoff):
-            raise TypeError(f"payoff: expected a callable payoff(prices) -> values, got {self.payoff!r}")
-        d = as_float_array(self.exercise_dates, "exercise_dates", ndim=1)
-        if d.size == 0:
-            raise ValueError("exercise_dates: expected at least one date")
-        if np.any(d < 0):
-            raise ValueError(f"exercise_dates: dates must be >= 0, got {d.min()!r}")
-        if np.any(np.diff(d) <= 0):
-            i = int(np.flatnonzero(np.diff(d) <= 0)[0])
-            raise ValueError(
-                f"exercise_dates: expected strictly increasing (sorted, distinct) dates, "
-                f"got {d[i]!r} before {d[i + 1]!r} at index {i + 1}"
-            )
+        d = np.array(self.exercise_dates, dtype=np.float64)  # validated by the constructor
         if d[-1] <= 0:
-            raise ValueError(f"exercise_dates: the maturity (last date) must be > 0, got {d[-1]!r}")
+            raise InvalidParameterError("exercise_dates", f"the maturity (last date) must be > 0, got {d[-1]!r}")
         d.setflags(write=False)
         object.__setattr__(self, "exercise_dates", d)
-        object.__setattr__(self, "rate", _finite_real(self.rate, "rate"))
+        object.__setattr__(self, "rate", float(self.rate))
 
     # ------------------------------------------------------------------ constructors
     @classmethod
+    @validate_params(payoff=_PAYOFF, maturity=MATURITY, rate=RATE, n_steps=Integer(1, MAX_DATES))
     def american(cls, payoff: Any, maturity: float, rate: float, n_steps: int = 50) -> StoppingProblem:
-        """American option approximated by exercise on ``n_steps + 1`` uniform dates ``0, T/n, ..., T``."""
-        T = _check_maturity(maturity)
-        n = check_positive_int(n_steps, "n_steps")
-        return cls(payoff, np.linspace(0.0, T, n + 1), rate)
+        """American option approximated by exercise on ``n_steps + 1`` uniform dates ``0, T/n, ..., T``.
+
+        ``maturity`` in (0, 1000] years, ``rate`` in [-1, 1], ``n_steps`` in [1, 10**6].
+        """
+        return cls(payoff, np.linspace(0.0, maturity, n_steps + 1), rate)
 
     @classmethod
     def bermudan(cls, payoff: Any, exercise_dates: Any, rate: float) -> StoppingProblem:
@@ -108,9 +103,10 @@ class StoppingProblem:
         return cls(payoff, exercise_dates, rate)
 
     @classmethod
+    @validate_params(payoff=_PAYOFF, maturity=MATURITY, rate=RATE)
     def european(cls, payoff: Any, maturity: float, rate: float) -> StoppingProblem:
-        """European option: exercise only at maturity."""
-        return cls(payoff, np.array([_check_maturity(maturity)]), rate)
+        """European option: exercise only at maturity (``maturity`` in (0, 1000] years)."""
+        return cls(payoff, np.array([maturity]), rate)
 
     # ------------------------------------------------------------------ helpers
     @property
@@ -124,22 +120,22 @@ class StoppingProblem:
         n = getattr(self.payoff, "n_assets", None)
         return None if n is None else int(n)
 
-    def exercise_indices(self, times: Any) -> np.ndarray:
+    def exercise_indices(self, times: Any, name: str = "times") -> np.ndarray:
         """Indices of the exercise dates in a simulation grid ``times``.
 
         Raises
         ------
-        ValueError
+        InvalidParameterError
             If an exercise date is not a grid date (within ``1e-9``) or the grid ends
-            before the maturity.
+            before the maturity (the message names ``name``).
         """
-        t = as_float_array(times, "times", ndim=1)
+        t = as_float_array(times, name, ndim=1)
         idx = np.searchsorted(t, self.exercise_dates - 1e-9)
         ok = (idx < t.size) & (np.abs(t[np.minimum(idx, t.size - 1)] - self.exercise_dates) <= 1e-9)
         if not np.all(ok):
             bad = float(self.exercise_dates[int(np.flatnonzero(~ok)[0])])
-            raise ValueError(
-                f"times: exercise date {bad!r} is not a date of the model's grid; build the model on "
+            raise InvalidParameterError(
+                name, f"exercise date {bad!r} is not a date of the grid times; build the model on "
                 "a grid that contains every exercise date (e.g. times=problem.grid())"
             )
         return idx.astype(np.int64)
@@ -149,15 +145,22 @@ class StoppingProblem:
         d = self.exercise_dates
         return np.concatenate([[0.0], d[d > 0]])
 
-    def check_model(self, model: Any) -> np.ndarray:
-        """Check that ``model`` fits this problem; return the exercise indices in its grid."""
-        times = getattr(model, "times", None)
-        if times is None or not hasattr(model, "simulate"):
-            raise TypeError(f"model: expected a path model with times and simulate(), got {model!r}")
+    def check_model(self, model: Any, name: str = "model") -> np.ndarray:
+        """Check that ``model`` fits this problem; return the exercise indices in its grid.
+
+        Raises
+        ------
+        InvalidParameterTypeError
+            If ``model`` is not a path model (``times``, ``n_assets``, ``simulate()``).
+        InvalidParameterError
+            If the payoff expects another number of assets, or an exercise date is not
+            a date of the model's grid (the messages name ``name``).
+        """
+        PathModel().check(model, name)
         na = self.n_assets
         if na is not None and int(model.n_assets) != na:
-            raise ValueError(f"model: the payoff expects {na} assets, the model simulates {model.n_assets}")
-        return self.exercise_indices(times)
+            raise InvalidParameterError(name, f"the payoff expects {na} assets, the model simulates {model.n_assets}")
+        return self.exercise_indices(model.times, name)
 
     def discounted_payoffs(self, prices: Any, times: Any) -> np.ndarray:
         """``exp(-r t_k) h(S_k)`` for prices of shape (n, K, d) on dates ``times`` (K,)."""
@@ -166,13 +169,7 @@ class StoppingProblem:
         return p * np.exp(-self.rate * t)
 
 
-def _check_maturity(maturity: Any) -> float:
-    T = _finite_real(maturity, "maturity")
-    if T <= 0:
-        raise ValueError(f"maturity: expected a positive number of years, got {maturity!r}")
-    return T
-
-
+@validate_params(problem=Instance(StoppingProblem), model=PathModel("simulate", "advance_one", "reset"))
 class StoppingEnv:
     """A stopping problem on a path model as a batched simulator with stop/continue actions.
 
@@ -204,8 +201,6 @@ class StoppingEnv:
     """
 
     def __init__(self, problem: StoppingProblem, model: Any) -> None:
-        if not isinstance(problem, StoppingProblem):
-            raise TypeError(f"problem: expected a StoppingProblem, got {type(problem).__name__}")
         self._ex = problem.check_model(model)
         self.problem = problem
         self.model = model
@@ -225,12 +220,13 @@ class StoppingEnv:
              t: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One decision at date index ``t``; see the class docstring."""
         if t is None:
-            raise ValueError("t: the date index is required")
+            raise InvalidParameterError("t", "the date index is required")
+        t = check_int(t, "t", low=0, high=int(self.model.times.size) - 1)
         gen = as_generator(rng)
-        s = np.asarray(states, dtype=np.float64)
+        s = as_float_array(states, "states", ndim=2)
         a = np.asarray(actions)
         if a.shape != (s.shape[0],) or not np.all((a == 0) | (a == 1)):
-            raise ValueError(f"actions: expected {s.shape[0]} entries in {{0, 1}}, got {a!r}")
+            raise InvalidParameterError("actions", f"expected {s.shape[0]} entries in {{0, 1}}, got {a!r}")
         n = s.shape[0]
         stop = (a == 1) & bool(self.exercisable[t])
         rew = np.zeros(n)

@@ -50,7 +50,7 @@ def test_dual_is_an_upper_bound_over_seeds(setup):
 
 def test_dual_of_a_poor_policy_is_still_an_upper_bound(setup):
     prob, model, lat, _ = setup
-    hold = BoundaryPolicy(prob, model.times, np.r_[np.full(10, np.nan), 1e9])  # European
+    hold = BoundaryPolicy(prob, model.times, np.r_[np.full(10, -np.inf), 1e9])  # European
     b = price_bracket(hold, prob, model, n_lower=40_000, n_outer=400, n_inner=100, rng=1)
     euro = black_scholes("put", 100.0, 100.0, 1.0, 0.05, 0.2)
     assert abs(b.lower.price - euro) < 4 * b.lower.stderr
@@ -115,9 +115,23 @@ def test_dual_variants_are_upper_bounds_and_options_validate(setup):
             return np.asarray(prices)[..., 0] - 100.0
 
     neg = StoppingProblem.bermudan(Shifted(), DATES, 0.05)
-    hold = BoundaryPolicy(neg, model.times, np.full(11, np.nan))
+    hold = BoundaryPolicy(neg, model.times, np.full(11, -np.inf))
     with pytest.raises(ValueError, match="payoff"):
         andersen_broadie(hold, neg, model, 10, 10)
     # without the restriction it runs, and bounds the forward's value S0 - K e^{-rT} >= hold value
     ub = andersen_broadie(hold, neg, model, 200, 50, rng=0, skip_out_of_money=False)
     assert ub.upper > 100.0 - 100.0 * np.exp(-0.05) - 3 * ub.stderr
+
+
+def test_dual_budgets_are_refused_by_name(setup):
+    prob, model, _, lsmc = setup
+    with pytest.raises(ValueError, match=r"^n_inner\b"):  # 1e8 x 1e6 x 11 inner path-dates
+        andersen_broadie(lsmc, prob, model, 10**8, 10**6)
+    with pytest.raises(ValueError, match=r"^n_inner\b"):
+        andersen_broadie(lsmc, prob, model, 10, 2**40)
+    with pytest.raises(TypeError, match=r"^antithetic\b"):
+        andersen_broadie(lsmc, prob, model, 10, 10, antithetic=1)
+    with pytest.raises(TypeError, match=r"^model\b"):
+        andersen_broadie(lsmc, prob, object(), 10, 10)
+    with pytest.raises(ValueError, match=r"^n_inner\b"):
+        price_bracket(lsmc, prob, model, n_outer=10, n_inner=11)

@@ -303,3 +303,91 @@ def test_train_hedger_rejects_bad_arguments(one_thread):
         train_hedger(h, S, Z, X, entropic_risk)
     with pytest.raises(ValueError, match="features"):
         train_hedger(h, S, Z, X[:, :-1], EntropicRisk(1.0))
+
+
+# ----------------------------------------------------------------------------- edge values (issue 17)
+def test_black_scholes_greeks_at_a_vanishing_volatility():
+    # vol sqrt(tau) underflowing to 0 at the money gave nan for the price and every Greek
+    tau, v = 0.25, 5e-324
+    assert float(bs_call_price(100.0, 100.0, tau, v)) == 0.0
+    assert float(bs_call_delta(100.0, 100.0, tau, v)) == 0.5
+    assert float(bs_call_vega(100.0, 100.0, tau, v)) == pytest.approx(100.0 * math.sqrt(tau / (2 * math.pi)))
+    assert float(bs_call_gamma(100.0, 100.0, tau, v)) == math.inf  # documented: beyond float64 (Dirac limit)
+    assert float(bs_call_gamma(110.0, 100.0, tau, v)) == 0.0
+    assert float(bs_call_delta(110.0, 100.0, tau, v)) == 1.0
+    # a tiny strike: log(S / K) overflowed to inf in the features
+    X = hedging_features(np.ones((1, 3, 1)), [0.0, 0.5, 1.0], 5e-324)
+    assert np.all(np.isfinite(X))
+
+
+def test_whalley_wilmott_width_in_logarithms():
+    # (1.5 c S Gamma^2 / a)^(1/3) overflowed to inf for a tiny risk aversion, and was nan for a tiny vol
+    w = float(whalley_wilmott_width(1.0, 1.0, 0.1, 0.2, 0.01, 5e-324))
+    g = float(bs_call_gamma(1.0, 1.0, 0.1, 0.2))
+    assert w == pytest.approx((1.5 * 0.01 * g**2) ** (1 / 3) / 5e-324 ** (1 / 3), rel=1e-12)
+    assert float(whalley_wilmott_width(1.0, 1.0, 0.1, 5e-324, 0.01, 1.0)) == math.inf  # documented
+    assert float(whalley_wilmott_width(1.0, 1.0, 0.1, 0.2, 0.0, 1.0)) == 0.0
+    S = np.array([[1.0, 1.01, 1.02]])
+    assert np.all(np.isfinite(whalley_wilmott_hedge(S, [0.0, 0.5, 1.0], 1.0, 5e-324, 0.01, 1.0)))
+
+
+def test_hedging_variance_at_vanishing_volatility_and_maturity():
+    # 1 / (v^2 tau) raised ZeroDivisionError for vol or maturity below ~1e-162
+    assert discrete_hedging_variance(1.0, 1.0, 1.0, 5e-324, 10) == 0.0
+    assert discrete_hedging_variance(1.0, 1.0, 1.0, 1e-300, 10) == 0.0
+    assert discrete_hedging_variance(1.0, 1.0, 5e-324, 0.2, 10) == 0.0
+    # the rewritten closed form keeps the values (the ATM leading term is K^2 sigma^2 T / (8 n))
+    assert discrete_hedging_variance(1.0, 1.0, 1e-6, 0.2, 1) == pytest.approx(0.04 * 1e-6 / 8, rel=1e-3)
+    with pytest.raises(ValueError, match=r"^spot\b"):  # was an OverflowError
+        derman_kamal_variance(1e300, 1e300, 1.0, 0.2, 10)
+    with pytest.raises(ValueError, match=r"^n_steps\b"):
+        discrete_hedging_variance(1.0, 1.0, 1.0, 0.2, 2**63)
+
+
+@pytest.mark.parametrize(
+    "call,exc,name",
+    [
+        (lambda: bs_call_price(np.ones(2), 1.0, np.ones(3), 0.2), ValueError, "tau"),
+        (lambda: bs_call_price(1.0, True, 1.0, 0.2), TypeError, "strike"),
+        (lambda: bs_call_delta(1.0, 1.0, 1.0, 0.2, rate=2.0), ValueError, "rate"),
+        (lambda: call_payoff(np.ones((2, 3)), 1.0, asset=True), TypeError, "asset"),
+        (lambda: call_payoff(np.ones((2, 3)), 1.0, asset=1), ValueError, "asset"),
+        (lambda: hedging_pnl(np.ones((2, 3)), np.ones((2, 2)), np.ones(2), cost=2.0), ValueError, "cost"),
+        (lambda: hedging_pnl(np.ones((2, 3)), np.ones((2, 2)), np.ones(2), premium="1"), TypeError, "premium"),
+        (lambda: turnover(np.array([[1e308, -1e308]])), ValueError, "deltas"),
+        (lambda: hedging_features(np.ones((1, 3, 1)), [0.0, 0.5, 0.5], 1.0), ValueError, "times"),
+        (lambda: HedgingEnv(np.ones((2, 3)), np.ones(2), liquidate=1), TypeError, "liquidate"),
+        (lambda: HedgingEnv(np.ones((2, 3)), np.ones(2)).reset(2**63), ValueError, "n"),
+        (lambda: whalley_wilmott_width(1.0, 1.0, 0.1, 0.2, 0.01, 0.0), ValueError, "risk_aversion"),
+    ],
+)
+def test_bad_input_is_refused_by_name(call, exc, name):
+    with pytest.raises(exc, match=rf"^{name}\b"):
+        call()
+
+
+def test_deep_hedging_arguments_are_refused_by_name(one_thread):
+    from finance_apps.deep_hedgers import feedforward_hedger, lstm_hedger
+
+    S, t, Z, X = _market(0, 16)
+    h = feedforward_hedger(2, rng=0)
+    with pytest.raises(ValueError, match=r"^kfac_options\b"):
+        train_hedger(h, S, Z, X, EntropicRisk(1.0), optimizer="kfac", kfac_options={"dampin": 1e-3})
+    with pytest.raises(ValueError, match=r"^kfac_options\b"):
+        train_hedger(h, S, Z, X, EntropicRisk(1.0), optimizer="kfac", kfac_options={"damping": -1.0})
+    with pytest.raises(ValueError, match=r"^features\b"):  # 3 features for a 2-feature hedger
+        hedge_ratios(h, np.zeros((2, 3, 3)))
+    with pytest.raises(ValueError, match=r"^eval_data\b"):
+        train_hedger(h, S, Z, X, EntropicRisk(1.0), eval_data=(S, Z, X[:, :, :1]))
+    with pytest.raises(ValueError, match=r"^n_iterations\b"):
+        train_hedger(h, S, Z, X, EntropicRisk(1.0), n_iterations=2**63)
+    with pytest.raises(ValueError, match=r"^hidden\[0\]"):
+        feedforward_hedger(2, hidden=(0,))
+    with pytest.raises(ValueError, match=r"^n_features\b"):
+        feedforward_hedger(10**6)
+    with pytest.raises(ValueError, match=r"^forget_bias\b"):
+        lstm_hedger(2, forget_bias=float("nan"))  # was accepted: a hedger of NaN biases
+    with pytest.raises(TypeError, match=r"^dtype\b"):
+        lstm_hedger(2, dtype="float32")
+    with pytest.raises(ValueError, match=r"^dtype\b"):
+        lstm_hedger(2, dtype=one_thread.int64)

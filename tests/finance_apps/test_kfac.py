@@ -257,3 +257,18 @@ def test_kl_clip_and_momentum_against_explicit_two_steps():
         got = np.c_[net.weight.detach().numpy(), net.bias.detach().numpy()]
         np.testing.assert_allclose(got, Wb, rtol=1e-10, atol=1e-12)
     assert nus[0] < 1.0  # the clip is active, so the test exercises it
+
+
+@pytest.mark.parametrize(
+    "kwargs,exc,name",
+    [
+        ({"lr": float("nan")}, ValueError, "lr"),
+        ({"inverse_update_freq": 2.0}, TypeError, "inverse_update_freq"),  # was a ValueError
+        ({"factor_update_freq": 2**63}, ValueError, "factor_update_freq"),
+        ({"kl_clip": 0.0}, ValueError, "kl_clip"),
+        ({"weight_decay": float("inf")}, ValueError, "weight_decay"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(kwargs, exc, name):
+    with pytest.raises(exc, match=rf"^{name}\b"):
+        KFAC(_net(), **kwargs)

@@ -233,3 +233,97 @@ def test_product_lattice_american_matches_quantlib_fd2d(which):
     assert ours >= eu - 1e-12
     if which == "max_call":  # dividends of 10% / 5%: early exercise of the call is worth something
         assert ours > eu + 0.05
+
+
+# ----------------------------------------------------------------------------- edge values (issue 17)
+def test_perpetual_put_tiny_volatility_is_the_deterministic_limit():
+    # perpetual_american_put(100, 100, 0.05, 1e-300) returned nan (beta = -inf, K beta / (beta - 1) = nan)
+    assert perpetual_american_put(100.0, 100.0, 0.05, 1e-300) == 0.0
+    assert perpetual_american_put(90.0, 100.0, 0.05, 1e-300) == pytest.approx(10.0, abs=1e-12)
+    assert perpetual_put_boundary(100.0, 0.05, 1e-300) == pytest.approx(100.0)
+    # with q > r the deterministic problem exercises below S* = r K / q, beta = -r / (q - r)
+    K, r, q = 100.0, 0.02, 0.05
+    b = perpetual_put_boundary(K, r, 1e-300, q)
+    assert b == pytest.approx(r * K / q, rel=1e-12)
+    S = np.array([30.0, 50.0, 120.0])
+    expected = np.where(S <= b, K - S, (K - b) * (S / b) ** (-r / (q - r)))
+    np.testing.assert_allclose(perpetual_american_put(S, K, r, 1e-300, q), expected, rtol=1e-12)
+    # and the smallest positive volatility and rate are markets too (rate -> 0: the value tends to K)
+    assert perpetual_american_put(100.0, 100.0, 0.05, 5e-324) == 0.0
+    assert perpetual_american_put([1.0, 100.0, 1e6], 100.0, 5e-324, 0.2) == pytest.approx([100.0] * 3)
+
+
+def test_perpetual_put_small_volatility_approaches_the_limit_continuously():
+    vals = [perpetual_american_put(110.0, 100.0, 0.05, s) for s in (1e-2, 1e-4, 1e-8, 1e-150, 1e-300)]
+    assert all(np.isfinite(vals)) and vals[0] > vals[1] >= vals[2] >= vals[3] >= vals[4] == 0.0
+
+
+def test_black_scholes_degenerate_limits_are_finite():
+    # vol sqrt(T) underflowing to 0 at the money gave 0/0 = nan
+    assert black_scholes("call", 100.0, 100.0, 0.25, 0.0, 5e-324) == 0.0
+    assert black_scholes("put", 90.0, 100.0, 1.0, 0.0, 1e-300) == pytest.approx(10.0, abs=1e-12)
+    # a deep out-of-the-money forward with rate -1 over 1000 years gave inf * 0 = nan
+    assert black_scholes("call", 100.0, 100.0, 1000.0, -1.0, 0.2) == 0.0
+    for kind in ("call", "put"):
+        for T in (5e-324, 1e-300, 1.0, 1000.0):
+            for v in (5e-324, 1e-300, 0.2, 10.0):
+                assert np.isfinite(black_scholes(kind, 100.0, 100.0, T, 0.05, v, 0.02)), (kind, T, v)
+
+
+def test_black_scholes_refuses_by_name():
+    with pytest.raises(ValueError, match=r"^rate\b"):
+        black_scholes("call", 100.0, 100.0, 1.0, 1e300, 0.2)  # was 100.0, silently
+    with pytest.raises(ValueError, match=r"^vol\b"):
+        black_scholes("call", 100.0, 100.0, 1.0, 0.05, 1e300)  # was an OverflowError
+    with pytest.raises(TypeError, match=r"^kind\b"):
+        black_scholes(None, 100.0, 100.0, 1.0, 0.05, 0.2)
+    with pytest.raises(ValueError, match=r"^spot\b"):  # the forward S e^{-qT} is beyond float64
+        black_scholes("call", 1e300, 0.0, 1000.0, 0.0, 0.2, -1.0)
+    with pytest.raises(ValueError, match=r"^rate\b"):
+        perpetual_american_put(100.0, 100.0, 0.0, 0.2)
+
+
+def test_binomial_tree_tiny_volatility_and_maturity():
+    # u = exp(vol sqrt(dt)) == 1 made p = 0/0 and the error blamed n_steps
+    res = binomial_price(Put(100.0), 90.0, 5e-324, 0.05, 1.0, 50, dividend=0.05)
+    assert res.price == pytest.approx(10.0)
+    res = binomial_price(Put(100.0), 90.0, 0.2, 0.05, 5e-324, 50)  # dt underflows to 0
+    assert res.price == pytest.approx(10.0)
+    with pytest.raises(ValueError, match=r"^vol\b"):  # drift outruns the step for any feasible n
+        binomial_price(Put(100.0), 90.0, 5e-324, 0.05, 1.0, 50)
+    with pytest.raises(ValueError, match=r"^vol\b"):
+        product_lattice_price(MaxCall(100.0), [100.0, 100.0], [5e-324, 5e-324], 0.05, 1.0, 10)
+
+
+def test_binomial_boundary_of_an_empty_exercise_region_is_infinite_not_nan():
+    res = binomial_price(Put(100.0), 100.0, 0.2, 0.05, 1.0, 50)
+    assert not np.isnan(res.boundary_low).any() and not np.isnan(res.boundary_high).any()
+    none = ~np.isfinite(res.boundary_high)
+    assert none.any()  # at the start, exercise is nowhere optimal
+    assert np.all(res.boundary_high[none] == -np.inf) and np.all(res.boundary_low[none] == np.inf)
+
+
+def test_lattice_budgets_and_overflow_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"^n_steps\b"):  # was a MemoryError (1 TiB)
+        binomial_price(Put(100.0), 100.0, 0.2, 0.05, 1.0, 2**40)
+    with pytest.raises(ValueError, match=r"^n_steps\b"):  # nodes exp(4470): was inf in the payoff
+        binomial_price(Call(100.0), 100.0, 10.0, 0.0, 1000.0, 200)
+    with pytest.raises(ValueError, match=r"^payoff\b"):  # value grows like exp(1000): was inf
+        binomial_price(Put(100.0), 100.0, 0.2, -1.0, 1000.0, 7, dividend=-1.0)
+    with pytest.raises(ValueError, match=r"^n_steps\b"):
+        product_lattice_price(MaxCall(100.0), [100.0, 100.0], [0.2, 0.2], 0.05, 1.0, 10**6)
+    with pytest.raises(ValueError, match=r"^exercise\b"):
+        binomial_price(Put(100.0), 100.0, 0.2, 0.05, 1.0, 10, exercise=[0.5, 2.0])
+    with pytest.raises(TypeError, match=r"^payoff\b"):
+        binomial_price(100.0, 100.0, 0.2, 0.05, 1.0, 10)
+
+
+def test_product_lattice_refusals_name_the_parameter_to_change():
+    args = dict(payoff=MaxCall(100.0), spot=[100.0, 100.0], vol=[0.2, 0.2], rate=0.05, maturity=1.0, n_steps=20)
+    # corr = -1 cannot be fixed by more steps (the message said "use more steps")
+    with pytest.raises(ValueError, match=r"^corr\b"):
+        product_lattice_price(**{**args, "corr": -1.0})
+    with pytest.raises(ValueError, match=r"^n_steps\b.*n_steps >= 97"):
+        product_lattice_price(**{**args, "rate": 1.0})
+    assert product_lattice_price(**{**args, "rate": 1.0, "n_steps": 97}) > 0.0
+    assert product_lattice_price(**{**args, "maturity": 5e-324}) == 0.0  # dt underflows: the intrinsic value

@@ -143,3 +143,19 @@ def test_lsmc_on_heston_is_a_lower_bound_of_quantlib_fd_american():
     # value up to MC error and Euler bias (0.03), and not far below (seen: about 0.07)
     assert oos.price < american + 3 * oos.stderr + 0.03, (oos.price, american)
     assert oos.price > american - 0.2, (oos.price, american)
+
+
+def test_lsmc_arguments_are_refused_by_name():
+    prob, model, _ = _put_setup()
+    with pytest.raises(ValueError, match=r"^n_paths\b"):
+        longstaff_schwartz(prob, model, 1)
+    with pytest.raises(ValueError, match=r"^n_paths\b"):  # 1e8 paths x 11 dates: 1.1e9 floats
+        longstaff_schwartz(prob, model, 10**8)
+    with pytest.raises(TypeError, match=r"^itm_only\b"):
+        longstaff_schwartz(prob, model, 100, itm_only=1)
+    with pytest.raises(TypeError, match=r"^features\b"):
+        longstaff_schwartz(prob, model, 100, features=3)
+    with pytest.raises(ValueError, match=r"^degree\b"):
+        PolynomialBasis(11)
+    with pytest.raises(TypeError, match=r"^kind\b"):
+        PolynomialBasis(2, None)

@@ -149,3 +149,36 @@ def test_antithetic_pairs_mirror_the_normals():
     assert np.allclose(mid, np.log(100.0) + drift)
     with pytest.raises(ValueError, match="n_paths"):
         m.simulate_states(5, rng=0, antithetic=True)
+
+
+# ----------------------------------------------------------------------------- edge values (issue 17)
+def test_model_budgets_and_ranges_are_refused_by_name():
+    t = time_grid(1.0, 2)
+    with pytest.raises(ValueError, match=r"^n_steps\b"):
+        time_grid(1.0, 2**40)  # was a MemoryError (8 TiB)
+    with pytest.raises(ValueError, match=r"^rate\b"):
+        GeometricBrownianMotion(100.0, 0.2, 1e300, t)  # simulated inf prices
+    with pytest.raises(ValueError, match=r"^times\b"):
+        GeometricBrownianMotion(100.0, 0.2, 0.05, [0.0, 1e300])  # simulated inf prices
+    with pytest.raises(ValueError, match=r"^times\b"):  # exp(+-1000) over 1000 years at rate 1
+        GeometricBrownianMotion(100.0, 0.2, 1.0, [0.0, 1000.0], dividend=-1.0)
+    with pytest.raises(ValueError, match=r"^n_substeps\b"):  # kappa h = 1.25e5: the Euler step overshoots
+        Heston(100.0, 0.04, 1e6, 0.04, 0.3, -0.7, 0.03, t)
+    with pytest.raises(ValueError, match=r"^beta\b"):
+        AutoregressiveGARCH(100.0, 0.0, 0.5, 1e-4, 0.3, 0.8, t)
+    with pytest.raises(ValueError, match=r"^n_paths\b"):  # 21 dates x 1e8 paths: 2.1e9 floats, refused at once
+        GeometricBrownianMotion(100.0, 0.2, 0.05, time_grid(1.0, 20)).simulate(10**8)
+    with pytest.raises(ValueError, match=r"^n_paths\b"):
+        GeometricBrownianMotion(100.0, 0.2, 0.05, t).simulate(2**63)
+    with pytest.raises(TypeError, match=r"^corr\b"):
+        GeometricBrownianMotion([1.0, 1.0], 0.2, 0.05, t, corr="high")
+
+
+def test_models_at_the_edges_of_their_ranges_simulate_finite_paths():
+    t = time_grid(1.0, 4)
+    for m in (GeometricBrownianMotion(100.0, 10.0, -1.0, t, dividend=1.0),
+              GeometricBrownianMotion(100.0, 0.0, 1.0, t, dividend=-1.0),
+              Heston(100.0, 100.0, 8.0, 100.0, 100.0, 1.0, 1.0, t),
+              AutoregressiveGARCH(100.0, 0.01, -0.999999, 1e-2, 0.0, 0.0, time_grid(1.0, 20))):
+        P = m.simulate(200, rng=0)
+        assert np.all(np.isfinite(P)) and np.all(P > 0), m

@@ -192,3 +192,42 @@ def test_classes_and_indifference_price():
 def test_bad_input(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+# ----------------------------------------------------------------------------- edge values (issue 17)
+def test_entropic_risk_tiny_risk_aversion_is_minus_the_mean():
+    # (logsumexp(-a x) - log n) / a lost every digit for a < 1e-16 and returned 0.0
+    x = np.array([0.1, -0.2, 0.3])
+    for a in (5e-324, 1e-300, 1e-20, 1e-12):
+        assert entropic_risk(x, a) == pytest.approx(-x.mean() + a * x.var() / 2, abs=1e-16)
+    # both branches (cumulant series below a spread = 1e-4, log-mean-exp above) against the
+    # closed form of a symmetric two-point sample, log(cosh(a u)) / a = log1p(2 sinh(a u / 2)^2) / a
+    u = 0.25
+    for a in (1e-9, 1e-6, 1.9e-4, 1.99e-4, 2.01e-4, 1e-3, 1.0, 30.0):
+        exact = math.log1p(2.0 * math.sinh(a * u / 2.0) ** 2) / a
+        assert entropic_risk(np.array([u, -u]), a) == pytest.approx(exact, rel=1e-12, abs=1e-17), a
+    assert entropic_risk(np.zeros(3), 1e300) == 0.0
+    assert float(entropic_loss(5e-324)(np.array([2.0]))[0]) == 2.0
+
+
+def test_expected_shortfall_tiny_level_is_the_worst_loss():
+    # the 1e-12 snapping made n alpha < 1e-12 an empty tail: 0.0
+    x = np.array([0.1, -0.2, 0.3])
+    for alpha in (5e-324, 1e-300, 1e-13, 0.3):
+        assert expected_shortfall(x, alpha) == pytest.approx(0.2)
+        assert ExpectedShortfall(alpha)(x) == pytest.approx(0.2)
+
+
+def test_risk_measure_overflow_is_refused_by_name():
+    with pytest.raises(ValueError, match=r"^pnl\b"):
+        entropic_risk(np.array([-1e308, 1e308]), 1.0)
+    with pytest.raises(ValueError, match=r"^pnl\b"):
+        oce_risk(np.array([-1e308, 1e308]), shortfall_loss(0.5))
+    with pytest.raises(ValueError, match=r"^risk_with_claim\b"):
+        indifference_price(1e308, -1e308)  # was inf
+    with pytest.raises(TypeError, match=r"^loss\b"):
+        OCERisk(1)  # was accepted, failing only when called
+    with pytest.raises(ValueError, match=r"^alpha\b"):
+        ExpectedShortfall(0.0)
+    with pytest.raises(TypeError, match=r"^risk_aversion\b"):
+        EntropicRisk("1")

@@ -78,7 +78,7 @@ def test_env_rollout_equals_policy_evaluation():
     env = StoppingEnv(prob, model)
     assert isinstance(env, Simulator)
     thresh = 90.0
-    pol = BoundaryPolicy(prob, model.times, [np.nan, thresh, thresh, thresh, 100.0])
+    pol = BoundaryPolicy(prob, model.times, [-np.inf, thresh, thresh, thresh, 100.0])
 
     def act(states, t, rng):
         return pol.stop(states[:, None, :1], t).astype(np.int64)
@@ -100,3 +100,43 @@ def test_env_errors():
         env.step(s, np.array([0, 2]), 0, t=0)
     with pytest.raises(ValueError, match="t"):
         env.step(s, np.array([0, 1]), 0)
+
+
+# ----------------------------------------------------------------------------- edge values (issue 17)
+@pytest.mark.parametrize(
+    "call,exc,name",
+    [
+        (lambda: MaxCall(100.0, True), TypeError, "n_assets"),  # was a ValueError
+        (lambda: MaxCall(100.0, 2**40), ValueError, "n_assets"),
+        (lambda: BasketCall(100.0, ()), ValueError, "weights"),
+        (lambda: Put(True), TypeError, "strike"),
+        (lambda: StoppingProblem(Put(1.0), [0.5, 1.0], True), TypeError, "rate"),
+        (lambda: StoppingProblem(Put(1.0), [0.5, 1.0], 2.0), ValueError, "rate"),
+        (lambda: StoppingProblem(Put(1.0), [0.0], 0.05), ValueError, "exercise_dates"),
+        (lambda: StoppingProblem(Put(1.0), [0.5, 2000.0], 0.05), ValueError, "exercise_dates"),
+        (lambda: StoppingProblem.american(Put(1.0), 1.0, 0.05, n_steps=2**40), ValueError, "n_steps"),
+        (lambda: StoppingEnv("problem", GeometricBrownianMotion(1.0, 0.2, 0.05, [0.0, 1.0])), TypeError, "problem"),
+        (lambda: StoppingEnv(StoppingProblem.european(Put(1.0), 1.0, 0.0), object()), TypeError, "model"),
+        (lambda: BoundaryPolicy(StoppingProblem.european(Put(1.0), 1.0, 0.0), [0.0, 1.0], [np.nan, 1.0]),
+         ValueError, "boundary"),  # NaN was the "never stop" sentinel: now -inf
+        (lambda: BoundaryPolicy(StoppingProblem.european(Put(1.0), 1.0, 0.0), [0.0, 1.0], [1.0]),
+         ValueError, "boundary"),
+        (lambda: BoundaryPolicy(StoppingProblem.european(Put(1.0), 1.0, 0.0), [0.0, 1.0], [1.0, 1.0], "up"),
+         ValueError, "side"),
+    ],
+)
+def test_bad_input_is_refused_by_name(call, exc, name):
+    with pytest.raises(exc, match=rf"^{name}\b"):
+        call()
+
+
+def test_single_path_evaluation_is_refused_instead_of_a_nan_standard_error():
+    prob = StoppingProblem.european(Put(100.0), 1.0, 0.05)
+    model = GeometricBrownianMotion(100.0, 0.2, 0.05, prob.grid())
+    pol = BoundaryPolicy(prob, model.times, [-np.inf, 100.0])
+    with pytest.raises(ValueError, match=r"^n_paths\b"):  # stderr was nan
+        evaluate_exercise_policy(pol, prob, model, 1, rng=0)
+    with pytest.raises(ValueError, match=r"^paths\b"):
+        evaluate_exercise_policy(pol, prob, model, paths=np.full((1, 2, 1), 100.0))
+    v = evaluate_exercise_policy(pol, prob, model, 2, rng=0)
+    assert np.isfinite(v.stderr)
