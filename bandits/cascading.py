@@ -74,9 +74,28 @@ from typing import Any
 import numpy as np
 
 from bandits import _cascading_kernels as _ck
+from bandits._constraints import (
+    HORIZONS,
+    MAX_CELLS,
+    MAX_HORIZON,
+    MAX_LISTS,
+    MAX_RUNS,
+    BoundedInteger,
+    dim,
+    value_of,
+)
 from bandits.environments import BernoulliBandit
-from bandits.kl import kl_bernoulli
-from rlcore.validation import as_float_array, check_int, check_positive_int
+from bandits.kl import _kl_bernoulli
+from rlcore.validation import (
+    RNG,
+    Array,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Real,
+    check_int,
+    validate_params,
+)
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [
@@ -96,46 +115,46 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- helpers
-def _attraction(x: Any, name: str = "attraction") -> np.ndarray:
-    w = as_float_array(x, name, ndim=1)
-    if w.size == 0:
-        raise ValueError(f"{name}: expected at least one item, got an empty array")
-    bad = (w < 0) | (w > 1)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"{name}: attraction probabilities must lie in [0, 1], found {w[i]!r} at index {i}")
-    return w
+#: Attraction probabilities ``w(e)`` in [0, 1], one per item (``L >= 1``).
+ATTRACTION = Array(ndim=1, low=0.0, high=1.0)
 
+#: The list length ``K``, ``1 <= K <= L`` (the number of items given by ``attraction``).
+LIST_LENGTH = BoundedInteger(1, dim("attraction"))
 
-def _list_length(K: Any, L: int, name: str = "list_length") -> int:
-    k = check_positive_int(K, name)
-    if k > L:
-        raise ValueError(f"{name}: expected at most the number of items ({L}), got {k}")
-    return k
+#: Smallest gap of :func:`cascade_lower_bound_constant`: the constant grows like
+#: ``1 / gap`` and ``kl(p - gap, p)`` like ``gap^2``, which loses its precision below.
+GAP_FLOOR = 1e-9
 
 
 def _horizons(horizon: Any) -> tuple[np.ndarray, bool]:
-    h = np.asarray(horizon)
-    if h.dtype == bool or not (np.issubdtype(h.dtype, np.integer) or (
-            np.issubdtype(h.dtype, np.floating) and np.all(np.isfinite(h)) and np.all(h == np.round(h)))):
-        raise TypeError(f"horizon: expected integer horizon(s), got {horizon!r}")
-    if (h < 1).any():
-        raise ValueError(f"horizon: expected horizon(s) >= 1, got {horizon!r}")
-    return h.astype(np.float64), h.ndim == 0
+    h = np.asarray(horizon, dtype=np.float64)
+    return h, h.ndim == 0
 
 
 def _out(x: np.ndarray, scalar: bool) -> Any:
     return float(x) if scalar else x
 
 
+def _n_lists(n_items: int, max_length: int, min_length: int = 0) -> int:
+    return sum(math.perm(n_items, k) for k in range(min_length, max_length + 1))
+
+
+@validate_params(
+    n_items=Integer(1, MAX_LISTS),
+    max_length=BoundedInteger(1, value_of("n_items")),
+    min_length=BoundedInteger(0, value_of("max_length")),
+)
 def enumerate_lists(n_items: int, max_length: int, *, min_length: int = 0) -> np.ndarray:
     """All ordered lists of distinct items with ``min_length <= length <= max_length``.
 
     Parameters
     ----------
-    n_items : int >= 1
+    n_items : int in [1, 10**6]
     max_length : int, 1 <= max_length <= n_items
     min_length : int, 0 <= min_length <= max_length
+
+    The number of lists, ``sum_{k=min_length}^{max_length} n! / (n - k)!``, must not
+    exceed ``10**6``.
 
     Returns
     -------
@@ -150,15 +169,18 @@ def enumerate_lists(n_items: int, max_length: int, *, min_length: int = 0) -> np
     >>> enumerate_lists(3, 1).tolist()
     [[-1], [0], [1], [2]]
     """
-    N = check_positive_int(n_items, "n_items")
-    K = _list_length(max_length, N, "max_length")
-    k0 = check_int(min_length, "min_length")
-    if not 0 <= k0 <= K:
-        raise ValueError(f"min_length: expected an integer in [0, {K}], got {k0}")
+    N, K, k0 = n_items, max_length, min_length
+    count = _n_lists(N, K, k0)
+    if count > MAX_LISTS:
+        raise InvalidParameterError("max_length", f"{count} lists of {k0} to {K} of {N} items exceed {MAX_LISTS}")
     rows = [list(p) + [-1] * (K - k) for k in range(k0, K + 1) for p in itertools.permutations(range(N), k)]
     return np.array(rows, dtype=np.int64).reshape(len(rows), K)
 
 
+@validate_params(
+    attraction=ATTRACTION,
+    lists=Array("int", ndim=(1, 2), low=-1, high=dim("attraction", 0, -1), min_size=0),
+)
 def cascade_list_value(attraction: Any, lists: Any) -> np.ndarray | float:
     """Click probability ``f(A, w) = 1 - prod_k (1 - w(a_k))`` of one list or many.
 
@@ -173,18 +195,14 @@ def cascade_list_value(attraction: Any, lists: Any) -> np.ndarray | float:
     >>> cascade_list_value([0.5, 0.2, 0.1], [0, 1])
     0.6
     """
-    w = _attraction(attraction)
-    A = np.asarray(lists)
-    if A.ndim not in (1, 2) or not np.issubdtype(A.dtype, np.integer):
-        raise ValueError(f"lists: expected an integer array of shape (K,) or (n, K), got {A!r}")
-    if A.size and (A.min() < -1 or A.max() >= w.size):
-        raise ValueError(f"lists: expected items in [0, {w.size}) or -1 padding")
+    w, A = attraction, lists
     wa = np.where(A >= 0, w[np.maximum(A, 0)], 0.0)
     out = 1.0 - np.prod(1.0 - wa, axis=-1)
     return float(out) if A.ndim == 1 else out
 
 
 # ----------------------------------------------------------------------- environment
+@validate_params(attraction=ATTRACTION, list_length=LIST_LENGTH)
 class CascadeBandit:
     """The cascade model with ``L`` items and lists of length ``K`` (a batched simulator).
 
@@ -222,11 +240,11 @@ class CascadeBandit:
     """
 
     def __init__(self, attraction: Any, list_length: int) -> None:
-        w = _attraction(attraction)
+        w = attraction
         w.flags.writeable = False
         self.attraction: np.ndarray = w
         self.n_items: int = int(w.size)
-        self.list_length: int = _list_length(list_length, self.n_items)
+        self.list_length: int = list_length
         order = np.argsort(-w, kind="stable")
         self.optimal_list: np.ndarray = order[: self.list_length].astype(np.int64)
         self.optimal_value: float = float(cascade_list_value(w, self.optimal_list))
@@ -241,24 +259,17 @@ class CascadeBandit:
     def draw_noise(self, rng: RNGLike, horizon: int) -> np.ndarray:
         """Uniforms of shape (horizon + 1, L); item ``e`` is attractive in round ``t`` iff
         ``noise[t, e] < w(e)`` (row 0: the free initial observation)."""
-        T = check_positive_int(horizon, "horizon")
+        T = check_int(horizon, "horizon", low=1, high=MAX_HORIZON)
         return as_generator(rng).random((T + 1, self.n_items))
 
-    def _check_lists(self, lists: Any, n: int | None = None) -> np.ndarray:
-        A = np.asarray(lists)
+    def _check_lists(self, lists: Any, n: int | None = None, name: str = "lists") -> np.ndarray:
         K = self.list_length
-        if A.ndim != 2 or A.shape[1] != K or (n is not None and A.shape[0] != n):
-            want = f"({n if n is not None else 'n'}, {K})"
-            raise ValueError(f"lists: expected an integer array of shape {want}, got shape {A.shape}")
-        if not np.issubdtype(A.dtype, np.integer):
-            raise TypeError(f"lists: expected integer items, got dtype {A.dtype}")
-        if A.size and (A.min() < 0 or A.max() >= self.n_items):
-            raise ValueError(f"lists: expected items in [0, {self.n_items})")
+        A = Array("int", ndim=2, shape=(n, K), low=0, high=self.n_items - 1, min_size=0).check(lists, name)
         srt = np.sort(A, axis=1)
         if K > 1 and (srt[:, 1:] == srt[:, :-1]).any():
             i = int(np.argmax((srt[:, 1:] == srt[:, :-1]).any(axis=1)))
-            raise ValueError(f"lists: items of a list must be distinct, row {i} is {A[i].tolist()}")
-        return A.astype(np.int64)
+            raise InvalidParameterError(name, f"items of a list must be distinct, row {i} is {A[i].tolist()}")
+        return A
 
     def click_positions(self, lists: Any, rng: RNGLike = None) -> np.ndarray:
         """Sample the user's click position in each list, ``-1`` for no click, shape (n,)."""
@@ -269,19 +280,18 @@ class CascadeBandit:
         return np.where(attractive.any(axis=1), first, -1).astype(np.int64)
 
     def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
-        """Start ``n`` runs: states are round indices, all 0."""
-        return np.zeros(check_positive_int(n, "n"), dtype=np.int64)
+        """Start ``n`` runs (``1 <= n <= 10**6``): states are round indices, all 0."""
+        return np.zeros(check_int(n, "n", low=1, high=MAX_RUNS), dtype=np.int64)
 
     def step(self, states: Any, actions: Any, rng: RNGLike = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Show ``actions[i]`` (a list) in run ``i``; rewards are click indicators."""
-        st = np.asarray(states, dtype=np.int64)
-        if st.ndim != 1:
-            raise ValueError(f"states: expected a 1-dimensional array, got shape {st.shape}")
-        pos = self.click_positions(self._check_lists(actions, st.size), rng)
+        st = Array("int", ndim=1, low=0, min_size=0).check(states, "states")
+        pos = self.click_positions(self._check_lists(actions, st.size, "actions"), rng)
         return st + 1, (pos >= 0).astype(np.float64), np.zeros(st.shape, dtype=bool)
 
 
 # -------------------------------------------------------------------------- policies
+@validate_params()
 class CascadeUCB1:
     """CascadeUCB1 (Kveton et al. 2015): the ``K`` items of largest UCB1 index.
 
@@ -313,10 +323,14 @@ class CascadeUCB1:
 
     code: int = _ck.CASCADE_UCB1
 
+    def __init__(self) -> None:
+        """CascadeUCB1 has no parameters."""
+
     def __repr__(self) -> str:
         return "CascadeUCB1()"
 
 
+@validate_params()
 class CascadeKLUCB:
     """CascadeKL-UCB (Kveton et al. 2015): the ``K`` items of largest KL-UCB index.
 
@@ -349,6 +363,9 @@ class CascadeKLUCB:
 
     code: int = _ck.CASCADE_KLUCB
 
+    def __init__(self) -> None:
+        """CascadeKL-UCB has no parameters."""
+
     def __repr__(self) -> str:
         return "CascadeKLUCB()"
 
@@ -376,6 +393,13 @@ class CascadeSimulationResult:
         return self.pseudo_regret.mean(axis=0)
 
 
+@validate_params(
+    policy=Instance(CascadeUCB1, CascadeKLUCB, what="CascadeUCB1 or CascadeKLUCB"),
+    env=Instance(CascadeBandit),
+    horizon=Integer(1, MAX_HORIZON),
+    n_runs=Integer(1, MAX_RUNS),
+    rng=RNG(),
+)
 def simulate_cascade(policy: Any, env: CascadeBandit, horizon: int, n_runs: int = 1, *,
                      rng: RNGLike = None) -> CascadeSimulationResult:
     """Run :class:`CascadeUCB1` or :class:`CascadeKLUCB` on a cascade bandit.
@@ -388,8 +412,10 @@ def simulate_cascade(policy: Any, env: CascadeBandit, horizon: int, n_runs: int 
     ----------
     policy : CascadeUCB1 or CascadeKLUCB
     env : CascadeBandit
-    horizon : int >= 1
-    n_runs : int >= 1
+    horizon : int in [1, 10**9]
+    n_runs : int in [1, 10**6]
+        With ``n_runs * horizon <= 10**8`` and ``horizon * L <= 10**8`` (the result
+        arrays and one run's noise).
     rng : Generator, int or None
 
     Returns
@@ -404,12 +430,13 @@ def simulate_cascade(policy: Any, env: CascadeBandit, horizon: int, n_runs: int 
     >>> bool(np.array_equal(a.pseudo_regret, b.pseudo_regret))
     True
     """
-    if not isinstance(policy, (CascadeUCB1, CascadeKLUCB)):
-        raise TypeError(f"policy: expected CascadeUCB1 or CascadeKLUCB, got {type(policy).__name__}")
-    if not isinstance(env, CascadeBandit):
-        raise TypeError(f"env: expected a CascadeBandit, got {type(env).__name__}")
-    T = check_positive_int(horizon, "horizon")
-    n = check_positive_int(n_runs, "n_runs")
+    T, n = horizon, n_runs
+    if (T + 1) * env.n_items > MAX_CELLS:
+        raise InvalidParameterError("horizon", f"horizon * L = {T * env.n_items} exceeds {MAX_CELLS} "
+                                               f"(one run's attraction noise)")
+    if n * T > MAX_CELLS:
+        raise InvalidParameterError("n_runs", f"n_runs * horizon = {n * T} exceeds {MAX_CELLS} (the size of each "
+                                              f"result array); split the runs over several calls")
     root = as_generator(rng)
     w = np.array(env.attraction, dtype=np.float64)
     pseudo = np.empty((n, T))
@@ -421,6 +448,7 @@ def simulate_cascade(policy: Any, env: CascadeBandit, horizon: int, n_runs: int 
     return CascadeSimulationResult(pseudo_regret=pseudo, clicks=clicks, counts=counts)
 
 
+@validate_params(env=Instance(CascadeBandit))
 def enumerated_cascade_bandit(env: CascadeBandit) -> tuple[BernoulliBandit, np.ndarray]:
     """The naive baseline: every ordered list of ``K`` items as one Bernoulli arm.
 
@@ -428,7 +456,7 @@ def enumerated_cascade_bandit(env: CascadeBandit) -> tuple[BernoulliBandit, np.n
     ``f(A, w)`` (run any policy of :mod:`bandits.policies` on it with
     :func:`bandits.simulate`; it sees the click indicator only) and the lists, shape
     (n_arms, K). Its regret grows with the number of lists, the cascade algorithms'
-    with ``L``.
+    with ``L``. At most ``10**6`` lists.
 
     Examples
     --------
@@ -436,26 +464,27 @@ def enumerated_cascade_bandit(env: CascadeBandit) -> tuple[BernoulliBandit, np.n
     >>> bandit.n_arms, lists.shape
     (6, (6, 2))
     """
-    if not isinstance(env, CascadeBandit):
-        raise TypeError(f"env: expected a CascadeBandit, got {type(env).__name__}")
+    count = math.perm(env.n_items, env.list_length)
+    if count > MAX_LISTS:
+        raise InvalidParameterError("env", f"{count} ordered lists exceed {MAX_LISTS}; the enumerated baseline "
+                                           f"needs fewer items or shorter lists")
     lists = enumerate_lists(env.n_items, env.list_length, min_length=env.list_length)
     means = np.asarray(cascade_list_value(env.attraction, lists))
     return BernoulliBandit(means), lists
 
 
 # ---------------------------------------------------------------------------- bounds
-def _sorted_gaps(attraction: Any, list_length: int) -> tuple[np.ndarray, float, int]:
-    w = _attraction(attraction)
-    K = _list_length(list_length, w.size)
+def _sorted_gaps(w: np.ndarray, K: int) -> tuple[np.ndarray, float, int]:
     srt = np.sort(w)[::-1]
     if K < w.size and not srt[K - 1] > srt[K]:
-        raise ValueError(
-            f"attraction: the bound needs a unique optimal set, w(K) > w(K+1) after sorting, got "
+        raise InvalidParameterError("attraction", 
+            f"the bound needs a unique optimal set, w(K) > w(K+1) after sorting, got "
             f"w(K) = {srt[K - 1]!r} and w(K+1) = {srt[K]!r}"
         )
     return srt[K:], float(srt[K - 1]), K
 
 
+@validate_params(attraction=ATTRACTION, list_length=LIST_LENGTH, horizon=HORIZONS)
 def cascade_ucb1_regret_bound(attraction: Any, list_length: int, horizon: Any) -> Any:
     """CascadeUCB1's bound ``sum_{e > K} 12 ln n / Delta_{e,K} + pi^2 L / 3``.
 
@@ -478,8 +507,15 @@ def cascade_ucb1_regret_bound(attraction: Any, list_length: int, horizon: Any) -
     ----------
     attraction : array_like of shape (L,)
         Needs ``w(K) > w(K+1)`` after sorting (a unique optimal set).
-    list_length : int
+    list_length : int, 1 <= K <= L
     horizon : int or array_like of int
+        ``n`` in ``[1, 10**300]`` (or an int64 array of them).
+
+    Raises
+    ------
+    InvalidParameterError
+        If the optimal set is not unique, or a gap is so small (below about
+        ``1e-307``) that the bound overflows float64.
 
     References
     ----------
@@ -491,13 +527,17 @@ def cascade_ucb1_regret_bound(attraction: Any, list_length: int, horizon: Any) -
     703.94
     """
     sub, wK, _ = _sorted_gaps(attraction, list_length)
-    L = int(np.asarray(attraction).size)
+    L = int(attraction.size)
     n, scalar = _horizons(horizon)
     gaps = wK - sub
-    out = 12.0 * np.log(n) * np.sum(1.0 / gaps) + math.pi**2 / 3.0 * L
-    return _out(np.asarray(out), scalar)
+    with np.errstate(over="ignore", divide="ignore"):
+        out = np.asarray(12.0 * np.log(n) * np.sum(1.0 / gaps) + math.pi**2 / 3.0 * L)
+    if not np.all(np.isfinite(out)):
+        raise InvalidParameterError("attraction", "a gap w(K) - w(e) is so small that the bound overflows float64")
+    return _out(out, scalar)
 
 
+@validate_params(attraction=ATTRACTION, list_length=LIST_LENGTH, horizon=HORIZONS, epsilon=Real(0, None))
 def cascade_klucb_regret_bound(attraction: Any, list_length: int, horizon: Any, *, epsilon: float = 0.0) -> Any:
     """The explicit part of CascadeKL-UCB's bound (Kveton et al. 2015, Theorem 3).
 
@@ -521,24 +561,63 @@ def cascade_klucb_regret_bound(attraction: Any, list_length: int, horizon: Any, 
     *not* checked against its text in the November 2026 audit (only its abstract could
     be read); treat the constants ``1 + ln(1 / Delta)``, 3 and 7 as unverified.
 
+    Parameters
+    ----------
+    attraction : array_like of shape (L,)
+        Needs ``w(K) > w(K+1)`` after sorting (a unique optimal set).
+    list_length : int, 1 <= K <= L
+    horizon : int or array_like of int
+        ``n`` in ``[1, 10**300]`` (or an int64 array of them).
+    epsilon : float >= 0
+
+    Raises
+    ------
+    InvalidParameterError
+        If the optimal set is not unique, or the expression overflows float64.
+
     Examples
     --------
     >>> round(cascade_klucb_regret_bound([0.5, 0.4, 0.2, 0.1], 2, 1000), 2)
     136.64
     """
     sub, wK, K = _sorted_gaps(attraction, list_length)
-    eps = float(epsilon)
-    if not (math.isfinite(eps) and eps >= 0):
-        raise ValueError(f"epsilon: expected a finite number >= 0, got {epsilon!r}")
+    eps = epsilon
     n, scalar = _horizons(horizon)
     gaps = wK - sub
-    kls = np.asarray(kl_bernoulli(sub, np.full(sub.size, wK)), dtype=np.float64)
-    coef = float(np.sum((1.0 + eps) * gaps * (1.0 + np.log(1.0 / gaps)) / kls))
-    lnln = np.log(np.maximum(np.log(n), 1.0))
-    out = coef * (np.log(n) + 3.0 * lnln) + 7.0 * K * lnln
-    return _out(np.asarray(out), scalar)
+    kls = np.asarray(_kl_bernoulli(sub, np.full(sub.size, wK)), dtype=np.float64)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        coef = float(np.sum((1.0 + eps) * gaps * (1.0 - np.log(gaps)) / kls))
+        lnln = np.log(np.maximum(np.log(n), 1.0))
+        out = np.asarray(coef * (np.log(n) + 3.0 * lnln) + 7.0 * K * lnln)
+    if not np.all(np.isfinite(out)):
+        raise InvalidParameterError(
+            "attraction", "the bound overflows float64 (a gap w(K) - w(e) too small, or epsilon too large)")
+    return _out(out, scalar)
 
 
+def _phi(x: float) -> float:
+    """``(1 + x) ln(1 + x) - x >= 0`` for ``x > -1``, accurate for small ``|x|`` (its series)."""
+    if abs(x) < 1e-3:
+        return x * x * (0.5 - x / 6.0 + x * x / 12.0 - x**3 / 20.0)
+    return (1.0 + x) * math.log1p(x) - x
+
+
+def _kl_below(p: float, d: float) -> float:
+    """``kl(p - d, p)`` for ``0 < d <= p <= 1``, without the cancellation of the direct formula.
+
+    With ``u = -d / p`` and ``v = d / (1 - p)``, ``kl = p phi(u) + (1 - p) phi(v)`` (the
+    linear terms cancel exactly); infinite for ``p = 1``.
+    """
+    if p >= 1.0:
+        return math.inf  # kl(q, 1) is infinite for q < 1
+    return (p * _phi(-d / p) if d < p else p) + (1.0 - p) * _phi(d / (1.0 - p))  # phi(-1) = 1
+
+
+_N_ITEMS = Integer(2, MAX_LISTS)
+_K_BELOW_L = BoundedInteger(1, value_of("n_items", -1))
+
+
+@validate_params(n_items=_N_ITEMS, list_length=_K_BELOW_L, p=Real(0, 1, closed="right"), gap=Real(GAP_FLOOR, 1))
 def cascade_lower_bound_constant(n_items: int, list_length: int, p: float, gap: float) -> float:
     """Kveton et al.'s lower-bound constant ``(L - K) Delta (1 - p)^(K - 1) / kl(p - Delta, p)``.
 
@@ -555,27 +634,28 @@ def cascade_lower_bound_constant(n_items: int, list_length: int, p: float, gap: 
 
     Parameters
     ----------
-    n_items, list_length : int, ``1 <= K < L``
+    n_items, list_length : int, ``1 <= K < L <= 10**6``
     p : float in (0, 1]
-    gap : float in (0, p]
+    gap : float in [1e-9, p]
+        Below ``1e-9`` the constant (which grows like ``1 / gap``) is not resolved by
+        float64 and the asymptotic statement is vacuous.
 
     Examples
     --------
     >>> round(cascade_lower_bound_constant(10, 2, 0.2, 0.1), 4)
     17.4434
     """
-    L = check_positive_int(n_items, "n_items")
-    K = _list_length(list_length, L)
-    if K == L:
-        raise ValueError("list_length: the lower bound needs K < L (suboptimal items)")
-    pp, d = float(p), float(gap)
-    if not (math.isfinite(pp) and 0 < pp <= 1):
-        raise ValueError(f"p: expected a probability in (0, 1], got {p!r}")
-    if not (math.isfinite(d) and 0 < d <= pp):
-        raise ValueError(f"gap: expected a gap in (0, p], got {gap!r}")
-    return float((L - K) * d * (1 - pp) ** (K - 1) / float(kl_bernoulli(pp - d, pp)))
+    return _lower_bound_constant(n_items, list_length, p, gap)
 
 
+def _lower_bound_constant(L: int, K: int, pp: float, d: float) -> float:
+    if d > pp:
+        raise InvalidParameterError("gap", f"expected a gap in [{GAP_FLOOR:g}, p] = [{GAP_FLOOR:g}, {pp!r}], got {d!r}")
+    return float((L - K) * d * (1 - pp) ** (K - 1) / _kl_below(pp, d))
+
+
+@validate_params(n_items=_N_ITEMS, list_length=_K_BELOW_L, p=Real(0, 1, closed="right"), gap=Real(GAP_FLOOR, 1),
+                 horizon=HORIZONS)
 def cascade_lower_bound(n_items: int, list_length: int, p: float, gap: float, horizon: Any) -> Any:
     """The asymptotic lower-bound curve ``cascade_lower_bound_constant(...) * ln n`` (for plots).
 
@@ -584,6 +664,6 @@ def cascade_lower_bound(n_items: int, list_length: int, p: float, gap: float, ho
     >>> cascade_lower_bound(10, 2, 0.2, 0.1, [1, 100]).round(2).tolist()
     [0.0, 80.33]
     """
-    c = cascade_lower_bound_constant(n_items, list_length, p, gap)
+    c = _lower_bound_constant(n_items, list_length, p, gap)
     n, scalar = _horizons(horizon)
     return _out(c * np.log(n), scalar)

@@ -74,13 +74,22 @@ from typing import Any
 import numpy as np
 
 from bandits import _cascading_kernels as _ck
+from bandits._constraints import DELTA, MAX_EPISODES, MAX_LISTS, BoundedInteger, dim
 from bandits.cascading import enumerate_lists
 from rlcore.validation import (
+    MAX_ITERATIONS,
+    MAX_SAMPLES,
     PROBABILITY_ATOL,
-    as_float_array,
-    check_positive_int,
-    check_probability_vector,
+    RNG,
+    Array,
+    Bool,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Real,
+    check_int,
     check_stochastic_rows,
+    validate_params,
 )
 from rlcore.mdp import FiniteMDP
 from rlcore.randomness import RNGLike, as_generator
@@ -102,13 +111,36 @@ __all__ = [
 ]
 
 
+#: Attraction probabilities ``q`` of the items, in [0, 1].
+_ATTRACTION_1D = Array(ndim=1, low=0.0, high=1.0)
+
+#: Largest row-sum tolerance of :class:`CascadingMDP`'s transition rows: beyond, the
+#: rows are not probability distributions in any useful sense.
+MAX_ATOL: float = 1e-6
+
+#: Smallest accuracy of :func:`cascading_bpi`: the values lie in ``[0, H]`` and their
+#: float64 rounding is above ``1e-12`` for any useful horizon.
+EPSILON_FLOOR: float = 1e-12
+
+_EPSILON = Real(EPSILON_FLOOR, None)
+_COUNT = Integer(1, MAX_SAMPLES)
+_EPISODES = Integer(1, MAX_EPISODES)
+
+
 # ------------------------------------------------------------------------ the oracle
+@validate_params(
+    attraction=_ATTRACTION_1D,
+    values=Array(ndim=1, shape=(dim("attraction"),)),
+    no_click_value=Real(),
+    items=Array("int", ndim=1, low=-1, high=dim("attraction", 0, -1), min_size=0),
+)
 def list_value(attraction: Any, values: Any, no_click_value: float, items: Any) -> float:
     """``f(A, q, w) = sum_i prod_{j<i}(1 - q_{a_j}) q_{a_i} w_{a_i} + prod_j (1 - q_{a_j}) w_bot``.
 
     Parameters
     ----------
     attraction, values : array_like of shape (N,)
+        Attraction probabilities in ``[0, 1]`` and finite item values.
     no_click_value : float
     items : array_like of int, shape (k,)
         The list in display order (``-1`` entries are skipped).
@@ -118,18 +150,22 @@ def list_value(attraction: Any, values: Any, no_click_value: float, items: Any) 
     >>> list_value([0.5, 0.5], [2.0, 1.0], 0.0, [0, 1])
     1.25
     """
-    q = as_float_array(attraction, "attraction", ndim=1)
-    w = as_float_array(values, "values", ndim=1)
-    A = np.asarray(items, dtype=np.int64).ravel()
+    q, w, A = attraction, values, items
     out, reach = 0.0, 1.0
     for a in A:
         if a < 0:
             continue
         out += reach * q[a] * w[a]
         reach *= 1.0 - q[a]
-    return float(out + reach * float(no_click_value))
+    return float(out + reach * no_click_value)
 
 
+@validate_params(
+    attraction=_ATTRACTION_1D,
+    values=Array(ndim=1, shape=(dim("attraction"),)),
+    no_click_value=Real(),
+    max_length=BoundedInteger(1, dim("attraction")),
+)
 def best_perm(attraction: Any, values: Any, no_click_value: float, max_length: int) -> tuple[float, np.ndarray]:
     """BestPerm: the ordered list of at most ``K`` distinct items maximising ``f(A, q, w)``.
 
@@ -168,19 +204,7 @@ def best_perm(attraction: Any, values: Any, no_click_value: float, max_length: i
     >>> items.tolist(), round(v, 4)
     ([2, 0], 1.0)
     """
-    q = as_float_array(attraction, "attraction", ndim=1)
-    w = as_float_array(values, "values", ndim=1)
-    if q.size == 0:
-        raise ValueError("attraction: expected at least one item")
-    if w.shape != q.shape:
-        raise ValueError(f"values: expected shape {q.shape} (one value per item), got {w.shape}")
-    if ((q < 0) | (q > 1)).any():
-        i = int(np.argmax((q < 0) | (q > 1)))
-        raise ValueError(f"attraction: expected probabilities in [0, 1], found {q[i]!r} at index {i}")
-    wb = float(as_float_array(no_click_value, "no_click_value", ndim=0))
-    K = check_positive_int(max_length, "max_length")
-    if K > q.size:
-        raise ValueError(f"max_length: expected at most the number of items ({q.size}), got {K}")
+    q, w, wb, K = attraction, values, no_click_value, max_length
     vals = np.empty(1)
     lists = np.empty((1, K), dtype=np.int64)
     _ck.best_perm_batch(q[None], w[None], np.array([wb]), K, vals, lists)
@@ -211,6 +235,15 @@ def _list_values(lists: np.ndarray, q: np.ndarray, w: np.ndarray, wb: np.ndarray
 
 
 # ------------------------------------------------------------------------- the model
+@validate_params(
+    attraction=Array(ndim=2, low=0.0, high=1.0),
+    transitions=Array(ndim=3, shape=(dim("attraction", 0), dim("attraction", 1, 1), dim("attraction", 0)), low=0.0),
+    rewards=Array(ndim=2, shape=(dim("attraction", 0), dim("attraction", 1)), low=0.0, high=1.0),
+    list_length=BoundedInteger(1, dim("attraction", 1)),
+    horizon=Integer(1, MAX_ITERATIONS),
+    initial=Array(ndim=1, shape=(dim("attraction", 0),), low=0.0) | None,
+    atol=Real(0, MAX_ATOL),
+)
 class CascadingMDP:
     """A finite-horizon cascading MDP (Du, Srikant, Chen 2024).
 
@@ -225,9 +258,12 @@ class CascadingMDP:
         ``r(s, a)`` in ``[0, 1]``, paid on a click on ``a`` (no click pays 0).
     list_length : int, 1 <= K <= N
         Longest list; lists of length 0 to ``K`` are allowed.
-    horizon : int >= 1
+    horizon : int in [1, 10**9]
     initial : array_like of shape (S,), optional
         Initial-state distribution (uniform when omitted).
+    atol : float in [0, 1e-6]
+        Tolerance on the sums of the transition rows and of ``initial``
+        (``|sum - 1| <= atol``; entries must be non-negative exactly).
 
     Attributes
     ----------
@@ -253,30 +289,14 @@ class CascadingMDP:
 
     def __init__(self, attraction: Any, transitions: Any, rewards: Any, *, list_length: int, horizon: int,
                  initial: Any = None, atol: float = PROBABILITY_ATOL) -> None:
-        q = as_float_array(attraction, "attraction", ndim=2)
+        q, P, r, K, H = attraction, transitions, rewards, list_length, horizon
         S, N = q.shape
-        if S == 0 or N == 0:
-            raise ValueError(f"attraction: expected at least one state and one item, got shape {q.shape}")
-        if ((q < 0) | (q > 1)).any():
-            idx = tuple(int(i) for i in np.argwhere((q < 0) | (q > 1))[0])
-            raise ValueError(f"attraction: expected probabilities in [0, 1], found {q[idx]!r} at index {idx}")
-        P = as_float_array(transitions, "transitions", ndim=3)
-        if P.shape != (S, N + 1, S):
-            raise ValueError(
-                f"transitions: expected shape (S, N + 1, S) = {(S, N + 1, S)} (row N: no click), got {P.shape}"
-            )
         check_stochastic_rows(P, "transitions", atol=atol)
-        r = as_float_array(rewards, "rewards", ndim=2)
-        if r.shape != (S, N):
-            raise ValueError(f"rewards: expected shape {(S, N)}, got {r.shape}")
-        if ((r < 0) | (r > 1)).any():
-            idx = tuple(int(i) for i in np.argwhere((r < 0) | (r > 1))[0])
-            raise ValueError(f"rewards: expected rewards in [0, 1], found {r[idx]!r} at index {idx}")
-        K = check_positive_int(list_length, "list_length")
-        if K > N:
-            raise ValueError(f"list_length: expected at most the number of items ({N}), got {K}")
-        H = check_positive_int(horizon, "horizon")
-        init = np.full(S, 1.0 / S) if initial is None else check_probability_vector(initial, "initial", S, atol=atol)
+        if initial is None:
+            init = np.full(S, 1.0 / S)
+        else:
+            init = initial
+            check_stochastic_rows(init, "initial", atol=atol)
         for arr in (q, P, r, init):
             arr.flags.writeable = False
         self.attraction: np.ndarray = q
@@ -287,11 +307,27 @@ class CascadingMDP:
         self.n_items: int = N
         self.list_length: int = K
         self.horizon: int = H
-        self.n_lists: int = sum(math.perm(N, k) for k in range(K + 1))
         self._cdf = np.cumsum(P, axis=2)
         self._init_cdf = np.cumsum(init)
+        self._n_lists: int | None = None
         self._q = np.array(q)  # writable copies for the compiled kernels
         self._r = np.array(r)
+
+    @property
+    def n_lists(self) -> int:
+        """``sum_{k=0}^{K} N! / (N - k)!``, the number of lists (computed on first use)."""
+        if self._n_lists is None:
+            self._n_lists = sum(math.perm(self.n_items, k) for k in range(self.list_length + 1))
+        return self._n_lists
+
+    def _enumerable(self) -> bool:
+        """Whether the lists number at most :data:`MAX_LISTS` (without computing huge counts)."""
+        total = 0
+        for k in range(self.list_length + 1):
+            total += math.perm(self.n_items, k)
+            if total > MAX_LISTS:
+                return False
+        return True
 
     def __repr__(self) -> str:
         return (f"CascadingMDP(n_states={self.n_states}, n_items={self.n_items}, "
@@ -299,15 +335,20 @@ class CascadingMDP:
 
     def item_values(self, V_next: Any) -> tuple[np.ndarray, np.ndarray]:
         """``w(s, a) = r(s, a) + p(.|s, a)^T V_next`` (S, N) and ``w(s, a_bot)`` (S,)."""
-        V = as_float_array(V_next, "V_next", ndim=1)
-        if V.shape != (self.n_states,):
-            raise ValueError(f"V_next: expected shape ({self.n_states},), got {V.shape}")
+        V = Array(ndim=1, shape=(self.n_states,)).check(V_next, "V_next")
+        return self._item_values(V)
+
+    def _item_values(self, V: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m = self.transitions @ V
         return self.rewards + m[:, : self.n_items], m[:, self.n_items]
 
     def lists(self) -> np.ndarray:
         """The enumerated action space, shape (n_lists, K), ``-1`` padded (see
-        :func:`bandits.cascading.enumerate_lists`)."""
+        :func:`bandits.cascading.enumerate_lists`); at most ``10**6`` lists."""
+        if not self._enumerable():
+            raise InvalidParameterError(
+                "mdp", f"the cascading MDP has more than {MAX_LISTS} lists (N = {self.n_items}, K = "
+                       f"{self.list_length}); the enumerated action space is for small N and K only")
         return enumerate_lists(self.n_items, self.list_length, min_length=0)
 
     def to_finite_mdp(self) -> tuple[FiniteMDP, np.ndarray]:
@@ -344,32 +385,17 @@ class CascadingMDP:
 
     # ---------------------------------------------------------------- simulator
     def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
-        """Draw ``n`` initial states from ``initial``, shape (n,)."""
-        n = check_positive_int(n, "n")
+        """Draw ``n`` initial states from ``initial``, shape (n,) (``1 <= n <= 10**6``)."""
+        n = check_int(n, "n", low=1, high=10**6)
         u = as_generator(rng).random(n)
         return np.minimum(np.searchsorted(np.cumsum(self.initial), u, side="right"), self.n_states - 1)
 
-    def _check_step(self, states: Any, lists: Any) -> tuple[np.ndarray, np.ndarray]:
-        st = np.asarray(states)
-        if st.ndim != 1 or not np.issubdtype(st.dtype, np.integer):
-            raise ValueError(f"states: expected a 1-dimensional integer array, got {st!r}")
-        if st.size and (st.min() < 0 or st.max() >= self.n_states):
-            raise ValueError(f"states: expected states in [0, {self.n_states})")
-        A = np.asarray(lists)
-        if A.shape != (st.size, self.list_length) or not np.issubdtype(A.dtype, np.integer):
-            raise ValueError(
-                f"actions: expected an integer array of lists, shape ({st.size}, {self.list_length}), "
-                f"got {A.shape} of dtype {A.dtype}"
-            )
-        if A.size and (A.min() < -1 or A.max() >= self.n_items):
-            raise ValueError(f"actions: expected items in [0, {self.n_items}) or -1 padding")
-        if self.list_length > 1:
-            srt = np.sort(np.where(A >= 0, A, -1 - np.arange(self.list_length)[None, :]), axis=1)
-            dup = (srt[:, 1:] == srt[:, :-1]).any(axis=1)
-            if dup.any():
-                i = int(np.argmax(dup))
-                raise ValueError(f"actions: the items of a list must be distinct, row {i} is {A[i].tolist()}")
-        return st.astype(np.int64), A.astype(np.int64)
+    def _check_step(self, states: Any, lists: Any, name: str = "actions") -> tuple[np.ndarray, np.ndarray]:
+        st = Array("int", ndim=1, low=0, high=self.n_states - 1, min_size=0).check(states, "states")
+        A = Array("int", ndim=2, shape=(st.size, self.list_length), low=-1, high=self.n_items - 1,
+                  min_size=0).check(lists, name)
+        _check_distinct(A, name)
+        return st, A
 
     def step_with_feedback(self, states: Any, actions: Any,
                            rng: RNGLike = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -397,10 +423,22 @@ class CascadingMDP:
         return nxt, rew, np.zeros(nxt.shape, dtype=bool)
 
 
-def _check_cmdp(mdp: Any) -> CascadingMDP:
-    if not isinstance(mdp, CascadingMDP):
-        raise TypeError(f"mdp: expected a CascadingMDP, got {type(mdp).__name__}")
-    return mdp
+def _check_distinct(A: np.ndarray, name: str) -> None:
+    """The items of each list (last axis, ``-1`` padding ignored) must be distinct."""
+    K = A.shape[-1]
+    if K > 1 and A.size:
+        flat = A.reshape(-1, K)
+        srt = np.sort(np.where(flat >= 0, flat, -1 - np.arange(K)[None, :]), axis=1)
+        dup = (srt[:, 1:] == srt[:, :-1]).any(axis=1)
+        if dup.any():
+            i = int(np.argmax(dup))
+            where = np.unravel_index(i, A.shape[:-1])
+            raise InvalidParameterError(
+                name, f"the items of a list must be distinct, list {tuple(int(j) for j in where)} is "
+                      f"{flat[i].tolist()}")
+
+
+_CMDP = Instance(CascadingMDP)
 
 
 # -------------------------------------------------------------------------- planning
@@ -420,8 +458,9 @@ class CascadingPlanningResult:
     policy: np.ndarray
 
     def value(self, initial: Any) -> float:
-        """``initial^T V[0]``."""
-        return float(np.asarray(initial, dtype=np.float64) @ self.V[0])
+        """``initial^T V[0]`` for a finite ``initial`` of shape (S,)."""
+        init = Array(ndim=1, shape=(self.V.shape[1],)).check(initial, "initial")
+        return float(init @ self.V[0])
 
 
 def _backward(mdp: CascadingMDP) -> tuple[np.ndarray, np.ndarray]:
@@ -430,11 +469,12 @@ def _backward(mdp: CascadingMDP) -> tuple[np.ndarray, np.ndarray]:
     pol = np.empty((H, S, K), dtype=np.int64)
     q = np.array(mdp.attraction)
     for h in range(H - 1, -1, -1):
-        w, wb = mdp.item_values(V[h + 1])
+        w, wb = mdp._item_values(V[h + 1])
         _ck.best_perm_batch(q, w, wb, K, V[h], pol[h])
     return V, pol
 
 
+@validate_params(mdp=_CMDP)
 def solve_cascading_mdp(mdp: CascadingMDP) -> CascadingPlanningResult:
     """Optimal policy of a known cascading MDP by backward induction with BestPerm.
 
@@ -455,10 +495,15 @@ def solve_cascading_mdp(mdp: CascadingMDP) -> CascadingPlanningResult:
     >>> res.policy[0, 0].tolist(), float(res.V[0, 0])
     ([0, 1], 0.55)
     """
-    V, pol = _backward(_check_cmdp(mdp))
+    V, pol = _backward(mdp)
     return CascadingPlanningResult(V=V[:-1], policy=pol)
 
 
+@validate_params(
+    mdp=_CMDP,
+    policy=Array("int", ndim=3, shape=("mdp.horizon", "mdp.n_states", "mdp.list_length"), low=-1,
+                 high=lambda args: args["mdp"].n_items - 1 if isinstance(args.get("mdp"), CascadingMDP) else None),
+)
 def evaluate_cascading_policy(mdp: CascadingMDP, policy: Any) -> np.ndarray:
     """Values ``V^pi`` of a list policy, ndarray of shape (H, S).
 
@@ -466,7 +511,8 @@ def evaluate_cascading_policy(mdp: CascadingMDP, policy: Any) -> np.ndarray:
     ----------
     mdp : CascadingMDP
     policy : array_like of int, shape (H, S, K)
-        Lists in display order, ``-1`` padded.
+        Lists in display order, ``-1`` padded: items in ``[0, N)``, distinct within a
+        list.
 
     Examples
     --------
@@ -475,23 +521,15 @@ def evaluate_cascading_policy(mdp: CascadingMDP, policy: Any) -> np.ndarray:
     >>> evaluate_cascading_policy(m, [[[1, -1]], [[1, 0]]]).round(6).tolist()
     [[0.6], [0.5]]
     """
-    m = _check_cmdp(mdp)
-    pol = np.asarray(policy)
-    H, S, K = m.horizon, m.n_states, m.list_length
-    if pol.shape != (H, S, K) or not np.issubdtype(pol.dtype, np.integer):
-        raise ValueError(f"policy: expected an integer array of shape {(H, S, K)}, got {pol.shape}")
-    if pol.size and (pol.min() < -1 or pol.max() >= m.n_items):
-        raise ValueError(f"policy: expected items in [0, {m.n_items}) or -1 padding")
-    for h in range(H):
-        m._check_step(np.arange(S), pol[h])
-    return _evaluate(m, pol.astype(np.int64))[:-1]
+    _check_distinct(policy, "policy")
+    return _evaluate(mdp, policy)[:-1]
 
 
 def _evaluate(m: CascadingMDP, pol: np.ndarray) -> np.ndarray:
     V = np.zeros((m.horizon + 1, m.n_states))
     q = np.asarray(m.attraction)
     for h in range(m.horizon - 1, -1, -1):
-        w, wb = m.item_values(V[h + 1])
+        w, wb = m._item_values(V[h + 1])
         V[h] = _list_values(pol[h], q, w, wb)
     return V
 
@@ -538,13 +576,6 @@ class CascadingBPIResult:
     n_episodes: int
     converged: bool
     gap: float
-
-
-def _check_delta(delta: Any) -> float:
-    d = float(delta)
-    if not (math.isfinite(d) and 0 < d < 1):
-        raise ValueError(f"delta: expected a confidence level in (0, 1), got {delta!r}")
-    return d
 
 
 class _CascadeStats:
@@ -606,7 +637,8 @@ def _optimistic_plan_numpy(m: CascadingMDP, st: _CascadeStats, iota: float) -> t
 
 
 def _iota(S: int, n_actions: int, H: int, k: int, delta: float) -> float:
-    return math.log(4.0 * S * n_actions * H * k * (k + 1) / delta)
+    # ln(4 S |A| H k (k + 1) / delta), finite however small delta is
+    return math.log(4.0 * S * n_actions * H * k * (k + 1)) - math.log(delta)
 
 
 def _play_episode(m: CascadingMDP, pol: np.ndarray, st: _CascadeStats, gen: np.random.Generator) -> None:
@@ -631,6 +663,7 @@ def _play_episode(m: CascadingMDP, pol: np.ndarray, st: _CascadeStats, gen: np.r
         s = s_next
 
 
+@validate_params(mdp=_CMDP, n_episodes=_EPISODES, delta=DELTA, rng=RNG(), compute_regret=Bool())
 def cascading_vi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng: RNGLike = None,
                  compute_regret: bool = True) -> CascadingLearnerResult:
     """CascadingVI: optimistic value iteration with BestPerm (Du et al. 2024, Algorithm 2).
@@ -651,7 +684,7 @@ def cascading_vi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng
     ----------
     mdp : CascadingMDP
         The environment (its ``q`` and ``p`` are not revealed to the learner).
-    n_episodes : int >= 1
+    n_episodes : int in [1, 10**8]
     delta : float in (0, 1)
     rng : Generator, int or None
     compute_regret : bool
@@ -688,9 +721,7 @@ def cascading_vi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng
     >>> res.regret.shape, bool(np.all(np.diff(res.regret) >= -1e-12))
     ((50,), True)
     """
-    m = _check_cmdp(mdp)
-    K_ep = check_positive_int(n_episodes, "n_episodes")
-    d = _check_delta(delta)
+    m, K_ep, d = mdp, n_episodes, delta
     gen = as_generator(rng)
     V_star, _ = _backward(m)
     opt = float(m.initial @ V_star[0])
@@ -707,6 +738,7 @@ def cascading_vi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng
     return CascadingLearnerResult(regret=regret if compute_regret else None, policy=pol, optimal_value=opt)
 
 
+@validate_params(mdp=_CMDP, epsilon=_EPSILON, delta=DELTA, max_episodes=_EPISODES, rng=RNG())
 def cascading_bpi(mdp: CascadingMDP, epsilon: float, *, delta: float = 0.05, max_episodes: int = 100_000,
                   rng: RNGLike = None) -> CascadingBPIResult:
     """CascadingBPI: best policy identification with BestPerm (Du et al. 2024, section 6).
@@ -719,9 +751,10 @@ def cascading_bpi(mdp: CascadingMDP, epsilon: float, *, delta: float = 0.05, max
     Parameters
     ----------
     mdp : CascadingMDP
-    epsilon : float > 0
+    epsilon : float >= 1e-12
+        Accuracy; below ``1e-12`` the values' float64 rounding could not certify it.
     delta : float in (0, 1)
-    max_episodes : int >= 1
+    max_episodes : int in [1, 10**8]
         Budget; ``converged`` is False if it is exhausted.
     rng : Generator, int or None
 
@@ -755,12 +788,7 @@ def cascading_bpi(mdp: CascadingMDP, epsilon: float, *, delta: float = 0.05, max
     >>> res.converged, res.policy[0, 0].tolist()
     (True, [0])
     """
-    m = _check_cmdp(mdp)
-    eps = float(epsilon)
-    if not (math.isfinite(eps) and eps > 0):
-        raise ValueError(f"epsilon: expected a positive accuracy, got {epsilon!r}")
-    d = _check_delta(delta)
-    cap = check_positive_int(max_episodes, "max_episodes")
+    m, eps, d, cap = mdp, epsilon, delta, max_episodes
     gen = as_generator(rng)
     st = _CascadeStats(m.n_states, m.n_items)
     gap = math.inf
@@ -774,6 +802,7 @@ def cascading_bpi(mdp: CascadingMDP, epsilon: float, *, delta: float = 0.05, max
     return CascadingBPIResult(policy=pol, n_episodes=cap, converged=False, gap=gap)
 
 
+@validate_params(mdp=_CMDP, n_episodes=_EPISODES, delta=DELTA, rng=RNG(), compute_regret=Bool())
 def enumerated_ucbvi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng: RNGLike = None,
                      compute_regret: bool = True) -> CascadingLearnerResult:
     """The naive baseline: the same optimistic value iteration over the enumerated lists.
@@ -789,7 +818,8 @@ def enumerated_ucbvi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05,
     Parameters
     ----------
     mdp : CascadingMDP
-    n_episodes : int >= 1
+        With at most ``10**6`` lists (``mdp.n_lists``).
+    n_episodes : int in [1, 10**8]
     delta : float in (0, 1)
     rng : Generator, int or None
     compute_regret : bool
@@ -813,9 +843,7 @@ def enumerated_ucbvi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05,
     >>> res.regret.shape
     (20,)
     """
-    m = _check_cmdp(mdp)
-    K_ep = check_positive_int(n_episodes, "n_episodes")
-    d = _check_delta(delta)
+    m, K_ep, d = mdp, n_episodes, delta
     gen = as_generator(rng)
     lists = m.lists()
     H, S = m.horizon, m.n_states
@@ -866,6 +894,8 @@ def enumerated_ucbvi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05,
 
 
 # ---------------------------------------------------------------------------- bounds
+@validate_params(n_states=_COUNT, n_items=_COUNT, horizon=_COUNT,
+                 n_episodes=Integer(1, MAX_SAMPLES) | Array("int", low=1, high=MAX_SAMPLES), delta=DELTA)
 def cascading_vi_regret_bound(n_states: int, n_items: int, horizon: int, n_episodes: Any, *,
                               delta: float = 0.05) -> Any:
     """The *rate* of CascadingVI's regret bound, ``H sqrt(H S N K) * iota`` (not a bound).
@@ -885,8 +915,9 @@ def cascading_vi_regret_bound(n_states: int, n_items: int, horizon: int, n_episo
 
     Parameters
     ----------
-    n_states, n_items, horizon : int >= 1
+    n_states, n_items, horizon : int in [1, 10**12]
     n_episodes : int or array_like of int
+        ``K`` in ``[1, 10**12]``.
     delta : float in (0, 1)
 
     Examples
@@ -894,19 +925,17 @@ def cascading_vi_regret_bound(n_states: int, n_items: int, horizon: int, n_episo
     >>> round(cascading_vi_regret_bound(2, 3, 2, 100), 1)
     1134.5
     """
-    S = check_positive_int(n_states, "n_states")
-    N = check_positive_int(n_items, "n_items")
-    H = check_positive_int(horizon, "horizon")
-    d = _check_delta(delta)
-    k = np.asarray(n_episodes)
-    if k.dtype == bool or not np.issubdtype(k.dtype, np.integer) or (k < 1).any():
-        raise ValueError(f"n_episodes: expected positive integer(s), got {n_episodes!r}")
-    kf = k.astype(np.float64)
-    iota = np.log(4.0 * S * (N + 1) * H * kf * (kf + 1) / d)
-    out = H * np.sqrt(H * S * N * kf) * iota
-    return float(out) if k.ndim == 0 else out
+    S, N, H, d = float(n_states), float(n_items), float(horizon), delta
+    kf = np.asarray(n_episodes, dtype=np.float64)
+    with np.errstate(over="ignore"):
+        iota = np.log(4.0 * S * (N + 1) * H) + np.log(kf) + np.log(kf + 1) - math.log(d)
+        out = H * np.sqrt(H * S * N * kf) * iota
+    if not np.all(np.isfinite(out)):
+        raise InvalidParameterError("horizon", "the rate overflows float64 (n_states, n_items and horizon too large)")
+    return float(out) if kf.ndim == 0 else out
 
 
+@validate_params(n_states=_COUNT, n_items=_COUNT, horizon=_COUNT, epsilon=_EPSILON, delta=DELTA)
 def cascading_bpi_sample_complexity(n_states: int, n_items: int, horizon: int, epsilon: float, *,
                                     delta: float = 0.05) -> float:
     """The *rate* of CascadingBPI's sample complexity (not a bound).
@@ -927,17 +956,28 @@ def cascading_bpi_sample_complexity(n_states: int, n_items: int, horizon: int, e
     and further logarithmic factors hidden by ``O~`` are not reproduced and none is
     invented.
 
+    Parameters
+    ----------
+    n_states, n_items, horizon : int in [1, 10**12]
+    epsilon : float >= 1e-12
+        As in :func:`cascading_bpi`.
+    delta : float in (0, 1)
+
+    Raises
+    ------
+    InvalidParameterError
+        If the rate overflows float64 (huge sizes).
+
     Examples
     --------
     >>> round(cascading_bpi_sample_complexity(2, 3, 2, 0.5), 1)
     1770.4
     """
-    S = check_positive_int(n_states, "n_states")
-    N = check_positive_int(n_items, "n_items")
-    H = check_positive_int(horizon, "horizon")
-    eps = float(epsilon)
-    if not (math.isfinite(eps) and eps > 0):
-        raise ValueError(f"epsilon: expected a positive accuracy, got {epsilon!r}")
-    d = _check_delta(delta)
-    iota = math.log(S * N * H / d)
-    return float(H**3 * S * N / eps**2 * iota + H**2.5 * S * N / eps**1.5 * (iota + S))
+    S, N, H, d = np.float64(n_states), np.float64(n_items), np.float64(horizon), delta
+    eps = np.float64(epsilon)
+    iota = math.log(S * N * H) - math.log(d)
+    with np.errstate(over="ignore", under="ignore"):
+        out = float(H**3 * S * N / eps**2 * iota + H**2.5 * S * N / eps**1.5 * (iota + S))
+    if not math.isfinite(out):
+        raise InvalidParameterError("horizon", "the rate overflows float64 (sizes too large for this epsilon)")
+    return out

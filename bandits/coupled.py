@@ -38,14 +38,30 @@ actions for coupled restless bandits, *ICLR* 2025.
 from __future__ import annotations
 
 import itertools
-import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from rlcore.validation import as_float_array, check_discount, check_positive_int
+from bandits._constraints import (
+    DISCOUNT,
+    MAX_ARMS,
+    MAX_ENUMERATED_VARS,
+    MAX_RUNS,
+    BoundedInteger,
+    dim,
+    value_of,
+)
+from rlcore.validation import (
+    Array,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Real,
+    check_int,
+    validate_params,
+)
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [
@@ -62,8 +78,38 @@ __all__ = [
 
 _FEAS_TOL = 1e-6
 
+#: Most decision variables (and interventions ``N J``) of a constraint set: the model
+#: keeps dense ``(N J, D)`` and ``(m, D)`` matrices.
+MAX_VARS: int = 2000
+
+#: Most interventions per arm: the myopic policy enumerates the ``2^J`` subsets.
+MAX_LEVELS: int = 16
+
+#: Largest exact joint MDP of :func:`coupled_joint_mdp`, in dense transition entries
+#: ``(2^N)^2 * n_actions`` (0.8 GB of float64).
+MAX_JOINT_ENTRIES: int = 10**8
+
+_ENUMERATE = Integer(0, MAX_ENUMERATED_VARS)
+#: A 0/1 matrix: booleans, or integers in {0, 1}.
+_ZERO_ONE = Array("bool", ndim=2) | Array("int", ndim=2, low=0, high=1)
+
+
+def _n_arms_times_levels(args: dict) -> int | None:
+    n, j = value_of("n_arms")(args), value_of("n_levels")(args)
+    return None if n is None or j is None else n * j
+
 
 # ============================================================ action constraints
+@validate_params(
+    n_arms=Integer(1, MAX_ARMS),
+    n_levels=Integer(1, MAX_LEVELS),
+    G=Array(ndim=2, shape=(_n_arms_times_levels, None)),
+    A_ub=Array(ndim=2, shape=(None, dim("G", 1)), min_size=0),
+    b_ub=Array(ndim=1, shape=(dim("A_ub", 0),), min_size=0),
+    A_eq=Array(ndim=2, shape=(None, dim("G", 1)), min_size=0),
+    b_eq=Array(ndim=1, shape=(dim("A_eq", 0),), min_size=0),
+    name=Instance(str, what="a name (str)"),
+)
 @dataclass(frozen=True)
 class ActionConstraints:
     """Binary decision variables ``v in {0, 1}^D`` with linear constraints.
@@ -71,11 +117,14 @@ class ActionConstraints:
     Attributes
     ----------
     n_arms, n_levels : int
-        ``N`` arms and ``J`` interventions.
+        ``N`` arms (at most ``10**4``) and ``J`` interventions (at most 16).
     G : ndarray of shape (N * J, D)
-        ``u = G v`` is the ``(N, J)`` intervention matrix, flattened row-major.
+        ``u = G v`` is the ``(N, J)`` intervention matrix, flattened row-major;
+        ``D <= 2000`` and ``N J <= 2000``.
     A_ub, b_ub : ndarray of shape (m, D), (m,)
     A_eq, b_eq : ndarray of shape (k, D), (k,)
+        Finite entries (``m`` or ``k`` may be 0: arrays of shape ``(0, D)`` and
+        ``(0,)``).
     name : str
     """
 
@@ -88,17 +137,23 @@ class ActionConstraints:
     b_eq: np.ndarray
     name: str = "constraints"
 
+    def __post_init__(self) -> None:
+        D = self.G.shape[1]
+        if D > MAX_VARS or self.G.shape[0] > MAX_VARS:
+            raise InvalidParameterError("G", f"expected at most {MAX_VARS} variables and interventions, got "
+                                             f"shape {self.G.shape}")
+
     @property
     def n_vars(self) -> int:
         return int(self.G.shape[1])
 
     def check_action(self, v: Any) -> np.ndarray:
-        """``v`` as an int64 vector of length ``D`` with 0/1 entries (else ValueError)."""
+        """``v`` as an int64 vector of length ``D`` with 0/1 entries (else InvalidParameterError)."""
         a = np.asarray(v)
         if a.shape != (self.n_vars,):
-            raise ValueError(f"action: expected shape ({self.n_vars},), got {a.shape}")
-        if not np.all((a == 0) | (a == 1)):
-            raise ValueError("action: expected binary entries (0 or 1)")
+            raise InvalidParameterError("v", f"expected an action of shape ({self.n_vars},), got {a.shape}")
+        if a.dtype == object or not np.all((a == 0) | (a == 1)):
+            raise InvalidParameterError("v", "expected binary entries (0 or 1)")
         return a.astype(np.int64)
 
     def is_feasible(self, v: Any) -> bool:
@@ -119,10 +174,14 @@ class ActionConstraints:
         return np.rint(u).astype(np.int64).reshape(a.shape[:-1] + (self.n_arms, self.n_levels))
 
     def enumerate(self, max_vars: int = 22) -> np.ndarray:
-        """All feasible actions, ``ndarray of int64, shape (K, D)``, by brute force."""
+        """All feasible actions, ``ndarray of int64, shape (K, D)``, by brute force.
+
+        ``max_vars`` in ``[0, 24]``: the ``2^D`` candidates are built in memory.
+        """
+        max_vars = check_int(max_vars, "max_vars", low=0, high=MAX_ENUMERATED_VARS)
         D = self.n_vars
         if D > max_vars:
-            raise ValueError(f"max_vars: {D} variables > max_vars={max_vars}; enumeration is 2^D")
+            raise InvalidParameterError("max_vars", f"{D} variables > max_vars={max_vars}; enumeration is 2^D")
         allv = ((np.arange(2**D)[:, None] >> np.arange(D)[None, :]) & 1).astype(np.float64)
         ok = np.all(allv @ self.G.T <= 1 + _FEAS_TOL, axis=1)
         if self.A_ub.size:
@@ -134,6 +193,7 @@ class ActionConstraints:
     def linear_constraints(self, n_total: int) -> list[LinearConstraint]:
         """The constraints as :class:`scipy.optimize.LinearConstraint` over ``n_total >= D`` variables."""
         D = self.n_vars
+        n_total = check_int(n_total, "n_total", low=D, high=10**7)
         out = []
         pad = n_total - D
         G = np.hstack([self.G, np.zeros((self.G.shape[0], pad))])
@@ -154,8 +214,12 @@ def _mk(N: int, J: int, G: np.ndarray, ub: list[tuple[np.ndarray, float]], eq: l
                              A_eq, np.array([b for _, b in eq], dtype=np.float64), name)
 
 
+@validate_params(n_arms=Integer(1, MAX_ARMS), costs=Array(ndim=1, low=0.0, closed="neither"), budget=Real(0, None))
 def multiple_interventions(n_arms: int, costs: Any, budget: float) -> ActionConstraints:
     """``J`` interventions of costs ``costs[j]`` under one budget; ``v = u`` (``D = N J``).
+
+    ``n_arms`` in ``[1, 10**4]``, ``costs`` positive (``J <= 16`` and ``N J <= 2000``),
+    ``budget >= 0``.
 
     Examples
     --------
@@ -163,17 +227,21 @@ def multiple_interventions(n_arms: int, costs: Any, budget: float) -> ActionCons
     >>> c.n_vars, len(c.enumerate())
     (6, 10)
     """
-    N = check_positive_int(n_arms, "n_arms")
-    c = as_float_array(costs, "costs", ndim=1)
-    if c.size == 0 or np.any(c <= 0):
-        raise ValueError(f"costs: expected positive costs, got {c.tolist()}")
+    N, c, b = n_arms, costs, budget
     J = c.size
-    b = float(budget)
-    if not (math.isfinite(b) and b >= 0):
-        raise ValueError(f"budget: expected a finite number >= 0, got {budget!r}")
+    if J > MAX_LEVELS:
+        raise InvalidParameterError("costs", f"expected at most {MAX_LEVELS} interventions, got {J}")
+    if N * J > MAX_VARS:
+        raise InvalidParameterError("n_arms", f"N J = {N * J} decision variables exceed {MAX_VARS}")
     return _mk(N, J, np.eye(N * J), [(np.tile(c, N), b)], [], "multiple interventions")
 
 
+@validate_params(
+    n_arms=Integer(1, MAX_ARMS),
+    edges=Array("int", ndim=(1, 2), low=0, high=value_of("n_arms", -1), min_size=0),
+    source=BoundedInteger(0, value_of("n_arms", -1)),
+    max_length=Integer(1, MAX_ARMS),
+)
 def path_constraints(n_arms: int, edges: Any, source: int, max_length: int) -> ActionConstraints:
     """Intervene on the nodes of one directed path from ``source`` (at most ``max_length`` nodes).
 
@@ -183,23 +251,29 @@ def path_constraints(n_arms: int, edges: Any, source: int, max_length: int) -> A
     node's used out-edges are at most its visit; at most ``max_length - 1`` edges. In a
     DAG these force the visited nodes to form a single path from the source.
 
+    ``n_arms`` in ``[1, 10**4]``; ``edges`` an ``(E, 2)`` integer array of nodes in
+    ``[0, n_arms)`` (``[]`` for none), with ``n_arms + E <= 2000``; ``source`` a node;
+    ``max_length`` in ``[1, 10**4]``.
+
     Examples
     --------
     >>> c = path_constraints(4, [(0, 1), (0, 2), (1, 3), (2, 3)], 0, 3)
     >>> sorted(tuple(int(x) for x in v[:4]) for v in c.enumerate())
     [(1, 0, 0, 0), (1, 0, 1, 0), (1, 0, 1, 1), (1, 1, 0, 0), (1, 1, 0, 1)]
     """
-    N = check_positive_int(n_arms, "n_arms")
+    N, src, L = n_arms, source, max_length
+    if edges.size == 0:
+        edges = edges.reshape(0, 2)
+    if edges.ndim != 2 or edges.shape[1] != 2:
+        raise InvalidParameterError("edges", f"expected an (E, 2) array of node pairs, got shape {edges.shape}")
     E = [(int(a), int(b)) for a, b in edges]
     for a, b in E:
-        if not (0 <= a < N and 0 <= b < N) or a == b:
-            raise ValueError(f"edges: edge ({a}, {b}) is not between distinct nodes 0..{N - 1}")
+        if a == b:
+            raise InvalidParameterError("edges", f"edge ({a}, {b}) is a loop; edges join distinct nodes")
+    if N + len(E) > MAX_VARS:
+        raise InvalidParameterError("edges", f"N + E = {N + len(E)} decision variables exceed {MAX_VARS}")
     if _has_cycle(N, E):
-        raise ValueError("edges: the graph must be acyclic (a DAG)")
-    src = int(source)
-    if not 0 <= src < N:
-        raise ValueError(f"source: expected a node in 0..{N - 1}, got {source!r}")
-    L = check_positive_int(max_length, "max_length")
+        raise InvalidParameterError("edges", "the graph must be acyclic (a DAG)")
     D = N + len(E)
     G = np.hstack([np.eye(N), np.zeros((N, len(E)))])
     ub: list[tuple[np.ndarray, float]] = []
@@ -252,11 +326,15 @@ def _has_cycle(N: int, E: list[tuple[int, int]]) -> bool:
     return seen < N
 
 
+@validate_params(availability=_ZERO_ONE, slot_capacity=Array(ndim=1, shape=(dim("availability", 1),), low=0.0))
 def scheduling_constraints(availability: Any, slot_capacity: Any) -> ActionConstraints:
     """Bipartite matching of arms to time slots (one variable per available pair).
 
     ``availability[i, k]`` says arm ``i`` can be served in slot ``k``; slot ``k`` serves
     at most ``slot_capacity[k]`` arms and each arm is served at most once.
+    ``availability`` is an (N, K) array of booleans or 0/1 integers with at most
+    2000 available pairs and ``N <= 10**4``; ``slot_capacity`` non-negative, shape
+    (K,).
 
     Examples
     --------
@@ -264,18 +342,16 @@ def scheduling_constraints(availability: Any, slot_capacity: Any) -> ActionConst
     >>> c.n_vars, len(c.enumerate())
     (4, 8)
     """
-    av = np.asarray(availability)
-    if av.ndim != 2 or av.size == 0:
-        raise ValueError(f"availability: expected a non-empty (N, K) 0/1 array, got shape {av.shape}")
-    avb = av.astype(bool)
+    avb = availability.astype(bool)
     N, K = avb.shape
-    cap = as_float_array(slot_capacity, "slot_capacity", ndim=1)
-    if cap.shape != (K,) or np.any(cap < 0):
-        raise ValueError(f"slot_capacity: expected {K} non-negative capacities, got {cap.tolist()}")
-    pairs = [(i, k) for i in range(N) for k in range(K) if avb[i, k]]
-    D = len(pairs)
+    cap = slot_capacity
+    D = int(avb.sum())
+    if N > MAX_ARMS or D > MAX_VARS:
+        raise InvalidParameterError("availability", f"expected at most {MAX_ARMS} arms and {MAX_VARS} available "
+                                                    f"pairs, got {N} and {D}")
     if D == 0:
-        raise ValueError("availability: no arm is available in any slot")
+        raise InvalidParameterError("availability", "no arm is available in any slot")
+    pairs = [(i, k) for i in range(N) for k in range(K) if avb[i, k]]
     G = np.zeros((N, D))
     for d, (i, k) in enumerate(pairs):
         G[i, d] = 1
@@ -286,12 +362,17 @@ def scheduling_constraints(availability: Any, slot_capacity: Any) -> ActionConst
     return _mk(N, 1, G, ub, [], "scheduling")
 
 
+@validate_params(reach=_ZERO_ONE, capacity=Array(ndim=1, shape=(dim("reach", 1),), low=0.0),
+                 max_open=Integer(1, MAX_VARS))
 def capacity_constraints(reach: Any, capacity: Any, max_open: int) -> ActionConstraints:
     """Facility-location style capacities: assign arms to opened facilities within reach.
 
     Variables: one per reachable (arm, facility) pair, then one per facility (opened).
     Each arm is assigned at most once; facility ``f`` takes at most ``capacity[f]``
     arms and only if opened; at most ``max_open`` facilities are opened.
+    ``reach`` is an (N, F) array of booleans or 0/1 integers (``N <= 10**4``, at most
+    2000 variables), ``capacity`` non-negative of shape (F,), ``max_open`` in
+    ``[1, 2000]``.
 
     Examples
     --------
@@ -299,15 +380,12 @@ def capacity_constraints(reach: Any, capacity: Any, max_open: int) -> ActionCons
     >>> c.n_vars
     6
     """
-    rc = np.asarray(reach)
-    if rc.ndim != 2 or rc.size == 0:
-        raise ValueError(f"reach: expected a non-empty (N, F) 0/1 array, got shape {rc.shape}")
-    rb = rc.astype(bool)
+    rb = reach.astype(bool)
     N, F = rb.shape
-    cap = as_float_array(capacity, "capacity", ndim=1)
-    if cap.shape != (F,) or np.any(cap < 0):
-        raise ValueError(f"capacity: expected {F} non-negative capacities, got {cap.tolist()}")
-    m = check_positive_int(max_open, "max_open")
+    cap, m = capacity, max_open
+    if N > MAX_ARMS or int(rb.sum()) + F > MAX_VARS:
+        raise InvalidParameterError("reach", f"expected at most {MAX_ARMS} arms and {MAX_VARS} variables, got "
+                                             f"{N} and {int(rb.sum()) + F}")
     pairs = [(i, f) for i in range(N) for f in range(F) if rb[i, f]]
     P = len(pairs)
     D = P + F
@@ -329,6 +407,14 @@ def capacity_constraints(reach: Any, capacity: Any, max_open: int) -> ActionCons
 
 
 # ============================================================ the coupled problem
+@validate_params(
+    p_passive=Array(ndim=2, low=0.0, high=1.0),
+    effects=Array(ndim=(2, 3), low=0.0, high=1.0),
+    constraints=Instance(ActionConstraints),
+    weights=Array(ndim=1) | None,
+    discount=DISCOUNT,
+    initial=Array(ndim=1, low=0.0, high=1.0) | None,
+)
 class CoupledRestlessProblem:
     """A coRMAB as a batched simulator (two-state arms, combinatorial actions).
 
@@ -340,8 +426,9 @@ class CoupledRestlessProblem:
         ``effects[i, j, s]`` in ``[0, 1]``: probability that intervention ``j`` rescues
         arm ``i`` from state ``s`` (see the module docstring).
     constraints : ActionConstraints
+        At least one binary action must satisfy them (checked with one MILP).
     weights : array_like of shape (N,), optional
-        Reward per arm in the good state (default 1).
+        Finite reward per arm in the good state (default 1).
     discount : float in [0, 1)
     initial : array_like of shape (N,), optional
         Probability that each arm starts good (default 0.5).
@@ -358,34 +445,32 @@ class CoupledRestlessProblem:
 
     def __init__(self, p_passive: Any, effects: Any, constraints: ActionConstraints, *, weights: Any = None,
                  discount: float = 0.95, initial: Any = None) -> None:
-        if not isinstance(constraints, ActionConstraints):
-            raise TypeError(f"constraints: expected ActionConstraints, got {type(constraints).__name__}")
         N, J = constraints.n_arms, constraints.n_levels
-        p0 = as_float_array(p_passive, "p_passive", ndim=2)
-        if p0.shape != (N, 2) or np.any((p0 < 0) | (p0 > 1)):
-            raise ValueError(f"p_passive: expected probabilities of shape ({N}, 2), got shape {p0.shape}")
-        ef = as_float_array(effects, "effects", ndim=(2, 3))
-        if ef.ndim == 2:
-            ef = ef[:, None, :]
-        if ef.shape != (N, J, 2) or np.any((ef < 0) | (ef > 1)):
-            raise ValueError(f"effects: expected values in [0, 1] of shape ({N}, {J}, 2), got {ef.shape}")
-        w = np.ones(N) if weights is None else as_float_array(weights, "weights", ndim=1)
+        p0 = p_passive
+        if p0.shape != (N, 2):
+            raise InvalidParameterError(
+                "p_passive", f"expected shape ({N}, 2) (N from the constraints), got {p0.shape}")
+        ef = effects[:, None, :] if effects.ndim == 2 else effects
+        if ef.shape != (N, J, 2):
+            raise InvalidParameterError("effects", f"expected shape ({N}, {J}, 2), got {effects.shape}")
+        w = np.ones(N) if weights is None else weights
         if w.shape != (N,):
-            raise ValueError(f"weights: expected shape ({N},), got {w.shape}")
-        init = np.full(N, 0.5) if initial is None else as_float_array(initial, "initial", ndim=1)
-        if init.shape != (N,) or np.any((init < 0) | (init > 1)):
-            raise ValueError(f"initial: expected probabilities of shape ({N},)")
+            raise InvalidParameterError("weights", f"expected shape ({N},), got {w.shape}")
+        init = np.full(N, 0.5) if initial is None else initial
+        if init.shape != (N,):
+            raise InvalidParameterError("initial", f"expected shape ({N},), got {init.shape}")
+        _milp_max_linear(np.zeros(constraints.n_vars), constraints)  # refuses constraints no action satisfies
         self.p_passive, self.effects, self.weights, self.initial = p0, ef, w, init
         self.constraints = constraints
-        self.discount = check_discount(discount, "discount")
+        self.discount = discount
 
     @property
     def n_arms(self) -> int:
         return self.constraints.n_arms
 
     def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
-        """``n`` initial joint states, ``ndarray of int64, shape (n, N)``."""
-        n = check_positive_int(n, "n")
+        """``n`` initial joint states (``1 <= n <= 10**6``), ``ndarray of int64, shape (n, N)``."""
+        n = check_int(n, "n", low=1, high=MAX_RUNS)
         gen = as_generator(rng)
         return (gen.random((n, self.n_arms)) < self.initial).astype(np.int64)
 
@@ -400,20 +485,17 @@ class CoupledRestlessProblem:
 
     def step(self, states: Any, actions: Any, rng: RNGLike = None, *, t: int | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(next_states (n, N), rewards (n,), terminated (n,))``; infeasible actions raise ValueError.
+        """``(next_states (n, N), rewards (n,), terminated (n,))``; infeasible actions raise
+        :class:`~rlcore.validation.InvalidParameterError`.
 
         ``rewards = sum_i w_i * next_states[:, i]``.
         """
-        s = np.asarray(states)
-        a = np.asarray(actions)
         N, D = self.n_arms, self.constraints.n_vars
-        if s.ndim != 2 or s.shape[1] != N or not np.all((s == 0) | (s == 1)):
-            raise ValueError(f"states: expected 0/1 array of shape (n, {N}), got shape {s.shape}")
-        if a.shape != (s.shape[0], D):
-            raise ValueError(f"actions: expected shape ({s.shape[0]}, {D}), got {a.shape}")
+        s = Array("int", ndim=2, shape=(None, N), low=0, high=1, min_size=0).check(states, "states")
+        a = Array("int", ndim=2, shape=(s.shape[0], D), low=0, high=1, min_size=0).check(actions, "actions")
         for row in range(a.shape[0]):
             if not self.constraints.is_feasible(a[row]):
-                raise ValueError(f"actions: row {row} violates the {self.constraints.name} constraints")
+                raise InvalidParameterError("actions", f"row {row} violates the {self.constraints.name} constraints")
         gen = as_generator(rng)
         pg = self.p_good(s, self.constraints.interventions(a))
         nxt = (gen.random(pg.shape) < pg).astype(np.int64)
@@ -424,10 +506,16 @@ class CoupledRestlessProblem:
                 f"constraints={self.constraints.name!r}, discount={self.discount})")
 
 
+_PROBLEM = Instance(CoupledRestlessProblem)
+
+
+@validate_params(problem=_PROBLEM, max_vars=_ENUMERATE)
 def coupled_joint_mdp(problem: CoupledRestlessProblem, *, max_vars: int = 22) -> tuple[Any, np.ndarray, np.ndarray]:
     """The exact joint MDP (``2^N`` states, all feasible actions enumerated) of a tiny coRMAB.
 
     Returns ``(mdp, states (2^N, N), actions (K, D))``; rewards are expected next rewards.
+    ``max_vars`` in ``[0, 24]`` bounds the enumerated variables ``D``, and the joint MDP
+    must have at most ``10**8`` dense transition entries ``(2^N)^2 K``.
 
     Examples
     --------
@@ -438,11 +526,14 @@ def coupled_joint_mdp(problem: CoupledRestlessProblem, *, max_vars: int = 22) ->
     """
     from rlcore.mdp import FiniteMDP
 
-    if not isinstance(problem, CoupledRestlessProblem):
-        raise TypeError(f"problem: expected a CoupledRestlessProblem, got {type(problem).__name__}")
     N = problem.n_arms
-    states = np.array(list(itertools.product((0, 1), repeat=N)), dtype=np.int64)
+    if 4**N > MAX_JOINT_ENTRIES:
+        raise InvalidParameterError("problem", f"the joint MDP of {N} arms has 2^{N} states: too many")
     acts = problem.constraints.enumerate(max_vars)
+    if 4**N * acts.shape[0] > MAX_JOINT_ENTRIES:
+        raise InvalidParameterError(
+            "problem", f"the joint MDP would have (2^{N})^2 x {acts.shape[0]} transition entries > {MAX_JOINT_ENTRIES}")
+    states = np.array(list(itertools.product((0, 1), repeat=N)), dtype=np.int64)
     u = problem.constraints.interventions(acts)  # (K, N, J)
     S, K = states.shape[0], acts.shape[0]
     P = np.ones((S, K, 1))
@@ -472,15 +563,19 @@ def _milp_max_linear(obj: np.ndarray, constraints: ActionConstraints, extra: tup
         c[D:] = -extra[0]
         cons += extra[2]
     res = milp(c, integrality=integ, bounds=Bounds(0, 1), constraints=cons, options={"mip_rel_gap": 1e-9})
+    if res.status == 2:  # infeasible: no binary action satisfies the constraints
+        raise InvalidParameterError("constraints", f"no binary action satisfies the {constraints.name} constraints")
     if res.x is None:
         raise RuntimeError(f"MILP failed: {res.message}")
     return np.rint(res.x[:D]).astype(np.int64)
 
 
+@validate_params(problem=_PROBLEM, enumerate_up_to=_ENUMERATE)
 class CoupledRandomPolicy:
     """Random feasible actions: the maximiser of ``sum_{i,j} xi_{ij} u_{ij}`` over feasible
     actions, ``xi`` i.i.d. uniform on ``(0, 1)`` (a random maximal feasible action); found
-    by enumeration when ``D <= enumerate_up_to``, else by MILP.
+    by enumeration when ``D <= enumerate_up_to`` (at most 24: the ``2^D`` candidates are
+    built in memory), else by MILP.
 
     Examples
     --------
@@ -511,6 +606,7 @@ class CoupledRandomPolicy:
         return out
 
 
+@validate_params(problem=_PROBLEM)
 class CoupledMyopicPolicy:
     """Maximise the expected next reward ``sum_i w_i p_good(i, s_i, u_i)`` exactly.
 

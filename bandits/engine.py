@@ -23,10 +23,20 @@ from typing import Any
 import numpy as np
 
 from bandits import _kernels as _k
+from bandits._constraints import MAX_CELLS, MAX_HORIZON, MAX_RUNS
 from bandits._kernels import _py
 from bandits.environments import BanditEnvironment
-from bandits.policies import BanditPolicy
-from rlcore.validation import check_positive_int
+from rlcore.validation import (
+    RNG,
+    Bool,
+    Implements,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Options,
+    Real,
+    validate_params,
+)
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = ["SimulationResult", "simulate"]
@@ -69,7 +79,7 @@ class SimulationResult:
 
     def mean_regret(self, *, pseudo: bool = True) -> np.ndarray:
         """Mean cumulative regret over the runs, ndarray of shape (horizon,)."""
-        return (self.pseudo_regret if pseudo else self.regret).mean(axis=0)
+        return (self.pseudo_regret if Bool().check(pseudo, "pseudo") else self.regret).mean(axis=0)
 
     def confidence_band(self, *, level: float = 0.95, pseudo: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """Normal-approximation confidence band of the mean regret, two arrays (horizon,).
@@ -78,8 +88,8 @@ class SimulationResult:
         """
         from scipy.stats import norm
 
-        if not 0.0 < level < 1.0:
-            raise ValueError(f"level: expected a confidence level in (0, 1), got {level!r}")
+        level = Real(0, 1, closed="neither").check(level, "level")
+        pseudo = Bool().check(pseudo, "pseudo")
         x = self.pseudo_regret if pseudo else self.regret
         m = x.mean(axis=0)
         sd = x.std(axis=0, ddof=1) if x.shape[0] > 1 else np.zeros_like(m)
@@ -101,7 +111,7 @@ def _run_python(policy: Any, env: BanditEnvironment, T: int, arrays: tuple, nois
     for t in range(1, T + 1):
         arm = policy.select(t, gen)
         if isinstance(arm, (bool, np.bool_)) or not isinstance(arm, (int, np.integer)) or not 0 <= arm < env.n_arms:
-            raise ValueError(f"policy: select({t}) returned {arm!r}, expected an arm in [0, {env.n_arms})")
+            raise InvalidParameterError("policy", f"select({t}) returned {arm!r}, expected an arm in [0, {env.n_arms})")
         arm = int(arm)
         r = reward(kind, means, scale, noise, t, arm)
         policy.update(arm, r, gen)
@@ -114,6 +124,16 @@ def _run_python(policy: Any, env: BanditEnvironment, T: int, arrays: tuple, nois
     return counts
 
 
+@validate_params(
+    policy=Implements("reset", "select", "update",
+                      what="a bandit policy with reset(n_arms, horizon), select(t, rng) and update(arm, reward, rng)"),
+    env=Instance(BanditEnvironment, what="a bandits environment (BanditEnvironment)"),
+    horizon=Integer(1, MAX_HORIZON),
+    n_runs=Integer(1, MAX_RUNS),
+    rng=RNG(),
+    backend=Options("auto", "numba", "python"),
+    return_actions=Bool(),
+)
 def simulate(
     policy: Any,
     env: BanditEnvironment,
@@ -133,8 +153,9 @@ def simulate(
         ``reset(n_arms, horizon)``, ``select(t, rng) -> int`` and
         ``update(arm, reward, rng)``.
     env : BanditEnvironment
-    horizon : int >= 1
-    n_runs : int >= 1
+    horizon : int in [1, 10**9]
+    n_runs : int in [1, 10**6]
+        With ``n_runs * horizon <= 10**8`` (the size of each result array).
     rng : Generator, int or None
         Root of the per-run streams (see the module docstring).
     backend : {"auto", "numba", "python"}
@@ -156,20 +177,14 @@ def simulate(
     >>> bool(np.array_equal(a.regret, b.regret))
     True
     """
-    T = check_positive_int(horizon, "horizon")
-    n = check_positive_int(n_runs, "n_runs")
-    if not isinstance(env, BanditEnvironment):
-        raise TypeError(f"env: expected a bandits environment, got {type(env).__name__}")
-    if not isinstance(policy, BanditPolicy):
-        raise TypeError(
-            f"policy: expected an object with reset(n_arms, horizon), select(t, rng) and "
-            f"update(arm, reward, rng), got {type(policy).__name__}"
-        )
-    if backend not in ("auto", "numba", "python"):
-        raise ValueError(f"backend: expected 'auto', 'numba' or 'python', got {backend!r}")
+    T, n = horizon, n_runs
+    if n * T > MAX_CELLS:
+        raise InvalidParameterError(
+            "n_runs", f"n_runs * horizon = {n * T} exceeds {MAX_CELLS} (the size of each result array); "
+                      f"split the runs over several calls")
     compiled = hasattr(policy, "kernel_spec")
     if backend == "numba" and not compiled:
-        raise ValueError(f"backend: 'numba' runs the built-in policies only, not {type(policy).__name__}")
+        raise InvalidParameterError("backend", f"'numba' runs the built-in policies only, not {type(policy).__name__}")
     use_numba = compiled and backend != "python"
 
     root = as_generator(rng)

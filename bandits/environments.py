@@ -32,7 +32,15 @@ from typing import Any
 import numpy as np
 
 from bandits import _kernels as _k
-from rlcore.validation import as_float_array, check_positive_int
+from bandits._constraints import MAX_HORIZON, MAX_RUNS, dim
+from rlcore.validation import (
+    Array,
+    InvalidParameterError,
+    Options,
+    Real,
+    check_int,
+    validate_params,
+)
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [
@@ -45,19 +53,17 @@ __all__ = [
 ]
 
 
-def _means(x: Any, name: str, *, unit: bool) -> np.ndarray:
-    arr = as_float_array(x, name, ndim=1)
-    if arr.size == 0:
-        raise ValueError(f"{name}: expected at least one arm, got an empty array")
-    if unit:
-        bad = (arr < 0.0) | (arr > 1.0)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise ValueError(f"{name}: Bernoulli means must lie in [0, 1], found {arr[i]!r} at index {i}")
+def _frozen(arr: np.ndarray) -> np.ndarray:
     arr.flags.writeable = False
     return arr
 
 
+def _check_horizon(horizon: Any, name: str = "horizon") -> int:
+    """The horizon argument of the engine-facing methods (int in [1, MAX_HORIZON])."""
+    return check_int(horizon, name, low=1, high=MAX_HORIZON)
+
+
+@validate_params()
 class BanditEnvironment:
     """Base class: the arrays the engine reads and the batched simulator protocol.
 
@@ -68,6 +74,9 @@ class BanditEnvironment:
 
     kind: int = _k.ENV_TABLE
     n_arms: int
+
+    def __init__(self) -> None:
+        """The base class takes no arguments (subclasses define the arms)."""
 
     def means_table(self, horizon: int) -> np.ndarray:
         """Expected rewards, ndarray of shape ``(1, K)`` or ``(horizon, K)``."""
@@ -87,15 +96,15 @@ class BanditEnvironment:
 
     def gaps(self, horizon: int = 1) -> np.ndarray:
         """Sub-optimality gaps ``max_k mu_k - mu_i`` of a stationary instance, shape ``(K,)``."""
-        m = self.means_table(horizon)
+        m = self.means_table(_check_horizon(horizon))
         if m.shape[0] != 1:
-            raise ValueError("horizon: gaps are defined for stationary arms only")
+            raise InvalidParameterError("horizon", "gaps are defined for stationary arms only")
         return m[0].max() - m[0]
 
     # -- the rlcore.Simulator protocol: the state of a run is its round index
     def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
-        """Start ``n`` runs: states are round indices, all 0."""
-        return np.zeros(check_positive_int(n, "n"), dtype=np.int64)
+        """Start ``n`` runs (``1 <= n <= 10**6``): states are round indices, all 0."""
+        return np.zeros(check_int(n, "n", low=1, high=MAX_RUNS), dtype=np.int64)
 
     def step(
         self, states: Any, actions: Any, rng: RNGLike = None, *, t: int | None = None
@@ -104,12 +113,9 @@ class BanditEnvironment:
 
         Returns ``(states + 1, rewards, terminated)``.
         """
-        st = np.asarray(states, dtype=np.int64)
-        acts = np.asarray(actions)
-        if acts.shape != st.shape or acts.ndim != 1:
-            raise ValueError(f"actions: expected shape {st.shape}, got {acts.shape}")
-        if not np.issubdtype(acts.dtype, np.integer) or acts.size and (acts.min() < 0 or acts.max() >= self.n_arms):
-            raise ValueError(f"actions: expected integer arms in [0, {self.n_arms}), got {acts!r}")
+        st = Array("int", ndim=1, low=0, high=MAX_HORIZON - 1, min_size=0).check(states, "states")
+        acts = Array("int", ndim=1, shape=(st.size,), low=0, high=self.n_arms - 1, min_size=0).check(
+            actions, "actions")
         gen = as_generator(rng)
         rewards = self._sample(st, acts.astype(np.int64), gen)
         return st + 1, rewards, np.zeros(st.shape, dtype=bool)
@@ -122,16 +128,17 @@ class BanditEnvironment:
             return (gen.random(rounds.shape) < mu).astype(np.float64)
         if self.kind == _k.ENV_GAUSSIAN:
             return mu + self.scale()[arms] * gen.standard_normal(rounds.shape)
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} does not implement step(); override _sample")
 
 
+@validate_params(means=Array(ndim=1, low=0.0, high=1.0))
 class BernoulliBandit(BanditEnvironment):
     """Arms with Bernoulli rewards of means ``means``.
 
     Parameters
     ----------
     means : array_like of shape (K,)
-        Success probabilities in ``[0, 1]``.
+        Success probabilities in ``[0, 1]``, ``K >= 1``.
 
     Examples
     --------
@@ -146,7 +153,7 @@ class BernoulliBandit(BanditEnvironment):
     kind = _k.ENV_BERNOULLI
 
     def __init__(self, means: Any) -> None:
-        self.means = _means(means, "means", unit=True)
+        self.means = _frozen(means)
         self.n_arms = int(self.means.size)
 
     def means_table(self, horizon: int) -> np.ndarray:
@@ -159,12 +166,14 @@ class BernoulliBandit(BanditEnvironment):
         return f"BernoulliBandit(means={self.means.tolist()})"
 
 
+@validate_params(means=Array(ndim=1), sigma=Real(0, None) | Array(ndim=1, shape=(dim("means"),), low=0.0))
 class GaussianBandit(BanditEnvironment):
     """Arms with Gaussian rewards ``N(means[k], sigma[k]^2)``.
 
     Parameters
     ----------
     means : array_like of shape (K,)
+        Finite means, ``K >= 1``.
     sigma : float or array_like of shape (K,)
         Standard deviations, ``>= 0``.
 
@@ -177,17 +186,10 @@ class GaussianBandit(BanditEnvironment):
     kind = _k.ENV_GAUSSIAN
 
     def __init__(self, means: Any, sigma: Any = 1.0) -> None:
-        self.means = _means(means, "means", unit=False)
+        self.means = _frozen(means)
         self.n_arms = int(self.means.size)
-        s = as_float_array(sigma, "sigma", ndim=(0, 1))
-        s = np.broadcast_to(s, self.means.shape).copy() if s.ndim == 0 else s
-        if s.shape != self.means.shape:
-            raise ValueError(f"sigma: expected a scalar or shape {self.means.shape}, got {s.shape}")
-        if (s < 0).any():
-            i = int(np.argmax(s < 0))
-            raise ValueError(f"sigma: standard deviations must be >= 0, found {s[i]!r} at index {i}")
-        s.flags.writeable = False
-        self.sigma = s
+        s = np.full(self.means.shape, sigma) if isinstance(sigma, float) else np.array(sigma, dtype=np.float64)
+        self.sigma = _frozen(s)
 
     def means_table(self, horizon: int) -> np.ndarray:
         return self.means[None, :]
@@ -202,6 +204,10 @@ class GaussianBandit(BanditEnvironment):
         return f"GaussianBandit(means={self.means.tolist()}, sigma={self.sigma.tolist()})"
 
 
+@validate_params(
+    alpha=Array(ndim=1, low=0.0, closed="neither"),
+    beta=Array(ndim=1, shape=(dim("alpha"),), low=0.0, closed="neither"),
+)
 class BetaBandit(BanditEnvironment):
     """Bounded-support arms: rewards ``Beta(alpha[k], beta[k])`` on ``[0, 1]``.
 
@@ -219,18 +225,10 @@ class BetaBandit(BanditEnvironment):
     kind = _k.ENV_TABLE
 
     def __init__(self, alpha: Any, beta: Any) -> None:
-        a = as_float_array(alpha, "alpha", ndim=1)
-        b = as_float_array(beta, "beta", ndim=1)
-        if a.size == 0:
-            raise ValueError("alpha: expected at least one arm, got an empty array")
-        if b.shape != a.shape:
-            raise ValueError(f"beta: expected shape {a.shape} (as alpha), got {b.shape}")
-        for arr, name in ((a, "alpha"), (b, "beta")):
-            if (arr <= 0).any():
-                i = int(np.argmax(arr <= 0))
-                raise ValueError(f"{name}: shape parameters must be > 0, found {arr[i]!r} at index {i}")
-        self.alpha, self.beta = a, b
-        self.means = a / (a + b)
+        a, b = alpha, beta
+        self.alpha, self.beta = _frozen(a), _frozen(b)
+        with np.errstate(over="ignore"):
+            self.means = _frozen(1.0 / (1.0 + b / a))  # a / (a + b), without overflowing a + b
         self.n_arms = int(a.size)
 
     def means_table(self, horizon: int) -> np.ndarray:
@@ -246,18 +244,25 @@ class BetaBandit(BanditEnvironment):
         return f"BetaBandit(alpha={self.alpha.tolist()}, beta={self.beta.tolist()})"
 
 
+@validate_params(
+    means=Array(ndim=2),
+    change_points=Array("int", ndim=1, shape=(dim("means", 0, -1),), low=1, high=MAX_HORIZON, min_size=0),
+    distribution=Options("bernoulli", "gaussian"),
+    sigma=Real(0, None),
+)
 class PiecewiseStationaryBandit(BanditEnvironment):
     """Bernoulli or Gaussian arms whose means change at known rounds.
 
     Parameters
     ----------
     means : array_like of shape (M, K)
-        Means of each of the ``M`` stationary segments.
+        Means of each of the ``M`` stationary segments (in ``[0, 1]`` for Bernoulli
+        arms).
     change_points : array_like of int, shape (M - 1,)
-        Strictly increasing rounds ``1 <= c_1 < ... < c_{M-1}``: segment ``j`` covers
-        the 0-based rounds ``c_j <= t < c_{j+1}`` (``c_0 = 0``).
+        Strictly increasing rounds ``1 <= c_1 < ... < c_{M-1} <= 10**9``: segment ``j``
+        covers the 0-based rounds ``c_j <= t < c_{j+1}`` (``c_0 = 0``).
     distribution : {"bernoulli", "gaussian"}
-    sigma : float
+    sigma : float >= 0
         Standard deviation of Gaussian rewards.
 
     Notes
@@ -273,30 +278,21 @@ class PiecewiseStationaryBandit(BanditEnvironment):
     """
 
     def __init__(self, means: Any, change_points: Any, *, distribution: str = "bernoulli", sigma: float = 1.0) -> None:
-        m = as_float_array(means, "means", ndim=2)
-        if m.shape[0] == 0 or m.shape[1] == 0:
-            raise ValueError(f"means: expected shape (M, K) with M, K >= 1, got {m.shape}")
-        if distribution not in ("bernoulli", "gaussian"):
-            raise ValueError(f"distribution: expected 'bernoulli' or 'gaussian', got {distribution!r}")
-        if distribution == "bernoulli":
-            _means(m.ravel(), "means", unit=True)
-        cps = np.asarray(change_points)
-        if cps.ndim != 1 or cps.shape[0] != m.shape[0] - 1 or (cps.size and not np.issubdtype(cps.dtype, np.integer)):
-            raise ValueError(f"change_points: expected {m.shape[0] - 1} integer rounds, got {change_points!r}")
-        if cps.size and (cps[0] < 1 or np.any(np.diff(cps) <= 0)):
-            raise ValueError(f"change_points: expected strictly increasing rounds >= 1, got {cps.tolist()}")
-        s = float(sigma)
-        if not np.isfinite(s) or s < 0:
-            raise ValueError(f"sigma: expected a standard deviation >= 0, got {sigma!r}")
-        self.segment_means = m
-        self.change_points = cps.astype(np.int64)
+        m, cps, s = means, change_points, sigma
+        if distribution == "bernoulli" and ((m < 0) | (m > 1)).any():
+            idx = tuple(int(i) for i in np.argwhere((m < 0) | (m > 1))[0])
+            raise InvalidParameterError("means", f"Bernoulli means must lie in [0, 1], found {m[idx]!r} at index {idx}")
+        if cps.size and np.any(np.diff(cps) <= 0):
+            raise InvalidParameterError("change_points", f"expected strictly increasing rounds, got {cps.tolist()}")
+        self.segment_means = _frozen(m)
+        self.change_points = _frozen(cps)
         self.distribution = distribution
         self.kind = _k.ENV_BERNOULLI if distribution == "bernoulli" else _k.ENV_GAUSSIAN
         self.sigma = s
         self.n_arms = int(m.shape[1])
 
     def means_table(self, horizon: int) -> np.ndarray:
-        seg = np.searchsorted(self.change_points, np.arange(horizon), side="right")
+        seg = np.searchsorted(self.change_points, np.arange(_check_horizon(horizon)), side="right")
         return self.segment_means[seg]
 
     def scale(self) -> np.ndarray:
@@ -308,6 +304,7 @@ class PiecewiseStationaryBandit(BanditEnvironment):
         return rng.standard_normal((horizon, 1))
 
 
+@validate_params(rewards=Array(ndim=2, low=0.0, high=1.0))
 class AdversarialBandit(BanditEnvironment):
     """An oblivious adversary: a fixed reward table ``rewards[t, k]`` in ``[0, 1]``.
 
@@ -318,7 +315,8 @@ class AdversarialBandit(BanditEnvironment):
     Parameters
     ----------
     rewards : array_like of shape (T0, K)
-        The simulated horizon must not exceed ``T0``.
+        Rewards in ``[0, 1]``, ``T0, K >= 1``. The simulated horizon must not exceed
+        ``T0``.
 
     Examples
     --------
@@ -330,19 +328,14 @@ class AdversarialBandit(BanditEnvironment):
     kind = _k.ENV_TABLE
 
     def __init__(self, rewards: Any) -> None:
-        X = as_float_array(rewards, "rewards", ndim=2)
-        if X.shape[0] == 0 or X.shape[1] == 0:
-            raise ValueError(f"rewards: expected shape (T, K) with T, K >= 1, got {X.shape}")
-        if (X < 0).any() or (X > 1).any():
-            raise ValueError("rewards: adversarial rewards must lie in [0, 1]")
-        X.flags.writeable = False
-        self.rewards = X
-        self.n_arms = int(X.shape[1])
+        self.rewards = _frozen(rewards)
+        self.n_arms = int(rewards.shape[1])
 
     def _check_h(self, horizon: int) -> int:
-        h = check_positive_int(horizon, "horizon")
+        h = _check_horizon(horizon)
         if h > self.rewards.shape[0]:
-            raise ValueError(f"horizon: the reward table has {self.rewards.shape[0]} rounds, got horizon={h}")
+            raise InvalidParameterError(
+                "horizon", f"the reward table has {self.rewards.shape[0]} rounds, got horizon={h}")
         return h
 
     def means_table(self, horizon: int) -> np.ndarray:

@@ -49,6 +49,13 @@ import numpy as np
 import scipy.sparse as sp
 
 from bandits.restless import PriorityPolicy, RestlessProblem
+from rlcore.validation import (
+    Instance,
+    InvalidParameterError,
+    Options,
+    Real,
+    validate_params,
+)
 
 __all__ = ["FluidLPResult", "fluid_lp", "lp_priority_policy"]
 
@@ -77,6 +84,14 @@ class FluidLPResult:
     solver_status: str
 
 
+_PROBLEM = Instance(RestlessProblem)
+
+
+@validate_params(
+    problem=_PROBLEM,
+    criterion=Options("discounted", "average"),
+    solver=Instance(str, what="a cvxpy solver name (str)") | None,
+)
 def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver: str | None = None) -> FluidLPResult:
     """Solve the fluid LP relaxation of ``problem`` with cvxpy.
 
@@ -86,11 +101,23 @@ def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver:
         Any numbers of states and intervention levels; the budget is ``problem.budget``.
     criterion : {"discounted", "average"}
     solver : str, optional
-        A cvxpy solver name; default HiGHS when installed, else cvxpy's choice.
+        An installed cvxpy solver that handles linear programmes
+        (``cvxpy.installed_solvers()``); default HiGHS when installed, else cvxpy's
+        choice.
 
     Returns
     -------
     FluidLPResult
+
+    Raises
+    ------
+    InvalidParameterError
+        For a solver that is not installed. The LP itself is always feasible (the
+        all-passive policy's occupancy measure satisfies every constraint, since
+        ``costs[0] = 0`` and ``budget >= 0``) and bounded, so no input makes it
+        infeasible.
+    RuntimeError
+        If the solver fails (a numerical failure, not a property of the input).
 
     Guarantee
     ---------
@@ -108,10 +135,9 @@ def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver:
     """
     import cvxpy as cp
 
-    if not isinstance(problem, RestlessProblem):
-        raise TypeError(f"problem: expected a RestlessProblem, got {type(problem).__name__}")
-    if criterion not in ("discounted", "average"):
-        raise ValueError(f"criterion: expected 'discounted' or 'average', got {criterion!r}")
+    installed = cp.installed_solvers()
+    if solver is not None and solver.upper() not in installed:
+        raise InvalidParameterError("solver", f"{solver!r} is not an installed cvxpy solver; installed: {installed}")
     N, S, A = problem.R.shape
     beta = problem.discount if criterion == "discounted" else 1.0
     n = N * S * A
@@ -136,10 +162,13 @@ def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver:
     prob = cp.Problem(cp.Maximize(r @ x), cons + [bcon])
     kw: dict[str, Any] = {}
     if solver is not None:
-        kw["solver"] = solver
-    elif "HIGHS" in cp.installed_solvers():
+        kw["solver"] = solver.upper()
+    elif "HIGHS" in installed:
         kw["solver"] = "HIGHS"
-    prob.solve(**kw)
+    try:
+        prob.solve(**kw)
+    except cp.error.SolverError as exc:
+        raise RuntimeError(f"fluid_lp: the LP solver {kw.get('solver', '(cvxpy default)')} failed: {exc}") from None
     if prob.status not in ("optimal", "optimal_inaccurate") or x.value is None:
         raise RuntimeError(f"fluid_lp: the LP solver returned status {prob.status!r}")
     dual = bcon.dual_value
@@ -148,6 +177,7 @@ def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver:
     return FluidLPResult(float(prob.value), xv, lam, criterion, str(prob.status))
 
 
+@validate_params(problem=_PROBLEM, lp=Instance(FluidLPResult) | None, zero_tol=Real(0, 1e-3))
 def lp_priority_policy(problem: RestlessProblem, lp: FluidLPResult | None = None, *,
                        zero_tol: float = 1e-6) -> PriorityPolicy:
     """The LP-priority (LP-index) policy for binary arms.
@@ -167,9 +197,11 @@ def lp_priority_policy(problem: RestlessProblem, lp: FluidLPResult | None = None
     Parameters
     ----------
     problem : RestlessProblem
+        With binary arms.
     lp : FluidLPResult, optional
-        Computed with :func:`fluid_lp` when omitted.
-    zero_tol : float
+        Computed with :func:`fluid_lp` when omitted; its occupancies must have the
+        problem's shape ``(N, S, 2)``.
+    zero_tol : float in [0, 1e-3]
 
     Returns
     -------
@@ -186,10 +218,12 @@ def lp_priority_policy(problem: RestlessProblem, lp: FluidLPResult | None = None
     """
     from rlcore.mdp import FiniteMDP
 
-    if not isinstance(problem, RestlessProblem):
-        raise TypeError(f"problem: expected a RestlessProblem, got {type(problem).__name__}")
     if problem.n_actions != 2:
-        raise ValueError(f"problem: LP-priority needs binary arms, got n_actions={problem.n_actions}")
+        raise InvalidParameterError("problem", f"LP-priority needs binary arms, got n_actions={problem.n_actions}")
+    if lp is not None and np.shape(lp.x) != problem.R.shape:
+        raise InvalidParameterError(
+            "lp", f"the LP's occupancies have shape {np.shape(lp.x)}, the problem {problem.R.shape}: "
+                  f"it was solved for another problem")
     res = fluid_lp(problem) if lp is None else lp
     N, S, _ = problem.R.shape
     prio = np.empty((N, S))

@@ -23,9 +23,19 @@ import math
 from typing import Any
 
 import numpy as np
+from scipy import special as _sp
 
 from bandits import _kernels as _k
-from rlcore.validation import as_float_array
+from bandits._constraints import POSITIVE
+from rlcore.validation import (
+    MAX_SAMPLES,
+    Array,
+    Integer,
+    InvalidParameterError,
+    Options,
+    Real,
+    validate_params,
+)
 
 __all__ = ["KL_TOLERANCE", "kl_bernoulli", "kl_gaussian", "klucb_index"]
 
@@ -34,19 +44,48 @@ __all__ = ["KL_TOLERANCE", "kl_bernoulli", "kl_gaussian", "klucb_index"]
 KL_TOLERANCE: float = _k.KL_TOL
 
 
-def _unit(x: Any, name: str) -> np.ndarray:
-    arr = as_float_array(x, name)
-    bad = (arr < 0) | (arr > 1)
-    if bad.any():
-        idx = tuple(int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(f"{name}: Bernoulli means must lie in [0, 1], found {float(arr[idx])!r} at index {idx}")
-    return arr
+#: Bernoulli means: a number or an array of numbers in [0, 1].
+UNIT = Array(low=0.0, high=1.0)
+
+#: Any finite numbers (a scalar or an array).
+REALS = Array()
 
 
+def _broadcast(p: np.ndarray, q: np.ndarray, names: tuple[str, str] = ("p", "q")) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        return np.broadcast_arrays(p, q)
+    except ValueError:
+        raise InvalidParameterError(
+            names[1], f"shape {q.shape} does not broadcast against {names[0]}'s shape {p.shape}") from None
+
+
+def _kl_bernoulli(p: np.ndarray, q: np.ndarray) -> np.ndarray | float:
+    """:func:`kl_bernoulli` on checked, broadcastable float arrays."""
+    P, Q = np.broadcast_arrays(np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64))
+    out = np.array([_k.kl_bernoulli(a, b) for a, b in zip(P.ravel(), Q.ravel())]).reshape(P.shape)
+    # the kernel's p ln(p / q) overflows for a subnormal q although the divergence is
+    # finite: recompute those entries from differences of logarithms
+    redo = ~np.isfinite(out) & (Q > 0.0) & (Q < 1.0)
+    if redo.any():
+        a, c = P[redo], Q[redo]
+        out[redo] = (_sp.xlogy(a, a) - _sp.xlogy(a, c)) + (_sp.xlogy(1.0 - a, 1.0 - a) - _sp.xlog1py(1.0 - a, -c))
+    return float(out) if out.ndim == 0 else out
+
+
+@validate_params(p=UNIT, q=UNIT)
 def kl_bernoulli(p: Any, q: Any) -> np.ndarray | float:
     """Bernoulli KL divergence ``kl(Ber(p), Ber(q))``, elementwise (broadcasting).
 
-    Returns ``inf`` where ``q`` is 0 or 1 and ``p`` differs from it.
+    Parameters
+    ----------
+    p, q : float or array_like
+        Means in ``[0, 1]``; the shapes must broadcast.
+
+    Returns
+    -------
+    float or ndarray
+        ``inf`` where ``q`` is 0 or 1 and ``p`` differs from it (the divergence is
+        infinite there).
 
     Examples
     --------
@@ -55,26 +94,45 @@ def kl_bernoulli(p: Any, q: Any) -> np.ndarray | float:
     >>> float(kl_bernoulli(0.3, 0.3)), float(kl_bernoulli(0.5, 1.0))
     (0.0, inf)
     """
-    P, Q = np.broadcast_arrays(_unit(p, "p"), _unit(q, "q"))
-    out = np.array([_k.kl_bernoulli(a, b) for a, b in zip(P.ravel(), Q.ravel())]).reshape(P.shape)
-    return float(out) if out.ndim == 0 else out
+    return _kl_bernoulli(*_broadcast(p, q))
 
 
+@validate_params(p=REALS, q=REALS, sigma=POSITIVE)
 def kl_gaussian(p: Any, q: Any, sigma: float = 1.0) -> np.ndarray | float:
     """Gaussian KL divergence ``(p - q)^2 / (2 sigma^2)`` (common variance ``sigma^2``).
+
+    Parameters
+    ----------
+    p, q : float or array_like
+        Finite means; the shapes must broadcast.
+    sigma : float > 0
+
+    Returns
+    -------
+    float or ndarray
+        The divergence; ``inf`` where ``((p - q) / sigma)^2 / 2`` exceeds the float64
+        range (a tiny ``sigma`` or a huge difference).
 
     Examples
     --------
     >>> kl_gaussian(0.0, 1.0, sigma=0.5)
     2.0
     """
-    s = float(sigma)
-    if not (math.isfinite(s) and s > 0):
-        raise ValueError(f"sigma: expected a positive standard deviation, got {sigma!r}")
-    out = (as_float_array(p, "p") - as_float_array(q, "q")) ** 2 / (2 * s * s)
+    P, Q = _broadcast(p, q)
+    with np.errstate(over="ignore"):
+        z = (P - Q) / sigma
+        out = 0.5 * z * z
     return float(out) if out.ndim == 0 else out
 
 
+@validate_params(
+    mean=REALS,
+    n=Array(low=1.0),
+    t=Integer(1, MAX_SAMPLES),
+    c=Real(0, None),
+    kl=Options("bernoulli", "gaussian"),
+    sigma=POSITIVE,
+)
 def klucb_index(mean: Any, n: Any, t: int, *, c: float = 0.0, kl: str = "bernoulli",
                 sigma: float = 1.0) -> np.ndarray | float:
     """The KL-UCB upper confidence index, elementwise over ``mean`` and ``n``.
@@ -85,7 +143,7 @@ def klucb_index(mean: Any, n: Any, t: int, *, c: float = 0.0, kl: str = "bernoul
         Empirical means (in ``[0, 1]`` for the Bernoulli KL).
     n : array_like
         Pull counts, ``>= 1`` (broadcast against ``mean``).
-    t : int >= 1
+    t : int in [1, 10**12]
         Plays so far; the right-hand side is ``ln t + c ln ln t`` (the ``ln ln`` term
         once ``ln t > 1``).
     c : float >= 0
@@ -107,23 +165,22 @@ def klucb_index(mean: Any, n: Any, t: int, *, c: float = 0.0, kl: str = "bernoul
     >>> bool(abs(10 * kl_bernoulli(0.2, q) - np.log(100)) < 1e-9)
     True
     """
-    if isinstance(t, (bool, np.bool_)) or not isinstance(t, (int, np.integer)) or t < 1:
-        raise ValueError(f"t: expected a positive integer number of plays, got {t!r}")
-    if not (isinstance(c, (int, float, np.floating, np.integer)) and math.isfinite(c) and c >= 0):
-        raise ValueError(f"c: expected a finite number >= 0, got {c!r}")
-    if kl not in ("bernoulli", "gaussian"):
-        raise ValueError(f"kl: expected 'bernoulli' or 'gaussian', got {kl!r}")
-    M = _unit(mean, "mean") if kl == "bernoulli" else as_float_array(mean, "mean")
-    N = as_float_array(n, "n")
-    if (N < 1).any():
-        raise ValueError("n: pull counts must be >= 1")
-    M, N = np.broadcast_arrays(M, N)
+    M = mean
+    if kl == "bernoulli":
+        bad = (M < 0) | (M > 1)
+        if bad.any():
+            idx = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise InvalidParameterError(
+                "mean", f"Bernoulli means must lie in [0, 1], found {float(M[idx])!r} at index {idx}")
+    M, N = _broadcast(M, n, ("mean", "n"))
     rhs = _k.exploration_rhs(int(t), float(c))
+    if not math.isfinite(rhs):
+        raise InvalidParameterError("c", f"ln t + c ln ln t overflows float64 (c={c!r}, t={t})")
     if kl == "gaussian":
-        s = float(sigma)
-        if not (math.isfinite(s) and s > 0):
-            raise ValueError(f"sigma: expected a positive standard deviation, got {sigma!r}")
-        out = M + s * np.sqrt(2.0 * rhs / N)
+        with np.errstate(over="ignore"):
+            out = M + sigma * np.sqrt(2.0 * rhs / N)
+        if not np.all(np.isfinite(out)):
+            raise InvalidParameterError("sigma", "the index mean + sigma sqrt(2 rhs / n) overflows float64")
     else:
         out = np.array([_k.klucb_bernoulli_index(a, b, rhs) for a, b in zip(M.ravel(), N.ravel())]).reshape(M.shape)
     return float(out) if out.ndim == 0 else out

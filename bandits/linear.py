@@ -36,36 +36,52 @@ from typing import Any
 import numpy as np
 
 from bandits import _kernels as _k
+from bandits._constraints import DELTA, POSITIVE, dim
 from bandits.environments import BanditEnvironment
-from rlcore.validation import as_float_array
+from rlcore.validation import (
+    Array,
+    Integer,
+    InvalidParameterError,
+    Real,
+    validate_params,
+)
 
 __all__ = ["OFUL", "EllipticalPotential", "LinearBandit", "LinearThompson", "elliptical_potential", "oful_radius"]
 
 
-def _features(x: Any, name: str = "features") -> np.ndarray:
-    X = as_float_array(x, name, ndim=2)
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"{name}: expected shape (K, d) with K, d >= 1, got {X.shape}")
+#: A feature matrix (K, d) with finite entries.
+FEATURES = Array(ndim=2)
+
+#: Smallest ridge regulariser: below, ``V^{-1} = I / lam`` and its Sherman-Morrison
+#: updates lose all precision in float64 (``1 / lam`` beyond ``1e8`` times the features'
+#: scale).
+LAM_FLOOR = 1e-8
+
+#: The ridge regulariser ``lam`` in ``[1e-8, inf)``.
+LAM = Real(LAM_FLOOR, None)
+
+
+def _frozen(X: np.ndarray) -> np.ndarray:
     X.flags.writeable = False
     return X
 
 
-def _positive(x: Any, name: str, *, below_one: bool = False) -> float:
-    v = float(x)
-    if not (math.isfinite(v) and v > 0) or (below_one and v >= 1):
-        raise ValueError(f"{name}: expected a positive number{' below 1' if below_one else ''}, got {x!r}")
-    return v
-
-
+@validate_params(features=FEATURES, theta=Array(ndim=1, shape=(dim("features", 1),)), noise_sd=Real(0, None))
 class LinearBandit(BanditEnvironment):
     """Finite-armed linear bandit: arm ``a`` pays ``<features[a], theta> + noise_sd * z``.
 
     Parameters
     ----------
     features : array_like of shape (K, d)
+        Finite, ``K, d >= 1``.
     theta : array_like of shape (d,)
     noise_sd : float >= 0
         Standard deviation of the Gaussian noise (``R``-subgaussian with ``R = noise_sd``).
+
+    Raises
+    ------
+    InvalidParameterError
+        If a mean ``<features[a], theta>`` overflows float64.
 
     Examples
     --------
@@ -77,18 +93,13 @@ class LinearBandit(BanditEnvironment):
     kind = _k.ENV_GAUSSIAN
 
     def __init__(self, features: Any, theta: Any, noise_sd: float = 1.0) -> None:
-        self.features = _features(features)
-        th = as_float_array(theta, "theta", ndim=1)
-        if th.shape != (self.features.shape[1],):
-            raise ValueError(
-                f"theta: expected shape ({self.features.shape[1]},) to match the feature dimension, got {th.shape}"
-            )
-        s = float(noise_sd)
-        if not (math.isfinite(s) and s >= 0):
-            raise ValueError(f"noise_sd: expected a standard deviation >= 0, got {noise_sd!r}")
-        self.theta = th
-        self.noise_sd = s
-        self.means = self.features @ th
+        self.features = _frozen(features)
+        self.theta = theta
+        self.noise_sd = noise_sd
+        with np.errstate(over="ignore", invalid="ignore"):
+            self.means = self.features @ theta
+        if not np.all(np.isfinite(self.means)):
+            raise InvalidParameterError("theta", "the means <features[a], theta> overflow float64; rescale")
         self.n_arms = int(self.features.shape[0])
         self.dim = int(self.features.shape[1])
 
@@ -105,15 +116,31 @@ class LinearBandit(BanditEnvironment):
         return f"LinearBandit(K={self.n_arms}, d={self.dim}, noise_sd={self.noise_sd})"
 
 
+def _oful_radius(logdet_V: float, d: int, lam: float, delta: float, S: float, R: float) -> float:
+    """:func:`oful_radius` without the declaration (for OFUL's per-round index)."""
+    log_ratio = 0.5 * (logdet_V - d * math.log(lam))
+    return R * math.sqrt(2.0 * (log_ratio - math.log(delta))) + math.sqrt(lam) * S
+
+
+@validate_params(logdet_V=Real(), dim=Integer(1, 10**6), lam=POSITIVE, delta=DELTA, S=POSITIVE, R=POSITIVE)
 def oful_radius(logdet_V: float, dim: int, *, lam: float, delta: float, S: float, R: float) -> float:
     """``sqrt(beta_t) = R sqrt(2 ln(det(V)^{1/2} det(lam I)^{-1/2} / delta)) + sqrt(lam) S``.
 
     Parameters
     ----------
     logdet_V : float
-        ``ln det V_t`` of the current design matrix.
-    dim : int
+        ``ln det V_t`` of the current design matrix; ``V_t >= lam I``, so at least
+        ``dim * ln(lam)``.
+    dim : int in [1, 10**6]
         Dimension ``d`` (``ln det(lam I) = d ln lam``).
+    lam, S, R : float > 0
+    delta : float in (0, 1)
+
+    Raises
+    ------
+    InvalidParameterError
+        If ``logdet_V < dim * ln(lam)`` (no design matrix ``V >= lam I`` has it), or if
+        the radius overflows float64.
 
     References
     ----------
@@ -124,8 +151,15 @@ def oful_radius(logdet_V: float, dim: int, *, lam: float, delta: float, S: float
     >>> round(oful_radius(2 * math.log(1.0), 2, lam=1.0, delta=0.05, S=1.0, R=1.0), 4)
     3.4477
     """
-    log_ratio = 0.5 * (float(logdet_V) - dim * math.log(lam))
-    return R * math.sqrt(2.0 * (log_ratio + math.log(1.0 / delta))) + math.sqrt(lam) * S
+    floor = dim * math.log(lam)
+    if logdet_V < floor:
+        raise InvalidParameterError(
+            "logdet_V", f"expected ln det V >= dim * ln(lam) = {floor!r} (V >= lam I), got {logdet_V!r}")
+    with np.errstate(over="ignore"):
+        out = _oful_radius(logdet_V, dim, lam, delta, S, R)
+    if not math.isfinite(out):
+        raise InvalidParameterError("R", "the radius overflows float64; rescale S, R and lam")
+    return out
 
 
 class _RidgeState:
@@ -148,6 +182,7 @@ class _RidgeState:
         return self.Vinv @ self.b
 
 
+@validate_params(features=FEATURES, lam=LAM, delta=DELTA, S=POSITIVE, R=POSITIVE)
 class OFUL:
     """OFUL (LinUCB with the Abbasi-Yadkori ellipsoid) on a finite action set.
 
@@ -158,8 +193,9 @@ class OFUL:
     Parameters
     ----------
     features : array_like of shape (K, d)
-    lam : float > 0
-        Ridge regularisation.
+    lam : float >= 1e-8
+        Ridge regularisation (below ``1e-8`` the ``O(d^2)`` inverse updates lose all
+        precision in float64).
     delta : float in (0, 1)
         Confidence level of the ellipsoid.
     S : float > 0
@@ -191,22 +227,23 @@ class OFUL:
 
     def __init__(self, features: Any, *, lam: float = 1.0, delta: float = 0.05, S: float = 1.0,
                  R: float = 1.0) -> None:
-        self.features = _features(features)
-        self.lam = _positive(lam, "lam")
-        self.delta = _positive(delta, "delta", below_one=True)
-        self.S = _positive(S, "S")
-        self.R = _positive(R, "R")
+        self.features = _frozen(features)
+        self.lam = lam
+        self.delta = delta
+        self.S = S
+        self.R = R
 
     def reset(self, n_arms: int, horizon: int) -> None:
         """Start a run; ``n_arms`` must equal the number of feature rows."""
         if n_arms != self.features.shape[0]:
-            raise ValueError(f"features: the policy has {self.features.shape[0]} arms, the environment {n_arms}")
+            raise InvalidParameterError(
+                "features", f"the policy has {self.features.shape[0]} arms, the environment {n_arms}")
         self._state = _RidgeState(self.features.shape[1], self.lam)
 
     def radius(self) -> float:
         """Current ``sqrt(beta_t)``."""
         st = self._state
-        return oful_radius(st.logdet, self.features.shape[1], lam=self.lam, delta=self.delta, S=self.S, R=self.R)
+        return _oful_radius(st.logdet, self.features.shape[1], self.lam, self.delta, self.S, self.R)
 
     def select(self, t: int, rng: np.random.Generator) -> int:
         """The optimistic arm."""
@@ -222,13 +259,15 @@ class OFUL:
         return f"OFUL(K={self.features.shape[0]}, lam={self.lam}, delta={self.delta}, S={self.S}, R={self.R})"
 
 
+@validate_params(features=FEATURES, lam=LAM, v=POSITIVE)
 class LinearThompson:
     """Linear Thompson sampling: ``theta~ ~ N(theta_t, v^2 V_t^{-1})``, pull ``argmax <x_a, theta~>``.
 
     Parameters
     ----------
     features : array_like of shape (K, d)
-    lam : float > 0
+    lam : float >= 1e-8
+        Ridge regularisation (as in :class:`OFUL`).
     v : float > 0
         Posterior inflation. Agrawal and Goyal's analysis takes
         ``v = R sqrt(24 d ln(1/delta) / eps)``; ``v = R`` (the Bayesian posterior under a
@@ -253,14 +292,15 @@ class LinearThompson:
     """
 
     def __init__(self, features: Any, *, lam: float = 1.0, v: float = 1.0) -> None:
-        self.features = _features(features)
-        self.lam = _positive(lam, "lam")
-        self.v = _positive(v, "v")
+        self.features = _frozen(features)
+        self.lam = lam
+        self.v = v
 
     def reset(self, n_arms: int, horizon: int) -> None:
         """Start a run; ``n_arms`` must equal the number of feature rows."""
         if n_arms != self.features.shape[0]:
-            raise ValueError(f"features: the policy has {self.features.shape[0]} arms, the environment {n_arms}")
+            raise InvalidParameterError(
+                "features", f"the policy has {self.features.shape[0]} arms, the environment {n_arms}")
         self._state = _RidgeState(self.features.shape[1], self.lam)
 
     def select(self, t: int, rng: np.random.Generator) -> int:
@@ -307,14 +347,16 @@ class EllipticalPotential:
     norm_bound: float
 
 
+@validate_params(X=Array(ndim=2), lam=LAM)
 def elliptical_potential(X: Any, lam: float = 1.0) -> EllipticalPotential:
     """Compute the quantities of the elliptical potential lemma for a feature sequence.
 
     Parameters
     ----------
     X : array_like of shape (n, d)
-        The chosen feature vectors ``x_1, ..., x_n``.
-    lam : float > 0
+        The chosen feature vectors ``x_1, ..., x_n`` (finite, ``n, d >= 1``).
+    lam : float >= 1e-8
+        Ridge regularisation (as in :class:`OFUL`).
 
     Returns
     -------
@@ -328,24 +370,25 @@ def elliptical_potential(X: Any, lam: float = 1.0) -> EllipticalPotential:
     >>> ep.widths.tolist(), round(ep.log_det_ratio, 6)
     ([1.0, 1.0, 1.0], 2.079442)
     """
-    A = as_float_array(X, "X", ndim=2)
-    if A.shape[0] == 0 or A.shape[1] == 0:
-        raise ValueError(f"X: expected shape (n, d) with n, d >= 1, got {A.shape}")
-    lam = _positive(lam, "lam")
+    A = X
     n, d = A.shape
+    with np.errstate(over="ignore", invalid="ignore"):
+        V = lam * np.eye(d) + A.T @ A
+        L2 = float(np.max(np.sum(A * A, axis=1)))
+        trace = float(np.trace(V))
+    if not (np.all(np.isfinite(V)) and math.isfinite(L2) and math.isfinite(trace)):
+        raise InvalidParameterError("X", "the design matrix lam I + X^T X overflows float64; rescale the features")
     st = _RidgeState(d, lam)
     widths = np.empty(n)
     for i in range(n):
         widths[i] = float(A[i] @ st.Vinv @ A[i])
         st.update(A[i], 0.0)
-    V = lam * np.eye(d) + A.T @ A
     sign, logdet = np.linalg.slogdet(V)
-    L2 = float(np.max(np.sum(A * A, axis=1)))
     return EllipticalPotential(
         widths=widths,
         potential=float(np.minimum(1.0, widths).sum()),
         log_det_ratio=float(logdet - d * math.log(lam)),
         logdet=float(logdet),
-        trace_bound=float(d * math.log(np.trace(V) / d)),
+        trace_bound=float(d * math.log(trace / d)),
         norm_bound=float(d * math.log(lam + n * L2 / d)),
     )

@@ -37,14 +37,22 @@ policy                      index / rule                      guarantee (bound f
 from __future__ import annotations
 
 import math
-import numbers
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
 from bandits import _kernels as _k
+from bandits._constraints import MAX_HORIZON, POSITIVE
 from bandits._kernels import _py
-from rlcore.validation import check_real
+from rlcore.validation import (
+    MAX_SAMPLES,
+    Integer,
+    InvalidParameterError,
+    Options,
+    Real,
+    check_int,
+    validate_params,
+)
 
 __all__ = [
     "EXP3",
@@ -91,20 +99,9 @@ class BanditPolicy(Protocol):
         ...
 
 
-def _real(x: Any, name: str, *, lo: float | None = None, hi: float | None = None,
-          lo_open: bool = False, hi_open: bool = False) -> float:
-    v = check_real(x, name)
-    ok = True
-    if lo is not None:
-        ok = ok and (v > lo if lo_open else v >= lo)
-    if hi is not None:
-        ok = ok and (v < hi if hi_open else v <= hi)
-    if not ok:
-        left = "(" if lo_open else "["
-        right = ")" if hi_open else "]"
-        rng_txt = f"{left}{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}{right}"
-        raise ValueError(f"{name}: expected a finite number in {rng_txt}, got {x!r}")
-    return v
+#: Smallest ``d`` of epsilon-greedy's schedule ``c K / (d^2 t)``: below, ``d^2``
+#: underflows to 0 in float64.
+_D_FLOOR = 1e-150
 
 
 class _BuiltinPolicy:
@@ -124,8 +121,9 @@ class _BuiltinPolicy:
 
     def reset(self, n_arms: int, horizon: int) -> None:
         """Start a new run (state arrays of length ``n_arms``)."""
+        n_arms = check_int(n_arms, "n_arms", low=1, high=MAX_SAMPLES)
         self._fp = self.kernel_spec()[1]
-        self._T = int(horizon)
+        self._T = check_int(horizon, "horizon", low=1, high=MAX_HORIZON)
         self.counts = np.zeros(n_arms)
         self.sums = np.zeros(n_arms)
         self._aux = np.zeros(n_arms)
@@ -147,12 +145,13 @@ class _BuiltinPolicy:
         return f"{type(self).__name__}({fields})"
 
 
+@validate_params(m=Integer(1, MAX_SAMPLES))
 class ExploreThenCommit(_BuiltinPolicy):
     """Explore-then-commit: pull every arm ``m`` times round-robin, then the best mean.
 
     Parameters
     ----------
-    m : int >= 1
+    m : int in [1, 10**12]
         Pulls per arm in the exploration phase.
 
     Guarantee
@@ -174,16 +173,13 @@ class ExploreThenCommit(_BuiltinPolicy):
     _code = _k.ETC
 
     def __init__(self, m: int) -> None:
-        if isinstance(m, (bool, np.bool_)) or not isinstance(m, (numbers.Integral, np.integer)):
-            raise TypeError(f"m: expected an integer, got {m!r}")
-        if m < 1:
-            raise ValueError(f"m: expected a positive number of pulls per arm, got {m}")
-        self.m: int = int(m)
+        self.m: int = m
 
     def _params(self) -> np.ndarray:
         return np.array([float(self.m)])
 
 
+@validate_params(epsilon=Real(0, 1), c=POSITIVE | None, d=Real(_D_FLOOR, 1) | None)
 class EpsilonGreedy(_BuiltinPolicy):
     """Epsilon-greedy: a uniformly random arm with probability ``eps_t``, else the best mean.
 
@@ -195,7 +191,8 @@ class EpsilonGreedy(_BuiltinPolicy):
     ----------
     epsilon : float in [0, 1]
     c, d : float, optional
-        Schedule constants (``c > 0``, ``0 < d <= 1``).
+        Schedule constants, both or neither: ``c > 0`` and ``d`` in ``[1e-150, 1]``
+        (below ``1e-150``, ``d^2`` underflows to 0 in float64).
 
     Guarantee
     ---------
@@ -218,11 +215,11 @@ class EpsilonGreedy(_BuiltinPolicy):
     _code = _k.EPS_GREEDY
 
     def __init__(self, epsilon: float = 0.1, *, c: float | None = None, d: float | None = None) -> None:
-        self.epsilon = _real(epsilon, "epsilon", lo=0.0, hi=1.0)
         if (c is None) != (d is None):
-            raise ValueError("c: the schedule needs both c and d (or neither)")
-        self.c = None if c is None else _real(c, "c", lo=0.0, lo_open=True)
-        self.d = None if d is None else _real(d, "d", lo=0.0, hi=1.0, lo_open=True)
+            raise InvalidParameterError("c" if c is None else "d", "the schedule needs both c and d (or neither)")
+        self.epsilon = epsilon
+        self.c = c
+        self.d = d
         if self.c is not None:
             self.epsilon = 0.0
 
@@ -230,6 +227,7 @@ class EpsilonGreedy(_BuiltinPolicy):
         return np.array([self.epsilon, self.c or 0.0, self.d or 1.0])
 
 
+@validate_params()
 class UCB1(_BuiltinPolicy):
     """UCB1: pull each arm once, then ``argmax_k mu_k + sqrt(2 ln n / n_k)``.
 
@@ -258,9 +256,10 @@ class UCB1(_BuiltinPolicy):
     _code = _k.UCB1
 
     def __init__(self) -> None:
-        pass
+        """UCB1 has no parameters."""
 
 
+@validate_params(zeta=POSITIVE, b=POSITIVE, c=POSITIVE)
 class UCBV(_BuiltinPolicy):
     """UCB-V: the empirical-Bernstein index of Audibert, Munos and Szepesvari.
 
@@ -269,8 +268,8 @@ class UCBV(_BuiltinPolicy):
 
     Parameters
     ----------
-    zeta : float > 1
-        Exploration (1.2 in the paper's experiments).
+    zeta : float > 0
+        Exploration (1.2 in the paper's experiments; the guarantee needs ``zeta > 1``).
     b : float > 0
     c : float > 0
 
@@ -295,14 +294,15 @@ class UCBV(_BuiltinPolicy):
     _code = _k.UCBV
 
     def __init__(self, zeta: float = 1.2, *, b: float = 1.0, c: float = 1.0) -> None:
-        self.zeta = _real(zeta, "zeta", lo=0.0, lo_open=True)
-        self.b = _real(b, "b", lo=0.0, lo_open=True)
-        self.c = _real(c, "c", lo=0.0, lo_open=True)
+        self.zeta = zeta
+        self.b = b
+        self.c = c
 
     def _params(self) -> np.ndarray:
         return np.array([self.zeta, self.b, self.c])
 
 
+@validate_params(c=Real(0, None), kl=Options("bernoulli", "gaussian"), sigma=POSITIVE)
 class KLUCB(_BuiltinPolicy):
     """KL-UCB: the largest ``q >= mu_k`` with ``n_k kl(mu_k, q) <= ln t + c ln ln t``.
 
@@ -342,16 +342,15 @@ class KLUCB(_BuiltinPolicy):
     _code = _k.KLUCB
 
     def __init__(self, c: float = 0.0, *, kl: str = "bernoulli", sigma: float = 1.0) -> None:
-        self.c = _real(c, "c", lo=0.0)
-        if kl not in ("bernoulli", "gaussian"):
-            raise ValueError(f"kl: expected 'bernoulli' or 'gaussian', got {kl!r}")
+        self.c = c
         self.kl = kl
-        self.sigma = _real(sigma, "sigma", lo=0.0, lo_open=True)
+        self.sigma = sigma
 
     def _params(self) -> np.ndarray:
         return np.array([self.c, self.sigma if self.kl == "gaussian" else 0.0])
 
 
+@validate_params()
 class MOSS(_BuiltinPolicy):
     """MOSS: ``argmax_k mu_k + sqrt(max(ln(T / (K n_k)), 0) / n_k)``, horizon ``T`` known.
 
@@ -375,9 +374,10 @@ class MOSS(_BuiltinPolicy):
     _code = _k.MOSS
 
     def __init__(self) -> None:
-        pass
+        """MOSS has no parameters (it reads the horizon at reset)."""
 
 
+@validate_params()
 class ThompsonBeta(_BuiltinPolicy):
     """Thompson sampling with Beta(1, 1) priors on Bernoulli arms.
 
@@ -409,9 +409,10 @@ class ThompsonBeta(_BuiltinPolicy):
     _code = _k.TS_BETA
 
     def __init__(self) -> None:
-        pass
+        """Beta(1, 1) priors; no parameters."""
 
 
+@validate_params(sigma=POSITIVE)
 class ThompsonGaussian(_BuiltinPolicy):
     """Thompson sampling with Gaussian posteriors ``N(S_k / (n_k + 1), sigma^2 / (n_k + 1))``.
 
@@ -440,12 +441,13 @@ class ThompsonGaussian(_BuiltinPolicy):
     _code = _k.TS_GAUSS
 
     def __init__(self, sigma: float = 1.0) -> None:
-        self.sigma = _real(sigma, "sigma", lo=0.0, lo_open=True)
+        self.sigma = sigma
 
     def _params(self) -> np.ndarray:
         return np.array([self.sigma])
 
 
+@validate_params(gamma=Real(0, 1, closed="right"))
 class EXP3(_BuiltinPolicy):
     """EXP3: exponential weights on importance-weighted rewards, mixed with uniform.
 
@@ -479,23 +481,22 @@ class EXP3(_BuiltinPolicy):
     _code = _k.EXP3
 
     def __init__(self, gamma: float) -> None:
-        self.gamma = _real(gamma, "gamma", lo=0.0, hi=1.0, lo_open=True)
+        self.gamma = gamma
 
     def _params(self) -> np.ndarray:
         return np.array([self.gamma])
 
 
-def _breakpoint_tuning(horizon: Any, n_breakpoints: Any) -> tuple[int, int]:
-    T = horizon
-    if isinstance(T, bool) or not isinstance(T, numbers.Integral) or T < 2:
-        raise ValueError(f"horizon: expected an integer >= 2, got {horizon!r}")
-    u = n_breakpoints
-    if isinstance(u, bool) or not isinstance(u, numbers.Integral) or u < 1:
-        raise ValueError(f"n_breakpoints: expected an integer >= 1 (changes of the means, "
-                         f"counting the start), got {n_breakpoints!r}")
-    return int(T), int(u)
+#: The arguments of the non-stationary policies' ``tuned`` constructors.
+_TUNING = {
+    "horizon": Integer(2, MAX_HORIZON),
+    "n_breakpoints": Integer(1, MAX_HORIZON),
+    "B": POSITIVE,
+    "alpha": POSITIVE,
+}
 
 
+@validate_params(gamma=Real(0, 1, closed="neither"), alpha=POSITIVE)
 class DiscountedUCB(_BuiltinPolicy):
     """Discounted UCB (D-UCB) for piecewise-stationary arms.
 
@@ -543,23 +544,29 @@ class DiscountedUCB(_BuiltinPolicy):
     _code = _k.DUCB
 
     def __init__(self, gamma: float, *, alpha: float = 2.4) -> None:
-        self.gamma = _real(gamma, "gamma", lo=0.0, hi=1.0, lo_open=True, hi_open=True)
-        self.alpha = _real(alpha, "alpha", lo=0.0, lo_open=True)
+        self.gamma = gamma
+        self.alpha = alpha
 
     @classmethod
+    @validate_params(**_TUNING)
     def tuned(cls, horizon: int, n_breakpoints: int, *, B: float = 1.0, alpha: float = 2.4) -> DiscountedUCB:
-        """D-UCB with ``gamma = 1 - sqrt(n_breakpoints / horizon) / (4 B)``."""
-        T, u = _breakpoint_tuning(horizon, n_breakpoints)
-        b = _real(B, "B", lo=0.0, lo_open=True)
+        """D-UCB with ``gamma = 1 - sqrt(n_breakpoints / horizon) / (4 B)``.
+
+        ``horizon`` in ``[2, 10**9]``, ``n_breakpoints`` in ``[1, 10**9]``, ``B > 0``,
+        ``alpha > 0``; the tuned discount must lie in ``(0, 1)``.
+        """
+        T, u, b = horizon, n_breakpoints, B
         gamma = 1.0 - math.sqrt(u / T) / (4.0 * b)
         if not 0.0 < gamma < 1.0:
-            raise ValueError(f"n_breakpoints: the tuned discount 1 - sqrt({u}/{T})/(4*{b}) is not in (0, 1)")
+            raise InvalidParameterError(
+                "n_breakpoints", f"the tuned discount 1 - sqrt({u}/{T})/(4*{b}) is not in (0, 1)")
         return cls(gamma, alpha=alpha)
 
     def _params(self) -> np.ndarray:
         return np.array([self.gamma, self.alpha])
 
 
+@validate_params(window=Integer(1, MAX_SAMPLES), alpha=POSITIVE)
 class SlidingWindowUCB(_BuiltinPolicy):
     """Sliding-window UCB (SW-UCB) for piecewise-stationary arms.
 
@@ -573,8 +580,9 @@ class SlidingWindowUCB(_BuiltinPolicy):
 
     Parameters
     ----------
-    window : int >= 1
-        ``tau``. :meth:`tuned` gives Garivier and Moulines' choice
+    window : int in [1, 10**12]
+        ``tau`` (a window longer than the run never evicts; the ring buffer is sized
+        ``min(tau, horizon)``). :meth:`tuned` gives Garivier and Moulines' choice
         ``2 B sqrt(T ln(T) / Upsilon)`` for ``Upsilon`` breakpoints in ``T`` rounds.
         Every arm needs a pull in each window, so with ``window <= K`` (arms) the
         policy only cycles through the arms.
@@ -600,17 +608,23 @@ class SlidingWindowUCB(_BuiltinPolicy):
     _code = _k.SWUCB
 
     def __init__(self, window: int, *, alpha: float = 0.6) -> None:
-        if isinstance(window, bool) or not isinstance(window, numbers.Integral) or window < 1:
-            raise ValueError(f"window: expected an integer >= 1, got {window!r}")
-        self.window = int(window)
-        self.alpha = _real(alpha, "alpha", lo=0.0, lo_open=True)
+        self.window = window
+        self.alpha = alpha
 
     @classmethod
+    @validate_params(**_TUNING)
     def tuned(cls, horizon: int, n_breakpoints: int, *, B: float = 1.0, alpha: float = 0.6) -> SlidingWindowUCB:
-        """SW-UCB with ``tau = ceil(2 B sqrt(horizon ln(horizon) / n_breakpoints))``."""
-        T, u = _breakpoint_tuning(horizon, n_breakpoints)
-        b = _real(B, "B", lo=0.0, lo_open=True)
-        return cls(max(1, math.ceil(2.0 * b * math.sqrt(T * math.log(T) / u))), alpha=alpha)
+        """SW-UCB with ``tau = ceil(2 B sqrt(horizon ln(horizon) / n_breakpoints))``.
+
+        ``horizon`` in ``[2, 10**9]``, ``n_breakpoints`` in ``[1, 10**9]``, ``B > 0``,
+        ``alpha > 0``; the tuned window must not exceed ``10**12``.
+        """
+        T, u, b = horizon, n_breakpoints, B
+        tau = 2.0 * b * math.sqrt(T * math.log(T) / u)
+        if not tau <= MAX_SAMPLES:
+            raise InvalidParameterError("B", f"the tuned window 2 B sqrt(T ln T / n_breakpoints) = {tau:.3g} "
+                                             f"exceeds {MAX_SAMPLES}")
+        return cls(max(1, math.ceil(tau)), alpha=alpha)
 
     def _params(self) -> np.ndarray:
         return np.array([float(self.window), self.alpha])

@@ -40,12 +40,27 @@ from __future__ import annotations
 
 import itertools
 import math
-import numbers
 from typing import Any, Callable
 
 import numpy as np
 
-from rlcore.validation import as_float_array, check_discount, check_positive_int, check_stochastic_rows
+from bandits._constraints import DISCOUNT, MAX_ARMS, MAX_HORIZON, MAX_RUNS, PROBABILITY, dim
+from rlcore.validation import (
+    RNG,
+    Array,
+    Bool,
+    Implements,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    ProbabilityRows,
+    Real,
+    Sequence_,
+    check_stochastic_rows,
+    validate_params,
+)
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [
@@ -61,16 +76,29 @@ __all__ = [
 
 RestlessPolicy = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
 
+#: Largest joint MDP :func:`joint_mdp` builds, in dense transition entries
+#: ``(S^N)^2 * n_joint_actions`` (0.8 GB of float64).
+MAX_JOINT_ENTRIES: int = 10**8
 
+_TWO_PROBS = Array(ndim=1, shape=(2,), low=0.0, high=1.0)
+
+
+def _frozen(arr: np.ndarray) -> np.ndarray:
+    arr.flags.writeable = False
+    return arr
+
+
+@validate_params(P=ProbabilityRows(ndim=3), R=Array(ndim=2, shape=(dim("P", 0), dim("P", 1))))
 class RestlessArm:
     """One restless arm: a finite MDP with a passive action 0 and intervention levels.
 
     Parameters
     ----------
     P : array_like of shape (S, A, S)
-        ``P[s, a, s']``, row-stochastic in ``s'``; ``A >= 2``.
+        ``P[s, a, s']``, row-stochastic in ``s'`` (rows summing to 1 within ``1e-8``);
+        ``A >= 2``.
     R : array_like of shape (S, A)
-        Expected reward of action ``a`` in state ``s``.
+        Finite expected reward of action ``a`` in state ``s``.
 
     Attributes
     ----------
@@ -85,17 +113,10 @@ class RestlessArm:
     """
 
     def __init__(self, P: Any, R: Any) -> None:
-        Pm = as_float_array(P, "P", ndim=3)
-        if Pm.shape[0] == 0 or Pm.shape[0] != Pm.shape[2] or Pm.shape[1] < 2:
-            raise ValueError(f"P: expected shape (S, A, S) with A >= 2, got {Pm.shape}")
-        check_stochastic_rows(Pm, "P")
-        Rm = as_float_array(R, "R", ndim=2)
-        if Rm.shape != Pm.shape[:2]:
-            raise ValueError(f"R: expected shape {Pm.shape[:2]} to match P, got {Rm.shape}")
-        Pm.flags.writeable = False
-        Rm.flags.writeable = False
-        self.P: np.ndarray = Pm
-        self.R: np.ndarray = Rm
+        if P.shape[0] != P.shape[2] or P.shape[1] < 2:
+            raise InvalidParameterError("P", f"expected shape (S, A, S) with A >= 2, got {P.shape}")
+        self.P: np.ndarray = _frozen(P)
+        self.R: np.ndarray = _frozen(R)
 
     @property
     def n_states(self) -> int:
@@ -106,22 +127,16 @@ class RestlessArm:
         return int(self.P.shape[1])
 
     @classmethod
+    @validate_params(p_passive=_TWO_PROBS, p_active=_TWO_PROBS, rewards=Array(ndim=1, shape=(2,)))
     def two_state(cls, p_passive: Any, p_active: Any, rewards: Any = (0.0, 1.0)) -> RestlessArm:
         """The two-state ("bad" 0 / "good" 1) arm whose reward depends on the state only.
 
-        ``p_passive[s]`` and ``p_active[s]`` are the probabilities of moving to the good
-        state from state ``s`` under each action; the reward is ``rewards[s]`` whatever
-        the action. This is the arm of :func:`bandits.two_state_whittle_index`.
+        ``p_passive[s]`` and ``p_active[s]`` (shape (2,), in ``[0, 1]``) are the
+        probabilities of moving to the good state from state ``s`` under each action;
+        the reward is ``rewards[s]`` whatever the action. This is the arm of
+        :func:`bandits.two_state_whittle_index`.
         """
-        p0 = as_float_array(p_passive, "p_passive", ndim=1)
-        p1 = as_float_array(p_active, "p_active", ndim=1)
-        rw = as_float_array(rewards, "rewards", ndim=1)
-        for name, v in (("p_passive", p0), ("p_active", p1), ("rewards", rw)):
-            if v.shape != (2,):
-                raise ValueError(f"{name}: expected shape (2,), got {v.shape}")
-        for name, v in (("p_passive", p0), ("p_active", p1)):
-            if np.any((v < 0) | (v > 1)):
-                raise ValueError(f"{name}: expected probabilities in [0, 1], got {v.tolist()}")
+        p0, p1, rw = p_passive, p_active, np.asarray(rewards, dtype=np.float64)
         P = np.empty((2, 2, 2))
         for a, p in enumerate((p0, p1)):
             P[:, a, 1] = p
@@ -129,23 +144,29 @@ class RestlessArm:
         return cls(P, np.column_stack([rw, rw]))
 
     @classmethod
+    @validate_params(P=ProbabilityRows(ndim=2), r=Array(ndim=1, shape=(dim("P", 0),)))
     def rested(cls, P: Any, r: Any) -> RestlessArm:
-        """A rested (Gittins) arm: passive freezes the state and pays 0, active moves by ``P``."""
-        Pm = as_float_array(P, "P", ndim=2)
-        rv = as_float_array(r, "r", ndim=1)
-        S = Pm.shape[0]
-        if Pm.shape != (S, S) or rv.shape != (S,):
-            raise ValueError(f"P, r: expected shapes (S, S) and (S,), got {Pm.shape} and {rv.shape}")
-        PP = np.stack([np.eye(S), Pm], axis=1)
-        return cls(PP, np.column_stack([np.zeros(S), rv]))
+        """A rested (Gittins) arm: passive freezes the state and pays 0, active moves by ``P``.
+
+        ``P`` is a square row-stochastic (S, S) matrix, ``r`` the (S,) rewards.
+        """
+        S = P.shape[0]
+        if P.shape != (S, S):
+            raise InvalidParameterError("P", f"expected a square (S, S) matrix, got shape {P.shape}")
+        PP = np.stack([np.eye(S), P], axis=1)
+        return cls(PP, np.column_stack([np.zeros(S), r]))
 
     @classmethod
+    @validate_params(n_states=Integer(1, 10**4), n_actions=Integer(2, 10**3), rng=RNG())
     def random(cls, n_states: int, n_actions: int = 2, rng: RNGLike = None) -> RestlessArm:
-        """Dense random arm: Dirichlet(1) rows, uniform rewards in [0, 1)."""
-        S = check_positive_int(n_states, "n_states")
-        A = check_positive_int(n_actions, "n_actions")
-        if A < 2:
-            raise ValueError(f"n_actions: expected at least 2 (passive and active), got {A}")
+        """Dense random arm: Dirichlet(1) rows, uniform rewards in [0, 1).
+
+        ``n_states`` in ``[1, 10**4]``, ``n_actions`` in ``[2, 10**3]``, and at most
+        ``10**8`` transition entries ``S^2 A``.
+        """
+        S, A = n_states, n_actions
+        if S * S * A > 10**8:
+            raise InvalidParameterError("n_states", f"S^2 A = {S * S * A} transition entries exceed 10**8")
         gen = as_generator(rng)
         P = gen.exponential(size=(S, A, S))
         P /= P.sum(axis=-1, keepdims=True)
@@ -155,26 +176,25 @@ class RestlessArm:
         return f"RestlessArm(n_states={self.n_states}, n_actions={self.n_actions})"
 
 
-def _check_budget(budget: Any) -> float:
-    if isinstance(budget, (bool, np.bool_)) or not isinstance(budget, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"budget: expected a non-negative real number, got {budget!r}")
-    b = float(budget)
-    if not (math.isfinite(b) and b >= 0):
-        raise ValueError(f"budget: expected a finite number >= 0, got {budget!r}")
-    return b
-
-
+@validate_params(
+    arms=Instance(RestlessArm) | Sequence_(Instance(RestlessArm), max_len=MAX_ARMS),
+    budget=Real(0, None),
+    n_arms=Integer(1, MAX_ARMS) | None,
+    costs=Array(ndim=1, low=0.0) | None,
+    discount=DISCOUNT,
+    initial=Array(ndim=(1, 2), low=0.0) | None,
+)
 class RestlessProblem:
     """``N`` restless arms under a per-step budget, as a batched simulator.
 
     Parameters
     ----------
     arms : RestlessArm or sequence of RestlessArm
-        One arm (replicated ``n_arms`` times) or ``N`` arms with the same numbers of
-        states and actions.
+        One arm (replicated ``n_arms`` times) or ``N <= 10**4`` arms (a list or tuple)
+        with the same numbers of states and actions.
     budget : float >= 0
         Per-step budget: ``sum_i costs[a_i] <= budget`` (an *at most* constraint).
-    n_arms : int, optional
+    n_arms : int in [1, 10**4], optional
         Number of copies when ``arms`` is a single arm.
     costs : array_like of shape (A,), optional
         Cost of each action; default ``[0, 1, 2, ...]``. ``costs[0]`` must be 0 and
@@ -213,17 +233,15 @@ class RestlessProblem:
         initial: Any = None,
     ) -> None:
         if isinstance(arms, RestlessArm):
-            N = 1 if n_arms is None else check_positive_int(n_arms, "n_arms")
+            N = 1 if n_arms is None else n_arms
             arm_list = [arms] * N
         else:
             arm_list = list(arms)
             if n_arms is not None:
-                raise ValueError("n_arms: only with a single arm (it is the number of copies)")
-            if not arm_list or not all(isinstance(a, RestlessArm) for a in arm_list):
-                raise TypeError("arms: expected a RestlessArm or a non-empty sequence of RestlessArm")
+                raise InvalidParameterError("n_arms", "only with a single arm (it is the number of copies)")
         shapes = {(a.n_states, a.n_actions) for a in arm_list}
         if len(shapes) != 1:
-            raise ValueError(f"arms: all arms need the same (n_states, n_actions), got {sorted(shapes)}")
+            raise InvalidParameterError("arms", f"all arms need the same (n_states, n_actions), got {sorted(shapes)}")
         self.arms = tuple(arm_list)
         self.P: np.ndarray = np.stack([a.P for a in arm_list])
         self.R: np.ndarray = np.stack([a.R for a in arm_list])
@@ -231,22 +249,22 @@ class RestlessProblem:
         if costs is None:
             c = np.arange(A, dtype=np.float64)
         else:
-            c = as_float_array(costs, "costs", ndim=1)
+            c = costs
             if c.shape != (A,):
-                raise ValueError(f"costs: expected shape ({A},), got {c.shape}")
-            if c[0] != 0 or np.any(c < 0):
-                raise ValueError(f"costs: expected costs[0] == 0 and non-negative costs, got {c.tolist()}")
+                raise InvalidParameterError("costs", f"expected shape ({A},), got {c.shape}")
+            if c[0] != 0:
+                raise InvalidParameterError("costs", f"expected costs[0] == 0 (the passive action), got {c.tolist()}")
         self.costs: np.ndarray = c
-        self.budget = _check_budget(budget)
-        self.discount = check_discount(discount, "discount")
+        self.budget = budget
+        self.discount = discount
         if initial is None:
             init = np.full((N, S), 1.0 / S)
         else:
-            init = as_float_array(initial, "initial", ndim=(1, 2))
+            init = initial
             if init.ndim == 1:
                 init = np.tile(init, (N, 1))
             if init.shape != (N, S):
-                raise ValueError(f"initial: expected shape ({S},) or ({N}, {S}), got {init.shape}")
+                raise InvalidParameterError("initial", f"expected shape ({S},) or ({N}, {S}), got {initial.shape}")
             check_stochastic_rows(init, "initial")
         self.initial: np.ndarray = init
         for arr in (self.P, self.R, self.costs, self.initial):
@@ -269,32 +287,23 @@ class RestlessProblem:
         return int(self.R.shape[2])
 
     def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
-        """``n`` independent initial joint states, ``ndarray of int64, shape (n, N)``."""
-        n = check_positive_int(n, "n")
+        """``n`` independent initial joint states (``1 <= n <= 10**6``), ``ndarray of int64, shape (n, N)``."""
+        n = Integer(1, MAX_RUNS).check(n, "n")
         gen = as_generator(rng)
         u = gen.random((n, self.n_arms, 1))
         return (u >= self._init_cdf[None, :, :]).sum(axis=-1).clip(max=self.n_states - 1).astype(np.int64)
 
     def check_actions(self, states: Any, actions: Any) -> tuple[np.ndarray, np.ndarray]:
         """Validate a batch of joint states and actions; return them as int64 arrays."""
-        s = np.asarray(states)
-        a = np.asarray(actions)
         N, S, A = self.R.shape
-        for name, x, hi in (("states", s, S), ("actions", a, A)):
-            if x.ndim != 2 or x.shape[1] != N:
-                raise ValueError(f"{name}: expected shape (n, {N}), got {x.shape}")
-            if not np.issubdtype(x.dtype, np.integer):
-                raise TypeError(f"{name}: expected integers, got dtype {x.dtype}")
-            if x.size and (x.min() < 0 or x.max() >= hi):
-                raise ValueError(f"{name}: entries must lie in 0..{hi - 1}")
-        if s.shape[0] != a.shape[0]:
-            raise ValueError(f"actions: expected {s.shape[0]} rows to match states, got {a.shape[0]}")
+        s = Array("int", ndim=2, shape=(None, N), low=0, high=S - 1, min_size=0).check(states, "states")
+        a = Array("int", ndim=2, shape=(s.shape[0], N), low=0, high=A - 1, min_size=0).check(actions, "actions")
         spent = self.costs[a].sum(axis=1)
         over = spent > self.budget * (1 + 1e-12) + 1e-12
         if over.any():
             i = int(np.argmax(over))
-            raise ValueError(f"actions: row {i} spends {spent[i]:g} > budget {self.budget:g}")
-        return s.astype(np.int64), a.astype(np.int64)
+            raise InvalidParameterError("actions", f"row {i} spends {spent[i]:g} > budget {self.budget:g}")
+        return s, a
 
     def step(
         self, states: Any, actions: Any, rng: RNGLike = None, *, t: int | None = None
@@ -302,7 +311,7 @@ class RestlessProblem:
         """One step of every run: ``(next_states (n, N), rewards (n,), terminated (n,))``.
 
         Rewards are the sums over arms of ``R[i, s_i, a_i]``; ``terminated`` is always
-        False. Actions over the budget raise ``ValueError``.
+        False. Actions over the budget raise :class:`~rlcore.validation.InvalidParameterError`.
         """
         s, a = self.check_actions(states, actions)
         gen = as_generator(rng)
@@ -318,12 +327,15 @@ class RestlessProblem:
                 f"n_actions={self.n_actions}, budget={self.budget:g}, discount={self.discount})")
 
 
-def _check_problem(problem: Any) -> RestlessProblem:
-    if not isinstance(problem, RestlessProblem):
-        raise TypeError(f"problem: expected a RestlessProblem, got {type(problem).__name__}")
-    return problem
+_PROBLEM = Instance(RestlessProblem)
 
 
+def _binary(problem: RestlessProblem, who: str) -> None:
+    if problem.n_actions != 2:
+        raise InvalidParameterError("problem", f"{who} needs binary arms, got n_actions={problem.n_actions}")
+
+
+@validate_params(problem=_PROBLEM, priority=Array(ndim=(1, 2)), activate_nonpositive=Bool())
 class PriorityPolicy:
     """Activate the arms of largest priority while the budget lasts (binary arms).
 
@@ -351,17 +363,18 @@ class PriorityPolicy:
     """
 
     def __init__(self, problem: RestlessProblem, priority: Any, *, activate_nonpositive: bool = False) -> None:
-        prob = _check_problem(problem)
-        if prob.n_actions != 2:
-            raise ValueError(f"problem: a priority policy needs binary arms, got n_actions={prob.n_actions}")
-        pr = as_float_array(priority, "priority", ndim=(1, 2))
+        prob = problem
+        _binary(prob, "a priority policy")
+        pr = priority
         if pr.ndim == 1:
             pr = np.tile(pr, (prob.n_arms, 1))
         if pr.shape != (prob.n_arms, prob.n_states):
-            raise ValueError(f"priority: expected shape ({prob.n_states},) or ({prob.n_arms}, {prob.n_states}), got {pr.shape}")
+            raise InvalidParameterError(
+                "priority",
+                f"expected shape ({prob.n_states},) or ({prob.n_arms}, {prob.n_states}), got {priority.shape}")
         self.problem = prob
         self.priority = pr
-        self.activate_nonpositive = bool(activate_nonpositive)
+        self.activate_nonpositive = activate_nonpositive
         c1 = prob.costs[1]
         self.capacity = prob.n_arms if c1 == 0 else int(min(prob.n_arms, math.floor(prob.budget / c1 + 1e-12)))
 
@@ -381,13 +394,19 @@ class PriorityPolicy:
         return out
 
 
-def whittle_policy(problem: RestlessProblem, indices: Any, **kwargs: Any) -> PriorityPolicy:
+@validate_params(
+    problem=_PROBLEM,
+    indices=Array(ndim=(1, 2)),
+    activate_nonpositive=Bool(),
+)
+def whittle_policy(problem: RestlessProblem, indices: Any, *, activate_nonpositive: bool = False) -> PriorityPolicy:
     """The Whittle index policy: a :class:`PriorityPolicy` on the Whittle indices.
 
-    ``indices`` is an ``(N, S)`` or ``(S,)`` array (e.g. ``whittle_index(...).index``).
+    ``indices`` is a finite ``(N, S)`` or ``(S,)`` array (e.g. ``whittle_index(...).index``).
     With the budget counted as *at most*, arms of non-positive index stay passive
     (their subsidy-for-passivity is non-positive, so the relaxed problem leaves them
-    passive at a non-negative Lagrange multiplier).
+    passive at a non-negative Lagrange multiplier), unless ``activate_nonpositive``
+    (as in :class:`PriorityPolicy`).
 
     Guarantee
     ---------
@@ -402,9 +421,10 @@ def whittle_policy(problem: RestlessProblem, indices: Any, **kwargs: Any) -> Pri
     R. R. Weber, G. Weiss, On an index policy for restless bandits, *J. Appl. Prob.* 27,
     1990. N. Gast, B. Gaujal, C. Yan, LP-based policies for restless bandits, 2023.
     """
-    return PriorityPolicy(problem, indices, **kwargs)
+    return PriorityPolicy(problem, indices, activate_nonpositive=activate_nonpositive)
 
 
+@validate_params(problem=_PROBLEM)
 def myopic_policy(problem: RestlessProblem) -> PriorityPolicy:
     """Greedy on the one-step gain of acting (binary arms).
 
@@ -423,12 +443,14 @@ def myopic_policy(problem: RestlessProblem) -> PriorityPolicy:
     >>> pol(np.array([[0, 1]]), 0, np.random.default_rng(0)).tolist()
     [[0, 1]]
     """
-    prob = _check_problem(problem)
+    prob = problem
+    _binary(prob, "the myopic policy")
     gain = prob.R[:, :, 1] - prob.R[:, :, 0]
     gain = gain + np.einsum("isk,ik->is", prob.P[:, :, 1, :] - prob.P[:, :, 0, :], prob.R[:, :, 0])
     return PriorityPolicy(prob, gain)
 
 
+@validate_params(problem=_PROBLEM, p_act=PROBABILITY)
 class RestlessRandomPolicy:
     """Random feasible actions: each step, arms in random order receive a random
     intervention level (uniform over ``1..A-1``) while the budget allows, with
@@ -444,11 +466,8 @@ class RestlessRandomPolicy:
     """
 
     def __init__(self, problem: RestlessProblem, *, p_act: float = 1.0) -> None:
-        self.problem = _check_problem(problem)
-        p = float(p_act)
-        if not (0.0 <= p <= 1.0):
-            raise ValueError(f"p_act: expected a probability in [0, 1], got {p_act!r}")
-        self.p_act = p
+        self.problem = problem
+        self.p_act = p_act
 
     def __call__(self, states: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
         prob = self.problem
@@ -466,6 +485,14 @@ class RestlessRandomPolicy:
         return out
 
 
+@validate_params(
+    problem=Implements("reset", "step", what="a restless simulator with reset(), step() and a discount"),
+    policy=IsCallable("a policy callable policy(states, t, rng) -> actions"),
+    n_runs=Integer(2, MAX_RUNS),
+    horizon=Integer(1, MAX_HORIZON) | None,
+    discount=DISCOUNT | None,
+    rng=RNG(),
+)
 def evaluate_restless_policy(
     problem: Any,
     policy: RestlessPolicy,
@@ -482,12 +509,13 @@ def evaluate_restless_policy(
     problem : RestlessProblem or CoupledRestlessProblem
         Any simulator with ``reset``, ``step`` and a ``discount`` attribute.
     policy : callable ``policy(states (n, N), t, rng) -> actions``
-    n_runs : int
-        Independent runs (simulated in one batch).
-    horizon : int, optional
+    n_runs : int in [2, 10**6]
+        Independent runs (simulated in one batch); at least 2 for the standard error.
+    horizon : int in [1, 10**9], optional
         Truncation; default the smallest ``T`` with ``discount^T / (1 - discount)
-        <= 1e-3`` (truncation bias below ``1e-3 * max |R| * N``).
-    discount : float, optional
+        <= 1e-3`` (truncation bias below ``1e-3 * max |R| * N``), which must not
+        exceed ``10**9`` (pass ``horizon`` for a discount that close to 1).
+    discount : float in [0, 1), optional
         Default ``problem.discount``.
     rng : Generator, int or None
 
@@ -504,34 +532,53 @@ def evaluate_restless_policy(
     >>> 0.0 <= m <= 2 * 2.0
     True
     """
-    if not (hasattr(problem, "reset") and hasattr(problem, "step") and hasattr(problem, "discount")):
-        raise TypeError(f"problem: expected a restless simulator (reset, step, discount), got {type(problem).__name__}")
     prob = problem
-    g = float(prob.discount) if discount is None else check_discount(discount, "discount")
-    n = check_positive_int(n_runs, "n_runs")
-    if horizon is None:
-        T = 1 if g == 0 else max(1, math.ceil(math.log(1e-3 * (1 - g)) / math.log(g)))
+    if discount is None:
+        if not hasattr(prob, "discount"):
+            raise InvalidParameterTypeError(
+                "problem", f"{type(prob).__name__} has no discount attribute; pass discount")
+        g = DISCOUNT.check(prob.discount, "problem")
     else:
-        T = check_positive_int(horizon, "horizon")
+        g = discount
+    n = n_runs
+    if horizon is None:
+        need = 1.0 if g == 0 else math.log(1e-3 * (1 - g)) / math.log(g)
+        if not need <= MAX_HORIZON:
+            raise InvalidParameterError(
+                "discount" if discount is not None else "problem",
+                f"discount {g!r} needs a truncation horizon of {need:.3g} > {MAX_HORIZON} steps; pass horizon")
+        T = max(1, math.ceil(need))
+    else:
+        T = horizon
     gen = as_generator(rng)
     s = prob.reset(n, gen)
     total = np.zeros(n)
     w = 1.0
     for t in range(T):
         a = policy(s, t, gen)
-        s, r, _ = prob.step(s, a, gen, t=t)
+        try:
+            s, r, _ = prob.step(s, a, gen, t=t)
+        except InvalidParameterError as exc:  # the policy's actions were refused by the simulator
+            raise InvalidParameterError("policy", f"returned invalid actions at step {t} ({exc})") from None
         total += w * r
         w *= g
-    se = float(total.std(ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
-    return float(total.mean()), se
+    return float(total.mean()), float(total.std(ddof=1) / math.sqrt(n))
 
 
+@validate_params(problem=_PROBLEM, max_states=Integer(1, 10**6))
 def joint_mdp(problem: RestlessProblem, *, max_states: int = 50_000) -> tuple[Any, np.ndarray, np.ndarray]:
     """The exact joint MDP of a (tiny) restless problem, as an :class:`rlcore.FiniteMDP`.
 
     Joint states are the ``S^N`` tuples ``(s_1, .., s_N)`` in row-major order; joint
     actions are all tuples in ``A^N`` whose cost fits the budget. Transitions are the
     products of the arms' (independent) transitions and rewards their sums.
+
+    Parameters
+    ----------
+    problem : RestlessProblem
+        With ``S^N <= max_states`` and at most ``10**8`` dense transition entries
+        ``(S^N)^2 * n_joint_actions``.
+    max_states : int in [1, 10**6]
 
     Returns
     -------
@@ -552,13 +599,19 @@ def joint_mdp(problem: RestlessProblem, *, max_states: int = 50_000) -> tuple[An
     """
     from rlcore.mdp import FiniteMDP
 
-    prob = _check_problem(problem)
+    prob = problem
     N, S, A = prob.R.shape
     n_joint = S**N
     if n_joint > max_states:
-        raise ValueError(f"problem: the joint MDP has {n_joint} states > max_states={max_states}")
+        raise InvalidParameterError("problem", f"the joint MDP has {n_joint} states > max_states={max_states}")
+    if A**N > MAX_JOINT_ENTRIES:
+        raise InvalidParameterError(
+            "problem", f"the joint MDP has {A}^{N} candidate joint actions > {MAX_JOINT_ENTRIES}")
     states = np.array(list(itertools.product(range(S), repeat=N)), dtype=np.int64).reshape(n_joint, N)
     acts = [a for a in itertools.product(range(A), repeat=N) if prob.costs[list(a)].sum() <= prob.budget + 1e-12]
+    if n_joint * n_joint * len(acts) > MAX_JOINT_ENTRIES:
+        raise InvalidParameterError(
+            "problem", f"the joint MDP would have {n_joint}^2 x {len(acts)} transition entries > {MAX_JOINT_ENTRIES}")
     actions = np.array(acts, dtype=np.int64).reshape(len(acts), N)
     nA = actions.shape[0]
     P = np.ones((n_joint, nA, 1))

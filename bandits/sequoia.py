@@ -32,15 +32,26 @@ formulations for trained neural networks, *Mathematical Programming* 183, 2020.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from bandits._constraints import ReluLayers
 from bandits.coupled import ActionConstraints, CoupledRandomPolicy, CoupledRestlessProblem
-from rlcore.validation import as_float_array, check_positive_int
+from rlcore.validation import (
+    MAX_ITERATIONS,
+    RNG,
+    Array,
+    Device,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Real,
+    Sequence_,
+    validate_params,
+)
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [
@@ -79,31 +90,52 @@ class MILPArgmax:
     n_binary: int
 
 
-def _check_layers(layers: Layers) -> list[tuple[np.ndarray, np.ndarray]]:
-    out = []
-    prev = None
-    for k, (W, b) in enumerate(layers):
-        Wm = as_float_array(W, f"layers[{k}].W", ndim=2)
-        bv = as_float_array(b, f"layers[{k}].b", ndim=1)
-        if bv.shape != (Wm.shape[0],) or (prev is not None and Wm.shape[1] != prev):
-            raise ValueError(f"layers[{k}]: inconsistent shapes {Wm.shape} and {bv.shape}")
-        prev = Wm.shape[0]
-        out.append((Wm, bv))
-    if not out or out[-1][0].shape[0] != 1:
-        raise ValueError("layers: expected at least one layer and a scalar output")
-    return out
+_LAYERS = ReluLayers()
+_PROBLEM = Instance(CoupledRestlessProblem)
 
 
-def relu_forward(layers: Layers, x: Any) -> np.ndarray:
-    """Float64 forward pass of the ReLU network ``layers`` on inputs ``x`` of shape (n, d); returns (n,)."""
-    h = np.asarray(x, dtype=np.float64)
+def _inputs_match(layers: list[tuple[np.ndarray, np.ndarray]], n_in: int, what: str) -> None:
+    if layers[0][0].shape[1] != n_in:
+        raise InvalidParameterError("layers", f"the first layer takes {layers[0][0].shape[1]} inputs, expected {what}")
+
+
+def _forward(layers: Layers, x: np.ndarray) -> np.ndarray:
+    """:func:`relu_forward` on checked arguments (the library's inner loops)."""
+    h = x
     for k, (W, b) in enumerate(layers):
-        h = h @ np.asarray(W, dtype=np.float64).T + b
+        h = h @ W.T + b
         if k < len(layers) - 1:
             h = np.maximum(h, 0.0)
     return np.asarray(h[..., 0])
 
 
+@validate_params(layers=_LAYERS, x=Array(ndim=(1, 2)))
+def relu_forward(layers: Layers, x: Any) -> np.ndarray:
+    """Float64 forward pass of the ReLU network ``layers`` on inputs ``x`` of shape (n, d); returns (n,).
+
+    ``layers`` as in :func:`relu_milp_argmax`; ``x`` finite, shape ``(n, d)`` or ``(d,)``
+    with ``d`` the first layer's inputs.
+
+    Raises
+    ------
+    InvalidParameterError
+        If the activations overflow float64.
+    """
+    if x.shape[-1] != layers[0][0].shape[1]:
+        raise InvalidParameterError("x", f"expected {layers[0][0].shape[1]} features per input, got {x.shape[-1]}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = _forward(layers, x)
+    if not np.all(np.isfinite(out)):
+        raise InvalidParameterError("layers", "the network's activations overflow float64; rescale the weights")
+    return out
+
+
+@validate_params(
+    layers=_LAYERS,
+    state_features=Array(ndim=1, min_size=0),
+    constraints=Instance(ActionConstraints),
+    time_limit=Real(0, None, closed="neither") | None,
+)
 def relu_milp_argmax(layers: Layers, state_features: Any, constraints: ActionConstraints, *,
                      time_limit: float | None = None) -> MILPArgmax:
     """Maximise a ReLU network ``Q([f, G v])`` over the feasible binary actions ``v`` by MILP.
@@ -111,11 +143,13 @@ def relu_milp_argmax(layers: Layers, state_features: Any, constraints: ActionCon
     Parameters
     ----------
     layers : sequence of (W, b)
-        Affine layers ``W`` of shape ``(out, in)``, ReLU between them, scalar output.
+        Affine layers ``W`` of shape ``(out, in)``, ReLU between them, scalar output
+        (finite weights; at most 64 layers of at most ``10**5`` units).
         The input is the concatenation of ``state_features`` and ``u = G v``.
     state_features : array_like of shape (F,)
     constraints : ActionConstraints
-    time_limit : float, optional
+        Satisfiable (an infeasible set is refused).
+    time_limit : float > 0, optional
         Seconds for HiGHS (default none: solve to optimality).
 
     Returns
@@ -137,13 +171,15 @@ def relu_milp_argmax(layers: Layers, state_features: Any, constraints: ActionCon
     >>> relu_milp_argmax(layers, [0.0, 0.0], c).action.tolist()
     [0, 1]
     """
-    L = _check_layers(layers)
-    f = as_float_array(state_features, "state_features", ndim=1)
+    return _relu_milp_argmax(layers, state_features, constraints, time_limit)
+
+
+def _relu_milp_argmax(L: list[tuple[np.ndarray, np.ndarray]], f: np.ndarray, constraints: ActionConstraints,
+                      time_limit: float | None = None) -> MILPArgmax:
+    """:func:`relu_milp_argmax` on checked arguments (SEQUOIA's inner loop)."""
     D = constraints.n_vars
     NJ = constraints.G.shape[0]
-    if L[0][0].shape[1] != f.size + NJ:
-        raise ValueError(f"layers: the first layer takes {L[0][0].shape[1]} inputs, expected "
-                         f"{f.size} state features + {NJ} interventions")
+    _inputs_match(L, f.size + NJ, f"{f.size} state features + {NJ} interventions")
     hidden = [W.shape[0] for W, _ in L[:-1]]
     n_h = sum(hidden)
     n_total = D + 2 * n_h
@@ -214,17 +250,28 @@ def relu_milp_argmax(layers: Layers, state_features: Any, constraints: ActionCon
     opts: dict[str, Any] = {"mip_rel_gap": 1e-9}
     if time_limit is not None:
         opts["time_limit"] = float(time_limit)
+    with np.errstate(over="ignore", invalid="ignore"):
+        finite = all(np.all(np.isfinite(r)) for r in rows) and np.all(np.isfinite(c)) and np.all(np.isfinite(ub))
+    if not finite:
+        raise InvalidParameterError(
+            "layers", "the network's pre-activation bounds overflow float64; rescale the weights")
     res = milp(c, integrality=integrality, bounds=Bounds(lb, ub), constraints=cons, options=opts)
+    if res.status == 2:
+        raise InvalidParameterError("constraints", f"no binary action satisfies the {constraints.name} constraints")
+    if res.x is None and res.status == 1 and time_limit is not None:
+        raise InvalidParameterError("time_limit", f"HiGHS found no feasible action within {time_limit!r} s; "
+                                                  f"allow more time")
     if res.x is None:
         raise RuntimeError(f"relu_milp_argmax: HiGHS returned no solution ({res.message})")
     v = np.rint(res.x[:D]).astype(np.int64)
     if not constraints.is_feasible(v):
         raise RuntimeError("relu_milp_argmax: the rounded MILP solution is infeasible (solver tolerance)")
     x_in = np.concatenate([f, constraints.G @ v])
-    value = float(relu_forward(L, x_in[None, :])[0])
+    value = float(_forward(L, x_in[None, :])[0])
     return MILPArgmax(v, value, float(-res.fun + const[0]), int(integrality.sum()))
 
 
+@validate_params(problem=_PROBLEM, layers=_LAYERS)
 class SequoiaPolicy:
     """Act by ``argmax_v Q(s, G v)`` over feasible ``v`` (MILP; memoised per state).
 
@@ -232,12 +279,15 @@ class SequoiaPolicy:
     ----------
     problem : CoupledRestlessProblem
     layers : sequence of (W, b)
-        The Q-network (input: ``N`` state entries then ``N J`` interventions).
+        The Q-network (input: ``N`` state entries then ``N J`` interventions), as in
+        :func:`relu_milp_argmax`.
     """
 
     def __init__(self, problem: CoupledRestlessProblem, layers: Layers) -> None:
+        NJ = problem.constraints.G.shape[0]
+        _inputs_match(layers, problem.n_arms + NJ, f"{problem.n_arms} states + {NJ} interventions")
         self.problem = problem
-        self.layers = _check_layers(layers)
+        self.layers = layers
         self._cache: dict[bytes, MILPArgmax] = {}
 
     def solve(self, state: np.ndarray) -> MILPArgmax:
@@ -245,7 +295,7 @@ class SequoiaPolicy:
         s = np.asarray(state, dtype=np.int64)
         key = s.tobytes()
         if key not in self._cache:
-            self._cache[key] = relu_milp_argmax(self.layers, s.astype(np.float64), self.problem.constraints)
+            self._cache[key] = _relu_milp_argmax(self.layers, s.astype(np.float64), self.problem.constraints)
         return self._cache[key]
 
     def __call__(self, states: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
@@ -253,16 +303,20 @@ class SequoiaPolicy:
         return np.stack([self.solve(row).action for row in s])
 
 
+@validate_params(problem=_PROBLEM, layers=_LAYERS, n_samples=Integer(1, 10**6))
 class QSamplingPolicy:
     """Baseline: score ``n_samples`` random feasible actions with ``Q`` and take the best.
 
     (The random actions come from :class:`bandits.coupled.CoupledRandomPolicy`.)
+    ``layers`` as in :class:`SequoiaPolicy`; ``n_samples`` in ``[1, 10**6]``.
     """
 
     def __init__(self, problem: CoupledRestlessProblem, layers: Layers, *, n_samples: int = 20) -> None:
+        NJ = problem.constraints.G.shape[0]
+        _inputs_match(layers, problem.n_arms + NJ, f"{problem.n_arms} states + {NJ} interventions")
         self.problem = problem
-        self.layers = _check_layers(layers)
-        self.n_samples = check_positive_int(n_samples, "n_samples")
+        self.layers = layers
+        self.n_samples = n_samples
         self._random = CoupledRandomPolicy(problem)
 
     def __call__(self, states: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
@@ -272,7 +326,7 @@ class QSamplingPolicy:
         for j in range(s.shape[0]):
             cand = self._random(np.repeat(s[j][None], self.n_samples, axis=0), t, rng)
             x = np.hstack([np.repeat(s[j][None].astype(np.float64), len(cand), axis=0), cand @ c.G.T])
-            out[j] = cand[int(np.argmax(relu_forward(self.layers, x)))]
+            out[j] = cand[int(np.argmax(_forward(self.layers, x)))]
         return out
 
 
@@ -307,6 +361,21 @@ def _torch_layers(net: Any) -> list[tuple[np.ndarray, np.ndarray]]:
             for m in net if hasattr(m, "weight")]
 
 
+@validate_params(
+    problem=_PROBLEM,
+    n_steps=Integer(1, MAX_ITERATIONS),
+    hidden=Sequence_(Integer(1, 4096), min_len=1, max_len=16),
+    episode_length=Integer(1, MAX_ITERATIONS),
+    batch_size=Integer(1, 10**5),
+    lr=Real(0, 10, closed="right"),
+    target_every=Integer(1, MAX_ITERATIONS),
+    epsilon_start=Real(0, 1),
+    epsilon_end=Real(0, 1),
+    buffer_size=Integer(1, 10**7),
+    updates_per_step=Integer(1, 10**4),
+    rng=RNG(),
+    device=Device(),
+)
 def sequoia(
     problem: CoupledRestlessProblem,
     *,
@@ -340,11 +409,17 @@ def sequoia(
     Parameters
     ----------
     problem : CoupledRestlessProblem
-    n_steps, hidden, episode_length, batch_size, lr, target_every : training budget and
-        architecture.
+    n_steps : int in [1, 10**9]
+        Environment steps.
+    hidden : sequence of int
+        1 to 16 hidden layer widths, each in ``[1, 4096]``.
+    episode_length, target_every : int in [1, 10**9]
+    batch_size : int in [1, 10**5]
+    lr : float in (0, 10]
+        Adam's learning rate.
     epsilon_start, epsilon_end : float in [0, 1]
-    buffer_size : int
-    updates_per_step : int
+    buffer_size : int in [1, 10**7]
+    updates_per_step : int in [1, 10**4]
         Gradient steps per environment step.
     rng : Generator, int or None
         Seeds the environment, exploration and the network initialisation.
@@ -379,25 +454,13 @@ def sequoia(
     >>> res.policy(np.array([[0, 1]]), 0, np.random.default_rng(0)).shape
     (1, 2)
     """
-    from tabular._learner_common import check_device, init_mlp, require_torch
+    from tabular._learner_common import init_mlp, require_torch
 
     torch = require_torch("bandits.sequoia")
-    if not isinstance(problem, CoupledRestlessProblem):
-        raise TypeError(f"problem: expected a CoupledRestlessProblem, got {type(problem).__name__}")
-    T = check_positive_int(n_steps, "n_steps")
-    H = tuple(check_positive_int(h, "hidden") for h in hidden)
-    ep_len = check_positive_int(episode_length, "episode_length")
-    B = check_positive_int(batch_size, "batch_size")
-    C = check_positive_int(target_every, "target_every")
-    cap = check_positive_int(buffer_size, "buffer_size")
-    n_upd = check_positive_int(updates_per_step, "updates_per_step")
-    for name, e in (("epsilon_start", epsilon_start), ("epsilon_end", epsilon_end)):
-        if not (0.0 <= float(e) <= 1.0):
-            raise ValueError(f"{name}: expected a probability in [0, 1], got {e!r}")
-    if not (float(lr) > 0 and math.isfinite(float(lr))):
-        raise ValueError(f"lr: expected a positive learning rate, got {lr!r}")
+    T, H, ep_len, B, C, cap, n_upd = n_steps, tuple(hidden), episode_length, batch_size, target_every, \
+        buffer_size, updates_per_step
     gen = as_generator(rng)
-    dev = check_device(torch, device)
+    dev = device
     cons = problem.constraints
     N, NJ = problem.n_arms, cons.G.shape[0]
     d_in = N + NJ

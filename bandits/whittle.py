@@ -82,12 +82,28 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from rlcore.validation import as_float_array, check_discount, check_stochastic_rows
+from bandits._constraints import DISCOUNT
+from bandits.restless import RestlessArm
+from rlcore.validation import (
+    Array,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Options,
+    ProbabilityRows,
+    Real,
+    validate_params,
+)
 
 __all__ = ["WhittleResult", "two_state_whittle_index", "whittle_index"]
 
-_NO_CANDIDATE = ("P: no active state can turn passive after penalty {lam:.6g}: the arm has a multichain "
+_NO_CANDIDATE = ("no active state can turn passive after penalty {lam:.6g}: the arm has a multichain "
                  "policy (average reward: use a discount close to 1) or is numerically degenerate")
+_MULTICHAIN = ("a policy met by the algorithm is multichain; the average-reward Whittle index needs unichain "
+               "policies (use a discount close to 1)")
+
+#: Largest tolerance of the non-indexability test (relative to the advantages' scale).
+MAX_ATOL: float = 1e-3
 
 #: Arms up to this many states use the Numba kernel; larger ones the blocked BLAS-3 loop.
 _KERNEL_MAX_STATES = 500
@@ -121,26 +137,39 @@ class WhittleResult:
 
 
 def _check_arm(P: Any, R: Any) -> tuple[np.ndarray, np.ndarray]:
-    from bandits.restless import RestlessArm
-
     if isinstance(P, RestlessArm):
         if R is not None:
-            raise ValueError("R: pass either a RestlessArm or the arrays (P, R), not both")
+            raise InvalidParameterError("R", "pass either a RestlessArm or the arrays (P, R), not both")
         Pm, Rm = np.array(P.P), np.array(P.R)
     else:
         if R is None:
-            raise ValueError("R: required with an array P")
-        Pm = as_float_array(P, "P", ndim=3)
-        Rm = as_float_array(R, "R", ndim=2)
-        check_stochastic_rows(Pm, "P")
+            raise InvalidParameterError("R", "required with an array P")
+        Pm, Rm = P, R
     S = Pm.shape[0]
-    if S == 0 or Pm.shape != (S, 2, S):
-        raise ValueError(f"P: expected shape (S, 2, S) (binary arm: passive 0, active 1), got {Pm.shape}")
+    if Pm.shape != (S, 2, S):
+        raise InvalidParameterError("P", f"expected shape (S, 2, S) (binary arm: passive 0, active 1), got {Pm.shape}")
     if Rm.shape != (S, 2):
-        raise ValueError(f"R: expected shape ({S}, 2), got {Rm.shape}")
+        raise InvalidParameterError("R", f"expected shape ({S}, 2), got {Rm.shape}")
     return Pm, Rm
 
 
+def _degenerate(beta: float | None, what: str) -> InvalidParameterError:
+    """The error for an arm the algorithm cannot handle: the discount's fault when discounted."""
+    if beta is None:
+        return InvalidParameterError("P", what)
+    return InvalidParameterError(
+        "discount", f"with discount={beta!r} the arm's linear systems I - discount P are numerically singular "
+                    f"in float64; use a smaller discount")
+
+
+@validate_params(
+    P=Instance(RestlessArm) | ProbabilityRows(ndim=3),
+    R=Array(ndim=2) | None,
+    discount=DISCOUNT | None,
+    method=Options("adaptive-greedy", "bisection"),
+    atol=Real(0, MAX_ATOL),
+    block=Integer(1, 10**6),
+)
 def whittle_index(
     P: Any,
     R: Any = None,
@@ -162,10 +191,10 @@ def whittle_index(
         Discount factor; ``None`` for the average-reward criterion (unichain arms).
     method : {"adaptive-greedy", "bisection"}
         The exact ``O(S^3)`` algorithm, or the slow reference (module docstring).
-    atol : float
+    atol : float in [0, 1e-3]
         Tolerance, relative to the scale of the advantages, on the non-indexability
         test (a passive state's advantage must stay ``<= atol * scale``).
-    block : int
+    block : int in [1, 10**6]
         Number of delayed rank-one updates per matrix product (adaptive greedy).
 
     Returns
@@ -175,11 +204,12 @@ def whittle_index(
 
     Raises
     ------
-    ValueError
+    InvalidParameterError
         Malformed arm; or, for ``discount=None``, an arm with a multichain policy
         (the average-reward index needs unichain policies; use a discount close to 1);
         or a numerically degenerate arm on which no state can turn passive (never
-        reported as a verdict on indexability).
+        reported as a verdict on indexability), named ``discount`` when a discount
+        too close to 1 makes the linear systems singular.
 
     Guarantee
     ---------
@@ -203,12 +233,9 @@ def whittle_index(
     (True, [0.5, 1.0])
     """
     Pm, Rm = _check_arm(P, R)
-    beta = None if discount is None else check_discount(discount, "discount")
     if method == "adaptive-greedy":
-        return _adaptive_greedy(Pm, Rm, beta, float(atol), max(1, int(block)))
-    if method == "bisection":
-        return _bisection(Pm, Rm, beta, float(atol))
-    raise ValueError(f"method: expected 'adaptive-greedy' or 'bisection', got {method!r}")
+        return _adaptive_greedy(Pm, Rm, discount, atol, block)
+    return _bisection(Pm, Rm, discount, atol)
 
 
 def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float, block: int) -> WhittleResult:
@@ -229,8 +256,8 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
             raise np.linalg.LinAlgError("singular")
         X = scipy.linalg.lu_solve(lu, Delta.T, check_finite=False).T.copy()
     except (np.linalg.LinAlgError, ValueError):
-        raise ValueError("P: the all-active policy is multichain; the average-reward Whittle index "
-                         "needs unichain policies (use a discount close to 1)") from None
+        raise _degenerate(beta, "the all-active policy is multichain (I - P_1 is singular); the average-reward "
+                                "Whittle index needs unichain policies (use a discount close to 1)") from None
     z = (r1 - r0) + X @ r1
     y = X.sum(axis=1)
     scale = max(1.0, float(np.abs(z).max()), float(np.abs(r1 - r0).max()))
@@ -249,9 +276,8 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
                 f"state {bad} is passive from penalty {Wk[bad]:.6g} but activation is strictly better "
                 f"again at penalty {lamk:.6g}: passivity is not monotone", beta, method)
         if status == 2:
-            raise ValueError(_NO_CANDIDATE.format(lam=lamk))
-        raise ValueError("P: a policy met by the algorithm is multichain; the average-reward Whittle "
-                         "index needs unichain policies (use a discount close to 1)")
+            raise _degenerate(beta, _NO_CANDIDATE.format(lam=lamk))
+        raise _degenerate(beta, _MULTICHAIN)
     active = np.ones(S, dtype=bool)
     W = np.empty(S)
     order = np.empty(S, dtype=np.int64)
@@ -268,7 +294,7 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
         slope = 1.0 + y
         cand = active & (slope > 1e-12)
         if not cand.any():
-            raise ValueError(_NO_CANDIDATE.format(lam=lam_prev))
+            raise _degenerate(beta, _NO_CANDIDATE.format(lam=lam_prev))
         idx = np.flatnonzero(cand)
         roots = z[idx] / slope[idx]
         m = int(np.argmin(roots))
@@ -295,8 +321,7 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
         brow = Xc[sigma, :] - Abuf[:j, sigma] @ Bbuf[:j, : Xc.shape[1]] if j else Xc[sigma, :].copy()
         d = 1.0 + a[sigma]
         if abs(d) < 1e-10:
-            raise ValueError("P: a policy met by the algorithm is multichain; the average-reward Whittle "
-                             "index needs unichain policies (use a discount close to 1)")
+            raise _degenerate(beta, _MULTICHAIN)
         Abuf[j] = a
         Bbuf[j, : Xc.shape[1]] = brow / d
         j += 1
@@ -314,6 +339,13 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
 
 
 def _advantage(P: np.ndarray, R: np.ndarray, lam: float, beta: float | None) -> np.ndarray:
+    try:
+        return _advantage_unchecked(P, R, lam, beta)
+    except InvalidParameterError as exc:  # a penalised MDP the tabular solvers refuse
+        raise _degenerate(beta, f"the penalised MDP at penalty {lam:.6g} cannot be solved ({exc})") from None
+
+
+def _advantage_unchecked(P: np.ndarray, R: np.ndarray, lam: float, beta: float | None) -> np.ndarray:
     from rlcore.mdp import FiniteMDP
 
     Rl = R.copy()
@@ -353,6 +385,8 @@ def _bisection(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float) ->
             return WhittleResult(False, None, np.empty(0, np.int64), f"state {s} is never optimally passive", beta, method)
         while hi - lo > tol:
             mid = 0.5 * (lo + hi)
+            if not lo < mid < hi:  # the interval cannot shrink further in float64
+                break
             if _advantage(P, R, mid, beta)[s] > 0:
                 lo = mid
             else:
@@ -374,6 +408,10 @@ def _bisection(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float) ->
     return WhittleResult(True, W, np.argsort(W, kind="stable").astype(np.int64), "", beta, method)
 
 
+_TWO_PROBS = Array(ndim=1, shape=(2,), low=0.0, high=1.0)
+
+
+@validate_params(p_passive=_TWO_PROBS, p_active=_TWO_PROBS, discount=DISCOUNT | None)
 def two_state_whittle_index(p_passive: Any, p_active: Any, discount: float | None) -> np.ndarray:
     """Closed-form Whittle indices of the two-state arm of :meth:`RestlessArm.two_state`.
 
@@ -392,8 +430,14 @@ def two_state_whittle_index(p_passive: Any, p_active: Any, discount: float | Non
 
     The consistent candidate is returned (derived here from Whittle's definition; the
     derivation is written out in ``docs/theory/restless.md``). ``discount=None`` is the
-    average-reward criterion (``beta = 1`` in the formulas, valid when the
-    denominators are positive).
+    average-reward criterion (``beta = 1`` in the formulas; the denominators are
+    positive whenever ``p_active > p_passive`` in both states).
+
+    Parameters
+    ----------
+    p_passive, p_active : array_like of shape (2,)
+        Probabilities in ``[0, 1]``, with ``p_active > p_passive`` in both states.
+    discount : float in [0, 1) or None
 
     Returns
     -------
@@ -404,14 +448,12 @@ def two_state_whittle_index(p_passive: Any, p_active: Any, discount: float | Non
     >>> np.round(two_state_whittle_index([0.1, 0.7], [0.5, 0.9], 0.9), 6).tolist()
     [0.782609, 0.28125]
     """
-    p0 = as_float_array(p_passive, "p_passive", ndim=1)
-    p1 = as_float_array(p_active, "p_active", ndim=1)
-    if p0.shape != (2,) or p1.shape != (2,):
-        raise ValueError(f"p_passive, p_active: expected shape (2,), got {p0.shape} and {p1.shape}")
-    b = 1.0 if discount is None else check_discount(discount, "discount")
+    p0, p1 = p_passive, p_active
+    b = 1.0 if discount is None else discount
     e = p1 - p0
     if np.any(e <= 0):
-        raise ValueError(f"p_active: expected p_active > p_passive in both states, got {p1.tolist()} vs {p0.tolist()}")
+        raise InvalidParameterError(
+            "p_active", f"expected p_active > p_passive in both states, got {p1.tolist()} vs {p0.tolist()}")
     c_pass = 1.0 - b * (p0[1] - p0[0])
     w0 = b * e[0] / (1.0 - b * (p1[1] - p0[0]) + b * e[0])
     w1 = b * e[1] / c_pass

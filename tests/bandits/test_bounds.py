@@ -138,7 +138,7 @@ def test_klucb_bound_leading_coefficient_is_lai_robbins():
     # as n -> infinity (eps -> 0) the bound / ln n tends to sum Delta / kl(mu_i, mu*)
     mu = [0.6, 0.5, 0.2]
     const = 0.1 / _kl(0.5, 0.6) + 0.4 / _kl(0.2, 0.6)
-    ratios = [bnd.klucb_regret_bound(mu, 10.0**e, c=None) / (const * e * math.log(10)) for e in (20, 50, 150, 300)]
+    ratios = [bnd.klucb_regret_bound(mu, 10**e, c=None) / (const * e * math.log(10)) for e in (20, 50, 150, 300)]
     assert all(r >= 1.0 for r in ratios)  # kl(mu_i + eps1, mu* - eps2) < kl(mu_i, mu*)
     assert np.all(np.diff(ratios) < 0) and ratios[-1] < 2.5  # slowly, eps* ~ (ln n)^(-1/3)
     # the slope of the lower envelope as the exploration level a -> infinity is
@@ -305,3 +305,47 @@ def test_klucb_and_thompson_below_their_bounds_on_drawn_instances(means):
     ts = b.simulate(b.ThompsonBeta(), env, 2000, 100, rng=22, backend="numba")
     assert np.all(_upper(kl.pseudo_regret[:, t - 1]) <= bnd.klucb_regret_bound(means, t, c=3.0))
     assert np.all(_upper(ts.pseudo_regret[:, t - 1]) <= bnd.thompson_regret_bound(means, t))
+
+
+# --------------------------------------------------- regression: non-finite results, named refusals
+def test_horizons_must_be_integers():
+    with pytest.raises(TypeError, match=r"^horizon\b"):
+        b.ucb1_regret_bound([0.5, 0.4], 1000.0)
+    with pytest.raises(TypeError, match=r"^horizon\b"):
+        b.moss_regret_bound([10.0, 20.0], 2)
+    with pytest.raises(ValueError, match=r"^horizon\b"):
+        b.ucb1_regret_bound([0.5, 0.4], np.array([10, 0]))
+    with pytest.raises(TypeError, match=r"^n_arms\b"):
+        b.moss_regret_bound(10, True)
+
+
+def test_klucb_bound_with_gaps_below_kl_resolution_is_finite():
+    # kl rounds to 0 on the whole (eps1, eps2) grid: used to fail with numpy's
+    # "zero-size array to reduction operation"; the bound falls back to N_i(n) <= n
+    out = bnd.klucb_regret_bound(np.array([0.9, 0.8]) * 1e-300, [10, 1000])
+    assert np.all(np.isfinite(out)) and np.all(out >= 0)
+
+
+def test_extreme_confidence_and_regulariser_keep_oful_bound_finite():
+    # ln(1 / delta) overflowed for delta = 5e-324 (inf); lam + n L / d < 1 gave nan
+    assert math.isfinite(b.oful_regret_bound(1000, 2, delta=5e-324))
+    assert math.isfinite(b.oful_regret_bound(1000, 2, delta=0.05, lam=5e-324))
+    with pytest.raises(ValueError, match=r"^lam\b"):
+        b.oful_regret_bound(1, 2, delta=0.05, lam=0.1, L=1e-3)
+
+
+def test_exp3_bound_is_infinite_only_when_it_overflows():
+    assert b.exp3_regret_bound(100, 2, gamma=5e-324) == math.inf  # documented: vacuous
+    assert b.exp3_gamma(100, 2, g=5e-324) == 1.0
+    with pytest.raises(ValueError, match=r"^gamma\b"):
+        b.exp3_regret_bound(100, 2, gamma=float("nan"))
+    with pytest.raises(TypeError, match=r"^g\b"):
+        b.exp3_gamma(100, 2, g="1")
+
+
+def test_gaussian_constant_overflow_is_refused():
+    with pytest.raises(ValueError, match=r"^means\b"):
+        b.lai_robbins_constant([1.0, 0.0], family="gaussian", sigma=1e200)  # was inf
+    with pytest.raises(ValueError, match=r"^means\b"):
+        b.lai_robbins_constant([1.0, 1.5])  # Bernoulli means in [0, 1]
+    assert b.lai_robbins_constant([1.0, 1.5], family="gaussian") == pytest.approx(4.0)

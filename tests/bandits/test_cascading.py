@@ -88,8 +88,10 @@ def test_bad_input_is_rejected():
     env = CascadeBandit([0.2, 0.3, 0.1], 2)
     with pytest.raises(ValueError, match="distinct"):
         env.step(env.reset(1), np.array([[1, 1]]))
-    with pytest.raises(ValueError, match="lists"):
+    with pytest.raises(ValueError, match=r"^actions\b"):  # step's argument is named actions
         env.step(env.reset(1), np.array([[1, 5]]))
+    with pytest.raises(ValueError, match=r"^lists\b"):
+        env.click_positions(np.array([[1, 5]]))
     with pytest.raises(TypeError, match="policy"):
         simulate_cascade(b.UCB1(), env, 10)
     with pytest.raises(ValueError, match="unique optimal set"):
@@ -231,3 +233,31 @@ def test_cascade_algorithms_beat_naive_list_ucb1():
     bandit, _ = enumerated_cascade_bandit(env)
     naive = b.simulate(b.UCB1(), bandit, T, n, rng=3).pseudo_regret[:, -1]
     assert casc.mean() + 3 * casc.std(ddof=1) / np.sqrt(n) < naive.mean() - 3 * naive.std(ddof=1) / np.sqrt(n)
+
+
+# --------------------------------------------------- regression: cancellation, overflow, budgets
+def test_lower_bound_constant_is_accurate_for_small_gaps():
+    # kl(p - gap, p) by the direct formula cancels: at gap = 1e-9 the constant came out
+    # negative (-7.5e7); it is (L - K) gap (1 - p)^(K-1) / kl ~ (L - K)(1 - p)^(K-1) 2 p (1 - p) / gap
+    L, K, p, gap = 10, 2, 0.2, 1e-9
+    expected = (L - K) * (1 - p) ** (K - 1) * 2 * p * (1 - p) / gap
+    assert cascade_lower_bound_constant(L, K, p, gap) == pytest.approx(expected, rel=1e-6)
+    with pytest.raises(ValueError, match=r"^gap\b"):  # a ZeroDivisionError before
+        cascade_lower_bound_constant(L, K, p, 5e-324)
+    with pytest.raises(ValueError, match=r"^list_length\b"):
+        cascade_lower_bound_constant(3, 3, p, 0.1)
+    assert cascade_lower_bound_constant(L, K, 1.0, 0.5) == 0.0  # kl(q, 1) is infinite
+
+
+def test_enumeration_and_simulation_budgets_are_bounded():
+    with pytest.raises(ValueError, match=r"^max_length\b"):  # 1.3e9 lists: ran for ever
+        enumerate_lists(12, 12)
+    with pytest.raises(ValueError, match=r"^env\b"):
+        enumerated_cascade_bandit(CascadeBandit(np.full(30, 0.1), 6))
+    env = CascadeBandit([0.4, 0.3, 0.1], 2)
+    with pytest.raises(ValueError, match=r"^n_runs\b"):
+        simulate_cascade(CascadeUCB1(), env, 10**6, n_runs=10**3)
+    with pytest.raises(TypeError, match=r"^horizon\b"):
+        simulate_cascade(CascadeUCB1(), env, 100.0)
+    with pytest.raises(TypeError, match=r"^lists\b"):
+        cascade_list_value([0.5, 0.2], [0.0, 1.0])

@@ -102,6 +102,36 @@ def test_model_validation():
         m.step(np.array([0]), np.array([[1, 2]]))
 
 
+def test_row_tolerance_must_be_finite_and_small():
+    # atol=inf used to accept transition rows summing to 0.3
+    q, r = [[0.5, 0.2]], [[1.0, 0.5]]
+    rows = np.full((1, 3, 1), 0.3)
+    for bad in (float("inf"), float("nan"), 1e-3, -1e-9):
+        with pytest.raises(ValueError, match=r"^atol\b"):
+            CascadingMDP(q, rows, r, list_length=1, horizon=1, atol=bad)
+    with pytest.raises(TypeError, match=r"^atol\b"):
+        CascadingMDP(q, np.ones((1, 3, 1)), r, list_length=1, horizon=1, atol="1e-8")
+    with pytest.raises(ValueError, match=r"^transitions\b"):
+        CascadingMDP(q, rows, r, list_length=1, horizon=1, atol=1e-6)
+    with pytest.raises(ValueError, match=r"^initial\b"):
+        CascadingMDP(q, np.ones((1, 3, 1)), r, list_length=1, horizon=1, initial=[0.5])
+    with pytest.raises(TypeError, match=r"^horizon\b"):
+        CascadingMDP(q, np.ones((1, 3, 1)), r, list_length=1, horizon=2.0)
+
+
+def test_rates_stay_finite_for_extreme_accuracy_and_confidence():
+    # delta = 5e-324 made ln(... / delta) overflow (inf); epsilon = 1e300 overflowed
+    # epsilon ** 2 (OverflowError) and epsilon = 5e-324 divided by zero
+    assert np.isfinite(cascading_vi_regret_bound(2, 3, 2, 100, delta=5e-324))
+    assert np.isfinite(cascading_bpi_sample_complexity(2, 3, 2, 1e300))
+    with pytest.raises(ValueError, match=r"^epsilon\b"):
+        cascading_bpi_sample_complexity(2, 3, 2, 5e-324)
+    with pytest.raises(ValueError, match=r"^epsilon\b"):
+        cascading_bpi(CascadingMDP([[0.5]], np.ones((1, 2, 1)), [[1.0]], list_length=1, horizon=1), 1e-13)
+    with pytest.raises(TypeError, match=r"^n_episodes\b"):
+        cascading_vi_regret_bound(2, 3, 2, 100.0)
+
+
 @pytest.mark.parametrize("seed", range(3))
 def test_simulator_matches_enumerated_mdp(seed):
     m = _instance(seed, S=3, N=3, K=2, H=1)

@@ -165,3 +165,47 @@ def test_invalid_input_names_the_argument():
         b.KLUCB(kl="poisson")
     with pytest.raises(ValueError, match="sigma"):
         b.ThompsonGaussian(sigma=-1.0)
+
+
+# --------------------------------------------------- regression: budgets and named refusals
+def test_result_size_is_bounded_before_allocating():
+    env = b.BernoulliBandit([0.2, 0.5])
+    with pytest.raises(ValueError, match=r"^horizon\b"):  # a MemoryError (7.6 EiB) before
+        b.simulate(b.UCB1(), env, 2**40, 10**6)
+    with pytest.raises(ValueError, match=r"^n_runs\b"):
+        b.simulate(b.UCB1(), env, 10**6, 10**3)
+    with pytest.raises(TypeError, match=r"^horizon\b"):
+        b.simulate(b.UCB1(), env, 100.0)
+    with pytest.raises(TypeError, match=r"^return_actions\b"):
+        b.simulate(b.UCB1(), env, 10, return_actions=1)
+
+
+def test_schedule_constant_d_has_a_floor():
+    # d = 1e-200 made d^2 underflow to 0: ZeroDivisionError inside the run
+    with pytest.raises(ValueError, match=r"^d\b"):
+        b.EpsilonGreedy(c=1.0, d=1e-200)
+    with pytest.raises(ValueError, match=r"^d\b"):
+        b.EpsilonGreedy(c=1.0)  # the schedule needs both
+    res = b.simulate(b.EpsilonGreedy(c=1.0, d=1e-150), b.BernoulliBandit([0.2, 0.5]), 50, rng=0)
+    assert np.all(np.isfinite(res.regret))
+
+
+def test_policy_constructors_refuse_the_wrong_kind():
+    with pytest.raises(TypeError, match=r"^m\b"):
+        b.ExploreThenCommit(10.0)
+    with pytest.raises(ValueError, match=r"^m\b"):
+        b.ExploreThenCommit(2**63)  # used to be accepted
+    with pytest.raises(TypeError, match=r"^gamma\b"):
+        b.EXP3("0.1")
+    with pytest.raises(TypeError, match=r"^kl\b"):
+        b.KLUCB(kl=None)
+
+
+def test_a_user_policy_returning_a_bad_arm_is_named():
+    class Bad:
+        def reset(self, n_arms, horizon): pass
+        def select(self, t, rng): return 7
+        def update(self, arm, reward, rng): pass
+
+    with pytest.raises(ValueError, match=r"^policy\b"):
+        b.simulate(Bad(), b.BernoulliBandit([0.2, 0.5]), 5)

@@ -179,3 +179,52 @@ def test_beta_index_matches_the_published_table_at_discount_0_9(wins, losses, pu
     # Indices*). Rounding to 4 decimals allows 5e-5; the index is accurate to 1e-9.
     nu = b.gittins_index_beta(1 + wins, 1 + losses, 0.9, tol=1e-9)
     assert abs(nu - published) <= 5e-5 + 1e-9
+
+
+# --------------------------------------------------- regression: bounded budgets, refused input
+def test_tolerance_below_float_resolution_is_refused_not_a_hang():
+    # used to bisect for ever: the interval [mean, 1] cannot shrink below 1e-17 in float64
+    with pytest.raises(ValueError, match=r"^tol\b"):
+        b.gittins_index_beta(1.0, 1.0, 0.9, tol=1e-17)
+    for bad in (float("nan"), float("inf"), 0.0, 1.0):
+        with pytest.raises(ValueError, match=r"^tol\b"):
+            b.gittins_index_beta(1.0, 1.0, 0.9, tol=bad)
+        with pytest.raises(ValueError, match=r"^tol\b"):
+            b.GittinsBeta(0.9, tol=bad)  # was accepted unchecked (tol=nan)
+    # the smallest accepted tolerance terminates, within the bisection's few dozen steps
+    nu = b.gittins_index_beta(1.0, 1.0, 0.9, tol=1e-12)
+    assert abs(nu - 0.7029) < 5e-5
+
+
+def test_depth_has_an_upper_limit():
+    with pytest.raises(ValueError, match=r"^depth\b"):
+        b.gittins_index_beta(1.0, 1.0, 0.9, depth=10**9)  # used to run (almost) for ever
+    with pytest.raises(TypeError, match=r"^depth\b"):
+        b.gittins_index_beta(1.0, 1.0, 0.9, depth=True)
+    with pytest.raises(TypeError, match=r"^depth\b"):
+        b.gittins_index_beta(1.0, 1.0, 0.9, depth=5.0)
+
+
+def test_discount_too_close_to_one_for_the_tolerance_is_refused():
+    # the default depth grows like ln(tol) / ln(discount): 5e17 at 1 - 1e-16 (a MemoryError before)
+    with pytest.raises(ValueError, match=r"^discount\b"):
+        b.gittins_index_beta(1.0, 1.0, 1.0 - 1e-16)
+    with pytest.raises(ValueError, match=r"^discount\b"):
+        b.GittinsBeta(1.0 - 1e-16)
+    # the same discount with an explicit (bounded) depth is fine
+    assert 0.5 < b.gittins_index_beta(1.0, 1.0, 1.0 - 1e-16, depth=50) <= 1.0
+
+
+def test_beta_parameters_are_bounded_and_typed():
+    # a + b overflowed for a = b = 1e308 (the posterior mean came out 0, the index ~2e-9)
+    with pytest.raises(ValueError, match=r"^a\b"):
+        b.gittins_index_beta(1e308, 1e308, 0.9)
+    with pytest.raises(TypeError, match=r"^b\b"):
+        b.gittins_index_beta(1.0, "1", 0.9)
+    assert b.gittins_index_beta(2.0**53, 1.0, 0.9) == pytest.approx(1.0)
+
+
+def test_restart_method_names_the_discount_when_it_is_too_close_to_one():
+    P = [[0.0, 1.0], [0.0, 1.0]]
+    with pytest.raises(ValueError, match=r"^discount\b"):
+        b.gittins_index(P, [0.0, 1.0], 1.0 - 1e-16, method="restart")

@@ -67,3 +67,17 @@ def test_klucb_index_rejects_bad_input():
         b.klucb_index(0.5, 3, 10, c=-1.0)
     with pytest.raises(ValueError, match="q"):
         b.kl_bernoulli(0.5, -0.1)
+
+
+def test_divergences_stay_finite_where_they_are_finite():
+    # kl(0.5, 5e-324) is about 371.5, but p ln(p / q) overflowed to inf
+    assert b.kl_bernoulli(0.5, 5e-324) == pytest.approx(0.5 * (math.log(0.5) - math.log(5e-324)) + 0.5 * math.log(0.5))
+    assert b.kl_bernoulli(0.5, 0.0) == math.inf  # genuinely infinite
+    # (p - q)^2 / (2 sigma^2) was 0 / 0 = nan for p == q and a subnormal sigma
+    assert b.kl_gaussian(1.0, 1.0, sigma=5e-324) == 0.0
+    with pytest.raises(ValueError, match=r"^q\b"):
+        b.kl_bernoulli([0.1, 0.2], [0.1, 0.2, 0.3])
+    with pytest.raises(TypeError, match=r"^t\b"):
+        b.klucb_index(0.2, 10, 100.0)
+    with pytest.raises(TypeError, match=r"^sigma\b"):
+        b.kl_gaussian(0.0, 1.0, sigma="1")

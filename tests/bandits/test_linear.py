@@ -102,3 +102,38 @@ def test_linear_invalid_input_names_the_argument():
         b.OFUL(np.eye(2), delta=1.0)
     with pytest.raises(ValueError, match="X"):
         b.elliptical_potential(np.zeros((0, 2)))
+
+
+# --------------------------------------------------- regression: refused input, named
+def test_oful_radius_refuses_nan_and_impossible_log_determinants():
+    with pytest.raises(ValueError, match=r"^logdet_V\b"):
+        b.oful_radius(float("nan"), 2, lam=1.0, delta=0.05, S=1.0, R=1.0)  # used to return nan
+    with pytest.raises(ValueError, match=r"^logdet_V\b"):
+        b.oful_radius(-1.0, 2, lam=1.0, delta=0.05, S=1.0, R=1.0)  # V >= lam I forbids it (was nan)
+    with pytest.raises(TypeError, match=r"^dim\b"):
+        b.oful_radius(0.0, 2.0, lam=1.0, delta=0.05, S=1.0, R=1.0)
+    # delta = 5e-324 overflowed 1 / delta (inf): the radius is finite
+    assert math.isfinite(b.oful_radius(1.0, 2, lam=1.0, delta=5e-324, S=1.0, R=1.0))
+
+
+def test_policy_parameters_are_typed():
+    with pytest.raises(TypeError, match=r"^lam\b"):
+        b.OFUL(np.eye(2), lam="2")  # used to be accepted as 2.0
+    with pytest.raises(TypeError, match=r"^v\b"):
+        b.LinearThompson(np.eye(2), v=True)  # used to be accepted as 1.0
+    with pytest.raises(TypeError, match=r"^R\b"):
+        b.OFUL(np.eye(2), R=None)
+    with pytest.raises(ValueError, match=r"^features\b"):
+        b.OFUL(np.array([[1.0, np.nan]]))
+
+
+def test_ridge_regulariser_has_a_floor():
+    # lam = 5e-324 made V^{-1} = I / lam overflow: the potential came out nan
+    with pytest.raises(ValueError, match=r"^lam\b"):
+        b.elliptical_potential(np.eye(3), 5e-324)
+    with pytest.raises(ValueError, match=r"^lam\b"):
+        b.OFUL(np.eye(2), lam=1e-9)
+    ep = b.elliptical_potential(np.eye(3), 1e-8)
+    assert np.all(np.isfinite(ep.widths)) and ep.potential == 3.0
+    with pytest.raises(ValueError, match=r"^X\b"):
+        b.elliptical_potential(np.full((2, 2), 1e200))  # X^T X overflows

@@ -113,8 +113,11 @@ def test_invalid_input_names_the_argument():
     for bad in (0.0, 1.0, -0.5, float("nan")):
         with pytest.raises(ValueError, match="gamma"):
             b.DiscountedUCB(bad)
-    for bad in (0, -3, 2.5, True):
-        with pytest.raises(ValueError, match="window"):
+    for bad in (0, -3, 10**12 + 1):
+        with pytest.raises(ValueError, match=r"^window\b"):
+            b.SlidingWindowUCB(bad)
+    for bad in (2.5, True, "3"):  # not integers: the wrong kind of value
+        with pytest.raises(TypeError, match=r"^window\b"):
             b.SlidingWindowUCB(bad)
     with pytest.raises(ValueError, match="alpha"):
         b.SlidingWindowUCB(10, alpha=0.0)

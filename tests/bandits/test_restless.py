@@ -50,7 +50,7 @@ def test_simulator_shapes_determinism_and_budget() -> None:
         prob.step(s, np.ones((5, 3), dtype=np.int64))
     with pytest.raises(ValueError, match="shape"):
         prob.step(s, np.zeros((5, 2), dtype=np.int64))
-    with pytest.raises(TypeError, match="integers"):
+    with pytest.raises(TypeError, match=r"^actions: expected an integer array"):
         prob.step(s, np.zeros((5, 3)))
 
 
@@ -159,3 +159,77 @@ def test_whittle_asymptotically_optimal() -> None:
         assert m <= lp.value + 4 * se
     assert gaps[1] < gaps[0]
     assert gaps[1] < 0.006
+
+
+# --------------------------------------------------- regression: refused input, no hang, no nan
+def test_standard_error_needs_two_runs() -> None:
+    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=0.5)
+    with pytest.raises(ValueError, match=r"^n_runs\b"):  # used to return a nan standard error
+        evaluate_restless_policy(prob, myopic_policy(prob), n_runs=1, rng=0)
+    m, se = evaluate_restless_policy(prob, myopic_policy(prob), n_runs=2, rng=0)
+    assert math.isfinite(m) and math.isfinite(se)
+
+
+def test_default_horizon_too_long_is_refused_not_a_hang() -> None:
+    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=0.5)
+    with pytest.raises(ValueError, match=r"^discount\b"):  # 4e17 steps before
+        evaluate_restless_policy(prob, myopic_policy(prob), n_runs=2, discount=1.0 - 1e-16, rng=0)
+    slow = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2,
+                           discount=1.0 - 1e-16)
+    with pytest.raises(ValueError, match=r"^problem\b"):
+        evaluate_restless_policy(slow, myopic_policy(slow), n_runs=2, rng=0)
+    m, _ = evaluate_restless_policy(slow, myopic_policy(slow), n_runs=2, horizon=3, rng=0)
+    assert math.isfinite(m)
+
+
+def test_policy_returning_infeasible_actions_is_named() -> None:
+    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=0.5)
+    with pytest.raises(ValueError, match=r"^policy\b"):
+        evaluate_restless_policy(prob, lambda s, t, rng: np.ones_like(s), n_runs=2, rng=0)
+
+
+def test_joint_mdp_refuses_an_astronomical_action_set() -> None:
+    # one state per arm keeps S^N = 1, but the 2^40 joint actions used to be enumerated for ever
+    arm = RestlessArm(np.ones((1, 2, 1)), np.zeros((1, 2)))
+    with pytest.raises(ValueError, match=r"^problem\b"):
+        joint_mdp(RestlessProblem(arm, budget=1, n_arms=40))
+
+
+def test_fluid_lp_solver_failure_and_unknown_solver(monkeypatch: Any) -> None:
+    import cvxpy as cp
+
+    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=0.5)
+    with pytest.raises(ValueError, match=r"^solver\b"):  # cvxpy's SolverError escaped before
+        fluid_lp(prob, solver="NO-SUCH-SOLVER")
+    with pytest.raises(TypeError, match=r"^solver\b"):
+        fluid_lp(prob, solver=1)
+
+    def fail(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise cp.error.SolverError("simulated numerical failure")
+
+    monkeypatch.setattr(cp.Problem, "solve", fail)
+    with pytest.raises(RuntimeError, match="fluid_lp: the LP solver"):
+        fluid_lp(prob)
+
+
+def test_lp_priority_policy_refuses_an_lp_of_another_problem() -> None:
+    arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    lp = fluid_lp(RestlessProblem(arm, budget=1, n_arms=3, discount=0.5))
+    with pytest.raises(ValueError, match=r"^lp\b"):
+        lp_priority_policy(RestlessProblem(arm, budget=1, n_arms=2, discount=0.5), lp)
+    with pytest.raises(ValueError, match=r"^zero_tol\b"):
+        lp_priority_policy(RestlessProblem(arm, budget=1, n_arms=3, discount=0.5), lp, zero_tol=float("nan"))
+
+
+def test_problem_arguments_are_typed() -> None:
+    arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    with pytest.raises(TypeError, match=r"^budget\b"):
+        RestlessProblem(arm, budget="1")
+    with pytest.raises(TypeError, match=r"^n_arms\b"):
+        RestlessProblem(arm, budget=1, n_arms=2.0)
+    with pytest.raises(ValueError, match=r"^n_arms\b"):
+        RestlessProblem([arm, arm], budget=1, n_arms=2)
+    with pytest.raises(TypeError, match=r"^arms\b"):
+        RestlessProblem([arm, "arm"], budget=1)
+    with pytest.raises(ValueError, match=r"^initial\b"):
+        RestlessProblem(arm, budget=1, n_arms=2, initial=[0.5, 0.4])

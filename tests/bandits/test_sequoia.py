@@ -195,3 +195,46 @@ def test_sequoia_learns_on_tiny_instance() -> None:
     assert m <= v_star + 4 * se
     assert m > mr
     assert m >= 0.92 * v_star
+
+
+# --------------------------------------------------- regression: refused input, named
+def test_relu_inputs_are_checked_and_named() -> None:
+    layers = [(np.array([[1.0, 2.0]]), np.zeros(1))]
+    with pytest.raises(ValueError, match=r"^x\b"):
+        relu_forward(layers, np.ones((1, 3)))
+    with pytest.raises(ValueError, match=r"^layers\[0\]\.W\b"):
+        relu_forward([(np.array([[np.nan, 1.0]]), np.zeros(1))], np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"^layers\b"):
+        relu_forward([(np.ones((2, 2)), np.zeros(2))], np.ones((1, 2)))  # two outputs
+    with pytest.raises(ValueError, match=r"^layers\b"):
+        relu_forward([(np.full((1, 2), 1e300), np.zeros(1)), ], np.full((1, 2), 1e300))  # overflow
+    c = multiple_interventions(2, [1.0], 1.0)
+    with pytest.raises(ValueError, match=r"^layers\b"):
+        relu_milp_argmax(layers, [0.0, 0.0], c)  # the network takes 2 inputs, not 2 + 2
+    with pytest.raises(ValueError, match=r"^time_limit\b"):
+        relu_milp_argmax([(np.ones((1, 4)), np.zeros(1))], [0.0, 0.0], c, time_limit=0.0)
+
+
+def test_infeasible_constraints_are_refused_as_input() -> None:
+    # v_0 = 1 and v_0 = 0 at once: no binary action; refused when the problem is built
+    G = np.eye(2)
+    bad = ActionConstraints(2, 1, G, np.zeros((0, 2)), np.zeros(0), np.array([[1.0, 0.0], [1.0, 0.0]]),
+                            np.array([1.0, 0.0]), "contradiction")
+    with pytest.raises(ValueError, match=r"^constraints\b"):
+        CoupledRestlessProblem([[0.2, 0.6]] * 2, [[0.5, 0.5]] * 2, bad)
+    with pytest.raises(ValueError, match=r"^b_eq\b"):
+        ActionConstraints(2, 1, G, np.zeros((0, 2)), np.zeros(0), np.ones((1, 2)), np.zeros(2), "x")
+    with pytest.raises(ValueError, match=r"^G\b"):
+        ActionConstraints(2, 2, G, np.zeros((0, 2)), np.zeros(0), np.zeros((0, 2)), np.zeros(0), "x")
+
+
+def test_sizes_are_bounded() -> None:
+    with pytest.raises(ValueError, match=r"^n_arms\b"):
+        multiple_interventions(5000, [1.0], 1.0)  # a 5000 x 5000 dense G
+    with pytest.raises(ValueError, match=r"^max_vars\b"):
+        multiple_interventions(2, [1.0], 1.0).enumerate(max_vars=40)
+    with pytest.raises(TypeError, match=r"^edges\b"):
+        path_constraints(3, [[0.0, 1.0]], 0, 2)
+    with pytest.raises(ValueError, match=r"^source\b"):
+        path_constraints(3, [[0, 1]], 3, 2)
+    assert path_constraints(2, [], 0, 1).n_vars == 2

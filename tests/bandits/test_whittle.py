@@ -195,3 +195,35 @@ def test_matches_markovianbandit(mb, seed: int, S: int, beta: float | None) -> N
     if res.indexable:
         assert res.index is not None
         np.testing.assert_allclose(res.index, ref, atol=1e-8)
+
+
+# --------------------------------------------------- regression: refused input, named
+def test_two_state_probabilities_outside_unit_interval_are_refused() -> None:
+    # a probability of 1.5 used to be accepted and give numbers
+    with pytest.raises(ValueError, match=r"^p_active\b"):
+        two_state_whittle_index([0.1, 0.7], [1.5, 0.9], 0.9)
+    with pytest.raises(ValueError, match=r"^p_passive\b"):
+        two_state_whittle_index([-0.1, 0.7], [0.5, 0.9], 0.9)
+    with pytest.raises(ValueError, match=r"^p_active\b"):
+        two_state_whittle_index([0.1, 0.7], [0.5, 0.9, 0.3], 0.9)
+    # the average-reward closed form is finite on every accepted input
+    w = two_state_whittle_index([0.0, 0.0], [1.0, 1.0], None)
+    assert np.all(np.isfinite(w))
+
+
+def test_atol_must_be_a_small_finite_tolerance() -> None:
+    arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    for bad in (float("nan"), float("inf"), -1e-9, 0.5):  # nan used to report indexable=True
+        with pytest.raises(ValueError, match=r"^atol\b"):
+            whittle_index(arm, discount=0.9, atol=bad)
+    with pytest.raises(TypeError, match=r"^atol\b"):
+        whittle_index(arm, discount=0.9, atol="1e-9")
+    with pytest.raises(TypeError, match=r"^block\b"):
+        whittle_index(arm, discount=0.9, block=2.0)
+
+
+def test_discount_too_close_to_one_is_named() -> None:
+    # used to blame P ("multichain", an average-reward notion) for a discounted arm
+    arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
+    with pytest.raises(ValueError, match=r"^discount\b"):
+        whittle_index(arm, discount=1.0 - 1e-16)
