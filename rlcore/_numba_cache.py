@@ -61,7 +61,7 @@ def ensure_numba_cache() -> str:
     uid = os.getuid() if hasattr(os, "getuid") else os.getpid()
     fallback = os.path.join(tempfile.gettempdir(), f"rlref-numba-cache-{uid}")
     if _writable(fallback):
-        config.CACHE_DIR = fallback
+        config.CACHE_DIR = fallback  # type: ignore[attr-defined]
         if _can_cache():
             warnings.warn(
                 f"rlref: Numba cannot cache compiled kernels beside the installed source or in the user's "

@@ -100,8 +100,9 @@ def resolvent_bounds(gamma: float, rho_lo: float, rho_hi: float) -> tuple[float,
     return (1.0 / d_lo) * (1.0 - 8.0 * _EPS), (1.0 / d_hi) * (1.0 + 8.0 * _EPS)
 
 
-def _q_from_v(mdp: FiniteMDP, v: np.ndarray, t: int) -> np.ndarray:
-    """:func:`q_from_v` on checked arguments (for the library's inner loops)."""
+def _q_from_v(mdp: FiniteMDP, v: np.ndarray, t: int, name: str = "V") -> np.ndarray:
+    """:func:`q_from_v` on checked arguments (for the library's inner loops); an overflow
+    is blamed on ``name`` (``"mdp"`` when ``v`` was computed from the MDP, not given)."""
     S, A = mdp.n_states, mdp.n_actions
     Pt = mdp.transitions_at(t)
     with np.errstate(over="ignore", invalid="ignore"):
@@ -110,7 +111,7 @@ def _q_from_v(mdp: FiniteMDP, v: np.ndarray, t: int) -> np.ndarray:
         q = mdp.rewards_at(t) + g * ev.reshape(S, A)
     if not np.all(np.isfinite(q)):
         raise InvalidParameterError(
-            "V",
+            name,
             f"the backup r + gamma P V overflows float64 (max |V| = {float(np.max(np.abs(v))):.3g}, "
             f"max |R| = {float(np.max(np.abs(mdp.rewards_at(t)))):.3g}); rescale the rewards",
         )

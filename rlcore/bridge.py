@@ -35,70 +35,61 @@ actions).
 
 from __future__ import annotations
 
-import numbers
-import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore.validation import check_positive_int
+from rlcore.dataset import _bad, _SafeNpz
 from rlcore.mdp import FiniteMDP
+from rlcore.validation import Integer, Path as _PathConstraint, Real, validate_params
 
 __all__ = ["load_bridge_mdp"]
 
+#: Longest horizon (the limit of :class:`~rlcore.FiniteMDP`).
+MAX_HORIZON: int = 10**6
 
-def _check_sticky_prob(q: Any) -> float:
-    if isinstance(q, (bool, np.bool_)) or not isinstance(q, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"sticky_prob: expected a probability in [0, 1], got {q!r} of type {type(q).__name__}")
-    value = float(q)
-    if not (np.isfinite(value) and 0.0 <= value <= 1.0):
-        raise ValueError(f"sticky_prob: expected a probability in [0, 1], got {q!r}")
-    return value
+#: Most transition probabilities a loaded model may store (the sticky model stores
+#: ``2 S A^2``): 10**9, 8 GB of float64.
+MAX_TRANSITION_ENTRIES: int = 10**9
 
 
-def _read_tables(path: Any) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path: expected a file path (str or os.PathLike), got {type(path).__name__}")
-    name = os.fspath(path)
-    try:
-        with np.load(name, allow_pickle=False) as npz:
-            keys = set(npz.files)
-            missing = {"transitions", "rewards"} - keys
-            if missing:
-                raise ValueError(
-                    f"path: {name!r} is not a BRIDGE MDP file: missing array(s) {sorted(missing)} "
-                    f"(found {sorted(keys)})"
-                )
-            T = npz["transitions"]
-            R = npz["rewards"]
-    except ValueError as err:
-        if str(err).startswith("path:"):
-            raise
-        raise ValueError(f"path: could not read {name!r} as a .npz without pickles: {err}") from err
-    if T.ndim != 2 or T.shape[0] == 0 or T.shape[1] == 0:
-        raise ValueError(f"path: {name!r}: 'transitions' must have shape (S, A) with S, A >= 1, got {T.shape}")
-    if T.dtype.kind not in "iu":
-        raise ValueError(f"path: {name!r}: 'transitions' must be an integer array, got dtype {T.dtype}")
-    if R.shape != T.shape:
-        raise ValueError(f"path: {name!r}: 'rewards' must have the shape of 'transitions' {T.shape}, got {R.shape}")
-    if R.dtype.kind != "f":
-        raise ValueError(f"path: {name!r}: 'rewards' must be a float array, got dtype {R.dtype}")
-    S = T.shape[0]
+def _read_tables(p: Path) -> tuple[np.ndarray, np.ndarray]:
+    """``transitions`` (int64) and ``rewards`` (float64) of a BRIDGE file, read safely.
+
+    The zip directory and the ``.npy`` headers are checked (names, dtypes, shapes and
+    sizes) before any array data is decompressed; see :class:`rlcore.Dataset.load`.
+    """
+    with _SafeNpz(p, "BRIDGE MDP") as npz:
+        members = npz.scan({"transitions": "iu", "rewards": "f"})
+        missing = {"transitions", "rewards"} - set(members)
+        if missing:
+            raise _bad(p, f"not a BRIDGE MDP file: missing array(s) {sorted(missing)} (found {sorted(npz.keys)})")
+        t_shape, r_shape = members["transitions"].shape, members["rewards"].shape
+        if len(t_shape) != 2 or t_shape[0] == 0 or t_shape[1] == 0:
+            raise _bad(p, f"'transitions' must have shape (S, A) with S, A >= 1, got {t_shape}")
+        if r_shape != t_shape:
+            raise _bad(p, f"'rewards' must have the shape of 'transitions' {t_shape}, got {r_shape}")
+        S, A = t_shape
+        if 2 * S * A * A + 2 * A > MAX_TRANSITION_ENTRIES:
+            raise _bad(p, f"S={S} states and A={A} actions: the sticky-action model would store "
+                          f"{2 * S * A * A} transition probabilities, more than the limit {MAX_TRANSITION_ENTRIES}")
+        T = npz.read(members["transitions"])
+        R = npz.read(members["rewards"])
     bad = (T < -1) | (T >= S)
     if bad.any():
         s, a = (int(i) for i in np.argwhere(bad)[0])
-        raise ValueError(
-            f"path: {name!r}: 'transitions' entries must be -1 (episode ends) or a state in [0, {S}), "
-            f"got {int(T[s, a])} at (s={s}, a={a})"
-        )
+        raise _bad(p, f"'transitions' entries must be -1 (episode ends) or a state in [0, {S}), "
+                      f"got {int(T[s, a])} at (s={s}, a={a})")
     R64 = R.astype(np.float64)
     if not np.all(np.isfinite(R64)):
         s, a = (int(i) for i in np.argwhere(~np.isfinite(R64))[0])
-        raise ValueError(f"path: {name!r}: 'rewards' must be finite, got {R64[s, a]} at (s={s}, a={a})")
+        raise _bad(p, f"'rewards' must be finite, got {R64[s, a]} at (s={s}, a={a})")
     return T.astype(np.int64), R64
 
 
+@validate_params(path=_PathConstraint(), horizon=Integer(1, MAX_HORIZON), sticky_prob=Real(0, 1))
 def load_bridge_mdp(path: Any, horizon: int, *, sticky_prob: float = 0.0) -> FiniteMDP:
     """Read a BRIDGE ``.npz`` as an undiscounted finite-horizon MDP.
 
@@ -106,9 +97,12 @@ def load_bridge_mdp(path: Any, horizon: int, *, sticky_prob: float = 0.0) -> Fin
     ----------
     path : str or os.PathLike
         A ``.npz`` with ``transitions`` (integer, shape (S, A), ``-1`` = episode ends)
-        and ``rewards`` (float, shape (S, A)); read with ``allow_pickle=False``.
-    horizon : int
-        Episode length ``H >= 1``.
+        and ``rewards`` (float, shape (S, A)); read without unpickling, and with the
+        names, dtypes, shapes and sizes checked before any data is decompressed (other
+        members are not read). The sticky model stores ``2 S A^2`` probabilities, at
+        most 10**9.
+    horizon : int in [1, 10**6]
+        Episode length ``H``.
     sticky_prob : float
         Probability in ``[0, 1]`` of repeating the previous action on every step after
         the first (0.25 in the ICLR 2024 paper). 0 gives the deterministic MDP.
@@ -122,9 +116,13 @@ def load_bridge_mdp(path: Any, horizon: int, *, sticky_prob: float = 0.0) -> Fin
 
     Raises
     ------
-    ValueError, TypeError
-        On a missing/unreadable file entry, wrong shapes, dtypes or out-of-range next
-        states (the message names the file), or a bad ``horizon``/``sticky_prob``.
+    InvalidParameterError
+        Starting with ``path:`` and naming the file: missing, empty, truncated or
+        corrupted, not an ``.npz``, a missing array, wrong shapes or dtypes, an object
+        (pickled) array, out-of-range next states or non-finite rewards. Or a bad
+        ``horizon``/``sticky_prob``.
+    InvalidParameterTypeError
+        ``path`` not a path, ``horizon``/``sticky_prob`` of the wrong type.
 
     References
     ----------
@@ -143,8 +141,8 @@ def load_bridge_mdp(path: Any, horizon: int, *, sticky_prob: float = 0.0) -> Fin
     >>> load_bridge_mdp(f, horizon=3, sticky_prob=0.25).n_states
     6
     """
-    H = check_positive_int(horizon, "horizon")
-    q = _check_sticky_prob(sticky_prob)
+    H = horizon
+    q = sticky_prob
     T, R = _read_tables(path)
     S, A = T.shape
     if q == 0.0:

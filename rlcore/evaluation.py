@@ -196,7 +196,7 @@ def evaluate_policy(mdp: FiniteMDP, policy: Any) -> PolicyEvaluation:
         else:
             V = np.linalg.solve(np.eye(S) - gamma * M, r_pi)
         _check_no_overflow(mdp, V)
-        Q = _q_from_v(mdp, V, 0)
+        Q = _q_from_v(mdp, V, 0, "mdp")
         return PolicyEvaluation(V=V, Q=Q, error_bound=_residual_bound(mdp, M, r_pi, gamma, V))
     pi = as_stochastic(pi, A)
     H = mdp.horizon
@@ -204,7 +204,7 @@ def evaluate_policy(mdp: FiniteMDP, policy: Any) -> PolicyEvaluation:
     Q = np.zeros((H, S, A))
     v_next = np.zeros(S)
     for t in range(H - 1, -1, -1):
-        Q[t] = _q_from_v(mdp, v_next, t)
+        Q[t] = _q_from_v(mdp, v_next, t, "mdp")
         V[t] = np.einsum("sa,sa->s", _policy_at(pi, t), Q[t])
         _check_no_overflow(mdp, V[t])
         v_next = V[t]

@@ -33,16 +33,28 @@ algorithms", *Automatica* 45(11), 2009 (the "Garnet" family).
 
 from __future__ import annotations
 
-import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore.validation import as_float_array, check_discount, check_int, check_positive_int, check_real
 from rlcore.mdp import FiniteMDP
-from rlcore.randomness import RNGLike, as_generator
+from rlcore.randomness import RNGLike, _as_generator
+from rlcore.validation import (
+    MDP,
+    RNG,
+    Array,
+    Bool,
+    Discount,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Options,
+    Real,
+    Sequence_,
+    validate_params,
+)
 
 __all__ = [
     "DEFAULT_GAMMA",
@@ -62,40 +74,46 @@ DEFAULT_GAMMA: float = 0.95
 #: Row chunk so that the random-key subset sampler never holds more than ~4M floats.
 _KEYS_CHUNK_ELEMENTS = 1 << 22
 
+#: Upper limit of every size argument (states, actions, grid sides).
+MAX_SIZE: int = 10**9
+
+#: Most transition probabilities a generator stores (dense: ``S * A * S`` per step;
+#: sparse: ``S * A * b``): 10**9 float64 entries are 8 GB.
+MAX_TRANSITION_ENTRIES: int = 10**9
+
+#: Longest horizon (the limit of :class:`~rlcore.FiniteMDP`).
+MAX_HORIZON: int = 10**6
+
 
 # ---------------------------------------------------------------------- validation
-def _criterion(gamma: Any, horizon: Any) -> dict[str, Any]:
+_GAMMA = Discount() | None
+_HORIZON = Integer(1, MAX_HORIZON) | None
+_PROB = Real(0, 1)
+_REWARD = Real()
+_SIZE = Integer(1, MAX_SIZE)
+_CELL = Sequence_(Integer(), length=2)
+
+
+def _criterion(gamma: float | None, horizon: int | None) -> dict[str, Any]:
     """Keyword arguments ``gamma=...`` or ``horizon=...`` for :class:`FiniteMDP`."""
     if gamma is not None and horizon is not None:
-        raise ValueError(
-            "gamma, horizon: give at most one (a discount for the discounted criterion, or a "
-            f"horizon for finite horizon), got gamma={gamma!r}, horizon={horizon!r}"
+        raise InvalidParameterError(
+            "horizon",
+            "give at most one of gamma, horizon (a discount for the discounted criterion, or a "
+            f"horizon for finite horizon), got gamma={gamma!r}, horizon={horizon!r}",
         )
     if horizon is not None:
-        return {"horizon": check_positive_int(horizon, "horizon")}
-    return {"gamma": check_discount(DEFAULT_GAMMA if gamma is None else gamma, "gamma")}
+        return {"horizon": horizon}
+    return {"gamma": DEFAULT_GAMMA if gamma is None else gamma}
 
 
-def _check_bool(x: Any, name: str) -> bool:
-    if not isinstance(x, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True or False, got {x!r} of type {type(x).__name__}")
-    return bool(x)
-
-
-
-
-def _check_prob(x: Any, name: str) -> float:
-    value = check_real(x, name)
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name}: expected a probability in [0, 1], got {x!r}")
-    return value
-
-
-def _check_min_int(x: Any, name: str, low: int) -> int:
-    value = check_int(x, name)
-    if value < low:
-        raise ValueError(f"{name}: expected an integer >= {low}, got {value}")
-    return value
+def _check_entries(entries: int, param: str, what: str) -> None:
+    """Refuse a model that would store more than :data:`MAX_TRANSITION_ENTRIES` probabilities."""
+    if entries > MAX_TRANSITION_ENTRIES:
+        raise InvalidParameterError(
+            param, f"{what} would store {entries} transition probabilities, more than the limit "
+            f"{MAX_TRANSITION_ENTRIES}"
+        )
 
 
 # ---------------------------------------------------------------------- random MDPs
@@ -152,19 +170,29 @@ def _draw_rows(gen: np.random.Generator, n: int, S: int, b: int) -> tuple[np.nda
     return cols, probs
 
 
-def _check_reward_spec(reward: Any, S: int, A: int, horizon: int | None) -> np.ndarray | str:
+def _check_reward_spec(reward: np.ndarray | str, S: int, A: int, horizon: int | None) -> np.ndarray | str:
     if isinstance(reward, str):
-        if reward not in ("uniform", "normal"):
-            raise ValueError(f"reward: expected 'uniform', 'normal' or an array of shape ({S}, {A}), got {reward!r}")
         return reward
-    arr = as_float_array(reward, "reward", ndim=(2, 3))
     allowed = [(S, A)] + ([(horizon, S, A)] if horizon is not None else [])
-    if arr.shape not in allowed:
+    if reward.shape not in allowed:
         want = " or ".join(str(s) for s in allowed)
-        raise ValueError(f"reward: expected 'uniform', 'normal' or an array of shape {want}, got shape {arr.shape}")
-    return arr
+        raise InvalidParameterError(
+            "reward", f"expected 'uniform', 'normal' or an array of shape {want}, got shape {reward.shape}"
+        )
+    return reward
 
 
+@validate_params(
+    n_states=_SIZE,
+    n_actions=_SIZE,
+    branching=_SIZE | None,
+    sparse=Bool(),
+    reward=Options("uniform", "normal") | Array(ndim=(2, 3)),
+    gamma=_GAMMA,
+    horizon=_HORIZON,
+    time_dependent=Bool(),
+    rng=RNG(),
+)
 def random_mdp(
     n_states: int,
     n_actions: int,
@@ -195,8 +223,10 @@ def random_mdp(
 
     Parameters
     ----------
-    n_states, n_actions : int
-        ``S >= 1`` and ``A >= 1``.
+    n_states, n_actions : int in [1, 10**9]
+        ``S`` and ``A``. The model stores at most ``MAX_TRANSITION_ENTRIES`` (10**9)
+        probabilities: ``T * S * A * S`` when dense, ``T * S * A * b`` when sparse
+        (``T = H`` when time-dependent, else 1).
     branching : int, optional
         Number ``b`` of successors of each ``(s, a)``, ``1 <= b <= S``. Default: all
         ``S`` states (dense Dirichlet rows).
@@ -210,8 +240,8 @@ def random_mdp(
     gamma : float, optional
         Discount in ``[0, 1)``; :data:`DEFAULT_GAMMA` when neither ``gamma`` nor
         ``horizon`` is given.
-    horizon : int, optional
-        Finite horizon ``H >= 1`` (then ``gamma`` must be None).
+    horizon : int in [1, 10**6], optional
+        Finite horizon ``H`` (then ``gamma`` must be None).
     time_dependent : bool
         Finite horizon only: draw independent ``P_t`` and (random) ``R_t`` for each step
         ``t = 0..H-1``; ``P`` then has shape (H, S, A, S) (sparse: (H*S*A, S)).
@@ -226,8 +256,8 @@ def random_mdp(
 
     Raises
     ------
-    ValueError, TypeError
-        On a bad argument; the message names it.
+    InvalidParameterError, InvalidParameterTypeError
+        On a bad argument; the message starts with its name.
 
     References
     ----------
@@ -251,24 +281,24 @@ def random_mdp(
     >>> bool((dense.P.reshape(400, 100) == mdp.P.toarray()).all())
     True
     """
-    S = check_positive_int(n_states, "n_states")
-    A = check_positive_int(n_actions, "n_actions")
+    S, A = n_states, n_actions
     if branching is None:
         b = S
     else:
-        b = check_positive_int(branching, "branching")
+        b = branching
         if b > S:
-            raise ValueError(f"branching: expected at most n_states={S} successors, got {b}")
-    sparse = _check_bool(sparse, "sparse")
-    time_dependent = _check_bool(time_dependent, "time_dependent")
+            raise InvalidParameterError("branching", f"expected at most n_states={S} successors, got {b}")
     crit = _criterion(gamma, horizon)
     H = crit.get("horizon")
     if time_dependent and H is None:
-        raise ValueError("time_dependent: a time-dependent MDP needs a finite horizon; pass horizon=H (and no gamma)")
+        raise InvalidParameterError(
+            "time_dependent", "a time-dependent MDP needs a finite horizon; pass horizon=H (and no gamma)"
+        )
     spec = _check_reward_spec(reward, S, A, H)
-    gen = as_generator(rng)
-
     T: int = cast(int, H) if time_dependent else 1  # H is an int here (checked above)
+    _check_entries(T * S * A * (b if sparse else S), "n_states", f"a random MDP with S={S}, A={A}, T={T}, b={b}")
+    gen = _as_generator(rng)
+
     n = S * A
     cols_t, probs_t = [], []
     for _ in range(T):
@@ -307,6 +337,14 @@ _MOVES = np.array([[-1, 0], [0, 1], [1, 0], [0, -1]], dtype=np.int64)  # up, rig
 _MAP_CHARS = frozenset(".#SG")
 
 
+@validate_params(
+    lines=Sequence_(Instance(str, what="a str (one row of the map)")),
+    slip=_PROB,
+    step_reward=_REWARD,
+    goal_reward=_REWARD,
+    gamma=_GAMMA,
+    horizon=_HORIZON,
+)
 def gridworld_from_map(
     lines: Sequence[str],
     *,
@@ -340,8 +378,9 @@ def gridworld_from_map(
 
     Parameters
     ----------
-    lines : sequence of str
-        The map, one string per row, all of the same length.
+    lines : list or tuple of str
+        The map, one string per row, all of the same length; at most 15,811 free cells
+        (the dense ``P`` of shape (S, 4, S) stores at most 10**9 probabilities).
     slip : float
         Probability in ``[0, 1]`` of moving in a random other direction.
     step_reward, goal_reward : float
@@ -363,37 +402,31 @@ def gridworld_from_map(
     >>> float(mdp.R[3, 1])  # state 3 is the cell left of G; 'right' enters G
     1.0
     """
-    if isinstance(lines, (str, bytes)) or not isinstance(lines, Sequence):
-        raise TypeError(
-            "lines: expected a sequence of strings, one per row (use text.splitlines() for a "
-            f"multi-line string), got {type(lines).__name__}"
-        )
-    if len(lines) == 0:
-        raise ValueError("lines: expected at least one row, got an empty map")
-    for i, row in enumerate(lines):
-        if not isinstance(row, str):
-            raise TypeError(f"lines: row {i} must be a str, got {type(row).__name__}")
     width = len(lines[0])
     if width == 0:
-        raise ValueError("lines: rows must not be empty")
+        raise InvalidParameterError("lines", "rows must not be empty")
     for i, row in enumerate(lines):
         if len(row) != width:
-            raise ValueError(f"lines: every row must have the length of row 0 ({width}), row {i} has {len(row)}")
-        for j, ch in enumerate(row):
-            if ch not in _MAP_CHARS:
-                raise ValueError(f"lines: unknown character {ch!r} at row {i}, column {j}; expected one of '.', '#', 'S', 'G'")
-    slip = _check_prob(slip, "slip")
-    step_reward = check_real(step_reward, "step_reward")
-    goal_reward = check_real(goal_reward, "goal_reward")
+            raise InvalidParameterError(
+                "lines", f"every row must have the length of row 0 ({width}), row {i} has {len(row)}"
+            )
+        bad = set(row) - _MAP_CHARS
+        if bad:
+            j = min(row.index(ch) for ch in bad)
+            raise InvalidParameterError(
+                "lines", f"unknown character {row[j]!r} at row {i}, column {j}; expected one of '.', '#', 'S', 'G'"
+            )
     crit = _criterion(gamma, horizon)
+    n_free = sum(len(row) - row.count("#") for row in lines)
+    _check_entries(n_free * 4 * n_free, "lines", f"a gridworld with {n_free} free cells")
 
     grid = np.array([list(row) for row in lines])
     height = grid.shape[0]
     free = grid != "#"
     if not (grid == "S").any():
-        raise ValueError("lines: the map needs at least one start cell 'S'")
+        raise InvalidParameterError("lines", "the map needs at least one start cell 'S'")
     if not (grid == "G").any():
-        raise ValueError("lines: the map needs at least one goal cell 'G'")
+        raise InvalidParameterError("lines", "the map needs at least one goal cell 'G'")
 
     index = np.full(grid.shape, -1, dtype=np.int64)
     cells = np.argwhere(free)  # row-major
@@ -419,28 +452,42 @@ def gridworld_from_map(
     P[goal] = 0.0
     goal_states = np.flatnonzero(goal)
     P[goal_states, :, goal_states] = 1.0
-    R = step_reward + goal_reward * P[:, :, goal].sum(axis=2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        R = step_reward + goal_reward * P[:, :, goal].sum(axis=2)
     R[goal] = 0.0
+    if not np.all(np.isfinite(R)):
+        raise InvalidParameterError(
+            "goal_reward", f"step_reward + goal_reward overflows float64 ({step_reward!r} + {goal_reward!r}); "
+            "rescale the rewards"
+        )
     start = (grid[free] == "S").astype(np.float64)
     return FiniteMDP(P, R, initial=start / start.sum(), terminal=goal, **crit)
 
 
-def _check_cell(cell: Any, name: str, height: int, width: int) -> tuple[int, int]:
-    try:
-        r, c = cell
-    except (TypeError, ValueError):
-        raise TypeError(f"{name}: expected a (row, column) pair, got {cell!r}") from None
-    r, c = check_int(r, name), check_int(c, name)
+def _check_cell(cell: tuple[int, ...], name: str, height: int, width: int) -> tuple[int, int]:
+    r, c = cell
     if not (0 <= r < height and 0 <= c < width):
-        raise ValueError(f"{name}: cell {(r, c)} lies outside the {height} x {width} grid")
+        raise InvalidParameterError(name, f"cell {(r, c)} lies outside the {height} x {width} grid")
     return r, c
 
 
+@validate_params(
+    height=_SIZE,
+    width=_SIZE,
+    walls=Sequence_(_CELL, min_len=0),
+    start=_CELL,
+    goal=_CELL | None,
+    slip=_PROB,
+    step_reward=_REWARD,
+    goal_reward=_REWARD,
+    gamma=_GAMMA,
+    horizon=_HORIZON,
+)
 def gridworld(
     height: int,
     width: int,
     *,
-    walls: Iterable[tuple[int, int]] = (),
+    walls: Sequence[tuple[int, int]] = (),
     start: tuple[int, int] = (0, 0),
     goal: tuple[int, int] | None = None,
     slip: float = 0.0,
@@ -457,9 +504,10 @@ def gridworld(
 
     Parameters
     ----------
-    height, width : int
-        Grid size, each ``>= 1``.
-    walls : iterable of (int, int)
+    height, width : int in [1, 10**9]
+        Grid size; at most 15,811 free cells (the dense ``P`` stores at most 10**9
+        probabilities).
+    walls : list or tuple of (int, int)
         Wall cells.
     start : (int, int)
         Start cell (the initial state), default the top-left corner.
@@ -480,18 +528,16 @@ def gridworld(
     >>> np.round(evaluate_policy(mdp, np.array([1, 1, 1])).V, 12)  # always right
     array([0.9, 1. , 0. ])
     """
-    height = check_positive_int(height, "height")
-    width = check_positive_int(width, "width")
-    if isinstance(walls, (str, bytes)) or not isinstance(walls, Iterable):
-        raise TypeError(f"walls: expected an iterable of (row, column) pairs, got {type(walls).__name__}")
     wall_cells = {_check_cell(w, "walls", height, width) for w in walls}
-    start_cell = _check_cell(start, "start", height, width)
-    goal_cell = (height - 1, width - 1) if goal is None else _check_cell(goal, "goal", height, width)
+    start_cell = _check_cell(tuple(start), "start", height, width)
+    goal_cell = (height - 1, width - 1) if goal is None else _check_cell(tuple(goal), "goal", height, width)
     if start_cell == goal_cell:
-        raise ValueError(f"start, goal: must be different cells, both are {start_cell}")
+        raise InvalidParameterError("goal", f"must be a different cell from start (start, goal: both {start_cell})")
     for name, cell in (("start", start_cell), ("goal", goal_cell)):
         if cell in wall_cells:
-            raise ValueError(f"{name}: cell {cell} is also listed in walls")
+            raise InvalidParameterError(name, f"cell {cell} is also listed in walls")
+    n_free = height * width - len(wall_cells)
+    _check_entries(n_free * 4 * n_free, "height", f"a {height} x {width} gridworld")
     grid = [["."] * width for _ in range(height)]
     for r, c in wall_cells:
         grid[r][c] = "#"
@@ -508,6 +554,15 @@ def gridworld(
 
 
 # ---------------------------------------------------------------------- classic chains
+@validate_params(
+    n_states=Integer(2, MAX_SIZE),
+    p_forward=_PROB,
+    p_backward=_PROB,
+    small_reward=_REWARD,
+    large_reward=_REWARD,
+    gamma=_GAMMA,
+    horizon=_HORIZON,
+)
 def river_swim(
     n_states: int = 6,
     *,
@@ -550,8 +605,8 @@ def river_swim(
 
     Parameters
     ----------
-    n_states : int
-        Number of states ``n >= 2`` (6 in the paper).
+    n_states : int in [2, 10**9]
+        Number of states ``n`` (6 in the paper); ``2 n^2 <= 10**9`` (dense ``P``).
     p_forward : float
         Probability that swimming right succeeds (advances, or holds at the right bank).
     p_backward : float
@@ -582,14 +637,13 @@ def river_swim(
     >>> mdp.P[2, 1, 1:4].tolist(), float(mdp.R[0, 0]), mdp.initial.tolist()
     ([0.1, 0.6, 0.3], 0.005, [0.5, 0.5, 0.0, 0.0, 0.0, 0.0])
     """
-    n = _check_min_int(n_states, "n_states", 2)
-    p_fwd = _check_prob(p_forward, "p_forward")
-    p_back = _check_prob(p_backward, "p_backward")
+    n, p_fwd, p_back, small, large = n_states, p_forward, p_backward, small_reward, large_reward
     if p_fwd + p_back > 1.0:
-        raise ValueError(f"p_forward, p_backward: must sum to at most 1, got {p_fwd} + {p_back} = {p_fwd + p_back}")
-    small = check_real(small_reward, "small_reward")
-    large = check_real(large_reward, "large_reward")
+        raise InvalidParameterError(
+            "p_backward", f"p_forward, p_backward must sum to at most 1, got {p_fwd} + {p_back} = {p_fwd + p_back}"
+        )
     crit = _criterion(gamma, horizon)
+    _check_entries(2 * n * n, "n_states", f"RiverSwim with {n} states")
 
     P = np.zeros((n, 2, n))
     s = np.arange(n)
@@ -610,6 +664,14 @@ def river_swim(
     return FiniteMDP(P, R, initial=initial, **crit)
 
 
+@validate_params(
+    n_states=Integer(2, MAX_SIZE),
+    slip=_PROB,
+    small_reward=_REWARD,
+    large_reward=_REWARD,
+    gamma=_GAMMA,
+    horizon=_HORIZON,
+)
 def chain(
     n_states: int = 5,
     *,
@@ -638,8 +700,8 @@ def chain(
 
     Parameters
     ----------
-    n_states : int
-        Chain length ``n >= 2``.
+    n_states : int in [2, 10**9]
+        Chain length ``n``; ``2 n^2 <= 10**9`` (dense ``P``).
     slip : float
         Probability in ``[0, 1]`` that the opposite action is executed.
     small_reward, large_reward : float
@@ -664,11 +726,9 @@ def chain(
     >>> mdp.P[1, 0].tolist(), mdp.R[4].tolist()
     ([0.2, 0.0, 0.8, 0.0, 0.0], [8.4, 3.6])
     """
-    n = _check_min_int(n_states, "n_states", 2)
-    slip = _check_prob(slip, "slip")
-    small = check_real(small_reward, "small_reward")
-    large = check_real(large_reward, "large_reward")
+    n, small, large = n_states, small_reward, large_reward
     crit = _criterion(gamma, horizon)
+    _check_entries(2 * n * n, "n_states", f"a chain of {n} states")
 
     s = np.arange(n)
     fwd = np.minimum(s + 1, n - 1)
@@ -686,6 +746,14 @@ def chain(
     return FiniteMDP(P, R, initial=initial, **crit)
 
 
+@validate_params(
+    horizon=Integer(1, MAX_HORIZON),
+    n_actions=_SIZE,
+    combination=Array("int", ndim=1, shape=("horizon",)) | None,
+    reward=_REWARD,
+    digit_reward=_REWARD,
+    rng=RNG(),
+)
 def combination_lock(
     horizon: int,
     n_actions: int = 2,
@@ -712,10 +780,10 @@ def combination_lock(
 
     Parameters
     ----------
-    horizon : int
-        ``H >= 1``, the number of steps (and of digits of the combination).
-    n_actions : int
-        ``A >= 1`` actions per step.
+    horizon : int in [1, 10**6]
+        ``H``, the number of steps (and of digits of the combination).
+    n_actions : int in [1, 10**9]
+        ``A`` actions per step; ``(H + 2)^2 A <= 10**9`` (dense ``P``).
     combination : array_like of int, shape (H,), optional
         The secret actions; drawn uniformly from ``rng`` when omitted.
     reward : float
@@ -753,23 +821,18 @@ def combination_lock(
     >>> float(evaluate_policy(mdp, np.zeros(5, dtype=int)).V[0, 0])
     0.0
     """
-    H = check_positive_int(horizon, "horizon")
-    A = check_positive_int(n_actions, "n_actions")
-    value = check_real(reward, "reward")
-    step_value = check_real(digit_reward, "digit_reward")
+    H, A, value, step_value = horizon, n_actions, reward, digit_reward
+    _check_entries((H + 2) * A * (H + 2), "horizon", f"a combination lock with H={H}, A={A}")
     if combination is None:
-        combo = as_generator(rng).integers(0, A, size=H, dtype=np.int64)
+        combo = _as_generator(rng).integers(0, A, size=H, dtype=np.int64)
     else:
-        arr = np.asarray(combination)
-        if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer):
-            raise TypeError(f"combination: expected an integer array of shape ({H},), got dtype {arr.dtype}")
-        if arr.shape != (H,):
-            raise ValueError(f"combination: expected shape ({H},) (one action per step), got {arr.shape}")
-        bad = (arr < 0) | (arr >= A)
+        bad = (combination < 0) | (combination >= A)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"combination: actions must lie in [0, {A}), found {int(arr[i])} at index {i}")
-        combo = arr.astype(np.int64)
+            raise InvalidParameterError(
+                "combination", f"actions must lie in [0, {A}), found {int(combination[i])} at index {i}"
+            )
+        combo = combination
     S = H + 2
     opened, dead = H, H + 1
     P = np.zeros((S, A, S))
@@ -789,6 +852,14 @@ def combination_lock(
     return FiniteMDP(P, R, horizon=H, initial=initial, terminal=terminal)
 
 
+@validate_params(
+    n_states=Integer(2, MAX_SIZE),
+    r1=_REWARD,
+    r2=_REWARD,
+    p=_PROB,
+    gamma=_GAMMA,
+    horizon=_HORIZON,
+)
 def forest(
     n_states: int = 3,
     r1: float = 4.0,
@@ -810,8 +881,8 @@ def forest(
 
     Parameters
     ----------
-    n_states : int
-        Number of age classes ``S >= 2``.
+    n_states : int in [2, 10**9]
+        Number of age classes ``S``; ``2 S^2 <= 10**9`` (dense ``P``).
     r1, r2 : float
         Rewards for waiting and for cutting in the oldest state (pymdptoolbox requires
         them positive; any finite value is accepted here).
@@ -838,11 +909,9 @@ def forest(
     >>> mdp.R.tolist()
     [[0.0, 0.0], [0.0, 1.0], [4.0, 2.0]]
     """
-    S = _check_min_int(n_states, "n_states", 2)
-    r1 = check_real(r1, "r1")
-    r2 = check_real(r2, "r2")
-    p = _check_prob(p, "p")
+    S = n_states
     crit = _criterion(gamma, horizon)
+    _check_entries(2 * S * S, "n_states", f"a forest of {S} age classes")
     s = np.arange(S)
     P = np.zeros((S, 2, S))
     P[s, 0, 0] = p
@@ -856,6 +925,7 @@ def forest(
 
 
 # ------------------------------------------------------------------- sticky actions
+@validate_params(mdp=MDP(), prob=_PROB)
 def sticky_actions(mdp: FiniteMDP, prob: float = 0.25) -> FiniteMDP:
     """Make an MDP stochastic with sticky actions: the previous action may repeat.
 
@@ -887,10 +957,11 @@ def sticky_actions(mdp: FiniteMDP, prob: float = 0.25) -> FiniteMDP:
 
     Raises
     ------
-    TypeError
+    InvalidParameterTypeError
         ``mdp`` not a FiniteMDP, ``prob`` not a real number.
-    ValueError
-        ``prob`` outside ``[0, 1]``.
+    InvalidParameterError
+        ``prob`` outside ``[0, 1]``, or a result that would store more than
+        ``MAX_TRANSITION_ENTRIES`` (10**9) transition probabilities.
 
     References
     ----------
@@ -910,16 +981,12 @@ def sticky_actions(mdp: FiniteMDP, prob: float = 0.25) -> FiniteMDP:
     >>> round(float(backward_induction(sticky).V[0] @ sticky.initial), 6)  # 0.75 ** 2
     0.5625
     """
-    if not isinstance(mdp, FiniteMDP):
-        raise TypeError(f"mdp: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
-    if isinstance(prob, (bool, np.bool_)) or not isinstance(prob, (numbers.Real, np.floating, np.integer)):
-        raise TypeError(f"prob: expected a probability in [0, 1], got {prob!r} of type {type(prob).__name__}")
-    q = float(prob)
-    if not (0.0 <= q <= 1.0):
-        raise ValueError(f"prob: expected a probability in [0, 1], got {prob!r}")
+    q = prob
     S, A = mdp.n_states, mdp.n_actions
     n_new = S * A + S
     n_steps = mdp.horizon if (mdp.horizon is not None and mdp.is_time_dependent) else 1
+    stored = int(cast(Any, mdp.P).nnz) if mdp.is_sparse else int(np.count_nonzero(mdp.P))
+    _check_entries(2 * A * stored + n_new * A, "mdp", f"the sticky-action version of {mdp!r}")
 
     # new (state, action) rows: sticky states (s, p) -> row (s*A + p)*A + a; fresh -> (S*A + s)*A + a
     s_i, p_i, a_i = (x.ravel() for x in np.meshgrid(np.arange(S), np.arange(A), np.arange(A), indexing="ij"))

@@ -104,20 +104,31 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from rlcore.validation import check_int, check_positive_int
+from rlcore.validation import (
+    MAX_ITERATIONS,
+    Bool,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    Simulator,
+    Unchecked,
+    check_positive_int,
+    validate_params,
+)
 
 __all__ = ["SimulatorEnv", "SimulatorVectorEnv", "as_gymnasium_env"]
 
+#: Most sub-environments of one :class:`SimulatorVectorEnv`.
+MAX_NUM_ENVS: int = 10**7
+
+_SPACE = Instance(spaces.Space, what="a gymnasium.spaces.Space") | None
+_STEPS = Integer(1, MAX_ITERATIONS) | None
+_NUM_ENVS = Integer(1, MAX_NUM_ENVS)
+_SEED = Integer(0, None) | None
+
 
 # ---------------------------------------------------------------------- helpers
-def _check_simulator(sim: Any) -> None:
-    for name in ("reset", "step"):
-        if not callable(getattr(sim, name, None)):
-            raise TypeError(
-                f"sim: expected a simulator with methods reset(n, rng) and "
-                f"step(states, actions, rng, *, t) (see rlcore.Simulator), "
-                f"got {type(sim).__name__} without a callable {name!r}"
-            )
 
 
 def _infer_spaces(sim: Any, observation_space: Any, action_space: Any) -> tuple[spaces.Space, spaces.Space]:
@@ -130,14 +141,13 @@ def _infer_spaces(sim: Any, observation_space: Any, action_space: Any) -> tuple[
         if given is None:
             size = getattr(sim, attr, None)
             if size is None:
-                raise ValueError(
-                    f"{arg}: required for a simulator without an integer {attr!r} attribute "
+                raise InvalidParameterError(
+                    arg,
+                    f"required for a simulator without an integer {attr!r} attribute "
                     f"({type(sim).__name__}); pass a gymnasium space, e.g. "
-                    f"{arg}=gymnasium.spaces.Box(low, high, shape=(d,), dtype=np.float64)"
+                    f"{arg}=gymnasium.spaces.Box(low, high, shape=(d,), dtype=np.float64)",
                 )
             given = spaces.Discrete(check_positive_int(size, f"sim.{attr}"))
-        elif not isinstance(given, spaces.Space):
-            raise TypeError(f"{arg}: expected a gymnasium.spaces.Space, got {type(given).__name__}")
         out.append(given)
     return out[0], out[1]
 
@@ -157,40 +167,44 @@ def _check_obs_batch(space: spaces.Space, states: np.ndarray, where: str) -> Non
     if isinstance(space, spaces.Discrete):
         obs = states
         if obs.dtype == bool or not np.issubdtype(obs.dtype, np.integer):
-            raise TypeError(
-                f"sim: {where} returned states of dtype {obs.dtype}; a Discrete observation "
+            raise InvalidParameterTypeError(
+                "sim", f"{where} returned states of dtype {obs.dtype}; a Discrete observation "
                 "space needs integer state indices"
             )
         if obs.ndim != 1:
-            raise ValueError(
-                f"sim: {where} returned states of shape {obs.shape}; a Discrete observation "
+            raise InvalidParameterError(
+                "sim", f"{where} returned states of shape {obs.shape}; a Discrete observation "
                 "space needs a 1-D array of state indices"
             )
         lo, hi = int(space.start), int(space.start) + int(space.n)
         bad = (obs < lo) | (obs >= hi)
         if bad.any():
-            raise ValueError(
-                f"sim: {where} returned state {int(obs[bad][0])} outside the observation space "
+            raise InvalidParameterError(
+                "sim", f"{where} returned state {int(obs[bad][0])} outside the observation space "
                 f"{space} (expected integers in [{lo}, {hi}))"
             )
         return
     if isinstance(space, spaces.Box):
         if states.shape[1:] != space.shape:
-            raise ValueError(
-                f"sim: {where} returned states of shape {states.shape}; the observation space "
+            raise InvalidParameterError(
+                "sim", f"{where} returned states of shape {states.shape}; the observation space "
                 f"{space} expects shape (n, {', '.join(map(str, space.shape))})"
             )
         return
     obs = _obs_batch(space, states)
     for i, o in enumerate(obs):
         if o not in space:
-            raise ValueError(f"sim: {where} returned state {o!r} (index {i}) outside the observation space {space}")
+            raise InvalidParameterError(
+                "sim", f"{where} returned state {o!r} (index {i}) outside the observation space {space}"
+            )
 
 
 def _sim_reset(sim: Any, n: int, rng: np.random.Generator) -> np.ndarray:
     states = np.asarray(sim.reset(n, rng))
     if states.shape[:1] != (n,):
-        raise ValueError(f"sim: reset({n}) returned an array of shape {states.shape}, expected leading axis {n}")
+        raise InvalidParameterError(
+            "sim", f"reset({n}) returned an array of shape {states.shape}, expected leading axis {n}"
+        )
     return states
 
 
@@ -200,18 +214,18 @@ def _sim_step(
     n = states.shape[0]
     out = sim.step(states, actions, rng, t=t)
     if not (isinstance(out, tuple) and len(out) == 3):
-        raise ValueError("sim: step must return a tuple (next_states, rewards, terminated)")
+        raise InvalidParameterError("sim", "step must return a tuple (next_states, rewards, terminated)")
     nxt = np.asarray(out[0])
     rew = np.asarray(out[1], dtype=np.float64)
     term = np.asarray(out[2])
     if nxt.shape[:1] != (n,) or rew.shape != (n,) or term.shape != (n,):
-        raise ValueError(
-            f"sim: step on {n} states returned next_states, rewards, terminated of shapes "
+        raise InvalidParameterError(
+            "sim", f"step on {n} states returned next_states, rewards, terminated of shapes "
             f"{nxt.shape}, {rew.shape}, {term.shape}; expected leading axis {n} and 1-D "
             "rewards and terminated"
         )
     if term.dtype != bool:
-        raise TypeError(f"sim: step returned terminated of dtype {term.dtype}, expected bool")
+        raise InvalidParameterTypeError("sim", f"step returned terminated of dtype {term.dtype}, expected bool")
     return nxt, rew, term
 
 
@@ -229,7 +243,7 @@ class SimulatorEnv(gymnasium.Env):
         Inferred as ``Discrete(sim.n_states)`` and ``Discrete(sim.n_actions)`` for a
         tabular simulator (a :class:`~rlcore.FiniteMDP`); required otherwise. States
         returned by the simulator are converted to the observation space's dtype.
-    max_episode_steps : int >= 1, optional
+    max_episode_steps : int in [1, 10**9], optional
         Cut each episode after this many steps, reported as ``truncated`` (unless the
         same step terminates). Default: no limit beyond the simulator's horizon.
 
@@ -243,16 +257,16 @@ class SimulatorEnv(gymnasium.Env):
 
     Raises
     ------
-    TypeError
+    InvalidParameterTypeError
         If ``sim`` lacks ``reset``/``step`` or a space is not a Gymnasium space.
-    ValueError
-        If a space is missing for a non-tabular simulator, or a limit is not a positive
-        integer.
+    InvalidParameterError
+        If a space is missing for a non-tabular simulator, or a limit is not in range.
 
     Notes
     -----
     :meth:`step` raises :class:`gymnasium.error.ResetNeeded` before the first
-    :meth:`reset` and after an episode has ended, and :class:`ValueError` for an
+    :meth:`reset` and after an episode has ended, and an
+    :class:`~rlcore.validation.InvalidParameterError` (a :class:`ValueError`) for an
     action outside :attr:`action_space`: the checks Gymnasium's ``OrderEnforcing`` and
     ``PassiveEnvChecker`` wrappers would add, built in.
 
@@ -275,6 +289,7 @@ class SimulatorEnv(gymnasium.Env):
 
     metadata: dict[str, Any] = {"render_modes": []}
 
+    @validate_params(sim=Simulator(), observation_space=_SPACE, action_space=_SPACE, max_episode_steps=_STEPS)
     def __init__(
         self,
         sim: Any,
@@ -283,11 +298,10 @@ class SimulatorEnv(gymnasium.Env):
         action_space: spaces.Space | None = None,
         max_episode_steps: int | None = None,
     ) -> None:
-        _check_simulator(sim)
         self.sim = sim
         self.observation_space, self.action_space = _infer_spaces(sim, observation_space, action_space)
         self.horizon: int | None = _check_limit(getattr(sim, "horizon", None), "sim.horizon")
-        self.max_episode_steps: int | None = _check_limit(max_episode_steps, "max_episode_steps")
+        self.max_episode_steps: int | None = max_episode_steps
         self.metadata = {"render_modes": []}
         self._discrete_obs = isinstance(self.observation_space, spaces.Discrete)
         self._states: np.ndarray | None = None
@@ -313,7 +327,7 @@ class SimulatorEnv(gymnasium.Env):
         info : dict
             ``{"t": 0}``.
         """
-        super().reset(seed=seed)
+        super().reset(seed=_SEED.check(seed, "seed"))
         states = _sim_reset(self.sim, 1, self.np_random)
         _check_obs_batch(self.observation_space, states, "reset(1)")
         self._states, self._t, self._ended = states, 0, None
@@ -343,7 +357,7 @@ class SimulatorEnv(gymnasium.Env):
         ------
         gymnasium.error.ResetNeeded
             Before the first :meth:`reset` or after the episode ended.
-        ValueError
+        InvalidParameterError
             If ``action`` is not in :attr:`action_space`.
         """
         if self._ended is not None:
@@ -351,7 +365,9 @@ class SimulatorEnv(gymnasium.Env):
                 raise ResetNeeded("step: call reset() before the first step()")
             raise ResetNeeded(f"step: the episode ended ({self._ended} at t={self._t}); call reset() before step()")
         if isinstance(action, (bool, np.bool_)) or not self.action_space.contains(action):
-            raise ValueError(f"action: expected an element of the action space {self.action_space}, got {action!r}")
+            raise InvalidParameterError(
+                "action", f"expected an element of the action space {self.action_space}, got {action!r}"
+            )
         actions = np.asarray(action)[None, ...]
         states = cast(np.ndarray, self._states)  # set by reset(); self._ended guards the order
         nxt, rew, term = _sim_step(self.sim, states, actions, self.np_random, self._t)
@@ -379,13 +395,13 @@ class SimulatorVectorEnv(VectorEnv):
     ----------
     sim : Simulator
         As for :class:`SimulatorEnv`.
-    num_envs : int >= 1
+    num_envs : int in [1, 10**7]
     observation_space, action_space : gymnasium.spaces.Space, optional
         Spaces of ONE sub-environment (:attr:`single_observation_space`,
         :attr:`single_action_space`); inferred for tabular simulators. The batched
         spaces are built with :func:`gymnasium.vector.utils.batch_space`
         (``Discrete(S)`` batches to ``MultiDiscrete([S] * num_envs)``).
-    max_episode_steps : int >= 1, optional
+    max_episode_steps : int in [1, 10**9], optional
         Per-episode step limit, reported as ``truncated``.
     stationary : bool, optional
         Whether the simulator's dynamics ignore ``t``. Sub-environments reset at
@@ -432,6 +448,14 @@ class SimulatorVectorEnv(VectorEnv):
     (array([1, 0]), array([0., 0.]), array([1, 1]))
     """
 
+    @validate_params(
+        sim=Simulator(),
+        num_envs=_NUM_ENVS,
+        observation_space=_SPACE,
+        action_space=_SPACE,
+        max_episode_steps=_STEPS,
+        stationary=Bool() | None,
+    )
     def __init__(
         self,
         sim: Any,
@@ -442,18 +466,15 @@ class SimulatorVectorEnv(VectorEnv):
         max_episode_steps: int | None = None,
         stationary: bool | None = None,
     ) -> None:
-        _check_simulator(sim)
         self.sim = sim
-        self.num_envs = check_positive_int(num_envs, "num_envs")
+        self.num_envs = num_envs
         self.single_observation_space, self.single_action_space = _infer_spaces(sim, observation_space, action_space)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
         self.horizon: int | None = _check_limit(getattr(sim, "horizon", None), "sim.horizon")
-        self.max_episode_steps: int | None = _check_limit(max_episode_steps, "max_episode_steps")
+        self.max_episode_steps: int | None = max_episode_steps
         if stationary is None:
             stationary = self.horizon is None and getattr(sim, "is_time_dependent", None) is False
-        elif not isinstance(stationary, (bool, np.bool_)):
-            raise TypeError(f"stationary: expected a bool or None, got {stationary!r}")
         self.stationary = bool(stationary)
         self.metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
         n = self.num_envs
@@ -471,8 +492,8 @@ class SimulatorVectorEnv(VectorEnv):
         """Write ``values`` into ``self._states[idx]``, widening the dtype if needed."""
         states = cast(np.ndarray, self._states)  # callers only place into existing states
         if states.shape[1:] != values.shape[1:]:
-            raise ValueError(
-                f"sim: returned states of shape {values.shape[1:]} per episode, earlier calls "
+            raise InvalidParameterError(
+                "sim", f"returned states of shape {values.shape[1:]} per episode, earlier calls "
                 f"returned {states.shape[1:]}"
             )
         dtype = np.result_type(states, values)
@@ -485,20 +506,25 @@ class SimulatorVectorEnv(VectorEnv):
         return {"t": self._t.copy(), "_t": np.ones(self.num_envs, dtype=bool)}
 
     def _check_actions(self, actions: Any) -> np.ndarray:
-        arr = np.asarray(actions)
+        try:
+            arr = np.asarray(actions)
+        except (ValueError, TypeError) as exc:
+            raise InvalidParameterTypeError("actions", f"expected an array of actions ({exc})") from None
         if arr.shape[:1] != (self.num_envs,):
-            raise ValueError(
-                f"actions: expected a batch with leading axis num_envs={self.num_envs} "
+            raise InvalidParameterError(
+                "actions", f"expected a batch with leading axis num_envs={self.num_envs} "
                 f"(action space {self.action_space}), got shape {arr.shape}"
             )
         if arr.dtype == bool or not self.action_space.contains(arr):
             for i in range(self.num_envs):
                 if arr.dtype == bool or arr[i] not in self.single_action_space:
-                    raise ValueError(
-                        f"actions: entry {i} ({arr[i]}) is not in the single action space "
+                    raise InvalidParameterError(
+                        "actions", f"entry {i} ({arr[i]}) is not in the single action space "
                         f"{self.single_action_space}"
                     )
-            raise ValueError(f"actions: expected an element of the action space {self.action_space}, got {arr!r}")
+            raise InvalidParameterError(
+                "actions", f"expected an element of the action space {self.action_space}, got {arr!r}"
+            )
         return arr
 
     # ------------------------------------------------------------------ API
@@ -521,7 +547,9 @@ class SimulatorVectorEnv(VectorEnv):
         info : dict
             ``{"t": ndarray of int64, shape (num_envs,), "_t": all True}``.
         """
-        super().reset(seed=seed)
+        super().reset(seed=_SEED.check(seed, "seed"))
+        if options is not None and not isinstance(options, dict):
+            raise InvalidParameterTypeError("options", f"expected a dict or None, got {type(options).__name__}")
         mask = None if options is None else options.get("reset_mask")
         if mask is None:
             self._states = self._fresh_states(self.num_envs)
@@ -529,14 +557,16 @@ class SimulatorVectorEnv(VectorEnv):
             self._autoreset[:] = False
         else:
             if not isinstance(mask, np.ndarray) or mask.dtype != bool:
-                raise TypeError(
-                    f"options['reset_mask']: expected a numpy bool array of shape ({self.num_envs},), "
+                raise InvalidParameterTypeError(
+                    "options", f"reset_mask: expected a numpy bool array of shape ({self.num_envs},), "
                     f"got {type(mask).__name__}" + (f" of dtype {mask.dtype}" if isinstance(mask, np.ndarray) else "")
                 )
             if mask.shape != (self.num_envs,):
-                raise ValueError(f"options['reset_mask']: expected shape ({self.num_envs},), got {mask.shape}")
+                raise InvalidParameterError(
+                    "options", f"reset_mask: expected shape ({self.num_envs},), got {mask.shape}"
+                )
             if not mask.any():
-                raise ValueError("options['reset_mask']: expected at least one True entry")
+                raise InvalidParameterError("options", "reset_mask: expected at least one True entry")
             if self._states is None and not mask.all():
                 raise ResetNeeded("reset: the first reset must reset every sub-environment (no reset_mask)")
             idx = np.flatnonzero(mask)
@@ -571,7 +601,7 @@ class SimulatorVectorEnv(VectorEnv):
         ------
         gymnasium.error.ResetNeeded
             Before the first :meth:`reset`.
-        ValueError
+        InvalidParameterError
             If ``actions`` is not in :attr:`action_space`.
         """
         if self._states is None:
@@ -613,6 +643,11 @@ class SimulatorVectorEnv(VectorEnv):
 
 
 # ---------------------------------------------------------------------- factory
+@validate_params(
+    sim=Simulator(),
+    num_envs=_NUM_ENVS | None,
+    kwargs=Unchecked("forwarded to SimulatorEnv / SimulatorVectorEnv, whose declarations check them"),
+)
 def as_gymnasium_env(sim: Any, *, num_envs: int | None = None, **kwargs: Any) -> SimulatorEnv | SimulatorVectorEnv:
     """Present a simulator as a Gymnasium environment.
 
@@ -620,7 +655,7 @@ def as_gymnasium_env(sim: Any, *, num_envs: int | None = None, **kwargs: Any) ->
     ----------
     sim : Simulator
         E.g. a :class:`~rlcore.FiniteMDP`.
-    num_envs : int >= 1, optional
+    num_envs : int in [1, 10**7], optional
         ``None`` (default) gives a single :class:`SimulatorEnv`; an integer gives a
         :class:`SimulatorVectorEnv` of that many sub-environments.
     **kwargs
@@ -644,4 +679,4 @@ def as_gymnasium_env(sim: Any, *, num_envs: int | None = None, **kwargs: Any) ->
     """
     if num_envs is None:
         return SimulatorEnv(sim, **kwargs)
-    return SimulatorVectorEnv(sim, check_int(num_envs, "num_envs"), **kwargs)
+    return SimulatorVectorEnv(sim, num_envs, **kwargs)

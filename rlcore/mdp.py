@@ -378,8 +378,9 @@ class FiniteMDP:
         else:
             sums = np.asarray(self.P).sum(axis=-1).reshape(-1)
             n = self.n_states
-        lead = (self.horizon,) if self._p_time_dependent else ()
-        self._row_sums: np.ndarray = _readonly(sums.reshape(lead + (self.n_states, self.n_actions)))
+        shape = (cast(int, self.horizon), self.n_states, self.n_actions) if self._p_time_dependent else (
+            self.n_states, self.n_actions)
+        self._row_sums: np.ndarray = _readonly(sums.reshape(shape))
         slack = n * float(np.finfo(np.float64).eps)
         lo = float(sums.min()) * (1.0 - slack)
         hi = float(sums.max()) * (1.0 + slack)

@@ -5,19 +5,30 @@ object with ``fit(X, y, sample_weight=None) -> self`` and ``predict(X) -> ndarra
 (the :class:`Regressor` protocol): the two small estimators here, a torch MLP, or any
 scikit-learn estimator. scikit-learn itself is *not* required.
 
-Conventions (as in scikit-learn): ``__init__`` only stores its parameters, ``fit``
-validates the data and learns, learned attributes end with an underscore, ``fit``
+Conventions (as in scikit-learn): ``__init__`` checks its parameters (the declared
+constraints of :mod:`rlcore.validation`) and stores them as given, so
+``sklearn.base.clone`` works; ``fit`` checks them again (they may have been set since),
+validates the data and learns; learned attributes end with an underscore, ``fit``
 returns ``self``, and ``predict`` before ``fit`` raises :class:`NotFittedError`.
 """
 
 from __future__ import annotations
 
-import numbers
-from typing import Any, Protocol, runtime_checkable
+import copy
+from typing import Any, Callable, Protocol, TypeVar, cast, runtime_checkable
 
 import numpy as np
 
-from rlcore.validation import as_float_array, check_positive_int
+from rlcore.validation import (
+    AnyOf,
+    Bool,
+    Constraint,
+    Integer,
+    InvalidParameterError,
+    Real,
+    as_float_array,
+    validate_params,
+)
 
 __all__ = [
     "NotFittedError",
@@ -60,12 +71,40 @@ class Regressor(Protocol):
 
 
 # --------------------------------------------------------------------------- checks
+#: Upper limit of a declared number of input features.
+MAX_FEATURES: int = 10**9
+
+_T = TypeVar("_T")
+
+
+def _as_given(c: Constraint) -> Constraint:
+    """``c``, but returning the value as given (after checking it) instead of normalised.
+
+    Estimators store their constructor arguments unchanged (scikit-learn's ``clone``
+    checks that they are the very objects passed), and normalise them in ``fit``.
+    """
+    if isinstance(c, AnyOf):
+        return AnyOf(*(_as_given(a) for a in c.alternatives), *([None] if c.none_ok else []))
+    base = type(c)
+
+    def check(self: Constraint, value: Any, name: str, args: dict | None = None) -> Any:
+        base.check(self, value, name, args)
+        return value
+
+    keep = copy.copy(c)
+    keep.__class__ = type(f"AsGiven{base.__name__}", (base,), {"check": check, "__module__": __name__})
+    return keep
+
+
+def _declare(params: dict[str, Constraint]) -> Callable[[_T], _T]:
+    """``validate_params`` for an estimator's ``__init__``: checked, stored as given."""
+    return cast("Callable[[_T], _T]", validate_params(**{name: _as_given(c) for name, c in params.items()}))
 
 
 def _check_y(y: Any, n: int) -> np.ndarray:
     arr = as_float_array(y, "y", ndim=1)
     if arr.shape[0] != n:
-        raise ValueError(f"y: expected {n} targets to match X's {n} rows, got shape {arr.shape}")
+        raise InvalidParameterError("y", f"expected {n} targets to match X's {n} rows, got shape {arr.shape}")
     return arr
 
 
@@ -74,15 +113,23 @@ def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
         return np.ones(n, dtype=np.float64)
     w = as_float_array(sample_weight, "sample_weight", ndim=1)
     if w.shape[0] != n:
-        raise ValueError(
-            f"sample_weight: expected {n} weights to match X's {n} rows, got shape {w.shape}"
+        raise InvalidParameterError(
+            "sample_weight", f"expected {n} weights to match X's {n} rows, got shape {w.shape}"
         )
     if np.any(w < 0):
         i = int(np.flatnonzero(w < 0)[0])
-        raise ValueError(f"sample_weight: weights must be >= 0, found {w[i]!r} at index {i}")
+        raise InvalidParameterError("sample_weight", f"weights must be >= 0, found {w[i]!r} at index {i}")
     if not np.any(w > 0):
-        raise ValueError("sample_weight: at least one weight must be positive, all are zero")
+        raise InvalidParameterError("sample_weight", "at least one weight must be positive, all are zero")
     return w
+
+
+def _pow2_scale(x: np.ndarray) -> float:
+    """A power of two ``> max |x| / 2`` (1.0 for all zeros): dividing by it is exact (for
+    normal numbers) and brings every entry into ``(-2, 2)``, so sums of ``n`` entries
+    cannot overflow."""
+    m = float(np.max(np.abs(x), initial=0.0))
+    return 1.0 if m == 0.0 else float(np.ldexp(1.0, int(np.frexp(m)[1]) - 1))
 
 
 def _not_fitted(obj: object, method: str) -> NotFittedError:
@@ -94,9 +141,8 @@ def _not_fitted(obj: object, method: str) -> NotFittedError:
 
 def _check_n_features(X: np.ndarray, expected: int, cls: str) -> None:
     if X.shape[1] != expected:
-        raise ValueError(
-            f"X: {cls} was fitted with {expected} features, got X with {X.shape[1]} "
-            f"(shape {X.shape})"
+        raise InvalidParameterError(
+            "X", f"{cls} was fitted with {expected} features, got X with {X.shape[1]} (shape {X.shape})"
         )
 
 
@@ -111,17 +157,24 @@ def _as_int_rows(X: Any) -> np.ndarray:
         f = as_float_array(X, "X", ndim=(1, 2))
         if np.any(f != np.round(f)):
             i = tuple(int(k) for k in np.argwhere(f != np.round(f))[0])
-            raise ValueError(
-                f"X: TabularMean needs integer-valued (discrete) inputs, found {f[i]!r} at index {i}"
+            raise InvalidParameterError(
+                "X", f"TabularMean needs integer-valued (discrete) inputs, found {f[i]!r} at index {i}"
             )
         if np.any(np.abs(f) > 2.0**53):
-            raise ValueError("X: integer-valued entries must have magnitude <= 2**53")
+            raise InvalidParameterError("X", "integer-valued entries must have magnitude <= 2**53")
         out = f.astype(np.int64)
     if out.ndim == 1:
         out = out[:, None]
     return out
 
 
+_TABULAR_PARAMS: dict[str, Constraint] = {
+    "default": Real() | None,
+    "n_features": Integer(1, MAX_FEATURES) | None,
+}
+
+
+@_declare(_TABULAR_PARAMS)
 class TabularMean:
     """Weighted mean of ``y`` for each distinct (discrete) row of ``X``.
 
@@ -132,9 +185,10 @@ class TabularMean:
     Parameters
     ----------
     default : float or None, default 0.0
-        Prediction for a row not seen in ``fit`` (or seen only with zero total weight).
-        ``None`` makes :meth:`predict` raise :class:`ValueError` on such rows instead.
-    n_features : int or None, default None
+        Finite prediction for a row not seen in ``fit`` (or seen only with zero total
+        weight). ``None`` makes :meth:`predict` raise :class:`ValueError` on such rows
+        instead.
+    n_features : int in [1, 10**9] or None, default None
         If given, ``fit`` checks that ``X`` has this many columns.
 
     Attributes
@@ -151,7 +205,8 @@ class TabularMean:
     Notes
     -----
     Inputs must be integer-valued (an integer dtype, or floats with integral values).
-    Fit and predict are vectorised (``np.unique`` with ``return_inverse`` and
+    The means are computed on targets and weights scaled by powers of two (exactly), so
+    they never overflow for finite targets. Fit and predict are vectorised (``np.unique`` with ``return_inverse`` and
     ``np.bincount``); cost :math:`O(n d \\log n)`.
 
     Examples
@@ -191,31 +246,32 @@ class TabularMean:
         TabularMean
             ``self``, fitted.
         """
-        default = self.default
-        if default is not None:
-            if isinstance(default, bool) or not isinstance(default, numbers.Real):
-                raise TypeError(f"default: expected a real number or None, got {default!r}")
-        if self.n_features is not None:
-            check_positive_int(self.n_features, "n_features")
+        for name, c in _TABULAR_PARAMS.items():
+            c.check(getattr(self, name), name)
         Xi = _as_int_rows(X)
         n = Xi.shape[0]
         if n == 0:
-            raise ValueError("X: expected at least one sample, got 0 rows")
+            raise InvalidParameterError("X", "expected at least one sample, got 0 rows")
         if self.n_features is not None and Xi.shape[1] != self.n_features:
-            raise ValueError(
-                f"X: expected n_features={self.n_features} columns, got shape {Xi.shape}"
-            )
+            raise InvalidParameterError("X", f"expected n_features={self.n_features} columns, got shape {Xi.shape}")
         yv = _check_y(y, n)
         w = _check_sample_weight(sample_weight, n)
         keys, inverse = np.unique(Xi, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
         k = keys.shape[0]
-        wsum = np.bincount(inverse, weights=w, minlength=k)
-        wysum = np.bincount(inverse, weights=w * yv, minlength=k)
+        # exact power-of-two scaling: sums of up to n entries in [-1, 1] cannot overflow
+        w_scale, y_scale = _pow2_scale(w), _pow2_scale(yv)
+        ws, ys = w / w_scale, yv / y_scale
+        wsum = np.bincount(inverse, weights=ws, minlength=k)
+        wysum = np.bincount(inverse, weights=ws * ys, minlength=k)
         keep = wsum > 0
+        with np.errstate(over="ignore"):
+            weights = wsum[keep] * w_scale
+        if not np.all(np.isfinite(weights)):
+            raise InvalidParameterError("sample_weight", "a row's total weight overflows float64; rescale the weights")
         self.keys_ = keys[keep]
-        self.weights_ = wsum[keep]
-        self.means_ = wysum[keep] / wsum[keep]
+        self.weights_ = weights
+        self.means_ = (wysum[keep] / wsum[keep]) * y_scale
         self.n_features_in_ = int(Xi.shape[1])
         return self
 
@@ -263,9 +319,7 @@ class TabularMean:
         if np.any(unseen):
             if self.default is None:
                 i = int(np.flatnonzero(unseen)[0])
-                raise ValueError(
-                    f"X: row {i} ({Xi[i].tolist()}) was not seen in fit and default is None"
-                )
+                raise InvalidParameterError("X", f"row {i} ({Xi[i].tolist()}) was not seen in fit and default is None")
             out[unseen] = float(self.default)
         return out
 
@@ -276,6 +330,10 @@ class TabularMean:
 # --------------------------------------------------------------------------- ridge
 
 
+_RIDGE_PARAMS: dict[str, Constraint] = {"alpha": Real(0, None), "fit_intercept": Bool()}
+
+
+@_declare(_RIDGE_PARAMS)
 class RidgeRegression:
     """Weighted ridge least squares with an unpenalised intercept.
 
@@ -288,7 +346,7 @@ class RidgeRegression:
     Parameters
     ----------
     alpha : float, default 1.0
-        Non-negative penalty on the coefficients (not on the intercept). With
+        Finite non-negative penalty on the coefficients (not on the intercept). With
         ``alpha=0`` this is ordinary (weighted) least squares; on rank-deficient data
         the minimum-norm solution is returned.
     fit_intercept : bool, default True
@@ -352,35 +410,35 @@ class RidgeRegression:
         RidgeRegression
             ``self``, fitted.
         """
-        alpha = self.alpha
-        if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
-            raise TypeError(f"alpha: expected a non-negative real number, got {alpha!r}")
-        alpha = float(alpha)
-        if not np.isfinite(alpha) or alpha < 0:
-            raise ValueError(f"alpha: expected a finite number >= 0, got {alpha!r}")
-        if not isinstance(self.fit_intercept, (bool, np.bool_)):
-            raise TypeError(f"fit_intercept: expected a bool, got {self.fit_intercept!r}")
+        alpha = _RIDGE_PARAMS["alpha"].check(self.alpha, "alpha")
+        fit_intercept = _RIDGE_PARAMS["fit_intercept"].check(self.fit_intercept, "fit_intercept")
         Xf = as_float_array(X, "X", ndim=2)
         n, d = Xf.shape
         if n == 0:
-            raise ValueError("X: expected at least one sample, got 0 rows")
+            raise InvalidParameterError("X", "expected at least one sample, got 0 rows")
         if d == 0:
-            raise ValueError("X: expected at least one feature column, got shape (n, 0)")
+            raise InvalidParameterError("X", "expected at least one feature column, got shape (n, 0)")
         yv = _check_y(y, n)
         w = _check_sample_weight(sample_weight, n)
         sw = np.sqrt(w)
-        design = np.hstack([Xf, np.ones((n, 1))]) if self.fit_intercept else Xf
+        design = np.hstack([Xf, np.ones((n, 1))]) if fit_intercept else Xf
         p = design.shape[1]
-        top = sw[:, None] * design
-        rhs = sw * yv
-        if alpha > 0:
-            penalty = np.zeros((d, p))
-            penalty[:, :d] = np.sqrt(alpha) * np.eye(d)
-            top = np.vstack([top, penalty])
-            rhs = np.concatenate([rhs, np.zeros(d)])
-        sol = np.linalg.lstsq(top, rhs, rcond=None)[0]
+        with np.errstate(over="ignore", invalid="ignore"):
+            top = sw[:, None] * design
+            rhs = sw * yv
+            if alpha > 0:
+                penalty = np.zeros((d, p))
+                penalty[:, :d] = np.sqrt(alpha) * np.eye(d)
+                top = np.vstack([top, penalty])
+                rhs = np.concatenate([rhs, np.zeros(d)])
+            finite = np.all(np.isfinite(top)) and np.all(np.isfinite(rhs))
+            sol = np.linalg.lstsq(top, rhs, rcond=None)[0] if finite else np.full(p, np.nan)
+        if not np.all(np.isfinite(sol)):
+            raise InvalidParameterError(
+                "X", "the weighted least-squares problem overflows float64; rescale X, y and sample_weight"
+            )
         self.coef_ = np.asarray(sol[:d], dtype=np.float64)
-        self.intercept_ = float(sol[d]) if self.fit_intercept else 0.0
+        self.intercept_ = float(sol[d]) if fit_intercept else 0.0
         self.n_features_in_ = int(d)
         return self
 
@@ -400,7 +458,11 @@ class RidgeRegression:
             raise _not_fitted(self, "predict")
         Xf = as_float_array(X, "X", ndim=2)
         _check_n_features(Xf, self.n_features_in_, "RidgeRegression")
-        return np.asarray(Xf @ self.coef_ + self.intercept_, dtype=np.float64)
+        with np.errstate(over="ignore", invalid="ignore"):
+            out = np.asarray(Xf @ self.coef_ + self.intercept_, dtype=np.float64)
+        if not np.all(np.isfinite(out)):
+            raise InvalidParameterError("X", "the predictions overflow float64; rescale X")
+        return out
 
     def __repr__(self) -> str:
         return f"RidgeRegression(alpha={self.alpha!r}, fit_intercept={self.fit_intercept!r})"

@@ -22,10 +22,20 @@ from typing import Any, Callable, Protocol, cast, runtime_checkable
 import numpy as np
 
 from rlcore._kernels import sample_rows
-from rlcore.validation import check_positive_int
 from rlcore.dataset import Dataset
-from rlcore.policies import validate_policy
-from rlcore.randomness import RNGLike, as_generator
+from rlcore.policies import _PolicyArray, validate_policy
+from rlcore.randomness import RNGLike, _as_generator
+from rlcore.validation import (
+    MAX_ITERATIONS,
+    MAX_SAMPLES,
+    RNG,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    Simulator as _SimulatorConstraint,
+    validate_params,
+)
 
 __all__ = ["PolicyFn", "Simulator", "rollout"]
 
@@ -58,9 +68,10 @@ def _tabular_policy_fn(sim: Any, policy: Any) -> PolicyFn:
     """Wrap an array policy as a sampling function (one kernel call per step)."""
     S, A = getattr(sim, "n_states", None), getattr(sim, "n_actions", None)
     if S is None or A is None:
-        raise TypeError(
-            "policy: an array policy needs a tabular simulator with n_states and n_actions; "
-            "pass a callable policy(states, t, rng) -> actions for this simulator"
+        raise InvalidParameterTypeError(
+            "policy",
+            "an array policy needs a tabular simulator with n_states and n_actions; "
+            "pass a callable policy(states, t, rng) -> actions for this simulator",
         )
     pi = validate_policy(policy, S, A, getattr(sim, "horizon", None))
     if np.issubdtype(pi.dtype, np.integer):
@@ -80,6 +91,13 @@ def _tabular_policy_fn(sim: Any, policy: Any) -> PolicyFn:
     return act_sto
 
 
+@validate_params(
+    sim=_SimulatorConstraint(),
+    policy=IsCallable("a callable policy(states, t, rng) -> actions") | _PolicyArray(),
+    n_episodes=Integer(1, MAX_SAMPLES),
+    max_steps=Integer(1, MAX_ITERATIONS) | None,
+    rng=RNG(),
+)
 def rollout(
     sim: Simulator,
     policy: Any,
@@ -98,8 +116,8 @@ def rollout(
     policy : array_like or callable
         A tabular policy array (see :mod:`rlcore.policies`; needs ``sim.n_states`` and
         ``sim.n_actions``) or a function ``policy(states, t, rng) -> actions``.
-    n_episodes : int >= 1
-    max_steps : int, optional
+    n_episodes : int in [1, 10**12]
+    max_steps : int in [1, 10**9], optional
         Cut episodes after this many steps, marking the last transition ``truncated``.
         Required when the simulator has no finite horizon.
     rng : Generator, int or None
@@ -121,14 +139,13 @@ def rollout(
     >>> len(data), data.episode_returns().tolist()
     (6, [2.0, 2.0])
     """
-    n = check_positive_int(n_episodes, "n_episodes")
+    n = n_episodes
     horizon = getattr(sim, "horizon", None)
-    if max_steps is not None:
-        max_steps = check_positive_int(max_steps, "max_steps")
     if horizon is None and max_steps is None:
-        raise ValueError(
-            "max_steps: required for a simulator without a finite horizon (an infinite-horizon "
-            "episode never ends); pass e.g. max_steps=int(10 / (1 - gamma))"
+        raise InvalidParameterError(
+            "max_steps",
+            "required for a simulator without a finite horizon (an infinite-horizon "
+            "episode never ends); pass e.g. max_steps=int(10 / (1 - gamma))",
         )
     # not both None (checked above)
     n_steps = cast(int, horizon if max_steps is None else (max_steps if horizon is None else min(horizon, max_steps)))
@@ -136,17 +153,21 @@ def rollout(
         act = policy
     else:
         act = _tabular_policy_fn(sim, policy)
-    gen = as_generator(rng)
+    gen = _as_generator(rng)
 
     states = np.asarray(sim.reset(n, gen))
     if states.shape[:1] != (n,):
-        raise ValueError(f"sim: reset({n}) returned an array of shape {states.shape}, expected leading axis {n}")
+        raise InvalidParameterError(
+            "sim", f"reset({n}) returned an array of shape {states.shape}, expected leading axis {n}"
+        )
     alive = np.arange(n)
     chunks: dict[str, list[np.ndarray]] = {k: [] for k in ("obs", "act", "rew", "nxt", "term", "trunc", "ep", "t")}
     for t in range(n_steps):
         actions = np.asarray(act(states, t, gen))
         if actions.shape[:1] != states.shape[:1]:
-            raise ValueError(f"policy: returned actions of shape {actions.shape} for {states.shape[0]} states")
+            raise InvalidParameterError(
+                "policy", f"returned actions of shape {actions.shape} for {states.shape[0]} states"
+            )
         nxt, rew, term = sim.step(states, actions, gen, t=t)
         nxt, rew, term = np.asarray(nxt), np.asarray(rew, dtype=np.float64), np.asarray(term, dtype=bool)
         last = t == n_steps - 1

@@ -79,9 +79,21 @@ except ImportError as exc:  # pragma: no cover - exercised by a test that hides 
         'pip install "rlref[test]"'
     ) from exc
 
-from rlcore.validation import check_int
 from rlcore.dataset import Dataset
 from rlcore.mdp import FiniteMDP
+from rlcore.validation import (
+    MDP,
+    Bool,
+    Constraint,
+    Discount,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Options,
+    Real,
+    Sequence_,
+    validate_params,
+)
 
 __all__ = [
     "MDP_CORRUPTIONS",
@@ -104,37 +116,46 @@ _SPARSE_FORMATS: tuple[Callable[[np.ndarray], Any], ...] = (sp.csr_array, sp.csr
 # ---------------------------------------------------------------------------------
 # argument handling: every knob takes a plain value or a strategy
 # ---------------------------------------------------------------------------------
-def _int_arg(value: Any, name: str, minimum: int) -> SearchStrategy[int]:
-    """A strategy for an integer knob; plain values are checked now, drawn ones at draw."""
-    if isinstance(value, SearchStrategy):
-        return value
-    v = check_int(value, name)
-    if v < minimum:
-        raise ValueError(f"{name}: expected an integer >= {minimum} or a strategy of them, got {v}")
-    return st.just(v)
+#: Upper limits of the size knobs (plain values are checked when the strategy is built,
+#: drawn ones at draw): generous for property tests, small enough that no argument can
+#: make a draw allocate absurd memory.
+MAX_STATES: int = 1000
+MAX_ACTIONS: int = 100
+MAX_HORIZON: int = 1000
+MAX_EPISODES: int = 10**4
+MAX_EPISODE_LENGTH: int = 10**4
+MAX_OBS_DIM: int = 1000
+MAX_ARMS: int = 10**4
+
+_STRATEGY = Instance(SearchStrategy, what="a hypothesis strategy")
+_TRI_STATE = Bool() | None  # None means "both"
 
 
-def _float_arg(value: Any, name: str) -> SearchStrategy[float]:
-    if isinstance(value, SearchStrategy):
-        return value
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name}: expected a real number or a strategy of them, got {value!r}")
-    return st.just(float(value))
+def _size(low: int, high: int) -> Constraint:
+    """An int knob: a plain int in ``[low, high]`` or a strategy of them."""
+    return Integer(low, high) | _STRATEGY
 
 
-def _bool_arg(value: Any, name: str) -> SearchStrategy[bool]:
+def _int_arg(value: Any) -> SearchStrategy[int]:
+    """A strategy for a (checked) integer knob."""
+    return value if isinstance(value, SearchStrategy) else st.just(value)
+
+
+def _float_arg(value: Any) -> SearchStrategy[float]:
+    return value if isinstance(value, SearchStrategy) else st.just(value)
+
+
+def _bool_arg(value: bool | None) -> SearchStrategy[bool]:
     """``None`` means "both"; a bool fixes the choice."""
-    if value is None:
-        return st.booleans()
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected True, False or None (both), got {value!r}")
-    return st.just(bool(value))
+    return st.booleans() if value is None else st.just(value)
 
 
-def _draw_int(draw: Callable[..., Any], strategy: SearchStrategy[int], name: str, minimum: int) -> int:
+def _draw_int(draw: Callable[..., Any], strategy: SearchStrategy[int], name: str, minimum: int,
+              maximum: int) -> int:
     value = draw(strategy)
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InvalidArgument(f"{name}: the strategy drew {value!r}, expected an integer >= {minimum}")
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer))
+            or not minimum <= value <= maximum):
+        raise InvalidArgument(f"{name}: the strategy drew {value!r}, expected an integer in [{minimum}, {maximum}]")
     return int(value)
 
 
@@ -245,8 +266,8 @@ def _mdp_parts(
     with_terminal: SearchStrategy[bool],
     reward_scale: SearchStrategy[float],
 ) -> _MDPParts:
-    S = _draw_int(draw, n_states, "n_states", 1)
-    A = _draw_int(draw, n_actions, "n_actions", 1)
+    S = _draw_int(draw, n_states, "n_states", 1, MAX_STATES)
+    A = _draw_int(draw, n_actions, "n_actions", 1, MAX_ACTIONS)
     is_discounted = draw(discounted) if time_dependent is not True else False
     is_sparse = draw(sparse)
     if is_discounted:
@@ -257,7 +278,7 @@ def _mdp_parts(
         td_P = td_R = False
     else:
         g = None
-        H = _draw_int(draw, horizon, "horizon", 1)
+        H = _draw_int(draw, horizon, "horizon", 1, MAX_HORIZON)
         td = draw(st.booleans()) if time_dependent is None else time_dependent
         if td:  # at least one of P, R carries the time axis
             options = [(True, True), (True, False), (False, True)]
@@ -266,7 +287,7 @@ def _mdp_parts(
             td_P, td_R = draw(st.sampled_from(options))
         else:
             td_P = td_R = False
-    k = None if branching is None else _draw_int(draw, branching, "branching", 1)
+    k = None if branching is None else _draw_int(draw, branching, "branching", 1, MAX_STATES)
     scale = float(draw(reward_scale))
     if not (np.isfinite(scale) and scale >= 0.0):
         raise InvalidArgument(f"reward_scale: the strategy drew {scale!r}, expected a finite number >= 0")
@@ -310,36 +331,41 @@ def _parts_strategy(
     with_terminal: bool | None = False,
     reward_scale: Any = 1.0,
 ) -> SearchStrategy[_MDPParts]:
-    if time_dependent is not None and not isinstance(time_dependent, (bool, np.bool_)):
-        raise TypeError(f"time_dependent: expected True, False or None (both), got {time_dependent!r}")
+    """The strategy of :func:`finite_mdps`' raw arrays, on checked arguments."""
     if discounted is True and time_dependent is True:
-        raise ValueError(
-            "discounted, time_dependent: a discounted MDP is stationary; time-dependent P/R "
+        raise InvalidParameterError(
+            "time_dependent", "discounted, time_dependent: a discounted MDP is stationary; time-dependent P/R "
             "need a finite horizon (pass discounted=False or None)"
         )
-    gamma_st = _float_arg(gamma, "gamma")
-    if not isinstance(gamma, SearchStrategy) and not (np.isfinite(gamma) and 0.0 <= gamma < 1.0):
-        raise ValueError(f"gamma: expected a discount in [0, 1) or a strategy of them, got {gamma!r}")
-    scale_st = _float_arg(reward_scale, "reward_scale")
-    if not isinstance(reward_scale, SearchStrategy) and not (np.isfinite(reward_scale) and reward_scale >= 0):
-        raise ValueError(f"reward_scale: expected a finite number >= 0 or a strategy of them, got {reward_scale!r}")
     return _mdp_parts(
-        n_states=_int_arg(n_states, "n_states", 1),
-        n_actions=_int_arg(n_actions, "n_actions", 1),
-        discounted=_bool_arg(discounted, "discounted"),
-        sparse=_bool_arg(sparse, "sparse"),
-        time_dependent=None if time_dependent is None else bool(time_dependent),
-        gamma=gamma_st,
-        horizon=_int_arg(horizon, "horizon", 1),
-        branching=None if branching is None else _int_arg(branching, "branching", 1),
-        with_terminal=_bool_arg(with_terminal, "with_terminal"),
-        reward_scale=scale_st,
+        n_states=_int_arg(n_states),
+        n_actions=_int_arg(n_actions),
+        discounted=_bool_arg(discounted),
+        sparse=_bool_arg(sparse),
+        time_dependent=time_dependent,
+        gamma=_float_arg(gamma),
+        horizon=_int_arg(horizon),
+        branching=None if branching is None else _int_arg(branching),
+        with_terminal=_bool_arg(with_terminal),
+        reward_scale=_float_arg(reward_scale),
     )
 
 
 # ---------------------------------------------------------------------------------
 # public strategies: valid objects
 # ---------------------------------------------------------------------------------
+@validate_params(
+    n_states=_size(1, MAX_STATES),
+    n_actions=_size(1, MAX_ACTIONS),
+    discounted=_TRI_STATE,
+    sparse=_TRI_STATE,
+    time_dependent=_TRI_STATE,
+    gamma=Discount() | _STRATEGY,
+    horizon=_size(1, MAX_HORIZON),
+    branching=_size(1, MAX_STATES) | None,
+    with_terminal=_TRI_STATE,
+    reward_scale=Real(0, None) | _STRATEGY,
+)
 def finite_mdps(
     *,
     n_states: int | SearchStrategy[int] = st.integers(1, 6),
@@ -366,7 +392,8 @@ def finite_mdps(
     Parameters
     ----------
     n_states, n_actions : int or strategy of int
-        Number of states ``S >= 1`` and actions ``A >= 1``.
+        Number of states ``S`` in ``[1, 1000]`` and actions ``A`` in ``[1, 100]``
+        (``MAX_STATES``, ``MAX_ACTIONS``).
     discounted : bool or None
         True: ``gamma`` drawn from ``gamma``; False: finite horizon drawn from
         ``horizon``; None (default): both kinds.
@@ -381,7 +408,7 @@ def finite_mdps(
     gamma : float or strategy of float
         Discount in ``[0, 1)``, default ``st.floats(0, 0.99)``.
     horizon : int or strategy of int
-        Horizon ``H >= 1``, default ``st.integers(1, 5)``.
+        Horizon ``H`` in ``[1, 1000]``, default ``st.integers(1, 5)``.
     branching : int or strategy of int, optional
         At most this many successor states per ``(s, a)`` row (sparse dynamics). Default:
         unrestricted.
@@ -397,8 +424,10 @@ def finite_mdps(
 
     Raises
     ------
-    TypeError, ValueError
-        On a malformed argument (e.g. ``discounted=True, time_dependent=True``).
+    InvalidParameterTypeError, InvalidParameterError
+        On a malformed argument (e.g. ``discounted=True, time_dependent=True``); a
+        strategy argument that draws a bad value raises
+        :class:`hypothesis.errors.InvalidArgument` at draw time.
 
     Examples
     --------
@@ -414,12 +443,6 @@ def finite_mdps(
         with_terminal=with_terminal, reward_scale=reward_scale,
     )
     return parts.map(lambda p: FiniteMDP(**p.kwargs()))
-
-
-def _check_mdp_arg(mdp: Any) -> FiniteMDP:
-    if not isinstance(mdp, FiniteMDP):
-        raise TypeError(f"mdp: expected a rlcore.FiniteMDP, got {type(mdp).__name__}")
-    return mdp
 
 
 def _policy_shape(mdp: FiniteMDP, time_dependent: bool) -> tuple[int, ...]:
@@ -443,6 +466,7 @@ def _policies(
     return _stochastic_rows(draw, lead, mdp.n_actions)
 
 
+@validate_params(mdp=MDP(), deterministic=_TRI_STATE, time_dependent=_TRI_STATE)
 def policies(
     mdp: FiniteMDP, *, deterministic: bool | None = None, time_dependent: bool | None = None
 ) -> SearchStrategy[np.ndarray]:
@@ -476,15 +500,14 @@ def policies(
     ...     np.testing.assert_allclose(pi.sum(axis=-1), 1.0)
     >>> test_rows()  # doctest: +SKIP
     """
-    _check_mdp_arg(mdp)
-    for name, value in (("deterministic", deterministic), ("time_dependent", time_dependent)):
-        if value is not None and not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name}: expected True, False or None (both), got {value!r}")
     if time_dependent is True and mdp.horizon is None:
-        raise ValueError("time_dependent: a time-dependent policy needs a finite-horizon MDP, got a discounted one")
+        raise InvalidParameterError(
+            "time_dependent", "a time-dependent policy needs a finite-horizon MDP, got a discounted one"
+        )
     return _policies(mdp, deterministic, time_dependent)
 
 
+@validate_params(mdps=_STRATEGY | None, deterministic=_TRI_STATE, time_dependent=_TRI_STATE)
 def mdps_and_policies(
     mdps: SearchStrategy[FiniteMDP] | None = None,
     *,
@@ -516,16 +539,12 @@ def mdps_and_policies(
     ...     assert np.isfinite(evaluate_policy(mdp, pi).V).all()
     >>> test_values_are_finite()  # doctest: +SKIP
     """
-    for name, value in (("deterministic", deterministic), ("time_dependent", time_dependent)):
-        if value is not None and not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name}: expected True, False or None (both), got {value!r}")
     if mdps is None:
         mdps = finite_mdps(discounted=False) if time_dependent is True else finite_mdps()
-    elif not isinstance(mdps, SearchStrategy):
-        raise TypeError(f"mdps: expected a hypothesis strategy of FiniteMDP, got {type(mdps).__name__}")
     return mdps.flatmap(lambda m: st.tuples(st.just(m), _policies(m, deterministic, time_dependent)))
 
 
+@validate_params(mdp=MDP(), bound=Real(0, None))
 def value_functions(mdp: FiniteMDP, *, bound: float = 100.0) -> SearchStrategy[np.ndarray]:
     """Strategy for finite value functions ``ndarray of shape (S,)`` of ``mdp``.
 
@@ -533,7 +552,8 @@ def value_functions(mdp: FiniteMDP, *, bound: float = 100.0) -> SearchStrategy[n
     ----------
     mdp : FiniteMDP
     bound : float
-        Entries lie in ``[-bound, bound]`` (no NaN, no infinity, no subnormals).
+        Finite, ``>= 0``: entries lie in ``[-bound, bound]`` (no NaN, no infinity, no
+        subnormals).
 
     Returns
     -------
@@ -551,12 +571,7 @@ def value_functions(mdp: FiniteMDP, *, bound: float = 100.0) -> SearchStrategy[n
     ...     assert gap <= 0.9 * np.abs(U - V).max() + 1e-9
     >>> test_contraction()  # doctest: +SKIP
     """
-    _check_mdp_arg(mdp)
-    if isinstance(bound, (bool, np.bool_)) or not isinstance(bound, (int, float, np.integer, np.floating)):
-        raise TypeError(f"bound: expected a real number, got {bound!r}")
-    b = float(bound)
-    if not (np.isfinite(b) and b >= 0):
-        raise ValueError(f"bound: expected a finite number >= 0, got {bound!r}")
+    b = bound
     return hnp.arrays(
         np.float64, (mdp.n_states,), elements=st.floats(-b, b, allow_nan=False, allow_subnormal=False)
     )
@@ -590,15 +605,15 @@ def _datasets(
     contiguous_ids: bool | None,
     with_metadata: bool | None,
 ) -> Dataset:
-    E = _draw_int(draw, n_episodes, "n_episodes", 0)
+    E = _draw_int(draw, n_episodes, "n_episodes", 0, MAX_EPISODES)
     if mdp is not None:
         kind = "tabular"
         S, A = mdp.n_states, mdp.n_actions
     else:
         kind = observations if observations is not None else draw(st.sampled_from(("tabular", "vector")))
-        S = _draw_int(draw, n_states, "n_states", 1)
-        A = _draw_int(draw, n_actions, "n_actions", 1)
-    d_obs = _draw_int(draw, obs_dim, "obs_dim", 1) if kind == "vector" else 0
+        S = _draw_int(draw, n_states, "n_states", 1, MAX_STATES)
+        A = _draw_int(draw, n_actions, "n_actions", 1, MAX_ACTIONS)
+    d_obs = _draw_int(draw, obs_dim, "obs_dim", 1, MAX_OBS_DIM) if kind == "vector" else 0
     d_act = draw(st.integers(1, 2)) if continuous_actions else 0
     finite = st.floats(-10.0, 10.0, allow_subnormal=False)
 
@@ -616,7 +631,7 @@ def _datasets(
     next_id = 0 if contiguous else draw(st.integers(0, 3))
     cols: dict[str, list[Any]] = {k: [] for k in ("obs", "act", "rew", "nxt", "term", "trunc", "ep", "t")}
     for _ in range(E):
-        length = _draw_int(draw, episode_length, "episode_length", 1)
+        length = _draw_int(draw, episode_length, "episode_length", 1, MAX_EPISODE_LENGTH)
         if mdp is not None and mdp.horizon is not None:
             length = min(length, mdp.horizon)
         if mdp is not None:
@@ -671,6 +686,7 @@ def _datasets(
     )
 
 
+@validate_params(n_arms=_size(1, MAX_ARMS), min_gap=Real(0, 1), low=Real(0, 1), high=Real(0, 1))
 def bandit_means(
     n_arms: int | SearchStrategy[int] = st.integers(2, 8),
     *,
@@ -687,7 +703,7 @@ def bandit_means(
     Parameters
     ----------
     n_arms : int or strategy of int
-        Number of arms ``K >= 1``; default 2 to 8.
+        Number of arms ``K`` in ``[1, 10**4]``; default 2 to 8.
     min_gap : float
         Smallest gap ``max_a mu_a - mu_b`` to every other arm ``b``, in ``[0, high - low]``.
     low, high : float
@@ -707,19 +723,20 @@ def bandit_means(
     ...     assert all(best - m >= 0.1 - 1e-12 for m in mu if m != best)
     >>> check()
     """
-    K = _int_arg(n_arms, "n_arms", 1)
-    lo_v, hi_v = float(low), float(high)
-    if not (0.0 <= lo_v <= hi_v <= 1.0):
-        raise ValueError(f"low, high: expected 0 <= low <= high <= 1, got {low!r}, {high!r}")
-    gap = float(min_gap)
-    if not (0.0 <= gap <= hi_v - lo_v):
-        raise ValueError(f"min_gap: expected a gap in [0, high - low] = [0, {hi_v - lo_v:g}], got {min_gap!r}")
+    K = _int_arg(n_arms)
+    lo_v, hi_v, gap = low, high, min_gap
+    if not lo_v <= hi_v:
+        raise InvalidParameterError("high", f"expected 0 <= low <= high <= 1, got low={low!r}, high={high!r}")
+    if not gap <= hi_v - lo_v:
+        raise InvalidParameterError(
+            "min_gap", f"expected a gap in [0, high - low] = [0, {hi_v - lo_v:g}], got {min_gap!r}"
+        )
     grid = np.arange(0, 65) / 64.0
     grid = grid[(grid >= lo_v) & (grid <= hi_v)]
 
     @st.composite
     def means(draw: Any) -> np.ndarray:
-        k = draw(K)
+        k = _draw_int(draw, K, "n_arms", 1, MAX_ARMS)
         best = draw(st.sampled_from(grid[grid >= lo_v + gap].tolist()))
         others = grid[grid <= best - gap + 1e-12]
         rest = [draw(st.sampled_from(others.tolist())) for _ in range(k - 1)]
@@ -729,6 +746,18 @@ def bandit_means(
     return means()
 
 
+@validate_params(
+    mdp=MDP() | None,
+    n_episodes=_size(0, MAX_EPISODES),
+    episode_length=_size(1, MAX_EPISODE_LENGTH),
+    observations=Options("tabular", "vector") | None,
+    n_states=_size(1, MAX_STATES),
+    n_actions=_size(1, MAX_ACTIONS),
+    obs_dim=_size(1, MAX_OBS_DIM),
+    continuous_actions=Bool(),
+    contiguous_ids=_TRI_STATE,
+    with_metadata=_TRI_STATE,
+)
 def datasets(
     *,
     mdp: FiniteMDP | None = None,
@@ -759,15 +788,16 @@ def datasets(
         longer than the horizon. ``observations``, ``n_states``, ``n_actions`` and
         ``continuous_actions`` are then ignored (tabular, discrete).
     n_episodes : int or strategy of int
-        Number of episodes ``E >= 0`` (``E = 0`` gives an empty dataset); default
-        ``st.integers(1, 4)``.
+        Number of episodes ``E`` in ``[0, 10**4]`` (``E = 0`` gives an empty dataset);
+        default ``st.integers(1, 4)``.
     episode_length : int or strategy of int
-        Length of each episode (drawn per episode) before any terminal state ends it.
+        Length of each episode in ``[1, 10**4]`` (drawn per episode) before any terminal
+        state ends it.
     observations : {"tabular", "vector"} or None
         ``int64`` states in ``[0, S)`` of shape (N,), or ``float64`` feature vectors of
         shape (N, obs_dim); None (default): both.
     n_states, n_actions, obs_dim : int or strategy of int
-        Sizes when no ``mdp`` is given.
+        Sizes when no ``mdp`` is given (at most 1000, 100 and 1000).
     continuous_actions : bool
         ``float64`` actions of shape (N, d) with d in {1, 2} instead of ints in ``[0, A)``.
     contiguous_ids : bool or None
@@ -787,24 +817,15 @@ def datasets(
     ...     assert ds.episode_returns().shape == (ds.n_episodes,)
     >>> test_returns()  # doctest: +SKIP
     """
-    if mdp is not None:
-        _check_mdp_arg(mdp)
-    if observations not in (None, "tabular", "vector"):
-        raise ValueError(f"observations: expected 'tabular', 'vector' or None, got {observations!r}")
-    if not isinstance(continuous_actions, (bool, np.bool_)):
-        raise TypeError(f"continuous_actions: expected a bool, got {continuous_actions!r}")
-    for name, value in (("contiguous_ids", contiguous_ids), ("with_metadata", with_metadata)):
-        if value is not None and not isinstance(value, (bool, np.bool_)):
-            raise TypeError(f"{name}: expected True, False or None (both), got {value!r}")
     return _datasets(
         mdp=mdp,
-        n_episodes=_int_arg(n_episodes, "n_episodes", 0),
-        episode_length=_int_arg(episode_length, "episode_length", 1),
+        n_episodes=_int_arg(n_episodes),
+        episode_length=_int_arg(episode_length),
         observations=observations,
-        n_states=_int_arg(n_states, "n_states", 1),
-        n_actions=_int_arg(n_actions, "n_actions", 1),
-        obs_dim=_int_arg(obs_dim, "obs_dim", 1),
-        continuous_actions=bool(continuous_actions) and mdp is None,
+        n_states=_int_arg(n_states),
+        n_actions=_int_arg(n_actions),
+        obs_dim=_int_arg(obs_dim),
+        continuous_actions=continuous_actions and mdp is None,
         contiguous_ids=contiguous_ids,
         with_metadata=with_metadata,
     )
@@ -1151,7 +1172,9 @@ def _(draw: _Draw, p: _MDPParts) -> _Case:
 def _(draw: _Draw, p: _MDPParts) -> _Case:
     mask = _terminal_of(p)
     options = [np.append(mask, False), mask[None, :], np.bool_(False)] + ([mask[:-1]] if p.S > 1 else [])
-    return p.kwargs(terminal=draw(st.sampled_from(options))), "terminal", ValueError
+    terminal = draw(st.sampled_from(options))
+    # a bare bool is not an array at all (the wrong kind: TypeError); the others have the wrong shape
+    return p.kwargs(terminal=terminal), "terminal", TypeError if np.ndim(terminal) == 0 else ValueError
 
 
 @_mdp_corruption("terminal_not_absorbing")
@@ -1178,16 +1201,16 @@ def _(draw: _Draw, p: _MDPParts) -> _Case:
 MDP_CORRUPTIONS: tuple[str, ...] = tuple(_MDP_REGISTRY)
 
 
-def _check_kinds(kinds: Any, catalogue: tuple[str, ...], listing: str) -> tuple[str, ...]:
+def _kinds(catalogue: tuple[str, ...]) -> Constraint:
+    """``kinds``: one name from ``catalogue``, a non-empty list of them, or None (all)."""
+    name = Options(*catalogue)
+    return name | Sequence_(name, min_len=1) | None
+
+
+def _chosen(kinds: str | tuple[str, ...] | list[str] | None, catalogue: tuple[str, ...]) -> tuple[str, ...]:
     if kinds is None:
         return catalogue
-    if isinstance(kinds, str):
-        kinds = (kinds,)
-    chosen = tuple(kinds)
-    unknown = [k for k in chosen if k not in catalogue]
-    if unknown or not chosen:
-        raise ValueError(f"kinds: expected a non-empty subset of {listing}, got unknown {unknown or chosen!r}")
-    return chosen
+    return (kinds,) if isinstance(kinds, str) else tuple(kinds)
 
 
 @st.composite
@@ -1206,6 +1229,7 @@ def _corrupted_mdp_kwargs(
     return spec.apply(draw, parts)
 
 
+@validate_params(kinds=_kinds(MDP_CORRUPTIONS), n_states=_size(1, MAX_STATES), n_actions=_size(1, MAX_ACTIONS))
 def corrupted_mdp_kwargs(
     *,
     kinds: str | tuple[str, ...] | list[str] | None = None,
@@ -1227,8 +1251,9 @@ def corrupted_mdp_kwargs(
     string, bool, list, array or complex; ``horizon`` of 0 or negative, or a float,
     bool, string or list; ``initial`` not summing to one, negative, NaN, of the wrong
     length or rank, or non-numeric; a ``terminal`` mask of the wrong dtype or shape,
-    or marking a state that is not absorbing with zero reward; ``atol`` out of
-    ``[0, 1)`` or not a real number.
+    or marking a state that is not absorbing with zero reward (a bare bool instead of a
+    mask is a ``TypeError``); ``atol`` negative, 1 or more, NaN or infinite, or not a
+    real number.
 
     Parameters
     ----------
@@ -1258,11 +1283,7 @@ def corrupted_mdp_kwargs(
     ...         FiniteMDP(**kwargs)
     >>> test_rejected()  # doctest: +SKIP
     """
-    return _corrupted_mdp_kwargs(
-        _check_kinds(kinds, MDP_CORRUPTIONS, "rlcore.testing.MDP_CORRUPTIONS"),
-        _int_arg(n_states, "n_states", 1),
-        _int_arg(n_actions, "n_actions", 1),
-    )
+    return _corrupted_mdp_kwargs(_chosen(kinds, MDP_CORRUPTIONS), _int_arg(n_states), _int_arg(n_actions))
 
 
 # ---------------------------------------------------------------------------------
@@ -1346,8 +1367,8 @@ def _(draw: _Draw, mdp: FiniteMDP) -> _PolicyCase:
 def _(draw: _Draw, mdp: FiniteMDP) -> _PolicyCase:
     pi = _valid_policy(draw, mdp)
     kind = draw(st.sampled_from(["scalar", "too_many_axes"]))
-    if kind == "scalar":
-        return (np.int64(0) if np.issubdtype(pi.dtype, np.integer) else np.float64(1.0)), ValueError
+    if kind == "scalar":  # a number, not an array: the wrong kind of object
+        return (np.int64(0) if np.issubdtype(pi.dtype, np.integer) else np.float64(1.0)), TypeError
     max_ndim = 2 if np.issubdtype(pi.dtype, np.integer) else 3
     return pi.reshape((1,) * (max_ndim + 1 - pi.ndim) + pi.shape), ValueError
 
@@ -1401,6 +1422,7 @@ def _corrupted_policies(draw: _Draw, mdp: FiniteMDP, kinds: tuple[str, ...]) -> 
     return policy, "policy", exception
 
 
+@validate_params(mdp=MDP(), kinds=_kinds(POLICY_CORRUPTIONS))
 def corrupted_policies(
     mdp: FiniteMDP, *, kinds: str | tuple[str, ...] | list[str] | None = None
 ) -> SearchStrategy[tuple[Any, str, type[Exception]]]:
@@ -1438,5 +1460,4 @@ def corrupted_policies(
     ...         evaluate_policy(mdp, policy)
     >>> test_rejected()  # doctest: +SKIP
     """
-    _check_mdp_arg(mdp)
-    return _corrupted_policies(mdp, _check_kinds(kinds, POLICY_CORRUPTIONS, "rlcore.testing.POLICY_CORRUPTIONS"))
+    return _corrupted_policies(mdp, _chosen(kinds, POLICY_CORRUPTIONS))

@@ -29,16 +29,31 @@ NumPy), while fitting a network without torch raises an :class:`ImportError` nam
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
-import numbers
 from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import erf, erfc
 
-from rlcore.validation import as_float_array, check_int, check_positive_int, check_real
-from rlcore.randomness import as_generator
-from rlcore.regressors import _check_sample_weight, _check_y, _not_fitted
+from rlcore.randomness import _as_generator
+from rlcore.regressors import _check_sample_weight, _check_y, _declare, _not_fitted
+from rlcore.validation import (
+    MAX_ITERATIONS,
+    MAX_SAMPLES,
+    RNG,
+    Array,
+    Bool,
+    Constraint,
+    Device,
+    Integer,
+    InvalidParameterError,
+    Options,
+    Real,
+    Sequence_,
+    as_float_array,
+    validate_params,
+)
 
 __all__ = [
     "DiscreteDistribution",
@@ -66,38 +81,93 @@ def _import_torch(what: str) -> Any:
 
 
 # --------------------------------------------------------------------------- checks
+#: Most bins (HL-Gauss) or atoms (categorical / quantile heads) of a head.
+MAX_BINS: int = 10**5
+#: Widest hidden layer and most hidden layers of a network.
+MAX_WIDTH: int = 16384
+MAX_LAYERS: int = 64
+#: Range of the Huber thresholds (``huber_delta``, ``kappa``): numbers that float32, in
+#: which the losses are computed, represents as normal numbers with room to spare.
+HUBER_MIN: float = 1e-30
+HUBER_MAX: float = 1e30
+#: Most entries of a one-hot matrix :func:`one_hot` builds (8 GB of float64).
+MAX_ONE_HOT_ENTRIES: int = 10**9
 
 
-
-
-def _check_support(
-    support_min: Any, support_max: Any, names: tuple[str, str] = ("support_min", "support_max")
-) -> tuple[float, float]:
-    lo = check_real(support_min, names[0])
-    hi = check_real(support_max, names[1])
-    both = f"{names[0]}, {names[1]}"
+def _check_support(lo: float, hi: float, names: tuple[str, str] = ("support_min", "support_max")) -> None:
+    """The ends of a support (already checked reals) must be ordered with a finite width."""
     if not lo < hi:
-        raise ValueError(f"{both}: expected {names[0]} < {names[1]}, got ({lo!r}, {hi!r})")
+        raise InvalidParameterError(names[1], f"expected {names[0]} < {names[1]}, got ({lo!r}, {hi!r})")
     if not np.isfinite(hi - lo):
-        raise ValueError(f"{both}: the width {names[1]} - {names[0]} overflows, got ({lo!r}, {hi!r})")
-    return lo, hi
+        raise InvalidParameterError(names[1], f"the width {names[1]} - {names[0]} overflows, got ({lo!r}, {hi!r})")
 
 
-def _check_support_pair(support: Any) -> tuple[float, float]:
-    if isinstance(support, (str, bytes)) or not hasattr(support, "__len__") or len(support) != 2:
-        raise TypeError(f"support: expected a pair (vmin, vmax), got {support!r}")
-    return _check_support(support[0], support[1], ("support[0]", "support[1]"))
+class _TorchDevice(Device):
+    """:class:`~rlcore.validation.Device`, but without torch installed a string is
+    accepted as it is (``fit`` then raises the ImportError naming the ``torch`` extra)."""
+
+    def check(self, value: Any, name: str, args: dict | None = None) -> Any:
+        if isinstance(value, str) and importlib.util.find_spec("torch") is None:
+            return value
+        return super().check(value, name, args)
 
 
-def _check_bool(x: Any, name: str) -> bool:
-    if not isinstance(x, (bool, np.bool_)):
-        raise TypeError(f"{name}: expected a bool, got {x!r}")
-    return bool(x)
+_SUPPORT = Sequence_(Real(), length=2) | None
+_COMMON: dict[str, Constraint] = {
+    "hidden_sizes": Sequence_(Integer(1, MAX_WIDTH), min_len=0, max_len=MAX_LAYERS) | Integer(1, MAX_WIDTH),
+    "activation": Options("relu", "tanh", "gelu", "silu", "elu"),
+    "n_epochs": Integer(1, MAX_ITERATIONS),
+    "min_steps": Integer(0, MAX_ITERATIONS),
+    "batch_size": Integer(1, MAX_SAMPLES),
+    "learning_rate": Real(0, 10, closed="right"),
+    "lr_schedule": Options("cosine", "constant"),
+    "weight_decay": Real(0, 1e3),
+    "standardize_X": Bool(),
+    "standardize_y": Bool(),
+    "random_state": RNG(),
+    "device": _TorchDevice(),
+    "warm_start": Bool(),
+}
 
 
 # --------------------------------------------------------------------------- numpy targets
 
 
+def _hl_gauss_probs(yv: np.ndarray, lo: float, hi: float, n_bins: int, sigma: float | None) -> np.ndarray:
+    """:func:`hl_gauss_probs` on checked arguments (called once per minibatch in training)."""
+    width = (hi - lo) / n_bins
+    sig = 0.75 * width if sigma is None else sigma
+    yc = np.clip(yv, lo, hi)
+    edges = np.linspace(lo, hi, n_bins + 1)
+    with np.errstate(over="ignore", under="ignore"):
+        z = (edges[None, :] - yc[:, None]) / (sig * np.sqrt(2.0))
+        a, b = z[:, :-1], z[:, 1:]
+        # 2 * (Phi(b) - Phi(a)) from the side where it does not cancel: erfc in the
+        # tails, erf (accurate near 0, no cancellation across 0) in the centre.
+        mass = np.where(
+            a >= 1.0,
+            erfc(a) - erfc(b),
+            np.where(b <= -1.0, erfc(-b) - erfc(-a), erf(b) - erf(a)),
+        )
+        mass = np.maximum(mass, 0.0)
+        total = mass.sum(axis=1, keepdims=True)
+        flat = ~(total > 1e-250)
+        if np.any(flat):
+            # sigma so large (> ~1e250 support widths) that the bin masses underflow:
+            # the density is flat on the support, each bin gets its midpoint density.
+            mid = 0.5 * (a + b)
+            mass = np.where(flat, np.exp(-(mid**2)), mass)
+            total = mass.sum(axis=1, keepdims=True)
+    return np.asarray(mass / total, dtype=np.float64)
+
+
+@validate_params(
+    y=Array(ndim=1, min_size=0),
+    support_min=Real(),
+    support_max=Real(),
+    n_bins=Integer(2, MAX_BINS),
+    sigma=Real(0, None, closed="neither") | None,
+)
 def hl_gauss_probs(
     y: Any,
     support_min: float,
@@ -122,9 +192,9 @@ def hl_gauss_probs(
         end before smoothing (as in the paper: a classification head can only represent
         values inside its support); choose the support to cover the targets.
     support_min, support_max : float
-        Finite ends of the support, ``support_min < support_max``.
-    n_bins : int
-        Number of bins, at least 2.
+        Finite ends of the support, ``support_min < support_max`` with a finite width.
+    n_bins : int in [2, 10**5]
+        Number of bins.
     sigma : float or None, default None
         Standard deviation of the smoothing normal, ``> 0``. Default ``0.75 * w``, the
         ratio :math:`\\sigma / w = 0.75` recommended by Farebrother et al. (2024).
@@ -162,42 +232,25 @@ def hl_gauss_probs(
     >>> bool(abs(p[0] @ centres - 0.5) < 0.25)
     True
     """
-    lo, hi = _check_support(support_min, support_max)
-    n_bins = check_int(n_bins, "n_bins")
-    if n_bins < 2:
-        raise ValueError(f"n_bins: expected an integer >= 2, got {n_bins}")
-    width = (hi - lo) / n_bins
-    if sigma is None:
-        sig = 0.75 * width
-    else:
-        sig = check_real(sigma, "sigma")
-        if sig <= 0:
-            raise ValueError(f"sigma: expected a standard deviation > 0, got {sigma!r}")
-    yv = as_float_array(y, "y", ndim=1)
-    yc = np.clip(yv, lo, hi)
-    edges = np.linspace(lo, hi, n_bins + 1)
-    with np.errstate(over="ignore", under="ignore"):
-        z = (edges[None, :] - yc[:, None]) / (sig * np.sqrt(2.0))
-        a, b = z[:, :-1], z[:, 1:]
-        # 2 * (Phi(b) - Phi(a)) from the side where it does not cancel: erfc in the
-        # tails, erf (accurate near 0, no cancellation across 0) in the centre.
-        mass = np.where(
-            a >= 1.0,
-            erfc(a) - erfc(b),
-            np.where(b <= -1.0, erfc(-b) - erfc(-a), erf(b) - erf(a)),
-        )
-        mass = np.maximum(mass, 0.0)
-        total = mass.sum(axis=1, keepdims=True)
-        flat = ~(total > 1e-250)
-        if np.any(flat):
-            # sigma so large (> ~1e250 support widths) that the bin masses underflow:
-            # the density is flat on the support, each bin gets its midpoint density.
-            mid = 0.5 * (a + b)
-            mass = np.where(flat, np.exp(-(mid**2)), mass)
-            total = mass.sum(axis=1, keepdims=True)
-    return np.asarray(mass / total, dtype=np.float64)
+    _check_support(support_min, support_max)
+    return _hl_gauss_probs(y, support_min, support_max, n_bins, sigma)
 
 
+def _categorical_projection(yv: np.ndarray, lo: float, hi: float, n_atoms: int) -> np.ndarray:
+    """:func:`categorical_projection` on checked arguments (called once per minibatch)."""
+    delta = (hi - lo) / (n_atoms - 1)
+    b = np.clip((np.clip(yv, lo, hi) - lo) / delta, 0.0, n_atoms - 1)
+    low = np.minimum(np.floor(b).astype(np.int64), n_atoms - 1)
+    up = np.minimum(low + 1, n_atoms - 1)
+    frac = b - low
+    rows = np.arange(yv.shape[0])
+    out = np.zeros((yv.shape[0], n_atoms), dtype=np.float64)
+    out[rows, low] = 1.0 - frac
+    out[rows, up] += frac
+    return out
+
+
+@validate_params(y=Array(ndim=1, min_size=0), support_min=Real(), support_max=Real(), n_atoms=Integer(2, MAX_BINS))
 def categorical_projection(
     y: Any, support_min: float, support_max: float, n_atoms: int
 ) -> np.ndarray:
@@ -219,9 +272,9 @@ def categorical_projection(
     y : array_like of shape (n,)
         Finite targets; values outside the support are **clamped** to it (as C51 does).
     support_min, support_max : float
-        Finite ends of the support, ``support_min < support_max``.
-    n_atoms : int
-        Number of atoms, at least 2.
+        Finite ends of the support, ``support_min < support_max`` with a finite width.
+    n_atoms : int in [2, 10**5]
+        Number of atoms.
 
     Returns
     -------
@@ -243,23 +296,11 @@ def categorical_projection(
            [0. , 1. , 0. ],
            [0. , 0. , 1. ]])
     """
-    lo, hi = _check_support(support_min, support_max)
-    n_atoms = check_int(n_atoms, "n_atoms")
-    if n_atoms < 2:
-        raise ValueError(f"n_atoms: expected an integer >= 2, got {n_atoms}")
-    yv = as_float_array(y, "y", ndim=1)
-    delta = (hi - lo) / (n_atoms - 1)
-    b = np.clip((np.clip(yv, lo, hi) - lo) / delta, 0.0, n_atoms - 1)
-    low = np.minimum(np.floor(b).astype(np.int64), n_atoms - 1)
-    up = np.minimum(low + 1, n_atoms - 1)
-    frac = b - low
-    rows = np.arange(yv.shape[0])
-    out = np.zeros((yv.shape[0], n_atoms), dtype=np.float64)
-    out[rows, low] = 1.0 - frac
-    out[rows, up] += frac
-    return out
+    _check_support(support_min, support_max)
+    return _categorical_projection(y, support_min, support_max, n_atoms)
 
 
+@validate_params(indices=Array(ndim=1, min_size=0), n=Integer(1, MAX_ONE_HOT_ENTRIES))
 def one_hot(indices: Any, n: int) -> np.ndarray:
     """One-hot encode integer indices: the input encoding of a tabular problem.
 
@@ -267,8 +308,8 @@ def one_hot(indices: Any, n: int) -> np.ndarray:
     ----------
     indices : array_like of shape (m,), integer-valued
         Indices in ``[0, n)``.
-    n : int
-        Number of categories.
+    n : int in [1, 10**9]
+        Number of categories; the result has at most 10**9 entries ``m * n``.
 
     Returns
     -------
@@ -281,15 +322,18 @@ def one_hot(indices: Any, n: int) -> np.ndarray:
     array([[0., 0., 1.],
            [1., 0., 0.]])
     """
-    n = check_positive_int(n, "n")
-    idx = as_float_array(indices, "indices", ndim=1)
+    idx = indices
     if np.any(idx != np.round(idx)):
         i = int(np.flatnonzero(idx != np.round(idx))[0])
-        raise ValueError(f"indices: expected integers, found {idx[i]!r} at index {i}")
+        raise InvalidParameterError("indices", f"expected integers, found {idx[i]!r} at index {i}")
     bad = (idx < 0) | (idx >= n)
     if np.any(bad):
         i = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"indices: expected values in [0, {n}), found {idx[i]!r} at index {i}")
+        raise InvalidParameterError("indices", f"expected values in [0, {n}), found {idx[i]!r} at index {i}")
+    if idx.shape[0] * n > MAX_ONE_HOT_ENTRIES:
+        raise InvalidParameterError(
+            "n", f"a one-hot matrix of shape ({idx.shape[0]}, {n}) has more than {MAX_ONE_HOT_ENTRIES} entries"
+        )
     out = np.zeros((idx.shape[0], n), dtype=np.float64)
     out[np.arange(idx.shape[0]), idx.astype(np.int64)] = 1.0
     return out
@@ -351,7 +395,7 @@ class _TorchMLP:
         valid = self.get_params()
         for key, value in params.items():
             if key not in valid:
-                raise ValueError(f"{key}: not a parameter of {type(self).__name__}")
+                raise InvalidParameterError(key, f"not a parameter of {type(self).__name__}")
             setattr(self, key, value)
         return self
 
@@ -373,49 +417,26 @@ class _TorchMLP:
         """Per-sample loss of shape (B,) for network outputs ``out`` of shape (B, out_dim)."""
         raise NotImplementedError
 
-    # ---- common checks
+    # ---- common checks (again in fit: set_params may have changed the parameters)
     def _common_config(self) -> dict[str, Any]:
-        hs = self.hidden_sizes  # type: ignore[attr-defined]
-        if isinstance(hs, (numbers.Integral, np.integer)) and not isinstance(hs, bool):
-            hs = (hs,)
-        if isinstance(hs, (str, bytes)) or not hasattr(hs, "__iter__"):
-            raise TypeError(f"hidden_sizes: expected a sequence of positive ints, got {hs!r}")
-        hidden = tuple(check_positive_int(h, "hidden_sizes") for h in hs)
-        act = self.activation  # type: ignore[attr-defined]
-        if act not in _ACTIVATIONS:
-            raise ValueError(f"activation: expected one of {_ACTIVATIONS}, got {act!r}")
-        lr = check_real(self.learning_rate, "learning_rate")  # type: ignore[attr-defined]
-        if lr <= 0:
-            raise ValueError(f"learning_rate: expected a number > 0, got {lr!r}")
-        min_steps = check_int(self.min_steps, "min_steps")  # type: ignore[attr-defined]
-        if min_steps < 0:
-            raise ValueError(f"min_steps: expected an integer >= 0, got {min_steps}")
-        schedule = self.lr_schedule  # type: ignore[attr-defined]
-        if schedule not in ("cosine", "constant"):
-            raise ValueError(f"lr_schedule: expected 'cosine' or 'constant', got {schedule!r}")
-        wd = check_real(self.weight_decay, "weight_decay")  # type: ignore[attr-defined]
-        if wd < 0:
-            raise ValueError(f"weight_decay: expected a number >= 0, got {wd!r}")
+        v = {name: c.check(getattr(self, name), name) for name, c in _COMMON.items() if name not in ("device",)}
+        hs = v["hidden_sizes"]
         return {
-            "hidden": hidden,
-            "activation": act,
-            "n_epochs": check_positive_int(self.n_epochs, "n_epochs"),  # type: ignore[attr-defined]
-            "min_steps": min_steps,
-            "lr_schedule": schedule,
-            "batch_size": check_positive_int(self.batch_size, "batch_size"),  # type: ignore[attr-defined]
-            "lr": lr,
-            "weight_decay": wd,
-            "standardize_X": _check_bool(self.standardize_X, "standardize_X"),  # type: ignore[attr-defined]
-            "standardize_y": _check_bool(self.standardize_y, "standardize_y"),  # type: ignore[attr-defined]
-            "warm_start": _check_bool(self.warm_start, "warm_start"),  # type: ignore[attr-defined]
+            "hidden": (hs,) if isinstance(hs, int) else tuple(hs),
+            "activation": v["activation"],
+            "n_epochs": v["n_epochs"],
+            "min_steps": v["min_steps"],
+            "lr_schedule": v["lr_schedule"],
+            "batch_size": v["batch_size"],
+            "lr": v["learning_rate"],
+            "weight_decay": v["weight_decay"],
+            "standardize_X": v["standardize_X"],
+            "standardize_y": v["standardize_y"],
+            "warm_start": v["warm_start"],
         }
 
     def _device(self, torch: Any) -> Any:
-        dev = self.device  # type: ignore[attr-defined]
-        try:
-            return torch.device(dev)
-        except (RuntimeError, TypeError, ValueError) as exc:
-            raise ValueError(f"device: expected a torch device such as 'cpu' or 'cuda:0', got {dev!r} ({exc})") from None
+        return Device().check(self.device, "device")  # type: ignore[attr-defined]
 
     def _build(self, torch: Any, d: int, out_dim: int, cfg: dict[str, Any], rng: np.random.Generator) -> Any:
         nn = torch.nn
@@ -441,13 +462,13 @@ class _TorchMLP:
         cfg = self._common_config()
         cfg.update(self._head_config())
         device = self._device(torch)
-        rng = as_generator(self.random_state, "random_state")  # type: ignore[attr-defined]
+        rng = _as_generator(self.random_state, "random_state")  # type: ignore[attr-defined]
         Xf = as_float_array(X, "X", ndim=2)
         n, d = Xf.shape
         if n == 0:
-            raise ValueError("X: expected at least one sample, got 0 rows")
+            raise InvalidParameterError("X", "expected at least one sample, got 0 rows")
         if d == 0:
-            raise ValueError("X: expected at least one feature column, got shape (n, 0)")
+            raise InvalidParameterError("X", "expected at least one feature column, got shape (n, 0)")
         yv = _check_y(y, n)
         w = _check_sample_weight(sample_weight, n)
         keep = w > 0  # zero-weight rows carry no information: drop them
@@ -477,9 +498,10 @@ class _TorchMLP:
         model = self.model_.to(device)
         self.model_ = model
         m = Xf.shape[0]
-        X_t = torch.from_numpy(((Xf - self.X_mean_) / self.X_scale_).astype(np.float32)).to(device)
+        Xs = _float32(Xf, self.X_mean_, self.X_scale_, "X", "standardize_X=True")
         y_np = (yv - self.y_mean_) / self.y_scale_
-        y_t = torch.from_numpy(y_np.astype(np.float32)).to(device)
+        y_t = torch.from_numpy(_float32(yv, self.y_mean_, self.y_scale_, "y", "standardize_y=True")).to(device)
+        X_t = torch.from_numpy(Xs).to(device)
         w_t = torch.from_numpy((w / w.mean()).astype(np.float32)).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"], weight_decay=cfg["weight_decay"])
         bs = min(cfg["batch_size"], m)
@@ -507,6 +529,11 @@ class _TorchMLP:
                 total = total + loss.detach() * idx_np.shape[0]
             self.loss_curve_.append(float(total.item()) / m)
             self.n_iter_ += 1
+            if not np.isfinite(self.loss_curve_[-1]):
+                raise InvalidParameterError(
+                    "learning_rate", f"training diverged: the loss of epoch {self.n_iter_} is "
+                    f"{self.loss_curve_[-1]!r}; lower learning_rate (or weight_decay), or rescale X and y"
+                )
         model.eval()
         self.n_features_in_ = int(d)
         self._cfg_ = cfg
@@ -518,11 +545,11 @@ class _TorchMLP:
         torch = _import_torch(f"{type(self).__name__}.{method}")
         Xf = as_float_array(X, "X", ndim=2)
         if Xf.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X: {type(self).__name__} was fitted with {self.n_features_in_} features, "
+            raise InvalidParameterError(
+                "X", f"{type(self).__name__} was fitted with {self.n_features_in_} features, "
                 f"got X with {Xf.shape[1]} (shape {Xf.shape})"
             )
-        Xs = ((Xf - self.X_mean_) / self.X_scale_).astype(np.float32)
+        Xs = _float32(Xf, self.X_mean_, self.X_scale_, "X", "standardize_X=True")
         param = next(self.model_.parameters())
         outs = []
         with torch.no_grad():
@@ -531,22 +558,47 @@ class _TorchMLP:
                 outs.append(self.model_(xb).double().cpu().numpy())
         if not outs:
             return np.empty((0, int(self._signature_[1])), dtype=np.float64)
-        return np.concatenate(outs, axis=0)
+        out = np.concatenate(outs, axis=0)
+        if not np.all(np.isfinite(out)):
+            raise InvalidParameterError("X", "the network's outputs overflow float32 on these inputs; rescale X")
+        return out
+
+
+def _float32(x: np.ndarray, mean: Any, scale: Any, name: str, hint: str) -> np.ndarray:
+    """``(x - mean) / scale`` in float32, refusing values float32 cannot hold."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = ((x - mean) / scale).astype(np.float32)
+    if not np.all(np.isfinite(out)):
+        raise InvalidParameterError(
+            name, f"values (after standardisation, if on) exceed the float32 range the network computes in; "
+            f"rescale {name} (or use {hint})"
+        )
+    return out
 
 
 # --------------------------------------------------------------------------- MLPRegressor
 
 
 _LOSSES = ("mse", "huber", "hl_gauss")
+_MLP_PARAMS: dict[str, Constraint] = {
+    "loss": Options(*_LOSSES),
+    "n_bins": Integer(2, MAX_BINS),
+    "support": _SUPPORT,
+    "sigma": Real(0, None, closed="neither") | None,
+    "huber_delta": Real(HUBER_MIN, HUBER_MAX),
+    **_COMMON,
+}
 
 
+@_declare(_MLP_PARAMS)
 class MLPRegressor(_TorchMLP):
     """A scalar-output multilayer perceptron regressor (squared, Huber or HL-Gauss loss).
 
     Parameters
     ----------
     hidden_sizes : tuple of int, default (64, 64)
-        Widths of the hidden layers (``()`` gives a linear model).
+        Widths of the hidden layers, each in ``[1, 16384]``, at most 64 layers (``()``
+        gives a linear model; an int is one layer).
     activation : {"relu", "tanh", "gelu", "silu", "elu"}, default "relu"
         Hidden-layer nonlinearity.
     loss : {"mse", "huber", "hl_gauss"}, default "mse"
@@ -555,8 +607,8 @@ class MLPRegressor(_TorchMLP):
         ``n_bins`` logits over bins of equal width on ``support``, trained by
         cross-entropy against :func:`hl_gauss_probs` of the target; :meth:`predict`
         returns the mean of the softmax over the bin centres [1]_.
-    n_bins : int, default 51
-        Number of bins of the HL-Gauss head (``loss="hl_gauss"`` only), at least 2.
+    n_bins : int in [2, 10**5], default 51
+        Number of bins of the HL-Gauss head (``loss="hl_gauss"`` only).
     support : tuple (vmin, vmax) or None, default None
         Ends of the HL-Gauss support, in the units of ``y``; required for
         ``loss="hl_gauss"``. Targets outside are clamped to it (see
@@ -564,26 +616,28 @@ class MLPRegressor(_TorchMLP):
     sigma : float or None, default None
         Smoothing standard deviation of HL-Gauss, in the units of ``y``; default
         ``0.75`` bin widths.
-    huber_delta : float, default 1.0
+    huber_delta : float in [1e-30, 1e30], default 1.0
         Huber threshold (``loss="huber"``), in standardised units of ``y`` when
-        ``standardize_y`` is True, else in the units of ``y``.
-    n_epochs : int, default 100
+        ``standardize_y`` is True, else in the units of ``y`` (the loss is computed in
+        float32, which resolves this range).
+    n_epochs : int in [1, 10**9], default 100
         Passes over the data (at least; see ``min_steps``).
-    min_steps : int, default 1000
+    min_steps : int in [0, 10**9], default 1000
         Minimum number of gradient steps: training runs
         ``max(n_epochs, ceil(min_steps / batches_per_epoch))`` epochs, so that small
         data sets (a tabular problem with one row per state-action pair) are still fitted
         to convergence. ``0`` disables it.
-    batch_size : int, default 64
+    batch_size : int in [1, 10**12], default 64
         Minibatch size (capped at the number of samples).
-    learning_rate : float, default 1e-3
-        Peak Adam step size.
+    learning_rate : float in (0, 10], default 1e-3
+        Peak Adam step size. A run whose loss becomes non-finite stops with an
+        :class:`~rlcore.validation.InvalidParameterError` naming ``learning_rate``.
     lr_schedule : {"cosine", "constant"}, default "cosine"
         ``"cosine"`` anneals the step size from ``learning_rate`` to 0 over the run
         (cosine annealing without restarts [3]_), so the final network sits at a
         minimum rather than wherever Adam's constant-step noise leaves it; ``"constant"``
         keeps it fixed.
-    weight_decay : float, default 0.0
+    weight_decay : float in [0, 1e3], default 0.0
         Adam's L2 penalty coefficient.
     standardize_X : bool, default True
         Centre and scale each input column by its mean and standard deviation (constant
@@ -697,27 +751,21 @@ class MLPRegressor(_TorchMLP):
         self.random_state = random_state
         self.device = device
         self.warm_start = warm_start
+        self._head_config()  # the relations between the parameters
 
     def _head_config(self) -> dict[str, Any]:
-        if self.loss not in _LOSSES:
-            raise ValueError(f"loss: expected one of {_LOSSES}, got {self.loss!r}")
-        cfg: dict[str, Any] = {"loss": self.loss}
-        if self.loss == "huber":
-            delta = check_real(self.huber_delta, "huber_delta")
-            if delta <= 0:
-                raise ValueError(f"huber_delta: expected a number > 0, got {delta!r}")
-            cfg["delta"] = delta
-        if self.loss == "hl_gauss":
-            if self.support is None:
-                raise ValueError("support: loss='hl_gauss' needs a support (vmin, vmax) covering the targets")
-            lo, hi = _check_support_pair(self.support)
-            n_bins = check_int(self.n_bins, "n_bins")
-            if n_bins < 2:
-                raise ValueError(f"n_bins: expected an integer >= 2, got {n_bins}")
-            width = (hi - lo) / n_bins
-            sigma = 0.75 * width if self.sigma is None else check_real(self.sigma, "sigma")
-            if sigma <= 0:
-                raise ValueError(f"sigma: expected a standard deviation > 0, got {self.sigma!r}")
+        v = {name: _MLP_PARAMS[name].check(getattr(self, name), name)
+             for name in ("loss", "n_bins", "support", "sigma", "huber_delta")}
+        cfg: dict[str, Any] = {"loss": v["loss"]}
+        if v["loss"] == "huber":
+            cfg["delta"] = v["huber_delta"]
+        if v["loss"] == "hl_gauss":
+            if v["support"] is None:
+                raise InvalidParameterError("support", "loss='hl_gauss' needs a support (vmin, vmax) covering the targets")
+            lo, hi = v["support"]
+            _check_support(lo, hi, ("support[0]", "support[1]"))
+            n_bins = v["n_bins"]
+            sigma = 0.75 * (hi - lo) / n_bins if v["sigma"] is None else v["sigma"]
             cfg.update(lo=lo, hi=hi, n_bins=n_bins, sigma=sigma)
         return cfg
 
@@ -732,7 +780,7 @@ class MLPRegressor(_TorchMLP):
             return (out[:, 0] - y_t) ** 2
         if cfg["loss"] == "huber":
             return torch.nn.functional.huber_loss(out[:, 0], y_t, reduction="none", delta=cfg["delta"])
-        target = hl_gauss_probs(y_np, cfg["lo"], cfg["hi"], cfg["n_bins"], cfg["sigma"])
+        target = _hl_gauss_probs(y_np, cfg["lo"], cfg["hi"], cfg["n_bins"], cfg["sigma"])
         target_t = torch.from_numpy(target.astype(np.float32)).to(out.device)
         return -(target_t * torch.log_softmax(out, dim=1)).sum(dim=1)
 
@@ -797,8 +845,8 @@ class MLPRegressor(_TorchMLP):
         if not hasattr(self, "model_"):
             raise _not_fitted(self, "predict_distribution")
         if self._cfg_["loss"] != "hl_gauss":
-            raise ValueError(
-                f"loss: predict_distribution needs a model fitted with loss='hl_gauss', "
+            raise InvalidParameterError(
+                "loss", f"predict_distribution needs a model fitted with loss='hl_gauss', "
                 f"this one was fitted with loss={self._cfg_['loss']!r}"
             )
         probs = _softmax(self._forward(X, "predict_distribution"))
@@ -815,8 +863,16 @@ def _softmax(logits: np.ndarray) -> np.ndarray:
 
 
 _HEADS = ("categorical", "quantile")
+_DIST_PARAMS: dict[str, Constraint] = {
+    "head": Options(*_HEADS),
+    "n_atoms": Integer(2, MAX_BINS),
+    "support": _SUPPORT,
+    "kappa": Real(0, HUBER_MAX),
+    **_COMMON,
+}
 
 
+@_declare(_DIST_PARAMS)
 class DistributionalMLPRegressor(_TorchMLP):
     """Distributional regression: an MLP that predicts the distribution of the target.
 
@@ -839,14 +895,15 @@ class DistributionalMLPRegressor(_TorchMLP):
     Parameters
     ----------
     head : {"categorical", "quantile"}, default "categorical"
-    n_atoms : int, default 51
-        Number of atoms (categorical) or quantiles (quantile), at least 2.
+    n_atoms : int in [2, 10**5], default 51
+        Number of atoms (categorical) or quantiles (quantile).
     support : tuple (vmin, vmax) or None, default None
         Ends of the categorical support, in units of ``y``; required for
         ``head="categorical"``. Targets outside it are clamped (as in C51).
     kappa : float, default 1.0
-        Huber threshold of the quantile head (``>= 0``), in standardised units of ``y``
-        when ``standardize_y`` is True. ``0`` gives the plain quantile loss.
+        Huber threshold of the quantile head, 0 or in ``[1e-30, 1e30]`` (resolved by
+        float32, in which the loss is computed), in standardised units of ``y`` when
+        ``standardize_y`` is True. ``0`` gives the plain quantile loss.
     hidden_sizes, activation, n_epochs, min_steps, batch_size, learning_rate, \
 lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
         As in :class:`MLPRegressor`.
@@ -926,23 +983,27 @@ lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
         self.random_state = random_state
         self.device = device
         self.warm_start = warm_start
+        self._head_config()  # the relations between the parameters
 
     def _head_config(self) -> dict[str, Any]:
-        if self.head not in _HEADS:
-            raise ValueError(f"head: expected one of {_HEADS}, got {self.head!r}")
-        n_atoms = check_int(self.n_atoms, "n_atoms")
-        if n_atoms < 2:
-            raise ValueError(f"n_atoms: expected an integer >= 2, got {n_atoms}")
-        cfg: dict[str, Any] = {"head": self.head, "n_atoms": n_atoms}
-        if self.head == "categorical":
-            if self.support is None:
-                raise ValueError("support: head='categorical' needs a support (vmin, vmax) covering the targets")
-            lo, hi = _check_support_pair(self.support)
+        v = {name: _DIST_PARAMS[name].check(getattr(self, name), name) for name in ("head", "n_atoms", "support", "kappa")}
+        n_atoms = v["n_atoms"]
+        cfg: dict[str, Any] = {"head": v["head"], "n_atoms": n_atoms}
+        if v["head"] == "categorical":
+            if v["support"] is None:
+                raise InvalidParameterError(
+                    "support", "head='categorical' needs a support (vmin, vmax) covering the targets"
+                )
+            lo, hi = v["support"]
+            _check_support(lo, hi, ("support[0]", "support[1]"))
             cfg.update(lo=lo, hi=hi)
         else:
-            kappa = check_real(self.kappa, "kappa")
-            if kappa < 0:
-                raise ValueError(f"kappa: expected a number >= 0, got {kappa!r}")
+            kappa = v["kappa"]
+            if 0.0 < kappa < HUBER_MIN:
+                raise InvalidParameterError(
+                    "kappa", f"expected 0 (the plain quantile loss) or a threshold >= {HUBER_MIN:g} "
+                    f"(float32 resolution), got {kappa!r}"
+                )
             cfg["kappa"] = kappa
             cfg["taus"] = (2.0 * np.arange(n_atoms) + 1.0) / (2.0 * n_atoms)
         return cfg
@@ -955,7 +1016,7 @@ lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
 
     def _batch_loss(self, torch: Any, out: Any, y_t: Any, y_np: np.ndarray, cfg: dict[str, Any]) -> Any:
         if cfg["head"] == "categorical":
-            target = categorical_projection(y_np, cfg["lo"], cfg["hi"], cfg["n_atoms"])
+            target = _categorical_projection(y_np, cfg["lo"], cfg["hi"], cfg["n_atoms"])
             target_t = torch.from_numpy(target.astype(np.float32)).to(out.device)
             return -(target_t * torch.log_softmax(out, dim=1)).sum(dim=1)
         taus = torch.from_numpy(cfg["taus"].astype(np.float32)).to(out.device)
@@ -1056,10 +1117,6 @@ lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
         """
         if not hasattr(self, "model_"):
             raise _not_fitted(self, "predict_quantiles")
-        t = as_float_array(taus, "taus", ndim=1)
-        bad = (t <= 0) | (t > 1)
-        if np.any(bad):
-            i = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"taus: expected levels in (0, 1], found {t[i]!r} at index {i}")
+        t = Array(ndim=1, low=0.0, high=1.0, closed="right").check(taus, "taus")
         dist = self.predict_distribution(X)
         return _inverse_cdf(dist.values, dist.probs, t)

@@ -83,6 +83,7 @@ __all__ = [
     "check_real",
     "check_stochastic_rows",
     "constraints_of",
+    "declare_params",
     "iter_invalid",
     "validate_params",
 ]
@@ -650,15 +651,17 @@ class RNG(Constraint):
             not isinstance(value, (bool, np.bool_)) and isinstance(value, (numbers.Integral, np.integer)))
 
     def check(self, value: Any, name: str, args: Args | None = None) -> Any:
-        from rlcore.randomness import as_generator
-
-        if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
-            as_generator(value, name)  # checks the sign and the size
-            return value
         if value is None or isinstance(value, np.random.Generator):
             return value
-        as_generator(value, name)  # raises the right error
-        return value  # pragma: no cover
+        if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            if int(value) < 0:
+                raise InvalidParameterError(name, f"a seed must be non-negative, got {int(value)}")
+            return value
+        if isinstance(value, np.random.RandomState):
+            raise InvalidParameterTypeError(
+                name, "legacy numpy RandomState is not supported; pass np.random.default_rng(seed), an int seed "
+                "or None")
+        raise _not_kind(value, name, str(self))
 
     def __str__(self) -> str:
         return "a numpy Generator, a seed >= 0 or None"
@@ -747,13 +750,17 @@ class AnyOf(Constraint):
             if alt is None:
                 self.none_ok = True
             elif isinstance(alt, AnyOf):
-                flat.extend(alt.alternatives)
+                flat.extend(alt.constraints())
                 self.none_ok = self.none_ok or alt.none_ok
             elif isinstance(alt, Constraint):
                 flat.append(alt)
             else:
                 raise TypeError(f"AnyOf: expected constraints or None, got {alt!r}")
-        self.alternatives = tuple(flat)
+        self.alternatives: tuple[Constraint, ...] = tuple(flat)
+
+    def constraints(self) -> tuple[Constraint, ...]:
+        """The alternatives other than ``None``."""
+        return self.alternatives
 
     def accepts_kind(self, value: Any) -> bool:
         return (value is None and self.none_ok) or any(c.accepts_kind(value) for c in self.alternatives)
@@ -830,7 +837,12 @@ def _resolve(ref: Any, args: Args | None) -> Any:
             return None
         value = args[root]
         for a in attrs:
-            value = getattr(value, a)
+            if a in ("shape", "ndim", "size") and isinstance(value, (list, tuple)):
+                value = np.asarray(value)  # a raw list argument, not yet converted
+            try:
+                value = getattr(value, a)
+            except AttributeError:
+                return None  # the argument is of the wrong kind: its own constraint says so
         return value
     raise TypeError(f"cannot resolve {ref!r}")
 
@@ -911,6 +923,8 @@ class Array(Constraint):
                     arr = arr.astype(np.int64)
                 else:
                     raise InvalidParameterTypeError(name, f"expected an integer array, got {_describe(arr)}")
+            if arr.dtype.kind == "u" and arr.size and int(arr.max()) > np.iinfo(np.int64).max:
+                raise InvalidParameterError(name, f"entries must fit in int64, found {int(arr.max())}")
             arr = arr.astype(np.int64, copy=True)
         else:
             arr = as_float_array(arr, name, finite=self.finite)
@@ -973,6 +987,9 @@ class Array(Constraint):
         ex = self._example(args)
         if ex is None:
             return out
+        if ex.size == 0:  # an expected shape with a zero dimension: only the kind can be wrong
+            out.append((ex[..., None], ValueError))
+            return out
         if self.dtype == "float":
             out.append((ex.astype(bool), TypeError))
             bad = ex.copy()
@@ -990,7 +1007,8 @@ class Array(Constraint):
         out.append((ex[..., None], ValueError))  # one dimension too many
         if self.shape is not None and ex.ndim >= 1:
             grown = np.concatenate([ex, ex[-1:]], axis=0) if ex.shape[0] else ex
-            if self.expected_shape(args) is not None and self.expected_shape(args)[0] is not None:
+            want = self.expected_shape(args)
+            if want is not None and want[0] is not None:
                 out.append((grown, ValueError))
         if self.min_size >= 1:
             out.append((np.zeros((0,) + ex.shape[1:], dtype=ex.dtype), ValueError))
@@ -1274,7 +1292,7 @@ def validate_params(**constraints: Constraint) -> Callable[[F], F]:
     def decorate(obj: F) -> F:
         if isinstance(obj, type):
             cls = obj
-            init = cls.__init__
+            init = cls.__dict__.get("__init__", object.__init__)
             wrapped = _wrap(init, constraints, cls.__qualname__)
             cls.__init__ = wrapped  # type: ignore[misc]
             return obj
@@ -1300,9 +1318,17 @@ def _wrap(fn: F, constraints: dict[str, Constraint], owner: str) -> F:
     var_pos = {p.name for p in params if p.kind is p.VAR_POSITIONAL}
     var_kw = {p.name for p in params if p.kind is p.VAR_KEYWORD}
     order = [(n, constraints[n]) for n in names]
+    # Fast path (no *args/**kwargs, no positional-only parameters): bind by hand, which is
+    # several times cheaper than Signature.bind; anything unusual takes the general path,
+    # whose errors (a missing or unexpected argument) are Python's own.
+    pos_names = [p.name for p in params if p.kind is p.POSITIONAL_OR_KEYWORD]
+    kw_names = set(names)
+    required = {p.name for p in params if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
+    has_self = len(params) != len(sig.parameters)
+    simple = not var_pos and not var_kw and all(
+        p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params)
 
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def general(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         bound = sig.bind(*args, **kwargs)
         arguments = bound.arguments
         checked: dict[str, Any] = dict(arguments)
@@ -1322,13 +1348,64 @@ def _wrap(fn: F, constraints: dict[str, Constraint], owner: str) -> F:
             arguments[name] = checked[name] = value
         return fn(*bound.args, **bound.kwargs)
 
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        head = args[:1] if has_self else ()
+        rest = args[1:] if has_self else args
+        n = len(rest)
+        if not simple or n > len(pos_names):
+            return general(args, kwargs)
+        checked: dict[str, Any] = dict(zip(pos_names, rest))
+        for k in kwargs:
+            if k in checked or k not in kw_names:
+                return general(args, kwargs)  # Python's own TypeError
+        checked.update(kwargs)
+        if not required.issubset(checked):
+            return general(args, kwargs)
+        given = set(checked)
+        for name, c in order:
+            if name not in given:
+                checked[name] = defaults[name]
+                continue
+            value = checked[name]
+            if value is not defaults[name]:
+                checked[name] = c.check(value, name, checked)
+        return fn(*head, *(checked[k] for k in pos_names[:n]), **{k: checked[k] for k in kwargs})
+
     wrapper.__validated_params__ = dict(constraints)  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 
+def declare_params(**constraints: Constraint) -> Callable[[F], F]:
+    """Declare a function's constraints without wrapping it, for functions on hot paths.
+
+    For a public function that per-step code calls millions of times (e.g.
+    :func:`rlcore.as_generator`), even the wrapper of :func:`validate_params` costs
+    noticeable time. Such a function checks its arguments itself, with the same
+    primitives, and declares the constraints it enforces: the generated API walk then
+    holds it to them exactly as it holds a wrapped function (every derived invalid value
+    must be refused by name), so the declaration cannot drift from the behaviour
+    unnoticed.
+    """
+    for key, c in constraints.items():
+        if not isinstance(c, Constraint):
+            raise TypeError(f"declare_params: the constraint for {key!r} is not a Constraint: {c!r}")
+
+    def decorate(fn: F) -> F:
+        params = [p.name for p in inspect.signature(fn).parameters.values() if p.name not in _SKIP]
+        if sorted(params) != sorted(constraints):
+            raise TypeError(f"declare_params({fn.__qualname__}): declare exactly the parameters {params}")
+        fn.__validated_params__ = dict(constraints)  # type: ignore[attr-defined]
+        return fn
+
+    return decorate
+
+
 def constraints_of(obj: Any) -> dict[str, Constraint] | None:
     """The declared constraints of a function, or of a class's constructor; None if none."""
-    target = obj.__init__ if isinstance(obj, type) else obj
+    target = obj
+    if isinstance(obj, type):  # the constructor that runs: the first __init__ along the MRO
+        target = next((k.__dict__["__init__"] for k in obj.__mro__ if "__init__" in k.__dict__), None)
     found = getattr(target, "__validated_params__", None)
     return None if found is None else dict(found)
 

@@ -139,7 +139,7 @@ def _backup(mdp: FiniteMDP, Q: np.ndarray) -> np.ndarray:
     out = np.empty_like(Q)
     out[H - 1] = mdp.rewards_at(H - 1)
     for t in range(H - 1):
-        out[t] = _q_from_v(mdp, Q[t + 1].max(axis=1), t)
+        out[t] = _q_from_v(mdp, Q[t + 1].max(axis=1), t, "mdp")
     return out
 
 

@@ -69,7 +69,7 @@ def backward_induction(mdp: FiniteMDP) -> PlanningResult:
     Q = np.zeros((H, S, A))
     v_next = np.zeros(S)
     for t in range(H - 1, -1, -1):
-        Q[t] = _q_from_v(mdp, v_next, t)
+        Q[t] = _q_from_v(mdp, v_next, t, "mdp")
         V[t] = Q[t].max(axis=1)
         v_next = V[t]
     policy = np.argmax(Q, axis=2).astype(np.int64)

@@ -534,7 +534,7 @@ def soft_backward_induction(mdp: FiniteMDP, beta: float, *, reference: Any = Non
     step_error = np.zeros(H)
     v_next = np.zeros(S)
     for t in range(H - 1, -1, -1):
-        Q[t] = _q_from_v(mdp, v_next, t)
+        Q[t] = _q_from_v(mdp, v_next, t, "mdp")
         pi0_t, supp_t = _at(pi0, t, 2), _at(support, t, 2)
         V[t], policy[t] = _soft_max(Q[t], pi0_t, supp_t, b)
         greedy[t] = _greedy(Q[t], supp_t)

@@ -270,11 +270,11 @@ def brute_force_solution(mdp: FiniteMDP, *, max_policies: int = 4096) -> ExactSo
         best = ev.V.copy() if best is None else np.maximum(best, ev.V)
     assert best is not None
     if H is None:
-        Q = _q_from_v(dense, best, 0)
+        Q = _q_from_v(dense, best, 0, "mdp")
     else:
         Q = np.empty((H, S, A))
         for t in range(H):
-            Q[t] = _q_from_v(dense, best[t + 1] if t + 1 < H else np.zeros(S), t)
+            Q[t] = _q_from_v(dense, best[t + 1] if t + 1 < H else np.zeros(S), t, "mdp")
     return ExactSolution(V=best, Q=Q, error_bound=err, n_policies=int(n_policies))
 
 

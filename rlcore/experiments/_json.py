@@ -1,7 +1,9 @@
 """Plain-data conversion shared by the sweep description and the record store (private).
 
-Two conversions, both strict (anything they do not know is a :class:`TypeError` naming
-the offending path, never a silent ``str(obj)``):
+Two conversions, both strict (anything they do not know is an
+:class:`~rlcore.validation.InvalidParameterTypeError` naming the offending path, never a
+silent ``str(obj)``; data nested deeper than :data:`MAX_DEPTH` levels is refused, so
+nothing recurses without bound):
 
 * :func:`canonical_config` turns a configuration into JSON-native data (dicts with str
   keys, lists, str, int, finite float, bool, None), so that its canonical JSON text
@@ -24,10 +26,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["canonical_config", "canonical_json", "dumps_record", "to_jsonable"]
+from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
+
+__all__ = ["MAX_DEPTH", "canonical_config", "canonical_json", "dumps_record", "to_jsonable"]
+
+#: Deepest nesting of a configuration or a result (a flat dict is depth 1).
+MAX_DEPTH: int = 64
 
 
-def _convert(obj: Any, where: str, *, allow_arrays: bool, allow_nonfinite: bool) -> Any:
+def _convert(obj: Any, where: str, *, allow_arrays: bool, allow_nonfinite: bool, depth: int = 1) -> Any:
+    if depth > MAX_DEPTH + 1:
+        raise InvalidParameterError(where, f"nested deeper than {MAX_DEPTH} levels")
     if obj is None or isinstance(obj, (bool, str)):
         return obj
     if isinstance(obj, np.bool_):
@@ -37,32 +46,37 @@ def _convert(obj: Any, where: str, *, allow_arrays: bool, allow_nonfinite: bool)
     if isinstance(obj, (float, np.floating)):
         value = float(obj)
         if not allow_nonfinite and not math.isfinite(value):
-            raise ValueError(f"{where}: expected a finite number, got {value!r}")
+            raise InvalidParameterError(where, f"expected a finite number, got {value!r}")
         return value
     if isinstance(obj, Mapping):
         out: dict[str, Any] = {}
         for k, v in obj.items():
             if not isinstance(k, str):
-                raise TypeError(
-                    f"{where}: dict keys must be str (JSON would turn {k!r} into a string), "
+                raise InvalidParameterTypeError(
+                    where, f"dict keys must be str (JSON would turn {k!r} into a string), "
                     f"got a key of type {type(k).__name__}"
                 )
-            out[k] = _convert(v, f"{where}[{k!r}]", allow_arrays=allow_arrays, allow_nonfinite=allow_nonfinite)
+            out[k] = _convert(v, f"{where}[{k!r}]", allow_arrays=allow_arrays, allow_nonfinite=allow_nonfinite,
+                              depth=depth + 1)
         return out
     if isinstance(obj, (list, tuple)):
         return [
-            _convert(v, f"{where}[{i}]", allow_arrays=allow_arrays, allow_nonfinite=allow_nonfinite)
+            _convert(v, f"{where}[{i}]", allow_arrays=allow_arrays, allow_nonfinite=allow_nonfinite, depth=depth + 1)
             for i, v in enumerate(obj)
         ]
     if isinstance(obj, np.ndarray) and allow_arrays:
         if obj.dtype.kind not in "biuf":
-            raise TypeError(f"{where}: only bool, integer and real float arrays can be stored, got dtype {obj.dtype}")
+            raise InvalidParameterTypeError(
+                where, f"only bool, integer and real float arrays can be stored, got dtype {obj.dtype}"
+            )
         if obj.dtype.kind == "f" and not allow_nonfinite and not np.isfinite(obj).all():
-            raise ValueError(f"{where}: expected finite entries")
+            raise InvalidParameterError(where, "expected finite entries")
+        if obj.ndim + depth > MAX_DEPTH + 1:
+            raise InvalidParameterError(where, f"an array of {obj.ndim} dimensions nests deeper than {MAX_DEPTH} levels")
         return obj.tolist()
     kind = "a NumPy array (use a list)" if isinstance(obj, np.ndarray) else f"an object of type {type(obj).__name__}"
-    raise TypeError(
-        f"{where}: expected JSON-like plain data (dict with str keys, list, tuple, str, int, "
+    raise InvalidParameterTypeError(
+        where, "expected JSON-like plain data (dict with str keys, list, tuple, str, int, "
         f"float, bool, None), got {kind}"
     )
 
@@ -70,7 +84,7 @@ def _convert(obj: Any, where: str, *, allow_arrays: bool, allow_nonfinite: bool)
 def canonical_config(config: Any, where: str) -> dict[str, Any]:
     """A configuration as JSON-native data: a dict of str keys, finite numbers, no arrays."""
     if not isinstance(config, Mapping):
-        raise TypeError(f"{where}: expected a dict of settings, got {type(config).__name__}")
+        raise InvalidParameterTypeError(where, f"expected a dict of settings, got {type(config).__name__}")
     return _convert(config, where, allow_arrays=False, allow_nonfinite=False)
 
 

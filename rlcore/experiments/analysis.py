@@ -33,15 +33,29 @@ confidence intervals over many seeds).
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Union, cast
 
 import numpy as np
 
-from rlcore.validation import as_float_array, check_positive_int
-from rlcore.randomness import RNGLike, as_generator
+from rlcore.randomness import RNGLike, _as_generator
+from rlcore.regressors import _pow2_scale
+from rlcore.validation import (
+    RNG,
+    Array,
+    Implements,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    Options,
+    Real,
+    Sequence_,
+    as_float_array,
+    validate_params,
+)
 
 __all__ = ["ConfidenceInterval", "mean_ci", "plot_curves_with_bands", "stack_metric", "summarize"]
 
@@ -74,21 +88,17 @@ class ConfidenceInterval:
     method: str
 
 
-def _check_confidence(confidence: Any) -> float:
-    if isinstance(confidence, (bool, np.bool_)) or not isinstance(confidence, (numbers.Real, np.floating)):
-        raise TypeError(f"confidence: expected a float in (0, 1), got {type(confidence).__name__}")
-    value = float(confidence)
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"confidence: expected a level in (0, 1), e.g. 0.95, got {confidence!r}")
-    return value
+#: Most bootstrap resamples of one interval.
+MAX_BOOT: int = 10**6
+
+_CONFIDENCE = Real(0, 1, closed="neither")
+_METHOD = Options(*_METHODS)
+_N_BOOT = Integer(1, MAX_BOOT)
+_METRIC = Instance(str, what="a result field name") | IsCallable("a function of a record")
+_BY = Sequence_(Instance(str, what="a setting name"), min_len=0) | None
 
 
-def _check_method(method: Any) -> str:
-    if method not in _METHODS:
-        raise ValueError(f"method: expected one of {_METHODS}, got {method!r}")
-    return method
-
-
+@validate_params(samples=Array(), confidence=_CONFIDENCE, method=_METHOD, n_boot=_N_BOOT, rng=RNG())
 def mean_ci(
     samples: Any,
     *,
@@ -102,11 +112,13 @@ def mean_ci(
     Parameters
     ----------
     samples : array_like of shape (n,) or (n, T, ...)
-        One row per replication (seed), ``n >= 2``; finite values.
+        One row per replication (seed), ``n >= 2``; finite values. The statistics are
+        computed on the values divided by a power of two (exactly), so they do not
+        overflow for any finite samples.
     confidence : float, default 0.95
         Nominal coverage in (0, 1).
     method : {"t", "bootstrap"}, default "t"
-    n_boot : int, default 2000
+    n_boot : int in [1, 10**6], default 2000
         Bootstrap resamples (``method="bootstrap"`` only).
     rng : Generator, int or None
         Randomness of the bootstrap.
@@ -118,9 +130,10 @@ def mean_ci(
 
     Raises
     ------
-    ValueError
-        If there are fewer than 2 replications, a value is not finite, or
-        ``confidence`` is not in (0, 1).
+    InvalidParameterError
+        If there are fewer than 2 replications, a value is not finite, ``confidence``
+        is not in (0, 1), or (naming ``samples``) an end of the interval lies beyond
+        the float64 range.
 
     References
     ----------
@@ -132,14 +145,14 @@ def mean_ci(
     >>> round(ci.mean, 3), round(ci.lower, 3), round(ci.upper, 3)
     (2.5, 0.446, 4.554)
     """
-    x = as_float_array(samples, "samples")
-    if x.ndim == 0:
-        raise ValueError("samples: expected one row per replication (shape (n,) or (n, T)), got a scalar")
-    n = x.shape[0]
+    conf = confidence
+    if samples.ndim == 0:
+        raise InvalidParameterError("samples", "expected one row per replication (shape (n,) or (n, T)), got a scalar")
+    n = samples.shape[0]
     if n < 2:
-        raise ValueError(f"samples: a confidence interval needs at least 2 replications, got {n}")
-    conf = _check_confidence(confidence)
-    method = _check_method(method)
+        raise InvalidParameterError("samples", f"a confidence interval needs at least 2 replications, got {n}")
+    scale = _pow2_scale(samples)
+    x = samples / scale  # exact: every |entry| < 2, so no sum or square below overflows
     mean = x.mean(axis=0)
     if method == "t":
         from scipy.stats import t as student_t
@@ -147,14 +160,19 @@ def mean_ci(
         half = float(student_t.ppf(0.5 + conf / 2.0, n - 1)) * x.std(axis=0, ddof=1) / np.sqrt(n)
         lower, upper = mean - half, mean + half
     else:
-        n_boot = check_positive_int(n_boot, "n_boot")
-        gen = as_generator(rng)
+        gen = _as_generator(rng)
         # resample counts (multinomial) are the same law as resampled indices; one
         # matrix product then gives every resample's mean of every column (written as
         # the mean plus the resampled mean deviation, exact when all values are equal)
         weights = gen.multinomial(n, np.full(n, 1.0 / n), size=n_boot) / n
         boot = mean + (weights @ (x - mean).reshape(n, -1)).reshape((n_boot,) + x.shape[1:])
         lower, upper = np.quantile(boot, [0.5 - conf / 2.0, 0.5 + conf / 2.0], axis=0)
+    with np.errstate(over="ignore"):
+        mean, lower, upper = mean * scale, np.asarray(lower) * scale, np.asarray(upper) * scale
+    if not (np.all(np.isfinite(lower)) and np.all(np.isfinite(upper))):
+        raise InvalidParameterError(
+            "samples", f"the {conf:g} interval reaches beyond the float64 range; rescale the samples"
+        )
     if x.ndim == 1:
         return ConfidenceInterval(float(mean), float(lower), float(upper), n, conf, method)
     return ConfidenceInterval(mean, np.asarray(lower), np.asarray(upper), n, conf, method)
@@ -170,25 +188,24 @@ def _freeze(value: Any) -> Any:
     return value
 
 
-def _check_records(records: Any) -> list[Mapping[str, Any]]:
-    if isinstance(records, Mapping) or not isinstance(records, Sequence):
-        raise TypeError(f"records: expected a list of records (as run_sweep returns), got {type(records).__name__}")
-    if len(records) == 0:
-        raise ValueError("records: expected at least one record, got none")
+_RECORDS = Sequence_(Instance(Mapping, what="a record dict with 'status', 'config' and 'result'"), min_len=1)
+
+
+def _check_records(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     seen: set[Any] = set()
     n_failed = 0
     for i, rec in enumerate(records):
-        if not isinstance(rec, Mapping) or not all(f in rec for f in ("status", "config", "result")):
-            raise TypeError(f"records[{i}]: expected a record dict with 'status', 'config' and 'result'")
+        if not all(f in rec for f in ("status", "config", "result")):
+            raise InvalidParameterTypeError(f"records[{i}]", "expected a record dict with 'status', 'config' and 'result'")
         n_failed += rec["status"] != "ok"
         key = rec.get("key")
         if key is not None:
             if key in seen:
-                raise ValueError(f"records: run {key!r} appears more than once")
+                raise InvalidParameterError("records", f"run {key!r} appears more than once")
             seen.add(key)
     if n_failed:
-        raise ValueError(
-            f"records: {n_failed} of {len(records)} records are failed runs, which have no result; "
+        raise InvalidParameterError(
+            "records", f"{n_failed} of {len(records)} records are failed runs, which have no result; "
             "dropping them may bias the summary, so do it explicitly: "
             "[r for r in records if r['status'] == 'ok']"
         )
@@ -203,16 +220,17 @@ def _metric_value(rec: Mapping[str, Any], metric: Metric, i: int) -> np.ndarray:
         result = rec["result"]
         if not isinstance(result, Mapping) or metric not in result:
             have = sorted(result) if isinstance(result, Mapping) else []
-            raise ValueError(f"metric: records[{i}]['result'] has no field {metric!r} (it has {have})")
+            raise InvalidParameterError("metric", f"records[{i}]['result'] has no field {metric!r} (it has {have})")
         value = result[metric]
         where = f"records[{i}]['result'][{metric!r}]"
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise TypeError(f"metric: {where} is not numeric") from None
+        raise InvalidParameterTypeError("metric", f"{where} is not numeric") from None
     return arr
 
 
+@validate_params(records=_RECORDS, metric=_METRIC, by=_BY)
 def stack_metric(
     records: Sequence[Mapping[str, Any]],
     metric: Metric,
@@ -254,14 +272,16 @@ def stack_metric(
     >>> stack_metric(recs, "x")
     {(1,): array([0., 1., 2.])}
     """
-    recs = _check_records(records)
-    if not (isinstance(metric, str) or callable(metric)):
-        raise TypeError(f"metric: expected a result field name or a function of a record, got {type(metric).__name__}")
+    return _stack_metric(_check_records(records), metric, by)
+
+
+def _stack_metric(
+    recs: list[Mapping[str, Any]], metric: Metric, by: Sequence[str] | None
+) -> dict[tuple[Any, ...], np.ndarray]:
+    """:func:`stack_metric` on checked arguments."""
     if by is None:
         fields = sorted({k for rec in recs for k in rec["config"]})
     else:
-        if isinstance(by, str) or not isinstance(by, Sequence):
-            raise TypeError(f"by: expected a list of setting names, got {type(by).__name__}")
         fields = list(by)
     groups: dict[tuple[Any, ...], list[tuple[int, int, np.ndarray]]] = {}
     for i, rec in enumerate(recs):
@@ -269,7 +289,7 @@ def stack_metric(
         if by is not None:
             absent = [f for f in fields if f not in config]
             if absent:
-                raise ValueError(f"by: records[{i}]['config'] has no setting {absent[0]!r}")
+                raise InvalidParameterError("by", f"records[{i}]['config'] has no setting {absent[0]!r}")
         key = tuple(_freeze(config.get(f)) for f in fields)
         groups.setdefault(key, []).append((int(rec.get("seed_index", i)), i, _metric_value(rec, metric, i)))
     out = {}
@@ -277,11 +297,14 @@ def stack_metric(
         rows.sort(key=lambda r: (r[0], r[1]))
         shapes = {r[2].shape for r in rows}
         if len(shapes) > 1:
-            raise ValueError(f"metric: the values of group {key} have different shapes {sorted(shapes)}")
+            raise InvalidParameterError("metric", f"the values of group {key} have different shapes {sorted(shapes)}")
         out[key] = np.stack([r[2] for r in rows])
     return out
 
 
+@validate_params(
+    records=_RECORDS, metric=_METRIC, by=_BY, confidence=_CONFIDENCE, method=_METHOD, n_boot=_N_BOOT, rng=RNG()
+)
 def summarize(
     records: Sequence[Mapping[str, Any]],
     metric: Metric,
@@ -313,9 +336,10 @@ def summarize(
     >>> summarize(recs, "r", by=["alg"])[0]["mean"]
     2.0
     """
-    gen = as_generator(rng)
-    stacked = stack_metric(records, metric, by=by)
-    fields = sorted({k for rec in records for k in rec["config"]}) if by is None else list(by)
+    gen = _as_generator(rng)
+    recs = _check_records(records)
+    stacked = _stack_metric(recs, metric, by)
+    fields = sorted({k for rec in recs for k in rec["config"]}) if by is None else list(by)
     rows = []
     for key, values in stacked.items():
         ci = mean_ci(values, confidence=confidence, method=method, n_boot=n_boot, rng=gen)
@@ -326,6 +350,20 @@ def summarize(
 
 
 # ----------------------------------------------------------------------------- plotting
+@validate_params(
+    curves=Instance(Mapping, what="a dict of label -> curves (n_runs, T) or ConfidenceInterval"),
+    x=Array(ndim=1) | None,
+    ax=Implements("plot", "fill_between", what="a matplotlib Axes") | None,
+    confidence=_CONFIDENCE,
+    method=_METHOD,
+    n_boot=_N_BOOT,
+    rng=RNG(),
+    xlabel=Instance(str) | None,
+    ylabel=Instance(str) | None,
+    xscale=Options("linear", "log", "symlog", "logit"),
+    yscale=Options("linear", "log", "symlog", "logit"),
+    alpha=Real(0, 1),
+)
 def plot_curves_with_bands(
     curves: Mapping[str, Any],
     *,
@@ -356,8 +394,7 @@ def plot_curves_with_bands(
     confidence, method, n_boot, rng
         As in :func:`mean_ci`.
     xlabel, ylabel : str, optional
-    xscale, yscale : str, default "linear"
-        E.g. ``"log"``.
+    xscale, yscale : {"linear", "log", "symlog", "logit"}, default "linear"
     alpha : float, default 0.25
         Opacity of the bands.
 
@@ -379,9 +416,9 @@ def plot_curves_with_bands(
     >>> len(ax.lines), len(ax.collections)
     (1, 1)
     """
-    if not isinstance(curves, Mapping) or len(curves) == 0:
-        raise TypeError("curves: expected a non-empty dict of label -> curves (n_runs, T) or ConfidenceInterval")
-    gen = as_generator(rng)
+    if len(curves) == 0:
+        raise InvalidParameterError("curves", "expected a non-empty dict of label -> curves (n_runs, T) or ConfidenceInterval")
+    gen = _as_generator(rng)
     cis: dict[str, ConfidenceInterval] = {}
     for label, value in curves.items():
         ci = value if isinstance(value, ConfidenceInterval) else mean_ci(
@@ -389,7 +426,9 @@ def plot_curves_with_bands(
             confidence=confidence, method=method, n_boot=n_boot, rng=gen,
         )
         if np.ndim(ci.mean) != 1:
-            raise ValueError(f"curves[{label!r}]: expected curves, i.e. a mean of shape (T,), got {np.shape(ci.mean)}")
+            raise InvalidParameterError(
+                f"curves[{label!r}]", f"expected curves, i.e. a mean of shape (T,), got {np.shape(ci.mean)}"
+            )
         cis[str(label)] = ci
     import matplotlib.pyplot as plt
 
@@ -397,9 +436,9 @@ def plot_curves_with_bands(
         _, ax = plt.subplots()
     for label, ci in cis.items():
         T = len(cast(np.ndarray, ci.mean))  # checked 1-D above
-        xs = np.arange(T) if x is None else as_float_array(x, "x", ndim=1)
+        xs = np.arange(T) if x is None else x
         if xs.shape != (T,):
-            raise ValueError(f"x: expected shape ({T},) to match curves[{label!r}], got {xs.shape}")
+            raise InvalidParameterError("x", f"expected shape ({T},) to match curves[{label!r}], got {xs.shape}")
         (line,) = ax.plot(xs, ci.mean, label=label)
         ax.fill_between(xs, ci.lower, ci.upper, color=line.get_color(), alpha=alpha, linewidth=0)
     ax.set_xscale(xscale)

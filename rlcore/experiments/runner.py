@@ -60,11 +60,22 @@ from collections.abc import Callable, Generator
 from contextlib import nullcontext
 from typing import Any
 
-from rlcore.validation import check_positive_int
 from rlcore.experiments._json import to_jsonable
 from rlcore.experiments.store import _check_out_dir, _RecordStore
 from rlcore.experiments.sweep import Run, Sweep
-from rlcore.experiments.threads import _ensure_worker_limit, limit_threads
+from rlcore.experiments.threads import MAX_THREADS, _ensure_worker_limit, limit_threads
+from rlcore.validation import (
+    Bool,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    IsCallable,
+    Options,
+    Path,
+    Real,
+    validate_params,
+)
 
 __all__ = ["BACKENDS", "RunFn", "run_sweep"]
 
@@ -128,7 +139,7 @@ def _execute(run_fn: RunFn, spec: _Spec, backend: str, n_threads: int | None) ->
         out = run_fn(config, spec[4])
         wall_s = time.perf_counter() - t0
         if not isinstance(out, dict):
-            raise TypeError(f"run_fn must return a dict of results, got {type(out).__name__}")
+            raise InvalidParameterTypeError("run_fn", f"must return a dict of results, got {type(out).__name__}")
         result = to_jsonable(out, "result")
     except Exception as exc:
         wall_s = time.perf_counter() - t0
@@ -164,8 +175,6 @@ def _callable_name(fn: Any) -> str:
 
 
 def _check_run_fn(run_fn: Any) -> str:
-    if not callable(run_fn):
-        raise TypeError(f"run_fn: expected a function run_fn(config, seed) -> dict, got {type(run_fn).__name__}")
     try:
         sig = inspect.signature(run_fn)
     except (TypeError, ValueError):  # some builtins and C callables have none
@@ -174,15 +183,15 @@ def _check_run_fn(run_fn: Any) -> str:
         try:
             sig.bind({}, 0)
         except TypeError:
-            raise TypeError(
-                f"run_fn: {_callable_name(run_fn)}{sig} cannot be called as run_fn(config, seed); "
+            raise InvalidParameterTypeError(
+                "run_fn", f"{_callable_name(run_fn)}{sig} cannot be called as run_fn(config, seed); "
                 "expected a function of two positional arguments"
             ) from None
     try:
         pickle.dumps(run_fn)
     except Exception as exc:
-        raise TypeError(
-            f"run_fn: {_callable_name(run_fn)} cannot be pickled ({type(exc).__name__}: {exc}), so "
+        raise InvalidParameterTypeError(
+            "run_fn", f"{_callable_name(run_fn)} cannot be pickled ({type(exc).__name__}: {exc}), so "
             "worker processes could not receive it; define it with `def` at module level (in an "
             "importable module or the script itself), not as a lambda, a nested function or a "
             "method of a local class"
@@ -190,13 +199,8 @@ def _check_run_fn(run_fn: Any) -> str:
     return _callable_name(run_fn)
 
 
-def _check_n_jobs(n_jobs: Any, backend: str) -> int | None:
-    if n_jobs is None:
-        return None
-    n = check_positive_int(n_jobs, "n_jobs")
-    if backend == "serial" and n != 1:
-        raise ValueError(f"n_jobs: the serial backend runs one run at a time, got n_jobs={n}; use backend='loky'")
-    return n
+#: Most worker processes (loky) or runs in flight (Ray) of one sweep.
+MAX_JOBS: int = 10**4
 
 
 # ----------------------------------------------------------------------------- backends
@@ -290,6 +294,17 @@ _BACKEND_FNS = {"serial": _run_serial, "loky": _run_loky, "ray": _run_ray}
 
 
 # ----------------------------------------------------------------------------- entry point
+@validate_params(
+    sweep=Instance(Sweep, what="a rlcore.experiments.Sweep"),
+    run_fn=IsCallable("a function run_fn(config, seed) -> dict"),
+    out_dir=Path(),
+    backend=Options(*BACKENDS),
+    n_jobs=Integer(1, MAX_JOBS) | None,
+    threads_per_run=Integer(1, MAX_THREADS) | None,
+    retry_failed=Bool(),
+    progress=Bool(),
+    sync_interval=Real(0, None),
+)
 def run_sweep(
     sweep: Sweep,
     run_fn: RunFn,
@@ -319,10 +334,10 @@ def run_sweep(
         The sweep's directory (created if missing): its manifest and records. Running
         the same sweep into it again resumes it.
     backend : {"serial", "loky", "ray"}, default "serial"
-    n_jobs : int, optional
+    n_jobs : int in [1, 10**4], optional
         Worker processes (loky) or runs in flight (Ray). Must be None or 1 for the
         serial backend.
-    threads_per_run : int or None, default 1
+    threads_per_run : int in [1, 10**4] or None, default 1
         Threads each run may use in BLAS, OpenMP, Numba and torch
         (:func:`~rlcore.experiments.limit_threads`), in every backend (the serial
         backend restores the previous settings afterwards). None leaves the thread
@@ -351,10 +366,10 @@ def run_sweep(
 
     Raises
     ------
-    TypeError
+    InvalidParameterTypeError
         If ``sweep`` is not a Sweep, or ``run_fn`` is not a function of
         ``(config, seed)`` that can be pickled (a lambda or a nested function).
-    ValueError
+    InvalidParameterError
         If ``out_dir`` holds the records of another sweep, or ``backend`` or
         ``n_jobs`` is invalid.
     RuntimeError
@@ -381,23 +396,11 @@ def run_sweep(
     >>> len(records), records[0]["status"], records == again
     (6, 'ok', True)
     """
-    if not isinstance(sweep, Sweep):
-        raise TypeError(f"sweep: expected a rlcore.experiments.Sweep, got {type(sweep).__name__}")
     run_fn_name = _check_run_fn(run_fn)
-    if not isinstance(backend, str):
-        raise TypeError(f"backend: expected one of {BACKENDS}, got {type(backend).__name__}")
-    if backend not in BACKENDS:
-        raise ValueError(f"backend: expected one of {BACKENDS}, got {backend!r}")
-    n_jobs = _check_n_jobs(n_jobs, backend)
-    if threads_per_run is not None:
-        threads_per_run = check_positive_int(threads_per_run, "threads_per_run")
-    for flag, value in (("retry_failed", retry_failed), ("progress", progress)):
-        if not isinstance(value, bool):
-            raise TypeError(f"{flag}: expected a bool, got {type(value).__name__}")
-    if isinstance(sync_interval, bool) or not isinstance(sync_interval, (int, float)):
-        raise TypeError(f"sync_interval: expected a number of seconds, got {type(sync_interval).__name__}")
-    if not 0.0 <= sync_interval < float("inf"):
-        raise ValueError(f"sync_interval: expected a finite number of seconds >= 0, got {sync_interval!r}")
+    if backend == "serial" and n_jobs not in (None, 1):
+        raise InvalidParameterError(
+            "n_jobs", f"the serial backend runs one run at a time, got n_jobs={n_jobs}; use backend='loky'"
+        )
     path = _check_out_dir(out_dir)
 
     runs = sweep.runs()

@@ -50,8 +50,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rlcore.experiments._json import canonical_json, dumps_record
+from rlcore.dataset import _json_depth
+from rlcore.experiments._json import MAX_DEPTH, canonical_json, dumps_record
 from rlcore.experiments.sweep import Sweep
+from rlcore.validation import (
+    Bool,
+    Instance,
+    InvalidParameterError,
+    Path as _PathConstraint,
+    validate_params,
+)
 
 __all__ = ["MANIFEST_FILE", "RECORDS_FILE", "load_records", "strip_meta"]
 
@@ -64,6 +72,19 @@ _FORMAT = "rlcore.experiments.store/1"
 _REQUIRED_FIELDS = ("key", "status")
 
 
+#: Deepest nesting of a stored JSON document (a record wraps a result of depth MAX_DEPTH).
+_MAX_STORED_DEPTH = MAX_DEPTH + 4
+
+
+def _loads(raw: str | bytes) -> Any:
+    """``json.loads`` after bounding the nesting depth (no RecursionError on hostile files)."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    if _json_depth(text) > _MAX_STORED_DEPTH:
+        raise ValueError(f"nested deeper than {_MAX_STORED_DEPTH} levels")
+    return json.loads(text)
+
+
+@validate_params(record=Instance(Mapping, what="a record dict"))
 def strip_meta(record: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of ``record`` without its ``meta`` field (timings, host, process).
 
@@ -98,7 +119,7 @@ def _parse_records(path: Path, *, repair: bool) -> list[dict[str, Any]]:
         records.append(_parse_line(raw, path, lineno))
     if tail.strip():
         try:
-            rec = json.loads(tail)
+            rec = _loads(tail)
             complete = isinstance(rec, dict) and all(f in rec for f in _REQUIRED_FIELDS)
         except ValueError:
             complete = False
@@ -128,15 +149,17 @@ def _parse_records(path: Path, *, repair: bool) -> list[dict[str, Any]]:
 
 def _parse_line(raw: bytes, path: Path, lineno: int) -> dict[str, Any]:
     try:
-        rec = json.loads(raw)
+        rec = _loads(raw)
     except ValueError as exc:
-        raise ValueError(
-            f"{path}: line {lineno} is not valid JSON ({exc}); only the last line of a record "
+        raise InvalidParameterError(
+            "out_dir", f"{path}: line {lineno} is not valid JSON ({exc}); only the last line of a record "
             "file can be torn by a crash, so the file was modified by something else. Remove "
             "the line (its run will run again) and retry"
         ) from None
     if not isinstance(rec, dict) or any(f not in rec for f in _REQUIRED_FIELDS):
-        raise ValueError(f"{path}: line {lineno} is not a record (needs the fields {list(_REQUIRED_FIELDS)})")
+        raise InvalidParameterError(
+            "out_dir", f"{path}: line {lineno} is not a record (needs the fields {list(_REQUIRED_FIELDS)})"
+        )
     return rec
 
 
@@ -156,23 +179,22 @@ def _read_manifest(out_dir: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest = _loads(path.read_bytes())
     except ValueError as exc:
-        raise ValueError(f"out_dir: {path} is not valid JSON ({exc})") from None
+        raise InvalidParameterError("out_dir", f"{path} is not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT or "fingerprint" not in manifest:
-        raise ValueError(f"out_dir: {path} is not a manifest written by rlcore.experiments ({_FORMAT})")
+        raise InvalidParameterError("out_dir", f"{path} is not a manifest written by rlcore.experiments ({_FORMAT})")
     return manifest
 
 
 def _check_out_dir(out_dir: Any) -> Path:
-    if not isinstance(out_dir, (str, os.PathLike)):
-        raise TypeError(f"out_dir: expected a path (str or os.PathLike), got {type(out_dir).__name__}")
-    path = Path(out_dir)
+    path = _PathConstraint().check(out_dir, "out_dir")
     if path.exists() and not path.is_dir():
-        raise ValueError(f"out_dir: {path} exists and is not a directory")
+        raise InvalidParameterError("out_dir", f"{path} exists and is not a directory")
     return path
 
 
+@validate_params(out_dir=_PathConstraint(), latest=Bool())
 def load_records(out_dir: str | os.PathLike[str], *, latest: bool = True) -> list[dict[str, Any]]:
     """Read the records of a sweep's output directory (read-only; safe during a sweep).
 
@@ -192,9 +214,9 @@ def load_records(out_dir: str | os.PathLike[str], *, latest: bool = True) -> lis
 
     Raises
     ------
-    ValueError
-        If ``out_dir`` holds no sweep manifest, or a record line other than the last
-        is malformed.
+    InvalidParameterError
+        Naming ``out_dir``, if it holds no sweep manifest, or a record line other than
+        the last is malformed.
 
     Warns
     -----
@@ -205,7 +227,7 @@ def load_records(out_dir: str | os.PathLike[str], *, latest: bool = True) -> lis
     path = _check_out_dir(out_dir)
     manifest = _read_manifest(path)
     if manifest is None:
-        raise ValueError(f"out_dir: {path} holds no {MANIFEST_FILE}; it is not the output of run_sweep")
+        raise InvalidParameterError("out_dir", f"{path} holds no {MANIFEST_FILE}; it is not the output of run_sweep")
     records = _parse_records(path / RECORDS_FILE, repair=False)
     if not latest:
         return records
@@ -295,16 +317,16 @@ class _RecordStore:
         manifest = _read_manifest(self.out_dir)
         if manifest is None:
             if self.records_path.exists() and self.records_path.stat().st_size > 0:
-                raise ValueError(
-                    f"out_dir: {self.out_dir} holds a {RECORDS_FILE} but no {MANIFEST_FILE}, so "
+                raise InvalidParameterError(
+                    "out_dir", f"{self.out_dir} holds a {RECORDS_FILE} but no {MANIFEST_FILE}, so "
                     "whose records they are is unknown; use another directory"
                 )
             self._write_manifest(sweep, run_fn_name)
             return
         if manifest["fingerprint"] != sweep.fingerprint:
             diff = _describe_difference(manifest.get("sweep", {}), sweep)
-            raise ValueError(
-                f"out_dir: {self.out_dir} holds the records of another sweep ({diff}); use a new "
+            raise InvalidParameterError(
+                "out_dir", f"{self.out_dir} holds the records of another sweep ({diff}); use a new "
                 "directory for this sweep (or delete that one to start over)"
             )
         if manifest.get("run_fn") != run_fn_name:

@@ -47,13 +47,22 @@ from typing import Any
 
 import numpy as np
 
-from rlcore.validation import check_int, check_positive_int
 from rlcore.experiments._json import canonical_config, canonical_json
+from rlcore.validation import (
+    Bool,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    InvalidParameterTypeError,
+    validate_params,
+)
 
 __all__ = ["Run", "Sweep", "grid"]
 
 _SEEDING_SCHEME = "rlcore.experiments.seeding/1"
-_MAX_SEEDS = 2**32 - 1
+#: Most runs of one sweep (configurations times seeds), and most configurations
+#: :func:`grid` builds: the list of runs is held in memory.
+MAX_RUNS: int = 10**7
 
 
 def _sha256(text: str) -> str:
@@ -96,6 +105,13 @@ class Run:
     seed: int
 
 
+@validate_params(
+    configs=Instance(Sequence, what="a list or tuple of dicts (wrap a single dict in a list)"),
+    n_seeds=Integer(1, MAX_RUNS),
+    root_seed=Integer(0, None),
+    common_seeds=Bool(),
+    name=Instance(str),
+)
 class Sweep:
     """Configurations times seeds, as plain data.
 
@@ -105,8 +121,8 @@ class Sweep:
         One dict of settings per configuration: str keys; values None, bool, int,
         finite float, str, or lists, tuples and dicts of those (NumPy scalars are
         converted). At least one; no two with the same canonical JSON.
-    n_seeds : int
-        Seeds per configuration, ``>= 1``.
+    n_seeds : int in [1, 10**7]
+        Seeds per configuration; the sweep has at most ``MAX_RUNS`` (10**7) runs.
     root_seed : int
         Non-negative root of every run's seed (see the module docstring). Required:
         a sweep's results are reproducible only if its root seed is written down.
@@ -123,12 +139,13 @@ class Sweep:
 
     Raises
     ------
-    TypeError
+    InvalidParameterTypeError
         If ``configs`` is not a sequence of dicts of plain data, or another argument
         has the wrong type.
-    ValueError
-        If ``configs`` is empty or holds duplicates, a float in it is not finite,
-        ``n_seeds < 1`` or ``root_seed < 0``.
+    InvalidParameterError
+        If ``configs`` is empty or holds duplicates, a float in it is not finite, it
+        nests deeper than 64 levels, ``n_seeds`` is out of range, the sweep would have
+        more than 10**7 runs, or ``root_seed < 0``.
 
     See Also
     --------
@@ -145,7 +162,7 @@ class Sweep:
     >>> Sweep([{"S": 10}, {"S": 10}], n_seeds=1, root_seed=0)
     Traceback (most recent call last):
     ...
-    ValueError: configs: configs[0] and configs[1] are the same configuration {"S":10}
+    rlcore.validation.InvalidParameterError: configs: configs[0] and configs[1] are the same configuration {"S":10}
     """
 
     __slots__ = ("_canonical", "_config_keys", "_full_hashes", "n_seeds", "root_seed", "common_seeds", "name")
@@ -159,38 +176,31 @@ class Sweep:
         common_seeds: bool = False,
         name: str = "",
     ) -> None:
-        if isinstance(configs, Mapping):
-            raise TypeError("configs: expected a sequence of dicts, got a single dict; wrap it in a list")
-        if isinstance(configs, (str, bytes)) or not isinstance(configs, Sequence):
-            raise TypeError(f"configs: expected a sequence (list or tuple) of dicts, got {type(configs).__name__}")
+        if isinstance(configs, (str, bytes)):
+            raise InvalidParameterTypeError("configs", f"expected a sequence (list or tuple) of dicts, got a {type(configs).__name__}")
         if len(configs) == 0:
-            raise ValueError("configs: expected at least one configuration, got an empty sequence")
+            raise InvalidParameterError("configs", "expected at least one configuration, got an empty sequence")
+        if len(configs) * n_seeds > MAX_RUNS:
+            raise InvalidParameterError(
+                "n_seeds", f"{len(configs)} configurations x {n_seeds} seeds = {len(configs) * n_seeds} runs, "
+                f"more than the limit {MAX_RUNS} of one sweep"
+            )
         canonical = []
         seen: dict[str, int] = {}
         for i, cfg in enumerate(configs):
             text = canonical_json(canonical_config(cfg, f"configs[{i}]"))
             if text in seen:
-                raise ValueError(
-                    f"configs: configs[{seen[text]}] and configs[{i}] are the same configuration {text}"
+                raise InvalidParameterError(
+                    "configs", f"configs[{seen[text]}] and configs[{i}] are the same configuration {text}"
                 )
             seen[text] = i
             canonical.append(text)
-        n_seeds = check_positive_int(n_seeds, "n_seeds")
-        if n_seeds > _MAX_SEEDS:
-            raise ValueError(f"n_seeds: expected at most {_MAX_SEEDS}, got {n_seeds}")
-        root_seed = check_int(root_seed, "root_seed")
-        if root_seed < 0:
-            raise ValueError(f"root_seed: expected a non-negative integer, got {root_seed}")
-        if not isinstance(common_seeds, (bool, np.bool_)):
-            raise TypeError(f"common_seeds: expected a bool, got {type(common_seeds).__name__}")
-        if not isinstance(name, str):
-            raise TypeError(f"name: expected a str, got {type(name).__name__}")
         full = tuple(_sha256(text) for text in canonical)
         self._canonical = tuple(canonical)
         self._full_hashes = full
         self._config_keys = tuple(h[:16] for h in full)
         if len(set(self._config_keys)) != len(full):  # pragma: no cover - a 64-bit collision
-            raise ValueError("configs: two configurations share a 64-bit config key; rename a setting")
+            raise InvalidParameterError("configs", "two configurations share a 64-bit config key; rename a setting")
         self.n_seeds = n_seeds
         self.root_seed = root_seed
         self.common_seeds = bool(common_seeds)
@@ -259,14 +269,14 @@ class Sweep:
 
         Raises
         ------
-        ValueError
-            If a field is missing.
+        InvalidParameterError
+            If a field is missing (or, naming the field, has an invalid value).
         """
         if not isinstance(data, Mapping):
-            raise TypeError(f"data: expected a dict, got {type(data).__name__}")
+            raise InvalidParameterTypeError("data", f"expected a dict, got {type(data).__name__}")
         missing = [k for k in ("configs", "n_seeds", "root_seed") if k not in data]
         if missing:
-            raise ValueError(f"data: missing field(s) {missing}")
+            raise InvalidParameterError("data", f"missing field(s) {missing}")
         return cls(
             data["configs"],
             n_seeds=data["n_seeds"],
@@ -292,6 +302,10 @@ class Sweep:
         )
 
 
+@validate_params(
+    axes=Instance(Mapping, what="a dict of setting name to values"),
+    base=Instance(Mapping, what="a dict") | None,
+)
 def grid(axes: Mapping[str, Sequence[Any]], *, base: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """The configurations of a Cartesian product of settings.
 
@@ -306,7 +320,8 @@ def grid(axes: Mapping[str, Sequence[Any]], *, base: Mapping[str, Any] | None = 
     Returns
     -------
     list of dict
-        ``prod(len(v) for v in axes.values())`` configurations.
+        ``prod(len(v) for v in axes.values())`` configurations, at most ``MAX_RUNS``
+        (10**7).
 
     Examples
     --------
@@ -314,19 +329,19 @@ def grid(axes: Mapping[str, Sequence[Any]], *, base: Mapping[str, Any] | None = 
     [{'gamma': 0.9, 'S': 10, 'method': 'vi'}, {'gamma': 0.9, 'S': 10, 'method': 'pi'},
      {'gamma': 0.9, 'S': 20, 'method': 'vi'}, {'gamma': 0.9, 'S': 20, 'method': 'pi'}]
     """
-    if not isinstance(axes, Mapping):
-        raise TypeError(f"axes: expected a dict of setting name to values, got {type(axes).__name__}")
     base = {} if base is None else base
-    if not isinstance(base, Mapping):
-        raise TypeError(f"base: expected a dict or None, got {type(base).__name__}")
+    count = 1
     for k, values in axes.items():
         if not isinstance(k, str):
-            raise TypeError(f"axes: setting names must be str, got {k!r}")
+            raise InvalidParameterTypeError("axes", f"setting names must be str, got {k!r}")
         if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
-            raise TypeError(f"axes[{k!r}]: expected a list or tuple of values, got {type(values).__name__}")
+            raise InvalidParameterTypeError(f"axes[{k!r}]", f"expected a list or tuple of values, got {type(values).__name__}")
         if len(values) == 0:
-            raise ValueError(f"axes[{k!r}]: expected at least one value")
+            raise InvalidParameterError(f"axes[{k!r}]", "expected at least one value")
         if k in base:
-            raise ValueError(f"axes[{k!r}]: also set in base; give each setting in one place")
+            raise InvalidParameterError(f"axes[{k!r}]", "also set in base; give each setting in one place")
+        count *= len(values)
+    if count > MAX_RUNS:
+        raise InvalidParameterError("axes", f"the grid has {count} configurations, more than the limit {MAX_RUNS}")
     names = list(axes)
     return [{**base, **dict(zip(names, combo))} for combo in itertools.product(*(axes[k] for k in names))]

@@ -31,9 +31,12 @@ import os
 import sys
 from typing import Any
 
-from rlcore.validation import check_positive_int
+from rlcore.validation import Integer, validate_params
 
 __all__ = ["THREAD_ENV_VARS", "ThreadLimits", "limit_threads"]
+
+#: Most threads per pool :func:`limit_threads` sets.
+MAX_THREADS: int = 10**4
 
 #: Environment variables that cap the thread pools of OpenMP, OpenBLAS, MKL, BLIS,
 #: Apple Accelerate, Numba and numexpr when those start.
@@ -48,6 +51,7 @@ THREAD_ENV_VARS: tuple[str, ...] = (
 )
 
 
+@validate_params(n_threads=Integer(1, MAX_THREADS))
 class ThreadLimits:
     """Thread limits in force in this process; returned by :func:`limit_threads`.
 
@@ -118,13 +122,14 @@ class ThreadLimits:
         return f"ThreadLimits(n_threads={self.n_threads})"
 
 
+@validate_params(n_threads=Integer(1, MAX_THREADS))
 def limit_threads(n_threads: int = 1) -> ThreadLimits:
     """Cap the thread pools of BLAS, OpenMP, Numba and torch in this process.
 
     Parameters
     ----------
-    n_threads : int, default 1
-        Threads per pool, ``>= 1``.
+    n_threads : int in [1, 10**4], default 1
+        Threads per pool.
 
     Returns
     -------
@@ -139,7 +144,7 @@ def limit_threads(n_threads: int = 1) -> ThreadLimits:
     ...     os.environ["OMP_NUM_THREADS"]
     '1'
     """
-    limits = ThreadLimits(check_positive_int(n_threads, "n_threads"))
+    limits = ThreadLimits(n_threads)
     limits._apply()
     return limits
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import functools
 import itertools
+import struct
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,7 @@ import pytest
 
 from rlcore import evaluate_policy, uniform
 from rlcore.bridge import load_bridge_mdp
+from rlcore.validation import InvalidParameterError
 from tabular import backward_induction
 from tabular.effective_horizon import min_k
 
@@ -246,7 +249,7 @@ def test_bad_files(tmp_path):
     for fname, arrays in cases.items():
         p = tmp_path / fname
         np.savez(p, **arrays)
-        with pytest.raises(ValueError, match=fname):
+        with pytest.raises(ValueError, match=rf"^path: .*{fname}"):
             load_bridge_mdp(p, 3)
     good = tmp_path / "good.npz"
     np.savez(good, transitions=T, rewards=R)
@@ -258,5 +261,42 @@ def test_bad_files(tmp_path):
         load_bridge_mdp(good, 3, sticky_prob=True)
     with pytest.raises(TypeError, match="path"):
         load_bridge_mdp(3, 3)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(ValueError, match=r"^path: .*absent\.npz: no such file"):
         load_bridge_mdp(tmp_path / "absent.npz", 3)
+
+
+@pytest.mark.parametrize("keep", [0, 10, 60, -30, -1])
+def test_truncated_or_empty_file_is_a_value_error_naming_path(tmp_path, keep):
+    """Issue 17: BadZipFile / EOFError used to escape on truncated or empty files."""
+    good = tmp_path / "good.npz"
+    np.savez(good, transitions=np.array([[1, -1], [-1, 0]]), rewards=np.zeros((2, 2), np.float32))
+    raw = good.read_bytes()
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(raw[:keep] if keep >= 0 else raw[:len(raw) + keep])
+    with pytest.raises(InvalidParameterError, match=r"^path: .*cut\.npz: "):
+        load_bridge_mdp(cut, 3)
+
+
+def test_compressed_bridge_file_is_read_and_bombs_are_refused(tmp_path):
+    T, R = np.array([[1, -1], [-1, 0]]), np.array([[0.0, 1.0], [2.0, 0.0]], np.float32)
+    packed = tmp_path / "packed.npz"
+    np.savez_compressed(packed, transitions=T, rewards=R, frames=np.zeros((4, 8, 8)))
+    assert load_bridge_mdp(packed, 3).n_states == 3
+    bomb = tmp_path / "bomb.npz"  # header says 2 x 2, the zip entry inflates to 64 MB
+    header = repr({"descr": "<f4", "fortran_order": False, "shape": (2, 2)}).encode() + b"\n"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+        zf.writestr("transitions.npy", _npy(T))
+        with zf.open("rewards.npy", "w", force_zip64=True) as fh:
+            fh.write(b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header)
+            for _ in range(16):
+                fh.write(bytes(1 << 22))
+    with pytest.raises(InvalidParameterError, match=r"^path: .*bomb\.npz: member 'rewards' declares shape \(2, 2\)"):
+        load_bridge_mdp(bomb, 3)
+
+
+def _npy(arr: np.ndarray) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()

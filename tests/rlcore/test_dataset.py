@@ -188,7 +188,7 @@ INVALID = [
     (dict(timesteps=np.array([0, 1, 2, 0])), ValueError, "timesteps.*N = 5"),
     (dict(metadata=["not", "a", "dict"]), TypeError, "metadata"),
     (dict(metadata={"x": np.int64(3)}), TypeError, "metadata.*JSON"),
-    (dict(metadata={"x": float("nan")}), TypeError, "metadata"),
+    (dict(metadata={"x": float("nan")}), ValueError, "^metadata: numbers must be finite"),
     (dict(metadata={"x": {1: "int key"}}), TypeError, "metadata: keys must be str.*1"),
     (dict(metadata={"x": object()}), TypeError, "metadata"),
 ]
@@ -366,9 +366,12 @@ def test_save_never_pickles(tmp_path) -> None:
     assert {c["name"]: c["dtype"] for c in schema["columns"]}["rewards"] == "<f8"
 
 
-def test_missing_file_stays_file_not_found(tmp_path) -> None:
-    with pytest.raises(FileNotFoundError):
+def test_missing_file_is_an_error_naming_path(tmp_path) -> None:
+    with pytest.raises(ValueError, match=r"^path: .*nope\.npz: no such file"):
         Dataset.load(tmp_path / "nope.npz")
+    (tmp_path / "folder.npz").mkdir()
+    with pytest.raises(ValueError, match=r"^path: .*folder\.npz: is a directory"):
+        Dataset.load(tmp_path / "folder.npz")
 
 
 def rewrite(src, dst, **changes) -> None:
@@ -396,7 +399,7 @@ def test_truncated_file(saved, tmp_path) -> None:
     _, path = saved
     bad = tmp_path / "cut.npz"
     bad.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(ValueError, match=r"cut\.npz: truncated or corrupted rlcore\.Dataset file"):
+    with pytest.raises(ValueError, match=r"^path: .*cut\.npz: truncated or corrupted rlcore\.Dataset file"):
         Dataset.load(bad)
 
 
@@ -409,7 +412,7 @@ def test_flipped_byte_in_column_data(saved, tmp_path) -> None:
     raw[at + len(needle) // 2] ^= 0x10
     bad = tmp_path / "flip.npz"
     bad.write_bytes(bytes(raw))
-    with pytest.raises(ValueError, match=r"flip\.npz: truncated or corrupted"):
+    with pytest.raises(ValueError, match=r"^path: .*flip\.npz: truncated or corrupted"):
         Dataset.load(bad)
 
 
@@ -417,7 +420,7 @@ def test_digest_mismatch_in_a_valid_zip(saved, tmp_path) -> None:
     _, path = saved  # the zip CRCs are fresh here, so only the SHA-256 digest can catch it
     bad = tmp_path / "digest.npz"
     rewrite(path, bad, rewards=np.array([1.0, 0.0, 5e-324, 0.5, 2.0]))
-    with pytest.raises(ValueError, match=r"digest\.npz: .*digest mismatch in column 'rewards'"):
+    with pytest.raises(ValueError, match=r"^path: .*digest\.npz: .*digest mismatch in column 'rewards'"):
         Dataset.load(bad)
 
 
@@ -432,7 +435,7 @@ def test_every_single_byte_corruption_is_caught_or_harmless(saved, tmp_path) -> 
         try:
             back = Dataset.load(bad)
         except ValueError as exc:
-            assert "fuzz.npz" in str(exc), (i, exc)
+            assert str(exc).startswith("path: ") and "fuzz.npz" in str(exc), (i, exc)
         else:  # zip fields no reader checks (timestamps, attributes) may change harmlessly
             assert back.equals(ds), i
 
@@ -440,18 +443,18 @@ def test_every_single_byte_corruption_is_caught_or_harmless(saved, tmp_path) -> 
 def test_not_a_zip(tmp_path) -> None:
     text = tmp_path / "text.npz"
     text.write_text("observations,actions\n0,1\n")
-    with pytest.raises(ValueError, match=r"text\.npz: truncated or corrupted"):
+    with pytest.raises(ValueError, match=r"^path: .*text\.npz: truncated or corrupted"):
         Dataset.load(text)
     pickled = tmp_path / "pickled.npz"
     pickled.write_bytes(pickle.dumps({"observations": [0]}))
-    with pytest.raises(ValueError, match=r"pickled\.npz"):
+    with pytest.raises(ValueError, match=r"^path: .*pickled\.npz"):
         Dataset.load(pickled)
     single = tmp_path / "single.npz"
     with open(single, "wb") as fh:
         np.save(fh, np.zeros(3))
-    with pytest.raises(ValueError, match=r"single\.npz: .*not an \.npz archive"):
+    with pytest.raises(ValueError, match=r"^path: .*single\.npz: .*not an \.npz archive"):
         Dataset.load(single)
-    with pytest.raises(ValueError, match=r"empty\.npz"):
+    with pytest.raises(ValueError, match=r"^path: .*empty\.npz"):
         (tmp_path / "empty.npz").write_bytes(b"")
         Dataset.load(tmp_path / "empty.npz")
 
@@ -469,7 +472,7 @@ def test_wrong_schema(saved, tmp_path, change: dict, pattern: str) -> None:
     _, path = saved
     bad = tmp_path / "schema.npz"
     rewrite(path, bad, __schema__=schema_with(path, **change))
-    with pytest.raises(ValueError, match=r"schema\.npz: " + pattern):
+    with pytest.raises(ValueError, match=r"^path: .*schema\.npz: " + pattern):
         Dataset.load(bad)
 
 
@@ -477,16 +480,16 @@ def test_missing_or_garbled_schema(saved, tmp_path) -> None:
     _, path = saved
     bad = tmp_path / "noschema.npz"
     rewrite(path, bad, __schema__=None)
-    with pytest.raises(ValueError, match=r"noschema\.npz: no __schema__"):
+    with pytest.raises(ValueError, match=r"^path: .*noschema\.npz: no __schema__"):
         Dataset.load(bad)
     rewrite(path, bad, __schema__=np.array("{not json"))
-    with pytest.raises(ValueError, match=r"noschema\.npz: .*unreadable __schema__"):
+    with pytest.raises(ValueError, match=r"^path: .*noschema\.npz: .*unreadable __schema__"):
         Dataset.load(bad)
     rewrite(path, bad, __schema__=np.array('{"format": "rlcore.Dataset"}'))
-    with pytest.raises(ValueError, match=r"noschema\.npz: .*unreadable __schema__.*KeyError"):
+    with pytest.raises(ValueError, match=r"^path: .*noschema\.npz: .*unreadable __schema__.*KeyError"):
         Dataset.load(bad)
     rewrite(path, bad, __schema__=np.arange(3))
-    with pytest.raises(ValueError, match=r"noschema\.npz: no __schema__"):
+    with pytest.raises(ValueError, match=r"^path: .*noschema\.npz: no __schema__"):
         Dataset.load(bad)
 
 
@@ -494,16 +497,16 @@ def test_missing_and_extra_columns(saved, tmp_path) -> None:
     _, path = saved
     bad = tmp_path / "cols.npz"
     rewrite(path, bad, timesteps=None)
-    with pytest.raises(ValueError, match=r"cols\.npz: file columns .*missing \['timesteps'\]"):
+    with pytest.raises(ValueError, match=r"^path: .*cols\.npz: file columns .*missing \['timesteps'\]"):
         Dataset.load(bad)
     rewrite(path, bad, bonus=np.zeros(5))
-    with pytest.raises(ValueError, match=r"cols\.npz: file columns .*unexpected \['bonus'\]"):
+    with pytest.raises(ValueError, match=r"^path: .*cols\.npz: file columns .*unexpected \['bonus'\]"):
         Dataset.load(bad)
     with np.load(path, allow_pickle=False) as npz:
         schema = json.loads(str(npz["__schema__"][()]))
     schema["columns"] = [c for c in schema["columns"] if c["name"] != "actions"]
     rewrite(path, bad, __schema__=np.array(json.dumps(schema)))
-    with pytest.raises(ValueError, match=r"cols\.npz: schema columns .*missing \['actions'\]"):
+    with pytest.raises(ValueError, match=r"^path: .*cols\.npz: schema columns .*missing \['actions'\]"):
         Dataset.load(bad)
 
 
@@ -511,10 +514,10 @@ def test_dtype_or_shape_differs_from_schema(saved, tmp_path) -> None:
     _, path = saved
     bad = tmp_path / "dtype.npz"
     rewrite(path, bad, rewards=np.array([1.0, -0.0, 5e-324, 0.5, 2.0], np.float32))
-    with pytest.raises(ValueError, match=r"dtype\.npz: column 'rewards' has dtype <f4.*schema records <f8"):
+    with pytest.raises(ValueError, match=r"^path: .*dtype\.npz: column 'rewards' has dtype <f4.*schema records <f8"):
         Dataset.load(bad)
     rewrite(path, bad, actions=np.array([[1, 1, 0, 1, 0]]))
-    with pytest.raises(ValueError, match=r"dtype\.npz: column 'actions' .*shape \(1, 5\)"):
+    with pytest.raises(ValueError, match=r"^path: .*dtype\.npz: column 'actions' .*shape \(1, 5\)"):
         Dataset.load(bad)
 
 
@@ -525,7 +528,7 @@ def test_pickled_object_array_is_refused(saved, tmp_path) -> None:
         arrays = {k: npz[k] for k in npz.files}
     arrays["observations"] = np.array([0, 1, 2, 0, {"evil": True}], dtype=object)
     np.savez(bad, **arrays)  # allow_pickle defaults to True when writing
-    with pytest.raises(ValueError, match=r"objects\.npz: member 'observations' is a pickled object array"):
+    with pytest.raises(ValueError, match=r"^path: .*objects\.npz: member 'observations' is a pickled object array"):
         Dataset.load(bad)
 
 
@@ -538,5 +541,134 @@ def test_valid_file_with_invalid_data_fails_validation(saved, tmp_path) -> None:
         if col["name"] == "timesteps":
             col["sha256"] = __import__("hashlib").sha256(timesteps.tobytes()).hexdigest()
     rewrite(path, bad, timesteps=timesteps, __schema__=np.array(json.dumps(schema)))
-    with pytest.raises(ValueError, match=r"invalid\.npz: stored data fail validation: timesteps"):
+    with pytest.raises(ValueError, match=r"^path: .*invalid\.npz: stored data fail validation: timesteps"):
         Dataset.load(bad)
+
+
+# ---------------------------------------------------------------- hostile files (issue 17)
+# Every failure to read a file is a ValueError (InvalidParameterError) whose message
+# starts with "path:"; nothing recurses without bound, unpickles or inflates data whose
+# declared size disagrees with the schema or the zip directory.
+import struct  # noqa: E402
+import time  # noqa: E402
+import zipfile  # noqa: E402
+
+from rlcore import dataset as dataset_module  # noqa: E402
+from rlcore.validation import InvalidParameterError, InvalidParameterTypeError  # noqa: E402
+
+
+def npy_bytes(descr: str, shape: tuple, data: bytes = b"", pad_to: int = 0) -> bytes:
+    """A version-1 .npy prefix (magic, header) followed by ``data``."""
+    header = repr({"descr": descr, "fortran_order": False, "shape": shape}).encode("latin1")
+    header += b" " * max(0, pad_to - len(header) - 11) + b"\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header + data
+
+
+def rezip(src, dst, replace: dict | None = None, compress: int = zipfile.ZIP_STORED) -> None:
+    """Copy the members of an .npz, replacing some members' raw .npy bytes."""
+    replace = replace or {}
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compress) as zout:
+        for info in zin.infolist():
+            key = info.filename[:-4]
+            if key in replace:
+                zout.writestr(info.filename, replace[key])
+            else:
+                zout.writestr(info.filename, zin.read(info))
+
+
+def test_deeply_nested_metadata_is_refused_not_a_recursion_error(saved, tmp_path) -> None:
+    _, path = saved
+    depth = 100_000
+    deep: object = 0
+    for _ in range(depth):
+        deep = [deep]
+    with pytest.raises(ValueError, match=r"^metadata: nested deeper than 64 levels"):
+        Dataset(**tiny(metadata={"x": deep}))  # was RecursionError
+    with np.load(path, allow_pickle=False) as npz:
+        text = str(npz["__schema__"][()])
+    bad = tmp_path / "deep.npz"
+    nested = text.replace('"metadata": {', '"metadata": {"x": ' + "[" * depth + "]" * depth + ", ", 1)
+    rezip(path, bad, {"__schema__": npy_bytes(f"<U{len(nested)}", (), nested.encode("utf-32-le"))})
+    with pytest.raises(InvalidParameterError, match=r"^path: .*deep\.npz: the __schema__ record is nested deeper"):
+        Dataset.load(bad)  # was RecursionError from json.loads
+    ok = {"x": [[[[1]]]]}
+    assert Dataset.load(Dataset(**tiny(metadata=ok)).save(tmp_path / "ok.npz")).metadata == ok
+
+
+def test_oversized_npy_header_is_reported_as_such(saved, tmp_path) -> None:
+    ds, path = saved
+    bad = tmp_path / "header.npz"
+    data = ds.rewards.tobytes()
+    rezip(path, bad, {"rewards": npy_bytes("<f8", (5,), data, pad_to=60_000)})
+    with pytest.raises(InvalidParameterError, match=r"^path: .*header\.npz: member 'rewards' declares a \.npy "
+                                                    r"header of \d+ bytes, more than the 4096"):
+        Dataset.load(bad)  # was "a pickled object array"
+    garbled = tmp_path / "garbled.npz"
+    rezip(path, garbled, {"rewards": b"\x93NUMPY\x01\x00" + struct.pack("<H", 12) + b"{'descr': ((\n" + data})
+    with pytest.raises(InvalidParameterError, match=r"^path: .*garbled\.npz: member 'rewards'"):
+        Dataset.load(garbled)
+
+
+def _bomb(path, dst, *, header_shape: tuple, n_bytes: int) -> None:
+    """Rewrite ``path`` with a deflated 'observations' member holding ``n_bytes`` zeros
+    after a header declaring ``header_shape``; a few hundred kB on disk."""
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for info in zin.infolist():
+            if info.filename != "observations.npy":
+                zout.writestr(info.filename, zin.read(info))
+                continue
+            with zout.open("observations.npy", "w", force_zip64=True) as fh:
+                fh.write(npy_bytes("<i8", header_shape))
+                chunk = bytes(1 << 22)
+                for _ in range(n_bytes // len(chunk)):
+                    fh.write(chunk)
+
+
+@pytest.mark.parametrize("lie", ["header", "directory"])
+def test_zip_bomb_is_refused_before_decompression(saved, tmp_path, monkeypatch, lie: str) -> None:
+    _, path = saved
+    bad = tmp_path / "bomb.npz"
+    n_bytes = 300 * (1 << 20)
+    # "header": the .npy header declares the 300 MB its zip entry holds, the schema 5 rows;
+    # "directory": the header matches the schema, the zip directory records 300 MB.
+    _bomb(path, bad, header_shape=(n_bytes // 8,) if lie == "header" else (5,), n_bytes=n_bytes)
+    assert bad.stat().st_size < 5 * (1 << 20)
+    read = []
+    original = dataset_module._SafeNpz.read
+    monkeypatch.setattr(dataset_module._SafeNpz, "read", lambda self, m: read.append(m.info.filename)
+                        or original(self, m))
+    start = time.perf_counter()
+    pattern = (r"column 'observations' has dtype <i8 and shape \(39321600,\)" if lie == "header"
+               else r"member 'observations' declares shape \(5,\) .* the zip directory records 314572800 bytes")
+    with pytest.raises(InvalidParameterError, match=r"^path: .*bomb\.npz: " + pattern):
+        Dataset.load(bad)
+    assert time.perf_counter() - start < 2.0
+    assert "observations.npy" not in read  # refused from the headers alone
+
+
+def test_total_size_is_capped_before_reading(saved, monkeypatch) -> None:
+    _, path = saved
+    monkeypatch.setattr(dataset_module, "MAX_LOAD_BYTES", 64)
+    with pytest.raises(InvalidParameterError, match=r"^path: .*good\.npz: .*more than (the limit )?64"):
+        Dataset.load(path)
+
+
+@pytest.mark.parametrize("keep", [0, 1, 22, 100, 400, -22, -1])
+def test_truncated_and_empty_files_name_the_path(saved, tmp_path, keep: int) -> None:
+    _, path = saved
+    raw = path.read_bytes()
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(raw[:keep] if keep >= 0 else raw[:len(raw) + keep])
+    with pytest.raises(InvalidParameterError, match=r"^path: .*cut\.npz: (truncated or corrupted|a single)"):
+        Dataset.load(cut)
+
+
+def test_every_load_failure_starts_with_path(saved, tmp_path) -> None:
+    _, path = saved
+    cases = {"text.npz": b"not a zip", "empty.npz": b"", "npy.npz": npy_bytes("<f8", (0,))}
+    for name, raw in cases.items():
+        (tmp_path / name).write_bytes(raw)
+        with pytest.raises(InvalidParameterError, match=rf"^path: .*{name}"):
+            Dataset.load(tmp_path / name)
+    with pytest.raises(InvalidParameterTypeError, match="^path: "):
+        Dataset.load(3)  # type: ignore[arg-type]

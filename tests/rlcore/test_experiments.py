@@ -261,7 +261,7 @@ def test_results_that_cannot_be_stored_are_failed_runs(tmp_path, kind, match):
     with pytest.warns(RuntimeWarning, match="1 of 1 runs failed"):
         (rec,) = run_sweep(sweep, unstorable_run, tmp_path)
     assert rec["status"] == "failed" and rec["result"] is None
-    assert rec["error"].startswith("TypeError") and match in rec["error"]
+    assert rec["error"].split(":")[0].endswith("TypeError") and match in rec["error"]  # InvalidParameterTypeError
 
 
 def test_failed_runs_are_recorded_and_retried(tmp_path):
@@ -593,3 +593,30 @@ def test_importing_experiments_is_light():
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+# ----------------------------------------------------------------------------- issue 17
+def test_sweep_and_grid_sizes_are_bounded():
+    """Sweep([...], n_seeds=2**32 - 1) used to be accepted and runs() to run out of memory."""
+    with pytest.raises(ValueError, match=r"^n_seeds: expected an integer in \[1, 10000000\]"):
+        Sweep([{"x": 1}], n_seeds=2**32 - 1, root_seed=0)
+    with pytest.raises(ValueError, match=r"^n_seeds: 2 configurations x 6000000 seeds"):
+        Sweep([{"x": 1}, {"x": 2}], n_seeds=6 * 10**6, root_seed=0)
+    with pytest.raises(ValueError, match=r"^axes: the grid has 100000000 configurations"):
+        grid({f"s{i}": list(range(10)) for i in range(8)})
+
+
+def test_deeply_nested_configs_and_record_lines_are_refused(tmp_path):
+    """Both used to raise RecursionError."""
+    deep: object = 0
+    for _ in range(100_000):
+        deep = [deep]
+    with pytest.raises(ValueError, match=r"^configs\[0\]\['x'\]\[0\].*: nested deeper than 64 levels"):
+        Sweep([{"x": deep}], n_seeds=1, root_seed=0)
+    sweep = Sweep([{"i": 0}], n_seeds=1, root_seed=0)
+    run_sweep(sweep, storable_run, tmp_path)
+    with open(tmp_path / RECORDS_FILE, "a") as fh:
+        fh.write('{"key": "k", "status": "ok", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+        fh.write('{"key": "k2", "status": "ok"}\n')
+    with pytest.raises(ValueError, match=r"^out_dir: .*line 2 is not valid JSON \(nested deeper than"):
+        load_records(tmp_path)

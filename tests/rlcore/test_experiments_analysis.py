@@ -174,8 +174,10 @@ def test_plot_curves_with_bands_draws_mean_and_interval():
             plot_curves_with_bands({"a": a}, x=x[:-1], ax=ax)
         with pytest.raises(ValueError, match=r"curves\['a'\]"):
             plot_curves_with_bands({"a": a[0]})
-        with pytest.raises(TypeError, match="curves"):
-            plot_curves_with_bands({})
+        with pytest.raises(ValueError, match="^curves: expected a non-empty dict"):
+            plot_curves_with_bands({})  # the right kind of object, empty: a ValueError
+        with pytest.raises(TypeError, match="^curves"):
+            plot_curves_with_bands([a])
         assert isinstance(b, ConfidenceInterval)
     finally:
         plt.close("all")
@@ -187,3 +189,16 @@ def test_intervals_of_constant_replications_collapse_onto_the_mean():
         # zero width up to the rounding of the sample mean (a few ulps of 0.1)
         np.testing.assert_allclose([ci.lower, ci.upper], [ci.mean, ci.mean], rtol=0, atol=1e-16)
         np.testing.assert_allclose(ci.mean, 0.1, rtol=1e-15)
+
+
+# ----------------------------------------------------------------------------- issue 17
+def test_mean_ci_of_huge_finite_samples_does_not_overflow():
+    """The sum in the mean used to overflow: mean_ci([1e308, 1e308]) had mean inf."""
+    ci = mean_ci([1e308, 1e308, 1e308])
+    assert (ci.mean, ci.lower, ci.upper) == (1e308, 1e308, 1e308)
+    boot = mean_ci(np.array([1.5e308, 1.6e308, 1.7e308]), method="bootstrap", n_boot=50, rng=0)
+    assert np.isfinite([boot.mean, boot.lower, boot.upper]).all()
+    with pytest.raises(ValueError, match="^samples: the 0.95 interval reaches beyond the float64 range"):
+        mean_ci([1.7e308, -1.7e308])  # the interval itself exceeds float64 (used to be (-inf, inf))
+    with pytest.raises(ValueError, match=r"^n_boot: expected an integer in \[1, 1000000\]"):
+        mean_ci([1.0, 2.0], method="bootstrap", n_boot=10**9)

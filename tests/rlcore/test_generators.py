@@ -335,7 +335,7 @@ def test_gridworld_equals_its_map_and_multiple_starts():
         (["S.x", "..G"], ValueError, "'x'"),
         (["...", "..G"], ValueError, "'S'"),
         (["S..", "..."], ValueError, "'G'"),
-        ([b"S.G"], TypeError, "row 0"),
+        ([b"S.G"], TypeError, r"^lines\[0\]: expected a str"),
     ],
 )
 def test_gridworld_from_map_validation(lines, exc, match):
@@ -351,7 +351,7 @@ def test_gridworld_from_map_validation(lines, exc, match):
         ({"goal": (0, 0)}, ValueError, "start, goal"),
         ({"walls": [(0, 0)]}, ValueError, "start"),
         ({"walls": [(1, 2)]}, ValueError, "goal"),
-        ({"walls": [(0,)]}, TypeError, "walls"),
+        ({"walls": [(0,)]}, ValueError, r"^walls\[0\]: expected 2 items"),
         ({"walls": 3}, TypeError, "walls"),
         ({"start": 0}, TypeError, "start"),
         ({"slip": 1.5}, ValueError, "slip"),
@@ -533,10 +533,36 @@ def test_forest_pymdptoolbox_policy_iteration_and_brute_force(S, r1, r2, p, gamm
 def test_forest_validation():
     with pytest.raises(ValueError, match="n_states"):
         forest(1)
-    with pytest.raises(ValueError, match="p: expected a probability"):
+    with pytest.raises(ValueError, match=r"^p: expected a real number in \[0, 1\]"):
         forest(p=1.1)
     with pytest.raises(ValueError, match="r1"):
         forest(r1=np.nan)
     with pytest.raises(TypeError, match="r2"):
         forest(r2="2")
     assert forest(3, horizon=4).horizon == 4
+
+
+# ---------------------------------------------------------------- issue 17: bounded sizes
+@pytest.mark.parametrize(
+    "make, pattern",
+    [
+        (lambda: random_mdp(10**5, 10**3, rng=0), r"^n_states: a random MDP .* more than the limit"),
+        (lambda: random_mdp(10**6, 10**3, branching=2, sparse=True, rng=0), r"^n_states: "),
+        (lambda: gridworld(10**5, 10**5), r"^height: a 100000 x 100000 gridworld"),
+        (lambda: river_swim(10**6), r"^n_states: RiverSwim"),
+        (lambda: chain(10**6), r"^n_states: "),
+        (lambda: forest(10**6), r"^n_states: "),
+        (lambda: combination_lock(10**5, 10), r"^horizon: a combination lock"),
+        (lambda: combination_lock(10**6 + 1), r"^horizon: expected an integer in \[1, 1000000\]"),
+    ],
+)
+def test_model_size_is_bounded_before_allocating(make, pattern):
+    """These used to try to allocate terabytes (MemoryError, or a machine brought to its knees)."""
+    with pytest.raises(ValueError, match=pattern):
+        make()
+
+
+def test_gridworld_reward_overflow_names_the_reward():
+    """Used to fail inside FiniteMDP naming R, which is not a gridworld argument."""
+    with pytest.raises(ValueError, match="^goal_reward: step_reward \\+ goal_reward overflows"):
+        gridworld(1, 3, step_reward=1.5e308, goal_reward=1.5e308)

@@ -544,3 +544,16 @@ def test_reset_mask_errors() -> None:
         venv.reset(options={"reset_mask": np.array([True])})
     with pytest.raises(ValueError, match="at least one True"):
         venv.reset(options={"reset_mask": np.array([False, False])})
+
+
+def test_reset_seed_and_options_are_checked_by_name() -> None:
+    env = SimulatorEnv(two_state_mdp(gamma=0.5))
+    with pytest.raises(ValueError, match="^seed: "):
+        env.reset(seed=-1)  # used to be gymnasium's own error
+    with pytest.raises(TypeError, match="^seed: "):
+        env.reset(seed=1.5)
+    venv = SimulatorVectorEnv(two_state_mdp(gamma=0.5), 2)
+    with pytest.raises(TypeError, match="^options: expected a dict"):
+        venv.reset(options=[1])
+    with pytest.raises(ValueError, match=r"^num_envs: expected an integer in \[1, 10000000\]"):
+        SimulatorVectorEnv(two_state_mdp(gamma=0.5), 10**8)

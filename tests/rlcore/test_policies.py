@@ -90,3 +90,48 @@ def test_validate_policy_returns_read_only_copy():
 def test_validate_policy_errors(policy, kw, exc, match):
     with pytest.raises(exc, match=match):
         validate_policy(policy, 2, 2, **kw)
+
+
+# ------------------------------------------------------------ issue 17: one validation layer
+def test_validate_policy_errors_name_the_callers_argument():
+    from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
+
+    with pytest.raises(InvalidParameterTypeError, match=r"^pi: expected an int array"):
+        validate_policy(np.array([True, False]), 2, 2, name="pi")
+    with pytest.raises(InvalidParameterError, match=r"^pi: actions must lie in \[0, 2\)"):
+        validate_policy([0, 2], 2, 2, name="pi")
+    with pytest.raises(InvalidParameterTypeError, match=r"^pi: expected a policy array, got the scalar"):
+        validate_policy(1.5, 2, 2, name="pi")
+    with pytest.raises(InvalidParameterError, match=r"^atol: "):
+        validate_policy([0, 1], 2, 2, atol=0.5)
+
+
+@pytest.mark.parametrize(
+    "policy, n_actions, exc, pattern",
+    [
+        (np.array([0, 5]), 2, ValueError, r"^policy: actions must lie in \[0, 2\)"),  # was an IndexError
+        (np.array([-1, 0]), 2, ValueError, r"^policy: actions must lie"),  # was a silent wrap-around
+        (np.full((2, 3), 1 / 3), 2, ValueError, r"^policy: a stochastic policy has shape \(S, 2\)"),  # was returned
+        (np.array([[0.5, 0.6]]), 2, ValueError, r"^policy: each row must sum to 1"),  # was returned as is
+        (np.array([[np.nan, 1.0]]), 2, ValueError, r"^policy: entries must be finite"),
+        (np.array([True, False]), 2, TypeError, r"^policy: expected an int array"),
+        (np.array([0, 1]), 0, ValueError, r"^n_actions: "),
+    ],
+)
+def test_as_stochastic_refuses_what_it_used_to_pass_through(policy, n_actions, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        as_stochastic(policy, n_actions)
+
+
+def test_is_deterministic_refuses_non_policies():
+    from rlcore import is_deterministic
+
+    with pytest.raises(TypeError, match="^policy: "):
+        is_deterministic(np.array([True]))  # used to answer False
+    assert is_deterministic([0, 1]) and not is_deterministic([[0.5, 0.5]])
+
+
+def test_uniform_table_size_is_bounded():
+    """uniform(10**6, 10**6) used to try to allocate 8 TB."""
+    with pytest.raises(ValueError, match=r"^n_states: a table of shape \(1000000, 1000000\)"):
+        uniform(10**6, 10**6)

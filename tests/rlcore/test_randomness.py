@@ -29,3 +29,24 @@ def test_spawn_reproducible_and_distinct():
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
     assert not np.array_equal(a[0], a[1])
+
+
+# ------------------------------------------------------------ issue 17: one validation layer
+def test_as_generator_errors_are_the_library_errors_naming_the_callers_argument():
+    from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
+
+    with pytest.raises(InvalidParameterError, match="^random_state: a seed must be non-negative"):
+        as_generator(-3, "random_state")
+    with pytest.raises(InvalidParameterTypeError, match="^seed: legacy numpy RandomState"):
+        as_generator(np.random.RandomState(0), name="seed")
+    with pytest.raises(InvalidParameterTypeError, match="^name: "):
+        as_generator(0, name=3)
+
+
+def test_spawn_count_has_an_upper_limit():
+    """spawn(rng, 10**12) used to try to build 10**12 generators."""
+    from rlcore.validation import InvalidParameterError
+
+    with pytest.raises(InvalidParameterError, match=r"^n: expected an integer in \[0, 1000000\]"):
+        spawn(0, 10**12)
+    assert spawn(0, 0) == []

@@ -251,3 +251,27 @@ def test_ridge_errors_are_named():
     model = RidgeRegression().fit(X, y)
     with pytest.raises(ValueError, match="X: RidgeRegression was fitted with 2 features, got X with 3"):
         model.predict(np.ones((1, 3)))
+
+
+# ------------------------------------------------------------ issue 17: no overflow, named errors
+def test_tabular_mean_of_huge_finite_targets_is_finite():
+    """The weighted sums used to overflow: the mean of [1e308, 1e308] was inf."""
+    model = TabularMean().fit([0, 0, 1], [1e308, 1e308, -1.7e308], sample_weight=[1e300, 1e300, 3.0])
+    np.testing.assert_allclose(model.means_, [1e308, -1.7e308], rtol=1e-15)
+    np.testing.assert_allclose(model.weights_, [2e300, 3.0])
+    assert np.all(np.isfinite(model.predict([0, 1])))
+
+
+def test_ridge_overflow_is_an_error_naming_x():
+    """Used to return NaN coefficients (or raise LinAlgError) from an overflowing system."""
+    with pytest.raises(ValueError, match="^X: the weighted least-squares problem overflows"):
+        RidgeRegression().fit(np.array([[1e308], [1.7e308]]), [1e308, -1e308], sample_weight=[1e300, 1e300])
+
+
+def test_constructors_check_and_keep_their_arguments():
+    with pytest.raises(ValueError, match=r"^alpha: expected a real number in \[0, inf\)"):
+        RidgeRegression(alpha=-1.0)
+    with pytest.raises(TypeError, match="^n_features: "):
+        TabularMean(n_features=2.0)
+    alpha = np.float32(0.5)
+    assert RidgeRegression(alpha=alpha).alpha is alpha  # stored as given (scikit-learn clone)

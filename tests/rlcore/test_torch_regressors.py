@@ -429,3 +429,42 @@ def test_module_imports_without_torch_and_fitting_names_the_extra():
     assert len(lines) == 2
     for line in lines:
         assert "'torch' extra" in line and "pip install torch" in line
+
+
+# ------------------------------------------------------------ issue 17: no NaN, named errors
+def test_divergent_training_is_an_error_naming_the_learning_rate():
+    """A learning rate that blows the network up used to return NaN predictions."""
+    X = np.eye(2).repeat(10, axis=0)
+    y = np.array([1.0, 3.0]).repeat(10) * 1e30
+    model = MLPRegressor(learning_rate=10.0, hidden_sizes=(64, 64), n_epochs=20, min_steps=0, random_state=0,
+                         standardize_y=False)
+    with pytest.raises(ValueError, match="^learning_rate: training diverged"):
+        model.fit(X, y)
+
+
+def test_targets_beyond_float32_are_an_error_naming_y():
+    """float32 conversion used to turn them into inf silently."""
+    X = np.eye(2).repeat(5, axis=0)
+    with pytest.raises(ValueError, match="^y: values .* exceed the float32 range"):
+        MLPRegressor(n_epochs=1, min_steps=0, random_state=0, standardize_y=False).fit(X, np.full(10, 1e300))
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, pattern",
+    [
+        (dict(hidden_sizes=(10**6,)), ValueError, r"^hidden_sizes\[0\]: expected an integer in \[1, 16384\]"),
+        (dict(huber_delta=1e-300), ValueError, r"^huber_delta: "),
+        (dict(n_epochs=2**63), ValueError, r"^n_epochs: "),
+        (dict(learning_rate=float("inf")), ValueError, r"^learning_rate: "),
+        (dict(loss="hl_gauss", support=(1.0, 1.0)), ValueError, r"^support\[1\]: expected support\[0\] < "),
+        (dict(device=3), TypeError, r"^device: "),
+    ],
+)
+def test_mlp_constructor_checks_its_arguments(kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        MLPRegressor(**kwargs)
+
+
+def test_one_hot_size_is_bounded():
+    with pytest.raises(ValueError, match=r"^n: a one-hot matrix of shape \(2, 1000000000\)"):
+        one_hot([0, 1], 10**9)
