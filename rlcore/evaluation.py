@@ -104,20 +104,32 @@ _SPARSE_DIRECT_MAX = 2000
 _EPS = float(np.finfo(np.float64).eps)
 
 
-def _residual_bound(mdp: FiniteMDP, M: Any, r_pi: np.ndarray, gamma: float, V: np.ndarray) -> float:
+def _residual_bound(mdp: FiniteMDP, M: Any, r_pi: np.ndarray, gamma: float, V: np.ndarray, pi: np.ndarray) -> float:
     """Certified bound on ``||V - V^pi||_inf`` from the residual ``T^pi V - V``.
 
     ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V)`` and the resolvent's row sums are at
-    most ``k_hi = 1 / (1 - gamma rho_hi)`` (:func:`rlcore.bellman.resolvent_bounds`, the
-    stored rows summing to ``rho <= rho_hi``); the computed residual is widened by the
-    rounding allowance of the dot products that produce it.
+    most ``k_hi = 1 / (1 - gamma rho_pi)`` (:func:`rlcore.bellman.resolvent_bounds`), with
+    ``rho_pi`` the largest row sum of the exact ``P_pi = sum_a pi(a|s) P(.|s, a)``: at most
+    ``max_s sum_a pi(a|s) rho(s, a)``, the stored rows summing to ``rho`` and a stochastic
+    policy's rows to 1 only within the tolerance. The computed residual is widened by the
+    rounding of its dot products and of ``P_pi`` itself (a mixture of ``A`` rows).
     """
     rho_lo, rho_hi = mdp.row_sum_bounds
-    _, k_hi = resolvent_bounds(gamma, rho_lo, rho_hi)
+    A = mdp.n_actions
+    if pi.ndim == 1:
+        rho_pi = rho_hi
+    else:  # exact sums of the stored policy rows times the row sums, enclosed
+        rho_pi = max(float(np.max(np.einsum("sa,sa->s", pi, mdp.row_sums))) * (1.0 + (A + 2) * _EPS), rho_lo)
+    if not (1.0 - gamma) - gamma * (rho_pi - 1.0) > 0.0:
+        raise InvalidParameterError(
+            "policy", f"its rows and those of P sum to up to {rho_pi!r}, so gamma * row sum >= 1 and the "
+            "discounted value does not exist; pass rows that sum to 1 more exactly")
+    _, k_hi = resolvent_bounds(gamma, min(rho_lo, rho_pi), rho_pi)
     res = float(np.max(np.abs(r_pi + gamma * (M @ V) - V), initial=0.0))
     n = M.shape[1] if not sp.issparse(M) else int(np.max(np.diff(sp.csr_array(M).indptr), initial=1))
-    scale = float(np.max(np.abs(r_pi), initial=0.0)) + gamma * rho_hi * float(np.max(np.abs(V), initial=0.0))
-    allowance = (n + 4) * _EPS * scale + _EPS * res
+    r_scale = float(np.max(np.abs(mdp.R), initial=0.0))
+    scale = r_scale + gamma * rho_pi * float(np.max(np.abs(V), initial=0.0))
+    allowance = (n + A + 6) * _EPS * scale + _EPS * res
     return (res + allowance) * k_hi * (1.0 + 4.0 * _EPS)
 
 
@@ -197,7 +209,7 @@ def evaluate_policy(mdp: FiniteMDP, policy: Any) -> PolicyEvaluation:
             V = np.linalg.solve(np.eye(S) - gamma * M, r_pi)
         _check_no_overflow(mdp, V)
         Q = _q_from_v(mdp, V, 0, "mdp")
-        return PolicyEvaluation(V=V, Q=Q, error_bound=_residual_bound(mdp, M, r_pi, gamma, V))
+        return PolicyEvaluation(V=V, Q=Q, error_bound=_residual_bound(mdp, M, r_pi, gamma, V, pi))
     pi = as_stochastic(pi, A)
     H = mdp.horizon
     V = np.zeros((H, S))

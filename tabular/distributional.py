@@ -54,6 +54,18 @@ Guarantees (all derived in ``docs/theory/distributional.md``)
   ``sqrt(sum_t varsigma_t / 2)`` for the default per-step supports (``m`` atoms over
   ``[a_t, b_t]``, spacing ``varsigma_t``), ``sqrt(H varsigma / 2)`` for one shared
   support containing every ``[a_t, b_t]``, and ``sum_t (b_t - a_t) / (2N)``.
+* Rows that sum to 1 only within the tolerance: a return distribution needs
+  probability rows, so every representation is computed for the normalised kernel
+  ``P(.|s, a) / rho(s, a)`` and the normalised policy rows (``rho`` the stored row sums,
+  :attr:`rlcore.FiniteMDP.row_sums`, within ``atol`` of 1); its mean differs from the
+  :func:`rlcore.evaluate_policy` value of the stored rows by at most about
+  ``gamma max|rho - 1| max|V| / (1 - gamma)``. The a-posteriori bounds include the
+  floating-point error of each backup: the categorical bound is
+  ``(c d(eta_{k+1}, eta_k) + e_C) / (1 - c)`` with ``e_C`` the Cramer size of the
+  probabilities' rounding, the quantile bound ``(gamma d + e_Q) / (1 - gamma)`` with
+  ``e_Q = 2 eps (max|r| + gamma max|theta|)`` for the atoms' rounding. (The quantile
+  levels are selected with the cumulative weights as computed; a weight tie at a level
+  is resolved as in that computation.)
 * The categorical result has exactly the mean ``V^pi`` (up to the iteration error)
   when every support is closed under the backup (``r + gamma z`` stays inside), as the
   defaults are: ``Pi_C`` preserves means there and ``T^pi`` is affine in them.
@@ -561,14 +573,31 @@ class _RewardLaw:
         return float(live.min()), float(live.max())
 
 
+_EPS = float(np.finfo(np.float64).eps)
+
+
 def _kernel_arrays(mdp: FiniteMDP, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """Writeable float64/int64 copies of ``P_t`` for the kernels (one compiled signature)."""
+    """Float64/int64 copies of the *normalised* rows ``P_t(.|s, a) / rho(s, a)`` for the kernels.
+
+    A return distribution needs probability rows: the stored rows sum to 1 only within
+    the MDP's tolerance (``rho``, :attr:`rlcore.FiniteMDP.row_sums`), and with them the
+    backup would not preserve mass (a total of ``rho^k`` after ``k`` backups). The law
+    computed is therefore that of the normalised kernel, as the module docstring states.
+    """
     Pt = mdp.transitions_at(t)
+    rho = np.asarray(mdp.row_sums[t] if mdp.row_sums.ndim == 3 else mdp.row_sums).reshape(-1)
     if mdp.is_sparse:
         M = sp.csr_array(Pt)
-        return (np.array(M.data, dtype=np.float64), np.array(M.indices, dtype=np.int64),
-                np.array(M.indptr, dtype=np.int64), 0)
-    return np.array(Pt, dtype=np.float64).reshape(-1), _EMPTY_INT.copy(), _EMPTY_INT.copy(), mdp.n_states
+        data = np.array(M.data, dtype=np.float64) / np.repeat(rho, np.diff(M.indptr))
+        return data, np.array(M.indices, dtype=np.int64), np.array(M.indptr, dtype=np.int64), 0
+    dense = np.array(Pt, dtype=np.float64).reshape(-1, mdp.n_states) / rho[:, None]
+    return dense.reshape(-1), _EMPTY_INT.copy(), _EMPTY_INT.copy(), mdp.n_states
+
+
+def _max_row_terms(arrays: tuple[np.ndarray, np.ndarray, np.ndarray, int]) -> int:
+    """Largest number of successor terms a kernel sums per state-action pair."""
+    _, _, indptr, n_cols = arrays
+    return int(np.max(np.diff(indptr), initial=1)) if indptr.size else int(n_cols)
 
 
 def _policy_at(pi: np.ndarray, t: int) -> np.ndarray:
@@ -580,8 +609,12 @@ def _discount(mdp: FiniteMDP) -> float:
 
 
 def _stochastic_policy(mdp: FiniteMDP, pi: np.ndarray) -> np.ndarray:
-    """A validated policy (any layout) as float64 action probabilities."""
-    return np.asarray(as_stochastic(pi, mdp.n_actions), dtype=np.float64)
+    """A validated policy (any layout) as float64 action probabilities, rows divided by
+    their sums (within the policy tolerance of 1): a return distribution needs a
+    probability mixture over actions, as over next states (see :func:`_kernel_arrays`)."""
+    probs = np.array(as_stochastic(pi, mdp.n_actions), dtype=np.float64)
+    probs /= probs.sum(axis=-1, keepdims=True)
+    return probs
 
 
 def _check_t(mdp: FiniteMDP, t: int) -> int:
@@ -945,7 +978,6 @@ def _categorical_discounted(
     S, m = mdp.n_states, z.size
     g = _discount(mdp)
     c = float(np.sqrt(g))
-    ratio = c * (1.0 + c) / (1.0 - g)  # = c / (1 - c), without the cancellation in 1 - sqrt(g) as g -> 1
     arrays = _kernel_arrays(mdp, 0)
     ra, rpr = law.at(0)
     pi0 = _policy_at(pi, 0)
@@ -953,13 +985,24 @@ def _categorical_discounted(
     point = ReturnDistribution._trusted(np.zeros(1), np.ones(1))
     probs = np.tile(_categorical_projection(point, z).probs, (S, 1))
     new = np.empty_like(probs)
+    # Rounding: an entry of the backup sums at most K = A * n_r * m non-negative terms, each
+    # a product with n successor terms, so its error is within (K + n + 4) u times its
+    # value; the entries sum to 1, so every cumulative sum is within (K + n + 4) u, and the
+    # Cramer size of the error (and the error of the computed distance) within
+    # sqrt(step * m) (K + n + 4) u each (u = eps / 2; eps is used, for a factor 2 to spare).
+    n_terms = mdp.n_actions * ra.shape[-1] * m + _max_row_terms(arrays) + 4
+    rounding = 2.0 * float(np.sqrt(step * m)) * n_terms * _EPS
     bound, converged, k = np.inf, False, 0
     for k in range(1, max_iter + 1):
         categorical_backup(*arrays, ra, rpr, pi0, g, z, z, probs, new)
-        bound = ratio * _cramer_sup(new, probs, step)
+        d = c * _cramer_sup(new, probs, step)
+        # / (1 - c) written as (1 + c) / (1 - gamma): no cancellation in 1 - sqrt(gamma) as gamma -> 1
+        bound = (d + rounding) * (1.0 + c) / (1.0 - g) * (1.0 + 8.0 * _EPS)
         probs, new = new, probs
         if bound <= tol:
             converged = True
+            break
+        if d <= rounding:  # at the rounding floor: more backups cannot tighten the bound
             break
     return DistributionalEvaluation("categorical", np.broadcast_to(z, (S, m)).copy(), probs, z, k, converged,
                                     float(bound), "cramer")
@@ -995,13 +1038,19 @@ def _quantile_discounted(
     pi0 = _policy_at(pi, 0)
     theta = np.zeros((S, N))
     new = np.empty_like(theta)
+    r_max = float(np.max(np.abs(ra)))
     bound, converged, k = np.inf, False, 0
     for k in range(1, max_iter + 1):
         quantile_backup(*arrays, ra, rpr, pi0, g, theta, new)
-        bound = g / (1.0 - g) * float(np.max(np.abs(new - theta), initial=0.0))
+        # each computed atom r + gamma theta is within 2 eps (|r| + gamma |theta|) of its value
+        atoms_err = 2.0 * _EPS * (r_max + g * float(np.max(np.abs(theta), initial=0.0)))
+        change = float(np.max(np.abs(new - theta), initial=0.0)) * (1.0 + 2.0 * _EPS)
+        bound = (g * change + atoms_err) / (1.0 - g) * (1.0 + 8.0 * _EPS)
         theta, new = new, theta
         if bound <= tol:
             converged = True
+            break
+        if g * change <= atoms_err:  # at the rounding floor
             break
     return DistributionalEvaluation("quantile", theta, np.full((S, N), 1.0 / N), None, k, converged, float(bound),
                                     "wasserstein_inf")

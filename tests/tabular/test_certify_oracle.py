@@ -222,9 +222,9 @@ def test_policy_evaluation_error_bound_exactly(mdp: FiniteMDP, data: Any) -> Non
     S, A = mdp.n_states, mdp.n_actions
     if data.draw(st.booleans()):
         pi = np.array(data.draw(st.lists(st.integers(0, A - 1), min_size=S, max_size=S)))
-    else:
+    else:  # stochastic rows, scaled by 1 + d with |d| inside the policy tolerance
         w = np.random.default_rng(data.draw(st.integers(0, 99))).random((S, A)) + 1e-3
-        pi = w / w.sum(axis=1, keepdims=True)
+        pi = w / w.sum(axis=1, keepdims=True) * (1.0 + data.draw(st.floats(-0.99 * TOL, 0.99 * TOL)))
     ev = evaluate_policy(mdp, pi)
     assert_within(ev.V, ex.value(pi), ev.error_bound, "evaluate_policy")
 
