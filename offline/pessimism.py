@@ -56,7 +56,8 @@ from typing import Any
 import numpy as np
 
 from rlcore.dataset import Dataset
-from rlcore.evaluation import occupancy
+from rlcore.bellman import resolvent_bounds
+from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.validation import (
@@ -141,6 +142,10 @@ class PessimisticResult:
     v_max : float
         The value range: ``r_max / (1 - gamma)``, or ``H r_max``.
     method : str
+    residual : float
+        Discounted fixed-point iteration: ``max |Q_k - Q_{k-1}|`` at the last iteration
+        (the returned ``Q`` is a fixed point only up to it, and
+        :func:`pessimism_certificate` pays for it); 0 for fixed schedules.
     """
 
     policy: np.ndarray
@@ -157,6 +162,7 @@ class PessimisticResult:
     horizon: int | None
     v_max: float
     method: str
+    residual: float = 0.0
 
 
 def _penalty(kind: str | np.ndarray, model: EmpiricalModel, V_next: np.ndarray, *, v_range: np.ndarray | float,
@@ -420,7 +426,7 @@ def _pessimistic_value_iteration(
         return PessimisticResult(policy=tie_break_argmax(Q, m.counts), Q=Q, V=Q.max(axis=1), penalty=b,
                                  penalty_max=b, counts=m.counts, iterations=it, converged=converged,
                                  log_term=log_term, n_samples=N, gamma=gam, horizon=None, v_max=v_max,
-                                 method=f"pessimistic_vi[{kname}]")
+                                 method=f"pessimistic_vi[{kname}]", residual=change)
 
     # ---- finite horizon: backward induction ----------------------------------------
     assert H is not None  # for mypy; checked by exactly_one
@@ -566,11 +572,19 @@ def vi_lcb_bernstein(
 def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator: Any = None) -> float:
     """Data-dependent suboptimality bound of a pessimistic result, for a known MDP.
 
-    Discounted: ``2 sum_{s,a} d~(s, a) b_max(s, a) + gamma^T V_max`` with ``d~`` the
-    unnormalised discounted occupancy of the comparator from ``mdp.initial`` (summing
-    to ``1 / (1 - gamma)``), ``b_max`` the largest penalty of each pair over the ``T``
-    iterations; the last term is 0 without splitting (fixed point). Finite horizon:
-    ``2 sum_h sum_{s,a} d_h(s, a) b_h(s, a)``.
+    Discounted: ``2 sum_{s,a} d~(s, a) b_max(s, a)`` plus two terms, with ``d~`` the
+    unnormalised discounted occupancy of the comparator from ``mdp.initial``, ``b_max``
+    the largest penalty of each pair over the ``T`` iterations: with splitting,
+    ``(gamma rho_hi)^T r_max k_hi`` for the ``T`` iterations' distance from a fixed
+    point (``gamma^T V_max`` for exactly stochastic rows); without it,
+    ``2 gamma rho_hi k_hi residual`` for the last iteration's ``residual`` (the returned
+    values are a fixed point only up to it). ``rho_hi`` is the largest row sum of the
+    stored ``P`` and ``k_hi = 1 / (1 - gamma rho_hi)`` (:func:`rlcore.resolvent_bounds`).
+    Finite horizon: ``2 sum_h sum_{s,a} d_h(s, a) b_h(s, a)``. The occupancy sum is
+    computed as ``mu^T V_b``, ``V_b`` the value of the comparator for the reward ``b``
+    (:func:`rlcore.evaluate_policy`), and its certified ``error_bound`` is added, so the
+    certificate holds for the stored rows (which sum to 1 only within the tolerance)
+    and for floating-point rounding.
 
     Parameters
     ----------
@@ -608,10 +622,25 @@ def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator:
         raise InvalidParameterError("mdp", "does not match the result (criterion, horizon, number of states or "
                                            "actions)")
     pi = _optimal_policy(mdp) if comparator is None else comparator
-    d = occupancy(mdp, pi)
-    bound = 2.0 * float(np.sum(d * result.penalty_max))
-    if mdp.horizon is None and "split" in result.method:
+    mu = np.asarray(mdp.initial)
+    eps = float(np.finfo(np.float64).eps)
+    # sum_{s,a} d(s, a) b(s, a) = mu^T V_b: the comparator's value for the reward b
+    kw: dict[str, Any] = {"gamma": mdp.gamma} if mdp.horizon is None else {"horizon": mdp.horizon}
+    penal = FiniteMDP(mdp.P, np.asarray(result.penalty_max, dtype=np.float64), **kw)
+    ev = evaluate_policy(penal, pi)
+    V_b = ev.V if ev.V.ndim == 1 else ev.V[0]
+    occupancy_sum = float(mu @ V_b) + float(mu.sum()) * ev.error_bound
+    occupancy_sum += (mdp.n_states + 2) * eps * float(mu @ np.abs(V_b))
+    bound = 2.0 * occupancy_sum
+    if mdp.horizon is None:
         gam = float(mdp.gamma)  # type: ignore[arg-type]
-        bound += gam ** result.iterations * result.v_max
+        rho_lo, rho_hi = mdp.row_sum_bounds
+        k_hi = resolvent_bounds(gam, rho_lo, rho_hi)[1]
+        if "split" in result.method:
+            r_max = result.v_max * (1.0 - gam)
+            bound += (gam * rho_hi) ** result.iterations * r_max * k_hi
+        else:
+            bound += 2.0 * gam * rho_hi * k_hi * result.residual * float(mu.sum())
+    bound *= 1.0 + 8.0 * eps
     return bound
 

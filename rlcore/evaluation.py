@@ -49,8 +49,9 @@ class PolicyEvaluation:
     error_bound : float
         Certified bound on ``max_s |V[s] - V^pi(s)|`` from the Bellman residual of the
         returned ``V`` (discounted: ``||T^pi V - V||_inf / (1 - gamma rho_hi)`` plus
-        rounding, ``rho_hi`` the largest row sum of ``P``); 0.0 for the
-        finite-horizon recursion, which has no iterative error (rounding only).
+        rounding, ``rho_hi`` the largest row sum of ``P``); for the finite-horizon
+        recursion, which has no iterative error, the propagated rounding allowance
+        (largest over the steps).
     """
 
     V: np.ndarray
@@ -131,6 +132,12 @@ def _residual_bound(mdp: FiniteMDP, M: Any, r_pi: np.ndarray, gamma: float, V: n
     scale = r_scale + gamma * rho_pi * float(np.max(np.abs(V), initial=0.0))
     allowance = (n + A + 6) * _EPS * scale + _EPS * res
     return (res + allowance) * k_hi * (1.0 + 4.0 * _EPS)
+
+
+def _max_row_nnz(mdp: FiniteMDP) -> int:
+    if mdp.is_sparse:
+        return int(np.max(np.diff(cast(sp.csr_array, mdp.P).indptr), initial=1))
+    return mdp.n_states
 
 
 def _check_no_overflow(mdp: FiniteMDP, V: np.ndarray) -> None:
@@ -215,12 +222,26 @@ def evaluate_policy(mdp: FiniteMDP, policy: Any) -> PolicyEvaluation:
     V = np.zeros((H, S))
     Q = np.zeros((H, S, A))
     v_next = np.zeros(S)
+    # Rounding, propagated as in tabular.backward_induction: Q_t's entries are within
+    # (n + 4) eps (|r_t| + rho_hi max|V_{t+1}|) of r_t + P_t V_{t+1} at the computed
+    # V_{t+1}; the mixture over actions adds (A + 2) eps max|Q_t|; the error of V_{t+1}
+    # reaches V_t through rows summing to at most rho_pi (policy rows times rho_hi).
+    n = _max_row_nnz(mdp)
+    rho_hi = mdp.row_sum_bounds[1]
+    pi_hi = float(np.max(pi.sum(axis=-1))) * (1.0 + (A + 2) * _EPS)
+    err_next = 0.0
+    worst = 0.0
     for t in range(H - 1, -1, -1):
         Q[t] = _q_from_v(mdp, v_next, t, "mdp")
-        V[t] = np.einsum("sa,sa->s", _policy_at(pi, t), Q[t])
+        pi_t = _policy_at(pi, t)
+        V[t] = np.einsum("sa,sa->s", pi_t, Q[t])
         _check_no_overflow(mdp, V[t])
+        e_q = (n + 4) * _EPS * (float(np.max(np.abs(mdp.rewards_at(t)))) + rho_hi * float(np.max(np.abs(v_next))))
+        e_mix = (A + 2) * _EPS * pi_hi * float(np.max(np.abs(Q[t])))
+        err_next = (pi_hi * (e_q + rho_hi * err_next) + e_mix) * (1.0 + 4.0 * _EPS)
+        worst = max(worst, err_next)
         v_next = V[t]
-    return PolicyEvaluation(V=V, Q=Q)
+    return PolicyEvaluation(V=V, Q=Q, error_bound=worst)
 
 
 @validate_params(mdp=MDP(), policy=Policy("mdp"), initial=ProbabilityVector("mdp.n_states") | None, normalize=Bool())

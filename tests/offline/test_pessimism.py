@@ -358,3 +358,47 @@ def test_certificate_arguments_are_checked():
         pessimism_certificate(res, small_mdp(0, S=4, A=2, gamma=0.9))
     with pytest.raises(ValueError, match=r"^comparator\b"):
         pessimism_certificate(res, mdp, np.array([0, 0, 5]))
+
+
+# ----------------------------------------------------------------------------- the certificate's own terms
+def _exact_data(mdp: FiniteMDP) -> Dataset:
+    """Every pair once, from a deterministic MDP: the empirical model is the MDP, so the
+    penalty-free event ``r_hat + gamma P_hat V = r + gamma P V`` holds exactly."""
+    S_, A_ = mdp.n_states, mdp.n_actions
+    s = np.repeat(np.arange(S_), A_)
+    a = np.tile(np.arange(A_), S_)
+    s2 = np.asarray(mdp.P).reshape(S_ * A_, S_).argmax(axis=1)
+    return Dataset(observations=s, actions=a, rewards=mdp.R[s, a], next_observations=s2,
+                   terminated=np.zeros(s.size, bool), truncated=np.zeros(s.size, bool),
+                   episode_ids=np.arange(s.size), timesteps=np.zeros(s.size, np.int64))
+
+
+@pytest.mark.parametrize("max_iter", [1, 2, 3, 5, 8, 13])
+def test_certificate_pays_for_stopping_before_the_fixed_point(max_iter):
+    """With no penalty and an exact model, 2 sum d b is 0: an iteration stopped early is
+    suboptimal only through its residual, which the certificate must include (it did not)."""
+    from rlcore.generators import chain
+
+    mdp = chain(6, slip=0.0, small_reward=0.2, large_reward=1.0, gamma=0.9)
+    res = pessimistic_value_iteration(_exact_data(mdp), 6, 2, gamma=0.9, penalty="none", r_max=1.0,
+                                      max_iter=max_iter)
+    loss = policy_suboptimality(mdp, res.policy)
+    assert pessimism_certificate(res, mdp) >= loss
+    if max_iter <= 3:  # the greedy policy still goes back for the small reward
+        assert loss > 0.0 and res.residual > 0.0
+
+
+def test_certificate_holds_for_rows_inside_the_tolerance():
+    """Rows scaled by 1 - 5e-9 (accepted by FiniteMDP): the occupancy sum is certified
+    through evaluate_policy's error bound for the stored rows."""
+    rng = np.random.default_rng(3)
+    w = rng.random((4, 2, 4)) + 0.1
+    P = w / w.sum(axis=-1, keepdims=True) * (1 - 5e-9)
+    mdp = FiniteMDP(P, rng.uniform(0, 1, size=(4, 2)), gamma=0.95)
+    data = sample_transitions(mdp, np.full((4, 2), 1 / 8), 4000, rng=0)
+    for penalty in ("hoeffding", "none"):
+        res = pessimistic_value_iteration(data, 4, 2, gamma=0.95, penalty=penalty, rng=0)
+        cert = pessimism_certificate(res, mdp)
+        assert np.isfinite(cert) and cert >= 0.0
+        if penalty == "hoeffding":
+            assert cert >= policy_suboptimality(mdp, res.policy)

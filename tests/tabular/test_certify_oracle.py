@@ -227,6 +227,18 @@ def test_policy_evaluation_error_bound_exactly(mdp: FiniteMDP, data: Any) -> Non
         pi = w / w.sum(axis=1, keepdims=True) * (1.0 + data.draw(st.floats(-0.99 * TOL, 0.99 * TOL)))
     ev = evaluate_policy(mdp, pi)
     assert_within(ev.V, ex.value(pi), ev.error_bound, "evaluate_policy")
+    # finite horizon: exact backward recursion over the rationals against the rounded one
+    H = data.draw(st.integers(1, 8))
+    P = mdp.P.toarray().reshape(S, A, S) if mdp.is_sparse else np.array(mdp.P)
+    fh = FiniteMDP(P, np.array(mdp.R), horizon=H)
+    ev = evaluate_policy(fh, pi)
+    exf = Exact(fh)
+    w = [[F(int(a == pi[s])) if np.ndim(pi) == 1 else F(float(pi[s, a])) for a in range(A)] for s in range(S)]
+    V = [F(0)] * S
+    for t in range(H - 1, -1, -1):
+        Q = exf.q(V)
+        V = [sum(w[s][a] * Q[s][a] for a in range(A)) for s in range(S)]
+        assert_within(ev.V[t], V, ev.error_bound, f"evaluate_policy, finite horizon, t={t}")
 
 
 @SLOW
