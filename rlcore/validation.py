@@ -1271,6 +1271,10 @@ def validate_params(**constraints: Constraint) -> Callable[[F], F]:
     module is imported. Arguments are checked in signature order, each replaced by its
     normalised value (``float``, ``int``, float64 array ...), so the body can trust
     them and a shape may refer to an earlier argument (``shape=("mdp.n_states",)``).
+    A reference resolves against the arguments as they stand when the constraint runs:
+    the normalised value of an earlier argument, the value as given of a later one (its
+    own constraint has not run yet: read it defensively), and nothing for a later one left
+    to its default.
     Defaults are trusted and passed as they are.
 
     Examples

@@ -211,6 +211,25 @@ def test_decorator_normalises_trusts_defaults_and_checks_in_order():
     assert set(constraints_of(f)) == {"x", "n", "V"}
 
 
+def test_references_see_earlier_arguments_normalised_and_later_ones_as_given():
+    seen = {}
+
+    class Spy(Real):
+        def check(self, value, name, args=None):
+            seen.update(args)
+            return super().check(value, name, args)
+
+    @validate_params(a=Real(), b=Spy(), c=Integer(0, 10))
+    def f(a, b, c=3):
+        return a, b, c
+
+    f(1, 2, c=np.int64(4))
+    assert type(seen["a"]) is float and type(seen["c"]) is np.int64  # a normalised, c as given
+    seen.clear()
+    f(1, 2)
+    assert "c" not in seen  # left to its default: not seen yet
+
+
 def test_decorator_refuses_incomplete_or_misspelt_declarations():
     with pytest.raises(TypeError, match=r"no constraint for \['n'\]"):
         validate_params(x=Real())(lambda x, n: x)
