@@ -1,21 +1,17 @@
-"""The bandit package's limits and the few constraints :mod:`rlcore.validation` lacks (private).
+"""The bandit package's limits and the one constraint :mod:`rlcore.validation` lacks (private).
 
 Every public function of :mod:`bandits` declares its parameters with
 :func:`rlcore.validation.validate_params`; this module holds what they share:
 
 * the documented upper limits of sizes and budgets (:data:`MAX_HORIZON`,
   :data:`MAX_RUNS`, :data:`MAX_CELLS`, ...);
-* :class:`BoundedInteger`, an :class:`~rlcore.validation.Integer` whose bounds may depend
-  on an earlier argument (``list_length <= attraction.size``);
 * :class:`ReluLayers`, the ``[(W, b), ...]`` weights of a ReLU network;
-* :func:`dim`, a shape reference that also works on the raw (not yet converted)
-  arguments the generated API walk derives invalid values from;
 * the shared declarations (:data:`HORIZONS`, :data:`DISCOUNT`, :data:`DELTA`, ...).
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -23,6 +19,7 @@ from rlcore.validation import (
     MAX_ITERATIONS,
     Array,
     Constraint,
+    Discount,
     Integer,
     InvalidParameterError,
     InvalidParameterTypeError,
@@ -65,7 +62,7 @@ MAX_BOUND_HORIZON: int = 10**300
 HORIZONS = Integer(1, MAX_BOUND_HORIZON) | Array("int", low=1)
 
 #: A discount factor in [0, 1).
-DISCOUNT = Real(0, 1, closed="left")
+DISCOUNT = Discount()
 
 #: A confidence level in (0, 1).
 DELTA = Real(0, 1, closed="neither")
@@ -75,85 +72,6 @@ POSITIVE = Real(0, None, closed="neither")
 
 #: A probability in [0, 1].
 PROBABILITY = Real(0, 1)
-
-
-def dim(param: str, axis: int = 0, offset: int = 0) -> Callable[[dict], int | None]:
-    """A shape entry or bound read off an earlier argument: ``shape(param)[axis] + offset``.
-
-    Works on the checked array and on the raw argument (a nested list), and gives
-    ``None`` (not checked) when the argument is absent or has no such axis.
-    """
-
-    def ref(args: dict) -> int | None:
-        value = args.get(param)
-        if value is None:
-            return None
-        try:
-            shape = np.shape(value)
-        except Exception:  # noqa: BLE001 - ragged input: its own check reports it
-            return None
-        if not -len(shape) <= axis < len(shape):
-            return None
-        return int(shape[axis]) + offset
-
-    ref.__name__ = f"{param}.shape[{axis}]" + (f" + {offset}" if offset else "")
-    return ref
-
-
-def value_of(param: str, offset: int = 0) -> Callable[[dict], int | None]:
-    """A bound read off an earlier integer argument: ``args[param] + offset`` (``None`` if
-    the argument is absent or not an integer)."""
-
-    def ref(args: dict) -> int | None:
-        value = args.get(param)
-        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-            return None
-        return int(value) + offset
-
-    ref.__name__ = param + (f" + {offset}" if offset > 0 else f" - {-offset}" if offset < 0 else "")
-    return ref
-
-
-def _bound(ref: Any, args: dict | None) -> int | None:
-    if ref is None or isinstance(ref, (int, np.integer)):
-        return None if ref is None else int(ref)
-    return ref(args or {})
-
-
-class BoundedInteger(Integer):
-    """An integer whose bounds may be references to earlier arguments (see :func:`dim`).
-
-    ``BoundedInteger(1, dim("attraction"))`` accepts ``1 <= k <= len(attraction)``.
-    """
-
-    def __init__(self, low: Any = None, high: Any = None) -> None:
-        super().__init__(None, None)
-        self.low_ref = low
-        self.high_ref = high
-
-    def _resolved(self, args: dict | None) -> Integer:
-        return Integer(_bound(self.low_ref, args), _bound(self.high_ref, args))
-
-    def check(self, value: Any, name: str, args: dict | None = None) -> int:
-        r = self._resolved(args)
-        return check_int(value, name, low=r.low, high=r.high)
-
-    def __str__(self) -> str:
-        def show(ref: Any, default: str) -> str:
-            if ref is None:
-                return default
-            return str(ref) if isinstance(ref, (int, np.integer)) else getattr(ref, "__name__", "?")
-
-        return f"an integer in [{show(self.low_ref, '-inf')}, {show(self.high_ref, 'inf')}]"
-
-    def invalid_values(self, args: dict | None = None) -> list[tuple[Any, type[Exception]]]:
-        return self._resolved(args).invalid_values(args)
-
-    def valid_values(self, args: dict | None = None) -> list[Any]:
-        return self._resolved(args).valid_values(args)
-
-    def strategy(self, args: dict | None = None) -> Any:
-        return self._resolved(args).strategy(args)
 
 
 class ReluLayers(Constraint):
@@ -215,15 +133,3 @@ class ReluLayers(Constraint):
             ([(np.ones((3, 2)), np.zeros(3)), (np.ones((1, 2)), np.zeros(1))], ValueError),  # 3 -> 2 mismatch
             ([(W.astype(str), np.zeros(1))], TypeError),
         ]
-
-
-def finite_or_refuse(value: Any, param: str, what: str) -> Any:
-    """Return ``value`` if every entry is finite, else refuse the input named ``param``.
-
-    For results that overflow float64 on valid-looking input (``what`` says why), so that
-    the overflow is reported as a parameter error instead of returned as infinity.
-    """
-    arr = np.asarray(value, dtype=np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise InvalidParameterError(param, what)
-    return value

@@ -30,15 +30,16 @@ import numpy as np
 
 from scipy import special as _sp
 
-from bandits._constraints import DELTA, HORIZONS, POSITIVE, finite_or_refuse
+from bandits._constraints import DELTA, HORIZONS, POSITIVE
 from bandits.kl import _kl_bernoulli
 from rlcore.validation import (
-    MAX_SAMPLES,
     Array,
     Integer,
     InvalidParameterError,
+    MAX_SAMPLES,
     Options,
     Real,
+    refuse_nonfinite,
     validate_params,
 )
 
@@ -130,7 +131,7 @@ def ucb1_regret_bound(means: Any, horizon: Any) -> Any:
     sub = gaps[gaps > 0]
     with np.errstate(over="ignore", divide="ignore"):
         out = 8.0 * np.log(n) * np.sum(1.0 / sub) + (1.0 + math.pi**2 / 3.0) * gaps.sum()
-    finite_or_refuse(out, "means", "a gap is so small that 8 ln n / gap overflows float64")
+    refuse_nonfinite(out, "means", "a gap is so small that 8 ln n / gap overflows float64")
     return _out(out, scalar)
 
 
@@ -172,7 +173,7 @@ def etc_regret_bound(means: Any, horizon: Any, m: int) -> Any:
         gaps = mu.max() - mu
         committed = m * gaps.sum() + np.maximum(n - m * K, 0.0) * np.sum(gaps * np.exp(-m * (gaps / 2.0) ** 2))
         out = np.where(n >= m * K, committed, n * gaps.max())
-    finite_or_refuse(out, "means", "the gaps are so large that the bound overflows float64; rescale the rewards")
+    refuse_nonfinite(out, "means", "the gaps are so large that the bound overflows float64; rescale the rewards")
     return _out(out, scalar)
 
 
@@ -227,7 +228,7 @@ def _lai_robbins_constant(mu: np.ndarray, family: str, s: float) -> float:
             kls = np.asarray(_kl_bernoulli(mu[sub], np.full(int(sub.sum()), best)))
             out = float(np.sum(gaps[sub] / kls))
     what = "a gap is so small (relative to sigma, for the Gaussian family) that the constant overflows float64"
-    return float(finite_or_refuse(out, "means", what))
+    return float(refuse_nonfinite(out, "means", what))
 
 
 @validate_params(means=MEANS, horizon=HORIZONS, family=FAMILY, sigma=POSITIVE)
@@ -423,7 +424,7 @@ def oful_regret_bound(horizon: Any, dim: int, *, delta: float, lam: float = 1.0,
         log2 = np.where(lam + n * L / d < 1e300, np.log(lam + n * L / d), math.log(lam) + log1)
         inner = math.sqrt(lam) * S + R * np.sqrt(-2.0 * math.log(delta) + d * log1)
         out = 4.0 * np.sqrt(n * d * log2) * inner
-    finite_or_refuse(out, "lam", "the bound overflows float64; rescale lam, S, R and L")
+    refuse_nonfinite(out, "lam", "the bound overflows float64; rescale lam, S, R and L")
     return _out(out, scalar)
 
 

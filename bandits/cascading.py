@@ -74,27 +74,20 @@ from typing import Any
 import numpy as np
 
 from bandits import _cascading_kernels as _ck
-from bandits._constraints import (
-    HORIZONS,
-    MAX_CELLS,
-    MAX_HORIZON,
-    MAX_LISTS,
-    MAX_RUNS,
-    BoundedInteger,
-    dim,
-    value_of,
-)
+from bandits._constraints import HORIZONS, MAX_CELLS, MAX_HORIZON, MAX_LISTS, MAX_RUNS
 from bandits.environments import BernoulliBandit
 from bandits.kl import _kl_bernoulli
 from rlcore.validation import (
-    RNG,
     Array,
     Instance,
     Integer,
     InvalidParameterError,
+    RNG,
     Real,
     check_int,
+    shape_of,
     validate_params,
+    value_of,
 )
 from rlcore.randomness import RNGLike, as_generator
 
@@ -119,7 +112,7 @@ __all__ = [
 ATTRACTION = Array(ndim=1, low=0.0, high=1.0)
 
 #: The list length ``K``, ``1 <= K <= L`` (the number of items given by ``attraction``).
-LIST_LENGTH = BoundedInteger(1, dim("attraction"))
+LIST_LENGTH = Integer(1, shape_of("attraction"))
 
 #: Smallest gap of :func:`cascade_lower_bound_constant`: the constant grows like
 #: ``1 / gap`` and ``kl(p - gap, p)`` like ``gap^2``, which loses its precision below.
@@ -141,8 +134,8 @@ def _n_lists(n_items: int, max_length: int, min_length: int = 0) -> int:
 
 @validate_params(
     n_items=Integer(1, MAX_LISTS),
-    max_length=BoundedInteger(1, value_of("n_items")),
-    min_length=BoundedInteger(0, value_of("max_length")),
+    max_length=Integer(1, value_of("n_items")),
+    min_length=Integer(0, value_of("max_length")),
 )
 def enumerate_lists(n_items: int, max_length: int, *, min_length: int = 0) -> np.ndarray:
     """All ordered lists of distinct items with ``min_length <= length <= max_length``.
@@ -179,7 +172,7 @@ def enumerate_lists(n_items: int, max_length: int, *, min_length: int = 0) -> np
 
 @validate_params(
     attraction=ATTRACTION,
-    lists=Array("int", ndim=(1, 2), low=-1, high=dim("attraction", 0, -1), min_size=0),
+    lists=Array("int", ndim=(1, 2), low=-1, high=shape_of("attraction", 0, -1), min_size=0),
 )
 def cascade_list_value(attraction: Any, lists: Any) -> np.ndarray | float:
     """Click probability ``f(A, w) = 1 - prod_k (1 - w(a_k))`` of one list or many.
@@ -614,7 +607,7 @@ def _kl_below(p: float, d: float) -> float:
 
 
 _N_ITEMS = Integer(2, MAX_LISTS)
-_K_BELOW_L = BoundedInteger(1, value_of("n_items", -1))
+_K_BELOW_L = Integer(1, value_of("n_items", -1))
 
 
 @validate_params(n_items=_N_ITEMS, list_length=_K_BELOW_L, p=Real(0, 1, closed="right"), gap=Real(GAP_FLOOR, 1))

@@ -74,21 +74,22 @@ from typing import Any
 import numpy as np
 
 from bandits import _cascading_kernels as _ck
-from bandits._constraints import DELTA, MAX_EPISODES, MAX_LISTS, BoundedInteger, dim
+from bandits._constraints import DELTA, MAX_EPISODES, MAX_LISTS
 from bandits.cascading import enumerate_lists
 from rlcore.validation import (
-    MAX_ITERATIONS,
-    MAX_SAMPLES,
-    PROBABILITY_ATOL,
-    RNG,
     Array,
     Bool,
     Instance,
     Integer,
     InvalidParameterError,
+    MAX_ITERATIONS,
+    MAX_SAMPLES,
+    PROBABILITY_ATOL,
+    RNG,
     Real,
     check_int,
     check_stochastic_rows,
+    shape_of,
     validate_params,
 )
 from rlcore.mdp import FiniteMDP
@@ -130,9 +131,9 @@ _EPISODES = Integer(1, MAX_EPISODES)
 # ------------------------------------------------------------------------ the oracle
 @validate_params(
     attraction=_ATTRACTION_1D,
-    values=Array(ndim=1, shape=(dim("attraction"),)),
+    values=Array(ndim=1, shape=(shape_of("attraction"),)),
     no_click_value=Real(),
-    items=Array("int", ndim=1, low=-1, high=dim("attraction", 0, -1), min_size=0),
+    items=Array("int", ndim=1, low=-1, high=shape_of("attraction", 0, -1), min_size=0),
 )
 def list_value(attraction: Any, values: Any, no_click_value: float, items: Any) -> float:
     """``f(A, q, w) = sum_i prod_{j<i}(1 - q_{a_j}) q_{a_i} w_{a_i} + prod_j (1 - q_{a_j}) w_bot``.
@@ -162,9 +163,9 @@ def list_value(attraction: Any, values: Any, no_click_value: float, items: Any) 
 
 @validate_params(
     attraction=_ATTRACTION_1D,
-    values=Array(ndim=1, shape=(dim("attraction"),)),
+    values=Array(ndim=1, shape=(shape_of("attraction"),)),
     no_click_value=Real(),
-    max_length=BoundedInteger(1, dim("attraction")),
+    max_length=Integer(1, shape_of("attraction")),
 )
 def best_perm(attraction: Any, values: Any, no_click_value: float, max_length: int) -> tuple[float, np.ndarray]:
     """BestPerm: the ordered list of at most ``K`` distinct items maximising ``f(A, q, w)``.
@@ -237,11 +238,11 @@ def _list_values(lists: np.ndarray, q: np.ndarray, w: np.ndarray, wb: np.ndarray
 # ------------------------------------------------------------------------- the model
 @validate_params(
     attraction=Array(ndim=2, low=0.0, high=1.0),
-    transitions=Array(ndim=3, shape=(dim("attraction", 0), dim("attraction", 1, 1), dim("attraction", 0)), low=0.0),
-    rewards=Array(ndim=2, shape=(dim("attraction", 0), dim("attraction", 1)), low=0.0, high=1.0),
-    list_length=BoundedInteger(1, dim("attraction", 1)),
+    transitions=Array(ndim=3, shape=(shape_of("attraction", 0), shape_of("attraction", 1, 1), shape_of("attraction", 0)), low=0.0),
+    rewards=Array(ndim=2, shape=(shape_of("attraction", 0), shape_of("attraction", 1)), low=0.0, high=1.0),
+    list_length=Integer(1, shape_of("attraction", 1)),
     horizon=Integer(1, MAX_ITERATIONS),
-    initial=Array(ndim=1, shape=(dim("attraction", 0),), low=0.0) | None,
+    initial=Array(ndim=1, shape=(shape_of("attraction", 0),), low=0.0) | None,
     atol=Real(0, MAX_ATOL),
 )
 class CascadingMDP:

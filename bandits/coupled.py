@@ -44,15 +44,7 @@ from typing import Any
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from bandits._constraints import (
-    DISCOUNT,
-    MAX_ARMS,
-    MAX_ENUMERATED_VARS,
-    MAX_RUNS,
-    BoundedInteger,
-    dim,
-    value_of,
-)
+from bandits._constraints import DISCOUNT, MAX_ARMS, MAX_ENUMERATED_VARS, MAX_RUNS
 from rlcore.validation import (
     Array,
     Instance,
@@ -60,7 +52,9 @@ from rlcore.validation import (
     InvalidParameterError,
     Real,
     check_int,
+    shape_of,
     validate_params,
+    value_of,
 )
 from rlcore.randomness import RNGLike, as_generator
 
@@ -104,10 +98,10 @@ def _n_arms_times_levels(args: dict) -> int | None:
     n_arms=Integer(1, MAX_ARMS),
     n_levels=Integer(1, MAX_LEVELS),
     G=Array(ndim=2, shape=(_n_arms_times_levels, None)),
-    A_ub=Array(ndim=2, shape=(None, dim("G", 1)), min_size=0),
-    b_ub=Array(ndim=1, shape=(dim("A_ub", 0),), min_size=0),
-    A_eq=Array(ndim=2, shape=(None, dim("G", 1)), min_size=0),
-    b_eq=Array(ndim=1, shape=(dim("A_eq", 0),), min_size=0),
+    A_ub=Array(ndim=2, shape=(None, shape_of("G", 1)), min_size=0),
+    b_ub=Array(ndim=1, shape=(shape_of("A_ub", 0),), min_size=0),
+    A_eq=Array(ndim=2, shape=(None, shape_of("G", 1)), min_size=0),
+    b_eq=Array(ndim=1, shape=(shape_of("A_eq", 0),), min_size=0),
     name=Instance(str, what="a name (str)"),
 )
 @dataclass(frozen=True)
@@ -239,7 +233,7 @@ def multiple_interventions(n_arms: int, costs: Any, budget: float) -> ActionCons
 @validate_params(
     n_arms=Integer(1, MAX_ARMS),
     edges=Array("int", ndim=(1, 2), low=0, high=value_of("n_arms", -1), min_size=0),
-    source=BoundedInteger(0, value_of("n_arms", -1)),
+    source=Integer(0, value_of("n_arms", -1)),
     max_length=Integer(1, MAX_ARMS),
 )
 def path_constraints(n_arms: int, edges: Any, source: int, max_length: int) -> ActionConstraints:
@@ -326,7 +320,7 @@ def _has_cycle(N: int, E: list[tuple[int, int]]) -> bool:
     return seen < N
 
 
-@validate_params(availability=_ZERO_ONE, slot_capacity=Array(ndim=1, shape=(dim("availability", 1),), low=0.0))
+@validate_params(availability=_ZERO_ONE, slot_capacity=Array(ndim=1, shape=(shape_of("availability", 1),), low=0.0))
 def scheduling_constraints(availability: Any, slot_capacity: Any) -> ActionConstraints:
     """Bipartite matching of arms to time slots (one variable per available pair).
 
@@ -362,7 +356,7 @@ def scheduling_constraints(availability: Any, slot_capacity: Any) -> ActionConst
     return _mk(N, 1, G, ub, [], "scheduling")
 
 
-@validate_params(reach=_ZERO_ONE, capacity=Array(ndim=1, shape=(dim("reach", 1),), low=0.0),
+@validate_params(reach=_ZERO_ONE, capacity=Array(ndim=1, shape=(shape_of("reach", 1),), low=0.0),
                  max_open=Integer(1, MAX_VARS))
 def capacity_constraints(reach: Any, capacity: Any, max_open: int) -> ActionConstraints:
     """Facility-location style capacities: assign arms to opened facilities within reach.

@@ -32,13 +32,14 @@ from typing import Any
 import numpy as np
 
 from bandits import _kernels as _k
-from bandits._constraints import MAX_HORIZON, MAX_RUNS, dim
+from bandits._constraints import MAX_HORIZON, MAX_RUNS
 from rlcore.validation import (
     Array,
     InvalidParameterError,
     Options,
     Real,
     check_int,
+    shape_of,
     validate_params,
 )
 from rlcore.randomness import RNGLike, as_generator
@@ -166,7 +167,7 @@ class BernoulliBandit(BanditEnvironment):
         return f"BernoulliBandit(means={self.means.tolist()})"
 
 
-@validate_params(means=Array(ndim=1), sigma=Real(0, None) | Array(ndim=1, shape=(dim("means"),), low=0.0))
+@validate_params(means=Array(ndim=1), sigma=Real(0, None) | Array(ndim=1, shape=(shape_of("means"),), low=0.0))
 class GaussianBandit(BanditEnvironment):
     """Arms with Gaussian rewards ``N(means[k], sigma[k]^2)``.
 
@@ -206,7 +207,7 @@ class GaussianBandit(BanditEnvironment):
 
 @validate_params(
     alpha=Array(ndim=1, low=0.0, closed="neither"),
-    beta=Array(ndim=1, shape=(dim("alpha"),), low=0.0, closed="neither"),
+    beta=Array(ndim=1, shape=(shape_of("alpha"),), low=0.0, closed="neither"),
 )
 class BetaBandit(BanditEnvironment):
     """Bounded-support arms: rewards ``Beta(alpha[k], beta[k])`` on ``[0, 1]``.
@@ -246,7 +247,7 @@ class BetaBandit(BanditEnvironment):
 
 @validate_params(
     means=Array(ndim=2),
-    change_points=Array("int", ndim=1, shape=(dim("means", 0, -1),), low=1, high=MAX_HORIZON, min_size=0),
+    change_points=Array("int", ndim=1, shape=(shape_of("means", 0, -1),), low=1, high=MAX_HORIZON, min_size=0),
     distribution=Options("bernoulli", "gaussian"),
     sigma=Real(0, None),
 )

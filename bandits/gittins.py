@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from bandits._constraints import DISCOUNT, dim
+from bandits._constraints import DISCOUNT
 from rlcore.validation import (
     Array,
     Integer,
@@ -59,6 +59,7 @@ from rlcore.validation import (
     ProbabilityRows,
     Real,
     check_int,
+    shape_of,
     validate_params,
 )
 
@@ -136,7 +137,7 @@ def _restart(P: np.ndarray, r: np.ndarray, beta: float) -> np.ndarray:
 
 @validate_params(
     P=ProbabilityRows(ndim=2),
-    r=Array(ndim=1, shape=(dim("P", 0),)),
+    r=Array(ndim=1, shape=(shape_of("P", 0),)),
     discount=DISCOUNT,
     method=Options("largest-remaining", "restart"),
 )

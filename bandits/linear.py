@@ -36,13 +36,14 @@ from typing import Any
 import numpy as np
 
 from bandits import _kernels as _k
-from bandits._constraints import DELTA, POSITIVE, dim
+from bandits._constraints import DELTA, POSITIVE
 from bandits.environments import BanditEnvironment
 from rlcore.validation import (
     Array,
     Integer,
     InvalidParameterError,
     Real,
+    shape_of,
     validate_params,
 )
 
@@ -66,7 +67,7 @@ def _frozen(X: np.ndarray) -> np.ndarray:
     return X
 
 
-@validate_params(features=FEATURES, theta=Array(ndim=1, shape=(dim("features", 1),)), noise_sd=Real(0, None))
+@validate_params(features=FEATURES, theta=Array(ndim=1, shape=(shape_of("features", 1),)), noise_sd=Real(0, None))
 class LinearBandit(BanditEnvironment):
     """Finite-armed linear bandit: arm ``a`` pays ``<features[a], theta> + noise_sd * z``.
 

@@ -44,9 +44,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from bandits._constraints import DISCOUNT, MAX_ARMS, MAX_HORIZON, MAX_RUNS, PROBABILITY, dim
+from bandits._constraints import DISCOUNT, MAX_ARMS, MAX_HORIZON, MAX_RUNS, PROBABILITY
 from rlcore.validation import (
-    RNG,
     Array,
     Bool,
     Implements,
@@ -56,9 +55,11 @@ from rlcore.validation import (
     InvalidParameterTypeError,
     IsCallable,
     ProbabilityRows,
+    RNG,
     Real,
     Sequence_,
     check_stochastic_rows,
+    shape_of,
     validate_params,
 )
 from rlcore.randomness import RNGLike, as_generator
@@ -88,7 +89,7 @@ def _frozen(arr: np.ndarray) -> np.ndarray:
     return arr
 
 
-@validate_params(P=ProbabilityRows(ndim=3), R=Array(ndim=2, shape=(dim("P", 0), dim("P", 1))))
+@validate_params(P=ProbabilityRows(ndim=3), R=Array(ndim=2, shape=(shape_of("P", 0), shape_of("P", 1))))
 class RestlessArm:
     """One restless arm: a finite MDP with a passive action 0 and intervention levels.
 
@@ -144,7 +145,7 @@ class RestlessArm:
         return cls(P, np.column_stack([rw, rw]))
 
     @classmethod
-    @validate_params(P=ProbabilityRows(ndim=2), r=Array(ndim=1, shape=(dim("P", 0),)))
+    @validate_params(P=ProbabilityRows(ndim=2), r=Array(ndim=1, shape=(shape_of("P", 0),)))
     def rested(cls, P: Any, r: Any) -> RestlessArm:
         """A rested (Gittins) arm: passive freezes the state and pays 0, active moves by ``P``.
 

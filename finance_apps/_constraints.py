@@ -12,7 +12,7 @@ docstrings that use them:
 
 Budgets: :data:`MAX_PATHS` simulated paths, :data:`MAX_DATES` grid dates,
 :data:`MAX_TREE_STEPS` / :data:`MAX_PRODUCT_STEPS` lattice steps, and at most
-:data:`MAX_ENTRIES` floats in one simulated array (8 GB).
+:data:`rlcore.validation.MAX_ENTRIES` floats in one simulated array (8 GB).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ __all__ = [
     "DIVIDEND",
     "MATURITY",
     "MAX_DATES",
-    "MAX_ENTRIES",
     "MAX_MATURITY",
     "MAX_PATHS",
     "MAX_PRODUCT_STEPS",
@@ -50,8 +49,6 @@ __all__ = [
     "FloatDtype",
     "PathModel",
     "TorchModule",
-    "check_entries",
-    "refuse_overflow",
 ]
 
 #: Largest accepted volatility (1000 % a year).
@@ -68,8 +65,6 @@ MAX_DATES: int = 10**6
 MAX_TREE_STEPS: int = 10**5
 #: Largest number of steps of the two-asset lattice (``O(n^3)`` time: about 10 s at the limit).
 MAX_PRODUCT_STEPS: int = 2000
-#: Largest number of float64 entries in one simulated array (8 GB).
-MAX_ENTRIES: int = 10**9
 #: Largest width (units per layer, features, assets) of a torch hedger.
 MAX_UNITS: int = 1024
 
@@ -79,21 +74,6 @@ VOL = Real(0.0, MAX_VOL, closed="right")
 MATURITY = Real(0.0, MAX_MATURITY, closed="right")
 SPOT = Real(0.0, None, closed="neither")
 STRIKE = Real(0.0, None)
-
-
-def check_entries(n_entries: int, name: str, what: str) -> None:
-    """Refuse a call that would allocate more than :data:`MAX_ENTRIES` floats."""
-    if n_entries > MAX_ENTRIES:
-        raise InvalidParameterError(
-            name, f"{what} would hold {n_entries:.3g} floats (more than {MAX_ENTRIES:.0e}, 8 GB); use fewer"
-        )
-
-
-def refuse_overflow(value: Any, name: str, what: str) -> None:
-    """Raise when a result that should be finite overflowed float64 (inputs too large)."""
-    arr = np.asarray(value)
-    if arr.size and not np.all(np.isfinite(arr)):
-        raise InvalidParameterError(name, f"{what} overflows float64; rescale the inputs")
 
 
 class Dates(Array):

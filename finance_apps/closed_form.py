@@ -34,8 +34,8 @@ from typing import Any
 import numpy as np
 from scipy.special import expit, log_ndtr
 
-from finance_apps._constraints import DIVIDEND, MATURITY, MAX_RATE, RATE, STRIKE, VOL, refuse_overflow
-from rlcore.validation import Array, Options, Real, validate_params
+from finance_apps._constraints import DIVIDEND, MATURITY, MAX_RATE, RATE, STRIKE, VOL
+from rlcore.validation import Array, Options, Real, refuse_nonfinite, validate_params
 
 __all__ = ["black_scholes", "perpetual_put_boundary", "perpetual_american_put"]
 
@@ -80,18 +80,18 @@ def bs_price(call: bool, S: np.ndarray, K: float, T: Any, r: float, sig: float, 
     T = np.asarray(T, dtype=np.float64)
     if K == 0.0:
         out = _times_exp(S, -q * T) if call else np.zeros(np.broadcast(S, T).shape)
-        refuse_overflow(out, "spot", "the forward price S e^{-qT}")
+        refuse_nonfinite(out, "spot", "the forward price S e^{-qT} overflows float64; rescale the inputs")
         return np.asarray(out, dtype=np.float64)
     sd = sig * np.sqrt(T)
     d1, d2 = bs_d(np.log(S) - math.log(K) + (r - q) * T, sd)
     if call:
         plus, minus = _times_exp(S, -q * T + log_ndtr(d1)), _times_exp(K, -r * T + log_ndtr(d2))
-        refuse_overflow(plus, "spot", "the price term S e^{-qT} N(d1)")
-        refuse_overflow(minus, "strike", "the price term K e^{-rT} N(d2)")
+        refuse_nonfinite(plus, "spot", "the price term S e^{-qT} N(d1) overflows float64; rescale the inputs")
+        refuse_nonfinite(minus, "strike", "the price term K e^{-rT} N(d2) overflows float64; rescale the inputs")
     else:
         plus, minus = _times_exp(K, -r * T + log_ndtr(-d2)), _times_exp(S, -q * T + log_ndtr(-d1))
-        refuse_overflow(plus, "strike", "the price term K e^{-rT} N(-d2)")
-        refuse_overflow(minus, "spot", "the price term S e^{-qT} N(-d1)")
+        refuse_nonfinite(plus, "strike", "the price term K e^{-rT} N(-d2) overflows float64; rescale the inputs")
+        refuse_nonfinite(minus, "spot", "the price term S e^{-qT} N(-d1) overflows float64; rescale the inputs")
     return np.asarray(plus - minus, dtype=np.float64)
 
 

@@ -19,11 +19,10 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from finance_apps._constraints import MAX_PATHS, PathModel, check_entries
+from finance_apps._constraints import MAX_PATHS, PathModel
 from finance_apps.paths import TIMES
 from finance_apps.stopping import StoppingProblem
 from rlcore.validation import (
-    RNG,
     Array,
     Implements,
     Instance,
@@ -32,6 +31,8 @@ from rlcore.validation import (
     InvalidParameterTypeError,
     IsCallable,
     Options,
+    RNG,
+    check_entries,
     check_real,
     validate_params,
 )

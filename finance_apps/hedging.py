@@ -79,13 +79,9 @@ from finance_apps._constraints import (
     VOL,
     Dates,
     TorchModule,
-    check_entries,
-    refuse_overflow,
 )
 from finance_apps.closed_form import bs_d, bs_price
 from rlcore.validation import (
-    MAX_ITERATIONS,
-    RNG,
     Array,
     Bool,
     Implements,
@@ -94,11 +90,15 @@ from rlcore.validation import (
     InvalidParameterError,
     InvalidParameterTypeError,
     IsCallable,
+    MAX_ITERATIONS,
     Options,
+    RNG,
     Real,
     Sequence_,
     as_float_array,
+    check_entries,
     check_int,
+    refuse_nonfinite,
     validate_params,
 )
 from rlcore.randomness import RNGLike, as_generator
@@ -243,7 +243,7 @@ def turnover(deltas: Any, *, liquidate: bool = False) -> np.ndarray:
     """
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.abs(_trades(_as3(deltas), liquidate)).sum(axis=(1, 2))
-    refuse_overflow(out, "deltas", "the turnover")
+    refuse_nonfinite(out, "deltas", "the turnover overflows float64; rescale the inputs")
     return out
 
 
@@ -279,7 +279,7 @@ def _transaction_costs(S: np.ndarray, D: np.ndarray, c: np.ndarray, liquidate: b
     P = S if liquidate else S[:, :-1]
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.asarray((np.abs(trades) * P * c).sum(axis=(1, 2)))
-    refuse_overflow(out, "prices", "the transaction cost")
+    refuse_nonfinite(out, "prices", "the transaction cost overflows float64; rescale the inputs")
     return out
 
 
@@ -331,7 +331,7 @@ def hedging_pnl(
     with np.errstate(over="ignore", invalid="ignore"):
         gains = (D * np.diff(S, axis=1)).sum(axis=(1, 2))
         out = np.asarray(-Z + premium + gains - _transaction_costs(S, D, c, liquidate))
-    refuse_overflow(out, "prices", "the P&L")
+    refuse_nonfinite(out, "prices", "the P&L overflows float64; rescale the inputs")
     return out
 
 
@@ -487,7 +487,7 @@ def _vega(s: np.ndarray, k: float, t: np.ndarray, v: float, r: float = 0.0) -> n
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         lv = np.log(s) - 0.5 * d1 * d1 - _LOG_SQRT_2PI + 0.5 * np.log(t)
     out = _exp(np.where(np.isinf(d1) | (t <= 0), -np.inf, lv))
-    refuse_overflow(out, "spot", "the vega")
+    refuse_nonfinite(out, "spot", "the vega overflows float64; rescale the inputs")
     return out
 
 
@@ -1004,7 +1004,7 @@ def hedge_ratios(hedger: Any, features: Any) -> np.ndarray:
     with torch.no_grad():
         out = _apply_hedger(torch, hedger, torch.as_tensor(features, dtype=dtype))
     D = np.asarray(out.detach().cpu().numpy(), dtype=np.float64)
-    refuse_overflow(D, "hedger", "the holdings (the hedger's output)")
+    refuse_nonfinite(D, "hedger", "the holdings (the hedger's output) overflows float64; rescale the inputs")
     return D
 
 

@@ -37,17 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from finance_apps._constraints import (
-    MATURITY,
-    MAX_DATES,
-    MAX_PATHS,
-    MAX_RATE,
-    MAX_VOL,
-    RATE,
-    SPOT,
-    Dates,
-    check_entries,
-)
+from finance_apps._constraints import MATURITY, MAX_DATES, MAX_PATHS, MAX_RATE, MAX_VOL, RATE, SPOT, Dates
 from finance_apps._path_kernels import heston_full_truncation
 from rlcore.validation import (
     Array,
@@ -56,6 +46,7 @@ from rlcore.validation import (
     InvalidParameterError,
     Real,
     as_float_array,
+    check_entries,
     check_int,
     validate_params,
 )

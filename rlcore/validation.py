@@ -48,6 +48,7 @@ from typing import Any, Callable, Iterable, Sequence, TypeVar
 import numpy as np
 
 __all__ = [
+    "MAX_ENTRIES",
     "MAX_ITERATIONS",
     "MAX_SAMPLES",
     "PROBABILITY_ATOL",
@@ -77,6 +78,7 @@ __all__ = [
     "Unchecked",
     "as_float_array",
     "check_discount",
+    "check_entries",
     "check_int",
     "check_positive_int",
     "check_probability_vector",
@@ -85,7 +87,10 @@ __all__ = [
     "constraints_of",
     "declare_params",
     "iter_invalid",
+    "refuse_nonfinite",
+    "shape_of",
     "validate_params",
+    "value_of",
 ]
 
 #: Absolute tolerance on the sum of a probability row: ``|sum(p) - 1| <= PROBABILITY_ATOL``.
@@ -461,43 +466,64 @@ class Integer(Constraint):
     """An integer (Python or numpy; not a bool, not a float) in ``[low, high]``.
 
     Budgets (iterations, samples, depths) always give ``high``, so that no value can
-    make a call run for ever; see :data:`MAX_ITERATIONS` and :data:`MAX_SAMPLES`.
+    make a call run for ever; see :data:`MAX_ITERATIONS` and :data:`MAX_SAMPLES`. A bound
+    may also refer to another argument, as a string ``"param"``/``"param.attr"`` or a
+    callable of the arguments (:func:`shape_of`, :func:`value_of`): ``Integer(1,
+    shape_of("means"))`` accepts ``1 <= k <= len(means)``. An unresolvable reference
+    (the argument missing, ``None`` or malformed) leaves that end unchecked; the other
+    argument's own constraint reports it.
     """
 
-    def __init__(self, low: int | None = None, high: int | None = None) -> None:
+    def __init__(self, low: Any = None, high: Any = None) -> None:
         self.low = low
         self.high = high
 
+    def _ends(self, args: Args | None) -> tuple[int | None, int | None]:
+        def as_bound(x: Any) -> int | None:  # a malformed reference leaves that end unchecked
+            if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Integral, np.integer)):
+                return None
+            return int(x)
+
+        return as_bound(_resolve(self.low, args)), as_bound(_resolve(self.high, args))
+
     def check(self, value: Any, name: str, args: Args | None = None) -> int:
-        return check_int(value, name, low=self.low, high=self.high)
+        lo, hi = self._ends(args)
+        return check_int(value, name, low=lo, high=hi)
 
     def accepts_kind(self, value: Any) -> bool:
         return not isinstance(value, (bool, np.bool_)) and isinstance(value, (numbers.Integral, np.integer))
 
     def __str__(self) -> str:
-        lo = "-inf" if self.low is None else str(self.low)
-        hi = "inf" if self.high is None else str(self.high)
-        return f"an integer in [{lo}, {hi}]"
+        def show(ref: Any, default: str) -> str:
+            if ref is None:
+                return default
+            if isinstance(ref, (int, np.integer, str)):
+                return str(ref)
+            return getattr(ref, "__name__", "?")
+
+        return f"an integer in [{show(self.low, '-inf')}, {show(self.high, 'inf')}]"
 
     def invalid_values(self, args: Args | None = None) -> list[tuple[Any, type[Exception]]]:
         out: list[tuple[Any, type[Exception]]] = [
             ("3", TypeError), (True, TypeError), (2.0, TypeError), (2.5, TypeError), (math.nan, TypeError),
             (None, TypeError), (np.array([1, 2]), TypeError), (complex(1, 0), TypeError),
         ]
-        if self.low is not None:
-            out.append((self.low - 1, ValueError))
-            out.append((-(2**63), ValueError))
-        if self.high is not None:
-            out.append((self.high + 1, ValueError))
-            out.append((2**63 if self.high < 2**63 else self.high + 2**63, ValueError))
+        lo, hi = self._ends(args)
+        if lo is not None:
+            out.append((lo - 1, ValueError))
+            out.append((min(-(2**63), lo - 2**63), ValueError))
+        if hi is not None:
+            out.append((hi + 1, ValueError))
+            out.append((2**63 if hi < 2**63 else hi + 2**63, ValueError))
         return out
 
     def valid_values(self, args: Args | None = None) -> list[Any]:
+        lo, hi = self._ends(args)
         out = []
-        if self.low is not None:
-            out.append(self.low)
-        if self.high is not None and (self.high <= 10**4):
-            out.append(self.high)
+        if lo is not None:
+            out.append(lo)
+        if hi is not None and hi <= 10**4 and (lo is None or hi >= lo):
+            out.append(hi)
         if not out:
             out.append(0)
         return out
@@ -505,7 +531,95 @@ class Integer(Constraint):
     def strategy(self, args: Args | None = None) -> Any:
         from hypothesis import strategies as st
 
-        return st.integers(min_value=self.low, max_value=self.high)
+        lo, hi = self._ends(args)
+        return st.integers(min_value=lo, max_value=hi)
+
+
+def shape_of(param: str, axis: int = 0, offset: int = 0) -> Callable[[Args], int | None]:
+    """A reference to another argument's length along ``axis`` (plus ``offset``), for shapes and bounds.
+
+    Works on the normalised array and on the argument as given (a nested list); gives
+    ``None`` (that end unchecked) when the argument is absent or has no such axis.
+
+    Examples
+    --------
+    >>> Integer(1, shape_of("means")).check(2, "k", {"means": [0.1, 0.5, 0.9]})
+    2
+    """
+
+    def ref(args: Args) -> int | None:
+        value = args.get(param)
+        if value is None:
+            return None
+        try:
+            shape = np.shape(value)
+        except Exception:  # noqa: BLE001 - a ragged argument: its own constraint reports it
+            return None
+        if not -len(shape) <= axis < len(shape):
+            return None
+        return int(shape[axis]) + offset
+
+    ref.__name__ = f"len({param})" if axis == 0 else f"{param}.shape[{axis}]"
+    ref.__name__ += f" + {offset}" if offset > 0 else (f" - {-offset}" if offset < 0 else "")
+    return ref
+
+
+def value_of(param: str, offset: int = 0) -> Callable[[Args], int | None]:
+    """A reference to another integer argument (plus ``offset``); ``None`` when it is absent
+    or not an integer (its own constraint reports that).
+
+    Examples
+    --------
+    >>> Integer(0, value_of("n_states", -1)).check(4, "state", {"n_states": 5})
+    4
+    """
+
+    def ref(args: Args) -> int | None:
+        value = args.get(param)
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
+            return None
+        return int(value) + offset
+
+    ref.__name__ = param + (f" + {offset}" if offset > 0 else f" - {-offset}" if offset < 0 else "")
+    return ref
+
+
+def refuse_nonfinite(value: Any, name: str, what: str) -> Any:
+    """Return ``value`` if every entry is finite; else refuse the input ``name`` with ``what``.
+
+    For results that overflow float64 on input that passed its constraints (rewards near
+    ``1e308``, say): the overflow is reported as a parameter error naming the input to
+    rescale, never returned as an infinity or a NaN.
+
+    Examples
+    --------
+    >>> refuse_nonfinite(2.0, "R", "the values overflow float64; rescale the rewards")
+    2.0
+    """
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.size and not np.all(np.isfinite(arr)):
+        raise InvalidParameterError(name, what)
+    return value
+
+
+#: Upper limit of the floats one call may allocate for an array it builds (8 GB).
+MAX_ENTRIES: int = 10**9
+
+
+def check_entries(n_entries: int, name: str, what: str, limit: int = MAX_ENTRIES) -> None:
+    """Refuse a call that would allocate more than ``limit`` floats for ``what``, naming ``name``.
+
+    Examples
+    --------
+    >>> check_entries(10**12, "n_paths", "the simulated paths")
+    Traceback (most recent call last):
+    ...
+    rlcore.validation.InvalidParameterError: n_paths: the simulated paths would hold 1e+12 floats (more than 1e+09, 8 GB at 1e9); use fewer
+    """
+    if n_entries > limit:
+        raise InvalidParameterError(
+            name, f"{what} would hold {n_entries:.3g} floats (more than {limit:.0e}, 8 GB at 1e9); use fewer"
+        )
 
 
 class Bool(Constraint):
