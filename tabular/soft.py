@@ -405,8 +405,10 @@ def soft_value_iteration(
     Puterman 1994 section 6.6). The returned ``policy`` is the Gibbs policy of ``Q``, for
     which the regularised backup equals ``T_beta V``; hence its regularised value
     ``V^pi_beta = V + (I - gamma P_pi)^{-1} delta`` lies in the same bracket and
-    ``0 <= V_beta - V^pi_beta <= suboptimality_bound = sp(delta) / (1 - gamma)``. All
-    bounds include the rounding allowance of the module docstring. Against the hard
+    ``0 <= V_beta - V^pi_beta <= suboptimality_bound = sp(delta) / (1 - gamma)``. These
+    are the forms for exactly stochastic rows; the returned bounds are those of
+    :func:`tabular.certify`'s theorem for the stored rows (factors ``1 / (1 - gamma
+    rho)``) with the rounding allowance of the module docstring. Against the hard
     problem: ``V_beta <= V* <= V_beta + beta ell / (1 - gamma)``
     (:func:`regularisation_gap_bound`). Posterior form (Korbak, Perez and Buckley
     2022): ``policy(a|s) = pi0(a|s) exp(Q(s, a)/beta) / Z(s)`` with ``beta log Z = V``.
