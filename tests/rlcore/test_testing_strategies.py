@@ -140,8 +140,13 @@ def test_every_documented_kind_occurs():
         "single state and action": lambda m: m.n_states == 1 and m.n_actions == 1,
         "positive and negative rewards": lambda m: m.R.max() > 0 > m.R.min(),
     }
-    missing = never_seen(sample(mdps), predicates)
-    assert not missing, f"never drawn in {FIND.max_examples} examples: {missing}"
+    # 1,000 draws, not 300: the derandomised sequence is stable for a given collection of
+    # test modules but shifts when other modules build strategies first (Hypothesis's
+    # mutations follow strategy labels), and the rarest kind here, a random initial
+    # distribution with a zero, came 2 to 15 times in 300 draws over six seeds.
+    n = 1000
+    missing = never_seen(sample(mdps, n), predicates)
+    assert not missing, f"never drawn in {n} examples: {missing}"
 
 
 def test_sparse_time_dependent_transitions_occur():
