@@ -287,6 +287,7 @@ class Bracket:
     centre_bound: float
     width: float
     span_part: float
+    k_hi: float
 
 
 def bracket(mdp: FiniteMDP, V: np.ndarray, d_lo: float, d_hi: float, err: float) -> Bracket:
@@ -311,6 +312,7 @@ def bracket(mdp: FiniteMDP, V: np.ndarray, d_lo: float, d_hi: float, err: float)
         centre_bound=0.5 * width + _EPS * abs(shift) + 2.0 * _EPS * float(np.max(np.abs(centre))),
         width=width,
         span_part=0.5 * (d_hi - d_lo + 2.0 * err) * k_hi,
+        k_hi=k_hi,
     )
 
 
@@ -326,7 +328,6 @@ def _certificate(mdp: FiniteMDP, V: np.ndarray, Q: np.ndarray, TV: np.ndarray, p
     err = (max_row_nnz(mdp) + 4) * _EPS * scale + _EPS * max(abs(d_lo), abs(d_hi))
     err *= 1.0 + 4.0 * _EPS
     b = bracket(mdp, V, d_lo, d_hi, err)
-    k_hi = resolvent_bounds(g, *mdp.row_sum_bounds)[1]
     return Certificate(
         V=V,
         Q=Q,
@@ -334,7 +335,7 @@ def _certificate(mdp: FiniteMDP, V: np.ndarray, Q: np.ndarray, TV: np.ndarray, p
         delta_min=d_lo,
         delta_max=d_hi,
         delta_allowance=err,
-        rounding=err * k_hi,
+        rounding=err * b.k_hi,
         V_lower=b.lower,
         V_upper=b.upper,
         lower_shift=b.y_lo,
