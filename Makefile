@@ -1,7 +1,8 @@
 # Two entry points, each doing its own set-up in a local virtualenv (.venv):
 #   make tour   installs the library and runs the tour (the library's main job)
-#   make test   installs the library with its test and docs extras, runs the whole
-#               test suite, then builds the docs with warnings as errors
+#   make test   installs the library with its test and docs extras, checks formatting and
+#               lint (ruff), runs the whole test suite, then builds the docs with
+#               warnings as errors
 # Only a Python >= 3.10 interpreter with venv (and make) is assumed.
 
 PYTHON ?= python3
@@ -14,7 +15,7 @@ TORCH_PIN ?= torch==2.13.0
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
-.PHONY: tour test pytest docs bench clean
+.PHONY: tour test pytest lint format docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "Python >= 3.10 required, found " + sys.version'
@@ -32,9 +33,17 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 tour: $(VENV)/.tour-installed
 	$(BIN)/python tour.py
 
-test: $(VENV)/.test-installed
+test: $(VENV)/.test-installed lint
 	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
 	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
+lint: $(VENV)/.test-installed
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(VENV)/.test-installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
 
 pytest: $(VENV)/.test-installed
 	$(BIN)/python -m pytest $(ARGS)

@@ -27,8 +27,10 @@ def forest_management() -> None:
     print(f"{mdp}")
     for method in ("policy_iteration", "value_iteration", "modified_policy_iteration"):
         res = tabular.solve(mdp, method=method, epsilon=1e-9)
-        print(f"{method:>26}: {res.iterations:2d} iterations, policy {[names[a] for a in res.policy]}, "
-              f"V* = {np.array2string(res.V, precision=4)}, |V - V*| <= {res.value_bound:.0e}")
+        print(
+            f"{method:>26}: {res.iterations:2d} iterations, policy {[names[a] for a in res.policy]}, "
+            f"V* = {np.array2string(res.V, precision=4)}, |V - V*| <= {res.value_bound:.0e}"
+        )
     print("pymdptoolbox's documentation lists V = (26.244, 29.484, 33.484) and policy (0, 0, 0)")
 
 
@@ -46,8 +48,10 @@ def gridworld() -> None:
     for k, (r, c) in enumerate(cells):
         grid_v[r][c] = f"{ev.V[k]:6.3f}"
         grid_p[r][c] = "G" if layout[r][c] == "G" else arrows[pi[k]]
-    print(f"tabular.solve: {iters} iterations of {res.method}; a certified "
-          f"{res.suboptimality_bound:.0e}-optimal policy. Values and actions:")
+    print(
+        f"tabular.solve: {iters} iterations of {res.method}; a certified "
+        f"{res.suboptimality_bound:.0e}-optimal policy. Values and actions:"
+    )
     for rv, rp in zip(grid_v, grid_p):
         print("   " + " ".join(rv) + "     " + " ".join(rp))
     v_start = mdp.initial @ ev.V
@@ -55,8 +59,10 @@ def gridworld() -> None:
     data = rollout(mdp, pi, n, max_steps=200, rng=0)
     returns = data.episode_returns(gamma=0.95)
     half = 1.96 * returns.std(ddof=1) / np.sqrt(n)
-    print(f"exact value from S: {v_start:.4f};  Monte Carlo over {n} rollouts: "
-          f"{returns.mean():.4f} +/- {half:.4f} (95% CI), {len(data)} transitions")
+    print(
+        f"exact value from S: {v_start:.4f};  Monte Carlo over {n} rollouts: "
+        f"{returns.mean():.4f} +/- {half:.4f} (95% CI), {len(data)} transitions"
+    )
 
 
 def river_swim() -> None:
@@ -70,8 +76,10 @@ def river_swim() -> None:
     print(f"optimal policy (0 = with the current, 1 = against): {pi.tolist()}")
     print(f"V*(s0) = {ev.V[0]:.4f}   V^uniform(s0) = {v_unif[0]:.4f}")
     print(f"discounted state distribution of the optimal policy: {np.array2string(d.sum(axis=1), precision=3)}")
-    print(f"check  <d, r> / (1 - gamma) = {np.sum(d * mdp.R) / (1 - mdp.gamma):.6f}"
-          f"  vs  mu^T V* = {mdp.initial @ ev.V:.6f}")
+    print(
+        f"check  <d, r> / (1 - gamma) = {np.sum(d * mdp.R) / (1 - mdp.gamma):.6f}"
+        f"  vs  mu^T V* = {mdp.initial @ ev.V:.6f}"
+    )
 
 
 def combination_lock() -> None:
@@ -94,14 +102,18 @@ def sparse_scale() -> None:
     t2 = time.perf_counter()
     data = rollout(mdp, uniform(mdp.n_states, mdp.n_actions), 10_000, max_steps=50, rng=1)
     t3 = time.perf_counter()
-    print(f"built in {t1 - t0:.2f} s ({mdp.P.nnz:,} stored probabilities); policy evaluated in "
-          f"{t2 - t1:.2f} s with certified error |V - V^pi|_inf <= {ev.error_bound:.1e}")
+    print(
+        f"built in {t1 - t0:.2f} s ({mdp.P.nnz:,} stored probabilities); policy evaluated in "
+        f"{t2 - t1:.2f} s with certified error |V - V^pi|_inf <= {ev.error_bound:.1e}"
+    )
     print(f"10,000 episodes x 50 steps simulated in {t3 - t2:.2f} s -> {len(data):,} transitions")
     t4 = time.perf_counter()
     res = tabular.solve(mdp, epsilon=1e-6)
     t5 = time.perf_counter()
-    print(f"tabular.solve in {t5 - t4:.2f} s ({res.iterations} improvement steps): a certified "
-          f"{res.suboptimality_bound:.1e}-optimal policy, |V - V*| <= {res.value_bound:.1e}")
+    print(
+        f"tabular.solve in {t5 - t4:.2f} s ({res.iterations} improvement steps): a certified "
+        f"{res.suboptimality_bound:.1e}-optimal policy, |V - V*| <= {res.value_bound:.1e}"
+    )
 
 
 def main() -> None:

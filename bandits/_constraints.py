@@ -25,7 +25,6 @@ from rlcore.validation import (
     InvalidParameterTypeError,
     Real,
     as_float_array,
-    check_int,
 )
 
 __all__: list[str] = []
@@ -91,8 +90,7 @@ class ReluLayers(Constraint):
 
     def check(self, value: Any, name: str, args: dict | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
         if not isinstance(value, (list, tuple)):
-            raise InvalidParameterTypeError(
-                name, f"expected a list of (W, b) layers, got {type(value).__name__}")
+            raise InvalidParameterTypeError(name, f"expected a list of (W, b) layers, got {type(value).__name__}")
         if not 1 <= len(value) <= self.max_layers:
             raise InvalidParameterError(name, f"expected 1 to {self.max_layers} layers, got {len(value)}")
         out: list[tuple[np.ndarray, np.ndarray]] = []
@@ -105,13 +103,15 @@ class ReluLayers(Constraint):
             b = as_float_array(layer[1], f"{label}.b", ndim=1)
             if W.size == 0 or max(W.shape) > self.max_width:
                 raise InvalidParameterError(
-                    f"{label}.W", f"expected a non-empty matrix of at most {self.max_width} rows and columns, "
-                    f"got shape {W.shape}")
+                    f"{label}.W",
+                    f"expected a non-empty matrix of at most {self.max_width} rows and columns, got shape {W.shape}",
+                )
             if b.shape != (W.shape[0],):
                 raise InvalidParameterError(f"{label}.b", f"expected shape ({W.shape[0]},) to match W, got {b.shape}")
             if prev is not None and W.shape[1] != prev:
                 raise InvalidParameterError(
-                    f"{label}.W", f"expected {prev} input columns (the previous layer's outputs), got {W.shape[1]}")
+                    f"{label}.W", f"expected {prev} input columns (the previous layer's outputs), got {W.shape[1]}"
+                )
             prev = W.shape[0]
             out.append((W, b))
         if prev != 1:
@@ -124,7 +124,10 @@ class ReluLayers(Constraint):
     def invalid_values(self, args: dict | None = None) -> list[tuple[Any, type[Exception]]]:
         W = np.ones((1, 2))
         return [
-            ("x", TypeError), (None, TypeError), (1.5, TypeError), ([], ValueError),
+            ("x", TypeError),
+            (None, TypeError),
+            (1.5, TypeError),
+            ([], ValueError),
             ([(W, np.zeros(1), 0)], TypeError),  # not a pair
             ([(np.array([[np.nan, 1.0]]), np.zeros(1))], ValueError),
             ([(np.array([[np.inf, 1.0]]), np.zeros(1))], ValueError),

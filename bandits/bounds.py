@@ -370,10 +370,10 @@ def exp3_regret_bound(horizon: int, n_arms: int, *, gamma: float | None = None, 
     return (math.e - 1.0) * gamma * gg + K * math.log(K) / gamma
 
 
-@validate_params(horizon=HORIZONS, dim=Integer(1, 10**6), delta=DELTA, lam=POSITIVE, S=POSITIVE, R=POSITIVE,
-                 L=POSITIVE)
-def oful_regret_bound(horizon: Any, dim: int, *, delta: float, lam: float = 1.0, S: float = 1.0,
-                      R: float = 1.0, L: float = 1.0) -> Any:
+@validate_params(horizon=HORIZONS, dim=Integer(1, 10**6), delta=DELTA, lam=POSITIVE, S=POSITIVE, R=POSITIVE, L=POSITIVE)
+def oful_regret_bound(
+    horizon: Any, dim: int, *, delta: float, lam: float = 1.0, S: float = 1.0, R: float = 1.0, L: float = 1.0
+) -> Any:
     """OFUL's high-probability regret bound.
 
     ``4 sqrt(n d ln(lam + n L / d)) (sqrt(lam) S + R sqrt(2 ln(1/delta) + d ln(1 + n L / (lam d))))``
@@ -413,14 +413,17 @@ def oful_regret_bound(horizon: Any, dim: int, *, delta: float, lam: float = 1.0,
     d = dim
     if np.any(lam + n * L / d < 1.0):
         raise InvalidParameterError(
-            "lam", f"the bound needs lam + n L / d >= 1 (a non-negative logarithm; the theorem assumes "
-                   f"lam >= max(1, L^2)), got lam={lam!r}, L={L!r}, d={d}, smallest n={int(n.min())}")
+            "lam",
+            f"the bound needs lam + n L / d >= 1 (a non-negative logarithm; the theorem assumes "
+            f"lam >= max(1, L^2)), got lam={lam!r}, L={L!r}, d={d}, smallest n={int(n.min())}",
+        )
     with np.errstate(over="ignore", invalid="ignore"):
         # ln(1 + n L / (lam d)) and ln(lam + n L / d) = ln(lam) + that, without overflow
         # when lam is tiny
         ratio = n * (L / lam) / d
-        log1 = np.where(ratio < 1e300, np.log1p(np.minimum(ratio, 1e300)),
-                        np.log(n) + math.log(L) - math.log(lam) - math.log(d))
+        log1 = np.where(
+            ratio < 1e300, np.log1p(np.minimum(ratio, 1e300)), np.log(n) + math.log(L) - math.log(lam) - math.log(d)
+        )
         log2 = np.where(lam + n * L / d < 1e300, np.log(lam + n * L / d), math.log(lam) + log1)
         inner = math.sqrt(lam) * S + R * np.sqrt(-2.0 * math.log(delta) + d * log1)
         out = 4.0 * np.sqrt(n * d * log2) * inner
@@ -578,8 +581,13 @@ def klucb_regret_bound(means: Any, horizon: Any, *, c: float | None = 3.0) -> An
 def _logpmf(k: np.ndarray, m: np.ndarray, p: float) -> np.ndarray:
     """``ln P(Bin(m, p) = k)``, elementwise (``-inf`` where impossible)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = (_sp.gammaln(m + 1.0) - _sp.gammaln(k + 1.0) - _sp.gammaln(m - k + 1.0)
-               + _sp.xlogy(k, p) + _sp.xlog1py(m - k, -p))
+        out = (
+            _sp.gammaln(m + 1.0)
+            - _sp.gammaln(k + 1.0)
+            - _sp.gammaln(m - k + 1.0)
+            + _sp.xlogy(k, p)
+            + _sp.xlog1py(m - k, -p)
+        )
     return np.asarray(out, dtype=np.float64)
 
 
@@ -686,13 +694,13 @@ def _ts_optimal_arm_terms(mu1: float, y: float, smax: int) -> np.ndarray:
             return np.asarray(np.sum(prob * weight, axis=1) + lower_tail(s, sb))
 
         for c0 in range(s_cap, smax, 20_000):  # in chunks, to bound the memory
-            s = s_all[c0:c0 + 20_000]
+            s = s_all[c0 : c0 + 20_000]
             coarse = binned(s, 2, 4)
             redo = coarse > 1e-7  # below, the coarse bound costs at most 1e-7 pulls per s
             fine = coarse.copy()
             if redo.any():
                 fine[redo] = np.minimum(coarse[redo], binned(s[redo], 16, 32))
-            terms[c0:c0 + s.size] = fine
+            terms[c0 : c0 + s.size] = fine
     return terms
 
 

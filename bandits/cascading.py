@@ -393,8 +393,9 @@ class CascadeSimulationResult:
     n_runs=Integer(1, MAX_RUNS),
     rng=RNG(),
 )
-def simulate_cascade(policy: Any, env: CascadeBandit, horizon: int, n_runs: int = 1, *,
-                     rng: RNGLike = None) -> CascadeSimulationResult:
+def simulate_cascade(
+    policy: Any, env: CascadeBandit, horizon: int, n_runs: int = 1, *, rng: RNGLike = None
+) -> CascadeSimulationResult:
     """Run :class:`CascadeUCB1` or :class:`CascadeKLUCB` on a cascade bandit.
 
     The root ``rng`` spawns one child per run; run ``i`` draws its attraction noise
@@ -425,11 +426,15 @@ def simulate_cascade(policy: Any, env: CascadeBandit, horizon: int, n_runs: int 
     """
     T, n = horizon, n_runs
     if (T + 1) * env.n_items > MAX_CELLS:
-        raise InvalidParameterError("horizon", f"horizon * L = {T * env.n_items} exceeds {MAX_CELLS} "
-                                               f"(one run's attraction noise)")
+        raise InvalidParameterError(
+            "horizon", f"horizon * L = {T * env.n_items} exceeds {MAX_CELLS} (one run's attraction noise)"
+        )
     if n * T > MAX_CELLS:
-        raise InvalidParameterError("n_runs", f"n_runs * horizon = {n * T} exceeds {MAX_CELLS} (the size of each "
-                                              f"result array); split the runs over several calls")
+        raise InvalidParameterError(
+            "n_runs",
+            f"n_runs * horizon = {n * T} exceeds {MAX_CELLS} (the size of each "
+            f"result array); split the runs over several calls",
+        )
     root = as_generator(rng)
     w = np.array(env.attraction, dtype=np.float64)
     pseudo = np.empty((n, T))
@@ -459,8 +464,10 @@ def enumerated_cascade_bandit(env: CascadeBandit) -> tuple[BernoulliBandit, np.n
     """
     count = math.perm(env.n_items, env.list_length)
     if count > MAX_LISTS:
-        raise InvalidParameterError("env", f"{count} ordered lists exceed {MAX_LISTS}; the enumerated baseline "
-                                           f"needs fewer items or shorter lists")
+        raise InvalidParameterError(
+            "env",
+            f"{count} ordered lists exceed {MAX_LISTS}; the enumerated baseline needs fewer items or shorter lists",
+        )
     lists = enumerate_lists(env.n_items, env.list_length, min_length=env.list_length)
     means = np.asarray(cascade_list_value(env.attraction, lists))
     return BernoulliBandit(means), lists
@@ -470,9 +477,10 @@ def enumerated_cascade_bandit(env: CascadeBandit) -> tuple[BernoulliBandit, np.n
 def _sorted_gaps(w: np.ndarray, K: int) -> tuple[np.ndarray, float, int]:
     srt = np.sort(w)[::-1]
     if K < w.size and not srt[K - 1] > srt[K]:
-        raise InvalidParameterError("attraction", 
+        raise InvalidParameterError(
+            "attraction",
             f"the bound needs a unique optimal set, w(K) > w(K+1) after sorting, got "
-            f"w(K) = {srt[K - 1]!r} and w(K+1) = {srt[K]!r}"
+            f"w(K) = {srt[K - 1]!r} and w(K+1) = {srt[K]!r}",
         )
     return srt[K:], float(srt[K - 1]), K
 
@@ -584,7 +592,8 @@ def cascade_klucb_regret_bound(attraction: Any, list_length: int, horizon: Any, 
         out = np.asarray(coef * (np.log(n) + 3.0 * lnln) + 7.0 * K * lnln)
     if not np.all(np.isfinite(out)):
         raise InvalidParameterError(
-            "attraction", "the bound overflows float64 (a gap w(K) - w(e) too small, or epsilon too large)")
+            "attraction", "the bound overflows float64 (a gap w(K) - w(e) too small, or epsilon too large)"
+        )
     return _out(out, scalar)
 
 
@@ -647,8 +656,9 @@ def _lower_bound_constant(L: int, K: int, pp: float, d: float) -> float:
     return float((L - K) * d * (1 - pp) ** (K - 1) / _kl_below(pp, d))
 
 
-@validate_params(n_items=_N_ITEMS, list_length=_K_BELOW_L, p=Real(0, 1, closed="right"), gap=Real(GAP_FLOOR, 1),
-                 horizon=HORIZONS)
+@validate_params(
+    n_items=_N_ITEMS, list_length=_K_BELOW_L, p=Real(0, 1, closed="right"), gap=Real(GAP_FLOOR, 1), horizon=HORIZONS
+)
 def cascade_lower_bound(n_items: int, list_length: int, p: float, gap: float, horizon: Any) -> Any:
     """The asymptotic lower-bound curve ``cascade_lower_bound_constant(...) * ln n`` (for plots).
 

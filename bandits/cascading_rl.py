@@ -213,8 +213,9 @@ def best_perm(attraction: Any, values: Any, no_click_value: float, max_length: i
     return float(vals[0]), row[row >= 0].copy()
 
 
-def _pessimistic_list_values(lists: np.ndarray, qlo: np.ndarray, qhi: np.ndarray, w: np.ndarray,
-                             wb: np.ndarray) -> np.ndarray:
+def _pessimistic_list_values(
+    lists: np.ndarray, qlo: np.ndarray, qhi: np.ndarray, w: np.ndarray, wb: np.ndarray
+) -> np.ndarray:
     """``min over q in [qlo, qhi]`` of ``f(A_s, q, w)`` for each row ``s`` (exact: ``f`` is
     linear in each ``q_i`` and the minimisation runs backwards from the last position)."""
     S, K = lists.shape
@@ -238,7 +239,9 @@ def _list_values(lists: np.ndarray, q: np.ndarray, w: np.ndarray, wb: np.ndarray
 # ------------------------------------------------------------------------- the model
 @validate_params(
     attraction=Array(ndim=2, low=0.0, high=1.0),
-    transitions=Array(ndim=3, shape=(shape_of("attraction", 0), shape_of("attraction", 1, 1), shape_of("attraction", 0)), low=0.0),
+    transitions=Array(
+        ndim=3, shape=(shape_of("attraction", 0), shape_of("attraction", 1, 1), shape_of("attraction", 0)), low=0.0
+    ),
     rewards=Array(ndim=2, shape=(shape_of("attraction", 0), shape_of("attraction", 1)), low=0.0, high=1.0),
     list_length=Integer(1, shape_of("attraction", 1)),
     horizon=Integer(1, MAX_ITERATIONS),
@@ -288,8 +291,17 @@ class CascadingMDP:
     (5, 1.65)
     """
 
-    def __init__(self, attraction: Any, transitions: Any, rewards: Any, *, list_length: int, horizon: int,
-                 initial: Any = None, atol: float = PROBABILITY_ATOL) -> None:
+    def __init__(
+        self,
+        attraction: Any,
+        transitions: Any,
+        rewards: Any,
+        *,
+        list_length: int,
+        horizon: int,
+        initial: Any = None,
+        atol: float = PROBABILITY_ATOL,
+    ) -> None:
         q, P, r, K, H = attraction, transitions, rewards, list_length, horizon
         S, N = q.shape
         check_stochastic_rows(P, "transitions", atol=atol)
@@ -331,8 +343,10 @@ class CascadingMDP:
         return True
 
     def __repr__(self) -> str:
-        return (f"CascadingMDP(n_states={self.n_states}, n_items={self.n_items}, "
-                f"list_length={self.list_length}, horizon={self.horizon})")
+        return (
+            f"CascadingMDP(n_states={self.n_states}, n_items={self.n_items}, "
+            f"list_length={self.list_length}, horizon={self.horizon})"
+        )
 
     def item_values(self, V_next: Any) -> tuple[np.ndarray, np.ndarray]:
         """``w(s, a) = r(s, a) + p(.|s, a)^T V_next`` (S, N) and ``w(s, a_bot)`` (S,)."""
@@ -348,8 +362,10 @@ class CascadingMDP:
         :func:`bandits.cascading.enumerate_lists`); at most ``10**6`` lists."""
         if not self._enumerable():
             raise InvalidParameterError(
-                "mdp", f"the cascading MDP has more than {MAX_LISTS} lists (N = {self.n_items}, K = "
-                       f"{self.list_length}); the enumerated action space is for small N and K only")
+                "mdp",
+                f"the cascading MDP has more than {MAX_LISTS} lists (N = {self.n_items}, K = "
+                f"{self.list_length}); the enumerated action space is for small N and K only",
+            )
         return enumerate_lists(self.n_items, self.list_length, min_length=0)
 
     def to_finite_mdp(self) -> tuple[FiniteMDP, np.ndarray]:
@@ -393,18 +409,22 @@ class CascadingMDP:
 
     def _check_step(self, states: Any, lists: Any, name: str = "actions") -> tuple[np.ndarray, np.ndarray]:
         st = Array("int", ndim=1, low=0, high=self.n_states - 1, min_size=0).check(states, "states")
-        A = Array("int", ndim=2, shape=(st.size, self.list_length), low=-1, high=self.n_items - 1,
-                  min_size=0).check(lists, name)
+        A = Array("int", ndim=2, shape=(st.size, self.list_length), low=-1, high=self.n_items - 1, min_size=0).check(
+            lists, name
+        )
         _check_distinct(A, name)
         return st, A
 
-    def step_with_feedback(self, states: Any, actions: Any,
-                           rng: RNGLike = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def step_with_feedback(
+        self, states: Any, actions: Any, rng: RNGLike = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One step of ``n`` users: ``(next_states, rewards, click_positions)`` (``-1``: none)."""
         st, A = self._check_step(states, actions)
         return self._step(st, A, as_generator(rng))
 
-    def _step(self, st: np.ndarray, A: np.ndarray, gen: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _step(
+        self, st: np.ndarray, A: np.ndarray, gen: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n, K = A.shape
         u = gen.random((n, K))
         qa = np.where(A >= 0, self.attraction[st[:, None], np.maximum(A, 0)], 0.0)
@@ -435,8 +455,8 @@ def _check_distinct(A: np.ndarray, name: str) -> None:
             i = int(np.argmax(dup))
             where = np.unravel_index(i, A.shape[:-1])
             raise InvalidParameterError(
-                name, f"the items of a list must be distinct, list {tuple(int(j) for j in where)} is "
-                      f"{flat[i].tolist()}")
+                name, f"the items of a list must be distinct, list {tuple(int(j) for j in where)} is {flat[i].tolist()}"
+            )
 
 
 _CMDP = Instance(CascadingMDP)
@@ -502,8 +522,13 @@ def solve_cascading_mdp(mdp: CascadingMDP) -> CascadingPlanningResult:
 
 @validate_params(
     mdp=_CMDP,
-    policy=Array("int", ndim=3, shape=("mdp.horizon", "mdp.n_states", "mdp.list_length"), low=-1,
-                 high=lambda args: args["mdp"].n_items - 1 if isinstance(args.get("mdp"), CascadingMDP) else None),
+    policy=Array(
+        "int",
+        ndim=3,
+        shape=("mdp.horizon", "mdp.n_states", "mdp.list_length"),
+        low=-1,
+        high=lambda args: args["mdp"].n_items - 1 if isinstance(args.get("mdp"), CascadingMDP) else None,
+    ),
 )
 def evaluate_cascading_policy(mdp: CascadingMDP, policy: Any) -> np.ndarray:
     """Values ``V^pi`` of a list policy, ndarray of shape (H, S).
@@ -589,12 +614,16 @@ class _CascadeStats:
         self.trans = np.zeros((S, N + 1, S))
 
 
-def _bernstein(mean: np.ndarray, var: np.ndarray, gap2: np.ndarray, n: np.ndarray, iota: float,
-               scale: float) -> np.ndarray:
+def _bernstein(
+    mean: np.ndarray, var: np.ndarray, gap2: np.ndarray, n: np.ndarray, iota: float, scale: float
+) -> np.ndarray:
     """``min(2 sqrt(var iota / n) + 2 sqrt(gap2 iota / n) + 5 scale iota / n, scale)``; ``scale`` at ``n = 0``."""
     nn = np.maximum(n, 1.0)
-    b = 2 * np.sqrt(np.maximum(var, 0.0) * iota / nn) + 2 * np.sqrt(np.maximum(gap2, 0.0) * iota / nn) \
+    b = (
+        2 * np.sqrt(np.maximum(var, 0.0) * iota / nn)
+        + 2 * np.sqrt(np.maximum(gap2, 0.0) * iota / nn)
         + 5 * scale * iota / nn
+    )
     return np.where(n > 0, np.minimum(b, scale), scale)
 
 
@@ -608,7 +637,9 @@ def _optimistic_plan(m: CascadingMDP, st: _CascadeStats, iota: float) -> tuple[n
     return Vhi, Vlo, pol
 
 
-def _optimistic_plan_numpy(m: CascadingMDP, st: _CascadeStats, iota: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _optimistic_plan_numpy(
+    m: CascadingMDP, st: _CascadeStats, iota: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The same planning step in NumPy (the reference the tests compare the kernel with)."""
     H, S, N, K = m.horizon, m.n_states, m.n_items, m.list_length
     nq = st.exam
@@ -631,8 +662,7 @@ def _optimistic_plan_numpy(m: CascadingMDP, st: _CascadeStats, iota: float) -> t
         b = _bernstein(mean, var, gap2, npp, iota, cap)
         whi = np.minimum(r_ext + mean + b, cap)
         wlo = np.maximum(r_ext + phat @ vl - b, 0.0)
-        _ck.best_perm_batch(qhi, np.ascontiguousarray(whi[:, :N]), np.ascontiguousarray(whi[:, N]), K,
-                            Vhi[h], pol[h])
+        _ck.best_perm_batch(qhi, np.ascontiguousarray(whi[:, :N]), np.ascontiguousarray(whi[:, N]), K, Vhi[h], pol[h])
         Vlo[h] = _pessimistic_list_values(pol[h], qlo, qhi, wlo[:, :N], wlo[:, N])
     return Vhi, Vlo, pol
 
@@ -665,8 +695,9 @@ def _play_episode(m: CascadingMDP, pol: np.ndarray, st: _CascadeStats, gen: np.r
 
 
 @validate_params(mdp=_CMDP, n_episodes=_EPISODES, delta=DELTA, rng=RNG(), compute_regret=Bool())
-def cascading_vi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng: RNGLike = None,
-                 compute_regret: bool = True) -> CascadingLearnerResult:
+def cascading_vi(
+    mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng: RNGLike = None, compute_regret: bool = True
+) -> CascadingLearnerResult:
     """CascadingVI: optimistic value iteration with BestPerm (Du et al. 2024, Algorithm 2).
 
     Episode ``k``: with ``iota = ln(4 S (N + 1) H k (k + 1) / delta)`` and Bernstein-type
@@ -740,8 +771,9 @@ def cascading_vi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng
 
 
 @validate_params(mdp=_CMDP, epsilon=_EPSILON, delta=DELTA, max_episodes=_EPISODES, rng=RNG())
-def cascading_bpi(mdp: CascadingMDP, epsilon: float, *, delta: float = 0.05, max_episodes: int = 100_000,
-                  rng: RNGLike = None) -> CascadingBPIResult:
+def cascading_bpi(
+    mdp: CascadingMDP, epsilon: float, *, delta: float = 0.05, max_episodes: int = 100_000, rng: RNGLike = None
+) -> CascadingBPIResult:
     """CascadingBPI: best policy identification with BestPerm (Du et al. 2024, section 6).
 
     Each episode plans as :func:`cascading_vi` (optimistic ``bar V`` and the pessimistic
@@ -804,8 +836,9 @@ def cascading_bpi(mdp: CascadingMDP, epsilon: float, *, delta: float = 0.05, max
 
 
 @validate_params(mdp=_CMDP, n_episodes=_EPISODES, delta=DELTA, rng=RNG(), compute_regret=Bool())
-def enumerated_ucbvi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng: RNGLike = None,
-                     compute_regret: bool = True) -> CascadingLearnerResult:
+def enumerated_ucbvi(
+    mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng: RNGLike = None, compute_regret: bool = True
+) -> CascadingLearnerResult:
     """The naive baseline: the same optimistic value iteration over the enumerated lists.
 
     Each list ``A`` is an atomic action of the enumerated MDP
@@ -872,8 +905,9 @@ def enumerated_ucbvi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05,
             cap = float(H - h)
             vh, vl = Vhi[h + 1], Vlo[h + 1]
             mean = phat @ vh
-            b = _bernstein(mean, phat @ (vh * vh) - mean**2, phat @ ((vh - vl) ** 2), cnt, iota, cap) \
-                + _bernstein(rhat, rvar, np.zeros_like(rhat), cnt, iota, 1.0)
+            b = _bernstein(mean, phat @ (vh * vh) - mean**2, phat @ ((vh - vl) ** 2), cnt, iota, cap) + _bernstein(
+                rhat, rvar, np.zeros_like(rhat), cnt, iota, 1.0
+            )
             Qhi = np.minimum(rhat + mean + b, cap)
             act[h] = np.argmax(Qhi, axis=1)
             Vhi[h] = Qhi[rows, act[h]]
@@ -895,10 +929,16 @@ def enumerated_ucbvi(mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05,
 
 
 # ---------------------------------------------------------------------------- bounds
-@validate_params(n_states=_COUNT, n_items=_COUNT, horizon=_COUNT,
-                 n_episodes=Integer(1, MAX_SAMPLES) | Array("int", low=1, high=MAX_SAMPLES), delta=DELTA)
-def cascading_vi_regret_bound(n_states: int, n_items: int, horizon: int, n_episodes: Any, *,
-                              delta: float = 0.05) -> Any:
+@validate_params(
+    n_states=_COUNT,
+    n_items=_COUNT,
+    horizon=_COUNT,
+    n_episodes=Integer(1, MAX_SAMPLES) | Array("int", low=1, high=MAX_SAMPLES),
+    delta=DELTA,
+)
+def cascading_vi_regret_bound(
+    n_states: int, n_items: int, horizon: int, n_episodes: Any, *, delta: float = 0.05
+) -> Any:
     """The *rate* of CascadingVI's regret bound, ``H sqrt(H S N K) * iota`` (not a bound).
 
     Du et al. (2024), Theorem 1. In our words: with probability at least ``1 - delta``,
@@ -937,8 +977,9 @@ def cascading_vi_regret_bound(n_states: int, n_items: int, horizon: int, n_episo
 
 
 @validate_params(n_states=_COUNT, n_items=_COUNT, horizon=_COUNT, epsilon=_EPSILON, delta=DELTA)
-def cascading_bpi_sample_complexity(n_states: int, n_items: int, horizon: int, epsilon: float, *,
-                                    delta: float = 0.05) -> float:
+def cascading_bpi_sample_complexity(
+    n_states: int, n_items: int, horizon: int, epsilon: float, *, delta: float = 0.05
+) -> float:
     """The *rate* of CascadingBPI's sample complexity (not a bound).
 
     ``H^3 S N / epsilon^2 * iota + H^2 sqrt(H) S N / epsilon^1.5 * (iota + S)`` with

@@ -134,8 +134,9 @@ class ActionConstraints:
     def __post_init__(self) -> None:
         D = self.G.shape[1]
         if D > MAX_VARS or self.G.shape[0] > MAX_VARS:
-            raise InvalidParameterError("G", f"expected at most {MAX_VARS} variables and interventions, got "
-                                             f"shape {self.G.shape}")
+            raise InvalidParameterError(
+                "G", f"expected at most {MAX_VARS} variables and interventions, got shape {self.G.shape}"
+            )
 
     @property
     def n_vars(self) -> int:
@@ -193,19 +194,32 @@ class ActionConstraints:
         G = np.hstack([self.G, np.zeros((self.G.shape[0], pad))])
         out.append(LinearConstraint(G, -np.inf, 1.0))
         if self.A_ub.size:
-            out.append(LinearConstraint(np.hstack([self.A_ub, np.zeros((self.A_ub.shape[0], pad))]), -np.inf, self.b_ub))
+            out.append(
+                LinearConstraint(np.hstack([self.A_ub, np.zeros((self.A_ub.shape[0], pad))]), -np.inf, self.b_ub)
+            )
         if self.A_eq.size:
-            out.append(LinearConstraint(np.hstack([self.A_eq, np.zeros((self.A_eq.shape[0], pad))]), self.b_eq, self.b_eq))
+            out.append(
+                LinearConstraint(np.hstack([self.A_eq, np.zeros((self.A_eq.shape[0], pad))]), self.b_eq, self.b_eq)
+            )
         return out
 
 
-def _mk(N: int, J: int, G: np.ndarray, ub: list[tuple[np.ndarray, float]], eq: list[tuple[np.ndarray, float]],
-        name: str) -> ActionConstraints:
+def _mk(
+    N: int, J: int, G: np.ndarray, ub: list[tuple[np.ndarray, float]], eq: list[tuple[np.ndarray, float]], name: str
+) -> ActionConstraints:
     D = G.shape[1]
     A_ub = np.array([r for r, _ in ub]).reshape(len(ub), D)
     A_eq = np.array([r for r, _ in eq]).reshape(len(eq), D)
-    return ActionConstraints(N, J, G, A_ub, np.array([b for _, b in ub], dtype=np.float64),
-                             A_eq, np.array([b for _, b in eq], dtype=np.float64), name)
+    return ActionConstraints(
+        N,
+        J,
+        G,
+        A_ub,
+        np.array([b for _, b in ub], dtype=np.float64),
+        A_eq,
+        np.array([b for _, b in eq], dtype=np.float64),
+        name,
+    )
 
 
 @validate_params(n_arms=Integer(1, MAX_ARMS), costs=Array(ndim=1, low=0.0, closed="neither"), budget=Real(0, None))
@@ -341,8 +355,9 @@ def scheduling_constraints(availability: Any, slot_capacity: Any) -> ActionConst
     cap = slot_capacity
     D = int(avb.sum())
     if N > MAX_ARMS or D > MAX_VARS:
-        raise InvalidParameterError("availability", f"expected at most {MAX_ARMS} arms and {MAX_VARS} available "
-                                                    f"pairs, got {N} and {D}")
+        raise InvalidParameterError(
+            "availability", f"expected at most {MAX_ARMS} arms and {MAX_VARS} available pairs, got {N} and {D}"
+        )
     if D == 0:
         raise InvalidParameterError("availability", "no arm is available in any slot")
     pairs = [(i, k) for i in range(N) for k in range(K) if avb[i, k]]
@@ -356,8 +371,9 @@ def scheduling_constraints(availability: Any, slot_capacity: Any) -> ActionConst
     return _mk(N, 1, G, ub, [], "scheduling")
 
 
-@validate_params(reach=_ZERO_ONE, capacity=Array(ndim=1, shape=(shape_of("reach", 1),), low=0.0),
-                 max_open=Integer(1, MAX_VARS))
+@validate_params(
+    reach=_ZERO_ONE, capacity=Array(ndim=1, shape=(shape_of("reach", 1),), low=0.0), max_open=Integer(1, MAX_VARS)
+)
 def capacity_constraints(reach: Any, capacity: Any, max_open: int) -> ActionConstraints:
     """Facility-location style capacities: assign arms to opened facilities within reach.
 
@@ -378,8 +394,9 @@ def capacity_constraints(reach: Any, capacity: Any, max_open: int) -> ActionCons
     N, F = rb.shape
     cap, m = capacity, max_open
     if N > MAX_ARMS or int(rb.sum()) + F > MAX_VARS:
-        raise InvalidParameterError("reach", f"expected at most {MAX_ARMS} arms and {MAX_VARS} variables, got "
-                                             f"{N} and {int(rb.sum()) + F}")
+        raise InvalidParameterError(
+            "reach", f"expected at most {MAX_ARMS} arms and {MAX_VARS} variables, got {N} and {int(rb.sum()) + F}"
+        )
     pairs = [(i, f) for i in range(N) for f in range(F) if rb[i, f]]
     P = len(pairs)
     D = P + F
@@ -437,13 +454,22 @@ class CoupledRestlessProblem:
     ((2, 3), (2,))
     """
 
-    def __init__(self, p_passive: Any, effects: Any, constraints: ActionConstraints, *, weights: Any = None,
-                 discount: float = 0.95, initial: Any = None) -> None:
+    def __init__(
+        self,
+        p_passive: Any,
+        effects: Any,
+        constraints: ActionConstraints,
+        *,
+        weights: Any = None,
+        discount: float = 0.95,
+        initial: Any = None,
+    ) -> None:
         N, J = constraints.n_arms, constraints.n_levels
         p0 = p_passive
         if p0.shape != (N, 2):
             raise InvalidParameterError(
-                "p_passive", f"expected shape ({N}, 2) (N from the constraints), got {p0.shape}")
+                "p_passive", f"expected shape ({N}, 2) (N from the constraints), got {p0.shape}"
+            )
         ef = effects[:, None, :] if effects.ndim == 2 else effects
         if ef.shape != (N, J, 2):
             raise InvalidParameterError("effects", f"expected shape ({N}, {J}, 2), got {effects.shape}")
@@ -477,8 +503,9 @@ class CoupledRestlessProblem:
         keep = np.prod(np.where(np.asarray(u) > 0, 1.0 - eff, 1.0), axis=-1)
         return np.asarray(1.0 - (1.0 - base) * keep)
 
-    def step(self, states: Any, actions: Any, rng: RNGLike = None, *, t: int | None = None
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def step(
+        self, states: Any, actions: Any, rng: RNGLike = None, *, t: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(next_states (n, N), rewards (n,), terminated (n,))``; infeasible actions raise
         :class:`~rlcore.validation.InvalidParameterError`.
 
@@ -496,8 +523,10 @@ class CoupledRestlessProblem:
         return nxt, nxt @ self.weights, np.zeros(s.shape[0], dtype=bool)
 
     def __repr__(self) -> str:
-        return (f"CoupledRestlessProblem(n_arms={self.n_arms}, n_vars={self.constraints.n_vars}, "
-                f"constraints={self.constraints.name!r}, discount={self.discount})")
+        return (
+            f"CoupledRestlessProblem(n_arms={self.n_arms}, n_vars={self.constraints.n_vars}, "
+            f"constraints={self.constraints.name!r}, discount={self.discount})"
+        )
 
 
 _PROBLEM = Instance(CoupledRestlessProblem)
@@ -526,7 +555,8 @@ def coupled_joint_mdp(problem: CoupledRestlessProblem, *, max_vars: int = 22) ->
     acts = problem.constraints.enumerate(max_vars)
     if 4**N * acts.shape[0] > MAX_JOINT_ENTRIES:
         raise InvalidParameterError(
-            "problem", f"the joint MDP would have (2^{N})^2 x {acts.shape[0]} transition entries > {MAX_JOINT_ENTRIES}")
+            "problem", f"the joint MDP would have (2^{N})^2 x {acts.shape[0]} transition entries > {MAX_JOINT_ENTRIES}"
+        )
     states = np.array(list(itertools.product((0, 1), repeat=N)), dtype=np.int64)
     u = problem.constraints.interventions(acts)  # (K, N, J)
     S, K = states.shape[0], acts.shape[0]
@@ -546,7 +576,11 @@ def coupled_joint_mdp(problem: CoupledRestlessProblem, *, max_vars: int = 22) ->
 
 
 # ============================================================ policies
-def _milp_max_linear(obj: np.ndarray, constraints: ActionConstraints, extra: tuple[np.ndarray, np.ndarray, list[LinearConstraint]] | None = None) -> np.ndarray:
+def _milp_max_linear(
+    obj: np.ndarray,
+    constraints: ActionConstraints,
+    extra: tuple[np.ndarray, np.ndarray, list[LinearConstraint]] | None = None,
+) -> np.ndarray:
     D = constraints.n_vars
     n_total = D if extra is None else D + extra[0].size
     c = np.zeros(n_total)
@@ -635,13 +669,13 @@ class CoupledMyopicPolicy:
         cons = []
         A1 = np.zeros((N, n_total))
         for i in range(N):
-            A1[i, D + i * T: D + (i + 1) * T] = 1
+            A1[i, D + i * T : D + (i + 1) * T] = 1
         cons.append(LinearConstraint(A1, 1, 1))
         A2 = np.zeros((N * J, n_total))
         A2[:, :D] = -c.G
         for i in range(N):
             for j in range(J):
-                A2[i * J + j, D + i * T: D + (i + 1) * T] = self.subsets[:, j]
+                A2[i * J + j, D + i * T : D + (i + 1) * T] = self.subsets[:, j]
         cons.append(LinearConstraint(A2, 0, 0))
         return _milp_max_linear(np.zeros(D), c, (obj, np.zeros(0), cons))
 

@@ -97,8 +97,9 @@ class SimulationResult:
         return m - half, m + half
 
 
-def _run_python(policy: Any, env: BanditEnvironment, T: int, arrays: tuple, noise: np.ndarray,
-                gen: np.random.Generator, out: tuple) -> np.ndarray:
+def _run_python(
+    policy: Any, env: BanditEnvironment, T: int, arrays: tuple, noise: np.ndarray, gen: np.random.Generator, out: tuple
+) -> np.ndarray:
     kind, means, scale, oracle = arrays
     pseudo, realised, actions = out
     policy.reset(env.n_arms, T)
@@ -125,8 +126,12 @@ def _run_python(policy: Any, env: BanditEnvironment, T: int, arrays: tuple, nois
 
 
 @validate_params(
-    policy=Implements("reset", "select", "update",
-                      what="a bandit policy with reset(n_arms, horizon), select(t, rng) and update(arm, reward, rng)"),
+    policy=Implements(
+        "reset",
+        "select",
+        "update",
+        what="a bandit policy with reset(n_arms, horizon), select(t, rng) and update(arm, reward, rng)",
+    ),
     env=Instance(BanditEnvironment, what="a bandits environment (BanditEnvironment)"),
     horizon=Integer(1, MAX_HORIZON),
     n_runs=Integer(1, MAX_RUNS),
@@ -180,8 +185,10 @@ def simulate(
     T, n = horizon, n_runs
     if n * T > MAX_CELLS:
         raise InvalidParameterError(
-            "n_runs", f"n_runs * horizon = {n * T} exceeds {MAX_CELLS} (the size of each result array); "
-                      f"split the runs over several calls")
+            "n_runs",
+            f"n_runs * horizon = {n * T} exceeds {MAX_CELLS} (the size of each result array); "
+            f"split the runs over several calls",
+        )
     compiled = hasattr(policy, "kernel_spec")
     if backend == "numba" and not compiled:
         raise InvalidParameterError("backend", f"'numba' runs the built-in policies only, not {type(policy).__name__}")
@@ -207,11 +214,13 @@ def simulate(
         if not noise.flags.writeable:  # one kernel signature: writable C arrays
             noise = noise.copy()
         if use_numba:
-            counts[i] = _k.run_index_policy(code, fp, T, K, kind, means, scale, oracle, noise, pol_gen,
-                                            pseudo[i], realised[i], actions[i], keep)
+            counts[i] = _k.run_index_policy(
+                code, fp, T, K, kind, means, scale, oracle, noise, pol_gen, pseudo[i], realised[i], actions[i], keep
+            )
         else:
-            counts[i] = _run_python(policy, env, T, (kind, means, scale, oracle), noise, pol_gen,
-                                    (pseudo[i], realised[i], actions[i]))
+            counts[i] = _run_python(
+                policy, env, T, (kind, means, scale, oracle), noise, pol_gen, (pseudo[i], realised[i], actions[i])
+            )
     return SimulationResult(
         pseudo_regret=pseudo,
         regret=realised,

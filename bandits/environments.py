@@ -115,8 +115,7 @@ class BanditEnvironment:
         Returns ``(states + 1, rewards, terminated)``.
         """
         st = Array("int", ndim=1, low=0, high=MAX_HORIZON - 1, min_size=0).check(states, "states")
-        acts = Array("int", ndim=1, shape=(st.size,), low=0, high=self.n_arms - 1, min_size=0).check(
-            actions, "actions")
+        acts = Array("int", ndim=1, shape=(st.size,), low=0, high=self.n_arms - 1, min_size=0).check(actions, "actions")
         gen = as_generator(rng)
         rewards = self._sample(st, acts.astype(np.int64), gen)
         return st + 1, rewards, np.zeros(st.shape, dtype=bool)
@@ -336,7 +335,8 @@ class AdversarialBandit(BanditEnvironment):
         h = _check_horizon(horizon)
         if h > self.rewards.shape[0]:
             raise InvalidParameterError(
-                "horizon", f"the reward table has {self.rewards.shape[0]} rounds, got horizon={h}")
+                "horizon", f"the reward table has {self.rewards.shape[0]} rounds, got horizon={h}"
+            )
         return h
 
     def means_table(self, horizon: int) -> np.ndarray:

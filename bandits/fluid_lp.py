@@ -178,8 +178,9 @@ def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver:
 
 
 @validate_params(problem=_PROBLEM, lp=Instance(FluidLPResult) | None, zero_tol=Real(0, 1e-3))
-def lp_priority_policy(problem: RestlessProblem, lp: FluidLPResult | None = None, *,
-                       zero_tol: float = 1e-6) -> PriorityPolicy:
+def lp_priority_policy(
+    problem: RestlessProblem, lp: FluidLPResult | None = None, *, zero_tol: float = 1e-6
+) -> PriorityPolicy:
     """The LP-priority (LP-index) policy for binary arms.
 
     Priorities are the advantages ``Q_i(s, 1) - Q_i(s, 0)`` of each arm's MDP with the
@@ -222,8 +223,10 @@ def lp_priority_policy(problem: RestlessProblem, lp: FluidLPResult | None = None
         raise InvalidParameterError("problem", f"LP-priority needs binary arms, got n_actions={problem.n_actions}")
     if lp is not None and np.shape(lp.x) != problem.R.shape:
         raise InvalidParameterError(
-            "lp", f"the LP's occupancies have shape {np.shape(lp.x)}, the problem {problem.R.shape}: "
-                  f"it was solved for another problem")
+            "lp",
+            f"the LP's occupancies have shape {np.shape(lp.x)}, the problem {problem.R.shape}: "
+            f"it was solved for another problem",
+        )
     res = fluid_lp(problem) if lp is None else lp
     N, S, _ = problem.R.shape
     prio = np.empty((N, S))

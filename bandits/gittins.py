@@ -96,8 +96,9 @@ def _largest_remaining(P: np.ndarray, r: np.ndarray, beta: float) -> np.ndarray:
                 sol = np.linalg.solve(M, np.column_stack([r[idx], np.ones(len(C))]))
             except np.linalg.LinAlgError:
                 raise InvalidParameterError(
-                    "discount", f"too close to 1 for this chain: I - discount P is singular in float64 "
-                                f"(discount={beta!r})") from None
+                    "discount",
+                    f"too close to 1 for this chain: I - discount P is singular in float64 (discount={beta!r})",
+                ) from None
             PC = P[np.ix_(cand, idx)]
             num = r[cand] + beta * PC @ sol[:, 0]
             den = 1.0 + beta * PC @ sol[:, 1]
@@ -107,7 +108,8 @@ def _largest_remaining(P: np.ndarray, r: np.ndarray, beta: float) -> np.ndarray:
             ratio = num / den
         if not np.all(np.isfinite(ratio)):
             raise InvalidParameterError(
-                "discount", f"too close to 1 for this chain: I - discount P is singular in float64 (discount={beta!r})")
+                "discount", f"too close to 1 for this chain: I - discount P is singular in float64 (discount={beta!r})"
+            )
         j = int(np.argmax(ratio))
         s = int(cand[j])
         index[s] = ratio[j]
@@ -224,8 +226,10 @@ def _default_depth(beta: float, tol: float) -> int:
     need = math.log(0.5 * tol * (1.0 - beta)) / math.log(beta)
     if not need <= MAX_DEPTH:
         raise InvalidParameterError(
-            "discount", f"discount={beta!r} needs a truncation depth of {need:.3g} > {MAX_DEPTH} for tol={tol!r}; "
-                        f"use a larger tol, a smaller discount, or pass depth (with its larger error bound)")
+            "discount",
+            f"discount={beta!r} needs a truncation depth of {need:.3g} > {MAX_DEPTH} for tol={tol!r}; "
+            f"use a larger tol, a smaller discount, or pass depth (with its larger error bound)",
+        )
     return max(1, math.ceil(need))
 
 
@@ -244,8 +248,7 @@ def _gittins_index_beta(a: float, b: float, beta: float, tol: float, depth: int 
     tol=_TOL,
     depth=Integer(1, MAX_DEPTH) | None,
 )
-def gittins_index_beta(a: float, b: float, discount: float, *, tol: float = 1e-8,
-                       depth: int | None = None) -> float:
+def gittins_index_beta(a: float, b: float, discount: float, *, tol: float = 1e-8, depth: int | None = None) -> float:
     """Gittins index of a Bernoulli arm with posterior ``Beta(a, b)``, by calibration.
 
     Parameters

@@ -56,7 +56,8 @@ def _broadcast(p: np.ndarray, q: np.ndarray, names: tuple[str, str] = ("p", "q")
         return np.broadcast_arrays(p, q)
     except ValueError:
         raise InvalidParameterError(
-            names[1], f"shape {q.shape} does not broadcast against {names[0]}'s shape {p.shape}") from None
+            names[1], f"shape {q.shape} does not broadcast against {names[0]}'s shape {p.shape}"
+        ) from None
 
 
 def _kl_bernoulli(p: np.ndarray, q: np.ndarray) -> np.ndarray | float:
@@ -133,8 +134,9 @@ def kl_gaussian(p: Any, q: Any, sigma: float = 1.0) -> np.ndarray | float:
     kl=Options("bernoulli", "gaussian"),
     sigma=POSITIVE,
 )
-def klucb_index(mean: Any, n: Any, t: int, *, c: float = 0.0, kl: str = "bernoulli",
-                sigma: float = 1.0) -> np.ndarray | float:
+def klucb_index(
+    mean: Any, n: Any, t: int, *, c: float = 0.0, kl: str = "bernoulli", sigma: float = 1.0
+) -> np.ndarray | float:
     """The KL-UCB upper confidence index, elementwise over ``mean`` and ``n``.
 
     Parameters
@@ -171,7 +173,8 @@ def klucb_index(mean: Any, n: Any, t: int, *, c: float = 0.0, kl: str = "bernoul
         if bad.any():
             idx = tuple(int(i) for i in np.argwhere(bad)[0])
             raise InvalidParameterError(
-                "mean", f"Bernoulli means must lie in [0, 1], found {float(M[idx])!r} at index {idx}")
+                "mean", f"Bernoulli means must lie in [0, 1], found {float(M[idx])!r} at index {idx}"
+            )
     M, N = _broadcast(M, n, ("mean", "n"))
     rhs = _k.exploration_rhs(int(t), float(c))
     if not math.isfinite(rhs):

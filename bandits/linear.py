@@ -155,7 +155,8 @@ def oful_radius(logdet_V: float, dim: int, *, lam: float, delta: float, S: float
     floor = dim * math.log(lam)
     if logdet_V < floor:
         raise InvalidParameterError(
-            "logdet_V", f"expected ln det V >= dim * ln(lam) = {floor!r} (V >= lam I), got {logdet_V!r}")
+            "logdet_V", f"expected ln det V >= dim * ln(lam) = {floor!r} (V >= lam I), got {logdet_V!r}"
+        )
     with np.errstate(over="ignore"):
         out = _oful_radius(logdet_V, dim, lam, delta, S, R)
     if not math.isfinite(out):
@@ -226,8 +227,7 @@ class OFUL:
     True
     """
 
-    def __init__(self, features: Any, *, lam: float = 1.0, delta: float = 0.05, S: float = 1.0,
-                 R: float = 1.0) -> None:
+    def __init__(self, features: Any, *, lam: float = 1.0, delta: float = 0.05, S: float = 1.0, R: float = 1.0) -> None:
         self.features = _frozen(features)
         self.lam = lam
         self.delta = delta
@@ -238,7 +238,8 @@ class OFUL:
         """Start a run; ``n_arms`` must equal the number of feature rows."""
         if n_arms != self.features.shape[0]:
             raise InvalidParameterError(
-                "features", f"the policy has {self.features.shape[0]} arms, the environment {n_arms}")
+                "features", f"the policy has {self.features.shape[0]} arms, the environment {n_arms}"
+            )
         self._state = _RidgeState(self.features.shape[1], self.lam)
 
     def radius(self) -> float:
@@ -301,7 +302,8 @@ class LinearThompson:
         """Start a run; ``n_arms`` must equal the number of feature rows."""
         if n_arms != self.features.shape[0]:
             raise InvalidParameterError(
-                "features", f"the policy has {self.features.shape[0]} arms, the environment {n_arms}")
+                "features", f"the policy has {self.features.shape[0]} arms, the environment {n_arms}"
+            )
         self._state = _RidgeState(self.features.shape[1], self.lam)
 
     def select(self, t: int, rng: np.random.Generator) -> int:

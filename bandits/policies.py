@@ -131,17 +131,20 @@ class _BuiltinPolicy:
 
     def select(self, t: int, rng: np.random.Generator) -> int:
         """Arm to pull at round ``t`` (same code as the compiled engine, interpreted)."""
-        return int(_py(_k.select_arm)(self._code, self._fp, t, self._T, self.counts, self.sums,
-                                         self._aux, self._scratch, rng))
+        return int(
+            _py(_k.select_arm)(self._code, self._fp, t, self._T, self.counts, self.sums, self._aux, self._scratch, rng)
+        )
 
     def update(self, arm: int, reward: float, rng: np.random.Generator) -> None:
         """Observe ``reward`` for ``arm``."""
-        _py(_k.update_state)(self._code, self._fp, arm, float(reward), self.counts, self.sums,
-                                self._aux, self._scratch, rng)
+        _py(_k.update_state)(
+            self._code, self._fp, arm, float(reward), self.counts, self.sums, self._aux, self._scratch, rng
+        )
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_")
-                           and k not in ("counts", "sums"))
+        fields = ", ".join(
+            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and k not in ("counts", "sums")
+        )
         return f"{type(self).__name__}({fields})"
 
 
@@ -559,7 +562,8 @@ class DiscountedUCB(_BuiltinPolicy):
         gamma = 1.0 - math.sqrt(u / T) / (4.0 * b)
         if not 0.0 < gamma < 1.0:
             raise InvalidParameterError(
-                "n_breakpoints", f"the tuned discount 1 - sqrt({u}/{T})/(4*{b}) is not in (0, 1)")
+                "n_breakpoints", f"the tuned discount 1 - sqrt({u}/{T})/(4*{b}) is not in (0, 1)"
+            )
         return cls(gamma, alpha=alpha)
 
     def _params(self) -> np.ndarray:
@@ -622,8 +626,9 @@ class SlidingWindowUCB(_BuiltinPolicy):
         T, u, b = horizon, n_breakpoints, B
         tau = 2.0 * b * math.sqrt(T * math.log(T) / u)
         if not tau <= MAX_SAMPLES:
-            raise InvalidParameterError("B", f"the tuned window 2 B sqrt(T ln T / n_breakpoints) = {tau:.3g} "
-                                             f"exceeds {MAX_SAMPLES}")
+            raise InvalidParameterError(
+                "B", f"the tuned window 2 B sqrt(T ln T / n_breakpoints) = {tau:.3g} exceeds {MAX_SAMPLES}"
+            )
         return cls(max(1, math.ceil(tau)), alpha=alpha)
 
     def _params(self) -> np.ndarray:

@@ -40,7 +40,8 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -324,8 +325,10 @@ class RestlessProblem:
         return nxt, rewards, np.zeros(s.shape[0], dtype=bool)
 
     def __repr__(self) -> str:
-        return (f"RestlessProblem(n_arms={self.n_arms}, n_states={self.n_states}, "
-                f"n_actions={self.n_actions}, budget={self.budget:g}, discount={self.discount})")
+        return (
+            f"RestlessProblem(n_arms={self.n_arms}, n_states={self.n_states}, "
+            f"n_actions={self.n_actions}, budget={self.budget:g}, discount={self.discount})"
+        )
 
 
 _PROBLEM = Instance(RestlessProblem)
@@ -372,7 +375,8 @@ class PriorityPolicy:
         if pr.shape != (prob.n_arms, prob.n_states):
             raise InvalidParameterError(
                 "priority",
-                f"expected shape ({prob.n_states},) or ({prob.n_arms}, {prob.n_states}), got {priority.shape}")
+                f"expected shape ({prob.n_states},) or ({prob.n_arms}, {prob.n_states}), got {priority.shape}",
+            )
         self.problem = prob
         self.priority = pr
         self.activate_nonpositive = activate_nonpositive
@@ -537,7 +541,8 @@ def evaluate_restless_policy(
     if discount is None:
         if not hasattr(prob, "discount"):
             raise InvalidParameterTypeError(
-                "problem", f"{type(prob).__name__} has no discount attribute; pass discount")
+                "problem", f"{type(prob).__name__} has no discount attribute; pass discount"
+            )
         g = DISCOUNT.check(prob.discount, "problem")
     else:
         g = discount
@@ -547,7 +552,8 @@ def evaluate_restless_policy(
         if not need <= MAX_HORIZON:
             raise InvalidParameterError(
                 "discount" if discount is not None else "problem",
-                f"discount {g!r} needs a truncation horizon of {need:.3g} > {MAX_HORIZON} steps; pass horizon")
+                f"discount {g!r} needs a truncation horizon of {need:.3g} > {MAX_HORIZON} steps; pass horizon",
+            )
         T = max(1, math.ceil(need))
     else:
         T = horizon
@@ -607,12 +613,14 @@ def joint_mdp(problem: RestlessProblem, *, max_states: int = 50_000) -> tuple[An
         raise InvalidParameterError("problem", f"the joint MDP has {n_joint} states > max_states={max_states}")
     if A**N > MAX_JOINT_ENTRIES:
         raise InvalidParameterError(
-            "problem", f"the joint MDP has {A}^{N} candidate joint actions > {MAX_JOINT_ENTRIES}")
+            "problem", f"the joint MDP has {A}^{N} candidate joint actions > {MAX_JOINT_ENTRIES}"
+        )
     states = np.array(list(itertools.product(range(S), repeat=N)), dtype=np.int64).reshape(n_joint, N)
     acts = [a for a in itertools.product(range(A), repeat=N) if prob.costs[list(a)].sum() <= prob.budget + 1e-12]
     if n_joint * n_joint * len(acts) > MAX_JOINT_ENTRIES:
         raise InvalidParameterError(
-            "problem", f"the joint MDP would have {n_joint}^2 x {len(acts)} transition entries > {MAX_JOINT_ENTRIES}")
+            "problem", f"the joint MDP would have {n_joint}^2 x {len(acts)} transition entries > {MAX_JOINT_ENTRIES}"
+        )
     actions = np.array(acts, dtype=np.int64).reshape(len(acts), N)
     nA = actions.shape[0]
     P = np.ones((n_joint, nA, 1))

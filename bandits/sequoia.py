@@ -33,7 +33,8 @@ formulations for trained neural networks, *Mathematical Programming* 183, 2020.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -136,8 +137,9 @@ def relu_forward(layers: Layers, x: Any) -> np.ndarray:
     constraints=Instance(ActionConstraints),
     time_limit=Real(0, None, closed="neither") | None,
 )
-def relu_milp_argmax(layers: Layers, state_features: Any, constraints: ActionConstraints, *,
-                     time_limit: float | None = None) -> MILPArgmax:
+def relu_milp_argmax(
+    layers: Layers, state_features: Any, constraints: ActionConstraints, *, time_limit: float | None = None
+) -> MILPArgmax:
     """Maximise a ReLU network ``Q([f, G v])`` over the feasible binary actions ``v`` by MILP.
 
     Parameters
@@ -174,8 +176,12 @@ def relu_milp_argmax(layers: Layers, state_features: Any, constraints: ActionCon
     return _relu_milp_argmax(layers, state_features, constraints, time_limit)
 
 
-def _relu_milp_argmax(L: list[tuple[np.ndarray, np.ndarray]], f: np.ndarray, constraints: ActionConstraints,
-                      time_limit: float | None = None) -> MILPArgmax:
+def _relu_milp_argmax(
+    L: list[tuple[np.ndarray, np.ndarray]],
+    f: np.ndarray,
+    constraints: ActionConstraints,
+    time_limit: float | None = None,
+) -> MILPArgmax:
     """:func:`relu_milp_argmax` on checked arguments (SEQUOIA's inner loop)."""
     D = constraints.n_vars
     NJ = constraints.G.shape[0]
@@ -186,7 +192,7 @@ def _relu_milp_argmax(L: list[tuple[np.ndarray, np.ndarray]], f: np.ndarray, con
     # expressions of the current layer's input: coef (n_in, n_total), const (n_in,)
     W1, b1 = L[0]
     coef = np.zeros((W1.shape[0], n_total))
-    coef[:, :D] = W1[:, f.size:] @ constraints.G
+    coef[:, :D] = W1[:, f.size :] @ constraints.G
     const = W1[:, : f.size] @ f + b1
     lo = const + np.minimum(coef[:, :D], 0).sum(axis=1)
     hi = const + np.maximum(coef[:, :D], 0).sum(axis=1)
@@ -236,7 +242,7 @@ def _relu_milp_argmax(L: list[tuple[np.ndarray, np.ndarray]], f: np.ndarray, con
         # next layer's pre-activations as expressions of this layer's h
         W, b = L[k + 1]
         coef = np.zeros((W.shape[0], n_total))
-        coef[:, h0:h0 + width] = W
+        coef[:, h0 : h0 + width] = W
         const = b.copy()
         hlo = np.maximum(lo, 0.0)
         hhi = np.maximum(hi, 0.0)
@@ -254,13 +260,15 @@ def _relu_milp_argmax(L: list[tuple[np.ndarray, np.ndarray]], f: np.ndarray, con
         finite = all(np.all(np.isfinite(r)) for r in rows) and np.all(np.isfinite(c)) and np.all(np.isfinite(ub))
     if not finite:
         raise InvalidParameterError(
-            "layers", "the network's pre-activation bounds overflow float64; rescale the weights")
+            "layers", "the network's pre-activation bounds overflow float64; rescale the weights"
+        )
     res = milp(c, integrality=integrality, bounds=Bounds(lb, ub), constraints=cons, options=opts)
     if res.status == 2:
         raise InvalidParameterError("constraints", f"no binary action satisfies the {constraints.name} constraints")
     if res.x is None and res.status == 1 and time_limit is not None:
-        raise InvalidParameterError("time_limit", f"HiGHS found no feasible action within {time_limit!r} s; "
-                                                  f"allow more time")
+        raise InvalidParameterError(
+            "time_limit", f"HiGHS found no feasible action within {time_limit!r} s; allow more time"
+        )
     if res.x is None:
         raise RuntimeError(f"relu_milp_argmax: HiGHS returned no solution ({res.message})")
     v = np.rint(res.x[:D]).astype(np.int64)
@@ -357,8 +365,11 @@ class SequoiaResult:
 
 
 def _torch_layers(net: Any) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [(m.weight.detach().cpu().double().numpy().copy(), m.bias.detach().cpu().double().numpy().copy())
-            for m in net if hasattr(m, "weight")]
+    return [
+        (m.weight.detach().cpu().double().numpy().copy(), m.bias.detach().cpu().double().numpy().copy())
+        for m in net
+        if hasattr(m, "weight")
+    ]
 
 
 @validate_params(
@@ -457,8 +468,15 @@ def sequoia(
     from tabular._learner_common import init_mlp, require_torch
 
     torch = require_torch("bandits.sequoia")
-    T, H, ep_len, B, C, cap, n_upd = n_steps, tuple(hidden), episode_length, batch_size, target_every, \
-        buffer_size, updates_per_step
+    T, H, ep_len, B, C, cap, n_upd = (
+        n_steps,
+        tuple(hidden),
+        episode_length,
+        batch_size,
+        target_every,
+        buffer_size,
+        updates_per_step,
+    )
     gen = as_generator(rng)
     dev = device
     cons = problem.constraints
@@ -516,5 +534,6 @@ def sequoia(
     layers = _torch_layers(net)
     W_out, b_out = layers[-1]
     layers[-1] = (W_out * r_scale, b_out * r_scale)
-    return SequoiaResult(layers, SequoiaPolicy(problem, layers), net, n_milps,
-                         {"loss": np.asarray(losses), "reward": rewards})
+    return SequoiaResult(
+        layers, SequoiaPolicy(problem, layers), net, n_milps, {"loss": np.asarray(losses), "reward": rewards}
+    )

@@ -97,10 +97,14 @@ from rlcore.validation import (
 
 __all__ = ["WhittleResult", "two_state_whittle_index", "whittle_index"]
 
-_NO_CANDIDATE = ("no active state can turn passive after penalty {lam:.6g}: the arm has a multichain "
-                 "policy (average reward: use a discount close to 1) or is numerically degenerate")
-_MULTICHAIN = ("a policy met by the algorithm is multichain; the average-reward Whittle index needs unichain "
-               "policies (use a discount close to 1)")
+_NO_CANDIDATE = (
+    "no active state can turn passive after penalty {lam:.6g}: the arm has a multichain "
+    "policy (average reward: use a discount close to 1) or is numerically degenerate"
+)
+_MULTICHAIN = (
+    "a policy met by the algorithm is multichain; the average-reward Whittle index needs unichain "
+    "policies (use a discount close to 1)"
+)
 
 #: Largest tolerance of the non-indexability test (relative to the advantages' scale).
 MAX_ATOL: float = 1e-3
@@ -158,8 +162,10 @@ def _degenerate(beta: float | None, what: str) -> InvalidParameterError:
     if beta is None:
         return InvalidParameterError("P", what)
     return InvalidParameterError(
-        "discount", f"with discount={beta!r} the arm's linear systems I - discount P are numerically singular "
-                    f"in float64; use a smaller discount")
+        "discount",
+        f"with discount={beta!r} the arm's linear systems I - discount P are numerically singular "
+        f"in float64; use a smaller discount",
+    )
 
 
 @validate_params(
@@ -256,8 +262,11 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
             raise np.linalg.LinAlgError("singular")
         X = scipy.linalg.lu_solve(lu, Delta.T, check_finite=False).T.copy()
     except (np.linalg.LinAlgError, ValueError):
-        raise _degenerate(beta, "the all-active policy is multichain (I - P_1 is singular); the average-reward "
-                                "Whittle index needs unichain policies (use a discount close to 1)") from None
+        raise _degenerate(
+            beta,
+            "the all-active policy is multichain (I - P_1 is singular); the average-reward "
+            "Whittle index needs unichain policies (use a discount close to 1)",
+        ) from None
     z = (r1 - r0) + X @ r1
     y = X.sum(axis=1)
     scale = max(1.0, float(np.abs(z).max()), float(np.abs(r1 - r0).max()))
@@ -272,9 +281,14 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
             return WhittleResult(True, Wk, ok, "", beta, method)
         if status == 1:
             return WhittleResult(
-                False, None, ok[:k].copy(),
+                False,
+                None,
+                ok[:k].copy(),
                 f"state {bad} is passive from penalty {Wk[bad]:.6g} but activation is strictly better "
-                f"again at penalty {lamk:.6g}: passivity is not monotone", beta, method)
+                f"again at penalty {lamk:.6g}: passivity is not monotone",
+                beta,
+                method,
+            )
         if status == 2:
             raise _degenerate(beta, _NO_CANDIDATE.format(lam=lamk))
         raise _degenerate(beta, _MULTICHAIN)
@@ -307,10 +321,14 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
             if adv[worst] > tol * max(1.0, abs(lam) / scale):
                 bad = int(np.flatnonzero(passive)[worst])
                 return WhittleResult(
-                    False, None, order[:k].copy(),
+                    False,
+                    None,
+                    order[:k].copy(),
                     f"state {bad} is passive from penalty {W[bad]:.6g} but activation is strictly better "
                     f"again at penalty {lam:.6g} (advantage {adv[worst]:.3g} > 0): passivity is not monotone",
-                    beta, method)
+                    beta,
+                    method,
+                )
         W[sigma] = lam
         order[k] = sigma
         lam_prev = lam
@@ -376,13 +394,17 @@ def _bisection(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float) ->
                 break
             lo *= 2
         else:
-            return WhittleResult(False, None, np.empty(0, np.int64), f"state {s} is never optimally active", beta, method)
+            return WhittleResult(
+                False, None, np.empty(0, np.int64), f"state {s} is never optimally active", beta, method
+            )
         for _ in range(60):
             if _advantage(P, R, hi, beta)[s] <= 0:
                 break
             hi *= 2
         else:
-            return WhittleResult(False, None, np.empty(0, np.int64), f"state {s} is never optimally passive", beta, method)
+            return WhittleResult(
+                False, None, np.empty(0, np.int64), f"state {s} is never optimally passive", beta, method
+            )
         while hi - lo > tol:
             mid = 0.5 * (lo + hi)
             if not lo < mid < hi:  # the interval cannot shrink further in float64
@@ -394,8 +416,7 @@ def _bisection(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float) ->
         W[s] = 0.5 * (lo + hi)
     # indexability: at penalties between and around the indices, the passive set is {W < lam}
     w = np.unique(W)
-    grid = np.concatenate([[w[0] - 1.0, w[-1] + 1.0], 0.5 * (w[1:] + w[:-1]),
-                           np.linspace(w[0] - 1.0, w[-1] + 1.0, 41)])
+    grid = np.concatenate([[w[0] - 1.0, w[-1] + 1.0], 0.5 * (w[1:] + w[:-1]), np.linspace(w[0] - 1.0, w[-1] + 1.0, 41)])
     for lam in grid:
         near = np.abs(W - lam) <= 100 * tol
         A = _advantage(P, R, float(lam), beta)
@@ -403,8 +424,14 @@ def _bisection(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float) ->
         mism = (expect_passive != (A <= 0)) & ~near
         if mism.any():
             s = int(np.argmax(mism))
-            return WhittleResult(False, None, np.empty(0, np.int64),
-                                 f"state {s}: passive set at penalty {lam:.6g} is not {{W < penalty}}", beta, method)
+            return WhittleResult(
+                False,
+                None,
+                np.empty(0, np.int64),
+                f"state {s}: passive set at penalty {lam:.6g} is not {{W < penalty}}",
+                beta,
+                method,
+            )
     return WhittleResult(True, W, np.argsort(W, kind="stable").astype(np.int64), "", beta, method)
 
 
@@ -453,7 +480,8 @@ def two_state_whittle_index(p_passive: Any, p_active: Any, discount: float | Non
     e = p1 - p0
     if np.any(e <= 0):
         raise InvalidParameterError(
-            "p_active", f"expected p_active > p_passive in both states, got {p1.tolist()} vs {p0.tolist()}")
+            "p_active", f"expected p_active > p_passive in both states, got {p1.tolist()} vs {p0.tolist()}"
+        )
     c_pass = 1.0 - b * (p0[1] - p0[0])
     w0 = b * e[0] / (1.0 - b * (p1[1] - p0[0]) + b * e[0])
     w1 = b * e[1] / c_pass

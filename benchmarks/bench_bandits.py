@@ -148,9 +148,7 @@ def smpy_case(name: str, horizon: int, runs: int, log: dict[str, float]) -> Case
     def setup() -> str:
         python = os.environ.get("RLREF_SMPY_PYTHON", "")
         if not python or shutil.which(python) is None:
-            raise ImportError(
-                "SMPyBandits needs numpy<2 and its own venv: set RLREF_SMPY_PYTHON to that venv's python"
-            )
+            raise ImportError("SMPyBandits needs numpy<2 and its own venv: set RLREF_SMPY_PYTHON to that venv's python")
         probe = subprocess.run([python, "-c", "import SMPyBandits"], capture_output=True, text=True)
         if probe.returncode != 0:
             raise ImportError(f"SMPyBandits does not import in {python}: {probe.stderr.strip()[-300:]}")
@@ -158,8 +156,7 @@ def smpy_case(name: str, horizon: int, runs: int, log: dict[str, float]) -> Case
 
     def run(python: str) -> dict[str, Any]:
         args = {"seed": SEED, "means": MEANS, "horizon": horizon, "runs": runs, "policy": _SMPY_NAMES[name]}
-        out = subprocess.run([python, "-c", _SMPY_SCRIPT, json.dumps(args)], capture_output=True, text=True,
-                             check=True)
+        out = subprocess.run([python, "-c", _SMPY_SCRIPT, json.dumps(args)], capture_output=True, text=True, check=True)
         payload = json.loads(out.stdout.strip().splitlines()[-1])
         log["loop_s"] = min(log.get("loop_s", float("inf")), float(payload["loop_s"]))
         return {"finals": np.asarray(payload["finals"], dtype=float)}
@@ -176,8 +173,9 @@ def mabwiser_case(name: str, horizon: int, runs: int, check_runs: int, log: dict
 
     def call(python: str, n_runs: int) -> dict[str, Any]:
         args = {"seed": SEED, "means": MEANS, "horizon": horizon, "runs": n_runs, "policy": name}
-        out = subprocess.run([python, "-c", _MABWISER_SCRIPT, json.dumps(args)], capture_output=True,
-                             text=True, check=True)
+        out = subprocess.run(
+            [python, "-c", _MABWISER_SCRIPT, json.dumps(args)], capture_output=True, text=True, check=True
+        )
         payload: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
         return payload
 
@@ -331,9 +329,14 @@ def bench_bandits(quick: bool) -> Iterator[Comparison]:
             return str(_steps_note(horizon * runs)(res))
 
         floor = (
-            (Case("floor: 10 Beta draws + argmax per round, nothing else (numba)",
-                  lambda: _beta_draw_floor(horizon, runs)),)
-            if name == "Thompson" else ()
+            (
+                Case(
+                    "floor: 10 Beta draws + argmax per round, nothing else (numba)",
+                    lambda: _beta_draw_floor(horizon, runs),
+                ),
+            )
+            if name == "Thompson"
+            else ()
         )
         yield Comparison(
             title=f"{name}: 10 Bernoulli arms, T={horizon}, {runs} runs",

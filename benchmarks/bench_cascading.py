@@ -67,8 +67,11 @@ def bench_cascading(quick: bool) -> Iterator[Comparison]:
     for L in sizes:
         m = instance(L)
         small = m.n_lists <= MAX_LISTS
-        peers = (Case("enumerated UCBVI", lambda m=m: enumerated_ucbvi(m, EPISODES, rng=0, compute_regret=False)),) \
-            if small else ()
+        peers = (
+            (Case("enumerated UCBVI", lambda m=m: enumerated_ucbvi(m, EPISODES, rng=0, compute_regret=False)),)
+            if small
+            else ()
+        )
         yield Comparison(
             title=f"learning, L={L} (|A|={m.n_lists:,})",
             ours=Case("CascadingVI", lambda m=m: cascading_vi(m, EPISODES, rng=0, compute_regret=False)),

@@ -101,8 +101,6 @@ def _structured(S: int, branching: int, seed: int) -> FiniteMDP:
     return FiniteMDP(base.P, R, horizon=H, initial=base.initial)
 
 
-
-
 def bench_effective_horizon(quick: bool) -> Iterator[Comparison]:
     S = 2000 if quick else 10_000
     stochastic = _structured(S, 3, 0)

@@ -115,9 +115,18 @@ def _market(n_paths: int, seed: int, model: str = "gbm") -> tuple[np.ndarray, np
     return S, call_payoff(S, STRIKE), np.concatenate([hedging_features(S, times, STRIKE), vol], axis=2)
 
 
-def _train(optimizer: str, epochs: int, seed: int, *, arch: str = "ff", lr: float | None = None,
-           eval_paths: int = 0, eval_every: int | None = None, model: str = "gbm",
-           kfac_options: dict[str, Any] | None = None) -> Any:
+def _train(
+    optimizer: str,
+    epochs: int,
+    seed: int,
+    *,
+    arch: str = "ff",
+    lr: float | None = None,
+    eval_paths: int = 0,
+    eval_every: int | None = None,
+    model: str = "gbm",
+    kfac_options: dict[str, Any] | None = None,
+) -> Any:
     _torch()
     from finance_apps.deep_hedgers import feedforward_hedger, lstm_hedger
     from finance_apps.hedging import train_hedger
@@ -131,9 +140,22 @@ def _train(optimizer: str, epochs: int, seed: int, *, arch: str = "ff", lr: floa
     if optimizer == "kfac" and kfac_options is None:
         kfac_options = {"damping": 3e-4, "kl_clip": 1e-5}
     eval_data = _market(eval_paths, 1, model) if eval_paths else (S[:16], Z[:16], X[:16])
-    return train_hedger(net, S, Z, X, EntropicRisk(RISK_AVERSION), cost=COST, optimizer=optimizer, lr=lr,
-                        n_iterations=epochs, batch_size=BATCH, rng=seed, eval_data=eval_data,
-                        eval_every=eval_every or epochs, kfac_options=kfac_options)
+    return train_hedger(
+        net,
+        S,
+        Z,
+        X,
+        EntropicRisk(RISK_AVERSION),
+        cost=COST,
+        optimizer=optimizer,
+        lr=lr,
+        n_iterations=epochs,
+        batch_size=BATCH,
+        rng=seed,
+        eval_data=eval_data,
+        eval_every=eval_every or epochs,
+        kfac_options=kfac_options,
+    )
 
 
 def _pfhedge_python() -> str:
@@ -147,11 +169,21 @@ def _pfhedge_python() -> str:
 
 
 def _run_pfhedge(python: str, epochs: int, eval_paths: int, seed: int = 0) -> dict[str, Any]:
-    args = {"seed": seed, "sigma": SIGMA, "cost": COST, "strike": STRIKE, "maturity": MATURITY,
-            "a": RISK_AVERSION, "epochs": epochs, "batch": BATCH, "eval_paths": eval_paths}
+    args = {
+        "seed": seed,
+        "sigma": SIGMA,
+        "cost": COST,
+        "strike": STRIKE,
+        "maturity": MATURITY,
+        "a": RISK_AVERSION,
+        "epochs": epochs,
+        "batch": BATCH,
+        "eval_paths": eval_paths,
+    }
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    out = subprocess.run([python, "-c", _PFHEDGE_SCRIPT, json.dumps(args)], capture_output=True, text=True,
-                         check=True, env=env)
+    out = subprocess.run(
+        [python, "-c", _PFHEDGE_SCRIPT, json.dumps(args)], capture_output=True, text=True, check=True, env=env
+    )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -192,8 +224,9 @@ def _risk_reached(epochs: int) -> str:
     S, Z, _ = _market(20_000, 1)
     t = time_grid(MATURITY, N_STEPS)
     bs = entropic_risk(hedging_pnl(S, bs_delta_hedge(S, t, STRIKE, SIGMA), Z, cost=COST), RISK_AVERSION)
-    ww = entropic_risk(hedging_pnl(S, whalley_wilmott_hedge(S, t, STRIKE, SIGMA, COST, RISK_AVERSION), Z,
-                                   cost=COST), RISK_AVERSION)
+    ww = entropic_risk(
+        hedging_pnl(S, whalley_wilmott_hedge(S, t, STRIKE, SIGMA, COST, RISK_AVERSION), Z, cost=COST), RISK_AVERSION
+    )
     parts.append(f"BS delta {bs:.5f}, Whalley-Wilmott {ww:.5f}")
     return f"entropic risk after {epochs} epochs on 20000 fresh paths: " + ", ".join(parts)
 
@@ -205,10 +238,18 @@ def _risk_reached(epochs: int) -> str:
 # which keeps those runs stable.
 ADAM_LRS = {"ff": (1e-3, 3e-3, 1e-2), "lstm": (3e-3, 1e-2, 3e-2)}
 KFAC_GRID: dict[str, tuple[tuple[float, dict[str, float]], ...]] = {
-    "ff": ((1e-3, {"damping": 1e-4, "kl_clip": 1e-5}), (1e-3, {"damping": 3e-4, "kl_clip": 1e-5}),
-           (3e-3, {"damping": 3e-4, "kl_clip": 1e-5}), (3e-3, {"damping": 1e-3, "kl_clip": 1e-3})),
-    "lstm": ((1e-3, {"damping": 1e-4, "kl_clip": 1e-5}), (3e-3, {"damping": 1e-4, "kl_clip": 1e-5}),
-             (1e-2, {"damping": 1e-3, "kl_clip": 1e-3}), (3e-2, {"damping": 1e-3, "kl_clip": 1e-3})),
+    "ff": (
+        (1e-3, {"damping": 1e-4, "kl_clip": 1e-5}),
+        (1e-3, {"damping": 3e-4, "kl_clip": 1e-5}),
+        (3e-3, {"damping": 3e-4, "kl_clip": 1e-5}),
+        (3e-3, {"damping": 1e-3, "kl_clip": 1e-3}),
+    ),
+    "lstm": (
+        (1e-3, {"damping": 1e-4, "kl_clip": 1e-5}),
+        (3e-3, {"damping": 1e-4, "kl_clip": 1e-5}),
+        (1e-2, {"damping": 1e-3, "kl_clip": 1e-3}),
+        (3e-2, {"damping": 1e-3, "kl_clip": 1e-3}),
+    ),
 }
 
 
@@ -226,8 +267,19 @@ def _kfac_vs_adam(arch: str, epochs: int, seeds: Sequence[int], model: str = "gb
         out = []
         for seed in seeds:
             try:
-                out.append(_train(opt, epochs, seed, arch=arch, lr=lr, eval_paths=20_000, eval_every=10,
-                                  model=model, kfac_options=ko))
+                out.append(
+                    _train(
+                        opt,
+                        epochs,
+                        seed,
+                        arch=arch,
+                        lr=lr,
+                        eval_paths=20_000,
+                        eval_every=10,
+                        model=model,
+                        kfac_options=ko,
+                    )
+                )
             except FloatingPointError:
                 out.append(None)
         return out
@@ -239,10 +291,12 @@ def _kfac_vs_adam(arch: str, epochs: int, seeds: Sequence[int], model: str = "gb
     kfac = {(lr, tuple(sorted(ko.items()))): run("kfac", lr, ko) for lr, ko in KFAC_GRID[arch]}
     a_lr = min(adam, key=lambda lr: mean_final(adam[lr]))
     k_cfg = min(kfac, key=lambda c: mean_final(kfac[c]))
-    grid = ("grid (mean final risk over seeds): Adam " + ", ".join(f"lr {lr:g}: {mean_final(r):.5f}"
-                                                                 for lr, r in adam.items())
-            + "; K-FAC " + ", ".join(f"lr {lr:g} {dict(ko)}: {mean_final(r):.5f}"
-                                     for (lr, ko), r in kfac.items()))
+    grid = (
+        "grid (mean final risk over seeds): Adam "
+        + ", ".join(f"lr {lr:g}: {mean_final(r):.5f}" for lr, r in adam.items())
+        + "; K-FAC "
+        + ", ".join(f"lr {lr:g} {dict(ko)}: {mean_final(r):.5f}" for (lr, ko), r in kfac.items())
+    )
     rows, ratios, strict = [], [], []
     for i, seed in enumerate(seeds):
         a, k = adam[a_lr][i], kfac[k_cfg][i]
@@ -253,15 +307,19 @@ def _kfac_vs_adam(arch: str, epochs: int, seeds: Sequence[int], model: str = "gb
         reach, reach_strict = k.steps_to_reach(a.final_risk), k.steps_to_reach(best_adam)
         ratios.append(math.inf if reach is None else reach / epochs)
         strict.append(math.inf if reach_strict is None else reach_strict / epochs)
-        rows.append(f"seed {seed}: Adam {a.final_risk:.5f}, K-FAC {k.final_risk:.5f}, K-FAC steps to Adam's "
-                    f"final / Adam's steps = {_ratio(reach, epochs)} (to the best Adam final of the whole grid, "
-                    f"{best_adam:.5f}: {_ratio(reach_strict, epochs)}), run time K-FAC/Adam (evaluations included) "
-                    f"{k.seconds / a.seconds:.2f}")
+        rows.append(
+            f"seed {seed}: Adam {a.final_risk:.5f}, K-FAC {k.final_risk:.5f}, K-FAC steps to Adam's "
+            f"final / Adam's steps = {_ratio(reach, epochs)} (to the best Adam final of the whole grid, "
+            f"{best_adam:.5f}: {_ratio(reach_strict, epochs)}), run time K-FAC/Adam (evaluations included) "
+            f"{k.seconds / a.seconds:.2f}"
+        )
     k_lr, k_ko = k_cfg
-    return (f"{arch} on {model}, {epochs} steps; best Adam lr {a_lr:g}, best K-FAC lr {k_lr:g} with "
-            f"{dict(k_ko)}; K-FAC reached Adam's final on {sum(map(math.isfinite, ratios))} of {len(seeds)} "
-            f"seeds, median ratio {np.median(ratios) if ratios else math.nan:.2f} "
-            f"(strict: {np.median(strict) if strict else math.nan:.2f}) | " + " | ".join(rows) + " | " + grid)
+    return (
+        f"{arch} on {model}, {epochs} steps; best Adam lr {a_lr:g}, best K-FAC lr {k_lr:g} with "
+        f"{dict(k_ko)}; K-FAC reached Adam's final on {sum(map(math.isfinite, ratios))} of {len(seeds)} "
+        f"seeds, median ratio {np.median(ratios) if ratios else math.nan:.2f} "
+        f"(strict: {np.median(strict) if strict else math.nan:.2f}) | " + " | ".join(rows) + " | " + grid
+    )
 
 
 def _kfac_note(arch: str, steps: int, seeds: Sequence[int], model: str, res: BenchResult) -> str:
@@ -289,8 +347,11 @@ def bench_hedging(quick: bool) -> Iterator[Comparison]:
         annotate=lambda res: _risk_reached(budget),
     )
     seeds = (0,) if quick else (0, 1, 2)
-    for arch, steps, model in (("lstm", 60 if quick else 200, "gbm"), ("ff", 60 if quick else 300, "gbm"),
-                               ("lstm", 60 if quick else 200, "heston")):
+    for arch, steps, model in (
+        ("lstm", 60 if quick else 200, "gbm"),
+        ("ff", 60 if quick else 300, "gbm"),
+        ("lstm", 60 if quick else 200, "heston"),
+    ):
         yield Comparison(
             title=f"K-FAC vs Adam, {arch} hedger, {model} paths, same seeds and budget",
             ours=Case("no timing (the note carries the result)", lambda: None),

@@ -134,20 +134,29 @@ def _toolbox_mdp(module: str, mdp: Any) -> Any:
 def _sweep_comparison(label: str, mdp: Any, V: np.ndarray) -> Comparison:
     import tabular
 
-    ours = Case("tabular.bellman_backup" + (" (BLAS)" if not mdp.is_sparse else " (serial)"),
-                lambda: tabular.bellman_backup(mdp, V)[1])
+    ours = Case(
+        "tabular.bellman_backup" + (" (BLAS)" if not mdp.is_sparse else " (serial)"),
+        lambda: tabular.bellman_backup(mdp, V)[1],
+    )
     peers = [
         Case("quantecon DiscreteDP.bellman_operator", lambda d: d.bellman_operator(V), lambda: _quantecon_ddp(mdp)),
-        Case("pymdptoolbox _bellmanOperator", lambda vi: vi._bellmanOperator(V)[1],
-             lambda: _toolbox_mdp("mdptoolbox.mdp", mdp)),
-        Case("mdptoolbox-hiive _bellmanOperator", lambda vi: vi._bellmanOperator(V)[1],
-             lambda: _toolbox_mdp("hiive.mdptoolbox.mdp", mdp)),
+        Case(
+            "pymdptoolbox _bellmanOperator",
+            lambda vi: vi._bellmanOperator(V)[1],
+            lambda: _toolbox_mdp("mdptoolbox.mdp", mdp),
+        ),
+        Case(
+            "mdptoolbox-hiive _bellmanOperator",
+            lambda vi: vi._bellmanOperator(V)[1],
+            lambda: _toolbox_mdp("hiive.mdptoolbox.mdp", mdp),
+        ),
         read_bandwidth_case(_p_bytes(mdp)),
         read_bandwidth_case(_p_bytes(mdp), threads=True),
     ]
     if mdp.is_sparse:
-        peers.insert(0, Case("tabular.bellman_backup (parallel=True)",
-                             lambda: tabular.bellman_backup(mdp, V, parallel=True)[1]))
+        peers.insert(
+            0, Case("tabular.bellman_backup (parallel=True)", lambda: tabular.bellman_backup(mdp, V, parallel=True)[1])
+        )
     if mdp.n_states >= 1_000_000:
         peers = [p for p in peers if "toolbox" not in p.name]  # their sparse sweeps take seconds here
 
@@ -191,8 +200,11 @@ def _solution_comparison(label: str, mdp: Any) -> Comparison:
         case("tabular.value_iteration (span rule)", lambda: _pair(tabular.value_iteration(mdp, epsilon=EPSILON))),
         case("tabular.policy_iteration", lambda: _pair(tabular.policy_iteration(mdp, epsilon=EPSILON))),
         case("quantecon VI", lambda d: _qe(d.solve("value_iteration", epsilon=EPSILON)), lambda: _quantecon_ddp(mdp)),
-        case("quantecon MPI", lambda d: _qe(d.solve("modified_policy_iteration", epsilon=EPSILON)),
-             lambda: _quantecon_ddp(mdp)),
+        case(
+            "quantecon MPI",
+            lambda d: _qe(d.solve("modified_policy_iteration", epsilon=EPSILON)),
+            lambda: _quantecon_ddp(mdp),
+        ),
     ]
     if not mdp.is_sparse:  # QuantEcon's sparse PI factorises I - gamma P_pi with SuperLU: ruinous fill-in
         peers.append(case("quantecon PI", lambda d: _qe(d.solve("policy_iteration")), lambda: _quantecon_ddp(mdp)))
@@ -206,9 +218,7 @@ def _solution_comparison(label: str, mdp: Any) -> Comparison:
             errors.append(f"|V-V*|={float(np.max(np.abs(V - v_star()))):.1e} subopt={max(sub, 0.0):.1e}")
 
     def annotate(result: BenchResult) -> str:
-        return "true errors (vs V* certified to 1e-7): " + "; ".join(
-            f"{n}: {e}" for n, e in zip(names, errors)
-        )
+        return "true errors (vs V* certified to 1e-7): " + "; ".join(f"{n}: {e}" for n, e in zip(names, errors))
 
     return Comparison(
         title=f"certified {EPSILON:g}-optimal policy, {label}",

@@ -51,9 +51,7 @@ GAMMA = 0.95
 RTOL = 1e-8
 
 
-def random_mdp(
-    n_states: int, n_actions: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def random_mdp(n_states: int, n_actions: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A dense random MDP and policy.
 
     Parameters
@@ -90,9 +88,7 @@ def _load_rlcore() -> tuple[Any, Any]:
     try:
         from rlcore import FiniteMDP, evaluate_policy
     except ImportError as exc:
-        raise ImportError(
-            f"rlcore.FiniteMDP / rlcore.evaluate_policy are not importable ({exc})"
-        ) from exc
+        raise ImportError(f"rlcore.FiniteMDP / rlcore.evaluate_policy are not importable ({exc})") from exc
     return FiniteMDP, evaluate_policy
 
 
@@ -111,9 +107,7 @@ def _pymdptoolbox(P: np.ndarray, R: np.ndarray, policy: np.ndarray) -> Case:
 
         # pymdptoolbox wants P as (A, S, S); a user of it holds P in that layout.
         P_ass = np.ascontiguousarray(P.transpose(1, 0, 2))
-        return mdptoolbox.mdp.PolicyIteration(
-            P_ass, R, GAMMA, policy0=policy, eval_type="matrix"
-        )
+        return mdptoolbox.mdp.PolicyIteration(P_ass, R, GAMMA, policy0=policy, eval_type="matrix")
 
     def run(pi: Any) -> np.ndarray:
         pi._evalPolicyMatrix()  # solves (I - gamma P_pi) V = R_pi, sets pi.V

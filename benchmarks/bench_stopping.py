@@ -28,7 +28,6 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-import numpy as np
 
 from benchmarks.harness import BenchResult, Case, Comparison, run_suite
 
@@ -56,9 +55,18 @@ def _ql_option(engine: str, n: int, **mc: Any) -> Any:
     elif engine == "crr":
         opt.setPricingEngine(ql.BinomialVanillaEngine(proc, "crr", n))
     else:
-        opt.setPricingEngine(ql.MCAmericanEngine(
-            proc, "pseudorandom", timeSteps=N_DATES, requiredSamples=mc["n_price"], seed=mc["seed"],
-            polynomOrder=3, polynomType=ql.LsmBasisSystem.Laguerre, nCalibrationSamples=mc["n_calib"]))
+        opt.setPricingEngine(
+            ql.MCAmericanEngine(
+                proc,
+                "pseudorandom",
+                timeSteps=N_DATES,
+                requiredSamples=mc["n_price"],
+                seed=mc["seed"],
+                polynomOrder=3,
+                polynomType=ql.LsmBasisSystem.Laguerre,
+                nCalibrationSamples=mc["n_calib"],
+            )
+        )
     return opt
 
 
@@ -86,8 +94,11 @@ def _lattice_comparison(n_steps: int, fd_grid: int) -> Comparison:
             if err > 5e-3:
                 raise AssertionError(f"price {out} is {err:.1e} from the reference {reference()}")
 
-    names = [f"finance_apps.binomial_price (CRR, {n_steps} steps)", f"QuantLib BinomialVanillaEngine crr {n_steps}",
-             f"QuantLib FdBlackScholesVanillaEngine {fd_grid}x{fd_grid}"]
+    names = [
+        f"finance_apps.binomial_price (CRR, {n_steps} steps)",
+        f"QuantLib BinomialVanillaEngine crr {n_steps}",
+        f"QuantLib FdBlackScholesVanillaEngine {fd_grid}x{fd_grid}",
+    ]
 
     def annotate(result: BenchResult) -> str:
         return f"reference {reference():.6f}; |error|: " + "; ".join(f"{n}: {e}" for n, e in zip(names, errors))
@@ -135,8 +146,13 @@ def _lsmc_comparison(n_calib: int, n_price: int) -> Comparison:
     return Comparison(
         title=f"LSMC American put, {N_DATES} dates, {n_calib} calibration + {n_price} pricing paths",
         ours=Case("finance_apps.longstaff_schwartz (out-of-sample)", ours),
-        peers=(Case("QuantLib MCAmericanEngine (LSM, Laguerre 3)", peer,
-                    lambda: _ql_option("mc", 0, n_calib=n_calib, n_price=n_price, seed=42)),),
+        peers=(
+            Case(
+                "QuantLib MCAmericanEngine (LSM, Laguerre 3)",
+                peer,
+                lambda: _ql_option("mc", 0, n_calib=n_calib, n_price=n_price, seed=42),
+            ),
+        ),
         check=check,
         annotate=annotate,
     )

@@ -109,8 +109,13 @@ def _start_ray():
 
     if not ray.is_initialized():
         pythonpath = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                 runtime_env={"env_vars": {"PYTHONPATH": pythonpath}})
+        ray.init(
+            num_cpus=2,
+            include_dashboard=False,
+            log_to_driver=False,
+            configure_logging=False,
+            runtime_env={"env_vars": {"PYTHONPATH": pythonpath}},
+        )
         _RAY_STARTED = True
         atexit.register(ray.shutdown)
     return None
@@ -129,8 +134,15 @@ def _cases(sweep, run_fn) -> tuple[Case, list[Case]]:
         _sweep_case("run_sweep serial sync_interval=1", sweep, run_fn, "serial", None, sync_interval=1.0),
         _sweep_case("run_sweep loky n_jobs=2 sync_interval=1", sweep, run_fn, "loky", 2, sync_interval=1.0),
         _joblib_parallel(sweep, run_fn),
-        _sweep_case("run_sweep ray (2-CPU cluster) sync_interval=1", sweep, run_fn, "ray", None,
-                    setup=_start_ray, sync_interval=1.0),
+        _sweep_case(
+            "run_sweep ray (2-CPU cluster) sync_interval=1",
+            sweep,
+            run_fn,
+            "ray",
+            None,
+            setup=_start_ray,
+            sync_interval=1.0,
+        ),
     ]
     return ours, peers
 

@@ -81,8 +81,9 @@ def _markovianbandit(S: int) -> Case:
         finally:
             np.seterr(**old)
         arm = _arm(S)
-        return restless_bandit_from_P0P1_R0R1(arm.P[:, 0, :].copy(), arm.P[:, 1, :].copy(),
-                                              arm.R[:, 0].copy(), arm.R[:, 1].copy())
+        return restless_bandit_from_P0P1_R0R1(
+            arm.P[:, 0, :].copy(), arm.P[:, 1, :].copy(), arm.R[:, 0].copy(), arm.R[:, 1].copy()
+        )
 
     def run(bandit: Any) -> np.ndarray:
         bandit.indices = None

@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     extra: list[str] = []
     if "--" in argv:
         i = argv.index("--")
-        argv, extra = argv[:i], argv[i + 1:]
+        argv, extra = argv[:i], argv[i + 1 :]
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("base", help="the earlier revision (any git revision)")
     parser.add_argument("module", help="benchmark module in benchmarks/, e.g. bench_planning")
@@ -81,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
 
     keys = [key for key in runs["new"][0] if all(key in r for side in runs.values() for r in side)]
     rev = subprocess.run(["git", "rev-parse", "--short", args.base], cwd=REPO, capture_output=True, text=True)
-    print(f"benchmarks.{args.module} {' '.join(extra)}: base {rev.stdout.strip()} vs working tree, "
-          f"{args.rounds} interleaved rounds, medians of the per-run medians")
+    print(
+        f"benchmarks.{args.module} {' '.join(extra)}: base {rev.stdout.strip()} vs working tree, "
+        f"{args.rounds} interleaved rounds, medians of the per-run medians"
+    )
     print(f"{'benchmark':58s} {'implementation':26s} {'base':>10s} {'new':>10s} {'new/base':>9s}")
     rows: list[tuple[Any, ...]] = []
     for key in keys:

@@ -137,8 +137,7 @@ def format_environment(info: Mapping[str, Any]) -> str:
     env = ", ".join(f"{k}={'unset' if v is None else v}" for k, v in info["thread_env"].items())
     lines = [
         f"# python: {info['python']} on {info['platform']}",
-        f"# cpu: {info['cpu_model']}; os.cpu_count()={info['cpu_count']}, "
-        f"usable={info['cpus_usable']}",
+        f"# cpu: {info['cpu_model']}; os.cpu_count()={info['cpu_count']}, usable={info['cpus_usable']}",
         f"# packages: {pk}",
         f"# numpy BLAS: {info['numpy_blas']}; numba threads: {info['numba_num_threads']}",
         f"# thread env: {env}",

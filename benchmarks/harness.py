@@ -87,7 +87,6 @@ OK = "ok"
 """Status of a case that ran and was timed."""
 
 
-
 _MAX_INNER = 10**7  # upper bound on the auto-chosen inner loop count
 
 
@@ -124,9 +123,7 @@ class Case:
         if not callable(self.fn):
             raise TypeError(f"Case {self.name!r}: fn must be callable, got {self.fn!r}")
         if self.setup is not None and not callable(self.setup):
-            raise TypeError(
-                f"Case {self.name!r}: setup must be callable or None, got {self.setup!r}"
-            )
+            raise TypeError(f"Case {self.name!r}: setup must be callable or None, got {self.setup!r}")
 
 
 @dataclass(frozen=True)
@@ -209,10 +206,7 @@ class BenchResult:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (None for missing or non-finite numbers)."""
         rows = [
-            {
-                k: (None if isinstance(v, float) and not math.isfinite(v) else v)
-                for k, v in asdict(r).items()
-            }
+            {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in asdict(r).items()}
             for r in self.rows
         ]
         return {"title": self.title, "note": self.note, "rows": rows}
@@ -434,15 +428,11 @@ def compare(
     rows = []
     for p in prepared:
         if p.status != OK:
-            rows.append(
-                Row(p.case.name, None, None, None, None, p.status, p.message, 0, 0, p.setup_s)
-            )
+            rows.append(Row(p.case.name, None, None, None, None, p.status, p.message, 0, 0, p.setup_s))
             continue
         med, iqr = median_iqr(p.samples)
         ratio = None if ours_median is None else (ours_median / med if med > 0 else math.inf)
-        rows.append(
-            Row(p.case.name, med, iqr, p.first_call_s, ratio, OK, "", p.inner, repeats, p.setup_s)
-        )
+        rows.append(Row(p.case.name, med, iqr, p.first_call_s, ratio, OK, "", p.inner, repeats, p.setup_s))
     return BenchResult(title, tuple(rows), note)
 
 
@@ -549,15 +539,12 @@ def format_table(results: Sequence[BenchResult]) -> str:
 
 def _parser(prog: str | None, description: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=prog, description=description)
-    parser.add_argument(
-        "--quick", action="store_true", help="smaller instances and fewer repeats (a smoke run)"
-    )
+    parser.add_argument("--quick", action="store_true", help="smaller instances and fewer repeats (a smoke run)")
     parser.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     parser.add_argument(
         "--filter",
         metavar="SUBSTRING",
-        help="run only comparisons whose title or benchmark name contains SUBSTRING "
-        "(case-insensitive)",
+        help="run only comparisons whose title or benchmark name contains SUBSTRING (case-insensitive)",
     )
     parser.add_argument("--repeats", type=int, help="timings per case (default 7, quick 3)")
     parser.add_argument(
@@ -634,9 +621,7 @@ def run_suite(
                 print(f"running: {comp.title} ...", file=sys.stderr, flush=True)
                 t0 = time.perf_counter()
                 try:
-                    results.append(
-                        comp.run(repeats=repeats, warmup=args.warmup, min_time=min_time)
-                    )
+                    results.append(comp.run(repeats=repeats, warmup=args.warmup, min_time=min_time))
                 except Exception as exc:
                     traceback.print_exc(file=sys.stderr)
                     failures.append({"title": comp.title, "error": f"{type(exc).__name__}: {exc}"})

@@ -338,12 +338,8 @@ def format_bandwidth(result: BandwidthResult) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m benchmarks.membw [--quick] [--n N] [--repeats R]
     [--json PATH]``."""
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.membw", description=__doc__.split("\n\n")[0]
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help=f"arrays of {QUICK_N} float64, 5 repeats"
-    )
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.membw", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help=f"arrays of {QUICK_N} float64, 5 repeats")
     parser.add_argument("--n", type=int, help=f"array length (default {DEFAULT_N})")
     parser.add_argument("--repeats", type=int, help="timed calls per kernel (default 10)")
     parser.add_argument("--json", metavar="PATH", help="also write the result as JSON")

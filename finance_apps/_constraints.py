@@ -126,13 +126,15 @@ class PathModel(Constraint):
         self.methods = methods or ("simulate",)
 
     def accepts_kind(self, value: Any) -> bool:
-        return hasattr(value, "times") and hasattr(value, "n_assets") and all(
-            callable(getattr(value, m, None)) for m in self.methods)
+        return (
+            hasattr(value, "times")
+            and hasattr(value, "n_assets")
+            and all(callable(getattr(value, m, None)) for m in self.methods)
+        )
 
     def check(self, value: Any, name: str, args: Any = None) -> Any:
         if not self.accepts_kind(value):
-            raise InvalidParameterTypeError(
-                name, f"expected {self}, got {type(value).__name__}")
+            raise InvalidParameterTypeError(name, f"expected {self}, got {type(value).__name__}")
         return value
 
     def __str__(self) -> str:
@@ -177,7 +179,8 @@ class FloatDtype(Constraint):
     def check(self, value: Any, name: str, args: Any = None) -> Any:
         if not self.accepts_kind(value):
             raise InvalidParameterTypeError(
-                name, f"expected a floating-point torch.dtype such as torch.float32, got {type(value).__name__}")
+                name, f"expected a floating-point torch.dtype such as torch.float32, got {type(value).__name__}"
+            )
         if not value.is_floating_point:
             raise InvalidParameterError(name, f"expected a floating-point torch.dtype, got {value}")
         return value

@@ -95,10 +95,12 @@ def bs_price(call: bool, S: np.ndarray, K: float, T: Any, r: float, sig: float, 
     return np.asarray(plus - minus, dtype=np.float64)
 
 
-@validate_params(kind=Options("call", "put"), spot=_SPOTS, strike=STRIKE, maturity=MATURITY, rate=RATE, vol=VOL,
-                 dividend=DIVIDEND)
-def black_scholes(kind: str, spot: Any, strike: float, maturity: float, rate: float, vol: float,
-                  dividend: float = 0.0) -> Any:
+@validate_params(
+    kind=Options("call", "put"), spot=_SPOTS, strike=STRIKE, maturity=MATURITY, rate=RATE, vol=VOL, dividend=DIVIDEND
+)
+def black_scholes(
+    kind: str, spot: Any, strike: float, maturity: float, rate: float, vol: float, dividend: float = 0.0
+) -> Any:
     """Black-Scholes-Merton price of a European call or put.
 
     Parameters

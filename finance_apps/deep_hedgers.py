@@ -136,8 +136,14 @@ def _generator(rng: RNGLike) -> Any:
     return torch.Generator().manual_seed(seed)
 
 
-@validate_params(n_features=_UNITS, n_assets=_UNITS, hidden=Sequence_(_UNITS, min_len=0, max_len=16),
-                 activation=Options("relu", "tanh", "silu"), dtype=FloatDtype() | None, rng=RNG())
+@validate_params(
+    n_features=_UNITS,
+    n_assets=_UNITS,
+    hidden=Sequence_(_UNITS, min_len=0, max_len=16),
+    activation=Options("relu", "tanh", "silu"),
+    dtype=FloatDtype() | None,
+    rng=RNG(),
+)
 def feedforward_hedger(
     n_features: int,
     n_assets: int = 1,
@@ -187,8 +193,14 @@ def feedforward_hedger(
     return model.to(dtype or torch.float32)
 
 
-@validate_params(n_features=_UNITS, n_assets=_UNITS, hidden=_UNITS, forget_bias=Real(-10.0, 10.0),
-                 dtype=FloatDtype() | None, rng=RNG())
+@validate_params(
+    n_features=_UNITS,
+    n_assets=_UNITS,
+    hidden=_UNITS,
+    forget_bias=Real(-10.0, 10.0),
+    dtype=FloatDtype() | None,
+    rng=RNG(),
+)
 def lstm_hedger(
     n_features: int,
     n_assets: int = 1,

@@ -51,10 +51,13 @@ def _check_nested(model: Any, n_outer: int, n_inner: int, antithetic: bool, max_
     n_dates = int(np.asarray(model.times).size)
     if n_outer * n_inner * n_dates > MAX_SAMPLES:
         raise InvalidParameterError(
-            "n_inner", f"n_outer * n_inner * dates = {n_outer * n_inner * n_dates:.3g} inner path-dates exceed "
-            f"{MAX_SAMPLES:.0e}; use fewer paths")
+            "n_inner",
+            f"n_outer * n_inner * dates = {n_outer * n_inner * n_dates:.3g} inner path-dates exceed "
+            f"{MAX_SAMPLES:.0e}; use fewer paths",
+        )
     check_paths_budget(model, n_outer, "n_outer")
     check_paths_budget(model, min(max_batch, n_outer * n_inner), "max_batch")
+
 
 __all__ = ["DualBound", "PriceBracket", "andersen_broadie", "price_bracket"]
 
@@ -111,11 +114,29 @@ class PriceBracket:
         return self.lower.price - z * self.lower.stderr, self.upper.upper + z * self.upper.stderr
 
 
-@validate_params(policy=POLICY, problem=PROBLEM, model=_MODEL, n_outer=N_PATHS, n_inner=Integer(1, MAX_INNER),
-                 rng=RNG(), skip_out_of_money=Bool(), antithetic=Bool(), max_batch=Integer(1, MAX_PATHS))
-def andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, n_outer: int = 1000,
-                     n_inner: int = 200, rng: RNGLike = None, *, skip_out_of_money: bool = True,
-                     antithetic: bool = True, max_batch: int = 100_000) -> DualBound:
+@validate_params(
+    policy=POLICY,
+    problem=PROBLEM,
+    model=_MODEL,
+    n_outer=N_PATHS,
+    n_inner=Integer(1, MAX_INNER),
+    rng=RNG(),
+    skip_out_of_money=Bool(),
+    antithetic=Bool(),
+    max_batch=Integer(1, MAX_PATHS),
+)
+def andersen_broadie(
+    policy: Any,
+    problem: StoppingProblem,
+    model: Any,
+    n_outer: int = 1000,
+    n_inner: int = 200,
+    rng: RNGLike = None,
+    *,
+    skip_out_of_money: bool = True,
+    antithetic: bool = True,
+    max_batch: int = 100_000,
+) -> DualBound:
     """Upper bound of the option value from an exercise policy by nested simulation.
 
     Parameters
@@ -181,13 +202,23 @@ def andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, n_outer:
     """
     ex = problem.check_model(model)
     _check_nested(model, n_outer, n_inner, antithetic, max_batch)
-    return _andersen_broadie(policy, problem, model, ex, n_outer, n_inner, as_generator(rng),
-                             skip_out_of_money, antithetic, max_batch)
+    return _andersen_broadie(
+        policy, problem, model, ex, n_outer, n_inner, as_generator(rng), skip_out_of_money, antithetic, max_batch
+    )
 
 
-def _andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, ex: np.ndarray, n_out: int, n_in: int,
-                      gen: np.random.Generator, skip_out_of_money: bool, antithetic: bool,
-                      batch: int) -> DualBound:
+def _andersen_broadie(
+    policy: Any,
+    problem: StoppingProblem,
+    model: Any,
+    ex: np.ndarray,
+    n_out: int,
+    n_in: int,
+    gen: np.random.Generator,
+    skip_out_of_money: bool,
+    antithetic: bool,
+    batch: int,
+) -> DualBound:
     """:func:`andersen_broadie` on validated arguments."""
     with single_thread_blas():
         times = np.asarray(model.times, dtype=np.float64)
@@ -211,7 +242,8 @@ def _andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, ex: np.
                 if skip_out_of_money:
                     if np.any(Z[:, j] < 0):
                         raise InvalidParameterError(
-                            "problem", "its payoff is negative on some paths; pass skip_out_of_money=False")
+                            "problem", "its payoff is negative on some paths; pass skip_out_of_money=False"
+                        )
                     if 0 < k < k_last:
                         need[:, j] = (Z[:, j] > 0) | stops
             else:
@@ -221,11 +253,10 @@ def _andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, ex: np.
                 continue
             rows = np.flatnonzero(need[:, j])
             for lo in range(0, rows.size, per):
-                sel = rows[lo:lo + per]
+                sel = rows[lo : lo + per]
                 m = sel.size
                 init = np.repeat(states[sel, k], n_in, axis=0)
-                inner = model.simulate_states(m * n_in, gen, start=k, initial=init,
-                                              antithetic=antithetic)[..., :d]
+                inner = model.simulate_states(m * n_in, gen, start=k, initial=init, antithetic=antithetic)[..., :d]
                 hist = np.concatenate([np.repeat(prices[sel, :k], n_in, axis=0), inner], axis=1)
                 pay, _ = _apply_policy(policy, problem, hist, times, ex, first=k + 1)
                 C[sel, j] = pay.reshape(m, n_in).mean(axis=1)
@@ -248,10 +279,25 @@ def _andersen_broadie(policy: Any, problem: StoppingProblem, model: Any, ex: np.
         return DualBound(value.price, value.stderr, float(L[:, 0].mean()), n_out, n_in)
 
 
-@validate_params(policy=POLICY, problem=PROBLEM, model=_MODEL, n_lower=N_PATHS, n_outer=N_PATHS,
-                 n_inner=Integer(1, MAX_INNER), rng=RNG())
-def price_bracket(policy: Any, problem: StoppingProblem, model: Any, *, n_lower: int = 50_000,
-                  n_outer: int = 1000, n_inner: int = 200, rng: RNGLike = None) -> PriceBracket:
+@validate_params(
+    policy=POLICY,
+    problem=PROBLEM,
+    model=_MODEL,
+    n_lower=N_PATHS,
+    n_outer=N_PATHS,
+    n_inner=Integer(1, MAX_INNER),
+    rng=RNG(),
+)
+def price_bracket(
+    policy: Any,
+    problem: StoppingProblem,
+    model: Any,
+    *,
+    n_lower: int = 50_000,
+    n_outer: int = 1000,
+    n_inner: int = 200,
+    rng: RNGLike = None,
+) -> PriceBracket:
     """Lower (independent paths) and upper (Andersen-Broadie) bounds for one policy.
 
     Parameters

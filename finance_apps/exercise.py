@@ -89,8 +89,9 @@ class PolicyValue:
         return self.price - z * self.stderr, self.price + z * self.stderr
 
 
-def _apply_policy(policy: Any, problem: StoppingProblem, paths: np.ndarray, times: np.ndarray,
-                  ex: np.ndarray, *, first: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _apply_policy(
+    policy: Any, problem: StoppingProblem, paths: np.ndarray, times: np.ndarray, ex: np.ndarray, *, first: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
     """Discounted payoff and stop index of each path, from exercise dates ``>= first``."""
     n = paths.shape[0]
     pay = np.zeros(n)
@@ -113,10 +114,12 @@ def _apply_policy(policy: Any, problem: StoppingProblem, paths: np.ndarray, time
     return pay, where
 
 
-@validate_params(policy=POLICY, problem=PROBLEM, model=PathModel(), n_paths=N_PATHS, rng=RNG(),
-                 paths=Array(ndim=3, low=0.0) | None)
-def evaluate_exercise_policy(policy: Any, problem: StoppingProblem, model: Any, n_paths: int = 10_000,
-                             rng: RNGLike = None, *, paths: Any = None) -> PolicyValue:
+@validate_params(
+    policy=POLICY, problem=PROBLEM, model=PathModel(), n_paths=N_PATHS, rng=RNG(), paths=Array(ndim=3, low=0.0) | None
+)
+def evaluate_exercise_policy(
+    policy: Any, problem: StoppingProblem, model: Any, n_paths: int = 10_000, rng: RNGLike = None, *, paths: Any = None
+) -> PolicyValue:
     """Mean discounted payoff of ``policy`` on simulated (or given) paths.
 
     Parameters
@@ -200,14 +203,19 @@ def _continuation_models(regressors: Any, name: str = "regressors") -> dict[int,
             out[int(key)] = reg
         else:
             raise InvalidParameterTypeError(
-                name, f"entry {int(key)}: expected a fitted regressor with predict() or a number, got "
-                f"{type(reg).__name__}")
+                name,
+                f"entry {int(key)}: expected a fitted regressor with predict() or a number, got {type(reg).__name__}",
+            )
     return out
 
 
-@validate_params(problem=PROBLEM, times=TIMES, features=IsCallable("a feature map features(history, k, times)"),
-                 regressors=Instance(dict, what="a dict {date index: regressor or number}"),
-                 shared=Implements("predict", what="a fitted regressor with predict()") | None)
+@validate_params(
+    problem=PROBLEM,
+    times=TIMES,
+    features=IsCallable("a feature map features(history, k, times)"),
+    regressors=Instance(dict, what="a dict {date index: regressor or number}"),
+    shared=Implements("predict", what="a fitted regressor with predict()") | None,
+)
 class RegressionExercisePolicy:
     """Stop when the payoff exceeds a regression estimate of the continuation value.
 
@@ -241,8 +249,9 @@ class RegressionExercisePolicy:
     array([False, False])
     """
 
-    def __init__(self, problem: StoppingProblem, times: np.ndarray, features: Any,
-                 regressors: dict[int, Any], shared: Any = None) -> None:
+    def __init__(
+        self, problem: StoppingProblem, times: np.ndarray, features: Any, regressors: dict[int, Any], shared: Any = None
+    ) -> None:
         self.problem = problem
         self.times = times
         self.features = features
@@ -288,8 +297,12 @@ def _boundary_shape(args: dict[str, Any]) -> Any:
     return None if times is None else int(np.asarray(times).size)
 
 
-@validate_params(problem=PROBLEM, times=TIMES, boundary=Array(ndim=1, shape=(_boundary_shape,), finite=False),
-                 side=Options("below", "above"))
+@validate_params(
+    problem=PROBLEM,
+    times=TIMES,
+    boundary=Array(ndim=1, shape=(_boundary_shape,), finite=False),
+    side=Options("below", "above"),
+)
 class BoundaryPolicy:
     """Put-style threshold policy: stop at exercise dates when ``S <= b(t)`` (or ``>=``).
 
@@ -328,4 +341,3 @@ class BoundaryPolicy:
         s = history[:, -1, 0]
         hit = s <= self.boundary[k] if self.side == "below" else s >= self.boundary[k]
         return np.asarray(hit & (np.asarray(self.problem.payoff(history[:, -1])) > 0), dtype=bool)
-

@@ -19,7 +19,8 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -40,7 +41,8 @@ MAX_FEATURES = 10**4
 def _check_n_features(p: int, name: str) -> None:
     if p > MAX_FEATURES:
         raise InvalidParameterError(
-            name, f"the basis would have {p} columns (more than {MAX_FEATURES}); lower the degree or the window")
+            name, f"the basis would have {p} columns (more than {MAX_FEATURES}); lower the degree or the window"
+        )
 
 
 def _laguerre(x: np.ndarray, degree: int) -> list[np.ndarray]:
@@ -66,8 +68,13 @@ def _monomials(cols: np.ndarray, degree: int, cross: bool) -> np.ndarray:
     return np.column_stack(feats) if feats else np.empty((n, 0))
 
 
-@validate_params(degree=Integer(1, MAX_DEGREE), kind=Options("laguerre", "monomial"), cross=Bool(),
-                 sort_assets=Bool(), payoff=IsCallable("a callable payoff(prices) -> values") | None)
+@validate_params(
+    degree=Integer(1, MAX_DEGREE),
+    kind=Options("laguerre", "monomial"),
+    cross=Bool(),
+    sort_assets=Bool(),
+    payoff=IsCallable("a callable payoff(prices) -> values") | None,
+)
 @dataclass(frozen=True)
 class PolynomialBasis:
     """Polynomials of today's (scaled) prices, ``x = S_k / S_0``.

@@ -74,13 +74,31 @@ class FittedQResult:
     n_iterations: int
 
 
-@validate_params(problem=PROBLEM, model=PathModel(), n_paths=N_PATHS, features=FEATURES,
-                 regressor=Regressor() | None, shared=Bool(), n_iterations=Integer(1, MAX_Q_ITERATIONS) | None,
-                 target=Options("cashflow", "value"), n_test_paths=N_PATHS | None, rng=RNG())
-def fitted_q_stopping(problem: StoppingProblem, model: Any, n_paths: int = 20_000, *,
-                      features: Any = None, regressor: Any = None, shared: bool = True,
-                      n_iterations: int | None = None, target: str = "cashflow",
-                      n_test_paths: int | None = 20_000, rng: RNGLike = None) -> FittedQResult:
+@validate_params(
+    problem=PROBLEM,
+    model=PathModel(),
+    n_paths=N_PATHS,
+    features=FEATURES,
+    regressor=Regressor() | None,
+    shared=Bool(),
+    n_iterations=Integer(1, MAX_Q_ITERATIONS) | None,
+    target=Options("cashflow", "value"),
+    n_test_paths=N_PATHS | None,
+    rng=RNG(),
+)
+def fitted_q_stopping(
+    problem: StoppingProblem,
+    model: Any,
+    n_paths: int = 20_000,
+    *,
+    features: Any = None,
+    regressor: Any = None,
+    shared: bool = True,
+    n_iterations: int | None = None,
+    target: str = "cashflow",
+    n_test_paths: int | None = 20_000,
+    rng: RNGLike = None,
+) -> FittedQResult:
     """Learn an exercise policy by fitted-Q iteration on simulated paths.
 
     Parameters

@@ -210,7 +210,8 @@ def _broadcast(spot: np.ndarray, tau: np.ndarray) -> None:
         np.broadcast_shapes(spot.shape, tau.shape)
     except ValueError:
         raise InvalidParameterError(
-            "tau", f"shape {tau.shape} does not broadcast against spot of shape {spot.shape}") from None
+            "tau", f"shape {tau.shape} does not broadcast against spot of shape {spot.shape}"
+        ) from None
 
 
 # ----------------------------------------------------------------------------- P&L
@@ -563,7 +564,9 @@ def bs_delta_hedge(prices: Any, times: Any, strike: float, vol: float, *, asset:
 
 
 @validate_params(spot=SPOTS, strike=STRIKE, tau=TAUS, vol=VOL, cost=COST_RATE, risk_aversion=RISK_AVERSION)
-def whalley_wilmott_width(spot: Any, strike: float, tau: Any, vol: float, cost: float, risk_aversion: float) -> np.ndarray:
+def whalley_wilmott_width(
+    spot: Any, strike: float, tau: Any, vol: float, cost: float, risk_aversion: float
+) -> np.ndarray:
     r"""Half-width :math:`(\tfrac{3}{2}\,c\,S\,\Gamma^2 / a)^{1/3}` of the Whalley-Wilmott band.
 
     Parameters
@@ -605,8 +608,9 @@ def _ww_width(s: np.ndarray, k: float, t: np.ndarray, v: float, c: float, a: flo
     return _exp((math.log(1.5 * c) + np.log(s) + 2.0 * lg - math.log(a)) / 3.0)
 
 
-@validate_params(prices=PRICES, times=DATES, strike=STRIKE, vol=VOL, cost=COST_RATE, risk_aversion=RISK_AVERSION,
-                 asset=ASSET)
+@validate_params(
+    prices=PRICES, times=DATES, strike=STRIKE, vol=VOL, cost=COST_RATE, risk_aversion=RISK_AVERSION, asset=ASSET
+)
 def whalley_wilmott_hedge(
     prices: Any, times: Any, strike: float, vol: float, cost: float, risk_aversion: float, *, asset: int = 0
 ) -> np.ndarray:
@@ -663,9 +667,7 @@ _SCALAR_SPOT = Real(0.0, None, closed="neither")
 
 
 @validate_params(spot=_SCALAR_SPOT, strike=STRIKE, maturity=MATURITY, vol=VOL, n_steps=Integer(1, MAX_DATES))
-def discrete_hedging_variance(
-    spot: float, strike: float, maturity: float, vol: float, n_steps: int
-) -> float:
+def discrete_hedging_variance(spot: float, strike: float, maturity: float, vol: float, n_steps: int) -> float:
     r"""Leading-order variance of the P&L of a discretely rebalanced BS delta hedge.
 
     .. math:: \mathrm{Var} \approx \frac{T}{2n}\,\sigma^4 \int_0^T
@@ -958,7 +960,8 @@ def _apply_hedger(torch: Any, hedger: Any, X: Any, name: str = "features") -> An
         out = hedger(X)
     except (RuntimeError, ValueError, IndexError) as exc:  # torch's shape errors
         raise InvalidParameterError(
-            name, f"the hedger cannot be applied to features of shape {tuple(X.shape)} ({exc})") from None
+            name, f"the hedger cannot be applied to features of shape {tuple(X.shape)} ({exc})"
+        ) from None
     return out
 
 
@@ -1015,12 +1018,21 @@ def _kfac_option_names() -> set[str]:
 
 
 @validate_params(
-    hedger=TorchModule(), prices=PRICES, payoff=CLAIM, features=Array(ndim=3),
+    hedger=TorchModule(),
+    prices=PRICES,
+    payoff=CLAIM,
+    features=Array(ndim=3),
     risk=Implements("torch", "__call__", what="a risk measure with a torch(pnl) method, e.g. EntropicRisk(a)"),
-    cost=COST, liquidate=Bool(), optimizer=Options("adam", "kfac"), n_iterations=Integer(1, MAX_ITERATIONS),
-    batch_size=Integer(1, MAX_PATHS), lr=Real(0.0, 100.0, closed="right"),
+    cost=COST,
+    liquidate=Bool(),
+    optimizer=Options("adam", "kfac"),
+    n_iterations=Integer(1, MAX_ITERATIONS),
+    batch_size=Integer(1, MAX_PATHS),
+    lr=Real(0.0, 100.0, closed="right"),
     kfac_options=Instance(dict, what="a dict of KFAC keyword arguments") | None,
-    eval_every=Integer(1, MAX_ITERATIONS), eval_data=Sequence_(Array(), length=3) | None, rng=RNG(),
+    eval_every=Integer(1, MAX_ITERATIONS),
+    eval_data=Sequence_(Array(), length=3) | None,
+    rng=RNG(),
     callback=IsCallable("a callable callback(iteration, batch_risk)") | None,
 )
 def train_hedger(
@@ -1120,18 +1132,21 @@ def train_hedger(
     unknown = sorted(set(opts) - _kfac_option_names())
     if unknown:
         raise InvalidParameterError(
-            "kfac_options", f"unknown KFAC option {unknown[0]!r}; expected some of {sorted(_kfac_option_names())}")
+            "kfac_options", f"unknown KFAC option {unknown[0]!r}; expected some of {sorted(_kfac_option_names())}"
+        )
     if eval_data is not None:
         S2 = _paths(_positive(eval_data[0], "eval_data[0]"), "eval_data[0]")
         if S2.shape[1:] != S.shape[1:]:
-            raise InvalidParameterError("eval_data", f"eval_data[0]: expected shape (n, {S.shape[1]}, {S.shape[2]}), "
-                                        f"got {S2.shape}")
+            raise InvalidParameterError(
+                "eval_data", f"eval_data[0]: expected shape (n, {S.shape[1]}, {S.shape[2]}), got {S2.shape}"
+            )
         Z2 = _claim(eval_data[1], S2.shape[0], "eval_data[1]")
         X2 = eval_data[2]
         if X2.ndim != 3 or X2.shape != (S2.shape[0], S.shape[1] - 1, X.shape[2]):
             raise InvalidParameterError(
-                "eval_data", f"eval_data[2]: expected shape ({S2.shape[0]}, {S.shape[1] - 1}, {X.shape[2]}), "
-                f"got {X2.shape}")
+                "eval_data",
+                f"eval_data[2]: expected shape ({S2.shape[0]}, {S.shape[1] - 1}, {X.shape[2]}), got {X2.shape}",
+            )
     gen = as_generator(rng)
 
     dtype = _param_dtype(hedger)
@@ -1151,8 +1166,10 @@ def train_hedger(
         out = _apply_hedger(torch, hedger, tX[:1])
     if tuple(out.shape) != (1, S.shape[1] - 1, S.shape[2]):
         raise InvalidParameterError(
-            "hedger", f"maps features to holdings of shape {tuple(out.shape[1:])}, expected "
-            f"{(S.shape[1] - 1, S.shape[2])} (n_steps, n_assets)")
+            "hedger",
+            f"maps features to holdings of shape {tuple(out.shape[1:])}, expected "
+            f"{(S.shape[1] - 1, S.shape[2])} (n_steps, n_assets)",
+        )
 
     def evaluate() -> float:
         with torch.no_grad():
@@ -1184,7 +1201,8 @@ def train_hedger(
             history[it] = float(loss.detach())
             if not math.isfinite(history[it]):
                 raise FloatingPointError(
-                    f"training diverged at iteration {it} (risk {history[it]}); lower lr (it is {lr:g})")
+                    f"training diverged at iteration {it} (risk {history[it]}); lower lr (it is {lr:g})"
+                )
             if (it + 1) % eval_every == 0 or it + 1 == n_iterations:
                 eval_steps.append(it + 1)
                 eval_risk.append(evaluate())

@@ -97,10 +97,17 @@ LEARNING_RATE = Real(0.0, 100.0, closed="right")
 _DAMPING = Real(1e-12, 1e6)
 
 
-@validate_params(model=TorchModule(), lr=LEARNING_RATE, damping=_DAMPING, factor_decay=_FRACTION,
-                 inverse_update_freq=Integer(1, MAX_ITERATIONS), factor_update_freq=Integer(1, MAX_ITERATIONS),
-                 momentum=_FRACTION, kl_clip=Real(0.0, None, closed="neither") | None,
-                 weight_decay=Real(0.0, 100.0))
+@validate_params(
+    model=TorchModule(),
+    lr=LEARNING_RATE,
+    damping=_DAMPING,
+    factor_decay=_FRACTION,
+    inverse_update_freq=Integer(1, MAX_ITERATIONS),
+    factor_update_freq=Integer(1, MAX_ITERATIONS),
+    momentum=_FRACTION,
+    kl_clip=Real(0.0, None, closed="neither") | None,
+    weight_decay=Real(0.0, 100.0),
+)
 class KFAC:
     r"""K-FAC optimizer for every ``nn.Linear`` of a model (feed-forward or unrolled RNN).
 

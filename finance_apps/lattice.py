@@ -101,8 +101,9 @@ def _exercise_flags(exercise: Any, maturity: float, n: int) -> np.ndarray:
     if not np.all(on):
         bad = float(dates[int(np.flatnonzero(~on)[0])])
         raise InvalidParameterError(
-            "exercise", f"date {bad!r} is not a step of the {n}-step lattice; choose n_steps so that "
-            "every exercise date is a multiple of maturity / n_steps"
+            "exercise",
+            f"date {bad!r} is not a step of the {n}-step lattice; choose n_steps so that "
+            "every exercise date is a multiple of maturity / n_steps",
         )
     flags[np.round(steps).astype(np.int64)] = True
     return flags
@@ -113,8 +114,10 @@ def _check_nodes(log_spot: float, spread: float, name: str) -> None:
     that underflow to 0 are harmless prices)."""
     if log_spot + spread > _LOG_RANGE:
         raise InvalidParameterError(
-            name, f"the lattice's highest node S0 exp(n vol sqrt(dt)) = exp({log_spot:.3g} + {spread:.3g}) "
-            f"overflows float64; use fewer steps (or a smaller vol / maturity)")
+            name,
+            f"the lattice's highest node S0 exp(n vol sqrt(dt)) = exp({log_spot:.3g} + {spread:.3g}) "
+            f"overflows float64; use fewer steps (or a smaller vol / maturity)",
+        )
 
 
 def _node_payoffs(payoff: Any, nodes: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -128,10 +131,27 @@ def _node_payoffs(payoff: Any, nodes: np.ndarray, shape: tuple[int, ...]) -> np.
     return pay
 
 
-@validate_params(payoff=_PAYOFF, spot=SPOT, vol=VOL, rate=RATE, maturity=MATURITY,
-                 n_steps=Integer(1, MAX_TREE_STEPS), dividend=DIVIDEND, exercise=_EXERCISE)
-def binomial_price(payoff: Any, spot: float, vol: float, rate: float, maturity: float, n_steps: int = 1000,
-                   *, dividend: float = 0.0, exercise: Any = "american") -> LatticeResult:
+@validate_params(
+    payoff=_PAYOFF,
+    spot=SPOT,
+    vol=VOL,
+    rate=RATE,
+    maturity=MATURITY,
+    n_steps=Integer(1, MAX_TREE_STEPS),
+    dividend=DIVIDEND,
+    exercise=_EXERCISE,
+)
+def binomial_price(
+    payoff: Any,
+    spot: float,
+    vol: float,
+    rate: float,
+    maturity: float,
+    n_steps: int = 1000,
+    *,
+    dividend: float = 0.0,
+    exercise: Any = "american",
+) -> LatticeResult:
     """Price an option on one asset on the Cox-Ross-Rubinstein tree.
 
     Parameters
@@ -198,7 +218,8 @@ def binomial_price(payoff: Any, spot: float, vol: float, rate: float, maturity: 
         raise InvalidParameterError(
             "n_steps" if need < MAX_TREE_STEPS else "vol",
             f"with {n} steps the CRR up-probability is not in (0, 1): vol sqrt(dt) = {x:.3g} <= |rate - dividend| dt "
-            f"= {abs(drift):.3g}; it needs n_steps > T ((rate - dividend) / vol)^2 = {need:.3g}")
+            f"= {abs(drift):.3g}; it needs n_steps > T ((rate - dividend) / vol)^2 = {need:.3g}",
+        )
     else:
         # p = (e^{(r-q)dt} - d) / (u - d), d = 1/u, without cancellation for tiny steps
         p = (math.expm1(drift) - math.expm1(-x)) / (math.expm1(x) - math.expm1(-x))
@@ -206,7 +227,8 @@ def binomial_price(payoff: Any, spot: float, vol: float, rate: float, maturity: 
     if -r * dt > _LOG_RANGE:
         raise InvalidParameterError(
             "n_steps",
-            f"the one-step growth factor exp(-rate dt) = exp({-r * dt:.3g}) overflows float64; use more steps")
+            f"the one-step growth factor exp(-rate dt) = exp({-r * dt:.3g}) overflows float64; use more steps",
+        )
     m = np.arange(-n, n + 1)
     nodes = _times_exp(S0, m * x)
     pay = _node_payoffs(payoff, nodes[:, None], (2 * n + 1,))
@@ -215,20 +237,39 @@ def binomial_price(payoff: Any, spot: float, vol: float, rate: float, maturity: 
     price = float(binomial_backward(pay, n, float(p), math.exp(-r * dt), flags, lo, hi))
     if not math.isfinite(price):
         raise InvalidParameterError(
-            "payoff", "the lattice value overflows float64 (a negative rate grows it by up to exp(-rate T)); "
-            "rescale the payoff or shorten the maturity")
+            "payoff",
+            "the lattice value overflows float64 (a negative rate grows it by up to exp(-rate T)); "
+            "rescale the payoff or shorten the maturity",
+        )
     none = lo == n + 1
     b_lo = np.where(none, np.inf, _times_exp(S0, np.where(none, 0, lo) * x))
     b_hi = np.where(none, -np.inf, _times_exp(S0, np.where(none, 0, hi) * x))
     return LatticeResult(price, np.linspace(0.0, T, n + 1), b_lo, b_hi, n)
 
 
-@validate_params(payoff=_PAYOFF, spot=Array(ndim=1, shape=(2,), low=0.0, closed="neither"),
-                 vol=Array(ndim=1, shape=(2,), low=0.0, high=MAX_VOL, closed="right"), rate=RATE, maturity=MATURITY,
-                 n_steps=Integer(1, MAX_PRODUCT_STEPS), corr=Real(-1.0, 1.0),
-                 dividend=Array(ndim=(0, 1), low=-MAX_RATE, high=MAX_RATE), exercise=_EXERCISE)
-def product_lattice_price(payoff: Any, spot: Any, vol: Any, rate: float, maturity: float, n_steps: int = 200,
-                          *, corr: float = 0.0, dividend: Any = 0.0, exercise: Any = "american") -> float:
+@validate_params(
+    payoff=_PAYOFF,
+    spot=Array(ndim=1, shape=(2,), low=0.0, closed="neither"),
+    vol=Array(ndim=1, shape=(2,), low=0.0, high=MAX_VOL, closed="right"),
+    rate=RATE,
+    maturity=MATURITY,
+    n_steps=Integer(1, MAX_PRODUCT_STEPS),
+    corr=Real(-1.0, 1.0),
+    dividend=Array(ndim=(0, 1), low=-MAX_RATE, high=MAX_RATE),
+    exercise=_EXERCISE,
+)
+def product_lattice_price(
+    payoff: Any,
+    spot: Any,
+    vol: Any,
+    rate: float,
+    maturity: float,
+    n_steps: int = 200,
+    *,
+    corr: float = 0.0,
+    dividend: Any = 0.0,
+    exercise: Any = "american",
+) -> float:
     """Price an option on two assets on the Boyle-Evnine-Gibbs product lattice.
 
     Parameters
@@ -290,8 +331,10 @@ def product_lattice_price(payoff: Any, spot: Any, vol: Any, rate: float, maturit
         nu = np.where(a == 0.0, 0.0, a * math.sqrt(dt))
     if not np.all(np.isfinite(nu)):
         raise InvalidParameterError(
-            "vol", f"vol = {sig.min():.3g} is too small against the drift r - q - vol^2/2: the branch "
-            "probabilities are not in [0, 1] for any feasible number of steps")
+            "vol",
+            f"vol = {sig.min():.3g} is too small against the drift r - q - vol^2/2: the branch "
+            "probabilities are not in [0, 1] for any feasible number of steps",
+        )
     puu = 0.25 * (1 + rho + nu[0] + nu[1])
     pud = 0.25 * (1 - rho + nu[0] - nu[1])
     pdu = 0.25 * (1 - rho - nu[0] + nu[1])
@@ -300,27 +343,36 @@ def product_lattice_price(payoff: Any, spot: Any, vol: Any, rate: float, maturit
     if not np.all(probs >= 0):
         # nonnegative iff |nu0 + nu1| <= 1 + rho and |nu0 - nu1| <= 1 - rho, nu ~ sqrt(T / n)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            ratios = [float(np.divide(abs(a[0] + a[1]), 1.0 + rho)) if a[0] + a[1] else 0.0,
-                      float(np.divide(abs(a[0] - a[1]), 1.0 - rho)) if a[0] - a[1] else 0.0]
+            ratios = [
+                float(np.divide(abs(a[0] + a[1]), 1.0 + rho)) if a[0] + a[1] else 0.0,
+                float(np.divide(abs(a[0] - a[1]), 1.0 - rho)) if a[0] - a[1] else 0.0,
+            ]
             need = T * max(v * v for v in ratios)  # products: inf, never an OverflowError
         if need < MAX_PRODUCT_STEPS:
             raise InvalidParameterError(
-                "n_steps", f"with {n} steps (and corr={rho}) a branch probability is negative; it needs "
-                f"n_steps >= {math.ceil(need)}")
+                "n_steps",
+                f"with {n} steps (and corr={rho}) a branch probability is negative; it needs "
+                f"n_steps >= {math.ceil(need)}",
+            )
         total = abs(float(a[0])) + abs(float(a[1]))
         if T * total * total >= MAX_PRODUCT_STEPS:  # even uncorrelated assets would need too many steps
             raise InvalidParameterError(
-                "vol", f"vol = {sig.tolist()} is too small against the drifts r - q - vol^2/2: a branch "
-                f"probability is negative unless n_steps >= {T * total * total:.3g} (at most {MAX_PRODUCT_STEPS})")
+                "vol",
+                f"vol = {sig.tolist()} is too small against the drifts r - q - vol^2/2: a branch "
+                f"probability is negative unless n_steps >= {T * total * total:.3g} (at most {MAX_PRODUCT_STEPS})",
+            )
         raise InvalidParameterError(
-            "corr", f"corr={rho} is too close to +-1 for the drifts (r - q - vol^2/2) / vol = {a.tolist()}: a "
-            f"branch probability is negative unless n_steps >= {need:.3g} (at most {MAX_PRODUCT_STEPS})")
+            "corr",
+            f"corr={rho} is too close to +-1 for the drifts (r - q - vol^2/2) / vol = {a.tolist()}: a "
+            f"branch probability is negative unless n_steps >= {need:.3g} (at most {MAX_PRODUCT_STEPS})",
+        )
     for i in range(2):
         _check_nodes(math.log(S0[i]), n * float(x[i]), "n_steps")
     if -r * dt > _LOG_RANGE:
         raise InvalidParameterError(
             "n_steps",
-            f"the one-step growth factor exp(-rate dt) = exp({-r * dt:.3g}) overflows float64; use more steps")
+            f"the one-step growth factor exp(-rate dt) = exp({-r * dt:.3g}) overflows float64; use more steps",
+        )
     m = np.arange(-n, n + 1)
     x1 = _times_exp(S0[0], m * x[0])
     x2 = _times_exp(S0[1], m * x[1])
@@ -329,6 +381,8 @@ def product_lattice_price(payoff: Any, spot: Any, vol: Any, rate: float, maturit
     price = float(product_backward(pay, n, float(puu), float(pud), float(pdu), float(pdd), math.exp(-r * dt), flags))
     if not math.isfinite(price):
         raise InvalidParameterError(
-            "payoff", "the lattice value overflows float64 (a negative rate grows it by up to exp(-rate T)); "
-            "rescale the payoff or shorten the maturity")
+            "payoff",
+            "the lattice value overflows float64 (a negative rate grows it by up to exp(-rate T)); "
+            "rescale the payoff or shorten the maturity",
+        )
     return price

@@ -74,11 +74,27 @@ class LSMCResult:
         return self.out_of_sample.price if self.out_of_sample is not None else self.price_in_sample
 
 
-@validate_params(problem=PROBLEM, model=PathModel(), n_paths=N_PATHS, features=FEATURES,
-                 regressor=Regressor() | None, itm_only=Bool(), n_test_paths=N_PATHS | None, rng=RNG())
-def longstaff_schwartz(problem: StoppingProblem, model: Any, n_paths: int = 20_000, *,
-                       features: Any = None, regressor: Any = None, itm_only: bool = True,
-                       n_test_paths: int | None = 20_000, rng: RNGLike = None) -> LSMCResult:
+@validate_params(
+    problem=PROBLEM,
+    model=PathModel(),
+    n_paths=N_PATHS,
+    features=FEATURES,
+    regressor=Regressor() | None,
+    itm_only=Bool(),
+    n_test_paths=N_PATHS | None,
+    rng=RNG(),
+)
+def longstaff_schwartz(
+    problem: StoppingProblem,
+    model: Any,
+    n_paths: int = 20_000,
+    *,
+    features: Any = None,
+    regressor: Any = None,
+    itm_only: bool = True,
+    n_test_paths: int | None = 20_000,
+    rng: RNGLike = None,
+) -> LSMCResult:
     """Price a Bermudan/American option by least-squares Monte Carlo.
 
     Parameters

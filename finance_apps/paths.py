@@ -132,12 +132,20 @@ class _PathModel:
 
     def _check_n_paths(self, n_paths: Any, name: str = "n_paths", *, dates: int | None = None) -> int:
         n = check_int(n_paths, name, low=1, high=MAX_PATHS)
-        check_entries(n * ((self.n_dates + 1) if dates is None else dates) * self.state_dim, name,
-                      "the simulated paths")
+        check_entries(
+            n * ((self.n_dates + 1) if dates is None else dates) * self.state_dim, name, "the simulated paths"
+        )
         return n
 
-    def simulate_states(self, n_paths: int, rng: RNGLike = None, *, start: int = 0,
-                        initial: np.ndarray | None = None, antithetic: bool = False) -> np.ndarray:
+    def simulate_states(
+        self,
+        n_paths: int,
+        rng: RNGLike = None,
+        *,
+        start: int = 0,
+        initial: np.ndarray | None = None,
+        antithetic: bool = False,
+    ) -> np.ndarray:
         """Simulate Markov states at every date.
 
         Parameters
@@ -209,8 +217,9 @@ class _PathModel:
         """``n`` (in [1, 10**8]) copies of today's Markov state, shape (n, state_dim)."""
         return self.initial_state(check_int(n, "n", low=1, high=MAX_PATHS))
 
-    def step(self, states: Any, actions: Any = None, rng: RNGLike = None, *,
-             t: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def step(
+        self, states: Any, actions: Any = None, rng: RNGLike = None, *, t: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Advance from date index ``t`` (required); rewards 0, terminated at maturity."""
         if t is None:
             raise InvalidParameterError("t", "the date index is required for a path model")
@@ -314,8 +323,7 @@ class GeometricBrownianMotion(_PathModel):
     (3, 5, 1)
     """
 
-    def __init__(self, spot: Any, vol: Any, rate: float, times: Any, dividend: Any = 0.0,
-                 corr: Any = None) -> None:
+    def __init__(self, spot: Any, vol: Any, rate: float, times: Any, dividend: Any = 0.0, corr: Any = None) -> None:
         d = int(np.asarray(spot).size)
         self.spot = per_asset(spot, "spot", d)
         self.vol = per_asset(vol, "vol", d)
@@ -345,13 +353,22 @@ class GeometricBrownianMotion(_PathModel):
         return np.asarray(x * np.exp(drift + self.vol * np.sqrt(h) * z), dtype=np.float64)
 
     def __repr__(self) -> str:
-        return (f"GeometricBrownianMotion(spot={self.spot.tolist()}, vol={self.vol.tolist()}, "
-                f"rate={self.rate}, dividend={self.dividend.tolist()}, n_dates={self.n_dates})")
+        return (
+            f"GeometricBrownianMotion(spot={self.spot.tolist()}, vol={self.vol.tolist()}, "
+            f"rate={self.rate}, dividend={self.dividend.tolist()}, n_dates={self.n_dates})"
+        )
 
 
 @validate_params(
-    spot=SPOT, v0=Real(0.0, MAX_VOL**2), kappa=Real(0.0, None, closed="neither"), theta=Real(0.0, MAX_VOL**2),
-    xi=Real(0.0, MAX_VOL**2), rho=Real(-1.0, 1.0), rate=RATE, times=TIMES, dividend=Real(-MAX_RATE, MAX_RATE),
+    spot=SPOT,
+    v0=Real(0.0, MAX_VOL**2),
+    kappa=Real(0.0, None, closed="neither"),
+    theta=Real(0.0, MAX_VOL**2),
+    xi=Real(0.0, MAX_VOL**2),
+    rho=Real(-1.0, 1.0),
+    rate=RATE,
+    times=TIMES,
+    dividend=Real(-MAX_RATE, MAX_RATE),
     n_substeps=Integer(1, 10**4),
 )
 class Heston(_PathModel):
@@ -405,8 +422,19 @@ class Heston(_PathModel):
     (2, 5, 2)
     """
 
-    def __init__(self, spot: float, v0: float, kappa: float, theta: float, xi: float, rho: float,
-                 rate: float, times: Any, dividend: float = 0.0, n_substeps: int = 4) -> None:
+    def __init__(
+        self,
+        spot: float,
+        v0: float,
+        kappa: float,
+        theta: float,
+        xi: float,
+        rho: float,
+        rate: float,
+        times: Any,
+        dividend: float = 0.0,
+        n_substeps: int = 4,
+    ) -> None:
         self.spot, self.v0, self.kappa, self.theta, self.xi, self.rho = spot, v0, kappa, theta, xi, rho
         self.rate, self.dividend = rate, dividend
         self.times = np.asarray(times, dtype=np.float64)
@@ -415,8 +443,10 @@ class Heston(_PathModel):
         if kappa * h > 1.0:
             need = math.ceil(kappa * float(np.max(np.diff(self.times))))
             raise InvalidParameterError(
-                "n_substeps", f"kappa * step = {kappa * h:.3g} > 1: the Euler scheme overshoots the mean "
-                f"reversion; use n_substeps >= {need}")
+                "n_substeps",
+                f"kappa * step = {kappa * h:.3g} > 1: the Euler scheme overshoots the mean "
+                f"reversion; use n_substeps >= {need}",
+            )
         T = float(self.times[-1])
         v = max(v0, theta)
         _check_log_range(math.log(spot), (abs(rate - dividend) + 0.5 * v) * T, math.sqrt(v * T), "times")
@@ -441,14 +471,22 @@ class Heston(_PathModel):
         return np.column_stack([s, v])
 
     def __repr__(self) -> str:
-        return (f"Heston(spot={self.spot}, v0={self.v0}, kappa={self.kappa}, theta={self.theta}, "
-                f"xi={self.xi}, rho={self.rho}, rate={self.rate}, n_dates={self.n_dates})")
+        return (
+            f"Heston(spot={self.spot}, v0={self.v0}, kappa={self.kappa}, theta={self.theta}, "
+            f"xi={self.xi}, rho={self.rho}, rate={self.rate}, n_dates={self.n_dates})"
+        )
 
 
 @validate_params(
-    spot=SPOT, mu=Real(-1.0, 1.0), phi=Real(-1.0, 1.0, closed="neither"), omega=Real(0.0, 1.0, closed="right"),
-    alpha=Real(0.0, 1.0, closed="left"), beta=Real(0.0, 1.0, closed="left"), times=TIMES,
-    x0=Real(-10.0, 10.0) | None, sigma2_0=Real(0.0, 1.0, closed="right") | None,
+    spot=SPOT,
+    mu=Real(-1.0, 1.0),
+    phi=Real(-1.0, 1.0, closed="neither"),
+    omega=Real(0.0, 1.0, closed="right"),
+    alpha=Real(0.0, 1.0, closed="left"),
+    beta=Real(0.0, 1.0, closed="left"),
+    times=TIMES,
+    x0=Real(-10.0, 10.0) | None,
+    sigma2_0=Real(0.0, 1.0, closed="right") | None,
 )
 class AutoregressiveGARCH(_PathModel):
     """Log returns following an AR(1) with optional GARCH(1,1) innovations.
@@ -501,11 +539,22 @@ class AutoregressiveGARCH(_PathModel):
     (2, 11, 1)
     """
 
-    def __init__(self, spot: float, mu: float, phi: float, omega: float, alpha: float, beta: float,
-                 times: Any, x0: float | None = None, sigma2_0: float | None = None) -> None:
+    def __init__(
+        self,
+        spot: float,
+        mu: float,
+        phi: float,
+        omega: float,
+        alpha: float,
+        beta: float,
+        times: Any,
+        x0: float | None = None,
+        sigma2_0: float | None = None,
+    ) -> None:
         if alpha + beta >= 1.0:
             raise InvalidParameterError(
-                "beta", f"expected alpha + beta < 1 (a stationary GARCH), got alpha + beta = {alpha + beta!r}")
+                "beta", f"expected alpha + beta < 1 (a stationary GARCH), got alpha + beta = {alpha + beta!r}"
+            )
         self.spot, self.mu, self.phi, self.omega, self.alpha, self.beta = spot, mu, phi, omega, alpha, beta
         self.times = np.asarray(times, dtype=np.float64)
         self.x0 = self.mu if x0 is None else x0
@@ -513,8 +562,7 @@ class AutoregressiveGARCH(_PathModel):
         n = self.n_dates
         memory = min(float(n), 1.0 / (1.0 - abs(phi)))  # how far one return echoes in the log-price
         var = max(self.sigma2_0, self.stationary_variance)
-        _check_log_range(math.log(spot), abs(mu) * n + abs(self.x0 - mu) * memory, math.sqrt(var * n) * memory,
-                         "times")
+        _check_log_range(math.log(spot), abs(mu) * n + abs(self.x0 - mu) * memory, math.sqrt(var * n) * memory, "times")
         self.n_assets = 1
         self.state_dim = 3
 
@@ -535,5 +583,7 @@ class AutoregressiveGARCH(_PathModel):
         return np.column_stack([x[:, 0] * np.exp(ret), ret, s2])
 
     def __repr__(self) -> str:
-        return (f"AutoregressiveGARCH(spot={self.spot}, mu={self.mu}, phi={self.phi}, omega={self.omega}, "
-                f"alpha={self.alpha}, beta={self.beta}, n_dates={self.n_dates})")
+        return (
+            f"AutoregressiveGARCH(spot={self.spot}, mu={self.mu}, phi={self.phi}, omega={self.omega}, "
+            f"alpha={self.alpha}, beta={self.beta}, n_dates={self.n_dates})"
+        )

@@ -14,7 +14,8 @@ use a compiled kernel:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -176,4 +177,3 @@ class BasketCall(_Basket):
     def __call__(self, prices: Any) -> np.ndarray:
         """Payoff of prices of shape (..., d), shape (...)."""
         return np.maximum(self.basket(prices) - self.strike, 0.0)
-

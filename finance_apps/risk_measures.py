@@ -339,8 +339,7 @@ def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, xtol: float 
         raise InvalidParameterError("pnl", "the range of the sample overflows float64; rescale the P&L")
     if hi > lo:
         with np.errstate(over="ignore", invalid="ignore"):  # P&Ls near 1e300: Brent's parabola overflows
-            res = minimize_scalar(objective, bounds=(lo, hi), method="bounded",
-                                  options={"xatol": xtol, "maxiter": 500})
+            res = minimize_scalar(objective, bounds=(lo, hi), method="bounded", options={"xatol": xtol, "maxiter": 500})
         candidates.append(float(res.x))
         # piecewise-linear losses are minimised at a sample point: check the nearest ones
         order = np.sort(losses)

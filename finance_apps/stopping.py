@@ -135,8 +135,9 @@ class StoppingProblem:
         if not np.all(ok):
             bad = float(self.exercise_dates[int(np.flatnonzero(~ok)[0])])
             raise InvalidParameterError(
-                name, f"exercise date {bad!r} is not a date of the grid times; build the model on "
-                "a grid that contains every exercise date (e.g. times=problem.grid())"
+                name,
+                f"exercise date {bad!r} is not a date of the grid times; build the model on "
+                "a grid that contains every exercise date (e.g. times=problem.grid())",
             )
         return idx.astype(np.int64)
 
@@ -216,8 +217,9 @@ class StoppingEnv:
         """``n`` copies of today's model state."""
         return np.asarray(self.model.reset(n, rng))
 
-    def step(self, states: Any, actions: Any, rng: RNGLike = None, *,
-             t: int | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def step(
+        self, states: Any, actions: Any, rng: RNGLike = None, *, t: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """One decision at date index ``t``; see the class docstring."""
         if t is None:
             raise InvalidParameterError("t", "the date index is required")

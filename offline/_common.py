@@ -19,8 +19,10 @@ def exactly_one(gamma: float | None, horizon: int | None) -> None:
     """Refuse unless exactly one of ``gamma`` and ``horizon`` is given (the error names ``gamma``)."""
     if (gamma is None) == (horizon is None):
         raise InvalidParameterError(
-            "gamma", "give exactly one of gamma (a discount in [0, 1)) and horizon (H >= 1), "
-                     f"got gamma={gamma!r}, horizon={horizon!r}")
+            "gamma",
+            "give exactly one of gamma (a discount in [0, 1)) and horizon (H >= 1), "
+            f"got gamma={gamma!r}, horizon={horizon!r}",
+        )
 
 
 def check_model_size(S: int, A: int, H: int | None, name: str = "n_states") -> None:
@@ -28,14 +30,21 @@ def check_model_size(S: int, A: int, H: int | None, name: str = "n_states") -> N
     entries = (1 if H is None else H) * S * A * S
     if entries > MAX_MODEL_ENTRIES:
         raise InvalidParameterError(
-            name, f"the empirical model needs H*S*A*S = {entries} transition entries, more than the limit "
-                  f"{MAX_MODEL_ENTRIES}")
+            name,
+            f"the empirical model needs H*S*A*S = {entries} transition entries, more than the limit "
+            f"{MAX_MODEL_ENTRIES}",
+        )
 
 
 def tabular_columns(data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(s, a, r, s', t)`` of a dataset already validated as tabular (int64 copies of the indices)."""
-    return (data.observations.astype(np.int64), data.actions.astype(np.int64), data.rewards,
-            data.next_observations.astype(np.int64), data.timesteps)
+    return (
+        data.observations.astype(np.int64),
+        data.actions.astype(np.int64),
+        data.rewards,
+        data.next_observations.astype(np.int64),
+        data.timesteps,
+    )
 
 
 def check_rewards_in(r: np.ndarray, r_max: float, name: str = "data") -> None:
@@ -44,8 +53,10 @@ def check_rewards_in(r: np.ndarray, r_max: float, name: str = "data") -> None:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise InvalidParameterError(
-            name, f"pessimistic methods need rewards in [0, r_max] = [0, {r_max:g}] (values are clipped at 0 "
-                  f"from below), found rewards[{i}] = {r[i]!r}; shift and scale the rewards or pass a larger r_max")
+            name,
+            f"pessimistic methods need rewards in [0, r_max] = [0, {r_max:g}] (values are clipped at 0 "
+            f"from below), found rewards[{i}] = {r[i]!r}; shift and scale the rewards or pass a larger r_max",
+        )
 
 
 def check_v_max(r_max: float, gamma: float) -> float:
@@ -53,8 +64,8 @@ def check_v_max(r_max: float, gamma: float) -> float:
     v_max = r_max / (1.0 - gamma)
     if not math.isfinite(v_max):
         raise InvalidParameterError(
-            "r_max", f"V_max = r_max / (1 - gamma) = {r_max:g} / {1.0 - gamma:g} overflows float64; "
-                     "rescale the rewards")
+            "r_max", f"V_max = r_max / (1 - gamma) = {r_max:g} / {1.0 - gamma:g} overflows float64; rescale the rewards"
+        )
     return v_max
 
 
@@ -87,4 +98,4 @@ def as_policy(policy: Any, S: int, A: int, H: int | None, name: str) -> np.ndarr
 
 def _strip(message: str, name: str) -> str:
     prefix = f"{name}: "
-    return message[len(prefix):] if message.startswith(prefix) else message
+    return message[len(prefix) :] if message.startswith(prefix) else message

@@ -10,7 +10,8 @@ below are the documented upper limits of the package's sizes and budgets.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -78,8 +79,9 @@ def ref_int(args: dict[str, Any] | None, ref: str | None) -> int | None:
     return v if 1 <= v <= 2**62 else None
 
 
-def _column_error(name: str, col: str, arr: np.ndarray, bad: np.ndarray, low: int, high: int | None,
-                  what: str | None) -> InvalidParameterError:
+def _column_error(
+    name: str, col: str, arr: np.ndarray, bad: np.ndarray, low: int, high: int | None, what: str | None
+) -> InvalidParameterError:
     i = int(np.flatnonzero(bad)[0])
     interval = f"[{low}, {high})" if high is not None else f"[{low}, inf)"
     extra = f" ({what} = {high})" if what is not None and high is not None else ""
@@ -88,9 +90,13 @@ def _column_error(name: str, col: str, arr: np.ndarray, bad: np.ndarray, low: in
 
 def _small_dataset(n: int = 2, **override: Any) -> Dataset:
     cols: dict[str, Any] = dict(
-        observations=np.zeros(n, dtype=np.int64), actions=np.zeros(n, dtype=np.int64), rewards=np.zeros(n),
-        next_observations=np.zeros(n, dtype=np.int64), terminated=np.zeros(n, dtype=bool),
-        truncated=np.zeros(n, dtype=bool), episode_ids=np.zeros(n, dtype=np.int64),
+        observations=np.zeros(n, dtype=np.int64),
+        actions=np.zeros(n, dtype=np.int64),
+        rewards=np.zeros(n),
+        next_observations=np.zeros(n, dtype=np.int64),
+        terminated=np.zeros(n, dtype=bool),
+        truncated=np.zeros(n, dtype=bool),
+        episode_ids=np.zeros(n, dtype=np.int64),
         timesteps=np.arange(n, dtype=np.int64),
     )
     cols.update(override)
@@ -119,8 +125,16 @@ class OfflineData(Constraint):
     hold a valid integer (see :func:`ref_int`).
     """
 
-    def __init__(self, *, states: str | None = None, actions: str | None = None, horizon: str | None = None,
-                 integer_states: bool = False, integer_actions: bool = False, unit_rewards: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        states: str | None = None,
+        actions: str | None = None,
+        horizon: str | None = None,
+        integer_states: bool = False,
+        integer_actions: bool = False,
+        unit_rewards: bool = False,
+    ) -> None:
         self.states = states
         self.actions = actions
         self.horizon = horizon
@@ -150,7 +164,8 @@ class OfflineData(Constraint):
             arr = getattr(value, col)
             if arr.dtype.kind not in "iu":
                 raise InvalidParameterTypeError(
-                    name, f"expected integer {col} (tabular indices), got dtype {arr.dtype}")
+                    name, f"expected integer {col} (tabular indices), got dtype {arr.dtype}"
+                )
             if arr.ndim != 1:
                 raise InvalidParameterError(name, f"expected integer {col} of shape (N,), got shape {arr.shape}")
             size = ref_int(args, ref)
@@ -171,13 +186,22 @@ class OfflineData(Constraint):
 
     def invalid_values(self, args: dict[str, Any] | None = None) -> list[tuple[Any, type[Exception]]]:
         out: list[tuple[Any, type[Exception]]] = [
-            (object(), TypeError), (None, TypeError), ("data", TypeError), (np.zeros(3), TypeError),
+            (object(), TypeError),
+            (None, TypeError),
+            ("data", TypeError),
+            (np.zeros(3), TypeError),
             (_small_dataset(0), ValueError),
         ]
         if self.integer_states:
             out.append((_small_dataset(observations=np.zeros(2), next_observations=np.zeros(2)), TypeError))
-            out.append((_small_dataset(observations=np.zeros((2, 2), np.int64),
-                                       next_observations=np.zeros((2, 2), np.int64)), ValueError))
+            out.append(
+                (
+                    _small_dataset(
+                        observations=np.zeros((2, 2), np.int64), next_observations=np.zeros((2, 2), np.int64)
+                    ),
+                    ValueError,
+                )
+            )
             out.append((_small_dataset(observations=np.array([0, -1])), ValueError))
             S = ref_int(args, self.states)
             if S is not None:
@@ -323,8 +347,10 @@ class MinariEpisodes(Constraint):
     def check(self, value: Any, name: str, args: dict[str, Any] | None = None) -> tuple[dict[str, Any], ...]:
         if not self.accepts_kind(value):
             raise InvalidParameterTypeError(
-                name, f"expected an iterable of episodes (dicts or objects with fields {_EPISODE_KEYS}), "
-                      f"got {type(value).__name__}")
+                name,
+                f"expected an iterable of episodes (dicts or objects with fields {_EPISODE_KEYS}), "
+                f"got {type(value).__name__}",
+            )
         out: list[dict[str, Any]] = []
         total = 0
         first: dict[str, Any] | None = None
@@ -333,18 +359,22 @@ class MinariEpisodes(Constraint):
             missing = [k for k in _EPISODE_KEYS if not _has_field(ep, k)]
             if missing:
                 raise InvalidParameterTypeError(
-                    item, f"expected an episode with fields {_EPISODE_KEYS}; {type(ep).__name__} lacks {missing[0]!r}")
+                    item, f"expected an episode with fields {_EPISODE_KEYS}; {type(ep).__name__} lacks {missing[0]!r}"
+                )
             cols: dict[str, Any] = {k: self._array(_episode_field(ep, k), f"{item}.{k}") for k in _EPISODE_KEYS}
             obs, act = cols["observations"], cols["actions"]
             T = act.shape[0] if act.ndim else 0
             if T < 1 or obs.ndim == 0 or obs.shape[0] != T + 1:
                 raise InvalidParameterError(
-                    item, "expected observations of length T + 1 and actions, rewards, terminations, truncations "
-                          f"of length T >= 1; got {obs.shape[0] if obs.ndim else 0} observations and {T} actions")
+                    item,
+                    "expected observations of length T + 1 and actions, rewards, terminations, truncations "
+                    f"of length T >= 1; got {obs.shape[0] if obs.ndim else 0} observations and {T} actions",
+                )
             for k in ("rewards", "terminations", "truncations"):
                 if cols[k].shape != (T,):
-                    raise InvalidParameterError(f"{item}.{k}", f"expected shape ({T},) (one per action), "
-                                                                f"got {cols[k].shape}")
+                    raise InvalidParameterError(
+                        f"{item}.{k}", f"expected shape ({T},) (one per action), got {cols[k].shape}"
+                    )
             if cols["rewards"].dtype.kind == "b":
                 raise InvalidParameterTypeError(f"{item}.rewards", "expected real rewards, got a bool array")
             for k in ("terminations", "truncations"):
@@ -361,8 +391,10 @@ class MinariEpisodes(Constraint):
                     a, b = first[k], cols[k]
                     if a.shape[1:] != b.shape[1:] or a.dtype.kind != b.dtype.kind:
                         raise InvalidParameterError(
-                            f"{item}.{k}", f"expected the shape {a.shape[1:]} and kind of dtype {a.dtype} of the "
-                                           f"first episode's {k} (per step), got {b.shape[1:]} and {b.dtype}")
+                            f"{item}.{k}",
+                            f"expected the shape {a.shape[1:]} and kind of dtype {a.dtype} of the "
+                            f"first episode's {k} (per step), got {b.shape[1:]} and {b.dtype}",
+                        )
             ep_id: int | None = None
             if _has_field(ep, "id"):
                 raw = _episode_field(ep, "id")
@@ -396,22 +428,44 @@ class MinariEpisodes(Constraint):
 
     def invalid_values(self, args: dict[str, Any] | None = None) -> list[tuple[Any, type[Exception]]]:
         def ep(**kw: Any) -> dict[str, Any]:
-            base = {"observations": np.array([0, 1, 2]), "actions": np.array([0, 1]), "rewards": np.array([0.0, 1.0]),
-                    "terminations": np.array([False, True]), "truncations": np.array([False, False])}
+            base = {
+                "observations": np.array([0, 1, 2]),
+                "actions": np.array([0, 1]),
+                "rewards": np.array([0.0, 1.0]),
+                "terminations": np.array([False, True]),
+                "truncations": np.array([False, False]),
+            }
             base.update(kw)
             return base
 
         missing = ep()
         del missing["rewards"]
         return [
-            ("x", TypeError), (None, TypeError), (1.5, TypeError), ({"observations": [0]}, TypeError),
-            ([], ValueError), ([missing], TypeError), ([ep(rewards=np.array([np.nan, 0.0]))], ValueError),
-            ([ep(observations=np.array([0, 1]))], ValueError), ([ep(terminations=np.array([0.0, 1.0]))], TypeError),
-            ([ep(terminations=np.array([True, False]))], ValueError), ([ep(observations=np.array(["a", "b", "c"]))],
-                                                                        TypeError),
-            ([ep(), ep(observations=np.zeros((3, 2)))], ValueError), ([ep(id="zero")], TypeError),
-            ([ep(actions=np.zeros(0, np.int64), rewards=np.zeros(0), terminations=np.zeros(0, bool),
-                 truncations=np.zeros(0, bool), observations=np.array([0]))], ValueError),
+            ("x", TypeError),
+            (None, TypeError),
+            (1.5, TypeError),
+            ({"observations": [0]}, TypeError),
+            ([], ValueError),
+            ([missing], TypeError),
+            ([ep(rewards=np.array([np.nan, 0.0]))], ValueError),
+            ([ep(observations=np.array([0, 1]))], ValueError),
+            ([ep(terminations=np.array([0.0, 1.0]))], TypeError),
+            ([ep(terminations=np.array([True, False]))], ValueError),
+            ([ep(observations=np.array(["a", "b", "c"]))], TypeError),
+            ([ep(), ep(observations=np.zeros((3, 2)))], ValueError),
+            ([ep(id="zero")], TypeError),
+            (
+                [
+                    ep(
+                        actions=np.zeros(0, np.int64),
+                        rewards=np.zeros(0),
+                        terminations=np.zeros(0, bool),
+                        truncations=np.zeros(0, bool),
+                        observations=np.array([0]),
+                    )
+                ],
+                ValueError,
+            ),
             ([ep(truncations=np.array([False, True]))], ValueError),
         ]
 

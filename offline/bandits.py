@@ -65,8 +65,13 @@ def _size(ref: str) -> Any:
 
 def _r_max(args: dict[str, Any]) -> float | None:
     v = args.get("r_max", 1.0)
-    return float(v) if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(
-        v, (bool, np.bool_)) and 0.0 < float(v) <= R_MAX_LIMIT else None
+    return (
+        float(v)
+        if isinstance(v, (int, float, np.integer, np.floating))
+        and not isinstance(v, (bool, np.bool_))
+        and 0.0 < float(v) <= R_MAX_LIMIT
+        else None
+    )
 
 
 #: The constraints of the bandit rules (the sizes they refer to come later in the signatures:
@@ -88,8 +93,9 @@ def _contexts(contexts: np.ndarray | None, actions: np.ndarray) -> np.ndarray:
 
 def _check_pairs(S: int, A: int) -> None:
     if S * A > MAX_MODEL_ENTRIES:
-        raise InvalidParameterError("n_arms", f"n_contexts * n_arms = {S * A} pairs exceed the limit "
-                                              f"{MAX_MODEL_ENTRIES}")
+        raise InvalidParameterError(
+            "n_arms", f"n_contexts * n_arms = {S * A} pairs exceed the limit {MAX_MODEL_ENTRIES}"
+        )
 
 
 def _stats(s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int) -> tuple[np.ndarray, np.ndarray]:
@@ -103,8 +109,16 @@ def _stats(s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int) -> tuple
     return counts, sums / np.maximum(counts, 1)
 
 
-@validate_params(contexts=CONTEXTS, actions=ACTIONS, rewards=LCB_REWARDS, n_contexts=N_CONTEXTS, n_arms=N_ARMS,
-                 delta=DELTA, c=C, r_max=R_MAX)
+@validate_params(
+    contexts=CONTEXTS,
+    actions=ACTIONS,
+    rewards=LCB_REWARDS,
+    n_contexts=N_CONTEXTS,
+    n_arms=N_ARMS,
+    delta=DELTA,
+    c=C,
+    r_max=R_MAX,
+)
 def contextual_lcb(
     contexts: Any,
     actions: Any,
@@ -153,8 +167,9 @@ def contextual_lcb(
     return _lcb(_contexts(contexts, actions), actions, rewards, n_contexts, n_arms, delta, c, r_max)
 
 
-def _lcb(s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int, delta: float, c: float,
-         r_max: float) -> BanditLCBResult:
+def _lcb(
+    s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int, delta: float, c: float, r_max: float
+) -> BanditLCBResult:
     _check_pairs(S, A)
     counts, means = _stats(s, a, r, S, A)
     L = math.log(2.0 * S * A / delta)
@@ -165,8 +180,9 @@ def _lcb(s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int, delta: flo
 
 
 @validate_params(actions=ACTIONS, rewards=LCB_REWARDS, n_arms=N_ARMS, delta=DELTA, c=C, r_max=R_MAX)
-def lcb_arm(actions: Any, rewards: Any, n_arms: int, *, delta: float = 0.05, c: float = 1.0,
-            r_max: float = 1.0) -> BanditLCBResult:
+def lcb_arm(
+    actions: Any, rewards: Any, n_arms: int, *, delta: float = 0.05, c: float = 1.0, r_max: float = 1.0
+) -> BanditLCBResult:
     """LCB arm of an offline multi-armed bandit (:func:`contextual_lcb` with one context).
 
     Parameters as in :func:`contextual_lcb`.
@@ -186,8 +202,9 @@ def lcb_arm(actions: Any, rewards: Any, n_arms: int, *, delta: float = 0.05, c: 
 
 
 @validate_params(contexts=CONTEXTS, actions=ACTIONS, rewards=REWARDS, n_contexts=N_CONTEXTS, n_arms=N_ARMS)
-def contextual_empirical_best(contexts: Any, actions: Any, rewards: Any, n_contexts: int,
-                              n_arms: int) -> BanditLCBResult:
+def contextual_empirical_best(
+    contexts: Any, actions: Any, rewards: Any, n_contexts: int, n_arms: int
+) -> BanditLCBResult:
     """The empirical-best (plug-in) rule ``argmax_a r_hat(s, a)`` over played arms.
 
     Contexts with no data get arm 0. Ties go to the lowest index. Parameters as in
@@ -207,8 +224,9 @@ def _empirical_best(s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int)
     counts, means = _stats(s, a, r, S, A)
     index = np.where(counts > 0, means, -np.inf)
     policy = np.where(counts.any(axis=1), np.argmax(index, axis=1), 0).astype(np.int64)
-    return BanditLCBResult(policy=policy, arm=int(policy[0]), means=means, counts=counts,
-                           width=np.zeros((S, A)), index=index)
+    return BanditLCBResult(
+        policy=policy, arm=int(policy[0]), means=means, counts=counts, width=np.zeros((S, A)), index=index
+    )
 
 
 @validate_params(actions=ACTIONS, rewards=REWARDS, n_arms=N_ARMS)

@@ -69,10 +69,25 @@ def behavior_cloning(data: Dataset, n_states: int, n_actions: int, *, horizon: i
     return policy[0] if H is None else policy
 
 
-@validate_params(data=TABULAR_DATA, n_states=N_STATES, n_actions=N_ACTIONS, gamma=GAMMA | None,
-                 horizon=HORIZON | None, tol=Real(TOL_FLOOR, None), max_iter=Integer(1, MAX_ITERATIONS))
-def plug_in_policy(data: Dataset, n_states: int, n_actions: int, *, gamma: float | None = None,
-                   horizon: int | None = None, tol: float = 1e-10, max_iter: int = 100_000) -> PessimisticResult:
+@validate_params(
+    data=TABULAR_DATA,
+    n_states=N_STATES,
+    n_actions=N_ACTIONS,
+    gamma=GAMMA | None,
+    horizon=HORIZON | None,
+    tol=Real(TOL_FLOOR, None),
+    max_iter=Integer(1, MAX_ITERATIONS),
+)
+def plug_in_policy(
+    data: Dataset,
+    n_states: int,
+    n_actions: int,
+    *,
+    gamma: float | None = None,
+    horizon: int | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100_000,
+) -> PessimisticResult:
     """Certainty-equivalent planning in the empirical MDP (no penalty, no clipping).
 
     Unvisited pairs have ``P_hat = 0`` and ``R_hat = 0``, i.e. value 0. Equivalent to
@@ -88,5 +103,6 @@ def plug_in_policy(data: Dataset, n_states: int, n_actions: int, *, gamma: float
     >>> bool((plug_in_policy(data, 3, 2, gamma=0.5).policy == optimal_policy(mdp)).all())
     True
     """
-    return _pessimistic_value_iteration(data, n_states, n_actions, gamma, horizon, "none", "none", 1.0, 0.05, 1.0,
-                                        None, 0.0, 10.0, tol, max_iter, None)
+    return _pessimistic_value_iteration(
+        data, n_states, n_actions, gamma, horizon, "none", "none", 1.0, 0.05, 1.0, None, 0.0, 10.0, tol, max_iter, None
+    )

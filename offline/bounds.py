@@ -38,8 +38,9 @@ DELTA = Real(DELTA_FLOOR, 1, closed="left")
 R_MAX = Real(0, R_MAX_LIMIT, closed="right")
 
 
-@validate_params(n=N, c_star=C_STAR, n_arms=Integer(1, MAX_ACTIONS), delta=DELTA,
-                 n_contexts=Integer(1, MAX_STATES), r_max=R_MAX)
+@validate_params(
+    n=N, c_star=C_STAR, n_arms=Integer(1, MAX_ACTIONS), delta=DELTA, n_contexts=Integer(1, MAX_STATES), r_max=R_MAX
+)
 def lcb_bandit_bound(
     n: int, c_star: float, n_arms: int, delta: float, *, n_contexts: int = 1, r_max: float = 1.0
 ) -> float:
@@ -90,9 +91,17 @@ def lcb_bandit_bound(
     return min(r_max, r_max * val)
 
 
-@validate_params(n=N, c_star=C_STAR, n_states=Integer(1, MAX_STATES), n_actions=Integer(1, MAX_ACTIONS),
-                 gamma=Real(0, 1, closed="left"), delta=DELTA, n_iterations=Integer(1, MAX_SPLIT_ITERATIONS) | None,
-                 c=Real(1, 1e100), r_max=R_MAX)
+@validate_params(
+    n=N,
+    c_star=C_STAR,
+    n_states=Integer(1, MAX_STATES),
+    n_actions=Integer(1, MAX_ACTIONS),
+    gamma=Real(0, 1, closed="left"),
+    delta=DELTA,
+    n_iterations=Integer(1, MAX_SPLIT_ITERATIONS) | None,
+    c=Real(1, 1e100),
+    r_max=R_MAX,
+)
 def vi_lcb_bound(
     n: int,
     c_star: float,
@@ -159,9 +168,15 @@ def vi_lcb_bound(
     return min(v_max, val + g**T * v_max)
 
 
-@validate_params(n=N, c_star_clipped=C_STAR, n_states=Integer(1, MAX_STATES), delta=DELTA,
-                 gamma=Real(0, 1, closed="left") | None, horizon=Integer(1, MAX_HORIZON) | None,
-                 constant=Real(0, 1e100, closed="right"))
+@validate_params(
+    n=N,
+    c_star_clipped=C_STAR,
+    n_states=Integer(1, MAX_STATES),
+    delta=DELTA,
+    gamma=Real(0, 1, closed="left") | None,
+    horizon=Integer(1, MAX_HORIZON) | None,
+    constant=Real(0, 1e100, closed="right"),
+)
 def li_bound(
     n: int,
     c_star_clipped: float,

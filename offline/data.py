@@ -123,7 +123,8 @@ def mixture_policy(policies: Any, proportions: Any, n_actions: int) -> np.ndarra
         mats.append(as_stochastic(as_policy(arr, S, A, horizon, f"policies[{i}]"), A))
     if any(m.shape != mats[0].shape for m in mats):
         raise InvalidParameterError(
-            "policies", f"expected one layout, got shapes {[m.shape for m in mats]} as stochastic policies")
+            "policies", f"expected one layout, got shapes {[m.shape for m in mats]} as stochastic policies"
+        )
     return cast(np.ndarray, sum(wk * m for wk, m in zip(proportions, mats)))
 
 
@@ -134,8 +135,9 @@ def mixture_policy(policies: Any, proportions: Any, n_actions: int) -> np.ndarra
     rng=RNG(),
     bernoulli_rewards=Bool(),
 )
-def sample_transitions(mdp: FiniteMDP, mu: Any, n: int, rng: RNGLike = None, *,
-                       bernoulli_rewards: bool = False) -> Dataset:
+def sample_transitions(
+    mdp: FiniteMDP, mu: Any, n: int, rng: RNGLike = None, *, bernoulli_rewards: bool = False
+) -> Dataset:
     """Draw ``n`` i.i.d. transitions ``(s, a) ~ mu``, ``s' ~ P(. | s, a)``, ``r = R(s, a)``.
 
     Parameters
@@ -176,8 +178,16 @@ def sample_transitions(mdp: FiniteMDP, mu: Any, n: int, rng: RNGLike = None, *,
     nxt, rew, term = mdp.step(s, a, gen)
     if bernoulli_rewards:
         rew = (gen.random(n) < rew).astype(np.float64)
-    return Dataset(observations=s, actions=a, rewards=rew, next_observations=nxt, terminated=term,
-                   truncated=np.zeros(n, dtype=bool), episode_ids=np.arange(n), timesteps=np.zeros(n, np.int64))
+    return Dataset(
+        observations=s,
+        actions=a,
+        rewards=rew,
+        next_observations=nxt,
+        terminated=term,
+        truncated=np.zeros(n, dtype=bool),
+        episode_ids=np.arange(n),
+        timesteps=np.zeros(n, np.int64),
+    )
 
 
 @validate_params(
@@ -232,13 +242,21 @@ def collect_mixed_episodes(
     (6, 6)
     """
     if mdp.horizon is None and max_steps is None:
-        raise InvalidParameterError("max_steps", "required for a discounted MDP (an episode never ends); pass "
-                                                 "e.g. max_steps=int(10 / (1 - gamma))")
-    length = int(mdp.horizon if max_steps is None else  # type: ignore[arg-type]
-                 (max_steps if mdp.horizon is None else min(mdp.horizon, max_steps)))
+        raise InvalidParameterError(
+            "max_steps",
+            "required for a discounted MDP (an episode never ends); pass e.g. max_steps=int(10 / (1 - gamma))",
+        )
+    length = int(
+        mdp.horizon
+        if max_steps is None
+        # type: ignore[arg-type]
+        else (max_steps if mdp.horizon is None else min(mdp.horizon, max_steps))
+    )
     if n_episodes * length > MAX_TRANSITIONS:
-        raise InvalidParameterError("n_episodes", f"{n_episodes} episodes of up to {length} steps exceed the limit "
-                                                  f"of {MAX_TRANSITIONS} transitions")
+        raise InvalidParameterError(
+            "n_episodes",
+            f"{n_episodes} episodes of up to {length} steps exceed the limit of {MAX_TRANSITIONS} transitions",
+        )
     pols = list(policies)
     n = n_episodes
     gen = as_generator(rng)
@@ -255,9 +273,22 @@ def collect_mixed_episodes(
     inverse = np.empty(n, dtype=np.int64)
     inverse[pos] = np.arange(n)
     data = data.select_episodes(inverse, renumber=True)
-    return Dataset(**{c: getattr(data, c) for c in ("observations", "actions", "rewards", "next_observations",
-                                                      "terminated", "truncated", "episode_ids", "timesteps")},
-                   metadata={"policy_index": [int(x) for x in labels]})
+    return Dataset(
+        **{
+            c: getattr(data, c)
+            for c in (
+                "observations",
+                "actions",
+                "rewards",
+                "next_observations",
+                "terminated",
+                "truncated",
+                "episode_ids",
+                "timesteps",
+            )
+        },
+        metadata={"policy_index": [int(x) for x in labels]},
+    )
 
 
 @validate_params(mdp=MDP(), behavior=Policy("mdp"))
@@ -420,8 +451,16 @@ class EmpiricalModel:
         return self.counts > 0
 
 
-def _model_from_columns(s: np.ndarray, a: np.ndarray, r: np.ndarray, s2: np.ndarray, t: np.ndarray | None,
-                        S: int, A: int, horizon: int | None) -> EmpiricalModel:
+def _model_from_columns(
+    s: np.ndarray,
+    a: np.ndarray,
+    r: np.ndarray,
+    s2: np.ndarray,
+    t: np.ndarray | None,
+    S: int,
+    A: int,
+    horizon: int | None,
+) -> EmpiricalModel:
     lead = 1 if horizon is None else horizon
     h = np.zeros_like(s) if t is None or horizon is None else t
     row = (h * S + s) * A + a
@@ -429,12 +468,17 @@ def _model_from_columns(s: np.ndarray, a: np.ndarray, r: np.ndarray, s2: np.ndar
     trans = np.bincount(row * S + s2, minlength=lead * S * A * S).astype(np.int64)
     rsum = np.bincount(row, weights=r, minlength=lead * S * A).astype(np.float64)
     denom = np.maximum(counts, 1)
-    P_hat = (trans.reshape(-1, S) / denom[:, None])
+    P_hat = trans.reshape(-1, S) / denom[:, None]
     R_hat = rsum / denom
     shape = (S, A) if horizon is None else (horizon, S, A)
-    return EmpiricalModel(counts=counts.reshape(shape), transition_counts=trans.reshape(*shape, S),
-                          reward_sums=rsum.reshape(shape), P_hat=P_hat.reshape(*shape, S),
-                          R_hat=R_hat.reshape(shape), horizon=horizon)
+    return EmpiricalModel(
+        counts=counts.reshape(shape),
+        transition_counts=trans.reshape(*shape, S),
+        reward_sums=rsum.reshape(shape),
+        P_hat=P_hat.reshape(*shape, S),
+        R_hat=R_hat.reshape(shape),
+        horizon=horizon,
+    )
 
 
 @validate_params(

@@ -46,7 +46,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 import numpy as np
 
@@ -144,16 +145,20 @@ def _default_features(data: Dataset, n_states: int | None, horizon: int | None) 
     obs = data.observations
     if obs.ndim == 1 and obs.dtype.kind in "iu":
         if n_states is None:
-            raise InvalidParameterError("n_states", "required for the one-hot default features of integer "
-                                                    "observations (or pass features)")
+            raise InvalidParameterError(
+                "n_states", "required for the one-hot default features of integer observations (or pass features)"
+            )
         S = n_states
         for col in ("observations", "next_observations"):
             arr = getattr(data, col)
             bad = (arr < 0) | (arr >= S)
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
-                raise InvalidParameterError("data", f"{col}[{i}] = {arr[i]} lies outside [0, {S}) (n_states = {S}), "
-                                                    "as the one-hot default features need")
+                raise InvalidParameterError(
+                    "data",
+                    f"{col}[{i}] = {arr[i]} lies outside [0, {S}) (n_states = {S}), "
+                    "as the one-hot default features need",
+                )
 
         def one_hot(o: np.ndarray, t: np.ndarray) -> np.ndarray:
             x = np.zeros((o.shape[0], S + (horizon or 0)), dtype=np.float32)
@@ -168,8 +173,9 @@ def _default_features(data: Dataset, n_states: int | None, horizon: int | None) 
         x = np.asarray(o, dtype=np.float32).reshape(o.shape[0], -1)
         if horizon is None:
             return x
-        return np.concatenate([x, np.eye(horizon, dtype=np.float32)[np.minimum(np.asarray(t, np.int64), horizon - 1)]],
-                              axis=1)
+        return np.concatenate(
+            [x, np.eye(horizon, dtype=np.float32)[np.minimum(np.asarray(t, np.int64), horizon - 1)]], axis=1
+        )
 
     return flat
 
@@ -192,8 +198,9 @@ def _features(feats: ObsFeatures, observations: np.ndarray, t: np.ndarray) -> np
     try:
         raw = feats(observations, t)
     except (ValueError, TypeError, IndexError) as exc:
-        raise InvalidParameterError("features", f"failed on the data's observations ({type(exc).__name__}: "
-                                                f"{exc})") from None
+        raise InvalidParameterError(
+            "features", f"failed on the data's observations ({type(exc).__name__}: {exc})"
+        ) from None
     x = as_float_array(raw, "features")
     if x.ndim != 2 or x.shape[0] != n or x.shape[1] < 1:
         raise InvalidParameterError("features", f"expected an array of shape ({n}, d), got shape {x.shape}")
@@ -203,18 +210,30 @@ def _features(feats: ObsFeatures, observations: np.ndarray, t: np.ndarray) -> np
     return x32
 
 
-def _prepare(torch: Any, data: Dataset, gamma: float, horizon: int | None, features: Any,
-             n_states: int | None, sample_weights: np.ndarray | None, dev: Any) -> _Prepared:
+def _prepare(
+    torch: Any,
+    data: Dataset,
+    gamma: float,
+    horizon: int | None,
+    features: Any,
+    n_states: int | None,
+    sample_weights: np.ndarray | None,
+    dev: Any,
+) -> _Prepared:
     if np.max(np.abs(data.rewards)) > _FLOAT32_SAFE:
-        raise InvalidParameterError("data", f"rewards beyond {_FLOAT32_SAFE:g} in magnitude overflow the networks' "
-                                            "float32 arithmetic; rescale the rewards")
+        raise InvalidParameterError(
+            "data",
+            f"rewards beyond {_FLOAT32_SAFE:g} in magnitude overflow the networks' "
+            "float32 arithmetic; rescale the rewards",
+        )
     feats: ObsFeatures = features if features is not None else _default_features(data, n_states, horizon)
     t = data.timesteps
     x = _features(feats, data.observations, t)
     x2 = _features(feats, data.next_observations, t + 1)
     if x2.shape != x.shape:
-        raise InvalidParameterError("features", f"expected the same dimension for next observations, got {x.shape} "
-                                                f"and {x2.shape}")
+        raise InvalidParameterError(
+            "features", f"expected the same dimension for next observations, got {x.shape} and {x2.shape}"
+        )
     cont = (~data.terminated).astype(np.float32)
     if horizon is not None:
         cont = cont * (t < horizon - 1).astype(np.float32)
@@ -226,13 +245,21 @@ def _prepare(torch: Any, data: Dataset, gamma: float, horizon: int | None, featu
     def T(v: np.ndarray, dtype: Any) -> Any:
         return torch.as_tensor(v, dtype=dtype, device=dev)
 
-    return _Prepared(T(x, torch.float32), T(data.actions.astype(np.int64), torch.int64),
-                     T((data.rewards).astype(np.float32), torch.float32), T(x2, torch.float32),
-                     T(gamma * cont, torch.float32), probs, feats, x.shape[1])
+    return _Prepared(
+        T(x, torch.float32),
+        T(data.actions.astype(np.int64), torch.int64),
+        T((data.rewards).astype(np.float32), torch.float32),
+        T(x2, torch.float32),
+        T(gamma * cont, torch.float32),
+        probs,
+        feats,
+        x.shape[1],
+    )
 
 
-def _setup(torch: Any, gamma: float | None, horizon: int | None, hidden_sizes: Any,
-           device: Any) -> tuple[float, tuple[int, ...], Any]:
+def _setup(
+    torch: Any, gamma: float | None, horizon: int | None, hidden_sizes: Any, device: Any
+) -> tuple[float, tuple[int, ...], Any]:
     """Relations and the device, checked before any work: ``(discount, hidden sizes, torch device)``."""
     exactly_one(gamma, horizon)
     hidden = (hidden_sizes,) if isinstance(hidden_sizes, int) else tuple(hidden_sizes)
@@ -244,8 +271,9 @@ def _setup(torch: Any, gamma: float | None, horizon: int | None, hidden_sizes: A
     return (1.0 if gamma is None else gamma), hidden, dev
 
 
-def _batches(gen: np.random.Generator, n: int, batch: int, probs: np.ndarray | None,
-             steps: int) -> Iterator[np.ndarray]:
+def _batches(
+    gen: np.random.Generator, n: int, batch: int, probs: np.ndarray | None, steps: int
+) -> Iterator[np.ndarray]:
     """Minibatch indices, one array per step, drawn in chunks of bounded memory."""
     chunk = max(1, 2**20 // batch)
     for start in range(0, steps, chunk):
@@ -260,8 +288,9 @@ def _check_network(d: int, hidden: tuple[int, ...], A: int) -> None:
     sizes = (d, *hidden, A)
     n = sum((sizes[i] + 1) * sizes[i + 1] for i in range(len(sizes) - 1))
     if n > MAX_NETWORK_WEIGHTS:
-        raise InvalidParameterError("hidden_sizes", f"the network {sizes} has {n} weights, more than the limit "
-                                                    f"{MAX_NETWORK_WEIGHTS}")
+        raise InvalidParameterError(
+            "hidden_sizes", f"the network {sizes} has {n} weights, more than the limit {MAX_NETWORK_WEIGHTS}"
+        )
 
 
 def _finite_loss(loss: float, step: int, user_features: bool) -> float:
@@ -270,11 +299,16 @@ def _finite_loss(loss: float, step: int, user_features: bool) -> float:
     if math.isfinite(loss):
         return loss
     if step == 0:
-        raise InvalidParameterError("features" if user_features else "data",
-                                    f"the loss of the initial networks is {loss}: the features or rewards are too "
-                                    "large for the networks' float32 arithmetic; rescale them")
-    raise InvalidParameterError("learning_rate", f"training diverged at step {step} (loss = {loss}); lower the "
-                                                 "learning_rate (or rescale the rewards or features)")
+        raise InvalidParameterError(
+            "features" if user_features else "data",
+            f"the loss of the initial networks is {loss}: the features or rewards are too "
+            "large for the networks' float32 arithmetic; rescale them",
+        )
+    raise InvalidParameterError(
+        "learning_rate",
+        f"training diverged at step {step} (loss = {loss}); lower the "
+        "learning_rate (or rescale the rewards or features)",
+    )
 
 
 def _scorer(torch: Any, net: Any, feats: ObsFeatures, dev: Any) -> Callable[[np.ndarray, int], np.ndarray]:
@@ -501,7 +535,10 @@ def iql(
         with torch.no_grad():
             for tp, np_ in zip(qtarget.parameters(), qnet.parameters()):
                 tp.mul_(1.0 - tau).add_(tau * np_)
-        losses[step] = _finite_loss(float(loss_v.item() + loss_q.item() + loss_p.item()), step,
-                                    features is not None)
-    return DeepOfflineResult(q_values=_scorer(torch, qnet, p.feats, dev), scores=_scorer(torch, pnet, p.feats, dev),
-                             losses=losses, method=f"iql[expectile={tau_e:g}, beta={beta:g}]")
+        losses[step] = _finite_loss(float(loss_v.item() + loss_q.item() + loss_p.item()), step, features is not None)
+    return DeepOfflineResult(
+        q_values=_scorer(torch, qnet, p.feats, dev),
+        scores=_scorer(torch, pnet, p.feats, dev),
+        losses=losses,
+        method=f"iql[expectile={tau_e:g}, beta={beta:g}]",
+    )

@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -110,8 +111,13 @@ def _indices(x: Any, size: int, name: str, what: str) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-@validate_params(dim=Integer(1, MAX_MODEL_ENTRIES), horizon=Integer(1, MAX_HORIZON), n_episodes=Integer(1, MAX_SAMPLES),
-                 xi=Real(DELTA_FLOOR, 1, closed="left"), c=Real(0, 1e100, closed="right"))
+@validate_params(
+    dim=Integer(1, MAX_MODEL_ENTRIES),
+    horizon=Integer(1, MAX_HORIZON),
+    n_episodes=Integer(1, MAX_SAMPLES),
+    xi=Real(DELTA_FLOOR, 1, closed="left"),
+    c=Real(0, 1e100, closed="right"),
+)
 def pevi_beta(dim: int, horizon: int, n_episodes: int, xi: float, *, c: float = 1.0) -> float:
     """The width ``beta = c d H sqrt(log(2 d H K / xi))`` of Jin et al. (2021), Thm. 4.4.
 
@@ -181,8 +187,9 @@ class PEVIResult:
     beta=Real(0, R_MAX_LIMIT),
     lam=Real(RIDGE_FLOOR, None),
 )
-def pevi(data: Dataset, features: FeatureMap, n_actions: int, horizon: int, *, beta: float,
-         lam: float = 1.0) -> PEVIResult:
+def pevi(
+    data: Dataset, features: FeatureMap, n_actions: int, horizon: int, *, beta: float, lam: float = 1.0
+) -> PEVIResult:
     """Pessimistic value iteration with linear function approximation.
 
     Parameters
@@ -229,12 +236,13 @@ def pevi(data: Dataset, features: FeatureMap, n_actions: int, horizon: int, *, b
     probe = _features(features, data.observations[:1], acts[:1], None)
     d = probe.shape[1]
     if H * d * d > MAX_MODEL_ENTRIES:
-        raise InvalidParameterError("horizon", f"horizon * d * d = {H * d * d} entries of the inverse covariances "
-                                               f"exceed the limit {MAX_MODEL_ENTRIES}")
+        raise InvalidParameterError(
+            "horizon",
+            f"horizon * d * d = {H * d * d} entries of the inverse covariances exceed the limit {MAX_MODEL_ENTRIES}",
+        )
     weights = np.zeros((H, d))
     cov_inv = np.zeros((H, d, d))
-    result = PEVIResult(weights=weights, cov_inv=cov_inv, beta=beta, lam=lam, n_actions=A, horizon=H,
-                        features=features)
+    result = PEVIResult(weights=weights, cov_inv=cov_inv, beta=beta, lam=lam, n_actions=A, horizon=H, features=features)
     for h in range(H - 1, -1, -1):
         idx = np.flatnonzero(t == h)
         if idx.size == 0:
@@ -255,8 +263,10 @@ def pevi(data: Dataset, features: FeatureMap, n_actions: int, horizon: int, *, b
             weights[h] = cov_inv[h] @ (phi.T @ target)
         if not (np.all(np.isfinite(Lam)) and np.all(np.isfinite(cov_inv[h])) and np.all(np.isfinite(weights[h]))):
             raise InvalidParameterError(
-                "lam", f"Lambda_{h} = phi^T phi + lam I is numerically singular or overflows float64 for these "
-                       "features; increase lam or rescale the features")
+                "lam",
+                f"Lambda_{h} = phi^T phi + lam I is numerically singular or overflows float64 for these "
+                "features; increase lam or rescale the features",
+            )
     return result
 
 
@@ -266,19 +276,21 @@ def _features(features: Any, observations: np.ndarray, actions: np.ndarray, d: i
     try:
         raw = features(observations, actions)
     except (ValueError, TypeError, IndexError) as exc:
-        raise InvalidParameterError("features", f"failed on the data's observations and actions "
-                                                f"({type(exc).__name__}: {exc})") from None
+        raise InvalidParameterError(
+            "features", f"failed on the data's observations and actions ({type(exc).__name__}: {exc})"
+        ) from None
     phi = as_float_array(raw, "features")
     if phi.ndim != 2 or phi.shape[0] != n or (d is not None and phi.shape[1] != d) or phi.shape[1] < 1:
         want = f"({n}, {'d' if d is None else d})"
-        raise InvalidParameterError("features", f"expected an array of shape {want} for n = {n}, got shape "
-                                                f"{phi.shape}")
+        raise InvalidParameterError("features", f"expected an array of shape {want} for n = {n}, got shape {phi.shape}")
     return phi
 
 
-@validate_params(result=Instance(PEVIResult, what="a PEVIResult"),
-                 mdp=MDP(discounted=False, hint="PEVI is a finite-horizon method"),
-                 comparator=Policy("mdp") | None)
+@validate_params(
+    result=Instance(PEVIResult, what="a PEVIResult"),
+    mdp=MDP(discounted=False, hint="PEVI is a finite-horizon method"),
+    comparator=Policy("mdp") | None,
+)
 def pevi_certificate(result: PEVIResult, mdp: FiniteMDP, comparator: Any = None) -> float:
     """``2 beta sum_h E_{pi*}[sqrt(phi^T Lambda_h^{-1} phi)]`` on a tabular MDP (Jin et al. 2021, Thm. 4.4).
 
@@ -302,7 +314,8 @@ def pevi_certificate(result: PEVIResult, mdp: FiniteMDP, comparator: Any = None)
     try:
         widths = [result.width(s, a, h) for h in range(H)]
     except (ValueError, TypeError, IndexError) as exc:
-        raise InvalidParameterError("mdp", f"the result's features do not accept the states and actions of mdp "
-                                           f"({type(exc).__name__}: {exc})") from None
+        raise InvalidParameterError(
+            "mdp", f"the result's features do not accept the states and actions of mdp ({type(exc).__name__}: {exc})"
+        ) from None
     total = sum(float(np.sum(d[h].ravel() * widths[h])) for h in range(H))
     return 2.0 * total

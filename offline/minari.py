@@ -60,17 +60,21 @@ def to_minari_episodes(data: Dataset) -> list[dict[str, Any]]:
         if obs.shape[0] > 1 and not np.array_equal(nxt[:-1], obs[1:]):
             i = int(np.flatnonzero((nxt[:-1] != obs[1:]).reshape(obs.shape[0] - 1, -1).any(axis=1))[0])
             raise InvalidParameterError(
-                "data", f"episode id {int(data.episode_ids[sl.start])} is not contiguous "
-                        f"(next_observations[{sl.start + i}] != observations[{sl.start + i + 1}]); "
-                        "Minari stores each observation once")
-        episodes.append({
-            "id": int(data.episode_ids[sl.start]),
-            "observations": np.concatenate([obs, nxt[-1:]]),
-            "actions": data.actions[sl].copy(),
-            "rewards": data.rewards[sl].copy(),
-            "terminations": data.terminated[sl].copy(),
-            "truncations": data.truncated[sl].copy(),
-        })
+                "data",
+                f"episode id {int(data.episode_ids[sl.start])} is not contiguous "
+                f"(next_observations[{sl.start + i}] != observations[{sl.start + i + 1}]); "
+                "Minari stores each observation once",
+            )
+        episodes.append(
+            {
+                "id": int(data.episode_ids[sl.start]),
+                "observations": np.concatenate([obs, nxt[-1:]]),
+                "actions": data.actions[sl].copy(),
+                "rewards": data.rewards[sl].copy(),
+                "terminations": data.terminated[sl].copy(),
+                "truncations": data.truncated[sl].copy(),
+            }
+        )
     return episodes
 
 
@@ -95,8 +99,19 @@ def from_minari_episodes(episodes: Any, *, metadata: dict[str, Any] | None = Non
         Episode ids from ``id`` when every episode has one and they increase, else
         ``0 .. E-1``.
     """
-    cols: dict[str, list[np.ndarray]] = {k: [] for k in ("observations", "next_observations", "actions", "rewards",
-                                                          "terminated", "truncated", "timesteps", "ids")}
+    cols: dict[str, list[np.ndarray]] = {
+        k: []
+        for k in (
+            "observations",
+            "next_observations",
+            "actions",
+            "rewards",
+            "terminated",
+            "truncated",
+            "timesteps",
+            "ids",
+        )
+    }
     ids = []
     for i, ep in enumerate(episodes):
         obs, T = ep["observations"], ep["actions"].shape[0]
@@ -113,10 +128,12 @@ def from_minari_episodes(episodes: Any, *, metadata: dict[str, Any] | None = Non
     pos = np.concatenate(cols.pop("ids"))
     episode_ids = np.asarray(ids, dtype=np.int64)[pos] if use_ids else pos
     try:
-        return Dataset(**{k: np.concatenate(v) for k, v in cols.items()}, episode_ids=episode_ids,
-                       metadata=metadata or {})
+        return Dataset(
+            **{k: np.concatenate(v) for k, v in cols.items()}, episode_ids=episode_ids, metadata=metadata or {}
+        )
     except (ValueError, TypeError) as exc:  # what the episode checks cannot see (metadata, dtypes)
         msg = str(exc)
         name = "metadata" if msg.startswith("metadata") else "episodes"
         raise (InvalidParameterTypeError if isinstance(exc, TypeError) else InvalidParameterError)(
-            name, msg[len(name) + 2:] if msg.startswith(name + ": ") else msg) from None
+            name, msg[len(name) + 2 :] if msg.startswith(name + ": ") else msg
+        ) from None

@@ -74,7 +74,12 @@ from rlcore.validation import (
     validate_params,
 )
 from offline._common import (
-    check_model_size, check_rewards_in, check_v_max, exactly_one, tabular_columns, tie_break_argmax,
+    check_model_size,
+    check_rewards_in,
+    check_v_max,
+    exactly_one,
+    tabular_columns,
+    tie_break_argmax,
 )
 from offline._constraints import (
     DELTA_FLOOR,
@@ -165,8 +170,18 @@ class PessimisticResult:
     residual: float = 0.0
 
 
-def _penalty(kind: str | np.ndarray, model: EmpiricalModel, V_next: np.ndarray, *, v_range: np.ndarray | float,
-             c: float, log_term: float, r_max: float, n_total: int, bernstein_linear: float) -> np.ndarray:
+def _penalty(
+    kind: str | np.ndarray,
+    model: EmpiricalModel,
+    V_next: np.ndarray,
+    *,
+    v_range: np.ndarray | float,
+    c: float,
+    log_term: float,
+    r_max: float,
+    n_total: int,
+    bernstein_linear: float,
+) -> np.ndarray:
     """Penalty ``b(s, a)`` for one backup; zero-safe (unvisited pairs get ``v_range``)."""
     N = model.counts
     nz = np.maximum(N, 1).astype(np.float64)
@@ -189,8 +204,16 @@ def _penalty(kind: str | np.ndarray, model: EmpiricalModel, V_next: np.ndarray, 
     return np.where(N > 0, np.minimum(b, vr), vr)
 
 
-def _two_fold(s: np.ndarray, t: np.ndarray, episode_ids: np.ndarray, S: int, H: int, delta: float,
-              constant: float, gen: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _two_fold(
+    s: np.ndarray,
+    t: np.ndarray,
+    episode_ids: np.ndarray,
+    S: int,
+    H: int,
+    delta: float,
+    constant: float,
+    gen: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the transitions kept by Li et al.'s two-fold subsampling, and the auxiliary-half mask."""
     eps = np.unique(episode_ids)
     aux_eps = gen.permutation(eps)[: eps.size // 2]
@@ -320,14 +343,43 @@ def pessimistic_value_iteration(
     >>> bool((res.V >= 0).all() and (res.V <= plug_in.V).all()), plug_in.policy.tolist()
     (True, [1, 1, 0, 0])
     """
-    return _pessimistic_value_iteration(data, n_states, n_actions, gamma, horizon, penalty, splitting, c, delta,
-                                        r_max, n_iterations, ridge, subsampling_constant, tol, max_iter, rng)
+    return _pessimistic_value_iteration(
+        data,
+        n_states,
+        n_actions,
+        gamma,
+        horizon,
+        penalty,
+        splitting,
+        c,
+        delta,
+        r_max,
+        n_iterations,
+        ridge,
+        subsampling_constant,
+        tol,
+        max_iter,
+        rng,
+    )
 
 
 def _pessimistic_value_iteration(
-    data: Dataset, S: int, A: int, g: float | None, H: int | None, penalty: str | np.ndarray, splitting: str,
-    c: float, delta: float, r_max: float, n_iterations: int | None, ridge: float, subsampling_constant: float,
-    tol: float, max_iter: int, rng: RNGLike,
+    data: Dataset,
+    S: int,
+    A: int,
+    g: float | None,
+    H: int | None,
+    penalty: str | np.ndarray,
+    splitting: str,
+    c: float,
+    delta: float,
+    r_max: float,
+    n_iterations: int | None,
+    ridge: float,
+    subsampling_constant: float,
+    tol: float,
+    max_iter: int,
+    rng: RNGLike,
 ) -> PessimisticResult:
     """:func:`pessimistic_value_iteration` on validated arguments; checks the relations between them first."""
     exactly_one(g, H)
@@ -345,13 +397,16 @@ def _pessimistic_value_iteration(
     allowed = ("none", "iterations") if H is None else ("none", "two_fold")
     if splitting not in allowed:
         raise InvalidParameterError(
-            "splitting", f"expected one of {allowed} for a {'discounted' if H is None else 'finite-horizon'} "
-                         f"problem, got {splitting!r}")
+            "splitting",
+            f"expected one of {allowed} for a {'discounted' if H is None else 'finite-horizon'} "
+            f"problem, got {splitting!r}",
+        )
     if splitting != "none" and fixed is not None:
         raise InvalidParameterError("splitting", "fixed penalty arrays are used without splitting (splitting='none')")
     if n_iterations is not None and splitting != "iterations":
-        raise InvalidParameterError("n_iterations", "only used by the split discounted algorithm "
-                                                    "(splitting='iterations')")
+        raise InvalidParameterError(
+            "n_iterations", "only used by the split discounted algorithm (splitting='iterations')"
+        )
     N = int(r.shape[0])
     T = 0
     if H is None and splitting == "iterations":
@@ -361,8 +416,10 @@ def _pessimistic_value_iteration(
             default = math.log(max(N, 2)) / (1.0 - float(g))  # type: ignore[arg-type]
             if default > MAX_SPLIT_ITERATIONS:
                 raise InvalidParameterError(
-                    "gamma", f"the default number of iterations ceil(log(N) / (1 - gamma)) = {default:.3g} exceeds "
-                             f"the limit {MAX_SPLIT_ITERATIONS}; pass n_iterations")
+                    "gamma",
+                    f"the default number of iterations ceil(log(N) / (1 - gamma)) = {default:.3g} exceeds "
+                    f"the limit {MAX_SPLIT_ITERATIONS}; pass n_iterations",
+                )
             T = max(1, math.ceil(default))
     v_max = check_v_max(r_max, float(g)) if H is None else H * r_max  # type: ignore[arg-type]
     gen = as_generator(rng)
@@ -371,8 +428,14 @@ def _pessimistic_value_iteration(
         m = _model_from_columns(s[idx], a[idx], r[idx], s2[idx], t[idx], S, A, H)
         if ridge > 0:
             denom = (m.counts + ridge)[..., None]
-            m = EmpiricalModel(m.counts, m.transition_counts, m.reward_sums, m.transition_counts / denom,
-                               m.reward_sums / denom[..., 0], m.horizon)
+            m = EmpiricalModel(
+                m.counts,
+                m.transition_counts,
+                m.reward_sums,
+                m.transition_counts / denom,
+                m.reward_sums / denom[..., 0],
+                m.horizon,
+            )
         return m
 
     if H is None:
@@ -391,20 +454,46 @@ def _pessimistic_value_iteration(
             for it in range(1, T + 1):
                 m = model_of(folds[it])
                 counts_all += m.counts
-                b = _penalty(kind, m, V, v_range=v_max, c=c, log_term=log_term, r_max=r_max,
-                             n_total=int(folds[it].size), bernstein_linear=v_max)
+                b = _penalty(
+                    kind,
+                    m,
+                    V,
+                    v_range=v_max,
+                    c=c,
+                    log_term=log_term,
+                    r_max=r_max,
+                    n_total=int(folds[it].size),
+                    bernstein_linear=v_max,
+                )
                 Q = np.clip(m.R_hat - b + gam * (m.P_hat @ V), lo, hi)
                 v_mid = Q.max(axis=1)
                 better = v_mid > V
                 policy = np.where(better, tie_break_argmax(Q, m.counts), policy)
                 V = np.where(better, v_mid, V)
                 b_max = np.maximum(b_max, b)
-            return PessimisticResult(policy=policy, Q=Q, V=V, penalty=b, penalty_max=b_max, counts=counts_all,
-                                     iterations=T, converged=True, log_term=log_term, n_samples=N, gamma=gam,
-                                     horizon=None, v_max=v_max,
-                                     method=f"pessimistic_vi[{kname}, split={T + 1}]")
-        log_term = (math.log(2.0 * S * A * N / delta) if kname == "hoeffding"
-                    else math.log(max(N, 2) / ((1.0 - gam) * delta)) if kname == "bernstein" else 0.0)
+            return PessimisticResult(
+                policy=policy,
+                Q=Q,
+                V=V,
+                penalty=b,
+                penalty_max=b_max,
+                counts=counts_all,
+                iterations=T,
+                converged=True,
+                log_term=log_term,
+                n_samples=N,
+                gamma=gam,
+                horizon=None,
+                v_max=v_max,
+                method=f"pessimistic_vi[{kname}, split={T + 1}]",
+            )
+        log_term = (
+            math.log(2.0 * S * A * N / delta)
+            if kname == "hoeffding"
+            else math.log(max(N, 2) / ((1.0 - gam) * delta))
+            if kname == "bernstein"
+            else 0.0
+        )
         m = model_of(np.arange(N))
         Q = np.zeros(shape)
         converged = False
@@ -412,8 +501,9 @@ def _pessimistic_value_iteration(
         b = np.zeros(shape)
         for it in range(1, max_iter + 1):
             V = Q.max(axis=1)
-            b = _penalty(kind, m, V, v_range=v_max, c=c, log_term=log_term, r_max=r_max, n_total=N,
-                         bernstein_linear=v_max)
+            b = _penalty(
+                kind, m, V, v_range=v_max, c=c, log_term=log_term, r_max=r_max, n_total=N, bernstein_linear=v_max
+            )
             with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused just below
                 Q_new = np.clip(m.R_hat - b + gam * (m.P_hat @ V), lo, hi)
                 change = float(np.max(np.abs(Q_new - Q)))
@@ -423,10 +513,23 @@ def _pessimistic_value_iteration(
             if change <= tol * max(1.0, v_max):
                 converged = True
                 break
-        return PessimisticResult(policy=tie_break_argmax(Q, m.counts), Q=Q, V=Q.max(axis=1), penalty=b,
-                                 penalty_max=b, counts=m.counts, iterations=it, converged=converged,
-                                 log_term=log_term, n_samples=N, gamma=gam, horizon=None, v_max=v_max,
-                                 method=f"pessimistic_vi[{kname}]", residual=change)
+        return PessimisticResult(
+            policy=tie_break_argmax(Q, m.counts),
+            Q=Q,
+            V=Q.max(axis=1),
+            penalty=b,
+            penalty_max=b,
+            counts=m.counts,
+            iterations=it,
+            converged=converged,
+            log_term=log_term,
+            n_samples=N,
+            gamma=gam,
+            horizon=None,
+            v_max=v_max,
+            method=f"pessimistic_vi[{kname}]",
+            residual=change,
+        )
 
     # ---- finite horizon: backward induction ----------------------------------------
     assert H is not None  # for mypy; checked by exactly_one
@@ -435,8 +538,13 @@ def _pessimistic_value_iteration(
         idx, _ = _two_fold(s, t, data.episode_ids, S, H, delta, subsampling_constant, gen)
     m = model_of(idx)
     n_used = int(idx.size)
-    log_term = (math.log(2.0 * H * S * A / delta) if kname == "hoeffding"
-                else math.log(H * S * max(n_used, 2) / delta) if kname == "bernstein" else 0.0)
+    log_term = (
+        math.log(2.0 * H * S * A / delta)
+        if kname == "hoeffding"
+        else math.log(H * S * max(n_used, 2) / delta)
+        if kname == "bernstein"
+        else 0.0
+    )
     Q = np.zeros(shape)
     V = np.zeros((H, S))
     b_all = np.zeros(shape)
@@ -444,9 +552,21 @@ def _pessimistic_value_iteration(
     for h in range(H - 1, -1, -1):
         togo = (H - h) * r_max
         mh = EmpiricalModel(m.counts[h], m.transition_counts[h], m.reward_sums[h], m.P_hat[h], m.R_hat[h], H)
-        bh = (fixed[h] if fixed is not None else
-              _penalty(kind, mh, v_next, v_range=togo, c=c, log_term=log_term, r_max=r_max, n_total=n_used,
-                       bernstein_linear=H * r_max))
+        bh = (
+            fixed[h]
+            if fixed is not None
+            else _penalty(
+                kind,
+                mh,
+                v_next,
+                v_range=togo,
+                c=c,
+                log_term=log_term,
+                r_max=r_max,
+                n_total=n_used,
+                bernstein_linear=H * r_max,
+            )
+        )
         with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused after the loop
             q = m.R_hat[h] - bh + m.P_hat[h] @ v_next
         Q[h] = np.clip(q, 0.0, togo) if pessimistic else q
@@ -456,9 +576,22 @@ def _pessimistic_value_iteration(
     if not np.all(np.isfinite(Q)):
         raise InvalidParameterError("data", "the values overflow float64; rescale the rewards")
     policy = tie_break_argmax(Q, m.counts)
-    return PessimisticResult(policy=policy, Q=Q, V=V, penalty=b_all, penalty_max=b_all, counts=m.counts,
-                             iterations=H, converged=True, log_term=log_term, n_samples=n_used, gamma=None,
-                             horizon=H, v_max=H * r_max, method=f"pessimistic_backward_induction[{kname}, split={splitting}]")
+    return PessimisticResult(
+        policy=policy,
+        Q=Q,
+        V=V,
+        penalty=b_all,
+        penalty_max=b_all,
+        counts=m.counts,
+        iterations=H,
+        converged=True,
+        log_term=log_term,
+        n_samples=n_used,
+        gamma=None,
+        horizon=H,
+        v_max=H * r_max,
+        method=f"pessimistic_backward_induction[{kname}, split={splitting}]",
+    )
 
 
 @validate_params(
@@ -506,8 +639,24 @@ def vi_lcb(
     >>> res.iterations, res.policy.shape
     (17, (3,))
     """
-    return _pessimistic_value_iteration(data, n_states, n_actions, gamma, None, "hoeffding", "iterations", c, delta,
-                                        r_max, n_iterations, 0.0, 10.0, 1e-10, 100_000, rng)
+    return _pessimistic_value_iteration(
+        data,
+        n_states,
+        n_actions,
+        gamma,
+        None,
+        "hoeffding",
+        "iterations",
+        c,
+        delta,
+        r_max,
+        n_iterations,
+        0.0,
+        10.0,
+        1e-10,
+        100_000,
+        rng,
+    )
 
 
 @validate_params(
@@ -560,8 +709,24 @@ def vi_lcb_bernstein(
     (3, 3)
     """
     split = "two_fold" if (horizon is not None and subsample) else "none"
-    return _pessimistic_value_iteration(data, n_states, n_actions, gamma, horizon, "bernstein", split, c, delta,
-                                        r_max, None, 0.0, 10.0, 1e-10, 100_000, rng)
+    return _pessimistic_value_iteration(
+        data,
+        n_states,
+        n_actions,
+        gamma,
+        horizon,
+        "bernstein",
+        split,
+        c,
+        delta,
+        r_max,
+        None,
+        0.0,
+        10.0,
+        1e-10,
+        100_000,
+        rng,
+    )
 
 
 @validate_params(
@@ -617,10 +782,14 @@ def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator:
     >>> pessimism_certificate(res, mdp) >= policy_suboptimality(mdp, res.policy)
     True
     """
-    if ((mdp.horizon is None) != (result.horizon is None) or result.Q.shape[-2:] != (mdp.n_states, mdp.n_actions)
-            or (mdp.horizon is not None and mdp.horizon != result.horizon)):
-        raise InvalidParameterError("mdp", "does not match the result (criterion, horizon, number of states or "
-                                           "actions)")
+    if (
+        (mdp.horizon is None) != (result.horizon is None)
+        or result.Q.shape[-2:] != (mdp.n_states, mdp.n_actions)
+        or (mdp.horizon is not None and mdp.horizon != result.horizon)
+    ):
+        raise InvalidParameterError(
+            "mdp", "does not match the result (criterion, horizon, number of states or actions)"
+        )
     pi = _optimal_policy(mdp) if comparator is None else comparator
     mu = np.asarray(mdp.initial)
     eps = float(np.finfo(np.float64).eps)
@@ -643,4 +812,3 @@ def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator:
             bound += 2.0 * gam * rho_hi * k_hi * result.residual * float(mu.sum())
     bound *= 1.0 + 8.0 * eps
     return bound
-

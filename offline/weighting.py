@@ -129,8 +129,10 @@ def trajectory_weights(
         if baseline is None:
             if s0.ndim != 1 or s0.dtype.kind not in "iu":
                 raise InvalidParameterTypeError(
-                    "baseline", "the default per-state mean needs integer scalar observations; pass a regressor "
-                                "(fit/predict) for other observations")
+                    "baseline",
+                    "the default per-state mean needs integer scalar observations; pass a regressor "
+                    "(fit/predict) for other observations",
+                )
             keys, inv = np.unique(s0, return_inverse=True)
             means = np.bincount(inv, weights=score) / np.bincount(inv)
             v0 = means[inv]
@@ -139,8 +141,10 @@ def trajectory_weights(
             v0 = np.asarray(baseline.fit(X, score).predict(X), dtype=np.float64).reshape(-1)
             if v0.shape != score.shape or not np.all(np.isfinite(v0)):
                 raise InvalidParameterError(
-                    "baseline", f"predict() must return {score.shape[0]} finite values (one per episode), got "
-                                f"shape {v0.shape}" + ("" if v0.shape != score.shape else " with non-finite entries"))
+                    "baseline",
+                    f"predict() must return {score.shape[0]} finite values (one per episode), got "
+                    f"shape {v0.shape}" + ("" if v0.shape != score.shape else " with non-finite entries"),
+                )
         with np.errstate(over="ignore", invalid="ignore"):
             score = score - v0
         if not np.all(np.isfinite(score)):
@@ -201,8 +205,7 @@ def transition_weights(data: Dataset, weights: Any) -> np.ndarray:
 
 
 @validate_params(data=DATA, weights=EPISODE_WEIGHTS, n_episodes=Integer(1, MAX_TRANSITIONS) | None, rng=RNG())
-def resample_trajectories(data: Dataset, weights: Any, n_episodes: int | None = None,
-                          rng: RNGLike = None) -> Dataset:
+def resample_trajectories(data: Dataset, weights: Any, n_episodes: int | None = None, rng: RNGLike = None) -> Dataset:
     """Draw episodes with replacement, episode ``i`` with probability ``w_i``.
 
     Parameters
@@ -233,8 +236,10 @@ def resample_trajectories(data: Dataset, weights: Any, n_episodes: int | None = 
     n = data.n_episodes if n_episodes is None else n_episodes
     longest = int(data.episode_lengths().max())
     if n * longest > MAX_TRANSITIONS:
-        raise InvalidParameterError("n_episodes", f"{n} episodes of up to {longest} transitions exceed the limit of "
-                                                  f"{MAX_TRANSITIONS} transitions")
+        raise InvalidParameterError(
+            "n_episodes",
+            f"{n} episodes of up to {longest} transitions exceed the limit of {MAX_TRANSITIONS} transitions",
+        )
     pos = as_generator(rng).choice(data.n_episodes, size=n, p=w)
     return data.select_episodes(pos.astype(np.int64), renumber=True)
 
@@ -256,8 +261,9 @@ def _transition_triplets(Pt: Any, S: int, A: int) -> tuple[np.ndarray, np.ndarra
     return rows, cols, probs, starts
 
 
-def _soft_expectation(trip: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], K: np.ndarray, m: np.ndarray,
-                      alpha: float) -> tuple[np.ndarray, np.ndarray]:
+def _soft_expectation(
+    trip: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], K: np.ndarray, m: np.ndarray, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Per row ``i`` of ``P``: ``alpha log sum_j P_ij e^{K_j / alpha}`` and the mean of ``m`` under the tilted
     row ``P_ij e^{K_j / alpha} / sum``; computed with every exponent ``<= 0`` (no overflow at any ``alpha``)."""
     rows, cols, probs, starts = trip
@@ -275,8 +281,9 @@ def _soft_expectation(trip: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray
     temperature=TEMPERATURE,
     gamma=RETURN_DISCOUNT,
 )
-def tilted_behavior_return(mdp: FiniteMDP, policies: Any, proportions: Any, temperature: float, *,
-                           gamma: float = 1.0) -> float:
+def tilted_behavior_return(
+    mdp: FiniteMDP, policies: Any, proportions: Any, temperature: float, *, gamma: float = 1.0
+) -> float:
     """Exact large-data effective behavior return ``E[G e^{G/alpha}] / E[e^{G/alpha}]``.
 
     For a finite-horizon MDP (deterministic rewards ``R_h(s, a)``, as the simulator

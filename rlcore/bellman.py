@@ -193,4 +193,3 @@ def bellman_optimality(mdp: FiniteMDP, V: Any, t: int | None = None) -> np.ndarr
     array([1., 2.])
     """
     return _q_from_v(mdp, V, _t_for(mdp, t)).max(axis=1)
-

@@ -73,15 +73,21 @@ def _read_tables(p: Path) -> tuple[np.ndarray, np.ndarray]:
             raise _bad(p, f"'rewards' must have the shape of 'transitions' {t_shape}, got {r_shape}")
         S, A = t_shape
         if 2 * S * A * A + 2 * A > MAX_TRANSITION_ENTRIES:
-            raise _bad(p, f"S={S} states and A={A} actions: the sticky-action model would store "
-                          f"{2 * S * A * A} transition probabilities, more than the limit {MAX_TRANSITION_ENTRIES}")
+            raise _bad(
+                p,
+                f"S={S} states and A={A} actions: the sticky-action model would store "
+                f"{2 * S * A * A} transition probabilities, more than the limit {MAX_TRANSITION_ENTRIES}",
+            )
         T = npz.read(members["transitions"])
         R = npz.read(members["rewards"])
     bad = (T < -1) | (T >= S)
     if bad.any():
         s, a = (int(i) for i in np.argwhere(bad)[0])
-        raise _bad(p, f"'transitions' entries must be -1 (episode ends) or a state in [0, {S}), "
-                      f"got {int(T[s, a])} at (s={s}, a={a})")
+        raise _bad(
+            p,
+            f"'transitions' entries must be -1 (episode ends) or a state in [0, {S}), "
+            f"got {int(T[s, a])} at (s={s}, a={a})",
+        )
     R64 = R.astype(np.float64)
     if not np.all(np.isfinite(R64)):
         s, a = (int(i) for i in np.argwhere(~np.isfinite(R64))[0])

@@ -66,8 +66,14 @@ __all__ = ["Dataset"]
 FORMAT_NAME = "rlcore.Dataset"
 FORMAT_VERSION = 1
 _COLUMNS = (
-    "observations", "actions", "rewards", "next_observations",
-    "terminated", "truncated", "episode_ids", "timesteps",
+    "observations",
+    "actions",
+    "rewards",
+    "next_observations",
+    "terminated",
+    "truncated",
+    "episode_ids",
+    "timesteps",
 )
 _SCHEMA_KEY = "__schema__"
 
@@ -88,8 +94,18 @@ _MAX_NDIM = 32
 #: What damaged bytes can raise while zipfile decodes them (RuntimeError: a flipped
 #: "encrypted" flag; NotImplementedError: an unknown compression method).
 _LOW_LEVEL_ERRORS = (
-    zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError, ValueError, struct.error,
-    NotImplementedError, OverflowError, MemoryError, RuntimeError, UnicodeDecodeError,
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    KeyError,
+    ValueError,
+    struct.error,
+    NotImplementedError,
+    OverflowError,
+    MemoryError,
+    RuntimeError,
+    UnicodeDecodeError,
 )
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -167,14 +183,22 @@ class _Column(Constraint):
         return self._CHECKS[self.kind](value, name)
 
     def __str__(self) -> str:
-        return {"any": "a bool, integer or finite float array", "rewards": "a finite float array of shape (N,)",
-                "flags": "a bool array of shape (N,)", "ints": "an integer array of shape (N,)"}[self.kind]
+        return {
+            "any": "a bool, integer or finite float array",
+            "rewards": "a finite float array of shape (N,)",
+            "flags": "a bool array of shape (N,)",
+            "ints": "an integer array of shape (N,)",
+        }[self.kind]
 
     def invalid_values(self, args: dict | None = None) -> list[tuple[Any, type[Exception]]]:
         out: list[tuple[Any, type[Exception]]] = [
-            ("x", TypeError), (None, TypeError), (np.array(["a", "b"]), TypeError),
-            (np.array([1 + 1j, 0j]), TypeError), (np.array([0, "a"], dtype=object), TypeError),
-            ([[0.0, 1.0], [0.0]], TypeError), (np.float64(1.0) if self.kind != "flags" else np.True_, ValueError),
+            ("x", TypeError),
+            (None, TypeError),
+            (np.array(["a", "b"]), TypeError),
+            (np.array([1 + 1j, 0j]), TypeError),
+            (np.array([0, "a"], dtype=object), TypeError),
+            ([[0.0, 1.0], [0.0]], TypeError),
+            (np.float64(1.0) if self.kind != "flags" else np.True_, ValueError),
         ]
         if self.kind in ("any", "rewards"):
             out += [(np.array([np.nan, 0.0]), ValueError), (np.array([np.inf, 0.0]), ValueError)]
@@ -183,8 +207,11 @@ class _Column(Constraint):
         if self.kind == "flags":
             out += [(np.array([0, 1]), TypeError), (np.zeros((2, 1), bool), ValueError)]
         if self.kind == "ints":
-            out += [(np.array([0.0, 1.0]), TypeError), (np.array([2**63, 2**63], np.uint64), ValueError),
-                    (np.zeros((2, 1), np.int64), ValueError)]
+            out += [
+                (np.array([0.0, 1.0]), TypeError),
+                (np.array([2**63, 2**63], np.uint64), ValueError),
+                (np.zeros((2, 1), np.int64), ValueError),
+            ]
         return out
 
 
@@ -260,9 +287,16 @@ class _Metadata(Constraint):
         deep: Any = 0
         for _ in range(MAX_METADATA_DEPTH + 1):
             deep = [deep]
-        return [(["a"], TypeError), ("x", TypeError), (None, TypeError), ({"x": np.int64(1)}, TypeError),
-                ({1: "a"}, TypeError), ({"x": float("nan")}, ValueError), ({"x": deep}, ValueError),
-                ({"x": object()}, TypeError)]
+        return [
+            (["a"], TypeError),
+            ("x", TypeError),
+            (None, TypeError),
+            ({"x": np.int64(1)}, TypeError),
+            ({1: "a"}, TypeError),
+            ({"x": float("nan")}, ValueError),
+            ({"x": deep}, ValueError),
+            ({"x": object()}, TypeError),
+        ]
 
 
 def _canonical_json(obj: Any) -> str:
@@ -322,8 +356,11 @@ def _parse_npy_header(fh: IO[bytes], key: str, p: Path, kinds: str) -> tuple[np.
     size_bytes = 2 if major == 1 else 4
     (length,) = struct.unpack("<H" if major == 1 else "<I", _read_exact(fh, size_bytes))
     if length > _MAX_NPY_HEADER:
-        raise _bad(p, f"member {key!r} declares a .npy header of {length} bytes, more than the "
-                      f"{_MAX_NPY_HEADER} a plain array's header takes; not a file this library wrote")
+        raise _bad(
+            p,
+            f"member {key!r} declares a .npy header of {length} bytes, more than the "
+            f"{_MAX_NPY_HEADER} a plain array's header takes; not a file this library wrote",
+        )
     raw = _read_exact(fh, length)
     offset = 8 + size_bytes + length
     try:
@@ -350,8 +387,10 @@ def _parse_npy_header(fh: IO[bytes], key: str, p: Path, kinds: str) -> tuple[np.
     if dtype.hasobject:
         raise _bad(p, f"member {key!r} is a pickled object array, which is never loaded")
     if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
-        raise _bad(p, f"member {key!r} has dtype {dtype.str}; expected a plain array of kind "
-                      f"{', '.join(repr(k) for k in kinds)}")
+        raise _bad(
+            p,
+            f"member {key!r} has dtype {dtype.str}; expected a plain array of kind {', '.join(repr(k) for k in kinds)}",
+        )
     return dtype, tuple(shape), fortran, offset
 
 
@@ -382,17 +421,24 @@ def _scan_npz(zf: zipfile.ZipFile, p: Path, wanted: dict[str, str]) -> dict[str,
         if info.flag_bits & 0x1:
             raise _bad(p, f"member {key!r} is encrypted")
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-            raise _bad(p, f"member {key!r} uses compression method {info.compress_type}; "
-                          "only stored and deflated .npz members are read")
+            raise _bad(
+                p,
+                f"member {key!r} uses compression method {info.compress_type}; "
+                "only stored and deflated .npz members are read",
+            )
         if info.file_size > MAX_LOAD_BYTES:
-            raise _bad(p, f"member {key!r} declares {info.file_size} uncompressed bytes, more than "
-                          f"the limit {MAX_LOAD_BYTES}")
+            raise _bad(
+                p, f"member {key!r} declares {info.file_size} uncompressed bytes, more than the limit {MAX_LOAD_BYTES}"
+            )
         with zf.open(info) as fh:
             dtype, shape, fortran, offset = _parse_npy_header(fh, key, p, kinds)
         member = _Member(info, dtype, shape, fortran, offset)
         if offset + member.nbytes != info.file_size:
-            raise _bad(p, f"member {key!r} declares shape {shape} and dtype {dtype.str} ({member.nbytes} bytes "
-                          f"of data) but the zip directory records {info.file_size - offset} bytes")
+            raise _bad(
+                p,
+                f"member {key!r} declares shape {shape} and dtype {dtype.str} ({member.nbytes} bytes "
+                f"of data) but the zip directory records {info.file_size - offset} bytes",
+            )
         total += member.nbytes
         if total > MAX_LOAD_BYTES:
             raise _bad(p, f"the arrays declare more than {MAX_LOAD_BYTES} bytes in all, the limit of one load")
@@ -572,14 +618,18 @@ class Dataset:
 
         def check_len(arr: np.ndarray, name: str, what: str) -> None:
             if arr.shape[0] != n:
-                raise InvalidParameterError(name, f"expected {what} with leading length N = {n} "
-                                                  f"(the length of observations), got shape {arr.shape}")
+                raise InvalidParameterError(
+                    name,
+                    f"expected {what} with leading length N = {n} (the length of observations), got shape {arr.shape}",
+                )
 
         nxt = cast(np.ndarray, self.next_observations)
         if nxt.shape != obs.shape or nxt.dtype != obs.dtype:
             raise InvalidParameterError(
-                "next_observations", f"expected the shape {obs.shape} and dtype {obs.dtype} "
-                f"of observations, got shape {nxt.shape} and dtype {nxt.dtype}")
+                "next_observations",
+                f"expected the shape {obs.shape} and dtype {obs.dtype} "
+                f"of observations, got shape {nxt.shape} and dtype {nxt.dtype}",
+            )
         act = cast(np.ndarray, self.actions)
         check_len(act, "actions", "an array")
         rew = cast(np.ndarray, self.rewards)
@@ -600,35 +650,50 @@ class Dataset:
             if (step < 0).any():
                 i = int(np.flatnonzero(step < 0)[0]) + 1
                 raise InvalidParameterError(
-                    "episode_ids", f"expected non-decreasing ids (each episode contiguous), "
-                    f"but episode_ids[{i}] = {ids[i]} follows episode_ids[{i - 1}] = {ids[i - 1]}")
+                    "episode_ids",
+                    f"expected non-decreasing ids (each episode contiguous), "
+                    f"but episode_ids[{i}] = {ids[i]} follows episode_ids[{i - 1}] = {ids[i - 1]}",
+                )
             is_start = np.concatenate(([True], step != 0))
             starts = np.flatnonzero(is_start)
             expected_t = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
             if (ts != expected_t).any():
                 i = int(np.flatnonzero(ts != expected_t)[0])
                 raise InvalidParameterError(
-                    "timesteps", f"expected 0, 1, 2, ... within each episode, got timesteps[{i}] = "
-                    f"{ts[i]} where {expected_t[i]} was expected (episode id {ids[i]})")
+                    "timesteps",
+                    f"expected 0, 1, 2, ... within each episode, got timesteps[{i}] = "
+                    f"{ts[i]} where {expected_t[i]} was expected (episode id {ids[i]})",
+                )
             both = flags["terminated"] & flags["truncated"]
             if both.any():
                 i = int(np.flatnonzero(both)[0])
                 raise InvalidParameterError(
-                    "truncated", f"terminated, truncated: transition {i} has both flags set; "
-                    "an episode ends either in a terminal state or by a time limit")
+                    "truncated",
+                    f"terminated, truncated: transition {i} has both flags set; "
+                    "an episode ends either in a terminal state or by a time limit",
+                )
             is_last = np.append(is_start[1:], True)
             for name, arr in flags.items():
                 early = arr & ~is_last
                 if early.any():
                     i = int(np.flatnonzero(early)[0])
                     raise InvalidParameterError(
-                        name, f"transition {i} (episode id {ids[i]}, t = {ts[i]}) is flagged "
-                        "but is not the last transition of its episode")
+                        name,
+                        f"transition {i} (episode id {ids[i]}, t = {ts[i]}) is flagged "
+                        "but is not the last transition of its episode",
+                    )
         else:
             starts = np.zeros(0, dtype=np.int64)
 
-        columns = {"observations": obs, "actions": act, "rewards": rew, "next_observations": nxt,
-                   **flags, "episode_ids": ids, "timesteps": ts}
+        columns = {
+            "observations": obs,
+            "actions": act,
+            "rewards": rew,
+            "next_observations": nxt,
+            **flags,
+            "episode_ids": ids,
+            "timesteps": ts,
+        }
         for name, arr in columns.items():
             arr.flags.writeable = False
             object.__setattr__(self, name, arr)
@@ -642,8 +707,9 @@ class Dataset:
         return int(self.rewards.shape[0])
 
     def __repr__(self) -> str:
-        cols = ", ".join(f"{name}={getattr(self, name).dtype}{getattr(self, name).shape}"
-                         for name in ("observations", "actions"))
+        cols = ", ".join(
+            f"{name}={getattr(self, name).dtype}{getattr(self, name).shape}" for name in ("observations", "actions")
+        )
         return f"Dataset(n_transitions={len(self)}, n_episodes={self.n_episodes}, {cols})"
 
     @property
@@ -698,8 +764,10 @@ class Dataset:
         if not np.all(np.isfinite(returns)):
             e = int(np.flatnonzero(~np.isfinite(returns))[0])
             raise InvalidParameterError(
-                "rewards", f"the return of episode {e} (id {self.episode_ids[self._starts[e]]}) "
-                "overflows float64; rescale the rewards")
+                "rewards",
+                f"the return of episode {e} (id {self.episode_ids[self._starts[e]]}) "
+                "overflows float64; rescale the rewards",
+            )
         return returns
 
     def select_episodes(self, selection: Any, *, renumber: bool = False) -> Dataset:
@@ -724,7 +792,8 @@ class Dataset:
         self._require_data("select_episodes")
         if selection is None or isinstance(selection, (str, bytes)):
             raise InvalidParameterTypeError(
-                "selection", f"expected a bool mask or integer positions, got {type(selection).__name__}")
+                "selection", f"expected a bool mask or integer positions, got {type(selection).__name__}"
+            )
         try:
             sel = np.asarray(selection)
         except (ValueError, TypeError) as exc:
@@ -737,24 +806,33 @@ class Dataset:
         elif sel.dtype.kind in "iu" or (sel.size == 0 and sel.dtype.kind == "f"):
             if sel.ndim != 1:
                 raise InvalidParameterError(
-                    "selection", f"expected episode positions of shape (k,), got shape {sel.shape}")
+                    "selection", f"expected episode positions of shape (k,), got shape {sel.shape}"
+                )
             bad = (sel < 0) | (sel >= e)
             if bad.any():
-                raise InvalidParameterError("selection", f"episode positions must lie in [0, {e}), "
-                                                         f"found {sel[np.flatnonzero(bad)[0]]}")
+                raise InvalidParameterError(
+                    "selection", f"episode positions must lie in [0, {e}), found {sel[np.flatnonzero(bad)[0]]}"
+                )
             pos = sel.astype(np.int64)
         else:
             raise InvalidParameterTypeError(
-                "selection", f"expected a bool mask or integer positions, got dtype {sel.dtype}")
+                "selection", f"expected a bool mask or integer positions, got dtype {sel.dtype}"
+            )
         if not renumber and (np.diff(pos) <= 0).any():
-            raise InvalidParameterError("selection", "positions must be strictly increasing to keep the original "
-                                                     "episode_ids; pass renumber=True to reorder or repeat episodes")
+            raise InvalidParameterError(
+                "selection",
+                "positions must be strictly increasing to keep the original "
+                "episode_ids; pass renumber=True to reorder or repeat episodes",
+            )
         lengths = self.episode_lengths()[pos]
         offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
         idx = np.arange(int(lengths.sum())) - offsets + np.repeat(self._starts[pos], lengths)
         ids = np.repeat(np.arange(pos.size), lengths) if renumber else self.episode_ids[idx]
-        return type(self)(**{name: getattr(self, name)[idx] for name in _COLUMNS if name != "episode_ids"},
-                          episode_ids=ids, metadata=self.metadata)
+        return type(self)(
+            **{name: getattr(self, name)[idx] for name in _COLUMNS if name != "episode_ids"},
+            episode_ids=ids,
+            metadata=self.metadata,
+        )
 
     @classmethod
     def concatenate(cls, datasets: Iterable[Dataset], *, metadata: Mapping[str, Any] | None = None) -> Dataset:
@@ -776,7 +854,8 @@ class Dataset:
         """
         if isinstance(datasets, (str, bytes, Mapping)) or not isinstance(datasets, Iterable):
             raise InvalidParameterTypeError(
-                "datasets", f"expected a sequence of Dataset, got {type(datasets).__name__}")
+                "datasets", f"expected a sequence of Dataset, got {type(datasets).__name__}"
+            )
         parts = list(datasets)
         if not parts:
             raise InvalidParameterError("datasets", "expected a non-empty sequence of Dataset")
@@ -787,20 +866,26 @@ class Dataset:
                 a, b = getattr(parts[0], name), getattr(ds, name)
                 if a.shape[1:] != b.shape[1:] or a.dtype != b.dtype:
                     raise InvalidParameterError(
-                        f"datasets[{i}]", f"{name} have per-transition shape {b.shape[1:]} and "
-                        f"dtype {b.dtype}, expected {a.shape[1:]} and {a.dtype} as in datasets[0]")
+                        f"datasets[{i}]",
+                        f"{name} have per-transition shape {b.shape[1:]} and "
+                        f"dtype {b.dtype}, expected {a.shape[1:]} and {a.dtype} as in datasets[0]",
+                    )
         if metadata is not None:
             metadata = _as_metadata(metadata)
         else:
             same = all(_canonical_json(ds.metadata) == _canonical_json(parts[0].metadata) for ds in parts)
             metadata = parts[0].metadata if same else {}
         offsets = np.cumsum([0] + [ds.n_episodes for ds in parts])
-        ids = [np.repeat(np.arange(ds.n_episodes) + off, ds.episode_lengths() if len(ds) else 0)
-               for ds, off in zip(parts, offsets)]
-        columns = {name: np.concatenate([getattr(ds, name) for ds in parts])
-                   for name in _COLUMNS if name != "episode_ids"}
-        return cls(**columns, episode_ids=np.concatenate(ids).astype(np.int64),
-                   metadata=cast(dict[str, Any], metadata))  # __post_init__ copies any Mapping into a dict
+        ids = [
+            np.repeat(np.arange(ds.n_episodes) + off, ds.episode_lengths() if len(ds) else 0)
+            for ds, off in zip(parts, offsets)
+        ]
+        columns = {
+            name: np.concatenate([getattr(ds, name) for ds in parts]) for name in _COLUMNS if name != "episode_ids"
+        }
+        return cls(
+            **columns, episode_ids=np.concatenate(ids).astype(np.int64), metadata=cast(dict[str, Any], metadata)
+        )  # __post_init__ copies any Mapping into a dict
 
     def equals(self, other: object) -> bool:
         """True if ``other`` is a Dataset with bit-identical columns and equal metadata.
@@ -837,8 +922,10 @@ class Dataset:
         schema = {
             "format": FORMAT_NAME,
             "version": FORMAT_VERSION,
-            "columns": [{"name": name, "dtype": arr.dtype.str, "shape": list(arr.shape),
-                         "sha256": _sha256(arr)} for name, arr in arrays.items()],
+            "columns": [
+                {"name": name, "dtype": arr.dtype.str, "shape": list(arr.shape), "sha256": _sha256(arr)}
+                for name, arr in arrays.items()
+            ],
             "metadata": self.metadata,
         }
         arrays[_SCHEMA_KEY] = np.array(json.dumps(schema, allow_nan=False))
@@ -895,12 +982,16 @@ class Dataset:
                 raise _bad(p, f"no {_SCHEMA_KEY} record (a 0-d unicode array); not a {FORMAT_NAME} file")
             chars = schema_member.dtype.itemsize // 4
             if chars > 2 * MAX_METADATA_CHARS:
-                raise _bad(p, f"the {_SCHEMA_KEY} record has {chars} characters, more than a {FORMAT_NAME} "
-                              f"schema takes (metadata are at most {MAX_METADATA_CHARS})")
+                raise _bad(
+                    p,
+                    f"the {_SCHEMA_KEY} record has {chars} characters, more than a {FORMAT_NAME} "
+                    f"schema takes (metadata are at most {MAX_METADATA_CHARS})",
+                )
             text = str(npz.read(schema_member)[()])
             if _json_depth(text) > MAX_METADATA_DEPTH + 1:
-                raise _bad(p, f"the {_SCHEMA_KEY} record is nested deeper than metadata may be "
-                              f"({MAX_METADATA_DEPTH} levels)")
+                raise _bad(
+                    p, f"the {_SCHEMA_KEY} record is nested deeper than metadata may be ({MAX_METADATA_DEPTH} levels)"
+                )
             try:
                 schema = json.loads(text)
                 fmt, version, specs = schema["format"], schema["version"], schema["columns"]
@@ -911,18 +1002,25 @@ class Dataset:
             if fmt != FORMAT_NAME:
                 raise _bad(p, f"format {fmt!r} is not {FORMAT_NAME!r}")
             if type(version) is not int or version != FORMAT_VERSION:
-                raise _bad(p, f"unsupported {FORMAT_NAME} format version {version!r} "
-                              f"(this library reads version {FORMAT_VERSION})")
+                raise _bad(
+                    p,
+                    f"unsupported {FORMAT_NAME} format version {version!r} "
+                    f"(this library reads version {FORMAT_VERSION})",
+                )
             for label, names in (("schema", set(specs)), ("file", npz.keys - {_SCHEMA_KEY})):
                 missing, extra = sorted(set(_COLUMNS) - names), sorted(names - set(_COLUMNS))
                 if missing or extra:
-                    raise _bad(p, f"{label} columns differ from {list(_COLUMNS)}: "
-                                  f"missing {missing}, unexpected {extra}")
+                    raise _bad(
+                        p, f"{label} columns differ from {list(_COLUMNS)}: missing {missing}, unexpected {extra}"
+                    )
             for name in _COLUMNS:  # every declared shape and dtype agrees before any data is read
                 m, (dtype, shape, _) = members[name], specs[name]
                 if m.dtype.str != dtype or m.shape != shape:
-                    raise _bad(p, f"column {name!r} has dtype {m.dtype.str} and shape {m.shape}, "
-                                  f"but the schema records {dtype} and {shape}")
+                    raise _bad(
+                        p,
+                        f"column {name!r} has dtype {m.dtype.str} and shape {m.shape}, "
+                        f"but the schema records {dtype} and {shape}",
+                    )
             arrays = {name: npz.read(members[name]) for name in _COLUMNS}
         for name in _COLUMNS:
             if _sha256(arrays[name]) != specs[name][2]:

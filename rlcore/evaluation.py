@@ -123,8 +123,10 @@ def _residual_bound(mdp: FiniteMDP, M: Any, r_pi: np.ndarray, gamma: float, V: n
         rho_pi = max(float(np.max(np.einsum("sa,sa->s", pi, mdp.row_sums))) * (1.0 + (A + 2) * _EPS), rho_lo)
     if not (1.0 - gamma) - gamma * (rho_pi - 1.0) > 0.0:
         raise InvalidParameterError(
-            "policy", f"its rows and those of P sum to up to {rho_pi!r}, so gamma * row sum >= 1 and the "
-            "discounted value does not exist; pass rows that sum to 1 more exactly")
+            "policy",
+            f"its rows and those of P sum to up to {rho_pi!r}, so gamma * row sum >= 1 and the "
+            "discounted value does not exist; pass rows that sum to 1 more exactly",
+        )
     _, k_hi = resolvent_bounds(gamma, min(rho_lo, rho_pi), rho_pi)
     res = float(np.max(np.abs(r_pi + gamma * (M @ V) - V), initial=0.0))
     n = M.shape[1] if not sp.issparse(M) else int(np.max(np.diff(sp.csr_array(M).indptr), initial=1))
@@ -144,8 +146,7 @@ def _check_no_overflow(mdp: FiniteMDP, V: np.ndarray) -> None:
     if not np.all(np.isfinite(V)):
         raise InvalidParameterError(
             "mdp",
-            
-f"the values of this policy overflow float64 (max |R| = {float(np.max(np.abs(mdp.R))):.3g}); "
+            f"the values of this policy overflow float64 (max |R| = {float(np.max(np.abs(mdp.R))):.3g}); "
             "rescale the rewards",
         )
 

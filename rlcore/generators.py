@@ -111,8 +111,8 @@ def _check_entries(entries: int, param: str, what: str) -> None:
     """Refuse a model that would store more than :data:`MAX_TRANSITION_ENTRIES` probabilities."""
     if entries > MAX_TRANSITION_ENTRIES:
         raise InvalidParameterError(
-            param, f"{what} would store {entries} transition probabilities, more than the limit "
-            f"{MAX_TRANSITION_ENTRIES}"
+            param,
+            f"{what} would store {entries} transition probabilities, more than the limit {MAX_TRANSITION_ENTRIES}",
         )
 
 
@@ -448,7 +448,7 @@ def gridworld_from_map(
     d_idx = np.tile(np.arange(4), 4 * S)
     np.add.at(P, (s_idx, a_idx, dest[s_idx, d_idx]), W[a_idx, d_idx])
 
-    goal = (grid[free] == "G")
+    goal = grid[free] == "G"
     P[goal] = 0.0
     goal_states = np.flatnonzero(goal)
     P[goal_states, :, goal_states] = 1.0
@@ -457,8 +457,8 @@ def gridworld_from_map(
     R[goal] = 0.0
     if not np.all(np.isfinite(R)):
         raise InvalidParameterError(
-            "goal_reward", f"step_reward + goal_reward overflows float64 ({step_reward!r} + {goal_reward!r}); "
-            "rescale the rewards"
+            "goal_reward",
+            f"step_reward + goal_reward overflows float64 ({step_reward!r} + {goal_reward!r}); rescale the rewards",
         )
     start = (grid[free] == "S").astype(np.float64)
     return FiniteMDP(P, R, initial=start / start.sum(), terminal=goal, **crit)
@@ -1017,8 +1017,11 @@ def sticky_actions(mdp: FiniteMDP, prob: float = 0.25) -> FiniteMDP:
             idx = order[first + offset]
             return new_r, col[idx], weight * coo.data[idx]
 
-        parts = [gather(s_i * A + a_i, row_sticky, 1.0 - q), gather(s_i * A + p_i, row_sticky, q),
-                 gather(f_s * A + f_a, row_fresh, 1.0)]
+        parts = [
+            gather(s_i * A + a_i, row_sticky, 1.0 - q),
+            gather(s_i * A + p_i, row_sticky, q),
+            gather(f_s * A + f_a, row_fresh, 1.0),
+        ]
         # terminal copies are absorbing (FiniteMDP requires it): a self-loop each
         r_ = np.concatenate([x[0] for x in parts])
         c_ = np.concatenate([x[1] for x in parts])

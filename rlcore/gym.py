@@ -168,27 +168,31 @@ def _check_obs_batch(space: spaces.Space, states: np.ndarray, where: str) -> Non
         obs = states
         if obs.dtype == bool or not np.issubdtype(obs.dtype, np.integer):
             raise InvalidParameterTypeError(
-                "sim", f"{where} returned states of dtype {obs.dtype}; a Discrete observation "
-                "space needs integer state indices"
+                "sim",
+                f"{where} returned states of dtype {obs.dtype}; a Discrete observation "
+                "space needs integer state indices",
             )
         if obs.ndim != 1:
             raise InvalidParameterError(
-                "sim", f"{where} returned states of shape {obs.shape}; a Discrete observation "
-                "space needs a 1-D array of state indices"
+                "sim",
+                f"{where} returned states of shape {obs.shape}; a Discrete observation "
+                "space needs a 1-D array of state indices",
             )
         lo, hi = int(space.start), int(space.start) + int(space.n)
         bad = (obs < lo) | (obs >= hi)
         if bad.any():
             raise InvalidParameterError(
-                "sim", f"{where} returned state {int(obs[bad][0])} outside the observation space "
-                f"{space} (expected integers in [{lo}, {hi}))"
+                "sim",
+                f"{where} returned state {int(obs[bad][0])} outside the observation space "
+                f"{space} (expected integers in [{lo}, {hi}))",
             )
         return
     if isinstance(space, spaces.Box):
         if states.shape[1:] != space.shape:
             raise InvalidParameterError(
-                "sim", f"{where} returned states of shape {states.shape}; the observation space "
-                f"{space} expects shape (n, {', '.join(map(str, space.shape))})"
+                "sim",
+                f"{where} returned states of shape {states.shape}; the observation space "
+                f"{space} expects shape (n, {', '.join(map(str, space.shape))})",
             )
         return
     obs = _obs_batch(space, states)
@@ -220,9 +224,10 @@ def _sim_step(
     term = np.asarray(out[2])
     if nxt.shape[:1] != (n,) or rew.shape != (n,) or term.shape != (n,):
         raise InvalidParameterError(
-            "sim", f"step on {n} states returned next_states, rewards, terminated of shapes "
+            "sim",
+            f"step on {n} states returned next_states, rewards, terminated of shapes "
             f"{nxt.shape}, {rew.shape}, {term.shape}; expected leading axis {n} and 1-D "
-            "rewards and terminated"
+            "rewards and terminated",
         )
     if term.dtype != bool:
         raise InvalidParameterTypeError("sim", f"step returned terminated of dtype {term.dtype}, expected bool")
@@ -308,9 +313,7 @@ class SimulatorEnv(gymnasium.Env):
         self._t = 0
         self._ended: str | None = "reset"  # why step() is not allowed now, None when it is
 
-    def reset(
-        self, *, seed: int | None = None, options: dict[str, Any] | None = None
-    ) -> tuple[Any, dict[str, Any]]:
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict[str, Any]]:
         """Start a new episode.
 
         Parameters
@@ -493,8 +496,8 @@ class SimulatorVectorEnv(VectorEnv):
         states = cast(np.ndarray, self._states)  # callers only place into existing states
         if states.shape[1:] != values.shape[1:]:
             raise InvalidParameterError(
-                "sim", f"returned states of shape {values.shape[1:]} per episode, earlier calls "
-                f"returned {states.shape[1:]}"
+                "sim",
+                f"returned states of shape {values.shape[1:]} per episode, earlier calls returned {states.shape[1:]}",
             )
         dtype = np.result_type(states, values)
         if dtype != states.dtype:
@@ -512,15 +515,15 @@ class SimulatorVectorEnv(VectorEnv):
             raise InvalidParameterTypeError("actions", f"expected an array of actions ({exc})") from None
         if arr.shape[:1] != (self.num_envs,):
             raise InvalidParameterError(
-                "actions", f"expected a batch with leading axis num_envs={self.num_envs} "
-                f"(action space {self.action_space}), got shape {arr.shape}"
+                "actions",
+                f"expected a batch with leading axis num_envs={self.num_envs} "
+                f"(action space {self.action_space}), got shape {arr.shape}",
             )
         if arr.dtype == bool or not self.action_space.contains(arr):
             for i in range(self.num_envs):
                 if arr.dtype == bool or arr[i] not in self.single_action_space:
                     raise InvalidParameterError(
-                        "actions", f"entry {i} ({arr[i]}) is not in the single action space "
-                        f"{self.single_action_space}"
+                        "actions", f"entry {i} ({arr[i]}) is not in the single action space {self.single_action_space}"
                     )
             raise InvalidParameterError(
                 "actions", f"expected an element of the action space {self.action_space}, got {arr!r}"
@@ -558,8 +561,9 @@ class SimulatorVectorEnv(VectorEnv):
         else:
             if not isinstance(mask, np.ndarray) or mask.dtype != bool:
                 raise InvalidParameterTypeError(
-                    "options", f"reset_mask: expected a numpy bool array of shape ({self.num_envs},), "
-                    f"got {type(mask).__name__}" + (f" of dtype {mask.dtype}" if isinstance(mask, np.ndarray) else "")
+                    "options",
+                    f"reset_mask: expected a numpy bool array of shape ({self.num_envs},), "
+                    f"got {type(mask).__name__}" + (f" of dtype {mask.dtype}" if isinstance(mask, np.ndarray) else ""),
                 )
             if mask.shape != (self.num_envs,):
                 raise InvalidParameterError(

@@ -40,7 +40,6 @@ import scipy.sparse as sp
 
 from rlcore._kernels import sample_rows
 from rlcore.validation import (
-    MAX_ITERATIONS,
     PROBABILITY_ATOL,
     Array,
     Constraint,
@@ -213,9 +212,10 @@ class FiniteMDP:
     ) -> None:
         if (gamma is None) == (horizon is None):
             raise InvalidParameterError(
-                "gamma, horizon", "give exactly one (a discount in [0, 1) for the discounted "
+                "gamma, horizon",
+                "give exactly one (a discount in [0, 1) for the discounted "
                 f"criterion, or a horizon H >= 1 for finite horizon), got gamma={gamma!r}, "
-                f"horizon={horizon!r}"
+                f"horizon={horizon!r}",
             )
         self.gamma: float | None = gamma
         self.horizon: int | None = horizon
@@ -225,13 +225,13 @@ class FiniteMDP:
         R_arr = as_float_array(R, "R", ndim=(2, 3))
         if R_arr.ndim == 3 and H is None:
             raise InvalidParameterError(
-                "R", f"a time-dependent reward of shape {R_arr.shape} needs a finite horizon; "
-                "pass horizon=H (and no gamma) or an (S, A) reward"
+                "R",
+                f"a time-dependent reward of shape {R_arr.shape} needs a finite horizon; "
+                "pass horizon=H (and no gamma) or an (S, A) reward",
             )
         if R_arr.ndim == 3 and R_arr.shape[0] != H:
             raise InvalidParameterError(
-                "R", f"time-dependent reward must have a leading axis of length horizon={H}, "
-                f"got shape {R_arr.shape}"
+                "R", f"time-dependent reward must have a leading axis of length horizon={H}, got shape {R_arr.shape}"
             )
         S, A = R_arr.shape[-2:]
         if S == 0 or A == 0:
@@ -271,16 +271,15 @@ class FiniteMDP:
         if P_arr.ndim == 4:
             if H is None:
                 raise InvalidParameterError(
-                    "P", f"a time-dependent transition array of shape {P_arr.shape} needs a "
-                    "finite horizon; pass horizon=H (and no gamma)"
+                    "P",
+                    f"a time-dependent transition array of shape {P_arr.shape} needs a "
+                    "finite horizon; pass horizon=H (and no gamma)",
                 )
             expected: tuple[int, ...] = (H, S, A, S)
         else:
             expected = (S, A, S)
         if P_arr.shape != expected:
-            raise InvalidParameterError(
-                "P", f"expected shape {expected} (S={S}, A={A} read from R), got {P_arr.shape}"
-            )
+            raise InvalidParameterError("P", f"expected shape {expected} (S={S}, A={A} read from R), got {P_arr.shape}")
         check_stochastic_rows(P_arr, "P", atol=atol)
         self.P: np.ndarray | sp.csr_array = _readonly(P_arr)
         self.is_sparse = False
@@ -306,27 +305,30 @@ class FiniteMDP:
         else:
             allowed = f"({S * A}, {S})" + (f" or ({H * S * A}, {S})" if H is not None else "")
             raise InvalidParameterError(
-                "P", f"expected a sparse matrix of shape {allowed} (rows s*A + a, S={S}, A={A}), "
-                f"got {M.shape}"
+                "P", f"expected a sparse matrix of shape {allowed} (rows s*A + a, S={S}, A={A}), got {M.shape}"
             )
         if not np.all(np.isfinite(M.data)):
             k = int(np.flatnonzero(~np.isfinite(M.data))[0])
             row = int(np.searchsorted(M.indptr, k, side="right") - 1)
-            raise InvalidParameterError("P", f"entries must be finite, found {float(M.data[k])!r} in row {row}, column {M.indices[k]}")
+            raise InvalidParameterError(
+                "P", f"entries must be finite, found {float(M.data[k])!r} in row {row}, column {M.indices[k]}"
+            )
         if np.any(M.data < 0):
             k = int(np.flatnonzero(M.data < 0)[0])
             row = int(np.searchsorted(M.indptr, k, side="right") - 1)
             raise InvalidParameterError(
-                "P", f"probabilities must be non-negative, found {float(M.data[k])!r} in row {row} "
-                f"(state {(row % (S * A)) // A}, action {row % A}), column {M.indices[k]}"
+                "P",
+                f"probabilities must be non-negative, found {float(M.data[k])!r} in row {row} "
+                f"(state {(row % (S * A)) // A}, action {row % A}), column {M.indices[k]}",
             )
         sums = np.asarray(M.sum(axis=1)).ravel()
         off = np.abs(sums - 1.0) > atol
         if off.any():
             row = int(np.flatnonzero(off)[0])
             raise InvalidParameterError(
-                "P", f"each row must sum to 1 within {atol:g}, row {row} (state "
-                f"{(row % (S * A)) // A}, action {row % A}) sums to {float(sums[row])!r}"
+                "P",
+                f"each row must sum to 1 within {atol:g}, row {row} (state "
+                f"{(row % (S * A)) // A}, action {row % A}) sums to {float(sums[row])!r}",
             )
         if M.nnz < np.iinfo(np.int32).max and S < np.iinfo(np.int32).max:
             # 32-bit indices: a CSR sweep streams 12 bytes per stored probability, not 16
@@ -343,7 +345,9 @@ class FiniteMDP:
             return np.zeros(S, dtype=bool)
         mask = np.asarray(terminal)
         if mask.dtype != bool:
-            raise InvalidParameterTypeError("terminal", f"expected a boolean mask of shape ({S},), got dtype {mask.dtype}")
+            raise InvalidParameterTypeError(
+                "terminal", f"expected a boolean mask of shape ({S},), got dtype {mask.dtype}"
+            )
         if mask.shape != (S,):
             raise InvalidParameterError("terminal", f"expected a boolean mask of shape ({S},), got {mask.shape}")
         mask = mask.copy()
@@ -357,8 +361,9 @@ class FiniteMDP:
                 stay = rows[:, s]
                 if np.any(np.abs(stay - 1.0) > 0) or np.any(Rt[s] != 0.0):
                     raise InvalidParameterError(
-                        "terminal", f"state {s} is marked terminal but is not absorbing with zero "
-                        f"reward (P(s|s,a)={stay.tolist()}, R(s,a)={Rt[s].tolist()} at t={t})"
+                        "terminal",
+                        f"state {s} is marked terminal but is not absorbing with zero "
+                        f"reward (P(s|s,a)={stay.tolist()}, R(s,a)={Rt[s].tolist()} at t={t})",
                     )
         return mask
 
@@ -378,8 +383,11 @@ class FiniteMDP:
         else:
             sums = np.asarray(self.P).sum(axis=-1).reshape(-1)
             n = self.n_states
-        shape = (cast(int, self.horizon), self.n_states, self.n_actions) if self._p_time_dependent else (
-            self.n_states, self.n_actions)
+        shape = (
+            (cast(int, self.horizon), self.n_states, self.n_actions)
+            if self._p_time_dependent
+            else (self.n_states, self.n_actions)
+        )
         self._row_sums: np.ndarray = _readonly(sums.reshape(shape))
         slack = n * float(np.finfo(np.float64).eps)
         lo = float(sums.min()) * (1.0 - slack)

@@ -88,9 +88,16 @@ class _PolicyArray(Constraint):
         return "a policy array (int actions or float probability rows)"
 
     def invalid_values(self, args: dict | None = None) -> list[tuple[Any, type[Exception]]]:
-        return [("x", TypeError), (None, TypeError), (1.5, TypeError), (np.array([True, False]), TypeError),
-                (np.array(["a", "b"]), TypeError), (np.array([1 + 1j, 0j]), TypeError),
-                (np.array([0, "a"], dtype=object), TypeError), ([[0, 1], [0]], TypeError)]
+        return [
+            ("x", TypeError),
+            (None, TypeError),
+            (1.5, TypeError),
+            (np.array([True, False]), TypeError),
+            (np.array(["a", "b"]), TypeError),
+            (np.array([1 + 1j, 0j]), TypeError),
+            (np.array([0, "a"], dtype=object), TypeError),
+            ([[0, 1], [0]], TypeError),
+        ]
 
 
 def _policy_array(policy: Any, name: str) -> np.ndarray:

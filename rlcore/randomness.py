@@ -51,9 +51,7 @@ def _as_generator(rng: Any, name: str = "rng") -> np.random.Generator:
             name,
             "legacy numpy RandomState is not supported; pass np.random.default_rng(seed), an int seed or None",
         )
-    raise InvalidParameterTypeError(
-        name, f"expected a numpy Generator, an int seed or None, got {type(rng).__name__}"
-    )
+    raise InvalidParameterTypeError(name, f"expected a numpy Generator, an int seed or None, got {type(rng).__name__}")
 
 
 # Declared, not wrapped: per-step code (simulators' ``step``) calls this millions of

@@ -15,7 +15,8 @@ returns ``self``, and ``predict`` before ``fit`` raises :class:`NotFittedError`.
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Protocol, TypeVar, cast, runtime_checkable
+from typing import Any, Protocol, TypeVar, cast, runtime_checkable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -113,9 +114,7 @@ def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray:
         return np.ones(n, dtype=np.float64)
     w = as_float_array(sample_weight, "sample_weight", ndim=1)
     if w.shape[0] != n:
-        raise InvalidParameterError(
-            "sample_weight", f"expected {n} weights to match X's {n} rows, got shape {w.shape}"
-        )
+        raise InvalidParameterError("sample_weight", f"expected {n} weights to match X's {n} rows, got shape {w.shape}")
     if np.any(w < 0):
         i = int(np.flatnonzero(w < 0)[0])
         raise InvalidParameterError("sample_weight", f"weights must be >= 0, found {w[i]!r} at index {i}")
@@ -134,9 +133,7 @@ def _pow2_scale(x: np.ndarray) -> float:
 
 def _not_fitted(obj: object, method: str) -> NotFittedError:
     cls = type(obj).__name__
-    return NotFittedError(
-        f"{cls}.{method}: this {cls} instance is not fitted yet; call fit(X, y) first"
-    )
+    return NotFittedError(f"{cls}.{method}: this {cls} instance is not fitted yet; call fit(X, y) first")
 
 
 def _check_n_features(X: np.ndarray, expected: int, cls: str) -> None:

@@ -17,7 +17,8 @@ models. :func:`rollout` turns any simulator and policy into a dataset, and
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol, cast, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -75,9 +76,11 @@ def _tabular_policy_fn(sim: Any, policy: Any) -> PolicyFn:
         )
     pi = validate_policy(policy, S, A, getattr(sim, "horizon", None))
     if np.issubdtype(pi.dtype, np.integer):
+
         def act_det(states: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
             table = pi[t] if pi.ndim == 2 else pi
             return table[states]
+
         return act_det
 
     cdf = np.cumsum(pi, axis=-1)
@@ -88,6 +91,7 @@ def _tabular_policy_fn(sim: Any, policy: Any) -> PolicyFn:
         table = cdf[t] if cdf.ndim == 3 else cdf
         u = rng.random(states.shape[0])
         return sample_rows(table.ravel(), _EMPTY, _EMPTY, A, states.astype(np.int64), u)
+
     return act_sto
 
 
@@ -190,4 +194,3 @@ def rollout(
         episode_ids=cols["ep"][order].astype(np.int64),
         timesteps=cols["t"][order].astype(np.int64),
     )
-

@@ -62,7 +62,8 @@ Checking that a function rejects malformed MDPs with a clear message:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, cast
+from typing import Any, Literal, cast
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -75,8 +76,7 @@ try:
     from hypothesis.strategies import SearchStrategy
 except ImportError as exc:  # pragma: no cover - exercised by a test that hides hypothesis
     raise ImportError(
-        "rlcore.testing needs the 'hypothesis' package, which ships with the test extra: "
-        'pip install "rlref[test]"'
+        "rlcore.testing needs the 'hypothesis' package, which ships with the test extra: pip install \"rlref[test]\""
     ) from exc
 
 from rlcore.dataset import Dataset
@@ -150,11 +150,13 @@ def _bool_arg(value: bool | None) -> SearchStrategy[bool]:
     return st.booleans() if value is None else st.just(value)
 
 
-def _draw_int(draw: Callable[..., Any], strategy: SearchStrategy[int], name: str, minimum: int,
-              maximum: int) -> int:
+def _draw_int(draw: Callable[..., Any], strategy: SearchStrategy[int], name: str, minimum: int, maximum: int) -> int:
     value = draw(strategy)
-    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer))
-            or not minimum <= value <= maximum):
+    if (
+        isinstance(value, (bool, np.bool_))
+        or not isinstance(value, (int, np.integer))
+        or not minimum <= value <= maximum
+    ):
         raise InvalidArgument(f"{name}: the strategy drew {value!r}, expected an integer in [{minimum}, {maximum}]")
     return int(value)
 
@@ -334,8 +336,9 @@ def _parts_strategy(
     """The strategy of :func:`finite_mdps`' raw arrays, on checked arguments."""
     if discounted is True and time_dependent is True:
         raise InvalidParameterError(
-            "time_dependent", "discounted, time_dependent: a discounted MDP is stationary; time-dependent P/R "
-            "need a finite horizon (pass discounted=False or None)"
+            "time_dependent",
+            "discounted, time_dependent: a discounted MDP is stationary; time-dependent P/R "
+            "need a finite horizon (pass discounted=False or None)",
         )
     return _mdp_parts(
         n_states=_int_arg(n_states),
@@ -438,9 +441,16 @@ def finite_mdps(
     >>> test_sparse_finite_horizon()  # doctest: +SKIP
     """
     parts = _parts_strategy(
-        n_states=n_states, n_actions=n_actions, discounted=discounted, sparse=sparse,
-        time_dependent=time_dependent, gamma=gamma, horizon=horizon, branching=branching,
-        with_terminal=with_terminal, reward_scale=reward_scale,
+        n_states=n_states,
+        n_actions=n_actions,
+        discounted=discounted,
+        sparse=sparse,
+        time_dependent=time_dependent,
+        gamma=gamma,
+        horizon=horizon,
+        branching=branching,
+        with_terminal=with_terminal,
+        reward_scale=reward_scale,
     )
     return parts.map(lambda p: FiniteMDP(**p.kwargs()))
 
@@ -572,9 +582,7 @@ def value_functions(mdp: FiniteMDP, *, bound: float = 100.0) -> SearchStrategy[n
     >>> test_contraction()  # doctest: +SKIP
     """
     b = bound
-    return hnp.arrays(
-        np.float64, (mdp.n_states,), elements=st.floats(-b, b, allow_nan=False, allow_subnormal=False)
-    )
+    return hnp.arrays(np.float64, (mdp.n_states,), elements=st.floats(-b, b, allow_nan=False, allow_subnormal=False))
 
 
 # ---------------------------------------------------------------------------------
@@ -852,6 +860,7 @@ def _mdp_corruption(name: str, **requires: Any) -> Callable[[Callable[[_Draw, _M
     def register(fn: Callable[[_Draw, _MDPParts], _Case]) -> Callable[[_Draw, _MDPParts], _Case]:
         _MDP_REGISTRY[name] = _MDPCorruption(fn, **requires)
         return fn
+
     return register
 
 
@@ -1221,8 +1230,12 @@ def _corrupted_mdp_kwargs(
     spec = _MDP_REGISTRY[kind]
     parts = draw(
         _parts_strategy(
-            n_states=n_states, n_actions=n_actions, discounted=spec.discounted, sparse=spec.sparse,
-            with_terminal=None, horizon=st.integers(1, 4),
+            n_states=n_states,
+            n_actions=n_actions,
+            discounted=spec.discounted,
+            sparse=spec.sparse,
+            with_terminal=None,
+            horizon=st.integers(1, 4),
         )
     )
     _note(f"MDP corruption: {kind}")
@@ -1297,6 +1310,7 @@ def _policy_corruption(name: str) -> Callable[[Callable[[_Draw, FiniteMDP], _Pol
     def register(fn: Callable[[_Draw, FiniteMDP], _PolicyCase]) -> Callable[[_Draw, FiniteMDP], _PolicyCase]:
         _POLICY_REGISTRY[name] = fn
         return fn
+
     return register
 
 

@@ -64,10 +64,7 @@ __all__ = [
     "one_hot",
 ]
 
-_TORCH_HINT = (
-    "install the 'torch' extra: pip install torch==2.13.0 (the CPU build), "
-    "then pip install 'rlref[torch]'"
-)
+_TORCH_HINT = "install the 'torch' extra: pip install torch==2.13.0 (the CPU build), then pip install 'rlref[torch]'"
 _ACTIVATIONS = ("relu", "tanh", "gelu", "silu", "elu")
 _PREDICT_CHUNK = 8192
 
@@ -251,9 +248,7 @@ def _categorical_projection(yv: np.ndarray, lo: float, hi: float, n_atoms: int) 
 
 
 @validate_params(y=Array(ndim=1, min_size=0), support_min=Real(), support_max=Real(), n_atoms=Integer(2, MAX_BINS))
-def categorical_projection(
-    y: Any, support_min: float, support_max: float, n_atoms: int
-) -> np.ndarray:
+def categorical_projection(y: Any, support_min: float, support_max: float, n_atoms: int) -> np.ndarray:
     """Project scalar targets onto a fixed evenly spaced support (the C51 projection).
 
     With atoms :math:`z_j = v_{\\min} + j\\,\\Delta`, :math:`\\Delta = (v_{\\max} -
@@ -531,8 +526,9 @@ class _TorchMLP:
             self.n_iter_ += 1
             if not np.isfinite(self.loss_curve_[-1]):
                 raise InvalidParameterError(
-                    "learning_rate", f"training diverged: the loss of epoch {self.n_iter_} is "
-                    f"{self.loss_curve_[-1]!r}; lower learning_rate (or weight_decay), or rescale X and y"
+                    "learning_rate",
+                    f"training diverged: the loss of epoch {self.n_iter_} is "
+                    f"{self.loss_curve_[-1]!r}; lower learning_rate (or weight_decay), or rescale X and y",
                 )
         model.eval()
         self.n_features_in_ = int(d)
@@ -546,8 +542,9 @@ class _TorchMLP:
         Xf = as_float_array(X, "X", ndim=2)
         if Xf.shape[1] != self.n_features_in_:
             raise InvalidParameterError(
-                "X", f"{type(self).__name__} was fitted with {self.n_features_in_} features, "
-                f"got X with {Xf.shape[1]} (shape {Xf.shape})"
+                "X",
+                f"{type(self).__name__} was fitted with {self.n_features_in_} features, "
+                f"got X with {Xf.shape[1]} (shape {Xf.shape})",
             )
         Xs = _float32(Xf, self.X_mean_, self.X_scale_, "X", "standardize_X=True")
         param = next(self.model_.parameters())
@@ -570,8 +567,9 @@ def _float32(x: np.ndarray, mean: Any, scale: Any, name: str, hint: str) -> np.n
         out = ((x - mean) / scale).astype(np.float32)
     if not np.all(np.isfinite(out)):
         raise InvalidParameterError(
-            name, f"values (after standardisation, if on) exceed the float32 range the network computes in; "
-            f"rescale {name} (or use {hint})"
+            name,
+            f"values (after standardisation, if on) exceed the float32 range the network computes in; "
+            f"rescale {name} (or use {hint})",
         )
     return out
 
@@ -754,14 +752,18 @@ class MLPRegressor(_TorchMLP):
         self._head_config()  # the relations between the parameters
 
     def _head_config(self) -> dict[str, Any]:
-        v = {name: _MLP_PARAMS[name].check(getattr(self, name), name)
-             for name in ("loss", "n_bins", "support", "sigma", "huber_delta")}
+        v = {
+            name: _MLP_PARAMS[name].check(getattr(self, name), name)
+            for name in ("loss", "n_bins", "support", "sigma", "huber_delta")
+        }
         cfg: dict[str, Any] = {"loss": v["loss"]}
         if v["loss"] == "huber":
             cfg["delta"] = v["huber_delta"]
         if v["loss"] == "hl_gauss":
             if v["support"] is None:
-                raise InvalidParameterError("support", "loss='hl_gauss' needs a support (vmin, vmax) covering the targets")
+                raise InvalidParameterError(
+                    "support", "loss='hl_gauss' needs a support (vmin, vmax) covering the targets"
+                )
             lo, hi = v["support"]
             _check_support(lo, hi, ("support[0]", "support[1]"))
             n_bins = v["n_bins"]
@@ -846,8 +848,9 @@ class MLPRegressor(_TorchMLP):
             raise _not_fitted(self, "predict_distribution")
         if self._cfg_["loss"] != "hl_gauss":
             raise InvalidParameterError(
-                "loss", f"predict_distribution needs a model fitted with loss='hl_gauss', "
-                f"this one was fitted with loss={self._cfg_['loss']!r}"
+                "loss",
+                f"predict_distribution needs a model fitted with loss='hl_gauss', "
+                f"this one was fitted with loss={self._cfg_['loss']!r}",
             )
         probs = _softmax(self._forward(X, "predict_distribution"))
         return DiscreteDistribution(np.broadcast_to(self.bin_centers_, probs.shape).copy(), probs)
@@ -986,7 +989,10 @@ lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
         self._head_config()  # the relations between the parameters
 
     def _head_config(self) -> dict[str, Any]:
-        v = {name: _DIST_PARAMS[name].check(getattr(self, name), name) for name in ("head", "n_atoms", "support", "kappa")}
+        v = {
+            name: _DIST_PARAMS[name].check(getattr(self, name), name)
+            for name in ("head", "n_atoms", "support", "kappa")
+        }
         n_atoms = v["n_atoms"]
         cfg: dict[str, Any] = {"head": v["head"], "n_atoms": n_atoms}
         if v["head"] == "categorical":
@@ -1001,8 +1007,9 @@ lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
             kappa = v["kappa"]
             if 0.0 < kappa < HUBER_MIN:
                 raise InvalidParameterError(
-                    "kappa", f"expected 0 (the plain quantile loss) or a threshold >= {HUBER_MIN:g} "
-                    f"(float32 resolution), got {kappa!r}"
+                    "kappa",
+                    f"expected 0 (the plain quantile loss) or a threshold >= {HUBER_MIN:g} "
+                    f"(float32 resolution), got {kappa!r}",
                 )
             cfg["kappa"] = kappa
             cfg["taus"] = (2.0 * np.arange(n_atoms) + 1.0) / (2.0 * n_atoms)

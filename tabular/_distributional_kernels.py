@@ -24,7 +24,9 @@ __all__ = ["categorical_backup", "quantile_backup"]
 
 
 @njit(cache=True)
-def categorical_backup(data, indices, indptr, n_cols, r_atoms, r_probs, pi, gamma, z_src, z_dst, probs, out):  # pragma: no cover - compiled
+def categorical_backup(
+    data, indices, indptr, n_cols, r_atoms, r_probs, pi, gamma, z_src, z_dst, probs, out
+):  # pragma: no cover - compiled
     """``out[s] = Pi_C sum_a pi(a|s) sum_s' P(s'|s,a) (R + gamma eta(s'))``, ``R ~ rho(s, a)``.
 
     ``r_atoms``, ``r_probs`` (S, A, n_r) hold the law ``rho(s, a)`` of the immediate
@@ -94,7 +96,9 @@ def categorical_backup(data, indices, indptr, n_cols, r_atoms, r_probs, pi, gamm
 
 
 @njit(cache=True)
-def quantile_backup(data, indices, indptr, n_cols, r_atoms, r_probs, pi, gamma, theta, out):  # pragma: no cover - compiled
+def quantile_backup(
+    data, indices, indptr, n_cols, r_atoms, r_probs, pi, gamma, theta, out
+):  # pragma: no cover - compiled
     """``out[s, i] = F^{-1}_{(T^pi eta)(s)}((2i + 1) / (2N))`` for ``i = 0 .. N-1``.
 
     ``r_atoms``, ``r_probs`` (S, A, n_r) hold the reward laws as in

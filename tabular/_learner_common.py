@@ -19,7 +19,8 @@ last step of a finite-horizon problem is zero by definition).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, cast
+from typing import Any, cast
+from collections.abc import Callable
 
 import numpy as np
 
@@ -187,7 +188,9 @@ def checked_step(
     try:
         rew = np.asarray(rew, dtype=np.float64)
     except (TypeError, ValueError):
-        raise InvalidParameterTypeError("sim", f"step returned rewards that are not real numbers at step t={t}") from None
+        raise InvalidParameterTypeError(
+            "sim", f"step returned rewards that are not real numbers at step t={t}"
+        ) from None
     term = np.asarray(term)
     if term.dtype != bool:
         if not (np.issubdtype(term.dtype, np.integer) and np.all((term == 0) | (term == 1))):
@@ -276,7 +279,9 @@ def check_features_output(x: Any, n: int, d: int | None) -> np.ndarray:
         ) from None
     if arr.ndim != 2 or arr.shape[0] != n or (d is not None and arr.shape[1] != d):
         want = f"({n}, {d})" if d is not None else f"({n}, d)"
-        raise InvalidParameterError("features", f"expected an array of shape {want} for {n} states, got shape {arr.shape}")
+        raise InvalidParameterError(
+            "features", f"expected an array of shape {want} for {n} states, got shape {arr.shape}"
+        )
     if arr.shape[1] == 0:
         raise InvalidParameterError("features", f"expected at least one feature (d >= 1), got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
@@ -400,9 +405,7 @@ def hidden_tuple(hidden_sizes: Any) -> tuple[int, ...]:
     return (int(hidden_sizes),) if isinstance(hidden_sizes, (int, np.integer)) else tuple(hidden_sizes)
 
 
-def resolve_features(
-    features: Any, S: int | None, H: int
-) -> Callable[[np.ndarray, int], np.ndarray]:
+def resolve_features(features: Any, S: int | None, H: int) -> Callable[[np.ndarray, int], np.ndarray]:
     """The observation map: the user's ``features`` (a validated callable) or the one-hot default (needs ``S``)."""
     if features is None:
         if S is None:

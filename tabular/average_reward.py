@@ -71,7 +71,13 @@ import numpy as np
 
 from rlcore.mdp import FiniteMDP
 from rlcore.validation import (
-    MAX_ITERATIONS, MDP, Array, Integer, InvalidParameterError, Real, validate_params,
+    MAX_ITERATIONS,
+    MDP,
+    Array,
+    Integer,
+    InvalidParameterError,
+    Real,
+    validate_params,
 )
 from tabular.certify import max_row_nnz
 
@@ -139,9 +145,13 @@ def _lookahead(mdp: FiniteMDP, h: np.ndarray) -> np.ndarray:
 
 
 @validate_params(
-    mdp=MDP(discounted=True, hint=(
-        "relative_value_iteration needs an infinite-horizon MDP (build the FiniteMDP with any gamma, "
-        "which is ignored); for a finite horizon use tabular.backward_induction")),
+    mdp=MDP(
+        discounted=True,
+        hint=(
+            "relative_value_iteration needs an infinite-horizon MDP (build the FiniteMDP with any gamma, "
+            "which is ignored); for a finite horizon use tabular.backward_induction"
+        ),
+    ),
     epsilon=Real(0, None, closed="neither"),
     max_iter=Integer(1, MAX_ITERATIONS),
     tau=Real(0, 1, closed="left"),
@@ -213,7 +223,7 @@ def relative_value_iteration(
     False
     """
     eps, t, ref = epsilon, tau, ref_state
-    S, A = mdp.n_states, mdp.n_actions
+    S, _A = mdp.n_states, mdp.n_actions
     if ref >= S:
         raise InvalidParameterError("ref_state", f"expected a state in [0, {S}), got {ref}")
     h = np.zeros(S) if h0 is None else np.array(h0, dtype=np.float64)

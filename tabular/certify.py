@@ -159,9 +159,7 @@ def max_row_nnz(mdp: FiniteMDP) -> int:
 
 
 @validate_params(mdp=MDP(discounted=True), V=Array(ndim=1, shape=("mdp.n_states",)), parallel=Bool())
-def bellman_backup(
-    mdp: FiniteMDP, V: Any, *, parallel: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def bellman_backup(mdp: FiniteMDP, V: Any, *, parallel: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One Jacobi Bellman optimality backup of a discounted MDP.
 
     Dense ``P``: one BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` (threaded as
@@ -222,7 +220,9 @@ def sweep_arrays(mdp: FiniteMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray, in
     return cast(np.ndarray, mdp.P).reshape(-1), _EMPTY_INDEX, _EMPTY_INDEX, mdp.n_states
 
 
-def csr_kernel_arrays(data: np.ndarray, indices: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+def csr_kernel_arrays(
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """CSR arrays as the kernels take them: unsigned, read-only index views."""
     out = []
     for arr in (indices, indptr):

@@ -167,8 +167,12 @@ class _Support(Array):
 
     def invalid_values(self, args: Args | None = None) -> list[tuple[Any, type[Exception]]]:
         out = super().invalid_values(args)
-        out += [(np.array([0.0, 1.0, 3.0]), ValueError), (np.array([1.0, 0.0]), ValueError),
-                (np.array([0.5]), ValueError), (np.array([-1e308, 1e308]), ValueError)]
+        out += [
+            (np.array([0.0, 1.0, 3.0]), ValueError),
+            (np.array([1.0, 0.0]), ValueError),
+            (np.array([0.5]), ValueError),
+            (np.array([-1e308, 1e308]), ValueError),
+        ]
         return out
 
 
@@ -307,7 +311,9 @@ class ReturnDistribution:
         IsCallable().check(utility, "utility")
         vals = Array().check(utility(self.atoms.copy()), "utility")
         if vals.shape != self.atoms.shape:
-            raise InvalidParameterError("utility", f"expected an array of shape {self.atoms.shape} back, got {vals.shape}")
+            raise InvalidParameterError(
+                "utility", f"expected an array of shape {self.atoms.shape} back, got {vals.shape}"
+            )
         return float(np.dot(vals, self.probs))
 
 
@@ -538,7 +544,7 @@ class _RewardLaw:
                 "reward_distribution", "a time-dependent (H, S, A, n) law needs a finite-horizon MDP"
             )
         lead = (x.shape[0],) if x.ndim == 4 else ()
-        if x.shape[x.ndim - 3:-1] != (S, A) or (x.ndim == 4 and x.shape[0] != H) or x.shape[-1] < 1:
+        if x.shape[x.ndim - 3 : -1] != (S, A) or (x.ndim == 4 and x.shape[0] != H) or x.shape[-1] < 1:
             want = f"({H}, {S}, {A}, n)" if x.ndim == 4 else f"({S}, {A}, n)"
             raise InvalidParameterError(
                 "reward_distribution", f"expected arrays of shape {want} with n >= 1, got {x.shape}"
@@ -670,7 +676,9 @@ def categorical_bellman_operator(
     t = _check_t(mdp, t)
     z, q = support, probs
     if q.shape != (mdp.n_states, z.size):
-        raise InvalidParameterError("probs", f"expected shape {(mdp.n_states, z.size)} (one column per atom of support), got {q.shape}")
+        raise InvalidParameterError(
+            "probs", f"expected shape {(mdp.n_states, z.size)} (one column per atom of support), got {q.shape}"
+        )
     pi = _stochastic_policy(mdp, policy)
     out = np.empty((mdp.n_states, z.size))
     ra, rpr = _RewardLaw(mdp, reward_distribution).at(t)
@@ -936,7 +944,9 @@ def distributional_evaluation(
     law = _RewardLaw(mdp, reward_distribution)
     _return_ranges(mdp, law)  # refuses rewards whose returns overflow float64, before any work
     if support is not None and representation != "categorical":
-        raise InvalidParameterError("support", f"only the categorical representation has a support, not {representation!r}")
+        raise InvalidParameterError(
+            "support", f"only the categorical representation has a support, not {representation!r}"
+        )
     if representation == "exact":
         if mdp.horizon is None:
             raise InvalidParameterError(
@@ -1004,8 +1014,9 @@ def _categorical_discounted(
             break
         if d <= rounding:  # at the rounding floor: more backups cannot tighten the bound
             break
-    return DistributionalEvaluation("categorical", np.broadcast_to(z, (S, m)).copy(), probs, z, k, converged,
-                                    float(bound), "cramer")
+    return DistributionalEvaluation(
+        "categorical", np.broadcast_to(z, (S, m)).copy(), probs, z, k, converged, float(bound), "cramer"
+    )
 
 
 def _finite_supports(mdp: FiniteMDP, m: int, law: _RewardLaw) -> np.ndarray:
@@ -1014,7 +1025,9 @@ def _finite_supports(mdp: FiniteMDP, m: int, law: _RewardLaw) -> np.ndarray:
     return np.linspace(lo, hi, m, axis=1)
 
 
-def _categorical_finite(mdp: FiniteMDP, pi: np.ndarray, supports: np.ndarray, law: _RewardLaw) -> DistributionalEvaluation:
+def _categorical_finite(
+    mdp: FiniteMDP, pi: np.ndarray, supports: np.ndarray, law: _RewardLaw
+) -> DistributionalEvaluation:
     H, S, m = cast(int, mdp.horizon), mdp.n_states, supports.shape[1]
     out = np.empty((H, S, m))
     z_next = np.zeros(1)  # the return after the horizon is exactly 0
@@ -1052,8 +1065,9 @@ def _quantile_discounted(
             break
         if g * change <= atoms_err:  # at the rounding floor
             break
-    return DistributionalEvaluation("quantile", theta, np.full((S, N), 1.0 / N), None, k, converged, float(bound),
-                                    "wasserstein_inf")
+    return DistributionalEvaluation(
+        "quantile", theta, np.full((S, N), 1.0 / N), None, k, converged, float(bound), "wasserstein_inf"
+    )
 
 
 def _quantile_finite(mdp: FiniteMDP, pi: np.ndarray, N: int, law: _RewardLaw) -> DistributionalEvaluation:
@@ -1064,8 +1078,7 @@ def _quantile_finite(mdp: FiniteMDP, pi: np.ndarray, N: int, law: _RewardLaw) ->
         ra, rpr = law.at(t)
         quantile_backup(*_kernel_arrays(mdp, t), ra, rpr, _policy_at(pi, t), 1.0, nxt, out[t])
         nxt = out[t]
-    return DistributionalEvaluation("quantile", out, np.full((H, S, N), 1.0 / N), None, H, True, 0.0,
-                                    "wasserstein_inf")
+    return DistributionalEvaluation("quantile", out, np.full((H, S, N), 1.0 / N), None, H, True, 0.0, "wasserstein_inf")
 
 
 def _successor_lists(mdp: FiniteMDP, t: int) -> list[list[tuple[np.ndarray, np.ndarray]]]:
@@ -1125,14 +1138,15 @@ def _exact(mdp: FiniteMDP, pi: np.ndarray, max_atoms: int, law: _RewardLaw) -> D
     n = max(x.size for layer in layers for x, _ in layer)
     if H * S * n > MAX_ENTRIES:
         raise InvalidParameterError(
-            "max_atoms", f"the exact laws need {H * S} x {n} atoms, more than {MAX_ENTRIES}; lower max_atoms or use "
-            "representation='categorical' or 'quantile'"
+            "max_atoms",
+            f"the exact laws need {H * S} x {n} atoms, more than {MAX_ENTRIES}; lower max_atoms or use "
+            "representation='categorical' or 'quantile'",
         )
     atoms = np.empty((H, S, n))
     probs = np.zeros((H, S, n))
     for t, layer in enumerate(layers):
         for s, (x, w) in enumerate(layer):
             atoms[t, s, : x.size] = x
-            atoms[t, s, x.size:] = x[-1]
+            atoms[t, s, x.size :] = x[-1]
             probs[t, s, : x.size] = w
     return DistributionalEvaluation("exact", atoms, probs, None, H, True, 0.0, "exact")

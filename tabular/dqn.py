@@ -34,7 +34,8 @@ ImportError naming the ``torch`` extra.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 

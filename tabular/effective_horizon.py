@@ -248,9 +248,7 @@ def _optimal_q(mdp: FiniteMDP, H: int) -> np.ndarray:
     return backward_induction(mdp).Q
 
 
-def _smallest_solvable_k(
-    mdp: FiniteMDP, H: int, Q: np.ndarray, greedy_atol: float, optimal_atol: float
-) -> int:
+def _smallest_solvable_k(mdp: FiniteMDP, H: int, Q: np.ndarray, greedy_atol: float, optimal_atol: float) -> int:
     """Smallest ``k`` whose iterate (``Q`` is ``Q^1``, each step one backup) passes the greedy test."""
     Q_star = _optimal_q(mdp, H)
     for k in range(1, H + 1):

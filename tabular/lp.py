@@ -60,7 +60,14 @@ from rlcore.bellman import resolvent_bounds
 from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
 from rlcore.validation import (
-    MAX_ITERATIONS, Array, Bool, Instance, Integer, InvalidParameterError, Unchecked, validate_params,
+    MAX_ITERATIONS,
+    Array,
+    Bool,
+    Instance,
+    Integer,
+    InvalidParameterError,
+    Unchecked,
+    validate_params,
 )
 from tabular.certify import Certificate, _backup, _certificate
 from tabular.value_iteration import DISCOUNTED, EPSILON
@@ -140,7 +147,9 @@ def _check_solver(solver: Any) -> str:
         return "HIGHS" if "HIGHS" in installed else "CLARABEL"
     name = solver.upper()
     if name not in installed:
-        raise InvalidParameterError("solver", f"{solver!r} is not an installed cvxpy solver; installed: {sorted(installed)}")
+        raise InvalidParameterError(
+            "solver", f"{solver!r} is not an installed cvxpy solver; installed: {sorted(installed)}"
+        )
     return name
 
 
@@ -337,8 +346,13 @@ def linear_programming(
             method = f"linear_programming[{name}, polished]"
     iters = getattr(problem.solver_stats, "num_iters", None)
     base = PlanningResult.from_certificate(
-        cert, row_sums=mdp.row_sums, gamma=float(mdp.gamma), centre=True,  # type: ignore[arg-type]
-        iterations=int(iters or 0), epsilon=eps, method=method,
+        cert,
+        row_sums=mdp.row_sums,
+        gamma=float(mdp.gamma),
+        centre=True,  # type: ignore[arg-type]
+        iterations=int(iters or 0),
+        epsilon=eps,
+        method=method,
     )
     occ = d.reshape(S, A)
     dual_pi = _dual_policy(occ, cert.policy)

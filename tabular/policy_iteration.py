@@ -27,7 +27,8 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 6.4 and 6.5.
 
 from __future__ import annotations
 
-from typing import Any, Callable, cast
+from typing import Any, cast
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -120,8 +121,14 @@ def policy_iteration(
         history["changed_states"].append(float(improve.sum()))
         if not improve.any() or it == max_iter:
             return PlanningResult.from_certificate(
-                cert, row_sums=mdp.row_sums, gamma=g, centre=False, iterations=it, epsilon=epsilon,
-                method="policy_iteration", history=history,
+                cert,
+                row_sums=mdp.row_sums,
+                gamma=g,
+                centre=False,
+                iterations=it,
+                epsilon=epsilon,
+                method="policy_iteration",
+                history=history,
             )
         pi = np.where(improve, greedy, pi)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -235,8 +242,14 @@ def modified_policy_iteration(
             continue
         if done or at_rounding_floor(cert, centre):
             return PlanningResult.from_certificate(
-                cert, row_sums=mdp.row_sums, gamma=g, centre=centre, iterations=it, epsilon=epsilon,
-                method=f"modified_policy_iteration[m={'auto' if adaptive else m}, {stopping}]", history=history,
+                cert,
+                row_sums=mdp.row_sums,
+                gamma=g,
+                centre=centre,
+                iterations=it,
+                epsilon=epsilon,
+                method=f"modified_policy_iteration[m={'auto' if adaptive else m}, {stopping}]",
+                history=history,
             )
         V = TV
         if adaptive:

@@ -35,7 +35,8 @@ ImportError naming the ``torch`` extra.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -322,7 +323,7 @@ def ppo(
         for _ in range(n_epochs):
             perm = gen.permutation(n_tr)
             for start in range(0, n_tr, mb):
-                idx = torch.as_tensor(perm[start:start + mb], device=dev)
+                idx = torch.as_tensor(perm[start : start + mb], device=dev)
                 logp_all = torch.log_softmax(actor(Xf[idx]), dim=1)
                 new_logp = logp_all.gather(1, Af[idx][:, None])[:, 0]
                 a_mb = advf[idx]

@@ -36,7 +36,8 @@ as it has been updated after every successor value ``Q[t+1, s', .]`` became exac
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 from numba import njit

@@ -54,9 +54,7 @@ class _Items(Sequence_):
 
     def check(self, value: Any, name: str, args: Args | None = None) -> tuple[Any, ...]:
         if not self.accepts_kind(value):
-            raise InvalidParameterTypeError(
-                name, f"expected an iterable of {self.item}, got {type(value).__name__}"
-            )
+            raise InvalidParameterTypeError(name, f"expected an iterable of {self.item}, got {type(value).__name__}")
         if isinstance(value, np.ndarray) and value.ndim == 0:
             raise InvalidParameterTypeError(name, f"expected an iterable of {self.item}, got a 0-d array")
         items: list[Any] = []
@@ -192,8 +190,10 @@ def sqirl_sample_complexity(
             if H * m >= best[0]:
                 break
             ok = [
-                _policy_value(mdp, _sqirl(mdp, H, mdp.n_actions, mdp.n_states, k, m, template, feats,
-                                          as_generator(s)).policy) >= v_star - atol
+                _policy_value(
+                    mdp, _sqirl(mdp, H, mdp.n_actions, mdp.n_states, k, m, template, feats, as_generator(s)).policy
+                )
+                >= v_star - atol
                 for s in seed_list
             ]
             rate[ik, im] = float(np.mean(ok))

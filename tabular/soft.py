@@ -141,7 +141,14 @@ from rlcore.evaluation import PolicyEvaluation, evaluate_policy
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import as_stochastic
 from rlcore.validation import (
-    MAX_ITERATIONS, MDP, Array, Integer, InvalidParameterError, Policy, Real, validate_params,
+    MAX_ITERATIONS,
+    MDP,
+    Array,
+    Integer,
+    InvalidParameterError,
+    Policy,
+    Real,
+    validate_params,
 )
 from tabular.certify import bracket, max_row_nnz
 from tabular.value_iteration import EPSILON, V0 as V0_CONSTRAINT, initial_values
@@ -217,8 +224,9 @@ class SoftPlanningResult:
 
 # --------------------------------------------------------------------------- checks
 _SOFT_DISCOUNTED = MDP(discounted=True, hint="for a finite horizon use tabular.soft_backward_induction")
-_BETA = Real(0, None, closed="neither", hint=(
-    "the beta -> 0 limit is the unregularised problem, solve it with tabular.solve"))
+_BETA = Real(
+    0, None, closed="neither", hint=("the beta -> 0 limit is the unregularised problem, solve it with tabular.solve")
+)
 _REFERENCE = Policy("mdp") | None
 
 

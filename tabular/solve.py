@@ -14,8 +14,15 @@ from tabular.value_iteration import value_iteration
 
 __all__ = ["solve"]
 
-_METHODS = ("auto", "value_iteration", "gauss_seidel", "policy_iteration", "modified_policy_iteration",
-            "linear_programming", "backward_induction")
+_METHODS = (
+    "auto",
+    "value_iteration",
+    "gauss_seidel",
+    "policy_iteration",
+    "modified_policy_iteration",
+    "linear_programming",
+    "backward_induction",
+)
 
 
 @validate_params(

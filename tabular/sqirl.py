@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -119,6 +120,7 @@ class SQIRLResult:
 def _make_features(features: str | FeatureFn, n_states: int | None, A: int) -> FeatureFn:
     """The feature map of a validated ``features`` argument (an option or a callable)."""
     if callable(features):
+
         def call(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
             X = np.asarray(features(states, actions, t))
             if X.ndim not in (1, 2) or X.shape[0] != actions.shape[0]:
@@ -128,8 +130,10 @@ def _make_features(features: str | FeatureFn, n_states: int | None, A: int) -> F
                     f"got shape {X.shape}",
                 )
             return X
+
         return call
     if features == "index":
+
         def index(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
             s = np.asarray(states)
             if s.ndim != 1 or s.dtype == bool or not np.issubdtype(s.dtype, np.integer):
@@ -139,6 +143,7 @@ def _make_features(features: str | FeatureFn, n_states: int | None, A: int) -> F
                     f"{s.dtype} and shape {s.shape}",
                 )
             return np.stack([s.astype(np.int64), actions.astype(np.int64)], axis=1)
+
         return index
     if n_states is None:
         raise InvalidParameterError(
@@ -146,18 +151,21 @@ def _make_features(features: str | FeatureFn, n_states: int | None, A: int) -> F
         )
     S = n_states
     if features == "one_hot":
+
         def one_hot(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
             X = np.zeros((actions.shape[0], S + A))
             rows = np.arange(actions.shape[0])
             X[rows, _state_indices(states, S)] = 1.0
             X[rows, S + actions] = 1.0
             return X
+
         return one_hot
 
     def one_hot_pair(states: np.ndarray, actions: np.ndarray, t: int) -> np.ndarray:
         X = np.zeros((actions.shape[0], S * A))
         X[np.arange(actions.shape[0]), _state_indices(states, S) * A + actions] = 1.0
         return X
+
     return one_hot_pair
 
 

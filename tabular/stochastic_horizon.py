@@ -236,7 +236,9 @@ def _bound(mdp: FiniteMDP, res: KQVIResult, d: float, p_min: float) -> SQIRLSamp
     H, S, A, k = res.Q.shape[0], mdp.n_states, mdp.n_actions, res.k
     inf_arr = np.full(H, np.inf)
     if not res.solvable:
-        return SQIRLSampleBound(k, False, math.inf, math.inf, d, inf_arr, inf_arr.copy(), np.zeros(H), inf_arr.copy(), p_min)
+        return SQIRLSampleBound(
+            k, False, math.inf, math.inf, d, inf_arr, inf_arr.copy(), np.zeros(H), inf_arr.copy(), p_min
+        )
     Q, greedy = res.Q, res.greedy
     # reachability under greedy policies (res.reachable is filled for every step when solvable)
     reach = res.reachable

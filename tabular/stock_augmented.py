@@ -85,7 +85,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, Union, cast
+from typing import Any, Union, cast
+from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
@@ -216,7 +217,11 @@ class MeanVariance:
 
 Objective = Union[ExpectedUtility, ThresholdProbability, CVaR, ValueAtRisk, MeanVariance]
 _OBJECTIVE = Instance(
-    ExpectedUtility, ThresholdProbability, CVaR, ValueAtRisk, MeanVariance,
+    ExpectedUtility,
+    ThresholdProbability,
+    CVaR,
+    ValueAtRisk,
+    MeanVariance,
     what="an objective (ExpectedUtility, ThresholdProbability, CVaR or ValueAtRisk)",
 )
 
@@ -320,7 +325,7 @@ def _successor_csr(mdp: FiniteMDP, t: int) -> sp.csr_array:
 
 def _reachable_stocks(mdp: FiniteMDP, c0: float, q: float, max_stocks: int) -> tuple[np.ndarray, bool]:
     """Sorted union of reachable stock values, or ``(partial, False)`` past ``max_stocks``."""
-    H, S, A = cast(int, mdp.horizon), mdp.n_states, mdp.n_actions
+    H, _S, A = cast(int, mdp.horizon), mdp.n_states, mdp.n_actions
     states = np.flatnonzero(mdp.initial > 0)
     keys = np.full(states.size, int(np.rint(c0 / q)), dtype=np.int64)
     values: dict[int, float] = {int(keys[0]): c0}
@@ -338,7 +343,11 @@ def _reachable_stocks(mdp: FiniteMDP, c0: float, q: float, max_stocks: int) -> t
             rows = states * A + a
             counts = M.indptr[rows + 1] - M.indptr[rows]
             src = np.repeat(np.arange(rows.size), counts)
-            dst = np.concatenate([M.indices[M.indptr[r]:M.indptr[r + 1]] for r in rows]) if rows.size else np.empty(0, np.int64)
+            dst = (
+                np.concatenate([M.indices[M.indptr[r] : M.indptr[r + 1]] for r in rows])
+                if rows.size
+                else np.empty(0, np.int64)
+            )
             new_s.append(dst.astype(np.int64))
             new_k.append(k_next[src])
         pairs = np.unique(np.stack([np.concatenate(new_s), np.concatenate(new_k)]), axis=1)
@@ -392,8 +401,9 @@ def _truncate(mdp: FiniteMDP, H: int) -> tuple[FiniteMDP, float]:
     """:func:`truncate_discounted` on validated arguments."""
     if H * mdp.n_states * mdp.n_actions > _MAX_REWARD_ENTRIES:
         raise InvalidParameterError(
-            "horizon", f"the truncation's rewards would hold H * S * A = {H * mdp.n_states * mdp.n_actions} entries, "
-            f"more than {_MAX_REWARD_ENTRIES}"
+            "horizon",
+            f"the truncation's rewards would hold H * S * A = {H * mdp.n_states * mdp.n_actions} entries, "
+            f"more than {_MAX_REWARD_ENTRIES}",
         )
     g = float(mdp.gamma)  # type: ignore[arg-type]  # a discounted MDP (checked)
     R = (g ** np.arange(H))[:, None, None] * mdp.R[None]
@@ -531,7 +541,9 @@ def stock_augment(
         # entry e of M, repeated over k: aug row (s*K + k)*A + a, aug col s'*K + next_k
         kk = np.arange(K)
         rows = ((row_s[:, None] * K + kk[None, :]) * A + row_a[:, None]).ravel()
-        cols = (M.indices[:, None].astype(np.int64) * K + next_stock[t][row_s[:, None], kk[None, :], row_a[:, None]]).ravel()
+        cols = (
+            M.indices[:, None].astype(np.int64) * K + next_stock[t][row_s[:, None], kk[None, :], row_a[:, None]]
+        ).ravel()
         vals = np.repeat(M.data, K)
         blocks.append(sp.csr_array((vals, (rows, cols)), shape=(S * K * A, S * K)))
     P_aug = blocks[0] if n_steps == 1 else sp.vstack(blocks, format="csr")
@@ -560,8 +572,9 @@ def stock_augment(
     next_stock = np.ascontiguousarray(next_stock)
     for arr in (stocks, next_stock, final):
         arr.flags.writeable = False
-    return StockAugmentedMDP(aug_mdp, mdp, stocks, c0, next_stock, exact, None if exact else float(step), err, final,
-                             truncation)
+    return StockAugmentedMDP(
+        aug_mdp, mdp, stocks, c0, next_stock, exact, None if exact else float(step), err, final, truncation
+    )
 
 
 # ---------------------------------------------------------------------------------
@@ -614,7 +627,8 @@ class StockPolicy:
         H = cast(int, aug.mdp.horizon)
         if len(a) != len(s) - 1 or not 1 <= len(s) <= H:
             raise InvalidParameterError(
-                "states", f"expected t + 1 states and t actions with t < H={H}, got {len(s)} states and {len(a)} actions"
+                "states",
+                f"expected t + 1 states and t actions with t < H={H}, got {len(s)} states and {len(a)} actions",
             )
         k = int(aug.stock_index(aug.initial_stock))
         for u in range(len(a)):
@@ -693,14 +707,16 @@ class StockAugmentedResult:
 # ---------------------------------------------------------------------------------
 # dynamic programming
 # ---------------------------------------------------------------------------------
-def _utility_dp(aug: StockAugmentedMDP, terminal: np.ndarray, want_policy: bool) -> tuple[np.ndarray, np.ndarray | None]:
+def _utility_dp(
+    aug: StockAugmentedMDP, terminal: np.ndarray, want_policy: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Backward induction with terminal values ``terminal`` of shape (K, n) per stock.
 
     Returns ``(values at t=0 from the initial law, shape (n,), policy (H, S*K) or None)``.
     """
     mdp = aug.mdp
     H, SK, A = cast(int, mdp.horizon), mdp.n_states, mdp.n_actions
-    S, K = aug.original.n_states, aug.n_stocks
+    S, _K = aug.original.n_states, aug.n_stocks
     U = np.tile(terminal, (S, 1))  # (S*K, n): U_H(s, k) = f(stocks[k])
     policy = np.empty((H, SK), dtype=np.int64) if want_policy else None
     for t in range(H - 1, -1, -1):
@@ -822,8 +838,12 @@ def optimize_return_distribution(
             "utility), CVaR, ValueAtRisk, ThresholdProbability.",
         )
     if isinstance(mdp, StockAugmentedMDP):
-        given = {"initial_stock": initial_stock != 0.0, "max_stocks": max_stocks != 2000,
-                 "grid_step": grid_step is not None, "horizon": horizon is not None}
+        given = {
+            "initial_stock": initial_stock != 0.0,
+            "max_stocks": max_stocks != 2000,
+            "grid_step": grid_step is not None,
+            "horizon": horizon is not None,
+        }
         for name, set_ in given.items():
             if set_:
                 raise InvalidParameterError(
@@ -831,8 +851,9 @@ def optimize_return_distribution(
                 )
         aug = mdp
     else:
-        aug = stock_augment(mdp, initial_stock=initial_stock, max_stocks=max_stocks, grid_step=grid_step,
-                            horizon=horizon)
+        aug = stock_augment(
+            mdp, initial_stock=initial_stock, max_stocks=max_stocks, grid_step=grid_step, horizon=horizon
+        )
     x = aug.stocks
     scale = max(1.0, float(np.max(np.abs(x))))
     c: float | None = None
@@ -844,15 +865,15 @@ def optimize_return_distribution(
         cands = x[aug.final_stocks]
         values = np.empty(cands.size)
         for i in range(0, cands.size, batch):
-            cc = cands[i:i + batch]
+            cc = cands[i : i + batch]
             if isinstance(objective, CVaR):
                 # max_pi E[c - (c - G)^+ / alpha] = c - min_pi E[(c - G)^+] / alpha: the inner DP
                 # without alpha, so that a tiny alpha cannot overflow the terminal values
                 shortfall = -_utility_dp(aug, -np.maximum(cc[None, :] - x[:, None], 0.0), False)[0]
-                values[i:i + batch] = _cvar_objective(cc, shortfall, objective.alpha)
+                values[i : i + batch] = _cvar_objective(cc, shortfall, objective.alpha)
             else:
                 tb = (x[:, None] >= cc[None, :]).astype(np.float64)
-                values[i:i + batch] = _utility_dp(aug, tb, False)[0]
+                values[i : i + batch] = _utility_dp(aug, tb, False)[0]
         if isinstance(objective, CVaR):
             j = int(np.argmax(values))
         else:

@@ -119,7 +119,8 @@ import itertools
 import math
 import numbers
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, cast
+from typing import Any, cast
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
@@ -129,8 +130,7 @@ try:
     from hypothesis import strategies as st
 except ImportError as exc:  # pragma: no cover - exercised only without the test extra
     raise ImportError(
-        "tabular.testing needs the 'hypothesis' package, which ships with the test extra: "
-        'pip install "rlref[test]"'
+        "tabular.testing needs the 'hypothesis' package, which ships with the test extra: pip install \"rlref[test]\""
     ) from exc
 
 from rlcore.bellman import _q_from_v
@@ -290,8 +290,12 @@ def _with_layout(mdp: FiniteMDP, sparse: bool) -> FiniteMDP:
     if sparse:
         P = sp.csr_array(P.reshape(-1, S))
     return FiniteMDP(
-        P, np.array(mdp.R), gamma=mdp.gamma, horizon=mdp.horizon,
-        initial=np.array(mdp.initial), terminal=np.array(mdp.terminal),
+        P,
+        np.array(mdp.R),
+        gamma=mdp.gamma,
+        horizon=mdp.horizon,
+        initial=np.array(mdp.initial),
+        terminal=np.array(mdp.terminal),
     )
 
 
@@ -304,7 +308,7 @@ def _one_state(**criterion: Any) -> FiniteMDP:
     return FiniteMDP(np.ones((1, 1, 1)), [[0.5]], **criterion)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _discounted_instances() -> tuple[tuple[str, FiniteMDP], ...]:
     return (
         ("forest(3, gamma=0.9)", forest(3, gamma=0.9)),
@@ -312,24 +316,30 @@ def _discounted_instances() -> tuple[tuple[str, FiniteMDP], ...]:
         ("gridworld(2, 2, slip=0.1, gamma=0.9)", gridworld(2, 2, slip=0.1, gamma=0.9)),
         ("chain(5, gamma=0.9)", chain(5, gamma=0.9)),
         ("random_mdp(4, 3, gamma=0.99, rng=1)", random_mdp(4, 3, gamma=0.99, rng=1)),
-        ("random_mdp(5, 2, branching=2, gamma=0.9, rng=2)",
-         random_mdp(5, 2, branching=2, sparse=True, gamma=0.9, rng=2)),
+        (
+            "random_mdp(5, 2, branching=2, gamma=0.9, rng=2)",
+            random_mdp(5, 2, branching=2, sparse=True, gamma=0.9, rng=2),
+        ),
         ("random_mdp(3, 3, gamma=0.0, rng=3)", random_mdp(3, 3, gamma=0.0, rng=3)),
-        ("all-tied rewards: random_mdp(3, 2, reward=0, gamma=0.9, rng=5)",
-         random_mdp(3, 2, reward=np.zeros((3, 2)), gamma=0.9, rng=5)),
+        (
+            "all-tied rewards: random_mdp(3, 2, reward=0, gamma=0.9, rng=5)",
+            random_mdp(3, 2, reward=np.zeros((3, 2)), gamma=0.9, rng=5),
+        ),
         ("one state, one action, gamma=0.9", _one_state(gamma=0.9)),
     )
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _finite_horizon_instances() -> tuple[tuple[str, FiniteMDP], ...]:
     return (
         ("forest(3, horizon=3)", forest(3, horizon=3)),
         ("river_swim(3, horizon=3)", river_swim(3, horizon=3)),
         ("chain(3, horizon=3)", chain(3, horizon=3)),
         ("gridworld(1, 3, horizon=2)", gridworld(1, 3, horizon=2)),
-        ("random_mdp(2, 2, horizon=3, time_dependent=True, rng=4)",
-         random_mdp(2, 2, horizon=3, time_dependent=True, rng=4)),
+        (
+            "random_mdp(2, 2, horizon=3, time_dependent=True, rng=4)",
+            random_mdp(2, 2, horizon=3, time_dependent=True, rng=4),
+        ),
         ("one state, one action, horizon=3", _one_state(horizon=3)),
     )
 
@@ -381,7 +391,7 @@ def reference_mdps(
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _exact_by_label(label: str) -> ExactSolution:
     """The exact solution of a reference MDP (both layouts share it), from a pristine instance."""
     base = label.rsplit(" [", 1)[0]
@@ -389,25 +399,41 @@ def _exact_by_label(label: str) -> ExactSolution:
     return brute_force_solution(pristine)
 
 
-def _random_mdps(opts: "_Options", *, sparse: bool | None) -> Any:
+def _random_mdps(opts: _Options, *, sparse: bool | None) -> Any:
     """Hypothesis strategy for tiny MDPs of the kinds the solver takes."""
     kinds = []
     if opts.discounted:
-        kinds.append(finite_mdps(
-            n_states=st.integers(1, 4), n_actions=st.integers(1, 3), discounted=True, sparse=sparse,
-            with_terminal=None, reward_scale=st.sampled_from([1.0, 100.0]),
-        ))
+        kinds.append(
+            finite_mdps(
+                n_states=st.integers(1, 4),
+                n_actions=st.integers(1, 3),
+                discounted=True,
+                sparse=sparse,
+                with_terminal=None,
+                reward_scale=st.sampled_from([1.0, 100.0]),
+            )
+        )
     if opts.finite_horizon:
-        kinds.append(finite_mdps(
-            n_states=st.integers(1, 3), n_actions=st.integers(1, 2), discounted=False, sparse=sparse,
-            horizon=st.integers(1, 3), with_terminal=None, reward_scale=st.sampled_from([1.0, 100.0]),
-        ))
+        kinds.append(
+            finite_mdps(
+                n_states=st.integers(1, 3),
+                n_actions=st.integers(1, 2),
+                discounted=False,
+                sparse=sparse,
+                horizon=st.integers(1, 3),
+                with_terminal=None,
+                reward_scale=st.sampled_from([1.0, 100.0]),
+            )
+        )
     return st.one_of(*kinds)
 
 
-def _hypothesis_settings(opts: "_Options") -> settings:
+def _hypothesis_settings(opts: _Options) -> settings:
     return settings(
-        max_examples=opts.max_examples, deadline=None, derandomize=True, database=None,
+        max_examples=opts.max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
 
@@ -461,9 +487,15 @@ def _options(
     if isinstance(eps_default, (numbers.Real, np.floating)) and not isinstance(eps_default, bool):
         default_eps = float(eps_default)
     return _Options(
-        name=name if name is not None else _solver_name(solver), sparse=sparse, discounted=discounted,
-        finite_horizon=finite_horizon, max_examples=int(max_examples), tolerance=float(tolerance),
-        epsilon=takes_eps, max_iter=takes_max_iter, default_epsilon=default_eps,
+        name=name if name is not None else _solver_name(solver),
+        sparse=sparse,
+        discounted=discounted,
+        finite_horizon=finite_horizon,
+        max_examples=int(max_examples),
+        tolerance=float(tolerance),
+        epsilon=takes_eps,
+        max_iter=takes_max_iter,
+        default_epsilon=default_eps,
     )
 
 
@@ -565,7 +597,7 @@ def _describe(mdp: FiniteMDP) -> str:
 def _call(solver: Solver, mdp: FiniteMDP, kwargs: dict[str, Any], ctx: _Context) -> Any:
     try:
         return solver(mdp, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - a solver crash on a valid MDP is a contract failure
+    except Exception as exc:
         raise ctx.fail(f"the solver raised {type(exc).__name__}: {exc}") from exc
 
 
@@ -619,8 +651,10 @@ def _verify_interface(res: Any, ctx: _Context) -> None:
         x = getattr(res, attr, None)
         if x is None:
             continue
-        ctx.check(isinstance(x, np.ndarray) and x.shape == v_shape, lambda: (
-            f"result.{attr} has shape {getattr(x, 'shape', None)}, expected an ndarray of shape {v_shape}"))
+        ctx.check(
+            isinstance(x, np.ndarray) and x.shape == v_shape,
+            lambda: f"result.{attr} has shape {getattr(x, 'shape', None)}, expected an ndarray of shape {v_shape}",
+        )
         ctx.check(not np.any(np.isnan(x)), f"result.{attr} has NaN entries: {x!r}")
 
 
@@ -629,8 +663,10 @@ def _verify_policy(res: Any, ctx: _Context) -> np.ndarray:
     v_shape, _ = _expected_shapes(mdp)
     pi: Any = getattr(res, "policy", None)  # ctx.check raises unless it is an ndarray
     ctx.check(isinstance(pi, np.ndarray), f"result.policy is a {type(pi).__name__}, expected an ndarray")
-    ctx.check(np.issubdtype(pi.dtype, np.integer) and pi.dtype != bool,
-              f"result.policy has dtype {pi.dtype}, expected an integer dtype (a deterministic policy)")
+    ctx.check(
+        np.issubdtype(pi.dtype, np.integer) and pi.dtype != bool,
+        f"result.policy has dtype {pi.dtype}, expected an integer dtype (a deterministic policy)",
+    )
     ctx.check(pi.shape == v_shape, f"result.policy has shape {pi.shape}, expected {v_shape}")
     try:
         return validate_policy(pi, mdp.n_states, mdp.n_actions, mdp.horizon)
@@ -652,35 +688,61 @@ def _verify_against_exact(
     slack = _slack(ctx.opts, exact)
     vb, sb = float(res.value_bound), float(res.suboptimality_bound)
     v_err = float(np.max(np.abs(res.V - exact.V)))
-    ctx.check(v_err <= vb + slack, lambda: (
-        f"max |V - V*| = {v_err:.6g} exceeds value_bound = {vb:.6g} (slack {slack:.2g}); "
-        f"V = {res.V.tolist()!r}, exact V* = {exact.V.tolist()!r}"))
+    ctx.check(
+        v_err <= vb + slack,
+        lambda: (
+            f"max |V - V*| = {v_err:.6g} exceeds value_bound = {vb:.6g} (slack {slack:.2g}); "
+            f"V = {res.V.tolist()!r}, exact V* = {exact.V.tolist()!r}"
+        ),
+    )
     q_err = float(np.max(np.abs(res.Q - exact.Q)))
-    ctx.check(q_err <= vb + slack, lambda: (
-        f"max |Q - Q*| = {q_err:.6g} exceeds value_bound = {vb:.6g} (slack {slack:.2g}); "
-        f"Q = {res.Q.tolist()!r}, exact Q* = {exact.Q.tolist()!r}"))
+    ctx.check(
+        q_err <= vb + slack,
+        lambda: (
+            f"max |Q - Q*| = {q_err:.6g} exceeds value_bound = {vb:.6g} (slack {slack:.2g}); "
+            f"Q = {res.Q.tolist()!r}, exact Q* = {exact.Q.tolist()!r}"
+        ),
+    )
     v_pi = evaluate_policy(mdp, pi).V
     gap = float(np.max(exact.V - v_pi))
-    ctx.check(gap <= sb + slack, lambda: (
-        f"the policy {pi.tolist()!r} is {gap:.6g}-suboptimal (max of V* - V^policy), more than "
-        f"suboptimality_bound = {sb:.6g} (slack {slack:.2g}); V^policy = {v_pi.tolist()!r}, V* = {exact.V.tolist()!r}"))
+    ctx.check(
+        gap <= sb + slack,
+        lambda: (
+            f"the policy {pi.tolist()!r} is {gap:.6g}-suboptimal (max of V* - V^policy), more than "
+            f"suboptimality_bound = {sb:.6g} (slack {slack:.2g}); V^policy = {v_pi.tolist()!r}, V* = {exact.V.tolist()!r}"
+        ),
+    )
     lower, upper = getattr(res, "V_lower", None), getattr(res, "V_upper", None)
     if lower is not None:
         over = float(np.max(lower - exact.V))
-        ctx.check(over <= slack, lambda: (
-            f"V_lower exceeds V* by {over:.6g}: V_lower = {lower.tolist()!r}, V* = {exact.V.tolist()!r}"))
+        ctx.check(
+            over <= slack,
+            lambda: f"V_lower exceeds V* by {over:.6g}: V_lower = {lower.tolist()!r}, V* = {exact.V.tolist()!r}",
+        )
     if upper is not None:
         under = float(np.max(exact.V - upper))
-        ctx.check(under <= slack, lambda: (
-            f"V_upper falls short of V* by {under:.6g}: V_upper = {upper.tolist()!r}, V* = {exact.V.tolist()!r}"))
+        ctx.check(
+            under <= slack,
+            lambda: (
+                f"V_upper falls short of V* by {under:.6g}: V_upper = {upper.tolist()!r}, V* = {exact.V.tolist()!r}"
+            ),
+        )
     if epsilon is not None and bool(res.converged):
-        ctx.check(vb <= epsilon and sb <= epsilon, lambda: (
-            f"converged=True but value_bound = {vb:.6g} and suboptimality_bound = {sb:.6g} do not both "
-            f"meet epsilon = {epsilon:g}"))
+        ctx.check(
+            vb <= epsilon and sb <= epsilon,
+            lambda: (
+                f"converged=True but value_bound = {vb:.6g} and suboptimality_bound = {sb:.6g} do not both "
+                f"meet epsilon = {epsilon:g}"
+            ),
+        )
         if true_errors_within_epsilon:
-            ctx.check(max(v_err, gap) <= epsilon + slack, lambda: (
-                f"converged=True at epsilon = {epsilon:g} but the true errors are max |V - V*| = {v_err:.6g} "
-                f"and max (V* - V^policy) = {gap:.6g}"))
+            ctx.check(
+                max(v_err, gap) <= epsilon + slack,
+                lambda: (
+                    f"converged=True at epsilon = {epsilon:g} but the true errors are max |V - V*| = {v_err:.6g} "
+                    f"and max (V* - V^policy) = {gap:.6g}"
+                ),
+            )
 
 
 def _instances(opts: _Options) -> list[tuple[str, FiniteMDP]]:
@@ -711,7 +773,7 @@ def check_rejects_non_mdp(solver: Solver, opts: _Options, check: str) -> None:
             solver(bad)
         except TypeError:
             continue
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise AssertionError(
                 f"{check}: solver {opts.name!r} given a non-MDP ({what}) raised {type(exc).__name__}: {exc}; "
                 "expected a TypeError naming the argument"
@@ -819,9 +881,13 @@ def check_converges_on_small_mdps(solver: Solver, opts: _Options, check: str) ->
         ctx = _Context(check, opts, label, mdp, kwargs)
         res = _call(solver, mdp, kwargs, ctx)
         _verify_interface(res, ctx)
-        ctx.check(bool(res.converged), lambda: (
-            f"converged=False (value_bound = {float(res.value_bound):.3g}, suboptimality_bound = "
-            f"{float(res.suboptimality_bound):.3g}) on a small MDP"))
+        ctx.check(
+            bool(res.converged),
+            lambda: (
+                f"converged=False (value_bound = {float(res.value_bound):.3g}, suboptimality_bound = "
+                f"{float(res.suboptimality_bound):.3g}) on a small MDP"
+            ),
+        )
 
 
 def _verify_agreement(solver: Solver, opts: _Options, check: str, label: str, dense: FiniteMDP) -> None:
@@ -838,15 +904,23 @@ def _verify_agreement(solver: Solver, opts: _Options, check: str, label: str, de
         slack = opts.tolerance * scale
         bound = float(rd.value_bound) + float(rs.value_bound)
         diff = float(np.max(np.abs(rd.V - rs.V)))
-        ctx.check(diff <= bound + slack, lambda: (
-            f"dense and sparse layouts disagree: max |V_dense - V_sparse| = {diff:.6g} exceeds the sum of "
-            f"their value_bounds {bound:.6g}; V_dense = {rd.V.tolist()!r}, V_sparse = {rs.V.tolist()!r}"))
+        ctx.check(
+            diff <= bound + slack,
+            lambda: (
+                f"dense and sparse layouts disagree: max |V_dense - V_sparse| = {diff:.6g} exceeds the sum of "
+                f"their value_bounds {bound:.6g}; V_dense = {rd.V.tolist()!r}, V_sparse = {rs.V.tolist()!r}"
+            ),
+        )
         vd, vs = evaluate_policy(dense, pd).V, evaluate_policy(dense, ps).V
         bound = float(rd.suboptimality_bound) + float(rs.suboptimality_bound)
         diff = float(np.max(np.abs(vd - vs)))
-        ctx.check(diff <= bound + slack, lambda: (
-            f"dense and sparse layouts disagree: the values of their policies {pd.tolist()!r} and "
-            f"{ps.tolist()!r} differ by {diff:.6g}, more than the sum of their suboptimality_bounds {bound:.6g}"))
+        ctx.check(
+            diff <= bound + slack,
+            lambda: (
+                f"dense and sparse layouts disagree: the values of their policies {pd.tolist()!r} and "
+                f"{ps.tolist()!r} differ by {diff:.6g}, more than the sum of their suboptimality_bounds {bound:.6g}"
+            ),
+        )
 
 
 @_register(_needs_sparse)
@@ -979,7 +1053,9 @@ def solver_checks(
     ['check_rejects_non_mdp', 'check_result_interface', 'check_policy_is_valid']
     """
     opts = _options(solver, name, sparse, discounted, finite_horizon, max_examples, tolerance)
-    return ((name_, _BoundCheck(name_, solver, opts)) for name_, spec in _REGISTRY.items() if spec.applies(opts) is None)
+    return (
+        (name_, _BoundCheck(name_, solver, opts)) for name_, spec in _REGISTRY.items() if spec.applies(opts) is None
+    )
 
 
 @validate_params(**_OPTIONS)
@@ -1037,7 +1113,12 @@ def check_mdp_solver(
     >>> check_mdp_solver(tabular.backward_induction, discounted=False, finite_horizon=True, max_examples=2)
     """
     for _, check in solver_checks(
-        solver, name=name, sparse=sparse, discounted=discounted, finite_horizon=finite_horizon,
-        max_examples=max_examples, tolerance=tolerance,
+        solver,
+        name=name,
+        sparse=sparse,
+        discounted=discounted,
+        finite_horizon=finite_horizon,
+        max_examples=max_examples,
+        tolerance=tolerance,
     ):
         check()

@@ -33,7 +33,8 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 6.3 and 6.6.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 
@@ -188,7 +189,13 @@ def value_iteration(
 
     def result(cert: Certificate, it: int) -> PlanningResult:
         return PlanningResult.from_certificate(
-            cert, row_sums=rows, gamma=g, centre=centre, iterations=it, epsilon=epsilon, method=method,
+            cert,
+            row_sums=rows,
+            gamma=g,
+            centre=centre,
+            iterations=it,
+            epsilon=epsilon,
+            method=method,
             history=history,
         )
 

@@ -25,7 +25,7 @@ settings.register_profile("dev", max_examples=25, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
-def pytest_terminal_summary(terminalreporter, exitstatus, config):  # noqa: ANN001 - pytest hook
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Print the counts of the generated public-API walk (tests/test_public_api.py)."""
     import sys
 

@@ -22,7 +22,7 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
-from benchmarks.harness import (  # noqa: E402
+from benchmarks.harness import (
     NOT_INSTALLED,
     OK,
     BenchResult,
@@ -37,7 +37,7 @@ from benchmarks.harness import (  # noqa: E402
     format_table,
     run_suite,
 )
-from benchmarks.membw import (  # noqa: E402
+from benchmarks.membw import (
     achieved_fraction,
     bandwidth_gbs,
     format_bandwidth,
@@ -275,9 +275,7 @@ def _bad_benchmark(quick: bool):
     )
 
 
-def test_run_suite_json_quick_and_filter(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_run_suite_json_quick_and_filter(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "sub" / "out.json"
     argv = ["--quick", "--json", str(path), "--min-time", "0.001", "--repeats", "2"]
     assert run_suite([_stand_in_benchmark], argv, packages=("numpy",)) == 0
@@ -295,8 +293,7 @@ def test_run_suite_json_quick_and_filter(
     assert rows["absent"]["status"] == NOT_INSTALLED and rows["absent"]["median_s"] is None
 
     # --filter: case-insensitive substring of the title
-    assert run_suite([_stand_in_benchmark], ["--filter", "N=4", "--min-time", "0.001",
-                                             "--repeats", "1"]) == 0
+    assert run_suite([_stand_in_benchmark], ["--filter", "N=4", "--min-time", "0.001", "--repeats", "1"]) == 0
     out = capsys.readouterr().out
     assert "stand-in n=4" in out and "stand-in n=2" not in out
     assert run_suite([_stand_in_benchmark], ["--filter", "nothing-matches"]) == 2

@@ -179,12 +179,18 @@ def test_docstrings_parse_under_numpydoc(listed):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                get_doc_object(obj, what if what != "property" else "attribute", "\n".join(lines),
-                               config={"show_class_members": False})
-            except Exception as exc:  # noqa: BLE001 - report every bad docstring at once
+                get_doc_object(
+                    obj,
+                    what if what != "property" else "attribute",
+                    "\n".join(lines),
+                    config={"show_class_members": False},
+                )
+            except Exception as exc:
                 problems.append(f"{qualname}: {type(exc).__name__}: {exc}")
         guarantee._pending.pop((what, qualname), None)
-        problems += [f"{qualname}: {w.message}" for w in caught if "numpydoc" in w.filename or "docscrape" in w.filename]
+        problems += [
+            f"{qualname}: {w.message}" for w in caught if "numpydoc" in w.filename or "docscrape" in w.filename
+        ]
     assert not problems, "numpydoc problems:\n" + "\n".join(problems)
 
 
@@ -287,9 +293,25 @@ def test_sphinx_build_has_no_warnings(tmp_path: Path):
     out = tmp_path / "html"
     env = dict(os.environ, RLREF_DOCS_QUICK="1", MPLBACKEND="Agg")
     res = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-b", "html",
-         "-d", str(tmp_path / "doctrees"), str(DOCS), str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1200,
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "html",
+            "-d",
+            str(tmp_path / "doctrees"),
+            str(DOCS),
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
     )
     assert res.returncode == 0, res.stdout[-5000:] + res.stderr[-10000:]
     page = (out / "api" / "generated" / "rlcore.evaluate_policy.html").read_text(encoding="utf-8")

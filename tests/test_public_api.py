@@ -27,7 +27,8 @@ import inspect
 import math
 import time
 import warnings
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -60,8 +61,14 @@ HANG_SECONDS = 300
 
 #: Counts for the end-of-run summary (read by tests/conftest.py).
 SUMMARY: dict[str, Any] = {
-    "callables": set(), "parameters": set(), "invalid_tried": 0, "invalid_failures": 0,
-    "valid_calls": 0, "valid_failures": 0, "relation_refusals": 0, "slowest": [],
+    "callables": set(),
+    "parameters": set(),
+    "invalid_tried": 0,
+    "invalid_failures": 0,
+    "valid_calls": 0,
+    "valid_failures": 0,
+    "relation_refusals": 0,
+    "slowest": [],
 }
 
 
@@ -98,11 +105,7 @@ def _exempt_kind_ok(obj: Any) -> bool:
     if inspect.ismodule(obj) or not callable(obj):
         return True
     if inspect.isclass(obj):
-        return (
-            issubclass(obj, BaseException)
-            or getattr(obj, "_is_protocol", False)
-            or dataclasses.is_dataclass(obj)
-        )
+        return issubclass(obj, BaseException) or getattr(obj, "_is_protocol", False) or dataclasses.is_dataclass(obj)
     return not (inspect.isfunction(obj) or inspect.isbuiltin(obj))  # typing aliases
 
 
@@ -134,8 +137,11 @@ def test_every_public_callable_is_declared(pkg: str) -> None:
 def _signature_defaults(obj: Any) -> dict[str, Any]:
     target = obj.__init__ if inspect.isclass(obj) else obj
     sig = inspect.signature(target)
-    return {p.name: p.default for p in sig.parameters.values()
-            if p.default is not inspect.Parameter.empty and p.name not in ("self", "cls")}
+    return {
+        p.name: p.default
+        for p in sig.parameters.values()
+        if p.default is not inspect.Parameter.empty and p.name not in ("self", "cls")
+    }
 
 
 def _call(obj: Any, kwargs: dict[str, Any]) -> Any:
@@ -261,7 +267,7 @@ def test_bad_arguments_are_refused_by_name(pkg: str, name: str, obj: Any, exampl
                         f"{param}={_show(value)}: expected {expected.__name__} naming {param!r}, got "
                         f"{type(exc).__name__}: {str(exc)[:160]}"
                     )
-            except Exception as exc:  # noqa: BLE001 - any other exception is a finding
+            except Exception as exc:
                 failures.append(f"{param}={_show(value)}: wrong exception {type(exc).__name__}: {str(exc)[:160]}")
             else:
                 failures.append(f"{param}={_show(value)}: silently accepted")
@@ -288,7 +294,7 @@ def test_valid_arguments_give_finite_results(pkg: str, name: str, obj: Any, exam
             else:
                 SUMMARY["relation_refusals"] += 1
             return
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             failures.append(f"{label}: raised {type(exc).__name__}: {str(exc)[:200]}")
             return
         finally:

@@ -22,11 +22,11 @@ import pytest
 
 pytest.importorskip("mypy")
 
-from mypy import api as mypy_api  # noqa: E402
+from mypy import api as mypy_api
 
 REPO = Path(__file__).resolve().parents[1]
 
-USER_SCRIPT = '''
+USER_SCRIPT = """
 from __future__ import annotations
 
 import tempfile
@@ -106,7 +106,7 @@ if __name__ == "__main__":
     m = build()
     print(evaluate(m), len(data(m)), plan())
     env(m)
-'''
+"""
 
 # The strict flags that can be set per module, applied to the user script only (the
 # packages are checked with the project's settings by test_packages_type_check).
@@ -127,7 +127,7 @@ strict_equality = True
 """
 
 # Each line holds one deliberate error; mypy must flag every one of them.
-BAD_SCRIPT = '''
+BAD_SCRIPT = """
 from __future__ import annotations
 
 import numpy as np
@@ -139,7 +139,7 @@ mdp = forest(n_states="3")  # E1: str for an int
 g: float = mdp.gamma  # E2: gamma is Optional (None under a finite horizon)
 ds = rollout(mdp, np.array([0, 0, 0]), n_episodes=2.5)  # E3: float for an int
 n: str = FiniteMDP(np.ones((1, 1, 1)), [[0.0]], gamma=0.5).n_states  # E4: int is not str
-'''
+"""
 
 
 @pytest.fixture(scope="module")

@@ -128,8 +128,7 @@ def api_pages(packages: tuple[str, ...] = PACKAGES, skipped: dict[str, str] | No
             ancestors = _documented_ancestors(sub.__name__, pages)
             new = [n for n in names if not _exported_by(n, getattr(sub, n, None), ancestors)]
             forced = any(
-                sub.__name__.rsplit(".", 1)[-1] in pages[a.__name__].names.get("module", [])
-                for a in ancestors
+                sub.__name__.rsplit(".", 1)[-1] in pages[a.__name__].names.get("module", []) for a in ancestors
             )
             if new or forced:
                 parent = ancestors[-1].__name__
@@ -172,9 +171,12 @@ def data_docstring(modname: str, name: str) -> list[str]:
     obj = getattr(mod, name)
     root = modname.split(".")[0]
     candidates = [modname] + sorted(
-        m for m, module in list(sys.modules.items())
-        if m != modname and (m == root or m.startswith(root + "."))
-        and module is not None and getattr(module, name, _MISSING) is obj
+        m
+        for m, module in list(sys.modules.items())
+        if m != modname
+        and (m == root or m.startswith(root + "."))
+        and module is not None
+        and getattr(module, name, _MISSING) is obj
     )
     for cand in candidates:
         try:

@@ -63,17 +63,19 @@ N_EPISODES = 300 if QUICK else 5000
 S, A = 3, 2
 RUN, REPAIR = 0, 1
 P = np.zeros((S, A, S))
-P[0, RUN] = [0.7, 0.3, 0.0]     # a new machine wears out with probability 0.3
-P[1, RUN] = [0.0, 0.9, 0.1]     # a worn one breaks down with probability 0.1
-P[2, RUN] = [0.0, 0.0, 1.0]     # a broken one stays broken
+P[0, RUN] = [0.7, 0.3, 0.0]  # a new machine wears out with probability 0.3
+P[1, RUN] = [0.0, 0.9, 0.1]  # a worn one breaks down with probability 0.1
+P[2, RUN] = [0.0, 0.0, 1.0]  # a broken one stays broken
 P[0, REPAIR] = [1.0, 0.0, 0.0]
 P[1, REPAIR] = [1.0, 0.0, 0.0]
 P[2, REPAIR] = [0.6, 0.0, 0.4]  # repairing a broken machine may fail
-R = np.array([
-    [1.0, -0.3],   # new:    running earns 1.0, servicing costs 0.3
-    [0.8, -1.0],   # worn:   running earns 0.8, repairing costs 1.0
-    [0.0, -2.0],   # broken: running earns nothing, repairing costs 2.0
-])
+R = np.array(
+    [
+        [1.0, -0.3],  # new:    running earns 1.0, servicing costs 0.3
+        [0.8, -1.0],  # worn:   running earns 0.8, repairing costs 1.0
+        [0.0, -2.0],  # broken: running earns nothing, repairing costs 2.0
+    ]
+)
 gamma = 0.9
 mu = np.array([1.0, 0.0, 0.0])
 
@@ -189,13 +191,11 @@ fig.tight_layout()
 # return the error bound their theory guarantees.
 
 
-
 def policy_iteration(mdp, pi, max_iter=100):
     """Evaluate, act greedily, repeat until the policy is stable."""
     for iteration in range(1, max_iter + 1):
         ev = rlcore.evaluate_policy(mdp, pi)
-        print(f"iteration {iteration}: policy {pi.tolist()}, "
-              f"expected return {ev.expected_return(mdp.initial):.4f}")
+        print(f"iteration {iteration}: policy {pi.tolist()}, expected return {ev.expected_return(mdp.initial):.4f}")
         new_pi = rlcore.greedy(ev.Q)
         if np.array_equal(new_pi, pi):
             return pi, ev
@@ -275,8 +275,11 @@ start = 10  # the variance estimate is too noisy before a few episodes
 fig, ax = plt.subplots(figsize=(7, 3.5))
 ax.plot(k[start:], running_mean[start:], label="running Monte Carlo mean")
 ax.fill_between(
-    k[start:], (running_mean - half_width)[start:], (running_mean + half_width)[start:],
-    alpha=0.3, label="95% CLT band",
+    k[start:],
+    (running_mean - half_width)[start:],
+    (running_mean + half_width)[start:],
+    alpha=0.3,
+    label="95% CLT band",
 )
 ax.axhline(exact, color="k", linestyle="--", label=r"exact $\mu^\top V^{\pi^*}$")
 ax.set_xscale("log")
@@ -302,8 +305,9 @@ for name, pi in policies.items():
     V_dense = values[name].V
     V_sparse = rlcore.evaluate_policy(mdp_sparse, pi).V
     d_gap = np.max(np.abs(rlcore.occupancy(mdp_sparse, pi) - rlcore.occupancy(mdp, pi)))
-    print(f"{name:>22}: max |V_sparse - V_dense| = {np.max(np.abs(V_sparse - V_dense)):.1e}, "
-          f"occupancy gap = {d_gap:.1e}")
+    print(
+        f"{name:>22}: max |V_sparse - V_dense| = {np.max(np.abs(V_sparse - V_dense)):.1e}, occupancy gap = {d_gap:.1e}"
+    )
     assert np.allclose(V_sparse, V_dense, rtol=1e-12, atol=1e-12)
 
 # %%

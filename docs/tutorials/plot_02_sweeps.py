@@ -83,9 +83,7 @@ N_GRID = np.unique(np.geomspace(10, N_EPISODES, 12).astype(int))
 
 def mc_error(config: dict, seed: int) -> dict:
     """Absolute error of the Monte Carlo value estimate after n episodes, n in N_GRID."""
-    mdp = rlcore.generators.random_mdp(
-        config["S"], config["A"], horizon=config["H"], rng=config["instance"]
-    )
+    mdp = rlcore.generators.random_mdp(config["S"], config["A"], horizon=config["H"], rng=config["instance"])
     pi = rlcore.uniform(config["S"], config["A"])
     exact = rlcore.evaluate_policy(mdp, pi).expected_return(mdp.initial)
     returns = rlcore.rollout(mdp, pi, config["n_episodes"], rng=seed).episode_returns()
@@ -192,6 +190,7 @@ fig.tight_layout()
 # these MDPs it grows roughly like :math:`\sqrt{H}`, the returns being sums of ``H``
 # weakly dependent rewards. A table of the same summaries, with t and bootstrap
 # intervals at the largest ``n``:
+
 
 def final_error(record):
     return record["result"]["abs_error"][-1]

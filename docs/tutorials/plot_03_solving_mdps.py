@@ -40,11 +40,11 @@ import tabular
 from rlcore.generators import combination_lock, random_mdp, river_swim
 
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
-N_STATES = 60 if QUICK else 200     # states of the dense random MDP
+N_STATES = 60 if QUICK else 200  # states of the dense random MDP
 N_ACTIONS = 5
 GAMMA = 0.99
-EPSILON = 1e-6                      # target of every certified bound below
-REPEATS = 2 if QUICK else 5         # wall times are the best of REPEATS runs
+EPSILON = 1e-6  # target of every certified bound below
+REPEATS = 2 if QUICK else 5  # wall times are the best of REPEATS runs
 
 # %%
 # The problem
@@ -193,8 +193,14 @@ for ax, (name, (res, trace)) in zip(axes, runs.items()):
     ax.plot(k, res.history["value_bound"], color="C0", label="certified value bound (centre)")
     ax.plot(k, trace["true_error"], color="C1", ls="--", label=r"true error of the centre")
     ax.plot(k, res.history["suboptimality_bound"], color="C4", label="certified suboptimality bound")
-    ax.plot(k[positive], trace["true_suboptimality"][positive], "o", ms=3, color="C3",
-            label="true suboptimality of the greedy policy")
+    ax.plot(
+        k[positive],
+        trace["true_suboptimality"][positive],
+        "o",
+        ms=3,
+        color="C3",
+        label="true suboptimality of the greedy policy",
+    )
     ax.axhline(EPSILON, color="k", lw=0.8, ls=":", label=rf"$\epsilon = {EPSILON:g}$")
     ax.set_yscale("log")
     ax.set_xlabel("sweep $k$")
@@ -249,8 +255,13 @@ def second_eigenvalue(mdp, policy):
 def gauss_seidel_trace(mdp, V_star, stopping):
     """Gauss-Seidel run; certified value bound and true error after each in-place sweep."""
     iterates = []
-    res = tabular.value_iteration(mdp, epsilon=EPSILON, variant="gauss-seidel", stopping=stopping,
-                                  callback=lambda k, V: iterates.append(np.array(V)))
+    res = tabular.value_iteration(
+        mdp,
+        epsilon=EPSILON,
+        variant="gauss-seidel",
+        stopping=stopping,
+        callback=lambda k, V: iterates.append(np.array(V)),
+    )
     bound, error = [], []
     for V in iterates:
         cert = tabular.certify(mdp, V)
@@ -278,11 +289,15 @@ for name, mdp in problems.items():
     vb = span_res.history["value_bound"]
     half = len(vb) // 2
     rate = (vb[-1] / vb[half]) ** (1.0 / max(len(vb) - 1 - half, 1))
-    print(f"{name}: gamma |lambda_2(P_pi*)| = {GAMMA * lam2:.3f}, "
-          f"observed contraction of the span bound per sweep = {rate:.3f}, gamma = {GAMMA}")
+    print(
+        f"{name}: gamma |lambda_2(P_pi*)| = {GAMMA * lam2:.3f}, "
+        f"observed contraction of the span bound per sweep = {rate:.3f}, gamma = {GAMMA}"
+    )
     for method, (res, _, _) in comparison[name].items():
-        print(f"    {method:<24} {res.iterations:>5} sweeps to epsilon = {EPSILON:g}: "
-              f"certified ||V - V*|| <= {res.value_bound:.1e}, true {np.max(np.abs(res.V - V_star)):.1e}")
+        print(
+            f"    {method:<24} {res.iterations:>5} sweeps to epsilon = {EPSILON:g}: "
+            f"certified ||V - V*|| <= {res.value_bound:.1e}, true {np.max(np.abs(res.V - V_star)):.1e}"
+        )
 
 # %%
 # On the random MDP the span rule certifies epsilon in a handful of sweeps where
@@ -296,8 +311,12 @@ for name, mdp in problems.items():
 # rule fast has nothing left to correct. Jacobi sweeps with the span rule are the
 # better default, and they are what modified policy iteration builds on.
 
-styles = {"Jacobi, span rule": "C0", "Jacobi, sup rule": "C2",
-          "Gauss-Seidel, span rule": "C1", "Gauss-Seidel, sup rule": "C3"}
+styles = {
+    "Jacobi, span rule": "C0",
+    "Jacobi, sup rule": "C2",
+    "Gauss-Seidel, span rule": "C1",
+    "Gauss-Seidel, sup rule": "C3",
+}
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
 for ax, (name, methods) in zip(axes, comparison.items()):
     for method, (res, bound, error) in methods.items():
@@ -330,9 +349,11 @@ for name, mdp in problems.items():
     values = np.array(values)
     pi_values[name] = values
     monotone = bool(np.all(np.diff(values, axis=0) >= -1e-10))
-    print(f"{name:>24}: {res.iterations} iterations, states changing action per iteration: "
-          f"{res.history['changed_states'].astype(int).tolist()}, monotone: {monotone}, "
-          f"certified ||V - V*|| <= {res.value_bound:.1e}")
+    print(
+        f"{name:>24}: {res.iterations} iterations, states changing action per iteration: "
+        f"{res.history['changed_states'].astype(int).tolist()}, monotone: {monotone}, "
+        f"certified ||V - V*|| <= {res.value_bound:.1e}"
+    )
 
 # %%
 # On the random MDP one improvement step finds the optimal policy; on RiverSwim the
@@ -381,8 +402,10 @@ pi0 = np.argmax(mdp.R, axis=1)
 V0 = np.zeros(mdp.n_states)
 t_solve = best_time(lambda: [rlcore.evaluate_policy(mdp, pi0) for _ in range(10)]) / 10
 t_sweep = best_time(lambda: [tabular.bellman_backup(mdp, V0) for _ in range(10)]) / 10
-print(f"{name}: one policy evaluation (linear solve) {1e3 * t_solve:.3f} ms, "
-      f"one Bellman sweep {1e3 * t_sweep:.3f} ms: a PI step costs about {t_solve / t_sweep:.0f} sweeps")
+print(
+    f"{name}: one policy evaluation (linear solve) {1e3 * t_solve:.3f} ms, "
+    f"one Bellman sweep {1e3 * t_sweep:.3f} ms: a PI step costs about {t_solve / t_sweep:.0f} sweeps"
+)
 
 # %%
 # Modified policy iteration
@@ -397,8 +420,9 @@ print(f"{name}: one policy evaluation (linear solve) {1e3 * t_solve:.3f} ms, "
 # would not fit.
 
 mpi_ms = (0, 5, 20, 100)
-solvers = {f"MPI, m={m}": (lambda mdp, m=m: tabular.modified_policy_iteration(mdp, m=m, epsilon=EPSILON))
-           for m in mpi_ms}
+solvers = {
+    f"MPI, m={m}": (lambda mdp, m=m: tabular.modified_policy_iteration(mdp, m=m, epsilon=EPSILON)) for m in mpi_ms
+}
 solvers["value iteration"] = lambda mdp: tabular.value_iteration(mdp, epsilon=EPSILON)
 solvers["policy iteration"] = lambda mdp: tabular.policy_iteration(mdp, epsilon=EPSILON)
 for name, mdp in problems.items():
@@ -408,9 +432,11 @@ for name, mdp in problems.items():
         seconds = best_time(lambda: solver(mdp))
         true_gap = np.max(V_STAR[name] - rlcore.evaluate_policy(mdp, res.policy).V)
         assert true_gap <= res.suboptimality_bound  # the certificate holds
-        print(f"    {label:<17} {res.iterations:>4} iterations, {1e3 * seconds:7.2f} ms, converged={res.converged}, "
-              f"||V - V*|| <= {res.value_bound:.1e}, suboptimality <= {res.suboptimality_bound:.1e} "
-              f"(true {max(true_gap, 0.0):.1g})")
+        print(
+            f"    {label:<17} {res.iterations:>4} iterations, {1e3 * seconds:7.2f} ms, converged={res.converged}, "
+            f"||V - V*|| <= {res.value_bound:.1e}, suboptimality <= {res.suboptimality_bound:.1e} "
+            f"(true {max(true_gap, 0.0):.1g})"
+        )
     auto = tabular.solve(mdp, epsilon=EPSILON)
     print(f"    tabular.solve picks {auto.method}: {auto.iterations} iterations, converged={auto.converged}")
 
@@ -445,15 +471,21 @@ if hasattr(tabular, "linear_programming"):
         mu = lp.weights  # the primal weights: mdp.initial if positive, else uniform
         d = np.asarray(lp.occupancy)
         d_pi = rlcore.occupancy(mdp, lp.policy, initial=mu)  # occupancy of the returned policy
-        print(f"{name:>24}: {lp.method} in {seconds:.2f} s, status {lp.solver_status!r}, "
-              f"converged={lp.converged}, ||V - V*|| <= {lp.value_bound:.1e}, "
-              f"suboptimality <= {lp.suboptimality_bound:.1e}")
-        print(f"{'':>24}  re-certified: ||V - V*|| <= {cert.sup_bound:.1e} "
-              f"(true {np.max(np.abs(lp.V - V_STAR[name])):.1e}); same policy as policy iteration: "
-              f"{bool(np.all(lp.policy == tabular.policy_iteration(mdp).policy))}")
-        print(f"{'':>24}  dual: sum d = {d.sum():.6f} (sum(mu)/(1-gamma) = {mu.sum() / (1 - GAMMA):.6f}), "
-              f"flow residual {lp.flow_residual:.1e}, max |d - d^pi| = {np.max(np.abs(d - d_pi)):.1e}, "
-              f"<d, r> = {np.sum(d * mdp.R):.6f}, mu @ V* = {mu @ V_STAR[name]:.6f}")
+        print(
+            f"{name:>24}: {lp.method} in {seconds:.2f} s, status {lp.solver_status!r}, "
+            f"converged={lp.converged}, ||V - V*|| <= {lp.value_bound:.1e}, "
+            f"suboptimality <= {lp.suboptimality_bound:.1e}"
+        )
+        print(
+            f"{'':>24}  re-certified: ||V - V*|| <= {cert.sup_bound:.1e} "
+            f"(true {np.max(np.abs(lp.V - V_STAR[name])):.1e}); same policy as policy iteration: "
+            f"{bool(np.all(lp.policy == tabular.policy_iteration(mdp).policy))}"
+        )
+        print(
+            f"{'':>24}  dual: sum d = {d.sum():.6f} (sum(mu)/(1-gamma) = {mu.sum() / (1 - GAMMA):.6f}), "
+            f"flow residual {lp.flow_residual:.1e}, max |d - d^pi| = {np.max(np.abs(d - d_pi)):.1e}, "
+            f"<d, r> = {np.sum(d * mdp.R):.6f}, mu @ V* = {mu @ V_STAR[name]:.6f}"
+        )
 else:
     print("tabular.linear_programming is not available in this version: section skipped.")
 
@@ -482,8 +514,10 @@ centre_res = tabular.value_iteration(mdp, epsilon=EPSILON)  # span rule: returns
 iterate_res = tabular.value_iteration(mdp, max_iter=centre_res.iterations, stopping="sup")  # same sweeps
 for label, res in (("centre (returned)", centre_res), ("iterate V_k", iterate_res)):
     true_error = np.max(np.abs(res.V - V_star))
-    print(f"{first}, {centre_res.iterations} backups, {label:<17}: converged={res.converged}, "
-          f"certified ||V - V*|| <= {res.value_bound:.3g}, true error {true_error:.3g}")
+    print(
+        f"{first}, {centre_res.iterations} backups, {label:<17}: converged={res.converged}, "
+        f"certified ||V - V*|| <= {res.value_bound:.3g}, true error {true_error:.3g}"
+    )
 
 # %%
 # The same honesty applies to a run that is simply cut short. Here is value
@@ -496,13 +530,17 @@ V0 = np.full(mdp.n_states, mdp.R.min() / (1.0 - GAMMA))  # the default start
 for stopping in ("sup", "span"):
     res = tabular.value_iteration(mdp, max_iter=5, stopping=stopping)
     true_error = np.max(np.abs(res.V - V_star))
-    print(f"max_iter=5, stopping={stopping!r}: converged={res.converged}, "
-          f"certified ||V - V*|| <= {res.value_bound:.4g}, true error {true_error:.4g} "
-          f"(bound holds: {true_error <= res.value_bound})")
+    print(
+        f"max_iter=5, stopping={stopping!r}: converged={res.converged}, "
+        f"certified ||V - V*|| <= {res.value_bound:.4g}, true error {true_error:.4g} "
+        f"(bound holds: {true_error <= res.value_bound})"
+    )
     if stopping == "sup":
         shrink = true_error / np.max(np.abs(V0 - V_star))
-print(f"V* ranges over [{V_star.min():.2f}, {V_star.max():.2f}]; after 4 updates the iterate "
-      f"kept {shrink:.1%} of its initial error (contraction: at most gamma^4 = {GAMMA ** 4:.1%})")
+print(
+    f"V* ranges over [{V_star.min():.2f}, {V_star.max():.2f}]; after 4 updates the iterate "
+    f"kept {shrink:.1%} of its initial error (contraction: at most gamma^4 = {GAMMA**4:.1%})"
+)
 
 # %%
 # Values that look like numbers can be a long way off; read ``converged`` and
@@ -523,9 +561,11 @@ secret = [int(np.argmax(lock.P[t, :, t + 1])) for t in range(H - 1)]
 secret.append(int(np.argmax(lock.P[H - 1, :, H])))
 found = res.policy[np.arange(H), np.arange(H)].tolist()  # action at step t in good state t
 uniform_value = rlcore.evaluate_policy(lock, rlcore.uniform(lock.n_states, A_LOCK)).V[0] @ lock.initial
-print(f"combination lock H={H}, A={A_LOCK}: secret {secret}, backward induction plays {found}, "
-      f"optimal value {res.V[0] @ lock.initial:.3f} (certified to {res.value_bound:.0e}); "
-      f"uniform random policy: {uniform_value:.2e} = A^-H = {float(A_LOCK) ** -H:.2e}")
+print(
+    f"combination lock H={H}, A={A_LOCK}: secret {secret}, backward induction plays {found}, "
+    f"optimal value {res.V[0] @ lock.initial:.3f} (certified to {res.value_bound:.0e}); "
+    f"uniform random policy: {uniform_value:.2e} = A^-H = {float(A_LOCK) ** -H:.2e}"
+)
 
 # %%
 # On a tiny time-dependent random MDP we can check the answer against every
@@ -535,8 +575,9 @@ tiny = random_mdp(2, 2, horizon=3, time_dependent=True, rng=2)
 res = tabular.backward_induction(tiny)
 per_step = list(itertools.product(range(2), repeat=2))  # the 4 decision rules of one step
 best = max(
-    rlcore.evaluate_policy(tiny, np.array(rules)).V[0] @ tiny.initial
-    for rules in itertools.product(per_step, repeat=3)
+    rlcore.evaluate_policy(tiny, np.array(rules)).V[0] @ tiny.initial for rules in itertools.product(per_step, repeat=3)
 )
-print(f"time-dependent random MDP (S=2, A=2, H=3): backward induction {res.V[0] @ tiny.initial:.12f}, "
-      f"best of {len(per_step) ** 3} policies {best:.12f}")
+print(
+    f"time-dependent random MDP (S=2, A=2, H=3): backward induction {res.V[0] @ tiny.initial:.12f}, "
+    f"best of {len(per_step) ** 3} policies {best:.12f}"
+)

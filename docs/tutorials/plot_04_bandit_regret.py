@@ -77,8 +77,10 @@ for name, policy in policies.items():
     results[name] = bandits.simulate(policy, env, HORIZON, N_RUNS, rng=2024)
     dt = time.perf_counter() - t0
     steps = N_RUNS * HORIZON
-    print(f"{name:16s} {dt:6.2f} s  ({steps / dt:,.0f} steps/s)  "
-          f"mean regret at n={HORIZON}: {results[name].mean_regret()[-1]:8.1f}")
+    print(
+        f"{name:16s} {dt:6.2f} s  ({steps / dt:,.0f} steps/s)  "
+        f"mean regret at n={HORIZON}: {results[name].mean_regret()[-1]:8.1f}"
+    )
 
 # %%
 # Regret against the bounds
@@ -101,17 +103,15 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
 for ax in axes:
     for name, res in results.items():
         lo, hi = res.confidence_band(level=0.95)
-        line, = ax.plot(t, res.mean_regret(), label=name)
+        (line,) = ax.plot(t, res.mean_regret(), label=name)
         ax.fill_between(t, lo, hi, color=line.get_color(), alpha=0.25)
         colour[name] = line.get_color()
     ax.plot(t, bandits.lai_robbins_lower_bound(means, t), "k:", lw=1.5, label="Lai-Robbins C ln n")
     ax.set_xlabel("round n")
     ax.set_ylabel("mean pseudo-regret")
 axes[1].plot(t, bandits.ucb1_regret_bound(means, t), "k--", lw=1, label="UCB1 bound (Thm 1)")
-axes[1].plot(t_bound, klucb_bound, "--", color=colour["KL-UCB (c=3)"], lw=1.2, marker=".",
-             label="KL-UCB (c=3) bound")
-axes[1].plot(t_bound, thompson_bound, "--", color=colour["Thompson (Beta)"], lw=1.2, marker=".",
-             label="Thompson bound")
+axes[1].plot(t_bound, klucb_bound, "--", color=colour["KL-UCB (c=3)"], lw=1.2, marker=".", label="KL-UCB (c=3) bound")
+axes[1].plot(t_bound, thompson_bound, "--", color=colour["Thompson (Beta)"], lw=1.2, marker=".", label="Thompson bound")
 axes[0].set_ylim(0, 1.3 * max(r.mean_regret()[-1] for r in results.values()))
 axes[1].set_xscale("log")
 axes[1].set_yscale("log")

@@ -44,9 +44,9 @@ from tabular.distributional import (
 from tabular.stock_augmented import CVaR, MeanVariance, ThresholdProbability, optimize_return_distribution
 
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
-N_EPISODES = 2_000 if QUICK else 50_000   # Monte Carlo checks
-H = 12                                     # decision steps
-ALPHA = 0.1                                # CVaR level: the worst 10% of outcomes
+N_EPISODES = 2_000 if QUICK else 50_000  # Monte Carlo checks
+H = 12  # decision steps
+ALPHA = 0.1  # CVaR level: the worst 10% of outcomes
 
 # %%
 # A small investment problem
@@ -88,10 +88,12 @@ mdp = investment_mdp(H)
 mean_opt = tabular.backward_induction(mdp).policy
 exact = distributional_evaluation(mdp, mean_opt, representation="exact")
 law_mean = exact.initial_distribution(mdp.initial)
-print(f"mean-optimal policy: E[G] = {law_mean.mean():.3f} (backward induction: "
-      f"{tabular.backward_induction(mdp).V[0, 0]:.3f}), sd = {law_mean.std():.3f}, "
-      f"VaR_0.1 = {law_mean.quantile(ALPHA):.1f}, CVaR_0.1 = {law_mean.cvar(ALPHA):.3f}, "
-      f"P(G < 0) = {1 - law_mean.prob_at_least(0.0):.3f}")
+print(
+    f"mean-optimal policy: E[G] = {law_mean.mean():.3f} (backward induction: "
+    f"{tabular.backward_induction(mdp).V[0, 0]:.3f}), sd = {law_mean.std():.3f}, "
+    f"VaR_0.1 = {law_mean.quantile(ALPHA):.1f}, CVaR_0.1 = {law_mean.cvar(ALPHA):.3f}, "
+    f"P(G < 0) = {1 - law_mean.prob_at_least(0.0):.3f}"
+)
 
 # %%
 # Approximate representations and their guarantees
@@ -148,11 +150,12 @@ fig.tight_layout()
 res = optimize_return_distribution(mdp, CVaR(ALPHA))
 aug = res.augmented
 law_cvar = res.return_distribution
-print(f"augmented MDP: {aug.mdp.n_states} states = {mdp.n_states} states x {aug.n_stocks} stocks "
-      f"(exact: {aug.exact})")
-print(f"CVaR-optimal policy: E[G] = {law_cvar.mean():.3f}, sd = {law_cvar.std():.3f}, "
-      f"VaR_0.1 = {law_cvar.quantile(ALPHA):.1f}, CVaR_0.1 = {res.value:.3f} (c* = {res.c:g}), "
-      f"P(G < 0) = {1 - law_cvar.prob_at_least(0.0):.3f}")
+print(f"augmented MDP: {aug.mdp.n_states} states = {mdp.n_states} states x {aug.n_stocks} stocks (exact: {aug.exact})")
+print(
+    f"CVaR-optimal policy: E[G] = {law_cvar.mean():.3f}, sd = {law_cvar.std():.3f}, "
+    f"VaR_0.1 = {law_cvar.quantile(ALPHA):.1f}, CVaR_0.1 = {res.value:.3f} (c* = {res.c:g}), "
+    f"P(G < 0) = {1 - law_cvar.prob_at_least(0.0):.3f}"
+)
 
 cautious = np.zeros((H, mdp.n_states), dtype=np.int64)
 law_cautious = distributional_evaluation(mdp, cautious, representation="exact").initial_distribution(mdp.initial)
@@ -201,15 +204,19 @@ fig.tight_layout()
 # policy on the *original* MDP, rebuilding the stock from the rewards observed.
 
 V = evaluate_policy(aug.mdp, res.policy.policy).V
-print(f"rlcore.evaluate_policy on the augmented MDP: {aug.mdp.initial @ V[0]:.6f} "
-      f"(mean of the law: {law_cvar.mean():.6f})")
+print(
+    f"rlcore.evaluate_policy on the augmented MDP: {aug.mdp.initial @ V[0]:.6f} "
+    f"(mean of the law: {law_cvar.mean():.6f})"
+)
 mc_aug = rollout(aug.mdp, res.policy.policy, N_EPISODES, rng=0).episode_returns()
 mc_orig = res.policy.simulate_returns(N_EPISODES, rng=1)
 for name, sample in [("rollout(augmented MDP)", mc_aug), ("original MDP + stock", mc_orig)]:
     emp = ReturnDistribution.from_samples(sample)
-    print(f"{name:24s}: Monte Carlo mean {sample.mean():.3f}, CVaR_0.1 {emp.cvar(ALPHA):.3f}, "
-          f"Kolmogorov distance to the exact law "
-          f"{np.max(np.abs(emp.cdf(law_cvar.atoms) - law_cvar.cdf(law_cvar.atoms))):.4f}")
+    print(
+        f"{name:24s}: Monte Carlo mean {sample.mean():.3f}, CVaR_0.1 {emp.cvar(ALPHA):.3f}, "
+        f"Kolmogorov distance to the exact law "
+        f"{np.max(np.abs(emp.cdf(law_cvar.atoms) - law_cvar.cdf(law_cvar.atoms))):.4f}"
+    )
 
 # %%
 # Other objectives, and one that DP cannot optimize
@@ -242,7 +249,9 @@ pi = np.zeros(20, dtype=np.int64)
 for rep in ("categorical", "quantile"):
     ev = distributional_evaluation(disc, pi, representation=rep, n_atoms=101, tol=1e-8)
     gap = np.max(np.abs(ev.mean() - evaluate_policy(disc, pi).V))
-    print(f"{rep:11s}: {ev.iterations} iterations, converged = {ev.converged}, "
-          f"distance to fixed point <= {ev.error_bound:.1e}, max |mean - V^pi| = {gap:.2e}")
+    print(
+        f"{rep:11s}: {ev.iterations} iterations, converged = {ev.converged}, "
+        f"distance to fixed point <= {ev.error_bound:.1e}, max |mean - V^pi| = {gap:.2e}"
+    )
 
 plt.show()

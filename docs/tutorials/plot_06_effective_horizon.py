@@ -40,12 +40,12 @@ import tabular
 from rlcore.generators import combination_lock, random_mdp, sticky_actions
 
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
-SEEDS = 1 if QUICK else 2              # seeds per learner and MDP
+SEEDS = 1 if QUICK else 2  # seeds per learner and MDP
 MAX_EPISODES = 300 if QUICK else 1500  # budget of the incremental learners
-STICKY = 0.25                          # the papers' sticky-action probability
+STICKY = 0.25  # the papers' sticky-action probability
 
 try:
-    import torch  # noqa: F401
+    import torch
 
     HAVE_TORCH = True
     # Tiny networks: one thread is fastest, and much faster on a busy machine.
@@ -83,7 +83,7 @@ def lock(H, dense):
 
 mdps = {f"dense lock H={H}": lock(H, True) for H in ((3,) if QUICK else (3, 5, 7))}
 mdps.update({f"sparse lock H={H}": lock(H, False) for H in ((3,) if QUICK else (3, 4, 5))})
-for seed in ((1,) if QUICK else (1, 4)):  # seeds whose min_k is 2 and 3
+for seed in (1,) if QUICK else (1, 4):  # seeds whose min_k is 2 and 3
     mdps[f"random S=5 #{seed}"] = random_mdp(5, 3, branching=2, horizon=5, rng=seed)
 
 # %%
@@ -99,8 +99,10 @@ rows = []
 for name, mdp in mdps.items():
     eh = tabular.stochastic_effective_horizon(mdp, delta=0.1)
     rows.append({"name": name, "mdp": mdp, "min_k": tabular.min_k(mdp), "eh": eh.horizon, "eh_k": eh.k})
-    print(f"{name:18s} S={mdp.n_states:3d} H={mdp.horizon}  min_k={rows[-1]['min_k']}  "
-          f"effective horizon={eh.horizon:5.1f} (k={eh.k}, m_k={eh.m:.3g})")
+    print(
+        f"{name:18s} S={mdp.n_states:3d} H={mdp.horizon}  min_k={rows[-1]['min_k']}  "
+        f"effective horizon={eh.horizon:5.1f} (k={eh.k}, m_k={eh.m:.3g})"
+    )
 
 # %%
 # Samples each algorithm needs
@@ -116,9 +118,17 @@ for name, mdp in mdps.items():
 def episodes_to_optimal(learner, mdp, seed, **kwargs):
     target = optimum(mdp)
     res = learner(
-        mdp, horizon=mdp.horizon, n_actions=mdp.n_actions, n_states=mdp.n_states,
-        n_episodes=MAX_EPISODES, rng=seed, evaluate=lambda pi: value(mdp, pi),
-        eval_every=kwargs.pop("eval_every", 25), target_value=target, target_atol=1e-6, **kwargs,
+        mdp,
+        horizon=mdp.horizon,
+        n_actions=mdp.n_actions,
+        n_states=mdp.n_states,
+        n_episodes=MAX_EPISODES,
+        rng=seed,
+        evaluate=lambda pi: value(mdp, pi),
+        eval_every=kwargs.pop("eval_every", 25),
+        target_value=target,
+        target_atol=1e-6,
+        **kwargs,
     )
     return res.episodes_to_target
 

@@ -65,11 +65,15 @@ mdp = FiniteMDP(base.P, 0.6 * np.asarray(base.R), gamma=GAMMA)
 pi_star = offline.optimal_policy(mdp)
 
 DATA = {"expert (p = 1)": 1.0, "mixed (p = 0.5)": 0.5, "uniform (p = 0)": 0.0}
-MU = {name: offline.behavior_distribution(mdp, offline.mixture_policy([pi_star, uniform(S, A)], [p, 1 - p], A))
-      for name, p in DATA.items()}
+MU = {
+    name: offline.behavior_distribution(mdp, offline.mixture_policy([pi_star, uniform(S, A)], [p, 1 - p], A))
+    for name, p in DATA.items()
+}
 for name, mu in MU.items():
-    print(f"{name:>16}: C* = {offline.concentrability(mdp, mu, pi_star):6.2f}, "
-          f"pairs never logged: {int((mu == 0).sum())} of {S * A}")
+    print(
+        f"{name:>16}: C* = {offline.concentrability(mdp, mu, pi_star):6.2f}, "
+        f"pairs never logged: {int((mu == 0).sum())} of {S * A}"
+    )
 
 # %%
 # The learners
@@ -108,8 +112,7 @@ results = {name: curves(mu) for name, mu in MU.items()}
 # Mean over seeds of :math:`V^*(\rho) - V^{\hat\pi}(\rho)` (exact policy evaluation).
 
 fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True)
-styles = {"LCB (Hoeffding, c=0.3)": "-o", "LCB (Bernstein, c=0.3)": "--s", "behavior cloning": ":^",
-          "plug-in": "-.v"}
+styles = {"LCB (Hoeffding, c=0.3)": "-o", "LCB (Bernstein, c=0.3)": "--s", "behavior cloning": ":^", "plug-in": "-.v"}
 for ax, (data_name, res) in zip(axes, results.items()):
     for name, vals in res.items():
         ax.plot(SIZES, vals.mean(axis=1), styles[name], label=name, ms=4)
@@ -196,9 +199,11 @@ mixed = offline.collect_mixed_episodes(fh, [expert, poor], [0.2, 0.8], 400 if QU
 for alpha in (1.0, 0.3, 0.1):
     w = offline.trajectory_weights(mixed, temperature=alpha)
     resampled = offline.resample_trajectories(mixed, w, rng=0)
-    print(f"alpha = {alpha:>4}: behavior return {mixed.episode_returns().mean():.3f} -> "
-          f"{offline.weighted_return(mixed, w):.3f}; BC suboptimality "
-          f"{offline.policy_suboptimality(fh, offline.behavior_cloning(mixed, 6, 3, horizon=5)):.3f} -> "
-          f"{offline.policy_suboptimality(fh, offline.behavior_cloning(resampled, 6, 3, horizon=5)):.3f}")
+    print(
+        f"alpha = {alpha:>4}: behavior return {mixed.episode_returns().mean():.3f} -> "
+        f"{offline.weighted_return(mixed, w):.3f}; BC suboptimality "
+        f"{offline.policy_suboptimality(fh, offline.behavior_cloning(mixed, 6, 3, horizon=5)):.3f} -> "
+        f"{offline.policy_suboptimality(fh, offline.behavior_cloning(resampled, 6, 3, horizon=5)):.3f}"
+    )
 
 plt.show()

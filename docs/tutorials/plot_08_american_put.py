@@ -38,13 +38,13 @@ import numpy as np
 import finance_apps as fa
 
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
-N_TRAIN = 10_000 if QUICK else 50_000       # LSMC training paths
-N_FQ = 5_000 if QUICK else 20_000           # fitted-Q training paths
-N_TEST = 20_000 if QUICK else 100_000       # independent paths for lower bounds
-N_OUTER, N_INNER = (100, 100) if QUICK else (400, 200)   # Andersen-Broadie
+N_TRAIN = 10_000 if QUICK else 50_000  # LSMC training paths
+N_FQ = 5_000 if QUICK else 20_000  # fitted-Q training paths
+N_TEST = 20_000 if QUICK else 100_000  # independent paths for lower bounds
+N_OUTER, N_INNER = (100, 100) if QUICK else (400, 200)  # Andersen-Broadie
 
-S0, K, R, SIGMA, T = 36.0, 40.0, 0.06, 0.2, 1.0   # Longstaff-Schwartz (2001), Table 1, row 1
-N_DATES = 50                                       # exercise 50 times a year, as in the paper
+S0, K, R, SIGMA, T = 36.0, 40.0, 0.06, 0.2, 1.0  # Longstaff-Schwartz (2001), Table 1, row 1
+N_DATES = 50  # exercise 50 times a year, as in the paper
 
 # %%
 # 1. The binomial tree: price and exercise boundary
@@ -118,8 +118,7 @@ fig.tight_layout()
 # simulations from every date of every outer path. The lower bound (fresh paths) and
 # the dual upper bound together certify how far the LSMC rule can be from optimal.
 
-bracket = fa.price_bracket(lsmc.policy, problem, model, n_lower=N_TEST, n_outer=N_OUTER,
-                           n_inner=N_INNER, rng=1)
+bracket = fa.price_bracket(lsmc.policy, problem, model, n_lower=N_TEST, n_outer=N_OUTER, n_inner=N_INNER, rng=1)
 lo, hi = bracket.interval(1.96)
 print(f"lower bound  {bracket.lower.price:.4f} +- {bracket.lower.stderr:.4f}")
 print(f"upper bound  {bracket.upper.upper:.4f} +- {bracket.upper.stderr:.4f}")
@@ -145,16 +144,24 @@ print(f"gap (upper - lower): {bracket.gap:.4f}; it shrinks as n_inner grows (inn
 # On GBM the price is Markov, so the history can only add noise: the history-aware
 # policy must not beat the optimum (a guard against look-ahead).
 
-fq = fa.fitted_q_stopping(problem, model, N_FQ, features=fa.HistoryFeatures(3, degree=2),
-                          n_iterations=5, n_test_paths=N_TEST, rng=2)
-print(f"fitted-Q out-of-sample  {fq.out_of_sample.price:.4f} +- {fq.out_of_sample.stderr:.4f}"
-      f"   (Bermudan optimum {tree_berm.price:.4f})")
+fq = fa.fitted_q_stopping(
+    problem, model, N_FQ, features=fa.HistoryFeatures(3, degree=2), n_iterations=5, n_test_paths=N_TEST, rng=2
+)
+print(
+    f"fitted-Q out-of-sample  {fq.out_of_sample.price:.4f} +- {fq.out_of_sample.stderr:.4f}"
+    f"   (Bermudan optimum {tree_berm.price:.4f})"
+)
 
 # %%
 # Four prices, one figure
 # -----------------------
-names = ["European\n(Black-Scholes)", "CRR tree\n(Bermudan)", "LSMC\n(lower bound)",
-         "Andersen-Broadie\n(upper bound)", "fitted-Q\n(lower bound)"]
+names = [
+    "European\n(Black-Scholes)",
+    "CRR tree\n(Bermudan)",
+    "LSMC\n(lower bound)",
+    "Andersen-Broadie\n(upper bound)",
+    "fitted-Q\n(lower bound)",
+]
 vals = [euro, tree_berm.price, bracket.lower.price, bracket.upper.upper, fq.out_of_sample.price]
 errs = [0.0, 0.0, 1.96 * bracket.lower.stderr, 1.96 * bracket.upper.stderr, 1.96 * fq.out_of_sample.stderr]
 fig, ax = plt.subplots(figsize=(8, 4))
@@ -180,8 +187,9 @@ berm = fa.StoppingProblem.bermudan(fa.Put(100.0), dates, 0.02)
 ar = fa.AutoregressiveGARCH(100.0, 0.0, 0.5, 0.03**2, 0.0, 0.0, berm.grid())
 test = ar.simulate(N_TEST, rng=3)
 markov = fa.longstaff_schwartz(berm, ar, N_FQ, n_test_paths=None, rng=4).policy
-history = fa.fitted_q_stopping(berm, ar, N_FQ, features=fa.HistoryFeatures(2, degree=3),
-                               n_iterations=5, n_test_paths=None, rng=4).policy
+history = fa.fitted_q_stopping(
+    berm, ar, N_FQ, features=fa.HistoryFeatures(2, degree=3), n_iterations=5, n_test_paths=None, rng=4
+).policy
 v_m = fa.evaluate_exercise_policy(markov, berm, ar, paths=test)
 v_h = fa.evaluate_exercise_policy(history, berm, ar, paths=test)
 d = v_h.payoffs - v_m.payoffs

@@ -114,8 +114,18 @@ for n in (5, 10, 20, 40, 80, 160):
 # the previous holding. Adam, learning rate 0.005, minibatches of 1024 paths.
 
 net0 = feedforward_hedger(2, rng=0)
-fit0 = train_hedger(net0, S_train, Z_train, X_train, risk, lr=5e-3, n_iterations=ITERS,
-                    batch_size=BATCH, eval_data=(S_test, Z_test, X_test), rng=0)
+fit0 = train_hedger(
+    net0,
+    S_train,
+    Z_train,
+    X_train,
+    risk,
+    lr=5e-3,
+    n_iterations=ITERS,
+    batch_size=BATCH,
+    eval_data=(S_test, Z_test, X_test),
+    rng=0,
+)
 D0 = hedge_ratios(net0, X_test)
 delta = bs_delta_hedge(S_test, times, K, SIGMA)
 p_deep = indifference_price(fit0.final_risk, 0.0)
@@ -146,8 +156,19 @@ fig.tight_layout()
 
 COST = 0.002
 net = feedforward_hedger(2, rng=1)
-fit = train_hedger(net, S_train, Z_train, X_train, risk, cost=COST, lr=5e-3, n_iterations=ITERS,
-                   batch_size=BATCH, eval_data=(S_test, Z_test, X_test), rng=1)
+fit = train_hedger(
+    net,
+    S_train,
+    Z_train,
+    X_train,
+    risk,
+    cost=COST,
+    lr=5e-3,
+    n_iterations=ITERS,
+    batch_size=BATCH,
+    eval_data=(S_test, Z_test, X_test),
+    rng=1,
+)
 strategies = {
     "no hedge": no_hedge(S_test),
     "BS delta": delta,
@@ -158,8 +179,7 @@ pnls = {}
 print(f"{'strategy':16s} {'entropic':>9s} {'ES 5%':>8s} {'turnover':>9s}")
 for name, D in strategies.items():
     pnls[name] = hedging_pnl(S_test, D, Z_test, cost=COST)
-    print(f"{name:16s} {risk(pnls[name]):9.5f} {expected_shortfall(pnls[name], 0.05):8.4f} "
-          f"{turnover(D).mean():9.3f}")
+    print(f"{name:16s} {risk(pnls[name]):9.5f} {expected_shortfall(pnls[name], 0.05):8.4f} {turnover(D).mean():9.3f}")
 
 fig, ax = plt.subplots(figsize=(7, 4))
 bins = np.linspace(-0.12, 0.0, 80)
@@ -221,10 +241,22 @@ for arch, make, lrs in [
 ]:
     for opt in ("adam", "kfac"):
         for seed in SEEDS:
-            r = train_hedger(make(seed), S_train, Z_train, X_train, risk, cost=COST, optimizer=opt,
-                             lr=lrs[opt], n_iterations=ITERS // 2, batch_size=BATCH, eval_every=10,
-                             eval_data=(S_test, Z_test, X_test), rng=seed,
-                             kfac_options={"damping": 1e-3})
+            r = train_hedger(
+                make(seed),
+                S_train,
+                Z_train,
+                X_train,
+                risk,
+                cost=COST,
+                optimizer=opt,
+                lr=lrs[opt],
+                n_iterations=ITERS // 2,
+                batch_size=BATCH,
+                eval_every=10,
+                eval_data=(S_test, Z_test, X_test),
+                rng=seed,
+                kfac_options={"damping": 1e-3},
+            )
             curves.setdefault((arch, opt), []).append(r)
 
 fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
@@ -248,10 +280,15 @@ for arch in ("feed-forward", "LSTM (16)"):
         target = adam_run.final_risk
         reach = kfac_run.steps_to_reach(target)
         per_step = kfac_run.seconds / adam_run.seconds
-        when = ("not within the budget" if reach is None
-                else f"after {reach} updates ({reach / adam_run.eval_steps[-1]:.2f} of the budget)")
-        print(f"{arch:13s}: Adam ends at {target:.5f}; K-FAC reaches it {when}; "
-              f"wall time per update K-FAC / Adam = {per_step:.2f}")
+        when = (
+            "not within the budget"
+            if reach is None
+            else f"after {reach} updates ({reach / adam_run.eval_steps[-1]:.2f} of the budget)"
+        )
+        print(
+            f"{arch:13s}: Adam ends at {target:.5f}; K-FAC reaches it {when}; "
+            f"wall time per update K-FAC / Adam = {per_step:.2f}"
+        )
 
 # %%
 # The ratio depends on the budget, the learning rates and the architecture; the

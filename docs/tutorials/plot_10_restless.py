@@ -54,7 +54,7 @@ from tabular.policy_iteration import policy_iteration
 
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
 GAMMA = 0.9
-N_RUNS = 100 if QUICK else 400          # Monte Carlo runs per policy evaluation
+N_RUNS = 100 if QUICK else 400  # Monte Carlo runs per policy evaluation
 SEQUOIA_STEPS = 300 if QUICK else 1500  # SEQUOIA training steps
 
 # %%
@@ -72,8 +72,10 @@ SEQUOIA_STEPS = 300 if QUICK else 1500  # SEQUOIA training steps
 arm = RestlessArm.two_state(p_passive=[0.2, 0.6], p_active=[0.7, 0.95])
 res = whittle_index(arm, discount=GAMMA)
 closed = two_state_whittle_index([0.2, 0.6], [0.7, 0.95], GAMMA)
-print(f"indexable: {res.indexable}, indices (adaptive greedy): {np.round(res.index, 6)}, "
-      f"closed form: {np.round(closed, 6)}")
+print(
+    f"indexable: {res.indexable}, indices (adaptive greedy): {np.round(res.index, 6)}, "
+    f"closed form: {np.round(closed, 6)}"
+)
 
 penalties = np.linspace(-0.2, 1.2, 57)
 adv = []
@@ -137,8 +139,9 @@ for N in sizes:
 fig, ax = plt.subplots(figsize=(6, 3.5))
 for name, vals in table.items():
     v = np.array(vals)
-    ax.errorbar(sizes, v[:, 0], yerr=2 * v[:, 1], marker="o", capsize=3, label=name,
-                ls="--" if name == "LP bound" else "-")
+    ax.errorbar(
+        sizes, v[:, 0], yerr=2 * v[:, 1], marker="o", capsize=3, label=name, ls="--" if name == "LP bound" else "-"
+    )
 ax.set_xscale("log")
 ax.set_xlabel("number of arms N (budget 0.3 N)")
 ax.set_ylabel("discounted value per arm")
@@ -178,7 +181,9 @@ gen = np.random.default_rng(3)
 coupled = CoupledRestlessProblem(
     p_passive=np.column_stack([gen.uniform(0.05, 0.3, 6), gen.uniform(0.4, 0.8, 6)]),
     effects=np.column_stack([gen.uniform(0.3, 0.9, 6), gen.uniform(0.3, 0.9, 6)]),
-    constraints=cons, weights=gen.uniform(0.5, 2.0, 6), discount=GAMMA,
+    constraints=cons,
+    weights=gen.uniform(0.5, 2.0, 6),
+    discount=GAMMA,
 )
 print(f"{coupled}: {len(cons.enumerate())} feasible actions")
 

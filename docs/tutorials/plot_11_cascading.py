@@ -55,10 +55,10 @@ from bandits.cascading_rl import (
 )
 
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
-T_BANDIT = 3_000 if QUICK else 20_000      # rounds of the cascading bandit
-RUNS = 8 if QUICK else 30                  # independent runs per bandit algorithm
-EPISODES = 600 if QUICK else 3_000         # episodes of the cascading MDP
-SEEDS = 2 if QUICK else 4                  # seeds per RL learner
+T_BANDIT = 3_000 if QUICK else 20_000  # rounds of the cascading bandit
+RUNS = 8 if QUICK else 30  # independent runs per bandit algorithm
+EPISODES = 600 if QUICK else 3_000  # episodes of the cascading MDP
+SEEDS = 2 if QUICK else 4  # seeds per RL learner
 ITEM_COUNTS = [4, 6, 8] if QUICK else [4, 6, 8, 10, 12, 16, 24, 32]
 
 # %%
@@ -89,8 +89,10 @@ ax.plot(n, cascade_lower_bound(L, K, p, gap, n), ":", label="lower bound (Thm 4,
 ax.set(xlabel="round n", ylabel="expected regret", title=f"Cascading bandit, L={L}, K={K}")
 ax.legend()
 fig.tight_layout()
-print(f"CascadeUCB1 bound at n={T_BANDIT}: {cascade_ucb1_regret_bound(w, K, T_BANDIT):.0f} "
-      f"(off the chart), its regret: {res_ucb1.mean_regret()[-1]:.1f}")
+print(
+    f"CascadeUCB1 bound at n={T_BANDIT}: {cascade_ucb1_regret_bound(w, K, T_BANDIT):.0f} "
+    f"(off the chart), its regret: {res_ucb1.mean_regret()[-1]:.1f}"
+)
 
 # %%
 # The naive bandit learns 56 arms from one click indicator each; the cascade
@@ -129,9 +131,11 @@ print(mdp, "with", mdp.n_lists, "lists of length 0 to", mdp.list_length)
 V = solve_cascading_mdp(mdp)
 w_s, w_bot = mdp.item_values(V.V[1])
 value, items = best_perm(mdp.attraction[0], w_s[0], w_bot[0], mdp.list_length)
-brute = max((list_value(mdp.attraction[0], w_s[0], w_bot[0], A), A)
-            for k in range(mdp.list_length + 1)
-            for A in itertools.permutations(range(mdp.n_items), k))
+brute = max(
+    (list_value(mdp.attraction[0], w_s[0], w_bot[0], A), A)
+    for k in range(mdp.list_length + 1)
+    for A in itertools.permutations(range(mdp.n_items), k)
+)
 print(f"BestPerm: list {items.tolist()} value {value:.6f};  brute force: {list(brute[1])} {brute[0]:.6f}")
 
 # %%
@@ -149,10 +153,13 @@ k = np.arange(1, EPISODES + 1)
 fig, ax = plt.subplots(figsize=(7, 4))
 ax.plot(k, vi.mean(axis=0), label="CascadingVI (items)")
 ax.plot(k, naive.mean(axis=0), label=f"UCBVI over the {mdp.n_lists} lists")
-ax.plot(k, cascading_vi_regret_bound(mdp.n_states, mdp.n_items, mdp.horizon, k), "--",
-        label="rate H sqrt(H S N K) log")
-ax.set(xlabel="episode", ylabel="expected regret", title="Cascading MDP: S=2, N=6, K=3, H=2",
-       ylim=(0, 1.5 * naive.mean(axis=0)[-1]))
+ax.plot(k, cascading_vi_regret_bound(mdp.n_states, mdp.n_items, mdp.horizon, k), "--", label="rate H sqrt(H S N K) log")
+ax.set(
+    xlabel="episode",
+    ylabel="expected regret",
+    title="Cascading MDP: S=2, N=6, K=3, H=2",
+    ylim=(0, 1.5 * naive.mean(axis=0)[-1]),
+)
 ax.legend()
 fig.tight_layout()
 
@@ -162,7 +169,6 @@ fig.tight_layout()
 # CascadingVI's planning costs ``O(H S (N S + N log N + N K))`` per episode; the
 # baseline's ``O(H S^2 |A|)`` with ``|A| = sum_{k <= K} N! / (N - k)!`` lists (here
 # ``K = 3``). The enumerated learner is only run while the list space stays small.
-
 
 
 def seconds_per_episode(learner, m, n_episodes, repeats=3):
@@ -198,7 +204,8 @@ fig.tight_layout()
 small = make_instance(2, seed=3, n_states=2, horizon=2)
 bpi = cascading_bpi(small, 0.5, delta=0.1, rng=0)
 truth = solve_cascading_mdp(small).value(small.initial) - float(
-    small.initial @ evaluate_cascading_policy(small, bpi.policy)[0])
+    small.initial @ evaluate_cascading_policy(small, bpi.policy)[0]
+)
 print(f"stopped after {bpi.n_episodes} episodes; certified gap {bpi.gap:.3f}; true suboptimality {truth:.4f}")
 
 # %%

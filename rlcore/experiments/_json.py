@@ -53,11 +53,13 @@ def _convert(obj: Any, where: str, *, allow_arrays: bool, allow_nonfinite: bool,
         for k, v in obj.items():
             if not isinstance(k, str):
                 raise InvalidParameterTypeError(
-                    where, f"dict keys must be str (JSON would turn {k!r} into a string), "
-                    f"got a key of type {type(k).__name__}"
+                    where,
+                    f"dict keys must be str (JSON would turn {k!r} into a string), "
+                    f"got a key of type {type(k).__name__}",
                 )
-            out[k] = _convert(v, f"{where}[{k!r}]", allow_arrays=allow_arrays, allow_nonfinite=allow_nonfinite,
-                              depth=depth + 1)
+            out[k] = _convert(
+                v, f"{where}[{k!r}]", allow_arrays=allow_arrays, allow_nonfinite=allow_nonfinite, depth=depth + 1
+            )
         return out
     if isinstance(obj, (list, tuple)):
         return [
@@ -72,12 +74,14 @@ def _convert(obj: Any, where: str, *, allow_arrays: bool, allow_nonfinite: bool,
         if obj.dtype.kind == "f" and not allow_nonfinite and not np.isfinite(obj).all():
             raise InvalidParameterError(where, "expected finite entries")
         if obj.ndim + depth > MAX_DEPTH + 1:
-            raise InvalidParameterError(where, f"an array of {obj.ndim} dimensions nests deeper than {MAX_DEPTH} levels")
+            raise InvalidParameterError(
+                where, f"an array of {obj.ndim} dimensions nests deeper than {MAX_DEPTH} levels"
+            )
         return obj.tolist()
     kind = "a NumPy array (use a list)" if isinstance(obj, np.ndarray) else f"an object of type {type(obj).__name__}"
     raise InvalidParameterTypeError(
-        where, "expected JSON-like plain data (dict with str keys, list, tuple, str, int, "
-        f"float, bool, None), got {kind}"
+        where,
+        f"expected JSON-like plain data (dict with str keys, list, tuple, str, int, float, bool, None), got {kind}",
     )
 
 

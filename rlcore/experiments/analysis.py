@@ -196,7 +196,9 @@ def _check_records(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, An
     n_failed = 0
     for i, rec in enumerate(records):
         if not all(f in rec for f in ("status", "config", "result")):
-            raise InvalidParameterTypeError(f"records[{i}]", "expected a record dict with 'status', 'config' and 'result'")
+            raise InvalidParameterTypeError(
+                f"records[{i}]", "expected a record dict with 'status', 'config' and 'result'"
+            )
         n_failed += rec["status"] != "ok"
         key = rec.get("key")
         if key is not None:
@@ -205,9 +207,10 @@ def _check_records(records: Sequence[Mapping[str, Any]]) -> list[Mapping[str, An
             seen.add(key)
     if n_failed:
         raise InvalidParameterError(
-            "records", f"{n_failed} of {len(records)} records are failed runs, which have no result; "
+            "records",
+            f"{n_failed} of {len(records)} records are failed runs, which have no result; "
             "dropping them may bias the summary, so do it explicitly: "
-            "[r for r in records if r['status'] == 'ok']"
+            "[r for r in records if r['status'] == 'ok']",
         )
     return list(records)
 
@@ -417,13 +420,22 @@ def plot_curves_with_bands(
     (1, 1)
     """
     if len(curves) == 0:
-        raise InvalidParameterError("curves", "expected a non-empty dict of label -> curves (n_runs, T) or ConfidenceInterval")
+        raise InvalidParameterError(
+            "curves", "expected a non-empty dict of label -> curves (n_runs, T) or ConfidenceInterval"
+        )
     gen = _as_generator(rng)
     cis: dict[str, ConfidenceInterval] = {}
     for label, value in curves.items():
-        ci = value if isinstance(value, ConfidenceInterval) else mean_ci(
-            as_float_array(value, f"curves[{label!r}]", ndim=2),
-            confidence=confidence, method=method, n_boot=n_boot, rng=gen,
+        ci = (
+            value
+            if isinstance(value, ConfidenceInterval)
+            else mean_ci(
+                as_float_array(value, f"curves[{label!r}]", ndim=2),
+                confidence=confidence,
+                method=method,
+                n_boot=n_boot,
+                rng=gen,
+            )
         )
         if np.ndim(ci.mean) != 1:
             raise InvalidParameterError(

@@ -184,17 +184,19 @@ def _check_run_fn(run_fn: Any) -> str:
             sig.bind({}, 0)
         except TypeError:
             raise InvalidParameterTypeError(
-                "run_fn", f"{_callable_name(run_fn)}{sig} cannot be called as run_fn(config, seed); "
-                "expected a function of two positional arguments"
+                "run_fn",
+                f"{_callable_name(run_fn)}{sig} cannot be called as run_fn(config, seed); "
+                "expected a function of two positional arguments",
             ) from None
     try:
         pickle.dumps(run_fn)
     except Exception as exc:
         raise InvalidParameterTypeError(
-            "run_fn", f"{_callable_name(run_fn)} cannot be pickled ({type(exc).__name__}: {exc}), so "
+            "run_fn",
+            f"{_callable_name(run_fn)} cannot be pickled ({type(exc).__name__}: {exc}), so "
             "worker processes could not receive it; define it with `def` at module level (in an "
             "importable module or the script itself), not as a lambda, a nested function or a "
-            "method of a local class"
+            "method of a local class",
         ) from None
     return _callable_name(run_fn)
 
@@ -204,13 +206,17 @@ MAX_JOBS: int = 10**4
 
 
 # ----------------------------------------------------------------------------- backends
-def _run_serial(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None) -> Generator[dict, None, None]:
+def _run_serial(
+    run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None
+) -> Generator[dict, None, None]:
     with limit_threads(n_threads) if n_threads is not None else nullcontext():
         for spec in specs:
             yield _execute(run_fn, spec, "serial", n_threads)
 
 
-def _run_loky(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None) -> Generator[dict, None, None]:
+def _run_loky(
+    run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None
+) -> Generator[dict, None, None]:
     try:
         from joblib import Parallel, cpu_count, delayed, parallel_config
         from joblib.externals.loky.process_executor import TerminatedWorkerError
@@ -236,7 +242,9 @@ def _run_loky(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: 
 _RAY_EXECUTE: Any = None
 
 
-def _run_ray(run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None) -> Generator[dict, None, None]:
+def _run_ray(
+    run_fn: RunFn, specs: list[_Spec], n_jobs: int | None, n_threads: int | None
+) -> Generator[dict, None, None]:
     try:
         import ray
     except ImportError as exc:

@@ -152,9 +152,10 @@ def _parse_line(raw: bytes, path: Path, lineno: int) -> dict[str, Any]:
         rec = _loads(raw)
     except ValueError as exc:
         raise InvalidParameterError(
-            "out_dir", f"{path}: line {lineno} is not valid JSON ({exc}); only the last line of a record "
+            "out_dir",
+            f"{path}: line {lineno} is not valid JSON ({exc}); only the last line of a record "
             "file can be torn by a crash, so the file was modified by something else. Remove "
-            "the line (its run will run again) and retry"
+            "the line (its run will run again) and retry",
         ) from None
     if not isinstance(rec, dict) or any(f not in rec for f in _REQUIRED_FIELDS):
         raise InvalidParameterError(
@@ -252,8 +253,7 @@ def _describe_difference(old: Mapping[str, Any], new: Sweep) -> str:
     old_keys, new_keys = set(before.config_keys), set(new.config_keys)
     if old_keys != new_keys:
         parts.append(
-            f"{len(new_keys - old_keys)} configuration(s) here not there, "
-            f"{len(old_keys - new_keys)} there not here"
+            f"{len(new_keys - old_keys)} configuration(s) here not there, {len(old_keys - new_keys)} there not here"
         )
     return "; ".join(parts) or "another seeding scheme"
 
@@ -308,7 +308,9 @@ class _RecordStore:
                 "wait for it to finish or use another directory"
             ) from None
         except OSError as exc:  # pragma: no cover - file systems without flock
-            warnings.warn(f"out_dir: cannot lock {self.out_dir} ({exc}); running unlocked", RuntimeWarning, stacklevel=4)
+            warnings.warn(
+                f"out_dir: cannot lock {self.out_dir} ({exc}); running unlocked", RuntimeWarning, stacklevel=4
+            )
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         self._lock_fd = fd
@@ -318,16 +320,18 @@ class _RecordStore:
         if manifest is None:
             if self.records_path.exists() and self.records_path.stat().st_size > 0:
                 raise InvalidParameterError(
-                    "out_dir", f"{self.out_dir} holds a {RECORDS_FILE} but no {MANIFEST_FILE}, so "
-                    "whose records they are is unknown; use another directory"
+                    "out_dir",
+                    f"{self.out_dir} holds a {RECORDS_FILE} but no {MANIFEST_FILE}, so "
+                    "whose records they are is unknown; use another directory",
                 )
             self._write_manifest(sweep, run_fn_name)
             return
         if manifest["fingerprint"] != sweep.fingerprint:
             diff = _describe_difference(manifest.get("sweep", {}), sweep)
             raise InvalidParameterError(
-                "out_dir", f"{self.out_dir} holds the records of another sweep ({diff}); use a new "
-                "directory for this sweep (or delete that one to start over)"
+                "out_dir",
+                f"{self.out_dir} holds the records of another sweep ({diff}); use a new "
+                "directory for this sweep (or delete that one to start over)",
             )
         if manifest.get("run_fn") != run_fn_name:
             warnings.warn(

@@ -177,13 +177,16 @@ class Sweep:
         name: str = "",
     ) -> None:
         if isinstance(configs, (str, bytes)):
-            raise InvalidParameterTypeError("configs", f"expected a sequence (list or tuple) of dicts, got a {type(configs).__name__}")
+            raise InvalidParameterTypeError(
+                "configs", f"expected a sequence (list or tuple) of dicts, got a {type(configs).__name__}"
+            )
         if len(configs) == 0:
             raise InvalidParameterError("configs", "expected at least one configuration, got an empty sequence")
         if len(configs) * n_seeds > MAX_RUNS:
             raise InvalidParameterError(
-                "n_seeds", f"{len(configs)} configurations x {n_seeds} seeds = {len(configs) * n_seeds} runs, "
-                f"more than the limit {MAX_RUNS} of one sweep"
+                "n_seeds",
+                f"{len(configs)} configurations x {n_seeds} seeds = {len(configs) * n_seeds} runs, "
+                f"more than the limit {MAX_RUNS} of one sweep",
             )
         canonical = []
         seen: dict[str, int] = {}
@@ -297,8 +300,7 @@ class Sweep:
         label = f", name={self.name!r}" if self.name else ""
         common = ", common_seeds=True" if self.common_seeds else ""
         return (
-            f"Sweep({len(self._canonical)} configs, n_seeds={self.n_seeds}, "
-            f"root_seed={self.root_seed}{common}{label})"
+            f"Sweep({len(self._canonical)} configs, n_seeds={self.n_seeds}, root_seed={self.root_seed}{common}{label})"
         )
 
 
@@ -335,7 +337,9 @@ def grid(axes: Mapping[str, Sequence[Any]], *, base: Mapping[str, Any] | None = 
         if not isinstance(k, str):
             raise InvalidParameterTypeError("axes", f"setting names must be str, got {k!r}")
         if isinstance(values, (str, bytes, Mapping)) or not isinstance(values, Sequence):
-            raise InvalidParameterTypeError(f"axes[{k!r}]", f"expected a list or tuple of values, got {type(values).__name__}")
+            raise InvalidParameterTypeError(
+                f"axes[{k!r}]", f"expected a list or tuple of values, got {type(values).__name__}"
+            )
         if len(values) == 0:
             raise InvalidParameterError(f"axes[{k!r}]", "expected at least one value")
         if k in base:

@@ -14,7 +14,8 @@ Each package has a module here (``rlcore_examples``, ``tabular_examples``, ...) 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 
 @dataclass(frozen=True)

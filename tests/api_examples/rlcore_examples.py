@@ -27,10 +27,15 @@ def _q():
 
 def _dataset():
     return dict(
-        observations=np.array([0, 1, 2, 0]), actions=np.array([1, 0, 1, 1]), rewards=np.array([1.0, 0.0, 2.0, 0.5]),
-        next_observations=np.array([1, 2, 0, 1]), terminated=np.array([False, False, True, False]),
-        truncated=np.array([False, False, False, True]), episode_ids=np.array([0, 0, 0, 1]),
-        timesteps=np.array([0, 1, 2, 0]), metadata={"env": "tiny"},
+        observations=np.array([0, 1, 2, 0]),
+        actions=np.array([1, 0, 1, 1]),
+        rewards=np.array([1.0, 0.0, 2.0, 0.5]),
+        next_observations=np.array([1, 2, 0, 1]),
+        terminated=np.array([False, False, True, False]),
+        truncated=np.array([False, False, False, True]),
+        episode_ids=np.array([0, 0, 0, 1]),
+        timesteps=np.array([0, 1, 2, 0]),
+        metadata={"env": "tiny"},
     )
 
 
@@ -49,8 +54,7 @@ def _bridge_file() -> str:
 
 
 EXAMPLES: dict[str, Example] = {
-    "FiniteMDP": Example(lambda: {"P": np.full((2, 2, 2), 0.5), "R": np.array([[0.0, 1.0], [1.0, 0.0]]),
-                                  "gamma": 0.9}),
+    "FiniteMDP": Example(lambda: {"P": np.full((2, 2, 2), 0.5), "R": np.array([[0.0, 1.0], [1.0, 0.0]]), "gamma": 0.9}),
     "Dataset": Example(_dataset),
     "RidgeRegression": Example(lambda: {"alpha": 0.5, "fit_intercept": True}),
     "TabularMean": Example(lambda: {"default": 0.0, "n_features": 2}),
@@ -72,8 +76,9 @@ EXAMPLES: dict[str, Example] = {
     "is_deterministic": Example(lambda: {"policy": np.array([0, 1])}),
     "validate_policy": Example(lambda: {"policy": np.array([0, 1, 1]), "n_states": 3, "n_actions": 2}),
     "load_bridge_mdp": Example(lambda: {"path": _bridge_file(), "horizon": 3, "sticky_prob": 0.25}),
-    "rollout": Example(lambda: {"sim": _mdp(), "policy": np.zeros(3, dtype=int), "n_episodes": 2, "max_steps": 3,
-                                "rng": 0}),
+    "rollout": Example(
+        lambda: {"sim": _mdp(), "policy": np.zeros(3, dtype=int), "n_episodes": 2, "max_steps": 3, "rng": 0}
+    ),
     "spawn": Example(lambda: {"rng": 0, "n": 2}),
 }
 

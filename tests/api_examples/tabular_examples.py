@@ -87,14 +87,22 @@ EXAMPLES: dict[str, Example] = {
     "wasserstein_distance": Example(lambda: {"p": _dist(), "q": _dist(), "order": 1}),
     "categorical_projection": Example(lambda: {"dist": _dist(), "support": np.linspace(0.0, 2.0, 5)}),
     "quantile_projection": Example(lambda: {"dist": _dist(), "n_quantiles": 4}),
-    "categorical_bellman_operator": Example(lambda: {
-        "mdp": _coin(gamma=0.5), "policy": np.zeros(2, dtype=int), "probs": np.full((2, 3), 1.0 / 3.0),
-        "support": np.linspace(0.0, 2.0, 3), "t": 0}),
-    "quantile_bellman_operator": Example(lambda: {
-        "mdp": _coin(horizon=2), "policy": np.zeros(2, dtype=int), "locations": np.zeros((2, 3)), "t": 1}),
+    "categorical_bellman_operator": Example(
+        lambda: {
+            "mdp": _coin(gamma=0.5),
+            "policy": np.zeros(2, dtype=int),
+            "probs": np.full((2, 3), 1.0 / 3.0),
+            "support": np.linspace(0.0, 2.0, 3),
+            "t": 0,
+        }
+    ),
+    "quantile_bellman_operator": Example(
+        lambda: {"mdp": _coin(horizon=2), "policy": np.zeros(2, dtype=int), "locations": np.zeros((2, 3)), "t": 1}
+    ),
     "projection_error_bound": Example(lambda: {"mdp": _coin(gamma=0.5), "representation": "quantile", "n_atoms": 5}),
-    "distributional_evaluation": Example(lambda: {
-        "mdp": _coin(gamma=0.5), "policy": np.zeros(2, dtype=int), "n_atoms": 5, "tol": 1e-6, "max_iter": 200}),
+    "distributional_evaluation": Example(
+        lambda: {"mdp": _coin(gamma=0.5), "policy": np.zeros(2, dtype=int), "n_atoms": 5, "tol": 1e-6, "max_iter": 200}
+    ),
     # stock augmentation
     "ExpectedUtility": Example(lambda: {"utility": lambda g: -np.exp(-0.5 * g)}),
     "ThresholdProbability": Example(lambda: {"threshold": 3.0}),
@@ -113,30 +121,51 @@ EXAMPLES: dict[str, Example] = {
     "effective_planning_window": Example(lambda: {"mdp": _lock()}),
     "effective_horizon_bound": Example(
         lambda: {"mdp": _lock()},
-        nonfinite={"k_results": "EffectiveHorizonK.gap is inf at a state without suboptimal actions"}),
+        nonfinite={"k_results": "EffectiveHorizonK.gap is inf at a state without suboptimal actions"},
+    ),
     "sqirl_sample_bound": Example(
         lambda: {"mdp": _sticky(), "k": 1, "delta": 0.1},
-        nonfinite={f: "inf where no state matters, or where no finite number of episodes suffices"
-                   for f in ("m", "effective_horizon", "gap", "reach_lower", "m_per_step")}),
+        nonfinite={
+            f: "inf where no state matters, or where no finite number of episodes suffices"
+            for f in ("m", "effective_horizon", "gap", "reach_lower", "m_per_step")
+        },
+    ),
     "stochastic_effective_horizon": Example(
         lambda: {"mdp": _sticky(), "delta": 0.1},
-        nonfinite={"horizon": "no k gives a finite bound", "m": "no k gives a finite bound",
-                   "bounds": "SQIRLSampleBound fields are inf as documented there"}),
+        nonfinite={
+            "horizon": "no k gives a finite bound",
+            "m": "no k gives a finite bound",
+            "bounds": "SQIRLSampleBound fields are inf as documented there",
+        },
+    ),
     # learners through the simulator
     "gorp": Example(lambda: {"sim": _lock(), "horizon": 3, "n_actions": 2, "k": 1, "m": 4, "rng": 0}),
     "sqirl": Example(lambda: {"sim": _sticky(), "horizon": 2, "n_actions": 2, "k": 1, "m": 8, "rng": 0}),
     "sqirl_sample_complexity": Example(
         lambda: {"mdp": _lock(2), "ks": (1,), "ms": (2, 4), "seeds": 2},
-        nonfinite={"episodes": "no grid point reached the required success rate"}),
+        nonfinite={"episodes": "no grid point reached the required success rate"},
+    ),
     "median_episodes_to_target": Example(
-        lambda: {"episodes": [10, None, 30]},
-        nonfinite={"*": "half or more of the runs never reached the target"}),
-    "q_learning": Example(lambda: {
-        "sim": _lock(2), "horizon": 2, "n_states": _lock(2).n_states, "n_actions": 2, "n_episodes": 4, "n_envs": 2,
-        "rng": 0, "evaluate": _value(_lock(2)), "eval_every": 2, "target_value": 0.5}),
+        lambda: {"episodes": [10, None, 30]}, nonfinite={"*": "half or more of the runs never reached the target"}
+    ),
+    "q_learning": Example(
+        lambda: {
+            "sim": _lock(2),
+            "horizon": 2,
+            "n_states": _lock(2).n_states,
+            "n_actions": 2,
+            "n_episodes": 4,
+            "n_envs": 2,
+            "rng": 0,
+            "evaluate": _value(_lock(2)),
+            "eval_every": 2,
+            "target_value": 0.5,
+        }
+    ),
     "dqn": Example(lambda: _learner(hidden_sizes=(4,), batch_size=2, buffer_size=8), sweep=False, why=_TRAINING),
-    "ppo": Example(lambda: _learner(hidden_sizes=(4,), n_envs=2, minibatch_size=2, n_epochs=1),
-                   sweep=False, why=_TRAINING),
+    "ppo": Example(
+        lambda: _learner(hidden_sizes=(4,), n_envs=2, minibatch_size=2, n_epochs=1), sweep=False, why=_TRAINING
+    ),
 }
 
 _RESULT = "result type: built by the library and returned, not called with user input"

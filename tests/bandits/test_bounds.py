@@ -61,8 +61,11 @@ def test_exp3_tuned_bound_is_theorem_3_1_at_the_tuned_gamma(n, K):
 def test_moss_and_oful_bounds():
     assert b.moss_regret_bound(10_000, 10) == pytest.approx(49 * math.sqrt(1e5))
     n, d, lam, S, R, L, delta = 5000, 3, 2.0, 1.5, 0.5, 1.0, 0.01
-    expected = 4 * math.sqrt(n * d * math.log(lam + n * L / d)) * (
-        math.sqrt(lam) * S + R * math.sqrt(2 * math.log(1 / delta) + d * math.log(1 + n * L / (lam * d))))
+    expected = (
+        4
+        * math.sqrt(n * d * math.log(lam + n * L / d))
+        * (math.sqrt(lam) * S + R * math.sqrt(2 * math.log(1 / delta) + d * math.log(1 + n * L / (lam * d))))
+    )
     assert b.oful_regret_bound(n, d, delta=delta, lam=lam, S=S, R=R, L=L) == pytest.approx(expected)
 
 
@@ -253,7 +256,7 @@ def _upper(x):
     return x.mean(axis=0) + 3 * x.std(axis=0, ddof=1) / np.sqrt(x.shape[0])
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _bounds_at_checkpoints(means):
     return bnd.klucb_regret_bound(list(means), CHECK, c=3.0), bnd.thompson_regret_bound(list(means), CHECK)
 

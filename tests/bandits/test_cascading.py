@@ -52,7 +52,7 @@ def test_enumerate_lists_counts_and_distinct():
         for row in L:
             items = row[row >= 0]
             assert len(set(items.tolist())) == items.size
-            assert np.all(row[items.size:] == -1)
+            assert np.all(row[items.size :] == -1)
     assert enumerate_lists(4, 2, min_length=2).shape == (12, 2)
 
 
@@ -132,8 +132,9 @@ def test_compiled_run_matches_plain_python_algorithm(policy, kind):
     res = simulate_cascade(policy, env, T, n_runs=2, rng=11)
     for i, child in enumerate(np.random.default_rng(11).spawn(2)):
         noise = env.draw_noise(child, T)
-        np.testing.assert_allclose(res.pseudo_regret[i], _python_cascade(kind, np.asarray(env.attraction), 2, T, noise),
-                                   rtol=0, atol=1e-12)
+        np.testing.assert_allclose(
+            res.pseudo_regret[i], _python_cascade(kind, np.asarray(env.attraction), 2, T, noise), rtol=0, atol=1e-12
+        )
 
 
 def test_same_seed_same_result_and_runs_independent_of_n_runs():
@@ -161,8 +162,10 @@ def test_bound_closed_forms():
     assert c == pytest.approx(7 * 0.05 * 0.8**2 / kl(0.15, 0.2))
     assert cascade_lower_bound(10, 3, 0.2, 0.05, 50) == pytest.approx(c * math.log(50))
     # the curve form
-    np.testing.assert_allclose(cascade_ucb1_regret_bound(w, 2, [10, n]),
-                               [cascade_ucb1_regret_bound(w, 2, 10), cascade_ucb1_regret_bound(w, 2, n)])
+    np.testing.assert_allclose(
+        cascade_ucb1_regret_bound(w, 2, [10, n]),
+        [cascade_ucb1_regret_bound(w, 2, 10), cascade_ucb1_regret_bound(w, 2, n)],
+    )
 
 
 @pytest.mark.parametrize("L,K,p,gap", [(8, 2, 0.2, 0.15), (16, 4, 0.1, 0.05), (5, 1, 0.9, 0.5)])

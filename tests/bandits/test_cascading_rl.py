@@ -290,7 +290,8 @@ def test_rate_functions_closed_forms():
     # Du et al. 2024, Theorem 2 as a rate: H^3 S N / eps^2 log(1/delta) + H^2 sqrt(H) S N / eps^1.5 (log(1/delta) + S)
     iota_bpi = np.log(S * N * H / d)
     assert cascading_bpi_sample_complexity(S, N, H, 0.2, delta=d) == pytest.approx(
-        H**3 * S * N / 0.2**2 * iota_bpi + H**2 * np.sqrt(H) * S * N / 0.2**1.5 * (iota_bpi + S))
+        H**3 * S * N / 0.2**2 * iota_bpi + H**2 * np.sqrt(H) * S * N / 0.2**1.5 * (iota_bpi + S)
+    )
     # for epsilon < H / S^2 the first term dominates (the regime where the paper calls it near-optimal)
     eps_small = 0.5 * H / S**2
     first = H**3 * S * N / eps_small**2 * iota_bpi

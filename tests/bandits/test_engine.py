@@ -69,8 +69,10 @@ def test_ucb1_certificate_skips_no_decision_of_the_full_scan(means):
 def test_ucb1_certificate_of_the_general_loop_on_other_environments():
     # the general loop (Gaussian, piecewise-stationary arms) uses the same certificate,
     # with windows of several rounds from t = 1024 on; pulls equal the full scan
-    for env in (b.GaussianBandit([0.0, 0.3, 0.25, 0.1], sigma=[1.0, 0.5, 2.0, 0.1]),
-                b.PiecewiseStationaryBandit([[0.6, 0.5, 0.2], [0.5, 0.6, 0.2]], [2500])):
+    for env in (
+        b.GaussianBandit([0.0, 0.3, 0.25, 0.1], sigma=[1.0, 0.5, 2.0, 0.1]),
+        b.PiecewiseStationaryBandit([[0.6, 0.5, 0.2], [0.5, 0.6, 0.2]], [2500]),
+    ):
         fast = b.simulate(b.UCB1(), env, 5000, 2, rng=8, backend="numba", return_actions=True)
         slow = b.simulate(b.UCB1(), env, 5000, 2, rng=8, backend="python", return_actions=True)
         np.testing.assert_array_equal(fast.actions, slow.actions)
@@ -149,9 +151,14 @@ def test_invalid_input_names_the_argument():
         b.simulate(b.UCB1(), env, 10, backend="gpu")
 
     class Bad:
-        def reset(self, n_arms, horizon): pass
-        def select(self, t, rng): return 7
-        def update(self, arm, reward, rng): pass
+        def reset(self, n_arms, horizon):
+            pass
+
+        def select(self, t, rng):
+            return 7
+
+        def update(self, arm, reward, rng):
+            pass
 
     with pytest.raises(ValueError, match="policy"):
         b.simulate(Bad(), env, 10)
@@ -203,9 +210,14 @@ def test_policy_constructors_refuse_the_wrong_kind():
 
 def test_a_user_policy_returning_a_bad_arm_is_named():
     class Bad:
-        def reset(self, n_arms, horizon): pass
-        def select(self, t, rng): return 7
-        def update(self, arm, reward, rng): pass
+        def reset(self, n_arms, horizon):
+            pass
+
+        def select(self, t, rng):
+            return 7
+
+        def update(self, arm, reward, rng):
+            pass
 
     with pytest.raises(ValueError, match=r"^policy\b"):
         b.simulate(Bad(), b.BernoulliBandit([0.2, 0.5]), 5)

@@ -79,7 +79,7 @@ def test_beta_calibration_equals_the_exact_index_of_the_truncated_chain(a, bb, b
     depth = 12
     P, r, pos = _truncated_beta_chain(a, bb, depth)
     exact = b.gittins_index(P, r, beta)
-    for (i, j) in [(0, 0), (1, 0), (0, 2), (3, 4)]:
+    for i, j in [(0, 0), (1, 0), (0, 2), (3, 4)]:
         cal = b.gittins_index_beta(a + i, bb + j, beta, depth=depth - i - j, tol=1e-11)
         assert cal == pytest.approx(exact[pos[(i, j)]], abs=1e-10)
 
@@ -123,7 +123,7 @@ def _joint_mdp(arms, beta):
         for k, (Pk, rk) in enumerate(arms):
             R[n, k] = rk[s[k]]
             for y in range(sizes[k]):
-                nxt = s[:k] + (y,) + s[k + 1:]
+                nxt = s[:k] + (y,) + s[k + 1 :]
                 P[n, k, pos[nxt]] += Pk[s[k], y]
     return FiniteMDP(P, R, gamma=beta), joint
 

@@ -23,8 +23,7 @@ def test_kl_bernoulli_closed_forms():
     assert b.kl_gaussian(1.0, 3.0, sigma=2.0) == 0.5
 
 
-@given(p=st.floats(0.0, 0.999), n=st.integers(1, 10**6), t=st.integers(2, 10**7),
-       c=st.sampled_from([0.0, 3.0]))
+@given(p=st.floats(0.0, 0.999), n=st.integers(1, 10**6), t=st.integers(2, 10**7), c=st.sampled_from([0.0, 3.0]))
 @example(p=0.0, n=1, t=2, c=0.0).via("edge: zero mean")
 @example(p=0.999, n=1, t=10**7, c=3.0).via("root very close to 1")
 def test_klucb_index_solves_its_equation(p, n, t, c):

@@ -14,8 +14,11 @@ from hypothesis.extra.numpy import arrays
 import bandits as b
 
 feature_sequences = st.integers(1, 4).flatmap(
-    lambda d: arrays(np.float64, st.tuples(st.integers(1, 40), st.just(d)),
-                     elements=st.floats(-3.0, 3.0, allow_nan=False, allow_subnormal=False))
+    lambda d: arrays(
+        np.float64,
+        st.tuples(st.integers(1, 40), st.just(d)),
+        elements=st.floats(-3.0, 3.0, allow_nan=False, allow_subnormal=False),
+    )
 )
 
 

@@ -40,8 +40,16 @@ def _reference(policy, table):
     return np.array(arms)
 
 
-@pytest.mark.parametrize("policy", [b.DiscountedUCB(0.95), b.DiscountedUCB(0.99, alpha=1.0),
-                                    b.SlidingWindowUCB(25), b.SlidingWindowUCB(120, alpha=0.5)], ids=repr)
+@pytest.mark.parametrize(
+    "policy",
+    [
+        b.DiscountedUCB(0.95),
+        b.DiscountedUCB(0.99, alpha=1.0),
+        b.SlidingWindowUCB(25),
+        b.SlidingWindowUCB(120, alpha=0.5),
+    ],
+    ids=repr,
+)
 def test_pulls_match_a_recomputation_from_the_definition(policy):
     rng = np.random.default_rng(3)
     table = rng.random((500, 4))
@@ -59,7 +67,9 @@ def test_tuned_regret_grows_like_sqrt_t_log_t_and_thompson_does_not():
     # posterior never forgets, grows 3.3x and has 3.7x (D-UCB) and 12.8x (SW-UCB) their
     # regret at 4T. Limits: 3.1x and 2x. (UCB1 also adapts on this instance; D-UCB/SW-UCB's guarantee is worst-case.)
     def regret(pol, T):
-        env = b.PiecewiseStationaryBandit([[0.9, 0.1], [0.1, 0.9]] * 2 + [[0.9, 0.1]], [T * i // 5 for i in range(1, 5)])
+        env = b.PiecewiseStationaryBandit(
+            [[0.9, 0.1], [0.1, 0.9]] * 2 + [[0.9, 0.1]], [T * i // 5 for i in range(1, 5)]
+        )
         return b.simulate(pol, env, T, 40, rng=1).pseudo_regret[:, -1].mean()
 
     T = 5000
@@ -73,9 +83,11 @@ def test_tuned_regret_grows_like_sqrt_t_log_t_and_thompson_does_not():
 def test_discounted_counts_that_underflow_count_as_unplayed():
     # gamma^s underflows to 0.0 for arms left alone long enough (many arms, tiny gamma);
     # such an arm has an infinite index, like an unplayed one, on both paths
-    for pol, means, T in ((b.DiscountedUCB(0.5), [0.5] * 1080, 1130),
-                          (b.DiscountedUCB(0.1), [0.5] * 400, 450),
-                          (b.DiscountedUCB(1e-200), [0.5, 0.4], 52)):
+    for pol, means, T in (
+        (b.DiscountedUCB(0.5), [0.5] * 1080, 1130),
+        (b.DiscountedUCB(0.1), [0.5] * 400, 450),
+        (b.DiscountedUCB(1e-200), [0.5, 0.4], 52),
+    ):
         env = b.BernoulliBandit(means)
         fast = b.simulate(pol, env, T, 1, rng=0, backend="numba", return_actions=True)
         slow = b.simulate(pol, env, T, 1, rng=0, backend="python", return_actions=True)

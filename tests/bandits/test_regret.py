@@ -59,7 +59,7 @@ def test_exp3_regret_below_theorem_3_1_on_oblivious_tables():
     T, K = 3000, 5
     # an adversarial-looking table: the best arm changes halfway, plus Bernoulli noise
     p = np.full((T, K), 0.4)
-    p[: T // 2, 0], p[T // 2:, 1] = 0.9, 0.7
+    p[: T // 2, 0], p[T // 2 :, 1] = 0.9, 0.7
     tables = [(rng.random((T, K)) < p).astype(float), rng.random((T, K))]
     for X in tables:
         env = b.AdversarialBandit(X)

@@ -88,7 +88,12 @@ def test_lp_bound_dominates_exact_optimum_and_policies(seed: int) -> None:
     n_runs, g = 3000, prob.discount
     T = math.ceil(math.log(1e-3 * (1 - g)) / math.log(g))
     trunc = g**T / (1 - g) * float(np.abs(prob.R).max()) * prob.n_arms
-    policies: list[Any] = [whittle_policy(prob, W), lp_priority_policy(prob, lp), myopic_policy(prob), RestlessRandomPolicy(prob)]
+    policies: list[Any] = [
+        whittle_policy(prob, W),
+        lp_priority_policy(prob, lp),
+        myopic_policy(prob),
+        RestlessRandomPolicy(prob),
+    ]
     for k, pol in enumerate(policies):
         m, se = evaluate_restless_policy(prob, pol, n_runs=n_runs, rng=100 + k)
         # every policy's value is <= V* <= LP bound; 4 SE (one-sided failure 3e-5 each)
@@ -123,8 +128,12 @@ def test_priority_policies_respect_budget() -> None:
     prob = _problem(0, N=6, budget=2)
     gen = np.random.default_rng(0)
     s = prob.reset(50, gen)
-    policies: list[Any] = [myopic_policy(prob), RestlessRandomPolicy(prob),
-                           PriorityPolicy(prob, np.ones(3), activate_nonpositive=True), lp_priority_policy(prob)]
+    policies: list[Any] = [
+        myopic_policy(prob),
+        RestlessRandomPolicy(prob),
+        PriorityPolicy(prob, np.ones(3), activate_nonpositive=True),
+        lp_priority_policy(prob),
+    ]
     for pol in policies:
         a = pol(s, 0, gen)
         assert a.shape == s.shape and np.all(a.sum(axis=1) <= 2)
@@ -174,8 +183,7 @@ def test_default_horizon_too_long_is_refused_not_a_hang() -> None:
     prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=0.5)
     with pytest.raises(ValueError, match=r"^discount\b"):  # 4e17 steps before
         evaluate_restless_policy(prob, myopic_policy(prob), n_runs=2, discount=1.0 - 1e-16, rng=0)
-    slow = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2,
-                           discount=1.0 - 1e-16)
+    slow = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=1.0 - 1e-16)
     with pytest.raises(ValueError, match=r"^problem\b"):
         evaluate_restless_policy(slow, myopic_policy(slow), n_runs=2, rng=0)
     m, _ = evaluate_restless_policy(slow, myopic_policy(slow), n_runs=2, horizon=3, rng=0)

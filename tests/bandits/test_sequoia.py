@@ -126,8 +126,9 @@ def test_coupled_simulator_and_validation() -> None:
 def test_myopic_policy_maximises_expected_next_reward() -> None:
     gen = np.random.default_rng(1)
     cons = multiple_interventions(3, [1.0, 2.0], 3.0)
-    prob = CoupledRestlessProblem(gen.uniform(0, 0.6, (3, 2)), gen.uniform(0, 1, (3, 2, 2)), cons,
-                                  weights=gen.uniform(0.5, 2, 3))
+    prob = CoupledRestlessProblem(
+        gen.uniform(0, 0.6, (3, 2)), gen.uniform(0, 1, (3, 2, 2)), cons, weights=gen.uniform(0.5, 2, 3)
+    )
     feas = cons.enumerate()
     pol = CoupledMyopicPolicy(prob)
     for s in itertools.product((0, 1), repeat=3):
@@ -146,8 +147,12 @@ def test_baselines_are_feasible(k: int) -> None:
     prob = CoupledRestlessProblem(gen.uniform(0, 0.5, (N, 2)), gen.uniform(0, 1, (N, cons.n_levels, 2)), cons)
     s = prob.reset(6, gen)
     layers = _random_layers(gen, N + cons.G.shape[0], (5,))
-    policies: list[Any] = [CoupledRandomPolicy(prob), CoupledRandomPolicy(prob, enumerate_up_to=0),
-                           CoupledMyopicPolicy(prob), QSamplingPolicy(prob, layers, n_samples=5)]
+    policies: list[Any] = [
+        CoupledRandomPolicy(prob),
+        CoupledRandomPolicy(prob, enumerate_up_to=0),
+        CoupledMyopicPolicy(prob),
+        QSamplingPolicy(prob, layers, n_samples=5),
+    ]
     for pol in policies:
         a = pol(s, 0, gen)
         assert all(cons.is_feasible(row) for row in a)
@@ -207,7 +212,12 @@ def test_relu_inputs_are_checked_and_named() -> None:
     with pytest.raises(ValueError, match=r"^layers\b"):
         relu_forward([(np.ones((2, 2)), np.zeros(2))], np.ones((1, 2)))  # two outputs
     with pytest.raises(ValueError, match=r"^layers\b"):
-        relu_forward([(np.full((1, 2), 1e300), np.zeros(1)), ], np.full((1, 2), 1e300))  # overflow
+        relu_forward(
+            [
+                (np.full((1, 2), 1e300), np.zeros(1)),
+            ],
+            np.full((1, 2), 1e300),
+        )  # overflow
     c = multiple_interventions(2, [1.0], 1.0)
     with pytest.raises(ValueError, match=r"^layers\b"):
         relu_milp_argmax(layers, [0.0, 0.0], c)  # the network takes 2 inputs, not 2 + 2
@@ -218,8 +228,16 @@ def test_relu_inputs_are_checked_and_named() -> None:
 def test_infeasible_constraints_are_refused_as_input() -> None:
     # v_0 = 1 and v_0 = 0 at once: no binary action; refused when the problem is built
     G = np.eye(2)
-    bad = ActionConstraints(2, 1, G, np.zeros((0, 2)), np.zeros(0), np.array([[1.0, 0.0], [1.0, 0.0]]),
-                            np.array([1.0, 0.0]), "contradiction")
+    bad = ActionConstraints(
+        2,
+        1,
+        G,
+        np.zeros((0, 2)),
+        np.zeros(0),
+        np.array([[1.0, 0.0], [1.0, 0.0]]),
+        np.array([1.0, 0.0]),
+        "contradiction",
+    )
     with pytest.raises(ValueError, match=r"^constraints\b"):
         CoupledRestlessProblem([[0.2, 0.6]] * 2, [[0.5, 0.5]] * 2, bad)
     with pytest.raises(ValueError, match=r"^b_eq\b"):

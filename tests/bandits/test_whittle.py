@@ -64,9 +64,11 @@ def test_matches_bisection_reference_average_reward(seed: int) -> None:
 
 
 @settings(max_examples=40)
-@given(p0=st.tuples(st.floats(0.0, 0.95), st.floats(0.0, 0.95)),
-       gain=st.tuples(st.floats(0.02, 1.0), st.floats(0.02, 1.0)),
-       beta=st.one_of(st.none(), st.floats(0.0, 0.99)))
+@given(
+    p0=st.tuples(st.floats(0.0, 0.95), st.floats(0.0, 0.95)),
+    gain=st.tuples(st.floats(0.02, 1.0), st.floats(0.02, 1.0)),
+    beta=st.one_of(st.none(), st.floats(0.0, 0.99)),
+)
 def test_two_state_closed_form(p0: tuple[float, float], gain: tuple[float, float], beta: float | None) -> None:
     p_passive = np.array(p0)
     p_active = p_passive + np.array(gain) * (1.0 - p_passive)
@@ -126,7 +128,7 @@ def test_non_indexable_witness(seed: int) -> None:
     violated = False
     for s in range(3):
         first = np.flatnonzero(passive[:, s])
-        if first.size and not passive[first[0]:, s].all():
+        if first.size and not passive[first[0] :, s].all():
             violated = True
     assert violated
 

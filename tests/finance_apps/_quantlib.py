@@ -5,8 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 
-def ql_vanilla(ql: Any, kind: str, S: float, K: float, T: float, r: float, sig: float, q: float = 0.0,
-               exercise: str = "american", engine: str = "fd", n: int = 2000) -> float:
+def ql_vanilla(
+    ql: Any,
+    kind: str,
+    S: float,
+    K: float,
+    T: float,
+    r: float,
+    sig: float,
+    q: float = 0.0,
+    exercise: str = "american",
+    engine: str = "fd",
+    n: int = 2000,
+) -> float:
     """Price with QuantLib; T is rounded to whole days of 365 (tests use T*365 integral)."""
     today = ql.Date(1, 1, 2024)
     ql.Settings.instance().evaluationDate = today

@@ -80,8 +80,9 @@ def test_dual_max_call_upper_bound():
     dates = np.arange(1, 10) / 3
     prob = StoppingProblem.bermudan(MaxCall(100.0, 2), dates, 0.05)
     model = GeometricBrownianMotion([100.0, 100.0], 0.2, 0.05, prob.grid(), dividend=0.1)
-    exact = product_lattice_price(MaxCall(100.0), [100.0, 100.0], [0.2, 0.2], 0.05, 3.0, 270,
-                                  dividend=0.1, exercise=dates)
+    exact = product_lattice_price(
+        MaxCall(100.0), [100.0, 100.0], [0.2, 0.2], 0.05, 3.0, 270, dividend=0.1, exercise=dates
+    )
     feats = PolynomialBasis(2, "monomial", sort_assets=True, payoff=MaxCall(100.0, 2))
     pol = longstaff_schwartz(prob, model, 20_000, features=feats, n_test_paths=None, rng=0).policy
     b = price_bracket(pol, prob, model, n_lower=40_000, n_outer=400, n_inner=200, rng=4)

@@ -49,9 +49,11 @@ def test_fitted_q_agrees_with_lsmc_on_gbm(gbm):
 def test_history_policy_does_not_beat_markov_optimum(gbm):
     prob, model, exact, test = gbm
     # failure budget: 3 one-sided 3-sigma checks
-    for kw in [dict(features=HistoryFeatures(3, degree=2)),
-               dict(features=HistoryFeatures(3, degree=2), shared=False),
-               dict(features=HistoryFeatures(5, degree=1))]:
+    for kw in [
+        dict(features=HistoryFeatures(3, degree=2)),
+        dict(features=HistoryFeatures(3, degree=2), shared=False),
+        dict(features=HistoryFeatures(5, degree=1)),
+    ]:
         pol = fitted_q_stopping(prob, model, 10_000, n_test_paths=None, rng=1, **kw).policy
         v = evaluate_exercise_policy(pol, prob, model, paths=test)
         assert v.price < exact + 3 * v.stderr, (kw, v.price, exact)
@@ -60,8 +62,9 @@ def test_history_policy_does_not_beat_markov_optimum(gbm):
 def test_history_policy_in_sample_overfit_is_caught_out_of_sample(gbm):
     # the guard can fail: a policy judged on its own training paths *can* exceed the optimum
     prob, model, exact, _ = gbm
-    res = longstaff_schwartz(prob, model, 300, features=HistoryFeatures(6, include_time=False, degree=2),
-                             n_test_paths=60_000, rng=3)
+    res = longstaff_schwartz(
+        prob, model, 300, features=HistoryFeatures(6, include_time=False, degree=2), n_test_paths=60_000, rng=3
+    )
     assert res.out_of_sample is not None
     assert res.out_of_sample.price < exact + 3 * res.out_of_sample.stderr
     # 28 features on 300 paths: the in-sample estimate is optimistic (seen ~ +0.5 to +1.7)
@@ -74,8 +77,9 @@ def test_history_helps_on_autocorrelated_returns():
     model = AutoregressiveGARCH(100.0, 0.0, 0.5, 0.03**2, 0.0, 0.0, prob.grid())
     test = model.simulate(50_000, rng=99)
     markov = longstaff_schwartz(prob, model, 10_000, n_test_paths=None, rng=0).policy
-    hist = fitted_q_stopping(prob, model, 10_000, features=HistoryFeatures(2, degree=3), n_test_paths=None,
-                             rng=0).policy
+    hist = fitted_q_stopping(
+        prob, model, 10_000, features=HistoryFeatures(2, degree=3), n_test_paths=None, rng=0
+    ).policy
     a = evaluate_exercise_policy(markov, prob, model, paths=test)
     b = evaluate_exercise_policy(hist, prob, model, paths=test)
     diff = b.payoffs - a.payoffs
@@ -101,10 +105,10 @@ def _neural_fitted_q(MLPRegressor):
     prob4 = StoppingProblem.bermudan(Put(100.0), np.arange(1, 5) / 4, 0.05)
     model = GeometricBrownianMotion(100.0, 0.2, 0.05, prob4.grid())
     exact = binomial_price(Put(100.0), 100.0, 0.2, 0.05, 1.0, 2000, exercise=prob4.exercise_dates).price
-    mlp = MLPRegressor(hidden_sizes=(16,), n_epochs=3, min_steps=0, batch_size=256, learning_rate=1e-2,
-                       random_state=0)
-    res = fitted_q_stopping(prob4, model, 4000, features=HistoryFeatures(2), regressor=mlp,
-                            n_iterations=4, n_test_paths=30_000, rng=0)
+    mlp = MLPRegressor(hidden_sizes=(16,), n_epochs=3, min_steps=0, batch_size=256, learning_rate=1e-2, random_state=0)
+    res = fitted_q_stopping(
+        prob4, model, 4000, features=HistoryFeatures(2), regressor=mlp, n_iterations=4, n_test_paths=30_000, rng=0
+    )
     v = res.out_of_sample
     assert v is not None
     assert v.price < exact + 3 * v.stderr and v.price > exact - 0.4, (v.price, exact)
@@ -123,8 +127,9 @@ def test_fitted_q_input_errors(gbm):
 def test_value_targets_also_work_and_per_date_cashflow_matches_lsmc_quality(gbm):
     prob, model, exact, test = gbm
     for kw in [dict(target="value"), dict(target="value", shared=False), dict(shared=False)]:
-        pol = fitted_q_stopping(prob, model, 10_000, features=HistoryFeatures(1, degree=3), n_test_paths=None,
-                                rng=4, **kw).policy
+        pol = fitted_q_stopping(
+            prob, model, 10_000, features=HistoryFeatures(1, degree=3), n_test_paths=None, rng=4, **kw
+        ).policy
         v = evaluate_exercise_policy(pol, prob, model, paths=test)
         assert exact - 0.1 - 3 * v.stderr < v.price < exact + 3 * v.stderr, (kw, v.price, exact)
     with pytest.raises(ValueError, match="target"):

@@ -111,9 +111,7 @@ def test_black_scholes_against_hull_and_finite_differences():
     assert float(bs_call_gamma(s, k, tau, v)) == pytest.approx(
         (price(s + h) - 2 * price(s) + price(s - h)) / h**2, rel=1e-4
     )
-    assert float(bs_call_vega(s, k, tau, v)) == pytest.approx(
-        (price(s, v + h) - price(s, v - h)) / (2 * h), rel=1e-6
-    )
+    assert float(bs_call_vega(s, k, tau, v)) == pytest.approx((price(s, v + h) - price(s, v - h)) / (2 * h), rel=1e-6)
     # at maturity: the payoff and the digital delta
     np.testing.assert_allclose(bs_call_price([0.9, 1.1], 1.0, 0.0, 0.2), [0.0, 0.1], atol=1e-15)
     np.testing.assert_allclose(bs_call_delta([0.9, 1.1], 1.0, 0.0, 0.2), [0.0, 1.0])
@@ -205,8 +203,19 @@ def test_deep_hedger_without_costs_approaches_delta_and_bs_price(one_thread):
     S, t, Z, X = _market(0)
     Se, te, Ze, Xe = _market(1, 20_000)
     risk = EntropicRisk(A)
-    res = train_hedger(feedforward_hedger(2, rng=0), S, Z, X, risk, lr=5e-3, n_iterations=300,
-                       batch_size=1024, eval_every=100, eval_data=(Se, Ze, Xe), rng=0)
+    res = train_hedger(
+        feedforward_hedger(2, rng=0),
+        S,
+        Z,
+        X,
+        risk,
+        lr=5e-3,
+        n_iterations=300,
+        batch_size=1024,
+        eval_every=100,
+        eval_data=(Se, Ze, Xe),
+        rng=0,
+    )
     D = hedge_ratios(res.hedger, Xe)
     delta = bs_delta_hedge(Se, te, K, SIGMA)
     # |D - delta| is 0.026-0.043 over 4 seeds (delta spans [0, 1]; no hedge is ~0.5 away)
@@ -223,8 +232,19 @@ def test_deep_hedger_without_costs_approaches_delta_and_bs_price(one_thread):
     # fewer dates, higher price: with 5 rebalancings the excess over BS is ~4 times larger
     S5, Z5, X5 = S[:, ::4], Z, hedging_features(S[:, ::4], t[::4], K)
     Se5, Ze5, Xe5 = Se[:, ::4], Ze, hedging_features(Se[:, ::4], te[::4], K)
-    res5 = train_hedger(feedforward_hedger(2, rng=0), S5, Z5, X5, risk, lr=5e-3, n_iterations=300,
-                        batch_size=1024, eval_every=300, eval_data=(Se5, Ze5, Xe5), rng=0)
+    res5 = train_hedger(
+        feedforward_hedger(2, rng=0),
+        S5,
+        Z5,
+        X5,
+        risk,
+        lr=5e-3,
+        n_iterations=300,
+        batch_size=1024,
+        eval_every=300,
+        eval_data=(Se5, Ze5, Xe5),
+        rng=0,
+    )
     p5_delta = entropic_risk(hedging_pnl(Se5, bs_delta_hedge(Se5, te[::4], K, SIGMA), Ze5), A)
     assert p5_delta - p_bs > 1.2e-3  # observed 1.7e-3 to 2.0e-3 (4 seeds)
     assert res5.final_risk > p_deep + 8e-4  # observed gap 1.2e-3 to 1.4e-3 (4 seeds)
@@ -237,8 +257,20 @@ def test_deep_hedger_with_costs_trades_less_and_beats_delta(one_thread):
     S, t, Z, X = _market(2)
     Se, te, Ze, Xe = _market(3, 20_000)
     risk = EntropicRisk(A)
-    res = train_hedger(feedforward_hedger(2, rng=1), S, Z, X, risk, cost=c, lr=5e-3, n_iterations=300,
-                       batch_size=1024, eval_every=300, eval_data=(Se, Ze, Xe), rng=1)
+    res = train_hedger(
+        feedforward_hedger(2, rng=1),
+        S,
+        Z,
+        X,
+        risk,
+        cost=c,
+        lr=5e-3,
+        n_iterations=300,
+        batch_size=1024,
+        eval_every=300,
+        eval_data=(Se, Ze, Xe),
+        rng=1,
+    )
     D = hedge_ratios(res.hedger, Xe)
     delta = bs_delta_hedge(Se, te, K, SIGMA)
     r_delta = risk(hedging_pnl(Se, delta, Ze, cost=c))
@@ -262,12 +294,36 @@ def test_lstm_hedger_and_kfac_train(one_thread):
 
     S, t, Z, X = _market(4, 2000)
     risk = EntropicRisk(A)
-    res = train_hedger(lstm_hedger(2, hidden=8, rng=0), S, Z, X, risk, cost=0.001, optimizer="kfac",
-                       lr=0.01, n_iterations=40, batch_size=256, eval_every=40, rng=0)
+    res = train_hedger(
+        lstm_hedger(2, hidden=8, rng=0),
+        S,
+        Z,
+        X,
+        risk,
+        cost=0.001,
+        optimizer="kfac",
+        lr=0.01,
+        n_iterations=40,
+        batch_size=256,
+        eval_every=40,
+        rng=0,
+    )
     assert res.eval_risk[-1] < 0.7 * res.eval_risk[0]
     # same seeds, same result
-    res2 = train_hedger(lstm_hedger(2, hidden=8, rng=0), S, Z, X, risk, cost=0.001, optimizer="kfac",
-                        lr=0.01, n_iterations=40, batch_size=256, eval_every=40, rng=0)
+    res2 = train_hedger(
+        lstm_hedger(2, hidden=8, rng=0),
+        S,
+        Z,
+        X,
+        risk,
+        cost=0.001,
+        optimizer="kfac",
+        lr=0.01,
+        n_iterations=40,
+        batch_size=256,
+        eval_every=40,
+        rng=0,
+    )
     np.testing.assert_array_equal(res.risk_history, res2.risk_history)
 
 

@@ -22,7 +22,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from finance_apps.kfac import KFAC  # noqa: E402
+from finance_apps.kfac import KFAC
 
 
 @pytest.fixture(autouse=True)
@@ -186,7 +186,9 @@ def test_kfac_descends_on_a_badly_scaled_regression():
     # inputs on scales 1 and 100: K-FAC's A factor whitens them; the loss must fall
     g = torch.Generator().manual_seed(0)
     x = torch.randn(256, 2, generator=g, dtype=torch.float64) * torch.tensor([1.0, 100.0], dtype=torch.float64)
-    y = x @ torch.tensor([[1.0], [0.01]], dtype=torch.float64) + 0.1 * torch.randn(256, 1, generator=g, dtype=torch.float64)
+    y = x @ torch.tensor([[1.0], [0.01]], dtype=torch.float64) + 0.1 * torch.randn(
+        256, 1, generator=g, dtype=torch.float64
+    )
     net = torch.nn.Linear(2, 1).double()
     with torch.no_grad():
         net.weight.zero_()
@@ -246,7 +248,9 @@ def test_kl_clip_and_momentum_against_explicit_two_steps():
         A_hat, G_hat = a.T @ a / 20, gs.T @ gs / 20
         A, G = (A_hat, G_hat) if A is None else (eps * A + (1 - eps) * A_hat, eps * G + (1 - eps) * G_hat)
         pi = math.sqrt((np.trace(A) / 4) / (np.trace(G) / 2))
-        v = np.linalg.solve(G + math.sqrt(lam) / pi * np.eye(2), grad) @ np.linalg.inv(A + pi * math.sqrt(lam) * np.eye(4))
+        v = np.linalg.solve(G + math.sqrt(lam) / pi * np.eye(2), grad) @ np.linalg.inv(
+            A + pi * math.sqrt(lam) * np.eye(4)
+        )
         nu = min(1.0, math.sqrt(kl / (lr**2 * float((v * grad).sum()))))
         nus.append(nu)
         buf = nu * v if buf is None else mom * buf + nu * v

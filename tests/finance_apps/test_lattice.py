@@ -103,7 +103,9 @@ def test_put_exercise_boundary_is_monotone_in_time():
     node = np.exp(0.25 * np.sqrt(1.0 / 1000))
     assert np.all(np.diff(b[ok]) >= -1e-9 * 100 - (node - 1) * 100)
     assert b[ok][-1] > b[ok][0] + 5  # and it rises substantially
-    assert res.boundary_high[-1] == pytest.approx(100.0 / node**2, rel=1e-12)  # highest ITM node at maturity (even step: even powers)
+    assert res.boundary_high[-1] == pytest.approx(
+        100.0 / node**2, rel=1e-12
+    )  # highest ITM node at maturity (even step: even powers)
     assert b[ok][-1] < 100.0
 
 
@@ -149,12 +151,14 @@ def test_product_lattice_european_max_call_matches_quantlib_stulz():
             ql.BlackVolTermStructureHandle(ql.BlackConstantVol(today, ql.NullCalendar(), s, dc)),
         )
 
-    opt = ql.BasketOption(ql.MaxBasketPayoff(ql.PlainVanillaPayoff(ql.Option.Call, K)),
-                          ql.EuropeanExercise(today + 365))
+    opt = ql.BasketOption(
+        ql.MaxBasketPayoff(ql.PlainVanillaPayoff(ql.Option.Call, K)), ql.EuropeanExercise(today + 365)
+    )
     opt.setPricingEngine(ql.StulzEngine(proc(S1, q1, s1), proc(S2, q2, s2), rho))
     oracle = opt.NPV()
-    ours = product_lattice_price(MaxCall(K), [S1, S2], [s1, s2], r, T, 300, corr=rho, dividend=[q1, q2],
-                                 exercise="european")
+    ours = product_lattice_price(
+        MaxCall(K), [S1, S2], [s1, s2], r, T, 300, corr=rho, dividend=[q1, q2], exercise="european"
+    )
     assert abs(ours - oracle) < 0.02, (ours, oracle)
 
 
@@ -172,8 +176,7 @@ def test_product_lattice_bermudan_max_call_published_values():
     # rho = 0, T = 3, nine exercise dates.
     dates = np.arange(1, 10) / 3
     for S, published in [(90.0, 8.075), (100.0, 13.902), (110.0, 21.345)]:
-        ours = product_lattice_price(MaxCall(100.0), [S, S], [0.2, 0.2], 0.05, 3.0, 360, dividend=0.1,
-                                     exercise=dates)
+        ours = product_lattice_price(MaxCall(100.0), [S, S], [0.2, 0.2], 0.05, 3.0, 360, dividend=0.1, exercise=dates)
         assert abs(ours - published) < 0.01, (S, ours, published)
 
 
@@ -223,12 +226,14 @@ def test_product_lattice_american_matches_quantlib_fd2d(which):
         ql_pay = ql.AverageBasketPayoff(ql.PlainVanillaPayoff(ql.Option.Put, 100.0), 2)
         ours_pay = BasketPut(100.0, (0.5, 0.5))
     opt = ql.BasketOption(ql_pay, ql.AmericanExercise(today, today + 365))
-    opt.setPricingEngine(ql.Fd2dBlackScholesVanillaEngine(proc(100.0, 0.1, 0.2), proc(95.0, 0.05, 0.3), 0.3,
-                                                          150, 150, 100))
+    opt.setPricingEngine(
+        ql.Fd2dBlackScholesVanillaEngine(proc(100.0, 0.1, 0.2), proc(95.0, 0.05, 0.3), 0.3, 150, 150, 100)
+    )
     oracle = opt.NPV()
     ours = product_lattice_price(ours_pay, [100.0, 95.0], [0.2, 0.3], r, 1.0, 300, corr=0.3, dividend=[0.1, 0.05])
-    eu = product_lattice_price(ours_pay, [100.0, 95.0], [0.2, 0.3], r, 1.0, 300, corr=0.3, dividend=[0.1, 0.05],
-                               exercise="european")
+    eu = product_lattice_price(
+        ours_pay, [100.0, 95.0], [0.2, 0.3], r, 1.0, 300, corr=0.3, dividend=[0.1, 0.05], exercise="european"
+    )
     assert abs(ours - oracle) < 0.03, (ours, oracle)  # both discretisations within ~0.01 of each other
     assert ours >= eu - 1e-12
     if which == "max_call":  # dividends of 10% / 5%: early exercise of the call is worth something

@@ -63,8 +63,9 @@ def test_any_regressor_gives_the_same_policy():
     # a second least-squares implementation (scikit-learn's) on a well-conditioned basis
     feats = PolynomialBasis(3, "monomial")
     a = longstaff_schwartz(prob, model, 5000, features=feats, n_test_paths=5000, rng=3)
-    b = longstaff_schwartz(prob, model, 5000, features=feats, n_test_paths=5000, rng=3,
-                           regressor=sklearn.LinearRegression())
+    b = longstaff_schwartz(
+        prob, model, 5000, features=feats, n_test_paths=5000, rng=3, regressor=sklearn.LinearRegression()
+    )
     assert a.out_of_sample is not None and b.out_of_sample is not None
     assert a.price_in_sample == pytest.approx(b.price_in_sample, abs=1e-9)
     assert a.out_of_sample.price == pytest.approx(b.out_of_sample.price, abs=1e-9)
@@ -74,8 +75,12 @@ def test_bases_agree_within_mc_error_and_itm_only_matters_little():
     prob, model, exact = _put_setup()
     test = model.simulate(50_000, rng=100)
     vals = []
-    for kw in [dict(), dict(features=PolynomialBasis(3, "monomial")), dict(itm_only=False),
-               dict(features=PolynomialBasis(2, "laguerre"), regressor=RidgeRegression(alpha=1e-3))]:
+    for kw in [
+        dict(),
+        dict(features=PolynomialBasis(3, "monomial")),
+        dict(itm_only=False),
+        dict(features=PolynomialBasis(2, "laguerre"), regressor=RidgeRegression(alpha=1e-3)),
+    ]:
         pol = longstaff_schwartz(prob, model, 20_000, n_test_paths=None, rng=1, **kw).policy
         vals.append(evaluate_exercise_policy(pol, prob, model, paths=test))
     for v in vals:
@@ -86,8 +91,9 @@ def test_lsmc_max_call_two_assets_against_product_lattice():
     dates = np.arange(1, 10) / 3
     prob = StoppingProblem.bermudan(MaxCall(100.0, 2), dates, 0.05)
     model = GeometricBrownianMotion([100.0, 100.0], 0.2, 0.05, prob.grid(), dividend=0.1)
-    exact = product_lattice_price(MaxCall(100.0), [100.0, 100.0], [0.2, 0.2], 0.05, 3.0, 270,
-                                  dividend=0.1, exercise=dates)
+    exact = product_lattice_price(
+        MaxCall(100.0), [100.0, 100.0], [0.2, 0.2], 0.05, 3.0, 270, dividend=0.1, exercise=dates
+    )
     feats = PolynomialBasis(2, "monomial", sort_assets=True, payoff=MaxCall(100.0, 2))
     res = longstaff_schwartz(prob, model, 30_000, features=feats, n_test_paths=50_000, rng=0)
     oos = res.out_of_sample
@@ -128,9 +134,16 @@ def test_lsmc_on_heston_is_a_lower_bound_of_quantlib_fd_american():
     today = ql.Date(1, 1, 2024)
     ql.Settings.instance().evaluationDate = today
     dc = ql.Actual365Fixed()
-    proc = ql.HestonProcess(ql.YieldTermStructureHandle(ql.FlatForward(today, r, dc)),
-                            ql.YieldTermStructureHandle(ql.FlatForward(today, 0.0, dc)),
-                            ql.QuoteHandle(ql.SimpleQuote(S)), v0, kappa, theta, xi, rho)
+    proc = ql.HestonProcess(
+        ql.YieldTermStructureHandle(ql.FlatForward(today, r, dc)),
+        ql.YieldTermStructureHandle(ql.FlatForward(today, 0.0, dc)),
+        ql.QuoteHandle(ql.SimpleQuote(S)),
+        v0,
+        kappa,
+        theta,
+        xi,
+        rho,
+    )
     opt = ql.VanillaOption(ql.PlainVanillaPayoff(ql.Option.Put, 100.0), ql.AmericanExercise(today, today + 365))
     opt.setPricingEngine(ql.FdHestonVanillaEngine(ql.HestonModel(proc), 100, 100, 50))
     american = opt.NPV()

@@ -19,8 +19,14 @@ from rlcore import Simulator, rollout
 
 def test_gbm_exact_moments_and_correlation():
     T = 2.0
-    m = GeometricBrownianMotion([100.0, 50.0, 80.0], [0.2, 0.3, 0.1], 0.05, time_grid(T, 4),
-                                dividend=[0.0, 0.02, 0.04], corr=[[1, 0.5, -0.3], [0.5, 1, 0.2], [-0.3, 0.2, 1]])
+    m = GeometricBrownianMotion(
+        [100.0, 50.0, 80.0],
+        [0.2, 0.3, 0.1],
+        0.05,
+        time_grid(T, 4),
+        dividend=[0.0, 0.02, 0.04],
+        corr=[[1, 0.5, -0.3], [0.5, 1, 0.2], [-0.3, 0.2, 1]],
+    )
     P = m.simulate(100_000, rng=1)
     assert P.shape == (100_000, 5, 3)
     assert np.all(P[:, 0] == m.spot)
@@ -48,9 +54,16 @@ def test_heston_european_call_matches_quantlib_analytic():
     today = ql.Date(1, 1, 2024)
     ql.Settings.instance().evaluationDate = today
     dc = ql.Actual365Fixed()
-    proc = ql.HestonProcess(ql.YieldTermStructureHandle(ql.FlatForward(today, r, dc)),
-                            ql.YieldTermStructureHandle(ql.FlatForward(today, q, dc)),
-                            ql.QuoteHandle(ql.SimpleQuote(S)), v0, kappa, theta, xi, rho)
+    proc = ql.HestonProcess(
+        ql.YieldTermStructureHandle(ql.FlatForward(today, r, dc)),
+        ql.YieldTermStructureHandle(ql.FlatForward(today, q, dc)),
+        ql.QuoteHandle(ql.SimpleQuote(S)),
+        v0,
+        kappa,
+        theta,
+        xi,
+        rho,
+    )
     opt = ql.VanillaOption(ql.PlainVanillaPayoff(ql.Option.Call, 100.0), ql.EuropeanExercise(today + 365))
     opt.setPricingEngine(ql.AnalyticHestonEngine(ql.HestonModel(proc)))
     oracle = opt.NPV()
@@ -83,11 +96,14 @@ def test_ar_without_garch_has_constant_variance():
     assert np.allclose(st[:, :, 2], 4e-4)
 
 
-@pytest.mark.parametrize("make", [
-    lambda t: GeometricBrownianMotion([100.0, 90.0], 0.2, 0.05, t, corr=0.3),
-    lambda t: Heston(100.0, 0.04, 1.0, 0.04, 0.2, -0.5, 0.05, t),
-    lambda t: AutoregressiveGARCH(100.0, 0.0, 0.5, 1e-4, 0.05, 0.9, t),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: GeometricBrownianMotion([100.0, 90.0], 0.2, 0.05, t, corr=0.3),
+        lambda t: Heston(100.0, 0.04, 1.0, 0.04, 0.2, -0.5, 0.05, t),
+        lambda t: AutoregressiveGARCH(100.0, 0.0, 0.5, 1e-4, 0.05, 0.9, t),
+    ],
+)
 def test_simulator_protocol_and_reproducibility(make):
     m = make(time_grid(1.0, 5))
     assert isinstance(m, Simulator)
@@ -176,9 +192,11 @@ def test_model_budgets_and_ranges_are_refused_by_name():
 
 def test_models_at_the_edges_of_their_ranges_simulate_finite_paths():
     t = time_grid(1.0, 4)
-    for m in (GeometricBrownianMotion(100.0, 10.0, -1.0, t, dividend=1.0),
-              GeometricBrownianMotion(100.0, 0.0, 1.0, t, dividend=-1.0),
-              Heston(100.0, 100.0, 8.0, 100.0, 100.0, 1.0, 1.0, t),
-              AutoregressiveGARCH(100.0, 0.01, -0.999999, 1e-2, 0.0, 0.0, time_grid(1.0, 20))):
+    for m in (
+        GeometricBrownianMotion(100.0, 10.0, -1.0, t, dividend=1.0),
+        GeometricBrownianMotion(100.0, 0.0, 1.0, t, dividend=-1.0),
+        Heston(100.0, 100.0, 8.0, 100.0, 100.0, 1.0, 1.0, t),
+        AutoregressiveGARCH(100.0, 0.01, -0.999999, 1e-2, 0.0, 0.0, time_grid(1.0, 20)),
+    ):
         P = m.simulate(200, rng=0)
         assert np.all(np.isfinite(P)) and np.all(P > 0), m

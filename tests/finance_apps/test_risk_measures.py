@@ -108,7 +108,7 @@ def test_cvar_equals_tail_average_of_worst_k(x, data):
     k = data.draw(st.integers(1, n))
     # brute force: the largest mean of -x over all subsets of size k is the tail average
     losses = sorted(-x)
-    brute = max(np.mean(losses[i:i + k]) for i in range(n - k + 1))
+    brute = max(np.mean(losses[i : i + k]) for i in range(n - k + 1))
     assert expected_shortfall(x, k / n) == pytest.approx(brute, abs=1e-9)
 
 
@@ -146,7 +146,9 @@ def test_torch_versions_match_numpy_and_differentiate():
     x = rng.standard_normal(101)
     t = torch.tensor(x, requires_grad=True)
     for alpha in (0.05, 0.1, 0.5, 1.0):
-        assert float(expected_shortfall_torch(t, alpha).detach()) == pytest.approx(expected_shortfall(x, alpha), abs=1e-12)
+        assert float(expected_shortfall_torch(t, alpha).detach()) == pytest.approx(
+            expected_shortfall(x, alpha), abs=1e-12
+        )
     assert float(entropic_risk_torch(t, 2.0).detach()) == pytest.approx(entropic_risk(x, 2.0), abs=1e-12)
     # gradient of the entropic risk: -softmax(-a x)
     entropic_risk_torch(t, 2.0).backward()

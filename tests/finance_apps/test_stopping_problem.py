@@ -69,7 +69,8 @@ def test_problem_constructors_and_errors():
         p.check_model(GeometricBrownianMotion(1.0, 0.2, 0.05, [0.0, 0.5, 1.0]))
     with pytest.raises(ValueError, match="assets"):
         StoppingProblem.european(MaxCall(1.0, 2), 1.0, 0.0).check_model(
-            GeometricBrownianMotion(1.0, 0.2, 0.05, [0.0, 1.0]))
+            GeometricBrownianMotion(1.0, 0.2, 0.05, [0.0, 1.0])
+        )
 
 
 def test_env_rollout_equals_policy_evaluation():
@@ -117,12 +118,21 @@ def test_env_errors():
         (lambda: StoppingProblem.american(Put(1.0), 1.0, 0.05, n_steps=2**40), ValueError, "n_steps"),
         (lambda: StoppingEnv("problem", GeometricBrownianMotion(1.0, 0.2, 0.05, [0.0, 1.0])), TypeError, "problem"),
         (lambda: StoppingEnv(StoppingProblem.european(Put(1.0), 1.0, 0.0), object()), TypeError, "model"),
-        (lambda: BoundaryPolicy(StoppingProblem.european(Put(1.0), 1.0, 0.0), [0.0, 1.0], [np.nan, 1.0]),
-         ValueError, "boundary"),  # NaN was the "never stop" sentinel: now -inf
-        (lambda: BoundaryPolicy(StoppingProblem.european(Put(1.0), 1.0, 0.0), [0.0, 1.0], [1.0]),
-         ValueError, "boundary"),
-        (lambda: BoundaryPolicy(StoppingProblem.european(Put(1.0), 1.0, 0.0), [0.0, 1.0], [1.0, 1.0], "up"),
-         ValueError, "side"),
+        (
+            lambda: BoundaryPolicy(StoppingProblem.european(Put(1.0), 1.0, 0.0), [0.0, 1.0], [np.nan, 1.0]),
+            ValueError,
+            "boundary",
+        ),  # NaN was the "never stop" sentinel: now -inf
+        (
+            lambda: BoundaryPolicy(StoppingProblem.european(Put(1.0), 1.0, 0.0), [0.0, 1.0], [1.0]),
+            ValueError,
+            "boundary",
+        ),
+        (
+            lambda: BoundaryPolicy(StoppingProblem.european(Put(1.0), 1.0, 0.0), [0.0, 1.0], [1.0, 1.0], "up"),
+            ValueError,
+            "side",
+        ),
     ],
 )
 def test_bad_input_is_refused_by_name(call, exc, name):

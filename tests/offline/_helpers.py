@@ -10,7 +10,9 @@ from rlcore import FiniteMDP
 from rlcore.generators import random_mdp
 
 
-def small_mdp(seed: int = 0, S: int = 5, A: int = 2, gamma: float | None = 0.5, horizon: int | None = None) -> FiniteMDP:
+def small_mdp(
+    seed: int = 0, S: int = 5, A: int = 2, gamma: float | None = 0.5, horizon: int | None = None
+) -> FiniteMDP:
     """A dense random MDP with rewards in [0, 1) and a fixed initial state 0."""
     base = random_mdp(S, A, gamma=gamma, horizon=horizon, rng=seed)
     init = np.zeros(S)

@@ -163,9 +163,16 @@ def test_invalid_inputs_are_named():
 
 
 def _tabular(**override) -> Dataset:
-    cols = dict(observations=np.array([0, 1, 2]), actions=np.array([0, 1, 0]), rewards=np.array([0.0, 0.5, 1.0]),
-                next_observations=np.array([1, 2, 0]), terminated=np.zeros(3, bool), truncated=np.zeros(3, bool),
-                episode_ids=np.array([0, 0, 0]), timesteps=np.array([0, 1, 2]))
+    cols = dict(
+        observations=np.array([0, 1, 2]),
+        actions=np.array([0, 1, 0]),
+        rewards=np.array([0.0, 0.5, 1.0]),
+        next_observations=np.array([1, 2, 0]),
+        terminated=np.zeros(3, bool),
+        truncated=np.zeros(3, bool),
+        episode_ids=np.array([0, 0, 0]),
+        timesteps=np.array([0, 1, 2]),
+    )
     cols.update(override)
     return Dataset(**cols)
 
@@ -173,13 +180,35 @@ def _tabular(**override) -> Dataset:
 @pytest.mark.parametrize(
     ("data", "kwargs", "exc"),
     [
-        (_tabular(**{k: getattr(_tabular(), k)[:0] for k in ("observations", "actions", "rewards", "next_observations",
-                                                              "terminated", "truncated", "episode_ids", "timesteps")}),
-         {}, ValueError),  # empty
-        (_tabular(observations=np.zeros((3, 2), np.int64), next_observations=np.zeros((3, 2), np.int64)), {},
-         ValueError),  # wrong shape: not tabular states
-        (_tabular(observations=np.array([0.0, 1.0, 2.0]), next_observations=np.array([1.0, 2.0, 0.0])), {},
-         TypeError),  # float states
+        (
+            _tabular(
+                **{
+                    k: getattr(_tabular(), k)[:0]
+                    for k in (
+                        "observations",
+                        "actions",
+                        "rewards",
+                        "next_observations",
+                        "terminated",
+                        "truncated",
+                        "episode_ids",
+                        "timesteps",
+                    )
+                }
+            ),
+            {},
+            ValueError,
+        ),  # empty
+        (
+            _tabular(observations=np.zeros((3, 2), np.int64), next_observations=np.zeros((3, 2), np.int64)),
+            {},
+            ValueError,
+        ),  # wrong shape: not tabular states
+        (
+            _tabular(observations=np.array([0.0, 1.0, 2.0]), next_observations=np.array([1.0, 2.0, 0.0])),
+            {},
+            TypeError,
+        ),  # float states
         (_tabular(actions=np.array([0, 2, 0])), {}, ValueError),  # action out of range
         (_tabular(actions=np.array([0, -1, 0])), {}, ValueError),
         (_tabular(actions=np.array([0.0, 1.0, 0.0])), {}, TypeError),
@@ -208,29 +237,52 @@ def test_datasets_cannot_hold_nan_rewards():
         (lambda: empirical_model(_tabular(), 3, 2, horizon=2.0), TypeError, "horizon"),
         (lambda: empirical_model(_tabular(), True, 2), TypeError, "n_states"),
         (lambda: sample_transitions(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), 2**63), ValueError, "n"),
-        (lambda: sample_transitions(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), 5, bernoulli_rewards=1),
-         TypeError, "bernoulli_rewards"),
+        (
+            lambda: sample_transitions(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), 5, bernoulli_rewards=1),
+            TypeError,
+            "bernoulli_rewards",
+        ),
         (lambda: sample_transitions(small_mdp(0, S=3, A=2), np.full((3, 2), np.nan), 5), ValueError, "mu"),
-        (lambda: collect_mixed_episodes(small_mdp(0, S=3, A=2), [np.zeros(3, np.int64)], [1.0], 5), ValueError,
-         "max_steps"),  # a discounted episode never ends
-        (lambda: collect_mixed_episodes(small_mdp(0, S=3, A=2, gamma=None, horizon=3), [np.zeros(3, np.int64)],
-                                        [1.0], 10**8), ValueError, "n_episodes"),  # 3e8 transitions
-        (lambda: collect_mixed_episodes(small_mdp(0, S=3, A=2, gamma=None, horizon=3), [np.zeros(3, np.int64)],
-                                        [0.5, 0.5], 5), ValueError, "proportions"),
-        (lambda: collect_mixed_episodes(small_mdp(0, S=3, A=2, gamma=None, horizon=3), [np.full(3, 5)], [1.0], 5),
-         ValueError, "policies"),
+        (
+            lambda: collect_mixed_episodes(small_mdp(0, S=3, A=2), [np.zeros(3, np.int64)], [1.0], 5),
+            ValueError,
+            "max_steps",
+        ),  # a discounted episode never ends
+        (
+            lambda: collect_mixed_episodes(
+                small_mdp(0, S=3, A=2, gamma=None, horizon=3), [np.zeros(3, np.int64)], [1.0], 10**8
+            ),
+            ValueError,
+            "n_episodes",
+        ),  # 3e8 transitions
+        (
+            lambda: collect_mixed_episodes(
+                small_mdp(0, S=3, A=2, gamma=None, horizon=3), [np.zeros(3, np.int64)], [0.5, 0.5], 5
+            ),
+            ValueError,
+            "proportions",
+        ),
+        (
+            lambda: collect_mixed_episodes(small_mdp(0, S=3, A=2, gamma=None, horizon=3), [np.full(3, 5)], [1.0], 5),
+            ValueError,
+            "policies",
+        ),
         (lambda: mixture_policy([], [], 2), ValueError, "policies"),
         (lambda: mixture_policy([np.array([0, 2])], [1.0], 2), ValueError, "policies"),
-        (lambda: mixture_policy([np.array([0, 1]), np.zeros((2, 2), np.int64)], [0.5, 0.5], 2), ValueError,
-         "policies"),
+        (lambda: mixture_policy([np.array([0, 1]), np.zeros((2, 2), np.int64)], [0.5, 0.5], 2), ValueError, "policies"),
         (lambda: mixture_policy(["ab"], [1.0], 2), TypeError, "policies"),
         (lambda: behavior_distribution(small_mdp(0, S=3, A=2), np.full((3, 2), 0.3)), ValueError, "behavior"),
-        (lambda: policy_suboptimality(small_mdp(0, S=3, A=2), np.zeros(3, np.int64), [5.0, 5.0, 5.0]), ValueError,
-         "initial"),  # was silently accepted (a return from a non-distribution)
-        (lambda: concentrability(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), np.array([0, 0, 9])), ValueError,
-         "comparator"),
-        (lambda: concentrability(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), clipped="yes"), TypeError,
-         "clipped"),
+        (
+            lambda: policy_suboptimality(small_mdp(0, S=3, A=2), np.zeros(3, np.int64), [5.0, 5.0, 5.0]),
+            ValueError,
+            "initial",
+        ),  # was silently accepted (a return from a non-distribution)
+        (
+            lambda: concentrability(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), np.array([0, 0, 9])),
+            ValueError,
+            "comparator",
+        ),
+        (lambda: concentrability(small_mdp(0, S=3, A=2), np.full((3, 2), 1 / 6), clipped="yes"), TypeError, "clipped"),
         (lambda: optimal_policy(None), TypeError, "mdp"),
     ],
 )
@@ -253,19 +305,28 @@ def test_minari_round_trip_and_layout():
         assert ep["observations"][-1] == data.next_observations[sl.stop - 1]
         assert ep["truncations"][-1] and not ep["terminations"].any()
     assert from_minari_episodes(eps).equals(data)
+
     # objects with attributes (like minari.EpisodeData), no ids: renumbered 0..E-1
     class Ep:
         def __init__(self, d):
             for k in ("observations", "actions", "rewards", "terminations", "truncations"):
                 setattr(self, k, d[k])
+
     again = from_minari_episodes([Ep(e) for e in eps])
     np.testing.assert_array_equal(again.observations, data.observations)
     # non-contiguous data cannot be stored once per observation
     iid = sample_transitions(mdp, np.full((4, 2), 1 / 8), 3, rng=0)
     assert len(to_minari_episodes(iid)) == 3  # one-step episodes are always contiguous
-    broken = Dataset(observations=np.array([0, 1]), actions=np.array([0, 0]), rewards=np.zeros(2),
-                     next_observations=np.array([2, 3]), terminated=np.zeros(2, bool), truncated=np.zeros(2, bool),
-                     episode_ids=np.array([0, 0]), timesteps=np.array([0, 1]))
+    broken = Dataset(
+        observations=np.array([0, 1]),
+        actions=np.array([0, 0]),
+        rewards=np.zeros(2),
+        next_observations=np.array([2, 3]),
+        terminated=np.zeros(2, bool),
+        truncated=np.zeros(2, bool),
+        episode_ids=np.array([0, 0]),
+        timesteps=np.array([0, 1]),
+    )
     with pytest.raises(ValueError, match=r"^data\b.*contiguous"):
         to_minari_episodes(broken)
     with pytest.raises(ValueError, match=r"^episodes\[0\]: .*length"):
@@ -274,8 +335,13 @@ def test_minari_round_trip_and_layout():
 
 
 def _ep(**kw):
-    base = {"observations": np.array([0, 1, 2]), "actions": np.array([0, 1]), "rewards": np.array([0.0, 1.0]),
-            "terminations": np.array([False, True]), "truncations": np.array([False, False])}
+    base = {
+        "observations": np.array([0, 1, 2]),
+        "actions": np.array([0, 1]),
+        "rewards": np.array([0.0, 1.0]),
+        "terminations": np.array([False, True]),
+        "truncations": np.array([False, False]),
+    }
     base.update(kw)
     return base
 

@@ -8,17 +8,24 @@ cloning fail, so reaching a high fraction of the optimal return needs the reward
 
 from __future__ import annotations
 
-import sys
 
 import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
 
-from offline import behavior_cloning, collect_mixed_episodes, cql, iql, optimal_policy, transition_weights, trajectory_weights  # noqa: E402
-from rlcore import Dataset, evaluate_policy, rollout  # noqa: E402
+from offline import (
+    behavior_cloning,
+    collect_mixed_episodes,
+    cql,
+    iql,
+    optimal_policy,
+    transition_weights,
+    trajectory_weights,
+)
+from rlcore import Dataset, evaluate_policy, rollout
 
-from ._helpers import small_mdp  # noqa: E402
+from ._helpers import small_mdp
 
 H, S, A = 5, 5, 3
 FRACTION = 0.75  # of the optimal return, required of every seed
@@ -62,9 +69,16 @@ def test_continuous_observations_and_trajectory_weighting():
     emb = rng.normal(size=(S, 4))
     data = collect_mixed_episodes(mdp, [pi, poor], [0.3, 0.7], 300, rng=1)
     noisy = lambda s: emb[s] + 0.05 * rng.normal(size=(s.shape[0], 4))  # noqa: E731
-    cont = Dataset(observations=noisy(data.observations), actions=data.actions, rewards=data.rewards,
-                   next_observations=noisy(data.next_observations), terminated=data.terminated,
-                   truncated=data.truncated, episode_ids=data.episode_ids, timesteps=data.timesteps)
+    cont = Dataset(
+        observations=noisy(data.observations),
+        actions=data.actions,
+        rewards=data.rewards,
+        next_observations=noisy(data.next_observations),
+        terminated=data.terminated,
+        truncated=data.truncated,
+        episode_ids=data.episode_ids,
+        timesteps=data.timesteps,
+    )
     w = transition_weights(cont, trajectory_weights(cont, temperature=0.2))
     res = cql(cont, A, horizon=H, n_steps=500, batch_size=128, sample_weights=w, rng=0)
     pol = np.stack([res.act(emb, t, rng) for t in range(H)])
@@ -103,8 +117,17 @@ def test_discounted_and_invalid_inputs():
 def _tiny(**kw):
     mdp = small_mdp(0, S=S, A=A, gamma=0.9)
     data = rollout(mdp, np.full((S, A), 1 / A), 4, max_steps=3, rng=0)
-    return {"data": data, "n_actions": A, "gamma": 0.9, "n_states": S, "n_steps": 2, "batch_size": 4,
-            "hidden_sizes": (4,), "rng": 0, **kw}
+    return {
+        "data": data,
+        "n_actions": A,
+        "gamma": 0.9,
+        "n_states": S,
+        "n_steps": 2,
+        "batch_size": 4,
+        "hidden_sizes": (4,),
+        "rng": 0,
+        **kw,
+    }
 
 
 @pytest.mark.parametrize("learner", [cql, iql], ids=["cql", "iql"])
@@ -146,8 +169,15 @@ def test_overflowing_losses_are_refused_not_returned_as_nan():
         cql(**_tiny(features=lambda o, t: 1e25 * np.eye(S)[o], n_states=None))
     with pytest.raises(ValueError, match=r"^features\b.*float32"):
         iql(**_tiny(features=lambda o, t: 1e25 * np.eye(S)[o], n_states=None))
-    huge = Dataset(observations=data.observations, actions=data.actions, rewards=np.full(len(data), 1e300),
-                   next_observations=data.next_observations, terminated=data.terminated, truncated=data.truncated,
-                   episode_ids=data.episode_ids, timesteps=data.timesteps)
+    huge = Dataset(
+        observations=data.observations,
+        actions=data.actions,
+        rewards=np.full(len(data), 1e300),
+        next_observations=data.next_observations,
+        terminated=data.terminated,
+        truncated=data.truncated,
+        episode_ids=data.episode_ids,
+        timesteps=data.timesteps,
+    )
     with pytest.raises(ValueError, match=r"^data\b.*float32"):
         cql(**_tiny(data=huge))

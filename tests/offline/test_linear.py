@@ -111,8 +111,11 @@ def test_invalid_inputs():
         (lambda d: pevi(d, lambda x, a: np.full((x.shape[0], 2), np.nan), A, H, beta=1.0), ValueError, "features"),
         (lambda d: pevi(d, one_hot_features(S - 1, A), A, H, beta=1.0), ValueError, "features"),  # states beyond S-1
         (lambda d: pevi(d, one_hot_features(S, A), A, 10**6, beta=1.0), ValueError, "horizon"),  # H d^2 > 1e8
-        (lambda d: pevi(d, lambda x, a: 1e200 * one_hot_features(S, A)(x, a), A, H, beta=1.0), ValueError,
-         "lam"),  # phi^T phi overflows: NaN weights before
+        (
+            lambda d: pevi(d, lambda x, a: 1e200 * one_hot_features(S, A)(x, a), A, H, beta=1.0),
+            ValueError,
+            "lam",
+        ),  # phi^T phi overflows: NaN weights before
         (lambda d: pevi(d, one_hot_features(S, A), A, H, beta=-1.0), ValueError, "beta"),
         (lambda d: pevi(d, one_hot_features(S, A), A - 1, H, beta=1.0), ValueError, "data"),  # actions >= n_actions
         (lambda d: pevi(_scaled(d, 2.0), one_hot_features(S, A), A, H, beta=1.0), ValueError, "data"),  # rewards > 1
@@ -122,10 +125,20 @@ def test_invalid_inputs():
         (lambda d: pevi(d, one_hot_features(S, A), A, H, beta=1.0).q_values(np.arange(S), H), ValueError, "h"),
         (lambda d: pevi_beta(0, H, 10, 0.1), ValueError, "dim"),
         (lambda d: pevi_beta(4, H, 10, 1.0), ValueError, "xi"),
-        (lambda d: pevi_certificate(pevi(d, one_hot_features(S, A), A, H, beta=1.0),
-                                    small_mdp(0, S=S, A=A, gamma=0.9)), ValueError, "mdp"),
-        (lambda d: pevi_certificate(pevi(d, one_hot_features(S, A), A, H, beta=1.0),
-                                    small_mdp(0, S=S + 2, A=A, gamma=None, horizon=H)), ValueError, "mdp"),
+        (
+            lambda d: pevi_certificate(
+                pevi(d, one_hot_features(S, A), A, H, beta=1.0), small_mdp(0, S=S, A=A, gamma=0.9)
+            ),
+            ValueError,
+            "mdp",
+        ),
+        (
+            lambda d: pevi_certificate(
+                pevi(d, one_hot_features(S, A), A, H, beta=1.0), small_mdp(0, S=S + 2, A=A, gamma=None, horizon=H)
+            ),
+            ValueError,
+            "mdp",
+        ),
         (lambda d: pevi_certificate("result", small_mdp(0, S=S, A=A, gamma=None, horizon=H)), TypeError, "result"),
     ],
 )
@@ -136,6 +149,13 @@ def test_bad_arguments_are_refused_by_name(call, exc, param):
 
 
 def _scaled(data: Dataset, k: float) -> Dataset:
-    return Dataset(observations=data.observations, actions=data.actions, rewards=k * data.rewards + 1.5,
-                   next_observations=data.next_observations, terminated=data.terminated, truncated=data.truncated,
-                   episode_ids=data.episode_ids, timesteps=data.timesteps)
+    return Dataset(
+        observations=data.observations,
+        actions=data.actions,
+        rewards=k * data.rewards + 1.5,
+        next_observations=data.next_observations,
+        terminated=data.terminated,
+        truncated=data.truncated,
+        episode_ids=data.episode_ids,
+        timesteps=data.timesteps,
+    )

@@ -46,9 +46,16 @@ S, A = 5, 2
 
 
 def _one_transition(s=0, a=1, r=0.5, s2=1) -> Dataset:
-    return Dataset(observations=np.array([s]), actions=np.array([a]), rewards=np.array([r]),
-                   next_observations=np.array([s2]), terminated=np.array([False]), truncated=np.array([False]),
-                   episode_ids=np.array([0]), timesteps=np.array([0]))
+    return Dataset(
+        observations=np.array([s]),
+        actions=np.array([a]),
+        rewards=np.array([r]),
+        next_observations=np.array([s2]),
+        terminated=np.array([False]),
+        truncated=np.array([False]),
+        episode_ids=np.array([0]),
+        timesteps=np.array([0]),
+    )
 
 
 # ----------------------------------------------------------------------------- plug-in identity
@@ -73,8 +80,9 @@ def test_plug_in_equals_backward_induction_finite_horizon():
     data = rollout(mdp, uniform(4, 2), 3000, rng=0)
     model = empirical_model(data, 4, 2, horizon=H)
     assert (model.counts > 0).all()
-    ref = tabular.backward_induction(FiniteMDP(model.P_hat / model.P_hat.sum(-1, keepdims=True), model.R_hat,
-                                               horizon=H))
+    ref = tabular.backward_induction(
+        FiniteMDP(model.P_hat / model.P_hat.sum(-1, keepdims=True), model.R_hat, horizon=H)
+    )
     res = plug_in_policy(data, 4, 2, horizon=H)
     np.testing.assert_allclose(res.Q, ref.Q, atol=1e-10)
     np.testing.assert_array_equal(res.policy, ref.policy)
@@ -167,13 +175,15 @@ def _runs(mdp, mu, n, seeds, c=1.0, delta=0.1):
         data = sample_transitions(mdp, mu, n, rng=seed)
         res = vi_lcb(data, S, A, GAMMA, rng=seed, c=c, delta=delta)
         v_pi = evaluate_policy(mdp, res.policy).V
-        out.append(dict(
-            pessimism_violated=bool(np.any(res.V > v_pi + 1e-10)),
-            gap=float(v_star[0] - res.V[0]),
-            subopt=float(v_star[0] - v_pi[0]),
-            cert=pessimism_certificate(res, mdp),
-            bound=vi_lcb_bound(n, cs, S, A, GAMMA, delta, c=max(c, 1.0)),
-        ))
+        out.append(
+            dict(
+                pessimism_violated=bool(np.any(res.V > v_pi + 1e-10)),
+                gap=float(v_star[0] - res.V[0]),
+                subopt=float(v_star[0] - v_pi[0]),
+                cert=pessimism_certificate(res, mdp),
+                bound=vi_lcb_bound(n, cs, S, A, GAMMA, delta, c=max(c, 1.0)),
+            )
+        )
     return out
 
 
@@ -187,9 +197,11 @@ def test_vi_lcb_certificate_and_bound_hold_over_seeds(kind):
     """
     mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
     pi = optimal_policy(mdp)
-    mu = {"expert": behavior_distribution(mdp, pi),
-          "mixed": behavior_distribution(mdp, mixture_policy([pi, uniform(S, A)], [0.5, 0.5], A)),
-          "uniform": np.full((S, A), 1 / (S * A))}[kind]
+    mu = {
+        "expert": behavior_distribution(mdp, pi),
+        "mixed": behavior_distribution(mdp, mixture_policy([pi, uniform(S, A)], [0.5, 0.5], A)),
+        "uniform": np.full((S, A), 1 / (S * A)),
+    }[kind]
     runs = _runs(mdp, mu, 80_000, range(30))
     assert sum(r["pessimism_violated"] for r in runs) <= failure_budget(30, 0.1)
     assert sum(r["gap"] > r["cert"] for r in runs) <= failure_budget(30, 0.1)
@@ -211,8 +223,7 @@ def test_vi_lcb_gap_decays_at_the_theoretical_rate_across_concentrability():
     """V* - V_hat decays like sqrt(log(n)^2 / n) (slope -1/2 on log-log, up to the logs), larger for larger C*."""
     mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
     pi = optimal_policy(mdp)
-    kinds = {"expert": behavior_distribution(mdp, pi),
-             "uniform": np.full((S, A), 1 / (S * A))}
+    kinds = {"expert": behavior_distribution(mdp, pi), "uniform": np.full((S, A), 1 / (S * A))}
     ns = np.array([10_000, 40_000, 160_000])
     mean_gap = {}
     for kind, mu in kinds.items():
@@ -278,15 +289,30 @@ def test_invalid_inputs_are_named():
 
 
 def _two_steps(r=(0.5, 0.5)) -> Dataset:
-    return Dataset(observations=np.array([0, 1]), actions=np.array([1, 0]), rewards=np.array(r),
-                   next_observations=np.array([1, 0]), terminated=np.zeros(2, bool), truncated=np.zeros(2, bool),
-                   episode_ids=np.array([0, 0]), timesteps=np.array([0, 1]))
+    return Dataset(
+        observations=np.array([0, 1]),
+        actions=np.array([1, 0]),
+        rewards=np.array(r),
+        next_observations=np.array([1, 0]),
+        terminated=np.zeros(2, bool),
+        truncated=np.zeros(2, bool),
+        episode_ids=np.array([0, 0]),
+        timesteps=np.array([0, 1]),
+    )
 
 
 def _empty() -> Dataset:
     z = np.zeros(0, dtype=np.int64)
-    return Dataset(observations=z, actions=z, rewards=np.zeros(0), next_observations=z, terminated=z.astype(bool),
-                   truncated=z.astype(bool), episode_ids=z, timesteps=z)
+    return Dataset(
+        observations=z,
+        actions=z,
+        rewards=np.zeros(0),
+        next_observations=z,
+        terminated=z.astype(bool),
+        truncated=z.astype(bool),
+        episode_ids=z,
+        timesteps=z,
+    )
 
 
 @pytest.mark.parametrize(
@@ -298,10 +324,25 @@ def _empty() -> Dataset:
         (lambda: vi_lcb(_one_transition(s=-1), 3, 2, 0.9), ValueError, "data"),
         (lambda: vi_lcb(_one_transition(s2=3), 3, 2, 0.9), ValueError, "data"),
         (lambda: vi_lcb_bernstein(_two_steps(), 3, 2, horizon=1, rng=0), ValueError, "data"),  # t = 1 >= H
-        (lambda: pessimistic_value_iteration(
-            Dataset(observations=np.array([0.5]), actions=np.array([0]), rewards=np.array([0.5]),
-                    next_observations=np.array([0.5]), terminated=np.array([False]), truncated=np.array([False]),
-                    episode_ids=np.array([0]), timesteps=np.array([0])), 3, 2, gamma=0.9), TypeError, "data"),
+        (
+            lambda: pessimistic_value_iteration(
+                Dataset(
+                    observations=np.array([0.5]),
+                    actions=np.array([0]),
+                    rewards=np.array([0.5]),
+                    next_observations=np.array([0.5]),
+                    terminated=np.array([False]),
+                    truncated=np.array([False]),
+                    episode_ids=np.array([0]),
+                    timesteps=np.array([0]),
+                ),
+                3,
+                2,
+                gamma=0.9,
+            ),
+            TypeError,
+            "data",
+        ),
         # gamma out of range, or not a number
         (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=1.0), ValueError, "gamma"),
         (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=-0.1), ValueError, "gamma"),
@@ -312,25 +353,49 @@ def _empty() -> Dataset:
         (lambda: vi_lcb(_one_transition(), 3, 2, 0.9, n_iterations=2**40), ValueError, "n_iterations"),
         (lambda: vi_lcb(_one_transition(), 3, 2, math.nextafter(1.0, 0.0)), ValueError, "gamma"),  # default T ~ 1e16
         (lambda: pessimistic_value_iteration(_one_transition(), 10**5, 2, gamma=0.9), ValueError, "n_states"),
-        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, max_iter=2**63), ValueError,
-         "max_iter"),
+        (
+            lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, max_iter=2**63),
+            ValueError,
+            "max_iter",
+        ),
         # tolerances, constants and options
         (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, tol=0.0), ValueError, "tol"),
-        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, c=1e308, penalty="bernstein"),
-         ValueError, "c"),  # gave NaN
+        (
+            lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, c=1e308, penalty="bernstein"),
+            ValueError,
+            "c",
+        ),  # gave NaN
         (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, r_max=1e300), ValueError, "r_max"),
-        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, delta=5e-324,
-                                             penalty="bernstein"), ValueError, "delta"),  # was ZeroDivisionError
-        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, n_iterations=3), ValueError,
-         "n_iterations"),  # was silently ignored without splitting
-        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, splitting=None), TypeError,
-         "splitting"),
-        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, penalty=np.full((3, 2), np.nan)),
-         ValueError, "penalty"),
-        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, penalty=-np.ones((3, 2))),
-         ValueError, "penalty"),
-        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, penalty="bernstein", ridge=1.0),
-         ValueError, "ridge"),
+        (
+            lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, delta=5e-324, penalty="bernstein"),
+            ValueError,
+            "delta",
+        ),  # was ZeroDivisionError
+        (
+            lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, n_iterations=3),
+            ValueError,
+            "n_iterations",
+        ),  # was silently ignored without splitting
+        (
+            lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, splitting=None),
+            TypeError,
+            "splitting",
+        ),
+        (
+            lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, penalty=np.full((3, 2), np.nan)),
+            ValueError,
+            "penalty",
+        ),
+        (
+            lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, penalty=-np.ones((3, 2))),
+            ValueError,
+            "penalty",
+        ),
+        (
+            lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, penalty="bernstein", ridge=1.0),
+            ValueError,
+            "ridge",
+        ),
         (lambda: vi_lcb_bernstein(_one_transition(), 3, 2, gamma=0.9, subsample=1), TypeError, "subsample"),
         (lambda: vi_lcb(_one_transition(), 3, 2, 0.9, rng=-1), ValueError, "rng"),
     ],
@@ -368,9 +433,16 @@ def _exact_data(mdp: FiniteMDP) -> Dataset:
     s = np.repeat(np.arange(S_), A_)
     a = np.tile(np.arange(A_), S_)
     s2 = np.asarray(mdp.P).reshape(S_ * A_, S_).argmax(axis=1)
-    return Dataset(observations=s, actions=a, rewards=mdp.R[s, a], next_observations=s2,
-                   terminated=np.zeros(s.size, bool), truncated=np.zeros(s.size, bool),
-                   episode_ids=np.arange(s.size), timesteps=np.zeros(s.size, np.int64))
+    return Dataset(
+        observations=s,
+        actions=a,
+        rewards=mdp.R[s, a],
+        next_observations=s2,
+        terminated=np.zeros(s.size, bool),
+        truncated=np.zeros(s.size, bool),
+        episode_ids=np.arange(s.size),
+        timesteps=np.zeros(s.size, np.int64),
+    )
 
 
 @pytest.mark.parametrize("max_iter", [1, 2, 3, 5, 8, 13])
@@ -380,8 +452,7 @@ def test_certificate_pays_for_stopping_before_the_fixed_point(max_iter):
     from rlcore.generators import chain
 
     mdp = chain(6, slip=0.0, small_reward=0.2, large_reward=1.0, gamma=0.9)
-    res = pessimistic_value_iteration(_exact_data(mdp), 6, 2, gamma=0.9, penalty="none", r_max=1.0,
-                                      max_iter=max_iter)
+    res = pessimistic_value_iteration(_exact_data(mdp), 6, 2, gamma=0.9, penalty="none", r_max=1.0, max_iter=max_iter)
     loss = policy_suboptimality(mdp, res.policy)
     assert pessimism_certificate(res, mdp) >= loss
     if max_iter <= 3:  # the greedy policy still goes back for the small reward

@@ -94,10 +94,16 @@ def test_weighted_return_of_sampled_data_converges_to_the_exact_value():
 
 
 def test_weights_by_hand():
-    ds = Dataset(observations=np.array([0, 1, 0, 0]), actions=np.array([0, 0, 1, 1]),
-                 rewards=np.array([1.0, 1.0, 0.0, 3.0]), next_observations=np.array([1, 2, 1, 1]),
-                 terminated=np.zeros(4, bool), truncated=np.zeros(4, bool),
-                 episode_ids=np.array([0, 0, 1, 2]), timesteps=np.array([0, 1, 0, 0]))
+    ds = Dataset(
+        observations=np.array([0, 1, 0, 0]),
+        actions=np.array([0, 0, 1, 1]),
+        rewards=np.array([1.0, 1.0, 0.0, 3.0]),
+        next_observations=np.array([1, 2, 1, 1]),
+        terminated=np.zeros(4, bool),
+        truncated=np.zeros(4, bool),
+        episode_ids=np.array([0, 0, 1, 2]),
+        timesteps=np.array([0, 1, 0, 0]),
+    )
     G = np.array([2.0, 0.0, 3.0])
     w = trajectory_weights(ds, temperature=0.5)
     z = np.exp(((G - 0) / 3) / 0.5)
@@ -159,10 +165,20 @@ def test_resample_and_invalid_inputs():
         (lambda d: trajectory_weights(d, method="advantage", baseline=object()), TypeError, "baseline"),
         (lambda d: trajectory_weights(d, method="advantage", baseline=_NanRegressor()), ValueError, "baseline"),
         (lambda d: trajectory_weights(None), TypeError, "data"),
-        (lambda d: tilted_behavior_return(small_mdp(0, S=S, A=A, gamma=None, horizon=H), [np.full(S, 7)], [1.0], 1.0),
-         ValueError, "policies"),
-        (lambda d: tilted_behavior_return(small_mdp(0, S=S, A=A, gamma=None, horizon=H), [np.zeros(S, np.int64)],
-                                          [0.5], 1.0), ValueError, "proportions"),
+        (
+            lambda d: tilted_behavior_return(
+                small_mdp(0, S=S, A=A, gamma=None, horizon=H), [np.full(S, 7)], [1.0], 1.0
+            ),
+            ValueError,
+            "policies",
+        ),
+        (
+            lambda d: tilted_behavior_return(
+                small_mdp(0, S=S, A=A, gamma=None, horizon=H), [np.zeros(S, np.int64)], [0.5], 1.0
+            ),
+            ValueError,
+            "proportions",
+        ),
     ],
 )
 def test_bad_arguments_are_refused_by_name(call, exc, param):

@@ -79,7 +79,7 @@ def expectimax_sticky(T: np.ndarray, R: np.ndarray, H: int, q: float) -> float:
     """Optimal expected return with sticky actions, on the raw arrays."""
     A = T.shape[1]
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def v(t: int, s: int, prev: int) -> float:
         if t == H or s < 0:
             return 0.0
@@ -226,9 +226,7 @@ def test_tiny_sticky_extremes(tiny):
         expectimax_sticky(T, Rd, H, 0.4)
     )
     # the deterministic value by brute force
-    assert backward_induction(load_bridge_mdp(path, H)).V[0, 0] == pytest.approx(
-        brute_force_deterministic(T, Rd, H)
-    )
+    assert backward_induction(load_bridge_mdp(path, H)).V[0, 0] == pytest.approx(brute_force_deterministic(T, Rd, H))
 
 
 # ----------------------------------------------------------------------------- errors
@@ -272,7 +270,7 @@ def test_truncated_or_empty_file_is_a_value_error_naming_path(tmp_path, keep):
     np.savez(good, transitions=np.array([[1, -1], [-1, 0]]), rewards=np.zeros((2, 2), np.float32))
     raw = good.read_bytes()
     cut = tmp_path / "cut.npz"
-    cut.write_bytes(raw[:keep] if keep >= 0 else raw[:len(raw) + keep])
+    cut.write_bytes(raw[:keep] if keep >= 0 else raw[: len(raw) + keep])
     with pytest.raises(InvalidParameterError, match=r"^path: .*cut\.npz: "):
         load_bridge_mdp(cut, 3)
 

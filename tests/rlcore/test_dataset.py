@@ -21,9 +21,16 @@ SPECIAL_FLOATS = [0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308 / 3, 1.5, 
 
 def floats64(bound: float | None = None) -> st.SearchStrategy[float]:
     """Finite float64 values, -0.0 and subnormals included."""
-    return st.one_of(st.sampled_from(SPECIAL_FLOATS),
-                     st.floats(min_value=None if bound is None else -bound, max_value=bound,
-                               allow_nan=False, allow_infinity=False, allow_subnormal=True))
+    return st.one_of(
+        st.sampled_from(SPECIAL_FLOATS),
+        st.floats(
+            min_value=None if bound is None else -bound,
+            max_value=bound,
+            allow_nan=False,
+            allow_infinity=False,
+            allow_subnormal=True,
+        ),
+    )
 
 
 json_values = st.recursive(
@@ -53,8 +60,9 @@ def columns(draw: st.DrawFn, max_episodes: int = 4, reward_bound: float | None =
         actions = draw(hnp.arrays(np.int64, (n,), elements=st.integers(0, 9)))
     else:
         actions = draw(hnp.arrays(np.float64, (n, draw(st.integers(1, 2))), elements=floats64()))
-    ends = draw(st.lists(st.sampled_from(["none", "terminated", "truncated"]),
-                         min_size=len(lengths), max_size=len(lengths)))
+    ends = draw(
+        st.lists(st.sampled_from(["none", "terminated", "truncated"]), min_size=len(lengths), max_size=len(lengths))
+    )
     terminated, truncated = np.zeros(n, bool), np.zeros(n, bool)
     last = np.cumsum(lengths) - 1
     for i, end in zip(last, ends):
@@ -64,10 +72,17 @@ def columns(draw: st.DrawFn, max_episodes: int = 4, reward_bound: float | None =
     first_id = draw(st.integers(-5, 5))
     ids = np.repeat(first_id + np.cumsum(gaps), lengths).astype(np.int64)
     timesteps = np.concatenate([np.arange(k) for k in lengths] + [np.zeros(0, np.int64)]).astype(np.int64)
-    return dict(observations=obs, actions=actions, next_observations=nxt,
-                rewards=draw(hnp.arrays(np.float64, (n,), elements=floats64(reward_bound))),
-                terminated=terminated, truncated=truncated, episode_ids=ids, timesteps=timesteps,
-                metadata=draw(st.dictionaries(st.text(max_size=4), json_values, max_size=3)))
+    return dict(
+        observations=obs,
+        actions=actions,
+        next_observations=nxt,
+        rewards=draw(hnp.arrays(np.float64, (n,), elements=floats64(reward_bound))),
+        terminated=terminated,
+        truncated=truncated,
+        episode_ids=ids,
+        timesteps=timesteps,
+        metadata=draw(st.dictionaries(st.text(max_size=4), json_values, max_size=3)),
+    )
 
 
 def nonempty(cols: dict) -> bool:
@@ -77,11 +92,14 @@ def nonempty(cols: dict) -> bool:
 def tiny(**overrides) -> dict:
     """Two episodes: 3 transitions ending terminated, 2 ending truncated."""
     cols = dict(
-        observations=np.array([0, 1, 2, 0, 1]), actions=np.array([1, 1, 0, 1, 0]),
-        rewards=np.array([1.0, -0.0, 5e-324, 0.5, 2.0]), next_observations=np.array([1, 2, 3, 1, 0]),
+        observations=np.array([0, 1, 2, 0, 1]),
+        actions=np.array([1, 1, 0, 1, 0]),
+        rewards=np.array([1.0, -0.0, 5e-324, 0.5, 2.0]),
+        next_observations=np.array([1, 2, 3, 1, 0]),
         terminated=np.array([False, False, True, False, False]),
         truncated=np.array([False, False, False, False, True]),
-        episode_ids=np.array([3, 3, 3, 7, 7]), timesteps=np.array([0, 1, 2, 0, 1]),
+        episode_ids=np.array([3, 3, 3, 7, 7]),
+        timesteps=np.array([0, 1, 2, 0, 1]),
         metadata={"env": "chain", "seed": 1, "eps": [0.1, -0.0]},
     )
     cols.update(overrides)
@@ -124,8 +142,16 @@ def test_arrays_are_read_only_copies() -> None:
 
 
 def test_array_likes_are_converted() -> None:
-    ds = Dataset(observations=[[0.0, 1.0]], actions=[2], rewards=[1], next_observations=[[1.0, 1.0]],
-                 terminated=[True], truncated=[False], episode_ids=np.array([4], np.uint8), timesteps=[0])
+    ds = Dataset(
+        observations=[[0.0, 1.0]],
+        actions=[2],
+        rewards=[1],
+        next_observations=[[1.0, 1.0]],
+        terminated=[True],
+        truncated=[False],
+        episode_ids=np.array([4], np.uint8),
+        timesteps=[0],
+    )
     assert ds.rewards.dtype == np.float64 and ds.episode_ids.dtype == np.int64
     assert ds.observations.shape == (1, 2) and ds.metadata == {}
 
@@ -157,24 +183,35 @@ INVALID = [
     (dict(rewards=1.0), ValueError, "rewards.*scalar"),
     (dict(observations=np.zeros((5, 2))), ValueError, "next_observations.*shape"),
     (dict(next_observations=np.array([1, 2, 3, 1, 0], np.int32)), ValueError, "next_observations.*dtype"),
-    (dict(observations=np.array([0, 1, 2, 0]), next_observations=np.array([1, 2, 3, 1])),
-     ValueError, "actions.*N = 4"),
+    (dict(observations=np.array([0, 1, 2, 0]), next_observations=np.array([1, 2, 3, 1])), ValueError, "actions.*N = 4"),
     (dict(observations=np.array([0, 1, 2, 0, 1j])), TypeError, "observations"),
-    (dict(observations=np.array([0.0, np.nan, 0, 0, 0]), next_observations=np.zeros(5)),
-     ValueError, "observations.*finite"),
-    (dict(observations=np.zeros(5), next_observations=np.array([0, 0, 0, np.inf, 0])),
-     ValueError, "next_observations.*finite"),
+    (
+        dict(observations=np.array([0.0, np.nan, 0, 0, 0]), next_observations=np.zeros(5)),
+        ValueError,
+        "observations.*finite",
+    ),
+    (
+        dict(observations=np.zeros(5), next_observations=np.array([0, 0, 0, np.inf, 0])),
+        ValueError,
+        "next_observations.*finite",
+    ),
     (dict(actions=np.array([[0.0], [np.nan], [0], [0], [0]])), ValueError, "actions.*finite"),
     (dict(actions=np.array([object()] * 5)), TypeError, "actions"),
     (dict(actions=np.zeros(3)), ValueError, "actions.*N = 5"),
     (dict(terminated=np.array([0, 0, 1, 0, 0])), TypeError, "terminated: expected a bool array"),
     (dict(truncated=np.zeros((5, 1), bool)), ValueError, "truncated.*shape"),
     (dict(truncated=np.zeros(6, bool)), ValueError, "truncated.*N = 5"),
-    (dict(terminated=np.array([True, False, False, False, False])), ValueError,
-     "terminated: transition 0 .*not the last"),
+    (
+        dict(terminated=np.array([True, False, False, False, False])),
+        ValueError,
+        "terminated: transition 0 .*not the last",
+    ),
     (dict(truncated=np.array([False, False, False, True, True])), ValueError, "truncated: transition 3"),
-    (dict(terminated=np.array([False, False, True, False, True])), ValueError,
-     "terminated, truncated: transition 4 has both"),
+    (
+        dict(terminated=np.array([False, False, True, False, True])),
+        ValueError,
+        "terminated, truncated: transition 4 has both",
+    ),
     (dict(episode_ids=np.array([3.0, 3, 3, 7, 7])), TypeError, "episode_ids: expected an integer"),
     (dict(episode_ids=np.array([3, 3, 3, 1, 1])), ValueError, r"episode_ids: .*non-decreasing.*\[3\] = 1"),
     (dict(episode_ids=np.array([3, 7, 3, 7, 7])), ValueError, "episode_ids"),
@@ -227,8 +264,7 @@ def brute_force_returns(cols: dict, gamma: float) -> list[float]:
 
 
 @SETTINGS
-@given(cols=columns(reward_bound=1e300).filter(nonempty),
-       gamma=st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0, 1)))
+@given(cols=columns(reward_bound=1e300).filter(nonempty), gamma=st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0, 1)))
 def test_episode_returns_match_a_python_loop(cols: dict, gamma: float) -> None:
     ds = Dataset(**cols)
     got = ds.episode_returns(gamma)
@@ -266,10 +302,15 @@ def test_select_episodes_keeps_whole_episodes(cols: dict, data: st.DataObject) -
 
 def test_select_episodes_invalid_selection() -> None:
     ds = Dataset(**tiny())
-    cases = [([1, 0], ValueError, "selection: .*renumber=True"), ([0, 0], ValueError, "selection"),
-             ([2], ValueError, r"selection: .*\[0, 2\)"), ([-1], ValueError, "selection"),
-             (np.ones(3, bool), ValueError, r"selection: .*shape \(2,\)"),
-             ([0.0], TypeError, "selection"), (np.zeros((1, 1), int), ValueError, "selection")]
+    cases = [
+        ([1, 0], ValueError, "selection: .*renumber=True"),
+        ([0, 0], ValueError, "selection"),
+        ([2], ValueError, r"selection: .*\[0, 2\)"),
+        ([-1], ValueError, "selection"),
+        (np.ones(3, bool), ValueError, r"selection: .*shape \(2,\)"),
+        ([0.0], TypeError, "selection"),
+        (np.zeros((1, 1), int), ValueError, "selection"),
+    ]
     for selection, exc, pattern in cases:
         with pytest.raises(exc, match=pattern):
             ds.select_episodes(selection)
@@ -290,9 +331,9 @@ def test_concatenate_stacks_and_renumbers(cols: dict, data: st.DataObject) -> No
     if ds.n_episodes:
         e = ds.n_episodes
         assert both.select_episodes(np.arange(e)).equals(ds.select_episodes(np.arange(e), renumber=True))
-        assert bitwise_equal(both.episode_returns()[e:2 * e], other.episode_returns())
+        assert bitwise_equal(both.episode_returns()[e : 2 * e], other.episode_returns())
         for name in ("observations", "actions", "terminated", "truncated", "timesteps"):
-            assert bitwise_equal(getattr(both, name)[len(ds):2 * len(ds)], getattr(other, name))
+            assert bitwise_equal(getattr(both, name)[len(ds) : 2 * len(ds)], getattr(other, name))
 
 
 def test_concatenate_metadata_and_errors() -> None:
@@ -321,8 +362,13 @@ def test_equals_is_bitwise() -> None:
     a = Dataset(**tiny())
     assert a.equals(Dataset(**tiny())) and not a.equals(tiny())
     assert not a.equals(Dataset(**tiny(rewards=np.array([1.0, 0.0, 5e-324, 0.5, 2.0]))))  # -0.0 vs 0.0
-    assert not a.equals(Dataset(**tiny(observations=np.array([0, 1, 2, 0, 1], np.int32),
-                                       next_observations=np.array([1, 2, 3, 1, 0], np.int32))))
+    assert not a.equals(
+        Dataset(
+            **tiny(
+                observations=np.array([0, 1, 2, 0, 1], np.int32), next_observations=np.array([1, 2, 3, 1, 0], np.int32)
+            )
+        )
+    )
     assert not a.equals(Dataset(**tiny(metadata={"env": "chain", "seed": 1.0, "eps": [0.1, -0.0]})))
 
 
@@ -337,8 +383,16 @@ def test_save_load_round_trip_is_bit_exact(tmp_path_factory: pytest.TempPathFact
     path = ds.save(tmp_path_factory.mktemp("rt") / "data.npz")
     back = Dataset.load(path)
     assert back.equals(ds)
-    for name in ("observations", "actions", "rewards", "next_observations",
-                 "terminated", "truncated", "episode_ids", "timesteps"):
+    for name in (
+        "observations",
+        "actions",
+        "rewards",
+        "next_observations",
+        "terminated",
+        "truncated",
+        "episode_ids",
+        "timesteps",
+    ):
         assert bitwise_equal(getattr(back, name), getattr(ds, name)), name
         assert not getattr(back, name).flags.writeable
     assert json.dumps(back.metadata, sort_keys=True) == json.dumps(ds.metadata, sort_keys=True)
@@ -358,8 +412,17 @@ def test_suffix_is_appended_consistently(tmp_path) -> None:
 def test_save_never_pickles(tmp_path) -> None:
     path = Dataset(**tiny()).save(tmp_path / "d.npz")
     with np.load(path, allow_pickle=False) as npz:
-        assert set(npz.files) == {"observations", "actions", "rewards", "next_observations", "terminated",
-                                  "truncated", "episode_ids", "timesteps", "__schema__"}
+        assert set(npz.files) == {
+            "observations",
+            "actions",
+            "rewards",
+            "next_observations",
+            "terminated",
+            "truncated",
+            "episode_ids",
+            "timesteps",
+            "__schema__",
+        }
         schema = json.loads(str(npz["__schema__"][()]))
     assert schema["format"] == "rlcore.Dataset" and schema["version"] == 1
     assert schema["metadata"] == tiny()["metadata"]
@@ -549,12 +612,12 @@ def test_valid_file_with_invalid_data_fails_validation(saved, tmp_path) -> None:
 # Every failure to read a file is a ValueError (InvalidParameterError) whose message
 # starts with "path:"; nothing recurses without bound, unpickles or inflates data whose
 # declared size disagrees with the schema or the zip directory.
-import struct  # noqa: E402
-import time  # noqa: E402
-import zipfile  # noqa: E402
+import struct
+import time
+import zipfile
 
-from rlcore import dataset as dataset_module  # noqa: E402
-from rlcore.validation import InvalidParameterError, InvalidParameterTypeError  # noqa: E402
+from rlcore import dataset as dataset_module
+from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
 
 
 def npy_bytes(descr: str, shape: tuple, data: bytes = b"", pad_to: int = 0) -> bytes:
@@ -600,8 +663,11 @@ def test_oversized_npy_header_is_reported_as_such(saved, tmp_path) -> None:
     bad = tmp_path / "header.npz"
     data = ds.rewards.tobytes()
     rezip(path, bad, {"rewards": npy_bytes("<f8", (5,), data, pad_to=60_000)})
-    with pytest.raises(InvalidParameterError, match=r"^path: .*header\.npz: member 'rewards' declares a \.npy "
-                                                    r"header of \d+ bytes, more than the 4096"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"^path: .*header\.npz: member 'rewards' declares a \.npy "
+        r"header of \d+ bytes, more than the 4096",
+    ):
         Dataset.load(bad)  # was "a pickled object array"
     garbled = tmp_path / "garbled.npz"
     rezip(path, garbled, {"rewards": b"\x93NUMPY\x01\x00" + struct.pack("<H", 12) + b"{'descr': ((\n" + data})
@@ -635,11 +701,15 @@ def test_zip_bomb_is_refused_before_decompression(saved, tmp_path, monkeypatch, 
     assert bad.stat().st_size < 5 * (1 << 20)
     read = []
     original = dataset_module._SafeNpz.read
-    monkeypatch.setattr(dataset_module._SafeNpz, "read", lambda self, m: read.append(m.info.filename)
-                        or original(self, m))
+    monkeypatch.setattr(
+        dataset_module._SafeNpz, "read", lambda self, m: read.append(m.info.filename) or original(self, m)
+    )
     start = time.perf_counter()
-    pattern = (r"column 'observations' has dtype <i8 and shape \(39321600,\)" if lie == "header"
-               else r"member 'observations' declares shape \(5,\) .* the zip directory records 314572800 bytes")
+    pattern = (
+        r"column 'observations' has dtype <i8 and shape \(39321600,\)"
+        if lie == "header"
+        else r"member 'observations' declares shape \(5,\) .* the zip directory records 314572800 bytes"
+    )
     with pytest.raises(InvalidParameterError, match=r"^path: .*bomb\.npz: " + pattern):
         Dataset.load(bad)
     assert time.perf_counter() - start < 2.0
@@ -658,7 +728,7 @@ def test_truncated_and_empty_files_name_the_path(saved, tmp_path, keep: int) -> 
     _, path = saved
     raw = path.read_bytes()
     cut = tmp_path / "cut.npz"
-    cut.write_bytes(raw[:keep] if keep >= 0 else raw[:len(raw) + keep])
+    cut.write_bytes(raw[:keep] if keep >= 0 else raw[: len(raw) + keep])
     with pytest.raises(InvalidParameterError, match=r"^path: .*cut\.npz: (truncated or corrupted|a single)"):
         Dataset.load(cut)
 

@@ -24,7 +24,7 @@ def _scale(mdp):
 
 
 def _to_sparse(mdp):
-    S, A = mdp.n_states, mdp.n_actions
+    S, _A = mdp.n_states, mdp.n_actions
     P = mdp.P.reshape(-1, S) if not mdp.is_sparse else mdp.P
     return FiniteMDP(sp.csr_matrix(P), mdp.R, gamma=mdp.gamma, horizon=mdp.horizon, initial=mdp.initial)
 
@@ -41,7 +41,9 @@ def test_two_state_cycle_closed_form():
     # s0 -> s1 -> s0 deterministically, reward r0 in s0 and r1 in s1:
     # V0 = (r0 + g r1) / (1 - g^2).
     g, r0, r1 = 0.9, 1.0, -2.0
-    P = np.zeros((2, 1, 2)); P[0, 0, 1] = 1.0; P[1, 0, 0] = 1.0
+    P = np.zeros((2, 1, 2))
+    P[0, 0, 1] = 1.0
+    P[1, 0, 0] = 1.0
     mdp = FiniteMDP(P, [[r0], [r1]], gamma=g)
     V = evaluate_policy(mdp, np.array([0, 0])).V
     np.testing.assert_allclose(V, [(r0 + g * r1) / (1 - g * g), (r1 + g * r0) / (1 - g * g)], rtol=1e-13)
@@ -75,8 +77,7 @@ def test_matches_quantecon(pair):
     mdp, pi = pair
     P = mdp.P.toarray().reshape(mdp.n_states, mdp.n_actions, -1) if mdp.is_sparse else np.array(mdp.P)
     ddp = quantecon.markov.DiscreteDP(np.array(mdp.R), P, mdp.gamma)
-    np.testing.assert_allclose(evaluate_policy(mdp, pi).V, ddp.evaluate_policy(np.asarray(pi)),
-                               atol=1e-9 * _scale(mdp))
+    np.testing.assert_allclose(evaluate_policy(mdp, pi).V, ddp.evaluate_policy(np.asarray(pi)), atol=1e-9 * _scale(mdp))
 
 
 @given(mdps_and_policies(finite_mdps(discounted=True)))
@@ -144,7 +145,13 @@ def test_finite_horizon_backward_recursion(pair):
         v_next = ev.V[t]
 
 
-@given(mdps_and_policies(finite_mdps(discounted=False, n_states=st.integers(1, 3), n_actions=st.integers(1, 2), horizon=st.integers(1, 3))))
+@given(
+    mdps_and_policies(
+        finite_mdps(
+            discounted=False, n_states=st.integers(1, 3), n_actions=st.integers(1, 2), horizon=st.integers(1, 3)
+        )
+    )
+)
 @settings(max_examples=25)
 def test_finite_horizon_matches_trajectory_enumeration(pair):
     mdp, pi = pair

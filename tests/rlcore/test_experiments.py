@@ -110,8 +110,15 @@ F32 = np.linspace(-1.0, 1.0, 11, dtype=np.float32) / np.float32(3.0)
 
 def storable_run(config: dict, seed: int) -> dict:
     values = float_values(seed)
-    return {"x": values, "f32": F32, "n": np.int64(-(2**62)), "ok": np.bool_(True),
-            "nested": {"t": (1, "a", None)}, "inf": float("inf"), "nan": np.nan}
+    return {
+        "x": values,
+        "f32": F32,
+        "n": np.int64(-(2**62)),
+        "ok": np.bool_(True),
+        "nested": {"t": (1, "a", None)},
+        "inf": float("inf"),
+        "nan": np.nan,
+    }
 
 
 BAD_RESULTS = {"list": [1, 2], "int key": {1: 2.0}, "complex": {"z": 1j}, "str array": {"d": np.array(["a"])}}
@@ -147,7 +154,10 @@ def test_runs_keys_and_config_canonical_form():
     runs = sweep.runs()
     assert len(sweep) == len(runs) == 6
     assert [(r.config_key == sweep.config_keys[k // 3], r.seed_index) for k, r in enumerate(runs)] == [
-        (True, 0), (True, 1), (True, 2)] * 2
+        (True, 0),
+        (True, 1),
+        (True, 2),
+    ] * 2
     assert runs[0].config == {"a": 3, "b": [1, 2]} and type(runs[0].config["a"]) is int
     assert runs[4].key == f"{sweep.config_keys[1]}-1"
     assert len({r.key for r in runs}) == 6 and len({r.seed for r in runs}) == 6
@@ -239,8 +249,18 @@ def test_bad_sweeps(configs, kwargs, exc, match):
 def test_records_fields_and_float64_round_trip(tmp_path):
     sweep = Sweep([{"i": 0}], n_seeds=1, root_seed=0)
     (rec,) = run_sweep(sweep, storable_run, tmp_path)
-    assert set(rec) == {"key", "config_key", "config", "seed_index", "seed", "status", "result", "error",
-                        "traceback", "meta"}
+    assert set(rec) == {
+        "key",
+        "config_key",
+        "config",
+        "seed_index",
+        "seed",
+        "status",
+        "result",
+        "error",
+        "traceback",
+        "meta",
+    }
     assert rec["status"] == "ok" and rec["error"] is None and rec["traceback"] is None
     assert set(rec["meta"]) == {"wall_s", "finished_at", "host", "pid", "backend"}
     values = float_values(rec["seed"])
@@ -254,8 +274,10 @@ def test_records_fields_and_float64_round_trip(tmp_path):
         assert got["result"]["inf"] == float("inf") and np.isnan(got["result"]["nan"])
 
 
-@pytest.mark.parametrize("kind, match", [("list", "must return a dict"), ("int key", "keys must be str"),
-                                         ("complex", "complex"), ("str array", "dtype")])
+@pytest.mark.parametrize(
+    "kind, match",
+    [("list", "must return a dict"), ("int key", "keys must be str"), ("complex", "complex"), ("str array", "dtype")],
+)
 def test_results_that_cannot_be_stored_are_failed_runs(tmp_path, kind, match):
     sweep = Sweep([{"kind": kind}], n_seeds=1, root_seed=0)
     with pytest.warns(RuntimeWarning, match="1 of 1 runs failed"):
@@ -271,8 +293,7 @@ def test_failed_runs_are_recorded_and_retried(tmp_path):
     failed = [r for r in records if r["status"] == "failed"]
     assert [r["config"]["i"] for r in failed] == [1, 1, 4, 4]
     assert all(r["error"].startswith("ValueError: bad config") for r in failed)
-    assert all("failing_run" in r["traceback"] and 'raise ValueError(f"bad config' in r["traceback"]
-               for r in failed)
+    assert all("failing_run" in r["traceback"] and 'raise ValueError(f"bad config' in r["traceback"] for r in failed)
     assert [r["result"] for r in records if r["status"] == "ok"] == [{"i": i} for i in (0, 0, 2, 2, 3, 3, 5, 5)]
 
     # a run that fails once is retried on the next call and its success supersedes the failure

@@ -46,8 +46,14 @@ def test_t_interval_of_curves_is_pointwise():
 def test_bootstrap_agrees_with_scipy_percentile_bootstrap():
     x = np.random.default_rng(3).exponential(size=30)
     ours = mean_ci(x, method="bootstrap", n_boot=20000, rng=0)
-    ref = stats.bootstrap((x,), np.mean, method="percentile", n_resamples=20000, confidence_level=0.95,
-                          random_state=np.random.default_rng(1)).confidence_interval
+    ref = stats.bootstrap(
+        (x,),
+        np.mean,
+        method="percentile",
+        n_resamples=20000,
+        confidence_level=0.95,
+        random_state=np.random.default_rng(1),
+    ).confidence_interval
     # Monte Carlo error of a 2.5% quantile of 20000 resampled means: about 0.02 standard
     # errors of the mean; allow 0.1 (5 Monte Carlo standard errors)
     tol = 0.1 * x.std(ddof=1) / np.sqrt(x.size)
@@ -64,9 +70,7 @@ def test_t_interval_coverage_on_gaussian_replications():
     # [365, 395] is +-3.4 sd, a failure probability of about 1e-3 for a correct interval,
     # while a normal-quantile interval (coverage 0.88 at n = 5, mean 352) fails it
     rng = np.random.default_rng(2024)
-    hits = sum(
-        (ci := mean_ci(rng.normal(3.0, 2.0, size=5))).lower <= 3.0 <= ci.upper for _ in range(400)
-    )
+    hits = sum((ci := mean_ci(rng.normal(3.0, 2.0, size=5))).lower <= 3.0 <= ci.upper for _ in range(400))
     assert 365 <= hits <= 395, hits
 
 
@@ -103,11 +107,13 @@ def test_mean_ci_bad_input(kwargs, exc, match):
 
 # ----------------------------------------------------------------------------- records
 def test_stack_and_summarize_group_by_settings():
-    recs = _records([
-        ({"alg": "a", "S": 1}, [{"r": 1.0, "curve": [0, 1]}, {"r": 3.0, "curve": [0, 3]}]),
-        ({"alg": "a", "S": 2}, [{"r": 5.0, "curve": [1, 1]}, {"r": 7.0, "curve": [1, 3]}]),
-        ({"alg": "b", "S": 1}, [{"r": 0.0, "curve": [2, 2]}, {"r": 2.0, "curve": [2, 4]}]),
-    ])
+    recs = _records(
+        [
+            ({"alg": "a", "S": 1}, [{"r": 1.0, "curve": [0, 1]}, {"r": 3.0, "curve": [0, 3]}]),
+            ({"alg": "a", "S": 2}, [{"r": 5.0, "curve": [1, 1]}, {"r": 7.0, "curve": [1, 3]}]),
+            ({"alg": "b", "S": 1}, [{"r": 0.0, "curve": [2, 2]}, {"r": 2.0, "curve": [2, 4]}]),
+        ]
+    )
     recs = recs[::-1]  # order of records does not matter within a group: rows by seed index
     by_config = stack_metric(recs, "r")
     assert list(by_config) == [(1, "b"), (2, "a"), (1, "a")]  # sorted setting names: ("S", "alg")

@@ -13,8 +13,8 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="the Ray backend needs the ray extra: pip install 'rlref[ray]'")
 
-from rlcore.experiments import Sweep, load_records, run_sweep  # noqa: E402
-from tests.rlcore.test_experiments import (  # noqa: E402
+from rlcore.experiments import Sweep, load_records, run_sweep
+from tests.rlcore.test_experiments import (
     NUMERIC,
     Interrupt,
     canon,
@@ -38,7 +38,9 @@ def ray_cluster():
         log_to_driver=False,
         configure_logging=False,
         # the workers import the run functions from this test package
-        runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [str(_root()), os.environ.get("PYTHONPATH")]))}},
+        runtime_env={
+            "env_vars": {"PYTHONPATH": os.pathsep.join(filter(None, [str(_root()), os.environ.get("PYTHONPATH")]))}
+        },
     )
     yield
     ray.shutdown()
@@ -67,8 +69,9 @@ def test_ray_records_failures_and_limits_threads(tmp_path):
         records = run_sweep(sweep, failing_run, tmp_path / "f", backend="ray")
     assert [r["status"] for r in records] == ["ok", "failed", "ok", "ok", "failed", "ok"]
     assert records[1]["error"] == "ValueError: bad config 1" and "failing_run" in records[1]["traceback"]
-    reports = run_sweep(Sweep([{"i": 0}, {"i": 1}], n_seeds=1, root_seed=0), thread_report, tmp_path / "t",
-                        backend="ray")
+    reports = run_sweep(
+        Sweep([{"i": 0}, {"i": 1}], n_seeds=1, root_seed=0), thread_report, tmp_path / "t", backend="ray"
+    )
     for r in reports:
         assert r["result"]["omp"] == "1" and r["result"]["numba"] == 1 and r["result"]["blas"] in ([], [1])
 

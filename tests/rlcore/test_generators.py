@@ -193,7 +193,10 @@ def test_random_mdp_time_dependent(sparse):
     assert mdp.is_time_dependent and mdp.horizon == H
     assert mdp.R.shape == (H, S, A)
     assert mdp.P.shape == ((H * S * A, S) if sparse else (H, S, A, S))
-    Ps = [np.asarray(mdp.transitions_at(t).toarray() if sparse else mdp.transitions_at(t)).reshape(S * A, S) for t in range(H)]
+    Ps = [
+        np.asarray(mdp.transitions_at(t).toarray() if sparse else mdp.transitions_at(t)).reshape(S * A, S)
+        for t in range(H)
+    ]
     for Pt in Ps:
         assert np.all(np.count_nonzero(Pt, axis=1) == b)
         assert np.max(np.abs(Pt.sum(axis=1) - 1.0)) <= 1e-12
@@ -492,7 +495,10 @@ def test_combination_lock_randomness_and_validation():
     a = combination_lock(8, 4, rng=7)
     b = combination_lock(8, 4, rng=np.random.default_rng(7))
     np.testing.assert_array_equal(a.P, b.P)
-    secrets = {tuple(np.argmax(np.asarray(combination_lock(8, 4, rng=s).P)[np.arange(8), :, np.arange(1, 9)], axis=1)) for s in range(5)}
+    secrets = {
+        tuple(np.argmax(np.asarray(combination_lock(8, 4, rng=s).P)[np.arange(8), :, np.arange(1, 9)], axis=1))
+        for s in range(5)
+    }
     assert len(secrets) > 1
     assert combination_lock(2, 3, combination=[2, 1], reward=4.0).R[1, 1] == 4.0
     with pytest.raises(ValueError, match="combination"):
@@ -508,7 +514,9 @@ def test_combination_lock_randomness_and_validation():
 
 
 # ---------------------------------------------------------------- forest vs pymdptoolbox
-@pytest.mark.parametrize("S,r1,r2,p", [(2, 4, 2, 0.1), (3, 4, 2, 0.1), (5, 1.5, 3.0, 0.25), (10, 7, 0.5, 0.0), (4, 2, 2, 1.0)])
+@pytest.mark.parametrize(
+    "S,r1,r2,p", [(2, 4, 2, 0.1), (3, 4, 2, 0.1), (5, 1.5, 3.0, 0.25), (10, 7, 0.5, 0.0), (4, 2, 2, 1.0)]
+)
 def test_forest_equals_pymdptoolbox(S, r1, r2, p):
     P_ref, R_ref = mdptoolbox_example.forest(S=S, r1=r1, r2=r2, p=p)
     mdp = forest(S, r1, r2, p)
@@ -516,7 +524,9 @@ def test_forest_equals_pymdptoolbox(S, r1, r2, p):
     np.testing.assert_array_equal(mdp.R, R_ref)
 
 
-@pytest.mark.parametrize("S,r1,r2,p,gamma", [(3, 4, 2, 0.1, 0.9), (4, 4, 2, 0.1, 0.96), (5, 1.5, 3.0, 0.25, 0.8), (2, 1, 5, 0.5, 0.5)])
+@pytest.mark.parametrize(
+    "S,r1,r2,p,gamma", [(3, 4, 2, 0.1, 0.9), (4, 4, 2, 0.1, 0.96), (5, 1.5, 3.0, 0.25, 0.8), (2, 1, 5, 0.5, 0.5)]
+)
 def test_forest_pymdptoolbox_policy_iteration_and_brute_force(S, r1, r2, p, gamma):
     P_ref, R_ref = mdptoolbox_example.forest(S=S, r1=r1, r2=r2, p=p)
     pi_solver = mdptoolbox_mdp.PolicyIteration(P_ref, R_ref, gamma)

@@ -81,7 +81,7 @@ class RandomWalk:
         x = np.asarray(states, dtype=np.float64)
         a = np.asarray(actions, dtype=np.float64).reshape(x.shape)
         nxt = np.clip(x + 0.1 * a + 0.05 * gen.standard_normal(x.shape), -1.0, 1.0)
-        return nxt, -nxt[:, 0] ** 2, np.abs(nxt[:, 0]) >= 1.0
+        return nxt, -(nxt[:, 0] ** 2), np.abs(nxt[:, 0]) >= 1.0
 
 
 class Counting:
@@ -326,7 +326,10 @@ def test_vector_env_attributes_and_batched_types() -> None:
 
 def test_vector_env_box_observations() -> None:
     venv = SimulatorVectorEnv(
-        RandomWalk(), 4, observation_space=RandomWalk.observation_space, action_space=RandomWalk.action_space,
+        RandomWalk(),
+        4,
+        observation_space=RandomWalk.observation_space,
+        action_space=RandomWalk.action_space,
         max_episode_steps=5,
     )
     assert venv.observation_space == spaces.Box(-1.0, 1.0, shape=(4, 1), dtype=np.float64)

@@ -14,7 +14,8 @@ them into XPASS failures until the mark is removed.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -125,9 +126,14 @@ def test_corrupted_policies_are_rejected_everywhere(data, kind, entry_point):
 @given(
     bad=st.sampled_from(
         [
-            ("n_states", 0, ValueError), ("n_states", -1, ValueError), ("n_states", "2", TypeError),
-            ("n_states", 2.0, TypeError), ("n_actions", 0, ValueError), ("n_actions", "2", TypeError),
-            ("horizon", 0, ValueError), ("horizon", 2.5, TypeError),
+            ("n_states", 0, ValueError),
+            ("n_states", -1, ValueError),
+            ("n_states", "2", TypeError),
+            ("n_states", 2.0, TypeError),
+            ("n_actions", 0, ValueError),
+            ("n_actions", "2", TypeError),
+            ("horizon", 0, ValueError),
+            ("horizon", 2.5, TypeError),
         ]
     )
 )
@@ -142,9 +148,21 @@ def test_validate_policy_checks_its_size_arguments(bad):
 # =================================================================================
 # rollout
 # =================================================================================
-@given(pair=mdps_and_policies(), bad=st.sampled_from([(0, ValueError), (-1, ValueError), (-10, ValueError),
-                                                      (1.0, TypeError), (2.5, TypeError), (True, TypeError),
-                                                      ("2", TypeError), (None, TypeError)]))
+@given(
+    pair=mdps_and_policies(),
+    bad=st.sampled_from(
+        [
+            (0, ValueError),
+            (-1, ValueError),
+            (-10, ValueError),
+            (1.0, TypeError),
+            (2.5, TypeError),
+            (True, TypeError),
+            ("2", TypeError),
+            (None, TypeError),
+        ]
+    ),
+)
 def test_rollout_rejects_bad_n_episodes(pair, bad):
     mdp, pi = pair
     value, exception = bad
@@ -159,8 +177,10 @@ def test_rollout_needs_max_steps_for_a_discounted_mdp(pair):
         rollout(mdp, pi, 2, rng=0)
 
 
-@given(pair=mdps_and_policies(), bad=st.sampled_from([(0, ValueError), (-3, ValueError), (2.0, TypeError),
-                                                      (True, TypeError), ("5", TypeError)]))
+@given(
+    pair=mdps_and_policies(),
+    bad=st.sampled_from([(0, ValueError), (-3, ValueError), (2.0, TypeError), (True, TypeError), ("5", TypeError)]),
+)
 def test_rollout_rejects_bad_max_steps(pair, bad):
     mdp, pi = pair
     value, exception = bad
@@ -169,9 +189,16 @@ def test_rollout_rejects_bad_max_steps(pair, bad):
 
 
 BAD_RNGS = [
-    ("seed", TypeError), (1.5, TypeError), (True, TypeError), (np.bool_(False), TypeError), ([0], TypeError),
-    (np.random.RandomState(0), TypeError), (np.random.SeedSequence(0), TypeError), (np.random.PCG64(0), TypeError),
-    (-1, ValueError), (np.int64(-7), ValueError),
+    ("seed", TypeError),
+    (1.5, TypeError),
+    (True, TypeError),
+    (np.bool_(False), TypeError),
+    ([0], TypeError),
+    (np.random.RandomState(0), TypeError),
+    (np.random.SeedSequence(0), TypeError),
+    (np.random.PCG64(0), TypeError),
+    (-1, ValueError),
+    (np.int64(-7), ValueError),
 ]
 
 
@@ -207,10 +234,25 @@ def bad_steps(draw: Any) -> tuple[FiniteMDP, dict[str, Any], str, type[Exception
     actions = draw(hnp.arrays(np.int64, n, elements=st.integers(0, A - 1)))
     call: dict[str, Any] = {"states": states, "actions": actions, "rng": 0, **t_arg(mdp)}
     i = draw(st.integers(0, n - 1))
-    kind = draw(st.sampled_from([
-        "action_high", "action_negative", "action_float", "action_bool", "action_shape", "action_2d",
-        "state_high", "state_float", "state_2d", "t_missing", "t_out_of_range", "t_float", "rng",
-    ]))
+    kind = draw(
+        st.sampled_from(
+            [
+                "action_high",
+                "action_negative",
+                "action_float",
+                "action_bool",
+                "action_shape",
+                "action_2d",
+                "state_high",
+                "state_float",
+                "state_2d",
+                "t_missing",
+                "t_out_of_range",
+                "t_float",
+                "rng",
+            ]
+        )
+    )
     if kind == "action_high":
         actions[i] = A + draw(st.integers(0, 3))
         return mdp, call, "actions", ValueError
@@ -254,8 +296,12 @@ def test_step_rejects_bad_arguments(case):
         mdp.step(**call)
 
 
-@given(mdp=finite_mdps(), bad=st.sampled_from([(-1, ValueError), (-100, ValueError), (1.0, TypeError),
-                                               (True, TypeError), ("3", TypeError), (None, TypeError)]))
+@given(
+    mdp=finite_mdps(),
+    bad=st.sampled_from(
+        [(-1, ValueError), (-100, ValueError), (1.0, TypeError), (True, TypeError), ("3", TypeError), (None, TypeError)]
+    ),
+)
 def test_reset_rejects_bad_n(mdp, bad):
     value, exception = bad
     with pytest.raises(exception, match=names("n")):
@@ -321,8 +367,18 @@ def test_bellman_helpers_need_a_valid_t_under_a_finite_horizon(function, data):
     mdp = data.draw(finite_mdps(discounted=False))
     V = data.draw(value_functions(mdp))
     H = mdp.horizon
-    t, exception = data.draw(st.sampled_from([(None, ValueError), (H, ValueError), (H + 2, ValueError),
-                                              (-1, ValueError), (0.0, TypeError), (True, TypeError)]))
+    t, exception = data.draw(
+        st.sampled_from(
+            [
+                (None, ValueError),
+                (H, ValueError),
+                (H + 2, ValueError),
+                (-1, ValueError),
+                (0.0, TypeError),
+                (True, TypeError),
+            ]
+        )
+    )
     with pytest.raises(exception, match=names("t")):
         BELLMAN[function](mdp, V, t=t)
 
@@ -377,9 +433,21 @@ def test_policy_constructors_reject_bad_q(constructor, case):
 
 @given(
     Q=hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 3)), elements=st.floats(-5, 5)),
-    bad=st.sampled_from([(-0.1, ValueError), (-1e-12, ValueError), (1.0 + 1e-12, ValueError), (1.5, ValueError),
-                         (np.nan, ValueError), (np.inf, ValueError), (-np.inf, ValueError), (None, TypeError),
-                         (True, TypeError), ([0.5], TypeError), (np.array([0.5]), TypeError)]),
+    bad=st.sampled_from(
+        [
+            (-0.1, ValueError),
+            (-1e-12, ValueError),
+            (1.0 + 1e-12, ValueError),
+            (1.5, ValueError),
+            (np.nan, ValueError),
+            (np.inf, ValueError),
+            (-np.inf, ValueError),
+            (None, TypeError),
+            (True, TypeError),
+            ([0.5], TypeError),
+            (np.array([0.5]), TypeError),
+        ]
+    ),
 )
 def test_epsilon_greedy_rejects_epsilon_outside_the_unit_interval(Q, bad):
     value, exception = bad
@@ -389,9 +457,19 @@ def test_epsilon_greedy_rejects_epsilon_outside_the_unit_interval(Q, bad):
 
 @given(
     Q=hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 3)), elements=st.floats(-5, 5)),
-    bad=st.sampled_from([(0.0, ValueError), (-0.0, ValueError), (-1.0, ValueError), (np.nan, ValueError),
-                         (np.inf, ValueError), (-np.inf, ValueError), (None, TypeError), (False, TypeError),
-                         ([1.0], TypeError)]),
+    bad=st.sampled_from(
+        [
+            (0.0, ValueError),
+            (-0.0, ValueError),
+            (-1.0, ValueError),
+            (np.nan, ValueError),
+            (np.inf, ValueError),
+            (-np.inf, ValueError),
+            (None, TypeError),
+            (False, TypeError),
+            ([1.0], TypeError),
+        ]
+    ),
 )
 def test_softmax_rejects_non_positive_or_non_finite_temperature(Q, bad):
     value, exception = bad
@@ -409,12 +487,19 @@ def test_epsilon_and_temperature_reject_strings_and_complex(which, value):
         epsilon_greedy(Q, value) if which == "epsilon" else softmax(Q, value)
 
 
-@given(bad=st.sampled_from([
-    ({"n_states": 0}, "n_states", ValueError), ({"n_states": -2}, "n_states", ValueError),
-    ({"n_states": 2.0}, "n_states", TypeError), ({"n_actions": 0}, "n_actions", ValueError),
-    ({"n_actions": True}, "n_actions", TypeError), ({"horizon": 0}, "horizon", ValueError),
-    ({"horizon": 1.0}, "horizon", TypeError),
-]))
+@given(
+    bad=st.sampled_from(
+        [
+            ({"n_states": 0}, "n_states", ValueError),
+            ({"n_states": -2}, "n_states", ValueError),
+            ({"n_states": 2.0}, "n_states", TypeError),
+            ({"n_actions": 0}, "n_actions", ValueError),
+            ({"n_actions": True}, "n_actions", TypeError),
+            ({"horizon": 0}, "horizon", ValueError),
+            ({"horizon": 1.0}, "horizon", TypeError),
+        ]
+    )
+)
 def test_uniform_rejects_bad_sizes(bad):
     override, argument, exception = bad
     sizes = {"n_states": 2, "n_actions": 2, "horizon": None, **override}
@@ -506,8 +591,12 @@ def test_stored_arrays_are_read_only(mdp):
 def test_stored_arrays_are_copies_of_the_callers(mdp):
     kwargs = rebuild(mdp)
     built = FiniteMDP(**kwargs)
-    before = {"P": dense_rows(built).copy(), "R": np.array(built.R), "initial": np.array(built.initial),
-              "terminal": np.array(built.terminal)}
+    before = {
+        "P": dense_rows(built).copy(),
+        "R": np.array(built.R),
+        "initial": np.array(built.initial),
+        "terminal": np.array(built.terminal),
+    }
     # The caller's arrays stay writeable, and writing to them does not reach the MDP.
     P_in = kwargs["P"].data if mdp.is_sparse else kwargs["P"]
     for arr in (P_in, kwargs["R"], kwargs["initial"], kwargs["terminal"]):
@@ -578,8 +667,11 @@ def test_bellman_outputs_are_finite(data):
 
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 @given(
-    Q=hnp.arrays(np.float64, st.tuples(st.integers(1, 4), st.integers(1, 4)),
-                 elements=st.floats(allow_nan=False, allow_infinity=False)),
+    Q=hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(1, 4), st.integers(1, 4)),
+        elements=st.floats(allow_nan=False, allow_infinity=False),
+    ),
     temperature=st.floats(min_value=1e-300, max_value=1e300),
     epsilon=st.floats(0.0, 1.0),
 )

@@ -64,7 +64,9 @@ def test_tolerance_is_stated_and_not_a_silent_fix():
 
 
 def test_terminal_states_must_be_absorbing_with_zero_reward():
-    P = np.zeros((2, 1, 2)); P[0, 0, 1] = 1.0; P[1, 0, 1] = 1.0
+    P = np.zeros((2, 1, 2))
+    P[0, 0, 1] = 1.0
+    P[1, 0, 1] = 1.0
     FiniteMDP(P, [[1.0], [0.0]], gamma=0.9, terminal=np.array([False, True]))
     with pytest.raises(ValueError, match="terminal: state 1"):
         FiniteMDP(P, [[1.0], [0.5]], gamma=0.9, terminal=np.array([False, True]))

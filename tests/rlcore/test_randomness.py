@@ -16,8 +16,10 @@ def test_seed_and_generator_semantics():
     assert isinstance(as_generator(np.int64(3)), np.random.Generator)
 
 
-@pytest.mark.parametrize("bad, exc", [("seed", TypeError), (True, TypeError), (-1, ValueError),
-                                      (1.5, TypeError), (np.random.RandomState(0), TypeError)])
+@pytest.mark.parametrize(
+    "bad, exc",
+    [("seed", TypeError), (True, TypeError), (-1, ValueError), (1.5, TypeError), (np.random.RandomState(0), TypeError)],
+)
 def test_bad_rng(bad, exc):
     with pytest.raises(exc, match="rng"):
         as_generator(bad)

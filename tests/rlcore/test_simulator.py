@@ -121,7 +121,10 @@ def test_rollout_structure_and_reproducibility():
 
 def test_rollout_stops_episodes_at_terminal_states():
     # chain 0 -> 1 -> 2 (terminal, absorbing, zero reward)
-    P = np.zeros((3, 1, 3)); P[0, 0, 1] = 1.0; P[1, 0, 2] = 1.0; P[2, 0, 2] = 1.0
+    P = np.zeros((3, 1, 3))
+    P[0, 0, 1] = 1.0
+    P[1, 0, 2] = 1.0
+    P[2, 0, 2] = 1.0
     R = np.array([[1.0], [2.0], [0.0]])
     mdp = FiniteMDP(P, R, gamma=0.5, initial=[1.0, 0.0, 0.0], terminal=np.array([False, False, True]))
     data = rollout(mdp, np.zeros(3, dtype=int), 3, max_steps=10, rng=0)
@@ -140,7 +143,9 @@ def test_stochastic_policy_action_frequencies():
 
 def test_time_dependent_simulation_uses_step_t():
     # P_0 moves to state 1, P_1 moves to state 0; rewards differ by time.
-    P = np.zeros((2, 2, 1, 2)); P[0, :, 0, 1] = 1.0; P[1, :, 0, 0] = 1.0
+    P = np.zeros((2, 2, 1, 2))
+    P[0, :, 0, 1] = 1.0
+    P[1, :, 0, 0] = 1.0
     R = np.array([[[1.0], [1.0]], [[10.0], [10.0]]])
     mdp = FiniteMDP(P, R, horizon=2, initial=[1.0, 0.0])
     data = rollout(mdp, np.zeros(2, dtype=int), 2, rng=0)

@@ -76,7 +76,9 @@ def test_prob_zero_keeps_values_and_time_dependent_models() -> None:
     mdp = random_mdp(4, 3, horizon=4, time_dependent=True, rng=3)
     st = sticky_actions(mdp, 0.0)
     assert st.is_time_dependent and st.n_states == 4 * 3 + 4
-    assert backward_induction(st).V[0] @ st.initial == pytest.approx(backward_induction(mdp).V[0] @ mdp.initial, abs=1e-12)
+    assert backward_induction(st).V[0] @ st.initial == pytest.approx(
+        backward_induction(mdp).V[0] @ mdp.initial, abs=1e-12
+    )
 
 
 def test_discounted_and_sparse_inputs() -> None:

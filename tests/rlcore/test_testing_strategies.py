@@ -129,11 +129,13 @@ def test_every_documented_kind_occurs():
         "time-dependent R only": lambda m: m.R.ndim == 3 and not p_time_dependent(m),
         "gamma = 0": lambda m: m.gamma == 0.0,
         "point-mass initial": lambda m: m.n_states > 1 and m.initial.max() == 1.0,
-        "random initial with a zero": lambda m: 0.0 < m.initial.max() < 1.0 and m.initial.min() == 0.0
-        and not np.allclose(m.initial, m.initial[0]),
+        "random initial with a zero": lambda m: (
+            0.0 < m.initial.max() < 1.0 and m.initial.min() == 0.0 and not np.allclose(m.initial, m.initial[0])
+        ),
         "uniform (default) initial": lambda m: m.n_states > 1 and np.all(m.initial == 1.0 / m.n_states),
-        "deterministic and stochastic rows together": lambda m: (dense_rows(m).max(axis=1) == 1.0).any()
-        and (dense_rows(m).max(axis=1) < 1.0).any(),
+        "deterministic and stochastic rows together": lambda m: (
+            (dense_rows(m).max(axis=1) == 1.0).any() and (dense_rows(m).max(axis=1) < 1.0).any()
+        ),
         "stochastic row with a zero": lambda m: any(0 < (r > 0).sum() < len(r) and r.max() < 1 for r in dense_rows(m)),
         "non-dyadic probabilities": lambda m: np.any(np.isclose(dense_rows(m), 1 / 3)),
         "largest size": lambda m: m.n_states == 6 and m.n_actions == 4,
@@ -278,8 +280,9 @@ def test_mdps_and_policies_cover_all_policy_layouts():
         "int (H, S)": lambda p: p[1].dtype == np.int64 and p[1].ndim == 2,
         "float (H, S, A)": lambda p: p[1].dtype == np.float64 and p[1].ndim == 3,
         "int (S,) on a finite horizon": lambda p: p[0].horizon is not None and p[1].ndim == 1,
-        "float (S, A) on a finite horizon": lambda p: p[0].horizon is not None and p[1].ndim == 2
-        and p[1].dtype == np.float64,
+        "float (S, A) on a finite horizon": lambda p: (
+            p[0].horizon is not None and p[1].ndim == 2 and p[1].dtype == np.float64
+        ),
         "int (S,) discounted": lambda p: p[0].is_discounted and p[1].dtype == np.int64,
         "float (S, A) discounted": lambda p: p[0].is_discounted and p[1].dtype == np.float64,
     }
@@ -344,8 +347,10 @@ def test_rollout_output_passes_the_same_trajectory_checks():
     check_trajectories(rollout(mdp, np.array([0, 0, 1]), n_episodes=5, max_steps=4, rng=1))
     with pytest.raises(AssertionError):  # and rejects a broken trajectory
         ds = rollout(mdp, np.array([0, 0, 0]), n_episodes=1, max_steps=4, rng=1)
-        broken = {name: getattr(ds, name) for name in ("observations", "actions", "rewards", "terminated",
-                                                       "truncated", "episode_ids", "timesteps")}
+        broken = {
+            name: getattr(ds, name)
+            for name in ("observations", "actions", "rewards", "terminated", "truncated", "episode_ids", "timesteps")
+        }
         check_trajectories(Dataset(**broken, next_observations=(ds.next_observations + 1) % 3))
 
 
@@ -391,8 +396,9 @@ def test_datasets_cover_all_episode_endings_and_id_schemes():
         "truncated": lambda d: d.truncated.any(),
         "open ending": lambda d: not (d.terminated[-1] or d.truncated[-1]),
         "ids with gaps": lambda d: d.n_episodes > 1 and np.any(np.diff(d.episode_ids[d.episode_starts]) > 1),
-        "ids 0 .. E-1": lambda d: d.n_episodes > 1
-        and np.array_equal(d.episode_ids[d.episode_starts], np.arange(d.n_episodes)),
+        "ids 0 .. E-1": lambda d: (
+            d.n_episodes > 1 and np.array_equal(d.episode_ids[d.episode_starts], np.arange(d.n_episodes))
+        ),
         "metadata": lambda d: bool(d.metadata),
         "tabular": lambda d: d.observations.ndim == 1,
         "vector": lambda d: d.observations.ndim == 2,
@@ -434,17 +440,48 @@ def test_corrupted_policies_are_well_formed():
 
 def test_corruption_catalogues_cover_the_documented_defects():
     expected_mdp = {
-        "P_nan", "P_inf", "P_negative", "P_row_sum_high", "P_row_sum_low", "P_wrong_n_states",
-        "P_wrong_n_actions", "P_wrong_rank", "P_time_dependent_without_horizon", "P_horizon_mismatch",
-        "P_non_numeric", "sparse_P_wrong_shape", "sparse_P_negative", "sparse_P_not_normalised",
-        "R_nan", "R_inf", "R_wrong_rank", "gamma_and_horizon", "no_criterion", "gamma_out_of_range",
-        "gamma_wrong_type", "horizon_out_of_range", "horizon_wrong_type", "initial_not_normalised",
-        "initial_negative", "initial_wrong_length", "initial_nan", "terminal_wrong_dtype",
-        "terminal_wrong_shape", "terminal_not_absorbing",
+        "P_nan",
+        "P_inf",
+        "P_negative",
+        "P_row_sum_high",
+        "P_row_sum_low",
+        "P_wrong_n_states",
+        "P_wrong_n_actions",
+        "P_wrong_rank",
+        "P_time_dependent_without_horizon",
+        "P_horizon_mismatch",
+        "P_non_numeric",
+        "sparse_P_wrong_shape",
+        "sparse_P_negative",
+        "sparse_P_not_normalised",
+        "R_nan",
+        "R_inf",
+        "R_wrong_rank",
+        "gamma_and_horizon",
+        "no_criterion",
+        "gamma_out_of_range",
+        "gamma_wrong_type",
+        "horizon_out_of_range",
+        "horizon_wrong_type",
+        "initial_not_normalised",
+        "initial_negative",
+        "initial_wrong_length",
+        "initial_nan",
+        "terminal_wrong_dtype",
+        "terminal_wrong_shape",
+        "terminal_not_absorbing",
     }
     assert expected_mdp <= set(MDP_CORRUPTIONS)
-    expected_policy = {"action_out_of_range", "float_deterministic_shape", "negative_probability", "row_sum_high",
-                       "row_sum_low", "wrong_n_states", "time_dependent_mismatch", "bool_dtype"}
+    expected_policy = {
+        "action_out_of_range",
+        "float_deterministic_shape",
+        "negative_probability",
+        "row_sum_high",
+        "row_sum_low",
+        "wrong_n_states",
+        "time_dependent_mismatch",
+        "bool_dtype",
+    }
     assert expected_policy <= set(POLICY_CORRUPTIONS)
     with pytest.raises(ValueError, match="^kinds"):
         corrupted_mdp_kwargs(kinds=["no_such_corruption"])
@@ -454,11 +491,13 @@ def test_corruption_catalogues_cover_the_documented_defects():
 
 def test_corruptions_of_one_row_sum_by_exactly_one_part_in_a_million():
     """The row-sum corruptions include the near miss 1 - 1e-6 (the spec's example)."""
+
     def is_near_miss(case):
         kwargs, _, _ = case
         P = kwargs["P"].toarray() if sp.issparse(kwargs["P"]) else np.asarray(kwargs["P"])
         sums = P.reshape(-1, P.shape[-1]).sum(axis=1)
         return np.isclose(sums.min(), 1 - 1e-6, rtol=0, atol=1e-12)
+
     assert any(map(is_near_miss, sample(corrupted_mdp_kwargs(kinds="P_row_sum_low"), 100)))
     assert any(map(is_near_miss, sample(corrupted_mdp_kwargs(kinds="sparse_P_not_normalised"), 100)))
 

@@ -26,8 +26,8 @@ from scipy import stats
 
 torch = pytest.importorskip("torch")
 
-from rlcore.regressors import NotFittedError, Regressor, TabularMean  # noqa: E402
-from rlcore.torch_regressors import (  # noqa: E402
+from rlcore.regressors import NotFittedError, Regressor, TabularMean
+from rlcore.torch_regressors import (
     DiscreteDistribution,
     DistributionalMLPRegressor,
     MLPRegressor,
@@ -146,7 +146,9 @@ def test_categorical_projection_is_mean_preserving_two_point_split(y, n_atoms):
 
 def test_categorical_projection_closed_forms():
     # atoms 0, 0.5, 1: y = 0.2 is 2/5 of the way from 0 to 0.5
-    np.testing.assert_allclose(categorical_projection([0.2, 0.5, -4.0], 0.0, 1.0, 3), [[0.6, 0.4, 0], [0, 1, 0], [1, 0, 0]])
+    np.testing.assert_allclose(
+        categorical_projection([0.2, 0.5, -4.0], 0.0, 1.0, 3), [[0.6, 0.4, 0], [0, 1, 0], [1, 0, 0]]
+    )
     with pytest.raises(ValueError, match="n_atoms"):
         categorical_projection([0.0], 0.0, 1.0, 1)
 
@@ -436,8 +438,9 @@ def test_divergent_training_is_an_error_naming_the_learning_rate():
     """A learning rate that blows the network up used to return NaN predictions."""
     X = np.eye(2).repeat(10, axis=0)
     y = np.array([1.0, 3.0]).repeat(10) * 1e30
-    model = MLPRegressor(learning_rate=10.0, hidden_sizes=(64, 64), n_epochs=20, min_steps=0, random_state=0,
-                         standardize_y=False)
+    model = MLPRegressor(
+        learning_rate=10.0, hidden_sizes=(64, 64), n_epochs=20, min_steps=0, random_state=0, standardize_y=False
+    )
     with pytest.raises(ValueError, match="^learning_rate: training diverged"):
         model.fit(X, y)
 

@@ -32,8 +32,6 @@ from rlcore.validation import (
     Bool,
     Discount,
     Integer,
-    InvalidParameterError,
-    InvalidParameterTypeError,
     Options,
     Path as PathC,
     Policy,
@@ -100,8 +98,15 @@ def test_discount_message():
 
 @pytest.mark.parametrize(
     ("value", "exc"),
-    [(2.0, TypeError), (True, TypeError), ("3", TypeError), (None, TypeError), (0, ValueError),
-     (MAX_ITERATIONS + 1, ValueError), (2**63, ValueError)],
+    [
+        (2.0, TypeError),
+        (True, TypeError),
+        ("3", TypeError),
+        (None, TypeError),
+        (0, ValueError),
+        (MAX_ITERATIONS + 1, ValueError),
+        (2**63, ValueError),
+    ],
 )
 def test_integer_refuses_floats_bools_and_out_of_range(value, exc):
     with pytest.raises(exc, match=r"^max_iter: "):
@@ -143,8 +148,16 @@ def test_array_shapes_refer_to_earlier_arguments():
 
 @pytest.mark.parametrize(
     ("value", "exc"),
-    [("x", TypeError), (None, TypeError), ([True, False], TypeError), (np.array([1 + 1j]), TypeError),
-     ([[1.0], [1.0, 2.0]], TypeError), ([np.nan, 1.0], ValueError), ([np.inf], ValueError), ([], ValueError)],
+    [
+        ("x", TypeError),
+        (None, TypeError),
+        ([True, False], TypeError),
+        (np.array([1 + 1j]), TypeError),
+        ([[1.0], [1.0, 2.0]], TypeError),
+        ([np.nan, 1.0], ValueError),
+        ([np.inf], ValueError),
+        ([], ValueError),
+    ],
 )
 def test_array_refuses_by_name(value, exc):
     with pytest.raises(exc, match=r"^R: "):
@@ -295,10 +308,13 @@ def test_every_declared_scalar_constraint_refuses_its_invalid_values(constraint)
 
 
 # ------------------------------------------------------------------------ read-only installs
-@pytest.mark.parametrize(("allowed", "status", "message"), [
-    ("none", "off", "rlref: no writable directory for Numba's cache"),
-    ("user-provided", "tempdir", "rlref: Numba cannot cache compiled kernels beside"),
-])
+@pytest.mark.parametrize(
+    ("allowed", "status", "message"),
+    [
+        ("none", "off", "rlref: no writable directory for Numba's cache"),
+        ("user-provided", "tempdir", "rlref: Numba cannot cache compiled kernels beside"),
+    ],
+)
 def test_import_without_a_writable_numba_cache_warns_instead_of_failing(tmp_path, allowed, status, message):
     """Numba finds no cache location (read-only install, read-only home): import still works,
     with the cache moved under the temporary directory, or off when nothing is writable."""
@@ -335,8 +351,9 @@ def test_import_without_a_writable_numba_cache_warns_instead_of_failing(tmp_path
         """
     )
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": str(REPO), "TMPDIR": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path,
-                         timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     lines = out.stdout.strip().splitlines()
     assert lines[-2] == status, out.stdout

@@ -93,8 +93,11 @@ def test_gain_and_policy_against_brute_force(seed):
 
 
 @settings(max_examples=30)
-@given(finite_mdps(n_states=st.integers(1, 4), n_actions=st.integers(1, 3), discounted=True),
-       st.sampled_from([0.0, 0.3, 0.5, 0.9]), st.integers(1, 300))
+@given(
+    finite_mdps(n_states=st.integers(1, 4), n_actions=st.integers(1, 3), discounted=True),
+    st.sampled_from([0.0, 0.3, 0.5, 0.9]),
+    st.integers(1, 300),
+)
 def test_gain_bracket_holds_on_every_mdp(mdp, tau, max_iter):
     """min(Lh - h) <= g^policy(s) <= g*(s) <= max(Lh - h) for any chain structure, any stop."""
     g_star = optimal_gain_brute_force(mdp)

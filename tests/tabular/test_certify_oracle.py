@@ -51,16 +51,19 @@ class Exact:
     def __init__(self, mdp: FiniteMDP) -> None:
         P = mdp.P.toarray() if mdp.is_sparse else np.asarray(mdp.P)
         self.S, self.A = mdp.n_states, mdp.n_actions
-        self.P = [[[F(float(x)) for x in P[s, a]] for a in range(self.A)] for s in range(self.S)] if P.ndim == 3 \
-            else None
+        self.P = (
+            [[[F(float(x)) for x in P[s, a]] for a in range(self.A)] for s in range(self.S)] if P.ndim == 3 else None
+        )
         if P.ndim == 2:  # sparse rows s*A + a
             self.P = [[[F(float(x)) for x in P[s * self.A + a]] for a in range(self.A)] for s in range(self.S)]
         self.R = [[F(float(mdp.R[s, a])) for a in range(self.A)] for s in range(self.S)]
         self.g = F(float(mdp.gamma)) if mdp.gamma is not None else F(1)
 
     def q(self, V: list[Fraction]) -> list[list[Fraction]]:
-        return [[self.R[s][a] + self.g * sum(p * v for p, v in zip(self.P[s][a], V)) for a in range(self.A)]
-                for s in range(self.S)]
+        return [
+            [self.R[s][a] + self.g * sum(p * v for p, v in zip(self.P[s][a], V)) for a in range(self.A)]
+            for s in range(self.S)
+        ]
 
     def value(self, pi: Any) -> list[Fraction]:
         """Exact ``(I - gamma P_pi)^{-1} r_pi`` for a deterministic (S,) or stochastic (S, A) policy."""
@@ -70,8 +73,10 @@ class Exact:
             w = [[F(int(a == pi[s])) for a in range(A)] for s in range(S)]
         else:
             w = [[F(float(pi[s, a])) for a in range(A)] for s in range(S)]
-        M = [[F(int(s == t)) - self.g * sum(w[s][a] * self.P[s][a][t] for a in range(A)) for t in range(S)]
-             for s in range(S)]
+        M = [
+            [F(int(s == t)) - self.g * sum(w[s][a] * self.P[s][a][t] for a in range(A)) for t in range(S)]
+            for s in range(S)
+        ]
         b = [sum(w[s][a] * self.R[s][a] for a in range(A)) for s in range(S)]
         return solve(M, b)
 
@@ -142,7 +147,7 @@ def stored_mdps(draw: Any, *, max_gamma: float = 0.9999) -> FiniteMDP:
     A = draw(st.integers(1, 3))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     w = rng.integers(0, 5, size=(S, A, S)).astype(float)
-    w[..., 0] += (w.sum(axis=-1) == 0)  # no empty row
+    w[..., 0] += w.sum(axis=-1) == 0  # no empty row
     sparse_support = draw(st.booleans())
     if not sparse_support:
         w += rng.random((S, A, S))  # dense rows with irrational-looking entries
@@ -160,8 +165,7 @@ def stored_mdps(draw: Any, *, max_gamma: float = 0.9999) -> FiniteMDP:
     R = rng.uniform(-1.0, 1.0, size=(S, A)) * scale
     if draw(st.booleans()):
         R = np.round(R, 1)  # ties between actions
-    gamma = draw(st.one_of(st.sampled_from([0.0, 0.5, 0.9, 0.99, 0.999, max_gamma]),
-                           st.floats(0.0, max_gamma)))
+    gamma = draw(st.one_of(st.sampled_from([0.0, 0.5, 0.9, 0.99, 0.999, max_gamma]), st.floats(0.0, max_gamma)))
     if draw(st.booleans()):
         M = sp.csr_array(P.reshape(S * A, S))
         return FiniteMDP(M, R, gamma=gamma)
@@ -169,8 +173,10 @@ def stored_mdps(draw: Any, *, max_gamma: float = 0.9999) -> FiniteMDP:
 
 
 EPSILONS = st.sampled_from([1e-1, 1e-4, 1e-8, 1e-10, 1e-12, 1e-14])
-SLOW = settings(max_examples=min(settings.default.max_examples, 40),
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SLOW = settings(
+    max_examples=min(settings.default.max_examples, 40),
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 BUDGET = 20_000  # sweeps; unconverged runs must still be certified
 
 
@@ -185,10 +191,15 @@ def test_planner_bounds_hold_exactly(mdp: FiniteMDP, epsilon: float, data: Any) 
         "VI jacobi span": lambda: tabular.value_iteration(mdp, epsilon=epsilon, max_iter=BUDGET),
         "VI jacobi sup": lambda: tabular.value_iteration(mdp, epsilon=epsilon, max_iter=BUDGET, stopping="sup"),
         "VI gauss-seidel": lambda: tabular.value_iteration(
-            mdp, epsilon=epsilon, max_iter=BUDGET, variant="gauss-seidel",
-            stopping=data.draw(st.sampled_from(["span", "sup"]))),
+            mdp,
+            epsilon=epsilon,
+            max_iter=BUDGET,
+            variant="gauss-seidel",
+            stopping=data.draw(st.sampled_from(["span", "sup"])),
+        ),
         "MPI": lambda: tabular.modified_policy_iteration(
-            mdp, epsilon=epsilon, max_iter=BUDGET, m=data.draw(st.sampled_from([0, 1, 5, "auto"]))),
+            mdp, epsilon=epsilon, max_iter=BUDGET, m=data.draw(st.sampled_from([0, 1, 5, "auto"]))
+        ),
         "PI": lambda: tabular.policy_iteration(mdp, epsilon=epsilon),
         "solve": lambda: tabular.solve(mdp, epsilon=epsilon),
     }
@@ -303,8 +314,11 @@ def test_issue_counterexample_rows_inside_tolerance() -> None:
     mdp = FiniteMDP(np.asarray(b.P) * (1 - 5e-9), b.R, gamma=0.99)
     ex = Exact(mdp)
     Vstar, _ = ex.optimal(np.argmax(mdp.R, axis=1))
-    for res in (tabular.value_iteration(mdp, epsilon=1e-8), tabular.modified_policy_iteration(mdp, epsilon=1e-8),
-                tabular.solve(mdp, epsilon=1e-8)):
+    for res in (
+        tabular.value_iteration(mdp, epsilon=1e-8),
+        tabular.modified_policy_iteration(mdp, epsilon=1e-8),
+        tabular.solve(mdp, epsilon=1e-8),
+    ):
         check_result(mdp, res, ex, Vstar, res.method)
         assert res.converged  # recentring reaches the target despite the rows' deficit
 

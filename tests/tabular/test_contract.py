@@ -89,9 +89,14 @@ def soft_value_iteration_as_hard_solver(mdp: Any) -> Any:
     res = _soft_vi(mdp, _SOFT_BETA)
     gap = regularisation_gap_bound(mdp, _SOFT_BETA)
     return SimpleNamespace(
-        V=res.V, Q=res.Q, policy=res.greedy_policy, converged=False,
-        value_bound=float(res.value_bound) + gap, suboptimality_bound=float("inf"),
-        V_lower=res.V_lower, V_upper=res.V_upper + gap,
+        V=res.V,
+        Q=res.Q,
+        policy=res.greedy_policy,
+        converged=False,
+        value_bound=float(res.value_bound) + gap,
+        suboptimality_bound=float("inf"),
+        V_lower=res.V_lower,
+        V_upper=res.V_upper + gap,
     )
 
 
@@ -182,7 +187,11 @@ def forgot_one_minus_gamma(mdp: Any, *, epsilon: float = 1e-6, max_iter: int = 1
             break
     Q = q_from_v(mdp, V)
     return SimpleNamespace(
-        V=V, Q=Q, policy=greedy(Q), converged=residual <= epsilon, value_bound=residual,
+        V=V,
+        Q=Q,
+        policy=greedy(Q),
+        converged=residual <= epsilon,
+        value_bound=residual,
         suboptimality_bound=2.0 * residual,
     )
 
@@ -191,8 +200,14 @@ def _honest_sweeps(mdp: Any, n: int, converged: bool) -> Any:
     _require_mdp(mdp)
     c = tabular.certify(mdp, _sweeps(mdp, n))
     return SimpleNamespace(
-        V=c.V, Q=c.Q, policy=c.policy, converged=converged, value_bound=c.sup_bound,
-        suboptimality_bound=c.suboptimality_bound, V_lower=c.V_lower, V_upper=c.V_upper,
+        V=c.V,
+        Q=c.Q,
+        policy=c.policy,
+        converged=converged,
+        value_bound=c.sup_bound,
+        suboptimality_bound=c.suboptimality_bound,
+        V_lower=c.V_lower,
+        V_upper=c.V_upper,
     )
 
 
@@ -214,8 +229,12 @@ def nondeterministic(mdp: Any) -> Any:
     res = tabular.policy_iteration(mdp)
     shift = 1e-13 * (next(_calls) % 7)
     return dataclasses.replace(
-        res, V=res.V + shift, Q=res.Q + shift, value_bound=res.value_bound + 1e-12,
-        V_lower=res.V_lower - 1e-12, V_upper=res.V_upper + 1e-12,
+        res,
+        V=res.V + shift,
+        Q=res.Q + shift,
+        value_bound=res.value_bound + 1e-12,
+        V_lower=res.V_lower - 1e-12,
+        V_upper=res.V_upper + 1e-12,
     )
 
 

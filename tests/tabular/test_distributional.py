@@ -36,10 +36,12 @@ from tabular.distributional import (
     wasserstein_distance,
 )
 
-SMALL_FINITE = finite_mdps(n_states=st.integers(1, 3), n_actions=st.integers(1, 2), discounted=False,
-                           horizon=st.integers(1, 3))
-SMALL_DISCOUNTED = finite_mdps(n_states=st.integers(1, 4), n_actions=st.integers(1, 3), discounted=True,
-                               gamma=st.floats(0.0, 0.95))
+SMALL_FINITE = finite_mdps(
+    n_states=st.integers(1, 3), n_actions=st.integers(1, 2), discounted=False, horizon=st.integers(1, 3)
+)
+SMALL_DISCOUNTED = finite_mdps(
+    n_states=st.integers(1, 4), n_actions=st.integers(1, 3), discounted=True, gamma=st.floats(0.0, 0.95)
+)
 
 
 # ----------------------------------------------------------------------------- test oracles
@@ -149,8 +151,13 @@ def test_projected_finite_horizon_laws_within_bounds(pair):
 
 
 # ----------------------------------------------------------------------------- random rewards
-STATIONARY_FINITE = finite_mdps(n_states=st.integers(1, 3), n_actions=st.integers(1, 2), discounted=False,
-                                horizon=st.integers(1, 3), time_dependent=False)
+STATIONARY_FINITE = finite_mdps(
+    n_states=st.integers(1, 3),
+    n_actions=st.integers(1, 2),
+    discounted=False,
+    horizon=st.integers(1, 3),
+    time_dependent=False,
+)
 
 
 def _two_point_rewards(mdp: FiniteMDP, seed: int):
@@ -203,21 +210,37 @@ def test_random_rewards_discounted_variance_closed_form():
 def test_reward_distribution_is_validated():
     mdp = FiniteMDP(np.ones((1, 1, 1)), [[1.0]], gamma=0.5)
     with pytest.raises(InvalidParameterError, match=r"^reward_distribution: .*mean must equal"):
-        distributional_evaluation(mdp, np.array([0]), reward_distribution=(np.array([[[0.0, 1.0]]]), np.array([[[0.5, 0.5]]])))
+        distributional_evaluation(
+            mdp, np.array([0]), reward_distribution=(np.array([[[0.0, 1.0]]]), np.array([[[0.5, 0.5]]]))
+        )
     with pytest.raises(InvalidParameterError, match=r"^reward_distribution: .*shape"):
-        distributional_evaluation(mdp, np.array([0]), reward_distribution=(np.zeros((2, 1, 2)), np.full((2, 1, 2), 0.5)))
+        distributional_evaluation(
+            mdp, np.array([0]), reward_distribution=(np.zeros((2, 1, 2)), np.full((2, 1, 2), 0.5))
+        )
     with pytest.raises(InvalidParameterError, match=r"^reward_distribution\[1\]: .*sum to 1"):  # the probs
-        distributional_evaluation(mdp, np.array([0]), reward_distribution=(np.array([[[1.0, 1.0]]]), np.array([[[0.5, 0.6]]])))
+        distributional_evaluation(
+            mdp, np.array([0]), reward_distribution=(np.array([[[1.0, 1.0]]]), np.array([[[0.5, 0.6]]]))
+        )
     with pytest.raises(InvalidParameterTypeError, match=r"^reward_distribution: expected a pair"):
         distributional_evaluation(mdp, np.array([0]), reward_distribution=np.ones((1, 1, 1)))
     with pytest.raises(InvalidParameterError, match=r"^reward_distribution\[0\]: .*finite"):
-        distributional_evaluation(mdp, np.array([0]), reward_distribution=(np.full((1, 1, 1), np.nan), np.ones((1, 1, 1))))
+        distributional_evaluation(
+            mdp, np.array([0]), reward_distribution=(np.full((1, 1, 1), np.nan), np.ones((1, 1, 1)))
+        )
 
 
 # ----------------------------------------------------------------------------- means
 @settings(max_examples=30)
-@given(mdps_and_policies(finite_mdps(n_states=st.integers(1, 4), n_actions=st.integers(1, 3),
-                                     gamma=st.floats(0.0, 0.95), horizon=st.integers(1, 4))))
+@given(
+    mdps_and_policies(
+        finite_mdps(
+            n_states=st.integers(1, 4),
+            n_actions=st.integers(1, 3),
+            gamma=st.floats(0.0, 0.95),
+            horizon=st.integers(1, 4),
+        )
+    )
+)
 def test_mean_equals_evaluate_policy(pair):
     mdp, policy = pair
     V = evaluate_policy(mdp, policy).V
@@ -249,8 +272,9 @@ def test_categorical_operator_is_sqrt_gamma_contraction_in_sup_cramer(pair, seed
         return max(_l2(z, p[s], z, q[s]) for s in range(mdp.n_states))
 
     before = sup_cramer(eta1, eta2)
-    after = sup_cramer(categorical_bellman_operator(mdp, policy, eta1, z),
-                       categorical_bellman_operator(mdp, policy, eta2, z))
+    after = sup_cramer(
+        categorical_bellman_operator(mdp, policy, eta1, z), categorical_bellman_operator(mdp, policy, eta2, z)
+    )
     assert after <= np.sqrt(mdp.gamma) * before + 1e-10
 
 
@@ -366,7 +390,9 @@ def test_statistics_of_a_binomial_return():
     # three fair coins paying 1 each: G ~ Binomial(3, 1/2)
     P = np.full((2, 1, 2), 0.5)
     mdp = FiniteMDP(P, np.array([[0.0], [1.0]]), horizon=3, initial=[0.5, 0.5])
-    d = distributional_evaluation(mdp, np.zeros(2, dtype=np.int64), representation="exact").initial_distribution(mdp.initial)
+    d = distributional_evaluation(mdp, np.zeros(2, dtype=np.int64), representation="exact").initial_distribution(
+        mdp.initial
+    )
     np.testing.assert_allclose(d.atoms, [0, 1, 2, 3])
     np.testing.assert_allclose(d.probs, [1 / 8, 3 / 8, 3 / 8, 1 / 8])
     assert d.mean() == pytest.approx(1.5) and d.variance() == pytest.approx(0.75)
@@ -429,8 +455,9 @@ def test_invalid_inputs():
     with pytest.raises(InvalidParameterTypeError, match=r"^mdp\b"):
         distributional_evaluation("mdp", np.array([0]))
     with pytest.raises(InvalidParameterError, match=r"^max_atoms\b"):
-        distributional_evaluation(random_mdp(3, 2, horizon=6, rng=0), np.zeros(3, dtype=np.int64),
-                                  representation="exact", max_atoms=4)
+        distributional_evaluation(
+            random_mdp(3, 2, horizon=6, rng=0), np.zeros(3, dtype=np.int64), representation="exact", max_atoms=4
+        )
     with pytest.raises(InvalidParameterError, match=r"^probs\b"):
         ReturnDistribution([0.0, 1.0], [0.5, 0.6])
     with pytest.raises(InvalidParameterError, match=r"^atoms\b"):

@@ -19,12 +19,12 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from rlcore import FiniteMDP, evaluate_policy  # noqa: E402
-from rlcore.generators import combination_lock  # noqa: E402
-from tabular._learner_common import one_hot_time_features  # noqa: E402
-from tabular.dqn import dqn  # noqa: E402
-from tabular.finite_horizon import backward_induction  # noqa: E402
-from tabular.ppo import ppo  # noqa: E402
+from rlcore import FiniteMDP, evaluate_policy
+from rlcore.generators import combination_lock
+from tabular._learner_common import one_hot_time_features
+from tabular.dqn import dqn
+from tabular.finite_horizon import backward_induction
+from tabular.ppo import ppo
 
 LEARNERS = {"dqn": dqn, "ppo": ppo}
 
@@ -98,8 +98,16 @@ def test_solves_combination_locks_without_early_termination(name, n_episodes):
 def test_early_stopping_and_history(name):
     lock = combination_lock(3, 2, combination=[1, 1, 0])
     v_star = float(backward_induction(lock).V[0] @ lock.initial)
-    res = LEARNERS[name](lock, horizon=3, n_actions=2, n_episodes=600, rng=1,
-                         evaluate=lambda pi: _value(lock, pi), eval_every=8, target_value=v_star)
+    res = LEARNERS[name](
+        lock,
+        horizon=3,
+        n_actions=2,
+        n_episodes=600,
+        rng=1,
+        evaluate=lambda pi: _value(lock, pi),
+        eval_every=8,
+        target_value=v_star,
+    )
     assert res.episodes_to_target is not None
     first = int(np.flatnonzero(res.eval_values >= v_star - 1e-6)[0])
     assert first == res.eval_values.size - 1
@@ -112,8 +120,9 @@ def test_early_stopping_and_history(name):
 @pytest.mark.parametrize("name", ["dqn", "ppo"])
 def test_same_seed_same_result(name):
     lock = combination_lock(3, 2, combination=[0, 1, 0])
-    kw = dict(horizon=3, n_actions=2, n_episodes=48, hidden_sizes=(8,),
-              evaluate=lambda pi: _value(lock, pi), eval_every=16)
+    kw = dict(
+        horizon=3, n_actions=2, n_episodes=48, hidden_sizes=(8,), evaluate=lambda pi: _value(lock, pi), eval_every=16
+    )
     a = LEARNERS[name](lock, rng=7, **kw)
     b = LEARNERS[name](lock, rng=np.random.default_rng(7), **kw)
     c = LEARNERS[name](lock, rng=8, **kw)
@@ -144,8 +153,17 @@ def test_features_hook_without_n_states(name):
         pi = np.array([[policy(np.eye(S)[[s]], t, None)[0] for s in range(S)] for t in range(H)])
         return _value(lock, pi)
 
-    res = LEARNERS[name](sim, horizon=H, n_actions=2, n_episodes=400, features=features, rng=0,
-                         evaluate=ev, eval_every=40, target_value=1.0)
+    res = LEARNERS[name](
+        sim,
+        horizon=H,
+        n_actions=2,
+        n_episodes=400,
+        features=features,
+        rng=0,
+        evaluate=ev,
+        eval_every=40,
+        target_value=1.0,
+    )
     assert res.policy is None
     assert res.episodes_to_target is not None  # observed within 120 episodes for both
     assert set(calls) == {0, 1, 2}

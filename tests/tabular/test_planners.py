@@ -38,8 +38,14 @@ VI_VARIANTS = [(v, s) for v in ("jacobi", "gauss-seidel") for s in ("span", "sup
 def as_sparse(mdp: FiniteMDP) -> FiniteMDP:
     """The same MDP with ``P`` as a CSR matrix of shape (S*A, S) (or (H*S*A, S))."""
     P = sp.csr_array(np.asarray(mdp.P).reshape(-1, mdp.n_states))
-    return FiniteMDP(P, np.array(mdp.R), gamma=mdp.gamma, horizon=mdp.horizon,
-                     initial=np.array(mdp.initial), terminal=np.array(mdp.terminal))
+    return FiniteMDP(
+        P,
+        np.array(mdp.R),
+        gamma=mdp.gamma,
+        horizon=mdp.horizon,
+        initial=np.array(mdp.initial),
+        terminal=np.array(mdp.terminal),
+    )
 
 
 def slack(V_star: np.ndarray) -> float:
@@ -51,11 +57,13 @@ def all_planners(epsilon: float, **extra) -> dict[str, object]:
     runs = {}
     for variant, stopping in VI_VARIANTS:
         runs[f"value_iteration[{variant},{stopping}]"] = lambda mdp, v=variant, s=stopping: tabular.value_iteration(
-            mdp, epsilon=epsilon, variant=v, stopping=s, **extra)
+            mdp, epsilon=epsilon, variant=v, stopping=s, **extra
+        )
     runs["policy_iteration"] = lambda mdp: tabular.policy_iteration(mdp, epsilon=epsilon, **extra)
     for m in (0, 1, 5):
         runs[f"modified_policy_iteration[m={m}]"] = lambda mdp, m=m: tabular.modified_policy_iteration(
-            mdp, m=m, epsilon=epsilon, **extra)
+            mdp, m=m, epsilon=epsilon, **extra
+        )
     return runs
 
 
@@ -66,7 +74,8 @@ def assert_certified(res, mdp: FiniteMDP, V_star: np.ndarray, who: str, extra_sl
     assert err <= res.value_bound + tol, f"{who}: |V - V*| = {err:.3g} > value_bound {res.value_bound:.3g}"
     gap = np.max(V_star - evaluate_policy(mdp, res.policy).V)
     assert gap <= res.suboptimality_bound + tol, (
-        f"{who}: policy {gap:.3g}-suboptimal > suboptimality_bound {res.suboptimality_bound:.3g}")
+        f"{who}: policy {gap:.3g}-suboptimal > suboptimality_bound {res.suboptimality_bound:.3g}"
+    )
     assert np.all(res.V_lower <= V_star + tol), f"{who}: V_lower > V*"
     assert np.all(V_star <= res.V_upper + tol), f"{who}: V_upper < V*"
     if res.converged:
@@ -87,7 +96,7 @@ def test_planners_agree_on_v_star_within_their_certified_bounds(mdp, epsilon):
         assert_certified(res, mdp, V_star, name)
     names = list(results)
     for i, a in enumerate(names):  # pairwise: within the sum of the two bounds
-        for b in names[i + 1:]:
+        for b in names[i + 1 :]:
             ra, rb = results[a], results[b]
             assert np.max(np.abs(ra.V - rb.V)) <= ra.value_bound + rb.value_bound + 2 * slack(V_star), (a, b)
 
@@ -111,8 +120,9 @@ def test_certified_bounds_hold_on_instances_too_large_to_enumerate(seed, sparse)
 
 
 # ----------------------------------------------------------------------------- monotonicity
-@given(mdp=finite_mdps(n_states=st.integers(1, 4), n_actions=st.integers(1, 3), discounted=True),
-       worst_start=st.booleans())
+@given(
+    mdp=finite_mdps(n_states=st.integers(1, 4), n_actions=st.integers(1, 3), discounted=True), worst_start=st.booleans()
+)
 def test_policy_iteration_improves_monotonically_and_terminates(mdp, worst_start):
     """V^{pi_{k+1}} >= V^{pi_k} (Puterman 1994, Prop. 6.4.1); at most A^S evaluations
     (no policy repeats), ending at V* (Thm. 6.4.2)."""
@@ -129,8 +139,10 @@ def test_policy_iteration_improves_monotonically_and_terminates(mdp, worst_start
     np.testing.assert_allclose(evaluate_policy(mdp, res.policy).V, exact.V, rtol=0, atol=tol)
 
 
-@given(mdp=finite_mdps(n_states=st.integers(1, 4), n_actions=st.integers(1, 3), discounted=True),
-       m=st.sampled_from([0, 1, 5]))
+@given(
+    mdp=finite_mdps(n_states=st.integers(1, 4), n_actions=st.integers(1, 3), discounted=True),
+    m=st.sampled_from([0, 1, 5]),
+)
 def test_modified_policy_iteration_increases_monotonically_from_the_default_start(mdp, m):
     """From V0 = min R / (1 - gamma) (so T V0 >= V0) the iterates increase to V* and never
     pass it (Puterman 1994, Thm. 6.5.5)."""
@@ -183,8 +195,15 @@ def _check_backward_induction(mdp: FiniteMDP) -> None:
     assert np.all(res.V_lower <= exact.V + tol) and np.all(exact.V <= res.V_upper + tol)
 
 
-@given(mdp=finite_mdps(n_states=st.integers(1, 3), n_actions=st.integers(1, 2), discounted=False,
-                       horizon=st.integers(1, 3), with_terminal=None))
+@given(
+    mdp=finite_mdps(
+        n_states=st.integers(1, 3),
+        n_actions=st.integers(1, 2),
+        discounted=False,
+        horizon=st.integers(1, 3),
+        with_terminal=None,
+    )
+)
 def test_backward_induction_equals_brute_force_over_markov_policies(mdp):
     """Dense and sparse, stationary and time-dependent P and R (Puterman 1994, Thm. 4.5.1)."""
     _check_backward_induction(mdp)
@@ -272,8 +291,9 @@ def test_puterman_example_value_iteration_bound_holds_at_every_iteration(stoppin
     mdp = puterman_example(lam)
     V_star, _ = puterman_closed_form(lam)
     iterates = [np.full(2, -20.0)]
-    res = tabular.value_iteration(mdp, epsilon=1e-10, stopping=stopping,
-                                  callback=lambda it, V: iterates.append(np.array(V)))
+    res = tabular.value_iteration(
+        mdp, epsilon=1e-10, stopping=stopping, callback=lambda it, V: iterates.append(np.array(V))
+    )
     hist = res.history
     assert res.converged and len(hist["value_bound"]) == res.iterations == len(iterates)
     tol = slack(V_star)
@@ -323,11 +343,15 @@ def test_other_planners_out_of_budget_keep_their_bounds():
 
 # ----------------------------------------------------------------------------- corner cases
 ALL_DISCOUNTED = {
-    **{f"value_iteration[{v},{s}]": (lambda mdp, v=v, s=s: tabular.value_iteration(mdp, variant=v, stopping=s))
-       for v, s in VI_VARIANTS},
+    **{
+        f"value_iteration[{v},{s}]": (lambda mdp, v=v, s=s: tabular.value_iteration(mdp, variant=v, stopping=s))
+        for v, s in VI_VARIANTS
+    },
     "policy_iteration": tabular.policy_iteration,
-    **{f"modified_policy_iteration[m={m}]": (lambda mdp, m=m: tabular.modified_policy_iteration(mdp, m=m))
-       for m in (0, 1, 5)},
+    **{
+        f"modified_policy_iteration[m={m}]": (lambda mdp, m=m: tabular.modified_policy_iteration(mdp, m=m))
+        for m in (0, 1, 5)
+    },
     "solve": tabular.solve,
 }
 
@@ -389,8 +413,9 @@ def test_solve_dispatches():
     assert res.method.startswith("modified_policy_iteration[m=3")
 
 
-@pytest.mark.parametrize(("method", "exc"), [("bogus", ValueError), ("VI", ValueError), ("", ValueError),
-                                             (None, TypeError), (3, TypeError)])
+@pytest.mark.parametrize(
+    ("method", "exc"), [("bogus", ValueError), ("VI", ValueError), ("", ValueError), (None, TypeError), (3, TypeError)]
+)
 def test_solve_validates_method(method, exc):
     with pytest.raises(exc, match=r"^method\b"):
         tabular.solve(river_swim(gamma=0.9), method=method)
@@ -430,7 +455,8 @@ BAD_ARGUMENTS = [
 
 
 @pytest.mark.parametrize(
-    ("solver", "kwargs", "exception"), BAD_ARGUMENTS,
+    ("solver", "kwargs", "exception"),
+    BAD_ARGUMENTS,
     ids=[f"{f.__name__}-{k}={v!r}"[:60] for f, kw, _ in BAD_ARGUMENTS for k, v in kw.items()],
 )
 def test_bad_arguments_are_named(solver, kwargs, exception):

@@ -58,8 +58,9 @@ def test_exact_q_star_with_unit_step_size_on_deterministic_mdp():
     # lr = 1 and uniform exploration: Q[t] is exact once updated after Q[t+1] became
     # exact; 3000 episodes of 4 steps over 6*2 pairs per step is far more than needed.
     mdp = _shift_mdp(6, 4, seed=3)
-    res = q_learning(mdp, horizon=4, n_states=6, n_actions=2, n_episodes=3000,
-                     learning_rate=1.0, epsilon=1.0, n_envs=8, rng=0)
+    res = q_learning(
+        mdp, horizon=4, n_states=6, n_actions=2, n_episodes=3000, learning_rate=1.0, epsilon=1.0, n_envs=8, rng=0
+    )
     ref = backward_induction(mdp)
     np.testing.assert_allclose(res.q, ref.Q, rtol=0, atol=1e-12)
     assert _value(mdp, res.policy) == pytest.approx(float(ref.V[0] @ mdp.initial), abs=1e-12)
@@ -68,8 +69,9 @@ def test_exact_q_star_with_unit_step_size_on_deterministic_mdp():
 def test_exact_discounted_q_with_unit_step_size():
     S, H, gamma = 5, 3, 0.7
     mdp = _shift_mdp(S, H, seed=11)
-    res = q_learning(mdp, horizon=H, n_states=S, n_actions=2, n_episodes=2000,
-                     learning_rate=1.0, epsilon=1.0, gamma=gamma, rng=1)
+    res = q_learning(
+        mdp, horizon=H, n_states=S, n_actions=2, n_episodes=2000, learning_rate=1.0, epsilon=1.0, gamma=gamma, rng=1
+    )
     # hand-written discounted backward recursion (independent of the library's DP)
     P, R = mdp.P, mdp.R
     Q = np.zeros((H, S, 2))
@@ -89,8 +91,7 @@ def test_learned_policy_is_optimal_on_random_mdps(seed):
     # Q-table within 0.1 of Q* (observed max error ~0.04 at these seeds).
     mdp = random_mdp(5, 2, horizon=3, rng=100 + seed)
     ref = backward_induction(mdp)
-    res = q_learning(mdp, horizon=3, n_states=5, n_actions=2, n_episodes=30000,
-                     epsilon=0.3, n_envs=100, rng=seed)
+    res = q_learning(mdp, horizon=3, n_states=5, n_actions=2, n_episodes=30000, epsilon=0.3, n_envs=100, rng=seed)
     assert _value(mdp, res.policy) == pytest.approx(float(ref.V[0] @ mdp.initial), abs=1e-9)
     reach = np.ones(5, dtype=bool)  # random_mdp starts uniformly: every state is reachable at t = 0
     assert np.max(np.abs(res.q[0, reach] - ref.Q[0, reach])) < 0.1
@@ -99,8 +100,7 @@ def test_learned_policy_is_optimal_on_random_mdps(seed):
 def test_solves_combination_lock_and_counts_steps():
     lock = combination_lock(5, 2, combination=[1, 0, 1, 1, 0])
     sim = _Counting(lock)
-    res = q_learning(sim, horizon=5, n_states=7, n_actions=2, n_episodes=2000, epsilon=0.2,
-                     n_envs=4, rng=0)
+    res = q_learning(sim, horizon=5, n_states=7, n_actions=2, n_episodes=2000, epsilon=0.2, n_envs=4, rng=0)
     assert _value(lock, res.policy) == 1.0
     assert res.n_episodes == 2000 == sim.resets
     assert res.n_steps == sim.steps
@@ -132,8 +132,7 @@ def test_jin_step_size_closed_form_for_horizon_one():
     assert res.q[0, 0, 0] == pytest.approx(2.0 / (n * (n + 1)) * np.sum(i * r), rel=1e-12)
     # constant step size: exponential moving average from initial_q
     sim2 = Noisy()
-    res2 = q_learning(sim2, horizon=1, n_states=1, n_actions=1, n_episodes=n, learning_rate=0.25,
-                      initial_q=2.0, rng=5)
+    res2 = q_learning(sim2, horizon=1, n_states=1, n_actions=1, n_episodes=n, learning_rate=0.25, initial_q=2.0, rng=5)
     r2 = np.asarray(sim2.rewards)
     w = 0.25 * 0.75 ** (n - i)
     assert res2.q[0, 0, 0] == pytest.approx(2.0 * 0.75**n + np.sum(w * r2), rel=1e-12)
@@ -159,8 +158,19 @@ def test_early_stopping_at_target_matches_history():
         seen.append(pi.copy())
         return _value(lock, pi)
 
-    res = q_learning(lock, horizon=4, n_states=6, n_actions=2, n_episodes=5000, epsilon=0.3,
-                     n_envs=7, rng=3, evaluate=ev, eval_every=10, target_value=1.0)
+    res = q_learning(
+        lock,
+        horizon=4,
+        n_states=6,
+        n_actions=2,
+        n_episodes=5000,
+        epsilon=0.3,
+        n_envs=7,
+        rng=3,
+        evaluate=ev,
+        eval_every=10,
+        target_value=1.0,
+    )
     assert res.episodes_to_target is not None
     hist = res.eval_values
     first = int(np.flatnonzero(hist >= 1.0 - 1e-6)[0])
@@ -179,15 +189,36 @@ def test_early_stopping_at_target_matches_history():
 def test_unreached_target_runs_the_whole_budget():
     lock = combination_lock(3, 2, combination=[0, 1, 1])
     ev = lambda pi: _value(lock, pi)  # noqa: E731
-    res = q_learning(lock, horizon=3, n_states=5, n_actions=2, n_episodes=95, n_envs=4, rng=0,
-                     evaluate=ev, eval_every=20, target_value=2.0)
+    res = q_learning(
+        lock,
+        horizon=3,
+        n_states=5,
+        n_actions=2,
+        n_episodes=95,
+        n_envs=4,
+        rng=0,
+        evaluate=ev,
+        eval_every=20,
+        target_value=2.0,
+    )
     assert res.episodes_to_target is None and res.steps_to_target is None
     assert not res.reached_target
     assert res.n_episodes == 95
     np.testing.assert_array_equal(res.eval_episodes, [20, 40, 60, 80, 95])  # plus the final one
     # a target within target_atol counts as reached
-    res2 = q_learning(lock, horizon=3, n_states=5, n_actions=2, n_episodes=2000, n_envs=4, rng=0,
-                      evaluate=ev, eval_every=20, target_value=1.5, target_atol=0.5)
+    res2 = q_learning(
+        lock,
+        horizon=3,
+        n_states=5,
+        n_actions=2,
+        n_episodes=2000,
+        n_envs=4,
+        rng=0,
+        evaluate=ev,
+        eval_every=20,
+        target_value=1.5,
+        target_atol=0.5,
+    )
     assert res2.episodes_to_target is not None and res2.eval_values[-1] == 1.0
 
 

@@ -77,7 +77,7 @@ def penalised_value(mdp: FiniteMDP, pi: np.ndarray, pi0: np.ndarray, beta: float
 
 def soft_policy_iteration(mdp: FiniteMDP, beta: float, pi0: np.ndarray, iters: int = 200) -> np.ndarray:
     """Exact V_beta by soft policy iteration with dense NumPy solves (independent oracle)."""
-    S, A = mdp.n_states, mdp.n_actions
+    S, _A = mdp.n_states, mdp.n_actions
     P, R, g = dense_P(mdp), np.asarray(mdp.R), mdp.gamma
     pi = pi0.copy()
     V = np.zeros(S)

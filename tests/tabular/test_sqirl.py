@@ -75,8 +75,14 @@ def test_ridge_on_one_hot_pairs_reproduces_tabular_means() -> None:
     lock = _lock(4)
     tab = sqirl(lock, horizon=4, n_actions=2, k=2, m=500, rng=3)
     ridge = sqirl(
-        lock, horizon=4, n_actions=2, k=2, m=500, rng=3,
-        regressor=RidgeRegression(alpha=1e-10, fit_intercept=False), features="one_hot_pair",
+        lock,
+        horizon=4,
+        n_actions=2,
+        k=2,
+        m=500,
+        rng=3,
+        regressor=RidgeRegression(alpha=1e-10, fit_intercept=False),
+        features="one_hot_pair",
     )
     visited = tab.q != 0.0
     assert np.allclose(ridge.q[visited], tab.q[visited], atol=1e-6)
@@ -85,8 +91,9 @@ def test_ridge_on_one_hot_pairs_reproduces_tabular_means() -> None:
 def test_any_scikit_learn_regressor() -> None:
     tree = pytest.importorskip("sklearn.tree")
     lock = _lock(4, digit_reward=0.1)
-    res = sqirl(lock, horizon=4, n_actions=2, k=1, m=400, rng=0,
-                regressor=tree.DecisionTreeRegressor(), features="one_hot")
+    res = sqirl(
+        lock, horizon=4, n_actions=2, k=1, m=400, rng=0, regressor=tree.DecisionTreeRegressor(), features="one_hot"
+    )
     assert _value(lock, res.policy) == pytest.approx(_optimal(lock), abs=1e-12)
 
 
@@ -100,8 +107,7 @@ def test_callable_features_and_unknown_state_count() -> None:
         def step(self, s, a, rng=None, *, t=None):
             return lock.step(s, a, rng, t=t)
 
-    res = sqirl(NoCount(), horizon=3, n_actions=2, k=1, m=300, rng=0,
-                features=lambda s, a, t: np.stack([s, a], axis=1))
+    res = sqirl(NoCount(), horizon=3, n_actions=2, k=1, m=300, rng=0, features=lambda s, a, t: np.stack([s, a], axis=1))
     assert res.policy is None and res.q is None
     ref = sqirl(lock, horizon=3, n_actions=2, k=1, m=300, rng=0)
     states = np.arange(lock.n_states)
@@ -166,7 +172,9 @@ def test_bound_ingredients_against_brute_force(seed: int) -> None:
 
 
 def test_bound_is_infinite_when_not_solvable_and_monotone_in_delta() -> None:
-    P = np.zeros((3, 2, 3)); P[0, 0, 1] = P[0, 1, 2] = 1.0; P[1:, :, 0] = 1.0
+    P = np.zeros((3, 2, 3))
+    P[0, 0, 1] = P[0, 1, 2] = 1.0
+    P[1:, :, 0] = 1.0
     R = np.array([[0.0, 1.0], [0.0, -4.0], [-3.0, -1.5]])  # min_k = 2
     trap = FiniteMDP(P, R, horizon=2, initial=[1, 0, 0])
     assert min_k(trap) == 2
@@ -295,10 +303,14 @@ def test_sqirl_sample_complexity_matches_its_definition() -> None:
     vstar = _optimal(lock)
 
     def rate(k: int, m: int) -> float:
-        return float(np.mean([
-            _value(lock, sqirl(lock, horizon=4, n_actions=2, k=k, m=m, rng=s).policy) >= vstar - 1e-9
-            for s in range(4)
-        ]))
+        return float(
+            np.mean(
+                [
+                    _value(lock, sqirl(lock, horizon=4, n_actions=2, k=k, m=m, rng=s).policy) >= vstar - 1e-9
+                    for s in range(4)
+                ]
+            )
+        )
 
     assert sc.k in (1, 2) and sc.episodes == 4 * sc.m
     assert rate(sc.k, sc.m) == 1.0

@@ -35,7 +35,9 @@ from tabular.stock_augmented import (
 
 
 # ----------------------------------------------------------------------------- helpers
-def _random_mdp(seed: int, S: int, A: int, H: int, *, sparse: bool = False, time_dependent_r: bool = False) -> FiniteMDP:
+def _random_mdp(
+    seed: int, S: int, A: int, H: int, *, sparse: bool = False, time_dependent_r: bool = False
+) -> FiniteMDP:
     rng = np.random.default_rng(seed)
     W = rng.integers(0, 3, size=(S, A, S)).astype(float)
     W[W.sum(-1) == 0, 0] = 1.0
@@ -70,16 +72,25 @@ def _history_policy_laws(mdp: FiniteMDP, markov: bool = False) -> tuple[np.ndarr
     possible = [Ps[t].max(axis=1) > 0 for t in range(H)]
     paths = [(s0,) + tail for tail in itertools.product(range(S), repeat=H - 1)]
     paths = [p for p in paths if all(possible[t][p[t], p[t + 1]] for t in range(H - 1))]
-    differ = [s for s in range(S) if any(
-        not (np.array_equal(Ps[t][s, a], Ps[t][s, 0]) and Rs[t][s, a] == Rs[t][s, 0])
-        for t in range(H) for a in range(A))]
+    differ = [
+        s
+        for s in range(S)
+        if any(
+            not (np.array_equal(Ps[t][s, a], Ps[t][s, 0]) and Rs[t][s, a] == Rs[t][s, 0])
+            for t in range(H)
+            for a in range(A)
+        )
+    ]
     if markov:
         keys = [(t, s) for t in range(H) for s in differ]
     else:
         keys = sorted({p[: t + 1] for p in paths for t in range(H) if p[t] in differ}, key=lambda k: (len(k), k))
     index = {k: i for i, k in enumerate(keys)}
-    pols = np.array(list(itertools.product(range(A), repeat=len(keys))), dtype=np.int64).reshape(-1, len(keys)) \
-        if keys else np.zeros((1, 0), dtype=np.int64)
+    pols = (
+        np.array(list(itertools.product(range(A), repeat=len(keys))), dtype=np.int64).reshape(-1, len(keys))
+        if keys
+        else np.zeros((1, 0), dtype=np.int64)
+    )
     n = pols.shape[0]
     G = np.zeros((n, len(paths)))
     Pr = np.ones((n, len(paths)))
@@ -145,15 +156,24 @@ def test_dp_optimum_equals_brute_force_over_history_dependent_policies(spec):
         res = optimize_return_distribution(aug, obj)
         assert res.value == pytest.approx(best, abs=1e-9), obj
         # the returned policy attains it, judged on the law computed independently
-        law = distributional_evaluation(aug.mdp, res.policy.policy, representation="exact").initial_distribution(aug.mdp.initial)
+        law = distributional_evaluation(aug.mdp, res.policy.policy, representation="exact").initial_distribution(
+            aug.mdp.initial
+        )
         got = _objective_values(law.atoms[None, :], law.probs[None, :], obj)[0]
         assert got == pytest.approx(best, abs=1e-9), obj
 
 
 @settings(max_examples=25)
-@given(finite_mdps(n_states=st.integers(1, 3), n_actions=st.integers(1, 2), discounted=False,
-                   horizon=st.integers(1, 3), reward_scale=2.0),
-       st.sampled_from(OBJECTIVES))
+@given(
+    finite_mdps(
+        n_states=st.integers(1, 3),
+        n_actions=st.integers(1, 2),
+        discounted=False,
+        horizon=st.integers(1, 3),
+        reward_scale=2.0,
+    ),
+    st.sampled_from(OBJECTIVES),
+)
 def test_dp_optimum_equals_brute_force_on_drawn_mdps(drawn, obj):
     # integer rewards (so that returns tie exactly) and a point-mass start
     mdp = FiniteMDP(drawn.P, np.round(drawn.R), horizon=drawn.horizon, initial=np.eye(drawn.n_states)[0])
@@ -242,7 +262,9 @@ def test_grid_stock_error_bound():
     assert abs(res.value - exact.value) <= aug.stock_error_bound + 1e-9
     # the grid policy's true return law (the augmented MDP carries the original rewards):
     # CVaR* - 2 b <= CVaR(G^pi_grid) <= CVaR*
-    true_law = distributional_evaluation(aug.mdp, res.policy.policy, representation="exact").initial_distribution(aug.mdp.initial)
+    true_law = distributional_evaluation(aug.mdp, res.policy.policy, representation="exact").initial_distribution(
+        aug.mdp.initial
+    )
     assert exact.value - 2 * aug.stock_error_bound - 1e-9 <= true_law.cvar(0.3) <= exact.value + 1e-9
     # a tiny max_stocks forces the grid automatically
     auto = stock_augment(mdp, max_stocks=3)
