@@ -31,6 +31,7 @@ from rlcore.policies import (
     validate_policy,
 )
 from rlcore.randomness import RNGLike, as_generator, spawn
+from rlcore.results import CertifiedResult, IterativeResult, Result, ValueResult
 from rlcore.regressors import NotFittedError, Regressor, RidgeRegression, TabularMean
 from rlcore.simulator import PolicyFn, Simulator, rollout
 
@@ -38,6 +39,10 @@ __version__ = "0.1.0.dev0"
 
 __all__ = [
     "PROBABILITY_ATOL",
+    "CertifiedResult",
+    "IterativeResult",
+    "Result",
+    "ValueResult",
     "Dataset",
     "FiniteMDP",
     "NotFittedError",

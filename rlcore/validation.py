@@ -42,8 +42,10 @@ from __future__ import annotations
 import functools
 import inspect
 import math
+import sys
 import numbers
-from typing import Any, Callable, Iterable, Sequence, TypeVar
+from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -57,6 +59,7 @@ __all__ = [
     "Bool",
     "Constraint",
     "Device",
+    "FloatDtype",
     "Discount",
     "Implements",
     "Instance",
@@ -272,7 +275,9 @@ def check_stochastic_rows(arr: np.ndarray, name: str, *, atol: float = PROBABILI
     negative = arr < 0
     if negative.any():
         idx = tuple(int(i) for i in np.argwhere(negative)[0])
-        raise InvalidParameterError(name, f"probabilities must be non-negative, found {float(arr[idx])!r} at index {idx}")
+        raise InvalidParameterError(
+            name, f"probabilities must be non-negative, found {float(arr[idx])!r} at index {idx}"
+        )
     sums = arr.sum(axis=-1)
     off = np.abs(sums - 1.0) > atol
     if off.any():
@@ -333,10 +338,10 @@ class Constraint:
             raise NotImplementedError(f"{type(self).__name__} has no generic strategy")
         return st.sampled_from(values)
 
-    def __or__(self, other: Any) -> "AnyOf":
+    def __or__(self, other: Any) -> AnyOf:
         return AnyOf(self, other)
 
-    def __ror__(self, other: Any) -> "AnyOf":
+    def __ror__(self, other: Any) -> AnyOf:
         return AnyOf(other, self)
 
     def __repr__(self) -> str:
@@ -373,8 +378,15 @@ class Real(Constraint):
     rlcore.validation.InvalidParameterError: gamma: expected a real number in [0, 1), got 1
     """
 
-    def __init__(self, low: float | None = None, high: float | None = None, *, closed: str = "both",
-                 finite: bool = True, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        low: float | None = None,
+        high: float | None = None,
+        *,
+        closed: str = "both",
+        finite: bool = True,
+        hint: str | None = None,
+    ) -> None:
         if closed not in ("both", "left", "right", "neither"):
             raise ValueError(f"closed: expected 'both', 'left', 'right' or 'neither', got {closed!r}")
         self.low = None if low is None else float(low)
@@ -386,12 +398,19 @@ class Real(Constraint):
 
     def check(self, value: Any, name: str, args: Args | None = None) -> float:
         try:
-            return check_real(value, name, low=self.low, high=self.high, low_open=self.low_open,
-                              high_open=self.high_open, finite=self.finite)
+            return check_real(
+                value,
+                name,
+                low=self.low,
+                high=self.high,
+                low_open=self.low_open,
+                high_open=self.high_open,
+                finite=self.finite,
+            )
         except InvalidParameterError as exc:
             if self.hint is None:
                 raise
-            raise InvalidParameterError(name, f"{str(exc)[len(name) + 2:]}; {self.hint}") from None
+            raise InvalidParameterError(name, f"{str(exc)[len(name) + 2 :]}; {self.hint}") from None
 
     def accepts_kind(self, value: Any) -> bool:
         return _is_real_scalar(value)
@@ -428,18 +447,25 @@ class Real(Constraint):
             out.append(math.nextafter(lo, math.inf) if self.low_open else lo)
         if self.high is not None:
             out.append(math.nextafter(hi, -math.inf) if self.high_open else hi)
-        mid = 0.5 * (lo + hi) if (self.low is not None and self.high is not None) else (
-            lo + 1.0 if self.low is not None else (hi - 1.0 if self.high is not None else 0.5))
+        mid = (
+            0.5 * (lo + hi)
+            if (self.low is not None and self.high is not None)
+            else (lo + 1.0 if self.low is not None else (hi - 1.0 if self.high is not None else 0.5))
+        )
         out.append(mid)
         return [v for v in out if math.isfinite(v)]
 
     def strategy(self, args: Args | None = None) -> Any:
         from hypothesis import strategies as st
 
-        return st.floats(min_value=self.low, max_value=self.high,
-                         exclude_min=self.low_open and self.low is not None,
-                         exclude_max=self.high_open and self.high is not None,
-                         allow_nan=False, allow_infinity=not self.finite)
+        return st.floats(
+            min_value=self.low,
+            max_value=self.high,
+            exclude_min=self.low_open and self.low is not None,
+            exclude_max=self.high_open and self.high is not None,
+            allow_nan=False,
+            allow_infinity=not self.finite,
+        )
 
 
 class Discount(Real):
@@ -505,8 +531,14 @@ class Integer(Constraint):
 
     def invalid_values(self, args: Args | None = None) -> list[tuple[Any, type[Exception]]]:
         out: list[tuple[Any, type[Exception]]] = [
-            ("3", TypeError), (True, TypeError), (2.0, TypeError), (2.5, TypeError), (math.nan, TypeError),
-            (None, TypeError), (np.array([1, 2]), TypeError), (complex(1, 0), TypeError),
+            ("3", TypeError),
+            (True, TypeError),
+            (2.0, TypeError),
+            (2.5, TypeError),
+            (math.nan, TypeError),
+            (None, TypeError),
+            (np.array([1, 2]), TypeError),
+            (complex(1, 0), TypeError),
         ]
         lo, hi = self._ends(args)
         if lo is not None:
@@ -553,7 +585,7 @@ def shape_of(param: str, axis: int = 0, offset: int = 0) -> Callable[[Args], int
             return None
         try:
             shape = np.shape(value)
-        except Exception:  # noqa: BLE001 - a ragged argument: its own constraint reports it
+        except Exception:
             return None
         if not -len(shape) <= axis < len(shape):
             return None
@@ -761,8 +793,11 @@ class RNG(Constraint):
     """
 
     def accepts_kind(self, value: Any) -> bool:
-        return value is None or isinstance(value, np.random.Generator) or (
-            not isinstance(value, (bool, np.bool_)) and isinstance(value, (numbers.Integral, np.integer)))
+        return (
+            value is None
+            or isinstance(value, np.random.Generator)
+            or (not isinstance(value, (bool, np.bool_)) and isinstance(value, (numbers.Integral, np.integer)))
+        )
 
     def check(self, value: Any, name: str, args: Args | None = None) -> Any:
         if value is None or isinstance(value, np.random.Generator):
@@ -773,16 +808,21 @@ class RNG(Constraint):
             return value
         if isinstance(value, np.random.RandomState):
             raise InvalidParameterTypeError(
-                name, "legacy numpy RandomState is not supported; pass np.random.default_rng(seed), an int seed "
-                "or None")
+                name, "legacy numpy RandomState is not supported; pass np.random.default_rng(seed), an int seed or None"
+            )
         raise _not_kind(value, name, str(self))
 
     def __str__(self) -> str:
         return "a numpy Generator, a seed >= 0 or None"
 
     def invalid_values(self, args: Args | None = None) -> list[tuple[Any, type[Exception]]]:
-        return [(-1, ValueError), (True, TypeError), (1.5, TypeError), ("0", TypeError),
-                (np.random.RandomState(0), TypeError)]
+        return [
+            (-1, ValueError),
+            (True, TypeError),
+            (1.5, TypeError),
+            ("0", TypeError),
+            (np.random.RandomState(0), TypeError),
+        ]
 
     def valid_values(self, args: Args | None = None) -> list[Any]:
         return [0, 2**63, None]
@@ -987,9 +1027,18 @@ class Array(Constraint):
         Fewest entries (default 1: empty arrays are refused).
     """
 
-    def __init__(self, dtype: str = "float", *, ndim: int | tuple[int, ...] | None = None,
-                 shape: Sequence[Any] | None = None, finite: bool = True, low: Any = None, high: Any = None,
-                 closed: str = "both", min_size: int = 1) -> None:
+    def __init__(
+        self,
+        dtype: str = "float",
+        *,
+        ndim: int | tuple[int, ...] | None = None,
+        shape: Sequence[Any] | None = None,
+        finite: bool = True,
+        low: Any = None,
+        high: Any = None,
+        closed: str = "both",
+        min_size: int = 1,
+    ) -> None:
         if dtype not in _DTYPES:
             raise ValueError(f"dtype: expected one of {_DTYPES}, got {dtype!r}")
         self.dtype = dtype
@@ -1095,8 +1144,11 @@ class Array(Constraint):
 
     def invalid_values(self, args: Args | None = None) -> list[tuple[Any, type[Exception]]]:
         out: list[tuple[Any, type[Exception]]] = [
-            ("x", TypeError), (None, TypeError), (np.array(["a", "b"]), TypeError),
-            (np.array([1 + 1j, 2.0]), TypeError), (np.array([1, "a"], dtype=object), TypeError),
+            ("x", TypeError),
+            (None, TypeError),
+            (np.array(["a", "b"]), TypeError),
+            (np.array([1 + 1j, 2.0]), TypeError),
+            (np.array([1, "a"], dtype=object), TypeError),
         ]
         ex = self._example(args)
         if ex is None:
@@ -1187,8 +1239,13 @@ class ProbabilityRows(Array):
     ``atol``.
     """
 
-    def __init__(self, *, ndim: int | tuple[int, ...] | None = 2, shape: Sequence[Any] | None = None,
-                 atol: float = PROBABILITY_ATOL) -> None:
+    def __init__(
+        self,
+        *,
+        ndim: int | tuple[int, ...] | None = 2,
+        shape: Sequence[Any] | None = None,
+        atol: float = PROBABILITY_ATOL,
+    ) -> None:
         super().__init__("float", ndim=ndim, shape=shape)
         self.atol = atol
 
@@ -1268,8 +1325,9 @@ class Sequence_(Constraint):
     a tuple.
     """
 
-    def __init__(self, item: Constraint, *, length: int | None = None, min_len: int = 1,
-                 max_len: int | None = None) -> None:
+    def __init__(
+        self, item: Constraint, *, length: int | None = None, min_len: int = 1, max_len: int | None = None
+    ) -> None:
         self.item = item
         self.length = length
         self.min_len = min_len if length is None else length
@@ -1283,8 +1341,11 @@ class Sequence_(Constraint):
             raise _not_kind(value, name, f"a list of {self.item}")
         n = len(value)
         if n < self.min_len or (self.max_len is not None and n > self.max_len):
-            want = (f"{self.length}" if self.length is not None else
-                    f"at least {self.min_len}" + ("" if self.max_len is None else f" and at most {self.max_len}"))
+            want = (
+                f"{self.length}"
+                if self.length is not None
+                else f"at least {self.min_len}" + ("" if self.max_len is None else f" and at most {self.max_len}")
+            )
             raise InvalidParameterError(name, f"expected {want} items, got {n}")
         return tuple(self.item.check(v, f"{name}[{i}]", args) for i, v in enumerate(value))
 
@@ -1337,7 +1398,9 @@ class Device(Constraint):
     """A torch device: ``"cpu"``, ``"cuda"``, ``"cuda:0"`` ... or a ``torch.device``.
 
     Checked by parsing (``torch.device(value)``), not by looking for the hardware; torch is
-    imported only when a value is checked.
+    imported (through :func:`rlcore.deep.require_torch`) only when a value is checked.
+    Without torch installed a string is accepted as it is: the call that needs torch then
+    raises the ``ImportError`` naming the extra.
     """
 
     def accepts_kind(self, value: Any) -> bool:
@@ -1346,8 +1409,11 @@ class Device(Constraint):
     def check(self, value: Any, name: str, args: Args | None = None) -> Any:
         if not self.accepts_kind(value):
             raise _not_kind(value, name, "a torch device such as 'cpu' or 'cuda'")
-        import torch
+        from rlcore.deep.layer import require_torch, torch_available
 
+        if isinstance(value, str) and not torch_available():
+            return value
+        torch = require_torch(name)
         try:
             return torch.device(value)
         except (RuntimeError, ValueError, TypeError) as exc:
@@ -1360,12 +1426,39 @@ class Device(Constraint):
         return [(1, TypeError), (None, TypeError), ("no-such-device", ValueError)]
 
 
-def Regressor() -> Implements:  # noqa: N802 - reads as a constraint class
+class FloatDtype(Constraint):
+    """A floating-point ``torch.dtype`` (``torch.float32``, ``torch.float64``, ...)."""
+
+    def accepts_kind(self, value: Any) -> bool:
+        torch = sys.modules.get("torch")
+        return torch is not None and isinstance(value, torch.dtype)
+
+    def check(self, value: Any, name: str, args: Args | None = None) -> Any:
+        if not self.accepts_kind(value):
+            raise InvalidParameterTypeError(
+                name, f"expected a floating-point torch.dtype such as torch.float32, got {type(value).__name__}"
+            )
+        if not value.is_floating_point:
+            raise InvalidParameterError(name, f"expected a floating-point torch.dtype, got {value}")
+        return value
+
+    def __str__(self) -> str:
+        return "a floating-point torch.dtype"
+
+    def invalid_values(self, args: Args | None = None) -> list[tuple[Any, type[Exception]]]:
+        out: list[tuple[Any, type[Exception]]] = [("float32", TypeError), (1, TypeError), (object(), TypeError)]
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            out.append((torch.int64, ValueError))
+        return out
+
+
+def Regressor() -> Implements:
     """Any object following the regressor protocol (``fit`` and ``predict`` methods)."""
     return Implements("fit", "predict", what="a regressor with fit() and predict() (scikit-learn protocol)")
 
 
-def Simulator() -> Implements:  # noqa: N802 - reads as a constraint class
+def Simulator() -> Implements:
     """Any object following :class:`rlcore.Simulator` (``reset`` and ``step`` methods)."""
     return Implements("reset", "step", what="a simulator with reset() and step() (rlcore.Simulator)")
 
@@ -1443,8 +1536,7 @@ def _wrap(fn: F, constraints: dict[str, Constraint], owner: str) -> F:
     kw_names = set(names)
     required = {p.name for p in params if p.default is p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)}
     has_self = len(params) != len(sig.parameters)
-    simple = not var_pos and not var_kw and all(
-        p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params)
+    simple = not var_pos and not var_kw and all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params)
 
     def general(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         bound = sig.bind(*args, **kwargs)

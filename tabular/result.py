@@ -6,13 +6,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rlcore.results import Result
 from tabular.certify import Certificate
 
 __all__ = ["PlanningResult"]
 
 
-@dataclass(frozen=True)
-class PlanningResult:
+@dataclass(frozen=True, repr=False)
+class PlanningResult(Result):
     """Answer, diagnostics and certified bounds of a planner.
 
     Attributes
@@ -58,6 +59,10 @@ class PlanningResult:
     epsilon: float
     history: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
+    def bounds(self) -> dict[str, float]:
+        """The certified numbers: ``value_bound`` and ``suboptimality_bound``."""
+        return {"value_bound": self.value_bound, "suboptimality_bound": self.suboptimality_bound}
+
     @classmethod
     def from_certificate(
         cls,
@@ -70,7 +75,7 @@ class PlanningResult:
         epsilon: float,
         method: str,
         history: dict[str, list[float]] | None = None,
-    ) -> "PlanningResult":
+    ) -> PlanningResult:
         """Build a result from a certificate, optionally moving ``V`` to the bracket's centre.
 
         The centre differs from the certified ``V`` by a constant ``c``, so its
