@@ -3,7 +3,8 @@
 Models (:class:`FiniteMDP`), the batched :class:`Simulator` protocol and
 :func:`rollout`, tabular policies, exact policy evaluation and occupancy measures,
 Bellman operators, the columnar :class:`Dataset`, MDP generators, the regressor protocol (:class:`Regressor`, :class:`TabularMean`,
-:class:`RidgeRegression`), the BRIDGE loader (:func:`load_bridge_mdp`) and one randomness
+:class:`RidgeRegression`), discrete distributions (:class:`DiscreteDistribution` and its
+projections and distances), the BRIDGE loader (:func:`load_bridge_mdp`) and one randomness
 convention (:func:`as_generator`). Hypothesis strategies for property tests live in
 :mod:`rlcore.testing` (needs the ``test`` extra); the Gymnasium adapter
 (:func:`as_gymnasium_env`) in :mod:`rlcore.gym`.
@@ -18,6 +19,13 @@ from rlcore.validation import PROBABILITY_ATOL
 from rlcore.bellman import bellman_expectation, bellman_optimality, q_from_v, resolvent_bounds
 from rlcore.bridge import load_bridge_mdp
 from rlcore.dataset import Dataset
+from rlcore.distributions import (
+    DiscreteDistribution,
+    categorical_projection,
+    cramer_distance,
+    quantile_projection,
+    wasserstein_distance,
+)
 from rlcore.evaluation import PolicyEvaluation, evaluate_policy, occupancy
 from rlcore.gym import SimulatorEnv, SimulatorVectorEnv, as_gymnasium_env
 from rlcore.mdp import FiniteMDP
@@ -44,6 +52,7 @@ __all__ = [
     "Result",
     "ValueResult",
     "Dataset",
+    "DiscreteDistribution",
     "FiniteMDP",
     "NotFittedError",
     "PolicyEvaluation",
@@ -60,6 +69,8 @@ __all__ = [
     "as_stochastic",
     "bellman_expectation",
     "bellman_optimality",
+    "categorical_projection",
+    "cramer_distance",
     "epsilon_greedy",
     "evaluate_policy",
     "generators",
@@ -68,6 +79,7 @@ __all__ = [
     "is_deterministic",
     "occupancy",
     "q_from_v",
+    "quantile_projection",
     "resolvent_bounds",
     "rollout",
     "softmax",
@@ -75,4 +87,5 @@ __all__ = [
     "uniform",
     "validate_policy",
     "validation",
+    "wasserstein_distance",
 ]

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from rlcore.dataset import _bad, _SafeNpz
+from rlcore._npz import SafeNpz, path_error
 from rlcore.mdp import FiniteMDP
 from rlcore.validation import Integer, Path as _PathConstraint, Real, validate_params
 
@@ -61,19 +61,19 @@ def _read_tables(p: Path) -> tuple[np.ndarray, np.ndarray]:
     The zip directory and the ``.npy`` headers are checked (names, dtypes, shapes and
     sizes) before any array data is decompressed; see :class:`rlcore.Dataset.load`.
     """
-    with _SafeNpz(p, "BRIDGE MDP") as npz:
+    with SafeNpz(p, "BRIDGE MDP") as npz:
         members = npz.scan({"transitions": "iu", "rewards": "f"})
         missing = {"transitions", "rewards"} - set(members)
         if missing:
-            raise _bad(p, f"not a BRIDGE MDP file: missing array(s) {sorted(missing)} (found {sorted(npz.keys)})")
+            raise path_error(p, f"not a BRIDGE MDP file: missing array(s) {sorted(missing)} (found {sorted(npz.keys)})")
         t_shape, r_shape = members["transitions"].shape, members["rewards"].shape
         if len(t_shape) != 2 or t_shape[0] == 0 or t_shape[1] == 0:
-            raise _bad(p, f"'transitions' must have shape (S, A) with S, A >= 1, got {t_shape}")
+            raise path_error(p, f"'transitions' must have shape (S, A) with S, A >= 1, got {t_shape}")
         if r_shape != t_shape:
-            raise _bad(p, f"'rewards' must have the shape of 'transitions' {t_shape}, got {r_shape}")
+            raise path_error(p, f"'rewards' must have the shape of 'transitions' {t_shape}, got {r_shape}")
         S, A = t_shape
         if 2 * S * A * A + 2 * A > MAX_TRANSITION_ENTRIES:
-            raise _bad(
+            raise path_error(
                 p,
                 f"S={S} states and A={A} actions: the sticky-action model would store "
                 f"{2 * S * A * A} transition probabilities, more than the limit {MAX_TRANSITION_ENTRIES}",
@@ -83,7 +83,7 @@ def _read_tables(p: Path) -> tuple[np.ndarray, np.ndarray]:
     bad = (T < -1) | (T >= S)
     if bad.any():
         s, a = (int(i) for i in np.argwhere(bad)[0])
-        raise _bad(
+        raise path_error(
             p,
             f"'transitions' entries must be -1 (episode ends) or a state in [0, {S}), "
             f"got {int(T[s, a])} at (s={s}, a={a})",
@@ -91,7 +91,7 @@ def _read_tables(p: Path) -> tuple[np.ndarray, np.ndarray]:
     R64 = R.astype(np.float64)
     if not np.all(np.isfinite(R64)):
         s, a = (int(i) for i in np.argwhere(~np.isfinite(R64))[0])
-        raise _bad(p, f"'rewards' must be finite, got {R64[s, a]} at (s={s}, a={a})")
+        raise path_error(p, f"'rewards' must be finite, got {R64[s, a]} at (s={s}, a={a})")
     return T.astype(np.int64), R64
 
 

@@ -1,3 +1,5 @@
+# Length: one concept, the Gymnasium adapter: the single and the vector environment share the
+# mapping the module docstring tabulates, its helpers and its seeding rule; split, each would restate them.
 """Any batched simulator as a Gymnasium environment.
 
 :class:`SimulatorEnv` presents a simulator that implements the batched protocol of

@@ -11,11 +11,11 @@ that derives from :class:`Result`. The base class gives each of them
 Three protocols name the notions results share, with one field name per notion across
 the packages (so code written against one planner or learner reads another's result):
 
-=====================  ===================================================================
-:class:`ValueResult`   ``V``, ``Q``, ``policy``: values, action values, the policy
-:class:`IterativeResult`  ``iterations``, ``converged``, ``method``
-:class:`CertifiedResult`  ``bounds()``: the certified numbers, by name
-=====================  ===================================================================
+========================== ================================================================
+:class:`ValueResult`       ``V``, ``Q``, ``policy``: values, action values, the policy
+:class:`IterativeResult`   ``iterations``, ``converged``, ``method``
+:class:`CertifiedResult`   ``bounds()``: the certified numbers, by name
+========================== ================================================================
 
 The protocols are ``typing.Protocol`` classes, checkable at run time with
 ``isinstance``; a result satisfies one by having the fields, not by inheriting from it.

@@ -1,18 +1,40 @@
-"""The simulator protocol and batched rollouts into a :class:`~rlcore.Dataset`.
+"""The one simulator protocol of the library, and batched rollouts into a :class:`~rlcore.Dataset`.
 
-Anything that can be sampled implements two batched calls over arrays, so that
-``10**5`` option paths or ``10**3`` bandit runs advance in one call:
+Everything that can be sampled (a :class:`~rlcore.FiniteMDP`, a finance model, a bandit
+environment, your own model) has the same shape: two batched calls over arrays, so that
+``10**5`` option paths or ``10**3`` bandit runs advance in one call.
 
-``reset(n, rng) -> states``
-    ``n`` independent initial states (leading axis ``n``).
-``step(states, actions, rng, *, t) -> (next_states, rewards, terminated)``
-    One transition of each episode in the batch; ``t`` is the time index of the step,
-    which time-dependent simulators (finite-horizon MDPs, option paths on a date grid)
-    need and stationary ones may ignore.
+``reset(n, rng=None) -> states``
+    ``n`` independent initial states: an array with leading axis ``n`` (shape ``(n,)``
+    of int for tabular states, ``(n, d)`` of float for vector states).
+``step(states, actions, rng=None, *, t=None) -> (next_states, rewards, terminated)``
+    One transition of each episode of the batch: ``states`` and ``actions`` have
+    leading axis ``n``; ``next_states`` has the shape and dtype of ``states``,
+    ``rewards`` is float64 of shape ``(n,)`` and ``terminated`` bool of shape ``(n,)``.
+    ``t`` is the time index of the step (the number of steps taken since ``reset``):
+    time-dependent simulators (finite-horizon MDPs, option paths on a date grid)
+    require it, stationary ones accept it and may ignore it.
 
-:class:`~rlcore.FiniteMDP` implements it with a Numba kernel, and so do the finance
-models. :func:`rollout` turns any simulator and policy into a dataset, and
-:func:`rlcore.gym.as_gymnasium_env` presents any simulator as a Gymnasium environment.
+The rules every implementation keeps:
+
+* **Seeded by** ``rng``. Every random draw comes from the ``rng`` argument (a numpy
+  ``Generator``, an int seed or ``None``, normalised by :func:`rlcore.as_generator`);
+  the same generator state and inputs give the same outputs; no global random state.
+* **Stateless between calls.** The batch lives in ``states``, not in the simulator, so
+  a caller may step any subset of the episodes it holds, of any size.
+* **Termination.** ``terminated[i]`` means episode ``i`` reached an end the model
+  defines (the value of what follows is zero); the caller drops it from the batch and
+  never steps it again. A simulator with a finite ``horizon`` attribute ``H`` reports
+  ``terminated`` at ``t == H - 1``. A time limit imposed by the caller (``max_steps``) is
+  a truncation, not a termination, and is the caller's business.
+* **Optional attributes** read by :func:`rollout` and the Gymnasium adapter: ``horizon``
+  (episodes last at most that many steps), ``n_states`` and ``n_actions`` (a tabular
+  simulator: array policies, ``Discrete`` spaces).
+
+:class:`~rlcore.FiniteMDP` (and so every MDP of :mod:`rlcore.generators`) implements it
+with a Numba kernel, and so do the finance models. :func:`rollout` runs any simulator
+under a policy into a dataset, and :func:`rlcore.gym.as_gymnasium_env` presents any
+simulator as a Gymnasium environment.
 """
 
 from __future__ import annotations
@@ -48,10 +70,13 @@ PolicyFn = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
 
 @runtime_checkable
 class Simulator(Protocol):
-    """Batched simulator protocol (structural: no inheritance needed).
+    """The batched simulator protocol (structural: no inheritance needed).
 
-    Implementations must be deterministic given the generator: the same ``rng`` state
-    and inputs give the same outputs.
+    ``reset(n, rng)`` and ``step(states, actions, rng, *, t)`` as the module docstring
+    states them, with its rules: every draw from ``rng`` (the same generator state and
+    inputs give the same outputs), no per-episode state kept between calls, terminated
+    episodes dropped by the caller. ``isinstance(obj, Simulator)`` checks that both
+    methods exist.
     """
 
     def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:

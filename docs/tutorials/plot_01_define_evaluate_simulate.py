@@ -143,6 +143,16 @@ for name, pi in policies.items():
     )
 
 # %%
+# The result is a small frozen object that prints as a summary, never as a wall of
+# arrays. Beside ``V`` and ``Q`` it carries ``error_bound``, a certified bound on
+# :math:`\|V - V^\pi\|_\infty` for the model as stored (from the Bellman residual;
+# see the theory page on MDPs), also returned by ``bounds()``.
+
+print(ev)
+print(ev.summary())
+print(ev.bounds())
+
+# %%
 # Occupancy measures
 # ------------------
 # The discounted occupancy measure

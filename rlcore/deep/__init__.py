@@ -9,7 +9,11 @@ deep function is first called, and a missing torch raises an ``ImportError`` car
 
 This package holds the shared pieces: the optional import (:func:`require_torch`),
 devices (:func:`resolve_device`) and the one seeded network builder (:func:`build_mlp`,
-:func:`init_linear_`).
+:func:`init_linear_`); and the deep regressors of the
+:class:`~rlcore.regressors.Regressor` protocol (:class:`MLPRegressor`,
+:class:`DistributionalMLPRegressor`, in :mod:`rlcore.deep.regressors`) with their NumPy
+target encodings (:func:`hl_gauss_probs`, :func:`two_hot`, :func:`one_hot`, in
+:mod:`rlcore.deep.targets`).
 """
 
 from __future__ import annotations
@@ -23,13 +27,20 @@ from rlcore.deep.layer import (
     resolve_device,
     torch_available,
 )
+from rlcore.deep.regressors import DistributionalMLPRegressor, MLPRegressor
+from rlcore.deep.targets import hl_gauss_probs, one_hot, two_hot
 
 __all__ = [
     "ACTIVATIONS",
     "TORCH_INSTALL_HINT",
+    "DistributionalMLPRegressor",
+    "MLPRegressor",
     "build_mlp",
+    "hl_gauss_probs",
     "init_linear_",
+    "one_hot",
     "require_torch",
     "resolve_device",
     "torch_available",
+    "two_hot",
 ]

@@ -36,16 +36,20 @@ from rlcore.validation import (
     Bool,
     Device,
     FloatDtype,
+    Implements,
     Instance,
     Integer,
+    InvalidParameterError,
     Options,
     Real,
     Sequence_,
+    Unchecked,
     validate_params,
 )
 
 __all__ = [
     "ACTIVATIONS",
+    "MAX_FEATURES",
     "MAX_LAYERS",
     "MAX_WIDTH",
     "TORCH_INSTALL_HINT",
@@ -65,11 +69,16 @@ TORCH_INSTALL_HINT = (
 #: Activations :func:`build_mlp` knows, by name.
 ACTIVATIONS = ("relu", "tanh", "gelu", "silu", "elu")
 
-#: Widest hidden layer and most hidden layers of a network built here.
+#: Widest hidden layer of a network built here.
 MAX_WIDTH: int = 16384
+#: Most hidden layers of a network built here.
 MAX_LAYERS: int = 64
+#: Widest input or output layer of a network built here (a one-hot input, a head of
+#: many bins).
+MAX_FEATURES: int = 10**7
 
 
+@validate_params()
 def torch_available() -> bool:
     """True when torch can be imported (without importing it).
 
@@ -113,6 +122,10 @@ def require_torch(who: str) -> Any:
         raise ImportError(f"{who} needs PyTorch, which is not installed; {TORCH_INSTALL_HINT}") from exc
 
 
+@validate_params(
+    device=Options("auto") | Unchecked("a torch device, parsed below under the caller's argument name"),
+    name=Instance(str, what="a str naming the argument"),
+)
 def resolve_device(device: Any, name: str = "device") -> Any:
     """The ``torch.device`` a device argument names.
 
@@ -155,7 +168,13 @@ def _activation(torch: Any, name: str) -> Any:
     return {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU, "silu": nn.SiLU, "elu": nn.ELU}[name]
 
 
-def init_linear_(module: Any, rng: np.random.Generator, *, out_scale: float = 1.0, last: Any = None) -> Any:
+@validate_params(
+    module=Implements("modules", what="a torch.nn.Module"),
+    rng=RNG(),
+    out_scale=Real(0, 1e6),
+    last=Unchecked("a Linear layer of module (compared by identity) or None"),
+)
+def init_linear_(module: Any, rng: RNGLike, *, out_scale: float = 1.0, last: Any = None) -> Any:
     """Initialise every ``torch.nn.Linear`` of ``module`` in place from a numpy generator.
 
     Weights and biases are drawn uniform on ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``
@@ -167,9 +186,9 @@ def init_linear_(module: Any, rng: np.random.Generator, *, out_scale: float = 1.
     Parameters
     ----------
     module : torch.nn.Module
-    rng : numpy.random.Generator
-        Advanced by the draws (the caller's generator, already validated).
-    out_scale : float, default 1.0
+    rng : Generator, int or None
+        A generator is advanced by the draws (see :func:`rlcore.as_generator`).
+    out_scale : float in [0, 1e6], default 1.0
     last : torch.nn.Linear or None
 
     Returns
@@ -186,7 +205,10 @@ def init_linear_(module: Any, rng: np.random.Generator, *, out_scale: float = 1.
     >>> bool((a == b).all()), bool(a.abs().max() <= 0.5)
     (True, True)
     """
+    from rlcore.randomness import as_generator
+
     torch = require_torch("init_linear_")
+    rng = as_generator(rng)
     linears = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
     if last is None and linears:
         last = linears[-1]
@@ -203,7 +225,7 @@ def init_linear_(module: Any, rng: np.random.Generator, *, out_scale: float = 1.
 
 
 @validate_params(
-    sizes=Sequence_(Integer(1, MAX_WIDTH), min_len=2, max_len=MAX_LAYERS + 2),
+    sizes=Sequence_(Integer(1, MAX_FEATURES), min_len=2, max_len=MAX_LAYERS + 2),
     activation=Options(*ACTIVATIONS),
     rng=RNG(),
     device=Device(),
@@ -221,7 +243,7 @@ def build_mlp(
     out_scale: float = 1.0,
     layer_norm: bool = False,
 ) -> Any:
-    """The library's multilayer perceptron ``sizes[0] -> ... -> sizes[-1]``, seeded from ``rng``.
+    """The library's multilayer perceptron, widths ``sizes`` from input to output, seeded from ``rng``.
 
     ``Linear`` layers with the activation between them (none after the last); with
     ``layer_norm``, a ``LayerNorm`` (no affine parameters) before each activation.
@@ -229,8 +251,9 @@ def build_mlp(
 
     Parameters
     ----------
-    sizes : sequence of int, each in [1, 16384], length 2 to 66
-        Input width, hidden widths, output width.
+    sizes : sequence of int, length 2 to 66
+        Input width, hidden widths, output width: the hidden widths in [1, 16384], the
+        input and output widths in [1, 10**7].
     activation : {"relu", "tanh", "gelu", "silu", "elu"}, default "relu"
     rng : Generator, int or None
         Seeds the initial weights (see :func:`rlcore.as_generator`).
@@ -261,6 +284,9 @@ def build_mlp(
     """
     from rlcore.randomness import as_generator
 
+    for i, width in enumerate(sizes[1:-1], start=1):
+        if width > MAX_WIDTH:
+            raise InvalidParameterError(f"sizes[{i}]", f"expected a hidden width in [1, {MAX_WIDTH}], got {width!r}")
     torch = require_torch("build_mlp")
     gen = as_generator(rng)
     dt = torch.float32 if dtype is None else dtype

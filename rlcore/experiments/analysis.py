@@ -41,6 +41,7 @@ import numpy as np
 
 from rlcore.randomness import RNGLike, _as_generator
 from rlcore.regressors import _pow2_scale
+from rlcore.results import Result
 from rlcore.validation import (
     RNG,
     Array,
@@ -64,8 +65,8 @@ _METHODS = ("t", "bootstrap")
 Metric = Union[str, Callable[[Mapping[str, Any]], Any]]
 
 
-@dataclass(frozen=True)
-class ConfidenceInterval:
+@dataclass(frozen=True, repr=False)
+class ConfidenceInterval(Result):
     """A mean across replications with a confidence interval.
 
     Attributes

@@ -50,7 +50,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from rlcore.dataset import _json_depth
+from rlcore._dataset_columns import json_depth
 from rlcore.experiments._json import MAX_DEPTH, canonical_json, dumps_record
 from rlcore.experiments.sweep import Sweep
 from rlcore.validation import (
@@ -79,7 +79,7 @@ _MAX_STORED_DEPTH = MAX_DEPTH + 4
 def _loads(raw: str | bytes) -> Any:
     """``json.loads`` after bounding the nesting depth (no RecursionError on hostile files)."""
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
-    if _json_depth(text) > _MAX_STORED_DEPTH:
+    if json_depth(text) > _MAX_STORED_DEPTH:
         raise ValueError(f"nested deeper than {_MAX_STORED_DEPTH} levels")
     return json.loads(text)
 

@@ -53,7 +53,19 @@ def _bridge_file() -> str:
     return _BRIDGE[0]
 
 
+def _dist():
+    from rlcore import DiscreteDistribution
+
+    return DiscreteDistribution([0.0, 1.0, 3.0], [0.25, 0.5, 0.25])
+
+
 EXAMPLES: dict[str, Example] = {
+    # distributions
+    "DiscreteDistribution": Example(lambda: {"atoms": [0.0, 1.0, 3.0], "probs": [0.25, 0.5, 0.25]}),
+    "cramer_distance": Example(lambda: {"p": _dist(), "q": _dist()}),
+    "wasserstein_distance": Example(lambda: {"p": _dist(), "q": _dist(), "order": 1}),
+    "categorical_projection": Example(lambda: {"dist": _dist(), "support": np.linspace(0.0, 2.0, 5)}),
+    "quantile_projection": Example(lambda: {"dist": _dist(), "n_quantiles": 4}),
     "FiniteMDP": Example(lambda: {"P": np.full((2, 2, 2), 0.5), "R": np.array([[0.0, 1.0], [1.0, 0.0]]), "gamma": 0.9}),
     "Dataset": Example(_dataset),
     "RidgeRegression": Example(lambda: {"alpha": 0.5, "fit_intercept": True}),
@@ -91,4 +103,35 @@ EXEMPT: dict[str, str] = {
     "RNGLike": "type alias of what every rng argument accepts",
     "Regressor": "Protocol class (fit/predict), checked structurally where used",
     "Simulator": "Protocol class (reset/step), checked structurally where used",
+    "Result": "base class of every result (no constructor arguments); results are built by the library",
+    "CertifiedResult": "Protocol class of results with bounds(), checked structurally",
+    "IterativeResult": "Protocol class of results with iterations/converged/method, checked structurally",
+    "ValueResult": "Protocol class of results with V/Q/policy, checked structurally",
+}
+
+
+# --------------------------------------------------------------------------- rlcore.deep
+def _torch():
+    from rlcore.deep import require_torch
+
+    return require_torch("the API walk")
+
+
+_FIT_SMALL = {"hidden_sizes": (4,), "n_epochs": 1, "min_steps": 1, "batch_size": 4}
+_TRAINING = "training runs: the edge values of the budgets would train for hours"
+
+#: The names of :mod:`rlcore.deep` (not exported from ``rlcore``), walked as ``rlcore.deep``.
+DEEP_EXAMPLES: dict[str, Example] = {
+    "build_mlp": Example(lambda: {"sizes": (3, 4, 2), "activation": "tanh", "rng": 0}),
+    "init_linear_": Example(lambda: {"module": _torch().nn.Linear(3, 2), "rng": 0, "out_scale": 0.5}),
+    "require_torch": Example(lambda: {"who": "the API walk"}),
+    "resolve_device": Example(lambda: {"device": "cpu"}),
+    "torch_available": Example(lambda: {}),
+    "hl_gauss_probs": Example(lambda: {"y": np.array([0.5, 1.0]), "support_min": 0.0, "support_max": 2.0, "n_bins": 4}),
+    "two_hot": Example(lambda: {"y": np.array([0.5, 7.0]), "support_min": 0.0, "support_max": 2.0, "n_atoms": 3}),
+    "one_hot": Example(lambda: {"indices": np.array([2, 0]), "n": 3}),
+    "MLPRegressor": Example(lambda: dict(_FIT_SMALL, random_state=0), sweep=False, why=_TRAINING),
+    "DistributionalMLPRegressor": Example(
+        lambda: dict(_FIT_SMALL, n_atoms=5, support=(0.0, 1.0), random_state=0), sweep=False, why=_TRAINING
+    ),
 }

@@ -7,6 +7,7 @@ use of rlcore's Bellman helpers, so that agreement with the library is evidence.
 from __future__ import annotations
 
 import itertools
+from fractions import Fraction
 
 import numpy as np
 
@@ -92,3 +93,49 @@ def power_series_occupancy(mdp, policy, n_terms):
         d += mdp.gamma**t * sa
         law = np.einsum("sa,sat->t", sa, P)
     return d
+
+
+def _exact_policy_tables(mdp, policy, t):
+    """``(P_pi, r_pi)`` at step ``t`` as lists of Fractions, from the stored floats exactly."""
+    Ps, Rs = dense_tables(mdp)
+    P, R = Ps[t if len(Ps) > 1 else 0], Rs[t if len(Rs) > 1 else 0]
+    S, A = mdp.n_states, mdp.n_actions
+    pi = np.asarray(policy)
+    if np.issubdtype(pi.dtype, np.integer):
+        pi_t = pi[t] if pi.ndim == 2 else pi
+        w = [[Fraction(int(a == pi_t[s])) for a in range(A)] for s in range(S)]
+    else:
+        pi_t = pi[t] if pi.ndim == 3 else pi
+        w = [[Fraction(float(pi_t[s, a])) for a in range(A)] for s in range(S)]
+    P_pi = [[sum(w[s][a] * Fraction(float(P[s, a, s2])) for a in range(A)) for s2 in range(S)] for s in range(S)]
+    r_pi = [sum(w[s][a] * Fraction(float(R[s, a])) for a in range(A)) for s in range(S)]
+    return P_pi, r_pi
+
+
+def exact_policy_values(mdp, policy):
+    """V^pi of the stored MDP in exact rational arithmetic (no rounding anywhere).
+
+    Discounted: ``(I - gamma P_pi) V = r_pi`` solved by Gaussian elimination over the
+    rationals; returns a list of S Fractions. Finite horizon: exact backward recursion;
+    returns H lists (``V_t`` for t = 0 .. H-1).
+    """
+    S = mdp.n_states
+    if mdp.horizon is None:
+        g = Fraction(float(mdp.gamma))
+        P_pi, r_pi = _exact_policy_tables(mdp, policy, 0)
+        M = [[Fraction(int(i == j)) - g * P_pi[i][j] for j in range(S)] + [r_pi[i]] for i in range(S)]
+        for c in range(S):  # the matrix is strictly diagonally dominant: no pivoting needed
+            for r in range(c + 1, S):
+                f = M[r][c] / M[c][c]
+                M[r] = [x - f * y for x, y in zip(M[r], M[c])]
+        V = [Fraction(0)] * S
+        for i in range(S - 1, -1, -1):
+            V[i] = (M[i][S] - sum(M[i][j] * V[j] for j in range(i + 1, S))) / M[i][i]
+        return V
+    out = []
+    v_next = [Fraction(0)] * S
+    for t in range(mdp.horizon - 1, -1, -1):
+        P_pi, r_pi = _exact_policy_tables(mdp, policy, t)
+        v_next = [r_pi[s] + sum(P_pi[s][s2] * v_next[s2] for s2 in range(S)) for s in range(S)]
+        out.append(v_next)
+    return out[::-1]

@@ -616,7 +616,7 @@ import struct
 import time
 import zipfile
 
-from rlcore import dataset as dataset_module
+from rlcore import _npz as npz_module
 from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
 
 
@@ -700,10 +700,8 @@ def test_zip_bomb_is_refused_before_decompression(saved, tmp_path, monkeypatch, 
     _bomb(path, bad, header_shape=(n_bytes // 8,) if lie == "header" else (5,), n_bytes=n_bytes)
     assert bad.stat().st_size < 5 * (1 << 20)
     read = []
-    original = dataset_module._SafeNpz.read
-    monkeypatch.setattr(
-        dataset_module._SafeNpz, "read", lambda self, m: read.append(m.info.filename) or original(self, m)
-    )
+    original = npz_module.SafeNpz.read
+    monkeypatch.setattr(npz_module.SafeNpz, "read", lambda self, m: read.append(m.info.filename) or original(self, m))
     start = time.perf_counter()
     pattern = (
         r"column 'observations' has dtype <i8 and shape \(39321600,\)"
@@ -718,7 +716,7 @@ def test_zip_bomb_is_refused_before_decompression(saved, tmp_path, monkeypatch, 
 
 def test_total_size_is_capped_before_reading(saved, monkeypatch) -> None:
     _, path = saved
-    monkeypatch.setattr(dataset_module, "MAX_LOAD_BYTES", 64)
+    monkeypatch.setattr(npz_module, "MAX_LOAD_BYTES", 64)
     with pytest.raises(InvalidParameterError, match=r"^path: .*good\.npz: .*more than (the limit )?64"):
         Dataset.load(path)
 

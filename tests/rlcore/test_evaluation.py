@@ -4,6 +4,8 @@ pymdptoolbox) and closed forms."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -14,7 +16,13 @@ import rlcore
 from rlcore import FiniteMDP, bellman_expectation, bellman_optimality, evaluate_policy, occupancy, q_from_v
 from rlcore.testing import finite_mdps, mdps_and_policies, policies
 
-from ._oracles import iterative_evaluation, power_series_occupancy, stochastic, trajectory_enumeration_value
+from ._oracles import (
+    exact_policy_values,
+    iterative_evaluation,
+    power_series_occupancy,
+    stochastic,
+    trajectory_enumeration_value,
+)
 
 
 def _scale(mdp):
@@ -130,6 +138,32 @@ def test_bellman_operator_is_gamma_contraction(mdp):
     u, w = rng.normal(size=mdp.n_states), rng.normal(size=mdp.n_states)
     lhs = np.max(np.abs(bellman_optimality(mdp, u) - bellman_optimality(mdp, w)))
     assert lhs <= mdp.gamma * np.max(np.abs(u - w)) + 1e-12
+
+
+# ---------------------------------------------------------------- certified error bound
+@given(
+    mdps_and_policies(
+        finite_mdps(n_states=st.integers(1, 4), n_actions=st.integers(1, 3), reward_scale=st.sampled_from([1.0, 1e3]))
+    )
+)
+@settings(max_examples=40)
+def test_error_bound_contains_the_exact_value(pair):
+    """``max |V - V^pi| <= error_bound`` against V^pi of the stored MDP in exact rationals.
+
+    No tolerance: every stored float is converted to a Fraction exactly, V^pi is solved
+    over the rationals (discounted) or recursed backwards exactly (finite horizon, every
+    step), and the computed values must lie within the certified bound.
+    """
+    mdp, pi = pair
+    ev = evaluate_policy(mdp, pi)
+    exact = exact_policy_values(mdp, pi)
+    rows = [exact] if mdp.horizon is None else exact
+    computed = [ev.V] if mdp.horizon is None else list(ev.V)
+    bound = Fraction(float(ev.error_bound))
+    for t, (V, truth) in enumerate(zip(computed, rows)):
+        err = max(abs(Fraction(float(v)) - x) for v, x in zip(V, truth))
+        assert err <= bound, f"t={t}: |V - V^pi| = {float(err)!r} > error_bound {ev.error_bound!r}"
+    assert ev.bounds() == {"error_bound": ev.error_bound}
 
 
 # ---------------------------------------------------------------- finite horizon

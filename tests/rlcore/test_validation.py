@@ -358,3 +358,20 @@ def test_import_without_a_writable_numba_cache_warns_instead_of_failing(tmp_path
     lines = out.stdout.strip().splitlines()
     assert lines[-2] == status, out.stdout
     assert message in lines[-1], out.stdout
+
+
+def _parameter_errors() -> list[type]:
+    from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
+
+    return [InvalidParameterError, InvalidParameterTypeError]
+
+
+@pytest.mark.parametrize("cls", _parameter_errors())
+def test_parameter_errors_survive_pickling(cls):
+    """Sweep workers (loky, Ray) send errors back pickled: name, message and type survive."""
+    import pickle
+
+    err = pickle.loads(pickle.dumps(cls("gamma", "expected a value in [0, 1), got 2.0")))
+    assert type(err) is cls
+    assert err.param == "gamma"
+    assert str(err) == "gamma: expected a value in [0, 1), got 2.0"

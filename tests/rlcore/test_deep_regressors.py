@@ -1,5 +1,5 @@
-"""Tests for rlcore.torch_regressors: HL-Gauss targets, the C51 projection and the torch
-MLP regressors.
+"""Tests for rlcore.deep's regressors: HL-Gauss targets, the two-hot (C51) encoding and
+the torch MLP regressors.
 
 Independent sources: scipy.stats.norm CDF differences computed here (HL-Gauss rows),
 closed forms (the C51 projection of a point on or between atoms, the one-hot limit of a
@@ -26,15 +26,16 @@ from scipy import stats
 
 torch = pytest.importorskip("torch")
 
-from rlcore.regressors import NotFittedError, Regressor, TabularMean
-from rlcore.torch_regressors import (
-    DiscreteDistribution,
+from rlcore import DiscreteDistribution
+from rlcore.deep import (
+    TORCH_INSTALL_HINT,
     DistributionalMLPRegressor,
     MLPRegressor,
-    categorical_projection,
     hl_gauss_probs,
     one_hot,
+    two_hot,
 )
+from rlcore.regressors import NotFittedError, Regressor, TabularMean
 
 FAST = dict(hidden_sizes=(32,), n_epochs=40, min_steps=0, batch_size=32, learning_rate=3e-3)
 
@@ -130,13 +131,13 @@ def test_hl_gauss_rejects_bad_arguments(kwargs, exc, match):
         hl_gauss_probs(**args)
 
 
-# --------------------------------------------------------------------------- projection, one_hot
+# --------------------------------------------------------------------------- two_hot, one_hot
 
 
 @given(y=st.floats(-3, 5), n_atoms=st.integers(2, 40))
-def test_categorical_projection_is_mean_preserving_two_point_split(y, n_atoms):
+def test_two_hot_is_mean_preserving_two_point_split(y, n_atoms):
     lo, hi = -1.0, 3.0
-    p = categorical_projection([y], lo, hi, n_atoms)[0]
+    p = two_hot([y], lo, hi, n_atoms)[0]
     atoms = np.linspace(lo, hi, n_atoms)
     assert abs(p.sum() - 1.0) < 1e-12 and np.all(p >= 0)
     assert abs(p @ atoms - min(max(y, lo), hi)) < 1e-9
@@ -144,13 +145,11 @@ def test_categorical_projection_is_mean_preserving_two_point_split(y, n_atoms):
     assert len(nz) <= 2 and (len(nz) < 2 or nz[1] == nz[0] + 1)
 
 
-def test_categorical_projection_closed_forms():
+def test_two_hot_closed_forms():
     # atoms 0, 0.5, 1: y = 0.2 is 2/5 of the way from 0 to 0.5
-    np.testing.assert_allclose(
-        categorical_projection([0.2, 0.5, -4.0], 0.0, 1.0, 3), [[0.6, 0.4, 0], [0, 1, 0], [1, 0, 0]]
-    )
+    np.testing.assert_allclose(two_hot([0.2, 0.5, -4.0], 0.0, 1.0, 3), [[0.6, 0.4, 0], [0, 1, 0], [1, 0, 0]])
     with pytest.raises(ValueError, match="n_atoms"):
-        categorical_projection([0.0], 0.0, 1.0, 1)
+        two_hot([0.0], 0.0, 1.0, 1)
 
 
 def test_one_hot():
@@ -192,10 +191,10 @@ def test_mlp_hl_gauss_distribution_is_consistent_with_predict():
     model = MLPRegressor(loss="hl_gauss", support=(-7.0, 8.0), n_bins=31, random_state=1, **FAST).fit(X, y)
     dist = model.predict_distribution(np.eye(5))
     assert isinstance(dist, DiscreteDistribution)
-    assert dist.probs.shape == dist.values.shape == (5, 31)
+    assert dist.probs.shape == dist.atoms.shape == (5, 31) and dist.batch_shape == (5,)
     np.testing.assert_allclose(dist.probs.sum(axis=1), 1.0, atol=1e-12)
-    np.testing.assert_allclose(dist.values[0], np.linspace(-7.0, 8.0, 32)[:-1] + 15.0 / 62)
-    np.testing.assert_allclose((dist.values * dist.probs).sum(axis=1), model.predict(np.eye(5)), atol=1e-12)
+    np.testing.assert_allclose(dist.atoms[0], np.linspace(-7.0, 8.0, 32)[:-1] + 15.0 / 62)
+    np.testing.assert_allclose(dist.mean(), model.predict(np.eye(5)), atol=1e-12)
 
 
 def test_mlp_huber_fits_noiseless_targets_and_standardize_y_off():
@@ -335,7 +334,7 @@ def test_categorical_head_matches_empirical_frequencies_and_means():
     m = DistributionalMLPRegressor(support=(-3.0, 6.0), n_atoms=10, random_state=0, n_epochs=50).fit(X, y)
     dist = m.predict_distribution(np.eye(4))
     np.testing.assert_allclose(dist.probs.sum(axis=1), 1.0, atol=1e-12)
-    np.testing.assert_array_equal(dist.values[2], np.linspace(-3.0, 6.0, 10))
+    np.testing.assert_array_equal(dist.atoms[2], np.linspace(-3.0, 6.0, 10))
     atoms = m.atoms_
     freq_b = np.array([np.mean(y[g == k] == b[k]) for k in range(4)])
     pred_b = np.array([dist.probs[k, np.flatnonzero(atoms == b[k])[0]] for k in range(4)])
@@ -366,10 +365,11 @@ def test_quantile_head_matches_empirical_quantiles():
     dist = m.predict_distribution(np.eye(4))
     np.testing.assert_allclose(dist.probs, 1.0 / n)
     # tolerance 0.2 (the two points are 1 to 6 apart; observed error ~0.05)
-    np.testing.assert_allclose(dist.values, emp, atol=0.2)
+    np.testing.assert_allclose(dist.atoms, emp, atol=0.2)
     np.testing.assert_allclose(m.predict(np.eye(4)), emp.mean(axis=1), atol=0.1)
     q = m.predict_quantiles(np.eye(4), taus)
-    np.testing.assert_array_equal(q, np.sort(dist.values, axis=1))
+    np.testing.assert_array_equal(q, dist.atoms)  # sorted on construction
+    np.testing.assert_array_equal(q, dist.quantile(taus))
 
 
 def test_quantile_head_default_kappa_and_categorical_are_regressors():
@@ -414,7 +414,8 @@ def test_module_imports_without_torch_and_fitting_names_the_extra():
         import sys
         sys.modules["torch"] = None
         import numpy as np
-        import rlcore.torch_regressors as tr
+        import rlcore.deep as tr
+        assert "torch" not in sys.modules or sys.modules["torch"] is None
         assert abs(tr.hl_gauss_probs([0.5], 0.0, 1.0, 4).sum() - 1.0) < 1e-12
         for model in (tr.MLPRegressor(), tr.DistributionalMLPRegressor(head="quantile")):
             try:
@@ -430,7 +431,7 @@ def test_module_imports_without_torch_and_fitting_names_the_extra():
     lines = res.stdout.strip().splitlines()
     assert len(lines) == 2
     for line in lines:
-        assert "'torch' extra" in line and "pip install torch" in line
+        assert line.endswith(TORCH_INSTALL_HINT) and ".fit needs PyTorch" in line
 
 
 # ------------------------------------------------------------ issue 17: no NaN, named errors

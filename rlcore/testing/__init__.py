@@ -1,0 +1,96 @@
+"""Hypothesis strategies for property-testing algorithms on finite MDPs.
+
+These are the strategies the library's own test-suite uses, published so that users
+can check *their* algorithms the same way: draw many small MDPs (dense and sparse,
+discounted and finite-horizon, stationary and time-dependent), policies, value
+functions and datasets, and assert the guarantee the paper proves on every one of
+them. Hypothesis shrinks a failure to a minimal counterexample (typically one state
+and one action), which is usually enough to see the bug.
+
+The ``corrupted_*`` strategies go the other way: they start from valid inputs and
+apply exactly one corruption (a NaN, a row summing to ``1 - 1e-6``, a wrong shape,
+a discount of 1, ...) and say which argument the error message must name. A library
+function that follows the house rule "bad input gets a ``ValueError``/``TypeError``
+naming the argument" passes a three-line property test with them.
+
+This package needs the ``test`` extra (``pip install "rlref[test]"``); ``import rlcore``
+never imports it.
+
+All strategies draw every random choice through Hypothesis (no global NumPy
+randomness), so examples are reproducible, replayable from the Hypothesis database
+and shrink well. Sizes are deliberately small (at most 6 states, 4 actions, horizon
+5 by default): property tests find bugs on small instances, and small instances keep
+a test-suite fast.
+
+Examples
+--------
+A user's own value iteration, property-tested against the library's exact policy
+evaluation on every kind of discounted MDP the strategy draws (the stopping rule and
+bound are Puterman 1994, Thm 6.3.1: the greedy policy is ``eps``-optimal):
+
+>>> import numpy as np
+>>> from hypothesis import given
+>>> from rlcore import bellman_optimality, evaluate_policy, greedy, q_from_v
+>>> from rlcore.testing import finite_mdps
+>>> def my_value_iteration(mdp, eps):  # the user's code under test
+...     V = np.zeros(mdp.n_states)
+...     while True:
+...         V_next = bellman_optimality(mdp, V)
+...         if np.abs(V_next - V).max() <= eps * (1 - mdp.gamma) / 2:
+...             return V_next
+...         V = V_next
+>>> @given(finite_mdps(discounted=True))
+... def test_greedy_policy_is_eps_optimal(mdp):
+...     V = my_value_iteration(mdp, eps=1e-6)
+...     V_pi = evaluate_policy(mdp, greedy(q_from_v(mdp, V))).V
+...     assert np.all(V_pi >= V - 1.5e-6 - 1e-9)  # V* - eps <= V_pi and V <= V* + eps/2
+>>> test_greedy_policy_is_eps_optimal()  # doctest: +SKIP
+
+Checking that a function rejects malformed MDPs with a clear message:
+
+>>> import pytest, re
+>>> from rlcore import FiniteMDP
+>>> from rlcore.testing import corrupted_mdp_kwargs
+>>> @given(corrupted_mdp_kwargs())
+... def test_rejects(case):
+...     kwargs, argument, exception = case
+...     with pytest.raises(exception, match=rf"^{re.escape(argument)}\\b"):
+...         FiniteMDP(**kwargs)
+>>> test_rejects()  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+try:  # first, so that a missing extra gives the install hint whichever submodule is imported
+    import hypothesis  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised by a test that hides hypothesis
+    raise ImportError(
+        "rlcore.testing needs the 'hypothesis' package, which ships with the test extra: pip install \"rlref[test]\""
+    ) from exc
+
+from rlcore.testing._draw import MAX_ACTIONS as MAX_ACTIONS
+from rlcore.testing._draw import MAX_ARMS as MAX_ARMS
+from rlcore.testing._draw import MAX_EPISODE_LENGTH as MAX_EPISODE_LENGTH
+from rlcore.testing._draw import MAX_EPISODES as MAX_EPISODES
+from rlcore.testing._draw import MAX_HORIZON as MAX_HORIZON
+from rlcore.testing._draw import MAX_OBS_DIM as MAX_OBS_DIM
+from rlcore.testing._draw import MAX_STATES as MAX_STATES
+from rlcore.testing.bandit_strategies import bandit_means
+from rlcore.testing.dataset_strategies import datasets
+from rlcore.testing.mdp_corruptions import MDP_CORRUPTIONS, corrupted_mdp_kwargs
+from rlcore.testing.mdp_strategies import finite_mdps
+from rlcore.testing.policy_corruptions import POLICY_CORRUPTIONS, corrupted_policies
+from rlcore.testing.policy_strategies import mdps_and_policies, policies, value_functions
+
+__all__ = [
+    "MDP_CORRUPTIONS",
+    "POLICY_CORRUPTIONS",
+    "bandit_means",
+    "corrupted_mdp_kwargs",
+    "corrupted_policies",
+    "datasets",
+    "finite_mdps",
+    "mdps_and_policies",
+    "policies",
+    "value_functions",
+]
