@@ -125,12 +125,14 @@ def bench_effective_horizon(quick: bool) -> Iterator[Comparison]:
     )
     yield Comparison(
         f"stochastic effective horizon (all k), stochastic S={S} H={H}",
-        Case("tabular.stochastic_effective_horizon", lambda: stochastic_effective_horizon(stochastic).horizon),
+        Case(
+            "tabular.stochastic_effective_horizon", lambda: stochastic_effective_horizon(stochastic).effective_horizon
+        ),
         note="every k = 1..H: O(H^2 nnz)",
     )
     yield Comparison(
         f"stochastic effective horizon (all k), sticky S={sticky.n_states} H={H}",
-        Case("tabular.stochastic_effective_horizon", lambda: stochastic_effective_horizon(sticky).horizon),
+        Case("tabular.stochastic_effective_horizon", lambda: stochastic_effective_horizon(sticky).effective_horizon),
     )
     yield Comparison(
         f"effective-horizon bound (Thm 5.4), deterministic S={S} H={H}",

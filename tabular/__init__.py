@@ -24,18 +24,21 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`stochastic_effective_horizon`   SQIRL's explicit sample bound, minimised over k
 :func:`sqirl_sample_complexity`        episodes SQIRL needs empirically (grid over k, m)
 :func:`q_learning`                     finite-horizon tabular Q-learning on any simulator
-:func:`dqn`, :func:`ppo`               small torch DQN and PPO baselines (torch extra)
 =====================================  ===========================================
+
+Regularised criteria: :func:`regularised_policy_value` and
+:func:`regularisation_gap_bound` (:mod:`tabular.regularisation`). The online learners
+share :class:`LearnerResult` and :func:`one_hot_time_features` (:mod:`tabular.learning`).
+Their deep variants, DQN and PPO (torch extra), are in :mod:`tabular.deep`
+(``from tabular.deep import dqn, ppo``); importing :mod:`tabular` never imports them,
+nor torch.
 """
 
 from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
 from tabular.average_reward import AverageRewardResult, relative_value_iteration
 from tabular.certify import Certificate, bellman_backup, certify
 from tabular.effective_horizon import (
-    EffectiveHorizonBound,
-    EffectiveHorizonK,
     KQVIResult,
-    effective_horizon_bound,
     effective_planning_window,
     is_k_qvi_solvable,
     k_qvi,
@@ -43,31 +46,24 @@ from tabular.effective_horizon import (
     min_k,
     random_policy_q,
 )
-from tabular._learner_common import LearnerResult
+from tabular.effective_horizon_bound import EffectiveHorizonBound, EffectiveHorizonK, effective_horizon_bound
 from tabular.distributional import (
     DistributionalEvaluation,
-    ReturnDistribution,
     categorical_bellman_operator,
-    categorical_projection,
-    cramer_distance,
     distributional_evaluation,
     projection_error_bound,
     quantile_bellman_operator,
-    quantile_projection,
-    wasserstein_distance,
 )
-from tabular.dqn import dqn
 from tabular.finite_horizon import backward_induction
 from tabular.gorp import GORPResult, gorp
 from tabular.lp import LPResult, linear_programming
-from tabular.ppo import ppo
+from tabular.learning import LearnerResult, one_hot_time_features
 from tabular.q_learning import q_learning
 from tabular.policy_iteration import modified_policy_iteration, policy_iteration
 from tabular.result import PlanningResult
+from tabular.regularisation import regularisation_gap_bound, regularised_policy_value
 from tabular.soft import (
     SoftPlanningResult,
-    regularisation_gap_bound,
-    regularised_policy_value,
     soft_backward_induction,
     soft_bellman_backup,
     soft_value_iteration,
@@ -110,7 +106,6 @@ __all__ = [
     "LearnerResult",
     "MeanVariance",
     "PlanningResult",
-    "ReturnDistribution",
     "SQIRLResult",
     "SQIRLSampleBound",
     "SampleComplexity",
@@ -124,11 +119,8 @@ __all__ = [
     "backward_induction",
     "bellman_backup",
     "categorical_bellman_operator",
-    "categorical_projection",
     "certify",
-    "cramer_distance",
     "distributional_evaluation",
-    "dqn",
     "effective_horizon_bound",
     "effective_planning_window",
     "gorp",
@@ -139,13 +131,12 @@ __all__ = [
     "median_episodes_to_target",
     "min_k",
     "modified_policy_iteration",
+    "one_hot_time_features",
     "optimize_return_distribution",
     "policy_iteration",
-    "ppo",
     "projection_error_bound",
     "q_learning",
     "quantile_bellman_operator",
-    "quantile_projection",
     "random_policy_q",
     "regularisation_gap_bound",
     "regularised_policy_value",
@@ -161,5 +152,4 @@ __all__ = [
     "stock_augment",
     "truncate_discounted",
     "value_iteration",
-    "wasserstein_distance",
 ]

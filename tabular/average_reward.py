@@ -70,6 +70,7 @@ from typing import Any
 import numpy as np
 
 from rlcore.mdp import FiniteMDP
+from rlcore.results import Result
 from rlcore.validation import (
     MAX_ITERATIONS,
     MDP,
@@ -86,8 +87,8 @@ __all__ = ["AverageRewardResult", "relative_value_iteration"]
 _EPS = float(np.finfo(np.float64).eps)
 
 
-@dataclass(frozen=True)
-class AverageRewardResult:
+@dataclass(frozen=True, repr=False)
+class AverageRewardResult(Result):
     """Answer, diagnostics and certified gain bracket of an average-reward solver.
 
     Attributes
@@ -134,7 +135,15 @@ class AverageRewardResult:
     method: str
     epsilon: float
     tau: float
-    history: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    history: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def bounds(self) -> dict[str, float]:
+        """The certified numbers: the gain bracket and the policy's suboptimality."""
+        return {
+            "gain_lower": self.gain_lower,
+            "gain_upper": self.gain_upper,
+            "suboptimality_bound": self.suboptimality_bound,
+        }
 
 
 def _lookahead(mdp: FiniteMDP, h: np.ndarray) -> np.ndarray:
@@ -205,8 +214,14 @@ def relative_value_iteration(
     With ``delta = L_tau h - h`` for the last certified ``h``:
     ``gain_lower = min delta <= g^policy(s) <= g*(s) <= max delta = gain_upper`` for every
     state, whatever the chain structure (Odoni 1969; Puterman 1994, section 8.5;
-    the aperiodicity transformation preserves every policy's gain, Schweitzer 1971). Each bound includes a floating-point allowance. For unichain MDPs
-    and ``tau > 0`` the bracket shrinks to ``g*`` (Puterman 1994, section 8.5).
+    the aperiodicity transformation preserves every policy's gain, Schweitzer 1971).
+    Each bound includes a floating-point allowance. For unichain MDPs and ``tau > 0``
+    the bracket shrinks to ``g*`` (Puterman 1994, section 8.5). Tested by
+    ``tests/tabular/test_average_reward.py::test_gain_bracket_holds_on_every_mdp`` (any
+    chain structure, any stop, against enumeration),
+    ``tests/tabular/test_certify_oracle.py::test_relative_value_iteration_gain_bracket_exactly``
+    (in exact rational arithmetic) and
+    ``tests/tabular/test_average_reward.py::test_multichain_mdp_is_never_reported_converged``.
 
     Examples
     --------

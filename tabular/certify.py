@@ -83,6 +83,7 @@ import scipy.sparse as sp
 
 from rlcore import FiniteMDP
 from rlcore.bellman import resolvent_bounds
+from rlcore.results import Result
 from rlcore.validation import MDP, Array, Bool, InvalidParameterError, validate_params
 from tabular._dp_kernels import bellman_sweep, bellman_sweep_parallel
 
@@ -93,8 +94,8 @@ _EMPTY_INDEX = np.empty(0, dtype=np.uint32)
 _EMPTY_INDEX.flags.writeable = False
 
 
-@dataclass(frozen=True)
-class Certificate:
+@dataclass(frozen=True, repr=False)
+class Certificate(Result):
     """What one Bellman backup proves about an estimate ``V``.
 
     Attributes
@@ -149,6 +150,15 @@ class Certificate:
     centre_bound: float
     suboptimality_bound: float
     span_part: float
+
+    def bounds(self) -> dict[str, float]:
+        """The certified numbers: ``sup_bound`` (of ``V``), ``centre_bound`` (of ``centre``)
+        and ``suboptimality_bound`` (of ``policy``)."""
+        return {
+            "sup_bound": self.sup_bound,
+            "centre_bound": self.centre_bound,
+            "suboptimality_bound": self.suboptimality_bound,
+        }
 
 
 def max_row_nnz(mdp: FiniteMDP) -> int:
@@ -255,8 +265,10 @@ def certify(mdp: FiniteMDP, V: Any) -> Certificate:
     ``V + y_lo <= V^policy <= V* <= V + y_hi`` componentwise,
     ``||V - V*|| <= max(|y_lo|, |y_hi|)``, and the greedy policy is
     ``(y_hi - y_lo)``-optimal (MacQueen 1966; Puterman 1994, Thm. 6.3.1 and section 6.6,
-    for exactly stochastic rows). Checked against exact rational arithmetic in
-    ``tests/tabular/test_certify_oracle.py``.
+    for exactly stochastic rows). Tested by
+    ``tests/tabular/test_certify_oracle.py::test_certify_any_estimate_exactly`` (in exact
+    rational arithmetic, for the stored rows) and
+    ``tests/tabular/test_certify_oracle.py::test_issue_counterexample_rows_inside_tolerance``.
 
     Examples
     --------

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rlcore.bellman import _q_from_v
+from rlcore.bellman import q_from_v_unchecked
 from rlcore.mdp import FiniteMDP
 from rlcore.validation import MDP, validate_params
 from tabular.certify import max_row_nnz
@@ -54,7 +54,11 @@ def backward_induction(mdp: FiniteMDP) -> PlanningResult:
     Guarantee
     ---------
     ``V[0] = V*_0`` and ``policy`` is optimal (Puterman 1994, Thm. 4.5.1), up to the
-    stated rounding allowance in ``value_bound`` / ``suboptimality_bound``.
+    stated rounding allowance in ``value_bound`` / ``suboptimality_bound``. Tested by
+    ``tests/tabular/test_planners.py::test_backward_induction_equals_brute_force_over_markov_policies``
+    (enumeration of Markov policies) and
+    ``tests/tabular/test_certify_oracle.py::test_backward_induction_allowance_exactly`` (the
+    allowance, in exact rational arithmetic).
 
     Examples
     --------
@@ -69,7 +73,7 @@ def backward_induction(mdp: FiniteMDP) -> PlanningResult:
     Q = np.zeros((H, S, A))
     v_next = np.zeros(S)
     for t in range(H - 1, -1, -1):
-        Q[t] = _q_from_v(mdp, v_next, t, "mdp")
+        Q[t] = q_from_v_unchecked(mdp, v_next, t, "mdp")
         V[t] = Q[t].max(axis=1)
         v_next = V[t]
     policy = np.argmax(Q, axis=2).astype(np.int64)

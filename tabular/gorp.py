@@ -39,7 +39,8 @@ fail with probability at most 1/2 (the authors' ``compute_gorp_bounds.jl`` searc
 the ``m`` whose failure bound is ``<= 0.5``). The proof is concentration (Bernstein) and
 a union bound over the ``H A**k`` estimates: each ``Qhat_i`` keeps an optimal first
 action ahead of every suboptimal one. The theorem number is the one the authors'
-README gives; the PDF itself was not checked here.
+README gives; the PDF itself was not checked here. Tested by
+``tests/tabular/test_gorp.py::test_bound_m_succeeds_with_promised_probability``.
 
 References
 ----------
@@ -58,6 +59,7 @@ from typing import Any
 import numpy as np
 
 from rlcore.randomness import RNGLike, as_generator
+from rlcore.results import Result
 from rlcore.validation import Integer, InvalidParameterError, validate_params
 from tabular._learner_common import (
     HORIZON,
@@ -74,8 +76,8 @@ from tabular._learner_common import (
 __all__ = ["GORPResult", "gorp"]
 
 
-@dataclass(frozen=True)
-class GORPResult:
+@dataclass(frozen=True, repr=False)
+class GORPResult(Result):
     """Outcome of :func:`gorp`.
 
     Attributes

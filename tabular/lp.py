@@ -87,7 +87,7 @@ _EPS = float(np.finfo(np.float64).eps)
 _HIGHS_IPM_MIN_PAIRS = 2000
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, repr=False, kw_only=True)
 class LPResult(PlanningResult):
     """A :class:`~tabular.PlanningResult` plus the dual (occupancy-measure) solution.
 
@@ -293,7 +293,11 @@ def linear_programming(
     section 6.6; see :func:`tabular.certify`). For the dual policy ``pi``,
     ``V* - V^pi <= y_hi - f(min(T^pi V - V))`` (same argument and notation, with
     ``V^pi - V = (I - gamma P_pi)^{-1} (T^pi V - V)``). ``converged`` is True only if the
-    solver reports ``"optimal"`` and the certified bounds meet ``epsilon``.
+    solver reports ``"optimal"`` and the certified bounds meet ``epsilon``. Tested by
+    ``tests/tabular/test_lp.py::test_lp_agrees_with_policy_iteration_within_certified_bounds``,
+    ``tests/tabular/test_lp.py::test_dual_is_the_occupancy_measure_of_an_optimal_policy``,
+    ``tests/tabular/test_lp.py::test_certification_catches_a_solver_that_returns_a_wrong_value``
+    and ``tests/tabular/test_lp.py::test_converged_needs_an_optimal_status``.
 
     Examples
     --------
@@ -348,8 +352,8 @@ def linear_programming(
     base = PlanningResult.from_certificate(
         cert,
         row_sums=mdp.row_sums,
-        gamma=float(mdp.gamma),
-        centre=True,  # type: ignore[arg-type]
+        gamma=float(mdp.gamma),  # type: ignore[arg-type]
+        centre=True,
         iterations=int(iters or 0),
         epsilon=eps,
         method=method,

@@ -99,6 +99,10 @@ def policy_iteration(
     ``V^{pi_{k+1}} >= V^{pi_k}`` componentwise and the method terminates in at most
     ``A^S`` steps at an optimal policy (Puterman 1994, Prop. 6.4.1 and Thm. 6.4.2); in
     practice in a handful. The returned bounds are certified by one Bellman backup.
+    Tested by
+    ``tests/tabular/test_planners.py::test_policy_iteration_improves_monotonically_and_terminates``
+    (against enumeration) and
+    ``tests/tabular/test_certify_oracle.py::test_planner_bounds_hold_exactly`` (the bounds).
 
     Examples
     --------
@@ -210,7 +214,10 @@ def modified_policy_iteration(
     From ``V0`` with ``T V0 >= V0`` the iterates increase monotonically to ``V*``
     (Puterman 1994, Thm. 6.5.5); the returned bounds are certified by the Bellman
     backup of the returned values (MacQueen 1966; Puterman 1994, section 6.6), whether
-    or not the run converged.
+    or not the run converged. Tested by
+    ``tests/tabular/test_planners.py::test_modified_policy_iteration_increases_monotonically_from_the_default_start``,
+    ``tests/tabular/test_certify_oracle.py::test_planner_bounds_hold_exactly`` and
+    ``tests/tabular/test_planners.py::test_other_planners_out_of_budget_keep_their_bounds``.
 
     Examples
     --------

@@ -31,7 +31,11 @@ With step size 1 on a deterministic MDP, ``Q[t, s, a]`` equals ``Q*_t(s, a)`` as
 as it has been updated after every successor value ``Q[t+1, s', .]`` became exact
 (backward induction carried out by sampling). With a UCB-Hoeffding bonus, the
 ``(H+1)/(H+n)`` step size gives regret ``O(sqrt(H^3 S A T log(SAT/p)))`` (Jin et al.
-2018, Theorem 1); epsilon-greedy has no such bound.
+2018, Theorem 1); epsilon-greedy has no such bound. Tested by
+``tests/tabular/test_q_learning.py::test_exact_q_star_with_unit_step_size_on_deterministic_mdp``
+(the unit step size, exactly), ``tests/tabular/test_q_learning.py::test_jin_step_size_closed_form_for_horizon_one``
+(the step-size weights) and ``tests/tabular/test_q_learning.py::test_learned_policy_is_optimal_on_random_mdps``
+(the convergence, on a finite budget).
 """
 
 from __future__ import annotations
@@ -59,13 +63,13 @@ from tabular._learner_common import (
     TARGET_VALUE,
     UNIT,
     EvalSchedule,
-    LearnerResult,
     batch_sizes,
     check_learner_sim,
     check_state_indices,
     checked_reset,
     checked_step,
 )
+from tabular.learning import LearnerResult
 
 __all__ = ["q_learning"]
 
@@ -171,7 +175,7 @@ def q_learning(
     Returns
     -------
     LearnerResult
-        ``q`` of shape (H, S, A), its greedy ``policy`` of shape (H, S) (ties to the
+        ``Q`` of shape (H, S, A), its greedy ``policy`` of shape (H, S) (ties to the
         lowest action), the counts and the evaluation history.
 
     Guarantee
@@ -180,7 +184,10 @@ def q_learning(
     reachable) and step sizes with ``sum alpha_n = inf``, ``sum alpha_n**2 < inf``
     (``"jin"``), ``Q`` converges to ``Q*`` almost surely (Watkins and Dayan 1992). With
     ``learning_rate=1`` on a deterministic MDP, ``Q`` is exactly ``Q*`` on every entry
-    updated after its successors became exact. See the module docstring.
+    updated after its successors became exact. See the module docstring. Tested by
+    ``tests/tabular/test_q_learning.py::test_exact_q_star_with_unit_step_size_on_deterministic_mdp``,
+    ``tests/tabular/test_q_learning.py::test_exact_discounted_q_with_unit_step_size`` and
+    ``tests/tabular/test_q_learning.py::test_learned_policy_is_optimal_on_random_mdps``.
 
     Raises
     ------
@@ -204,7 +211,7 @@ def q_learning(
     >>> lock = combination_lock(3, 2, combination=[1, 0, 1])
     >>> res = q_learning(lock, horizon=3, n_states=5, n_actions=2, n_episodes=300,
     ...                  epsilon=0.3, n_envs=10, rng=0)
-    >>> res.policy[[0, 1, 2], [0, 1, 2]].tolist(), res.q[0, 0].round(3).tolist()
+    >>> res.policy[[0, 1, 2], [0, 1, 2]].tolist(), res.Q[0, 0].round(3).tolist()
     ([1, 0, 1], [0.0, 1.0])
     """
     H, A = horizon, n_actions
@@ -246,7 +253,7 @@ def q_learning(
     _check_finite(Q, initial_q)
     return LearnerResult(
         policy=_greedy(Q),
-        q=Q,
+        Q=Q,
         n_episodes=episodes,
         n_steps=steps,
         **schedule.arrays(),

@@ -23,6 +23,7 @@ from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
 from rlcore.randomness import as_generator
 from rlcore.regressors import TabularMean
+from rlcore.results import Result
 from rlcore.validation import (
     MDP,
     Args,
@@ -72,8 +73,8 @@ class _Items(Sequence_):
 _EPISODES = Real(0, None, finite=False) | None
 
 
-@dataclass(frozen=True)
-class SampleComplexity:
+@dataclass(frozen=True, repr=False)
+class SampleComplexity(Result):
     """Outcome of :func:`sqirl_sample_complexity`.
 
     Attributes

@@ -81,7 +81,9 @@ where :math:`\\pi_0` puts none. The temperature interpolates between the two end
   soft policy is then ``beta ell / (1 - gamma)``-optimal for the hard problem too
   (``V^{pi_beta} >= V^{pi_beta}_beta = V_beta`` since KL >= 0), and the greedy policy of
   ``Q_beta`` is optimal once ``gamma beta ell / (1 - gamma)`` is below the action gap.
-  :func:`regularisation_gap_bound` computes the bound.
+  :func:`tabular.regularisation_gap_bound` computes the bound, and
+  :func:`tabular.regularised_policy_value` evaluates any policy under the regularised
+  criterion (both in :mod:`tabular.regularisation`).
 * ``beta -> infinity`` recovers the prior: Jensen gives :math:`T_\\beta V \\ge
   T^{\\pi_0} V` and Hoeffding's lemma :math:`T_\\beta V \\le T^{\\pi_0} V +
   \\max_s \\mathrm{sp}_a(Q(s, \\cdot))^2 / (8 \\beta)`, hence :math:`V^{\\pi_0} \\le
@@ -131,13 +133,12 @@ W. Hoeffding, "Probability inequalities for sums of bounded random variables",
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from rlcore.bellman import _q_from_v, resolvent_bounds
-from rlcore.evaluation import PolicyEvaluation, evaluate_policy
+from rlcore.bellman import q_from_v_unchecked
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import as_stochastic
 from rlcore.validation import (
@@ -151,12 +152,11 @@ from rlcore.validation import (
     validate_params,
 )
 from tabular.certify import bracket, max_row_nnz
+from tabular.result import PlanningResult
 from tabular.value_iteration import EPSILON, V0 as V0_CONSTRAINT, initial_values
 
 __all__ = [
     "SoftPlanningResult",
-    "regularisation_gap_bound",
-    "regularised_policy_value",
     "soft_backward_induction",
     "soft_bellman_backup",
     "soft_value_iteration",
@@ -165,9 +165,13 @@ __all__ = [
 _EPS = float(np.finfo(np.float64).eps)
 
 
-@dataclass(frozen=True)
-class SoftPlanningResult:
+@dataclass(frozen=True, repr=False, kw_only=True)
+class SoftPlanningResult(PlanningResult):
     """Answer, diagnostics and certified bounds of a KL-regularised planner.
+
+    A :class:`~tabular.PlanningResult` (every field with the same name and meaning, read
+    for the regularised problem) whose ``policy`` is stochastic, plus the temperature
+    and the greedy policy.
 
     Attributes
     ----------
@@ -179,11 +183,6 @@ class SoftPlanningResult:
     policy : ndarray of shape (S, A), or (H, S, A)
         The soft-optimal stochastic policy, rows ``∝ pi0(a|s) exp(Q[s, a] / beta)``
         (exactly zero where ``pi0`` is zero).
-    greedy_policy : ndarray of int64, shape (S,) or (H, S)
-        ``argmax_a Q[s, a]`` over the actions with ``pi0(a|s) > 0`` (ties to the lowest
-        action): the ``beta -> 0`` limit of ``policy``.
-    beta : float
-        The temperature.
     iterations : int
         Soft Bellman backups performed (``H`` for backward induction).
     converged : bool
@@ -204,22 +203,15 @@ class SoftPlanningResult:
     history : dict of str to ndarray
         Per-backup ``"residual"`` (``||T_beta V - V||_inf``), ``"value_bound"`` and
         ``"suboptimality_bound"`` (empty for backward induction).
+    greedy_policy : ndarray of int64, shape (S,) or (H, S)
+        ``argmax_a Q[s, a]`` over the actions with ``pi0(a|s) > 0`` (ties to the lowest
+        action): the ``beta -> 0`` limit of ``policy``.
+    beta : float
+        The temperature.
     """
 
-    V: np.ndarray
-    Q: np.ndarray
-    policy: np.ndarray
     greedy_policy: np.ndarray
     beta: float
-    iterations: int
-    converged: bool
-    value_bound: float
-    suboptimality_bound: float
-    V_lower: np.ndarray
-    V_upper: np.ndarray
-    method: str
-    epsilon: float
-    history: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
 
 # --------------------------------------------------------------------------- checks
@@ -338,7 +330,10 @@ def soft_bellman_backup(
     ---------
     ``T_beta`` is monotone, satisfies ``T_beta(V + c) = T_beta V + gamma c``, and is a
     ``gamma``-contraction in sup norm (Geist, Scherrer and Pietquin 2019, section 2;
-    see the module docstring for the two-line proofs).
+    see the module docstring for the two-line proofs); ``TV`` lies between
+    ``max_a Q + beta log pi0(a*)`` and ``max_a Q``, and ``policy`` attains the maximum.
+    Tested by
+    ``tests/tabular/test_soft.py::test_operator_monotone_translation_contraction_sandwich``.
 
     Examples
     --------
@@ -418,8 +413,15 @@ def soft_value_iteration(
     :func:`tabular.certify`'s theorem for the stored rows (factors ``1 / (1 - gamma
     rho)``) with the rounding allowance of the module docstring. Against the hard
     problem: ``V_beta <= V* <= V_beta + beta ell / (1 - gamma)``
-    (:func:`regularisation_gap_bound`). Posterior form (Korbak, Perez and Buckley
+    (:func:`tabular.regularisation_gap_bound`). Posterior form (Korbak, Perez and Buckley
     2022): ``policy(a|s) = pi0(a|s) exp(Q(s, a)/beta) / Z(s)`` with ``beta log Z = V``.
+    Tested by ``tests/tabular/test_soft.py::test_fixed_point_policy_and_bounds`` (the
+    bracket and both bounds against an independent soft policy iteration),
+    ``tests/tabular/test_soft.py::test_bandit_closed_form`` (closed forms in 60-digit
+    arithmetic), ``tests/tabular/test_soft.py::test_small_beta_recovers_hard_solution``
+    (the hard problem) and
+    ``tests/tabular/test_soft.py::test_regret_is_beta_times_discounted_kl_to_posterior``
+    (the posterior form).
 
     References
     ----------
@@ -520,7 +522,10 @@ def soft_backward_induction(mdp: FiniteMDP, beta: float, *, reference: Any = Non
     Bellman recursion (Ziebart 2010; Geist, Scherrer and Pietquin 2019), proved step by
     step by the Gibbs variational principle as in Puterman 1994, Thm. 4.5.1. Against
     the hard problem: ``V[0] <= V*_0 <= V[0] + beta sum_t ell_t``
-    (:func:`regularisation_gap_bound`).
+    (:func:`tabular.regularisation_gap_bound`). Tested by
+    ``tests/tabular/test_soft.py::test_soft_backward_induction_matches_loops_and_is_optimal``
+    (scalar loops, optimality against other policies, the hard bound) and
+    ``tests/tabular/test_soft.py::test_finite_horizon_bandit_closed_form``.
 
     Examples
     --------
@@ -544,7 +549,7 @@ def soft_backward_induction(mdp: FiniteMDP, beta: float, *, reference: Any = Non
     step_error = np.zeros(H)
     v_next = np.zeros(S)
     for t in range(H - 1, -1, -1):
-        Q[t] = _q_from_v(mdp, v_next, t, "mdp")
+        Q[t] = q_from_v_unchecked(mdp, v_next, t, "mdp")
         pi0_t, supp_t = _at(pi0, t, 2), _at(support, t, 2)
         V[t], policy[t] = _soft_max(Q[t], pi0_t, supp_t, b)
         greedy[t] = _greedy(Q[t], supp_t)
@@ -574,126 +579,3 @@ def soft_backward_induction(mdp: FiniteMDP, beta: float, *, reference: Any = Non
         method="soft_backward_induction",
         epsilon=0.0,
     )
-
-
-@validate_params(mdp=MDP(), beta=_BETA, reference=_REFERENCE)
-def regularisation_gap_bound(mdp: FiniteMDP, beta: float, *, reference: Any = None) -> float:
-    """Certified gap between the hard optimum and the soft one: ``max_s V*(s) - V_beta(s)``.
-
-    Parameters
-    ----------
-    mdp : rlcore.FiniteMDP
-        Discounted or finite-horizon.
-    beta : float
-        Temperature ``> 0``.
-    reference : array_like, optional
-        Reference policy (as in :func:`soft_value_iteration`); default uniform.
-
-    Returns
-    -------
-    float
-        Discounted: ``beta ell / (1 - gamma rho_hi)`` (``rho_hi`` the largest row sum
-        of ``P``, 1 up to the tolerance); finite horizon: ``beta sum_t rho_hi^t ell_t``
-        (the bound at ``t = 0``), where ``ell = max_s log(1 / min_{a: pi0(a|s) > 0}
-        pi0(a|s))`` (``log A`` for uniform ``pi0``).
-
-    Guarantee
-    ---------
-    ``V_beta <= V* <= V_beta + regularisation_gap_bound``, with ``V*`` the optimal
-    unregularised value of the MDP restricted to the support of ``pi0``; the soft
-    policy's unregularised value is within the same bound of ``V*``. Follows from the
-    log-sum-exp sandwich ``max_a Q + beta log pi0(a*) <= beta log sum_a pi0 exp(Q/beta)
-    <= max_a Q`` (module docstring; cf. Geist, Scherrer and Pietquin 2019, section 3).
-
-    Examples
-    --------
-    >>> from rlcore.generators import forest
-    >>> round(regularisation_gap_bound(forest(gamma=0.9), beta=0.01), 6)   # 0.01 log 2 / 0.1
-    0.069315
-    """
-    b = beta
-    _, _, ell = _reference(mdp, reference)
-    rho_lo, rho_hi = mdp.row_sum_bounds
-    if mdp.horizon is None:
-        k_hi = resolvent_bounds(float(mdp.gamma), rho_lo, rho_hi)[1]  # type: ignore[arg-type]
-        return b * float(ell.max()) * k_hi * (1.0 + 4.0 * _EPS)
-    per_step = ell.max(axis=-1)
-    steps = per_step if per_step.ndim == 1 else np.full(mdp.horizon, float(per_step))
-    gap = 0.0
-    for t in range(mdp.horizon - 1, -1, -1):  # gap_t = beta ell_t + rho gap_{t+1}
-        gap = b * float(steps[t]) + rho_hi * gap
-    return gap * (1.0 + 4.0 * mdp.horizon * _EPS)
-
-
-@validate_params(mdp=MDP(), policy=Policy("mdp"), beta=_BETA, reference=_REFERENCE)
-def regularised_policy_value(mdp: FiniteMDP, policy: Any, beta: float, *, reference: Any = None) -> PolicyEvaluation:
-    """Exact KL-regularised value of a policy, by one linear solve.
-
-    ``V^pi_beta`` is the value of ``pi`` in the MDP with rewards
-    ``R(s, a) - beta KL(pi(.|s) || pi0(.|s))``, evaluated by
-    :func:`rlcore.evaluate_policy` (LU / SuperLU; backward recursion under a finite
-    horizon).
-
-    Parameters
-    ----------
-    mdp : rlcore.FiniteMDP
-        Discounted or finite-horizon, dense or sparse.
-    policy : array_like
-        Any tabular policy layout (deterministic policies are one-hot).
-    beta : float
-        Temperature ``> 0``.
-    reference : array_like, optional
-        Reference policy; default uniform.
-
-    Returns
-    -------
-    rlcore.PolicyEvaluation
-        ``V`` (S,) or (H, S) is the regularised value; ``Q = R + gamma P V`` (finite
-        horizon: ``R_t + P_t V_{t+1}``) is the regularised action value, so that
-        ``V(s) = sum_a pi(a|s) (Q(s, a) - beta log(pi(a|s) / pi0(a|s)))``.
-
-    Raises
-    ------
-    ValueError
-        If ``policy`` puts mass on an action that ``pi0`` excludes (infinite KL).
-
-    Guarantee
-    ---------
-    Exact up to the linear solver's certified ``error_bound``; with the soft optimum,
-    ``V_beta - V^pi_beta = beta (I - gamma P_pi)^{-1} KL(pi || pi_beta) >= 0``
-    (module docstring), which makes ``V_upper - V^pi_beta`` a sharper certificate of a
-    returned policy than ``suboptimality_bound``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from rlcore import FiniteMDP
-    >>> mdp = FiniteMDP(np.ones((1, 2, 1)), [[0.0, 1.0]], gamma=0.5)
-    >>> ev = regularised_policy_value(mdp, np.array([1]), beta=1.0)   # (1 - log 2) / (1 - 0.5)
-    >>> round(float(ev.V[0]), 10)
-    0.6137056389
-    """
-    b = beta
-    pi0, support, _ = _reference(mdp, reference)
-    A = mdp.n_actions
-    pi = as_stochastic(policy, A)
-    pi_b, pi0_b, support_b = np.broadcast_arrays(pi, pi0, support)  # (S, A) or (H, S, A)
-    outside = (pi_b > 0) & ~support_b
-    if outside.any():
-        idx = tuple(int(i) for i in np.argwhere(outside)[0])
-        at = f" at t={idx[0]}" if len(idx) == 3 else ""
-        raise InvalidParameterError(
-            "policy",
-            f"puts probability {float(pi_b[idx])!r} on action {idx[-1]} in state {idx[-2]}{at} "
-            "where the reference has none (infinite KL)",
-        )
-    pos = pi_b > 0
-    log_ratio = np.zeros(pi_b.shape)
-    log_ratio[pos] = np.log(pi_b[pos]) - np.log(pi0_b[pos])
-    kl = np.einsum("...a,...a->...", pi_b, log_ratio)  # (S,) or (H, S)
-    R_pen = mdp.R - b * kl[..., None]  # broadcasts to (H, S, A) when either is time-dependent
-    if mdp.horizon is None:
-        penalised = FiniteMDP(mdp.P, R_pen, gamma=mdp.gamma, initial=mdp.initial)
-    else:
-        penalised = FiniteMDP(mdp.P, R_pen, horizon=mdp.horizon, initial=mdp.initial)
-    return evaluate_policy(penalised, pi)

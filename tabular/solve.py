@@ -58,7 +58,10 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
     Guarantee
     ---------
     That of the chosen solver: the returned bounds are certified (see
-    :func:`tabular.certify`); ``converged`` says whether they met ``epsilon``.
+    :func:`tabular.certify`); ``converged`` says whether they met ``epsilon``. Tested by
+    ``tests/tabular/test_certify_oracle.py::test_planner_bounds_hold_exactly`` and
+    ``tests/tabular/test_contract.py::test_planner_honours_the_contract`` (the contract
+    suite, run on ``solve`` among the planners).
 
     Examples
     --------

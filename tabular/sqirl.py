@@ -16,7 +16,7 @@ returns an optimal policy as soon as the regressions are accurate to half the ac
 gap of ``Q^k`` whenever the MDP is k-QVI-solvable (:func:`tabular.min_k`). Any regressor
 with the scikit-learn ``fit``/``predict`` protocol works (:mod:`rlcore.regressors`): the
 tabular mean (exact tabular FQI), ridge least squares on features, the torch MLP of
-:mod:`rlcore.torch_regressors` (the deep variant) or a scikit-learn estimator. The number
+:mod:`rlcore.deep` (the deep variant) or a scikit-learn estimator. The number
 of episodes per step that provably suffices with the tabular regressor, and the
 stochastic effective horizon built on it, are computed by
 :func:`tabular.sqirl_sample_bound` and :func:`tabular.stochastic_effective_horizon`.
@@ -33,6 +33,7 @@ import numpy as np
 
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.regressors import TabularMean
+from rlcore.results import Result
 from rlcore.validation import (
     Integer,
     InvalidParameterError,
@@ -65,8 +66,8 @@ REGRESSOR = Regressor() | None
 FEATURES = Options(*_FEATURES) | IsCallable("a callable features(states, actions, t) -> X")
 
 
-@dataclass(frozen=True)
-class SQIRLResult:
+@dataclass(frozen=True, repr=False)
+class SQIRLResult(Result):
     """Outcome of :func:`sqirl`.
 
     Attributes
@@ -76,7 +77,7 @@ class SQIRLResult:
         (``argmax_a Qhat_t(s, a)``, first maximiser; at states never seen in the data the
         regressor's default prediction decides). None for simulators without
         ``n_states``: use :meth:`act`.
-    q : ndarray of shape (H, S, A) or None
+    Q : ndarray of shape (H, S, A) or None
         ``Qhat_t(s, a)`` of the regressor that acts at each step ``t`` (None when the
         number of states is unknown).
     regressors : tuple of fitted regressors, length H
@@ -90,7 +91,7 @@ class SQIRLResult:
     """
 
     policy: np.ndarray | None
-    q: np.ndarray | None
+    Q: np.ndarray | None
     regressors: tuple[Any, ...]
     k: int
     m: int
@@ -296,7 +297,11 @@ def sqirl(
     al. 2024, Section 3; their Theorem 3.6 turns an in-distribution regression-error bound
     into an ``O~(k H^3 A^{H_k} / eps)``-type sample bound). For the tabular regressor,
     :func:`tabular.sqirl_sample_bound` gives an explicit ``m`` that achieves this with
-    probability at least ``1 - delta``.
+    probability at least ``1 - delta``. Tested by
+    ``tests/tabular/test_sqirl.py::test_deterministic_mdp_with_k_equal_h_recovers_backward_induction``
+    (exact regressions) and
+    ``tests/tabular/test_sqirl.py::test_sqirl_with_the_bound_is_optimal_with_promised_probability``
+    (the sample bound, over seeded runs with the failure budget written down).
 
     References
     ----------
@@ -376,13 +381,13 @@ def _sqirl(
         if all_states is not None:
             tables.append(_greedy(reg_next, feats, all_states, i, A)[0])
 
-    policy = q = None
+    policy = Q = None
     if all_states is not None:
         policy = np.stack(tables)
-        q = np.stack([_all_action_values(regs[t], feats, all_states, t, A) for t in range(H)])
+        Q = np.stack([_all_action_values(regs[t], feats, all_states, t, A) for t in range(H)])
     return SQIRLResult(
         policy=policy,
-        q=q,
+        Q=Q,
         regressors=tuple(regs),
         k=k,
         m=m,

@@ -29,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from rlcore.mdp import FiniteMDP
+from rlcore.results import Result
 from rlcore.validation import InvalidParameterError, Real, validate_params
 from tabular.effective_horizon import (
     ATOL,
@@ -49,8 +50,8 @@ from tabular.effective_horizon import (
 __all__ = ["SQIRLSampleBound", "StochasticEffectiveHorizon", "sqirl_sample_bound", "stochastic_effective_horizon"]
 
 
-@dataclass(frozen=True)
-class SQIRLSampleBound:
+@dataclass(frozen=True, repr=False)
+class SQIRLSampleBound(Result):
     """Explicit SQIRL sample bound for one planning depth ``k`` (tabular regressor).
 
     Attributes
@@ -94,26 +95,29 @@ class SQIRLSampleBound:
     p_min: float
 
 
-@dataclass(frozen=True)
-class StochasticEffectiveHorizon:
+@dataclass(frozen=True, repr=False)
+class StochasticEffectiveHorizon(Result):
     """Outcome of :func:`stochastic_effective_horizon`.
+
+    The field names follow :class:`tabular.EffectiveHorizonBound` (``effective_horizon``,
+    ``best_k``, ``k_results``).
 
     Attributes
     ----------
-    horizon : float
+    effective_horizon : float
         ``min_k log_A m_k`` over the k-QVI-solvable ``k`` checked.
-    k : int
+    best_k : int
         The minimising ``k`` (smallest on ties).
     m : float
         Its episodes per step, ``m_k``.
-    bounds : tuple of SQIRLSampleBound
+    k_results : tuple of SQIRLSampleBound
         One per ``k = 1..max_k``.
     """
 
-    horizon: float
-    k: int
+    effective_horizon: float
+    best_k: int
     m: float
-    bounds: tuple[SQIRLSampleBound, ...]
+    k_results: tuple[SQIRLSampleBound, ...]
 
 
 DELTA = Real(0, 1, closed="neither")
@@ -204,7 +208,11 @@ def sqirl_sample_bound(
     The shape is the paper's (Laidlaw et al. 2024, Theorem 3.6): exponential in ``k``
     through ``A**k``, polynomial in ``H``, inverse-quadratic in the gap of ``Q^k``. It is
     conservative (worst-case visitation ``nu_i``), and ``inf`` when some relevant state
-    can be avoided by a greedy tie-break (``L_i = 0``).
+    can be avoided by a greedy tie-break (``L_i = 0``). Tested by
+    ``tests/tabular/test_sqirl.py::test_sqirl_with_the_bound_is_optimal_with_promised_probability``
+    (24 seeded runs at ``m = m_k``, failure budget written in the test) and
+    ``tests/tabular/test_sqirl.py::test_bound_ingredients_against_brute_force`` (the
+    ingredients against enumeration).
 
     References
     ----------
@@ -326,16 +334,21 @@ def stochastic_effective_horizon(
     Returns
     -------
     StochasticEffectiveHorizon
-        ``horizon = min_k log_A m_k`` with ``m_k`` from :func:`sqirl_sample_bound`,
-        the minimiser and every ``k``'s ingredients; ``horizon`` and ``m`` are ``inf``
-        when no ``k`` gives a finite bound (see :class:`SQIRLSampleBound`).
+        ``effective_horizon = min_k log_A m_k`` with ``m_k`` from
+        :func:`sqirl_sample_bound`, the minimiser ``best_k`` and every ``k``'s
+        ingredients; ``effective_horizon`` and ``m`` are ``inf`` when no ``k`` gives a
+        finite bound (see :class:`SQIRLSampleBound`).
 
     Guarantee
     ---------
-    SQIRL with the tabular regressor, planning depth ``result.k`` and
-    ``m = result.m = A**result.horizon`` episodes per step (``H * m`` in all) returns an
-    optimal policy with probability at least ``1 - delta`` (see
-    :func:`sqirl_sample_bound`).
+    SQIRL with the tabular regressor, planning depth ``result.best_k`` and
+    ``m = result.m = A**result.effective_horizon`` episodes per step (``H * m`` in all)
+    returns an optimal policy with probability at least ``1 - delta`` (see
+    :func:`sqirl_sample_bound`). Tested by
+    ``tests/tabular/test_sqirl.py::test_sqirl_with_the_bound_is_optimal_with_promised_probability``
+    (the bound) and
+    ``tests/tabular/test_sqirl.py::test_bound_is_infinite_when_not_solvable_and_monotone_in_delta``
+    (the minimum over ``k``).
 
     References
     ----------
@@ -347,7 +360,7 @@ def stochastic_effective_horizon(
     >>> from rlcore.generators import combination_lock, sticky_actions
     >>> lock = sticky_actions(combination_lock(3, 2, combination=[1, 0, 1]), 0.25)
     >>> eh = stochastic_effective_horizon(lock)
-    >>> eh.k, round(eh.horizon, 2)
+    >>> eh.best_k, round(eh.effective_horizon, 2)
     (1, 14.86)
     """
     H = horizon_of(mdp)
@@ -362,6 +375,8 @@ def stochastic_effective_horizon(
         found.append(_bound(mdp, _check_greedy(mdp, k, Q, Q_star, ga, oa), d, p_min))
         if k < kmax:
             Q = _backup(mdp, Q)
-    bounds = tuple(found)
-    best = min(bounds, key=lambda b: (b.effective_horizon, b.k))
-    return StochasticEffectiveHorizon(best.effective_horizon, best.k, best.m, bounds)
+    k_results = tuple(found)
+    best = min(k_results, key=lambda b: (b.effective_horizon, b.k))
+    return StochasticEffectiveHorizon(
+        effective_horizon=best.effective_horizon, best_k=best.k, m=best.m, k_results=k_results
+    )

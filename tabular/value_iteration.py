@@ -159,9 +159,17 @@ def value_iteration(
     suboptimality_bound`` hold (certified by one Bellman backup of the returned
     values; MacQueen 1966, Puterman 1994 Thm. 6.3.1 and section 6.6, in the form of
     :func:`tabular.certify` that holds for the stored rows and for rounding), whether or
-    not the run converged; checked against exact rational arithmetic in
-    ``tests/tabular/test_certify_oracle.py``. Jacobi VI reaches ``epsilon`` within
-    ``O(log(span(V0 - V*) / (epsilon (1 - gamma))) / log(1 / gamma))`` sweeps.
+    not the run converged. Jacobi VI reaches ``epsilon`` within
+    ``O(log(span(V0 - V*) / (epsilon (1 - gamma))) / log(1 / gamma))`` sweeps: for
+    exactly stochastic rows, at most ``1 + ceil(log(c (1 + gamma) d / (epsilon (1 -
+    gamma))) / log(1 / gamma))`` with ``d = span(V0 - V*)``, ``c = 1`` for the span rule
+    and ``d = ||V0 - V*||_inf``, ``c = 2`` for the sup rule (``T V - V`` contracts by
+    ``gamma`` per sweep in both seminorms), up to the rounding allowance. Tested by
+    ``tests/tabular/test_certify_oracle.py::test_planner_bounds_hold_exactly`` (the
+    bounds, in exact rational arithmetic, converged or not),
+    ``tests/tabular/test_planners.py::test_puterman_example_value_iteration_bound_holds_at_every_iteration``
+    and ``tests/tabular/test_planners.py::test_jacobi_value_iteration_meets_epsilon_within_the_stated_sweeps``
+    (the sweep count).
 
     Notes
     -----

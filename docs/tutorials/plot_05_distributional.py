@@ -32,15 +32,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import tabular
-from rlcore import FiniteMDP, evaluate_policy, rollout
+from rlcore import DiscreteDistribution, FiniteMDP, cramer_distance, evaluate_policy, rollout, wasserstein_distance
 from rlcore.generators import random_mdp
-from tabular.distributional import (
-    ReturnDistribution,
-    cramer_distance,
-    distributional_evaluation,
-    projection_error_bound,
-    wasserstein_distance,
-)
+from tabular.distributional import distributional_evaluation, projection_error_bound
 from tabular.stock_augmented import CVaR, MeanVariance, ThresholdProbability, optimize_return_distribution
 
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
@@ -211,7 +205,7 @@ print(
 mc_aug = rollout(aug.mdp, res.policy.policy, N_EPISODES, rng=0).episode_returns()
 mc_orig = res.policy.simulate_returns(N_EPISODES, rng=1)
 for name, sample in [("rollout(augmented MDP)", mc_aug), ("original MDP + stock", mc_orig)]:
-    emp = ReturnDistribution.from_samples(sample)
+    emp = DiscreteDistribution.from_samples(sample)
     print(
         f"{name:24s}: Monte Carlo mean {sample.mean():.3f}, CVaR_0.1 {emp.cvar(ALPHA):.3f}, "
         f"Kolmogorov distance to the exact law "

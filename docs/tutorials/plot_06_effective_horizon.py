@@ -21,7 +21,8 @@ This tutorial
    claim that SQIRL's sample complexity tracks that of the deep RL algorithms.
 
 The definitions are in :mod:`tabular.effective_horizon` and
-:mod:`tabular.stochastic_horizon`.
+:mod:`tabular.stochastic_horizon`; DQN and PPO are the deep variants of
+:mod:`tabular.deep`.
 """
 
 # %%
@@ -37,6 +38,8 @@ from scipy.stats import spearmanr
 
 import rlcore
 import tabular
+import tabular.deep
+from rlcore.deep import require_torch, torch_available
 from rlcore.generators import combination_lock, random_mdp, sticky_actions
 
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
@@ -44,14 +47,10 @@ SEEDS = 1 if QUICK else 2  # seeds per learner and MDP
 MAX_EPISODES = 300 if QUICK else 1500  # budget of the incremental learners
 STICKY = 0.25  # the papers' sticky-action probability
 
-try:
-    import torch
-
-    HAVE_TORCH = True
+HAVE_TORCH = torch_available()  # the torch extra is optional: without it the deep baselines are skipped
+if HAVE_TORCH:
     # Tiny networks: one thread is fastest, and much faster on a busy machine.
-    torch.set_num_threads(1)
-except ImportError:  # the torch extra is optional: the deep baselines are skipped
-    HAVE_TORCH = False
+    require_torch("this tutorial").set_num_threads(1)
 
 
 def value(mdp, policy):
@@ -98,10 +97,10 @@ for seed in (1,) if QUICK else (1, 4):  # seeds whose min_k is 2 and 3
 rows = []
 for name, mdp in mdps.items():
     eh = tabular.stochastic_effective_horizon(mdp, delta=0.1)
-    rows.append({"name": name, "mdp": mdp, "min_k": tabular.min_k(mdp), "eh": eh.horizon, "eh_k": eh.k})
+    rows.append({"name": name, "mdp": mdp, "min_k": tabular.min_k(mdp), "eh": eh.effective_horizon, "eh_k": eh.best_k})
     print(
         f"{name:18s} S={mdp.n_states:3d} H={mdp.horizon}  min_k={rows[-1]['min_k']}  "
-        f"effective horizon={eh.horizon:5.1f} (k={eh.k}, m_k={eh.m:.3g})"
+        f"effective horizon={eh.effective_horizon:5.1f} (k={eh.best_k}, m_k={eh.m:.3g})"
     )
 
 # %%
@@ -135,8 +134,8 @@ def episodes_to_optimal(learner, mdp, seed, **kwargs):
 
 learners = {"Q-learning": (tabular.q_learning, {"epsilon": 0.2, "n_envs": 8})}
 if HAVE_TORCH:
-    learners["DQN"] = (tabular.dqn, {})
-    learners["PPO"] = (tabular.ppo, {})
+    learners["DQN"] = (tabular.deep.dqn, {})
+    learners["PPO"] = (tabular.deep.ppo, {})
 
 for row in rows:
     mdp = row["mdp"]

@@ -23,12 +23,6 @@ def _coin(**criterion):
     return FiniteMDP(np.full((2, 1, 2), 0.5), [[0.0], [1.0]], **criterion)
 
 
-def _dist():
-    from tabular import ReturnDistribution
-
-    return ReturnDistribution([0.0, 1.0, 3.0], [0.25, 0.5, 0.25])
-
-
 def _cvar():
     from tabular import CVaR
 
@@ -82,11 +76,6 @@ EXAMPLES: dict[str, Example] = {
     "regularisation_gap_bound": Example(lambda: {"mdp": _mdp(), "beta": 0.5}),
     "regularised_policy_value": Example(lambda: {"mdp": _mdp(), "policy": np.zeros(3, dtype=int), "beta": 0.5}),
     # distributional
-    "ReturnDistribution": Example(lambda: {"atoms": [0.0, 1.0, 3.0], "probs": [0.25, 0.5, 0.25]}),
-    "cramer_distance": Example(lambda: {"p": _dist(), "q": _dist()}),
-    "wasserstein_distance": Example(lambda: {"p": _dist(), "q": _dist(), "order": 1}),
-    "categorical_projection": Example(lambda: {"dist": _dist(), "support": np.linspace(0.0, 2.0, 5)}),
-    "quantile_projection": Example(lambda: {"dist": _dist(), "n_quantiles": 4}),
     "categorical_bellman_operator": Example(
         lambda: {
             "mdp": _coin(gamma=0.5),
@@ -133,9 +122,9 @@ EXAMPLES: dict[str, Example] = {
     "stochastic_effective_horizon": Example(
         lambda: {"mdp": _sticky(), "delta": 0.1},
         nonfinite={
-            "horizon": "no k gives a finite bound",
+            "effective_horizon": "no k gives a finite bound",
             "m": "no k gives a finite bound",
-            "bounds": "SQIRLSampleBound fields are inf as documented there",
+            "k_results": "SQIRLSampleBound fields are inf as documented there",
         },
     ),
     # learners through the simulator
@@ -162,6 +151,12 @@ EXAMPLES: dict[str, Example] = {
             "target_value": 0.5,
         }
     ),
+    "one_hot_time_features": Example(lambda: {"n_states": 4, "horizon": 3}),
+}
+
+#: The deep learners of ``tabular.deep`` (not exported from ``tabular``), walked as the
+#: namespace ``tabular.deep``.
+DEEP_EXAMPLES: dict[str, Example] = {
     "dqn": Example(lambda: _learner(hidden_sizes=(4,), batch_size=2, buffer_size=8), sweep=False, why=_TRAINING),
     "ppo": Example(
         lambda: _learner(hidden_sizes=(4,), n_envs=2, minibatch_size=2, n_epochs=1), sweep=False, why=_TRAINING

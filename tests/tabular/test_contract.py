@@ -84,7 +84,7 @@ def soft_value_iteration_as_hard_solver(mdp: Any) -> Any:
     greedy policy of ``Q_beta`` carries no hard suboptimality certificate, so the bound
     is infinite and ``converged`` False (an honest, if modest, claim).
     """
-    from tabular.soft import regularisation_gap_bound
+    from tabular.regularisation import regularisation_gap_bound
 
     res = _soft_vi(mdp, _SOFT_BETA)
     gap = regularisation_gap_bound(mdp, _SOFT_BETA)

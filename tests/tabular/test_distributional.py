@@ -24,16 +24,13 @@ from rlcore import FiniteMDP, evaluate_policy, rollout
 from rlcore.generators import random_mdp
 from rlcore.testing import finite_mdps, mdps_and_policies
 from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
+from rlcore import DiscreteDistribution
 from tabular.distributional import (
-    ReturnDistribution,
+    DistributionalEvaluation,
     categorical_bellman_operator,
-    categorical_projection,
-    cramer_distance,
     distributional_evaluation,
     projection_error_bound,
     quantile_bellman_operator,
-    quantile_projection,
-    wasserstein_distance,
 )
 
 SMALL_FINITE = finite_mdps(
@@ -406,26 +403,6 @@ def test_statistics_of_a_binomial_return():
         assert d.cvar(alpha) == pytest.approx(ru, abs=1e-9)
 
 
-def test_projections_and_distances():
-    z = np.linspace(0.0, 4.0, 5)
-    d = categorical_projection(ReturnDistribution([1.25, 9.0, -3.0], [0.5, 0.25, 0.25]), z)
-    np.testing.assert_allclose(d.probs, [0.25, 0.375, 0.125, 0.0, 0.25])
-    rng = np.random.default_rng(1)
-    for _ in range(20):
-        nu = ReturnDistribution(rng.uniform(0, 4, 7), rng.dirichlet(np.ones(7)))
-        pc = categorical_projection(nu, z)
-        assert pc.mean() == pytest.approx(nu.mean())  # mean kept inside the support
-        assert cramer_distance(pc, nu) ** 2 <= wasserstein_distance(pc, nu) <= 1.0 / 2 + 1e-12  # <= spacing / 2
-        pq = quantile_projection(nu, 5)
-        assert wasserstein_distance(pq, nu) <= (nu.atoms[-1] - nu.atoms[0]) / (2 * 5) + 1e-12
-    q = quantile_projection(ReturnDistribution([0.0, 1.0, 2.0], [0.2, 0.5, 0.3]), 4)
-    np.testing.assert_allclose(q.atoms, [0.0, 1.0, 1.0, 2.0])  # quantiles at 1/8, 3/8, 5/8, 7/8
-    a, b = ReturnDistribution([0.0, 2.0], [0.5, 0.5]), ReturnDistribution([1.0], [1.0])
-    assert wasserstein_distance(a, b) == pytest.approx(1.0)
-    assert wasserstein_distance(a, b, np.inf) == pytest.approx(1.0)
-    assert cramer_distance(a, b) == pytest.approx(np.sqrt(0.5))
-
-
 # ----------------------------------------------------------------------------- errors
 def test_invalid_inputs():
     disc = FiniteMDP(np.ones((1, 1, 1)), [[1.0]], gamma=0.5)
@@ -458,14 +435,6 @@ def test_invalid_inputs():
         distributional_evaluation(
             random_mdp(3, 2, horizon=6, rng=0), np.zeros(3, dtype=np.int64), representation="exact", max_atoms=4
         )
-    with pytest.raises(InvalidParameterError, match=r"^probs\b"):
-        ReturnDistribution([0.0, 1.0], [0.5, 0.6])
-    with pytest.raises(InvalidParameterError, match=r"^atoms\b"):
-        ReturnDistribution([], [])
-    with pytest.raises(InvalidParameterError, match=r"^alpha\b"):
-        ReturnDistribution([0.0], [1.0]).cvar(0.0)
-    with pytest.raises(InvalidParameterError, match=r"^tau\b"):
-        ReturnDistribution([0.0], [1.0]).quantile(float("nan"))
     with pytest.raises(InvalidParameterError, match=r"^support: \[0, 1\] may not contain"):
         projection_error_bound(fin, "categorical", support=[0.0, 1.0])  # returns reach 2
     with pytest.raises(InvalidParameterError, match=r"^t\b"):
@@ -476,20 +445,9 @@ def test_invalid_inputs():
         quantile_bellman_operator(fin, np.array([0]), np.zeros((1, 2)), t=2)
     with pytest.raises(InvalidParameterError, match=r"^probs\b"):  # rows must be distributions
         categorical_bellman_operator(disc, np.array([0]), [[0.5, 0.0]], [0.0, 1.0])
-    with pytest.raises(InvalidParameterError, match=r"^order\b"):
-        wasserstein_distance(ReturnDistribution([0.0], [1.0]), ReturnDistribution([1.0], [1.0]), 2)
-    with pytest.raises(InvalidParameterTypeError, match=r"^q\b"):
-        cramer_distance(ReturnDistribution([0.0], [1.0]), [1.0])
     # a non-converged discounted evaluation says so
     ev = distributional_evaluation(FiniteMDP(np.ones((1, 1, 1)), [[1.0]], gamma=0.99), np.array([0]), max_iter=3)
     assert not ev.converged and ev.iterations == 3 and ev.error_bound > 1e-8
-
-
-def test_cvar_of_a_tiny_level_is_the_smallest_atom():
-    # regression: w * atom underflowed before the division by alpha (cvar(5e-324) of atoms 0.3 and 2 was 0.0)
-    d = ReturnDistribution([0.3, 2.0], [0.5, 0.5])
-    assert d.cvar(5e-324) == 0.3
-    assert d.cvar(1e-300) == 0.3
 
 
 def test_tolerance_at_the_smallest_float_runs_to_the_budget_with_an_honest_bound():
@@ -497,3 +455,57 @@ def test_tolerance_at_the_smallest_float_runs_to_the_budget_with_an_honest_bound
     ev = distributional_evaluation(mdp, np.array([0, 0]), n_atoms=5, tol=5e-324, max_iter=50)
     assert ev.iterations <= 50 and np.isfinite(ev.error_bound)
     assert ev.converged == (ev.error_bound <= 5e-324)
+
+
+# ----------------------------------------------------------------------------- rows within tolerance
+@pytest.mark.parametrize("seed", range(12))
+def test_rows_within_tolerance_give_the_normalised_law(seed):
+    """Stored rows summing to ``rho = 1 + d`` (``|d| < 1e-8``, the MDP's tolerance).
+
+    The law computed is that of the normalised kernel ``P / rho``: every return
+    distribution is a probability vector, and the mean is within
+    ``gamma max|rho - 1| max|V| / (1 - gamma (1 + max|rho - 1|))`` (the perturbation of
+    the stored rows' linear system) plus the iteration error of ``evaluate_policy`` on the
+    stored rows; the exact law of a finite horizon is compared with the normalised
+    rows' ``evaluate_policy`` outright.
+    """
+    rng = np.random.default_rng(seed)
+    S, A = int(rng.integers(2, 5)), int(rng.integers(1, 3))
+    w = rng.random((S, A, S)) + 0.05
+    P = w / w.sum(axis=-1, keepdims=True)
+    d = rng.uniform(-0.99e-8, 0.99e-8, size=(S, A, 1))
+    P_stored = P * (1.0 + d)
+    R = rng.uniform(-1.0, 1.0, size=(S, A))
+    gamma = float(rng.choice([0.3, 0.6, 0.9]))
+    pi = rng.dirichlet(np.ones(A), size=S)
+    mdp = FiniteMDP(P_stored, R, gamma=gamma)
+    delta = float(np.max(np.abs(mdp.row_sums - 1.0)))
+    V = evaluate_policy(mdp, pi).V
+    for rep in ("categorical", "quantile"):
+        ev = distributional_evaluation(mdp, pi, representation=rep, n_atoms=21, tol=1e-12)
+        np.testing.assert_allclose(ev.probs.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+        assert isinstance(ev.distributions(), DiscreteDistribution)
+    cat = distributional_evaluation(mdp, pi, n_atoms=21, tol=1e-12)
+    width = float(np.ptp(cat.support))
+    gap = gamma * delta * float(np.max(np.abs(V))) / (1.0 - gamma * (1.0 + delta))
+    assert np.all(np.abs(cat.mean() - V) <= gap + np.sqrt(width) * cat.error_bound + 1e-12)
+    # finite horizon: the exact law's mean is V of the normalised rows (up to rounding)
+    fin = FiniteMDP(P_stored, R, horizon=3)
+    ex = distributional_evaluation(fin, pi, representation="exact")
+    np.testing.assert_allclose(ex.probs.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
+    V_norm = evaluate_policy(FiniteMDP(P_stored / fin.row_sums[..., None], R, horizon=3), pi).V
+    np.testing.assert_allclose(ex.mean(), V_norm, rtol=0, atol=1e-12)
+
+
+def test_evaluation_is_a_result_with_its_laws_as_one_batch():
+    mdp = FiniteMDP(np.full((2, 1, 2), 0.5), [[0.0], [1.0]], horizon=2)
+    ev = distributional_evaluation(mdp, np.zeros(2, dtype=np.int64), representation="exact")
+    assert isinstance(ev, DistributionalEvaluation) and ev.method == "exact" and ev.bounds() == {"error_bound": 0.0}
+    assert "array(" not in repr(ev) and ev.summary().startswith("DistributionalEvaluation (exact)")
+    batch = ev.distributions()
+    assert batch.batch_shape == (2, 2)
+    for t in range(2):
+        for s in range(2):
+            one = ev.distribution(s, t)
+            assert batch[t, s].mean() == one.mean() and batch.cvar(0.5)[t, s] == one.cvar(0.5)
+    np.testing.assert_array_equal(batch.mean(), ev.mean())

@@ -29,10 +29,7 @@ from rlcore.generators import combination_lock
 from rlcore.testing import finite_mdps
 from tabular import backward_induction
 from tabular.effective_horizon import (
-    EffectiveHorizonBound,
-    EffectiveHorizonK,
     KQVIResult,
-    effective_horizon_bound,
     effective_planning_window,
     is_k_qvi_solvable,
     k_qvi,
@@ -40,6 +37,7 @@ from tabular.effective_horizon import (
     min_k,
     random_policy_q,
 )
+from tabular.effective_horizon_bound import EffectiveHorizonBound, EffectiveHorizonK, effective_horizon_bound
 
 SMALL: dict[str, Any] = dict(
     discounted=False,

@@ -22,7 +22,8 @@ import pytest
 
 from rlcore import FiniteMDP
 from rlcore.generators import combination_lock
-from tabular.effective_horizon import effective_horizon_bound, k_qvi, min_k, random_policy_q
+from tabular.effective_horizon import k_qvi, min_k, random_policy_q
+from tabular.effective_horizon_bound import effective_horizon_bound
 from tabular.gorp import GORPResult, gorp
 
 

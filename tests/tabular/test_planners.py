@@ -308,6 +308,45 @@ def test_puterman_example_value_iteration_bound_holds_at_every_iteration(stoppin
     assert hist["value_bound"][0] > 1.0  # the first bounds are far from trivial to meet
 
 
+def _jacobi_sweeps_needed(gamma: float, ratio: float) -> int:
+    """Smallest ``j >= 0`` with ``gamma**j * ratio <= 1`` (``gamma = 0``: ``0**0 = 1``)."""
+    if ratio <= 1.0:
+        return 0
+    if gamma == 0.0:
+        return 1
+    return int(np.ceil(np.log(ratio) / -np.log(gamma)))
+
+
+@given(
+    mdp=finite_mdps(n_states=st.integers(1, 6), n_actions=st.integers(1, 3), discounted=True),
+    epsilon=st.sampled_from([1e-2, 1e-4, 1e-6]),
+    stopping=st.sampled_from(["span", "sup"]),
+)
+def test_jacobi_value_iteration_meets_epsilon_within_the_stated_sweeps(mdp, epsilon, stopping):
+    """The sweep count of value_iteration's Guarantee, against the brute-force V*.
+
+    ``delta_j = T V_j - V_j`` contracts: ``sp(delta_j) <= gamma**j sp(delta_0)`` and
+    ``||delta_j|| <= gamma**j ||delta_0||``, with ``sp(delta_0) <= (1 + gamma) sp(V0 - V*)``
+    and ``||delta_0|| <= (1 + gamma) ||V0 - V*||``. The span rule stops once
+    ``sp(delta) / (1 - gamma) <= epsilon``, the sup rule once ``2 ||delta|| / (1 - gamma)
+    <= epsilon`` (the suboptimality bound is the larger), and iteration ``j + 1``
+    certifies ``V_j``. The rows drawn here sum to 1 up to rounding, and the rounding
+    allowance (below 1e-9 of epsilon here) gets a factor 2 of room.
+    """
+    g = float(mdp.gamma)
+    V_star = brute_force_solution(mdp).V
+    V0 = np.full(mdp.n_states, float(mdp.R.min()) / (1.0 - g))  # value_iteration's default start
+    if stopping == "span":
+        d, c = float(np.ptp(V0 - V_star)), 1.0
+    else:
+        d, c = float(np.max(np.abs(V0 - V_star))), 2.0
+    stated = 1 + _jacobi_sweeps_needed(g, 2.0 * c * (1.0 + g) * d / (epsilon * (1.0 - g)))
+    res = tabular.value_iteration(mdp, epsilon=epsilon, stopping=stopping)
+    assert res.converged
+    assert res.iterations <= stated, f"{res.iterations} sweeps, the Guarantee says at most {stated}"
+    assert_certified(res, mdp, V_star, f"VI[jacobi,{stopping}] eps={epsilon}")
+
+
 # ----------------------------------------------------------------------------- non-convergence
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
 @pytest.mark.parametrize(("variant", "stopping"), VI_VARIANTS)

@@ -62,7 +62,7 @@ def test_exact_q_star_with_unit_step_size_on_deterministic_mdp():
         mdp, horizon=4, n_states=6, n_actions=2, n_episodes=3000, learning_rate=1.0, epsilon=1.0, n_envs=8, rng=0
     )
     ref = backward_induction(mdp)
-    np.testing.assert_allclose(res.q, ref.Q, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.Q, ref.Q, rtol=0, atol=1e-12)
     assert _value(mdp, res.policy) == pytest.approx(float(ref.V[0] @ mdp.initial), abs=1e-12)
 
 
@@ -81,7 +81,7 @@ def test_exact_discounted_q_with_unit_step_size():
             for a in range(2):
                 Q[t, s, a] = R[s, a] + gamma * P[s, a] @ v
         v = Q[t].max(axis=1)
-    np.testing.assert_allclose(res.q, Q, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.Q, Q, rtol=0, atol=1e-12)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -94,7 +94,7 @@ def test_learned_policy_is_optimal_on_random_mdps(seed):
     res = q_learning(mdp, horizon=3, n_states=5, n_actions=2, n_episodes=30000, epsilon=0.3, n_envs=100, rng=seed)
     assert _value(mdp, res.policy) == pytest.approx(float(ref.V[0] @ mdp.initial), abs=1e-9)
     reach = np.ones(5, dtype=bool)  # random_mdp starts uniformly: every state is reachable at t = 0
-    assert np.max(np.abs(res.q[0, reach] - ref.Q[0, reach])) < 0.1
+    assert np.max(np.abs(res.Q[0, reach] - ref.Q[0, reach])) < 0.1
 
 
 def test_solves_combination_lock_and_counts_steps():
@@ -129,13 +129,13 @@ def test_jin_step_size_closed_form_for_horizon_one():
     res = q_learning(sim, horizon=1, n_states=1, n_actions=1, n_episodes=n, rng=5)
     r = np.asarray(sim.rewards)
     i = np.arange(1, n + 1)
-    assert res.q[0, 0, 0] == pytest.approx(2.0 / (n * (n + 1)) * np.sum(i * r), rel=1e-12)
+    assert res.Q[0, 0, 0] == pytest.approx(2.0 / (n * (n + 1)) * np.sum(i * r), rel=1e-12)
     # constant step size: exponential moving average from initial_q
     sim2 = Noisy()
     res2 = q_learning(sim2, horizon=1, n_states=1, n_actions=1, n_episodes=n, learning_rate=0.25, initial_q=2.0, rng=5)
     r2 = np.asarray(sim2.rewards)
     w = 0.25 * 0.75 ** (n - i)
-    assert res2.q[0, 0, 0] == pytest.approx(2.0 * 0.75**n + np.sum(w * r2), rel=1e-12)
+    assert res2.Q[0, 0, 0] == pytest.approx(2.0 * 0.75**n + np.sum(w * r2), rel=1e-12)
 
 
 def test_same_seed_same_result_and_seeds_matter():
@@ -144,9 +144,9 @@ def test_same_seed_same_result_and_seeds_matter():
     a = q_learning(mdp, rng=42, **kw)
     b = q_learning(mdp, rng=np.random.default_rng(42), **kw)
     c = q_learning(mdp, rng=43, **kw)
-    np.testing.assert_array_equal(a.q, b.q)
+    np.testing.assert_array_equal(a.Q, b.Q)
     np.testing.assert_array_equal(a.policy, b.policy)
-    assert not np.array_equal(a.q, c.q)
+    assert not np.array_equal(a.Q, c.Q)
 
 
 # ------------------------------------------------------------------ evaluation hook

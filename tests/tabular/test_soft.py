@@ -1,4 +1,5 @@
-"""Tests of tabular.soft: KL-regularised value iteration and backward induction.
+"""Tests of tabular.soft (KL-regularised value iteration and backward induction) and
+tabular.regularisation (a policy's regularised value, the gap to the hard optimum).
 
 Oracles, none of which shares code with the module under test:
 
@@ -27,11 +28,11 @@ from scipy.special import logsumexp
 from rlcore import FiniteMDP, evaluate_policy, validate_policy
 from rlcore.generators import random_mdp
 from rlcore.testing import finite_mdps, policies
-from tabular import policy_iteration
+from rlcore.results import CertifiedResult
+from tabular import PlanningResult, policy_iteration
+from tabular.regularisation import regularisation_gap_bound, regularised_policy_value
 from tabular.soft import (
     SoftPlanningResult,
-    regularisation_gap_bound,
-    regularised_policy_value,
     soft_backward_induction,
     soft_bellman_backup,
     soft_value_iteration,
@@ -142,6 +143,15 @@ def test_bandit_closed_form(beta, pi0, gamma):
     np.testing.assert_allclose(res.policy[0], pi_exact, rtol=1e-9, atol=1e-12)
     assert res.greedy_policy[0] == int(np.argmax(np.where(pos, r, -np.inf)))
     assert res.value_bound <= 1e-9 and res.beta == beta
+
+
+def test_soft_result_is_a_planning_result():
+    mdp = FiniteMDP(np.ones((1, 2, 1)), [[0.0, 1.0]], gamma=0.5)
+    res = soft_value_iteration(mdp, 0.5)
+    assert isinstance(res, PlanningResult) and isinstance(res, CertifiedResult)
+    assert res.bounds() == {"value_bound": res.value_bound, "suboptimality_bound": res.suboptimality_bound}
+    assert repr(res).startswith("SoftPlanningResult(V=<(1,) float64>, Q=<(1, 2) float64>, policy=<(1, 2) float64>")
+    assert repr(res).endswith("greedy_policy=<(1,) int64>, beta=0.5)")
 
 
 def test_bandit_gap_bound_is_attained():

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 from rlcore import FiniteMDP, RidgeRegression, evaluate_policy
+from rlcore.results import CertifiedResult
 from rlcore.generators import combination_lock, random_mdp, sticky_actions
 from tabular import backward_induction, min_k
 from tabular.sqirl import SQIRLResult, sqirl
@@ -53,8 +54,8 @@ def test_policy_table_q_and_act_agree() -> None:
     lock = _lock(4)
     res = sqirl(lock, horizon=4, n_actions=2, k=2, m=300, rng=1)
     assert isinstance(res, SQIRLResult)
-    assert res.policy.shape == (4, lock.n_states) and res.q.shape == (4, lock.n_states, 2)
-    assert np.array_equal(res.policy, res.q.argmax(axis=2))
+    assert res.policy.shape == (4, lock.n_states) and res.Q.shape == (4, lock.n_states, 2)
+    assert np.array_equal(res.policy, res.Q.argmax(axis=2))
     states = np.arange(lock.n_states)
     for t in range(4):
         assert np.array_equal(res.act(states, t), res.policy[t])
@@ -66,7 +67,7 @@ def test_same_seed_same_result_and_counts_steps() -> None:
     lock = _lock(5)
     a = sqirl(lock, horizon=5, n_actions=2, k=1, m=64, rng=7)
     b = sqirl(lock, horizon=5, n_actions=2, k=1, m=64, rng=7)
-    assert np.array_equal(a.policy, b.policy) and np.array_equal(a.q, b.q) and a.n_steps == b.n_steps
+    assert np.array_equal(a.policy, b.policy) and np.array_equal(a.Q, b.Q) and a.n_steps == b.n_steps
 
 
 def test_ridge_on_one_hot_pairs_reproduces_tabular_means() -> None:
@@ -84,8 +85,8 @@ def test_ridge_on_one_hot_pairs_reproduces_tabular_means() -> None:
         regressor=RidgeRegression(alpha=1e-10, fit_intercept=False),
         features="one_hot_pair",
     )
-    visited = tab.q != 0.0
-    assert np.allclose(ridge.q[visited], tab.q[visited], atol=1e-6)
+    visited = tab.Q != 0.0
+    assert np.allclose(ridge.Q[visited], tab.Q[visited], atol=1e-6)
 
 
 def test_any_scikit_learn_regressor() -> None:
@@ -108,7 +109,7 @@ def test_callable_features_and_unknown_state_count() -> None:
             return lock.step(s, a, rng, t=t)
 
     res = sqirl(NoCount(), horizon=3, n_actions=2, k=1, m=300, rng=0, features=lambda s, a, t: np.stack([s, a], axis=1))
-    assert res.policy is None and res.q is None
+    assert res.policy is None and res.Q is None
     ref = sqirl(lock, horizon=3, n_actions=2, k=1, m=300, rng=0)
     states = np.arange(lock.n_states)
     assert np.array_equal(res.act(states, 0), ref.policy[0])
@@ -183,7 +184,9 @@ def test_bound_is_infinite_when_not_solvable_and_monotone_in_delta() -> None:
     lock = _lock(3)
     assert sqirl_sample_bound(lock, 1, delta=0.01).m > sqirl_sample_bound(lock, 1, delta=0.5).m
     eh = stochastic_effective_horizon(lock)
-    assert eh.m == min(b.m for b in eh.bounds) and eh.horizon == pytest.approx(math.log2(eh.m))
+    assert eh.m == min(b.m for b in eh.k_results) and eh.effective_horizon == pytest.approx(math.log2(eh.m))
+    assert eh.best_k == min(eh.k_results, key=lambda b: (b.effective_horizon, b.k)).k
+    assert not isinstance(eh, CertifiedResult)  # a bound itself, with no bounds() method
 
 
 @pytest.mark.slow
@@ -360,7 +363,7 @@ def test_sample_complexity_refuses_a_nan_tolerance() -> None:
 def test_deep_variant_mlp_regressor(loss: str) -> None:
     # The deep variant is the same algorithm with a torch MLP as the regressor.
     torch = pytest.importorskip("torch")
-    from rlcore.torch_regressors import MLPRegressor
+    from rlcore.deep import MLPRegressor
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -374,9 +377,9 @@ def test_deep_variant_mlp_regressor(loss: str) -> None:
         # at the start (the best-covered state) the MLP ranks the actions as the exact
         # tabular means do, and its value of the right digit is close to theirs
         start = lock.n_states - 5
-        best = int(tab.q[0, start].argmax())
-        assert int(res.q[0, start].argmax()) == best
-        assert res.q[0, start, best] == pytest.approx(tab.q[0, start, best], abs=0.1)
+        best = int(tab.Q[0, start].argmax())
+        assert int(res.Q[0, start].argmax()) == best
+        assert res.Q[0, start, best] == pytest.approx(tab.Q[0, start, best], abs=0.1)
     finally:
         torch.set_num_threads(threads)
 

@@ -390,3 +390,87 @@ def test_error_bound_of_a_single_stock_and_of_a_huge_grid_step():
     assert huge.n_stocks == 1 and huge.stock_error_bound == width
     res = optimize_return_distribution(mdp, CVaR(0.5), max_stocks=1)
     assert np.isfinite(res.value) and np.isfinite(res.augmented.stock_error_bound)
+
+
+# ----------------------------------------------------------------------------- the stock along trajectories
+@pytest.mark.parametrize(
+    "spec, options",
+    [
+        (dict(seed=0, S=3, A=2, H=3), {}),
+        (dict(seed=3, S=2, A=2, H=4, time_dependent_r=True), {}),
+        (dict(seed=1, S=3, A=2, H=3, sparse=True), dict(grid_step=0.7)),
+        (dict(seed=6, S=3, A=2, H=3), dict(grid_step=0.3, initial_stock=0.25)),
+        (dict(seed=2, S=2, A=2, H=4), dict(max_stocks=3)),
+    ],
+)
+def test_stock_tracks_the_accumulated_reward_on_every_trajectory(spec, options):
+    """Every path of the augmented MDP, enumerated: its stock against ``c_0 + sum_{u<t} R_u``.
+
+    Exact mode: equal within the merge tolerance ``1e-9 max(1, scale)``; grid mode: within
+    ``t * grid_step / 2`` at step ``t`` (when a grid step is given) and within
+    ``stock_error_bound`` always. The augmented rewards are the original ones.
+    """
+    mdp = _random_mdp(**spec)
+    aug = stock_augment(mdp, **options)
+    H, A, K = mdp.horizon, mdp.n_actions, aug.n_stocks
+    c0 = options.get("initial_stock", 0.0)
+    scale = max(1.0, float(np.max(np.abs(aug.stocks))))
+    step = options.get("grid_step")
+    Ps = [sp.csr_array(aug.mdp.transitions_at(t)) for t in range(H)]
+    checked = 0
+    # (augmented state, true accumulated reward) at step t, over every path with positive probability
+    frontier = [(int(x), c0) for x in np.flatnonzero(aug.mdp.initial > 0)]
+    for t in range(H + 1):
+        for x, true in frontier:
+            s, stock = aug.decode(x)
+            err = abs(float(stock) - true)
+            if aug.exact:
+                assert err <= 1e-9 * scale
+            else:
+                assert err <= aug.stock_error_bound + 1e-12 * scale
+                if step is not None:
+                    assert err <= t * step / 2 + 1e-12 * scale
+            checked += 1
+        if t == H:
+            break
+        nxt = []
+        Rt, Raug = mdp.rewards_at(t), aug.mdp.rewards_at(t)
+        for x, true in frontier:
+            s = x // K
+            for a in range(A):
+                assert Raug[x, a] == Rt[s, a]
+                row = x * A + a
+                for y in Ps[t].indices[Ps[t].indptr[row] : Ps[t].indptr[row + 1]]:
+                    nxt.append((int(y), true + float(Rt[s, a])))
+        frontier = nxt
+    assert aug.exact == (not options) and checked > 10
+
+
+def test_truncation_tail_bounds_every_trajectory():
+    """``|G - G_H| <= tail`` on sampled trajectories of the discounted MDP, actions drawn at random.
+
+    The discounted return is summed over 200 steps (``gamma^200 max|R| / (1 - gamma)``
+    below 1e-50 at ``gamma = 0.5``); 2,000 trajectories per horizon; the statement is
+    almost sure, so no failure budget.
+    """
+    rng = np.random.default_rng(4)
+    S, A, gamma = 3, 2, 0.5
+    P = rng.dirichlet(np.ones(S), size=(S, A))
+    R = rng.uniform(-2.0, 3.0, size=(S, A))
+    mdp = FiniteMDP(P, R, gamma=gamma, initial=np.full(S, 1.0 / S))
+    n, T = 2000, 200
+    s = rng.integers(0, S, n)
+    rewards = np.empty((T, n))
+    for t in range(T):
+        a = rng.integers(0, A, n)
+        rewards[t] = R[s, a]
+        u = rng.random(n)
+        s = np.minimum((np.cumsum(P[s, a], axis=1) < u[:, None]).sum(axis=1), S - 1)
+    disc = gamma ** np.arange(T)
+    G = disc @ rewards
+    for H in (1, 3, 6):
+        trunc, tail = truncate_discounted(mdp, H)
+        assert tail == pytest.approx(gamma**H * np.max(np.abs(R)) / (1 - gamma), rel=1e-12)
+        G_H = disc[:H] @ rewards[:H]
+        assert np.max(np.abs(G - G_H)) <= tail * (1 + 1e-12)
+        assert np.max(np.abs(G - G_H)) > 0.1 * tail  # the bound is not vacuous here

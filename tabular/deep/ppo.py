@@ -23,14 +23,20 @@ Each iteration:
    where ``rho = pi_theta(a | x) / pi_old(a | x)`` and the advantages are normalised
    per minibatch when ``normalize_advantage``.
 
+The actor and the critic are built by :func:`rlcore.deep.build_mlp` (the actor's last
+layer scaled by ``0.01``, so the initial policy is close to uniform), their initial
+weights drawn from the numpy generator ``rng`` (torch's global random state is neither
+read nor advanced). torch is imported, through :func:`rlcore.deep.require_torch`, when
+:func:`ppo` is called; without it the call raises an ImportError naming the ``torch``
+extra.
+
 Guarantee
 ---------
 None: PPO is a heuristic policy-gradient method. It is here as the empirical baseline
 the effective-horizon papers compare against; check its policies with
-:func:`rlcore.evaluate_policy`.
-
-torch is imported when :func:`ppo` is called; without it the call raises an
-ImportError naming the ``torch`` extra.
+:func:`rlcore.evaluate_policy`. What is tested is an empirical budget: it solves small
+combination locks within a stated number of episodes on most of a set of fixed seeds.
+Tested by ``tests/tabular/deep/test_dqn_ppo.py::test_solves_small_combination_locks``.
 """
 
 from __future__ import annotations
@@ -40,14 +46,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rlcore.deep import build_mlp, require_torch, resolve_device
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.validation import Bool, Integer, validate_params
 from tabular._learner_common import (
-    DEVICE,
     EVAL_EVERY,
     EVALUATE,
-    FEATURES,
-    HIDDEN_SIZES,
     HORIZON,
     LEARNER_GAMMA,
     MAX_LOCKSTEP,
@@ -63,18 +67,21 @@ from tabular._learner_common import (
     TARGET_VALUE,
     UNIT,
     EvalSchedule,
-    LearnerResult,
     batch_sizes,
-    check_features_output,
     check_learner_sim,
     checked_reset,
     checked_step,
+)
+from tabular.deep._common import (
+    DEVICE,
+    FEATURES,
+    HIDDEN_SIZES,
+    check_features_output,
     greedy_policy_from_scores,
     hidden_tuple,
-    init_mlp,
-    require_torch,
     resolve_features,
 )
+from tabular.learning import LearnerResult
 
 __all__ = ["ppo"]
 
@@ -156,8 +163,9 @@ def ppo(
         otherwise ``evaluate`` receives ``policy(states, t, rng) -> actions``.
         ``H * S * A`` may be at most ``10**8``.
     hidden_sizes : tuple of int, or int
-        Widths (each in ``[1, 10**4]``, at most 100 layers) of the tanh hidden layers of
-        the actor and of the critic; an int is one layer.
+        Widths (each in ``[1, 16384]``, at most 64 layers, the limits of
+        :func:`rlcore.deep.build_mlp`) of the tanh hidden layers of the actor and of the
+        critic; an int is one layer.
     learning_rate : float > 0
         Adam step size.
     n_envs : int in [1, 10**7]
@@ -179,8 +187,10 @@ def ppo(
     normalize_advantage : bool
         Standardise advantages within each minibatch.
     device : str or torch.device
+        Where the networks live (CPU by default; see :func:`rlcore.deep.resolve_device`).
     rng : Generator, int or None
-        All randomness: initialisation, actions, minibatches, simulator.
+        All randomness: initialisation (torch's global generator is not used), actions,
+        minibatches, simulator.
     evaluate, eval_every, target_value, target_atol
         Evaluation hook and early stopping, as in :func:`~tabular.q_learning`
         (``eval_every`` defaults to ``n_envs``, one rollout).
@@ -188,14 +198,16 @@ def ppo(
     Returns
     -------
     LearnerResult
-        ``policy`` (or None without ``n_states``), ``q=None``, ``model`` a
+        ``policy`` (or None without ``n_states``), ``Q=None``, ``model`` a
         ``torch.nn.ModuleDict`` with ``"actor"`` (``d -> A`` logits) and ``"critic"``
         (``d -> 1``), and the evaluation history.
 
     Guarantee
     ---------
-    None (a heuristic; see the module docstring). The tests check that it solves small
-    combination locks within a stated budget on fixed seeds.
+    None (a heuristic; see the module docstring). It solves small combination locks
+    within a stated budget on fixed seeds: tested by
+    ``tests/tabular/deep/test_dqn_ppo.py::test_solves_small_combination_locks`` and
+    ``tests/tabular/deep/test_dqn_ppo.py::test_solves_combination_locks_without_early_termination``.
 
     Raises
     ------
@@ -230,8 +242,8 @@ def ppo(
     lr, mb, clip_eps, lam, g = learning_rate, minibatch_size, clip_range, gae_lambda, gamma
     ent, vf, clip_norm = ent_coef, vf_coef, max_grad_norm
     schedule = EvalSchedule(evaluate, eval_every, target_value, target_atol, n_envs)
-    torch = require_torch("tabular.ppo")
-    dev = torch.device(device)  # the default "cpu" is not converted by the declaration
+    torch = require_torch("tabular.deep.ppo")
+    dev = resolve_device(device)
     gen = as_generator(rng)
 
     d: int | None = None
@@ -247,9 +259,9 @@ def ppo(
     states0 = checked_reset(sim, sizes[0], gen)
     d = phi(states0, 0).shape[1]
     first: np.ndarray | None = states0
-    actor = init_mlp(torch, (d, *hidden, A), torch.nn.Tanh, gen, out_scale=0.01)
-    critic = init_mlp(torch, (d, *hidden, 1), torch.nn.Tanh, gen)
-    model = torch.nn.ModuleDict({"actor": actor, "critic": critic}).to(dev)
+    actor = build_mlp((d, *hidden, A), activation="tanh", rng=gen, device=dev, out_scale=0.01)
+    critic = build_mlp((d, *hidden, 1), activation="tanh", rng=gen, device=dev)
+    model = torch.nn.ModuleDict({"actor": actor, "critic": critic})
     opt = torch.optim.Adam(model.parameters(), lr=lr)
 
     def forward(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -345,7 +357,7 @@ def ppo(
     policy = current_policy() if S is not None else None
     return LearnerResult(
         policy=policy,
-        q=None,
+        Q=None,
         n_episodes=episodes,
         n_steps=steps,
         model=model,

@@ -22,14 +22,20 @@ buffer holds ``learning_starts`` transitions, ``replay_ratio`` Adam steps are ta
 transition collected,
 and the target network is refreshed every ``target_update_every`` gradient steps.
 
+The networks are built by :func:`rlcore.deep.build_mlp`, their initial weights drawn
+from the numpy generator ``rng`` (torch's global random state is neither read nor
+advanced), so the same seed gives the same run. torch is imported, through
+:func:`rlcore.deep.require_torch`, when :func:`dqn` is called; without it the call
+raises an ImportError naming the ``torch`` extra.
+
 Guarantee
 ---------
 None: DQN is a heuristic (nonlinear function approximation with bootstrapping can
 diverge). It is here as the empirical baseline the effective-horizon papers compare
-against; check its policies with :func:`rlcore.evaluate_policy`.
-
-torch is imported when :func:`dqn` is called; without it the call raises an
-ImportError naming the ``torch`` extra.
+against; check its policies with :func:`rlcore.evaluate_policy`. What is tested is an
+empirical budget: it solves small combination locks within a stated number of episodes
+on most of a set of fixed seeds. Tested by
+``tests/tabular/deep/test_dqn_ppo.py::test_solves_small_combination_locks``.
 """
 
 from __future__ import annotations
@@ -39,14 +45,12 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rlcore.deep import build_mlp, require_torch, resolve_device
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.validation import MAX_ITERATIONS, MAX_SAMPLES, Integer, Real, validate_params
 from tabular._learner_common import (
-    DEVICE,
     EVAL_EVERY,
     EVALUATE,
-    FEATURES,
-    HIDDEN_SIZES,
     HORIZON,
     LEARNER_GAMMA,
     MAX_LOCKSTEP,
@@ -61,18 +65,21 @@ from tabular._learner_common import (
     TARGET_VALUE,
     UNIT,
     EvalSchedule,
-    LearnerResult,
     batch_sizes,
-    check_features_output,
     check_learner_sim,
     checked_reset,
     checked_step,
+)
+from tabular.deep._common import (
+    DEVICE,
+    FEATURES,
+    HIDDEN_SIZES,
+    check_features_output,
     greedy_policy_from_scores,
     hidden_tuple,
-    init_mlp,
-    require_torch,
     resolve_features,
 )
+from tabular.learning import LearnerResult
 
 __all__ = ["dqn"]
 
@@ -160,8 +167,9 @@ def dqn(
         function ``policy(states, t, rng) -> actions``. ``H * S * A`` may be at most
         ``10**8``.
     hidden_sizes : tuple of int, or int
-        Widths (each in ``[1, 10**4]``, at most 100 layers) of the ReLU hidden layers;
-        an int is one layer, ``()`` a linear model.
+        Widths (each in ``[1, 16384]``, at most 64 layers, the limits of
+        :func:`rlcore.deep.build_mlp`) of the ReLU hidden layers; an int is one layer,
+        ``()`` a linear model.
     learning_rate : float > 0
         Adam step size.
     batch_size : int in [1, 10**7]
@@ -188,22 +196,25 @@ def dqn(
     n_envs : int in [1, 10**7]
         Episodes run in parallel.
     device : str or torch.device
-        Where the networks live (CPU by default).
+        Where the networks live (CPU by default; see :func:`rlcore.deep.resolve_device`).
     rng : Generator, int or None
-        All randomness: network initialisation, exploration, replay sampling, simulator.
+        All randomness: network initialisation (torch's global generator is not used),
+        exploration, replay sampling, simulator.
     evaluate, eval_every, target_value, target_atol
         Evaluation hook and early stopping, as in :func:`~tabular.q_learning`.
 
     Returns
     -------
     LearnerResult
-        ``policy`` (or None without ``n_states``), ``q=None``, ``model`` the Q-network
+        ``policy`` (or None without ``n_states``), ``Q=None``, ``model`` the Q-network
         (input ``d``, output ``A``), and the evaluation history.
 
     Guarantee
     ---------
-    None (a heuristic; see the module docstring). The tests check that it solves small
-    combination locks within a stated budget on fixed seeds.
+    None (a heuristic; see the module docstring). It solves small combination locks
+    within a stated budget on fixed seeds: tested by
+    ``tests/tabular/deep/test_dqn_ppo.py::test_solves_small_combination_locks`` and
+    ``tests/tabular/deep/test_dqn_ppo.py::test_solves_combination_locks_without_early_termination``.
 
     Raises
     ------
@@ -239,8 +250,8 @@ def dqn(
     eps0, eps1, frac, g = epsilon_start, epsilon_end, exploration_fraction, gamma
     delta, clip = huber_delta, max_grad_norm
     schedule = EvalSchedule(evaluate, eval_every, target_value, target_atol, n_envs)
-    torch = require_torch("tabular.dqn")
-    dev = torch.device(device)  # the default "cpu" is not converted by the declaration
+    torch = require_torch("tabular.deep.dqn")
+    dev = resolve_device(device)
     gen = as_generator(rng)
 
     d: int | None = None
@@ -256,8 +267,8 @@ def dqn(
     states0 = checked_reset(sim, sizes[0], gen)
     d = phi(states0, 0).shape[1]
     first: np.ndarray | None = states0
-    net = init_mlp(torch, (d, *hidden, A), torch.nn.ReLU, gen).to(dev)
-    target_net = init_mlp(torch, (d, *hidden, A), torch.nn.ReLU, gen).to(dev)
+    net = build_mlp((d, *hidden, A), activation="relu", rng=gen, device=dev)
+    target_net = build_mlp((d, *hidden, A), activation="relu", rng=gen, device=dev)
     target_net.load_state_dict(net.state_dict())
     opt = torch.optim.Adam(net.parameters(), lr=lr)
 
@@ -341,7 +352,7 @@ def dqn(
     policy = current_policy() if S is not None else None
     return LearnerResult(
         policy=policy,
-        q=None,
+        Q=None,
         n_episodes=episodes,
         n_steps=steps,
         model=net,

@@ -1,8 +1,10 @@
-"""Tests of the deep baselines tabular.dqn and tabular.ppo.
+"""Tests of the deep baselines tabular.deep.dqn and tabular.deep.ppo.
 
 Independent sources: backward induction (tabular.backward_induction) for the optimal
-value, exact policy evaluation (rlcore.evaluate_policy) for the learned policies; a
-subprocess without torch for the ImportError.
+value, exact policy evaluation (rlcore.evaluate_policy) for the learned policies;
+rlcore.deep.build_mlp, seeded by hand, for the initial networks; a subprocess without
+torch for the ImportError; the generated API walk of tests/test_public_api.py for the
+argument checks (tabular.deep is not in tabular's __all__, which the walk covers).
 
 Probabilistic checks run over fixed seeds with the failure budget written in the test.
 torch runs single-threaded here (restored afterwards): the networks are tiny.
@@ -20,11 +22,11 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from rlcore import FiniteMDP, evaluate_policy
+from rlcore.deep import build_mlp
 from rlcore.generators import combination_lock
-from tabular._learner_common import one_hot_time_features
-from tabular.dqn import dqn
+from tabular.deep import dqn, ppo
 from tabular.finite_horizon import backward_induction
-from tabular.ppo import ppo
+from tabular.learning import LearnerResult, one_hot_time_features
 
 LEARNERS = {"dqn": dqn, "ppo": ppo}
 
@@ -70,7 +72,8 @@ def test_solves_small_combination_locks(name, n_episodes):
         v_star = float(backward_induction(lock).V[0] @ lock.initial)
         res = LEARNERS[name](lock, horizon=4, n_actions=2, n_episodes=n_episodes, rng=seed)
         assert res.policy.shape == (4, 6) and res.policy.dtype == np.int64
-        assert res.n_episodes == n_episodes and res.q is None and res.model is not None
+        assert isinstance(res, LearnerResult)
+        assert res.n_episodes == n_episodes and res.Q is None and res.model is not None
         successes += _value(lock, res.policy) == pytest.approx(v_star, abs=1e-12)
     assert v_star == 1.0
     assert successes >= 3
@@ -277,13 +280,14 @@ def test_modules_import_and_fail_cleanly_without_torch():
         import sys
         sys.modules["torch"] = None
         import tabular
+        import tabular.deep
         from rlcore.generators import combination_lock
         lock = combination_lock(2, 2, combination=[0, 1])
-        for f in (tabular.dqn, tabular.ppo):
+        for f in (tabular.deep.dqn, tabular.deep.ppo):
             try:
                 f(lock, horizon=2, n_actions=2, n_episodes=2, rng=0)
             except ImportError as exc:
-                assert "'torch' extra" in str(exc), str(exc)
+                assert "'torch' extra" in str(exc) and "rlref[torch]" in str(exc), str(exc)
             else:
                 raise SystemExit("no ImportError")
         res = tabular.q_learning(lock, horizon=2, n_states=4, n_actions=2, n_episodes=5, rng=0)
@@ -293,3 +297,50 @@ def test_modules_import_and_fail_cleanly_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok 5"
+
+
+# ------------------------------------------------------------------ networks and seeding
+def test_dqn_starts_from_build_mlp_seeded_by_the_callers_rng():
+    # no update is taken (learning_starts beyond every transition): the returned network
+    # is the initial one, drawn after the first batch's reset from the same generator
+    lock = combination_lock(3, 2, combination=[1, 0, 1])
+    res = dqn(lock, horizon=3, n_actions=2, n_episodes=4, n_envs=4, hidden_sizes=(8, 5), learning_starts=10**6, rng=3)
+    gen = np.random.default_rng(3)
+    lock.reset(4, gen)
+    expected = build_mlp((lock.n_states + 3, 8, 5, 2), activation="relu", rng=gen)
+    got, want = res.model.state_dict(), expected.state_dict()
+    assert list(got) == list(want)
+    assert all(torch.equal(got[k], want[k]) for k in got)
+
+
+def test_ppo_starts_from_build_mlp_with_a_small_actor_head():
+    lock = combination_lock(3, 2, combination=[1, 0, 1])
+    res = ppo(lock, horizon=3, n_actions=2, n_episodes=4, n_envs=4, hidden_sizes=(8,), n_epochs=0, rng=5)
+    gen = np.random.default_rng(5)
+    lock.reset(4, gen)
+    d = lock.n_states + 3
+    actor = build_mlp((d, 8, 2), activation="tanh", rng=gen, out_scale=0.01)
+    critic = build_mlp((d, 8, 1), activation="tanh", rng=gen)
+    for net, ref in ((res.model["actor"], actor), (res.model["critic"], critic)):
+        got, want = net.state_dict(), ref.state_dict()
+        assert all(torch.equal(got[k], want[k]) for k in got)
+    last = res.model["actor"][-1].weight
+    assert float(last.detach().abs().max()) <= 0.01 / np.sqrt(8)  # the head is scaled by out_scale = 0.01
+
+
+@pytest.mark.parametrize("name", ["dqn", "ppo"])
+def test_torchs_global_random_state_is_left_alone(name):
+    torch.manual_seed(1234)
+    before = torch.random.get_rng_state().clone()
+    lock = combination_lock(3, 2, combination=[0, 1, 0])
+    LEARNERS[name](lock, horizon=3, n_actions=2, n_episodes=16, hidden_sizes=(8,), rng=0)
+    assert torch.equal(torch.random.get_rng_state(), before)
+
+
+@pytest.mark.parametrize("name", ["dqn", "ppo"])
+def test_a_torch_device_object_is_accepted(name):
+    lock = combination_lock(2, 2, combination=[1, 0])
+    res = LEARNERS[name](
+        lock, horizon=2, n_actions=2, n_episodes=8, hidden_sizes=(4,), device=torch.device("cpu"), rng=0
+    )
+    assert all(p.device.type == "cpu" for p in res.model.parameters())
