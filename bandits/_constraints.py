@@ -6,7 +6,9 @@ Every public function of :mod:`bandits` declares its parameters with
 * the documented upper limits of sizes and budgets (:data:`MAX_HORIZON`,
   :data:`MAX_RUNS`, :data:`MAX_CELLS`, ...);
 * :class:`ReluLayers`, the ``[(W, b), ...]`` weights of a ReLU network;
-* the shared declarations (:data:`HORIZONS`, :data:`DISCOUNT`, :data:`DELTA`, ...).
+* the shared declarations (:data:`HORIZONS`, :data:`DISCOUNT`, :data:`DELTA`, ...), and
+  :func:`horizons` / :func:`like_horizon`, which every closed-form bound uses to take a
+  horizon or an array of horizons and answer in kind.
 """
 
 from __future__ import annotations
@@ -59,6 +61,19 @@ MAX_BOUND_HORIZON: int = 10**300
 #: Horizon(s) of a closed-form bound: an int in [1, 10**300], or an array of int64
 #: horizons >= 1.
 HORIZONS = Integer(1, MAX_BOUND_HORIZON) | Array("int", low=1)
+
+
+def horizons(horizon: Any) -> tuple[np.ndarray, bool]:
+    """A checked horizon (an int or an int array, see :data:`HORIZONS`) as float64, and whether it was a scalar."""
+    h = np.asarray(horizon, dtype=np.float64)
+    return h, h.ndim == 0
+
+
+def like_horizon(x: Any, scalar: bool) -> Any:
+    """A bound evaluated at :func:`horizons`' array, returned as a float for a scalar horizon."""
+    x = np.asarray(x, dtype=np.float64)
+    return float(x) if scalar else x
+
 
 #: A discount factor in [0, 1).
 DISCOUNT = Discount()

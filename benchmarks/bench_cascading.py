@@ -4,13 +4,13 @@ Workload: random cascading MDPs with ``S = 3`` states, horizon ``H = 3``, lists 
 most ``K = 3`` items and ``L`` ground items, ``L`` in 4, 6, 8, 10, 16, 32, 64, 128
 (``--quick``: 4, 8, 16, 32). Two comparisons per ``L``:
 
-* **learning**: ours, :func:`bandits.cascading_rl.cascading_vi` (BestPerm planning on
+* **learning**: ours, :func:`bandits.cascading_vi` (BestPerm planning on
   optimistic estimates, ``O(H S (L S + L log L + L K))`` per episode); peer, the same
   optimistic value iteration over the enumerated list-action space
-  (:func:`bandits.cascading_rl.enumerated_ucbvi`, ``O(H S^2 |A|)`` per episode with
+  (:func:`bandits.enumerated_ucbvi`, ``O(H S^2 |A|)`` per episode with
   ``|A| = sum_{k <= K} L! / (L - k)!``), run while ``|A| <= 25,000``. Each call plays
   20 episodes without regret bookkeeping; the note gives milliseconds per episode.
-* **planning**: ours, :func:`bandits.cascading_rl.solve_cascading_mdp` (DP with
+* **planning**: ours, :func:`bandits.solve_cascading_mdp` (DP with
   BestPerm); peer, :func:`tabular.backward_induction` on the enumerated
   :class:`rlcore.FiniteMDP` (built untimed in the peer's setup), while
   ``|A| <= 25,000``. Checked before timing: equal optimal values (``atol 1e-9``).
@@ -40,7 +40,7 @@ MAX_LISTS = 25_000
 
 def instance(n_items: int, seed: int = 0) -> Any:
     """A random cascading MDP with ``n_items`` items (``S = 3``, ``H = 3``, ``K = 3``)."""
-    from bandits.cascading_rl import CascadingMDP
+    from bandits.cascading import CascadingMDP
 
     rng = np.random.default_rng(seed)
     q = rng.uniform(0.05, 0.5, (S, n_items))
@@ -61,7 +61,7 @@ def _same_values(ours: Any, peer: Any) -> None:
 
 def bench_cascading(quick: bool) -> Iterator[Comparison]:
     """The comparisons of this module (see the module docstring)."""
-    from bandits.cascading_rl import cascading_vi, enumerated_ucbvi, solve_cascading_mdp
+    from bandits.cascading import cascading_vi, enumerated_ucbvi, solve_cascading_mdp
 
     sizes = [4, 8, 16, 32] if quick else [4, 6, 8, 10, 16, 32, 64, 128]
     for L in sizes:

@@ -9,7 +9,7 @@ Implementations:
 
 * **ours**: :func:`bandits.whittle_index` (``method="adaptive-greedy"``): a Numba kernel
   up to 500 states, the delayed-update BLAS-3 loop above (see
-  :mod:`bandits.whittle`);
+  :mod:`bandits.restless.whittle`);
 * **markovianbandit-pkg** (Gast, Gaujal and Khun 2023's published code):
   ``RestlessBandit.whittle_indices(check_indexability=True, discount=0.9)``; the
   object is rebuilt in the untimed setup and its memo cleared before every call;
@@ -46,7 +46,7 @@ def _arm(S: int) -> Any:
 
 
 def _ours(S: int) -> Case:
-    from bandits.whittle import whittle_index
+    from bandits.restless import whittle_index
 
     def setup() -> Any:
         return _arm(S)
@@ -61,7 +61,7 @@ def _ours(S: int) -> Case:
 
 
 def _bisection(S: int) -> Case:
-    from bandits.whittle import whittle_index
+    from bandits.restless import whittle_index
 
     def run(arm: Any) -> np.ndarray:
         res = whittle_index(arm, discount=DISCOUNT, method="bisection")

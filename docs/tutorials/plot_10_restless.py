@@ -31,24 +31,25 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bandits.fluid_lp import fluid_lp, lp_priority_policy
+from bandits.deep import sequoia
 from bandits.restless import (
-    RestlessRandomPolicy,
-    RestlessArm,
-    RestlessProblem,
-    evaluate_restless_policy,
-    myopic_policy,
-    whittle_policy,
-)
-from bandits.coupled import (
     CoupledMyopicPolicy,
     CoupledRandomPolicy,
     CoupledRestlessProblem,
+    QSamplingPolicy,
+    RestlessArm,
+    RestlessProblem,
+    RestlessRandomPolicy,
     coupled_joint_mdp,
+    evaluate_restless_policy,
+    fluid_lp,
+    lp_priority_policy,
+    myopic_policy,
     path_constraints,
+    two_state_whittle_index,
+    whittle_index,
+    whittle_policy,
 )
-from bandits.sequoia import QSamplingPolicy, sequoia
-from bandits.whittle import two_state_whittle_index, whittle_index
 from rlcore.mdp import FiniteMDP
 from tabular.policy_iteration import policy_iteration
 
@@ -67,7 +68,7 @@ SEQUOIA_STEPS = 300 if QUICK else 1500  # SEQUOIA training steps
 # 0)` decreases in :math:`\lambda`, and the Whittle index of :math:`s` is the penalty at
 # which it crosses zero. We plot the advantages (each point is one MDP solved by
 # :func:`tabular.policy_iteration`) and mark the indices found by
-# :func:`bandits.whittle.whittle_index` and by the closed form.
+# :func:`bandits.whittle_index` and by the closed form.
 
 arm = RestlessArm.two_state(p_passive=[0.2, 0.6], p_active=[0.7, 0.95])
 res = whittle_index(arm, discount=GAMMA)
@@ -111,7 +112,7 @@ print(f"indexable: {bad.indexable}, index: {bad.index}\n  reason: {bad.reason}")
 # ----------------------------------
 # Now :math:`N` copies of a three-state arm (drawn at random, and indexable), of which
 # at most :math:`0.3 N` may be acted on each step. The fluid LP
-# (:func:`bandits.fluid_lp.fluid_lp`) relaxes the per-step budget to a budget on
+# (:func:`bandits.fluid_lp`) relaxes the per-step budget to a budget on
 # discounted averages; its value bounds the value of *every* policy. We compare, per
 # arm, the Whittle index policy, the LP-priority policy, the myopic policy (act where
 # the one-step gain of acting is largest) and random actions.
@@ -169,7 +170,7 @@ for name, vals in table.items():
 # price, so neither Whittle indices nor the LP decomposition apply.
 #
 # The action is encoded by node and edge variables with flow constraints
-# (:func:`bandits.coupled.path_constraints`). SEQUOIA trains a ReLU Q-network
+# (:func:`bandits.path_constraints`). SEQUOIA trains a ReLU Q-network
 # :math:`Q(s, a)` and chooses each action by a mixed-integer programme that contains the
 # network (big-M constraints per ReLU) and the path constraints, solved by HiGHS.
 # With six binary-state arms the joint MDP has only 64 states, so the exact optimum is

@@ -36,21 +36,19 @@ from bandits.cascading import (
     CascadeBandit,
     CascadeKLUCB,
     CascadeUCB1,
+    CascadingMDP,
+    best_perm,
     cascade_klucb_regret_bound,
     cascade_lower_bound,
     cascade_ucb1_regret_bound,
-    enumerated_cascade_bandit,
-    simulate_cascade,
-)
-from bandits.cascading_rl import (
-    CascadingMDP,
-    best_perm,
     cascading_bpi,
     cascading_vi,
     cascading_vi_regret_bound,
+    enumerated_cascade_bandit,
     enumerated_ucbvi,
     evaluate_cascading_policy,
     list_value,
+    simulate_cascade,
     solve_cascading_mdp,
 )
 
@@ -130,13 +128,13 @@ print(mdp, "with", mdp.n_lists, "lists of length 0 to", mdp.list_length)
 
 V = solve_cascading_mdp(mdp)
 w_s, w_bot = mdp.item_values(V.V[1])
-value, items = best_perm(mdp.attraction[0], w_s[0], w_bot[0], mdp.list_length)
+bp = best_perm(mdp.attraction[0], w_s[0], w_bot[0], mdp.list_length)
 brute = max(
     (list_value(mdp.attraction[0], w_s[0], w_bot[0], A), A)
     for k in range(mdp.list_length + 1)
     for A in itertools.permutations(range(mdp.n_items), k)
 )
-print(f"BestPerm: list {items.tolist()} value {value:.6f};  brute force: {list(brute[1])} {brute[0]:.6f}")
+print(f"BestPerm: list {bp.items.tolist()} value {bp.value:.6f};  brute force: {list(brute[1])} {brute[0]:.6f}")
 
 # %%
 # CascadingVI against the enumerated baseline

@@ -247,6 +247,8 @@ EXEMPT: dict[str, str] = {
     "BanditPolicy": "Protocol class: the interface user policies follow, never called with arguments",
     "KL_TOLERANCE": "a constant (the KL-UCB solver's relative tolerance), not callable",
     "SimulationResult": _RESULT,
+    "RegretResult": _RESULT,
+    "BestPermResult": _RESULT,
     "CascadeSimulationResult": _RESULT,
     "CascadingBPIResult": _RESULT,
     "CascadingLearnerResult": _RESULT,

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 import bandits as b
 from rlcore.testing import bandit_means
-from bandits import bounds as bnd
+from bandits.stochastic import bounds as bnd
+from bandits.stochastic import thompson_bound as tsb
 
 
 def test_ucb1_bound_matches_theorem_1():
@@ -86,7 +87,7 @@ def test_bounds_reject_bad_input():
 
 # ---------------------------------------------------------------- KL-UCB (finite time)
 def _kl(p, q):
-    """Bernoulli KL written out independently of bandits.kl."""
+    """Bernoulli KL written out independently of bandits.stochastic.kl."""
     t1 = 0.0 if p == 0 else p * math.log(p / q)
     t2 = 0.0 if p == 1 else (1 - p) * math.log((1 - p) / (1 - q))
     return t1 + t2
@@ -184,15 +185,14 @@ def _brute_optimal_arm_terms(mu1, y, smax):
 
 @pytest.mark.parametrize("mu1,y", [(0.6, 0.5), (0.05, 0.03), (0.9, 0.7)])
 def test_thompson_optimal_arm_term_against_brute_force(mu1, y, monkeypatch):
-    from bandits import bounds
 
     brute = _brute_optimal_arm_terms(mu1, y, 400)
-    ours = bounds._ts_optimal_arm_terms(mu1, y, 400)
+    ours = tsb._ts_optimal_arm_terms(mu1, y, 400)
     assert np.all(ours >= brute * (1 - 1e-9))  # an upper bound ...
     assert np.allclose(ours, brute, rtol=1e-6, atol=1e-12)  # ... and exact within the window
     # the binned bound used past the run-time budget: still above, and not far
-    monkeypatch.setattr(bounds, "_TS_EXACT_BUDGET", 500)
-    binned = bounds._ts_optimal_arm_terms(mu1, y, 400)
+    monkeypatch.setattr(tsb, "_TS_EXACT_BUDGET", 500)
+    binned = tsb._ts_optimal_arm_terms(mu1, y, 400)
     assert np.all(binned >= brute * (1 - 1e-9))
     assert binned.sum() <= 1.15 * brute.sum() + 1e-3
 
@@ -206,17 +206,17 @@ def test_thompson_bound_closed_form_on_a_deterministic_instance(n):
     first = np.sum(y ** (s + 1) / (1 - y ** (s + 1)))
     second = np.sum((1 - y) ** (s + 1) > 1 / n)
     expected = min(n, 1 + first + second)
-    assert bnd.thompson_regret_bound([1.0, 0.0], n, fractions=[0.5]) == pytest.approx(expected, rel=1e-9)
+    assert tsb.thompson_regret_bound([1.0, 0.0], n, fractions=[0.5]) == pytest.approx(expected, rel=1e-9)
     # the second sum grows like ln n / kl(0, y) = ln n / ln 2: the leading coefficient
     assert second == math.ceil(math.log(n) / math.log(2)) - 1 or second == math.floor(math.log(n) / math.log(2))
 
 
 def test_thompson_bound_more_thresholds_only_help():
     mu, n = [0.8, 0.6, 0.5], [200, 2000]
-    one = bnd.thompson_regret_bound(mu, n, fractions=[0.5])
-    many = bnd.thompson_regret_bound(mu, n, fractions=[0.3, 0.5, 0.7])
+    one = tsb.thompson_regret_bound(mu, n, fractions=[0.5])
+    many = tsb.thompson_regret_bound(mu, n, fractions=[0.3, 0.5, 0.7])
     assert np.all(many <= one + 1e-12) and np.all(many > 0)
-    assert bnd.thompson_regret_bound([0.4, 0.4], 100) == 0.0
+    assert tsb.thompson_regret_bound([0.4, 0.4], 100) == 0.0
 
 
 def test_new_bounds_reject_bad_input():
@@ -225,13 +225,13 @@ def test_new_bounds_reject_bad_input():
     with pytest.raises(ValueError, match="means"):
         bnd.klucb_regret_bound([0.5, -0.1], 10)
     with pytest.raises(ValueError, match="horizon"):
-        bnd.thompson_regret_bound([0.5, 0.4], 0)
+        tsb.thompson_regret_bound([0.5, 0.4], 0)
     with pytest.raises(ValueError, match="horizon"):
-        bnd.thompson_regret_bound([0.5, 0.4], 10**7)
+        tsb.thompson_regret_bound([0.5, 0.4], 10**7)
     with pytest.raises(ValueError, match="fractions"):
-        bnd.thompson_regret_bound([0.5, 0.4], 10, fractions=[1.5])
+        tsb.thompson_regret_bound([0.5, 0.4], 10, fractions=[1.5])
     with pytest.raises(ValueError, match="means"):
-        bnd.thompson_regret_bound([0.5, 1.4], 10)
+        tsb.thompson_regret_bound([0.5, 1.4], 10)
 
 
 # ---------------------------------------- empirical regret below the finite-time bounds
@@ -258,7 +258,7 @@ def _upper(x):
 
 @functools.cache
 def _bounds_at_checkpoints(means):
-    return bnd.klucb_regret_bound(list(means), CHECK, c=3.0), bnd.thompson_regret_bound(list(means), CHECK)
+    return bnd.klucb_regret_bound(list(means), CHECK, c=3.0), tsb.thompson_regret_bound(list(means), CHECK)
 
 
 @pytest.mark.slow
@@ -307,7 +307,7 @@ def test_klucb_and_thompson_below_their_bounds_on_drawn_instances(means):
     kl = b.simulate(b.KLUCB(c=3.0), env, 2000, 100, rng=21, backend="numba")
     ts = b.simulate(b.ThompsonBeta(), env, 2000, 100, rng=22, backend="numba")
     assert np.all(_upper(kl.pseudo_regret[:, t - 1]) <= bnd.klucb_regret_bound(means, t, c=3.0))
-    assert np.all(_upper(ts.pseudo_regret[:, t - 1]) <= bnd.thompson_regret_bound(means, t))
+    assert np.all(_upper(ts.pseudo_regret[:, t - 1]) <= tsb.thompson_regret_bound(means, t))
 
 
 # --------------------------------------------------- regression: non-finite results, named refusals

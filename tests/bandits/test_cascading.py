@@ -17,6 +17,7 @@ closed form, is omitted), i.e. the stated curve, not a certified finite-n bound.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -142,6 +143,25 @@ def test_same_seed_same_result_and_runs_independent_of_n_runs():
     a = simulate_cascade(CascadeKLUCB(), env, 200, n_runs=3, rng=5)
     c = simulate_cascade(CascadeKLUCB(), env, 200, n_runs=1, rng=5)
     np.testing.assert_array_equal(a.pseudo_regret[:1], c.pseudo_regret)
+
+
+def test_cascade_engine_returns_the_common_regret_result():
+    """Both engines return a bandits.RegretResult: same names for the same notions."""
+    env = CascadeBandit([0.3, 0.1, 0.25, 0.05], 2)
+    res = simulate_cascade(CascadeUCB1(), env, 150, n_runs=4, rng=2)
+    other = b.simulate(b.UCB1(), b.BernoulliBandit([0.3, 0.1]), 150, 4, rng=2)
+    assert isinstance(res, b.RegretResult) and isinstance(other, b.RegretResult)
+    shared = {"pseudo_regret", "regret", "counts"}
+    for r in (res, other):
+        assert shared <= {f.name for f in dataclasses.fields(r)}
+        assert r.pseudo_regret.shape == r.regret.shape == (4, 150) and (r.n_runs, r.horizon) == (4, 150)
+    # realised regret: the optimal list's click probability minus the observed click
+    np.testing.assert_allclose(res.regret, np.cumsum(env.optimal_value - res.clicks, axis=1), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(res.mean_regret(pseudo=False), res.regret.mean(axis=0))
+    lo, hi = res.confidence_band()
+    assert np.all(lo <= res.mean_regret()) and np.all(res.mean_regret() <= hi)
+    assert res.counts.shape == (4, env.n_items)
+    assert "clicks=<(4, 150) float64>" in repr(res) and len(repr(res)) < 300
 
 
 # ------------------------------------------------------------------------------ bounds

@@ -16,24 +16,21 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 import tabular
-from bandits.cascading_rl import (
+from bandits.cascading import (
+    BestPermResult,
     CascadingMDP,
-    _CascadeStats,
-    _iota,
-    _optimistic_plan,
-    _optimistic_plan_numpy,
-    _play_episode,
     best_perm,
     cascading_bpi,
     cascading_bpi_sample_complexity,
     cascading_vi,
     cascading_vi_regret_bound,
+    enumerate_lists,
     enumerated_ucbvi,
     evaluate_cascading_policy,
     list_value,
     solve_cascading_mdp,
 )
-from bandits.cascading import enumerate_lists
+from bandits.cascading.rl import _CascadeStats, _iota, _optimistic_plan, _optimistic_plan_numpy, _play_episode
 
 
 def _instance(seed: int, S: int, N: int, K: int, H: int, *, qlo: float = 0.0, qhi: float = 1.0) -> CascadingMDP:
@@ -65,13 +62,31 @@ def perm_instances(draw):
 @example((np.array([0.9, 0.2]), np.array([-1.0, 0.0]), 0.5, 2))  # nothing worth showing
 def test_best_perm_equals_brute_force(inst):
     q, w, wb, K = inst
-    value, items = best_perm(q, w, wb, K)
+    res = best_perm(q, w, wb, K)
+    value, items = res.value, res.items
+    assert isinstance(res, BestPermResult)
     brute = max(list_value(q, w, wb, row) for row in enumerate_lists(q.size, K))
     assert value == pytest.approx(brute, abs=1e-12)
     assert list_value(q, w, wb, items) == pytest.approx(brute, abs=1e-12)
     assert items.size <= K and len(set(items.tolist())) == items.size
     # display order: decreasing value
     assert np.all(np.diff(w[items]) <= 0)
+
+
+def test_results_share_the_library_shape():
+    from rlcore.results import CertifiedResult, Result, ValueResult
+
+    m = _instance(1, S=2, N=3, K=2, H=2)
+    plan = solve_cascading_mdp(m)
+    assert isinstance(plan, ValueResult) and plan.Q is None
+    assert repr(best_perm([0.5, 0.9], [1.0, 0.5], 0.0, 2)).startswith("BestPermResult(value=")
+    vi = cascading_vi(m, 5, rng=0)
+    assert (vi.n_episodes, vi.method) == (5, "CascadingVI")
+    assert (enumerated_ucbvi(m, 3, rng=0).method, enumerated_ucbvi(m, 3, rng=0).n_episodes) == ("enumerated UCBVI", 3)
+    bpi = cascading_bpi(m, 1.5, rng=0)
+    assert isinstance(bpi, CertifiedResult) and bpi.bounds() == {"gap": bpi.gap}
+    for r in (plan, vi, bpi):
+        assert isinstance(r, Result) and "<(" in repr(r) and "\n" not in repr(r)
 
 
 def test_best_perm_rejects_bad_input():

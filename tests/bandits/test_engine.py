@@ -135,6 +135,18 @@ def test_confidence_band_brackets_the_mean():
     assert np.all(lo <= m) and np.all(m <= hi) and res.horizon == 100 and res.n_runs == 20
 
 
+def test_result_is_a_regret_result_that_prints_concisely():
+    res = b.simulate(b.UCB1(), b.BernoulliBandit([0.4, 0.5]), 100, 20, rng=0, return_actions=True)
+    assert isinstance(res, b.RegretResult)
+    text = repr(res)
+    assert "pseudo_regret=<(20, 100) float64>" in text and "actions=<(20, 100) int64>" in text
+    assert len(text) < 400 and "[" not in text.replace("[0", "")  # no array dumped
+    summary = res.summary()
+    assert summary.splitlines()[0] == "SimulationResult"
+    assert "runs x rounds" in summary and "20 x 100" in summary
+    np.testing.assert_allclose(res.mean_regret(pseudo=False), res.regret.mean(axis=0))
+
+
 def test_invalid_input_names_the_argument():
     env = b.BernoulliBandit([0.1, 0.2])
     with pytest.raises(ValueError, match="horizon"):

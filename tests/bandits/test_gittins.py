@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import bandits as b
 import tabular
-from bandits.gittins import _bisect_index
+from bandits.stochastic.gittins import _bisect_index
 from rlcore import FiniteMDP, evaluate_policy
 
 
@@ -228,3 +228,54 @@ def test_restart_method_names_the_discount_when_it_is_too_close_to_one():
     P = [[0.0, 1.0], [0.0, 1.0]]
     with pytest.raises(ValueError, match=r"^discount\b"):
         b.gittins_index(P, [0.0, 1.0], 1.0 - 1e-16, method="restart")
+
+
+@pytest.mark.slow
+def test_gittins_beta_policy_is_bayes_optimal():
+    # Two Bernoulli arms with uniform priors, discount 0.7: the Bayesian bandit is an MDP
+    # on the posterior counts (s1, f1, s2, f2). Truncated after D = 24 pulls (value 0
+    # beyond), its optimal value V_D and the value G_D of GittinsBeta's choices differ
+    # from the untruncated V* and G by at most beta^(D - n) / (1 - beta) at a state
+    # with n pulls, so Gittins' theorem (G = V*) gives V_D - G_D <= beta^(D - n) / (1 - beta)
+    # (plus the index tolerance, 1e-7, and rounding). Checked at every state with n <= 4;
+    # the check has teeth: the greedy policy (largest posterior mean) loses more than
+    # ten times that allowance at some of those states.
+    beta, D, tol = 0.7, 24, 1e-7
+    pol = b.GittinsBeta(beta, tol=tol)
+    idx = np.zeros((D + 1, D + 1))
+    for s in range(D + 1):
+        for f in range(D + 1 - s):
+            idx[s, f] = pol._index(s, f)
+    n = D + 2
+    s1, f1, s2, f2 = np.meshgrid(*[np.arange(n)] * 4, indexing="ij")
+    level = s1 + f1 + s2 + f2
+    inside = level <= D
+    p1 = (1.0 + s1) / (2.0 + s1 + f1)
+    p2 = (1.0 + s2) / (2.0 + s2 + f2)
+
+    def value(second: np.ndarray | None) -> np.ndarray:
+        """Truncated values; ``second`` says where arm 2 is pulled (None: the optimum)."""
+        V = np.zeros((n,) * 4)
+        for L in range(D - 1, -1, -1):
+            q1 = p1 * (1 + beta * np.roll(V, -1, 0)) + (1 - p1) * beta * np.roll(V, -1, 1)
+            q2 = p2 * (1 + beta * np.roll(V, -1, 2)) + (1 - p2) * beta * np.roll(V, -1, 3)
+            v = np.maximum(q1, q2) if second is None else np.where(second, q2, q1)
+            V[level == L] = v[level == L]
+        return V
+
+    clip = lambda x: np.minimum(x, D)  # noqa: E731
+    gittins = inside & (idx[clip(s2), clip(f2)] > idx[clip(s1), clip(f1)])  # ties: arm 1, as select() does
+    V_opt, V_git, V_greedy = value(None), value(gittins), value(p2 > p1)
+    # the table above is what GittinsBeta.select chooses
+    pol.reset(2, 100)
+    for state in [(0, 0, 0, 0), (2, 1, 0, 0), (0, 1, 1, 3), (3, 4, 5, 1), (1, 0, 0, 1)]:
+        pol.successes[:] = state[0::2]
+        pol.failures[:] = state[1::2]
+        assert pol.select(1, np.random.default_rng(0)) == int(gittins[state])
+    teeth = 0
+    for L in range(5):
+        allowance = beta ** (D - L) / (1 - beta) + 10 * tol
+        at = level == L
+        assert np.all(V_opt[at] - V_git[at] <= allowance), (L, float(np.max(V_opt[at] - V_git[at])))
+        teeth += float(np.max(V_opt[at] - V_greedy[at])) > 10 * allowance
+    assert teeth >= 3

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy.optimize import brentq
 
 import bandits as b
-from bandits import _kernels as _k
+from bandits.stochastic import _kl_kernels as _k
 
 
 def test_kl_bernoulli_closed_forms():

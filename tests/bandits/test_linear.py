@@ -94,6 +94,27 @@ def test_oful_and_linear_thompson_regret_below_theorem_3():
         assert m[-1] - m[T // 2] < 0.5 * m[-1]
 
 
+@pytest.mark.slow
+def test_linear_thompson_with_the_theorems_inflation_has_sublinear_regret():
+    # Agrawal and Goyal 2013, Theorem 1: with v = R sqrt(24 d ln(1/delta) / eps), the
+    # regret is O(d^2 / eps sqrt(n^(1 + eps)) ln(n d) ln(1/delta)) w.p. 1 - delta, with an
+    # unstated constant: the checkable part is the growth. Over 10 runs (eps = 1/2), the
+    # mean regret's log-log slope from n = 2000 to 8000 must stay below (1 + eps) / 2 =
+    # 0.75, the theorem's exponent without its logarithmic factor (measured 0.51; linear
+    # regret: 1), and the per-round regret must fall.
+    rng = np.random.default_rng(1)
+    K, d, T = 20, 3, 8000
+    F = rng.normal(size=(K, d))
+    F /= np.linalg.norm(F, axis=1, keepdims=True)
+    env = b.LinearBandit(F, np.array([0.5, -0.3, 0.4]), noise_sd=0.3)
+    R, delta, eps = 0.3, 0.05, 0.5
+    v = R * math.sqrt(24 * d * math.log(1 / delta) / eps)
+    m = b.simulate(b.LinearThompson(F, v=v), env, T, 10, rng=3).mean_regret()
+    slope = math.log(m[T - 1] / m[T // 4 - 1]) / math.log(4)
+    assert 0 < slope < (1 + eps) / 2
+    assert m[T - 1] / T < m[T // 4 - 1] / (T // 4) < m[T // 16 - 1] / (T // 16)
+
+
 def test_linear_invalid_input_names_the_argument():
     with pytest.raises(ValueError, match="theta"):
         b.LinearBandit(np.eye(3), [1.0, 2.0])

@@ -14,8 +14,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bandits.fluid_lp import fluid_lp, lp_priority_policy
 from bandits.restless import (
+    fluid_lp,
+    lp_priority_policy,
+    whittle_index,
     PriorityPolicy,
     RestlessRandomPolicy,
     RestlessArm,
@@ -25,7 +27,6 @@ from bandits.restless import (
     myopic_policy,
     whittle_policy,
 )
-from bandits.whittle import whittle_index
 from tabular.average_reward import relative_value_iteration
 from tabular.policy_iteration import policy_iteration
 

@@ -13,8 +13,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bandits.restless import evaluate_restless_policy
-from bandits.coupled import (
+from bandits.restless import (
+    evaluate_restless_policy,
+    QSamplingPolicy,
+    relu_forward,
+    relu_milp_argmax,
     ActionConstraints,
     CoupledMyopicPolicy,
     CoupledRandomPolicy,
@@ -25,7 +28,6 @@ from bandits.coupled import (
     path_constraints,
     scheduling_constraints,
 )
-from bandits.sequoia import QSamplingPolicy, relu_forward, relu_milp_argmax
 from tabular.policy_iteration import policy_iteration
 
 EDGES = [(0, 1), (0, 2), (1, 3), (2, 3), (3, 4), (1, 4), (2, 5), (4, 5)]
@@ -160,7 +162,7 @@ def test_baselines_are_feasible(k: int) -> None:
 
 def test_sequoia_actions_always_feasible_and_deterministic() -> None:
     pytest.importorskip("torch")
-    from bandits.sequoia import sequoia
+    from bandits.deep import sequoia
 
     cons = path_constraints(6, EDGES, 0, 3)
     gen = np.random.default_rng(2)
@@ -182,12 +184,31 @@ def test_sequoia_actions_always_feasible_and_deterministic() -> None:
         assert qa == pytest.approx(q.max(), abs=1e-6)
 
 
+def test_sequoia_network_is_seeded_from_rng_and_leaves_torch_global_rng_alone() -> None:
+    torch = pytest.importorskip("torch")
+    from bandits.deep import sequoia
+    from rlcore.deep import build_mlp
+
+    cons = multiple_interventions(3, np.array([1.0]), 1.0)
+    prob = CoupledRestlessProblem(np.array([[0.2, 0.6]] * 3), np.array([[0.5, 0.5]] * 3), cons, discount=0.9)
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
+    # one step of a batch that never fills: no gradient step, the network is the initial one
+    res = sequoia(prob, n_steps=1, hidden=(5,), batch_size=8, rng=7)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    # the initial network is rlcore.deep.build_mlp's, drawn first from the generator of rng
+    net = build_mlp((3 + 3, 5, 1), activation="relu", rng=np.random.default_rng(7))
+    for (W, bias), lin in zip(res.layers, [m for m in net if hasattr(m, "weight")]):
+        np.testing.assert_allclose(W, lin.weight.detach().double().numpy() * (1 if W.shape[0] > 1 else 3.0))
+        np.testing.assert_allclose(bias, lin.bias.detach().double().numpy() * (1 if W.shape[0] > 1 else 3.0))
+
+
 @pytest.mark.slow
 def test_sequoia_learns_on_tiny_instance() -> None:
     # Exact optimum from the joint MDP; SEQUOIA after 600 steps beats random actions and
     # gets within 8% of the optimum (seeded; the MC standard errors are ~0.3).
     pytest.importorskip("torch")
-    from bandits.sequoia import sequoia
+    from bandits.deep import sequoia
 
     gen = np.random.default_rng(0)
     cons = multiple_interventions(4, [1.0, 2.0], 3.0)

@@ -2,7 +2,7 @@
 
 References used: the bisection-on-the-penalty reference with tabular's planners (a
 second algorithm), the closed form of the two-state arm (derived in
-``bandits.whittle.two_state_whittle_index`` and docs/theory/restless.md), the Gittins
+``bandits.two_state_whittle_index`` and docs/theory/restless.md), the Gittins
 index of rested arms (``bandits.gittins_index``, Varaiya-Walrand-Buyukkoc and
 Katehakis-Veinott), arms whose action does not affect the dynamics (index = immediate
 gain), and the published implementation of Gast, Gaujal and Khun
@@ -19,10 +19,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import bandits.whittle as bw
-from bandits.gittins import gittins_index
-from bandits.restless import RestlessArm
-from bandits.whittle import two_state_whittle_index, whittle_index
+import bandits.restless.whittle as bw
+from bandits.restless import RestlessArm, two_state_whittle_index, whittle_index
+from bandits.stochastic.gittins import gittins_index
 from rlcore.mdp import FiniteMDP
 from tabular.policy_iteration import policy_iteration
 

@@ -1,24 +1,10 @@
-"""Linear bandits on a finite action set: OFUL (LinUCB) and linear Thompson sampling.
+"""Policies for linear bandits: OFUL (LinUCB with the Abbasi-Yadkori ellipsoid) and linear Thompson sampling.
 
-Arm ``a`` has a feature vector ``x_a`` in ``R^d`` and mean reward ``<x_a, theta*>``;
-rewards carry conditionally ``R``-subgaussian noise. After ``t`` rounds the
-regularised least-squares estimate is ``theta_t = V_t^{-1} sum_s X_s x_s`` with the
-design matrix ``V_t = lam I + sum_s x_s x_s^T``.
-
-Confidence ellipsoid (Abbasi-Yadkori, Pal and Szepesvari 2011, Theorem 2): with
-probability at least ``1 - delta``, for all ``t >= 0``,
-``||theta_t - theta*||_{V_t} <= sqrt(beta_t)`` with
-
-``sqrt(beta_t) = R sqrt(2 ln(det(V_t)^{1/2} det(lam I)^{-1/2} / delta)) + sqrt(lam) S``
-
-(:func:`oful_radius`). Two inequalities drive the regret analysis, and
-:func:`elliptical_potential` returns both sides of each:
-
-* elliptical potential lemma: ``sum_t min(1, ||x_t||^2_{V_{t-1}^{-1}}) <=
-  2 ln(det V_n / det(lam I))`` (Abbasi-Yadkori et al. 2011, Lemma 11; Lattimore and
-  Szepesvari 2020, Lemma 19.4);
-* determinant-trace inequality: ``ln det V_n <= d ln(trace(V_n) / d) <=
-  d ln(lam + n L^2 / d)`` when ``||x_t|| <= L`` (Lemma 10 of the same paper).
+Both keep the regularised least-squares estimate ``theta_t = V_t^{-1} sum_s X_s x_s``
+with ``V_t = lam I + sum_s x_s x_s^T``, updated in ``O(d^2)`` per round; OFUL acts
+optimistically over the confidence ellipsoid of radius :func:`oful_radius`, Thompson
+sampling on a Gaussian sample around ``theta_t``. Both follow the
+:class:`bandits.BanditPolicy` protocol.
 
 References
 ----------
@@ -30,91 +16,15 @@ with linear payoffs, *ICML* 2013.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from bandits import _kernels as _k
 from bandits._constraints import DELTA, POSITIVE
-from bandits.environments import BanditEnvironment
-from rlcore.validation import (
-    Array,
-    Integer,
-    InvalidParameterError,
-    Real,
-    shape_of,
-    validate_params,
-)
+from bandits.linear._ridge import FEATURES, LAM, _RidgeState, frozen as _frozen
+from rlcore.validation import Integer, InvalidParameterError, Real, validate_params
 
-__all__ = ["OFUL", "EllipticalPotential", "LinearBandit", "LinearThompson", "elliptical_potential", "oful_radius"]
-
-
-#: A feature matrix (K, d) with finite entries.
-FEATURES = Array(ndim=2)
-
-#: Smallest ridge regulariser: below, ``V^{-1} = I / lam`` and its Sherman-Morrison
-#: updates lose all precision in float64 (``1 / lam`` beyond ``1e8`` times the features'
-#: scale).
-LAM_FLOOR = 1e-8
-
-#: The ridge regulariser ``lam`` in ``[1e-8, inf)``.
-LAM = Real(LAM_FLOOR, None)
-
-
-def _frozen(X: np.ndarray) -> np.ndarray:
-    X.flags.writeable = False
-    return X
-
-
-@validate_params(features=FEATURES, theta=Array(ndim=1, shape=(shape_of("features", 1),)), noise_sd=Real(0, None))
-class LinearBandit(BanditEnvironment):
-    """Finite-armed linear bandit: arm ``a`` pays ``<features[a], theta> + noise_sd * z``.
-
-    Parameters
-    ----------
-    features : array_like of shape (K, d)
-        Finite, ``K, d >= 1``.
-    theta : array_like of shape (d,)
-    noise_sd : float >= 0
-        Standard deviation of the Gaussian noise (``R``-subgaussian with ``R = noise_sd``).
-
-    Raises
-    ------
-    InvalidParameterError
-        If a mean ``<features[a], theta>`` overflows float64.
-
-    Examples
-    --------
-    >>> env = LinearBandit([[1.0, 0.0], [0.0, 1.0]], [0.2, 0.5], noise_sd=0.1)
-    >>> env.means.tolist(), env.dim
-    ([0.2, 0.5], 2)
-    """
-
-    kind = _k.ENV_GAUSSIAN
-
-    def __init__(self, features: Any, theta: Any, noise_sd: float = 1.0) -> None:
-        self.features = _frozen(features)
-        self.theta = theta
-        self.noise_sd = noise_sd
-        with np.errstate(over="ignore", invalid="ignore"):
-            self.means = self.features @ theta
-        if not np.all(np.isfinite(self.means)):
-            raise InvalidParameterError("theta", "the means <features[a], theta> overflow float64; rescale")
-        self.n_arms = int(self.features.shape[0])
-        self.dim = int(self.features.shape[1])
-
-    def means_table(self, horizon: int) -> np.ndarray:
-        return self.means[None, :]
-
-    def scale(self) -> np.ndarray:
-        return np.full(self.n_arms, self.noise_sd)
-
-    def draw_noise(self, rng: np.random.Generator, horizon: int) -> np.ndarray:
-        return rng.standard_normal((horizon, 1))
-
-    def __repr__(self) -> str:
-        return f"LinearBandit(K={self.n_arms}, d={self.dim}, noise_sd={self.noise_sd})"
+__all__ = ["OFUL", "LinearThompson", "oful_radius"]
 
 
 def _oful_radius(logdet_V: float, d: int, lam: float, delta: float, S: float, R: float) -> float:
@@ -164,26 +74,6 @@ def oful_radius(logdet_V: float, dim: int, *, lam: float, delta: float, S: float
     return out
 
 
-class _RidgeState:
-    """``V^{-1}``, ``b = sum X x``, ``ln det V`` updated in O(d^2) per round."""
-
-    def __init__(self, d: int, lam: float) -> None:
-        self.Vinv = np.eye(d) / lam
-        self.b = np.zeros(d)
-        self.logdet = d * math.log(lam)
-
-    def update(self, x: np.ndarray, reward: float) -> None:
-        Vx = self.Vinv @ x
-        w = float(x @ Vx)
-        self.Vinv -= np.outer(Vx, Vx) / (1.0 + w)  # Sherman-Morrison
-        self.b += reward * x
-        self.logdet += math.log1p(w)  # matrix determinant lemma
-
-    @property
-    def theta(self) -> np.ndarray:
-        return self.Vinv @ self.b
-
-
 @validate_params(features=FEATURES, lam=LAM, delta=DELTA, S=POSITIVE, R=POSITIVE)
 class OFUL:
     """OFUL (LinUCB with the Abbasi-Yadkori ellipsoid) on a finite action set.
@@ -212,6 +102,10 @@ class OFUL:
     after every ``n`` is at most ``4 sqrt(n d ln(lam + n L / d)) (sqrt(lam) S + R sqrt(2
     ln(1/delta) + d ln(1 + n L / (lam d))))`` (Abbasi-Yadkori, Pal and Szepesvari 2011,
     Theorem 3); :func:`bandits.oful_regret_bound`.
+    Tested by
+    ``tests/bandits/test_linear.py::test_oful_and_linear_thompson_regret_below_theorem_3``
+    and, for the confidence ellipsoid it rests on,
+    ``tests/bandits/test_linear.py::test_confidence_ellipsoid_covers_theta``.
 
     References
     ----------
@@ -220,6 +114,7 @@ class OFUL:
 
     Examples
     --------
+    >>> from bandits import LinearBandit
     >>> import bandits
     >>> env = LinearBandit([[1.0, 0.0], [0.0, 1.0], [0.6, 0.6]], [0.1, 0.5], noise_sd=0.1)
     >>> res = bandits.simulate(OFUL(env.features, R=0.1), env, 200, 2, rng=0)
@@ -281,6 +176,9 @@ class LinearThompson:
     ``O(d^2 / eps sqrt(n^{1 + eps}) ln(n d) ln(1/delta))`` with probability ``1 - delta``
     (Agrawal and Goyal 2013, Theorem 1); ``O(d^{3/2} sqrt(n))`` up to logarithms for
     ``eps = 1 / ln n``.
+    Tested by
+    ``tests/bandits/test_linear.py::test_linear_thompson_with_the_theorems_inflation_has_sublinear_regret``
+    (the growth exponent; the constant is unstated).
 
     References
     ----------
@@ -320,78 +218,3 @@ class LinearThompson:
 
     def __repr__(self) -> str:
         return f"LinearThompson(K={self.features.shape[0]}, lam={self.lam}, v={self.v})"
-
-
-@dataclass(frozen=True)
-class EllipticalPotential:
-    """Both sides of the elliptical potential and determinant-trace inequalities.
-
-    Attributes
-    ----------
-    widths : ndarray of shape (n,)
-        ``||x_t||^2_{V_{t-1}^{-1}}`` for each round.
-    potential : float
-        ``sum_t min(1, widths[t])``.
-    log_det_ratio : float
-        ``ln det V_n - d ln lam``.
-    logdet : float
-        ``ln det V_n``.
-    trace_bound : float
-        ``d ln(trace(V_n) / d)`` (an upper bound on ``logdet`` by AM-GM).
-    norm_bound : float
-        ``d ln(lam + n L^2 / d)`` with ``L = max_t ||x_t||``.
-    """
-
-    widths: np.ndarray
-    potential: float
-    log_det_ratio: float
-    logdet: float
-    trace_bound: float
-    norm_bound: float
-
-
-@validate_params(X=Array(ndim=2), lam=LAM)
-def elliptical_potential(X: Any, lam: float = 1.0) -> EllipticalPotential:
-    """Compute the quantities of the elliptical potential lemma for a feature sequence.
-
-    Parameters
-    ----------
-    X : array_like of shape (n, d)
-        The chosen feature vectors ``x_1, ..., x_n`` (finite, ``n, d >= 1``).
-    lam : float >= 1e-8
-        Ridge regularisation (as in :class:`OFUL`).
-
-    Returns
-    -------
-    EllipticalPotential
-        The lemma states ``potential <= 2 * log_det_ratio``; the determinant-trace
-        inequality ``logdet <= trace_bound <= norm_bound``.
-
-    Examples
-    --------
-    >>> ep = elliptical_potential(np.eye(3), lam=1.0)
-    >>> ep.widths.tolist(), round(ep.log_det_ratio, 6)
-    ([1.0, 1.0, 1.0], 2.079442)
-    """
-    A = X
-    n, d = A.shape
-    with np.errstate(over="ignore", invalid="ignore"):
-        V = lam * np.eye(d) + A.T @ A
-        L2 = float(np.max(np.sum(A * A, axis=1)))
-        trace = float(np.trace(V))
-    if not (np.all(np.isfinite(V)) and math.isfinite(L2) and math.isfinite(trace)):
-        raise InvalidParameterError("X", "the design matrix lam I + X^T X overflows float64; rescale the features")
-    st = _RidgeState(d, lam)
-    widths = np.empty(n)
-    for i in range(n):
-        widths[i] = float(A[i] @ st.Vinv @ A[i])
-        st.update(A[i], 0.0)
-    sign, logdet = np.linalg.slogdet(V)
-    return EllipticalPotential(
-        widths=widths,
-        potential=float(np.minimum(1.0, widths).sum()),
-        log_det_ratio=float(logdet - d * math.log(lam)),
-        logdet=float(logdet),
-        trace_bound=float(d * math.log(trace / d)),
-        norm_bound=float(d * math.log(lam + n * L2 / d)),
-    )

@@ -48,7 +48,9 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from bandits.restless import PriorityPolicy, RestlessProblem
+from bandits.restless.model import RestlessProblem
+from bandits.restless.policies import PriorityPolicy
+from rlcore.results import Result
 from rlcore.validation import (
     Instance,
     InvalidParameterError,
@@ -60,9 +62,9 @@ from rlcore.validation import (
 __all__ = ["FluidLPResult", "fluid_lp", "lp_priority_policy"]
 
 
-@dataclass(frozen=True)
-class FluidLPResult:
-    """Solution of the fluid relaxation.
+@dataclass(frozen=True, repr=False)
+class FluidLPResult(Result):
+    """Solution of the fluid relaxation (a :class:`rlcore.CertifiedResult`: ``value`` bounds the optimum).
 
     Attributes
     ----------
@@ -82,6 +84,10 @@ class FluidLPResult:
     multiplier: float
     criterion: str
     solver_status: str
+
+    def bounds(self) -> dict[str, float]:
+        """The certified number: ``value``, an upper bound on the optimal value (or gain)."""
+        return {"value": self.value}
 
 
 _PROBLEM = Instance(RestlessProblem)
@@ -124,6 +130,10 @@ def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver:
     ``value >= sup_pi E_mu[sum_t beta^t sum_i r_i]`` over all budget-feasible joint
     policies (the relaxation argument in the module docstring; Whittle 1988,
     Bertsimas and Nino-Mora 2000), up to the solver's tolerance.
+    Tested by
+    ``tests/bandits/test_restless.py::test_lp_bound_dominates_exact_optimum_and_policies``
+    (against the exact joint MDP) and
+    ``tests/bandits/test_restless.py::test_lp_bound_multi_level_and_average_reward``.
 
     Examples
     --------

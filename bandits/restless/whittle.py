@@ -43,7 +43,7 @@ The count is one ``S x S`` solve (``(8/3) S^3`` flops) plus about ``S^3`` flops 
 matrix products and ``O(S^2 block)`` of vector work. This is the ``O(S^3)``
 adaptive-greedy algorithm with Gast, Gaujal and Khun's rank-one updates, not their
 asymptotically sub-cubic variant (which relies on fast matrix multiplication). Up to
-``_KERNEL_MAX_STATES`` = 500 states a Numba kernel (:mod:`bandits._whittle_kernels`)
+``_KERNEL_MAX_STATES`` = 500 states a Numba kernel (:mod:`bandits.restless._kernels`)
 applies each update at once, on the active columns only (``S^3 / 2`` multiply-adds);
 above, the delayed BLAS-3 loop is faster.
 
@@ -83,7 +83,8 @@ import numpy as np
 import scipy.linalg
 
 from bandits._constraints import DISCOUNT
-from bandits.restless import RestlessArm
+from bandits.restless.model import RestlessArm
+from rlcore.results import Result
 from rlcore.validation import (
     Array,
     Instance,
@@ -113,8 +114,8 @@ MAX_ATOL: float = 1e-3
 _KERNEL_MAX_STATES = 500
 
 
-@dataclass(frozen=True)
-class WhittleResult:
+@dataclass(frozen=True, repr=False)
+class WhittleResult(Result):
     """Indexability verdict and, for indexable arms, the Whittle indices.
 
     Attributes
@@ -223,6 +224,12 @@ def whittle_index(
     optimally passive at penalty ``lam`` iff ``W(s) <= lam`` (Nino-Mora 2007,
     Gast, Gaujal and Khun 2023, Theorem 1). An arm on which passivity fails to be
     monotone at a breakpoint is reported ``indexable=False`` with the witness.
+    Tested by
+    ``tests/bandits/test_whittle.py::test_matches_bisection_reference_discounted``,
+    ``tests/bandits/test_whittle.py::test_matches_bisection_reference_average_reward``
+    (passivity checked by solving the penalised MDPs),
+    ``tests/bandits/test_whittle.py::test_two_state_closed_form`` and
+    ``tests/bandits/test_whittle.py::test_non_indexable_witness``.
 
     References
     ----------
@@ -272,7 +279,7 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
     scale = max(1.0, float(np.abs(z).max()), float(np.abs(r1 - r0).max()))
     tol = atol * scale
     if S <= _KERNEL_MAX_STATES:
-        from bandits._whittle_kernels import adaptive_greedy_kernel
+        from bandits.restless._kernels import adaptive_greedy_kernel
 
         Wk = np.empty(S)
         ok = np.empty(S, dtype=np.int64)

@@ -1,6 +1,6 @@
 """Numba kernel of the adaptive-greedy Whittle-index algorithm (small and medium arms).
 
-See :mod:`bandits.whittle` for the algorithm. The kernel applies each rank-one update
+See :mod:`bandits.restless.whittle` for the algorithm. The kernel applies each rank-one update
 immediately to the still-active columns of ``X`` (kept contiguous at the left by column
 swaps), ``S^3 / 2`` multiply-adds in all; above a few hundred states the wrapper uses
 the delayed, BLAS-3 blocked variant instead.

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from bandits import _kernels as _k
+from bandits.stochastic import _kernels as _k
 from bandits._constraints import MAX_HORIZON, MAX_RUNS
 from rlcore.validation import (
     Array,
@@ -68,7 +68,7 @@ def _check_horizon(horizon: Any, name: str = "horizon") -> int:
 class BanditEnvironment:
     """Base class: the arrays the engine reads and the batched simulator protocol.
 
-    Subclasses set ``kind`` (a code of :mod:`bandits._kernels`) and implement
+    Subclasses set ``kind`` (a code of :mod:`bandits.stochastic._kernels`) and implement
     :meth:`means_table`, :meth:`draw_noise` (and :meth:`oracle` when the benchmark is
     not the best mean).
     """

@@ -14,7 +14,7 @@ engine as the built-in ones:
 
 The built-in policies additionally carry a compiled twin (``kernel_spec``), used by
 the Numba path. Both paths execute the same per-step code (see
-:mod:`bandits._kernels`) and draw from the same per-run generator in the same order,
+:mod:`bandits.stochastic._kernels`) and draw from the same per-run generator in the same order,
 so their trajectories are identical for a given seed.
 
 ==========================  ================================  ===============================
@@ -29,21 +29,21 @@ policy                      index / rule                      guarantee (bound f
 :class:`ThompsonBeta`       Beta-Bernoulli posterior sample   :func:`thompson_regret_bound`
 :class:`ThompsonGaussian`   Gaussian posterior sample         Agrawal and Goyal 2013
 :class:`EXP3`               exponential weights, gamma mix    :func:`exp3_regret_bound`
-:class:`DiscountedUCB`      UCB on discounted statistics      Garivier and Moulines 2011
-:class:`SlidingWindowUCB`   UCB on the last ``tau`` rounds    Garivier and Moulines 2011
 ==========================  ================================  ===============================
+
+The non-stationary policies (discounted and sliding-window UCB) are in
+:mod:`bandits.stochastic.nonstationary`; they share the base class and the compiled engine.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from bandits import _kernels as _k
+from bandits.stochastic import _kernels as _k
 from bandits._constraints import MAX_HORIZON, POSITIVE
-from bandits._kernels import _py
+from bandits.stochastic._kernels import _py
 from rlcore.validation import (
     MAX_SAMPLES,
     Integer,
@@ -61,10 +61,8 @@ __all__ = [
     "UCB1",
     "UCBV",
     "BanditPolicy",
-    "DiscountedUCB",
     "EpsilonGreedy",
     "ExploreThenCommit",
-    "SlidingWindowUCB",
     "ThompsonBeta",
     "ThompsonGaussian",
 ]
@@ -162,6 +160,8 @@ class ExploreThenCommit(_BuiltinPolicy):
     For 1-subgaussian rewards and ``1 <= m <= n / K``, the expected regret after ``n``
     rounds is at most ``m sum_i Delta_i + (n - m K) sum_i Delta_i exp(-m Delta_i^2 / 4)``
     (Lattimore and Szepesvari 2020, Theorem 6.1); :func:`bandits.etc_regret_bound`.
+    Tested by
+    ``tests/bandits/test_regret.py::test_moss_and_etc_mean_regret_below_their_bounds``.
 
     References
     ----------
@@ -200,9 +200,15 @@ class EpsilonGreedy(_BuiltinPolicy):
     Guarantee
     ---------
     With the schedule, ``c > 5`` and ``0 < d <= min_i Delta_i``, the probability of
-    pulling a suboptimal arm at round ``t >= cK/d^2`` is ``O(c / (d^2 t))`` for rewards
-    in ``[0, 1]``, so the regret is logarithmic (Auer, Cesa-Bianchi and Fischer 2002,
-    Theorem 3). A constant ``epsilon > 0`` has linear regret.
+    pulling a given suboptimal arm at round ``t >= cK/d^2`` is at most ``c / (d^2 t)``
+    (its share of the exploration, ``eps_t / K``) plus terms that vanish faster than
+    ``1 / t``, for rewards in ``[0, 1]``, so the regret is logarithmic (Auer,
+    Cesa-Bianchi and Fischer 2002, Theorem 3). A constant ``epsilon > 0`` pulls each
+    suboptimal arm a fraction ``epsilon / K`` of the rounds: linear regret.
+    Tested by
+    ``tests/bandits/test_regret.py::test_epsilon_greedy_schedule_pulls_each_suboptimal_arm_at_rate_c_over_d2_t``
+    and
+    ``tests/bandits/test_regret.py::test_problem_dependent_regret_grows_logarithmically``.
 
     References
     ----------
@@ -242,6 +248,9 @@ class UCB1(_BuiltinPolicy):
     plays is at most ``sum_{i: Delta_i > 0} 8 ln n / Delta_i + (1 + pi^2 / 3)
     sum_i Delta_i`` (Auer, Cesa-Bianchi and Fischer 2002, Theorem 1);
     :func:`bandits.ucb1_regret_bound`.
+    Tested by ``tests/bandits/test_regret.py::test_ucb1_mean_regret_below_theorem_1``,
+    ``tests/bandits/test_regret.py::test_ucb1_mean_regret_below_theorem_1_on_drawn_instances``
+    and ``tests/bandits/test_regret.py::test_ucb1_regret_grows_logarithmically``.
 
     References
     ----------
@@ -282,6 +291,11 @@ class UCBV(_BuiltinPolicy):
     of a suboptimal arm ``k`` is at most ``c_zeta (sigma_k^2 / Delta_k^2 + 2 b /
     Delta_k) ln n`` for a constant ``c_zeta`` (Audibert, Munos and Szepesvari 2009,
     Theorem 3): variance-adaptive, better than UCB1 for low-variance arms.
+    Tested by
+    ``tests/bandits/test_regret.py::test_problem_dependent_regret_grows_logarithmically``
+    (the ``ln n`` growth) and
+    ``tests/bandits/test_regret.py::test_ucbv_beats_ucb1_on_low_variance_arms`` (the
+    variance adaptation).
 
     References
     ----------
@@ -330,6 +344,12 @@ class KLUCB(_BuiltinPolicy):
     Cappe 2011, Theorems 1 and 2); :func:`bandits.klucb_asymptotic_constant`. For
     ``c >= 3`` and every horizon, :func:`bandits.klucb_regret_bound` gives an explicit
     finite-time bound (a corollary of Lattimore and Szepesvari 2020, Theorem 10.6).
+    Tested by
+    ``tests/bandits/test_bounds.py::test_klucb_and_thompson_mean_regret_below_their_bounds``,
+    ``tests/bandits/test_bounds.py::test_klucb_mean_regret_below_its_bound_on_small_means_at_a_longer_horizon``
+    (the finite-time bound) and
+    ``tests/bandits/test_regret.py::test_thompson_and_klucb_close_to_the_lai_robbins_rate``
+    (the asymptotic rate).
 
     References
     ----------
@@ -362,6 +382,8 @@ class MOSS(_BuiltinPolicy):
     For rewards in ``[0, 1]``, the expected pseudo-regret after ``n`` rounds is at most
     ``49 sqrt(n K)`` (Audibert and Bubeck 2009, Theorem 5): minimax-optimal up to a
     constant; :func:`bandits.moss_regret_bound`.
+    Tested by
+    ``tests/bandits/test_regret.py::test_moss_and_etc_mean_regret_below_their_bounds``.
 
     References
     ----------
@@ -396,6 +418,12 @@ class ThompsonBeta(_BuiltinPolicy):
     evaluates a finite-time bound at a given horizon (the generic Thompson-sampling
     lemma of Lattimore and Szepesvari 2020, Theorem 36.2, computed exactly for Beta
     posteriors).
+    Tested by
+    ``tests/bandits/test_bounds.py::test_klucb_and_thompson_mean_regret_below_their_bounds``,
+    ``tests/bandits/test_bounds.py::test_klucb_and_thompson_below_their_bounds_on_drawn_instances``
+    (the finite-time bound) and
+    ``tests/bandits/test_regret.py::test_thompson_and_klucb_close_to_the_lai_robbins_rate``
+    (the asymptotic rate).
 
     References
     ----------
@@ -429,6 +457,9 @@ class ThompsonGaussian(_BuiltinPolicy):
     For rewards in ``[0, 1]`` and ``sigma = 1``, the expected regret is
     ``O(sum_i ln(T Delta_i^2) / Delta_i)`` and ``O(sqrt(K T ln K))`` problem-independently
     (Agrawal and Goyal 2013, Theorems 1.2 and 1.3).
+    Tested by
+    ``tests/bandits/test_regret.py::test_problem_dependent_regret_grows_logarithmically``
+    (the problem-dependent ``ln T`` growth; the constants are unstated).
 
     References
     ----------
@@ -469,6 +500,8 @@ class EXP3(_BuiltinPolicy):
     Freund and Schapire 2002, Theorem 3.1); with the tuned ``gamma`` and ``g >= G_max``
     this is ``2 sqrt(e - 1) sqrt(g K ln K)`` (Corollary 3.2);
     :func:`bandits.exp3_regret_bound`.
+    Tested by
+    ``tests/bandits/test_regret.py::test_exp3_regret_below_theorem_3_1_on_oblivious_tables``.
 
     References
     ----------
@@ -488,148 +521,3 @@ class EXP3(_BuiltinPolicy):
 
     def _params(self) -> np.ndarray:
         return np.array([self.gamma])
-
-
-#: The arguments of the non-stationary policies' ``tuned`` constructors.
-_TUNING = {
-    "horizon": Integer(2, MAX_HORIZON),
-    "n_breakpoints": Integer(1, MAX_HORIZON),
-    "B": POSITIVE,
-    "alpha": POSITIVE,
-}
-
-
-@validate_params(gamma=Real(0, 1, closed="neither"), alpha=POSITIVE)
-class DiscountedUCB(_BuiltinPolicy):
-    """Discounted UCB (D-UCB) for piecewise-stationary arms.
-
-    Statistics decay by ``gamma`` each round: ``N_k = sum_s gamma^(t-1-s) 1{A_s = k}``
-    and ``S_k`` likewise with the rewards. After one pull of each arm, the policy pulls
-    ``argmax_k S_k / N_k + sqrt(alpha ln(n) / N_k)``, ``n = sum_k N_k``; with rewards in
-    ``[0, B]``, Garivier and Moulines' padding ``2 B sqrt(xi ln n / N_k)`` is
-    ``alpha = 4 B^2 xi`` (their experiments: ``B = 1``, ``xi = 0.6``, so ``alpha = 2.4``;
-    from memory of the paper, consistent with public implementations). An arm whose
-    discounted count has underflowed to 0 has an infinite index, like an unplayed one.
-
-    Parameters
-    ----------
-    gamma : float in (0, 1)
-        Discount. :meth:`tuned` gives Garivier and Moulines' choice
-        ``1 - sqrt(Upsilon / T) / (4 B)`` for ``Upsilon`` breakpoints in ``T`` rounds.
-    alpha : float > 0
-
-    Guarantee
-    ---------
-    With that tuning, on rewards in ``[0, B]`` whose means change at most ``Upsilon``
-    times, the expected number of pulls of suboptimal arms is
-    ``O(sqrt(T Upsilon) log T)`` (Garivier and Moulines 2011, Theorem 1 and its
-    corollary), within a ``log T`` factor of their ``Omega(sqrt(T))`` lower bound.
-    The constants are not explicit; no bound function is provided. The guarantee is
-    worst-case: on the instances we tried (``docs/theory/bandits.md``) UCB1's growing
-    bonus adapts too and its regret is lower than D-UCB's, while Beta-Thompson
-    sampling, which never forgets, does worse.
-
-    References
-    ----------
-    A. Garivier, E. Moulines, On upper-confidence bound policies for switching bandit
-    problems, *ALT* 2011. T. Lattimore, C. Szepesvari, *Bandit Algorithms*, 2020,
-    Section 31.3 (notes).
-
-    Examples
-    --------
-    >>> from bandits import PiecewiseStationaryBandit, simulate
-    >>> env = PiecewiseStationaryBandit([[0.9, 0.1], [0.1, 0.9]], [500])
-    >>> res = simulate(DiscountedUCB.tuned(1000, 2), env, 1000, n_runs=4, rng=0)
-    >>> res.pseudo_regret.shape
-    (4, 1000)
-    """
-
-    _code = _k.DUCB
-
-    def __init__(self, gamma: float, *, alpha: float = 2.4) -> None:
-        self.gamma = gamma
-        self.alpha = alpha
-
-    @classmethod
-    @validate_params(**_TUNING)
-    def tuned(cls, horizon: int, n_breakpoints: int, *, B: float = 1.0, alpha: float = 2.4) -> DiscountedUCB:
-        """D-UCB with ``gamma = 1 - sqrt(n_breakpoints / horizon) / (4 B)``.
-
-        ``horizon`` in ``[2, 10**9]``, ``n_breakpoints`` in ``[1, 10**9]``, ``B > 0``,
-        ``alpha > 0``; the tuned discount must lie in ``(0, 1)``.
-        """
-        T, u, b = horizon, n_breakpoints, B
-        gamma = 1.0 - math.sqrt(u / T) / (4.0 * b)
-        if not 0.0 < gamma < 1.0:
-            raise InvalidParameterError(
-                "n_breakpoints", f"the tuned discount 1 - sqrt({u}/{T})/(4*{b}) is not in (0, 1)"
-            )
-        return cls(gamma, alpha=alpha)
-
-    def _params(self) -> np.ndarray:
-        return np.array([self.gamma, self.alpha])
-
-
-@validate_params(window=Integer(1, MAX_SAMPLES), alpha=POSITIVE)
-class SlidingWindowUCB(_BuiltinPolicy):
-    """Sliding-window UCB (SW-UCB) for piecewise-stationary arms.
-
-    Only the last ``tau`` rounds count: with ``N_k`` and ``S_k`` the pulls of arm ``k``
-    and their rewards in that window, an arm not pulled in the window is pulled first,
-    else ``argmax_k S_k / N_k + sqrt(alpha ln(min(t - 1, tau)) / N_k)`` (``t - 1``
-    rounds played). Garivier and Moulines' SW-UCB padding ``B sqrt(xi ln(.) / N_k)``
-    (without the factor 2 of their D-UCB padding) is ``alpha = B^2 xi``; the default
-    0.6 is their ``B = 1``, ``xi = 0.6``. The padding constant is from memory of the
-    paper and agrees with public implementations; its text was not readable here.
-
-    Parameters
-    ----------
-    window : int in [1, 10**12]
-        ``tau`` (a window longer than the run never evicts; the ring buffer is sized
-        ``min(tau, horizon)``). :meth:`tuned` gives Garivier and Moulines' choice
-        ``2 B sqrt(T ln(T) / Upsilon)`` for ``Upsilon`` breakpoints in ``T`` rounds.
-        Every arm needs a pull in each window, so with ``window <= K`` (arms) the
-        policy only cycles through the arms.
-    alpha : float > 0
-
-    Guarantee
-    ---------
-    With that tuning, the expected number of pulls of suboptimal arms is
-    ``O(sqrt(T Upsilon ln T))`` (Garivier and Moulines 2011, Theorem 2 and its
-    corollary). The constants are not explicit; no bound function is provided.
-
-    References
-    ----------
-    A. Garivier, E. Moulines, On upper-confidence bound policies for switching bandit
-    problems, *ALT* 2011.
-
-    Examples
-    --------
-    >>> SlidingWindowUCB.tuned(10_000, 4).window
-    304
-    """
-
-    _code = _k.SWUCB
-
-    def __init__(self, window: int, *, alpha: float = 0.6) -> None:
-        self.window = window
-        self.alpha = alpha
-
-    @classmethod
-    @validate_params(**_TUNING)
-    def tuned(cls, horizon: int, n_breakpoints: int, *, B: float = 1.0, alpha: float = 0.6) -> SlidingWindowUCB:
-        """SW-UCB with ``tau = ceil(2 B sqrt(horizon ln(horizon) / n_breakpoints))``.
-
-        ``horizon`` in ``[2, 10**9]``, ``n_breakpoints`` in ``[1, 10**9]``, ``B > 0``,
-        ``alpha > 0``; the tuned window must not exceed ``10**12``.
-        """
-        T, u, b = horizon, n_breakpoints, B
-        tau = 2.0 * b * math.sqrt(T * math.log(T) / u)
-        if not tau <= MAX_SAMPLES:
-            raise InvalidParameterError(
-                "B", f"the tuned window 2 B sqrt(T ln T / n_breakpoints) = {tau:.3g} exceeds {MAX_SAMPLES}"
-            )
-        return cls(max(1, math.ceil(tau)), alpha=alpha)
-
-    def _params(self) -> np.ndarray:
-        return np.array([float(self.window), self.alpha])

@@ -1,11 +1,12 @@
-"""SEQUOIA: Q-learning whose action maximisation is a mixed-integer programme.
+"""Maximising a ReLU Q-network over combinatorial actions by mixed-integer programming.
 
-For the coupled restless bandits of :mod:`bandits.coupled` the action set is the set of
-solutions of a combinatorial programme, too large to enumerate. **SEQUOIA** (Xu,
-Wilder, Khalil and Tambe 2025) learns ``Q(s, u)`` with a ReLU network whose input is the
-state and the action, by Q-learning with a target network; the maximisation over
-actions, both to act and in the TD target ``r + gamma max_{v'} Q(s', G v')``, is a
-mixed-integer linear programme: :func:`relu_milp_argmax` encodes each ReLU
+For the coupled restless bandits of :mod:`bandits.restless.coupled` the action set is the
+set of solutions of a combinatorial programme, too large to enumerate. **SEQUOIA** (Xu,
+Wilder, Khalil and Tambe 2025; :func:`bandits.deep.sequoia`) learns ``Q(s, u)`` with a
+ReLU network whose input is the state and the action; the maximisation over actions,
+both to act and in the TD target ``r + gamma max_{v'} Q(s', G v')``, is a mixed-integer
+linear programme, and this module holds it (in NumPy and HiGHS, no torch):
+:func:`relu_milp_argmax` encodes each ReLU
 ``h = max(0, z)`` with pre-activation bounds ``L <= z <= U`` from interval arithmetic
 over ``v in [0, 1]^D`` by the big-M constraints
 
@@ -17,9 +18,10 @@ The encoding is exact: every feasible ``v`` extends to exactly one assignment of
 ``h``, equal to the network's activations, so the MILP's optimum is the network's
 maximum over feasible actions (Fischetti and Jo 2018; Anderson et al. 2020).
 
-The learned-Q baseline of the paper, scoring random feasible actions with ``Q``, is
-:class:`QSamplingPolicy`; the random and myopic baselines are in
-:mod:`bandits.coupled`.
+:class:`SequoiaPolicy` acts with the MILP argmax of a given network (the policy of a
+trained SEQUOIA agent); the learned-Q baseline of the paper, scoring random feasible
+actions with ``Q``, is :class:`QSamplingPolicy`; the random and myopic baselines are in
+:mod:`bandits.restless.coupled`.
 
 References
 ----------
@@ -32,7 +34,7 @@ formulations for trained neural networks, *Mathematical Programming* 183, 2020.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from collections.abc import Sequence
 
@@ -40,37 +42,32 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from bandits._constraints import ReluLayers
-from bandits.coupled import ActionConstraints, CoupledRandomPolicy, CoupledRestlessProblem
+from bandits.restless.action_constraints import ActionConstraints
+from bandits.restless.coupled import CoupledRandomPolicy, CoupledRestlessProblem
+from rlcore.results import Result
 from rlcore.validation import (
-    MAX_ITERATIONS,
-    RNG,
     Array,
-    Device,
     Instance,
     Integer,
     InvalidParameterError,
     Real,
-    Sequence_,
     validate_params,
 )
-from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [
     "MILPArgmax",
     "QSamplingPolicy",
     "SequoiaPolicy",
-    "SequoiaResult",
     "relu_forward",
     "relu_milp_argmax",
-    "sequoia",
 ]
 
 Layers = Sequence[tuple[np.ndarray, np.ndarray]]
 
 
 # ============================================================ the MILP encoding
-@dataclass(frozen=True)
-class MILPArgmax:
+@dataclass(frozen=True, repr=False)
+class MILPArgmax(Result):
     """Result of :func:`relu_milp_argmax`.
 
     Attributes
@@ -164,10 +161,13 @@ def relu_milp_argmax(
     encoding is exact (Fischetti and Jo 2018), so the returned action maximises the
     network over the feasible set up to the solver's optimality tolerance
     (HiGHS ``mip_rel_gap = 1e-9``, absolute gap ``1e-6``).
+    Tested by
+    ``tests/bandits/test_sequoia.py::test_milp_returns_exact_argmax_over_feasible_actions``
+    (against enumeration of the feasible actions, four constraint structures).
 
     Examples
     --------
-    >>> from bandits.coupled import multiple_interventions
+    >>> from bandits import multiple_interventions
     >>> c = multiple_interventions(2, [1.0], 1.0)
     >>> layers = [(np.array([[0.0, 0.0, 1.0, 2.0]]), np.array([0.0]))]  # Q = u_0 + 2 u_1
     >>> relu_milp_argmax(layers, [0.0, 0.0], c).action.tolist()
@@ -315,7 +315,7 @@ class SequoiaPolicy:
 class QSamplingPolicy:
     """Baseline: score ``n_samples`` random feasible actions with ``Q`` and take the best.
 
-    (The random actions come from :class:`bandits.coupled.CoupledRandomPolicy`.)
+    (The random actions come from :class:`bandits.CoupledRandomPolicy`.)
     ``layers`` as in :class:`SequoiaPolicy`; ``n_samples`` in ``[1, 10**6]``.
     """
 
@@ -336,204 +336,3 @@ class QSamplingPolicy:
             x = np.hstack([np.repeat(s[j][None].astype(np.float64), len(cand), axis=0), cand @ c.G.T])
             out[j] = cand[int(np.argmax(_forward(self.layers, x)))]
         return out
-
-
-# ============================================================ SEQUOIA training
-@dataclass(frozen=True)
-class SequoiaResult:
-    """Trained SEQUOIA agent.
-
-    Attributes
-    ----------
-    layers : list of (W, b)
-        The Q-network's weights as float64 arrays, in reward units.
-    policy : SequoiaPolicy
-        Greedy MILP policy of the trained network.
-    q_network : torch.nn.Module
-        The trained network, in units of ``reward / sum(weights)``.
-    n_milps : int
-        Number of MILPs solved during training.
-    history : dict of str to ndarray
-        ``"loss"`` per gradient step, ``"reward"`` per environment step.
-    """
-
-    layers: list[tuple[np.ndarray, np.ndarray]]
-    policy: SequoiaPolicy
-    q_network: Any
-    n_milps: int
-    history: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
-
-
-def _torch_layers(net: Any) -> list[tuple[np.ndarray, np.ndarray]]:
-    return [
-        (m.weight.detach().cpu().double().numpy().copy(), m.bias.detach().cpu().double().numpy().copy())
-        for m in net
-        if hasattr(m, "weight")
-    ]
-
-
-@validate_params(
-    problem=_PROBLEM,
-    n_steps=Integer(1, MAX_ITERATIONS),
-    hidden=Sequence_(Integer(1, 4096), min_len=1, max_len=16),
-    episode_length=Integer(1, MAX_ITERATIONS),
-    batch_size=Integer(1, 10**5),
-    lr=Real(0, 10, closed="right"),
-    target_every=Integer(1, MAX_ITERATIONS),
-    epsilon_start=Real(0, 1),
-    epsilon_end=Real(0, 1),
-    buffer_size=Integer(1, 10**7),
-    updates_per_step=Integer(1, 10**4),
-    rng=RNG(),
-    device=Device(),
-)
-def sequoia(
-    problem: CoupledRestlessProblem,
-    *,
-    n_steps: int = 2000,
-    hidden: Sequence[int] = (32,),
-    episode_length: int = 50,
-    batch_size: int = 32,
-    lr: float = 1e-3,
-    target_every: int = 100,
-    epsilon_start: float = 1.0,
-    epsilon_end: float = 0.05,
-    buffer_size: int = 10_000,
-    updates_per_step: int = 1,
-    rng: RNGLike = None,
-    device: Any = "cpu",
-) -> SequoiaResult:
-    """Train SEQUOIA: Q-learning with a ReLU Q-network whose maximisation is a MILP.
-
-    Each step the agent acts epsilon-greedily (a random feasible action with probability
-    epsilon, decaying linearly from ``epsilon_start`` to ``epsilon_end`` over the first
-    half of training; otherwise the MILP argmax of the target network), stores the
-    transition, and takes ``updates_per_step`` Adam steps on the squared TD error of
-    minibatches with
-    targets ``r + gamma max_{v'} Q_target(s', G v')``, the max computed by
-    :func:`relu_milp_argmax`. The target network is refreshed every ``target_every``
-    steps; MILP solutions are memoised per state between refreshes (exact: the target
-    network is fixed in between). Episodes restart every ``episode_length`` steps.
-    The network is trained on rewards divided by ``sum(weights)`` (the largest reward of
-    a step), and the returned layers are rescaled to reward units.
-
-    Parameters
-    ----------
-    problem : CoupledRestlessProblem
-    n_steps : int in [1, 10**9]
-        Environment steps.
-    hidden : sequence of int
-        1 to 16 hidden layer widths, each in ``[1, 4096]``.
-    episode_length, target_every : int in [1, 10**9]
-    batch_size : int in [1, 10**5]
-    lr : float in (0, 10]
-        Adam's learning rate.
-    epsilon_start, epsilon_end : float in [0, 1]
-    buffer_size : int in [1, 10**7]
-    updates_per_step : int in [1, 10**4]
-        Gradient steps per environment step.
-    rng : Generator, int or None
-        Seeds the environment, exploration and the network initialisation.
-    device : str or torch.device
-
-    Returns
-    -------
-    SequoiaResult
-
-    Raises
-    ------
-    ImportError
-        Without torch (install the ``torch`` extra).
-
-    Guarantee
-    ---------
-    Every action taken (in training and by ``result.policy``) satisfies the constraints:
-    random actions and MILP argmaxes are both solutions of MILPs containing them, and
-    each is checked before it is applied. No optimality guarantee: SEQUOIA is deep
-    Q-learning (Xu et al. 2025).
-
-    References
-    ----------
-    Xu, Wilder, Khalil and Tambe, ICLR 2025, Algorithm 1.
-
-    Examples
-    --------
-    >>> from bandits.coupled import multiple_interventions
-    >>> c = multiple_interventions(2, [1.0], 1.0)
-    >>> prob = CoupledRestlessProblem([[0.2, 0.6]] * 2, [[0.5, 0.5]] * 2, c, discount=0.9)
-    >>> res = sequoia(prob, n_steps=20, hidden=(4,), batch_size=4, target_every=10, rng=0)
-    >>> res.policy(np.array([[0, 1]]), 0, np.random.default_rng(0)).shape
-    (1, 2)
-    """
-    from tabular._learner_common import init_mlp, require_torch
-
-    torch = require_torch("bandits.sequoia")
-    T, H, ep_len, B, C, cap, n_upd = (
-        n_steps,
-        tuple(hidden),
-        episode_length,
-        batch_size,
-        target_every,
-        buffer_size,
-        updates_per_step,
-    )
-    gen = as_generator(rng)
-    dev = device
-    cons = problem.constraints
-    N, NJ = problem.n_arms, cons.G.shape[0]
-    d_in = N + NJ
-    net = init_mlp(torch, (d_in, *H, 1), torch.nn.ReLU, gen).to(dev)
-    opt = torch.optim.Adam(net.parameters(), lr=float(lr))
-    frozen = SequoiaPolicy(problem, _torch_layers(net))
-    random_pol = CoupledRandomPolicy(problem)
-    n_milps = 0
-    buf_x = np.zeros((cap, d_in), dtype=np.float32)
-    buf_r = np.zeros(cap, dtype=np.float32)
-    buf_s2 = np.zeros((cap, N), dtype=np.int64)
-    size = 0
-    losses: list[float] = []
-    rewards = np.zeros(T)
-    s = problem.reset(1, gen)
-    gamma = problem.discount
-    r_scale = float(np.sum(np.abs(problem.weights))) or 1.0
-    for step in range(T):
-        if step % ep_len == 0 and step > 0:
-            s = problem.reset(1, gen)
-        frac = min(1.0, step / max(1.0, 0.5 * T))
-        eps = float(epsilon_start) + frac * (float(epsilon_end) - float(epsilon_start))
-        if gen.random() < eps:
-            v = random_pol(s, step, gen)[0]
-        else:
-            before = len(frozen._cache)
-            v = frozen.solve(s[0]).action
-            n_milps += len(frozen._cache) - before
-        s2, r, _ = problem.step(s, v[None, :], gen)
-        i = size % cap
-        buf_x[i, :N] = s[0]
-        buf_x[i, N:] = cons.G @ v
-        buf_r[i] = r[0]
-        buf_s2[i] = s2[0]
-        size += 1
-        rewards[step] = r[0]
-        s = s2
-        n = min(size, cap)
-        for _ in range(n_upd if n >= B else 0):
-            idx = gen.integers(0, n, size=B)
-            before = len(frozen._cache)
-            nxt = np.array([frozen.solve(buf_s2[k]).value for k in idx], dtype=np.float32)
-            n_milps += len(frozen._cache) - before
-            y = torch.as_tensor(buf_r[idx] / r_scale + gamma * nxt, device=dev)
-            q = net(torch.as_tensor(buf_x[idx], device=dev)).squeeze(-1)
-            loss = torch.mean((q - y) ** 2)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            losses.append(float(loss.item()))
-        if (step + 1) % C == 0:
-            frozen = SequoiaPolicy(problem, _torch_layers(net))
-    layers = _torch_layers(net)
-    W_out, b_out = layers[-1]
-    layers[-1] = (W_out * r_scale, b_out * r_scale)
-    return SequoiaResult(
-        layers, SequoiaPolicy(problem, layers), net, n_milps, {"loss": np.asarray(losses), "reward": rewards}
-    )

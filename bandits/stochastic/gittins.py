@@ -169,6 +169,11 @@ def gittins_index(P: Any, r: Any, discount: float, *, method: str = "largest-rem
     terminates with an optimal policy and evaluates it exactly). Pulling an arm of
     largest index is optimal for independent arms (Gittins, Glazebrook and Weber 2011,
     Theorem 2.1).
+    Tested by
+    ``tests/bandits/test_gittins.py::test_largest_remaining_index_equals_brute_force``,
+    ``tests/bandits/test_gittins.py::test_restart_in_state_agrees_with_largest_remaining``
+    and
+    ``tests/bandits/test_gittins.py::test_index_policy_is_optimal_in_the_joint_mdp``.
 
     References
     ----------
@@ -278,6 +283,8 @@ def gittins_index_beta(a: float, b: float, discount: float, *, tol: float = 1e-8
     ---------
     ``|returned - nu(a, b)| <= beta^depth / (1 - beta) + tol / 2`` (truncation, as in
     the module docstring, plus bisection); with the default depth, ``<= tol``.
+    Tested by ``tests/bandits/test_gittins.py::test_beta_index_accuracy_statement`` and
+    ``tests/bandits/test_gittins.py::test_beta_calibration_equals_the_exact_index_of_the_truncated_chain``.
 
     References
     ----------
@@ -315,6 +322,9 @@ class GittinsBeta:
     Bayes-optimal for the discounted reward ``E[sum_t discount^t X_t]`` with independent
     uniform priors on the arms' means (Gittins' index theorem; Gittins, Glazebrook and
     Weber 2011, Theorem 2.1). It is not designed for the undiscounted regret.
+    Tested by
+    ``tests/bandits/test_gittins.py::test_gittins_beta_policy_is_bayes_optimal`` (two
+    arms, against the Bayes-optimal dynamic programme).
 
     Examples
     --------

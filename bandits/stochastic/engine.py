@@ -1,7 +1,11 @@
-"""The simulation engine: policy x environment x runs x horizon.
+"""The simulation engine of ``K``-armed bandits: policy x environment x runs x horizon.
 
 :func:`simulate` plays ``n_runs`` independent runs of ``horizon`` rounds and returns the
-cumulative pseudo-regret and realised regret of every run at every round.
+cumulative pseudo-regret and realised regret of every run at every round. It runs every
+policy that observes the reward of the arm it pulls (stochastic, piecewise-stationary,
+adversarial and linear bandits, Gittins); the cascade model, whose feedback is a click
+position in a list, has its own engine, :func:`bandits.simulate_cascade`, with the same
+random-stream rule and the same result shape (:class:`bandits.RegretResult`).
 
 Random streams
 --------------
@@ -22,10 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from bandits import _kernels as _k
 from bandits._constraints import MAX_CELLS, MAX_HORIZON, MAX_RUNS
-from bandits._kernels import _py
-from bandits.environments import BanditEnvironment
+from bandits.regret import RegretResult
+from bandits.stochastic import _kernels as _k
+from bandits.stochastic._kernels import _py
+from bandits.stochastic.environments import BanditEnvironment
 from rlcore.validation import (
     RNG,
     Bool,
@@ -34,7 +39,6 @@ from rlcore.validation import (
     Integer,
     InvalidParameterError,
     Options,
-    Real,
     validate_params,
 )
 from rlcore.randomness import RNGLike, as_generator
@@ -42,9 +46,9 @@ from rlcore.randomness import RNGLike, as_generator
 __all__ = ["SimulationResult", "simulate"]
 
 
-@dataclass(frozen=True)
-class SimulationResult:
-    """Regret trajectories of many runs.
+@dataclass(frozen=True, repr=False)
+class SimulationResult(RegretResult):
+    """Regret trajectories of many runs of :func:`simulate`.
 
     Attributes
     ----------
@@ -58,43 +62,18 @@ class SimulationResult:
         The pulled arms, when ``return_actions=True``.
     backend : str
         ``"numba"`` or ``"python"``.
+    meta : dict
+        The policy, the environment (their ``repr``), ``horizon`` and ``n_runs``.
+
+    See Also
+    --------
+    bandits.RegretResult : the base class (``mean_regret``, ``confidence_band``,
+        ``horizon``, ``n_runs``), shared with :class:`bandits.CascadeSimulationResult`.
     """
 
-    pseudo_regret: np.ndarray
-    regret: np.ndarray
-    counts: np.ndarray
     actions: np.ndarray | None = None
     backend: str = "numba"
     meta: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def horizon(self) -> int:
-        """Number of rounds per run."""
-        return int(self.pseudo_regret.shape[1])
-
-    @property
-    def n_runs(self) -> int:
-        """Number of runs."""
-        return int(self.pseudo_regret.shape[0])
-
-    def mean_regret(self, *, pseudo: bool = True) -> np.ndarray:
-        """Mean cumulative regret over the runs, ndarray of shape (horizon,)."""
-        return (self.pseudo_regret if Bool().check(pseudo, "pseudo") else self.regret).mean(axis=0)
-
-    def confidence_band(self, *, level: float = 0.95, pseudo: bool = True) -> tuple[np.ndarray, np.ndarray]:
-        """Normal-approximation confidence band of the mean regret, two arrays (horizon,).
-
-        ``mean +- z sd / sqrt(n_runs)`` with ``z`` the ``(1 + level) / 2`` normal quantile.
-        """
-        from scipy.stats import norm
-
-        level = Real(0, 1, closed="neither").check(level, "level")
-        pseudo = Bool().check(pseudo, "pseudo")
-        x = self.pseudo_regret if pseudo else self.regret
-        m = x.mean(axis=0)
-        sd = x.std(axis=0, ddof=1) if x.shape[0] > 1 else np.zeros_like(m)
-        half = float(norm.ppf(0.5 + level / 2)) * sd / np.sqrt(x.shape[0])
-        return m - half, m + half
 
 
 def _run_python(
@@ -154,7 +133,7 @@ def simulate(
     Parameters
     ----------
     policy : BanditPolicy
-        A built-in policy (:mod:`bandits.policies`) or any object with
+        A built-in policy (:mod:`bandits.stochastic.policies`, :mod:`bandits.stochastic.nonstationary`) or any object with
         ``reset(n_arms, horizon)``, ``select(t, rng) -> int`` and
         ``update(arm, reward, rng)``.
     env : BanditEnvironment

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import special as _sp
 
-from bandits import _kernels as _k
+from bandits.stochastic import _kl_kernels as _klk
 from bandits._constraints import POSITIVE
 from rlcore.validation import (
     MAX_SAMPLES,
@@ -41,7 +41,7 @@ __all__ = ["KL_TOLERANCE", "kl_bernoulli", "kl_gaussian", "klucb_index"]
 
 #: The solver stops once ``|n kl(p, q) - rhs| <= KL_TOLERANCE * rhs`` (or the
 #: bracket around the root has shrunk to a few ulps, when ``q`` is that close to 1).
-KL_TOLERANCE: float = _k.KL_TOL
+KL_TOLERANCE: float = _klk.KL_TOL
 
 
 #: Bernoulli means: a number or an array of numbers in [0, 1].
@@ -63,7 +63,7 @@ def _broadcast(p: np.ndarray, q: np.ndarray, names: tuple[str, str] = ("p", "q")
 def _kl_bernoulli(p: np.ndarray, q: np.ndarray) -> np.ndarray | float:
     """:func:`kl_bernoulli` on checked, broadcastable float arrays."""
     P, Q = np.broadcast_arrays(np.asarray(p, dtype=np.float64), np.asarray(q, dtype=np.float64))
-    out = np.array([_k.kl_bernoulli(a, b) for a, b in zip(P.ravel(), Q.ravel())]).reshape(P.shape)
+    out = np.array([_klk.kl_bernoulli(a, b) for a, b in zip(P.ravel(), Q.ravel())]).reshape(P.shape)
     # the kernel's p ln(p / q) overflows for a subnormal q although the divergence is
     # finite: recompute those entries from differences of logarithms
     redo = ~np.isfinite(out) & (Q > 0.0) & (Q < 1.0)
@@ -158,7 +158,7 @@ def klucb_index(
     float or ndarray
         ``q`` in ``[mean, 1]`` with ``n kl(mean, q) = ln t + c ln ln t`` within
         ``KL_TOLERANCE * rhs`` (Bernoulli; safeguarded Newton, see
-        :func:`bandits._kernels.klucb_bernoulli_index`), or the closed form
+        :func:`bandits.stochastic._kl_kernels.klucb_bernoulli_index`), or the closed form
         ``mean + sigma sqrt(2 rhs / n)`` (Gaussian).
 
     Examples
@@ -176,7 +176,7 @@ def klucb_index(
                 "mean", f"Bernoulli means must lie in [0, 1], found {float(M[idx])!r} at index {idx}"
             )
     M, N = _broadcast(M, n, ("mean", "n"))
-    rhs = _k.exploration_rhs(int(t), float(c))
+    rhs = _klk.exploration_rhs(int(t), float(c))
     if not math.isfinite(rhs):
         raise InvalidParameterError("c", f"ln t + c ln ln t overflows float64 (c={c!r}, t={t})")
     if kl == "gaussian":
@@ -185,5 +185,5 @@ def klucb_index(
         if not np.all(np.isfinite(out)):
             raise InvalidParameterError("sigma", "the index mean + sigma sqrt(2 rhs / n) overflows float64")
     else:
-        out = np.array([_k.klucb_bernoulli_index(a, b, rhs) for a, b in zip(M.ravel(), N.ravel())]).reshape(M.shape)
+        out = np.array([_klk.klucb_bernoulli_index(a, b, rhs) for a, b in zip(M.ravel(), N.ravel())]).reshape(M.shape)
     return float(out) if out.ndim == 0 else out

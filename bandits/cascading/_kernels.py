@@ -6,9 +6,10 @@
   ``f(A) = sum_i prod_{j<i} (1 - q_{a_j}) q_{a_i} w_{a_i} + prod_j (1 - q_{a_j}) w_bot``.
 * :func:`run_cascade_index`: one run of CascadeUCB1 / CascadeKL-UCB (Kveton et al.
   2015) on pre-drawn attraction noise, reusing the KL-UCB solver of
-  :mod:`bandits._kernels`.
+  :mod:`bandits.stochastic._kl_kernels`.
 
-The public wrappers (:mod:`bandits.cascading`, :mod:`bandits.cascading_rl`) validate
+The public wrappers (:mod:`bandits.cascading.engine`, :mod:`bandits.cascading.mdp`,
+:mod:`bandits.cascading.rl`) validate
 their input; these kernels trust it.
 """
 
@@ -19,7 +20,7 @@ import math
 import numpy as np
 from numba import njit
 
-from bandits import _kernels as _k
+from bandits.stochastic import _kl_kernels as _klk
 
 __all__: list[str] = []
 
@@ -105,9 +106,9 @@ def run_cascade_index(code, w_bar, K, T, noise, pseudo, clicks):  # pragma: no c
             for e in range(L):
                 idx[e] = sums[e] / counts[e] + math.sqrt(1.5 * lt / counts[e])
         else:
-            rhs = _k.exploration_rhs(t, 3.0)
+            rhs = _klk.exploration_rhs(t, 3.0)
             for e in range(L):
-                idx[e] = _k.klucb_bernoulli_index(sums[e] / counts[e], counts[e], rhs)
+                idx[e] = _klk.klucb_bernoulli_index(sums[e] / counts[e], counts[e], rhs)
         order = np.argsort(-idx, kind="mergesort")
         miss = 1.0
         clicked = 0.0
