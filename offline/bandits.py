@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from rlcore.results import Result
 from rlcore.validation import Array, Integer, InvalidParameterError, Real, validate_params
 from offline._common import tie_break_argmax
 from offline._constraints import DELTA_FLOOR, MAX_ACTIONS, MAX_MODEL_ENTRIES, MAX_STATES, R_MAX_LIMIT, ref_int
@@ -30,8 +31,8 @@ from offline._constraints import DELTA_FLOOR, MAX_ACTIONS, MAX_MODEL_ENTRIES, MA
 __all__ = ["BanditLCBResult", "contextual_empirical_best", "contextual_lcb", "empirical_best_arm", "lcb_arm"]
 
 
-@dataclass(frozen=True)
-class BanditLCBResult:
+@dataclass(frozen=True, repr=False)
+class BanditLCBResult(Result):
     """Choice of an offline bandit rule.
 
     Attributes
@@ -156,7 +157,9 @@ def contextual_lcb(
     With probability ``1 - 2 delta`` the suboptimality ``sum_s rho(s) (r(s, pi*) -
     r(s, pi_hat))`` is at most :func:`offline.lcb_bandit_bound` (for ``c >= 1``;
     the contextual-bandit LCB theorem of Rashidinejad et al. 2021, explicit constants). With expert data (only
-    ``pi*``'s arms logged) the policy plays the logged arm in every logged context.
+    ``pi*``'s arms logged) the policy plays the logged arm in every logged context. Tested by
+    ``tests/offline/test_bandits.py::test_contextual_lcb_bound_holds_over_seeds`` (200 seeds, failure
+    budget for ``2 delta``) and ``tests/offline/test_bandits.py::test_lcb_plays_the_most_played_arm_on_expert_data``.
 
     Examples
     --------
@@ -191,7 +194,9 @@ def lcb_arm(
     ---------
     With probability ``1 - 2 delta``, ``r(a*) - r(a_hat) <= 2 r_max sqrt(C* log(2A/delta)/n)
     + 8 r_max C* log(1/delta) / n`` with ``C* = 1 / mu(a*)`` (:func:`offline.lcb_bandit_bound`;
-    the multi-armed bandit LCB theorem of Rashidinejad et al. 2021).
+    the multi-armed bandit LCB theorem of Rashidinejad et al. 2021). Tested by
+    ``tests/offline/test_bandits.py::test_lcb_failure_decays_while_empirical_best_keeps_failing``
+    (300 seeds at each of three sample sizes, failure budget for ``2 delta``).
 
     Examples
     --------

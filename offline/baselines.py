@@ -104,5 +104,13 @@ def plug_in_policy(
     True
     """
     return _pessimistic_value_iteration(
-        data, n_states, n_actions, gamma, horizon, "none", "none", 1.0, 0.05, 1.0, None, 0.0, 10.0, tol, max_iter, None
+        data,
+        n_states,
+        n_actions,
+        gamma=gamma,
+        horizon=horizon,
+        penalty="none",
+        splitting="none",
+        tol=tol,
+        max_iter=max_iter,
     )

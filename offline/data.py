@@ -392,7 +392,8 @@ def concentrability(mdp: FiniteMDP, mu: Any, comparator: Any = None, *, clipped:
     ---------
     ``C* = 1`` exactly when ``mu`` equals the comparator's occupancy (expert data),
     and ``C* <= 1 / min mu`` for any ``mu`` of full support (Rashidinejad et al. 2021,
-    section 2.2).
+    section 2.2). Tested by ``tests/offline/test_data.py::test_concentrability_closed_forms``
+    (and per step by ``tests/offline/test_data.py::test_concentrability_episodic_per_step``).
 
     Examples
     --------

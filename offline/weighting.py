@@ -314,7 +314,10 @@ def tilted_behavior_return(
     ---------
     At least the behavior return ``J(beta) = sum_k p_k J(pi_k)`` (the tilted mean of a
     random variable is non-decreasing in the tilt, its derivative being the tilted
-    variance), and at most the largest return in the support.
+    variance), and at most the largest return in the support. Tested by
+    ``tests/offline/test_weighting.py::test_tilted_return_raises_the_behavior_return_monotonically``
+    and ``tests/offline/test_weighting.py::test_tilted_return_at_tiny_temperatures_is_the_largest_return``
+    (against the largest return found by enumerating the trajectories).
 
     Examples
     --------

@@ -70,6 +70,11 @@ def test_lcb_plays_the_most_played_arm_on_expert_data():
     r = (rng.random(40) < 0.2).astype(float)  # a poor expert: LCB still imitates (other arms unseen)
     assert lcb_arm(a, r, 5).arm == 3
     assert lcb_arm(np.array([1, 1, 2]), np.array([0.0, 0.0, 0.0]), 4).arm == 1  # tie at 0 -> most played
+    # contextual: only the expert's arm of each context is logged (context 3 never): it is played
+    expert = np.array([2, 0, 1])
+    s = rng.integers(0, 3, size=200)
+    res = contextual_lcb(s, expert[s], (rng.random(200) < 0.1).astype(float), 4, 3)
+    np.testing.assert_array_equal(res.policy[:3], expert)
 
 
 def test_zero_safety_and_width():

@@ -95,7 +95,22 @@ def test_same_seed_same_result_and_runs_in_rollout():
     c2 = cql(data, A, horizon=H, n_states=S, n_steps=15, batch_size=16, rng=4)
     np.testing.assert_array_equal(c1.losses, c2.losses)
     assert len(rollout(mdp, c1.act, 3, rng=0)) == 3 * H
-    assert c1.q_values(np.arange(S), 0).shape == (S, A)
+    assert c1.Q(np.arange(S), 0).shape == (S, A)
+
+
+def test_networks_come_from_rng_and_leave_torchs_global_state_alone():
+    """The networks are rlcore.deep.build_mlp's, drawn from the numpy rng: seeding a learner does
+    not reseed (or advance) the user's torch generator, and the result prints concisely."""
+    mdp, pi, poor, J = _problem()
+    data = rollout(mdp, pi, 5, rng=0)
+    for learner in (cql, iql):
+        torch.manual_seed(123)
+        expected = torch.rand(4)
+        torch.manual_seed(123)
+        res = learner(data, A, horizon=H, n_states=S, n_steps=3, batch_size=4, hidden_sizes=(4,), rng=1)
+        assert torch.equal(torch.rand(4), expected)
+        assert res.n_steps == 3 and res.losses.shape == (3,)
+        assert repr(res).startswith("DeepOfflineResult(Q=<function") and "array" not in repr(res)
 
 
 def test_discounted_and_invalid_inputs():
@@ -148,6 +163,8 @@ def _tiny(**kw):
         ({"features": "onehot"}, TypeError, "features"),
         ({"features": lambda o, t: np.full((o.shape[0], 3), np.inf)}, ValueError, "features"),
         ({"features": lambda o, t: np.ones(3)}, ValueError, "features"),
+        ({"features": lambda o, t: np.zeros((o.shape[0], 20_000))}, ValueError, "features"),  # wider than build_mlp's
+        ({"n_actions": 2**15}, ValueError, "n_actions"),  # the output layer too
         ({"n_states": S - 1}, ValueError, "data"),  # states beyond the one-hot features: was an IndexError
         ({"device": "no-such-device"}, ValueError, "device"),
         ({"device": "cuda:1000"}, ValueError, "device"),  # parsed, but torch cannot allocate there

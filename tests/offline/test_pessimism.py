@@ -32,11 +32,13 @@ from offline import (
     policy_suboptimality,
     sample_transitions,
     vi_lcb,
+    li_bound,
     vi_lcb_bernstein,
     vi_lcb_bound,
 )
-from offline.pessimism import _two_fold
-from rlcore import Dataset, FiniteMDP, evaluate_policy, rollout
+from offline._pessimistic_drivers import TabularSample, pessimistic_backup, two_fold_subsample
+from offline.pessimistic_result import PessimisticResult
+from rlcore import Dataset, FiniteMDP, Result, evaluate_policy, rollout
 from rlcore.policies import uniform
 
 from ._helpers import failure_budget, small_mdp
@@ -248,13 +250,61 @@ def test_bernstein_discounted_is_pessimistic_and_converges():
     assert np.all(res.penalty <= hoe.penalty + 1e-12)
 
 
+#: Li et al. (2024) leave their constant unspecified; the largest gap / li_bound(constant=1) seen
+#: below is about 0.72 (discounted) and 1.0 (finite horizon, where two-fold subsampling discards
+#: most data at small n): 1.5 is the fixed multiple the rate must stay within.
+LI_MULTIPLE = 1.5
+
+
+def test_bernstein_gap_follows_the_li_rate():
+    """V* - V_hat (which bounds the suboptimality once V_hat <= V^pi) stays within a fixed multiple
+    of li_bound's rate over a 16-fold range of n, discounted and finite horizon with two-fold
+    subsampling; pessimism holds on every seed. A penalty that did not shrink like sqrt(L / n)
+    would leave the multiple (the ratio would grow about 4x over the range)."""
+    mdp = small_mdp(2, S=S, A=A, gamma=GAMMA)
+    pi = optimal_policy(mdp)
+    v_star = evaluate_policy(mdp, pi).V
+    mu = np.full((S, A), 1 / (S * A))
+    cs = concentrability(mdp, mu, pi, clipped=True)
+    mean_gap = []
+    for n in (2000, 8000, 32000):
+        gaps = []
+        for seed in range(6):
+            res = vi_lcb_bernstein(sample_transitions(mdp, mu, n, rng=seed), S, A, gamma=GAMMA)
+            assert np.all(res.V <= evaluate_policy(mdp, res.policy).V + 1e-10), (n, seed)
+            gap = float(v_star[0] - res.V[0])
+            assert gap <= LI_MULTIPLE * li_bound(n, cs, S, 0.05, gamma=GAMMA), (n, seed, gap)
+            gaps.append(gap)
+        mean_gap.append(np.mean(gaps))
+    assert mean_gap[-1] < 0.25 * mean_gap[0]  # not vacuous: the gap shrinks at least like 1/sqrt(n)
+
+    H = 4
+    fh = small_mdp(1, S=S, A=A, gamma=None, horizon=H)
+    pi = optimal_policy(fh)
+    v_star = evaluate_policy(fh, pi).V
+    behavior = uniform(S, A)
+    cs = concentrability(fh, behavior_distribution(fh, behavior), pi, clipped=True)
+    mean_gap = []
+    for K in (4000, 16000, 64000):
+        gaps = []
+        for seed in range(4):
+            res = vi_lcb_bernstein(rollout(fh, behavior, K, rng=seed), S, A, horizon=H, rng=seed)
+            assert res.n_folds == 2 and res.n_samples < K * H  # two-fold subsampling discarded data
+            assert np.all(res.V <= evaluate_policy(fh, res.policy).V + 1e-10), (K, seed)
+            gap = float(v_star[0, 0] - res.V[0, 0])
+            assert gap <= LI_MULTIPLE * li_bound(K * H, cs, S, 0.05, horizon=H), (K, seed, gap)
+            gaps.append(gap)
+        mean_gap.append(np.mean(gaps))
+    assert mean_gap[-1] < 0.25 * mean_gap[0]
+
+
 def test_two_fold_subsampling_keeps_the_trimmed_counts():
     rng = np.random.default_rng(0)
     n_ep, H, S_ = 400, 3, 4
     s = rng.integers(0, S_, size=n_ep * H)
     t = np.tile(np.arange(H), n_ep)
     ids = np.repeat(np.arange(n_ep), H)
-    keep, is_aux = _two_fold(s, t, ids, S_, H, 0.1, 1.0, np.random.default_rng(5))
+    keep, is_aux = two_fold_subsample(s, t, ids, S_, H, 0.1, 1.0, np.random.default_rng(5))
     assert np.unique(ids[is_aux]).size == n_ep // 2  # half of the episodes, whole episodes
     assert not np.isin(ids[is_aux], ids[~is_aux]).any()
     assert not is_aux[keep].any()  # the kept transitions come from the main half only
@@ -473,3 +523,60 @@ def test_certificate_holds_for_rows_inside_the_tolerance():
         assert np.isfinite(cert) and cert >= 0.0
         if penalty == "hoeffding":
             assert cert >= policy_suboptimality(mdp, res.policy)
+
+
+# ----------------------------------------------------------------------------- structure: typed fields, one backup
+def test_each_driver_records_its_algorithm_in_typed_fields():
+    mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
+    data = sample_transitions(mdp, np.full((S, A), 1 / (S * A)), 500, rng=0)
+    split = vi_lcb(data, S, A, GAMMA, n_iterations=4, rng=0)
+    assert (split.penalty_kind, split.n_folds, split.iterations, split.converged) == ("hoeffding", 5, 4, True)
+    fixed_point = pessimistic_value_iteration(data, S, A, gamma=GAMMA, penalty="bernstein")
+    assert (fixed_point.penalty_kind, fixed_point.n_folds) == ("bernstein", 1)
+    fixed = pessimistic_value_iteration(data, S, A, gamma=GAMMA, penalty=np.full((S, A), 0.1))
+    assert fixed.penalty_kind == "fixed" and plug_in_policy(data, S, A, gamma=GAMMA).penalty_kind == "none"
+    episodes = rollout(small_mdp(1, S=S, A=A, gamma=None, horizon=3), uniform(S, A), 50, rng=0)
+    for subsample, folds in ((True, 2), (False, 1)):
+        res = vi_lcb_bernstein(episodes, S, A, horizon=3, subsample=subsample, rng=0)
+        assert (res.n_folds, res.iterations, res.horizon) == (folds, 3, 3)
+    for res in (split, fixed_point, fixed):
+        assert isinstance(res, Result) and "array" not in repr(res) and len(repr(res)) < 600
+        assert res.summary().startswith(f"PessimisticResult ({res.method})")
+
+
+def test_the_certificate_reads_the_typed_fields_not_the_label():
+    """Relabelling ``method`` changes nothing; the split term follows ``n_folds``."""
+    import dataclasses
+
+    mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
+    data = sample_transitions(mdp, np.full((S, A), 1 / (S * A)), 2000, rng=0)
+    split = vi_lcb(data, S, A, GAMMA, n_iterations=3, rng=0)
+    cert = pessimism_certificate(split, mdp)
+    assert pessimism_certificate(dataclasses.replace(split, method="renamed"), mdp) == cert
+    # without the split term (as if a fixed point with residual 0) the certificate is smaller by
+    # (gamma rho_hi)^T r_max k_hi, rho_hi = 1 within rounding
+    unsplit = dataclasses.replace(split, n_folds=1)
+    assert cert - pessimism_certificate(unsplit, mdp) == pytest.approx(GAMMA**3 / (1 - GAMMA), rel=1e-6)
+    assert isinstance(split, PessimisticResult)
+
+
+def test_the_backup_is_pure_and_matches_the_formula():
+    mdp = small_mdp(3, S=S, A=A, gamma=GAMMA)
+    data = sample_transitions(mdp, np.full((S, A), 1 / (S * A)), 300, rng=1)
+    s, a, s2 = (data.observations, data.actions, data.next_observations)
+    sample = TabularSample(s, a, data.rewards, s2, data.timesteps, data.episode_ids, S, A, None)
+    model = sample.model()
+    rng = np.random.default_rng(0)
+    V, b = rng.uniform(0, 2, S), rng.uniform(0, 0.5, (S, A))
+    before = [x.copy() for x in (model.P_hat, model.R_hat, V, b)]
+    Q, V_new = pessimistic_backup(model, b, V, GAMMA, 0.0, 1.5)
+    by_hand = np.array(
+        [
+            [min(max(model.R_hat[x, u] - b[x, u] + GAMMA * model.P_hat[x, u] @ V, 0.0), 1.5) for u in range(A)]
+            for x in range(S)
+        ]
+    )
+    np.testing.assert_allclose(Q, by_hand, rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(V_new, Q.max(axis=1))
+    for x, y in zip(before, (model.P_hat, model.R_hat, V, b)):
+        np.testing.assert_array_equal(x, y)  # inputs untouched
