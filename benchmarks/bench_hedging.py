@@ -8,7 +8,7 @@ minibatch of 1024 paths (pfhedge's ``Hedger.fit`` epoch).
 
 Comparisons:
 
-* **Adam epochs** (timed): ours, :func:`finance_apps.hedging.train_hedger` with a
+* **Adam epochs** (timed): ours, :func:`finance_apps.deep.train_hedger` with a
   feed-forward semi-recurrent hedger of 4 hidden layers of 32 (pfhedge's default
   ``MultiLayerPerceptron``), Adam at learning rate 0.001 (pfhedge's default), against
   pfhedge's ``Hedger(MultiLayerPerceptron(), ["log_moneyness", "time_to_maturity",
@@ -102,8 +102,9 @@ def _torch() -> Any:
 @functools.lru_cache(maxsize=4)
 def _market(n_paths: int, seed: int, model: str = "gbm") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Prices, payoffs and features; Heston adds the instantaneous volatility as a feature."""
-    from finance_apps.hedging import call_payoff, hedging_features
+    from finance_apps.deep import hedging_features
     from finance_apps.paths import GeometricBrownianMotion, Heston, time_grid
+    from finance_apps.pnl import call_payoff
 
     times = time_grid(MATURITY, N_STEPS)
     if model == "gbm":
@@ -128,8 +129,7 @@ def _train(
     kfac_options: dict[str, Any] | None = None,
 ) -> Any:
     _torch()
-    from finance_apps.deep_hedgers import feedforward_hedger, lstm_hedger
-    from finance_apps.hedging import train_hedger
+    from finance_apps.deep import feedforward_hedger, lstm_hedger, train_hedger
     from finance_apps.risk_measures import EntropicRisk
 
     S, Z, X = _market(20_000, 0, model)
@@ -217,8 +217,9 @@ def _risk_reached(epochs: int) -> str:
         parts.append(f"pfhedge Adam {peer['risk']:.5f}")
     except (ImportError, subprocess.CalledProcessError) as exc:
         parts.append(f"pfhedge not installed ({str(exc)[:80]})")
-    from finance_apps.hedging import bs_delta_hedge, hedging_pnl, whalley_wilmott_hedge
+    from finance_apps.hedging_baselines import bs_delta_hedge, whalley_wilmott_hedge
     from finance_apps.paths import time_grid
+    from finance_apps.pnl import hedging_pnl
     from finance_apps.risk_measures import entropic_risk
 
     S, Z, _ = _market(20_000, 1)

@@ -1,4 +1,4 @@
-"""finance_apps: applications on the common interface; optimal stopping and option exercise.
+"""finance_apps: applications on the common interface; optimal stopping, option exercise, hedging.
 
 Optimal stopping (American, Bermudan and European options) from exact references to
 simulation and reinforcement learning, every Monte Carlo policy with a price bracket:
@@ -19,36 +19,46 @@ simulation and reinforcement learning, every Monte Carlo policy with a price bra
 * fitted-Q iteration with history-augmented states (:func:`fitted_q_stopping`);
 * exercise policies and their out-of-sample value (:func:`evaluate_exercise_policy`).
 
-The theory is on the :doc:`stopping theory page </theory/stopping>`.
+Hedging a claim under transaction costs:
+
+* P&L accounting (:func:`hedging_pnl`, :func:`transaction_costs`, :func:`turnover`,
+  :func:`call_payoff`; module :mod:`finance_apps.pnl`) and the same problem as a
+  batched simulator (:class:`HedgingEnv`; :mod:`finance_apps.hedging_env`);
+* convex risk measures (:func:`entropic_risk`, :func:`expected_shortfall`,
+  :func:`oce_risk`) and the indifference price (:mod:`finance_apps.risk_measures`);
+* baselines and the error of discrete delta hedging (:func:`bs_delta_hedge`,
+  :func:`whalley_wilmott_hedge`, :func:`discrete_hedging_variance`;
+  :mod:`finance_apps.hedging_baselines`) on the Black-Scholes formulas of
+  :mod:`finance_apps.closed_form` (:func:`bs_call_delta`, :func:`bs_call_gamma`, ...);
+* deep hedging, in the :mod:`finance_apps.deep` subpackage (:func:`train_hedger`,
+  :func:`feedforward_hedger`, :func:`lstm_hedger`, :class:`KFAC`), torch imported only
+  when called.
+
+The theory is on the :doc:`stopping </theory/stopping>` and
+:doc:`hedging </theory/hedging>` theory pages.
 """
 
 from __future__ import annotations
 
 from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
-from finance_apps.closed_form import black_scholes, perpetual_american_put, perpetual_put_boundary
-from finance_apps.deep_hedgers import feedforward_hedger, lstm_hedger
-from finance_apps.hedging import (
-    HedgingEnv,
-    TrainingResult,
+from finance_apps.closed_form import (
+    black_scholes,
     bs_call_delta,
     bs_call_gamma,
     bs_call_price,
     bs_call_vega,
-    bs_delta_hedge,
-    call_payoff,
-    derman_kamal_variance,
-    discrete_hedging_variance,
+    perpetual_american_put,
+    perpetual_put_boundary,
+)
+from finance_apps.deep import (
+    KFAC,
+    TrainingResult,
+    feedforward_hedger,
     hedge_ratios,
     hedging_features,
-    hedging_pnl,
-    no_hedge,
+    lstm_hedger,
     train_hedger,
-    transaction_costs,
-    turnover,
-    whalley_wilmott_hedge,
-    whalley_wilmott_width,
 )
-from finance_apps.kfac import KFAC
 from finance_apps.duality import DualBound, PriceBracket, andersen_broadie, price_bracket
 from finance_apps.exercise import (
     BoundaryPolicy,
@@ -61,7 +71,17 @@ from finance_apps.features import FeatureMap, HistoryFeatures, PolynomialBasis
 from finance_apps.fitted_q import FittedQResult, fitted_q_stopping
 from finance_apps.lattice import LatticeResult, binomial_price, product_lattice_price
 from finance_apps.lsmc import LSMCResult, longstaff_schwartz
+from finance_apps.hedging_baselines import (
+    bs_delta_hedge,
+    derman_kamal_variance,
+    discrete_hedging_variance,
+    no_hedge,
+    whalley_wilmott_hedge,
+    whalley_wilmott_width,
+)
+from finance_apps.hedging_env import HedgingEnv
 from finance_apps.paths import AutoregressiveGARCH, GeometricBrownianMotion, Heston, time_grid
+from finance_apps.pnl import call_payoff, hedging_pnl, transaction_costs, turnover
 from finance_apps.risk_measures import (
     EntropicRisk,
     ExpectedShortfall,

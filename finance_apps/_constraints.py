@@ -46,7 +46,6 @@ __all__ = [
     "STRIKE",
     "VOL",
     "Dates",
-    "FloatDtype",
     "PathModel",
     "TorchModule",
 ]
@@ -145,17 +144,12 @@ class PathModel(Constraint):
         return [(object(), TypeError), (1.5, TypeError), (None, TypeError), ("model", TypeError)]
 
 
-def _torch_module() -> Any:
-    torch = sys.modules.get("torch")
-    return None if torch is None else torch.nn.Module
-
-
 class TorchModule(Constraint):
     """A ``torch.nn.Module`` (checked without importing torch: a module implies torch is loaded)."""
 
     def accepts_kind(self, value: Any) -> bool:
-        cls = _torch_module()
-        return cls is not None and isinstance(value, cls)
+        torch = sys.modules.get("torch")
+        return torch is not None and isinstance(value, torch.nn.Module)
 
     def check(self, value: Any, name: str, args: Any = None) -> Any:
         if not self.accepts_kind(value):
@@ -167,30 +161,3 @@ class TorchModule(Constraint):
 
     def invalid_values(self, args: Any = None) -> list[tuple[Any, type[Exception]]]:
         return [(object(), TypeError), (1.5, TypeError), (None, TypeError), ("net", TypeError)]
-
-
-class FloatDtype(Constraint):
-    """A floating-point ``torch.dtype`` (``torch.float32``, ``torch.float64``, ...)."""
-
-    def accepts_kind(self, value: Any) -> bool:
-        torch = sys.modules.get("torch")
-        return torch is not None and isinstance(value, torch.dtype)
-
-    def check(self, value: Any, name: str, args: Any = None) -> Any:
-        if not self.accepts_kind(value):
-            raise InvalidParameterTypeError(
-                name, f"expected a floating-point torch.dtype such as torch.float32, got {type(value).__name__}"
-            )
-        if not value.is_floating_point:
-            raise InvalidParameterError(name, f"expected a floating-point torch.dtype, got {value}")
-        return value
-
-    def __str__(self) -> str:
-        return "a floating-point torch.dtype"
-
-    def invalid_values(self, args: Any = None) -> list[tuple[Any, type[Exception]]]:
-        out: list[tuple[Any, type[Exception]]] = [("float32", TypeError), (1, TypeError), (object(), TypeError)]
-        torch = sys.modules.get("torch")
-        if torch is not None:
-            out.append((torch.int64, ValueError))
-        return out

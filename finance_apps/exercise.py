@@ -37,6 +37,7 @@ from rlcore.validation import (
     validate_params,
 )
 from rlcore.randomness import RNGLike, as_generator
+from rlcore.results import Result
 
 __all__ = [
     "BoundaryPolicy",
@@ -63,8 +64,8 @@ class ExercisePolicy(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class PolicyValue:
+@dataclass(frozen=True, repr=False)
+class PolicyValue(Result):
     """Mean discounted payoff of an exercise policy on a set of paths.
 
     Attributes
@@ -146,7 +147,10 @@ def evaluate_exercise_policy(
     estimate of the policy's value, which is ``<=`` the option value (any stopping rule
     is feasible in the supremum): ``price - z stderr`` is an asymptotic lower
     confidence limit for the option value (Longstaff and Schwartz 2001, section 4;
-    Glasserman 2004, section 8.6).
+    Glasserman 2004, section 8.6). Tested by
+    ``tests/finance_apps/test_exercise.py::test_policy_value_is_unbiased_and_below_the_option_value``
+    (a fixed policy with a closed-form value, over seeds, and the lower confidence limit
+    against the lattice value).
 
     Examples
     --------
@@ -181,7 +185,7 @@ def policy_value(pay: np.ndarray, where: np.ndarray) -> PolicyValue:
         mean, std = float(pay.mean()), float(pay.std(ddof=1))
     if not (np.isfinite(mean) and np.isfinite(std)):
         raise InvalidParameterError("problem", "the discounted payoffs overflow float64; rescale the payoff")
-    return PolicyValue(mean, std / float(np.sqrt(n)), pay, where)
+    return PolicyValue(price=mean, stderr=std / float(np.sqrt(n)), payoffs=pay, stop_index=where)
 
 
 def check_paths_budget(model: Any, n_paths: int, name: str) -> None:

@@ -48,6 +48,7 @@ from finance_apps.stopping import StoppingProblem
 from rlcore.validation import RNG, Bool, Integer, Options, Regressor, validate_params
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.regressors import RidgeRegression
+from rlcore.results import Result
 
 #: Largest number of fitted-Q iterations (with ``m`` exercise dates, ``m`` are exact).
 MAX_Q_ITERATIONS = 10**4
@@ -55,8 +56,8 @@ MAX_Q_ITERATIONS = 10**4
 __all__ = ["FittedQResult", "fitted_q_stopping"]
 
 
-@dataclass(frozen=True)
-class FittedQResult:
+@dataclass(frozen=True, repr=False)
+class FittedQResult(Result):
     """Result of :func:`fitted_q_stopping`.
 
     Attributes
@@ -64,14 +65,15 @@ class FittedQResult:
     policy : RegressionExercisePolicy
         Stop iff the payoff is positive and at least the learned continuation value.
     out_of_sample : PolicyValue or None
-        Its value on independent paths (a lower-bound estimate).
-    n_iterations : int
+        Its value on independent paths (a lower-bound estimate): ``out_of_sample.price``
+        and ``out_of_sample.stderr``; None when ``n_test_paths=None``.
+    iterations : int
         Q-iterations run (backward steps when ``shared=False``).
     """
 
     policy: RegressionExercisePolicy
     out_of_sample: PolicyValue | None
-    n_iterations: int
+    iterations: int
 
 
 @validate_params(
@@ -111,7 +113,7 @@ def fitted_q_stopping(
         State of the Q-function; include the time when ``shared``.
     regressor : Regressor, default ``RidgeRegression(alpha=1e-6)``
         Template, deep-copied for every fit; pass
-        :class:`rlcore.torch_regressors.MLPRegressor` for the neural variant.
+        :class:`rlcore.deep.MLPRegressor` for the neural variant.
     shared : bool, default True
         One regressor over all dates (fitted-Q iteration) or one per date (one
         backward pass).
@@ -140,7 +142,12 @@ def fitted_q_stopping(
     iteration applies the Bellman operator of the stopping problem, a contraction in
     the sup-norm when discounting (Tsitsiklis and Van Roy 2001, Theorem 1; with ``m``
     dates, ``m`` iterations are exact); the out-of-sample value of the resulting policy
-    is, like any policy's, a lower-bound estimate.
+    is, like any policy's, a lower-bound estimate. Tested by
+    ``tests/finance_apps/test_fitted_q.py::test_fitted_q_with_exact_regression_is_exact_after_m_iterations``
+    (exact regression on the simulated CRR tree: the fixed point after ``m`` iterations,
+    the tree's continuation values and American value) and
+    ``tests/finance_apps/test_fitted_q.py::test_history_policy_does_not_beat_markov_optimum``
+    (the lower bound).
 
     References
     ----------
@@ -220,4 +227,4 @@ def fitted_q_stopping(
         if n_test_paths is not None:
             test = model.simulate(n_test_paths, gen)
             oos = policy_value(*_apply_policy(policy, problem, test, times, np.asarray(ex, dtype=np.int64)))
-        return FittedQResult(policy, oos, iters)
+        return FittedQResult(policy=policy, out_of_sample=oos, iterations=iters)

@@ -40,6 +40,7 @@ from finance_apps._constraints import (
 from finance_apps._lattice_kernels import binomial_backward, product_backward
 from finance_apps.closed_form import _times_exp
 from finance_apps.paths import per_asset
+from rlcore.results import Result
 from rlcore.validation import (
     Array,
     Integer,
@@ -59,8 +60,8 @@ _LOG_RANGE = 700.0
 __all__ = ["LatticeResult", "binomial_price", "product_lattice_price"]
 
 
-@dataclass(frozen=True)
-class LatticeResult:
+@dataclass(frozen=True, repr=False)
+class LatticeResult(Result):
     """Price and exercise region of a binomial tree.
 
     Attributes
@@ -189,7 +190,12 @@ def binomial_price(
     (binomial) problem; as ``n -> inf`` it converges to the Black-Scholes-Merton
     American (resp. European, Bermudan) value (Amin and Khanna 1994; Lamberton 1998:
     error ``O(1/n)`` for the European, at most ``O(n^{-1/2})`` proven for the American
-    put, ``O(1/n)`` observed).
+    put, ``O(1/n)`` observed). Tested by
+    ``tests/finance_apps/test_lattice.py::test_tree_is_the_exact_binomial_value_and_converges_to_black_scholes``
+    (brute force over all paths of a 10-step tree, and the European's ``O(1/n)`` error
+    against Black-Scholes), ``tests/finance_apps/test_lattice.py::test_crr_converges_to_quantlib``
+    and ``tests/finance_apps/test_lattice.py::test_american_crr_matches_quantlib_fd`` (the
+    American against QuantLib's finite differences).
 
     References
     ----------
@@ -244,7 +250,9 @@ def binomial_price(
     none = lo == n + 1
     b_lo = np.where(none, np.inf, _times_exp(S0, np.where(none, 0, lo) * x))
     b_hi = np.where(none, -np.inf, _times_exp(S0, np.where(none, 0, hi) * x))
-    return LatticeResult(price, np.linspace(0.0, T, n + 1), b_lo, b_hi, n)
+    return LatticeResult(
+        price=price, times=np.linspace(0.0, T, n + 1), boundary_low=b_lo, boundary_high=b_hi, n_steps=n
+    )
 
 
 @validate_params(
@@ -305,7 +313,11 @@ def product_lattice_price(
     The four-branch probabilities match the first two moments of the log-price
     increments to ``O(dt)``; the lattice value converges to the continuous-time value as
     ``n -> inf`` (Boyle, Evnine and Gibbs 1989, section II; weak convergence of the
-    Markov chain to the diffusion).
+    Markov chain to the diffusion). Tested by
+    ``tests/finance_apps/test_lattice.py::test_product_lattice_matches_the_log_price_moments``
+    (the moments, through European payoffs),
+    ``tests/finance_apps/test_lattice.py::test_product_lattice_bermudan_max_call_published_values``
+    and ``tests/finance_apps/test_lattice.py::test_product_lattice_european_max_call_matches_quantlib_stulz``.
 
     References
     ----------

@@ -1,3 +1,5 @@
+# Length: one concept, the path simulators: the one simulator shape (base class) and the
+# three models that implement it, read side by side; splitting them would scatter the shape.
 """Price-path simulators on a date grid, batched over paths.
 
 Three models, each with a *Markov state* whose first ``d`` entries are the asset prices:
@@ -11,17 +13,29 @@ Three models, each with a *Markov state* whose first ``d`` entries are the asset
   state ``(S, last log return, next conditional variance)``. The last *price* alone is
   not a sufficient statistic, which is what makes history-aware exercise policies pay.
 
-Every model offers
+Every model has one simulator shape, the same methods with the same meaning, all
+derived in the base class from two model-specific pieces (``initial_state`` and one
+step of the Markov state); a test checks every model against every method:
 
-``simulate(n_paths, rng) -> ndarray (n_paths, n_dates + 1, d)``
-    prices at ``times`` (``times[0] = 0`` is today, every path starts at ``spot``);
-``simulate_states(n_paths, rng)`` / ``advance(states, k, rng)``
-    the full Markov states, and one step from ``times[k]`` to ``times[k + 1]`` (what
-    nested simulation, e.g. :func:`~finance_apps.andersen_broadie`, restarts from);
+``times``, ``n_assets``, ``state_dim``, ``n_dates``, ``horizon``
+    the date grid (``times[0] = 0`` is today), the number of priced assets, the width of
+    the Markov state (prices first), ``len(times) - 1`` steps per path;
+``simulate(n_paths, rng) -> ndarray (n_paths, n_dates + 1, n_assets)``
+    prices at ``times`` (every path starts at ``spot``);
+``simulate_states(n_paths, rng, *, start, initial, antithetic)``
+    the full Markov states at every date, optionally restarted from given states at
+    date ``start`` (what nested simulation, e.g. :func:`~finance_apps.andersen_broadie`,
+    restarts from);
+``advance_one(states, k, rng)``
+    one step of the Markov states from ``times[k]`` to ``times[k + 1]``;
 ``reset(n, rng)`` / ``step(states, actions, rng, *, t)``
     the :class:`rlcore.Simulator` protocol of the *uncontrolled* price process
     (``actions`` are ignored, rewards are zero; see :class:`~finance_apps.StoppingEnv`
     for the stop/continue decision process).
+
+With the same generator, ``simulate_states`` and a loop of ``advance_one`` (or of
+``step``) from ``reset`` give the same paths, and ``simulate`` is the price columns of
+``simulate_states``.
 
 The date loop runs in Python; each date is one vectorised NumPy operation over all
 paths (GBM, AR-GARCH: a few array passes, memory-bound) or one compiled Numba kernel
@@ -32,6 +46,7 @@ same paths, whichever code path runs.
 
 from __future__ import annotations
 
+import abc
 import math
 from typing import Any
 
@@ -96,8 +111,17 @@ def time_grid(maturity: float, n_steps: int) -> np.ndarray:
     return np.linspace(0.0, maturity, n_steps + 1)
 
 
-class _PathModel:
-    """Shared batch machinery; subclasses set ``times``, ``n_assets``, ``state_dim``."""
+class _PathModel(abc.ABC):
+    """The simulator shape every path model shares (see the module docstring).
+
+    A model sets the attributes ``times`` (the grid), ``n_assets`` and ``state_dim`` in
+    its constructor and implements the two abstract methods, :meth:`initial_state` and
+    :meth:`_advance` (one step of already validated states with a generator, drawing its
+    normals in a fixed order); everything else (:meth:`simulate`,
+    :meth:`simulate_states`, :meth:`advance_one`, :meth:`reset`, :meth:`step`, the
+    budgets and the validation) is derived here, once. A model that lacks one of the
+    two cannot be instantiated.
+    """
 
     times: np.ndarray
     n_assets: int
@@ -113,11 +137,13 @@ class _PathModel:
         """Steps per episode of the simulator protocol (``n_dates``)."""
         return self.n_dates
 
-    def initial_state(self, n: int) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def initial_state(self, n: int) -> np.ndarray:
+        """``n`` copies of today's Markov state, shape (n, state_dim) (prices first)."""
 
-    def advance(self, states: np.ndarray, k: int, rng: RNGLike = None) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+    @abc.abstractmethod
+    def _advance(self, x: np.ndarray, k: int, gen: Any) -> np.ndarray:
+        """States at ``times[k + 1]`` from validated states ``x`` at ``times[k]``, normals from ``gen``."""
 
     def _check_states(self, states: Any, name: str = "states") -> np.ndarray:
         s = as_float_array(states, name, ndim=2)
@@ -206,11 +232,19 @@ class _PathModel:
         return np.ascontiguousarray(self.simulate_states(n_paths, rng)[..., : self.n_assets])
 
     def advance_one(self, states: Any, k: int, rng: RNGLike = None) -> np.ndarray:
-        """Validated :meth:`advance`: states at ``times[k]`` to states at ``times[k + 1]``."""
-        return self._advance(self._check_states(states), self._check_k(k), as_generator(rng))
+        """One step of the Markov states: states at ``times[k]`` to states at ``times[k + 1]``.
 
-    def _advance(self, x: np.ndarray, k: int, gen: np.random.Generator) -> np.ndarray:  # pragma: no cover
-        raise NotImplementedError
+        Parameters
+        ----------
+        states : array_like of shape (n, state_dim)
+        k : int in [0, n_dates - 1]
+        rng : Generator, int or None
+
+        Returns
+        -------
+        ndarray of shape (n, state_dim)
+        """
+        return self._advance(self._check_states(states), self._check_k(k), as_generator(rng))
 
     # -- rlcore.Simulator protocol -----------------------------------------------------
     def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:

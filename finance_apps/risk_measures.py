@@ -30,9 +30,9 @@ The *indifference price* of a claim :math:`Z` (Buehler et al. 2019, Def. 3.4) is
 :math:`p(Z) = \pi(-Z) - \pi(0)`, where :math:`\pi(X) = \inf_\delta \rho(X + (\delta
 \cdot S)_T - C_T(\delta))` is the risk left after optimal hedging.
 
-Torch versions (``*_torch``) of the entropic and expected-shortfall measures and of
-the OCE objective are differentiable and used as training losses by
-:mod:`finance_apps.hedging`; torch is imported only when they are called.
+Their differentiable torch versions, the training losses of deep hedging, are in
+:mod:`finance_apps.deep.risk_measures` (``EntropicRisk(a).torch(pnl)`` and
+``ExpectedShortfall(alpha).torch(pnl)`` call them); this module never imports torch.
 
 References
 ----------
@@ -63,7 +63,6 @@ from rlcore.validation import (
     Array,
     Instance,
     InvalidParameterError,
-    InvalidParameterTypeError,
     IsCallable,
     Real,
     validate_params,
@@ -75,24 +74,11 @@ __all__ = [
     "OCERisk",
     "entropic_loss",
     "entropic_risk",
-    "entropic_risk_torch",
     "expected_shortfall",
-    "expected_shortfall_torch",
     "indifference_price",
     "oce_risk",
-    "oce_objective_torch",
     "shortfall_loss",
 ]
-
-_TORCH_HINT = "this function needs torch; install the 'torch' extra: pip install torch==2.13.0"
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - exercised only without torch
-        raise ImportError(_TORCH_HINT) from exc
-    return torch
 
 
 #: A P&L sample: a non-empty 1-d array of finite numbers.
@@ -179,7 +165,9 @@ def entropic_risk(pnl: Any, risk_aversion: float = 1.0) -> float:
     ---------
     Monotone, cash-invariant and convex on the empirical measure; for Gaussian
     :math:`X \sim N(m, s^2)` the population value is :math:`-m + a s^2 / 2`
-    (Föllmer and Schied 2002, Example 4.34).
+    (Föllmer and Schied 2002, Example 4.34). Tested by ``tests/finance_apps/test_risk_measures.py::test_monotone``,
+    ``tests/finance_apps/test_risk_measures.py::test_cash_invariant`` and ``tests/finance_apps/test_risk_measures.py::test_convex`` (hypothesis samples, two risk
+    aversions) and ``tests/finance_apps/test_risk_measures.py::test_entropic_gaussian_closed_form``.
 
     References
     ----------
@@ -222,7 +210,11 @@ def expected_shortfall(pnl: Any, alpha: float = 0.05) -> float:
     ---------
     Equals the OCE with loss :math:`x^+/\alpha`, i.e.
     :math:`\min_w \{w + E[(-X-w)^+]/\alpha\}` (Rockafellar and Uryasev 2002, Thm. 1),
-    and is a coherent risk measure (Acerbi and Tasche 2002).
+    and is a coherent risk measure (Acerbi and Tasche 2002). Tested by
+    ``tests/finance_apps/test_risk_measures.py::test_cvar_equals_rockafellar_uryasev_minimum_on_a_grid``,
+    ``tests/finance_apps/test_risk_measures.py::test_cvar_equals_tail_average_of_worst_k`` (brute force over subsets), and for
+    coherence ``tests/finance_apps/test_risk_measures.py::test_monotone``, ``tests/finance_apps/test_risk_measures.py::test_cash_invariant``, ``tests/finance_apps/test_risk_measures.py::test_convex`` and
+    ``tests/finance_apps/test_risk_measures.py::test_expected_shortfall_is_positively_homogeneous``.
 
     References
     ----------
@@ -314,7 +306,10 @@ def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, xtol: float 
     ---------
     Monotone, cash-invariant and convex for every such :math:`\ell` (Ben-Tal and
     Teboulle 2007, Thm. 2.1); equals :func:`entropic_risk` and
-    :func:`expected_shortfall` for their losses.
+    :func:`expected_shortfall` for their losses. Tested by ``tests/finance_apps/test_risk_measures.py::test_monotone``,
+    ``tests/finance_apps/test_risk_measures.py::test_cash_invariant`` and ``tests/finance_apps/test_risk_measures.py::test_convex`` (an OCE with a quadratic loss),
+    ``tests/finance_apps/test_risk_measures.py::test_oce_of_exponential_loss_is_entropic``,
+    ``tests/finance_apps/test_risk_measures.py::test_oce_of_shortfall_loss_is_cvar`` and ``tests/finance_apps/test_risk_measures.py::test_oce_minimum_matches_dense_grid``.
 
     References
     ----------
@@ -361,7 +356,7 @@ def indifference_price(risk_with_claim: float, risk_without_claim: float = 0.0) 
     risk_with_claim : float
         :math:`\pi(-Z)`: the risk of the optimally hedged short position in the claim,
         *without* premium (for example the final training risk of
-        :func:`finance_apps.hedging.train_hedger` with ``premium = 0``).
+        :func:`finance_apps.deep.train_hedger` with ``premium = 0``).
     risk_without_claim : float, default 0.0
         :math:`\pi(0)`: the risk of optimally trading with no claim. It is 0 when the
         hedging instruments are martingales and trading costs are non-negative
@@ -413,7 +408,9 @@ class EntropicRisk:
         return _entropic(PNL.check(pnl, "pnl"), self.risk_aversion)
 
     def torch(self, pnl: Any) -> Any:
-        """Differentiable risk of a torch P&L tensor of shape (n,)."""
+        """Differentiable risk of a torch P&L tensor of shape (n,) (:func:`finance_apps.deep.entropic_risk_torch`)."""
+        from finance_apps.deep.risk_measures import entropic_risk_torch
+
         return entropic_risk_torch(pnl, self.risk_aversion)
 
     @property
@@ -445,7 +442,9 @@ class ExpectedShortfall:
         return _shortfall(PNL.check(pnl, "pnl"), self.alpha)
 
     def torch(self, pnl: Any) -> Any:
-        """Differentiable risk of a torch P&L tensor of shape (n,)."""
+        """Differentiable risk of a torch P&L tensor of shape (n,) (:func:`finance_apps.deep.expected_shortfall_torch`)."""
+        from finance_apps.deep.risk_measures import expected_shortfall_torch
+
         return expected_shortfall_torch(pnl, self.alpha)
 
     @property
@@ -484,80 +483,3 @@ class OCERisk:
     def name(self) -> str:
         """The label."""
         return self.label
-
-
-# ----------------------------------------------------------------------------- torch
-def _check_tensor(torch: Any, pnl: Any) -> None:
-    if not isinstance(pnl, torch.Tensor):
-        raise InvalidParameterTypeError("pnl", f"expected a torch tensor, got {type(pnl).__name__}")
-    if pnl.ndim != 1 or pnl.numel() == 0:
-        raise InvalidParameterError("pnl", f"expected a non-empty 1-dimensional tensor, got shape {tuple(pnl.shape)}")
-
-
-def entropic_risk_torch(pnl: Any, risk_aversion: float = 1.0) -> Any:
-    r"""Differentiable entropic risk of a torch tensor ``pnl`` of shape (n,).
-
-    Same value as :func:`entropic_risk` (computed with ``torch.logsumexp``).
-
-    Examples
-    --------
-    >>> import torch
-    >>> float(entropic_risk_torch(torch.tensor([1.0, -1.0], dtype=torch.float64)))  # doctest: +ELLIPSIS
-    0.43378...
-    """
-    torch = _torch()
-    a = RISK_AVERSION.check(risk_aversion, "risk_aversion")
-    _check_tensor(torch, pnl)
-    return (torch.logsumexp(-a * pnl, dim=0) - math.log(pnl.numel())) / a
-
-
-def expected_shortfall_torch(pnl: Any, alpha: float = 0.05) -> Any:
-    r"""Differentiable expected shortfall of a torch tensor ``pnl`` of shape (n,).
-
-    Same value as :func:`expected_shortfall`; the gradient flows through the
-    :math:`\lceil n\alpha \rceil` worst samples (a sub-gradient at ties).
-
-    Examples
-    --------
-    >>> import torch
-    >>> float(expected_shortfall_torch(torch.tensor([3.0, -1.0, 0.0, -5.0]), 0.5))
-    3.0
-    """
-    torch = _torch()
-    a = LEVEL.check(alpha, "alpha")
-    _check_tensor(torch, pnl)
-    n = pnl.numel()
-    na = n * a
-    k = min(int(math.floor(na)), n)
-    m = min(k + 1, n)
-    worst = torch.topk(-pnl, m, largest=True, sorted=True).values
-    # weights 1/(n alpha) on the k worst and 1 - k/(n alpha) on the next (as _shortfall)
-    weights = torch.zeros(m, dtype=pnl.dtype, device=pnl.device)
-    weights[:k] = 1.0 / na
-    if m > k:
-        weights[k] = 1.0 - k / na
-    return (worst * weights).sum()
-
-
-def oce_objective_torch(pnl: Any, w: Any, loss: Callable[[Any], Any]) -> Any:
-    r"""The OCE objective :math:`w + \frac1n\sum_i \ell(-X_i - w)` in torch.
-
-    Minimising it jointly over the hedge and the scalar ``w`` (a trainable parameter)
-    minimises the OCE risk of the hedged P&L (Buehler et al. 2019, §4.2).
-
-    Parameters
-    ----------
-    pnl : torch.Tensor of shape (n,)
-    w : torch.Tensor of shape () or float
-    loss : callable
-        Torch-vectorised loss, e.g. ``lambda x: torch.relu(x) / 0.05``.
-
-    Examples
-    --------
-    >>> import torch
-    >>> x = torch.tensor([1.0, -1.0])
-    >>> float(oce_objective_torch(x, torch.tensor(1.0), lambda u: torch.relu(u) / 0.5))
-    1.0
-    """
-    _torch()
-    return w + loss(-pnl - w).mean()

@@ -86,12 +86,12 @@ ax.set_title("American put: exercise when S(t) < b(t)")
 # exercises where the payoff exceeds the fitted continuation value. The estimate on the
 # training paths is biased upwards (the rule has seen them); the same rule applied to
 # independent paths is an unbiased estimate of a *feasible* policy's value, hence of a
-# lower bound.
+# lower bound. The result keeps the two apart (``price_in_sample`` and
+# ``out_of_sample.price``; there is no single ``price``), and its summary prints both.
 
 model = fa.GeometricBrownianMotion(S0, SIGMA, R, problem.grid())
 lsmc = fa.longstaff_schwartz(problem, model, N_TRAIN, n_test_paths=N_TEST, rng=0)
-print(f"LSMC in-sample      {lsmc.price_in_sample:.4f} +- {lsmc.stderr_in_sample:.4f}")
-print(f"LSMC out-of-sample  {lsmc.out_of_sample.price:.4f} +- {lsmc.out_of_sample.stderr:.4f}")
+print(lsmc.summary())
 
 # %%
 # The LSMC rule implies a boundary too: at each date, the largest price at which it
@@ -138,7 +138,7 @@ print(f"gap (upper - lower): {bracket.gap:.4f}; it shrinks as n_inner grows (inn
 # estimates biases upwards). Like policy iteration it settles in a few iterations.
 # The state :math:`x` holds the last three prices and the time to maturity
 # (:class:`finance_apps.HistoryFeatures`). Any regressor of the library fits here: a
-# torch MLP (:class:`rlcore.torch_regressors.MLPRegressor`) makes it "deep"; a
+# torch MLP (:class:`rlcore.deep.MLPRegressor`) makes it "deep"; a
 # quadratic ridge regression keeps this page fast.
 #
 # On GBM the price is Markov, so the history can only add noise: the history-aware

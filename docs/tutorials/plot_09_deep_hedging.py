@@ -36,23 +36,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from finance_apps.deep_hedgers import feedforward_hedger, lstm_hedger
-from finance_apps.hedging import (
+from finance_apps import (
+    EntropicRisk,
     bs_call_delta,
     bs_call_price,
     bs_delta_hedge,
     call_payoff,
-    hedge_ratios,
-    hedging_features,
+    expected_shortfall,
     hedging_pnl,
+    indifference_price,
     no_hedge,
-    train_hedger,
     turnover,
     whalley_wilmott_hedge,
     whalley_wilmott_width,
 )
+from finance_apps.deep import feedforward_hedger, hedge_ratios, hedging_features, lstm_hedger, train_hedger
 from finance_apps.paths import GeometricBrownianMotion, time_grid
-from finance_apps.risk_measures import EntropicRisk, expected_shortfall, indifference_price
 
 torch.set_num_threads(1)
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
@@ -97,7 +96,7 @@ print(f"Black-Scholes price {price:.5f}; sd of the unhedged payoff {Z_test.std()
 #
 # Without costs, the delta hedge's price approaches the Black-Scholes price as
 # rebalancing becomes more frequent, the excess falling like :math:`1/n`
-# (its variance does, :func:`~finance_apps.hedging.discrete_hedging_variance`):
+# (its variance does, :func:`~finance_apps.discrete_hedging_variance`):
 
 fine = GeometricBrownianMotion(S0, SIGMA, 0.0, time_grid(T, 160)).simulate(N_PATHS, rng=2)
 for n in (5, 10, 20, 40, 80, 160):
@@ -109,7 +108,7 @@ for n in (5, 10, 20, 40, 80, 160):
 # No costs: the learned hedge is the delta
 # ----------------------------------------
 # The hedger is a semi-recurrent network
-# (:func:`~finance_apps.deep_hedgers.feedforward_hedger`): two hidden layers of 32, the
+# (:func:`~finance_apps.deep.feedforward_hedger`): two hidden layers of 32, the
 # inputs are the log-moneyness, the time to maturity (both scaled to order one) and
 # the previous holding. Adam, learning rate 0.005, minibatches of 1024 paths.
 
@@ -223,7 +222,7 @@ fig.tight_layout()
 # %%
 # K-FAC against Adam
 # ------------------
-# :class:`~finance_apps.kfac.KFAC` preconditions each Linear layer's gradient with the
+# :class:`~finance_apps.deep.KFAC` preconditions each Linear layer's gradient with the
 # inverse of a Kronecker-factored curvature :math:`A \otimes G` (input second moments
 # times output-gradient second moments). In a recurrent hedger the same layer is
 # called at every date, and the factors average over dates as well (Martens, Ba and

@@ -40,9 +40,9 @@ def _torch_hedger():
 
 
 def _linear():
-    import torch
+    from rlcore.deep import require_torch
 
-    return torch.nn.Linear(2, 1)
+    return require_torch("example").nn.Linear(2, 1)
 
 
 def _train():
@@ -217,4 +217,29 @@ EXEMPT: dict[str, str] = {
     "TrainingResult": _RESULT,
     "ExercisePolicy": "Protocol class: the structural type of exercise policies, never instantiated",
     "FeatureMap": "type alias of feature-map callables (typing.Callable), not a callable of the library",
+}
+
+
+# --------------------------------------------------------------------------- finance_apps.deep
+def _tensor(x):
+    from rlcore.deep import require_torch
+
+    return require_torch("the API walk").as_tensor(np.asarray(x, dtype=np.float32))
+
+
+#: The names of :mod:`finance_apps.deep` not exported from ``finance_apps`` (the torch
+#: twins of the risk measures and the P&L), walked as ``finance_apps.deep``.
+DEEP_EXAMPLES: dict[str, Example] = {
+    "entropic_risk_torch": Example(lambda: {"pnl": _tensor([1.0, -1.0, 0.5]), "risk_aversion": 2.0}),
+    "expected_shortfall_torch": Example(lambda: {"pnl": _tensor([3.0, -1.0, 0.0, -5.0]), "alpha": 0.5}),
+    "oce_objective_torch": Example(lambda: {"pnl": _tensor([1.0, -1.0]), "w": 0.5, "loss": lambda u: u.clamp(min=0.0)}),
+    "hedging_pnl_torch": Example(
+        lambda: {
+            "prices": _tensor([[[1.0], [1.1], [1.2]]]),
+            "deltas": _tensor([[[1.0], [1.0]]]),
+            "payoff": _tensor([0.2]),
+            "cost": 0.01,
+            "liquidate": True,
+        }
+    ),
 }

@@ -32,11 +32,105 @@ def gbm():
     return prob, model, exact, test
 
 
+class _CRRWalk:
+    """The Cox-Ross-Rubinstein tree of ``binomial_price`` as a path model (``S u`` or ``S / u``)."""
+
+    def __init__(self, spot, vol, rate, maturity, n_steps):
+        self.spot, self.n_steps = spot, n_steps
+        self.times = np.linspace(0.0, maturity, n_steps + 1)
+        self.n_assets = 1
+        dt = maturity / n_steps
+        self.u = np.exp(vol * np.sqrt(dt))
+        self.p = (np.exp(rate * dt) - 1 / self.u) / (self.u - 1 / self.u)
+
+    def simulate(self, n_paths, rng=None):
+        up = np.random.default_rng(rng).random((n_paths, self.n_steps)) < self.p
+        m = np.cumsum(np.where(up, 1.0, -1.0), axis=1)
+        return (self.spot * self.u ** np.concatenate([np.zeros((n_paths, 1)), m], axis=1))[:, :, None]
+
+    def node(self, history, k):
+        """(date index, number of up moves) of the last price of each path."""
+        m = np.rint(np.log(history[:, -1, 0] / self.spot) / np.log(self.u)).astype(int)
+        return np.column_stack([np.full(len(history), k), (m + k) // 2]).astype(float)
+
+
+class _TabularMean:
+    """Exact regression on a finite state space: the sample mean of the targets at each node."""
+
+    def __init__(self, n_steps):
+        self.width = n_steps + 1
+
+    def _index(self, X):
+        return X[:, 0].astype(int) * self.width + X[:, 1].astype(int)
+
+    def fit(self, X, y, sample_weight=None):
+        idx = self._index(X)
+        size = self.width**2
+        self.count = np.bincount(idx, minlength=size)
+        total, squares = np.bincount(idx, y, minlength=size), np.bincount(idx, y * y, minlength=size)
+        seen = np.maximum(self.count, 1)
+        self.mean = total / seen
+        self.se = np.sqrt(np.maximum(squares / seen - self.mean**2, 0.0) / seen)
+        return self
+
+    def predict(self, X):
+        return self.mean[self._index(X)]
+
+
+def test_fitted_q_with_exact_regression_is_exact_after_m_iterations():
+    # The guarantee's setting: a finite state space (the CRR tree, simulated) and exact
+    # regression (the mean at each node), so each iteration applies the empirical Bellman
+    # operator. Then m iterations reach the fixed point (more change nothing, fewer do),
+    # the continuation values are the tree's up to Monte Carlo error, and the policy's
+    # value is the tree's American value.
+    S0, K, vol, r, T, m = 100.0, 100.0, 0.2, 0.05, 1.0, 8
+    model = _CRRWalk(S0, vol, r, T, m)
+    prob = StoppingProblem.american(Put(K), T, r, n_steps=m)
+    tree = binomial_price(Put(K), S0, vol, r, T, m).price
+
+    def run(**kw):
+        return fitted_q_stopping(
+            prob,
+            model,
+            50_000,
+            features=lambda h, k, t: model.node(h, k),
+            regressor=_TabularMean(m),
+            target="value",
+            rng=0,
+            **kw,
+        )
+
+    res = run(n_test_paths=200_000)
+    assert res.iterations == m + 1  # one per exercise date (dates 0, T/m, ..., T)
+    Q = res.policy.shared
+    assert np.array_equal(run(n_iterations=m + 4, n_test_paths=None).policy.shared.mean, Q.mean)
+    assert not np.array_equal(run(n_iterations=m - 3, n_test_paths=None).policy.shared.mean, Q.mean)
+    # the tree's continuation values, by backward induction written out here
+    u, p, disc = model.u, model.p, np.exp(-r * T / m)
+    V = [max(K - S0 * u ** (2 * j - m), 0.0) for j in range(m + 1)]
+    z = []
+    for i in range(m - 1, -1, -1):
+        cont = [disc * (p * V[j + 1] + (1 - p) * V[j]) for j in range(i + 1)]
+        for j in range(i + 1):
+            at = i * (m + 1) + j
+            if Q.count[at] and Q.se[at] > 0:
+                z.append((Q.mean[at] - cont[j]) / Q.se[at])
+            elif Q.count[at]:  # a constant target: no noise at all
+                assert Q.mean[at] == pytest.approx(cont[j], abs=1e-9)
+        V = [max(c, K - S0 * u ** (2 * j - i)) for j, c in enumerate(cont)]
+    # per-node standard errors ignore the noise carried over from later nodes: |z| observed
+    # at most 3.1 over the 26 noisy nodes, so the bound is 5
+    assert len(z) > 20 and max(np.abs(z)) < 5, np.round(z, 2)
+    oos = res.out_of_sample
+    assert V[0] == pytest.approx(tree, rel=1e-12)
+    assert abs(oos.price - tree) < 3 * oos.stderr, (oos.price, tree, oos.stderr)
+
+
 def test_fitted_q_agrees_with_lsmc_on_gbm(gbm):
     prob, model, exact, test = gbm
     lsmc = longstaff_schwartz(prob, model, 20_000, n_test_paths=None, rng=0).policy
     fq = fitted_q_stopping(prob, model, 20_000, features=HistoryFeatures(1, degree=3), n_test_paths=None, rng=0)
-    assert fq.n_iterations == 10
+    assert fq.iterations == 10
     a = evaluate_exercise_policy(lsmc, prob, model, paths=test)
     b = evaluate_exercise_policy(fq.policy, prob, model, paths=test)
     diff = b.payoffs - a.payoffs
@@ -90,7 +184,7 @@ def test_history_helps_on_autocorrelated_returns():
 @pytest.mark.slow
 def test_neural_fitted_q_with_torch_mlp(gbm):
     torch = pytest.importorskip("torch")
-    from rlcore.torch_regressors import MLPRegressor
+    from rlcore.deep import MLPRegressor
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # tiny network: intra-op threads only contend (measured 60x slower on 2 busy cores)

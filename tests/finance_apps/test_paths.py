@@ -96,30 +96,64 @@ def test_ar_without_garch_has_constant_variance():
     assert np.allclose(st[:, :, 2], 4e-4)
 
 
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda t: GeometricBrownianMotion([100.0, 90.0], 0.2, 0.05, t, corr=0.3),
-        lambda t: Heston(100.0, 0.04, 1.0, 0.04, 0.2, -0.5, 0.05, t),
-        lambda t: AutoregressiveGARCH(100.0, 0.0, 0.5, 1e-4, 0.05, 0.9, t),
-    ],
-)
-def test_simulator_protocol_and_reproducibility(make):
-    m = make(time_grid(1.0, 5))
+MODELS = {
+    "GeometricBrownianMotion": lambda t: GeometricBrownianMotion([100.0, 90.0], 0.2, 0.05, t, corr=0.3),
+    "Heston": lambda t: Heston(100.0, 0.04, 1.0, 0.04, 0.2, -0.5, 0.05, t),
+    "AutoregressiveGARCH": lambda t: AutoregressiveGARCH(100.0, 0.0, 0.5, 1e-4, 0.05, 0.9, t),
+}
+
+
+def test_every_path_model_is_in_the_simulator_shape_checks():
+    # a new model must be added to MODELS, so that the checks below run on it
+    import finance_apps.paths as paths
+
+    models = {cls.__name__ for cls in paths._PathModel.__subclasses__()}
+    assert models == set(MODELS) and models <= set(paths.__all__)
+
+
+def test_a_model_must_implement_the_one_step():
+    import finance_apps.paths as paths
+
+    class NoStep(paths._PathModel):
+        def initial_state(self, n):
+            return np.ones((n, 1))
+
+    with pytest.raises(TypeError, match="_advance"):
+        NoStep()
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_simulator_shape_and_reproducibility(name):
+    m = MODELS[name](time_grid(1.0, 5))
     assert isinstance(m, Simulator)
+    assert m.n_dates == m.horizon == 5 and m.times.shape == (6,) and m.state_dim >= m.n_assets
     a, b = m.simulate(7, rng=11), m.simulate(7, rng=11)
-    assert np.array_equal(a, b)
+    assert a.shape == (7, 6, m.n_assets) and np.array_equal(a, b)
     assert not np.array_equal(a, m.simulate(7, rng=12))
-    # step-by-step through the protocol reproduces simulate_states with the same generator
+    # simulate is the price columns of simulate_states, with the same generator
     full = m.simulate_states(7, rng=np.random.default_rng(5))
+    assert full.shape == (7, 6, m.state_dim)
+    assert np.array_equal(m.simulate(7, rng=np.random.default_rng(5)), full[..., : m.n_assets])
+    assert np.array_equal(m.reset(7), full[:, 0]) and np.array_equal(m.initial_state(7), full[:, 0])
+    # step-by-step through advance_one, and through the protocol, reproduces simulate_states
+    gen, s = np.random.default_rng(5), m.reset(7)
+    for k in range(m.n_dates):
+        s = m.advance_one(s, k, gen)
+        assert np.array_equal(s, full[:, k + 1])
     gen = np.random.default_rng(5)
     s = m.reset(7, gen)
     for t in range(m.n_dates):
         s, rew, term = m.step(s, None, gen, t=t)
         assert np.array_equal(s, full[:, t + 1]) and np.all(rew == 0)
         assert np.all(term == (t == m.n_dates - 1))
+    # restarting from given states at a later date continues the same way
+    gen = np.random.default_rng(9)
+    head = m.simulate_states(7, gen)
+    tail = m.simulate_states(7, np.random.default_rng(9), start=2, initial=head[:, 2])
+    assert tail.shape == (7, 4, m.state_dim) and np.array_equal(tail[:, 0], head[:, 2])
     data = rollout(m, lambda s, t, g: np.zeros(len(s), dtype=np.int64), 3, rng=0)
     assert len(data) == 3 * m.n_dates
+    assert not hasattr(m, "advance")  # one way to take a step: advance_one
 
 
 def test_path_input_errors():

@@ -22,7 +22,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from finance_apps.kfac import KFAC
+from finance_apps.deep import KFAC
 
 
 @pytest.fixture(autouse=True)

@@ -63,19 +63,10 @@ import math
 from typing import Any
 
 from finance_apps._constraints import TorchModule
+from rlcore.deep import require_torch
 from rlcore.validation import MAX_ITERATIONS, Integer, InvalidParameterError, Real, validate_params
 
 __all__ = ["KFAC"]
-
-_TORCH_HINT = "K-FAC needs torch; install the 'torch' extra: pip install torch==2.13.0"
-
-
-def _torch() -> Any:
-    try:
-        import torch
-    except ImportError as exc:  # pragma: no cover - exercised only without torch
-        raise ImportError(_TORCH_HINT) from exc
-    return torch
 
 
 class _LayerState:
@@ -151,7 +142,7 @@ class KFAC:
 
     Examples
     --------
-    >>> import torch
+    >>> torch = require_torch("example")
     >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
     >>> opt = KFAC(net, lr=0.1)
     >>> x, y = torch.randn(16, 3, generator=torch.Generator().manual_seed(0)), torch.zeros(16, 1)
@@ -172,7 +163,7 @@ class KFAC:
         kl_clip: float | None = 1e-3,
         weight_decay: float = 0.0,
     ) -> None:
-        torch = _torch()
+        torch = require_torch("KFAC")
         self.model = model
         self.lr = lr
         self.damping = damping
@@ -199,7 +190,7 @@ class KFAC:
 
     # ------------------------------------------------------------------ hooks
     def _make_hook(self, name: str) -> Any:
-        torch = _torch()
+        torch = require_torch("KFAC")
         state = self._state[name]
 
         def hook(module: Any, inputs: tuple[Any, ...], output: Any) -> None:
@@ -261,7 +252,7 @@ class KFAC:
         return {name: (st.A, st.G) for name, st in self._state.items() if st.A is not None}
 
     def _update_inverses(self) -> None:
-        torch = _torch()
+        torch = require_torch("KFAC")
         for st in self._state.values():
             A, G = st.A, st.G
             dA, dG = A.shape[0], G.shape[0]
@@ -284,7 +275,7 @@ class KFAC:
     # ------------------------------------------------------------------ step
     def step(self, closure: Any = None) -> None:
         """Update factors (and inverses when due) from the last backward pass, then move."""
-        torch = _torch()
+        torch = require_torch("KFAC")
         if not self._handles:
             raise RuntimeError("KFAC.step: the hooks were removed")
         with torch.no_grad():
