@@ -32,6 +32,8 @@ def forest_management() -> None:
             f"V* = {np.array2string(res.V, precision=4)}, |V - V*| <= {res.value_bound:.0e}"
         )
     print("pymdptoolbox's documentation lists V = (26.244, 29.484, 33.484) and policy (0, 0, 0)")
+    print("every result prints a summary (arrays by shape and range, never dumped):")
+    print(res.summary())
 
 
 def gridworld() -> None:

@@ -96,7 +96,9 @@ def test_import_ladder_holds():
         for line, module, _ in _imports(path):
             top = module.split(".")[0]
             if top in PACKAGES and top not in ALLOWED[pkg]:
-                bad.append(f"{path.relative_to(ROOT)}:{line} imports {module} ({pkg} may import {sorted(ALLOWED[pkg])})")
+                bad.append(
+                    f"{path.relative_to(ROOT)}:{line} imports {module} ({pkg} may import {sorted(ALLOWED[pkg])})"
+                )
     assert not bad, "the ladder rlcore <- tabular <- {bandits, offline} <- finance_apps is broken:\n" + "\n".join(bad)
 
 
@@ -237,3 +239,41 @@ def test_every_result_shares_the_result_shape(cls: type):
     names = {f.name for f in dataclasses.fields(cls)}
     drift = names & {"q", "q_values", "n_iterations", "num_iterations", "n_iter"}
     assert not drift, f"{cls.__name__} uses {sorted(drift)}: the library's names are Q and iterations"
+
+
+# ----------------------------------------------------------------------------- simulators
+def _simulator_classes() -> list[type]:
+    out: dict[int, type] = {}
+    for pkg in PACKAGES:
+        mod = importlib.import_module(pkg)
+        modules = [mod] + [
+            importlib.import_module(info.name)
+            for info in pkgutil.walk_packages(mod.__path__, pkg + ".")
+            if not any(part.startswith("_") for part in info.name.split(".")) and "testing" not in info.name.split(".")
+        ]
+        for m in modules:
+            for name in getattr(m, "__all__", ()):
+                obj = getattr(m, name, None)
+                if inspect.isclass(obj) and callable(getattr(obj, "reset", None)) and callable(getattr(obj, "step", None)):
+                    if not getattr(obj, "_is_protocol", False) and "gymnasium" not in str(inspect.getmro(obj)):
+                        out[id(obj)] = obj
+    return sorted(out.values(), key=lambda c: (c.__module__, c.__name__))
+
+
+SIMULATORS = _simulator_classes()
+
+
+def test_there_are_simulators():
+    assert len(SIMULATORS) >= 8, [c.__name__ for c in SIMULATORS]
+
+
+@pytest.mark.parametrize("cls", SIMULATORS, ids=[c.__name__ for c in SIMULATORS])
+def test_every_simulator_has_the_one_shape(cls: type):
+    """``reset(n, rng)`` and ``step(states, actions, rng, *, t)``, as :class:`rlcore.Simulator` says."""
+    step = inspect.signature(cls.step).parameters
+    assert list(step)[:4] == ["self", "states", "actions", "rng"], f"{cls.__name__}.step{inspect.signature(cls.step)}"
+    assert "t" in step and step["t"].kind is inspect.Parameter.KEYWORD_ONLY, (
+        f"{cls.__name__}.step must take the step index as a keyword-only t (rlcore.rollout passes it)"
+    )
+    reset = inspect.signature(cls.reset).parameters
+    assert list(reset)[:3] == ["self", "n", "rng"], f"{cls.__name__}.reset{inspect.signature(cls.reset)}"

@@ -1,7 +1,8 @@
 """The generated walk of the public API: every callable, every parameter, every bad value.
 
 For each name in the ``__all__`` of ``rlcore``, ``tabular``, ``bandits``, ``offline``
-and ``finance_apps``:
+and ``finance_apps``, and of their ``deep`` subpackages (names a package also exports at
+its top level are walked once, there):
 
 1. it is either declared with :func:`rlcore.validation.validate_params` and has a valid
    example call in ``tests/api_examples``, or exempt with a reason (result types,
@@ -55,6 +56,9 @@ _REGISTRY_MODULES = {
     "offline": "tests.api_examples.offline_examples",
     "finance_apps": "tests.api_examples.finance_examples",
 }
+#: The namespaces walked: the packages, then their deep subpackages (the registry of a
+#: ``pkg.deep`` namespace is ``DEEP_EXAMPLES`` / ``DEEP_EXEMPT`` in the package's module).
+NAMESPACES = PACKAGES + tuple(f"{p}.deep" for p in PACKAGES)
 #: A call that runs longer than this is a hang: the process dumps every thread's stack
 #: and exits, so CI fails loudly instead of waiting for its own time limit.
 HANG_SECONDS = 300
@@ -72,27 +76,34 @@ SUMMARY: dict[str, Any] = {
 }
 
 
-def _registry(pkg: str) -> tuple[dict[str, Example], dict[str, str]]:
+def _registry(ns: str) -> tuple[dict[str, Example], dict[str, str]]:
+    top, _, sub = ns.partition(".")
+    prefix = sub.upper().replace(".", "_") + "_" if sub else ""
     try:
-        mod = importlib.import_module(_REGISTRY_MODULES[pkg])
+        mod = importlib.import_module(_REGISTRY_MODULES[top])
     except ModuleNotFoundError:
         return {}, {}
-    return dict(getattr(mod, "EXAMPLES", {})), dict(getattr(mod, "EXEMPT", {}))
+    return dict(getattr(mod, prefix + "EXAMPLES", {})), dict(getattr(mod, prefix + "EXEMPT", {}))
 
 
-def _public(pkg: str) -> Iterator[tuple[str, Any]]:
-    mod = importlib.import_module(pkg)
+def _public(ns: str) -> Iterator[tuple[str, Any]]:
+    """The names a namespace exports, less those its top-level package already exports."""
+    mod = importlib.import_module(ns)
+    top = importlib.import_module(ns.partition(".")[0])
+    seen = {id(getattr(top, n)) for n in top.__all__} if top is not mod else set()
     for name in mod.__all__:
-        yield name, getattr(mod, name)
+        obj = getattr(mod, name)
+        if id(obj) not in seen:
+            yield name, obj
 
 
 def _cases() -> list[Any]:
     out = []
-    for pkg in PACKAGES:
-        examples, _ = _registry(pkg)
-        mod = importlib.import_module(pkg)
+    for ns in NAMESPACES:
+        examples, _ = _registry(ns)
+        mod = importlib.import_module(ns)
         for name in sorted(examples):
-            out.append(pytest.param(pkg, name, getattr(mod, name, None), examples[name], id=f"{pkg}.{name}"))
+            out.append(pytest.param(ns, name, getattr(mod, name, None), examples[name], id=f"{ns}.{name}"))
     return out
 
 
@@ -105,11 +116,20 @@ def _exempt_kind_ok(obj: Any) -> bool:
     if inspect.ismodule(obj) or not callable(obj):
         return True
     if inspect.isclass(obj):
-        return issubclass(obj, BaseException) or getattr(obj, "_is_protocol", False) or dataclasses.is_dataclass(obj)
+        try:
+            takes_nothing = not inspect.signature(obj).parameters  # e.g. a base class such as rlcore.Result
+        except ValueError:  # builtin-derived classes (exceptions) have no signature
+            takes_nothing = False
+        return (
+            issubclass(obj, BaseException)
+            or getattr(obj, "_is_protocol", False)
+            or dataclasses.is_dataclass(obj)
+            or takes_nothing
+        )
     return not (inspect.isfunction(obj) or inspect.isbuiltin(obj))  # typing aliases
 
 
-@pytest.mark.parametrize("pkg", PACKAGES)
+@pytest.mark.parametrize("pkg", NAMESPACES)
 def test_every_public_callable_is_declared(pkg: str) -> None:
     examples, exempt = _registry(pkg)
     problems = []
@@ -123,10 +143,11 @@ def test_every_public_callable_is_declared(pkg: str) -> None:
         if constraints_of(obj) is None:
             problems.append(f"{name}: no @validate_params declaration")
         if name not in examples:
-            problems.append(f"{name}: no example call in {_REGISTRY_MODULES[pkg]}")
+            problems.append(f"{name}: no example call in the registry of {pkg}")
+    public = dict(_public(pkg))
     for name in list(examples) + list(exempt):
-        if name not in importlib.import_module(pkg).__all__:
-            problems.append(f"{name}: listed in {_REGISTRY_MODULES[pkg]} but not in {pkg}.__all__")
+        if name not in public:
+            problems.append(f"{name}: listed in the registry of {pkg} but not exported (only) by {pkg}")
     for name, why in exempt.items():
         if not isinstance(why, str) or len(why.strip()) < 8:
             problems.append(f"{name}: an exemption needs its reason")
@@ -203,6 +224,8 @@ def _nonfinite(obj: Any, path: str = "", depth: int = 0, seen: set[int] | None =
                 yield path or "*", "nan"
             elif np.isinf(obj).any():
                 yield path or "*", "inf"
+        return
+    if inspect.ismodule(obj):
         return
     if hasattr(obj, "detach") and hasattr(obj, "cpu"):  # a torch tensor
         yield from _nonfinite(obj.detach().cpu().numpy(), path, depth + 1, seen)
