@@ -254,7 +254,11 @@ def _simulator_classes() -> list[type]:
         for m in modules:
             for name in getattr(m, "__all__", ()):
                 obj = getattr(m, name, None)
-                if inspect.isclass(obj) and callable(getattr(obj, "reset", None)) and callable(getattr(obj, "step", None)):
+                if (
+                    inspect.isclass(obj)
+                    and callable(getattr(obj, "reset", None))
+                    and callable(getattr(obj, "step", None))
+                ):
                     if not getattr(obj, "_is_protocol", False) and "gymnasium" not in str(inspect.getmro(obj)):
                         out[id(obj)] = obj
     return sorted(out.values(), key=lambda c: (c.__module__, c.__name__))
