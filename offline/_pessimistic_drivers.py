@@ -8,7 +8,10 @@
 * one driver per algorithm applies them: :func:`discounted_lcb` (iterate to the fixed
   point), :func:`split_lcb` (VI-LCB, a fresh fold of the data per iteration) and
   :func:`backward_induction_lcb` (finite horizon); :func:`two_fold_subsample` selects
-  the transitions of Li et al.'s two-fold subsampling before backward induction.
+  the transitions of Li et al.'s two-fold subsampling before backward induction;
+* :func:`run_driver` runs the driver the checked arguments name, after
+  :func:`reward_range` has fixed the reward range (given, or inferred from the data);
+  :func:`vacuity_hint` says what to change when the result is vacuous.
 
 The public functions of :mod:`offline.pessimism` validate the arguments, check their
 relations, and call one driver; the theory is in that module's docstring.
@@ -22,8 +25,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rlcore.randomness import RNGLike, as_generator
 from rlcore.validation import InvalidParameterError
-from offline._common import tie_break_argmax
+from offline._common import check_v_max, tie_break_argmax
+from offline._constraints import MAX_SPLIT_ITERATIONS, R_MAX_LIMIT
 from offline.data import EmpiricalModel, _model_from_columns
 from offline.pessimistic_result import PessimisticResult
 
@@ -35,6 +40,10 @@ __all__ = [
     "discounted_lcb",
     "hoeffding_width",
     "pessimistic_backup",
+    "reward_range",
+    "run_driver",
+    "split_iterations",
+    "vacuity_hint",
     "split_lcb",
     "two_fold_subsample",
 ]
@@ -398,3 +407,77 @@ def two_fold_subsample(
     starts = np.searchsorted(k, k, side="left")
     rank = np.arange(k.size) - starts
     return np.sort(order[rank < trim[k]]), is_aux
+
+
+# ----------------------------------------------------------------------------- choosing and running a driver
+def reward_range(r_max: float | None, r: np.ndarray, pessimistic: bool) -> tuple[float, bool]:
+    """The reward range to use and whether it was inferred (the largest observed reward, 1 if none is positive)."""
+    if r_max is not None:
+        return float(r_max), False
+    if not pessimistic:  # the plug-in backup uses r_max only to scale its stopping rule
+        return 1.0, False
+    top = float(r.max()) if r.size else 0.0
+    if top > R_MAX_LIMIT:
+        raise InvalidParameterError(
+            "data",
+            f"the largest reward {top:g}, the inferred r_max, exceeds the limit {R_MAX_LIMIT:g}; rescale the rewards",
+        )
+    return (top if top > 0.0 else 1.0), True
+
+
+def vacuity_hint(res: PessimisticResult, r: np.ndarray) -> str:
+    """What to change when a pessimistic result is vacuous."""
+    top = float(r.max()) if r.size else 0.0
+    if not res.r_max_inferred and 0.0 < top < 0.5 * res.r_max:
+        return (
+            f"r_max = {res.r_max:g} is {res.r_max / top:.3g} times the largest observed reward {top:g} and the "
+            "penalties scale with it: pass the true reward range, or r_max=None to infer it from the data"
+        )
+    return "more data, a smaller penalty constant c or a larger delta would give informative values"
+
+
+def run_driver(
+    sample: TabularSample,
+    rule: PenaltyRule,
+    *,
+    gamma: float | None,
+    splitting: str,
+    delta: float,
+    n_iterations: int | None,
+    subsampling_constant: float,
+    tol: float,
+    max_iter: int,
+    rng: RNGLike,
+) -> PessimisticResult:
+    """Run the driver of the algorithm the (checked) arguments name."""
+    H = sample.horizon
+    if H is not None:
+        gen = as_generator(rng)
+        if splitting == "two_fold":
+            keep, _ = two_fold_subsample(
+                sample.s, sample.t, sample.episode_ids, sample.n_states, H, delta, subsampling_constant, gen
+            )
+            return backward_induction_lcb(sample.model(keep), rule, delta=delta, n_folds=2)
+        return backward_induction_lcb(sample.model(), rule, delta=delta, n_folds=1)
+    g = float(gamma)  # type: ignore[arg-type]
+    T = split_iterations(n_iterations, sample.n, g) if splitting == "iterations" else 0
+    v_max = check_v_max(rule.r_max, g)
+    gen = as_generator(rng)
+    if splitting == "iterations":
+        folds = np.array_split(gen.permutation(sample.n), T + 1)
+        return split_lcb(sample, folds, rule, gamma=g, v_max=v_max, delta=delta)
+    return discounted_lcb(sample.model(), rule, gamma=g, v_max=v_max, delta=delta, tol=tol, max_iter=max_iter)
+
+
+def split_iterations(n_iterations: int | None, N: int, gamma: float) -> int:
+    """``T`` of the split algorithm: the given one, or ``ceil(log(N) / (1 - gamma))`` within the limit."""
+    if n_iterations is not None:
+        return n_iterations
+    default = math.log(max(N, 2)) / (1.0 - gamma)
+    if default > MAX_SPLIT_ITERATIONS:
+        raise InvalidParameterError(
+            "gamma",
+            f"the default number of iterations ceil(log(N) / (1 - gamma)) = {default:.3g} exceeds "
+            f"the limit {MAX_SPLIT_ITERATIONS}; pass n_iterations",
+        )
+    return max(1, math.ceil(default))

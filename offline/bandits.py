@@ -26,6 +26,7 @@ import numpy as np
 from rlcore.results import Result
 from rlcore.validation import Array, Integer, InvalidParameterError, Real, validate_params
 from offline._common import tie_break_argmax
+from offline.vacuous import warn_all_clipped
 from offline._constraints import DELTA_FLOOR, MAX_ACTIONS, MAX_MODEL_ENTRIES, MAX_STATES, R_MAX_LIMIT, ref_int
 
 __all__ = ["BanditLCBResult", "contextual_empirical_best", "contextual_lcb", "empirical_best_arm", "lcb_arm"]
@@ -49,6 +50,13 @@ class BanditLCBResult(Result):
     index : ndarray of shape (S, A)
         The maximised score: ``max(means - width, 0)`` for LCB, ``means`` (``-inf``
         where unplayed) for the empirical-best rule.
+    r_max : float or None
+        The reward range ``[0, r_max]`` of the LCB widths (None for the empirical-best
+        rule, which has none).
+    r_max_inferred : bool
+        True when ``r_max`` was inferred as the largest observed reward, a lower bound
+        on the true range that the widths (and :func:`offline.lcb_bandit_bound` used
+        with it) assume.
     """
 
     policy: np.ndarray
@@ -57,6 +65,8 @@ class BanditLCBResult(Result):
     counts: np.ndarray
     width: np.ndarray
     index: np.ndarray
+    r_max: float | None = None
+    r_max_inferred: bool = False
 
 
 def _size(ref: str) -> Any:
@@ -65,7 +75,7 @@ def _size(ref: str) -> Any:
 
 
 def _r_max(args: dict[str, Any]) -> float | None:
-    v = args.get("r_max", 1.0)
+    v = args.get("r_max")
     return (
         float(v)
         if isinstance(v, (int, float, np.integer, np.floating))
@@ -85,7 +95,7 @@ N_CONTEXTS = Integer(1, MAX_STATES)
 N_ARMS = Integer(1, MAX_ACTIONS)
 DELTA = Real(DELTA_FLOOR, 1, closed="left")
 C = Real(0, 1e100, closed="right")
-R_MAX = Real(0, R_MAX_LIMIT, closed="right")
+R_MAX = Real(0, R_MAX_LIMIT, closed="right") | None
 
 
 def _contexts(contexts: np.ndarray | None, actions: np.ndarray) -> np.ndarray:
@@ -129,7 +139,7 @@ def contextual_lcb(
     *,
     delta: float = 0.05,
     c: float = 1.0,
-    r_max: float = 1.0,
+    r_max: float | None = None,
 ) -> BanditLCBResult:
     """LCB policy for an offline contextual bandit with finitely many contexts.
 
@@ -139,18 +149,29 @@ def contextual_lcb(
         At least one sample; contexts in ``[0, n_contexts)``, actions in
         ``[0, n_arms)``. ``contexts=None`` means one context (a multi-armed bandit).
     rewards : array_like of float, shape (n,)
-        In ``[0, r_max]``.
+        In ``[0, r_max]`` (checked when ``r_max`` is given), non-negative.
     n_contexts, n_arms : int in [1, 10**6]
         At most ``10**8`` pairs ``n_contexts * n_arms``.
     delta : float in [1e-100, 1)
     c : float in (0, 1e100]
         Width multiplier; ``c = 1`` is the exact Hoeffding union-bound width under
         which :func:`offline.lcb_bandit_bound` holds.
-    r_max : float in (0, 1e100]
+    r_max : float in (0, 1e100], optional
+        The reward range. Default: inferred as the largest observed reward (1 if none
+        is positive), recorded as ``r_max_inferred=True``. That is only a *lower
+        bound* on the true range, which the widths then assume: pass the known range
+        whenever you have it. The widths scale with ``r_max``, so a range far above
+        the rewards clips every index at 0.
 
     Returns
     -------
     BanditLCBResult
+
+    Warns
+    -----
+    VacuousResultWarning
+        When every index is clipped at 0 although some reward is positive: the choice
+        is then the tie-break's (the most played arm).
 
     Guarantee
     ---------
@@ -163,28 +184,55 @@ def contextual_lcb(
 
     Examples
     --------
-    >>> res = contextual_lcb([0, 0, 1, 1], [0, 1, 1, 1], [1.0, 0.0, 0.5, 0.5], 2, 2)
-    >>> res.policy.tolist()
-    [0, 1]
+    >>> contexts = [0] * 25 + [1] * 20
+    >>> arms = [0] * 20 + [1] * 5 + [1] * 20
+    >>> res = contextual_lcb(contexts, arms, [1.0] * 20 + [0.0] * 5 + [0.5] * 20, 2, 2)
+    >>> res.policy.tolist(), res.r_max, res.r_max_inferred, bool((res.index.max(axis=1) > 0).all())
+    ([0, 1], 1.0, True, True)
     """
     return _lcb(_contexts(contexts, actions), actions, rewards, n_contexts, n_arms, delta, c, r_max)
 
 
 def _lcb(
-    s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int, delta: float, c: float, r_max: float
+    s: np.ndarray, a: np.ndarray, r: np.ndarray, S: int, A: int, delta: float, c: float, r_max: float | None
 ) -> BanditLCBResult:
     _check_pairs(S, A)
+    inferred = r_max is None
+    if r_max is None:
+        top = float(r.max())
+        if top > R_MAX_LIMIT:
+            raise InvalidParameterError(
+                "rewards", f"the largest reward {top:g}, the inferred r_max, exceeds the limit {R_MAX_LIMIT:g}"
+            )
+        r_max = top if top > 0.0 else 1.0
     counts, means = _stats(s, a, r, S, A)
     L = math.log(2.0 * S * A / delta)
     width = np.where(counts > 0, np.minimum(c * r_max * np.sqrt(L / (2.0 * np.maximum(counts, 1))), r_max), r_max)
     index = np.maximum(means - width, 0.0)
     policy = tie_break_argmax(index, counts)
-    return BanditLCBResult(policy=policy, arm=int(policy[0]), means=means, counts=counts, width=width, index=index)
+    top = float(r.max())
+    hint = (
+        f"r_max = {r_max:g} is {r_max / top:.3g} times the largest observed reward {top:g} and the widths scale "
+        "with it: pass the true reward range, or r_max=None to infer it"
+        if not inferred and 0.0 < top < 0.5 * r_max
+        else "more samples, a smaller c or a larger delta would give informative indices"
+    )
+    warn_all_clipped(index, r, "lcb", hint, stacklevel=5)
+    return BanditLCBResult(
+        policy=policy,
+        arm=int(policy[0]),
+        means=means,
+        counts=counts,
+        width=width,
+        index=index,
+        r_max=float(r_max),
+        r_max_inferred=inferred,
+    )
 
 
 @validate_params(actions=ACTIONS, rewards=LCB_REWARDS, n_arms=N_ARMS, delta=DELTA, c=C, r_max=R_MAX)
 def lcb_arm(
-    actions: Any, rewards: Any, n_arms: int, *, delta: float = 0.05, c: float = 1.0, r_max: float = 1.0
+    actions: Any, rewards: Any, n_arms: int, *, delta: float = 0.05, c: float = 1.0, r_max: float | None = None
 ) -> BanditLCBResult:
     """LCB arm of an offline multi-armed bandit (:func:`contextual_lcb` with one context).
 

@@ -27,9 +27,15 @@ import math
 
 from rlcore.validation import MAX_SAMPLES, Integer, Real, validate_params
 from offline._common import check_v_max, exactly_one
+from offline.vacuous import warn_above_trivial
 from offline._constraints import DELTA_FLOOR, MAX_ACTIONS, MAX_HORIZON, MAX_SPLIT_ITERATIONS, MAX_STATES, R_MAX_LIMIT
 
 __all__ = ["lcb_bandit_bound", "li_bound", "vi_lcb_bound"]
+
+_CAPPED = (
+    "the function returns the trivial {} instead: more samples, a better-covering behavior (smaller C*) or a "
+    "larger delta would make it informative"
+)
 
 #: Concentrability: positive, ``inf`` allowed (the data miss a pair the comparator needs).
 C_STAR = Real(0, None, closed="neither", finite=False)
@@ -69,6 +75,12 @@ def lcb_bandit_bound(
     -------
     float
 
+    Warns
+    -----
+    VacuousResultWarning
+        When the formula is above the trivial bound ``r_max``, also for an infinite
+        ``c_star``, so that the trivial bound is returned.
+
     Guarantee
     ---------
     With probability at least ``1 - 2 delta``, ``r(pi*) - r(pi_hat)`` is at most the
@@ -90,8 +102,10 @@ def lcb_bandit_bound(
     """
     cs, A, S = c_star, n_arms, n_contexts
     if math.isinf(cs):
-        return r_max
-    val = 2.0 * math.sqrt(S * cs * math.log(2 * S * A / delta) / n) + 8.0 * S * cs * math.log(S / delta) / n
+        val = math.inf
+    else:
+        val = 2.0 * math.sqrt(S * cs * math.log(2 * S * A / delta) / n) + 8.0 * S * cs * math.log(S / delta) / n
+    warn_above_trivial(r_max * val, r_max, "lcb_bandit_bound", _CAPPED.format("r_max"), stacklevel=4)
     return min(r_max, r_max * val)
 
 
@@ -146,6 +160,12 @@ def vi_lcb_bound(
     -------
     float
 
+    Warns
+    -----
+    VacuousResultWarning
+        When the formula is above the trivial bound ``V_max`` (also for an infinite ``c_star`` or fewer samples than folds),
+        so that the trivial bound is returned.
+
     Guarantee
     ---------
     With probability at least ``1 - 2 delta``, ``V*(rho) - V^pi(rho)`` is at most the
@@ -169,10 +189,13 @@ def vi_lcb_bound(
     T = n_iterations if n_iterations is not None else max(1, math.ceil(math.log(max(n, 2)) / (1.0 - g)))
     m = n // (T + 1)
     if math.isinf(cs) or m == 0:
-        return v_max
-    L = math.log(2 * T * S * A / delta)
-    val = (2.0 * v_max / (1.0 - g)) * (c * math.sqrt(S * cs * L / m) + 8.0 * S * cs * math.log(T * S / delta) / m)
-    return min(v_max, val + g**T * v_max)
+        val = math.inf
+    else:
+        L = math.log(2 * T * S * A / delta)
+        val = (2.0 * v_max / (1.0 - g)) * (c * math.sqrt(S * cs * L / m) + 8.0 * S * cs * math.log(T * S / delta) / m)
+        val += g**T * v_max
+    warn_above_trivial(val, v_max, "vi_lcb_bound", _CAPPED.format("V_max"), stacklevel=4)
+    return min(v_max, val)
 
 
 @validate_params(

@@ -52,6 +52,7 @@ from rlcore.validation import (
     check_int,
     validate_params,
 )
+from offline.vacuous import warn_above_trivial
 from offline._constraints import (
     DELTA_FLOOR,
     MAX_ACTIONS,
@@ -301,6 +302,11 @@ def pevi_certificate(result: PEVIResult, mdp: FiniteMDP, comparator: Any = None)
 
     The features must accept integer states and actions of ``mdp``.
 
+    Warns
+    -----
+    VacuousResultWarning
+        When the certificate exceeds ``H``, the trivial bound for rewards in ``[0, 1]``.
+
     Examples
     --------
     >>> from rlcore import rollout
@@ -322,5 +328,12 @@ def pevi_certificate(result: PEVIResult, mdp: FiniteMDP, comparator: Any = None)
         raise InvalidParameterError(
             "mdp", f"the result's features do not accept the states and actions of mdp ({type(exc).__name__}: {exc})"
         ) from None
-    total = sum(float(np.sum(d[h].ravel() * widths[h])) for h in range(H))
-    return 2.0 * total
+    total = 2.0 * sum(float(np.sum(d[h].ravel() * widths[h])) for h in range(H))
+    warn_above_trivial(
+        total,
+        float(H),
+        "pevi_certificate",
+        "with rewards in [0, 1] every policy is within H of the optimum; more data or a smaller beta",
+        stacklevel=4,
+    )
+    return total

@@ -58,7 +58,7 @@ Y. Jin, Z. Yang, Z. Wang, "Is pessimism provably efficient for offline RL?", ICM
 
 from __future__ import annotations
 
-import math
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -67,7 +67,7 @@ from rlcore.bellman import resolvent_bounds
 from rlcore.dataset import Dataset
 from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
-from rlcore.randomness import RNGLike, as_generator
+from rlcore.randomness import RNGLike
 from rlcore.validation import (
     MAX_ITERATIONS,
     MDP,
@@ -81,7 +81,7 @@ from rlcore.validation import (
     Real,
     validate_params,
 )
-from offline._common import check_model_size, check_rewards_in, check_v_max, exactly_one, tabular_columns
+from offline._common import check_model_size, check_rewards_in, exactly_one, tabular_columns
 from offline._constraints import (
     DELTA_FLOOR,
     MAX_ACTIONS,
@@ -93,16 +93,10 @@ from offline._constraints import (
     OfflineData,
     PenaltyArray,
 )
-from offline._pessimistic_drivers import (
-    PenaltyRule,
-    TabularSample,
-    backward_induction_lcb,
-    discounted_lcb,
-    split_lcb,
-    two_fold_subsample,
-)
+from offline._pessimistic_drivers import PenaltyRule, TabularSample, reward_range, run_driver, vacuity_hint
 from offline.data import _optimal_policy
 from offline.pessimistic_result import PessimisticResult
+from offline.vacuous import warn_above_trivial, warn_all_clipped
 
 __all__ = [
     "PessimisticResult",
@@ -121,7 +115,7 @@ N_STATES = Integer(1, MAX_STATES)
 N_ACTIONS = Integer(1, MAX_ACTIONS)
 C = Real(0, 1e100, closed="right")
 DELTA = Real(DELTA_FLOOR, 1, closed="left")
-R_MAX = Real(0, R_MAX_LIMIT, closed="right")
+R_MAX = Real(0, R_MAX_LIMIT, closed="right") | None
 N_ITERATIONS = Integer(1, MAX_SPLIT_ITERATIONS) | None
 
 
@@ -154,7 +148,7 @@ def pessimistic_value_iteration(
     splitting: str = "none",
     c: float = 1.0,
     delta: float = 0.05,
-    r_max: float = 1.0,
+    r_max: float | None = None,
     n_iterations: int | None = None,
     ridge: float = 0.0,
     subsampling_constant: float = 10.0,
@@ -190,9 +184,16 @@ def pessimistic_value_iteration(
     delta : float in [1e-100, 1)
         Confidence level inside the log factor (below ``1e-100`` it has no statistical
         meaning, and the log factors would leave float64 range).
-    r_max : float in (0, 1e100]
+    r_max : float in (0, 1e100], optional
         Rewards must lie in ``[0, r_max]`` (checked) for the pessimistic penalties.
         ``V_max`` (and the Bernstein penalty's ``V_max**2``) must stay within float64.
+        Default: inferred as the largest observed reward (1 if none is positive), and
+        recorded as ``r_max_inferred=True`` in the result. The largest observed reward
+        is only a *lower bound* on the true range: pass the known range whenever you
+        have it. The penalties, the values and :func:`pessimism_certificate` then hold
+        under the assumption that rewards never exceed the inferred ``r_max``. A range
+        far above the rewards inflates every penalty (they scale with ``r_max``) and
+        can clip every value at 0; :class:`offline.VacuousResultWarning` says so.
     n_iterations : int in [1, 10**6], optional
         ``T`` of the split algorithm (``splitting="iterations"`` only); default
         ``ceil(log(N) / (1 - gamma))``, which must not exceed ``10**6`` (for ``gamma``
@@ -214,6 +215,13 @@ def pessimistic_value_iteration(
     Returns
     -------
     PessimisticResult
+
+    Warns
+    -----
+    VacuousResultWarning
+        With a pessimistic penalty, when every returned value is clipped at 0 although
+        the data hold positive rewards: the values say nothing and the policy is the
+        tie-break's (most-visited action).
 
     Guarantee
     ---------
@@ -275,7 +283,7 @@ def _pessimistic_value_iteration(
     splitting: str,
     c: float = 1.0,
     delta: float = 0.05,
-    r_max: float = 1.0,
+    r_max: float | None = None,
     n_iterations: int | None = None,
     ridge: float = 0.0,
     subsampling_constant: float = 10.0,
@@ -289,23 +297,26 @@ def _pessimistic_value_iteration(
     check_model_size(S, A, H)
     s, a, r, s2, t = tabular_columns(data)
     fixed = penalty if isinstance(penalty, np.ndarray) else None
-    rule = PenaltyRule("fixed" if fixed is not None else str(penalty), c=c, r_max=r_max, fixed=fixed)
+    kind = "fixed" if fixed is not None else str(penalty)
+    r_range, inferred = reward_range(r_max, r, kind != "none")
+    rule = PenaltyRule(kind, c=c, r_max=r_range, fixed=fixed)
     _check_relations(rule, r, H, splitting, ridge, n_iterations)
-    sample = TabularSample(s, a, r, s2, t, data.episode_ids, S, A, H, ridge)
-    if H is not None:
-        gen = as_generator(rng)
-        if splitting == "two_fold":
-            keep, _ = two_fold_subsample(s, t, data.episode_ids, S, H, delta, subsampling_constant, gen)
-            return backward_induction_lcb(sample.model(keep), rule, delta=delta, n_folds=2)
-        return backward_induction_lcb(sample.model(), rule, delta=delta, n_folds=1)
-    g = float(gamma)  # type: ignore[arg-type]
-    T = _split_iterations(n_iterations, sample.n, g) if splitting == "iterations" else 0
-    v_max = check_v_max(r_max, g)
-    gen = as_generator(rng)
-    if splitting == "iterations":
-        folds = np.array_split(gen.permutation(sample.n), T + 1)
-        return split_lcb(sample, folds, rule, gamma=g, v_max=v_max, delta=delta)
-    return discounted_lcb(sample.model(), rule, gamma=g, v_max=v_max, delta=delta, tol=tol, max_iter=max_iter)
+    res = run_driver(
+        TabularSample(s, a, r, s2, t, data.episode_ids, S, A, H, ridge),
+        rule,
+        gamma=gamma,
+        splitting=splitting,
+        delta=delta,
+        n_iterations=n_iterations,
+        subsampling_constant=subsampling_constant,
+        tol=tol,
+        max_iter=max_iter,
+        rng=rng,
+    )
+    res = dataclasses.replace(res, r_max=r_range, r_max_inferred=inferred)
+    if rule.pessimistic:
+        warn_all_clipped(res.V, r, res.method, vacuity_hint(res, r), stacklevel=5)
+    return res
 
 
 def _check_relations(
@@ -331,20 +342,6 @@ def _check_relations(
         )
 
 
-def _split_iterations(n_iterations: int | None, N: int, gamma: float) -> int:
-    """``T`` of the split algorithm: the given one, or ``ceil(log(N) / (1 - gamma))`` within the limit."""
-    if n_iterations is not None:
-        return n_iterations
-    default = math.log(max(N, 2)) / (1.0 - gamma)
-    if default > MAX_SPLIT_ITERATIONS:
-        raise InvalidParameterError(
-            "gamma",
-            f"the default number of iterations ceil(log(N) / (1 - gamma)) = {default:.3g} exceeds "
-            f"the limit {MAX_SPLIT_ITERATIONS}; pass n_iterations",
-        )
-    return max(1, math.ceil(default))
-
-
 @validate_params(
     data=OfflineData(states="n_states", actions="n_actions"),
     n_states=N_STATES,
@@ -364,7 +361,7 @@ def vi_lcb(
     *,
     delta: float = 0.05,
     c: float = 1.0,
-    r_max: float = 1.0,
+    r_max: float | None = None,
     n_iterations: int | None = None,
     rng: RNGLike = None,
 ) -> PessimisticResult:
@@ -431,7 +428,7 @@ def vi_lcb_bernstein(
     horizon: int | None = None,
     delta: float = 0.05,
     c: float = 1.0,
-    r_max: float = 1.0,
+    r_max: float | None = None,
     subsample: bool = True,
     rng: RNGLike = None,
 ) -> PessimisticResult:
@@ -459,10 +456,10 @@ def vi_lcb_bernstein(
     >>> from rlcore.generators import chain
     >>> from rlcore import rollout
     >>> mdp = chain(3, small_reward=0.2, large_reward=1.0, horizon=3)
-    >>> data = rollout(mdp, np.full((3, 2), 0.5), 200, rng=0)
+    >>> data = rollout(mdp, np.full((3, 2), 0.5), 3000, rng=0)
     >>> res = vi_lcb_bernstein(data, 3, 2, horizon=3, rng=0)
-    >>> res.policy.shape, res.penalty_kind, res.n_folds
-    ((3, 3), 'bernstein', 2)
+    >>> res.policy.shape, res.penalty_kind, res.n_folds, bool(res.V.max() > 0)
+    ((3, 3), 'bernstein', 2, True)
     """
     return _pessimistic_value_iteration(
         data,
@@ -512,6 +509,17 @@ def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator:
     Returns
     -------
     float
+        Valid for rewards in ``[0, result.r_max]``; when ``result.r_max_inferred`` is
+        True that range was inferred from the observed rewards (a lower bound on the
+        true one), and the certificate assumes it.
+
+    Warns
+    -----
+    VacuousResultWarning
+        When the certificate of a penalised result exceeds the trivial bound
+        ``result.v_max`` (``r_max / (1 - gamma)`` or ``H r_max``), which every policy
+        meets. (A plug-in result, ``penalty="none"``, accepts any rewards, so its
+        ``v_max`` bounds nothing and it is not compared.)
 
     Guarantee
     ---------
@@ -533,10 +541,14 @@ def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator:
     >>> from rlcore.generators import chain
     >>> from offline.data import sample_transitions
     >>> mdp = chain(3, small_reward=0.2, large_reward=1.0, gamma=0.5)
-    >>> res = vi_lcb(sample_transitions(mdp, np.full((3, 2), 1 / 6), 3000, rng=0), 3, 2, 0.5, rng=0)
+    >>> res = vi_lcb(sample_transitions(mdp, np.full((3, 2), 1 / 6), 30_000, rng=0), 3, 2, 0.5, rng=0)
     >>> from offline.data import policy_suboptimality
-    >>> pessimism_certificate(res, mdp) >= policy_suboptimality(mdp, res.policy)
-    True
+    >>> cert = pessimism_certificate(res, mdp)
+    >>> bool(policy_suboptimality(mdp, res.policy) <= cert < res.v_max), res.r_max_inferred
+    (True, True)
+
+    With 3,000 samples the same certificate is above ``V_max`` and
+    :class:`offline.VacuousResultWarning` says so.
     """
     if (
         (mdp.horizon is None) != (result.horizon is None)
@@ -567,4 +579,15 @@ def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator:
         else:
             bound += 2.0 * gam * rho_hi * k_hi * result.residual * float(mu.sum())
     bound *= 1.0 + 8.0 * eps
+    if result.penalty_kind == "none":  # rewards were not checked against r_max: v_max bounds nothing
+        return bound
+    assumed = f" (under the inferred r_max = {result.r_max:g})" if result.r_max_inferred else ""
+    warn_above_trivial(
+        bound,
+        result.v_max,
+        f"pessimism_certificate{assumed}",
+        "the data do not cover the comparator well enough for this confidence level (more data, a larger "
+        "delta or a smaller c); a reward range r_max above the rewards does not change this ratio",
+        stacklevel=4,
+    )
     return bound

@@ -64,6 +64,13 @@ class PessimisticResult(Result):
         Discounted fixed-point iteration: ``max |Q_k - Q_{k-1}|`` at the last iteration
         (the returned ``Q`` is a fixed point only up to it, and
         :func:`offline.pessimism_certificate` pays for it); 0 for fixed schedules.
+    r_max : float
+        The reward range ``[0, r_max]`` the penalties, the clipping and ``v_max`` were
+        computed with (1 for the unpenalised plug-in, where it only scales ``tol``).
+    r_max_inferred : bool
+        True when ``r_max`` was not given but inferred as the largest observed reward.
+        That is only a lower bound on the true range: the penalties, and every
+        certificate computed from this result, *assume* rewards never exceed it.
 
     Examples
     --------
@@ -71,8 +78,8 @@ class PessimisticResult(Result):
     >>> from offline import sample_transitions, vi_lcb
     >>> mdp = chain(3, small_reward=0.2, large_reward=1.0, gamma=0.5)
     >>> res = vi_lcb(sample_transitions(mdp, np.full((3, 2), 1 / 6), 3000, rng=0), 3, 2, 0.5, rng=0)
-    >>> res.penalty_kind, res.n_folds, res.iterations
-    ('hoeffding', 18, 17)
+    >>> res.penalty_kind, res.n_folds, res.iterations, round(res.r_max, 2), res.r_max_inferred
+    ('hoeffding', 18, 17, 0.84, True)
     """
 
     V: np.ndarray
@@ -92,3 +99,5 @@ class PessimisticResult(Result):
     horizon: int | None
     v_max: float
     residual: float = 0.0
+    r_max: float = 1.0
+    r_max_inferred: bool = False

@@ -1,0 +1,58 @@
+"""Warnings for results that say nothing: :class:`VacuousResultWarning`.
+
+A pessimistic method can return an answer that is formally correct and useless: every
+value clipped at the pessimistic floor (so the policy is decided by the tie-break
+alone), or a certificate above the trivial bound ``V_max = r_max / (1 - gamma)`` (or
+``H r_max``), which any policy meets. Such results usually come from a default that
+does not fit the data, most often a reward range ``r_max`` far above the rewards
+observed, or from too little data for the confidence level. The library warns with
+:class:`VacuousResultWarning` instead of returning them silently; filter it with
+:mod:`warnings` where a vacuous answer is expected.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+__all__ = ["VacuousResultWarning"]
+
+
+class VacuousResultWarning(UserWarning):
+    """A result is vacuous: every value is at the pessimistic floor, or a bound is above the trivial one.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from offline import VacuousResultWarning
+    >>> issubclass(VacuousResultWarning, UserWarning)
+    True
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("all values clipped", VacuousResultWarning)
+    >>> caught[0].category.__name__
+    'VacuousResultWarning'
+    """
+
+
+def warn_all_clipped(values: np.ndarray, rewards: np.ndarray, who: str, hint: str, stacklevel: int = 3) -> None:
+    """Warn when every value sits at the floor 0 although some observed reward is positive."""
+    if values.size and not np.any(values > 0.0) and np.any(rewards > 0.0):
+        warnings.warn(
+            f"{who}: every pessimistic value is clipped at the floor 0 although the data hold positive rewards, "
+            f"so the values carry no information and the policy is decided by the tie-break alone; {hint}",
+            VacuousResultWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def warn_above_trivial(bound: float, trivial: float, who: str, hint: str, stacklevel: int = 3) -> None:
+    """Warn when a suboptimality bound exceeds the trivial bound ``trivial`` (met by every policy)."""
+    if bound > trivial:
+        warnings.warn(
+            f"{who}: the bound {bound:.4g} exceeds the trivial bound {trivial:.4g} (the value range, met by "
+            f"every policy), so it certifies nothing; {hint}",
+            VacuousResultWarning,
+            stacklevel=stacklevel,
+        )
