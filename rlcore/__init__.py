@@ -4,9 +4,10 @@ Models (:class:`FiniteMDP`), the batched :class:`Simulator` protocol and
 :func:`rollout`, tabular policies, exact policy evaluation and occupancy measures,
 Bellman operators, the columnar :class:`Dataset`, MDP generators, the regressor protocol (:class:`Regressor`, :class:`TabularMean`,
 :class:`RidgeRegression`), discrete distributions (:class:`DiscreteDistribution` and its
-projections and distances), the BRIDGE loader (:func:`load_bridge_mdp`) and one randomness
+projections and distances), the BRIDGE loader (:func:`load_bridge_mdp`, with four BRIDGE
+MDPs shipped: :data:`SHIPPED_BRIDGE_MDPS`, :func:`bridge_data_dir`) and one randomness
 convention (:func:`as_generator`). Hypothesis strategies for property tests live in
-:mod:`rlcore.testing` (needs the ``test`` extra); the Gymnasium adapter
+:mod:`rlcore.testing` (needs the light ``hypothesis`` extra); the Gymnasium adapter
 (:func:`as_gymnasium_env`) in :mod:`rlcore.gym`.
 """
 
@@ -17,7 +18,7 @@ from rlcore import generators
 from rlcore import validation
 from rlcore.validation import PROBABILITY_ATOL
 from rlcore.bellman import bellman_expectation, bellman_optimality, q_from_v, resolvent_bounds
-from rlcore.bridge import load_bridge_mdp
+from rlcore.bridge import SHIPPED_BRIDGE_MDPS, bridge_data_dir, load_bridge_mdp
 from rlcore.dataset import Dataset
 from rlcore.distributions import (
     DiscreteDistribution,
@@ -75,6 +76,8 @@ __all__ = [
     "evaluate_policy",
     "generators",
     "load_bridge_mdp",
+    "bridge_data_dir",
+    "SHIPPED_BRIDGE_MDPS",
     "greedy",
     "is_deterministic",
     "occupancy",

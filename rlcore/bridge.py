@@ -5,6 +5,10 @@ next state of taking ``a`` in ``s`` (``-1``: the episode ends), and ``rewards``,
 float array of shape (S, A); state 0 is the start state. :func:`load_bridge_mdp`
 turns one into an undiscounted finite-horizon :class:`~rlcore.FiniteMDP`.
 
+Four BRIDGE MDPs ship with rlref (``rlcore/data/bridge``, 12 KB, CC-BY-4.0; source and
+licence in the ``README.md`` there): pass one of :data:`SHIPPED_BRIDGE_MDPS` as the
+``path`` of :func:`load_bridge_mdp`, or find the files with :func:`bridge_data_dir`.
+
 State layouts
 -------------
 ``sticky_prob == 0`` (deterministic)
@@ -36,6 +40,7 @@ actions).
 from __future__ import annotations
 
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -45,7 +50,21 @@ from rlcore._npz import SafeNpz, path_error
 from rlcore.mdp import FiniteMDP
 from rlcore.validation import Integer, Path as _PathConstraint, Real, validate_params
 
-__all__ = ["load_bridge_mdp"]
+__all__ = ["SHIPPED_BRIDGE_MDPS", "bridge_data_dir", "load_bridge_mdp"]
+
+#: The BRIDGE MDPs shipped in ``rlcore/data/bridge``: name (the file's stem, accepted as
+#: the ``path`` of :func:`load_bridge_mdp`) -> the horizon the papers use (None: not
+#: recorded with the files).
+SHIPPED_BRIDGE_MDPS: MappingProxyType[str, int | None] = MappingProxyType(
+    {
+        "freeway_10_fs30": 10,
+        "maze_easy_l0_30_fs1": 30,
+        "MiniGrid-KeyCorridorS3R1-v0": 100,
+        "MiniGrid-Empty-16x16-DistanceShaped-v0": None,
+    }
+)
+
+_DATA_DIR = Path(__file__).resolve().parent / "data" / "bridge"
 
 #: Longest horizon (the limit of :class:`~rlcore.FiniteMDP`).
 MAX_HORIZON: int = 10**6
@@ -53,6 +72,40 @@ MAX_HORIZON: int = 10**6
 #: Most transition probabilities a loaded model may store (the sticky model stores
 #: ``2 S A^2``): 10**9, 8 GB of float64.
 MAX_TRANSITION_ENTRIES: int = 10**9
+
+
+@validate_params()
+def bridge_data_dir() -> Path:
+    """The directory of the BRIDGE MDPs shipped with rlref.
+
+    Returns
+    -------
+    pathlib.Path
+        ``rlcore/data/bridge`` inside the installed package: one ``<name>.npz`` per
+        entry of :data:`SHIPPED_BRIDGE_MDPS` and a ``README.md`` with their source
+        (Laidlaw, Russell and Dragan, NeurIPS 2023), licence (CC-BY-4.0) and sizes.
+
+    Examples
+    --------
+    >>> sorted(p.stem for p in bridge_data_dir().glob("*.npz")) == sorted(SHIPPED_BRIDGE_MDPS)
+    True
+    >>> (bridge_data_dir() / "README.md").is_file()
+    True
+    """
+    return _DATA_DIR
+
+
+def _resolve(path: Path) -> Path:
+    """A shipped MDP's file for a bare shipped name; ``path`` itself otherwise."""
+    bare = len(path.parts) == 1 and not path.suffix
+    if bare and path.name in SHIPPED_BRIDGE_MDPS:
+        return _DATA_DIR / f"{path.name}.npz"
+    if bare and not path.exists():
+        raise path_error(
+            path,
+            f"no such file, and not the name of a shipped BRIDGE MDP (one of {sorted(SHIPPED_BRIDGE_MDPS)})",
+        )
+    return path
 
 
 def _read_tables(p: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -102,8 +155,11 @@ def load_bridge_mdp(path: Any, horizon: int, *, sticky_prob: float = 0.0) -> Fin
     Parameters
     ----------
     path : str or os.PathLike
-        A ``.npz`` with ``transitions`` (integer, shape (S, A), ``-1`` = episode ends)
-        and ``rewards`` (float, shape (S, A)); read without unpickling, and with the
+        The name of a shipped MDP (a key of :data:`SHIPPED_BRIDGE_MDPS`, such as
+        ``"freeway_10_fs30"``; a bare shipped name always means the shipped file, write
+        ``./name`` for a file of that name in the working directory), or a ``.npz``
+        with ``transitions`` (integer, shape (S, A), ``-1`` = episode ends) and
+        ``rewards`` (float, shape (S, A)); read without unpickling, and with the
         names, dtypes, shapes and sizes checked before any data is decompressed (other
         members are not read). The sticky model stores ``2 S A^2`` probabilities, at
         most 10**9.
@@ -123,10 +179,10 @@ def load_bridge_mdp(path: Any, horizon: int, *, sticky_prob: float = 0.0) -> Fin
     Raises
     ------
     InvalidParameterError
-        Starting with ``path:`` and naming the file: missing, empty, truncated or
-        corrupted, not an ``.npz``, a missing array, wrong shapes or dtypes, an object
-        (pickled) array, out-of-range next states or non-finite rewards. Or a bad
-        ``horizon``/``sticky_prob``.
+        Starting with ``path:`` and naming the file: missing (or a bare name that is no
+        shipped MDP), empty, truncated or corrupted, not an ``.npz``, a missing array,
+        wrong shapes or dtypes, an object (pickled) array, out-of-range next states or
+        non-finite rewards. Or a bad ``horizon``/``sticky_prob``.
     InvalidParameterTypeError
         ``path`` not a path, ``horizon``/``sticky_prob`` of the wrong type.
 
@@ -146,10 +202,17 @@ def load_bridge_mdp(path: Any, horizon: int, *, sticky_prob: float = 0.0) -> Fin
     (3, 2, [False, False, True])
     >>> load_bridge_mdp(f, horizon=3, sticky_prob=0.25).n_states
     6
+
+    A shipped MDP by name, at the papers' horizon:
+
+    >>> H = SHIPPED_BRIDGE_MDPS["freeway_10_fs30"]
+    >>> freeway = load_bridge_mdp("freeway_10_fs30", H)
+    >>> freeway.n_states, freeway.n_actions, freeway.horizon
+    (198, 3, 10)
     """
     H = horizon
     q = sticky_prob
-    T, R = _read_tables(path)
+    T, R = _read_tables(_resolve(path))
     S, A = T.shape
     if q == 0.0:
         done = S

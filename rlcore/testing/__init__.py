@@ -13,8 +13,18 @@ a discount of 1, ...) and say which argument the error message must name. A libr
 function that follows the house rule "bad input gets a ``ValueError``/``TypeError``
 naming the argument" passes a three-line property test with them.
 
-This package needs the ``test`` extra (``pip install "rlref[test]"``); ``import rlcore``
-never imports it.
+Installation: the light ``hypothesis`` extra, ``pip install "rlref[hypothesis]"``
+(Hypothesis and pytest only), is enough to use these strategies and the contract suites
+of :mod:`tabular.testing` on your own algorithms; the heavier ``test`` extra (reference
+libraries, type checker, linter) is only for running rlref's own test-suite.
+``import rlcore`` never imports this package.
+
+Failing examples print as code you can paste: a drawn MDP's ``repr`` is the
+:class:`~rlcore.FiniteMDP` call that rebuilds it exactly (:func:`constructor_call`), e.g.
+``FiniteMDP(P=np.array([[[1.0]]]), R=np.array([[0.0]]), gamma=0.0)`` (with
+``import numpy as np``, ``import scipy.sparse as sp`` and ``from rlcore import
+FiniteMDP``). :func:`finite_mdps` mixes dense and sparse ``P`` by default; pass
+``sparse=False`` for dense only.
 
 All strategies draw every random choice through Hypothesis (no global NumPy
 randomness), so examples are reproducible, replayable from the Hypothesis database
@@ -65,7 +75,8 @@ try:  # first, so that a missing extra gives the install hint whichever submodul
     import hypothesis  # noqa: F401
 except ImportError as exc:  # pragma: no cover - exercised by a test that hides hypothesis
     raise ImportError(
-        "rlcore.testing needs the 'hypothesis' package, which ships with the test extra: pip install \"rlref[test]\""
+        "rlcore.testing needs the 'hypothesis' package, which ships with the light hypothesis extra: "
+        'pip install "rlref[hypothesis]"'
     ) from exc
 
 from rlcore.testing._draw import MAX_ACTIONS as MAX_ACTIONS
@@ -78,7 +89,7 @@ from rlcore.testing._draw import MAX_STATES as MAX_STATES
 from rlcore.testing.bandit_strategies import bandit_means
 from rlcore.testing.dataset_strategies import datasets
 from rlcore.testing.mdp_corruptions import MDP_CORRUPTIONS, corrupted_mdp_kwargs
-from rlcore.testing.mdp_strategies import finite_mdps
+from rlcore.testing.mdp_strategies import constructor_call, finite_mdps
 from rlcore.testing.policy_corruptions import POLICY_CORRUPTIONS, corrupted_policies
 from rlcore.testing.policy_strategies import mdps_and_policies, policies, value_functions
 
@@ -86,6 +97,7 @@ __all__ = [
     "MDP_CORRUPTIONS",
     "POLICY_CORRUPTIONS",
     "bandit_means",
+    "constructor_call",
     "corrupted_mdp_kwargs",
     "corrupted_policies",
     "datasets",

@@ -1,4 +1,9 @@
-"""Hypothesis strategies for valid finite MDPs of every kind (:func:`finite_mdps`)."""
+"""Hypothesis strategies for valid finite MDPs of every kind (:func:`finite_mdps`).
+
+A drawn MDP prints as the constructor call that rebuilds it exactly
+(:func:`constructor_call`), so a failing example that Hypothesis reports can be pasted
+back into a test.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from hypothesis.extra import numpy as hnp
 from hypothesis.strategies import SearchStrategy
 
 from rlcore.mdp import FiniteMDP
-from rlcore.validation import Discount, InvalidParameterError, Real, validate_params
+from rlcore.validation import Discount, Instance, InvalidParameterError, Real, validate_params
 from rlcore.testing._draw import (
     _SPARSE_FORMATS,
     MAX_ACTIONS,
@@ -29,7 +34,84 @@ from rlcore.testing._draw import (
     _TRI_STATE,
 )
 
-__all__ = ["finite_mdps"]
+__all__ = ["constructor_call", "finite_mdps"]
+
+
+def _literal(a: np.ndarray) -> str:
+    """``np.array([...])`` with every number at full precision (``repr`` of a float round-trips)."""
+    return f"np.array({np.asarray(a).tolist()!r})"
+
+
+@validate_params(mdp=Instance(FiniteMDP, what="a FiniteMDP"))
+def constructor_call(mdp: FiniteMDP) -> str:
+    """Source code of the :class:`~rlcore.FiniteMDP` call that rebuilds ``mdp`` exactly.
+
+    Every number is written at full precision (the shortest ``repr`` that round-trips),
+    so evaluating the string, with ``import numpy as np``, ``import scipy.sparse as sp``
+    and ``from rlcore import FiniteMDP``, gives an MDP with the same ``P`` (dense, or
+    sparse as ``sp.csr_array``), ``R``, ``gamma``/``horizon``, ``initial`` and
+    ``terminal``, value for value. ``initial`` is left out when it is the default
+    (uniform), ``terminal`` when no state is terminal. The MDPs that
+    :func:`finite_mdps` draws use this as their ``repr``, which is what Hypothesis
+    prints for a failing example.
+
+    Parameters
+    ----------
+    mdp : FiniteMDP
+
+    Returns
+    -------
+    str
+        ``"FiniteMDP(P=np.array([...]), R=np.array([...]), gamma=...)"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from rlcore import FiniteMDP
+    >>> mdp = FiniteMDP(np.array([[[0.1, 0.9]], [[0.0, 1.0]]]), np.array([[1 / 3], [0.0]]), gamma=0.9)
+    >>> constructor_call(mdp)
+    'FiniteMDP(P=np.array([[[0.1, 0.9]], [[0.0, 1.0]]]), R=np.array([[0.3333333333333333], [0.0]]), gamma=0.9)'
+    >>> again = eval(constructor_call(mdp))
+    >>> np.array_equal(again.P, mdp.P) and np.array_equal(again.R, mdp.R)
+    True
+    """
+    if mdp.is_sparse:
+        P = f"sp.csr_array({_literal(mdp.P.toarray())})"  # type: ignore[union-attr]
+    else:
+        P = _literal(np.asarray(mdp.P))
+    parts = [f"P={P}", f"R={_literal(mdp.R)}"]
+    parts.append(f"gamma={mdp.gamma!r}" if mdp.gamma is not None else f"horizon={mdp.horizon!r}")
+    S = mdp.n_states
+    if not np.array_equal(mdp.initial, np.full(S, 1.0 / S)):
+        parts.append(f"initial={_literal(mdp.initial)}")
+    if mdp.terminal.any():
+        parts.append(f"terminal={_literal(mdp.terminal)}")
+    return f"FiniteMDP({', '.join(parts)})"
+
+
+#: Largest MDP (numbers in the dense ``P`` plus ``R``) whose drawn instance prints in
+#: full; a larger one prints the short :class:`~rlcore.FiniteMDP` summary.
+PASTE_LIMIT: int = 10_000
+
+
+class _DrawnFiniteMDP(FiniteMDP):
+    """A :class:`~rlcore.FiniteMDP` drawn by :func:`finite_mdps`: its ``repr`` is
+    :func:`constructor_call` (up to :data:`PASTE_LIMIT` numbers), and Hypothesis'
+    pretty-printer uses it too (rather than the strategy's internal recipe), so a
+    failing example prints as pasteable code."""
+
+    def __repr__(self) -> str:
+        rows = self.P.shape[0] if self.is_sparse else int(np.prod(self.P.shape[:-1]))
+        if rows * self.n_states + self.R.size > PASTE_LIMIT:
+            return super().__repr__()
+        return constructor_call(self)
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(repr(self))
+
+
+def _build(parts: _MDPParts) -> FiniteMDP:
+    return _DrawnFiniteMDP(**parts.kwargs())
 
 
 def _rewards(draw: Callable[..., Any], shape: tuple[int, ...], scale: float) -> np.ndarray:
@@ -221,6 +303,20 @@ def finite_mdps(
 ) -> SearchStrategy[FiniteMDP]:
     """Strategy for valid :class:`~rlcore.FiniteMDP` instances of every kind.
 
+    **By default the strategy mixes dense and sparse MDPs** (and discounted and
+    finite-horizon ones, stationary and time-dependent ones): code under test that only
+    handles a dense ``P`` of shape (S, A, S) should ask for ``finite_mdps(sparse=False)``
+    (dense only; ``sparse=True`` gives sparse only), and code for one criterion
+    ``discounted=True`` or ``False``.
+
+    Each drawn MDP's ``repr`` is the constructor call that rebuilds it exactly
+    (:func:`constructor_call`: ``FiniteMDP(P=np.array([...]), R=np.array([...]),
+    gamma=...)``, numbers at full precision), so the failing example Hypothesis reports
+    can be pasted into a test as it stands (MDPs of more than ``PASTE_LIMIT`` = 10**4
+    numbers print the short summary instead; shrunk examples are far smaller). The
+    drawn objects are instances of a private subclass of :class:`~rlcore.FiniteMDP`
+    that only changes the ``repr``.
+
     Transition rows are drawn as non-negative integer weights divided by their sum, so
     they are normalised to rounding error (far inside the constructor's tolerance) and
     include zeros; a random subset of rows is forced deterministic (one-hot). The
@@ -240,7 +336,9 @@ def finite_mdps(
     sparse : bool or None
         True: ``P`` is passed as a ``scipy.sparse`` CSR matrix of shape (S*A, S) (or
         (H*S*A, S) when time-dependent; both ``csr_array`` and ``csr_matrix`` occur);
-        False: dense ndarray; None (default): both.
+        False: dense only, an ndarray of shape (S, A, S) (or (H, S, A, S)); None
+        (default): a mix of both, so pass ``sparse=False`` for code that only handles
+        dense arrays.
     time_dependent : bool or None
         Finite horizon only. True: ``P``, ``R`` or both carry a leading time axis of
         length H; False: stationary; None (default): both. ``True`` implies
@@ -276,6 +374,21 @@ def finite_mdps(
     ... def test_sparse_finite_horizon(mdp):
     ...     assert mdp.is_sparse and mdp.horizon is not None
     >>> test_sparse_finite_horizon()  # doctest: +SKIP
+
+    Dense only, for code written for ``P`` of shape (S, A, S):
+
+    >>> import numpy as np
+    >>> @given(finite_mdps(sparse=False, discounted=True))
+    ... def test_dense(mdp):
+    ...     assert isinstance(mdp.P, np.ndarray) and mdp.P.shape == (mdp.n_states, mdp.n_actions, mdp.n_states)
+    >>> test_dense()
+
+    A drawn MDP prints as code that rebuilds it:
+
+    >>> from hypothesis import find
+    >>> mdp = find(finite_mdps(n_states=2, n_actions=1, discounted=True, sparse=False), lambda m: True)
+    >>> mdp
+    FiniteMDP(P=np.array([[[1.0, 0.0]], [[1.0, 0.0]]]), R=np.array([[0.0], [0.0]]), gamma=0.0)
     """
     parts = _parts_strategy(
         n_states=n_states,
@@ -289,4 +402,4 @@ def finite_mdps(
         with_terminal=with_terminal,
         reward_scale=reward_scale,
     )
-    return parts.map(lambda p: FiniteMDP(**p.kwargs()))
+    return parts.map(_build)

@@ -67,7 +67,8 @@ without ``epsilon``, layouts the solver does not support) is not yielded by
 Hypothesis runs derandomised and without an example database, so the suite checks the
 same instances on every run and every machine (raise ``max_examples`` to see more).
 
-This package needs the ``test`` extra (``hypothesis``); ``import tabular`` never imports
+This package needs the light ``hypothesis`` extra (``pip install "rlref[hypothesis]"``:
+hypothesis and pytest); ``import tabular`` never imports
 it. Its modules: :mod:`tabular.testing.oracle` (the exact solution by enumeration),
 :mod:`tabular.testing.instances` (the reference MDPs) and :mod:`tabular.testing.checks`
 (the checks and the entry points); every public name is importable from
@@ -118,9 +119,9 @@ from __future__ import annotations
 
 try:
     import hypothesis  # noqa: F401
-except ImportError as exc:  # pragma: no cover - exercised only without the test extra
+except ImportError as exc:  # pragma: no cover - exercised only without the hypothesis extra
     raise ImportError(
-        "tabular.testing needs the 'hypothesis' package, which ships with the test extra: pip install \"rlref[test]\""
+        "tabular.testing needs the 'hypothesis' package: pip install \"rlref[hypothesis]\" (or the full test extra)"
     ) from exc
 
 from tabular.testing.checks import (

@@ -88,6 +88,7 @@ EXAMPLES: dict[str, Example] = {
     "is_deterministic": Example(lambda: {"policy": np.array([0, 1])}),
     "validate_policy": Example(lambda: {"policy": np.array([0, 1, 1]), "n_states": 3, "n_actions": 2}),
     "load_bridge_mdp": Example(lambda: {"path": _bridge_file(), "horizon": 3, "sticky_prob": 0.25}),
+    "bridge_data_dir": Example(lambda: {}),
     "rollout": Example(
         lambda: {"sim": _mdp(), "policy": np.zeros(3, dtype=int), "n_episodes": 2, "max_steps": 3, "rng": 0}
     ),

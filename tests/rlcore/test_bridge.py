@@ -1,6 +1,6 @@
 """The BRIDGE loader against oracles independent of :mod:`rlcore.bridge`.
 
-* the table of sizes in ``shared/data/bridge/README.md``;
+* the table of sizes in ``rlcore/data/bridge/README.md`` (the files shipped with rlref);
 * optimal returns by brute-force search over action sequences on the raw arrays
   (deterministic) and by a memoised expectimax over ``(t, s, previous action)`` on the
   raw arrays (sticky actions);
@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import ast
 import functools
 import itertools
 import struct
@@ -25,12 +26,12 @@ import numpy as np
 import pytest
 
 from rlcore import evaluate_policy, uniform
-from rlcore.bridge import load_bridge_mdp
+from rlcore.bridge import SHIPPED_BRIDGE_MDPS, bridge_data_dir, load_bridge_mdp
 from rlcore.validation import InvalidParameterError
 from tabular import backward_induction
 from tabular.effective_horizon import min_k
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bridge"
+DATA = bridge_data_dir()
 
 # file, S, A (README table), short horizon for brute force (the value is non-trivial
 # there except for KeyCorridor, whose reward needs many steps)
@@ -51,8 +52,7 @@ PUBLISHED_STICKY_RANDOM_RETURN = [
 
 def _path(name: str) -> Path:
     p = DATA / name
-    if not p.is_file():
-        pytest.skip(f"BRIDGE data file {p} not present")
+    assert p.is_file(), f"BRIDGE data file {p} is missing from the package (rlcore/data/bridge)"
     return p
 
 
@@ -143,6 +143,70 @@ def test_sticky_random_return_matches_the_authors_analysis(name, H, expected):
 @pytest.mark.parametrize(("name", "H"), [(n, h) for n, h, _ in PUBLISHED_STICKY_RANDOM_RETURN])
 def test_min_k_matches_the_authors_analysis(name, H, sticky_prob):
     assert min_k(load_bridge_mdp(_path(name), H, sticky_prob=sticky_prob)) == 1
+
+
+# ------------------------------------------------------------- shipped with the package
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_shipped_files_are_the_four_mdps_and_their_readme():
+    assert DATA == ROOT / "rlcore" / "data" / "bridge"
+    names = sorted(p.name for p in DATA.iterdir() if not p.name.startswith("."))
+    assert names == sorted([f"{n}.npz" for n in SHIPPED_BRIDGE_MDPS] + ["README.md"])
+    assert sorted(f for f, *_ in FILES) == sorted(f"{n}.npz" for n in SHIPPED_BRIDGE_MDPS)
+    assert sum(p.stat().st_size for p in DATA.glob("*.npz")) < 64_000  # small files
+    for name in SHIPPED_BRIDGE_MDPS:  # two plain arrays, no pickled objects
+        with zipfile.ZipFile(DATA / f"{name}.npz") as zf:
+            assert sorted(zf.namelist()) == ["rewards.npy", "transitions.npy"]
+
+
+def test_the_shipped_files_are_package_data():
+    # the line '"rlcore" = [...]' of [tool.setuptools.package-data] (no tomllib on 3.10)
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    section = text.split("[tool.setuptools.package-data]", 1)[1].split("\n[", 1)[0]
+    (line,) = [ln for ln in section.splitlines() if ln.startswith('"rlcore" =')]
+    globs = ast.literal_eval(line.split("=", 1)[1].strip())
+    pkg = ROOT / "rlcore"
+    for p in DATA.iterdir():
+        assert any(p.relative_to(pkg).match(g) for g in globs), f"{p} is not declared as package data"
+
+
+def test_the_readme_states_source_licence_and_the_table():
+    text = (DATA / "README.md").read_text(encoding="utf-8")
+    for needed in (
+        "Laidlaw",
+        "Bridging RL Theory and Practice with the",
+        "NeurIPS 2023",
+        "https://github.com/cassidylaidlaw/effective-horizon",
+        "CC-BY-4.0",
+    ):
+        assert needed in text
+    rows = {line.split("|")[1].strip(): line.split("|")[3:5] for line in text.splitlines() if ".npz |" in line}
+    assert sorted(rows) == sorted(f"{n}.npz" for n in SHIPPED_BRIDGE_MDPS)
+    for fname, S, A, _ in FILES:
+        size, horizon = (c.strip() for c in rows[fname])
+        assert size == f"{S} x {A}"
+        H = SHIPPED_BRIDGE_MDPS[fname.removesuffix(".npz")]
+        assert horizon == (str(H) if H is not None else "not recorded here")
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED_BRIDGE_MDPS))
+def test_a_shipped_name_loads_the_shipped_file(name):
+    H = SHIPPED_BRIDGE_MDPS[name] or 5
+    by_name = load_bridge_mdp(name, H, sticky_prob=0.25)
+    by_path = load_bridge_mdp(DATA / f"{name}.npz", H, sticky_prob=0.25)
+    assert (by_name.P != by_path.P).nnz == 0 and np.array_equal(by_name.R, by_path.R)
+    assert by_name.horizon == H
+
+
+def test_a_bare_name_that_is_no_shipped_mdp(tmp_path, monkeypatch):
+    with pytest.raises(InvalidParameterError, match=r"^path: freeway: no such file, and not the name of a shipped"):
+        load_bridge_mdp("freeway", 3)
+    # a bare name of a file in the working directory is still that file
+    np.savez(tmp_path / "mine", transitions=np.array([[0]]), rewards=np.ones((1, 1), np.float32))
+    (tmp_path / "mine.npz").rename(tmp_path / "mine")
+    monkeypatch.chdir(tmp_path)
+    assert load_bridge_mdp("mine", 2).n_states == 2
 
 
 # ----------------------------------------------------------------- a hand-made file

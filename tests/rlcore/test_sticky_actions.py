@@ -3,23 +3,21 @@ a hand-written sticky simulator."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from rlcore import FiniteMDP, evaluate_policy, load_bridge_mdp
+from rlcore import FiniteMDP, bridge_data_dir, evaluate_policy, load_bridge_mdp
 from rlcore.generators import combination_lock, random_mdp, sticky_actions
 from tabular import backward_induction
 
-BRIDGE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bridge"
+BRIDGE = bridge_data_dir()
 
 
 def _value(mdp: FiniteMDP, policy: np.ndarray) -> float:
     return float(evaluate_policy(mdp, policy).V[0] @ mdp.initial)
 
 
-@pytest.mark.skipif(not BRIDGE.is_dir(), reason="shared BRIDGE data not present")
 @pytest.mark.parametrize("name", ["freeway_10_fs30.npz", "MiniGrid-KeyCorridorS3R1-v0.npz"])
 def test_matches_bridge_loader_sticky_construction(name: str) -> None:
     # The loader builds its sticky MDP directly from the file (state = (s, last action)

@@ -12,6 +12,7 @@ import importlib
 import inspect
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,6 +25,7 @@ from rlcore import Dataset, FiniteMDP, evaluate_policy, rollout, validate_policy
 from rlcore.testing import (
     MDP_CORRUPTIONS,
     POLICY_CORRUPTIONS,
+    constructor_call,
     corrupted_mdp_kwargs,
     corrupted_policies,
     datasets,
@@ -33,6 +35,7 @@ from rlcore.testing import (
     value_functions,
 )
 
+ROOT_DIR = Path(__file__).resolve().parents[2]
 #: Budget for "this kind occurs" searches: deterministic, so a pass is reproducible.
 FIND = settings(max_examples=300, derandomize=True, database=None, deadline=None)
 #: Rounding slack on a drawn probability row (rows are integer weights / their sum).
@@ -527,6 +530,138 @@ def test_import_rlcore_does_not_import_the_testing_module():
 def test_missing_hypothesis_gives_an_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "hypothesis", None)  # makes "import hypothesis" fail
     monkeypatch.delitem(sys.modules, "rlcore.testing")
-    with pytest.raises(ImportError, match=r'pip install "rlref\[test\]"'):
+    with pytest.raises(ImportError, match=r'light hypothesis extra: pip install "rlref\[hypothesis\]"'):
         importlib.import_module("rlcore.testing")
     assert "rlcore.testing" not in sys.modules
+
+
+# ---------------------------------------------------------------------------------
+# pasteable failing examples, dense only, the light extra
+# ---------------------------------------------------------------------------------
+#: What a user's test module has imported when it pastes a printed example.
+PASTE_NAMESPACE = {"np": np, "sp": sp, "FiniteMDP": FiniteMDP}
+
+
+def assert_same_mdp(a: FiniteMDP, b: FiniteMDP) -> None:
+    """Equal value for value: layout, P, R, criterion, initial and terminal."""
+    assert type(b) is FiniteMDP and a.is_sparse == b.is_sparse
+    Pa, Pb = (m.P.toarray() if m.is_sparse else np.asarray(m.P) for m in (a, b))
+    assert Pa.shape == Pb.shape and Pa.dtype == Pb.dtype == np.float64 and np.array_equal(Pa, Pb)
+    assert a.R.shape == b.R.shape and np.array_equal(a.R, b.R)
+    assert (a.gamma, a.horizon) == (b.gamma, b.horizon)
+    assert np.array_equal(a.initial, b.initial) and np.array_equal(a.terminal, b.terminal)
+
+
+@settings(max_examples=200, deadline=None)
+@given(finite_mdps(with_terminal=None, reward_scale=st.sampled_from([1.0, 1e-7, 3.3e5])))
+def test_the_repr_of_a_drawn_mdp_rebuilds_an_equal_mdp(mdp):
+    code = repr(mdp)
+    bare = code.replace("sp.csr_array(np.array(", "").replace("np.array(", "")
+    assert code.startswith("FiniteMDP(P=") and "array(" not in bare  # no bare numpy repr
+    again = eval(code, dict(PASTE_NAMESPACE))
+    assert_same_mdp(mdp, again)
+    assert constructor_call(again) == code  # the plain MDP prints the same call
+
+
+def test_every_kind_of_mdp_round_trips_through_its_repr():
+    mdps = sample(finite_mdps(with_terminal=None), 300)
+    kinds = {
+        "sparse": lambda m: m.is_sparse,
+        "dense": lambda m: not m.is_sparse,
+        "time-dependent P": lambda m: not m.is_sparse and m.P.ndim == 4,
+        "initial given": lambda m: "initial=" in repr(m),
+        "terminal given": lambda m: "terminal=" in repr(m),
+    }
+    assert never_seen(mdps, kinds) == []
+    for m in mdps:
+        assert_same_mdp(m, eval(repr(m), dict(PASTE_NAMESPACE)))
+
+
+def test_a_failing_example_prints_as_a_constructor_call_to_paste():
+    @settings(max_examples=200, database=None, derandomize=True, deadline=None)
+    @given(finite_mdps(n_states=st.integers(2, 4)))
+    def users_test(mdp):
+        assert mdp.R.max() <= 0.5  # a property that fails
+
+    with pytest.raises(AssertionError) as info:
+        users_test()
+    report = "\n".join(getattr(info.value, "__notes__", []))
+    lines = [ln.strip() for ln in report.splitlines() if ln.strip().startswith("mdp=")]
+    assert len(lines) == 1, report
+    code = lines[0].removeprefix("mdp=").removesuffix(",")
+    assert code.startswith("FiniteMDP(P=") and "_MDPParts" not in report and "kwargs()" not in report, report
+    pasted = eval(code, dict(PASTE_NAMESPACE))
+    assert pasted.R.max() > 0.5  # the pasted MDP reproduces the failure
+    with pytest.raises(AssertionError):
+        users_test.hypothesis.inner_test(pasted)
+
+
+def test_constructor_call_is_exact_and_checks_its_argument():
+    P = np.zeros((2, 2, 2))
+    P[:, :, 1] = 0.1
+    P[:, :, 0] = 0.9
+    R = np.array([[1 / 3, -0.0], [2.5e-300, 1e300]])
+    mdp = FiniteMDP(sp.csr_matrix(P.reshape(4, 2)), R, horizon=3, initial=[0.3, 0.7], terminal=None)
+    code = constructor_call(mdp)
+    assert code.startswith("FiniteMDP(P=sp.csr_array(np.array([[0.9, 0.1], ") and "0.3333333333333333" in code
+    assert "horizon=3" in code and "initial=np.array([0.3, 0.7])" in code and "terminal" not in code
+    assert_same_mdp(mdp, eval(code, dict(PASTE_NAMESPACE)))
+    with pytest.raises(TypeError, match=r"^mdp\b"):
+        constructor_call(P)
+
+
+def test_a_large_drawn_mdp_prints_the_short_summary():
+    from rlcore.testing.mdp_strategies import PASTE_LIMIT
+
+    (small,) = sample(finite_mdps(n_states=10, n_actions=10, discounted=True, sparse=False), 1)
+    assert small.P.size + small.R.size <= PASTE_LIMIT and repr(small).startswith("FiniteMDP(P=np.array(")
+    for sparse in (False, True):
+        (big,) = sample(finite_mdps(n_states=40, n_actions=10, discounted=True, sparse=sparse), 1)
+        kind = "sparse" if sparse else "dense"
+        assert repr(big) == f"FiniteMDP(S=40, A=10, gamma={big.gamma}, {kind})"
+        assert_same_mdp(big, eval(constructor_call(big), dict(PASTE_NAMESPACE)))  # still available
+
+
+def test_sparse_false_gives_dense_only_and_the_default_mixes_both():
+    dense = sample(finite_mdps(sparse=False), 150)
+    assert all(not m.is_sparse and isinstance(m.P, np.ndarray) for m in dense)
+    assert all(m.P.shape[-3:] == (m.n_states, m.n_actions, m.n_states) for m in dense)
+    mixed = sample(finite_mdps(), 150)
+    assert never_seen(mixed, {"dense": lambda m: not m.is_sparse, "sparse": lambda m: m.is_sparse}) == []
+    doc = finite_mdps.__doc__ or ""
+    assert "mixes dense and sparse" in " ".join(doc.split()) and "sparse=False" in doc
+
+
+#: Top-level modules of the ``test`` extra's heavy packages (reference libraries, type
+#: checker): the light ``hypothesis`` extra does not install them.
+HEAVY_TEST_EXTRA = ("mypy", "mdptoolbox", "quantecon", "sklearn", "QuantLib", "markovianbandit")
+
+
+def test_the_light_hypothesis_extra_is_enough_for_the_strategies_and_contract_suites():
+    pyproject = (ROOT_DIR / "pyproject.toml").read_text(encoding="utf-8").splitlines()
+    (extra,) = [ln for ln in pyproject if ln.startswith("hypothesis = [")]  # the light extra
+    requirements = [r.strip(' "') for r in extra.split("[", 1)[1].rstrip("]").split(",")]
+    assert sorted(r.split(">")[0] for r in requirements) == ["hypothesis", "pytest"], extra
+    code = f"""
+import importlib.abc, sys
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {HEAVY_TEST_EXTRA!r}:
+            raise ImportError("blocked: " + name)
+sys.meta_path.insert(0, Block())
+import rlcore.testing, tabular.testing
+from hypothesis import given, settings
+from rlcore.testing import finite_mdps
+from tabular import value_iteration
+@settings(max_examples=5, deadline=None)
+@given(finite_mdps(sparse=False))
+def t(mdp):
+    value_iteration(mdp) if mdp.gamma is not None else None
+t()
+tabular.testing.check_result_interface(value_iteration)
+tabular.testing.check_bounds_on_random_mdps(value_iteration, max_examples=3)
+print("ok", sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY_TEST_EXTRA!r}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT_DIR)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert out.stdout.split("\n")[-2] == "ok []", out.stdout

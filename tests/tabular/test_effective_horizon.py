@@ -24,7 +24,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from rlcore import FiniteMDP, evaluate_policy
+from rlcore import FiniteMDP, bridge_data_dir, evaluate_policy
 from rlcore.generators import combination_lock
 from rlcore.testing import finite_mdps
 from tabular import backward_induction
@@ -534,7 +534,7 @@ def test_one_action_gives_h_bar_one():
 
 
 # ----------------------------------------------------------------------- BRIDGE data
-BRIDGE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "bridge"
+BRIDGE = bridge_data_dir()
 # From the authors' analysis files, cassidylaidlaw/effective-horizon at 1a83eb7,
 # data/mdps/<name>/consolidated_analyzed.json: "epw" and "effective_horizon_results"
 # ({ks, ms, gaps, vars, effective_horizon}; written by compute_simple_effective_horizon,
@@ -628,8 +628,7 @@ PUBLISHED_BRIDGE = [
 
 def _bridge(name: str) -> Path:
     p = BRIDGE / name
-    if not p.is_file():
-        pytest.skip(f"BRIDGE data file {p} not present")
+    assert p.is_file(), f"BRIDGE data file {p} is missing from the package (rlcore/data/bridge)"
     return p
 
 
