@@ -87,6 +87,19 @@ array([0, 0, 0])
 >>> obs, rewards, truncated  # the reset step: initial observations, reward 0
 (array([0, 0, 0]), array([0., 0., 0.]), array([False, False, False]))
 
+Registered environments
+-----------------------
+Importing this module (so importing :mod:`rlcore`) registers the library's MDP
+generators with Gymnasium under the ``rlref/`` namespace (:mod:`rlcore.gym_registry`
+lists the ids: ``rlref/RiverSwim-v0``, ``rlref/Chain-v0``, ``rlref/GridWorld-v0``,
+``rlref/CombinationLock-v0``, ``rlref/Forest-v0``, ``rlref/Garnet-v0``); no MDP is
+built until ``gymnasium.make`` is called. An environment made that way carries its
+:attr:`~gymnasium.Env.spec`, and its ``repr``/``str`` names the model and the id:
+
+>>> import gymnasium
+>>> gymnasium.make("rlref/Chain-v0", horizon=10).unwrapped
+SimulatorEnv(FiniteMDP(S=5, A=2, horizon=10, dense), id='rlref/Chain-v0')
+
 References
 ----------
 Gymnasium documentation, "Env" and "Vector environments: autoreset modes",
@@ -106,6 +119,7 @@ from gymnasium.error import ResetNeeded
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
+from rlcore.gym_registry import _register as _register_envs
 from rlcore.validation import (
     MAX_ITERATIONS,
     Bool,
@@ -203,6 +217,17 @@ def _check_obs_batch(space: spaces.Space, states: np.ndarray, where: str) -> Non
             raise InvalidParameterError(
                 "sim", f"{where} returned state {o!r} (index {i}) outside the observation space {space}"
             )
+
+
+def _describe(env: Any, *first: str) -> str:
+    """The simulator, ``first``, the adapter's time limit, and the Gymnasium id once ``make`` set one."""
+    parts = [repr(env.sim), *first]
+    if env.max_episode_steps is not None:
+        parts.append(f"max_episode_steps={env.max_episode_steps}")
+    spec = getattr(env, "spec", None)
+    if spec is not None:
+        parts.append(f"id={spec.id!r}")
+    return ", ".join(parts)
 
 
 def _sim_reset(sim: Any, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -389,7 +414,11 @@ class SimulatorEnv(gymnasium.Env):
         return int(obs[0]) if self._discrete_obs else obs[0]
 
     def __repr__(self) -> str:
-        return f"SimulatorEnv({self.sim!r})"
+        return f"SimulatorEnv({_describe(self)})"
+
+    def __str__(self) -> str:
+        # Gymnasium's "<...>" form, which its wrappers nest: "<TimeLimit<...<SimulatorEnv(...)>>>"
+        return f"<{self!r}>"
 
 
 # ---------------------------------------------------------------------- vector env
@@ -645,7 +674,10 @@ class SimulatorVectorEnv(VectorEnv):
         return _obs_batch(self.single_observation_space, self._states), rewards, terminated, truncated, self._info()
 
     def __repr__(self) -> str:
-        return f"SimulatorVectorEnv({self.sim!r}, num_envs={self.num_envs})"
+        return f"SimulatorVectorEnv({_describe(self, f'num_envs={self.num_envs}')})"
+
+    def __str__(self) -> str:
+        return f"<{self!r}>"
 
 
 # ---------------------------------------------------------------------- factory
@@ -679,10 +711,15 @@ def as_gymnasium_env(sim: Any, *, num_envs: int | None = None, **kwargs: Any) ->
     >>> P = np.zeros((2, 2, 2)); P[:, 0, 0] = 1.0; P[:, 1, 1] = 1.0
     >>> mdp = FiniteMDP(P, [[0.0, 0.0], [1.0, 1.0]], gamma=0.9)
     >>> as_gymnasium_env(mdp, max_episode_steps=10)
-    SimulatorEnv(FiniteMDP(S=2, A=2, gamma=0.9, dense))
+    SimulatorEnv(FiniteMDP(S=2, A=2, gamma=0.9, dense), max_episode_steps=10)
     >>> as_gymnasium_env(mdp, num_envs=4).action_space
     MultiDiscrete([2 2 2 2])
     """
     if num_envs is None:
         return SimulatorEnv(sim, **kwargs)
     return SimulatorVectorEnv(sim, num_envs, **kwargs)
+
+
+# ---------------------------------------------------------------------- registration
+# The ``rlref/`` ids (rlcore.gym_registry): names and factory paths only, nothing built.
+_register_envs()

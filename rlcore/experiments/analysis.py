@@ -354,6 +354,22 @@ def summarize(
 
 
 # ----------------------------------------------------------------------------- plotting
+# How to install matplotlib, which the plot helpers need: the ``docs`` extra brings it.
+_MATPLOTLIB_HINT = 'pip install "rlref[docs]" (or pip install matplotlib)'
+
+
+def _import_pyplot(caller: str) -> Any:
+    """``matplotlib.pyplot``, or an ImportError that names the extra bringing matplotlib."""
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError(
+            f"{caller} needs matplotlib, which could not be imported ({exc}); install it with: {_MATPLOTLIB_HINT}",
+            name="matplotlib",
+        ) from exc
+    return plt
+
+
 @validate_params(
     curves=Instance(Mapping, what="a dict of label -> curves (n_runs, T) or ConfidenceInterval"),
     x=Array(ndim=1) | None,
@@ -406,10 +422,15 @@ def plot_curves_with_bands(
     -------
     matplotlib.axes.Axes
 
+    Raises
+    ------
+    ImportError
+        If matplotlib cannot be imported; the message names the extra that brings it.
+
     Notes
     -----
-    Needs matplotlib (the ``docs`` extra), imported when the function is called. The
-    bands are pointwise intervals (see the module docstring).
+    Needs matplotlib (the ``docs`` extra: ``pip install "rlref[docs]"``), imported when
+    the function is called. The bands are pointwise intervals (see the module docstring).
 
     Examples
     --------
@@ -424,6 +445,7 @@ def plot_curves_with_bands(
         raise InvalidParameterError(
             "curves", "expected a non-empty dict of label -> curves (n_runs, T) or ConfidenceInterval"
         )
+    plt = _import_pyplot("plot_curves_with_bands")  # before any work: fail fast without matplotlib
     gen = _as_generator(rng)
     cis: dict[str, ConfidenceInterval] = {}
     for label, value in curves.items():
@@ -443,8 +465,6 @@ def plot_curves_with_bands(
                 f"curves[{label!r}]", f"expected curves, i.e. a mean of shape (T,), got {np.shape(ci.mean)}"
             )
         cis[str(label)] = ci
-    import matplotlib.pyplot as plt
-
     if ax is None:
         _, ax = plt.subplots()
     for label, ci in cis.items():

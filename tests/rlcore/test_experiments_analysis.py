@@ -7,6 +7,8 @@ mean over fixed seeds (failure budgets written next to each check).
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pytest
 from scipy import stats
@@ -187,6 +189,24 @@ def test_plot_curves_with_bands_draws_mean_and_interval():
         assert isinstance(b, ConfidenceInterval)
     finally:
         plt.close("all")
+
+
+def test_plot_curves_with_bands_without_matplotlib_names_the_extra(monkeypatch):
+    # None in sys.modules makes `import matplotlib...` raise ImportError, as when it is not installed
+    for name in ("matplotlib", "matplotlib.pyplot"):
+        monkeypatch.setitem(sys.modules, name, None)
+    curves = {"a": np.zeros((3, 4))}
+    with pytest.raises(
+        ImportError, match=r'plot_curves_with_bands needs matplotlib.*pip install "rlref\[docs\]"'
+    ) as err:
+        plot_curves_with_bands(curves)
+    assert err.value.name == "matplotlib"
+    assert isinstance(err.value.__cause__, ImportError)
+    with pytest.raises(ImportError, match=r"rlref\[docs\]"):  # before computing any interval
+        plot_curves_with_bands({"a": np.zeros((3, 10**5))}, method="bootstrap", n_boot=10**5)
+    # the argument checks still come first: a wrong argument is reported as such
+    with pytest.raises(TypeError, match="^curves"):
+        plot_curves_with_bands([np.zeros((3, 4))])
 
 
 def test_intervals_of_constant_replications_collapse_onto_the_mean():

@@ -19,6 +19,7 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.vector import AutoresetMode
 
 from rlcore import FiniteMDP, as_generator, evaluate_policy
+from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
 from rlcore.gym import SimulatorEnv, SimulatorVectorEnv, as_gymnasium_env
 
 # Monte Carlo checks use |mean - v| <= Z * sd / sqrt(n) (+ truncation error); with
@@ -560,3 +561,147 @@ def test_reset_seed_and_options_are_checked_by_name() -> None:
         venv.reset(options=[1])
     with pytest.raises(ValueError, match=r"^num_envs: expected an integer in \[1, 10000000\]"):
         SimulatorVectorEnv(two_state_mdp(gamma=0.5), 10**8)
+
+
+# ---------------------------------------------------------------------- registration
+def test_every_registered_id_is_listed_and_lazy() -> None:
+    import gymnasium
+
+    import rlcore  # noqa: F401  (registers the ids)
+    from rlcore.gym_registry import ENV_IDS, NAMESPACE
+
+    assert len(ENV_IDS) >= 6 and all(i.startswith(f"{NAMESPACE}/") for i in ENV_IDS)
+    ours = sorted(i for i in gymnasium.registry if i.startswith(f"{NAMESPACE}/"))
+    assert ours == sorted(ENV_IDS)
+    for env_id in ENV_IDS:
+        # a "module:function" path: nothing is imported or built until gymnasium.make
+        assert isinstance(gymnasium.spec(env_id).entry_point, str)
+
+
+def test_registration_is_idempotent_and_silent() -> None:
+    from rlcore.gym_registry import _register
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _register()  # again, after import rlcore did it: no "Overriding environment" warning
+
+
+def _registered_ids() -> list[str]:
+    from rlcore.gym_registry import ENV_IDS
+
+    return list(ENV_IDS)
+
+
+@pytest.mark.parametrize("env_id", _registered_ids())
+def test_registered_env_makes_passes_check_env_and_reads_well(env_id: str) -> None:
+    import gymnasium
+
+    env = gymnasium.make(env_id)
+    try:
+        base = env.unwrapped
+        assert isinstance(base, SimulatorEnv) and isinstance(base.sim, FiniteMDP)
+        assert env.spec is not None and env.spec.id == env_id and base.spec.id == env_id
+        assert isinstance(base.observation_space, spaces.Discrete)
+        assert isinstance(base.action_space, spaces.Discrete)
+        assert repr(base) == f"SimulatorEnv({base.sim!r}, id={env_id!r})"
+        assert str(base) == f"<{base!r}>" and "instance" not in str(env)
+        assert f"<PassiveEnvChecker<SimulatorEnv({base.sim!r}, id={env_id!r})>>" in str(env)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            check_env(base)
+        assert [str(w.message) for w in caught] == []  # with a spec, not even the render-modes note
+        # an episode through Gymnasium's wrappers ends: terminated at the horizon or truncated
+        obs, _ = env.reset(seed=0)
+        limit = env.spec.max_episode_steps or base.horizon
+        assert limit is not None
+        for step in range(1, limit + 1):
+            obs, reward, terminated, truncated, _ = env.step(env.action_space.sample())
+            assert obs in base.observation_space and np.isfinite(reward)
+            if terminated or truncated:
+                break
+        assert terminated or truncated
+        assert step <= limit
+    finally:
+        env.close()
+
+
+def test_make_forwards_keywords_to_the_generator() -> None:
+    import gymnasium
+
+    from rlcore.generators import river_swim
+
+    env = gymnasium.make("rlref/RiverSwim-v0", n_states=10, horizon=20)
+    mdp = env.unwrapped.sim
+    ref = river_swim(10, horizon=20)
+    assert mdp.horizon == 20 and mdp.n_states == 10
+    np.testing.assert_array_equal(mdp.transitions_at(0), ref.transitions_at(0))
+    env.reset(seed=1)
+    steps, terminated = 0, False
+    while not terminated:
+        _, _, terminated, truncated, _ = env.step(0)
+        steps += 1
+        assert not truncated
+    assert steps == 20  # the finite horizon ends the episode, before the 200-step limit
+    # Gymnasium's own keywords stay Gymnasium's
+    short = gymnasium.make("rlref/Chain-v0", max_episode_steps=3)
+    short.reset(seed=0)
+    flags = [short.step(0)[3] for _ in range(3)]
+    assert flags == [False, False, True]
+    # the generator's checks, by name, through Gymnasium (which re-raises a TypeError as type(e)(message))
+    with pytest.raises(InvalidParameterTypeError, match="^n_states: .*rlref/RiverSwim-v0") as err:
+        gymnasium.make("rlref/RiverSwim-v0", n_states="six")
+    assert err.value.param == "n_states"
+    with pytest.raises(InvalidParameterError, match="^n_states"):
+        gymnasium.make("rlref/RiverSwim-v0", n_states=0)
+    with pytest.raises(TypeError, match="no_such_keyword"):
+        gymnasium.make("rlref/RiverSwim-v0", no_such_keyword=1)
+
+
+def test_make_vec_gives_the_batched_env_and_agrees_with_make() -> None:
+    import gymnasium
+
+    venv = gymnasium.make_vec("rlref/GridWorld-v0", num_envs=3, max_episode_steps=4, horizon=6)
+    assert isinstance(venv, SimulatorVectorEnv) and venv.num_envs == 3
+    assert venv.spec is not None and venv.spec.id == "rlref/GridWorld-v0"
+    assert venv.max_episode_steps == 4 and venv.sim.horizon == 6
+    assert repr(venv) == f"SimulatorVectorEnv({venv.sim!r}, num_envs=3, max_episode_steps=4, id='rlref/GridWorld-v0')"
+    # with one copy and one seed, the same trajectory as the single environment
+    single = gymnasium.make("rlref/GridWorld-v0", max_episode_steps=4, horizon=6)
+    one = gymnasium.make_vec("rlref/GridWorld-v0", num_envs=1, max_episode_steps=4, horizon=6)
+    obs_s, _ = single.reset(seed=5)
+    obs_v, _ = one.reset(seed=5)
+    assert obs_v[0] == obs_s
+    for a in [1, 2, 1, 2]:
+        obs_s, r_s, term_s, trunc_s, _ = single.step(a)
+        obs_v, r_v, term_v, trunc_v, _ = one.step(np.array([a]))
+        assert (obs_v[0], r_v[0], term_v[0], trunc_v[0]) == (obs_s, r_s, term_s, trunc_s)
+    assert trunc_s  # the 4-step limit, before the horizon of 6
+    sync = gymnasium.make_vec("rlref/GridWorld-v0", num_envs=2, vectorization_mode="sync")
+    assert not isinstance(sync, SimulatorVectorEnv)  # Gymnasium's own vectorization stays available
+
+
+def test_random_ids_name_one_mdp_and_module_prefix_imports_rlcore() -> None:
+    import subprocess
+    import sys
+
+    import gymnasium
+
+    a, b = gymnasium.make("rlref/Garnet-v0").unwrapped.sim, gymnasium.make("rlref/Garnet-v0").unwrapped.sim
+    np.testing.assert_array_equal(a.transitions_at(0), b.transitions_at(0))
+    np.testing.assert_array_equal(a.rewards_at(0), b.rewards_at(0))
+    # a fresh interpreter that never imported rlcore: Gymnasium's "module:id" form imports it
+    code = (
+        "import sys, gymnasium; assert 'rlcore' not in sys.modules; "
+        "env = gymnasium.make('rlcore:rlref/RiverSwim-v0'); print(env.unwrapped.spec.id)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "rlref/RiverSwim-v0"
+
+
+def test_repr_and_str_of_unregistered_envs() -> None:
+    mdp = two_state_mdp(horizon=3)
+    env = SimulatorEnv(mdp, max_episode_steps=10)
+    assert repr(env) == f"SimulatorEnv({mdp!r}, max_episode_steps=10)"
+    assert str(env) == f"<{env!r}>"
+    venv = SimulatorVectorEnv(mdp, 4)
+    assert repr(venv) == f"SimulatorVectorEnv({mdp!r}, num_envs=4)" and str(venv) == f"<{venv!r}>"

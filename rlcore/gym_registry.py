@@ -1,0 +1,194 @@
+"""The library's environments registered with Gymnasium, under the ``rlref/`` namespace.
+
+Importing :mod:`rlcore` registers them (:mod:`rlcore.gym` calls this module's ``_register()`` when
+it is imported), so after ``import rlcore`` the usual ``gymnasium.make`` finds them;
+without importing rlcore first, Gymnasium's module prefix does the import:
+``gymnasium.make("rlcore:rlref/RiverSwim-v0")``. Registration only records the ids and
+the names of their factories: no MDP is built until ``gymnasium.make`` is called.
+
+==============================  ==============================================  ==================
+id                              what ``gymnasium.make`` builds (defaults)       episodes end
+==============================  ==============================================  ==================
+``rlref/RiverSwim-v0``          :func:`~rlcore.generators.river_swim`           after 200 steps
+``rlref/Chain-v0``              :func:`~rlcore.generators.chain`                after 200 steps
+``rlref/GridWorld-v0``          :func:`~rlcore.generators.gridworld`, 4 x 4     after 200 steps
+``rlref/CombinationLock-v0``    :func:`~rlcore.generators.combination_lock`,    at the horizon
+                                horizon 10, 2 actions, ``rng=0``
+``rlref/Forest-v0``             :func:`~rlcore.generators.forest`               after 200 steps
+``rlref/Garnet-v0``             :func:`~rlcore.generators.random_mdp`, 10       after 200 steps
+                                states, 3 actions, branching 3, ``rng=0``
+==============================  ==============================================  ==================
+
+Each id gives a :class:`~rlcore.SimulatorEnv` over the generator's
+:class:`~rlcore.FiniteMDP` (``Discrete`` observation and action spaces). Keyword
+arguments of ``gymnasium.make`` other than Gymnasium's own (``max_episode_steps``,
+``disable_env_checker``, ...) go to the generator and override the defaults above:
+``gymnasium.make("rlref/RiverSwim-v0", n_states=10, horizon=20)`` is a 10-state
+finite-horizon RiverSwim whose episodes end (``terminated``) after 20 steps. The
+discounted MDPs never end by themselves, so their ids carry Gymnasium's time limit of
+200 steps (``truncated``; pass ``max_episode_steps`` to change it). The random
+instances (Garnet, the lock's combination) are drawn with ``rng=0`` by default, so one
+id names one MDP; the environment's own ``reset(seed=...)`` seeds the trajectories,
+not the MDP.
+
+``gymnasium.make_vec(id, num_envs=n)`` gives the batched
+:class:`~rlcore.SimulatorVectorEnv` (the ids' ``vector_entry_point``): the ``n``
+environments advance in one simulator call per step, several hundred times faster than
+Gymnasium's ``SyncVectorEnv`` of ``n`` copies (``vectorization_mode="sync"``).
+
+Not registered: the simulators of the downstream packages (the bandit environments of
+:mod:`bandits`, :class:`finance_apps.hedging_env.HedgingEnv`), which :mod:`rlcore` may
+not refer to; they follow the batched protocol, so :func:`~rlcore.as_gymnasium_env`
+presents them (give the spaces where they have no ``n_states``/``n_actions``). The
+BRIDGE MDPs need a file and a horizon: :func:`~rlcore.load_bridge_mdp`, then
+:func:`~rlcore.as_gymnasium_env`.
+
+Examples
+--------
+>>> import gymnasium
+>>> import rlcore
+>>> env = gymnasium.make("rlref/RiverSwim-v0")
+>>> env.unwrapped
+SimulatorEnv(FiniteMDP(S=6, A=2, gamma=0.95, dense), id='rlref/RiverSwim-v0')
+>>> env.spec.id, env.spec.max_episode_steps
+('rlref/RiverSwim-v0', 200)
+>>> obs, info = env.reset(seed=0)
+>>> obs in env.observation_space, info
+(True, {'t': 0})
+>>> gymnasium.make("rlref/GridWorld-v0", height=2, width=3, horizon=5).unwrapped
+SimulatorEnv(FiniteMDP(S=6, A=4, horizon=5, dense), id='rlref/GridWorld-v0')
+>>> gymnasium.make_vec("rlref/RiverSwim-v0", num_envs=8)
+SimulatorVectorEnv(FiniteMDP(S=6, A=2, gamma=0.95, dense), num_envs=8, max_episode_steps=200, id='rlref/RiverSwim-v0')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+
+from rlcore.validation.errors import InvalidParameterTypeError
+
+__all__ = ["ENV_IDS", "NAMESPACE"]
+
+#: The namespace of every id this module registers.
+NAMESPACE: str = "rlref"
+
+#: Gymnasium's time limit on the discounted (never-ending) MDPs, in steps.
+_TIME_LIMIT = 200
+
+
+class _MakeParameterTypeError(InvalidParameterTypeError):
+    """An :class:`~rlcore.validation.InvalidParameterTypeError` Gymnasium can re-raise.
+
+    ``gymnasium.make`` catches a ``TypeError`` from the factory and raises
+    ``type(e)(one_message)``, with the id and keywords appended; the library's error
+    takes ``(param, message)``, so this one also accepts the whole message alone
+    (``"param: message ..."``) and keeps the parameter's name in front.
+    """
+
+    def __init__(self, param: str, message: str | None = None) -> None:
+        if message is None:
+            param, _, message = param.partition(": ")
+        super().__init__(param, message)
+
+
+def _mdp(generator: str, kwargs: dict[str, Any]) -> Any:
+    from rlcore import generators
+
+    try:
+        return getattr(generators, generator)(**kwargs)
+    except InvalidParameterTypeError as exc:
+        raise _MakeParameterTypeError(exc.param, exc.message) from exc
+
+
+def _build(generator: str, kwargs: dict[str, Any]) -> Any:
+    """``SimulatorEnv(rlcore.generators.<generator>(**kwargs))``, built on ``gymnasium.make``."""
+    from rlcore.gym import SimulatorEnv
+
+    return SimulatorEnv(_mdp(generator, kwargs))
+
+
+def _build_vector(generator: str, num_envs: int, max_episode_steps: int | None, kwargs: dict[str, Any]) -> Any:
+    """The batched :class:`~rlcore.SimulatorVectorEnv`, built on ``gymnasium.make_vec``."""
+    from rlcore.gym import SimulatorVectorEnv
+
+    return SimulatorVectorEnv(_mdp(generator, kwargs), num_envs, max_episode_steps=max_episode_steps)
+
+
+def _river_swim(**kwargs: Any) -> Any:
+    return _build("river_swim", kwargs)
+
+
+def _river_swim_vector(num_envs: int = 1, max_episode_steps: int | None = None, **kwargs: Any) -> Any:
+    return _build_vector("river_swim", num_envs, max_episode_steps, kwargs)
+
+
+def _chain(**kwargs: Any) -> Any:
+    return _build("chain", kwargs)
+
+
+def _chain_vector(num_envs: int = 1, max_episode_steps: int | None = None, **kwargs: Any) -> Any:
+    return _build_vector("chain", num_envs, max_episode_steps, kwargs)
+
+
+def _gridworld(**kwargs: Any) -> Any:
+    return _build("gridworld", kwargs)
+
+
+def _gridworld_vector(num_envs: int = 1, max_episode_steps: int | None = None, **kwargs: Any) -> Any:
+    return _build_vector("gridworld", num_envs, max_episode_steps, kwargs)
+
+
+def _combination_lock(**kwargs: Any) -> Any:
+    return _build("combination_lock", kwargs)
+
+
+def _combination_lock_vector(num_envs: int = 1, max_episode_steps: int | None = None, **kwargs: Any) -> Any:
+    return _build_vector("combination_lock", num_envs, max_episode_steps, kwargs)
+
+
+def _forest(**kwargs: Any) -> Any:
+    return _build("forest", kwargs)
+
+
+def _forest_vector(num_envs: int = 1, max_episode_steps: int | None = None, **kwargs: Any) -> Any:
+    return _build_vector("forest", num_envs, max_episode_steps, kwargs)
+
+
+def _garnet(**kwargs: Any) -> Any:
+    return _build("random_mdp", kwargs)
+
+
+def _garnet_vector(num_envs: int = 1, max_episode_steps: int | None = None, **kwargs: Any) -> Any:
+    return _build_vector("random_mdp", num_envs, max_episode_steps, kwargs)
+
+
+# id -> (factory, default generator keywords, Gymnasium time limit)
+_SPECS: dict[str, tuple[str, dict[str, Any], int | None]] = {
+    "RiverSwim-v0": ("_river_swim", {}, _TIME_LIMIT),
+    "Chain-v0": ("_chain", {}, _TIME_LIMIT),
+    "GridWorld-v0": ("_gridworld", {"height": 4, "width": 4}, _TIME_LIMIT),
+    "CombinationLock-v0": ("_combination_lock", {"horizon": 10, "n_actions": 2, "rng": 0}, None),
+    "Forest-v0": ("_forest", {}, _TIME_LIMIT),
+    "Garnet-v0": ("_garnet", {"n_states": 10, "n_actions": 3, "branching": 3, "rng": 0}, _TIME_LIMIT),
+}
+
+#: The registered ids, ``"rlref/<Name>-v<version>"``.
+ENV_IDS: tuple[str, ...] = tuple(f"{NAMESPACE}/{name}" for name in _SPECS)
+
+
+def _register() -> None:
+    """Register every id of :data:`ENV_IDS` not yet in Gymnasium's registry (idempotent, cheap)."""
+    for name, (factory, kwargs, limit) in _SPECS.items():
+        env_id = f"{NAMESPACE}/{name}"
+        if env_id in gymnasium.registry:
+            continue
+        gymnasium.register(
+            id=env_id,
+            entry_point=f"{__name__}:{factory}",
+            vector_entry_point=f"{__name__}:{factory}_vector",
+            kwargs=dict(kwargs),
+            max_episode_steps=limit,
+            disable_env_checker=False,
+        )
