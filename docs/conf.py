@@ -4,8 +4,9 @@ Build (CI runs exactly this; it must finish with no warning)::
 
     sphinx-build -W --keep-going -b html docs docs/_build/html
 
-The build needs no network: intersphinx is off on purpose (it downloads inventories)
-and MathJax is loaded by the reader's browser, not by the build. The tutorials in
+The build needs no network, and neither do the pages it writes: intersphinx is off on
+purpose (it downloads inventories) and MathJax is served from the build's own
+``_static/mathjax/`` (copied there by ``sphinx-mathjax-offline``), never from a CDN. The tutorials in
 ``docs/tutorials/plot_*.py`` are executed by sphinx-gallery during the build; the API
 pages are generated from each package's ``__all__`` by ``_ext/rlref_apigen.py``.
 """
@@ -42,6 +43,8 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # ships MathJax 3 into _static/mathjax (the module name has hyphens)
+    "sphinx.ext.viewcode",  # [source] links to highlighted module source
     "numpydoc",
     "myst_parser",
     "sphinx_gallery.gen_gallery",
@@ -49,6 +52,11 @@ extensions = [
     "rlref_guarantee",  # renders the custom numpydoc "Guarantee" section
 ]
 # Deliberately absent: sphinx.ext.intersphinx (needs the network at build time).
+
+# MathJax from the build itself, relative to _static (sphinx-mathjax-offline sets the
+# same path and copies the files after a successful build; tests/test_docs.py checks
+# that this file exists in the installed extension, so the pages never load a CDN).
+mathjax_path = "mathjax/tex-chtml.js"
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
@@ -100,6 +108,9 @@ sphinx_gallery_conf = {
     "only_warn_on_example_error": False,
     "min_reported_time": 0,
     "matplotlib_animations": False,
+    # The computation-times pages load their table script from a CDN; the times are in
+    # the build log and at the foot of each tutorial page anyway.
+    "write_computation_times": False,
 }
 
 
@@ -107,13 +118,17 @@ def _prune_stale_tutorial_pages() -> None:
     """Delete generated pages of tutorials that were renamed or removed.
 
     sphinx-gallery leaves them behind, and an orphan page is a warning (so an error
-    under -W) on the next incremental build.
+    under -W) on the next incremental build. Computation-times pages of older builds
+    go too (``write_computation_times`` is off).
     """
     gallery = DOCS / sphinx_gallery_conf["gallery_dirs"][0]
     sources = {p.stem for p in (DOCS / sphinx_gallery_conf["examples_dirs"][0]).glob("*.py")}
     for path in gallery.glob("plot_*") if gallery.is_dir() else ():
         if path.is_file() and path.name.split(".", 1)[0] not in sources:
             path.unlink()
+    # left by builds that wrote computation-times pages (they load a CDN script)
+    for path in (DOCS / "sg_execution_times.rst", gallery / "sg_execution_times.rst"):
+        path.unlink(missing_ok=True)
 
 
 _prune_stale_tutorial_pages()
@@ -123,6 +138,9 @@ html_theme = "pydata_sphinx_theme"
 html_title = f"rlref {release}"
 html_theme_options = {
     "navbar_align": "left",
+    # the top-level toctree entries (Install, Tutorials, Theory, API reference) all
+    # stay in the top bar, none under "More"
+    "header_links_before_dropdown": 6,
     "show_toc_level": 2,
     "secondary_sidebar_items": ["page-toc"],
     "footer_start": ["copyright"],

@@ -46,7 +46,7 @@ from rlcore.experiments import (
 )
 
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
-N_SEEDS = 16 if QUICK else 50
+N_SEEDS = 16 if QUICK else 30
 N_EPISODES = 1_000 if QUICK else 10_000
 
 # %%

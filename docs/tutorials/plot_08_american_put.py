@@ -77,6 +77,8 @@ ax.axhline(K, ls="--", c="k", lw=0.8, label="strike")
 ax.set_xlabel("time t (years)")
 ax.set_ylabel("critical stock price b(t)")
 ax.set_title("American put: exercise when S(t) < b(t)")
+ax.legend(loc="upper left", fontsize=8)
+fig.tight_layout()
 
 # %%
 # 2. Least-squares Monte Carlo
@@ -95,7 +97,8 @@ print(lsmc.summary())
 
 # %%
 # The LSMC rule implies a boundary too: at each date, the largest price at which it
-# exercises. We read it off by asking the policy on a price grid.
+# exercises. We read it off by asking the policy on a price grid, and draw it over
+# the tree's optimal boundary.
 
 grid = np.linspace(25.0, K, 400)
 lsmc_boundary = np.full(model.times.size, np.nan)
@@ -105,7 +108,13 @@ for k in range(1, model.times.size):
     stops = lsmc.policy.stop(history, k)
     if stops.any():
         lsmc_boundary[k] = grid[stops].max()
+fig, ax = plt.subplots(figsize=(7, 4))
+ax.plot(tree.times, tree.boundary_high, label="optimal boundary (CRR tree)")
 ax.plot(model.times, lsmc_boundary, ".", ms=4, label="LSMC rule (Laguerre, degree 3)")
+ax.axhline(K, ls="--", c="k", lw=0.8, label="strike")
+ax.set_xlabel("time t (years)")
+ax.set_ylabel("critical stock price b(t)")
+ax.set_title("Exercise boundaries: optimal (tree) and LSMC")
 ax.legend(loc="upper left", fontsize=8)
 fig.tight_layout()
 

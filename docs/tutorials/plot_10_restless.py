@@ -50,13 +50,17 @@ from bandits.restless import (
     whittle_index,
     whittle_policy,
 )
+from rlcore.deep import require_torch
 from rlcore.mdp import FiniteMDP
 from tabular.policy_iteration import policy_iteration
 
 QUICK = os.environ.get("RLREF_DOCS_QUICK", "") not in ("", "0")
 GAMMA = 0.9
-N_RUNS = 100 if QUICK else 400  # Monte Carlo runs per policy evaluation
+N_RUNS = 100 if QUICK else 200  # Monte Carlo runs per policy evaluation
 SEQUOIA_STEPS = 300 if QUICK else 1500  # SEQUOIA training steps
+# SEQUOIA's network is tiny: one torch thread is fastest, and several threads on a busy
+# machine (a CI runner, a docs build) make its training several times slower.
+require_torch("this tutorial").set_num_threads(1)
 
 # %%
 # One arm and its Whittle index
