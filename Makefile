@@ -51,8 +51,15 @@ pytest: $(VENV)/.test-installed
 docs: $(VENV)/.test-installed
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
+# every benchmark in quick mode (smaller instances, 3 repeats); run one module without
+# --quick for the full sizes, e.g. .venv/bin/python -m benchmarks.bench_planning
+BENCHMARKS := bench_policy_evaluation bench_planning bench_sweeps bench_effective_horizon \
+	bench_bandits bench_cascading bench_whittle bench_stopping bench_hedging membw
+
 bench: $(VENV)/.test-installed
-	$(BIN)/python -m benchmarks.bench_policy_evaluation
+	@failed=""; for b in $(BENCHMARKS); do echo "== benchmarks.$$b --quick"; \
+		$(BIN)/python -m benchmarks.$$b --quick || failed="$$failed $$b"; done; \
+	if [ -n "$$failed" ]; then echo "benchmarks with a failed comparison:$$failed"; exit 1; fi
 
 clean:
 	rm -rf $(VENV) .numba_cache docs/_build docs/auto_tutorials docs/api/generated .pytest_cache .hypothesis

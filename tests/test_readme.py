@@ -24,3 +24,38 @@ def test_readme_snippet_runs(index, tmp_path, capsys):
         exec(compile(SNIPPETS[index], f"README.md snippet {index}", "exec"), {"__name__": "__readme__"})
     finally:
         os.chdir(cwd)
+
+
+README_TEXT = README.read_text(encoding="utf-8")
+ROOT = README.parent
+PACKAGES = ("rlcore", "tabular", "bandits", "offline", "finance_apps")
+
+
+def test_readme_links_point_inside_the_repository():
+    for target in re.findall(r"\]\(([^)#]+)", README_TEXT):
+        if re.match(r"[a-z]+://", target):
+            continue
+        path = (ROOT / target).resolve()
+        assert path.is_relative_to(ROOT), f"README links outside the repository: {target}"
+        assert path.exists(), f"README links to a missing file: {target}"
+    assert "../" not in README_TEXT, "README refers to a path outside the repository"
+
+
+def test_readme_capability_table_names_real_modules():
+    import importlib
+
+    rows = [line for line in README_TEXT.splitlines() if line.startswith("| ") and line.count(" | ") >= 2]
+    assert len(rows) > 10, "README lost its capability table"
+    names = set()
+    for row in rows:
+        where = row.split(" | ")[1]
+        pattern = r"`((?:" + "|".join(PACKAGES) + r")(?:\.\w+)*)`"
+        names.update(re.findall(pattern, where))
+    assert names
+    for name in sorted(names):
+        importlib.import_module(name)  # raises if the README names a module that does not exist
+
+
+def test_readme_capability_table_lists_these_modules():
+    for module in ("tabular.lp", "tabular.average_reward", "offline.minari"):
+        assert f"`{module}`" in README_TEXT, module
