@@ -34,7 +34,7 @@ trajectory weighting (Hong et al. 2023)    :func:`trajectory_weights`,
 bounds                                     :func:`lcb_bandit_bound`, :func:`vi_lcb_bound`,
                                            :func:`li_bound`
 deep variants (torch extra)                :func:`cql`, :func:`iql` (discrete actions)
-vacuous results                            :class:`VacuousResultWarning`
+vacuous results                            :class:`rlcore.VacuousResultWarning`
 evaluation on a known MDP                  :func:`optimal_policy`,
                                            :func:`policy_suboptimality`
 =========================================  ==============================================
@@ -67,7 +67,7 @@ from offline.data import (
 from offline.deep import DeepOfflineResult, cql, iql
 from offline.linear import FeatureMap, PEVIResult, one_hot_features, pevi, pevi_beta, pevi_certificate
 from offline.minari import from_minari_episodes, to_minari_episodes
-from offline.vacuous import VacuousResultWarning
+from rlcore.results import VacuousResultWarning  # noqa: F401  (rlcore.VacuousResultWarning: same class)
 from offline.pessimism import (
     PessimisticResult,
     pessimism_certificate,
@@ -90,7 +90,6 @@ __all__ = [
     "FeatureMap",
     "PEVIResult",
     "PessimisticResult",
-    "VacuousResultWarning",
     "behavior_cloning",
     "behavior_distribution",
     "collect_mixed_episodes",

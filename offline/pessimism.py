@@ -193,7 +193,7 @@ def pessimistic_value_iteration(
         have it. The penalties, the values and :func:`pessimism_certificate` then hold
         under the assumption that rewards never exceed the inferred ``r_max``. A range
         far above the rewards inflates every penalty (they scale with ``r_max``) and
-        can clip every value at 0; :class:`offline.VacuousResultWarning` says so.
+        can clip every value at 0; :class:`rlcore.VacuousResultWarning` says so.
     n_iterations : int in [1, 10**6], optional
         ``T`` of the split algorithm (``splitting="iterations"`` only); default
         ``ceil(log(N) / (1 - gamma))``, which must not exceed ``10**6`` (for ``gamma``
@@ -548,7 +548,7 @@ def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator:
     (True, True)
 
     With 3,000 samples the same certificate is above ``V_max`` and
-    :class:`offline.VacuousResultWarning` says so.
+    :class:`rlcore.VacuousResultWarning` says so.
     """
     if (
         (mdp.horizon is None) != (result.horizon is None)

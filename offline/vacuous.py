@@ -1,4 +1,4 @@
-"""Warnings for results that say nothing: :class:`VacuousResultWarning`.
+"""The offline checks that warn of results that say nothing (:class:`rlcore.VacuousResultWarning`).
 
 A pessimistic method can return an answer that is formally correct and useless: every
 value clipped at the pessimistic floor (so the policy is decided by the tie-break
@@ -16,24 +16,9 @@ import warnings
 
 import numpy as np
 
-__all__ = ["VacuousResultWarning"]
+from rlcore.results import VacuousResultWarning
 
-
-class VacuousResultWarning(UserWarning):
-    """A result is vacuous: every value is at the pessimistic floor, or a bound is above the trivial one.
-
-    Examples
-    --------
-    >>> import warnings
-    >>> from offline import VacuousResultWarning
-    >>> issubclass(VacuousResultWarning, UserWarning)
-    True
-    >>> with warnings.catch_warnings(record=True) as caught:
-    ...     warnings.simplefilter("always")
-    ...     warnings.warn("all values clipped", VacuousResultWarning)
-    >>> caught[0].category.__name__
-    'VacuousResultWarning'
-    """
+__all__: list[str] = []  # private helpers; the warning class is rlcore.VacuousResultWarning
 
 
 def warn_all_clipped(values: np.ndarray, rewards: np.ndarray, who: str, hint: str, stacklevel: int = 3) -> None:

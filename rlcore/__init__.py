@@ -40,7 +40,7 @@ from rlcore.policies import (
     validate_policy,
 )
 from rlcore.randomness import RNGLike, as_generator, spawn
-from rlcore.results import CertifiedResult, IterativeResult, Result, ValueResult
+from rlcore.results import CertifiedResult, IterativeResult, Result, VacuousResultWarning, ValueResult
 from rlcore.regressors import NotFittedError, Regressor, RidgeRegression, TabularMean
 from rlcore.simulator import PolicyFn, Simulator, rollout
 
@@ -51,6 +51,7 @@ __all__ = [
     "CertifiedResult",
     "IterativeResult",
     "Result",
+    "VacuousResultWarning",
     "ValueResult",
     "Dataset",
     "DiscreteDistribution",

@@ -67,7 +67,6 @@ from typing import Any
 
 import gymnasium
 
-from rlcore.validation.errors import InvalidParameterTypeError
 
 __all__ = ["ENV_IDS", "NAMESPACE"]
 
@@ -78,28 +77,12 @@ NAMESPACE: str = "rlref"
 _TIME_LIMIT = 200
 
 
-class _MakeParameterTypeError(InvalidParameterTypeError):
-    """An :class:`~rlcore.validation.InvalidParameterTypeError` Gymnasium can re-raise.
-
-    ``gymnasium.make`` catches a ``TypeError`` from the factory and raises
-    ``type(e)(one_message)``, with the id and keywords appended; the library's error
-    takes ``(param, message)``, so this one also accepts the whole message alone
-    (``"param: message ..."``) and keeps the parameter's name in front.
-    """
-
-    def __init__(self, param: str, message: str | None = None) -> None:
-        if message is None:
-            param, _, message = param.partition(": ")
-        super().__init__(param, message)
-
-
 def _mdp(generator: str, kwargs: dict[str, Any]) -> Any:
     from rlcore import generators
 
-    try:
-        return getattr(generators, generator)(**kwargs)
-    except InvalidParameterTypeError as exc:
-        raise _MakeParameterTypeError(exc.param, exc.message) from exc
+    # a refusal keeps its parameter's name through gymnasium.make, which re-raises a
+    # TypeError as type(e)(text): the library's errors accept that one-argument form
+    return getattr(generators, generator)(**kwargs)
 
 
 def _build(generator: str, kwargs: dict[str, Any]) -> Any:

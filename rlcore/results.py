@@ -42,6 +42,7 @@ import numpy as np
 
 __all__ = [
     "CertifiedResult",
+    "VacuousResultWarning",
     "IterativeResult",
     "Result",
     "ValueResult",
@@ -230,3 +231,23 @@ class CertifiedResult(Protocol):
     def bounds(self) -> dict[str, float]:
         """The certified numbers of the result, by field name."""
         ...
+
+
+class VacuousResultWarning(UserWarning):
+    """A result is vacuous: every value at its floor, or a bound above the trivial one.
+
+    Formally correct and useless answers (a certificate above the value range, which any
+    policy meets; values all clipped so the policy is the tie-break's) usually come from a
+    default that does not fit the data or from too little data. The library warns with
+    this class rather than returning them silently; every package raises the same one,
+    so one filter covers all (``warnings.simplefilter("ignore", VacuousResultWarning)``).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warnings.warn("all values clipped", VacuousResultWarning)
+    >>> caught[0].category.__name__, issubclass(VacuousResultWarning, UserWarning)
+    ('VacuousResultWarning', True)
+    """

@@ -13,38 +13,39 @@ import numpy as np
 __all__ = ["InvalidParameterError", "InvalidParameterTypeError"]
 
 
-class InvalidParameterError(ValueError):
+class _ParameterError(Exception):
+    """What the two errors share: the parameter's name in front, and two ways to build one.
+
+    ``Error(param, message)`` is the library's form. ``Error("param: message")`` (one
+    argument) is the form other code uses to rebuild an exception from its text, e.g.
+    ``gymnasium.make`` re-raising ``type(e)(f"{e} ...")`` with the env id appended; the name
+    is read back from before the first ``": "``. Pickling keeps ``(param, message)``, so
+    errors raised in sweep workers (loky, Ray) come back intact.
+    """
+
+    def __init__(self, param: str, message: str | None = None) -> None:
+        if message is None:
+            param, _, message = param.partition(": ")
+        super().__init__(f"{param}: {message}")
+        self.param = param
+        self.message = message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.param, self.message)
+
+
+class InvalidParameterError(_ParameterError, ValueError):
     """A parameter of the right kind with an unacceptable value.
 
     The message starts with the parameter's name; :attr:`param` holds it.
     """
 
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"{param}: {message}")
-        self.param = param
-        self.message = message
 
-    def __reduce__(self) -> tuple[Any, ...]:
-        # rebuilt from (param, message): the error crosses process boundaries intact
-        # (loky and Ray sweeps pickle the exceptions their workers raise)
-        return type(self), (self.param, self.message)
-
-
-class InvalidParameterTypeError(TypeError):
+class InvalidParameterTypeError(_ParameterError, TypeError):
     """A parameter of the wrong kind (a string where a number is expected, ...).
 
     The message starts with the parameter's name; :attr:`param` holds it.
     """
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(f"{param}: {message}")
-        self.param = param
-        self.message = message
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        # rebuilt from (param, message): the error crosses process boundaries intact
-        # (loky and Ray sweeps pickle the exceptions their workers raise)
-        return type(self), (self.param, self.message)
 
 
 def _describe(x: Any) -> str:

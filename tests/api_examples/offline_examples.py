@@ -180,6 +180,5 @@ EXEMPT: dict[str, str] = {
     "EmpiricalModel": _RESULT,
     "PEVIResult": _RESULT,
     "PessimisticResult": _RESULT,
-    "VacuousResultWarning": "warning class: issued by the library, never called with user input",
     "FeatureMap": "type alias: Callable[[ndarray, ndarray], ndarray], the signature of a feature map",
 }

@@ -104,6 +104,7 @@ EXEMPT: dict[str, str] = {
     "RNGLike": "type alias of what every rng argument accepts",
     "Regressor": "Protocol class (fit/predict), checked structurally where used",
     "Simulator": "Protocol class (reset/step), checked structurally where used",
+    "VacuousResultWarning": "warning class raised when a result certifies nothing",
     "Result": "base class of every result (no constructor arguments); results are built by the library",
     "CertifiedResult": "Protocol class of results with bounds(), checked structurally",
     "IterativeResult": "Protocol class of results with iterations/converged/method, checked structurally",

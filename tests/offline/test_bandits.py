@@ -40,7 +40,7 @@ def _draw(means, mu, n, rng):
     return a, r
 
 
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # the bound is the trivial r_max at the smallest n
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # the bound is the trivial r_max at the smallest n
 def test_lcb_failure_decays_while_empirical_best_keeps_failing():
     runs = 300
     eba_fail, lcb_wrong, lcb_over = {}, {}, {}
@@ -65,7 +65,7 @@ def test_lcb_failure_decays_while_empirical_best_keeps_failing():
     assert lcb_bandit_bound(10_000, 1 / 0.3, 12, DELTA) < 0.1 and lcb_wrong[10_000] <= 0.02
 
 
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # 40 poor expert pulls: imitation by tie-break
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # 40 poor expert pulls: imitation by tie-break
 def test_lcb_plays_the_most_played_arm_on_expert_data():
     rng = np.random.default_rng(0)
     a = np.full(40, 3)
@@ -117,7 +117,7 @@ def test_empirical_best_rule_by_hand():
     np.testing.assert_allclose(res.means[0], [0.3, 0.35, 0.0])
 
 
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # checks the cap at r_max too
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # checks the cap at r_max too
 def test_bound_shape():
     assert lcb_bandit_bound(100, float("inf"), 3, 0.1) == 1.0
     b = [lcb_bandit_bound(n, 2.0, 3, 0.1) for n in (10**3, 10**4, 10**5)]

@@ -9,7 +9,7 @@ import pytest
 from offline import lcb_bandit_bound, li_bound, vi_lcb_bound
 
 
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # checks the cap at V_max too
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # checks the cap at V_max too
 def test_vi_lcb_bound_formula_by_hand():
     n, cs, S, A, g, d = 10**6, 2.0, 5, 2, 0.5, 0.05
     T = math.ceil(math.log(n) / (1 - g))
@@ -69,7 +69,7 @@ def test_bad_arguments_are_refused_by_name(call, exc, param):
         call()
 
 
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # edge values give the trivial bound
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # edge values give the trivial bound
 def test_edge_values_give_finite_bounds():
     """Smallest delta, gamma next to 1, infinite concentrability: finite, capped values."""
     g = math.nextafter(1.0, 0.0)

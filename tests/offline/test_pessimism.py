@@ -93,7 +93,7 @@ def test_plug_in_equals_backward_induction_finite_horizon():
 # ----------------------------------------------------------------------------- zero-safety
 @pytest.mark.parametrize("penalty", ["hoeffding", "bernstein"])
 @pytest.mark.parametrize("criterion", [{"gamma": 0.9}, {"horizon": 3}])
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # one transition: vacuous by design
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # one transition: vacuous by design
 def test_unvisited_pairs_get_the_maximal_penalty_and_no_nan(penalty, criterion):
     data = _one_transition()
     res = pessimistic_value_iteration(data, 3, 2, penalty=penalty, r_max=1.0, **criterion)
@@ -115,7 +115,7 @@ def test_unvisited_pairs_get_the_maximal_penalty_and_no_nan(penalty, criterion):
     assert (res.policy[..., 0] == 1).all() if "gamma" in criterion else res.policy[0, 0] == 1
 
 
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # one transition: vacuous by design
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # one transition: vacuous by design
 def test_split_with_more_folds_than_samples_is_zero_safe():
     res = vi_lcb(_one_transition(), 3, 2, 0.9, n_iterations=5, rng=0)
     assert np.all(np.isfinite(res.Q)) and (res.V == 0).all()
@@ -125,7 +125,7 @@ def test_split_with_more_folds_than_samples_is_zero_safe():
 @pytest.mark.parametrize("c", [0.01, 1.0, 30.0])
 @pytest.mark.parametrize("penalty", ["hoeffding", "bernstein"])
 @pytest.mark.filterwarnings(
-    "ignore::offline.VacuousResultWarning"
+    "ignore::rlcore.VacuousResultWarning"
 )  # c = 30 clips every value: imitation by the tie-break alone
 def test_expert_data_is_imitated_discounted(c, penalty):
     mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
@@ -152,7 +152,7 @@ def test_expert_data_is_imitated_finite_horizon(subsample):
 
 
 @pytest.mark.slow
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # n = 60 expert samples: vacuous values
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # n = 60 expert samples: vacuous values
 def test_vi_lcb_matches_behavior_cloning_rate_on_expert_data():
     """C* = 1: VI-LCB's suboptimality decays like BC's (fast, ~1/N), both far below 1/sqrt(N) decay."""
     mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
@@ -197,7 +197,7 @@ def _runs(mdp, mu, n, seeds, c=1.0, delta=0.1):
 
 @pytest.mark.parametrize("kind", ["expert", "mixed", "uniform"])
 @pytest.mark.filterwarnings(
-    "ignore::offline.VacuousResultWarning"
+    "ignore::rlcore.VacuousResultWarning"
 )  # vi_lcb_bound is the trivial V_max on mixed and uniform data at n = 80,000
 def test_vi_lcb_certificate_and_bound_hold_over_seeds(kind):
     """With prob. 1 - delta: V_hat <= V^pi and V*(rho) - V_hat(rho) <= certificate; 1 - 2 delta: <= bound.
@@ -222,7 +222,7 @@ def test_vi_lcb_certificate_and_bound_hold_over_seeds(kind):
         assert all(r["gap"] > r["bound"] * 0.1 for r in runs) and runs[0]["bound"] < 2.0  # non-trivial bound
 
 
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # 2000 samples: bounds above V_max
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # 2000 samples: bounds above V_max
 def test_the_certificate_check_can_fail():
     """A penalty 50x too small breaks pessimism in most seeds: the checks above have teeth."""
     mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
@@ -232,7 +232,7 @@ def test_the_certificate_check_can_fail():
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings(
-    "ignore::offline.VacuousResultWarning"
+    "ignore::rlcore.VacuousResultWarning"
 )  # certificates above V_max at n = 10**4 (uniform data); only the gap is asserted
 def test_vi_lcb_gap_decays_at_the_theoretical_rate_across_concentrability():
     """V* - V_hat decays like sqrt(log(n)^2 / n) (slope -1/2 on log-log, up to the logs), larger for larger C*."""
@@ -477,7 +477,7 @@ def test_plug_in_overflow_is_refused_not_nan():
         plug_in_policy(huge, 2, 2, horizon=2)
 
 
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # one transition: vacuous by design
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # one transition: vacuous by design
 def test_certificate_arguments_are_checked():
     mdp = small_mdp(0, S=3, A=2, gamma=0.9)
     res = vi_lcb(_one_transition(), 3, 2, 0.9, rng=0)
@@ -524,7 +524,7 @@ def test_certificate_pays_for_stopping_before_the_fixed_point(max_iter):
 
 
 @pytest.mark.filterwarnings(
-    "ignore::offline.VacuousResultWarning"
+    "ignore::rlcore.VacuousResultWarning"
 )  # 4000 samples at gamma = 0.95: Hoeffding certificate above V_max
 def test_certificate_holds_for_rows_inside_the_tolerance():
     """Rows scaled by 1 - 5e-9 (accepted by FiniteMDP): the occupancy sum is certified
@@ -543,7 +543,7 @@ def test_certificate_holds_for_rows_inside_the_tolerance():
 
 
 # ----------------------------------------------------------------------------- structure: typed fields, one backup
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # 500 samples, 4 folds: vacuous by design
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # 500 samples, 4 folds: vacuous by design
 def test_each_driver_records_its_algorithm_in_typed_fields():
     mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
     data = sample_transitions(mdp, np.full((S, A), 1 / (S * A)), 500, rng=0)
@@ -562,7 +562,7 @@ def test_each_driver_records_its_algorithm_in_typed_fields():
         assert res.summary().startswith(f"PessimisticResult ({res.method})")
 
 
-@pytest.mark.filterwarnings("ignore::offline.VacuousResultWarning")  # 2000 samples, 4 folds: certificate above V_max
+@pytest.mark.filterwarnings("ignore::rlcore.VacuousResultWarning")  # 2000 samples, 4 folds: certificate above V_max
 def test_the_certificate_reads_the_typed_fields_not_the_label():
     """Relabelling ``method`` changes nothing; the split term follows ``n_folds``."""
     import dataclasses

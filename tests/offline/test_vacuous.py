@@ -3,7 +3,7 @@
 A pessimistic result is *vacuous* when every value is clipped at the floor 0 (the
 policy is then the tie-break's) or when its certificate exceeds the trivial bound
 ``V_max = r_max / (1 - gamma)`` (``H r_max``), which every policy meets. The library
-warns with :class:`offline.VacuousResultWarning` in both cases.
+warns with :class:`rlcore.VacuousResultWarning` in both cases.
 """
 
 from __future__ import annotations
@@ -209,8 +209,11 @@ def test_a_certificate_below_v_max_does_not_warn():
 
 def test_the_warning_is_a_user_warning_and_public():
     import offline
+    import rlcore
 
-    assert issubclass(VacuousResultWarning, UserWarning) and "VacuousResultWarning" in offline.__all__
+    # one class for every package, public in rlcore (offline's name is the same object)
+    assert issubclass(VacuousResultWarning, UserWarning) and "VacuousResultWarning" in rlcore.__all__
+    assert offline.VacuousResultWarning is rlcore.VacuousResultWarning
 
 
 # ----------------------------------------------------------------------------- the same rule elsewhere in offline

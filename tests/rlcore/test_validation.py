@@ -375,3 +375,12 @@ def test_parameter_errors_survive_pickling(cls):
     assert type(err) is cls
     assert err.param == "gamma"
     assert str(err) == "gamma: expected a value in [0, 1), got 2.0"
+
+
+@pytest.mark.parametrize("cls", _parameter_errors())
+def test_parameter_errors_rebuilt_from_their_text_keep_the_name(cls):
+    """Code that re-raises ``type(e)(str(e) + ...)`` (gymnasium.make does) keeps param and message."""
+    err = cls("gamma", "expected a value in [0, 1), got 2.0")
+    again = cls(f"{err} (raised while making rlref/RiverSwim-v0)")
+    assert type(again) is cls and again.param == "gamma"
+    assert str(again) == "gamma: expected a value in [0, 1), got 2.0 (raised while making rlref/RiverSwim-v0)"
