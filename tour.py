@@ -70,9 +70,9 @@ def bandit_regret() -> None:
     env = bandits.BernoulliBandit(means)
     horizon, n_runs = 10_000, 32
     t0 = time.perf_counter()
-    bandits.simulate(bandits.UCB1(), env, 10, 1, rng=0)  # compiles the kernels on a first run
+    bandits.simulate(env, bandits.UCB1(), 10, 1, rng=0)  # compiles the kernels on a first run
     t1 = time.perf_counter()
-    sim = bandits.simulate(bandits.UCB1(), env, horizon, n_runs, rng=2024)
+    sim = bandits.simulate(env, bandits.UCB1(), horizon, n_runs, rng=2024)
     t2 = time.perf_counter()
     print(
         f"UCB1 on Bernoulli arms {means.tolist()}: {n_runs} runs x {horizon:,} rounds in {t2 - t1:.2f} s "
@@ -107,7 +107,7 @@ def pessimism() -> None:
     n = 1_000_000
     data = offline.sample_transitions(mdp, mu, n, rng=0)
     res = offline.vi_lcb(data, S, A, gamma, delta=0.1, r_max=r_max, rng=0)
-    cert = offline.pessimism_certificate(res, mdp)
+    cert = offline.pessimism_certificate(mdp, res)
     subopt = offline.policy_suboptimality(mdp, res.policy)
     bound = offline.vi_lcb_bound(n, c_star, S, A, gamma, 0.1, r_max=r_max)
     v_max = r_max / (1 - gamma)
@@ -134,7 +134,7 @@ def american_put() -> None:
     euro = fa.black_scholes("put", s0, strike, maturity, rate, vol)
     model = fa.GeometricBrownianMotion(s0, vol, rate, problem.grid())
     lsmc = fa.longstaff_schwartz(problem, model, 20_000, n_test_paths=None, rng=0)
-    bracket = fa.price_bracket(lsmc.policy, problem, model, n_lower=20_000, n_outer=100, n_inner=100, rng=1)
+    bracket = fa.price_bracket(problem, model, lsmc.policy, n_lower=20_000, n_outer=100, n_inner=100, rng=1)
     lo, hi = bracket.interval(1.96)
     print(f"S0 = {s0:g}, K = {strike:g}, r = {rate:g}, sigma = {vol:g}, T = {maturity:g}, {dates} exercise dates")
     print(f"  European (Black-Scholes)              {euro:.4f}")

@@ -159,6 +159,7 @@ from bandits.restless import (
     whittle_policy,
 )
 from bandits.deep import SequoiaResult, sequoia
+from bandits import gym_registry as _gym_registry  # noqa: F401  (registers the rlref/ bandit ids with Gymnasium)
 
 __all__ = [
     "ActionConstraints",

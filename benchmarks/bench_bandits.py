@@ -138,7 +138,7 @@ def _policy(name: str) -> Any:
 def _ours(name: str, horizon: int, runs: int, backend: str = "numba") -> dict[str, Any]:
     import bandits
 
-    res = bandits.simulate(_policy(name), bandits.BernoulliBandit(MEANS), horizon, runs, rng=SEED, backend=backend)
+    res = bandits.simulate(bandits.BernoulliBandit(MEANS), _policy(name), horizon, runs, rng=SEED, backend=backend)
     return {"finals": res.pseudo_regret[:, -1].copy()}
 
 

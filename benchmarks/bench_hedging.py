@@ -134,7 +134,11 @@ def _train(
 
     S, Z, X = _market(20_000, 0, model)
     nf = X.shape[2]
-    net = feedforward_hedger(nf, hidden=HIDDEN, rng=seed) if arch == "ff" else lstm_hedger(nf, hidden=32, rng=seed)
+    net = (
+        feedforward_hedger(nf, hidden_sizes=HIDDEN, rng=seed)
+        if arch == "ff"
+        else lstm_hedger(nf, hidden_size=32, rng=seed)
+    )
     if lr is None:  # Adam: pfhedge's default; K-FAC: the best of KFAC_GRID["ff"] (see below)
         lr = 1e-3
     if optimizer == "kfac" and kfac_options is None:
@@ -148,7 +152,7 @@ def _train(
         EntropicRisk(RISK_AVERSION),
         cost=COST,
         optimizer=optimizer,
-        lr=lr,
+        learning_rate=lr,
         n_iterations=epochs,
         batch_size=BATCH,
         rng=seed,
@@ -274,7 +278,7 @@ def _kfac_vs_adam(arch: str, epochs: int, seeds: Sequence[int], model: str = "gb
                         epochs,
                         seed,
                         arch=arch,
-                        lr=lr,
+                        learning_rate=lr,
                         eval_paths=20_000,
                         eval_every=10,
                         model=model,

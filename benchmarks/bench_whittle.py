@@ -52,7 +52,7 @@ def _ours(S: int) -> Case:
         return _arm(S)
 
     def run(arm: Any) -> np.ndarray:
-        res = whittle_index(arm, discount=DISCOUNT)
+        res = whittle_index(arm, gamma=DISCOUNT)
         if not res.indexable or res.index is None:
             raise RuntimeError(f"benchmark arm unexpectedly not indexable: {res.reason}")
         return res.index
@@ -64,7 +64,7 @@ def _bisection(S: int) -> Case:
     from bandits.restless import whittle_index
 
     def run(arm: Any) -> np.ndarray:
-        res = whittle_index(arm, discount=DISCOUNT, method="bisection")
+        res = whittle_index(arm, gamma=DISCOUNT, method="bisection")
         if res.index is None:
             raise RuntimeError(res.reason)
         return res.index

@@ -95,6 +95,7 @@ from finance_apps.risk_measures import (
 )
 from finance_apps.payoffs import BasketCall, BasketPut, Call, MaxCall, Put
 from finance_apps.stopping import StoppingEnv, StoppingProblem
+from finance_apps import gym_registry as _gym_registry  # noqa: F401  (registers the rlref/ finance ids with Gymnasium)
 
 __all__ = [
     "AutoregressiveGARCH",

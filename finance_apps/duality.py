@@ -37,6 +37,7 @@ from finance_apps.exercise import (
 )
 from finance_apps.stopping import StoppingProblem
 from rlcore.validation import MAX_SAMPLES, RNG, Bool, Integer, InvalidParameterError, validate_params
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.results import Result, short_repr
 
@@ -124,36 +125,38 @@ class PriceBracket(Result):
 
 
 @validate_params(
-    policy=POLICY,
     problem=PROBLEM,
     model=_MODEL,
+    policy=POLICY,
     n_outer=N_PATHS,
     n_inner=Integer(1, MAX_INNER),
     rng=RNG(),
     skip_out_of_money=Bool(),
     antithetic=Bool(),
     max_batch=Integer(1, MAX_PATHS),
+    progress=PROGRESS,
 )
 def andersen_broadie(
-    policy: Any,
     problem: StoppingProblem,
     model: Any,
+    policy: Any,
     n_outer: int = 1000,
     n_inner: int = 200,
-    rng: RNGLike = None,
     *,
+    rng: RNGLike = None,
     skip_out_of_money: bool = True,
     antithetic: bool = True,
     max_batch: int = 100_000,
+    progress: bool | None = None,
 ) -> DualBound:
     """Upper bound of the option value from an exercise policy by nested simulation.
 
     Parameters
     ----------
-    policy : ExercisePolicy
     problem : StoppingProblem
     model : path model
         With ``simulate_states`` (restartable from a Markov state).
+    policy : ExercisePolicy
     n_outer : int in [2, 10**8], default 1000
         Outer paths (the standard error shrinks as ``n_outer^{-1/2}``).
     n_inner : int in [1, 10**6], default 200
@@ -174,6 +177,12 @@ def andersen_broadie(
         variance, which is what biases the dual upwards.
     max_batch : int in [1, 10**8], default 100000
         Inner paths simulated at once (memory: at most ``10**9`` floats).
+    progress : bool or None, default None
+        Show a progress bar on standard error (see :mod:`rlcore.progress`) over the
+        outer path-dates of the nested simulation (``n_outer`` per date; it advances
+        batch by batch of ``max_batch // n_inner`` outer paths, and skipped
+        out-of-the-money paths count as done); None follows :func:`rlcore.set_progress`
+        (off by default). The result does not depend on it.
 
     Returns
     -------
@@ -210,15 +219,18 @@ def andersen_broadie(
     >>> prob = StoppingProblem.bermudan(Put(100.0), [0.25, 0.5, 0.75, 1.0], 0.05)
     >>> model = GeometricBrownianMotion(100.0, 0.2, 0.05, prob.grid())
     >>> pol = longstaff_schwartz(prob, model, 10_000, n_test_paths=None, rng=0).policy
-    >>> ub = andersen_broadie(pol, prob, model, 300, 100, rng=1)
+    >>> ub = andersen_broadie(prob, model, pol, 300, 100, rng=1)
     >>> ub.upper > 5.9
     True
     """
     ex = problem.check_model(model)
     _check_nested(model, n_outer, n_inner, antithetic, max_batch)
-    return _andersen_broadie(
-        policy, problem, model, ex, n_outer, n_inner, as_generator(rng), skip_out_of_money, antithetic, max_batch
-    )
+    gen = as_generator(rng)
+    total = n_outer * len({0} | {int(k) for k in ex})
+    with progress_bar(total, desc="finance_apps.andersen_broadie", progress=progress, unit="path-date") as bar:
+        return _andersen_broadie(
+            policy, problem, model, ex, n_outer, n_inner, gen, skip_out_of_money, antithetic, max_batch, bar
+        )
 
 
 def _andersen_broadie(
@@ -232,8 +244,9 @@ def _andersen_broadie(
     skip_out_of_money: bool,
     antithetic: bool,
     batch: int,
+    bar: Any,
 ) -> DualBound:
-    """:func:`andersen_broadie` on validated arguments."""
+    """:func:`andersen_broadie` on validated arguments; ``bar`` counts outer path-dates."""
     with single_thread_blas():
         times = np.asarray(model.times, dtype=np.float64)
         d = int(model.n_assets)
@@ -264,8 +277,10 @@ def _andersen_broadie(
                 stops = np.zeros(n_out, dtype=bool)
             if k == k_last:
                 L[:, j] = np.where(stops, Z[:, j], 0.0)
+                bar.update(n_out)
                 continue
             rows = np.flatnonzero(need[:, j])
+            bar.update(n_out - rows.size)  # the paths that need no inner simulation here
             for lo in range(0, rows.size, per):
                 sel = rows[lo : lo + per]
                 m = sel.size
@@ -274,6 +289,7 @@ def _andersen_broadie(
                 hist = np.concatenate([np.repeat(prices[sel, :k], n_in, axis=0), inner], axis=1)
                 pay, _ = _apply_policy(policy, problem, hist, times, ex, first=k + 1)
                 C[sel, j] = pay.reshape(m, n_in).mean(axis=1)
+                bar.update(m)
             L[:, j] = np.where(stops, Z[:, j], C[:, j])
         # M at the needed nodes; between them the policy continues, so the increments
         # L_{i+1} - C_i = L_{i+1} - L_i telescope to L_next - C_prev.
@@ -296,36 +312,43 @@ def _andersen_broadie(
 
 
 @validate_params(
-    policy=POLICY,
     problem=PROBLEM,
     model=_MODEL,
+    policy=POLICY,
     n_lower=N_PATHS,
     n_outer=N_PATHS,
     n_inner=Integer(1, MAX_INNER),
     rng=RNG(),
+    progress=PROGRESS,
 )
 def price_bracket(
-    policy: Any,
     problem: StoppingProblem,
     model: Any,
+    policy: Any,
     *,
     n_lower: int = 50_000,
     n_outer: int = 1000,
     n_inner: int = 200,
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> PriceBracket:
     """Lower (independent paths) and upper (Andersen-Broadie) bounds for one policy.
 
     Parameters
     ----------
-    policy : ExercisePolicy
     problem : StoppingProblem
     model : path model
+    policy : ExercisePolicy
     n_lower : int in [2, 10**8], default 50000
         Independent paths for the lower bound.
     n_outer, n_inner : int
         As in :func:`andersen_broadie` (antithetic inner pairs: ``n_inner`` even).
     rng : Generator, int or None
+    progress : bool or None, default None
+        Show a progress bar on standard error (see :mod:`rlcore.progress`) over the
+        outer path-dates of the upper bound (the lower bound, one pass over
+        ``n_lower`` paths, comes first and is quick); None follows
+        :func:`rlcore.set_progress` (off by default). The result does not depend on it.
 
     Returns
     -------
@@ -346,7 +369,7 @@ def price_bracket(
     >>> prob = StoppingProblem.bermudan(Put(100.0), [0.5, 1.0], 0.05)
     >>> model = GeometricBrownianMotion(100.0, 0.2, 0.05, prob.grid())
     >>> pol = longstaff_schwartz(prob, model, 10_000, n_test_paths=None, rng=0).policy
-    >>> b = price_bracket(pol, prob, model, n_lower=10_000, n_outer=200, n_inner=100, rng=1)
+    >>> b = price_bracket(prob, model, pol, n_lower=10_000, n_outer=200, n_inner=100, rng=1)
     >>> b.lower.price < b.upper.upper + 3 * b.upper.stderr
     True
     """
@@ -355,6 +378,8 @@ def price_bracket(
     _check_nested(model, n_outer, n_inner, True, 100_000)
     gen = as_generator(rng)
     times = np.asarray(model.times)
-    low = policy_value(*_apply_policy(policy, problem, model.simulate(n_lower, gen), times, ex))
-    up = _andersen_broadie(policy, problem, model, ex, n_outer, n_inner, gen, True, True, 100_000)
+    total = n_outer * len({0} | {int(k) for k in ex})
+    with progress_bar(total, desc="finance_apps.price_bracket", progress=progress, unit="path-date") as bar:
+        low = policy_value(*_apply_policy(policy, problem, model.simulate(n_lower, gen), times, ex))
+        up = _andersen_broadie(policy, problem, model, ex, n_outer, n_inner, gen, True, True, 100_000, bar)
     return PriceBracket(lower=low, upper=up)

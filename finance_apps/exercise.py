@@ -36,6 +36,7 @@ from rlcore.validation import (
     check_real,
     validate_params,
 )
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.results import Result
 
@@ -91,9 +92,19 @@ class PolicyValue(Result):
 
 
 def _apply_policy(
-    policy: Any, problem: StoppingProblem, paths: np.ndarray, times: np.ndarray, ex: np.ndarray, *, first: int = 0
+    policy: Any,
+    problem: StoppingProblem,
+    paths: np.ndarray,
+    times: np.ndarray,
+    ex: np.ndarray,
+    *,
+    first: int = 0,
+    bar: Any = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Discounted payoff and stop index of each path, from exercise dates ``>= first``."""
+    """Discounted payoff and stop index of each path, from exercise dates ``>= first``.
+
+    ``bar`` (a progress bar, optional) advances by one per exercise date ``>= first``.
+    """
     n = paths.shape[0]
     pay = np.zeros(n)
     where = np.full(n, -1, dtype=np.int64)
@@ -101,9 +112,11 @@ def _apply_policy(
     for k in ex:
         if k < first:
             continue
+        if bar is not None:
+            bar.update(1)
         idx = np.flatnonzero(alive)
         if idx.size == 0:
-            break
+            continue  # every path has stopped: nothing left to do at the later dates
         s = np.asarray(policy.stop(paths[idx, : k + 1], int(k)), dtype=bool)
         if s.shape != idx.shape:
             raise InvalidParameterError("policy", f"stop() returned shape {s.shape} for {idx.size} paths")
@@ -116,19 +129,32 @@ def _apply_policy(
 
 
 @validate_params(
-    policy=POLICY, problem=PROBLEM, model=PathModel(), n_paths=N_PATHS, rng=RNG(), paths=Array(ndim=3, low=0.0) | None
+    problem=PROBLEM,
+    model=PathModel(),
+    policy=POLICY,
+    n_paths=N_PATHS,
+    rng=RNG(),
+    paths=Array(ndim=3, low=0.0) | None,
+    progress=PROGRESS,
 )
 def evaluate_exercise_policy(
-    policy: Any, problem: StoppingProblem, model: Any, n_paths: int = 10_000, rng: RNGLike = None, *, paths: Any = None
+    problem: StoppingProblem,
+    model: Any,
+    policy: Any,
+    n_paths: int = 10_000,
+    *,
+    rng: RNGLike = None,
+    paths: Any = None,
+    progress: bool | None = None,
 ) -> PolicyValue:
     """Mean discounted payoff of ``policy`` on simulated (or given) paths.
 
     Parameters
     ----------
-    policy : ExercisePolicy
     problem : StoppingProblem
     model : path model
         Its grid must contain the exercise dates.
+    policy : ExercisePolicy
     n_paths : int in [2, 10**8], default 10000
         Fresh paths to simulate (ignored when ``paths`` is given); at most ``10**9``
         floats in all.
@@ -136,6 +162,10 @@ def evaluate_exercise_policy(
     paths : array_like of shape (n, n_dates + 1, d), optional
         Evaluate on these prices (``>= 0``, ``n >= 2``) instead (e.g. the same paths
         for two policies).
+    progress : bool or None, default None
+        Show a progress bar over the exercise dates on standard error (see
+        :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
+        default). The result does not depend on it.
 
     Returns
     -------
@@ -160,7 +190,7 @@ def evaluate_exercise_policy(
     >>> class Hold:
     ...     def stop(self, history, k):
     ...         return np.full(len(history), k == 1)
-    >>> v = evaluate_exercise_policy(Hold(), prob, model, 20_000, rng=0)
+    >>> v = evaluate_exercise_policy(prob, model, Hold(), 20_000, rng=0)
     >>> abs(v.price - 5.5735) < 3 * v.stderr     # Black-Scholes put
     True
     """
@@ -175,7 +205,8 @@ def evaluate_exercise_policy(
             raise InvalidParameterError("paths", f"expected shape (n, {times.size}, {model.n_assets}), got {P.shape}")
         if P.shape[0] < 2:
             raise InvalidParameterError("paths", f"expected at least 2 paths (for a standard error), got {P.shape[0]}")
-    return policy_value(*_apply_policy(policy, problem, P, times, ex))
+    with progress_bar(len(ex), desc="finance_apps.evaluate_exercise_policy", progress=progress, unit="date") as bar:
+        return policy_value(*_apply_policy(policy, problem, P, times, ex, bar=bar))
 
 
 def policy_value(pay: np.ndarray, where: np.ndarray) -> PolicyValue:

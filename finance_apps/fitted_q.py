@@ -46,6 +46,7 @@ from finance_apps.features import HistoryFeatures
 from finance_apps.lsmc import FEATURES
 from finance_apps.stopping import StoppingProblem
 from rlcore.validation import RNG, Bool, Integer, Options, Regressor, validate_params
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.regressors import RidgeRegression
 from rlcore.results import Result
@@ -87,6 +88,7 @@ class FittedQResult(Result):
     target=Options("cashflow", "value"),
     n_test_paths=N_PATHS | None,
     rng=RNG(),
+    progress=PROGRESS,
 )
 def fitted_q_stopping(
     problem: StoppingProblem,
@@ -100,6 +102,7 @@ def fitted_q_stopping(
     target: str = "cashflow",
     n_test_paths: int | None = 20_000,
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> FittedQResult:
     """Learn an exercise policy by fitted-Q iteration on simulated paths.
 
@@ -131,6 +134,11 @@ def fitted_q_stopping(
     n_test_paths : int in [2, 10**8] or None, default 20000
         Independent paths for the out-of-sample value (None: skip).
     rng : Generator, int or None
+    progress : bool or None, default None
+        Show a progress bar on standard error (see :mod:`rlcore.progress`) over the
+        fits: the Q-iterations when ``shared``, the exercise dates of the backward pass
+        otherwise; None follows :func:`rlcore.set_progress` (off by default). The result
+        does not depend on it.
 
     Returns
     -------
@@ -188,41 +196,47 @@ def fitted_q_stopping(
         def greedy(j: int, cont: np.ndarray) -> np.ndarray:
             return np.asarray((Z[:, j] > 0) & (Z[:, j] >= cont), dtype=bool)
 
-        if m == 1:
-            policy = RegressionExercisePolicy(problem, times, feats, {})
-            iters = 0
-        elif shared:
-            f: Any = None
-            Xs = np.concatenate(X[:-1], axis=0)
-            for _ in range(iters):
-                ys: list[np.ndarray] = [np.empty(0)] * (m - 1)
-                nxt = Z[:, m - 1].copy()  # value at date j + 1, in money of date j + 1
+        n_fits = 0 if m == 1 else (iters if shared else m - 1)
+        with progress_bar(
+            n_fits, desc="finance_apps.fitted_q_stopping", progress=progress, unit="iteration" if shared else "date"
+        ) as bar:
+            if m == 1:
+                policy = RegressionExercisePolicy(problem, times, feats, {})
+                iters = 0
+            elif shared:
+                f: Any = None
+                Xs = np.concatenate(X[:-1], axis=0)
+                for _ in range(iters):
+                    ys: list[np.ndarray] = [np.empty(0)] * (m - 1)
+                    nxt = Z[:, m - 1].copy()  # value at date j + 1, in money of date j + 1
+                    for j in range(m - 2, -1, -1):
+                        ys[j] = step_disc[j] * nxt
+                        if f is None:
+                            nxt = ys[j]  # no model yet: hold to maturity (the European policy)
+                            continue
+                        c = np.asarray(f.predict(X[j]), dtype=np.float64)
+                        if target == "value":
+                            nxt = np.maximum(Z[:, j], c)
+                        else:
+                            nxt = np.where(greedy(j, c), Z[:, j], ys[j])
+                    f = copy.deepcopy(template).fit(Xs, np.concatenate(ys))
+                    bar.update(1)
+                policy = RegressionExercisePolicy(problem, times, feats, {}, shared=f)
+            else:
+                regs: dict[int, Any] = {}
+                nxt = Z[:, m - 1].copy()
                 for j in range(m - 2, -1, -1):
-                    ys[j] = step_disc[j] * nxt
-                    if f is None:
-                        nxt = ys[j]  # no model yet: hold to maturity (the European policy)
-                        continue
-                    c = np.asarray(f.predict(X[j]), dtype=np.float64)
-                    if target == "value":
-                        nxt = np.maximum(Z[:, j], c)
-                    else:
-                        nxt = np.where(greedy(j, c), Z[:, j], ys[j])
-                f = copy.deepcopy(template).fit(Xs, np.concatenate(ys))
-            policy = RegressionExercisePolicy(problem, times, feats, {}, shared=f)
-        else:
-            regs: dict[int, Any] = {}
-            nxt = Z[:, m - 1].copy()
-            for j in range(m - 2, -1, -1):
-                y = step_disc[j] * nxt
-                if ex[j] == 0:  # every path is at the spot: the continuation value is a number
-                    regs[0] = float(y.mean())
-                    break
-                reg = copy.deepcopy(template).fit(X[j], y)
-                regs[ex[j]] = reg
-                c = np.asarray(reg.predict(X[j]), dtype=np.float64)
-                nxt = np.maximum(Z[:, j], c) if target == "value" else np.where(greedy(j, c), Z[:, j], y)
-            policy = RegressionExercisePolicy(problem, times, feats, regs)
-            iters = m - 1
+                    bar.update(1)
+                    y = step_disc[j] * nxt
+                    if ex[j] == 0:  # every path is at the spot: the continuation value is a number
+                        regs[0] = float(y.mean())
+                        break
+                    reg = copy.deepcopy(template).fit(X[j], y)
+                    regs[ex[j]] = reg
+                    c = np.asarray(reg.predict(X[j]), dtype=np.float64)
+                    nxt = np.maximum(Z[:, j], c) if target == "value" else np.where(greedy(j, c), Z[:, j], y)
+                policy = RegressionExercisePolicy(problem, times, feats, regs)
+                iters = m - 1
         oos = None
         if n_test_paths is not None:
             test = model.simulate(n_test_paths, gen)

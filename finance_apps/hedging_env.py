@@ -104,3 +104,9 @@ class HedgingEnv:
         nxt[:, 2 : 2 + d] = S1
         nxt[:, 2 + d :] = a
         return nxt, reward, done
+
+    def __repr__(self) -> str:
+        return (
+            f"HedgingEnv(n_paths={self.n_paths}, n_steps={self.n_steps}, n_assets={self.n_assets}, "
+            f"cost={np.atleast_1d(self.cost).tolist()}, liquidate={self.liquidate})"
+        )

@@ -40,6 +40,7 @@ from finance_apps._constraints import (
 from finance_apps._lattice_kernels import binomial_backward, product_backward
 from finance_apps.closed_form import _times_exp
 from finance_apps.paths import per_asset
+from rlcore.progress import PROGRESS, compile_notice, progress_bar, resolve_progress
 from rlcore.results import Result
 from rlcore.validation import (
     Array,
@@ -121,6 +122,29 @@ def _check_nodes(log_spot: float, spread: float, name: str) -> None:
         )
 
 
+def _run_backward(
+    kernel: Any, args: tuple[Any, ...], V: np.ndarray, top: int, what: str, progress: bool | None
+) -> float:
+    """``kernel(*args, V, top, bottom)`` over the steps ``top..0``.
+
+    In one call; or, with progress on, in about 50 consecutive ranges of steps counted by
+    a bar (the kernels perform the same operations either way, so the value is the same
+    bit for bit). The first call runs under the compile notice.
+    """
+    n_steps = top + 1
+    size = max(1, -(-n_steps // 50)) if resolve_progress(progress) else n_steps
+    with compile_notice([kernel], what, progress=progress):
+        value = kernel(*args, V, top, max(top - size + 1, 0))
+    hi = top - size
+    with progress_bar(n_steps, desc=what, progress=progress, unit="step", initial=min(size, n_steps)) as bar:
+        while hi >= 0:
+            lo = max(hi - size + 1, 0)
+            value = kernel(*args, V, hi, lo)
+            bar.update(hi - lo + 1)
+            hi = lo - 1
+    return float(value)
+
+
 def _node_payoffs(payoff: Any, nodes: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     pay = np.ascontiguousarray(np.asarray(payoff(nodes), dtype=np.float64))
     if pay.shape != shape:
@@ -141,6 +165,7 @@ def _node_payoffs(payoff: Any, nodes: np.ndarray, shape: tuple[int, ...]) -> np.
     n_steps=Integer(1, MAX_TREE_STEPS),
     dividend=DIVIDEND,
     exercise=_EXERCISE,
+    progress=PROGRESS,
 )
 def binomial_price(
     payoff: Any,
@@ -152,6 +177,7 @@ def binomial_price(
     *,
     dividend: float = 0.0,
     exercise: Any = "american",
+    progress: bool | None = None,
 ) -> LatticeResult:
     """Price an option on one asset on the Cox-Ross-Rubinstein tree.
 
@@ -170,6 +196,11 @@ def binomial_price(
     exercise : {"american", "european"} or array_like of dates
         Exercise at every step, at maturity only, or on Bermudan dates (each a step of
         the tree, the last equal to ``maturity``), e.g. ``problem.exercise_dates``.
+    progress : bool or None, default None
+        Show a progress bar over the lattice steps on standard error (see
+        :mod:`rlcore.progress`), and say so before the first call compiles the lattice
+        kernel; None follows :func:`rlcore.set_progress` (off by default). The value
+        does not depend on it.
 
     Returns
     -------
@@ -240,7 +271,9 @@ def binomial_price(
     pay = _node_payoffs(payoff, nodes[:, None], (2 * n + 1,))
     lo = np.empty(n + 1, dtype=np.int64)
     hi = np.empty(n + 1, dtype=np.int64)
-    price = float(binomial_backward(pay, n, float(p), math.exp(-r * dt), flags, lo, hi))
+    V = pay[::2].copy() if flags[n] else np.zeros(n + 1)
+    args = (pay, n, float(p), math.exp(-r * dt), flags, lo, hi)
+    price = _run_backward(binomial_backward, args, V, n, "finance_apps.binomial_price", progress)
     if not math.isfinite(price):
         raise InvalidParameterError(
             "payoff",
@@ -265,6 +298,7 @@ def binomial_price(
     corr=Real(-1.0, 1.0),
     dividend=Array(ndim=(0, 1), low=-MAX_RATE, high=MAX_RATE),
     exercise=_EXERCISE,
+    progress=PROGRESS,
 )
 def product_lattice_price(
     payoff: Any,
@@ -277,6 +311,7 @@ def product_lattice_price(
     corr: float = 0.0,
     dividend: Any = 0.0,
     exercise: Any = "american",
+    progress: bool | None = None,
 ) -> float:
     """Price an option on two assets on the Boyle-Evnine-Gibbs product lattice.
 
@@ -295,6 +330,11 @@ def product_lattice_price(
     dividend : float or array_like of shape (2,), entries in [-1, 1], default 0
     exercise : {"american", "european"} or array_like of dates
         As in :func:`binomial_price`.
+    progress : bool or None, default None
+        Show a progress bar over the lattice steps on standard error (see
+        :mod:`rlcore.progress`), and say so before the first call compiles the lattice
+        kernel; None follows :func:`rlcore.set_progress` (off by default). The value
+        does not depend on it.
 
     Raises
     ------
@@ -390,7 +430,9 @@ def product_lattice_price(
     x2 = _times_exp(S0[1], m * x[1])
     grid = np.stack(np.meshgrid(x1, x2, indexing="ij"), axis=-1)
     pay = _node_payoffs(payoff, grid, (2 * n + 1, 2 * n + 1))
-    price = float(product_backward(pay, n, float(puu), float(pud), float(pdu), float(pdd), math.exp(-r * dt), flags))
+    V = pay[::2, ::2].copy() if flags[n] else np.zeros((n + 1, n + 1))
+    args = (pay, n, float(puu), float(pud), float(pdu), float(pdd), math.exp(-r * dt), flags)
+    price = _run_backward(product_backward, args, V, n - 1, "finance_apps.product_lattice_price", progress)
     if not math.isfinite(price):
         raise InvalidParameterError(
             "payoff",

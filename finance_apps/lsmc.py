@@ -36,6 +36,7 @@ from finance_apps.exercise import (
 from finance_apps.features import PolynomialBasis
 from finance_apps.stopping import StoppingProblem
 from rlcore.validation import RNG, Bool, IsCallable, Regressor, validate_params
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.regressors import RidgeRegression
 from rlcore.results import Result, short_repr
@@ -101,6 +102,7 @@ class LSMCResult(Result):
     itm_only=Bool(),
     n_test_paths=N_PATHS | None,
     rng=RNG(),
+    progress=PROGRESS,
 )
 def longstaff_schwartz(
     problem: StoppingProblem,
@@ -112,6 +114,7 @@ def longstaff_schwartz(
     itm_only: bool = True,
     n_test_paths: int | None = 20_000,
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> LSMCResult:
     """Price a Bermudan/American option by least-squares Monte Carlo.
 
@@ -131,6 +134,12 @@ def longstaff_schwartz(
     n_test_paths : int in [2, 10**8] or None, default 20000
         Independent paths for the out-of-sample estimate (None: skip).
     rng : Generator, int or None
+    progress : bool or None, default None
+        Show a progress bar over the exercise dates on standard error (see
+        :mod:`rlcore.progress`): the backward pass (one regression per date, the slow
+        part with a boosted-tree or neural regressor), then the out-of-sample pass;
+        None follows :func:`rlcore.set_progress` (off by default). The result does not
+        depend on it.
 
     Returns
     -------
@@ -181,29 +190,33 @@ def longstaff_schwartz(
         k_last = int(ex[-1])
         cash = np.asarray(problem.payoff(paths[:, k_last]), dtype=np.float64) * disc[k_last]
         regs: dict[int, Any] = {}
-        for k in ex[-2::-1]:
-            k = int(k)
-            z = np.asarray(problem.payoff(paths[:, k]), dtype=np.float64)
-            if k == 0:  # every path is at the spot: the continuation value is a number
-                cont0 = float(cash.mean() / disc[0])
-                regs[0] = cont0
-                if z[0] > 0 and z[0] >= cont0:
-                    cash[:] = z * disc[0]
-                continue
-            rows = np.flatnonzero(z > 0) if itm_only else np.arange(n)
-            if rows.size < 2:
-                continue
-            X = feats(paths[rows, : k + 1], k, times)
-            reg = copy.deepcopy(template).fit(X, cash[rows] / disc[k])
-            regs[k] = reg
-            c = np.asarray(reg.predict(X), dtype=np.float64)
-            ex_rows = rows[(z[rows] > 0) & (z[rows] >= c)]
-            cash[ex_rows] = z[ex_rows] * disc[k]
-        policy = RegressionExercisePolicy(problem, times, feats, regs)
-        oos = None
-        if n_test_paths is not None:
-            test = model.simulate(n_test_paths, gen)
-            oos = policy_value(*_apply_policy(policy, problem, test, times, ex))
+        # backward dates, then (out of sample) every exercise date
+        total = len(ex) - 1 + (len(ex) if n_test_paths is not None else 0)
+        with progress_bar(total, desc="finance_apps.longstaff_schwartz", progress=progress, unit="date") as bar:
+            for k in ex[-2::-1]:
+                k = int(k)
+                bar.update(1)
+                z = np.asarray(problem.payoff(paths[:, k]), dtype=np.float64)
+                if k == 0:  # every path is at the spot: the continuation value is a number
+                    cont0 = float(cash.mean() / disc[0])
+                    regs[0] = cont0
+                    if z[0] > 0 and z[0] >= cont0:
+                        cash[:] = z * disc[0]
+                    continue
+                rows = np.flatnonzero(z > 0) if itm_only else np.arange(n)
+                if rows.size < 2:
+                    continue
+                X = feats(paths[rows, : k + 1], k, times)
+                reg = copy.deepcopy(template).fit(X, cash[rows] / disc[k])
+                regs[k] = reg
+                c = np.asarray(reg.predict(X), dtype=np.float64)
+                ex_rows = rows[(z[rows] > 0) & (z[rows] >= c)]
+                cash[ex_rows] = z[ex_rows] * disc[k]
+            policy = RegressionExercisePolicy(problem, times, feats, regs)
+            oos = None
+            if n_test_paths is not None:
+                test = model.simulate(n_test_paths, gen)
+                oos = policy_value(*_apply_policy(policy, problem, test, times, ex, bar=bar))
         ins = policy_value(cash, np.zeros(n, dtype=np.int64))
         return LSMCResult(
             price_in_sample=ins.price, stderr_in_sample=ins.stderr, out_of_sample=oos, policy=policy, n_paths=n

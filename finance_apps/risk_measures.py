@@ -271,8 +271,8 @@ def shortfall_loss(alpha: float) -> Callable[[np.ndarray], np.ndarray]:
     return loss
 
 
-@validate_params(pnl=PNL, loss=_LOSS, xtol=Real(0.0, None, closed="neither"))
-def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, xtol: float = 1e-10) -> float:
+@validate_params(pnl=PNL, loss=_LOSS, epsilon=Real(0.0, None, closed="neither"))
+def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, epsilon: float = 1e-10) -> float:
     r"""Optimized certainty equivalent :math:`\inf_w \{w + E[\ell(-X - w)]\}`.
 
     The objective is convex in :math:`w`; with :math:`\ell(x) \ge x` and
@@ -287,7 +287,7 @@ def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, xtol: float 
     loss : callable
         Vectorised :math:`\ell`, convex and non-decreasing with :math:`\ell(0) = 0`, such
         as :func:`entropic_loss` or :func:`shortfall_loss`.
-    xtol : float > 0, default 1e-10
+    epsilon : float > 0, default 1e-10
         Absolute tolerance of the scalar minimisation in :math:`w`. Brent's method adds
         the relative floor ``sqrt(eps) |w|`` to it and stops after 500 iterations, so
         a tolerance below what float64 resolves cannot make it run on.
@@ -334,7 +334,9 @@ def oce_risk(pnl: Any, loss: Callable[[np.ndarray], np.ndarray], *, xtol: float 
         raise InvalidParameterError("pnl", "the range of the sample overflows float64; rescale the P&L")
     if hi > lo:
         with np.errstate(over="ignore", invalid="ignore"):  # P&Ls near 1e300: Brent's parabola overflows
-            res = minimize_scalar(objective, bounds=(lo, hi), method="bounded", options={"xatol": xtol, "maxiter": 500})
+            res = minimize_scalar(
+                objective, bounds=(lo, hi), method="bounded", options={"xatol": epsilon, "maxiter": 500}
+            )
         candidates.append(float(res.x))
         # piecewise-linear losses are minimised at a sample point: check the nearest ones
         order = np.sort(losses)

@@ -14,7 +14,9 @@ data                                       :func:`sample_transitions` (i.i.d. fr
                                            :func:`concentrability` (``C*``, clipped too),
                                            :func:`empirical_model`,
                                            :func:`to_minari_episodes`,
-                                           :func:`from_minari_episodes`
+                                           :func:`from_minari_episodes`,
+                                           :func:`to_minari_dataset`,
+                                           :func:`from_minari_dataset` (minari extra)
 pessimistic value iteration (one core)     :func:`pessimistic_value_iteration`:
                                            :func:`vi_lcb` (Hoeffding, split),
                                            :func:`vi_lcb_bernstein` (Li et al. 2024),
@@ -66,7 +68,7 @@ from offline.data import (
 )
 from offline.deep import DeepOfflineResult, cql, iql
 from offline.linear import FeatureMap, PEVIResult, one_hot_features, pevi, pevi_beta, pevi_certificate
-from offline.minari import from_minari_episodes, to_minari_episodes
+from offline.minari import from_minari_dataset, from_minari_episodes, to_minari_dataset, to_minari_episodes
 from rlcore.results import VacuousResultWarning  # noqa: F401  (rlcore.VacuousResultWarning: same class)
 from offline.pessimism import (
     PessimisticResult,
@@ -99,6 +101,7 @@ __all__ = [
     "cql",
     "empirical_best_arm",
     "empirical_model",
+    "from_minari_dataset",
     "from_minari_episodes",
     "iql",
     "lcb_arm",
@@ -117,6 +120,7 @@ __all__ = [
     "resample_trajectories",
     "sample_transitions",
     "tilted_behavior_return",
+    "to_minari_dataset",
     "to_minari_episodes",
     "trajectory_weights",
     "transition_weights",

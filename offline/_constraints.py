@@ -478,3 +478,53 @@ def n_items(ref: str) -> Callable[[dict[str, Any]], int | None]:
         return len(value) if isinstance(value, (list, tuple)) else None
 
     return size
+
+
+# ------------------------------------------------------------------------ Minari dataset ids
+#: Minari's dataset id, ``(namespace/)name-v<version>`` (its ``DATASET_ID_RE``, with the
+#: version required: Minari cannot load an id without one). Letters, digits, ``-`` and
+#: ``_`` only (``/`` separates namespace levels), so an id never leaves the datasets root.
+MINARI_ID_PATTERN = r"^(?:(?P<namespace>[-_\w][-_\w/]*[-_\w]+)/)?(?P<name>[-_\w]+?)-v(?P<version>\d+)$"
+
+
+class MinariDatasetId(Constraint):
+    """A Minari dataset id ``namespace/name-v0`` (namespace optional; version required)."""
+
+    def accepts_kind(self, value: Any) -> bool:
+        return isinstance(value, str)
+
+    def check(self, value: Any, name: str, args: dict[str, Any] | None = None) -> str:
+        if not isinstance(value, str):
+            raise InvalidParameterTypeError(
+                name, f"expected a Minari dataset id (a str 'namespace/name-v0'), got {type(value).__name__}"
+            )
+        import re  # here, not at the top: this section only adds to the module
+
+        if len(value) > 255 or re.fullmatch(MINARI_ID_PATTERN, value) is None:
+            raise InvalidParameterError(
+                name,
+                f"expected a Minari dataset id '(namespace/)name-v<version>' of letters, digits, '-', '_' "
+                f"(and '/' between namespace levels), e.g. 'rlref/riverswim/random-v0'; got {value[:80]!r}",
+            )
+        return value
+
+    def __str__(self) -> str:
+        return "a Minari dataset id 'namespace/name-v0'"
+
+    def invalid_values(self, args: dict[str, Any] | None = None) -> list[tuple[Any, type[Exception]]]:
+        return [
+            (1, TypeError),
+            (None, TypeError),
+            (b"rlref/x-v0", TypeError),
+            ("", ValueError),
+            ("rlref/no-version", ValueError),
+            ("rlref/x-vA", ValueError),
+            ("../x-v0", ValueError),
+            ("/abs/x-v0", ValueError),
+            ("rlref//x-v0", ValueError),
+            ("rlref/x y-v0", ValueError),
+            ("rlref/x-v0/", ValueError),
+        ]
+
+    def valid_values(self, args: dict[str, Any] | None = None) -> list[Any]:
+        return ["rlref/x-v0", "x-v12"]

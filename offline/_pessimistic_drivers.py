@@ -10,11 +10,13 @@
   :func:`backward_induction_lcb` (finite horizon); :func:`two_fold_subsample` selects
   the transitions of Li et al.'s two-fold subsampling before backward induction;
 * :func:`run_driver` runs the driver the checked arguments name, after
-  :func:`reward_range` has fixed the reward range (given, or inferred from the data);
-  :func:`vacuity_hint` says what to change when the result is vacuous.
+  :func:`reward_range` has fixed the reward range (given, or inferred from the data)
+  and :func:`check_relations` has refused the combinations that name no algorithm,
+  with a progress bar over the driver's iterations; :func:`vacuity_hint` says what to
+  change when the result is vacuous.
 
-The public functions of :mod:`offline.pessimism` validate the arguments, check their
-relations, and call one driver; the theory is in that module's docstring.
+The public functions of :mod:`offline.pessimism` validate the arguments and call
+:func:`run_driver`; the theory is in that module's docstring.
 """
 
 from __future__ import annotations
@@ -22,12 +24,14 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from rlcore.progress import progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.validation import InvalidParameterError
-from offline._common import check_v_max, tie_break_argmax
+from offline._common import check_rewards_in, check_v_max, tie_break_argmax
 from offline._constraints import MAX_SPLIT_ITERATIONS, R_MAX_LIMIT
 from offline.data import EmpiricalModel, _model_from_columns
 from offline.pessimistic_result import PessimisticResult
@@ -212,6 +216,29 @@ class TabularSample:
         return m
 
 
+def check_relations(
+    rule: PenaltyRule, r: np.ndarray, H: int | None, splitting: str, ridge: float, n_iterations: int | None
+) -> None:
+    """Refuse argument combinations that name no algorithm (each error names one argument)."""
+    if rule.pessimistic:
+        check_rewards_in(r, rule.r_max)
+    if rule.kind == "bernstein" and ridge > 0:
+        raise InvalidParameterError("ridge", "the Bernstein penalty needs the unshrunk model (ridge = 0)")
+    allowed = ("none", "iterations") if H is None else ("none", "two_fold")
+    if splitting not in allowed:
+        raise InvalidParameterError(
+            "splitting",
+            f"expected one of {allowed} for a {'discounted' if H is None else 'finite-horizon'} "
+            f"problem, got {splitting!r}",
+        )
+    if splitting != "none" and rule.fixed is not None:
+        raise InvalidParameterError("splitting", "fixed penalty arrays are used without splitting (splitting='none')")
+    if n_iterations is not None and splitting != "iterations":
+        raise InvalidParameterError(
+            "n_iterations", "only used by the split discounted algorithm (splitting='iterations')"
+        )
+
+
 # ----------------------------------------------------------------------------- the drivers
 def discounted_lcb(
     model: EmpiricalModel,
@@ -222,6 +249,7 @@ def discounted_lcb(
     delta: float,
     tol: float,
     max_iter: int,
+    bar: Any,
 ) -> PessimisticResult:
     """Iterate the pessimistic backup from ``Q = 0`` until ``max |Q_k - Q_{k-1}| <= tol max(1, V_max)``."""
     S, A = model.counts.shape
@@ -247,6 +275,7 @@ def discounted_lcb(
         if not math.isfinite(change):
             raise InvalidParameterError("data", _OVERFLOW)
         Q = Q_new
+        bar.update(1)
         if change <= tol * max(1.0, v_max):
             converged = True
             break
@@ -279,6 +308,7 @@ def split_lcb(
     gamma: float,
     v_max: float,
     delta: float,
+    bar: Any,
 ) -> PessimisticResult:
     """VI-LCB with ``T = len(folds) - 1`` iterations, iteration ``t`` backing up with fold ``t`` only.
 
@@ -304,6 +334,7 @@ def split_lcb(
         policy = np.where(better, tie_break_argmax(Q, m.counts), policy)
         V = np.where(better, v_new, V)
         b_max = np.maximum(b_max, b)
+        bar.update(1)
     return PessimisticResult(
         V=V,
         Q=Q,
@@ -325,12 +356,23 @@ def split_lcb(
 
 
 def backward_induction_lcb(
-    model: EmpiricalModel, rule: PenaltyRule, *, delta: float, n_folds: int
+    model: EmpiricalModel,
+    rule: PenaltyRule,
+    *,
+    delta: float,
+    n_folds: int,
+    bar: Any,
+    tie_counts: np.ndarray | None = None,
 ) -> PessimisticResult:
     """Finite horizon: ``H`` pessimistic backups from ``V_H = 0``, step ``h``'s values in ``[0, (H - h) r_max]``.
 
     ``model`` has a leading horizon axis; ``n_folds`` is 2 when it was built from the
-    transitions kept by :func:`two_fold_subsample`, else 1.
+    transitions kept by :func:`two_fold_subsample`, else 1. Exact ties of ``Q`` go to
+    the action with most samples in ``tie_counts`` (default the model's counts): with
+    subsampling, the counts of all the data, so that a step whose kept samples are too
+    few to lift any value off the floor still follows the logged behaviour rather than
+    the lowest action index. Any maximiser of the pessimistic ``Q`` carries the
+    guarantee, so the tie-break changes no bound.
     """
     H, S, A = model.counts.shape
     n_used = model.n_samples
@@ -352,12 +394,13 @@ def backward_induction_lcb(
         b[h] = rule.at_step(h).width(mh, v_next, v_range=togo, log_term=log_term, n_total=n_used, v_max=v_max)
         Q[h], V[h] = pessimistic_backup(mh, b[h], v_next, 1.0, lo, hi)
         v_next = V[h]
+        bar.update(1)
     if not np.all(np.isfinite(Q)):
         raise InvalidParameterError("data", _OVERFLOW)
     return PessimisticResult(
         V=V,
         Q=Q,
-        policy=tie_break_argmax(Q, model.counts),
+        policy=tie_break_argmax(Q, model.counts if tie_counts is None else tie_counts),
         iterations=H,
         converged=True,
         method=f"pessimistic_backward_induction[{rule.kind}, split={'two_fold' if n_folds == 2 else 'none'}]",
@@ -448,25 +491,35 @@ def run_driver(
     tol: float,
     max_iter: int,
     rng: RNGLike,
+    progress: bool | None = None,
 ) -> PessimisticResult:
-    """Run the driver of the algorithm the (checked) arguments name."""
+    """Run the driver of the algorithm the (checked) arguments name, with a progress bar over
+    its backward steps (finite horizon), its iterations (split) or its open-ended iterations."""
     H = sample.horizon
+    desc = "pessimistic_value_iteration"
     if H is not None:
         gen = as_generator(rng)
-        if splitting == "two_fold":
-            keep, _ = two_fold_subsample(
-                sample.s, sample.t, sample.episode_ids, sample.n_states, H, delta, subsampling_constant, gen
-            )
-            return backward_induction_lcb(sample.model(keep), rule, delta=delta, n_folds=2)
-        return backward_induction_lcb(sample.model(), rule, delta=delta, n_folds=1)
+        with progress_bar(H, desc=desc, progress=progress, unit="step") as bar:
+            if splitting == "two_fold":
+                keep, _ = two_fold_subsample(
+                    sample.s, sample.t, sample.episode_ids, sample.n_states, H, delta, subsampling_constant, gen
+                )
+                return backward_induction_lcb(
+                    sample.model(keep), rule, delta=delta, n_folds=2, bar=bar, tie_counts=sample.model().counts
+                )
+            return backward_induction_lcb(sample.model(), rule, delta=delta, n_folds=1, bar=bar)
     g = float(gamma)  # type: ignore[arg-type]
     T = split_iterations(n_iterations, sample.n, g) if splitting == "iterations" else 0
     v_max = check_v_max(rule.r_max, g)
     gen = as_generator(rng)
     if splitting == "iterations":
         folds = np.array_split(gen.permutation(sample.n), T + 1)
-        return split_lcb(sample, folds, rule, gamma=g, v_max=v_max, delta=delta)
-    return discounted_lcb(sample.model(), rule, gamma=g, v_max=v_max, delta=delta, tol=tol, max_iter=max_iter)
+        with progress_bar(T, desc=desc, progress=progress, unit="iteration") as bar:
+            return split_lcb(sample, folds, rule, gamma=g, v_max=v_max, delta=delta, bar=bar)
+    with progress_bar(None, desc=desc, progress=progress, unit="iteration") as bar:
+        return discounted_lcb(
+            sample.model(), rule, gamma=g, v_max=v_max, delta=delta, tol=tol, max_iter=max_iter, bar=bar
+        )
 
 
 def split_iterations(n_iterations: int | None, N: int, gamma: float) -> int:

@@ -75,7 +75,7 @@ def behavior_cloning(data: Dataset, n_states: int, n_actions: int, *, horizon: i
     n_actions=N_ACTIONS,
     gamma=GAMMA | None,
     horizon=HORIZON | None,
-    tol=Real(TOL_FLOOR, None),
+    epsilon=Real(TOL_FLOOR, None),
     max_iter=Integer(1, MAX_ITERATIONS),
 )
 def plug_in_policy(
@@ -85,7 +85,7 @@ def plug_in_policy(
     *,
     gamma: float | None = None,
     horizon: int | None = None,
-    tol: float = 1e-10,
+    epsilon: float = 1e-10,
     max_iter: int = 100_000,
 ) -> PessimisticResult:
     """Certainty-equivalent planning in the empirical MDP (no penalty, no clipping).
@@ -111,6 +111,6 @@ def plug_in_policy(
         horizon=horizon,
         penalty="none",
         splitting="none",
-        tol=tol,
+        tol=epsilon,
         max_iter=max_iter,
     )

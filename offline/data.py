@@ -136,7 +136,7 @@ def mixture_policy(policies: Any, proportions: Any, n_actions: int) -> np.ndarra
     bernoulli_rewards=Bool(),
 )
 def sample_transitions(
-    mdp: FiniteMDP, mu: Any, n: int, rng: RNGLike = None, *, bernoulli_rewards: bool = False
+    mdp: FiniteMDP, mu: Any, n: int, *, rng: RNGLike = None, bernoulli_rewards: bool = False
 ) -> Dataset:
     """Draw ``n`` i.i.d. transitions ``(s, a) ~ mu``, ``s' ~ P(. | s, a)``, ``r = R(s, a)``.
 

@@ -59,6 +59,7 @@ import numpy as np
 from rlcore.dataset import Dataset
 from rlcore.deep import build_mlp, require_torch, resolve_device
 from rlcore.deep.layer import MAX_LAYERS, MAX_WIDTH
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.results import Result
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.validation import (
@@ -144,6 +145,7 @@ COMMON = dict(
     sample_weights=Weights("data.rewards.size") | None,
     device=Device(),
     rng=RNG(),
+    progress=PROGRESS,
 )
 #: Largest reward magnitude: the networks compute in float32.
 _FLOAT32_SAFE = 1e15
@@ -353,6 +355,7 @@ def cql(
     sample_weights: Any = None,
     device: Any = "cpu",
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> DeepOfflineResult:
     """Discrete conservative Q-learning, ``CQL(H)``, on an offline dataset.
 
@@ -396,6 +399,10 @@ def cql(
         Where to train; refused when torch cannot allocate there.
     rng : Generator, int or None
         Seeds the network initialisation and the minibatches: same seed, same result.
+    progress : bool or None, default None
+        Show a progress bar over the gradient steps on standard error (see
+        :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
+        default). The result does not depend on it.
 
     Returns
     -------
@@ -429,21 +436,23 @@ def cql(
     target.load_state_dict(net.state_dict())
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     losses = np.zeros(n_steps)
-    for step, idx_np in enumerate(_batches(gen, len(data), batch_size, p.probs, n_steps)):
-        idx = torch.as_tensor(idx_np, device=dev)
-        x, a, r, x2, cont = p.x[idx], p.a[idx], p.r[idx], p.x2[idx], p.cont[idx]
-        with torch.no_grad():
-            y = r + cont * target(x2).max(dim=1).values
-        q_all = net(x)
-        q = q_all.gather(1, a[:, None])[:, 0]
-        loss = torch.mean((q - y) ** 2) + alpha * torch.mean(torch.logsumexp(q_all, dim=1) - q)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            for tp, np_ in zip(target.parameters(), net.parameters()):
-                tp.mul_(1.0 - tau).add_(tau * np_)
-        losses[step] = _finite_loss(float(loss.item()), step, features is not None)
+    with progress_bar(n_steps, desc="cql", progress=progress, unit="step") as bar:
+        for step, idx_np in enumerate(_batches(gen, len(data), batch_size, p.probs, n_steps)):
+            idx = torch.as_tensor(idx_np, device=dev)
+            x, a, r, x2, cont = p.x[idx], p.a[idx], p.r[idx], p.x2[idx], p.cont[idx]
+            with torch.no_grad():
+                y = r + cont * target(x2).max(dim=1).values
+            q_all = net(x)
+            q = q_all.gather(1, a[:, None])[:, 0]
+            loss = torch.mean((q - y) ** 2) + alpha * torch.mean(torch.logsumexp(q_all, dim=1) - q)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                for tp, np_ in zip(target.parameters(), net.parameters()):
+                    tp.mul_(1.0 - tau).add_(tau * np_)
+            losses[step] = _finite_loss(float(loss.item()), step, features is not None)
+            bar.update(1)
     score = _scorer(torch, net, p.feats, dev)
     return DeepOfflineResult(Q=score, scores=score, losses=losses, method=f"cql[alpha={alpha:g}]", n_steps=n_steps)
 
@@ -467,6 +476,7 @@ def iql(
     sample_weights: Any = None,
     device: Any = "cpu",
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> DeepOfflineResult:
     """Implicit Q-learning with a discrete advantage-weighted policy.
 
@@ -483,7 +493,7 @@ def iql(
         Inverse temperature of the advantage weights (0: behavior cloning; the weights
         are capped at 100, so larger values change nothing).
     n_steps, batch_size, learning_rate, hidden_sizes, target_update_rate, features,
-    n_states, sample_weights, device, rng
+    n_states, sample_weights, device, rng, progress
         As in :func:`cql`.
 
     Returns
@@ -523,40 +533,44 @@ def iql(
     opt_v = torch.optim.Adam(vnet.parameters(), lr=lr)
     opt_p = torch.optim.Adam(pnet.parameters(), lr=lr)
     losses = np.zeros(n_steps)
-    for step, idx_np in enumerate(_batches(gen, len(data), batch_size, p.probs, n_steps)):
-        idx = torch.as_tensor(idx_np, device=dev)
-        x, a, r, x2, cont = p.x[idx], p.a[idx], p.r[idx], p.x2[idx], p.cont[idx]
-        with torch.no_grad():
-            q_t = qtarget(x).gather(1, a[:, None])[:, 0]
-        # value: expectile regression of Q_target(s, a) on V(s)
-        v = vnet(x)[:, 0]
-        diff = q_t - v
-        weight = torch.where(diff > 0, torch.full_like(diff, tau_e), torch.full_like(diff, 1.0 - tau_e))
-        loss_v = torch.mean(weight * diff**2)
-        opt_v.zero_grad()
-        loss_v.backward()
-        opt_v.step()
-        # critic: TD toward r + gamma V(s')
-        with torch.no_grad():
-            y = r + cont * vnet(x2)[:, 0]
-        q = qnet(x).gather(1, a[:, None])[:, 0]
-        loss_q = torch.mean((q - y) ** 2)
-        opt_q.zero_grad()
-        loss_q.backward()
-        opt_q.step()
-        # policy: advantage-weighted regression on the logged actions
-        with torch.no_grad():
-            adv = q_t - vnet(x)[:, 0]
-            w = torch.clamp(torch.exp(beta * adv), max=100.0)
-        logp = torch.log_softmax(pnet(x), dim=1).gather(1, a[:, None])[:, 0]
-        loss_p = -torch.mean(w * logp)
-        opt_p.zero_grad()
-        loss_p.backward()
-        opt_p.step()
-        with torch.no_grad():
-            for tp, np_ in zip(qtarget.parameters(), qnet.parameters()):
-                tp.mul_(1.0 - tau).add_(tau * np_)
-        losses[step] = _finite_loss(float(loss_v.item() + loss_q.item() + loss_p.item()), step, features is not None)
+    with progress_bar(n_steps, desc="iql", progress=progress, unit="step") as bar:
+        for step, idx_np in enumerate(_batches(gen, len(data), batch_size, p.probs, n_steps)):
+            idx = torch.as_tensor(idx_np, device=dev)
+            x, a, r, x2, cont = p.x[idx], p.a[idx], p.r[idx], p.x2[idx], p.cont[idx]
+            with torch.no_grad():
+                q_t = qtarget(x).gather(1, a[:, None])[:, 0]
+            # value: expectile regression of Q_target(s, a) on V(s)
+            v = vnet(x)[:, 0]
+            diff = q_t - v
+            weight = torch.where(diff > 0, torch.full_like(diff, tau_e), torch.full_like(diff, 1.0 - tau_e))
+            loss_v = torch.mean(weight * diff**2)
+            opt_v.zero_grad()
+            loss_v.backward()
+            opt_v.step()
+            # critic: TD toward r + gamma V(s')
+            with torch.no_grad():
+                y = r + cont * vnet(x2)[:, 0]
+            q = qnet(x).gather(1, a[:, None])[:, 0]
+            loss_q = torch.mean((q - y) ** 2)
+            opt_q.zero_grad()
+            loss_q.backward()
+            opt_q.step()
+            # policy: advantage-weighted regression on the logged actions
+            with torch.no_grad():
+                adv = q_t - vnet(x)[:, 0]
+                w = torch.clamp(torch.exp(beta * adv), max=100.0)
+            logp = torch.log_softmax(pnet(x), dim=1).gather(1, a[:, None])[:, 0]
+            loss_p = -torch.mean(w * logp)
+            opt_p.zero_grad()
+            loss_p.backward()
+            opt_p.step()
+            with torch.no_grad():
+                for tp, np_ in zip(qtarget.parameters(), qnet.parameters()):
+                    tp.mul_(1.0 - tau).add_(tau * np_)
+            losses[step] = _finite_loss(
+                float(loss_v.item() + loss_q.item() + loss_p.item()), step, features is not None
+            )
+            bar.update(1)
     return DeepOfflineResult(
         Q=_scorer(torch, qnet, p.feats, dev),
         scores=_scorer(torch, pnet, p.feats, dev),

@@ -293,11 +293,11 @@ def _features(features: Any, observations: np.ndarray, actions: np.ndarray, d: i
 
 
 @validate_params(
-    result=Instance(PEVIResult, what="a PEVIResult"),
     mdp=MDP(discounted=False, hint="PEVI is a finite-horizon method"),
+    result=Instance(PEVIResult, what="a PEVIResult, the second argument"),
     comparator=Policy("mdp") | None,
 )
-def pevi_certificate(result: PEVIResult, mdp: FiniteMDP, comparator: Any = None) -> float:
+def pevi_certificate(mdp: FiniteMDP, result: PEVIResult, comparator: Any = None) -> float:
     """``2 beta sum_h E_{pi*}[sqrt(phi^T Lambda_h^{-1} phi)]`` on a tabular MDP (Jin et al. 2021, Thm. 4.4).
 
     The features must accept integer states and actions of ``mdp``.
@@ -313,7 +313,7 @@ def pevi_certificate(result: PEVIResult, mdp: FiniteMDP, comparator: Any = None)
     >>> from rlcore.generators import chain
     >>> mdp = chain(3, small_reward=0.2, large_reward=1.0, horizon=3)
     >>> res = pevi(rollout(mdp, np.full((3, 2), 0.5), 300, rng=0), one_hot_features(3, 2), 2, 3, beta=0.5)
-    >>> pevi_certificate(res, mdp) > 0
+    >>> pevi_certificate(mdp, res) > 0
     True
     """
     if mdp.horizon != result.horizon or mdp.n_actions != result.n_actions:

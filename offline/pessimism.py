@@ -67,6 +67,7 @@ from rlcore.bellman import resolvent_bounds
 from rlcore.dataset import Dataset
 from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
+from rlcore.progress import PROGRESS
 from rlcore.randomness import RNGLike
 from rlcore.validation import (
     MAX_ITERATIONS,
@@ -81,7 +82,7 @@ from rlcore.validation import (
     Real,
     validate_params,
 )
-from offline._common import check_model_size, check_rewards_in, exactly_one, tabular_columns
+from offline._common import check_model_size, exactly_one, tabular_columns
 from offline._constraints import (
     DELTA_FLOOR,
     MAX_ACTIONS,
@@ -93,7 +94,14 @@ from offline._constraints import (
     OfflineData,
     PenaltyArray,
 )
-from offline._pessimistic_drivers import PenaltyRule, TabularSample, reward_range, run_driver, vacuity_hint
+from offline._pessimistic_drivers import (
+    PenaltyRule,
+    TabularSample,
+    check_relations,
+    reward_range,
+    run_driver,
+    vacuity_hint,
+)
 from offline.data import _optimal_policy
 from offline.pessimistic_result import PessimisticResult
 from offline.vacuous import warn_above_trivial, warn_all_clipped
@@ -133,9 +141,10 @@ N_ITERATIONS = Integer(1, MAX_SPLIT_ITERATIONS) | None
     n_iterations=N_ITERATIONS,
     ridge=Real(0, None),
     subsampling_constant=Real(0, None),
-    tol=Real(TOL_FLOOR, None),
+    epsilon=Real(TOL_FLOOR, None),
     max_iter=Integer(1, MAX_ITERATIONS),
     rng=RNG(),
+    progress=PROGRESS,
 )
 def pessimistic_value_iteration(
     data: Dataset,
@@ -152,9 +161,10 @@ def pessimistic_value_iteration(
     n_iterations: int | None = None,
     ridge: float = 0.0,
     subsampling_constant: float = 10.0,
-    tol: float = 1e-10,
+    epsilon: float = 1e-10,
     max_iter: int = 100_000,
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> PessimisticResult:
     """Pessimistic (lower-confidence-bound) value iteration on tabular data.
 
@@ -203,14 +213,19 @@ def pessimistic_value_iteration(
         ``R_hat``: the tabular case of the ridge regression in PEVI (Jin et al. 2021).
     subsampling_constant : float >= 0
         The ``10`` in Li et al.'s trimmed counts ``N - 10 sqrt(N log(HS/delta))``.
-    tol : float >= 1e-15
+    epsilon : float >= 1e-15
         Stopping rule of the fixed-point iteration (discounted, no splitting): stop
-        when ``max |Q_new - Q| <= tol * max(1, V_max)`` (a smaller relative change is
+        when ``max |Q_new - Q| <= epsilon * max(1, V_max)`` (a smaller relative change is
         below float64 resolution).
     max_iter : int in [1, 10**9]
         Budget of that iteration; the result has ``converged=False`` when it runs out.
     rng : Generator, int or None
         Used by the random splits only.
+    progress : bool or None, default None
+        Show a progress bar on standard error over the backward steps (finite
+        horizon), the split iterations, or the fixed-point iterations (open-ended: they
+        stop at convergence); see :mod:`rlcore.progress`. None follows
+        :func:`rlcore.set_progress` (off by default). The result does not depend on it.
 
     Returns
     -------
@@ -266,9 +281,10 @@ def pessimistic_value_iteration(
         n_iterations=n_iterations,
         ridge=ridge,
         subsampling_constant=subsampling_constant,
-        tol=tol,
+        tol=epsilon,
         max_iter=max_iter,
         rng=rng,
+        progress=progress,
     )
 
 
@@ -290,6 +306,7 @@ def _pessimistic_value_iteration(
     tol: float = 1e-10,
     max_iter: int = 100_000,
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> PessimisticResult:
     """On validated arguments: check the relations between them, then run the driver of the algorithm they name."""
     H = horizon
@@ -300,7 +317,7 @@ def _pessimistic_value_iteration(
     kind = "fixed" if fixed is not None else str(penalty)
     r_range, inferred = reward_range(r_max, r, kind != "none")
     rule = PenaltyRule(kind, c=c, r_max=r_range, fixed=fixed)
-    _check_relations(rule, r, H, splitting, ridge, n_iterations)
+    check_relations(rule, r, H, splitting, ridge, n_iterations)
     res = run_driver(
         TabularSample(s, a, r, s2, t, data.episode_ids, S, A, H, ridge),
         rule,
@@ -312,34 +329,12 @@ def _pessimistic_value_iteration(
         tol=tol,
         max_iter=max_iter,
         rng=rng,
+        progress=progress,
     )
     res = dataclasses.replace(res, r_max=r_range, r_max_inferred=inferred)
     if rule.pessimistic:
         warn_all_clipped(res.V, r, res.method, vacuity_hint(res, r), stacklevel=5)
     return res
-
-
-def _check_relations(
-    rule: PenaltyRule, r: np.ndarray, H: int | None, splitting: str, ridge: float, n_iterations: int | None
-) -> None:
-    """Refuse argument combinations that name no algorithm (each error names one argument)."""
-    if rule.pessimistic:
-        check_rewards_in(r, rule.r_max)
-    if rule.kind == "bernstein" and ridge > 0:
-        raise InvalidParameterError("ridge", "the Bernstein penalty needs the unshrunk model (ridge = 0)")
-    allowed = ("none", "iterations") if H is None else ("none", "two_fold")
-    if splitting not in allowed:
-        raise InvalidParameterError(
-            "splitting",
-            f"expected one of {allowed} for a {'discounted' if H is None else 'finite-horizon'} "
-            f"problem, got {splitting!r}",
-        )
-    if splitting != "none" and rule.fixed is not None:
-        raise InvalidParameterError("splitting", "fixed penalty arrays are used without splitting (splitting='none')")
-    if n_iterations is not None and splitting != "iterations":
-        raise InvalidParameterError(
-            "n_iterations", "only used by the split discounted algorithm (splitting='iterations')"
-        )
 
 
 @validate_params(
@@ -352,6 +347,7 @@ def _check_relations(
     r_max=R_MAX,
     n_iterations=N_ITERATIONS,
     rng=RNG(),
+    progress=PROGRESS,
 )
 def vi_lcb(
     data: Dataset,
@@ -364,11 +360,12 @@ def vi_lcb(
     r_max: float | None = None,
     n_iterations: int | None = None,
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> PessimisticResult:
     """VI-LCB of Rashidinejad et al. (2021): Hoeffding penalty, data split across iterations.
 
     :func:`pessimistic_value_iteration` with ``penalty="hoeffding"`` and
-    ``splitting="iterations"``; see there for the parameters.
+    ``splitting="iterations"``; see there for the parameters (``progress`` included).
 
     Guarantee
     ---------
@@ -404,6 +401,7 @@ def vi_lcb(
         r_max=r_max,
         n_iterations=n_iterations,
         rng=rng,
+        progress=progress,
     )
 
 
@@ -418,6 +416,7 @@ def vi_lcb(
     r_max=R_MAX,
     subsample=Bool(),
     rng=RNG(),
+    progress=PROGRESS,
 )
 def vi_lcb_bernstein(
     data: Dataset,
@@ -431,12 +430,14 @@ def vi_lcb_bernstein(
     r_max: float | None = None,
     subsample: bool = True,
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> PessimisticResult:
     """Model-based pessimistic VI with a Bernstein penalty (Li, Shi, Chen, Chi, Wei 2024).
 
     Discounted: no splitting, the pessimistic Bellman operator iterated to its fixed
     point. Finite horizon: backward induction on two-fold subsampled trajectories
-    (``subsample=False`` uses all data, as practitioners do).
+    (``subsample=False`` uses all data, as practitioners do). The parameters are those
+    of :func:`pessimistic_value_iteration` (``progress`` included).
 
     Guarantee
     ---------
@@ -473,15 +474,16 @@ def vi_lcb_bernstein(
         delta=delta,
         r_max=r_max,
         rng=rng,
+        progress=progress,
     )
 
 
 @validate_params(
-    result=Instance(PessimisticResult, what="a PessimisticResult"),
     mdp=MDP(),
+    result=Instance(PessimisticResult, what="a PessimisticResult, the second argument"),
     comparator=Policy("mdp") | None,
 )
-def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator: Any = None) -> float:
+def pessimism_certificate(mdp: FiniteMDP, result: PessimisticResult, comparator: Any = None) -> float:
     """Data-dependent suboptimality bound of a pessimistic result, for a known MDP.
 
     Discounted: ``2 sum_{s,a} d~(s, a) b_max(s, a)`` plus two terms, with ``d~`` the
@@ -500,9 +502,9 @@ def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator:
 
     Parameters
     ----------
-    result : PessimisticResult
     mdp : FiniteMDP
         The true MDP (an analysis tool, as ``C*``).
+    result : PessimisticResult
     comparator : array_like, optional
         Default: an optimal policy.
 
@@ -543,7 +545,7 @@ def pessimism_certificate(result: PessimisticResult, mdp: FiniteMDP, comparator:
     >>> mdp = chain(3, small_reward=0.2, large_reward=1.0, gamma=0.5)
     >>> res = vi_lcb(sample_transitions(mdp, np.full((3, 2), 1 / 6), 30_000, rng=0), 3, 2, 0.5, rng=0)
     >>> from offline.data import policy_suboptimality
-    >>> cert = pessimism_certificate(res, mdp)
+    >>> cert = pessimism_certificate(mdp, res)
     >>> bool(policy_suboptimality(mdp, res.policy) <= cert < res.v_max), res.r_max_inferred
     (True, True)
 

@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from rlcore.results import VacuousResultWarning
+from rlcore.results import VacuousResultWarning, warn_if_vacuous
 
 __all__: list[str] = []  # private helpers; the warning class is rlcore.VacuousResultWarning
 
@@ -33,11 +33,5 @@ def warn_all_clipped(values: np.ndarray, rewards: np.ndarray, who: str, hint: st
 
 
 def warn_above_trivial(bound: float, trivial: float, who: str, hint: str, stacklevel: int = 3) -> None:
-    """Warn when a suboptimality bound exceeds the trivial bound ``trivial`` (met by every policy)."""
-    if bound > trivial:
-        warnings.warn(
-            f"{who}: the bound {bound:.4g} exceeds the trivial bound {trivial:.4g} (the value range, met by "
-            f"every policy), so it certifies nothing; {hint}",
-            VacuousResultWarning,
-            stacklevel=stacklevel,
-        )
+    """Warn when a suboptimality bound reaches the trivial bound ``trivial`` (:func:`rlcore.results.warn_if_vacuous`)."""
+    warn_if_vacuous(bound, trivial, who=who, hint=hint, stacklevel=stacklevel + 1)

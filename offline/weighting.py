@@ -205,7 +205,9 @@ def transition_weights(data: Dataset, weights: Any) -> np.ndarray:
 
 
 @validate_params(data=DATA, weights=EPISODE_WEIGHTS, n_episodes=Integer(1, MAX_TRANSITIONS) | None, rng=RNG())
-def resample_trajectories(data: Dataset, weights: Any, n_episodes: int | None = None, rng: RNGLike = None) -> Dataset:
+def resample_trajectories(
+    data: Dataset, weights: Any, n_episodes: int | None = None, *, rng: RNGLike = None
+) -> Dataset:
     """Draw episodes with replacement, episode ``i`` with probability ``w_i``.
 
     Parameters

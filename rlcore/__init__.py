@@ -6,7 +6,8 @@ Bellman operators, the columnar :class:`Dataset`, MDP generators, the regressor 
 :class:`RidgeRegression`), discrete distributions (:class:`DiscreteDistribution` and its
 projections and distances), the BRIDGE loader (:func:`load_bridge_mdp`, with four BRIDGE
 MDPs shipped: :data:`SHIPPED_BRIDGE_MDPS`, :func:`bridge_data_dir`) and one randomness
-convention (:func:`as_generator`). Hypothesis strategies for property tests live in
+convention (:func:`as_generator`), and one switch for progress bars on long calls
+(:func:`set_progress`, :mod:`rlcore.progress`). Hypothesis strategies for property tests live in
 :mod:`rlcore.testing` (needs the light ``hypothesis`` extra); the Gymnasium adapter
 (:func:`as_gymnasium_env`) in :mod:`rlcore.gym`.
 """
@@ -39,6 +40,7 @@ from rlcore.policies import (
     uniform,
     validate_policy,
 )
+from rlcore.progress import progress_enabled, progress_switch, set_progress
 from rlcore.randomness import RNGLike, as_generator, spawn
 from rlcore.results import CertifiedResult, IterativeResult, Result, VacuousResultWarning, ValueResult
 from rlcore.regressors import NotFittedError, Regressor, RidgeRegression, TabularMean
@@ -67,6 +69,9 @@ __all__ = [
     "SimulatorVectorEnv",
     "TabularMean",
     "as_generator",
+    "progress_enabled",
+    "progress_switch",
+    "set_progress",
     "as_gymnasium_env",
     "as_stochastic",
     "bellman_expectation",

@@ -36,12 +36,16 @@ not the MDP.
 environments advance in one simulator call per step, several hundred times faster than
 Gymnasium's ``SyncVectorEnv`` of ``n`` copies (``vectorization_mode="sync"``).
 
-Not registered: the simulators of the downstream packages (the bandit environments of
-:mod:`bandits`, :class:`finance_apps.hedging_env.HedgingEnv`), which :mod:`rlcore` may
-not refer to; they follow the batched protocol, so :func:`~rlcore.as_gymnasium_env`
-presents them (give the spaces where they have no ``n_states``/``n_actions``). The
-BRIDGE MDPs need a file and a horizon: :func:`~rlcore.load_bridge_mdp`, then
-:func:`~rlcore.as_gymnasium_env`.
+The downstream packages register their own simulators under the same namespace, with
+:func:`register_envs`, when they are imported (:mod:`rlcore` may not refer to them):
+``import bandits`` adds the bandit environments (``rlref/BernoulliBandit-v0``,
+``rlref/CascadeBandit-v0``, ``rlref/RestlessBandit-v0``, ...; :mod:`bandits.gym_registry`
+lists them) and ``import finance_apps`` the finance ones (``rlref/Hedging-v0``,
+``rlref/AmericanPut-v0``; :mod:`finance_apps.gym_registry`); the module prefix works
+there too: ``gymnasium.make("bandits:rlref/BernoulliBandit-v0")``. Not registered: the
+BRIDGE MDPs, which need a file and a horizon: :func:`~rlcore.load_bridge_mdp`, then
+:func:`~rlcore.as_gymnasium_env`, which also presents any other simulator of the batched
+protocol (give the spaces where it has no ``n_states``/``n_actions``).
 
 Examples
 --------
@@ -67,8 +71,9 @@ from typing import Any
 
 import gymnasium
 
+from rlcore.validation import Instance, validate_params
 
-__all__ = ["ENV_IDS", "NAMESPACE"]
+__all__ = ["ENV_IDS", "NAMESPACE", "register_envs"]
 
 #: The namespace of every id this module registers.
 NAMESPACE: str = "rlref"
@@ -161,17 +166,57 @@ _SPECS: dict[str, tuple[str, dict[str, Any], int | None]] = {
 ENV_IDS: tuple[str, ...] = tuple(f"{NAMESPACE}/{name}" for name in _SPECS)
 
 
-def _register() -> None:
-    """Register every id of :data:`ENV_IDS` not yet in Gymnasium's registry (idempotent, cheap)."""
-    for name, (factory, kwargs, limit) in _SPECS.items():
+@validate_params(
+    module=Instance(str, what="a module name"),
+    specs=Instance(dict, what="a dict {name: (factory, kwargs, max_episode_steps)}"),
+)
+def register_envs(module: str, specs: dict[str, tuple[str, dict[str, Any], int | None]]) -> tuple[str, ...]:
+    """Register ``rlref/<name>`` for each entry of ``specs`` not yet in Gymnasium's registry.
+
+    The one registration routine of the library: :mod:`rlcore` registers its MDP
+    generators with it, and the downstream packages their simulators
+    (:mod:`bandits.gym_registry`, :mod:`finance_apps.gym_registry`), each when it is
+    imported. Idempotent and cheap: it records names, builds nothing.
+
+    Parameters
+    ----------
+    module : str
+        The module that holds the factories, e.g. ``"bandits.gym_registry"``.
+    specs : dict
+        ``{name: (factory, kwargs, max_episode_steps)}``: ``name`` is ``"<Name>-v<version>"``;
+        ``module:factory`` is the ``entry_point`` (it builds one environment from the
+        keyword arguments) and ``module:factory_vector`` the ``vector_entry_point``
+        (called with ``num_envs``, ``max_episode_steps`` and the same keywords);
+        ``kwargs`` are the defaults that ``gymnasium.make``'s keywords override;
+        ``max_episode_steps`` is Gymnasium's time limit (``None``: none).
+
+    Returns
+    -------
+    tuple of str
+        The ids, ``"rlref/<name>"``, in the order of ``specs``.
+
+    Examples
+    --------
+    >>> register_envs("rlcore.gym_registry", {"RiverSwim-v0": ("_river_swim", {}, 200)})
+    ('rlref/RiverSwim-v0',)
+    """
+    ids = []
+    for name, (factory, kwargs, limit) in specs.items():
         env_id = f"{NAMESPACE}/{name}"
+        ids.append(env_id)
         if env_id in gymnasium.registry:
             continue
         gymnasium.register(
             id=env_id,
-            entry_point=f"{__name__}:{factory}",
-            vector_entry_point=f"{__name__}:{factory}_vector",
+            entry_point=f"{module}:{factory}",
+            vector_entry_point=f"{module}:{factory}_vector",
             kwargs=dict(kwargs),
             max_episode_steps=limit,
             disable_env_checker=False,
         )
+    return tuple(ids)
+
+
+def _register() -> None:
+    """Register every id of :data:`ENV_IDS` not yet in Gymnasium's registry (idempotent, cheap)."""
+    register_envs(__name__, _SPECS)

@@ -47,6 +47,7 @@ __all__ = [
     "Result",
     "ValueResult",
     "short_repr",
+    "warn_if_vacuous",
 ]
 
 _MAX_STR = 48
@@ -251,3 +252,52 @@ class VacuousResultWarning(UserWarning):
     >>> caught[0].category.__name__, issubclass(VacuousResultWarning, UserWarning)
     ('VacuousResultWarning', True)
     """
+
+
+def warn_if_vacuous(bound: float, trivial: float, *, who: str, hint: str, stacklevel: int = 3) -> bool:
+    """Warn with :class:`VacuousResultWarning` when ``bound`` is no better than the trivial bound.
+
+    The one rule every package applies to a certificate: a bound at or above
+    ``trivial`` (the bound every answer meets, e.g. the range of the values of all
+    policies) certifies nothing, and the caller should hear it, with a hint at the
+    default or budget that made it so. A ``trivial`` of 0 (everything is known, e.g.
+    all rewards equal) never warns.
+
+    Parameters
+    ----------
+    bound, trivial : float
+        The certified bound and the trivial one, in the same units.
+    who : str
+        The function whose result it is (starts the message).
+    hint : str
+        What to change, e.g. ``"pass a smaller epsilon"``.
+    stacklevel : int, default 3
+        As in :func:`warnings.warn` (3: the caller of the function that calls this).
+
+    Returns
+    -------
+    bool
+        Whether it warned.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_if_vacuous(2.0, 1.0, who="demo", hint="use more data")
+    True
+    >>> str(caught[0].message)
+    'demo: the bound 2 exceeds the trivial bound 1 (met by every answer), so it certifies nothing; use more data'
+    """
+    import warnings
+
+    if trivial > 0.0 and bound >= trivial:
+        verb = "exceeds" if bound > trivial else "equals"
+        warnings.warn(
+            f"{who}: the bound {bound:.4g} {verb} the trivial bound {trivial:.4g} (met by every answer), "
+            f"so it certifies nothing; {hint}",
+            VacuousResultWarning,
+            stacklevel=stacklevel,
+        )
+        return True
+    return False

@@ -15,6 +15,7 @@ import scipy.sparse as sp
 
 from rlcore.distributions import categorical_probs
 from rlcore.mdp import FiniteMDP
+from rlcore.progress import progress_bar
 from rlcore.validation import InvalidParameterError
 from tabular._distributional_kernels import categorical_backup, quantile_backup
 from tabular._distributional_model import (
@@ -25,6 +26,8 @@ from tabular._distributional_model import (
     _max_row_terms,
     _merge_atoms,
     _policy_at,
+    _default_support,
+    _finite_supports,
     _RewardLaw,
     _return_ranges,
 )
@@ -39,7 +42,7 @@ def _cramer_sup(p: np.ndarray, q: np.ndarray, step: float) -> float:
 
 
 def _categorical_discounted(
-    mdp: FiniteMDP, pi: np.ndarray, z: np.ndarray, tol: float, max_iter: int, law: _RewardLaw
+    mdp: FiniteMDP, pi: np.ndarray, z: np.ndarray, tol: float, max_iter: int, law: _RewardLaw, bar: Any
 ) -> Fields:
     S, m = mdp.n_states, z.size
     g = _discount(mdp)
@@ -63,6 +66,7 @@ def _categorical_discounted(
         d = c * _cramer_sup(new, probs, step)
         # / (1 - c) written as (1 + c) / (1 - gamma): no cancellation in 1 - sqrt(gamma) as gamma -> 1
         bound = (d + rounding) * (1.0 + c) / (1.0 - g) * (1.0 + 8.0 * _EPS)
+        bar.update(1)
         probs, new = new, probs
         if bound <= tol:
             converged = True
@@ -72,7 +76,7 @@ def _categorical_discounted(
     return "categorical", np.broadcast_to(z, (S, m)).copy(), probs, z, k, converged, float(bound), "cramer"
 
 
-def _categorical_finite(mdp: FiniteMDP, pi: np.ndarray, supports: np.ndarray, law: _RewardLaw) -> Fields:
+def _categorical_finite(mdp: FiniteMDP, pi: np.ndarray, supports: np.ndarray, law: _RewardLaw, bar: Any) -> Fields:
     H, S, m = cast(int, mdp.horizon), mdp.n_states, supports.shape[1]
     out = np.empty((H, S, m))
     z_next = np.zeros(1)  # the return after the horizon is exactly 0
@@ -82,11 +86,14 @@ def _categorical_finite(mdp: FiniteMDP, pi: np.ndarray, supports: np.ndarray, la
         z = np.ascontiguousarray(supports[t])
         categorical_backup(*_kernel_arrays(mdp, t), ra, rpr, _policy_at(pi, t), 1.0, z_next, z, nxt, out[t])
         nxt, z_next = out[t], z
+        bar.update(1)
     atoms = np.broadcast_to(supports[:, None, :], (H, S, m)).copy()
     return "categorical", atoms, out, supports, H, True, 0.0, "cramer"
 
 
-def _quantile_discounted(mdp: FiniteMDP, pi: np.ndarray, N: int, tol: float, max_iter: int, law: _RewardLaw) -> Fields:
+def _quantile_discounted(
+    mdp: FiniteMDP, pi: np.ndarray, N: int, tol: float, max_iter: int, law: _RewardLaw, bar: Any
+) -> Fields:
     S = mdp.n_states
     g = _discount(mdp)
     arrays = _kernel_arrays(mdp, 0)
@@ -103,6 +110,7 @@ def _quantile_discounted(mdp: FiniteMDP, pi: np.ndarray, N: int, tol: float, max
         change = float(np.max(np.abs(new - theta), initial=0.0)) * (1.0 + 2.0 * _EPS)
         bound = (g * change + atoms_err) / (1.0 - g) * (1.0 + 8.0 * _EPS)
         theta, new = new, theta
+        bar.update(1)
         if bound <= tol:
             converged = True
             break
@@ -111,7 +119,7 @@ def _quantile_discounted(mdp: FiniteMDP, pi: np.ndarray, N: int, tol: float, max
     return "quantile", theta, np.full((S, N), 1.0 / N), None, k, converged, float(bound), "wasserstein_inf"
 
 
-def _quantile_finite(mdp: FiniteMDP, pi: np.ndarray, N: int, law: _RewardLaw) -> Fields:
+def _quantile_finite(mdp: FiniteMDP, pi: np.ndarray, N: int, law: _RewardLaw, bar: Any) -> Fields:
     H, S = cast(int, mdp.horizon), mdp.n_states
     out = np.empty((H, S, N))
     nxt = np.zeros((S, N))
@@ -119,6 +127,7 @@ def _quantile_finite(mdp: FiniteMDP, pi: np.ndarray, N: int, law: _RewardLaw) ->
         ra, rpr = law.at(t)
         quantile_backup(*_kernel_arrays(mdp, t), ra, rpr, _policy_at(pi, t), 1.0, nxt, out[t])
         nxt = out[t]
+        bar.update(1)
     return "quantile", out, np.full((H, S, N), 1.0 / N), None, H, True, 0.0, "wasserstein_inf"
 
 
@@ -149,7 +158,7 @@ def _successor_lists(mdp: FiniteMDP, t: int) -> list[list[tuple[np.ndarray, np.n
     return out
 
 
-def _exact(mdp: FiniteMDP, pi: np.ndarray, max_atoms: int, law: _RewardLaw) -> Fields:
+def _exact(mdp: FiniteMDP, pi: np.ndarray, max_atoms: int, law: _RewardLaw, bar: Any) -> Fields:
     H, S, A = cast(int, mdp.horizon), mdp.n_states, mdp.n_actions
     lo, hi = _return_ranges(mdp, law)
     merge_tol = 1e-12 * max(1.0, float(np.max(np.abs(np.concatenate([lo, hi])))))
@@ -181,6 +190,7 @@ def _exact(mdp: FiniteMDP, pi: np.ndarray, max_atoms: int, law: _RewardLaw) -> F
             cur.append((x, w))
         layers.append(cur)
         nxt = cur
+        bar.update(1)
     layers.reverse()
     n = max(x.size for layer in layers for x, _ in layer)
     if H * S * n > MAX_ENTRIES:
@@ -197,3 +207,38 @@ def _exact(mdp: FiniteMDP, pi: np.ndarray, max_atoms: int, law: _RewardLaw) -> F
             atoms[t, s, x.size :] = x[-1]
             probs[t, s, : x.size] = w
     return "exact", atoms, probs, None, H, True, 0.0, "exact"
+
+
+def _projected(
+    mdp: FiniteMDP,
+    pi: np.ndarray,
+    representation: str,
+    n: int,
+    support: np.ndarray | None,
+    epsilon: float,
+    max_iter: int,
+    law: _RewardLaw,
+    bar: Any,
+) -> Fields:
+    """The categorical and quantile evaluations, on checked arguments."""
+    if representation == "categorical":
+        if support is None:
+            if n < 2:
+                raise InvalidParameterError("n_atoms", f"a categorical support needs at least 2 atoms, got {n}")
+            z = _default_support(mdp, n, law) if mdp.horizon is None else np.empty(0)
+        else:
+            z = support
+        if mdp.horizon is None:
+            return _categorical_discounted(mdp, pi, z, epsilon, max_iter, law, bar)
+        supports = _finite_supports(mdp, n, law) if support is None else np.tile(z, (mdp.horizon, 1))
+        return _categorical_finite(mdp, pi, supports, law, bar)
+    if mdp.horizon is None:
+        return _quantile_discounted(mdp, pi, n, epsilon, max_iter, law, bar)
+    return _quantile_finite(mdp, pi, n, law, bar)
+
+
+def _bar(mdp: FiniteMDP, progress: bool | None) -> Any:
+    """The bar of :func:`distributional_evaluation`: ``H`` backward steps, or open-ended iterations."""
+    if mdp.horizon is None:
+        return progress_bar(None, desc="distributional_evaluation", progress=progress, unit="iteration")
+    return progress_bar(mdp.horizon, desc="distributional_evaluation", progress=progress, unit="step")

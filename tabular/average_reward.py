@@ -70,6 +70,7 @@ from typing import Any
 import numpy as np
 
 from rlcore.mdp import FiniteMDP
+from rlcore.progress import NULL_BAR, PROGRESS, progress_bar, resolve_progress
 from rlcore.results import Result
 from rlcore.validation import (
     MAX_ITERATIONS,
@@ -166,6 +167,7 @@ def _lookahead(mdp: FiniteMDP, h: np.ndarray) -> np.ndarray:
     tau=Real(0, 1, closed="left"),
     ref_state=Integer(0, None),
     h0=Array(ndim=1, shape=("mdp.n_states",)) | None,
+    progress=PROGRESS,
 )
 def relative_value_iteration(
     mdp: FiniteMDP,
@@ -175,6 +177,7 @@ def relative_value_iteration(
     tau: float = 0.5,
     ref_state: int = 0,
     h0: Any = None,
+    progress: bool | None = None,
 ) -> AverageRewardResult:
     """Relative value iteration for the optimal gain, with a certified gain bracket.
 
@@ -199,6 +202,10 @@ def relative_value_iteration(
         State whose relative value is pinned to 0.
     h0 : array_like of shape (S,), optional
         Initial relative values (of the transformed MDP); default zeros.
+    progress : bool or None, default None
+        Show a progress bar over the backups on standard error (open-ended: the run
+        stops at convergence; see :mod:`rlcore.progress`); None follows
+        :func:`rlcore.set_progress` (off by default). The result does not depend on it.
 
     Returns
     -------
@@ -248,25 +255,32 @@ def relative_value_iteration(
     r_max = float(np.max(np.abs(mdp.R)))
     history: dict[str, list[float]] = {"gain_lower": [], "gain_upper": [], "span": []}
 
-    for it in range(1, max_iter + 1):
-        # Transformed lookahead r + tau h(s) + (1 - tau) P h; its greedy action is that of r + P h'
-        # with h' = (1 - tau) h, because tau h(s) does not depend on the action.
-        Qt = _lookahead(mdp, (1.0 - t) * h)
-        pi = np.argmax(Qt, axis=1)
-        Lh = Qt[np.arange(S), pi] + t * h
-        if not np.all(np.isfinite(Lh)):
-            raise InvalidParameterError("mdp", "the relative values overflow float64; rescale the rewards")
-        delta = Lh - h
-        h_max = float(np.max(np.abs(h), initial=0.0))
-        rounding = n_terms * _EPS * (r_max + 2.0 * rho_hi * h_max) + (1.0 - t) * eta * h_max * (1.0 + 4.0 * _EPS)
-        lo = float(delta.min()) - rounding
-        hi = float(delta.max()) + rounding
-        history["gain_lower"].append(lo)
-        history["gain_upper"].append(hi)
-        history["span"].append(hi - lo)
-        if hi - lo <= eps or it == max_iter:
-            break
-        h = Lh - Lh[ref]
+    on = resolve_progress(progress)
+    with (
+        progress_bar(None, desc="relative_value_iteration", progress=True, unit="backup", lazy=True) if on else NULL_BAR
+    ) as bar:
+        for it in range(1, max_iter + 1):
+            # Transformed lookahead r + tau h(s) + (1 - tau) P h; its greedy action is that of r + P h'
+            # with h' = (1 - tau) h, because tau h(s) does not depend on the action.
+            Qt = _lookahead(mdp, (1.0 - t) * h)
+            pi = np.argmax(Qt, axis=1)
+            Lh = Qt[np.arange(S), pi] + t * h
+            if not np.all(np.isfinite(Lh)):
+                raise InvalidParameterError("mdp", "the relative values overflow float64; rescale the rewards")
+            delta = Lh - h
+            h_max = float(np.max(np.abs(h), initial=0.0))
+            rounding = n_terms * _EPS * (r_max + 2.0 * rho_hi * h_max) + (1.0 - t) * eta * h_max * (1.0 + 4.0 * _EPS)
+            lo = float(delta.min()) - rounding
+            hi = float(delta.max()) + rounding
+            history["gain_lower"].append(lo)
+            history["gain_upper"].append(hi)
+            history["span"].append(hi - lo)
+            bar.update(1)
+            if on:
+                bar.set_postfix(span=f"{hi - lo:.3g}", refresh=False)
+            if hi - lo <= eps or it == max_iter:
+                break
+            h = Lh - Lh[ref]
 
     gain = 0.5 * (lo + hi)
     bias = (1.0 - t) * h

@@ -131,6 +131,12 @@ class Certificate(Result):
         The part of ``centre_bound`` that shrinks with the span of ``delta``
         (``k_hi sp(delta) / 2`` plus rounding); the rest comes from rows that are not
         exactly stochastic, and moving ``V`` to :attr:`centre` removes it.
+    trivial_bound : float
+        The width of the interval that holds the value of every policy in every state,
+        ``max(r_max k_lo, r_max k_hi) - min(r_min k_lo, r_min k_hi)`` (``r_min``,
+        ``r_max`` the extreme rewards, ``[k_lo, k_hi]`` the row sums of the resolvent):
+        a suboptimality bound at or above it certifies nothing (the planners then warn
+        with :class:`rlcore.VacuousResultWarning`).
     """
 
     V: np.ndarray
@@ -150,6 +156,7 @@ class Certificate(Result):
     centre_bound: float
     suboptimality_bound: float
     span_part: float
+    trivial_bound: float = math.inf
 
     def bounds(self) -> dict[str, float]:
         """The certified numbers: ``sup_bound`` (of ``V``), ``centre_bound`` (of ``centre``)
@@ -340,6 +347,9 @@ def _certificate(mdp: FiniteMDP, V: np.ndarray, Q: np.ndarray, TV: np.ndarray, p
     err = (max_row_nnz(mdp) + 4) * _EPS * scale + _EPS * max(abs(d_lo), abs(d_hi))
     err *= 1.0 + 4.0 * _EPS
     b = bracket(mdp, V, d_lo, d_hi, err)
+    k_lo, k_hi = resolvent_bounds(g, *mdp.row_sum_bounds)
+    r_lo, r_hi = float(np.min(mdp.R)), float(np.max(mdp.R))
+    trivial = max(r_hi * k_lo, r_hi * k_hi) - min(r_lo * k_lo, r_lo * k_hi)
     return Certificate(
         V=V,
         Q=Q,
@@ -358,4 +368,5 @@ def _certificate(mdp: FiniteMDP, V: np.ndarray, Q: np.ndarray, TV: np.ndarray, p
         centre_bound=b.centre_bound,
         suboptimality_bound=b.width,
         span_part=b.span_part,
+        trivial_bound=float(trivial),
     )

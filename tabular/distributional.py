@@ -53,7 +53,7 @@ All derived in ``docs/theory/distributional.md``.
   Bellemare, Dabney & Rowland 2023, ch. 5). Discounted evaluation iterates the
   projected operator from a point mass and stops once the a-posteriori bound
   ``c / (1 - c) * d(eta_{k+1}, eta_k)`` on the distance to its fixed point is
-  ``<= tol`` (``c`` the modulus, ``d`` the metric); the bound is reported. Tested by
+  ``<= epsilon`` (``c`` the modulus, ``d`` the metric); the bound is reported. Tested by
   ``tests/tabular/test_distributional.py::test_categorical_operator_is_sqrt_gamma_contraction_in_sup_cramer``,
   ``tests/tabular/test_distributional.py::test_quantile_operator_is_gamma_contraction_in_sup_w_inf``,
   ``tests/tabular/test_distributional_oracle.py::test_categorical_error_bound_holds`` and
@@ -107,6 +107,7 @@ import numpy as np
 
 from rlcore.distributions import MAX_ATOMS, SUPPORT, DiscreteDistribution
 from rlcore.mdp import FiniteMDP
+from rlcore.progress import PROGRESS, compile_notice
 from rlcore.results import Result
 from rlcore.validation import (
     MAX_ITERATIONS,
@@ -129,7 +130,6 @@ from tabular._distributional_model import (
     _check_t,
     _default_support,
     _discount,
-    _finite_supports,
     _kernel_arrays,
     _merge_atoms,
     _policy_at,
@@ -137,13 +137,7 @@ from tabular._distributional_model import (
     _RewardLaw,
     _stochastic_policy,
 )
-from tabular._distributional_solvers import (
-    _categorical_discounted,
-    _categorical_finite,
-    _exact,
-    _quantile_discounted,
-    _quantile_finite,
-)
+from tabular._distributional_solvers import _bar, _exact, _projected
 
 __all__ = [
     "DistributionalEvaluation",
@@ -452,10 +446,11 @@ def projection_error_bound(
     representation=Options("categorical", "quantile", "exact"),
     n_atoms=Integer(1, MAX_ATOMS),
     support=_SUPPORT | None,
-    tol=Real(0, None, closed="neither"),
+    epsilon=Real(0, None, closed="neither"),
     max_iter=Integer(1, MAX_ITERATIONS),
     max_atoms=Integer(1, MAX_ATOMS),
     reward_distribution=_REWARD_DISTRIBUTION,
+    progress=PROGRESS,
 )
 def distributional_evaluation(
     mdp: FiniteMDP,
@@ -464,10 +459,11 @@ def distributional_evaluation(
     representation: str = "categorical",
     n_atoms: int = 51,
     support: Any = None,
-    tol: float = 1e-8,
+    epsilon: float = 1e-8,
     max_iter: int = 10_000,
     max_atoms: int = 100_000,
     reward_distribution: Any = None,
+    progress: bool | None = None,
 ) -> DistributionalEvaluation:
     """Return distributions of a tabular policy by distributional dynamic programming.
 
@@ -488,9 +484,9 @@ def distributional_evaluation(
         one support per step with ``m`` atoms over the range ``[a_t, b_t]`` of the
         return-to-go from step ``t``. Both defaults contain every return and are
         closed under the backup, so no mass is clipped and the mean is exact.
-    tol : float > 0
+    epsilon : float > 0
         Discounted only: stop when the bound on the distance to the projected fixed
-        point (in the contraction metric) is ``<= tol``.
+        point (in the contraction metric) is ``<= epsilon``.
     max_iter : int in [1, 10**9]
         Discounted only: cap on operator applications.
     max_atoms : int in [1, 10**7]
@@ -501,6 +497,11 @@ def distributional_evaluation(
         with probability ``probs[..., s, a, j]``, independently of the next state;
         shape (S, A, n), or (H, S, A, n) under a finite horizon. Its means must equal
         ``mdp.R`` (checked). Default: the deterministic rewards ``mdp.R``.
+    progress : bool or None, default None
+        Show a progress bar on standard error over the backward steps (finite
+        horizon) or the operator applications (discounted; open-ended, as they stop
+        at convergence), see :mod:`rlcore.progress`; None follows
+        :func:`rlcore.set_progress` (off by default). The result does not depend on it.
 
     Returns
     -------
@@ -554,24 +555,14 @@ def distributional_evaluation(
                 "'exact' needs a finite-horizon MDP (a discounted return has infinitely many atoms in general); "
                 "use 'categorical' or 'quantile'",
             )
-        return DistributionalEvaluation(*_exact(mdp, pi, max_atoms, law))
+        with _bar(mdp, progress) as bar:  # H backward steps
+            return DistributionalEvaluation(*_exact(mdp, pi, max_atoms, law, bar))
     m = n if support is None else support.size
     if (mdp.horizon or 1) * mdp.n_states * m > MAX_ENTRIES:
         name = "n_atoms" if support is None else "support"
         raise InvalidParameterError(
             name, f"the evaluation would hold {(mdp.horizon or 1) * mdp.n_states} x {m} atoms, more than {MAX_ENTRIES}"
         )
-    if representation == "categorical":
-        if support is None:
-            if n < 2:
-                raise InvalidParameterError("n_atoms", f"a categorical support needs at least 2 atoms, got {n}")
-            z = _default_support(mdp, n, law) if mdp.horizon is None else np.empty(0)
-        else:
-            z = support
-        if mdp.horizon is None:
-            return DistributionalEvaluation(*_categorical_discounted(mdp, pi, z, tol, max_iter, law))
-        supports = _finite_supports(mdp, n, law) if support is None else np.tile(z, (mdp.horizon, 1))
-        return DistributionalEvaluation(*_categorical_finite(mdp, pi, supports, law))
-    if mdp.horizon is None:
-        return DistributionalEvaluation(*_quantile_discounted(mdp, pi, n, tol, max_iter, law))
-    return DistributionalEvaluation(*_quantile_finite(mdp, pi, n, law))
+    kernels = (categorical_backup, quantile_backup)
+    with compile_notice(kernels, "tabular.distributional_evaluation", progress=progress), _bar(mdp, progress) as bar:
+        return DistributionalEvaluation(*_projected(mdp, pi, representation, n, support, epsilon, max_iter, law, bar))

@@ -58,6 +58,7 @@ from typing import Any
 
 import numpy as np
 
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.results import Result
 from rlcore.validation import Integer, InvalidParameterError, validate_params
@@ -121,6 +122,7 @@ def _sequences(A: int, k: int) -> np.ndarray:
     k=Integer(1, MAX_HORIZON),
     m=Integer(1, MAX_LOCKSTEP),
     rng=RNG_ARG,
+    progress=PROGRESS,
 )
 def gorp(
     sim: Any,
@@ -130,6 +132,7 @@ def gorp(
     k: int,
     m: int,
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> GORPResult:
     """Greedy over random policy (Laidlaw et al. 2023, Algorithm 1).
 
@@ -151,6 +154,10 @@ def gorp(
         lock-step, so ``A**k * m <= 10**7``.
     rng : Generator, int or None
         Randomness of the random-policy tails (and of the simulator).
+    progress : bool or None, default None
+        Show a progress bar over the ``H * A**k * m`` episodes on standard error (see
+        :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
+        default). The result does not depend on it.
 
     Returns
     -------
@@ -197,28 +204,30 @@ def gorp(
     chosen = np.empty(H, dtype=np.int64)
     values = np.empty((H, n_seq))
     n_steps = 0
-    for i in range(H):
-        states = checked_reset(sim, N, gen)
-        alive = np.arange(N)  # rows still running
-        rtg = np.zeros(N)
-        for t in range(H):
-            n_alive = alive.size
-            if t < i:
-                actions = np.full(n_alive, chosen[t], dtype=np.int64)
-            elif t < i + k:
-                actions = seqs[seq_of_row[alive], t - i]
-            else:
-                actions = gen.integers(0, A, size=n_alive, dtype=np.int64)
-            nxt, rew, term = checked_step(sim, states, actions, gen, t)
-            n_steps += n_alive
-            if t >= i:
-                rtg[alive] += rew
-            keep = ~term
-            alive, states = alive[keep], nxt[keep]
-            if alive.size == 0:
-                break
-        values[i] = rtg.reshape(n_seq, m).mean(axis=1)
-        chosen[i] = seqs[int(np.argmax(values[i])), 0]  # first maximiser: lexicographic tie-break
+    with progress_bar(H * N, desc="gorp", progress=progress, unit="episode") as bar:
+        for i in range(H):
+            states = checked_reset(sim, N, gen)
+            alive = np.arange(N)  # rows still running
+            rtg = np.zeros(N)
+            for t in range(H):
+                n_alive = alive.size
+                if t < i:
+                    actions = np.full(n_alive, chosen[t], dtype=np.int64)
+                elif t < i + k:
+                    actions = seqs[seq_of_row[alive], t - i]
+                else:
+                    actions = gen.integers(0, A, size=n_alive, dtype=np.int64)
+                nxt, rew, term = checked_step(sim, states, actions, gen, t)
+                n_steps += n_alive
+                if t >= i:
+                    rtg[alive] += rew
+                keep = ~term
+                alive, states = alive[keep], nxt[keep]
+                if alive.size == 0:
+                    break
+            values[i] = rtg.reshape(n_seq, m).mean(axis=1)
+            chosen[i] = seqs[int(np.argmax(values[i])), 0]  # first maximiser: lexicographic tie-break
+            bar.update(N)
     q_est = values.reshape(H, A, n_seq // A).max(axis=2)
     return GORPResult(
         actions=chosen,

@@ -27,14 +27,16 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 6.4 and 6.5.
 
 from __future__ import annotations
 
-from typing import Any, cast
 from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
 
+import tabular._dp_kernels as _dp_kernels
 from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
+from rlcore.progress import NULL_BAR, PROGRESS, notice_when, progress_bar, resolve_progress
 from rlcore.validation import MAX_ITERATIONS, Bool, Integer, Options, Policy, validate_params
 from tabular._dp_kernels import bellman_sweep, bellman_sweep_parallel
 from tabular.certify import _backup, _certificate, csr_kernel_arrays
@@ -43,11 +45,13 @@ from tabular.value_iteration import (
     CALLBACK,
     DISCOUNTED,
     EPSILON,
-    V0 as V0_CONSTRAINT,
     at_rounding_floor,
     initial_values,
     met,
     recentre,
+)
+from tabular.value_iteration import (
+    V0 as V0_CONSTRAINT,
 )
 
 __all__ = ["modified_policy_iteration", "policy_iteration"]
@@ -65,6 +69,7 @@ Callback = Callable[[int, np.ndarray], None]
     max_iter=Integer(1, MAX_ITERATIONS),
     epsilon=EPSILON,
     callback=CALLBACK,
+    progress=PROGRESS,
 )
 def policy_iteration(
     mdp: FiniteMDP,
@@ -73,6 +78,7 @@ def policy_iteration(
     max_iter: int = 10_000,
     epsilon: float = 1e-6,
     callback: Callback | None = None,
+    progress: bool | None = None,
 ) -> PlanningResult:
     """Howard's policy iteration.
 
@@ -88,6 +94,11 @@ def policy_iteration(
         Tolerance the final certificate is compared with to set ``converged``.
     callback : callable, optional
         ``callback(iteration, V)`` with the value of each evaluated policy.
+    progress : bool or None, default None
+        Show a progress bar over the improvement steps on standard error (open-ended:
+        the run stops when the policy is stable; see :mod:`rlcore.progress`); None
+        follows :func:`rlcore.set_progress` (off by default). The result does not
+        depend on it.
 
     Returns
     -------
@@ -115,26 +126,32 @@ def policy_iteration(
     S = mdp.n_states
     pi = np.argmax(mdp.R, axis=1).astype(np.int64) if policy0 is None else np.array(policy0)
     history: dict[str, list[float]] = {"changed_states": []}
-    for it in range(1, max_iter + 1):
-        V = evaluate_policy(mdp, pi).V
-        if callback is not None:
-            callback(it, V)
-        Q, TV, greedy = _backup(mdp, V)
-        cert = _certificate(mdp, V, Q, TV, greedy)
-        improve = Q[np.arange(S), pi] < TV - cert.delta_allowance
-        history["changed_states"].append(float(improve.sum()))
-        if not improve.any() or it == max_iter:
-            return PlanningResult.from_certificate(
-                cert,
-                row_sums=mdp.row_sums,
-                gamma=g,
-                centre=False,
-                iterations=it,
-                epsilon=epsilon,
-                method="policy_iteration",
-                history=history,
-            )
-        pi = np.where(improve, greedy, pi)
+    on = resolve_progress(progress)
+    with progress_bar(None, desc="policy_iteration", progress=True, unit="step", lazy=True) if on else NULL_BAR as bar:
+        for it in range(1, max_iter + 1):
+            V = evaluate_policy(mdp, pi).V
+            if callback is not None:
+                callback(it, V)
+            with notice_when(on and it == 1, _dp_kernels, "tabular.policy_iteration"):
+                Q, TV, greedy = _backup(mdp, V)
+            cert = _certificate(mdp, V, Q, TV, greedy)
+            improve = Q[np.arange(S), pi] < TV - cert.delta_allowance
+            history["changed_states"].append(float(improve.sum()))
+            bar.update(1)
+            if on:
+                bar.set_postfix(changed=int(improve.sum()), refresh=False)
+            if not improve.any() or it == max_iter:
+                return PlanningResult.from_certificate(
+                    cert,
+                    row_sums=mdp.row_sums,
+                    gamma=g,
+                    centre=False,
+                    iterations=it,
+                    epsilon=epsilon,
+                    method="policy_iteration",
+                    history=history,
+                )
+            pi = np.where(improve, greedy, pi)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -177,6 +194,7 @@ MAX_EVALUATION_BACKUPS = 10**6
     V0=V0_CONSTRAINT,
     callback=CALLBACK,
     parallel=Bool(),
+    progress=PROGRESS,
 )
 def modified_policy_iteration(
     mdp: FiniteMDP,
@@ -188,6 +206,7 @@ def modified_policy_iteration(
     V0: Any = None,
     callback: Callback | None = None,
     parallel: bool = False,
+    progress: bool | None = None,
 ) -> PlanningResult:
     """Modified policy iteration: greedy backup, then ``m`` partial-evaluation backups.
 
@@ -203,6 +222,10 @@ def modified_policy_iteration(
         (Puterman 1994, Thm. 6.5.5 allows ``m`` to vary).
     epsilon, max_iter, stopping, V0, callback, parallel
         As in :func:`tabular.value_iteration`; ``max_iter`` counts improvement steps.
+    progress : bool or None, default None
+        Show a progress bar over the improvement steps on standard error (open-ended:
+        the run stops at convergence; see :mod:`rlcore.progress`); None follows
+        :func:`rlcore.set_progress` (off by default). The result does not depend on it.
 
     Returns
     -------
@@ -235,46 +258,54 @@ def modified_policy_iteration(
     history: dict[str, list[float]] = {"residual": [], "value_bound": [], "suboptimality_bound": []}
     scratch_q = np.empty((mdp.n_states, 1))
     scratch_pi = np.empty(mdp.n_states, dtype=np.int64)
-    for it in range(1, max_iter + 1):
-        Q, TV, pi = _backup(mdp, V, parallel=parallel)
-        cert = _certificate(mdp, V, Q, TV, pi)
-        history["residual"].append(float(np.max(np.abs(TV - V))))
-        history["value_bound"].append(cert.centre_bound if centre else cert.sup_bound)
-        history["suboptimality_bound"].append(cert.suboptimality_bound)
-        done = met(cert, epsilon, centre) or it == max_iter
-        if not done and centre and recentre(cert, epsilon):
-            V = cert.centre  # the level is off, the shape is not: continue from the centre
+    on = resolve_progress(progress)
+    with (
+        progress_bar(None, desc="modified_policy_iteration", progress=True, unit="step", lazy=True) if on else NULL_BAR
+    ) as bar:
+        for it in range(1, max_iter + 1):
+            with notice_when(on and it == 1, _dp_kernels, "tabular.modified_policy_iteration"):
+                Q, TV, pi = _backup(mdp, V, parallel=parallel)
+            cert = _certificate(mdp, V, Q, TV, pi)
+            history["residual"].append(float(np.max(np.abs(TV - V))))
+            history["value_bound"].append(cert.centre_bound if centre else cert.sup_bound)
+            history["suboptimality_bound"].append(cert.suboptimality_bound)
+            bar.update(1)
+            if on:
+                bar.set_postfix(bound=f"{history['value_bound'][-1]:.3g}", refresh=False)
+            done = met(cert, epsilon, centre) or it == max_iter
+            if not done and centre and recentre(cert, epsilon):
+                V = cert.centre  # the level is off, the shape is not: continue from the centre
+                if callback is not None:
+                    callback(it, V)
+                continue
+            if done or at_rounding_floor(cert, centre):
+                return PlanningResult.from_certificate(
+                    cert,
+                    row_sums=mdp.row_sums,
+                    gamma=g,
+                    centre=centre,
+                    iterations=it,
+                    epsilon=epsilon,
+                    method=f"modified_policy_iteration[m={'auto' if adaptive else m}, {stopping}]",
+                    history=history,
+                )
+            V = TV
+            if adaptive:
+                spread = cert.delta_max - cert.delta_min
+                m_now = 0 if spread <= 0.5 * spread_prev else _AUTO_M
+                spread_prev = spread
+            if m_now:
+                arrays, r_pi = _policy_rows(mdp, pi)
+                if mdp.is_sparse:
+                    kernel = bellman_sweep_parallel if parallel else bellman_sweep
+                    W = np.empty_like(V)
+                    for _ in range(m_now):
+                        kernel(*arrays, r_pi, g, V, scratch_q, W, scratch_pi)
+                        V, W = W, V
+                else:  # BLAS on the (S, S) rows of the policy
+                    P_pi, r_vec = arrays[0].reshape(mdp.n_states, mdp.n_states), r_pi[:, 0]
+                    for _ in range(m_now):
+                        V = r_vec + g * (P_pi @ V)
             if callback is not None:
                 callback(it, V)
-            continue
-        if done or at_rounding_floor(cert, centre):
-            return PlanningResult.from_certificate(
-                cert,
-                row_sums=mdp.row_sums,
-                gamma=g,
-                centre=centre,
-                iterations=it,
-                epsilon=epsilon,
-                method=f"modified_policy_iteration[m={'auto' if adaptive else m}, {stopping}]",
-                history=history,
-            )
-        V = TV
-        if adaptive:
-            spread = cert.delta_max - cert.delta_min
-            m_now = 0 if spread <= 0.5 * spread_prev else _AUTO_M
-            spread_prev = spread
-        if m_now:
-            arrays, r_pi = _policy_rows(mdp, pi)
-            if mdp.is_sparse:
-                kernel = bellman_sweep_parallel if parallel else bellman_sweep
-                W = np.empty_like(V)
-                for _ in range(m_now):
-                    kernel(*arrays, r_pi, g, V, scratch_q, W, scratch_pi)
-                    V, W = W, V
-            else:  # BLAS on the (S, S) rows of the policy
-                P_pi, r_vec = arrays[0].reshape(mdp.n_states, mdp.n_states), r_pi[:, 0]
-                for _ in range(m_now):
-                    V = r_vec + g * (P_pi @ V)
-        if callback is not None:
-            callback(it, V)
     raise AssertionError("unreachable")  # pragma: no cover

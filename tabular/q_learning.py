@@ -46,6 +46,7 @@ from collections.abc import Callable
 import numpy as np
 from numba import njit
 
+from rlcore.progress import PROGRESS, compile_notice, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.validation import Integer, InvalidParameterError, Options, Real, validate_params
 from tabular._learner_common import (
@@ -111,6 +112,7 @@ def _q_update(Q, counts, t, s, a, r, s2, done, gamma, lr, jin):  # pragma: no co
     eval_every=EVAL_EVERY,
     target_value=TARGET_VALUE,
     target_atol=TARGET_ATOL,
+    progress=PROGRESS,
 )
 def q_learning(
     sim: Any,
@@ -129,6 +131,7 @@ def q_learning(
     eval_every: int | None = None,
     target_value: float | None = None,
     target_atol: float = 1e-6,
+    progress: bool | None = None,
 ) -> LearnerResult:
     """Epsilon-greedy finite-horizon Q-learning (Watkins and Dayan 1992).
 
@@ -171,6 +174,10 @@ def q_learning(
     target_value : float, optional
         Stop at the first evaluation whose value is ``>= target_value - target_atol``.
     target_atol : float >= 0
+    progress : bool or None, default None
+        Show a progress bar over the training episodes on standard error (see
+        :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
+        default). The result does not depend on it.
 
     Returns
     -------
@@ -227,29 +234,35 @@ def q_learning(
     Q = np.full((H, S, A), initial_q)
     counts = np.zeros((H, S, A), dtype=np.int64)
     episodes = steps = 0
-    for b in batch_sizes(N, n_envs, schedule.eval_every):
-        states = check_state_indices(checked_reset(sim, b, gen), S)
-        for t in range(H):
-            n = states.shape[0]
-            qt = Q[t, states]
-            noise = gen.random((n, A))
-            greedy = np.argmax(np.where(qt == qt.max(axis=1, keepdims=True), noise, -1.0), axis=1)
-            explore = gen.random(n) < eps
-            random_a = gen.integers(0, A, size=n)
-            actions = np.where(explore, random_a, greedy).astype(np.int64)
-            nxt, rew, term = checked_step(sim, states, actions, gen, t)
-            nxt = check_state_indices(nxt, S)
-            _q_update(Q, counts, t, states, actions, rew, nxt, term, g, lr, jin)
-            steps += n
-            keep = ~term
-            states = nxt[keep]
-            if states.size == 0:
-                break
-        episodes += b
-        if schedule.due(episodes, episodes == N):
-            _check_finite(Q, initial_q)
-            if schedule.record(_greedy(Q), episodes, steps):
-                break
+    with compile_notice([_q_update], "tabular.q_learning", progress=progress) as n_kernels:
+        if n_kernels:  # compile now, on an empty batch (a no-op), with the types of the loop's calls
+            none = np.zeros(0, dtype=np.int64)
+            _q_update(Q, counts, 0, none, none, np.zeros(0), none, np.zeros(0, dtype=bool), g, lr, jin)
+    with progress_bar(N, desc="q_learning", progress=progress, unit="episode") as bar:
+        for b in batch_sizes(N, n_envs, schedule.eval_every):
+            states = check_state_indices(checked_reset(sim, b, gen), S)
+            for t in range(H):
+                n = states.shape[0]
+                qt = Q[t, states]
+                noise = gen.random((n, A))
+                greedy = np.argmax(np.where(qt == qt.max(axis=1, keepdims=True), noise, -1.0), axis=1)
+                explore = gen.random(n) < eps
+                random_a = gen.integers(0, A, size=n)
+                actions = np.where(explore, random_a, greedy).astype(np.int64)
+                nxt, rew, term = checked_step(sim, states, actions, gen, t)
+                nxt = check_state_indices(nxt, S)
+                _q_update(Q, counts, t, states, actions, rew, nxt, term, g, lr, jin)
+                steps += n
+                keep = ~term
+                states = nxt[keep]
+                if states.size == 0:
+                    break
+            episodes += b
+            bar.update(b)
+            if schedule.due(episodes, episodes == N):
+                _check_finite(Q, initial_q)
+                if schedule.record(_greedy(Q), episodes, steps):
+                    break
     _check_finite(Q, initial_q)
     return LearnerResult(
         policy=_greedy(Q),

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rlcore.results import Result
+from rlcore.results import Result, warn_if_vacuous
 from tabular.certify import Certificate
 
 __all__ = ["PlanningResult"]
@@ -89,6 +89,19 @@ class PlanningResult(Result):
         else:
             V, Q, value_bound = cert.V, cert.Q, cert.sup_bound
         converged = value_bound <= epsilon and cert.suboptimality_bound <= epsilon
+        # a trivial bound at the rounding floor means the values are known to rounding: nothing to warn of
+        trivial = cert.trivial_bound if cert.trivial_bound > 16.0 * cert.rounding else 0.0
+        warn_if_vacuous(
+            cert.suboptimality_bound,
+            trivial,
+            who=method.split("[")[0],
+            hint=(
+                f"epsilon = {epsilon:g} is absolute and the values of all policies span at most "
+                f"{cert.trivial_bound:.4g}: pass a smaller epsilon"
+                + ("" if converged else " or a larger max_iter (the run stopped before converging)")
+            ),
+            stacklevel=5,
+        )
         hist = {k: np.asarray(v, dtype=np.float64) for k, v in (history or {}).items()}
         return cls(
             V=V,

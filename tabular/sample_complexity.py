@@ -21,6 +21,7 @@ import numpy as np
 
 from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import as_generator
 from rlcore.regressors import TabularMean
 from rlcore.results import Result
@@ -115,6 +116,7 @@ def _policy_value(mdp: FiniteMDP, policy: np.ndarray | None) -> float:
     atol=Real(0, None),
     regressor=REGRESSOR,
     features=FEATURES,
+    progress=PROGRESS,
 )
 def sqirl_sample_complexity(
     mdp: FiniteMDP,
@@ -126,6 +128,7 @@ def sqirl_sample_complexity(
     atol: float = 1e-9,
     regressor: Any = None,
     features: Any = "index",
+    progress: bool | None = None,
 ) -> SampleComplexity:
     """Smallest number of episodes with which SQIRL returns an optimal policy.
 
@@ -153,6 +156,11 @@ def sqirl_sample_complexity(
         it would make every comparison false).
     regressor, features
         Passed to :func:`tabular.sqirl`.
+    progress : bool or None, default None
+        Show a progress bar over the SQIRL runs on standard error (see
+        :mod:`rlcore.progress`; the total is an upper bound, as the search stops early);
+        None follows :func:`rlcore.set_progress` (off by default). The result does not
+        depend on it.
 
     Returns
     -------
@@ -186,22 +194,23 @@ def sqirl_sample_complexity(
     rate = np.zeros((len(k_list), len(m_list)))
     tried = np.zeros(rate.shape, dtype=bool)
     best: tuple[float, int | None, int | None] = (math.inf, None, None)
-    for ik, k in enumerate(k_list):
-        for im, m in enumerate(m_list):
-            if H * m >= best[0]:
-                break
-            ok = [
-                _policy_value(
-                    mdp, _sqirl(mdp, H, mdp.n_actions, mdp.n_states, k, m, template, feats, as_generator(s)).policy
-                )
-                >= v_star - atol
-                for s in seed_list
-            ]
-            rate[ik, im] = float(np.mean(ok))
-            tried[ik, im] = True
-            if rate[ik, im] >= success:
-                best = (float(H * m), k, m)
-                break
+    total = len(k_list) * len(m_list) * len(seed_list)
+    with progress_bar(total, desc="sqirl_sample_complexity", progress=progress, unit="run") as bar:
+        for ik, k in enumerate(k_list):
+            for im, m in enumerate(m_list):
+                if H * m >= best[0]:
+                    break
+                bar.set_postfix(k=k, m=m, refresh=False)
+                ok = []
+                for s in seed_list:
+                    res = _sqirl(mdp, H, mdp.n_actions, mdp.n_states, k, m, template, feats, as_generator(s))
+                    ok.append(_policy_value(mdp, res.policy) >= v_star - atol)
+                    bar.update(1)
+                rate[ik, im] = float(np.mean(ok))
+                tried[ik, im] = True
+                if rate[ik, im] >= success:
+                    best = (float(H * m), k, m)
+                    break
     return SampleComplexity(best[0], best[1], best[2], np.ma.masked_array(rate, mask=~tried), k_list, m_list)
 
 

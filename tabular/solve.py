@@ -48,8 +48,10 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
         ``"modified_policy_iteration"``, ``"linear_programming"`` (cvxpy; small MDPs),
         ``"backward_induction"``.
     **kwargs
-        Passed to the chosen solver (e.g. ``epsilon``, ``max_iter``). Backward
-        induction is exact and ignores ``epsilon`` and ``max_iter``.
+        Passed to the chosen solver (e.g. ``epsilon``, ``max_iter``, ``progress``).
+        Backward induction is exact and ignores ``epsilon``, ``max_iter`` and
+        ``progress``; linear programming (one call of the LP solver, whose own log is
+        ``verbose=True``) ignores ``progress``.
 
     Returns
     -------
@@ -79,7 +81,7 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
     if method == "backward_induction":
         # exact: a tolerance or an iteration budget has nothing to do, so they are accepted
         # (code that calls solve() alike for every MDP keeps working) and ignored
-        extra = sorted(set(kwargs) - {"epsilon", "max_iter"})
+        extra = sorted(set(kwargs) - {"epsilon", "max_iter", "progress"})
         if extra:
             raise InvalidParameterTypeError(extra[0], "not an option of backward_induction (finite horizon, exact)")
         return backward_induction(mdp)
@@ -90,5 +92,6 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
     if method == "policy_iteration":
         return policy_iteration(mdp, **kwargs)
     if method == "linear_programming":
+        kwargs.pop("progress", None)  # one solver call: nothing to count (the solver's log is verbose=True)
         return linear_programming(mdp, **kwargs)
     return modified_policy_iteration(mdp, **kwargs)

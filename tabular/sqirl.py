@@ -31,6 +31,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.regressors import TabularMean
 from rlcore.results import Result
@@ -234,6 +235,7 @@ def _fit(template: Any, X: np.ndarray, y: np.ndarray) -> Any:
     features=FEATURES,
     n_states=N_STATES,
     rng=RNG_ARG,
+    progress=PROGRESS,
 )
 def sqirl(
     sim: Any,
@@ -246,6 +248,7 @@ def sqirl(
     features: str | FeatureFn = "index",
     n_states: int | None = None,
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> SQIRLResult:
     """Shallow Q-iteration via reinforcement learning (Laidlaw et al. 2024, Algorithm 1).
 
@@ -275,6 +278,10 @@ def sqirl(
         Default ``sim.n_states`` when present. ``H * S * A`` may be at most ``10**8``.
     rng : Generator, int or None
         Randomness of exploration and of the simulator.
+    progress : bool or None, default None
+        Show a progress bar over the ``H * m`` episodes on standard error (see
+        :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
+        default). The result does not depend on it.
 
     Returns
     -------
@@ -323,13 +330,24 @@ def sqirl(
         raise InvalidParameterError("k", f"expected an integer in [1, horizon] = [1, {H}], got {k}")
     template = TabularMean() if regressor is None else regressor
     feats = _make_features(features, S, A)
-    return _sqirl(sim, H, A, S, k, m, template, feats, as_generator(rng))
+    with progress_bar(H * m, desc="sqirl", progress=progress, unit="episode") as bar:
+        return _sqirl(sim, H, A, S, k, m, template, feats, as_generator(rng), bar)
 
 
 def _sqirl(
-    sim: Any, H: int, A: int, S: int | None, k: int, m: int, template: Any, feats: FeatureFn, gen: np.random.Generator
+    sim: Any,
+    H: int,
+    A: int,
+    S: int | None,
+    k: int,
+    m: int,
+    template: Any,
+    feats: FeatureFn,
+    gen: np.random.Generator,
+    bar: Any = None,
 ) -> SQIRLResult:
-    """:func:`sqirl` on validated arguments (also run by :func:`tabular.sqirl_sample_complexity`)."""
+    """:func:`sqirl` on validated arguments (also run by :func:`tabular.sqirl_sample_complexity`);
+    ``bar``, when given, is advanced by ``m`` episodes per step."""
     regs: list[Any] = []
     tables: list[np.ndarray] = []  # greedy action per state, when S is known
     all_states = None if S is None else np.arange(S, dtype=np.int64)
@@ -380,6 +398,8 @@ def _sqirl(
         regs.append(reg_next)
         if all_states is not None:
             tables.append(_greedy(reg_next, feats, all_states, i, A)[0])
+        if bar is not None:
+            bar.update(m)
 
     policy = Q = None
     if all_states is not None:

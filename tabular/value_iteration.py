@@ -33,12 +33,14 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 6.3 and 6.6.
 
 from __future__ import annotations
 
-from typing import Any
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
+import tabular._dp_kernels as _dp_kernels
 from rlcore.mdp import FiniteMDP
+from rlcore.progress import NULL_BAR, PROGRESS, notice_when, progress_bar, resolve_progress
 from rlcore.validation import (
     MAX_ITERATIONS,
     MDP,
@@ -106,6 +108,7 @@ def recentre(cert: Certificate, epsilon: float) -> bool:
     V0=V0,
     callback=CALLBACK,
     parallel=Bool(),
+    progress=PROGRESS,
 )
 def value_iteration(
     mdp: FiniteMDP,
@@ -117,6 +120,7 @@ def value_iteration(
     V0: Any = None,
     callback: Callback | None = None,
     parallel: bool = False,
+    progress: bool | None = None,
 ) -> PlanningResult:
     """Value iteration with a certified stopping rule.
 
@@ -144,6 +148,10 @@ def value_iteration(
         ``callback(k, V_k)`` after each update, with ``V_k`` the values after ``k``
         sweeps (``V_0``, the start, is not reported). Gauss-Seidel's ``k`` also counts
         the certification backups, so it can skip numbers.
+    progress : bool or None, default None
+        Show a progress bar over the sweeps on standard error (open-ended: the
+        run stops at convergence; see :mod:`rlcore.progress`); None follows
+        :func:`rlcore.set_progress` (off by default). The result does not depend on it.
 
     Returns
     -------
@@ -191,9 +199,32 @@ def value_iteration(
     g = float(mdp.gamma)  # type: ignore[arg-type]  # a discounted MDP (checked)
     centre = stopping == "span"
     V = initial_values(mdp, V0)
-    rows = mdp.row_sums
     history: dict[str, list[float]] = {"residual": []}
     method = f"value_iteration[{variant}, {stopping}]"
+    on = resolve_progress(progress)
+    with progress_bar(None, desc="value_iteration", progress=True, unit="sweep", lazy=True) if on else NULL_BAR as bar:
+        return _value_iteration(
+            mdp, g, V, epsilon, max_iter, variant, centre, callback, parallel, history, method, on, bar
+        )
+
+
+def _value_iteration(
+    mdp: FiniteMDP,
+    g: float,
+    V: np.ndarray,
+    epsilon: float,
+    max_iter: int,
+    variant: str,
+    centre: bool,
+    callback: Callback | None,
+    parallel: bool,
+    history: dict[str, list[float]],
+    method: str,
+    on: bool,
+    bar: Any,
+) -> PlanningResult:
+    """:func:`value_iteration` on checked arguments, advancing ``bar`` by one per sweep."""
+    rows = mdp.row_sums
 
     def result(cert: Certificate, it: int) -> PlanningResult:
         return PlanningResult.from_certificate(
@@ -210,11 +241,15 @@ def value_iteration(
     if variant == "jacobi":
         history["value_bound"], history["suboptimality_bound"] = [], []
         for it in range(1, max_iter + 1):
-            Q, TV, pi = _backup(mdp, V, parallel=parallel)
+            with notice_when(on and it == 1, _dp_kernels, "tabular.value_iteration"):
+                Q, TV, pi = _backup(mdp, V, parallel=parallel)
             cert = _certificate(mdp, V, Q, TV, pi)
             history["residual"].append(float(np.max(np.abs(TV - V))))
             history["value_bound"].append(cert.centre_bound if centre else cert.sup_bound)
             history["suboptimality_bound"].append(cert.suboptimality_bound)
+            bar.update(1)
+            if on:
+                bar.set_postfix(bound=f"{history['value_bound'][-1]:.3g}", refresh=False)
             if met(cert, epsilon, centre) or it == max_iter:
                 return result(cert, it)
             if centre and recentre(cert, epsilon):
@@ -237,16 +272,19 @@ def value_iteration(
     sweeps = 0
     next_check = 1
     while it + 2 <= max_iter:  # room for a sweep and the certificate that must follow
-        change = gauss_seidel_sweep(data, indices, indptr, n_cols, mdp.R, g, V)
+        with notice_when(on and it == 0, _dp_kernels, "tabular.value_iteration"):
+            change = gauss_seidel_sweep(data, indices, indptr, n_cols, mdp.R, g, V)
         it += 1
         sweeps += 1
         history["residual"].append(float(change))
+        bar.update(1)
         if callback is not None:
             callback(it, V.copy())
         if sweeps >= next_check or g * change <= 0.5 * epsilon * (1.0 - g) or it + 2 > max_iter:
             next_check = max(sweeps + 1, int(1.5 * sweeps))
             cert = _certificate(mdp, V, *_backup(mdp, V))
             it += 1
+            bar.update(1)
             if met(cert, epsilon, centre) or it + 2 > max_iter or at_rounding_floor(cert, centre):
                 return result(cert, it)
     it += 1  # max_iter == 1: no room for a sweep, certify V0

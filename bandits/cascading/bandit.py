@@ -285,7 +285,7 @@ class CascadeUCB1:
     Examples
     --------
     >>> from bandits import simulate_cascade
-    >>> res = simulate_cascade(CascadeUCB1(), CascadeBandit([0.3, 0.2, 0.1, 0.05], 2), 200, rng=0)
+    >>> res = simulate_cascade(CascadeBandit([0.3, 0.2, 0.1, 0.05], 2), CascadeUCB1(), 200, rng=0)
     >>> res.pseudo_regret.shape
     (1, 200)
     """
@@ -330,7 +330,7 @@ class CascadeKLUCB:
     Examples
     --------
     >>> from bandits import simulate_cascade
-    >>> res = simulate_cascade(CascadeKLUCB(), CascadeBandit([0.3, 0.2, 0.1, 0.05], 2), 200, rng=0)
+    >>> res = simulate_cascade(CascadeBandit([0.3, 0.2, 0.1, 0.05], 2), CascadeKLUCB(), 200, rng=0)
     >>> bool(res.pseudo_regret[0, -1] >= 0)
     True
     """

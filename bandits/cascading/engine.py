@@ -20,6 +20,7 @@ import numpy as np
 
 from bandits.cascading import _kernels as _ck
 from bandits.cascading.bandit import CascadeBandit, CascadeKLUCB, CascadeUCB1
+from rlcore.progress import PROGRESS, first_then_bar
 from bandits._constraints import MAX_CELLS, MAX_HORIZON, MAX_RUNS
 from bandits.regret import RegretResult
 from rlcore.validation import RNG, Instance, Integer, InvalidParameterError, validate_params
@@ -54,14 +55,21 @@ class CascadeSimulationResult(RegretResult):
 
 
 @validate_params(
-    policy=Instance(CascadeUCB1, CascadeKLUCB, what="CascadeUCB1 or CascadeKLUCB"),
-    env=Instance(CascadeBandit),
+    env=Instance(CascadeBandit, what="a CascadeBandit, the first argument"),
+    policy=Instance(CascadeUCB1, CascadeKLUCB, what="CascadeUCB1 or CascadeKLUCB, the second argument"),
     horizon=Integer(1, MAX_HORIZON),
     n_runs=Integer(1, MAX_RUNS),
     rng=RNG(),
+    progress=PROGRESS,
 )
 def simulate_cascade(
-    policy: Any, env: CascadeBandit, horizon: int, n_runs: int = 1, *, rng: RNGLike = None
+    env: CascadeBandit,
+    policy: Any,
+    horizon: int,
+    n_runs: int = 1,
+    *,
+    rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> CascadeSimulationResult:
     """Run :class:`CascadeUCB1` or :class:`CascadeKLUCB` on a cascade bandit.
 
@@ -72,13 +80,17 @@ def simulate_cascade(
 
     Parameters
     ----------
-    policy : CascadeUCB1 or CascadeKLUCB
     env : CascadeBandit
+    policy : CascadeUCB1 or CascadeKLUCB
     horizon : int in [1, 10**9]
     n_runs : int in [1, 10**6]
         With ``n_runs * horizon <= 10**8`` and ``horizon * L <= 10**8`` (the result
         arrays and one run's noise).
     rng : Generator, int or None
+    progress : bool or None, default None
+        Show a progress bar over the runs on standard error (see :mod:`rlcore.progress`),
+        and say so before the first call compiles the engine's Numba kernel; None follows
+        :func:`rlcore.set_progress` (off by default). The results do not depend on it.
 
     Returns
     -------
@@ -87,8 +99,8 @@ def simulate_cascade(
     Examples
     --------
     >>> env = CascadeBandit([0.4, 0.3, 0.1, 0.1], 2)
-    >>> a = simulate_cascade(CascadeKLUCB(), env, 500, n_runs=3, rng=7)
-    >>> b = simulate_cascade(CascadeKLUCB(), env, 500, n_runs=3, rng=7)
+    >>> a = simulate_cascade(env, CascadeKLUCB(), 500, n_runs=3, rng=7)
+    >>> b = simulate_cascade(env, CascadeKLUCB(), 500, n_runs=3, rng=7)
     >>> bool(np.array_equal(a.pseudo_regret, b.pseudo_regret))
     True
     """
@@ -108,8 +120,13 @@ def simulate_cascade(
     pseudo = np.empty((n, T))
     clicks = np.empty((n, T))
     counts = np.empty((n, env.n_items))
-    for i, child in enumerate(root.spawn(n)):
-        noise = env.draw_noise(child, T)
+
+    children = root.spawn(n)
+    runs = first_then_bar(
+        n, desc="bandits.simulate_cascade", unit="run", progress=progress, kernels=[_ck.run_cascade_index]
+    )
+    for i in runs:
+        noise = env.draw_noise(children[i], T)
         counts[i] = _ck.run_cascade_index(int(policy.code), w, env.list_length, T, noise, pseudo[i], clicks[i])
     realised = np.subtract(env.optimal_value, clicks)
     np.cumsum(realised, axis=1, out=realised)

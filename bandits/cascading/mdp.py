@@ -414,13 +414,17 @@ class CascadingMDP:
     def step(
         self, states: Any, actions: Any, rng: RNGLike = None, *, t: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The :class:`rlcore.Simulator` step: ``(next_states, rewards, terminated)`` (never terminates).
+        """The :class:`rlcore.Simulator` step: ``(next_states, rewards, terminated)``.
 
-        ``t`` (the step index :func:`rlcore.rollout` passes) is accepted and unused: the
-        model is time-homogeneous.
+        As the protocol says of a simulator with a finite ``horizon`` ``H``, every episode
+        terminates at the step index ``t == H - 1`` (the index :func:`rlcore.rollout`
+        passes); the dynamics themselves are time-homogeneous, and without ``t`` nothing
+        terminates.
         """
+        if t is not None:
+            t = check_int(t, "t", low=0, high=self.horizon - 1)
         nxt, rew, _ = self.step_with_feedback(states, actions, rng)
-        return nxt, rew, np.zeros(nxt.shape, dtype=bool)
+        return nxt, rew, np.full(nxt.shape, t == self.horizon - 1, dtype=bool)
 
 
 def _check_distinct(A: np.ndarray, name: str) -> None:

@@ -1,3 +1,5 @@
+# Length: one concept, learning in the cascading MDP: CascadingVI, CascadingBPI and the enumerated
+# baseline share the statistics, the bonuses and the planning step, and their bounds sit beside them.
 """Learning a cascading MDP: CascadingVI (regret) and CascadingBPI (best policy identification).
 
 The model, BestPerm and exact planning are in :mod:`bandits.cascading.mdp`.
@@ -55,6 +57,7 @@ import numpy as np
 from bandits.cascading import _kernels as _ck
 from bandits.cascading.mdp import CascadingMDP, _backward, _evaluate, _pessimistic_list_values
 from bandits._constraints import DELTA, MAX_EPISODES
+from rlcore.progress import PROGRESS, compile_notice, first_then_bar
 from rlcore.results import Result
 from rlcore.validation import (
     Array,
@@ -238,9 +241,15 @@ def _play_episode(m: CascadingMDP, pol: np.ndarray, st: _CascadeStats, gen: np.r
         s = s_next
 
 
-@validate_params(mdp=_CMDP, n_episodes=_EPISODES, delta=DELTA, rng=RNG(), compute_regret=Bool())
+@validate_params(mdp=_CMDP, n_episodes=_EPISODES, delta=DELTA, rng=RNG(), compute_regret=Bool(), progress=PROGRESS)
 def cascading_vi(
-    mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng: RNGLike = None, compute_regret: bool = True
+    mdp: CascadingMDP,
+    n_episodes: int,
+    *,
+    delta: float = 0.05,
+    rng: RNGLike = None,
+    compute_regret: bool = True,
+    progress: bool | None = None,
 ) -> CascadingLearnerResult:
     """CascadingVI: optimistic value iteration with BestPerm (Du et al. 2024, Algorithm 2).
 
@@ -266,6 +275,11 @@ def cascading_vi(
     compute_regret : bool
         Evaluate each episode's policy exactly (``O(H S (N S + K))`` per episode) to
         report the regret; switch off to time the learner alone.
+    progress : bool or None, default None
+        Show a progress bar over the episodes on standard error (see
+        :mod:`rlcore.progress`), and say so before the first episode compiles the
+        planning kernels; None follows :func:`rlcore.set_progress` (off by default). The
+        result does not depend on it.
 
     Returns
     -------
@@ -304,13 +318,17 @@ def cascading_vi(
     """
     m, K_ep, d = mdp, n_episodes, delta
     gen = as_generator(rng)
-    V_star, _ = _backward(m)
+    with compile_notice([_ck.best_perm_batch], "bandits.cascading_vi", progress=progress):
+        V_star, _ = _backward(m)
     opt = float(m.initial @ V_star[0])
     st = _CascadeStats(m.n_states, m.n_items)
     regret = np.empty(K_ep)
     cum = 0.0
     pol = np.empty(0, dtype=np.int64)
-    for k in range(1, K_ep + 1):
+    episodes = first_then_bar(
+        K_ep, desc="bandits.cascading_vi", unit="episode", progress=progress, kernels=[_ck.cascading_plan]
+    )
+    for k in (i + 1 for i in episodes):
         _, _, pol = _optimistic_plan(m, st, _iota(m.n_states, m.n_items + 1, m.horizon, k, d))
         if compute_regret:
             cum += opt - float(m.initial @ _evaluate(m, pol)[0])
@@ -321,9 +339,15 @@ def cascading_vi(
     )
 
 
-@validate_params(mdp=_CMDP, epsilon=_EPSILON, delta=DELTA, max_episodes=_EPISODES, rng=RNG())
+@validate_params(mdp=_CMDP, epsilon=_EPSILON, delta=DELTA, max_episodes=_EPISODES, rng=RNG(), progress=PROGRESS)
 def cascading_bpi(
-    mdp: CascadingMDP, epsilon: float, *, delta: float = 0.05, max_episodes: int = 100_000, rng: RNGLike = None
+    mdp: CascadingMDP,
+    epsilon: float,
+    *,
+    delta: float = 0.05,
+    max_episodes: int = 100_000,
+    rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> CascadingBPIResult:
     """CascadingBPI: best policy identification with BestPerm (Du et al. 2024, section 6).
 
@@ -341,6 +365,12 @@ def cascading_bpi(
     max_episodes : int in [1, 10**8]
         Budget; ``converged`` is False if it is exhausted.
     rng : Generator, int or None
+    progress : bool or None, default None
+        Show a progress bar over the episodes (out of ``max_episodes``; the run stops
+        earlier when the gap certifies ``epsilon``) on standard error (see
+        :mod:`rlcore.progress`), and say so before the first episode compiles the
+        planning kernel; None follows :func:`rlcore.set_progress` (off by default). The
+        result does not depend on it.
 
     Returns
     -------
@@ -379,7 +409,10 @@ def cascading_bpi(
     st = _CascadeStats(m.n_states, m.n_items)
     gap = math.inf
     pol = np.empty(0, dtype=np.int64)
-    for k in range(1, cap + 1):
+    episodes = first_then_bar(
+        cap, desc="bandits.cascading_bpi", unit="episode", progress=progress, kernels=[_ck.cascading_plan]
+    )
+    for k in (i + 1 for i in episodes):
         Vhi, Vlo, pol = _optimistic_plan(m, st, _iota(m.n_states, m.n_items + 1, m.horizon, k, d))
         gap = float(m.initial @ (Vhi[0] - Vlo[0]))
         if gap <= eps:
@@ -388,9 +421,15 @@ def cascading_bpi(
     return CascadingBPIResult(policy=pol, n_episodes=cap, converged=False, gap=gap)
 
 
-@validate_params(mdp=_CMDP, n_episodes=_EPISODES, delta=DELTA, rng=RNG(), compute_regret=Bool())
+@validate_params(mdp=_CMDP, n_episodes=_EPISODES, delta=DELTA, rng=RNG(), compute_regret=Bool(), progress=PROGRESS)
 def enumerated_ucbvi(
-    mdp: CascadingMDP, n_episodes: int, *, delta: float = 0.05, rng: RNGLike = None, compute_regret: bool = True
+    mdp: CascadingMDP,
+    n_episodes: int,
+    *,
+    delta: float = 0.05,
+    rng: RNGLike = None,
+    compute_regret: bool = True,
+    progress: bool | None = None,
 ) -> CascadingLearnerResult:
     """The naive baseline: the same optimistic value iteration over the enumerated lists.
 
@@ -411,6 +450,11 @@ def enumerated_ucbvi(
     rng : Generator, int or None
     compute_regret : bool
         As in :func:`cascading_vi`.
+    progress : bool or None, default None
+        Show a progress bar over the episodes on standard error (see
+        :mod:`rlcore.progress`), and say so before the first episode compiles the
+        planning kernels; None follows :func:`rlcore.set_progress` (off by default). The
+        result does not depend on it.
 
     Returns
     -------
@@ -435,7 +479,8 @@ def enumerated_ucbvi(
     lists = m.lists()
     H, S = m.horizon, m.n_states
     nA = lists.shape[0]
-    V_star, _ = _backward(m)
+    with compile_notice([_ck.best_perm_batch], "bandits.enumerated_ucbvi", progress=progress):
+        V_star, _ = _backward(m)
     opt = float(m.initial @ V_star[0])
     cnt = np.zeros((S, nA))
     rsum = np.zeros((S, nA))
@@ -445,7 +490,7 @@ def enumerated_ucbvi(
     cum = 0.0
     pol = np.empty((H, S, m.list_length), dtype=np.int64)
     rows = np.arange(S)
-    for k in range(1, K_ep + 1):
+    for k in (i + 1 for i in first_then_bar(K_ep, desc="bandits.enumerated_ucbvi", unit="episode", progress=progress)):
         iota = _iota(S, nA, H, k, d)
         nn = np.maximum(cnt, 1.0)
         rhat = rsum / nn

@@ -116,8 +116,8 @@ class OFUL:
     --------
     >>> from bandits import LinearBandit
     >>> import bandits
-    >>> env = LinearBandit([[1.0, 0.0], [0.0, 1.0], [0.6, 0.6]], [0.1, 0.5], noise_sd=0.1)
-    >>> res = bandits.simulate(OFUL(env.features, R=0.1), env, 200, 2, rng=0)
+    >>> env = LinearBandit([[1.0, 0.0], [0.0, 1.0], [0.6, 0.6]], [0.1, 0.5], sigma=0.1)
+    >>> res = bandits.simulate(env, OFUL(env.features, R=0.1), 200, 2, rng=0)
     >>> bool(res.pseudo_regret[:, -1].max() < 20)
     True
     """

@@ -67,7 +67,7 @@ MAX_JOINT_ENTRIES: int = 10**8
     effects=Array(ndim=(2, 3), low=0.0, high=1.0),
     constraints=Instance(ActionConstraints),
     weights=Array(ndim=1) | None,
-    discount=DISCOUNT,
+    gamma=DISCOUNT,
     initial=Array(ndim=1, low=0.0, high=1.0) | None,
 )
 class CoupledRestlessProblem:
@@ -84,7 +84,7 @@ class CoupledRestlessProblem:
         At least one binary action must satisfy them (checked with one MILP).
     weights : array_like of shape (N,), optional
         Finite reward per arm in the good state (default 1).
-    discount : float in [0, 1)
+    gamma : float in [0, 1)
     initial : array_like of shape (N,), optional
         Probability that each arm starts good (default 0.5).
 
@@ -92,7 +92,7 @@ class CoupledRestlessProblem:
     --------
     >>> from bandits import multiple_interventions
     >>> c = multiple_interventions(3, [1.0], 1.0)
-    >>> prob = CoupledRestlessProblem([[0.2, 0.6]] * 3, [[0.5, 0.5]] * 3, c, discount=0.9)
+    >>> prob = CoupledRestlessProblem([[0.2, 0.6]] * 3, [[0.5, 0.5]] * 3, c, gamma=0.9)
     >>> s = prob.reset(2, rng=0)
     >>> s2, r, _ = prob.step(s, np.array([[1, 0, 0], [0, 0, 1]]), rng=0)
     >>> s2.shape, r.shape
@@ -106,7 +106,7 @@ class CoupledRestlessProblem:
         constraints: ActionConstraints,
         *,
         weights: Any = None,
-        discount: float = 0.95,
+        gamma: float = 0.95,
         initial: Any = None,
     ) -> None:
         N, J = constraints.n_arms, constraints.n_levels
@@ -127,7 +127,7 @@ class CoupledRestlessProblem:
         _milp_max_linear(np.zeros(constraints.n_vars), constraints)  # refuses constraints no action satisfies
         self.p_passive, self.effects, self.weights, self.initial = p0, ef, w, init
         self.constraints = constraints
-        self.discount = discount
+        self.gamma = gamma
 
     @property
     def n_arms(self) -> int:
@@ -170,7 +170,7 @@ class CoupledRestlessProblem:
     def __repr__(self) -> str:
         return (
             f"CoupledRestlessProblem(n_arms={self.n_arms}, n_vars={self.constraints.n_vars}, "
-            f"constraints={self.constraints.name!r}, discount={self.discount})"
+            f"constraints={self.constraints.name!r}, gamma={self.gamma})"
         )
 
 
@@ -218,7 +218,7 @@ def coupled_joint_mdp(problem: CoupledRestlessProblem, *, max_vars: int = 22) ->
     init = np.ones(1)
     for i in range(N):
         init = np.outer(init, [1 - problem.initial[i], problem.initial[i]]).ravel()
-    return FiniteMDP(P, R, gamma=problem.discount, initial=init), states, acts
+    return FiniteMDP(P, R, gamma=problem.gamma, initial=init), states, acts
 
 
 @validate_params(problem=_PROBLEM, enumerate_up_to=_ENUMERATE)

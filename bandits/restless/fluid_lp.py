@@ -139,7 +139,7 @@ def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver:
     --------
     >>> from bandits.restless import RestlessArm
     >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
-    >>> lp = fluid_lp(RestlessProblem(arm, budget=1, n_arms=2, discount=0.9))
+    >>> lp = fluid_lp(RestlessProblem(arm, budget=1, n_arms=2, gamma=0.9))
     >>> lp.x.shape, lp.value > 0
     ((2, 2, 2), True)
     """
@@ -149,7 +149,7 @@ def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver:
     if solver is not None and solver.upper() not in installed:
         raise InvalidParameterError("solver", f"{solver!r} is not an installed cvxpy solver; installed: {installed}")
     N, S, A = problem.R.shape
-    beta = problem.discount if criterion == "discounted" else 1.0
+    beta = problem.gamma if criterion == "discounted" else 1.0
     n = N * S * A
     # flow matrix: row (i, s'), column (i, s, a)
     blocks = []
@@ -187,9 +187,9 @@ def fluid_lp(problem: RestlessProblem, *, criterion: str = "discounted", solver:
     return FluidLPResult(float(prob.value), xv, lam, criterion, str(prob.status))
 
 
-@validate_params(problem=_PROBLEM, lp=Instance(FluidLPResult) | None, zero_tol=Real(0, 1e-3))
+@validate_params(problem=_PROBLEM, lp=Instance(FluidLPResult) | None, rtol=Real(0, 1e-3))
 def lp_priority_policy(
-    problem: RestlessProblem, lp: FluidLPResult | None = None, *, zero_tol: float = 1e-6
+    problem: RestlessProblem, lp: FluidLPResult | None = None, *, rtol: float = 1e-6
 ) -> PriorityPolicy:
     """The LP-priority (LP-index) policy for binary arms.
 
@@ -197,7 +197,7 @@ def lp_priority_policy(
     activation cost charged at the LP's multiplier ``lam*`` (solved exactly with
     :func:`tabular.policy_iteration` for the discounted LP, with
     :func:`tabular.relative_value_iteration` for the average one). States of advantage
-    0 at ``lam*`` (within ``zero_tol`` relative to the reward scale; this includes the
+    0 at ``lam*`` (within ``rtol`` relative to the reward scale; this includes the
     states the LP randomises in, by complementary slackness, whose advantage is 0 only
     up to the solver's tolerance on ``lam*``) get the small positive priority
     ``1e-9 (1 + f)``, with ``f`` the LP's active fraction there: they rank below every
@@ -212,7 +212,7 @@ def lp_priority_policy(
     lp : FluidLPResult, optional
         Computed with :func:`fluid_lp` when omitted; its occupancies must have the
         problem's shape ``(N, S, 2)``.
-    zero_tol : float in [0, 1e-3]
+    rtol : float in [0, 1e-3]
 
     Returns
     -------
@@ -222,7 +222,7 @@ def lp_priority_policy(
     --------
     >>> from bandits.restless import RestlessArm
     >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
-    >>> prob = RestlessProblem(arm, budget=1, n_arms=4, discount=0.9)
+    >>> prob = RestlessProblem(arm, budget=1, n_arms=4, gamma=0.9)
     >>> pol = lp_priority_policy(prob)
     >>> int(pol(np.array([[0, 0, 1, 1]]), 0, np.random.default_rng(0)).sum())
     1
@@ -249,7 +249,7 @@ def lp_priority_policy(
             if res.criterion == "discounted":
                 from tabular.policy_iteration import policy_iteration
 
-                Q = policy_iteration(FiniteMDP(problem.P[i], Rl, gamma=problem.discount), epsilon=1e-12).Q
+                Q = policy_iteration(FiniteMDP(problem.P[i], Rl, gamma=problem.gamma), epsilon=1e-12).Q
             else:
                 from tabular.average_reward import relative_value_iteration
 
@@ -261,6 +261,6 @@ def lp_priority_policy(
         # states the LP randomises in have advantage 0 at lam* (complementary slackness);
         # the solver's lam* is only accurate to its tolerance, so read them off the primal
         partial = (tot > 1e-9) & (frac > 1e-6) & (frac < 1.0 - 1e-6)
-        zero = partial | (np.abs(adv) <= zero_tol * scale)
+        zero = partial | (np.abs(adv) <= rtol * scale)
         prio[i] = np.where(zero, 1e-9 * (1.0 + frac), adv)
     return PriorityPolicy(problem, prio)

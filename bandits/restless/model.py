@@ -156,7 +156,7 @@ class RestlessArm:
     budget=Real(0, None),
     n_arms=Integer(1, MAX_ARMS) | None,
     costs=Array(ndim=1, low=0.0) | None,
-    discount=DISCOUNT,
+    gamma=DISCOUNT,
     initial=Array(ndim=(1, 2), low=0.0) | None,
 )
 class RestlessProblem:
@@ -174,7 +174,7 @@ class RestlessProblem:
     costs : array_like of shape (A,), optional
         Cost of each action; default ``[0, 1, 2, ...]``. ``costs[0]`` must be 0 and
         the costs non-negative.
-    discount : float in [0, 1)
+    gamma : float in [0, 1)
         Discount of the objective (used by the LP and the exact joint MDP).
     initial : array_like of shape (N, S) or (S,), optional
         Per-arm initial distributions (independent across arms); default uniform.
@@ -189,7 +189,7 @@ class RestlessProblem:
     Examples
     --------
     >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
-    >>> prob = RestlessProblem(arm, budget=1, n_arms=3, discount=0.9)
+    >>> prob = RestlessProblem(arm, budget=1, n_arms=3, gamma=0.9)
     >>> s = prob.reset(4, rng=0); s.shape
     (4, 3)
     >>> s2, r, done = prob.step(s, np.array([[1, 0, 0]] * 4), rng=1)
@@ -204,7 +204,7 @@ class RestlessProblem:
         *,
         n_arms: int | None = None,
         costs: Any = None,
-        discount: float = 0.95,
+        gamma: float = 0.95,
         initial: Any = None,
     ) -> None:
         if isinstance(arms, RestlessArm):
@@ -231,7 +231,7 @@ class RestlessProblem:
                 raise InvalidParameterError("costs", f"expected costs[0] == 0 (the passive action), got {c.tolist()}")
         self.costs: np.ndarray = c
         self.budget = budget
-        self.discount = discount
+        self.gamma = gamma
         if initial is None:
             init = np.full((N, S), 1.0 / S)
         else:
@@ -300,7 +300,7 @@ class RestlessProblem:
     def __repr__(self) -> str:
         return (
             f"RestlessProblem(n_arms={self.n_arms}, n_states={self.n_states}, "
-            f"n_actions={self.n_actions}, budget={self.budget:g}, discount={self.discount})"
+            f"n_actions={self.n_actions}, budget={self.budget:g}, gamma={self.gamma})"
         )
 
 
@@ -325,7 +325,7 @@ def joint_mdp(problem: RestlessProblem, *, max_states: int = 50_000) -> tuple[An
     Returns
     -------
     mdp : rlcore.FiniteMDP
-        Discounted with ``problem.discount``, initial distribution the product of the
+        Discounted with ``problem.gamma``, initial distribution the product of the
         arms' initial distributions.
     states : ndarray of shape (S^N, N)
         The tuple of each joint state.
@@ -335,7 +335,7 @@ def joint_mdp(problem: RestlessProblem, *, max_states: int = 50_000) -> tuple[An
     Examples
     --------
     >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
-    >>> mdp, st, ac = joint_mdp(RestlessProblem(arm, budget=1, n_arms=2, discount=0.9))
+    >>> mdp, st, ac = joint_mdp(RestlessProblem(arm, budget=1, n_arms=2, gamma=0.9))
     >>> mdp.n_states, ac.tolist()
     (4, [[0, 0], [0, 1], [1, 0]])
     """
@@ -367,4 +367,4 @@ def joint_mdp(problem: RestlessProblem, *, max_states: int = 50_000) -> tuple[An
     init = np.ones(1)
     for i in range(N):
         init = np.outer(init, prob.initial[i]).ravel()
-    return FiniteMDP(P, R, gamma=prob.discount, initial=init), states, actions
+    return FiniteMDP(P, R, gamma=prob.gamma, initial=init), states, actions

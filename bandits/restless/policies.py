@@ -14,7 +14,7 @@ callables ``policy(states, t, rng) -> actions`` on batches of shape ``(n, N)``:
   or random feasible intervention levels.
 
 :func:`evaluate_restless_policy` estimates a policy's discounted value by simulation
-(any simulator with ``reset``, ``step`` and a ``discount``, the coupled problems of
+(any simulator with ``reset``, ``step`` and a ``gamma``, the coupled problems of
 :mod:`bandits.restless.coupled` included).
 
 References
@@ -46,6 +46,7 @@ from rlcore.validation import (
     RNG,
     validate_params,
 )
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 
 __all__ = [
@@ -225,12 +226,13 @@ class RestlessRandomPolicy:
 
 
 @validate_params(
-    problem=Implements("reset", "step", what="a restless simulator with reset(), step() and a discount"),
+    problem=Implements("reset", "step", what="a restless simulator with reset(), step() and a gamma (discount factor)"),
     policy=IsCallable("a policy callable policy(states, t, rng) -> actions"),
     n_runs=Integer(2, MAX_RUNS),
     horizon=Integer(1, MAX_HORIZON) | None,
-    discount=DISCOUNT | None,
+    gamma=DISCOUNT | None,
     rng=RNG(),
+    progress=PROGRESS,
 )
 def evaluate_restless_policy(
     problem: Any,
@@ -238,56 +240,61 @@ def evaluate_restless_policy(
     *,
     n_runs: int = 100,
     horizon: int | None = None,
-    discount: float | None = None,
+    gamma: float | None = None,
     rng: RNGLike = None,
+    progress: bool | None = None,
 ) -> tuple[float, float]:
     """Monte Carlo estimate of a policy's discounted value from the initial distribution.
 
     Parameters
     ----------
     problem : RestlessProblem or CoupledRestlessProblem
-        Any simulator with ``reset``, ``step`` and a ``discount`` attribute.
+        Any simulator with ``reset``, ``step`` and a ``gamma`` attribute.
     policy : callable ``policy(states (n, N), t, rng) -> actions``
     n_runs : int in [2, 10**6]
         Independent runs (simulated in one batch); at least 2 for the standard error.
     horizon : int in [1, 10**9], optional
-        Truncation; default the smallest ``T`` with ``discount^T / (1 - discount)
+        Truncation; default the smallest ``T`` with ``gamma^T / (1 - gamma)
         <= 1e-3`` (truncation bias below ``1e-3 * max |R| * N``), which must not
         exceed ``10**9`` (pass ``horizon`` for a discount that close to 1).
-    discount : float in [0, 1), optional
-        Default ``problem.discount``.
+    gamma : float in [0, 1), optional
+        Default ``problem.gamma``.
     rng : Generator, int or None
+    progress : bool or None, default None
+        Show a progress bar over the time steps (all runs advance together) on standard
+        error (see :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress`
+        (off by default). The result does not depend on it.
 
     Returns
     -------
     (mean, standard_error) : tuple of float
-        Of ``sum_{t < horizon} discount^t * reward_t``.
+        Of ``sum_{t < horizon} gamma^t * reward_t``.
 
     Examples
     --------
     >>> from bandits import RestlessArm
     >>> arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
-    >>> prob = RestlessProblem(arm, budget=1, n_arms=2, discount=0.5)
+    >>> prob = RestlessProblem(arm, budget=1, n_arms=2, gamma=0.5)
     >>> m, se = evaluate_restless_policy(prob, myopic_policy(prob), n_runs=10, rng=0)
     >>> 0.0 <= m <= 2 * 2.0
     True
     """
     prob = problem
-    if discount is None:
-        if not hasattr(prob, "discount"):
+    if gamma is None:
+        if not hasattr(prob, "gamma"):
             raise InvalidParameterTypeError(
-                "problem", f"{type(prob).__name__} has no discount attribute; pass discount"
+                "problem", f"{type(prob).__name__} has no gamma attribute (discount factor); pass gamma"
             )
-        g = DISCOUNT.check(prob.discount, "problem")
+        g = DISCOUNT.check(prob.gamma, "problem")
     else:
-        g = discount
+        g = gamma
     n = n_runs
     if horizon is None:
         need = 1.0 if g == 0 else math.log(1e-3 * (1 - g)) / math.log(g)
         if not need <= MAX_HORIZON:
             raise InvalidParameterError(
-                "discount" if discount is not None else "problem",
-                f"discount {g!r} needs a truncation horizon of {need:.3g} > {MAX_HORIZON} steps; pass horizon",
+                "gamma" if gamma is not None else "problem",
+                f"gamma {g!r} needs a truncation horizon of {need:.3g} > {MAX_HORIZON} steps; pass horizon",
             )
         T = max(1, math.ceil(need))
     else:
@@ -296,12 +303,14 @@ def evaluate_restless_policy(
     s = prob.reset(n, gen)
     total = np.zeros(n)
     w = 1.0
-    for t in range(T):
-        a = policy(s, t, gen)
-        try:
-            s, r, _ = prob.step(s, a, gen, t=t)
-        except InvalidParameterError as exc:  # the policy's actions were refused by the simulator
-            raise InvalidParameterError("policy", f"returned invalid actions at step {t} ({exc})") from None
-        total += w * r
-        w *= g
+    with progress_bar(T, desc="bandits.evaluate_restless_policy", progress=progress, unit="step") as bar:
+        for t in range(T):
+            a = policy(s, t, gen)
+            try:
+                s, r, _ = prob.step(s, a, gen, t=t)
+            except InvalidParameterError as exc:  # the policy's actions were refused by the simulator
+                raise InvalidParameterError("policy", f"returned invalid actions at step {t} ({exc})") from None
+            total += w * r
+            w *= g
+            bar.update(1)
     return float(total.mean()), float(total.std(ddof=1) / math.sqrt(n))

@@ -47,7 +47,7 @@ asymptotically sub-cubic variant (which relies on fast matrix multiplication). U
 applies each update at once, on the active columns only (``S^3 / 2`` multiply-adds);
 above, the delayed BLAS-3 loop is faster.
 
-Average reward (``discount=None``): ``M = I - P_pi`` with column ``i0 = 0`` replaced by
+Average reward (``gamma=None``): ``M = I - P_pi`` with column ``i0 = 0`` replaced by
 ones (the unknowns are the bias with ``h(0) = 0`` and the gain in slot 0), ``Delta =
 P_1 - P_0`` with column 0 zeroed; everything else is unchanged. Every policy met must be
 unichain; a multichain arm (e.g. a rested arm) raises ``ValueError``. Only the policies
@@ -84,6 +84,7 @@ import scipy.linalg
 
 from bandits._constraints import DISCOUNT
 from bandits.restless.model import RestlessArm
+from rlcore.progress import PROGRESS, compile_notice, progress_bar
 from rlcore.results import Result
 from rlcore.validation import (
     Array,
@@ -128,7 +129,7 @@ class WhittleResult(Result):
         the computation stopped at a non-indexability witness).
     reason : str
         Empty when indexable; else what failed (state, penalty).
-    discount : float or None
+    gamma : float or None
         ``None`` for the average-reward criterion.
     method : str
     """
@@ -137,7 +138,7 @@ class WhittleResult(Result):
     index: np.ndarray | None
     order: np.ndarray
     reason: str
-    discount: float | None
+    gamma: float | None
     method: str
 
 
@@ -163,8 +164,8 @@ def _degenerate(beta: float | None, what: str) -> InvalidParameterError:
     if beta is None:
         return InvalidParameterError("P", what)
     return InvalidParameterError(
-        "discount",
-        f"with discount={beta!r} the arm's linear systems I - discount P are numerically singular "
+        "gamma",
+        f"with gamma={beta!r} the arm's linear systems I - gamma P are numerically singular "
         f"in float64; use a smaller discount",
     )
 
@@ -172,19 +173,21 @@ def _degenerate(beta: float | None, what: str) -> InvalidParameterError:
 @validate_params(
     P=Instance(RestlessArm) | ProbabilityRows(ndim=3),
     R=Array(ndim=2) | None,
-    discount=DISCOUNT | None,
+    gamma=DISCOUNT | None,
     method=Options("adaptive-greedy", "bisection"),
     atol=Real(0, MAX_ATOL),
     block=Integer(1, 10**6),
+    progress=PROGRESS,
 )
 def whittle_index(
     P: Any,
     R: Any = None,
     *,
-    discount: float | None,
+    gamma: float | None,
     method: str = "adaptive-greedy",
     atol: float = 1e-9,
     block: int = 64,
+    progress: bool | None = None,
 ) -> WhittleResult:
     """Indexability check and Whittle indices of a binary restless arm.
 
@@ -194,7 +197,7 @@ def whittle_index(
         The arm, or its transition probabilities ``P[s, a, s']``.
     R : array_like of shape (S, 2), optional
         Rewards (with an array ``P``).
-    discount : float in [0, 1) or None
+    gamma : float in [0, 1) or None
         Discount factor; ``None`` for the average-reward criterion (unichain arms).
     method : {"adaptive-greedy", "bisection"}
         The exact ``O(S^3)`` algorithm, or the slow reference (module docstring).
@@ -203,6 +206,13 @@ def whittle_index(
         test (a passive state's advantage must stay ``<= atol * scale``).
     block : int in [1, 10**6]
         Number of delayed rank-one updates per matrix product (adaptive greedy).
+    progress : bool or None, default None
+        Show a progress bar over the states on standard error (see
+        :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
+        default). Above 500 states and with ``"bisection"`` it advances state by state;
+        up to 500 states the compiled kernel runs in one call (the bar then moves once,
+        after a notice if the kernel must first be compiled). The result does not
+        depend on it.
 
     Returns
     -------
@@ -212,10 +222,10 @@ def whittle_index(
     Raises
     ------
     InvalidParameterError
-        Malformed arm; or, for ``discount=None``, an arm with a multichain policy
+        Malformed arm; or, for ``gamma=None``, an arm with a multichain policy
         (the average-reward index needs unichain policies; use a discount close to 1);
         or a numerically degenerate arm on which no state can turn passive (never
-        reported as a verdict on indexability), named ``discount`` when a discount
+        reported as a verdict on indexability), named ``gamma`` when a discount
         too close to 1 makes the linear systems singular.
 
     Guarantee
@@ -241,17 +251,28 @@ def whittle_index(
 
     >>> from bandits.restless import RestlessArm
     >>> arm = RestlessArm.rested([[0.0, 1.0], [0.0, 1.0]], [0.0, 1.0])
-    >>> res = whittle_index(arm, discount=0.5)
+    >>> res = whittle_index(arm, gamma=0.5)
     >>> res.indexable, np.round(res.index, 6).tolist()
     (True, [0.5, 1.0])
     """
     Pm, Rm = _check_arm(P, R)
-    if method == "adaptive-greedy":
-        return _adaptive_greedy(Pm, Rm, discount, atol, block)
-    return _bisection(Pm, Rm, discount, atol)
+    S = Pm.shape[0]
+    kernels: list[Any] = []
+    if method == "adaptive-greedy" and S <= _KERNEL_MAX_STATES:
+        from bandits.restless._kernels import adaptive_greedy_kernel
+
+        kernels.append(adaptive_greedy_kernel)
+    # the notice (if the kernel must be compiled) speaks before the bar starts and after it ends
+    with compile_notice(kernels, "bandits.whittle_index", progress=progress):
+        with progress_bar(S, desc="bandits.whittle_index", progress=progress, unit="state") as bar:
+            if method == "adaptive-greedy":
+                return _adaptive_greedy(Pm, Rm, gamma, atol, block, bar)
+            return _bisection(Pm, Rm, gamma, atol, bar)
 
 
-def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float, block: int) -> WhittleResult:
+def _adaptive_greedy(
+    P: np.ndarray, R: np.ndarray, beta: float | None, atol: float, block: int, bar: Any
+) -> WhittleResult:
     S = P.shape[0]
     average = beta is None
     b_ = 1.0 if beta is None else beta
@@ -284,6 +305,7 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
         Wk = np.empty(S)
         ok = np.empty(S, dtype=np.int64)
         k, status, bad, lamk = adaptive_greedy_kernel(np.ascontiguousarray(X), z, y, tol, scale, Wk, ok)
+        bar.update(S)
         if status == 0:
             return WhittleResult(True, Wk, ok, "", beta, method)
         if status == 1:
@@ -339,6 +361,7 @@ def _adaptive_greedy(P: np.ndarray, R: np.ndarray, beta: float | None, atol: flo
         W[sigma] = lam
         order[k] = sigma
         lam_prev = lam
+        bar.update(1)
         if k == S - 1:
             break
         p = pos[sigma]
@@ -387,7 +410,7 @@ def _advantage_unchecked(P: np.ndarray, R: np.ndarray, lam: float, beta: float |
     return np.asarray(Q[:, 1] - Q[:, 0])
 
 
-def _bisection(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float) -> WhittleResult:
+def _bisection(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float, bar: Any) -> WhittleResult:
     S = P.shape[0]
     span = float(R.max() - R.min()) + 1.0
     scale = span / (1.0 - beta) if beta is not None else span * S
@@ -421,6 +444,7 @@ def _bisection(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float) ->
             else:
                 hi = mid
         W[s] = 0.5 * (lo + hi)
+        bar.update(1)
     # indexability: at penalties between and around the indices, the passive set is {W < lam}
     w = np.unique(W)
     grid = np.concatenate([[w[0] - 1.0, w[-1] + 1.0], 0.5 * (w[1:] + w[:-1]), np.linspace(w[0] - 1.0, w[-1] + 1.0, 41)])
@@ -445,8 +469,8 @@ def _bisection(P: np.ndarray, R: np.ndarray, beta: float | None, atol: float) ->
 _TWO_PROBS = Array(ndim=1, shape=(2,), low=0.0, high=1.0)
 
 
-@validate_params(p_passive=_TWO_PROBS, p_active=_TWO_PROBS, discount=DISCOUNT | None)
-def two_state_whittle_index(p_passive: Any, p_active: Any, discount: float | None) -> np.ndarray:
+@validate_params(p_passive=_TWO_PROBS, p_active=_TWO_PROBS, gamma=DISCOUNT | None)
+def two_state_whittle_index(p_passive: Any, p_active: Any, gamma: float | None) -> np.ndarray:
     """Closed-form Whittle indices of the two-state arm of :meth:`RestlessArm.two_state`.
 
     States 0 (bad, reward 0) and 1 (good, reward 1); ``p_a[s]`` is the probability of
@@ -463,7 +487,7 @@ def two_state_whittle_index(p_passive: Any, p_active: Any, discount: float | Non
       beta (p_0[1] - p_1[0])`` and ``W(0) = beta eps_0 / (1 - beta (p_0[1] - p_0[0]))``.
 
     The consistent candidate is returned (derived here from Whittle's definition; the
-    derivation is written out in ``docs/theory/restless.md``). ``discount=None`` is the
+    derivation is written out in ``docs/theory/restless.md``). ``gamma=None`` is the
     average-reward criterion (``beta = 1`` in the formulas; the denominators are
     positive whenever ``p_active > p_passive`` in both states).
 
@@ -471,7 +495,7 @@ def two_state_whittle_index(p_passive: Any, p_active: Any, discount: float | Non
     ----------
     p_passive, p_active : array_like of shape (2,)
         Probabilities in ``[0, 1]``, with ``p_active > p_passive`` in both states.
-    discount : float in [0, 1) or None
+    gamma : float in [0, 1) or None
 
     Returns
     -------
@@ -483,7 +507,7 @@ def two_state_whittle_index(p_passive: Any, p_active: Any, discount: float | Non
     [0.782609, 0.28125]
     """
     p0, p1 = p_passive, p_active
-    b = 1.0 if discount is None else discount
+    b = 1.0 if gamma is None else gamma
     e = p1 - p0
     if np.any(e <= 0):
         raise InvalidParameterError(

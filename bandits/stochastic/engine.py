@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from rlcore.progress import PROGRESS, first_then_bar
 from bandits._constraints import MAX_CELLS, MAX_HORIZON, MAX_RUNS
 from bandits.regret import RegretResult
 from bandits.stochastic import _kernels as _k
@@ -104,39 +105,62 @@ def _run_python(
     return counts
 
 
+def _check_reward_range(env: BanditEnvironment, policy: Any) -> None:
+    """Refuse a policy whose update is defined on a narrower reward range than the environment pays."""
+    need = getattr(policy, "reward_range", None)
+    if need is None:
+        return
+    lo, hi = env.reward_range()
+    if lo < need[0] or hi > need[1]:
+        raise InvalidParameterError(
+            "policy",
+            f"{type(policy).__name__} is defined for rewards in [{need[0]:g}, {need[1]:g}] (its update would misread "
+            f"or clip others), but {env!r} pays rewards in [{lo:g}, {hi:g}]; use a policy for that reward range "
+            f"(e.g. ThompsonGaussian or KLUCB(kl='gaussian') for Gaussian arms)",
+        )
+
+
 @validate_params(
+    env=Instance(BanditEnvironment, what="a bandits environment (BanditEnvironment), the first argument"),
     policy=Implements(
         "reset",
         "select",
         "update",
-        what="a bandit policy with reset(n_arms, horizon), select(t, rng) and update(arm, reward, rng)",
+        what="a bandit policy with reset(n_arms, horizon), select(t, rng) and update(arm, reward, rng), "
+        "the second argument",
     ),
-    env=Instance(BanditEnvironment, what="a bandits environment (BanditEnvironment)"),
     horizon=Integer(1, MAX_HORIZON),
     n_runs=Integer(1, MAX_RUNS),
     rng=RNG(),
     backend=Options("auto", "numba", "python"),
     return_actions=Bool(),
+    progress=PROGRESS,
 )
 def simulate(
-    policy: Any,
     env: BanditEnvironment,
+    policy: Any,
     horizon: int,
     n_runs: int = 1,
     *,
     rng: RNGLike = None,
     backend: str = "auto",
     return_actions: bool = False,
+    progress: bool | None = None,
 ) -> SimulationResult:
     """Run a bandit policy on an environment, ``n_runs`` times for ``horizon`` rounds.
 
     Parameters
     ----------
+    env : BanditEnvironment
+        The model comes first, as everywhere in the library.
     policy : BanditPolicy
         A built-in policy (:mod:`bandits.stochastic.policies`, :mod:`bandits.stochastic.nonstationary`) or any object with
         ``reset(n_arms, horizon)``, ``select(t, rng) -> int`` and
-        ``update(arm, reward, rng)``.
-    env : BanditEnvironment
+        ``update(arm, reward, rng)``. A policy with a ``reward_range`` ``(lo, hi)``
+        (:class:`ThompsonBeta`, :class:`KLUCB` with the Bernoulli KL: their updates are
+        defined for rewards in ``[0, 1]``) is refused, with a ``ValueError`` naming
+        ``policy``, on an environment whose :meth:`~BanditEnvironment.reward_range`
+        exceeds it, instead of silently misreading the rewards.
     horizon : int in [1, 10**9]
     n_runs : int in [1, 10**6]
         With ``n_runs * horizon <= 10**8`` (the size of each result array).
@@ -147,6 +171,10 @@ def simulate(
         otherwise. Both give identical trajectories for built-in policies.
     return_actions : bool
         Keep the pulled arms (``actions``).
+    progress : bool or None, default None
+        Show a progress bar over the runs on standard error (see :mod:`rlcore.progress`),
+        and say so before the first call compiles the engine's Numba kernel; None follows
+        :func:`rlcore.set_progress` (off by default). The results do not depend on it.
 
     Returns
     -------
@@ -156,8 +184,8 @@ def simulate(
     --------
     >>> from bandits import BernoulliBandit, UCB1
     >>> env = BernoulliBandit([0.1, 0.2])
-    >>> a = simulate(UCB1(), env, 300, n_runs=2, rng=1, backend="numba")
-    >>> b = simulate(UCB1(), env, 300, n_runs=2, rng=1, backend="python")
+    >>> a = simulate(env, UCB1(), 300, n_runs=2, rng=1, backend="numba")
+    >>> b = simulate(env, UCB1(), 300, n_runs=2, rng=1, backend="python")
     >>> bool(np.array_equal(a.regret, b.regret))
     True
     """
@@ -168,6 +196,7 @@ def simulate(
             f"n_runs * horizon = {n * T} exceeds {MAX_CELLS} (the size of each result array); "
             f"split the runs over several calls",
         )
+    _check_reward_range(env, policy)
     compiled = hasattr(policy, "kernel_spec")
     if backend == "numba" and not compiled:
         raise InvalidParameterError("backend", f"'numba' runs the built-in policies only, not {type(policy).__name__}")
@@ -187,8 +216,11 @@ def simulate(
     counts = np.empty((n, K))
     if use_numba:
         code, fp = getattr(policy, "kernel_spec")()
-    for i, child in enumerate(root.spawn(n)):
-        env_gen, pol_gen = child.spawn(2)
+
+    children = root.spawn(n)
+    kernels = [_k.run_index_policy] if use_numba else []
+    for i in first_then_bar(n, desc="bandits.simulate", unit="run", progress=progress, kernels=kernels):
+        env_gen, pol_gen = children[i].spawn(2)
         noise = np.ascontiguousarray(env.draw_noise(env_gen, T), dtype=np.float64)
         if not noise.flags.writeable:  # one kernel signature: writable C arrays
             noise = noise.copy()

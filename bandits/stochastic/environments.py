@@ -27,6 +27,7 @@ chapters 4 (stochastic bandits), 11 (adversarial bandits) and 31 (non-stationary
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -90,6 +91,18 @@ class BanditEnvironment:
     def oracle(self, horizon: int) -> np.ndarray:
         """Benchmark reward per round: the best mean, shape ``(1,)`` or ``(horizon,)``."""
         return self.means_table(horizon).max(axis=1)
+
+    def reward_range(self) -> tuple[float, float]:
+        """The interval every reward lies in: ``(0, 1)``, or the real line for Gaussian arms.
+
+        Bernoulli, Beta and reward-table arms pay in ``[0, 1]``; Gaussian arms (any
+        ``sigma``, including 0) count as unbounded. :func:`bandits.simulate` compares it
+        with a policy's ``reward_range`` (the rewards its update is defined for) and
+        refuses a policy that would have to clip or misread the rewards.
+        """
+        if self.kind == _k.ENV_GAUSSIAN:
+            return (-math.inf, math.inf)
+        return (0.0, 1.0)
 
     def draw_noise(self, rng: np.random.Generator, horizon: int) -> np.ndarray:
         """The randomness of one run, ndarray of shape ``(horizon, 1)`` or ``(horizon, K)``."""
@@ -303,6 +316,13 @@ class PiecewiseStationaryBandit(BanditEnvironment):
             return rng.random((horizon, 1))
         return rng.standard_normal((horizon, 1))
 
+    def __repr__(self) -> str:
+        sigma = "" if self.distribution == "bernoulli" else f", sigma={self.sigma!r}"
+        return (
+            f"PiecewiseStationaryBandit({self.segment_means.tolist()}, {self.change_points.tolist()}, "
+            f"distribution={self.distribution!r}{sigma})"
+        )
+
 
 @validate_params(rewards=Array(ndim=2, low=0.0, high=1.0))
 class AdversarialBandit(BanditEnvironment):
@@ -354,3 +374,7 @@ class AdversarialBandit(BanditEnvironment):
 
     def _sample(self, rounds: np.ndarray, arms: np.ndarray, gen: np.random.Generator) -> np.ndarray:
         return self.rewards[rounds, arms]
+
+    def __repr__(self) -> str:
+        T0, K = self.rewards.shape
+        return f"AdversarialBandit(<reward table of {T0} rounds x {K} arms>)"

@@ -32,7 +32,7 @@ truncated at ``depth`` further pulls, where the value is replaced by
 this under-estimates the value by at most ``beta^depth / (1 - beta)``, and since the
 calibration gap decreases in ``lam`` with slope at most ``-1``, the computed index is
 low by at most ``beta^depth / (1 - beta)``. ``depth`` is chosen so that this and the
-bisection tolerance sum to ``tol``.
+bisection tolerance sum to ``epsilon``.
 
 References
 ----------
@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from bandits._constraints import DISCOUNT
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.validation import (
     Array,
     Integer,
@@ -82,7 +83,7 @@ _PSEUDO_COUNT = Real(0, MAX_PSEUDO_COUNT, closed="right")
 _TOL = Real(TOL_FLOOR, 1, closed="left")
 
 
-def _largest_remaining(P: np.ndarray, r: np.ndarray, beta: float) -> np.ndarray:
+def _largest_remaining(P: np.ndarray, r: np.ndarray, beta: float, bar: Any) -> np.ndarray:
     S = r.size
     index = np.empty(S)
     C: list[int] = []
@@ -96,8 +97,8 @@ def _largest_remaining(P: np.ndarray, r: np.ndarray, beta: float) -> np.ndarray:
                 sol = np.linalg.solve(M, np.column_stack([r[idx], np.ones(len(C))]))
             except np.linalg.LinAlgError:
                 raise InvalidParameterError(
-                    "discount",
-                    f"too close to 1 for this chain: I - discount P is singular in float64 (discount={beta!r})",
+                    "gamma",
+                    f"too close to 1 for this chain: I - gamma P is singular in float64 (gamma={beta!r})",
                 ) from None
             PC = P[np.ix_(cand, idx)]
             num = r[cand] + beta * PC @ sol[:, 0]
@@ -108,17 +109,18 @@ def _largest_remaining(P: np.ndarray, r: np.ndarray, beta: float) -> np.ndarray:
             ratio = num / den
         if not np.all(np.isfinite(ratio)):
             raise InvalidParameterError(
-                "discount", f"too close to 1 for this chain: I - discount P is singular in float64 (discount={beta!r})"
+                "gamma", f"too close to 1 for this chain: I - gamma P is singular in float64 (gamma={beta!r})"
             )
         j = int(np.argmax(ratio))
         s = int(cand[j])
         index[s] = ratio[j]
         C.append(s)
         remaining[s] = False
+        bar.update(1)
     return index
 
 
-def _restart(P: np.ndarray, r: np.ndarray, beta: float) -> np.ndarray:
+def _restart(P: np.ndarray, r: np.ndarray, beta: float, bar: Any) -> np.ndarray:
     from rlcore.mdp import FiniteMDP
     from tabular.policy_iteration import policy_iteration
 
@@ -132,18 +134,22 @@ def _restart(P: np.ndarray, r: np.ndarray, beta: float) -> np.ndarray:
         try:
             res = policy_iteration(FiniteMDP(PP, RR, gamma=beta), epsilon=1e-12)
         except InvalidParameterError as exc:  # the restart MDP refused: the discount is too close to 1
-            raise InvalidParameterError("discount", f"the restart-in-state MDP cannot be solved ({exc})") from None
+            raise InvalidParameterError("gamma", f"the restart-in-state MDP cannot be solved ({exc})") from None
         out[s] = (1.0 - beta) * res.V[s]
+        bar.update(1)
     return out
 
 
 @validate_params(
     P=ProbabilityRows(ndim=2),
     r=Array(ndim=1, shape=(shape_of("P", 0),)),
-    discount=DISCOUNT,
+    gamma=DISCOUNT,
     method=Options("largest-remaining", "restart"),
+    progress=PROGRESS,
 )
-def gittins_index(P: Any, r: Any, discount: float, *, method: str = "largest-remaining") -> np.ndarray:
+def gittins_index(
+    P: Any, r: Any, gamma: float, *, method: str = "largest-remaining", progress: bool | None = None
+) -> np.ndarray:
     """Gittins indices of every state of a finite Markov arm.
 
     Parameters
@@ -153,10 +159,14 @@ def gittins_index(P: Any, r: Any, discount: float, *, method: str = "largest-rem
         within ``1e-8``).
     r : array_like of shape (S,)
         Expected reward of a pull in each state.
-    discount : float in [0, 1)
+    gamma : float in [0, 1)
     method : {"largest-remaining", "restart"}
         Varaiya-Walrand-Buyukkoc's recursion, or Katehakis-Veinott's restart-in-state
         MDPs solved by :func:`tabular.policy_iteration` (see the module docstring).
+    progress : bool or None, default None
+        Show a progress bar over the states (one index each) on standard error (see
+        :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
+        default). The result does not depend on it.
 
     Returns
     -------
@@ -187,9 +197,10 @@ def gittins_index(P: Any, r: Any, discount: float, *, method: str = "largest-rem
     """
     if P.shape[0] != P.shape[1]:
         raise InvalidParameterError("P", f"expected a square (S, S) transition matrix, got shape {P.shape}")
-    if method == "largest-remaining":
-        return _largest_remaining(P, r, discount)
-    return _restart(P, r, discount)
+    with progress_bar(r.size, desc="bandits.gittins_index", progress=progress, unit="state") as bar:
+        if method == "largest-remaining":
+            return _largest_remaining(P, r, gamma, bar)
+        return _restart(P, r, gamma, bar)
 
 
 def _calibration_gap(a: float, b: float, beta: float, lam: float, depth: int, upper: bool) -> float:
@@ -213,9 +224,9 @@ def _calibration_gap(a: float, b: float, beta: float, lam: float, depth: int, up
     raise AssertionError("unreachable: depth >= 1")  # pragma: no cover
 
 
-def _bisect_index(a: float, b: float, beta: float, depth: int, tol: float, upper: bool) -> float:
+def _bisect_index(a: float, b: float, beta: float, depth: int, epsilon: float, upper: bool) -> float:
     lo, hi = 1.0 / (1.0 + b / a), 1.0  # the posterior mean a / (a + b), without overflow
-    while hi - lo > tol:
+    while hi - lo > epsilon:
         mid = 0.5 * (lo + hi)
         if not lo < mid < hi:  # the interval cannot shrink further in float64
             break
@@ -226,34 +237,34 @@ def _bisect_index(a: float, b: float, beta: float, depth: int, tol: float, upper
     return 0.5 * (lo + hi)
 
 
-def _default_depth(beta: float, tol: float) -> int:
-    """Smallest depth with ``beta^depth / (1 - beta) <= tol / 2``; refused beyond :data:`MAX_DEPTH`."""
-    need = math.log(0.5 * tol * (1.0 - beta)) / math.log(beta)
+def _default_depth(beta: float, epsilon: float) -> int:
+    """Smallest depth with ``beta^depth / (1 - beta) <= epsilon / 2``; refused beyond :data:`MAX_DEPTH`."""
+    need = math.log(0.5 * epsilon * (1.0 - beta)) / math.log(beta)
     if not need <= MAX_DEPTH:
         raise InvalidParameterError(
-            "discount",
-            f"discount={beta!r} needs a truncation depth of {need:.3g} > {MAX_DEPTH} for tol={tol!r}; "
-            f"use a larger tol, a smaller discount, or pass depth (with its larger error bound)",
+            "gamma",
+            f"gamma={beta!r} needs a truncation depth of {need:.3g} > {MAX_DEPTH} for epsilon={epsilon!r}; "
+            f"use a larger epsilon, a smaller gamma, or pass depth (with its larger error bound)",
         )
     return max(1, math.ceil(need))
 
 
-def _gittins_index_beta(a: float, b: float, beta: float, tol: float, depth: int | None) -> float:
+def _gittins_index_beta(a: float, b: float, beta: float, epsilon: float, depth: int | None) -> float:
     """:func:`gittins_index_beta` on checked arguments (for :class:`GittinsBeta`'s memo)."""
     if beta == 0.0:
         return 1.0 / (1.0 + b / a)
-    d = _default_depth(beta, tol) if depth is None else depth
-    return _bisect_index(a, b, beta, d, 0.5 * tol, upper=False)
+    d = _default_depth(beta, epsilon) if depth is None else depth
+    return _bisect_index(a, b, beta, d, 0.5 * epsilon, upper=False)
 
 
 @validate_params(
     a=_PSEUDO_COUNT,
     b=_PSEUDO_COUNT,
-    discount=DISCOUNT,
-    tol=_TOL,
+    gamma=DISCOUNT,
+    epsilon=_TOL,
     depth=Integer(1, MAX_DEPTH) | None,
 )
-def gittins_index_beta(a: float, b: float, discount: float, *, tol: float = 1e-8, depth: int | None = None) -> float:
+def gittins_index_beta(a: float, b: float, gamma: float, *, epsilon: float = 1e-8, depth: int | None = None) -> float:
     """Gittins index of a Bernoulli arm with posterior ``Beta(a, b)``, by calibration.
 
     Parameters
@@ -262,27 +273,27 @@ def gittins_index_beta(a: float, b: float, discount: float, *, tol: float = 1e-8
         Posterior parameters (``Beta(1, 1)`` is the uniform prior; after ``s`` successes
         and ``f`` failures the state is ``(1 + s, 1 + f)``). Above ``2**53`` adding a
         success would not change a pseudo-count in float64.
-    discount : float in [0, 1)
-    tol : float in [1e-12, 1)
+    gamma : float in [0, 1)
+    epsilon : float in [1e-12, 1)
         Accuracy of the returned index (see the module docstring); below ``1e-12`` the
         index (a number in ``[0, 1]``) cannot be resolved by the float64 dynamic
         programme.
     depth : int in [1, 10**4], optional
         Truncation depth of the dynamic programme (its cost grows like ``depth^2``);
-        default the smallest with ``beta^depth / (1 - beta) <= tol / 2``, which must
-        not exceed ``10**4`` (a discount too close to 1 for ``tol`` is refused). When
-        given, the error bound is ``beta^depth / (1 - beta) + tol / 2``.
+        default the smallest with ``beta^depth / (1 - beta) <= epsilon / 2``, which must
+        not exceed ``10**4`` (a discount too close to 1 for ``epsilon`` is refused). When
+        given, the error bound is ``beta^depth / (1 - beta) + epsilon / 2``.
 
     Returns
     -------
     float
-        The index ``nu(a, b)``: ``nu - tol <= returned <= nu`` up to floating point
-        (the truncation errs downwards, the bisection by at most ``tol / 2``).
+        The index ``nu(a, b)``: ``nu - epsilon <= returned <= nu`` up to floating point
+        (the truncation errs downwards, the bisection by at most ``epsilon / 2``).
 
     Guarantee
     ---------
-    ``|returned - nu(a, b)| <= beta^depth / (1 - beta) + tol / 2`` (truncation, as in
-    the module docstring, plus bisection); with the default depth, ``<= tol``.
+    ``|returned - nu(a, b)| <= beta^depth / (1 - beta) + epsilon / 2`` (truncation, as in
+    the module docstring, plus bisection); with the default depth, ``<= epsilon``.
     Tested by ``tests/bandits/test_gittins.py::test_beta_index_accuracy_statement`` and
     ``tests/bandits/test_gittins.py::test_beta_calibration_equals_the_exact_index_of_the_truncated_chain``.
 
@@ -299,27 +310,27 @@ def gittins_index_beta(a: float, b: float, discount: float, *, tol: float = 1e-8
     >>> bool(0.5 < nu < 1.0)
     True
     """
-    return _gittins_index_beta(a, b, discount, tol, depth)
+    return _gittins_index_beta(a, b, gamma, epsilon, depth)
 
 
-@validate_params(discount=DISCOUNT, tol=_TOL)
+@validate_params(gamma=DISCOUNT, epsilon=_TOL)
 class GittinsBeta:
     """The Gittins index policy for Bernoulli arms with ``Beta(1, 1)`` priors.
 
     Pulls the arm whose posterior ``Beta(1 + s_k, 1 + f_k)`` has the largest index at
-    ``discount`` (indices memoised across runs). A :class:`~bandits.BanditPolicy`, run
+    ``gamma`` (indices memoised across runs). A :class:`~bandits.BanditPolicy`, run
     by :func:`bandits.simulate` (Python path).
 
     Parameters
     ----------
-    discount : float in [0, 1)
-    tol : float in [1e-12, 1)
+    gamma : float in [0, 1)
+    epsilon : float in [1e-12, 1)
         Accuracy of each index (:func:`gittins_index_beta`); the discount must be far
-        enough from 1 for the default truncation depth at this ``tol``.
+        enough from 1 for the default truncation depth at this ``epsilon``.
 
     Guarantee
     ---------
-    Bayes-optimal for the discounted reward ``E[sum_t discount^t X_t]`` with independent
+    Bayes-optimal for the discounted reward ``E[sum_t gamma^t X_t]`` with independent
     uniform priors on the arms' means (Gittins' index theorem; Gittins, Glazebrook and
     Weber 2011, Theorem 2.1). It is not designed for the undiscounted regret.
     Tested by
@@ -329,22 +340,22 @@ class GittinsBeta:
     Examples
     --------
     >>> import bandits
-    >>> res = bandits.simulate(GittinsBeta(0.9), bandits.BernoulliBandit([0.2, 0.8]), 50, 1, rng=0)
+    >>> res = bandits.simulate(bandits.BernoulliBandit([0.2, 0.8]), GittinsBeta(0.9), 50, 1, rng=0)
     >>> res.pseudo_regret.shape
     (1, 50)
     """
 
-    def __init__(self, discount: float, *, tol: float = 1e-6) -> None:
-        if discount > 0.0:
-            _default_depth(discount, tol)  # refuse a discount too close to 1 now, not at the first pull
-        self.discount = discount
-        self.tol = tol
+    def __init__(self, gamma: float, *, epsilon: float = 1e-6) -> None:
+        if gamma > 0.0:
+            _default_depth(gamma, epsilon)  # refuse a discount too close to 1 now, not at the first pull
+        self.gamma = gamma
+        self.epsilon = epsilon
         self._memo: dict[tuple[int, int], float] = {}
 
     def _index(self, s: int, f: int) -> float:
         key = (s, f)
         if key not in self._memo:
-            self._memo[key] = _gittins_index_beta(1.0 + s, 1.0 + f, self.discount, self.tol, None)
+            self._memo[key] = _gittins_index_beta(1.0 + s, 1.0 + f, self.gamma, self.epsilon, None)
         return self._memo[key]
 
     def reset(self, n_arms: int, horizon: int) -> None:
@@ -367,4 +378,4 @@ class GittinsBeta:
             self.failures[arm] += 1
 
     def __repr__(self) -> str:
-        return f"GittinsBeta(discount={self.discount}, tol={self.tol})"
+        return f"GittinsBeta(gamma={self.gamma}, epsilon={self.epsilon})"

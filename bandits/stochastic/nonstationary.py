@@ -85,7 +85,7 @@ class DiscountedUCB(_BuiltinPolicy):
     --------
     >>> from bandits import PiecewiseStationaryBandit, simulate
     >>> env = PiecewiseStationaryBandit([[0.9, 0.1], [0.1, 0.9]], [500])
-    >>> res = simulate(DiscountedUCB.tuned(1000, 2), env, 1000, n_runs=4, rng=0)
+    >>> res = simulate(env, DiscountedUCB.tuned(1000, 2), 1000, n_runs=4, rng=0)
     >>> res.pseudo_regret.shape
     (4, 1000)
     """

@@ -106,6 +106,10 @@ class _BuiltinPolicy:
     """Shared machinery of the built-in policies (state arrays and the compiled twin)."""
 
     _code: int = -1
+    #: The rewards the policy's update is defined for (None: any real reward). A policy
+    #: that binarises rewards or uses a Bernoulli KL needs rewards in ``[0, 1]``;
+    #: :func:`bandits.simulate` refuses an environment that pays outside this range.
+    reward_range: tuple[float, float] | None = None
 
     def _params(self) -> np.ndarray:
         return np.zeros(4)
@@ -260,7 +264,7 @@ class UCB1(_BuiltinPolicy):
     Examples
     --------
     >>> from bandits import BernoulliBandit, simulate
-    >>> res = simulate(UCB1(), BernoulliBandit([0.3, 0.6]), horizon=200, n_runs=5, rng=0)
+    >>> res = simulate(BernoulliBandit([0.3, 0.6]), UCB1(), horizon=200, n_runs=5, rng=0)
     >>> res.pseudo_regret.shape
     (5, 200)
     """
@@ -369,6 +373,11 @@ class KLUCB(_BuiltinPolicy):
         self.kl = kl
         self.sigma = sigma
 
+    @property
+    def reward_range(self) -> tuple[float, float] | None:  # type: ignore[override]
+        """``(0, 1)`` with the Bernoulli KL (defined for means in ``[0, 1]``), else None."""
+        return (0.0, 1.0) if self.kl == "bernoulli" else None
+
     def _params(self) -> np.ndarray:
         return np.array([self.c, self.sigma if self.kl == "gaussian" else 0.0])
 
@@ -438,6 +447,7 @@ class ThompsonBeta(_BuiltinPolicy):
     """
 
     _code = _k.TS_BETA
+    reward_range = (0.0, 1.0)  # successes are binarised rewards: a reward above 1 would count as a failure
 
     def __init__(self) -> None:
         """Beta(1, 1) priors; no parameters."""

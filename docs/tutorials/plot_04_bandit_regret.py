@@ -76,11 +76,11 @@ policies = {
     "EXP3": bandits.EXP3(bandits.exp3_gamma(HORIZON, env.n_arms)),
 }
 for policy in policies.values():
-    bandits.simulate(policy, env, 10, 2, rng=0)  # warm-up: compile the kernels
+    bandits.simulate(env, policy, 10, 2, rng=0)  # warm-up: compile the kernels
 results = {}
 for name, policy in policies.items():
     t0 = time.perf_counter()
-    results[name] = bandits.simulate(policy, env, HORIZON, N_RUNS, rng=2024)
+    results[name] = bandits.simulate(env, policy, HORIZON, N_RUNS, rng=2024)
     dt = time.perf_counter() - t0
     steps = N_RUNS * HORIZON
     print(

@@ -241,7 +241,7 @@ except ValueError as exc:
 disc = random_mdp(20, 3, gamma=0.9, rng=0)
 pi = np.zeros(20, dtype=np.int64)
 for rep in ("categorical", "quantile"):
-    ev = distributional_evaluation(disc, pi, representation=rep, n_atoms=101, tol=1e-8)
+    ev = distributional_evaluation(disc, pi, representation=rep, n_atoms=101, epsilon=1e-8)
     gap = np.max(np.abs(ev.mean() - evaluate_policy(disc, pi).V))
     print(
         f"{rep:11s}: {ev.iterations} iterations, converged = {ev.converged}, "

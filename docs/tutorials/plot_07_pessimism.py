@@ -166,7 +166,7 @@ for n in sizes2:
         d = offline.sample_transitions(small, mu_small, int(n), rng=seed)
         res = offline.vi_lcb(d, 5, 2, 0.5, delta=0.1, rng=seed)
         g_.append(v_star - res.V[0])
-        c_.append(offline.pessimism_certificate(res, small))
+        c_.append(offline.pessimism_certificate(small, res))
         s_.append(offline.policy_suboptimality(small, res.policy))
     gap.append(np.mean(g_))
     cert.append(np.mean(c_))

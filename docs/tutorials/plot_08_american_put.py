@@ -127,7 +127,7 @@ fig.tight_layout()
 # simulations from every date of every outer path. The lower bound (fresh paths) and
 # the dual upper bound together certify how far the LSMC rule can be from optimal.
 
-bracket = fa.price_bracket(lsmc.policy, problem, model, n_lower=N_TEST, n_outer=N_OUTER, n_inner=N_INNER, rng=1)
+bracket = fa.price_bracket(problem, model, lsmc.policy, n_lower=N_TEST, n_outer=N_OUTER, n_inner=N_INNER, rng=1)
 lo, hi = bracket.interval(1.96)
 print(f"lower bound  {bracket.lower.price:.4f} +- {bracket.lower.stderr:.4f}")
 print(f"upper bound  {bracket.upper.upper:.4f} +- {bracket.upper.stderr:.4f}")
@@ -199,8 +199,8 @@ markov = fa.longstaff_schwartz(berm, ar, N_FQ, n_test_paths=None, rng=4).policy
 history = fa.fitted_q_stopping(
     berm, ar, N_FQ, features=fa.HistoryFeatures(2, degree=3), n_iterations=5, n_test_paths=None, rng=4
 ).policy
-v_m = fa.evaluate_exercise_policy(markov, berm, ar, paths=test)
-v_h = fa.evaluate_exercise_policy(history, berm, ar, paths=test)
+v_m = fa.evaluate_exercise_policy(berm, ar, markov, paths=test)
+v_h = fa.evaluate_exercise_policy(berm, ar, history, paths=test)
 d = v_h.payoffs - v_m.payoffs
 print(f"price-only LSMC     {v_m.price:.4f}")
 print(f"history fitted-Q    {v_h.price:.4f}")

@@ -119,7 +119,7 @@ fit0 = train_hedger(
     Z_train,
     X_train,
     risk,
-    lr=5e-3,
+    learning_rate=5e-3,
     n_iterations=ITERS,
     batch_size=BATCH,
     eval_data=(S_test, Z_test, X_test),
@@ -162,7 +162,7 @@ fit = train_hedger(
     X_train,
     risk,
     cost=COST,
-    lr=5e-3,
+    learning_rate=5e-3,
     n_iterations=ITERS,
     batch_size=BATCH,
     eval_data=(S_test, Z_test, X_test),
@@ -236,7 +236,7 @@ SEEDS = (0, 1)
 curves: dict[tuple[str, str], list] = {}
 for arch, make, lrs in [
     ("feed-forward", lambda s: feedforward_hedger(2, rng=s), {"adam": 5e-3, "kfac": 1e-2}),
-    ("LSTM (16)", lambda s: lstm_hedger(2, hidden=16, rng=s), {"adam": 1e-2, "kfac": 3e-2}),
+    ("LSTM (16)", lambda s: lstm_hedger(2, hidden_size=16, rng=s), {"adam": 1e-2, "kfac": 3e-2}),
 ]:
     for opt in ("adam", "kfac"):
         for seed in SEEDS:
@@ -248,7 +248,7 @@ for arch, make, lrs in [
                 risk,
                 cost=COST,
                 optimizer=opt,
-                lr=lrs[opt],
+                learning_rate=lrs[opt],
                 n_iterations=ITERS // 2,
                 batch_size=BATCH,
                 eval_every=10,

@@ -75,7 +75,7 @@ require_torch("this tutorial").set_num_threads(1)
 # :func:`bandits.whittle_index` and by the closed form.
 
 arm = RestlessArm.two_state(p_passive=[0.2, 0.6], p_active=[0.7, 0.95])
-res = whittle_index(arm, discount=GAMMA)
+res = whittle_index(arm, gamma=GAMMA)
 closed = two_state_whittle_index([0.2, 0.6], [0.7, 0.95], GAMMA)
 print(
     f"indexable: {res.indexable}, indices (adaptive greedy): {np.round(res.index, 6)}, "
@@ -108,7 +108,7 @@ fig.tight_layout()
 # is optimal is not monotone in the penalty, and the function says so instead of
 # returning an index.
 
-bad = whittle_index(RestlessArm.random(3, rng=525), discount=GAMMA)
+bad = whittle_index(RestlessArm.random(3, rng=525), gamma=GAMMA)
 print(f"indexable: {bad.indexable}, index: {bad.index}\n  reason: {bad.reason}")
 
 # %%
@@ -122,13 +122,13 @@ print(f"indexable: {bad.indexable}, index: {bad.index}\n  reason: {bad.reason}")
 # the one-step gain of acting is largest) and random actions.
 
 arm3 = RestlessArm.random(3, rng=8)
-res3 = whittle_index(arm3, discount=GAMMA)
+res3 = whittle_index(arm3, gamma=GAMMA)
 print(f"three-state arm: indexable {res3.indexable}, Whittle indices {np.round(res3.index, 4)}")
 
 sizes = [10, 40] if QUICK else [10, 20, 50, 100]
 table = {name: [] for name in ["LP bound", "Whittle", "LP-priority", "myopic", "random"]}
 for N in sizes:
-    prob = RestlessProblem(arm3, budget=0.3 * N, n_arms=N, discount=GAMMA)
+    prob = RestlessProblem(arm3, budget=0.3 * N, n_arms=N, gamma=GAMMA)
     lp = fluid_lp(prob)
     table["LP bound"].append((lp.value / N, 0.0))
     policies = {
@@ -188,7 +188,7 @@ coupled = CoupledRestlessProblem(
     effects=np.column_stack([gen.uniform(0.3, 0.9, 6), gen.uniform(0.3, 0.9, 6)]),
     constraints=cons,
     weights=gen.uniform(0.5, 2.0, 6),
-    discount=GAMMA,
+    gamma=GAMMA,
 )
 print(f"{coupled}: {len(cons.enumerate())} feasible actions")
 
@@ -196,7 +196,15 @@ mdp, _, _ = coupled_joint_mdp(coupled)
 v_opt = float(mdp.initial @ policy_iteration(mdp, epsilon=1e-10).V)
 
 t0 = time.perf_counter()
-agent = sequoia(coupled, n_steps=SEQUOIA_STEPS, hidden=(16,), target_every=50, lr=3e-3, updates_per_step=4, rng=0)
+agent = sequoia(
+    coupled,
+    n_steps=SEQUOIA_STEPS,
+    hidden_sizes=(16,),
+    target_update_every=50,
+    learning_rate=3e-3,
+    updates_per_step=4,
+    rng=0,
+)
 print(f"SEQUOIA trained in {time.perf_counter() - t0:.1f} s, {agent.n_milps} MILPs solved")
 
 results = {"optimal (joint MDP)": (v_opt, 0.0)}

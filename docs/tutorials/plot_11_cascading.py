@@ -72,10 +72,10 @@ ITEM_COUNTS = [4, 6, 8] if QUICK else [4, 6, 8, 10, 12, 16, 24, 32]
 L, K, p, gap = 8, 2, 0.2, 0.1
 w = np.array([p] * K + [p - gap] * (L - K))
 env = CascadeBandit(w, K)
-res_ucb1 = simulate_cascade(CascadeUCB1(), env, T_BANDIT, RUNS, rng=1)
-res_kl = simulate_cascade(CascadeKLUCB(), env, T_BANDIT, RUNS, rng=1)
+res_ucb1 = simulate_cascade(env, CascadeUCB1(), T_BANDIT, RUNS, rng=1)
+res_kl = simulate_cascade(env, CascadeKLUCB(), T_BANDIT, RUNS, rng=1)
 naive_env, lists = enumerated_cascade_bandit(env)
-res_naive = bandits.simulate(bandits.KLUCB(), naive_env, T_BANDIT, RUNS, rng=1)
+res_naive = bandits.simulate(naive_env, bandits.KLUCB(), T_BANDIT, RUNS, rng=1)
 n = np.arange(1, T_BANDIT + 1)
 
 fig, ax = plt.subplots(figsize=(7, 4))

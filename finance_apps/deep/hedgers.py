@@ -108,7 +108,7 @@ def _classes() -> tuple[Any, Any]:
 @validate_params(
     n_features=_UNITS,
     n_assets=_UNITS,
-    hidden=Sequence_(_UNITS, min_len=0, max_len=16),
+    hidden_sizes=Sequence_(_UNITS, min_len=0, max_len=16),
     activation=Options("relu", "tanh", "silu"),
     dtype=FloatDtype() | None,
     device=Device(),
@@ -118,7 +118,7 @@ def feedforward_hedger(
     n_features: int,
     n_assets: int = 1,
     *,
-    hidden: Sequence[int] = (32, 32),
+    hidden_sizes: Sequence[int] = (32, 32),
     activation: str = "relu",
     dtype: Any = None,
     device: Any = "cpu",
@@ -131,7 +131,7 @@ def feedforward_hedger(
     n_features : int in [1, 1024]
         Features per date (the last axis of the input).
     n_assets : int in [1, 1024], default 1
-    hidden : sequence of int, default (32, 32)
+    hidden_sizes : sequence of int, default (32, 32)
         Widths of the hidden layers (at most 16 layers, each of 1 to 1024 units).
     activation : {"relu", "tanh", "silu"}, default "relu"
     dtype : floating-point torch.dtype or None
@@ -156,13 +156,13 @@ def feedforward_hedger(
     Examples
     --------
     >>> torch = require_torch("example")
-    >>> h = feedforward_hedger(2, hidden=(8,), rng=0)
+    >>> h = feedforward_hedger(2, hidden_sizes=(8,), rng=0)
     >>> h(torch.zeros(5, 3, 2)).shape
     torch.Size([5, 3, 1])
     """
     cls, _ = _classes()
     net = build_mlp(
-        [n_features + n_assets, *hidden, n_assets], activation=activation, rng=as_generator(rng), dtype=dtype
+        [n_features + n_assets, *hidden_sizes, n_assets], activation=activation, rng=as_generator(rng), dtype=dtype
     )
     return cls(net, n_assets).to(device)
 
@@ -170,7 +170,7 @@ def feedforward_hedger(
 @validate_params(
     n_features=_UNITS,
     n_assets=_UNITS,
-    hidden=_UNITS,
+    hidden_size=_UNITS,
     forget_bias=Real(-10.0, 10.0),
     dtype=FloatDtype() | None,
     device=Device(),
@@ -180,7 +180,7 @@ def lstm_hedger(
     n_features: int,
     n_assets: int = 1,
     *,
-    hidden: int = 32,
+    hidden_size: int = 32,
     forget_bias: float = 1.0,
     dtype: Any = None,
     device: Any = "cpu",
@@ -192,7 +192,7 @@ def lstm_hedger(
     ----------
     n_features : int in [1, 1024]
     n_assets : int in [1, 1024], default 1
-    hidden : int in [1, 1024], default 32
+    hidden_size : int in [1, 1024], default 32
         Size of the hidden and cell states.
     forget_bias : float in [-10, 10], default 1.0
         Added to the forget-gate bias at initialisation (Gers et al. 2000); beyond
@@ -217,14 +217,14 @@ def lstm_hedger(
     Examples
     --------
     >>> torch = require_torch("example")
-    >>> h = lstm_hedger(2, hidden=4, rng=0)
+    >>> h = lstm_hedger(2, hidden_size=4, rng=0)
     >>> h(torch.zeros(5, 3, 2)).shape
     torch.Size([5, 3, 1])
     """
     torch = require_torch("lstm_hedger")
     _, cls = _classes()
-    model = cls(n_features, n_assets, hidden, torch.float32 if dtype is None else dtype)
-    init_linear_(model, as_generator(rng))
+    model = cls(n_features, n_assets, hidden_size, torch.float32 if dtype is None else dtype)
+    init_linear_(model, rng=as_generator(rng))
     with torch.no_grad():
-        model.gates.bias[hidden : 2 * hidden] += forget_bias
+        model.gates.bias[hidden_size : 2 * hidden_size] += forget_bias
     return model.to(device)

@@ -56,6 +56,7 @@ from finance_apps._hedging_inputs import (
 from finance_apps.deep.kfac import KFAC
 from finance_apps.deep.pnl import hedging_pnl_torch
 from rlcore.deep import require_torch
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.results import Result
 from rlcore.validation import (
@@ -218,7 +219,7 @@ def hedge_ratios(hedger: Any, features: Any) -> np.ndarray:
 
 
 def _kfac_option_names() -> set[str]:
-    return {p for p in inspect.signature(KFAC.__init__).parameters if p not in ("self", "model", "lr")}
+    return {p for p in inspect.signature(KFAC.__init__).parameters if p not in ("self", "model", "learning_rate")}
 
 
 @validate_params(
@@ -232,12 +233,13 @@ def _kfac_option_names() -> set[str]:
     optimizer=Options("adam", "kfac"),
     n_iterations=Integer(1, MAX_ITERATIONS),
     batch_size=Integer(1, MAX_PATHS),
-    lr=Real(0.0, 100.0, closed="right"),
+    learning_rate=Real(0.0, 100.0, closed="right"),
     kfac_options=Instance(dict, what="a dict of KFAC keyword arguments") | None,
     eval_every=Integer(1, MAX_ITERATIONS),
     eval_data=Sequence_(Array(), length=3) | None,
     rng=RNG(),
     callback=IsCallable("a callable callback(iteration, batch_risk)") | None,
+    progress=PROGRESS,
 )
 def train_hedger(
     hedger: Any,
@@ -251,12 +253,13 @@ def train_hedger(
     optimizer: str = "adam",
     n_iterations: int = 200,
     batch_size: int = 1024,
-    lr: float = 1e-3,
+    learning_rate: float = 1e-3,
     kfac_options: dict[str, Any] | None = None,
     eval_every: int = 10,
     eval_data: tuple[Any, Any, Any] | None = None,
     rng: RNGLike = None,
     callback: Callable[[int, float], None] | None = None,
+    progress: bool | None = None,
 ) -> TrainingResult:
     r"""Deep hedging: minimise a convex risk measure of the hedged P&L by stochastic gradient.
 
@@ -282,7 +285,7 @@ def train_hedger(
     n_iterations : int in [1, 10**9], default 200
     batch_size : int in [1, 10**8], default 1024
         At most ``10**9`` floats of minibatch features.
-    lr : float in (0, 100], default 1e-3
+    learning_rate : float in (0, 100], default 1e-3
         Learning rate of either optimiser (a larger step overflows float32
         parameters).
     kfac_options : dict or None
@@ -299,6 +302,10 @@ def train_hedger(
         built).
     callback : callable or None
         Called as ``callback(iteration, batch_risk)`` after each update.
+    progress : bool or None, default None
+        Show a progress bar over the iterations on standard error, with the last
+        evaluation risk (see :mod:`rlcore.progress`); None follows
+        :func:`rlcore.set_progress` (off by default). The result does not depend on it.
 
     Returns
     -------
@@ -380,16 +387,17 @@ def train_hedger(
 
     opt: Any
     if optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=lr)
+        opt = torch.optim.Adam(params, lr=learning_rate)
     else:
         try:
-            opt = KFAC(hedger, lr=lr, **opts)
+            opt = KFAC(hedger, learning_rate=learning_rate, **opts)
         except (InvalidParameterError, InvalidParameterTypeError) as exc:
             raise type(exc)("kfac_options", str(exc)) from None
 
     history = np.empty(n_iterations)
     eval_steps, eval_risk = [0], [evaluate()]
     t0 = time.perf_counter()
+    bar = progress_bar(n_iterations, desc="finance_apps.train_hedger", progress=progress, unit="iteration")
     try:
         for it in range(n_iterations):
             idx = torch.as_tensor(gen.integers(S.shape[0], size=batch_size), device=device)
@@ -401,14 +409,18 @@ def train_hedger(
             history[it] = float(loss.detach())
             if not math.isfinite(history[it]):
                 raise FloatingPointError(
-                    f"training diverged at iteration {it} (risk {history[it]}); lower lr (it is {lr:g})"
+                    f"training diverged at iteration {it} (risk {history[it]}); lower learning_rate (it is {learning_rate:g})"
                 )
             if (it + 1) % eval_every == 0 or it + 1 == n_iterations:
                 eval_steps.append(it + 1)
                 eval_risk.append(evaluate())
+                if not bar.disable:
+                    bar.set_postfix(risk=f"{eval_risk[-1]:.4g}", refresh=False)
             if callback is not None:
                 callback(it, history[it])
+            bar.update(1)
     finally:
+        bar.close()
         if optimizer == "kfac":
             opt.remove_hooks()
     seconds = time.perf_counter() - t0

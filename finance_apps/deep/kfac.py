@@ -25,7 +25,7 @@ What is computed here
   (\sum_i p_i J_i)]` with :math:`p = \mathrm{softmax}(-aX)`, whereas the per-path
   gradients here are :math:`-N p_i J_i`, so paths are weighted by :math:`N p_i^2`
   instead of :math:`a p_i` (both positive semi-definite). The scale of the factors
-  then follows the loss, and ``damping`` and ``lr`` must be tuned together.
+  then follows the loss, and ``damping`` and ``learning_rate`` must be tuned together.
 * **Recurrent use** (Martens, Ba and Johnson 2018). A layer called ``T`` times per
   forward pass (an unrolled RNN cell, a hedger applied at every date) has per-sample
   gradient :math:`\sum_t g_t \bar a_t^\top`. Under the "independent time steps"
@@ -43,7 +43,7 @@ What is computed here
 * **Step.** The preconditioned direction is rescaled so that the predicted change
   :math:`\eta^2 \sum v \cdot \nabla L` stays below ``kl_clip`` (KL clipping, Ba,
   Grosse and Martens 2017, §5), then applied with heavy-ball momentum and learning rate
-  ``lr``. Parameters outside Linear layers receive the plain (clipped) gradient.
+  ``learning_rate``. Parameters outside Linear layers receive the plain (clipped) gradient.
 
 References
 ----------
@@ -90,7 +90,7 @@ _DAMPING = Real(1e-12, 1e6)
 
 @validate_params(
     model=TorchModule(),
-    lr=LEARNING_RATE,
+    learning_rate=LEARNING_RATE,
     damping=_DAMPING,
     factor_decay=_FRACTION,
     inverse_update_freq=Integer(1, MAX_ITERATIONS),
@@ -112,7 +112,7 @@ class KFAC:
     model : torch.nn.Module
         Its ``nn.Linear`` submodules are preconditioned, however many times each is
         called in a forward pass; other parameters get the plain gradient.
-    lr : float in (0, 100], default 0.01
+    learning_rate : float in (0, 100], default 0.01
         Learning rate :math:`\eta`.
     damping : float in [1e-12, 1e6], default 1e-3
         Tikhonov damping :math:`\lambda` (split between the factors by :math:`\pi`);
@@ -144,7 +144,7 @@ class KFAC:
     --------
     >>> torch = require_torch("example")
     >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1))
-    >>> opt = KFAC(net, lr=0.1)
+    >>> opt = KFAC(net, learning_rate=0.1)
     >>> x, y = torch.randn(16, 3, generator=torch.Generator().manual_seed(0)), torch.zeros(16, 1)
     >>> opt.zero_grad(); ((net(x) - y) ** 2).mean().backward(); opt.step()
     >>> [tuple(a.shape) for a, g in opt.factors().values()]
@@ -154,7 +154,7 @@ class KFAC:
     def __init__(
         self,
         model: Any,
-        lr: float = 0.01,
+        learning_rate: float = 0.01,
         damping: float = 1e-3,
         factor_decay: float = 0.95,
         inverse_update_freq: int = 10,
@@ -165,7 +165,7 @@ class KFAC:
     ) -> None:
         torch = require_torch("KFAC")
         self.model = model
-        self.lr = lr
+        self.learning_rate = learning_rate
         self.damping = damping
         self.factor_decay = factor_decay
         self.inverse_update_freq = inverse_update_freq
@@ -311,7 +311,9 @@ class KFAC:
                     vg += float((g * g).sum())
                     updates.append((p, g))
             nu = 1.0
-            predicted = self.lr * self.lr * vg  # a product (not lr**2): inf, never an OverflowError
+            predicted = (
+                self.learning_rate * self.learning_rate * vg
+            )  # a product (not a square): inf, never an OverflowError
             if self.kl_clip is not None and predicted > 0:
                 nu = min(1.0, math.sqrt(self.kl_clip / predicted))
             for p, v in updates:
@@ -321,7 +323,7 @@ class KFAC:
                     buf = d.clone() if buf is None else buf.mul_(self.momentum).add_(d)
                     self._momentum[id(p)] = buf
                     d = buf
-                p.add_(d, alpha=-self.lr)
+                p.add_(d, alpha=-self.learning_rate)
         self.steps += 1
         for st in self._state.values():
             st.acts.clear()

@@ -47,11 +47,11 @@ _COMMON: dict[str, Constraint] = {
     "min_steps": Integer(0, MAX_ITERATIONS),
     "batch_size": Integer(1, MAX_SAMPLES),
     "learning_rate": Real(0, 10, closed="right"),
-    "lr_schedule": Options("cosine", "constant"),
+    "learning_rate_schedule": Options("cosine", "constant"),
     "weight_decay": Real(0, 1e3),
     "standardize_X": Bool(),
     "standardize_y": Bool(),
-    "random_state": RNG(),
+    "rng": RNG(),
     "device": Device(),
     "warm_start": Bool(),
 }
@@ -113,7 +113,7 @@ class _TorchMLP:
             "activation": v["activation"],
             "n_epochs": v["n_epochs"],
             "min_steps": v["min_steps"],
-            "lr_schedule": v["lr_schedule"],
+            "learning_rate_schedule": v["learning_rate_schedule"],
             "batch_size": v["batch_size"],
             "lr": v["learning_rate"],
             "weight_decay": v["weight_decay"],
@@ -136,7 +136,7 @@ class _TorchMLP:
         cfg = self._common_config()
         cfg.update(self._head_config())
         device = self._device()
-        rng = _as_generator(self.random_state, "random_state")  # type: ignore[attr-defined]
+        rng = _as_generator(self.rng, "rng")  # type: ignore[attr-defined]
         Xf = as_float_array(X, "X", ndim=2)
         n, d = Xf.shape
         if n == 0:
@@ -190,7 +190,7 @@ class _TorchMLP:
             perm = rng.permutation(m)
             total = torch.zeros((), device=device)
             for start in range(0, m, bs):
-                if cfg["lr_schedule"] == "cosine":
+                if cfg["learning_rate_schedule"] == "cosine":
                     for group in opt.param_groups:
                         group["lr"] = cfg["lr"] * 0.5 * (1.0 + np.cos(np.pi * step / n_steps))
                 step += 1

@@ -174,7 +174,7 @@ def _activation(torch: Any, name: str) -> Any:
     out_scale=Real(0, 1e6),
     last=Unchecked("a Linear layer of module (compared by identity) or None"),
 )
-def init_linear_(module: Any, rng: RNGLike, *, out_scale: float = 1.0, last: Any = None) -> Any:
+def init_linear_(module: Any, *, rng: RNGLike, out_scale: float = 1.0, last: Any = None) -> Any:
     """Initialise every ``torch.nn.Linear`` of ``module`` in place from a numpy generator.
 
     Weights and biases are drawn uniform on ``[-1/sqrt(fan_in), 1/sqrt(fan_in)]``
@@ -200,8 +200,8 @@ def init_linear_(module: Any, rng: RNGLike, *, out_scale: float = 1.0, last: Any
     --------
     >>> torch = require_torch("example")
     >>> net = torch.nn.Linear(4, 2)
-    >>> a = init_linear_(net, np.random.default_rng(0)).weight.detach().clone()
-    >>> b = init_linear_(net, np.random.default_rng(0)).weight.detach()
+    >>> a = init_linear_(net, rng=np.random.default_rng(0)).weight.detach().clone()
+    >>> b = init_linear_(net, rng=np.random.default_rng(0)).weight.detach()
     >>> bool((a == b).all()), bool(a.abs().max() <= 0.5)
     (True, True)
     """
@@ -301,5 +301,5 @@ def build_mlp(
                 layers.append(torch.nn.LayerNorm(fan_out, elementwise_affine=False, dtype=dt))
             layers.append(act())
     net = torch.nn.Sequential(*layers)
-    init_linear_(net, gen, out_scale=out_scale)
+    init_linear_(net, rng=gen, out_scale=out_scale)
     return net.to(device)

@@ -20,7 +20,7 @@ two estimators here make their "deep variants":
 Both train with Adam on shuffled minibatches (the shared loop of
 :mod:`rlcore.deep._training`); ``sample_weight`` weights each sample's loss. Randomness
 (initial weights, through :func:`rlcore.deep.build_mlp`, and minibatch order) comes from
-one NumPy generator (``random_state``), so the same seed gives the same network on the
+one NumPy generator (``rng``), so the same seed gives the same network on the
 same device and thread count; the global torch seed is never touched.
 
 torch is an optional dependency: this module imports without it, while fitting a
@@ -96,7 +96,7 @@ class MLPRegressor(_TorchMLP):
     learning_rate : float in (0, 10], default 1e-3
         Peak Adam step size. A run whose loss becomes non-finite stops with an
         :class:`~rlcore.validation.InvalidParameterError` naming ``learning_rate``.
-    lr_schedule : {"cosine", "constant"}, default "cosine"
+    learning_rate_schedule : {"cosine", "constant"}, default "cosine"
         ``"cosine"`` anneals the step size from ``learning_rate`` to 0 over the run
         (cosine annealing without restarts [3]_), so the final network sits at a
         minimum rather than wherever Adam's constant-step noise leaves it; ``"constant"``
@@ -110,7 +110,7 @@ class MLPRegressor(_TorchMLP):
         For ``"mse"``/``"huber"``: train on ``(y - mean) / std`` (weighted by
         ``sample_weight``) and map predictions back. Ignored for ``"hl_gauss"``, whose
         support is in the units of ``y``.
-    random_state : numpy Generator, int or None, default None
+    rng : numpy Generator, int or None, default None
         Source of the initial weights and minibatch order. An int gives the same network
         on every ``fit``; a Generator is advanced.
     device : str, default "cpu"
@@ -167,10 +167,10 @@ class MLPRegressor(_TorchMLP):
     >>> X = one_hot(np.repeat([0, 1], 20), 2)
     >>> y = np.repeat([1.0, 3.0], 20)
     >>> small = dict(hidden_sizes=(16,), n_epochs=100, min_steps=0, batch_size=40, learning_rate=0.05)
-    >>> model = MLPRegressor(random_state=0, **small)
+    >>> model = MLPRegressor(rng=0, **small)
     >>> np.round(model.fit(X, y).predict(np.eye(2)), 2)
     array([1., 3.])
-    >>> hl = MLPRegressor(loss="hl_gauss", support=(0.0, 4.0), n_bins=21, random_state=0, **small)
+    >>> hl = MLPRegressor(loss="hl_gauss", support=(0.0, 4.0), n_bins=21, rng=0, **small)
     >>> np.round(hl.fit(X, y).predict(np.eye(2)), 2)
     array([1., 3.])
     """
@@ -179,6 +179,7 @@ class MLPRegressor(_TorchMLP):
 
     def __init__(
         self,
+        *,
         hidden_sizes: tuple[int, ...] = (64, 64),
         activation: str = "relu",
         loss: str = "mse",
@@ -190,11 +191,11 @@ class MLPRegressor(_TorchMLP):
         min_steps: int = 1000,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
-        lr_schedule: str = "cosine",
+        learning_rate_schedule: str = "cosine",
         weight_decay: float = 0.0,
         standardize_X: bool = True,
         standardize_y: bool = True,
-        random_state: Any = None,
+        rng: Any = None,
         device: str = "cpu",
         warm_start: bool = False,
     ) -> None:
@@ -209,11 +210,11 @@ class MLPRegressor(_TorchMLP):
         self.min_steps = min_steps
         self.batch_size = batch_size
         self.learning_rate = learning_rate
-        self.lr_schedule = lr_schedule
+        self.learning_rate_schedule = learning_rate_schedule
         self.weight_decay = weight_decay
         self.standardize_X = standardize_X
         self.standardize_y = standardize_y
-        self.random_state = random_state
+        self.rng = rng
         self.device = device
         self.warm_start = warm_start
         self._head_config()  # the relations between the parameters
@@ -367,7 +368,7 @@ class DistributionalMLPRegressor(_TorchMLP):
         float32, in which the loss is computed), in standardised units of ``y`` when
         ``standardize_y`` is True. ``0`` gives the plain quantile loss.
     hidden_sizes, activation, n_epochs, min_steps, batch_size, learning_rate, \
-lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
+learning_rate_schedule, weight_decay, standardize_X, rng, device, warm_start
         As in :class:`MLPRegressor`.
     standardize_y : bool, default True
         Quantile head only: train on standardised targets (quantiles are equivariant
@@ -398,7 +399,7 @@ lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
     >>> X = one_hot(np.zeros(40, dtype=int), 1)
     >>> y = np.tile([0.0, 2.0], 20)
     >>> c51 = DistributionalMLPRegressor(support=(0.0, 2.0), n_atoms=3, hidden_sizes=(8,), n_epochs=100,
-    ...                                  min_steps=0, batch_size=40, learning_rate=0.05, random_state=0)
+    ...                                  min_steps=0, batch_size=40, learning_rate=0.05, rng=0)
     >>> dist = c51.fit(X, y).predict_distribution(X[:1])
     >>> np.round(dist.probs, 1)
     array([[0.5, 0. , 0.5]])
@@ -411,6 +412,7 @@ lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
 
     def __init__(
         self,
+        *,
         head: str = "categorical",
         n_atoms: int = 51,
         support: tuple[float, float] | None = None,
@@ -421,11 +423,11 @@ lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
         min_steps: int = 1000,
         batch_size: int = 64,
         learning_rate: float = 1e-3,
-        lr_schedule: str = "cosine",
+        learning_rate_schedule: str = "cosine",
         weight_decay: float = 0.0,
         standardize_X: bool = True,
         standardize_y: bool = True,
-        random_state: Any = None,
+        rng: Any = None,
         device: str = "cpu",
         warm_start: bool = False,
     ) -> None:
@@ -439,11 +441,11 @@ lr_schedule, weight_decay, standardize_X, random_state, device, warm_start
         self.min_steps = min_steps
         self.batch_size = batch_size
         self.learning_rate = learning_rate
-        self.lr_schedule = lr_schedule
+        self.learning_rate_schedule = learning_rate_schedule
         self.weight_decay = weight_decay
         self.standardize_X = standardize_X
         self.standardize_y = standardize_y
-        self.random_state = random_state
+        self.rng = rng
         self.device = device
         self.warm_start = warm_start
         self._head_config()  # the relations between the parameters

@@ -52,7 +52,6 @@ import logging
 import os
 import pickle
 import socket
-import sys
 import time
 import traceback
 import warnings
@@ -64,6 +63,7 @@ from rlcore.experiments._json import to_jsonable
 from rlcore.experiments.store import _check_out_dir, _RecordStore
 from rlcore.experiments.sweep import Run, Sweep
 from rlcore.experiments.threads import MAX_THREADS, _ensure_worker_limit, limit_threads
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.validation import (
     Bool,
     Instance,
@@ -310,7 +310,7 @@ _BACKEND_FNS = {"serial": _run_serial, "loky": _run_loky, "ray": _run_ray}
     n_jobs=Integer(1, MAX_JOBS) | None,
     threads_per_run=Integer(1, MAX_THREADS) | None,
     retry_failed=Bool(),
-    progress=Bool(),
+    progress=PROGRESS,
     sync_interval=Real(0, None),
 )
 def run_sweep(
@@ -322,7 +322,7 @@ def run_sweep(
     n_jobs: int | None = None,
     threads_per_run: int | None = 1,
     retry_failed: bool = True,
-    progress: bool = False,
+    progress: bool | None = None,
     sync_interval: float = 0.0,
 ) -> list[dict[str, Any]]:
     """Execute every run of ``sweep`` not yet recorded in ``out_dir``; return all records.
@@ -352,8 +352,10 @@ def run_sweep(
         settings alone (loky then gives each worker ``cores // n_jobs`` threads).
     retry_failed : bool, default True
         Run again the runs recorded as failed. Successful runs never run again.
-    progress : bool, default False
-        Show a tqdm progress bar on stderr. Silent otherwise.
+    progress : bool or None, default None
+        Show a progress bar over the runs on standard error (see
+        :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
+        default).
     sync_interval : float, default 0.0
         Seconds between two ``fsync`` of the record file. Every record is written to
         the file (handed to the operating system) as soon as its run finishes, so
@@ -445,20 +447,17 @@ def _execute_all(
     backend: str,
     n_jobs: int | None,
     n_threads: int | None,
-    progress: bool,
+    progress: bool | None,
 ) -> None:
-    from tqdm import tqdm
-
     specs: list[_Spec] = [(r.key, r.config_key, r.config, r.seed_index, r.seed) for r in todo]
     n_failed = 0
-    with tqdm(
-        total=len(sweep),
+    with progress_bar(
+        len(sweep),
         initial=len(sweep) - len(todo),
         desc=sweep.name or "sweep",
         unit="run",
-        disable=not progress,
-        file=sys.stderr,
-        dynamic_ncols=True,
+        progress=progress,
+        leave=True,
     ) as bar:
         stream: Generator[Any, None, None] = _BACKEND_FNS[backend](run_fn, specs, n_jobs, n_threads)
         try:

@@ -46,6 +46,7 @@ from collections.abc import Callable
 import numpy as np
 
 from rlcore.deep import build_mlp, require_torch, resolve_device
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.validation import MAX_ITERATIONS, MAX_SAMPLES, Integer, Real, validate_params
 from tabular._learner_common import (
@@ -116,6 +117,7 @@ MAX_REPLAY_RATIO = 1000.0
     eval_every=EVAL_EVERY,
     target_value=TARGET_VALUE,
     target_atol=TARGET_ATOL,
+    progress=PROGRESS,
 )
 def dqn(
     sim: Any,
@@ -145,6 +147,7 @@ def dqn(
     eval_every: int | None = None,
     target_value: float | None = None,
     target_atol: float = 1e-6,
+    progress: bool | None = None,
 ) -> LearnerResult:
     """Deep Q-network with replay and a target network (Mnih et al. 2015).
 
@@ -202,6 +205,10 @@ def dqn(
         exploration, replay sampling, simulator.
     evaluate, eval_every, target_value, target_atol
         Evaluation hook and early stopping, as in :func:`~tabular.q_learning`.
+    progress : bool or None, default None
+        Show a progress bar over the training episodes on standard error (see
+        :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
+        default). The result does not depend on it.
 
     Returns
     -------
@@ -316,39 +323,41 @@ def dqn(
 
     decay_episodes = frac * N
     episodes = steps = 0
-    for b in sizes:
-        progress = 1.0 if decay_episodes == 0 else min(1.0, episodes / decay_episodes)
-        eps = eps0 + progress * (eps1 - eps0)
-        states = checked_reset(sim, b, gen) if first is None else first
-        first = None
-        for t in range(H):
-            n = states.shape[0]
-            x = phi(states, t)
-            greedy = np.argmax(q_values(x), axis=1)
-            explore = gen.random(n) < eps
-            actions = np.where(explore, gen.integers(0, A, size=n), greedy).astype(np.int64)
-            nxt, rew, term = checked_step(sim, states, actions, gen, t)
-            cont = ~term if t < H - 1 else np.zeros(n, dtype=bool)
-            x2 = np.zeros_like(x)
-            if cont.any():
-                x2[cont] = phi(nxt[cont], t + 1)
-            rows = (pos + np.arange(n)) % buffer_size
-            buf_x[rows], buf_a[rows], buf_r[rows], buf_x2[rows], buf_cont[rows] = x, actions, rew, x2, cont
-            pos = (pos + n) % buffer_size
-            size = min(size + n, buffer_size)
-            steps += n
-            if size >= starts:
-                credit += n * ratio
-                for _ in range(int(credit)):
-                    update()
-                credit -= int(credit)
-            states = nxt[~term]
-            if states.shape[0] == 0:
-                break
-        episodes += b
-        if schedule.due(episodes, episodes == N):
-            if schedule.record(current_policy(), episodes, steps):
-                break
+    with progress_bar(N, desc="dqn", progress=progress, unit="episode") as bar:
+        for b in sizes:
+            done = 1.0 if decay_episodes == 0 else min(1.0, episodes / decay_episodes)
+            eps = eps0 + done * (eps1 - eps0)
+            states = checked_reset(sim, b, gen) if first is None else first
+            first = None
+            for t in range(H):
+                n = states.shape[0]
+                x = phi(states, t)
+                greedy = np.argmax(q_values(x), axis=1)
+                explore = gen.random(n) < eps
+                actions = np.where(explore, gen.integers(0, A, size=n), greedy).astype(np.int64)
+                nxt, rew, term = checked_step(sim, states, actions, gen, t)
+                cont = ~term if t < H - 1 else np.zeros(n, dtype=bool)
+                x2 = np.zeros_like(x)
+                if cont.any():
+                    x2[cont] = phi(nxt[cont], t + 1)
+                rows = (pos + np.arange(n)) % buffer_size
+                buf_x[rows], buf_a[rows], buf_r[rows], buf_x2[rows], buf_cont[rows] = x, actions, rew, x2, cont
+                pos = (pos + n) % buffer_size
+                size = min(size + n, buffer_size)
+                steps += n
+                if size >= starts:
+                    credit += n * ratio
+                    for _ in range(int(credit)):
+                        update()
+                    credit -= int(credit)
+                states = nxt[~term]
+                if states.shape[0] == 0:
+                    break
+            episodes += b
+            bar.update(b)
+            if schedule.due(episodes, episodes == N):
+                if schedule.record(current_policy(), episodes, steps):
+                    break
     policy = current_policy() if S is not None else None
     return LearnerResult(
         policy=policy,

@@ -47,6 +47,7 @@ from collections.abc import Callable
 import numpy as np
 
 from rlcore.deep import build_mlp, require_torch, resolve_device
+from rlcore.progress import PROGRESS, progress_bar
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.validation import Bool, Integer, validate_params
 from tabular._learner_common import (
@@ -114,6 +115,7 @@ MAX_EPOCHS = 10**4
     eval_every=EVAL_EVERY,
     target_value=TARGET_VALUE,
     target_atol=TARGET_ATOL,
+    progress=PROGRESS,
 )
 def ppo(
     sim: Any,
@@ -141,6 +143,7 @@ def ppo(
     eval_every: int | None = None,
     target_value: float | None = None,
     target_atol: float = 1e-6,
+    progress: bool | None = None,
 ) -> LearnerResult:
     """Actor-critic PPO with GAE and the clipped surrogate (Schulman et al. 2017).
 
@@ -194,6 +197,10 @@ def ppo(
     evaluate, eval_every, target_value, target_atol
         Evaluation hook and early stopping, as in :func:`~tabular.q_learning`
         (``eval_every`` defaults to ``n_envs``, one rollout).
+    progress : bool or None, default None
+        Show a progress bar over the training episodes on standard error (see
+        :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
+        default). The result does not depend on it.
 
     Returns
     -------
@@ -285,75 +292,77 @@ def ppo(
         return act
 
     episodes = steps = 0
-    for b in sizes:
-        # ---- rollout: (b, H) tables, `alive` marks the steps that happened
-        X = np.zeros((b, H, d), dtype=np.float32)
-        act_tab = np.zeros((b, H), dtype=np.int64)
-        logp_tab = np.zeros((b, H))
-        val_tab = np.zeros((b, H + 1))
-        rew_tab = np.zeros((b, H))
-        cont_tab = np.zeros((b, H))
-        alive = np.zeros((b, H), dtype=bool)
-        rows = np.arange(b)
-        states = checked_reset(sim, b, gen) if first is None else first
-        first = None
-        for t in range(H):
-            n = rows.shape[0]
-            x = phi(states, t)
-            logp, v = forward(x)
-            cdf = np.cumsum(np.exp(logp), axis=1)
-            u = gen.random(n) * cdf[:, -1]
-            actions = np.minimum((cdf <= u[:, None]).sum(axis=1), A - 1).astype(np.int64)
-            nxt, rew, term = checked_step(sim, states, actions, gen, t)
-            X[rows, t] = x
-            act_tab[rows, t] = actions
-            logp_tab[rows, t] = logp[np.arange(n), actions]
-            val_tab[rows, t] = v
-            rew_tab[rows, t] = rew
-            cont_tab[rows, t] = 0.0 if t == H - 1 else (~term).astype(np.float64)
-            alive[rows, t] = True
-            steps += n
-            keep = ~term
-            rows, states = rows[keep], nxt[keep]
-            if rows.size == 0:
-                break
-        # ---- GAE, backwards in t (val_tab[:, t+1] is read only where cont_tab[:, t] = 1)
-        adv = np.zeros((b, H))
-        nxt_adv = np.zeros(b)
-        for t in range(H - 1, -1, -1):
-            delta = rew_tab[:, t] + g * cont_tab[:, t] * val_tab[:, t + 1] - val_tab[:, t]
-            nxt_adv = delta + g * lam * cont_tab[:, t] * nxt_adv
-            adv[:, t] = nxt_adv
-        ret = adv + val_tab[:, :H]
-        Xf = torch.as_tensor(X[alive], device=dev)
-        Af = torch.as_tensor(act_tab[alive], device=dev)
-        old_logp = torch.as_tensor(logp_tab[alive], dtype=torch.float32, device=dev)
-        advf = torch.as_tensor(adv[alive], dtype=torch.float32, device=dev)
-        retf = torch.as_tensor(ret[alive], dtype=torch.float32, device=dev)
-        n_tr = Xf.shape[0]
-        # ---- clipped-surrogate epochs
-        for _ in range(n_epochs):
-            perm = gen.permutation(n_tr)
-            for start in range(0, n_tr, mb):
-                idx = torch.as_tensor(perm[start : start + mb], device=dev)
-                logp_all = torch.log_softmax(actor(Xf[idx]), dim=1)
-                new_logp = logp_all.gather(1, Af[idx][:, None])[:, 0]
-                a_mb = advf[idx]
-                if normalize_advantage and a_mb.shape[0] > 1:
-                    a_mb = (a_mb - a_mb.mean()) / (a_mb.std() + 1e-8)
-                ratio = torch.exp(new_logp - old_logp[idx])
-                surrogate = torch.minimum(ratio * a_mb, torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * a_mb)
-                entropy = -(logp_all.exp() * logp_all).sum(dim=1)
-                v_loss = ((critic(Xf[idx])[:, 0] - retf[idx]) ** 2).mean()
-                loss = -surrogate.mean() + vf * v_loss - ent * entropy.mean()
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-                opt.step()
-        episodes += b
-        if schedule.due(episodes, episodes == N):
-            if schedule.record(current_policy(), episodes, steps):
-                break
+    with progress_bar(N, desc="ppo", progress=progress, unit="episode") as bar:
+        for b in sizes:
+            # ---- rollout: (b, H) tables, `alive` marks the steps that happened
+            X = np.zeros((b, H, d), dtype=np.float32)
+            act_tab = np.zeros((b, H), dtype=np.int64)
+            logp_tab = np.zeros((b, H))
+            val_tab = np.zeros((b, H + 1))
+            rew_tab = np.zeros((b, H))
+            cont_tab = np.zeros((b, H))
+            alive = np.zeros((b, H), dtype=bool)
+            rows = np.arange(b)
+            states = checked_reset(sim, b, gen) if first is None else first
+            first = None
+            for t in range(H):
+                n = rows.shape[0]
+                x = phi(states, t)
+                logp, v = forward(x)
+                cdf = np.cumsum(np.exp(logp), axis=1)
+                u = gen.random(n) * cdf[:, -1]
+                actions = np.minimum((cdf <= u[:, None]).sum(axis=1), A - 1).astype(np.int64)
+                nxt, rew, term = checked_step(sim, states, actions, gen, t)
+                X[rows, t] = x
+                act_tab[rows, t] = actions
+                logp_tab[rows, t] = logp[np.arange(n), actions]
+                val_tab[rows, t] = v
+                rew_tab[rows, t] = rew
+                cont_tab[rows, t] = 0.0 if t == H - 1 else (~term).astype(np.float64)
+                alive[rows, t] = True
+                steps += n
+                keep = ~term
+                rows, states = rows[keep], nxt[keep]
+                if rows.size == 0:
+                    break
+            # ---- GAE, backwards in t (val_tab[:, t+1] is read only where cont_tab[:, t] = 1)
+            adv = np.zeros((b, H))
+            nxt_adv = np.zeros(b)
+            for t in range(H - 1, -1, -1):
+                delta = rew_tab[:, t] + g * cont_tab[:, t] * val_tab[:, t + 1] - val_tab[:, t]
+                nxt_adv = delta + g * lam * cont_tab[:, t] * nxt_adv
+                adv[:, t] = nxt_adv
+            ret = adv + val_tab[:, :H]
+            Xf = torch.as_tensor(X[alive], device=dev)
+            Af = torch.as_tensor(act_tab[alive], device=dev)
+            old_logp = torch.as_tensor(logp_tab[alive], dtype=torch.float32, device=dev)
+            advf = torch.as_tensor(adv[alive], dtype=torch.float32, device=dev)
+            retf = torch.as_tensor(ret[alive], dtype=torch.float32, device=dev)
+            n_tr = Xf.shape[0]
+            # ---- clipped-surrogate epochs
+            for _ in range(n_epochs):
+                perm = gen.permutation(n_tr)
+                for start in range(0, n_tr, mb):
+                    idx = torch.as_tensor(perm[start : start + mb], device=dev)
+                    logp_all = torch.log_softmax(actor(Xf[idx]), dim=1)
+                    new_logp = logp_all.gather(1, Af[idx][:, None])[:, 0]
+                    a_mb = advf[idx]
+                    if normalize_advantage and a_mb.shape[0] > 1:
+                        a_mb = (a_mb - a_mb.mean()) / (a_mb.std() + 1e-8)
+                    ratio = torch.exp(new_logp - old_logp[idx])
+                    surrogate = torch.minimum(ratio * a_mb, torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * a_mb)
+                    entropy = -(logp_all.exp() * logp_all).sum(dim=1)
+                    v_loss = ((critic(Xf[idx])[:, 0] - retf[idx]) ** 2).mean()
+                    loss = -surrogate.mean() + vf * v_loss - ent * entropy.mean()
+                    opt.zero_grad()
+                    loss.backward()
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+                    opt.step()
+            episodes += b
+            bar.update(b)
+            if schedule.due(episodes, episodes == N):
+                if schedule.record(current_policy(), episodes, steps):
+                    break
     policy = current_policy() if S is not None else None
     return LearnerResult(
         policy=policy,

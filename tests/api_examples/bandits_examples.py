@@ -26,7 +26,7 @@ def _arm():
 
 
 def _restless():
-    return b.RestlessProblem(_arm(), 1.0, n_arms=2, discount=0.5)
+    return b.RestlessProblem(_arm(), 1.0, n_arms=2, gamma=0.5)
 
 
 def _constraints():
@@ -34,9 +34,7 @@ def _constraints():
 
 
 def _coupled():
-    return b.CoupledRestlessProblem(
-        np.array([[0.2, 0.6]] * 2), np.array([[0.5, 0.5]] * 2), _constraints(), discount=0.9
-    )
+    return b.CoupledRestlessProblem(np.array([[0.2, 0.6]] * 2), np.array([[0.5, 0.5]] * 2), _constraints(), gamma=0.9)
 
 
 def _layers():
@@ -105,20 +103,20 @@ EXAMPLES: dict[str, Example] = {
     ),
     "klucb_index": Example(lambda: {"mean": 0.2, "n": 10, "t": 100}),
     # linear bandits
-    "LinearBandit": Example(lambda: {"features": np.eye(2), "theta": np.array([0.2, 0.5]), "noise_sd": 0.1}),
+    "LinearBandit": Example(lambda: {"features": np.eye(2), "theta": np.array([0.2, 0.5]), "sigma": 0.1}),
     "OFUL": Example(lambda: {"features": np.eye(2), "lam": 1.0, "delta": 0.05, "S": 1.0, "R": 0.1}),
     "LinearThompson": Example(lambda: {"features": np.eye(2), "lam": 1.0, "v": 0.5}),
     "oful_radius": Example(lambda: {"logdet_V": 1.0, "dim": 2, "lam": 1.0, "delta": 0.05, "S": 1.0, "R": 1.0}),
     "elliptical_potential": Example(lambda: {"X": np.eye(3), "lam": 1.0}),
     # Gittins
     "gittins_index": Example(
-        lambda: {"P": np.array([[0.0, 1.0], [0.0, 1.0]]), "r": np.array([0.0, 1.0]), "discount": 0.5}
+        lambda: {"P": np.array([[0.0, 1.0], [0.0, 1.0]]), "r": np.array([0.0, 1.0]), "gamma": 0.5}
     ),
     "gittins_index_beta": Example(
-        lambda: {"a": 1.0, "b": 1.0, "discount": 0.9, "tol": 1e-6},
+        lambda: {"a": 1.0, "b": 1.0, "gamma": 0.9, "epsilon": 1e-6},
         skip_params={"depth": "depth = 10**4 costs about 8 s (O(depth^2) per step of the bisection)"},
     ),
-    "GittinsBeta": Example(lambda: {"discount": 0.9, "tol": 1e-6}),
+    "GittinsBeta": Example(lambda: {"gamma": 0.9, "epsilon": 1e-6}),
     # bounds
     "ucb1_regret_bound": Example(lambda: {"means": np.array([0.5, 0.4]), "horizon": 1000}),
     "etc_regret_bound": Example(lambda: {"means": np.array([0.5, 0.0]), "horizon": 1000, "m": 50}),
@@ -181,7 +179,7 @@ EXAMPLES: dict[str, Example] = {
     "cascading_bpi_sample_complexity": Example(lambda: {"n_states": 2, "n_items": 3, "horizon": 2, "epsilon": 0.5}),
     # restless bandits
     "RestlessArm": Example(lambda: {"P": np.array(_arm().P), "R": np.array(_arm().R)}),
-    "RestlessProblem": Example(lambda: {"arms": _arm(), "budget": 1.0, "n_arms": 3, "discount": 0.9}),
+    "RestlessProblem": Example(lambda: {"arms": _arm(), "budget": 1.0, "n_arms": 3, "gamma": 0.9}),
     "PriorityPolicy": Example(lambda: {"problem": _restless(), "priority": np.array([0.2, 0.1])}),
     "whittle_policy": Example(lambda: {"problem": _restless(), "indices": np.array([0.2, 0.1])}),
     "myopic_policy": Example(lambda: {"problem": _restless()}),
@@ -190,9 +188,9 @@ EXAMPLES: dict[str, Example] = {
         lambda: {"problem": _restless(), "policy": b.myopic_policy(_restless()), "n_runs": 4, "rng": 0}
     ),
     "joint_mdp": Example(lambda: {"problem": _restless()}),
-    "whittle_index": Example(lambda: {"P": _arm(), "discount": 0.9}),
+    "whittle_index": Example(lambda: {"P": _arm(), "gamma": 0.9}),
     "two_state_whittle_index": Example(
-        lambda: {"p_passive": np.array([0.1, 0.7]), "p_active": np.array([0.5, 0.9]), "discount": 0.9}
+        lambda: {"p_passive": np.array([0.1, 0.7]), "p_active": np.array([0.5, 0.9]), "gamma": 0.9}
     ),
     "fluid_lp": Example(lambda: {"problem": _restless()}),
     "lp_priority_policy": Example(lambda: {"problem": _restless()}),
@@ -213,7 +211,7 @@ EXAMPLES: dict[str, Example] = {
             "p_passive": np.array([[0.2, 0.6]] * 2),
             "effects": np.array([[0.5, 0.5]] * 2),
             "constraints": _constraints(),
-            "discount": 0.9,
+            "gamma": 0.9,
         }
     ),
     "coupled_joint_mdp": Example(lambda: {"problem": _coupled()}),
@@ -229,10 +227,10 @@ EXAMPLES: dict[str, Example] = {
         lambda: {
             "problem": _coupled(),
             "n_steps": 4,
-            "hidden": (2,),
+            "hidden_sizes": (2,),
             "episode_length": 3,
             "batch_size": 2,
-            "target_every": 2,
+            "target_update_every": 2,
             "rng": 0,
         },
         sweep=False,

@@ -36,7 +36,7 @@ _HEDGE_TIMES = [0.0, 0.25, 0.5, 0.75]
 
 
 def _torch_hedger():
-    return fa.feedforward_hedger(2, hidden=(4,), rng=0)
+    return fa.feedforward_hedger(2, hidden_sizes=(4,), rng=0)
 
 
 def _linear():
@@ -198,8 +198,8 @@ EXAMPLES: dict[str, Example] = {
     ),
     "derman_kamal_variance": Example(lambda: {"spot": 1.0, "strike": 1.0, "maturity": 1.0, "vol": 0.2, "n_steps": 10}),
     # ------------------------------------------------------------------ deep hedging (torch)
-    "feedforward_hedger": Example(lambda: {"n_features": 2, "hidden": (4,), "rng": 0}),
-    "lstm_hedger": Example(lambda: {"n_features": 2, "hidden": 4, "rng": 0}),
+    "feedforward_hedger": Example(lambda: {"n_features": 2, "hidden_sizes": (4,), "rng": 0}),
+    "lstm_hedger": Example(lambda: {"n_features": 2, "hidden_size": 4, "rng": 0}),
     "hedge_ratios": Example(lambda: {"hedger": _torch_hedger(), "features": np.zeros((3, 3, 2))}),
     "KFAC": Example(lambda: {"model": _linear()}),
     "train_hedger": Example(_train, sweep=False, why="a training loop: each call trains a network"),

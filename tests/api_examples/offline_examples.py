@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import tempfile
+
 import numpy as np
 
 from rlcore import Dataset, rollout
@@ -62,6 +65,28 @@ def _minari():
     from offline import to_minari_episodes
 
     return to_minari_episodes(_episodes(3))
+
+
+#: Minari datasets written by the walk live here (removed at interpreter exit); each call
+#: gets a fresh id, since Minari never overwrites a dataset.
+_MINARI_ROOT = tempfile.TemporaryDirectory(prefix="rlref-api-minari-")
+_MINARI_IDS = itertools.count()
+
+
+def _minari_write():
+    return {
+        "data": _episodes(3),
+        "dataset_id": f"rlref/walk/w{next(_MINARI_IDS)}-v0",
+        "root": _MINARI_ROOT.name,
+    }
+
+
+def _minari_read():
+    from offline import to_minari_dataset
+
+    dataset_id = f"rlref/walk/r{next(_MINARI_IDS)}-v0"
+    to_minari_dataset(_episodes(3), dataset_id, root=_MINARI_ROOT.name)
+    return {"dataset": dataset_id, "root": _MINARI_ROOT.name}
 
 
 _DEEP = "a few gradient steps of tiny networks; each call costs tens of milliseconds"
@@ -138,6 +163,8 @@ EXAMPLES: dict[str, Example] = {
     # Minari layout
     "to_minari_episodes": Example(lambda: {"data": _episodes(3)}),
     "from_minari_episodes": Example(lambda: {"episodes": _minari()}),
+    "to_minari_dataset": Example(_minari_write),
+    "from_minari_dataset": Example(_minari_read),
     # deep (torch)
     "cql": Example(
         lambda: {

@@ -93,6 +93,12 @@ EXAMPLES: dict[str, Example] = {
         lambda: {"sim": _mdp(), "policy": np.zeros(3, dtype=int), "n_episodes": 2, "max_steps": 3, "rng": 0}
     ),
     "spawn": Example(lambda: {"rng": 0, "n": 2}),
+    # progress
+    "set_progress": Example(
+        lambda: {"enabled": False}, sweep=False, why="a global switch: trying True would leave bars on for the session"
+    ),
+    "progress_enabled": Example(lambda: {}),
+    "progress_switch": Example(lambda: {"enabled": True}),
 }
 
 _RESULT = "result type: built by the library and returned, not called with user input"
@@ -132,8 +138,8 @@ DEEP_EXAMPLES: dict[str, Example] = {
     "hl_gauss_probs": Example(lambda: {"y": np.array([0.5, 1.0]), "support_min": 0.0, "support_max": 2.0, "n_bins": 4}),
     "two_hot": Example(lambda: {"y": np.array([0.5, 7.0]), "support_min": 0.0, "support_max": 2.0, "n_atoms": 3}),
     "one_hot": Example(lambda: {"indices": np.array([2, 0]), "n": 3}),
-    "MLPRegressor": Example(lambda: dict(_FIT_SMALL, random_state=0), sweep=False, why=_TRAINING),
+    "MLPRegressor": Example(lambda: dict(_FIT_SMALL, rng=0), sweep=False, why=_TRAINING),
     "DistributionalMLPRegressor": Example(
-        lambda: dict(_FIT_SMALL, n_atoms=5, support=(0.0, 1.0), random_state=0), sweep=False, why=_TRAINING
+        lambda: dict(_FIT_SMALL, n_atoms=5, support=(0.0, 1.0), rng=0), sweep=False, why=_TRAINING
     ),
 }

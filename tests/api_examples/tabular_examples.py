@@ -90,7 +90,13 @@ EXAMPLES: dict[str, Example] = {
     ),
     "projection_error_bound": Example(lambda: {"mdp": _coin(gamma=0.5), "representation": "quantile", "n_atoms": 5}),
     "distributional_evaluation": Example(
-        lambda: {"mdp": _coin(gamma=0.5), "policy": np.zeros(2, dtype=int), "n_atoms": 5, "tol": 1e-6, "max_iter": 200}
+        lambda: {
+            "mdp": _coin(gamma=0.5),
+            "policy": np.zeros(2, dtype=int),
+            "n_atoms": 5,
+            "epsilon": 1e-6,
+            "max_iter": 200,
+        }
     ),
     # stock augmentation
     "ExpectedUtility": Example(lambda: {"utility": lambda g: -np.exp(-0.5 * g)}),

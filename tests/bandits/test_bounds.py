@@ -265,8 +265,8 @@ def _bounds_at_checkpoints(means):
 @pytest.mark.parametrize("means", EMPIRICAL, ids=lambda m: f"K={len(m)}-mu*={max(m):.2f}")
 def test_klucb_and_thompson_mean_regret_below_their_bounds(means):
     env = b.BernoulliBandit(means)
-    kl = b.simulate(b.KLUCB(c=3.0), env, int(CHECK[-1]), 200, rng=11, backend="numba")
-    ts = b.simulate(b.ThompsonBeta(), env, int(CHECK[-1]), 200, rng=12, backend="numba")
+    kl = b.simulate(env, b.KLUCB(c=3.0), int(CHECK[-1]), 200, rng=11, backend="numba")
+    ts = b.simulate(env, b.ThompsonBeta(), int(CHECK[-1]), 200, rng=12, backend="numba")
     kl_bound, ts_bound = _bounds_at_checkpoints(tuple(means))
     assert np.all(_upper(kl.pseudo_regret[:, CHECK - 1]) <= kl_bound)
     assert np.all(_upper(ts.pseudo_regret[:, CHECK - 1]) <= ts_bound)
@@ -290,7 +290,7 @@ def test_klucb_mean_regret_below_its_bound_on_small_means_at_a_longer_horizon():
     # (bound 440 against the trivial 1600 at n = 20000); same 3-standard-error rule
     means, T = [0.1, 0.02], 20_000
     t = np.array([5000, T])
-    res = b.simulate(b.KLUCB(c=3.0), b.BernoulliBandit(means), T, 100, rng=13, backend="numba")
+    res = b.simulate(b.BernoulliBandit(means), b.KLUCB(c=3.0), T, 100, rng=13, backend="numba")
     bound = bnd.klucb_regret_bound(means, t, c=3.0)
     assert bound[-1] < 0.5 * T * 0.08
     assert np.all(_upper(res.pseudo_regret[:, t - 1]) <= bound)
@@ -304,8 +304,8 @@ def test_klucb_and_thompson_below_their_bounds_on_drawn_instances(means):
     # 3-standard-error band over 100 runs at each checkpoint
     t = np.array([100, 2000])
     env = b.BernoulliBandit(means)
-    kl = b.simulate(b.KLUCB(c=3.0), env, 2000, 100, rng=21, backend="numba")
-    ts = b.simulate(b.ThompsonBeta(), env, 2000, 100, rng=22, backend="numba")
+    kl = b.simulate(env, b.KLUCB(c=3.0), 2000, 100, rng=21, backend="numba")
+    ts = b.simulate(env, b.ThompsonBeta(), 2000, 100, rng=22, backend="numba")
     assert np.all(_upper(kl.pseudo_regret[:, t - 1]) <= bnd.klucb_regret_bound(means, t, c=3.0))
     assert np.all(_upper(ts.pseudo_regret[:, t - 1]) <= tsb.thompson_regret_bound(means, t))
 

@@ -94,7 +94,7 @@ def test_bad_input_is_rejected():
     with pytest.raises(ValueError, match=r"^lists\b"):
         env.click_positions(np.array([[1, 5]]))
     with pytest.raises(TypeError, match="policy"):
-        simulate_cascade(b.UCB1(), env, 10)
+        simulate_cascade(env, b.UCB1(), 10)
     with pytest.raises(ValueError, match="unique optimal set"):
         cascade_ucb1_regret_bound([0.3, 0.2, 0.2], 2, 100)
     with pytest.raises(ValueError, match="gap"):
@@ -130,7 +130,7 @@ def _python_cascade(kind: str, w: np.ndarray, K: int, T: int, noise: np.ndarray)
 def test_compiled_run_matches_plain_python_algorithm(policy, kind):
     env = CascadeBandit([0.3, 0.1, 0.25, 0.05, 0.2], 2)
     T = 300
-    res = simulate_cascade(policy, env, T, n_runs=2, rng=11)
+    res = simulate_cascade(env, policy, T, n_runs=2, rng=11)
     for i, child in enumerate(np.random.default_rng(11).spawn(2)):
         noise = env.draw_noise(child, T)
         np.testing.assert_allclose(
@@ -140,16 +140,16 @@ def test_compiled_run_matches_plain_python_algorithm(policy, kind):
 
 def test_same_seed_same_result_and_runs_independent_of_n_runs():
     env = CascadeBandit([0.3, 0.1, 0.25, 0.05], 2)
-    a = simulate_cascade(CascadeKLUCB(), env, 200, n_runs=3, rng=5)
-    c = simulate_cascade(CascadeKLUCB(), env, 200, n_runs=1, rng=5)
+    a = simulate_cascade(env, CascadeKLUCB(), 200, n_runs=3, rng=5)
+    c = simulate_cascade(env, CascadeKLUCB(), 200, n_runs=1, rng=5)
     np.testing.assert_array_equal(a.pseudo_regret[:1], c.pseudo_regret)
 
 
 def test_cascade_engine_returns_the_common_regret_result():
     """Both engines return a bandits.RegretResult: same names for the same notions."""
     env = CascadeBandit([0.3, 0.1, 0.25, 0.05], 2)
-    res = simulate_cascade(CascadeUCB1(), env, 150, n_runs=4, rng=2)
-    other = b.simulate(b.UCB1(), b.BernoulliBandit([0.3, 0.1]), 150, 4, rng=2)
+    res = simulate_cascade(env, CascadeUCB1(), 150, n_runs=4, rng=2)
+    other = b.simulate(b.BernoulliBandit([0.3, 0.1]), b.UCB1(), 150, 4, rng=2)
     assert isinstance(res, b.RegretResult) and isinstance(other, b.RegretResult)
     shared = {"pseudo_regret", "regret", "counts"}
     for r in (res, other):
@@ -218,7 +218,7 @@ CHECK = np.array([100, 1000, 5000, 20_000])
 def test_regret_below_kveton_bounds_and_sublinear(w, K):
     env = CascadeBandit(w, K)
     for policy, bound in [(CascadeUCB1(), cascade_ucb1_regret_bound), (CascadeKLUCB(), cascade_klucb_regret_bound)]:
-        res = simulate_cascade(policy, env, 20_000, n_runs=40, rng=2015)
+        res = simulate_cascade(env, policy, 20_000, n_runs=40, rng=2015)
         up = _upper(res.pseudo_regret[:, CHECK - 1])
         assert np.all(up <= bound(w, K, CHECK)), (policy, up, bound(w, K, CHECK))
         m = res.mean_regret()
@@ -232,8 +232,8 @@ def test_klucb_beats_ucb1_on_small_attractions():
     """Vial et al. 2022: Hoeffding bonuses pay a factor up to sqrt(K) on small attractions."""
     w = [0.06] * 4 + [0.03] * 12
     env = CascadeBandit(w, 4)
-    kl = simulate_cascade(CascadeKLUCB(), env, 20_000, n_runs=10, rng=1).pseudo_regret[:, -1]
-    u1 = simulate_cascade(CascadeUCB1(), env, 20_000, n_runs=10, rng=1).pseudo_regret[:, -1]
+    kl = simulate_cascade(env, CascadeKLUCB(), 20_000, n_runs=10, rng=1).pseudo_regret[:, -1]
+    u1 = simulate_cascade(env, CascadeUCB1(), 20_000, n_runs=10, rng=1).pseudo_regret[:, -1]
     assert kl.mean() + 3 * kl.std(ddof=1) / np.sqrt(10) < u1.mean() - 3 * u1.std(ddof=1) / np.sqrt(10)
 
 
@@ -252,9 +252,9 @@ def test_cascade_algorithms_beat_naive_list_ucb1():
     w = [0.4, 0.3, 0.2, 0.15, 0.1, 0.05]
     env = CascadeBandit(w, 2)
     T, n = 3000, 20
-    casc = simulate_cascade(CascadeKLUCB(), env, T, n_runs=n, rng=3).pseudo_regret[:, -1]
+    casc = simulate_cascade(env, CascadeKLUCB(), T, n_runs=n, rng=3).pseudo_regret[:, -1]
     bandit, _ = enumerated_cascade_bandit(env)
-    naive = b.simulate(b.UCB1(), bandit, T, n, rng=3).pseudo_regret[:, -1]
+    naive = b.simulate(bandit, b.UCB1(), T, n, rng=3).pseudo_regret[:, -1]
     assert casc.mean() + 3 * casc.std(ddof=1) / np.sqrt(n) < naive.mean() - 3 * naive.std(ddof=1) / np.sqrt(n)
 
 
@@ -279,8 +279,8 @@ def test_enumeration_and_simulation_budgets_are_bounded():
         enumerated_cascade_bandit(CascadeBandit(np.full(30, 0.1), 6))
     env = CascadeBandit([0.4, 0.3, 0.1], 2)
     with pytest.raises(ValueError, match=r"^n_runs\b"):
-        simulate_cascade(CascadeUCB1(), env, 10**6, n_runs=10**3)
+        simulate_cascade(env, CascadeUCB1(), 10**6, n_runs=10**3)
     with pytest.raises(TypeError, match=r"^horizon\b"):
-        simulate_cascade(CascadeUCB1(), env, 100.0)
+        simulate_cascade(env, CascadeUCB1(), 100.0)
     with pytest.raises(TypeError, match=r"^lists\b"):
         cascade_list_value([0.5, 0.2], [0.0, 1.0])

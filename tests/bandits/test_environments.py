@@ -42,7 +42,7 @@ def test_piecewise_means_follow_the_change_points():
     assert m[:, 0].tolist() == [0.9, 0.9, 0.9, 0.2, 0.2, 0.5, 0.5]
     assert env.oracle(7).tolist() == [0.9, 0.9, 0.9, 0.3, 0.3, 0.6, 0.6]
     # a policy that always plays arm 0 pays exactly the dynamic gaps
-    res = b.simulate(b.ExploreThenCommit(1), b.PiecewiseStationaryBandit([[0.9, 0.1]] * 2, [5]), 10, 1, rng=0)
+    res = b.simulate(b.PiecewiseStationaryBandit([[0.9, 0.1]] * 2, [5]), b.ExploreThenCommit(1), 10, 1, rng=0)
     assert res.pseudo_regret[0, 0] == 0.0 and res.pseudo_regret[0, 1] == pytest.approx(0.8)
 
 
@@ -50,13 +50,13 @@ def test_adversarial_regret_is_against_the_best_fixed_arm():
     X = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
     env = b.AdversarialBandit(X)
     assert env.best_arm(5) == 1 and env.best_arm(2) == 0
-    res = b.simulate(b.ExploreThenCommit(1), env, 5, 1, rng=0, return_actions=True)
+    res = b.simulate(env, b.ExploreThenCommit(1), 5, 1, rng=0, return_actions=True)
     # ETC(1) pulls 0, 1, then commits to arm 0 (reward 1 vs 0 seen)
     assert res.actions[0].tolist() == [0, 1, 0, 0, 0]
     assert res.regret[0, -1] == X[:, 1].sum() - (1 + 0 + 0 + 0 + 0)
     np.testing.assert_array_equal(res.regret, res.pseudo_regret)
     with pytest.raises(ValueError, match="horizon"):
-        b.simulate(b.UCB1(), env, 6)
+        b.simulate(env, b.UCB1(), 6)
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,7 @@ def test_beta_calibration_equals_the_exact_index_of_the_truncated_chain(a, bb, b
     P, r, pos = _truncated_beta_chain(a, bb, depth)
     exact = b.gittins_index(P, r, beta)
     for i, j in [(0, 0), (1, 0), (0, 2), (3, 4)]:
-        cal = b.gittins_index_beta(a + i, bb + j, beta, depth=depth - i - j, tol=1e-11)
+        cal = b.gittins_index_beta(a + i, bb + j, beta, depth=depth - i - j, epsilon=1e-11)
         assert cal == pytest.approx(exact[pos[(i, j)]], abs=1e-10)
 
 
@@ -94,13 +94,13 @@ def test_beta_index_accuracy_statement(beta):
         hi = _bisect_index(a, bb, beta, depth, tol, upper=True)
         assert lo <= hi + tol
         assert hi - lo <= beta**depth / (1 - beta) + 2 * tol
-        nu = b.gittins_index_beta(a, bb, beta, tol=1e-9)
+        nu = b.gittins_index_beta(a, bb, beta, epsilon=1e-9)
         assert lo - tol <= nu <= hi + tol
 
 
 def test_beta_index_properties():
     beta = 0.9
-    nu = lambda a, bb: b.gittins_index_beta(a, bb, beta, tol=1e-7)  # noqa: E731
+    nu = lambda a, bb: b.gittins_index_beta(a, bb, beta, epsilon=1e-7)  # noqa: E731
     # above the posterior mean (the value of information), below 1
     for a, bb in [(1, 1), (2, 1), (1, 5), (10, 10)]:
         assert a / (a + bb) < nu(a, bb) < 1
@@ -109,7 +109,7 @@ def test_beta_index_properties():
     # the exploration bonus shrinks as the posterior concentrates (same mean)
     assert nu(1, 1) - 0.5 > nu(5, 5) - 0.5 > nu(50, 50) - 0.5 > 0
     # larger discount, more weight on information
-    assert b.gittins_index_beta(1, 1, 0.95, tol=1e-7) > nu(1, 1) > b.gittins_index_beta(1, 1, 0.5, tol=1e-7)
+    assert b.gittins_index_beta(1, 1, 0.95, epsilon=1e-7) > nu(1, 1) > b.gittins_index_beta(1, 1, 0.5, epsilon=1e-7)
 
 
 def _joint_mdp(arms, beta):
@@ -148,7 +148,7 @@ def test_index_policy_is_optimal_in_the_joint_mdp(beta):
 
 def test_gittins_policy_runs_and_learns():
     env = b.BernoulliBandit([0.2, 0.8])
-    res = b.simulate(b.GittinsBeta(0.9, tol=1e-4), env, 120, 3, rng=0)
+    res = b.simulate(env, b.GittinsBeta(0.9, epsilon=1e-4), 120, 3, rng=0)
     assert res.counts[:, 1].mean() > 80
 
 
@@ -157,7 +157,7 @@ def test_gittins_invalid_input_names_the_argument():
         b.gittins_index([[0.5, 0.4], [0.0, 1.0]], [0.0, 1.0], 0.9)
     with pytest.raises(ValueError, match="r"):
         b.gittins_index(np.eye(2), [0.0, 1.0, 2.0], 0.9)
-    with pytest.raises(ValueError, match="discount"):
+    with pytest.raises(ValueError, match="gamma"):
         b.gittins_index(np.eye(2), [0.0, 1.0], 1.0)
     with pytest.raises(ValueError, match="method"):
         b.gittins_index(np.eye(2), [0.0, 1.0], 0.5, method="x")
@@ -177,22 +177,22 @@ def test_beta_index_matches_the_published_table_at_discount_0_9(wins, losses, pu
     # reproduced in B. Christian and T. Griffiths, *Algorithms to Live By*, 2016,
     # chapter 2 (from Gittins, Glazebrook and Weber, *Multi-armed Bandit Allocation
     # Indices*). Rounding to 4 decimals allows 5e-5; the index is accurate to 1e-9.
-    nu = b.gittins_index_beta(1 + wins, 1 + losses, 0.9, tol=1e-9)
+    nu = b.gittins_index_beta(1 + wins, 1 + losses, 0.9, epsilon=1e-9)
     assert abs(nu - published) <= 5e-5 + 1e-9
 
 
 # --------------------------------------------------- regression: bounded budgets, refused input
 def test_tolerance_below_float_resolution_is_refused_not_a_hang():
     # used to bisect for ever: the interval [mean, 1] cannot shrink below 1e-17 in float64
-    with pytest.raises(ValueError, match=r"^tol\b"):
-        b.gittins_index_beta(1.0, 1.0, 0.9, tol=1e-17)
+    with pytest.raises(ValueError, match=r"^epsilon\b"):
+        b.gittins_index_beta(1.0, 1.0, 0.9, epsilon=1e-17)
     for bad in (float("nan"), float("inf"), 0.0, 1.0):
-        with pytest.raises(ValueError, match=r"^tol\b"):
-            b.gittins_index_beta(1.0, 1.0, 0.9, tol=bad)
-        with pytest.raises(ValueError, match=r"^tol\b"):
-            b.GittinsBeta(0.9, tol=bad)  # was accepted unchecked (tol=nan)
+        with pytest.raises(ValueError, match=r"^epsilon\b"):
+            b.gittins_index_beta(1.0, 1.0, 0.9, epsilon=bad)
+        with pytest.raises(ValueError, match=r"^epsilon\b"):
+            b.GittinsBeta(0.9, epsilon=bad)  # was accepted unchecked (tol=nan)
     # the smallest accepted tolerance terminates, within the bisection's few dozen steps
-    nu = b.gittins_index_beta(1.0, 1.0, 0.9, tol=1e-12)
+    nu = b.gittins_index_beta(1.0, 1.0, 0.9, epsilon=1e-12)
     assert abs(nu - 0.7029) < 5e-5
 
 
@@ -207,9 +207,9 @@ def test_depth_has_an_upper_limit():
 
 def test_discount_too_close_to_one_for_the_tolerance_is_refused():
     # the default depth grows like ln(tol) / ln(discount): 5e17 at 1 - 1e-16 (a MemoryError before)
-    with pytest.raises(ValueError, match=r"^discount\b"):
+    with pytest.raises(ValueError, match=r"^gamma\b"):
         b.gittins_index_beta(1.0, 1.0, 1.0 - 1e-16)
-    with pytest.raises(ValueError, match=r"^discount\b"):
+    with pytest.raises(ValueError, match=r"^gamma\b"):
         b.GittinsBeta(1.0 - 1e-16)
     # the same discount with an explicit (bounded) depth is fine
     assert 0.5 < b.gittins_index_beta(1.0, 1.0, 1.0 - 1e-16, depth=50) <= 1.0
@@ -226,7 +226,7 @@ def test_beta_parameters_are_bounded_and_typed():
 
 def test_restart_method_names_the_discount_when_it_is_too_close_to_one():
     P = [[0.0, 1.0], [0.0, 1.0]]
-    with pytest.raises(ValueError, match=r"^discount\b"):
+    with pytest.raises(ValueError, match=r"^gamma\b"):
         b.gittins_index(P, [0.0, 1.0], 1.0 - 1e-16, method="restart")
 
 
@@ -241,7 +241,7 @@ def test_gittins_beta_policy_is_bayes_optimal():
     # the check has teeth: the greedy policy (largest posterior mean) loses more than
     # ten times that allowance at some of those states.
     beta, D, tol = 0.7, 24, 1e-7
-    pol = b.GittinsBeta(beta, tol=tol)
+    pol = b.GittinsBeta(beta, epsilon=tol)
     idx = np.zeros((D + 1, D + 1))
     for s in range(D + 1):
         for f in range(D + 1 - s):

@@ -78,15 +78,15 @@ def test_oful_and_linear_thompson_regret_below_theorem_3():
     F = rng.normal(size=(K, d))
     F /= np.linalg.norm(F, axis=1, keepdims=True)  # L = 1
     theta = np.array([0.5, -0.3, 0.4])  # S = ||theta|| < 1, |<x, theta>| <= 1
-    env = b.LinearBandit(F, theta, noise_sd=0.3)
+    env = b.LinearBandit(F, theta, sigma=0.3)
     S = float(np.linalg.norm(theta))
     delta = 0.05
-    res = b.simulate(b.OFUL(F, lam=1.0, delta=delta, S=S, R=0.3), env, T, 10, rng=2)
+    res = b.simulate(env, b.OFUL(F, lam=1.0, delta=delta, S=S, R=0.3), T, 10, rng=2)
     bound = b.oful_regret_bound(np.arange(1, T + 1), d, delta=delta, lam=1.0, S=S, R=0.3, L=1.0)
     # high-probability bound, per run and per round: all 10 runs must be below it
     # (failure probability <= 10 delta if the theorem held with equality; it is loose)
     assert np.all(res.pseudo_regret <= bound)
-    ts = b.simulate(b.LinearThompson(F, v=0.3), env, T, 10, rng=3)
+    ts = b.simulate(env, b.LinearThompson(F, v=0.3), T, 10, rng=3)
     assert np.all(ts.pseudo_regret <= bound)
     # both learn: the regret of the second half is a small share of the total
     for r in (res, ts):
@@ -106,10 +106,10 @@ def test_linear_thompson_with_the_theorems_inflation_has_sublinear_regret():
     K, d, T = 20, 3, 8000
     F = rng.normal(size=(K, d))
     F /= np.linalg.norm(F, axis=1, keepdims=True)
-    env = b.LinearBandit(F, np.array([0.5, -0.3, 0.4]), noise_sd=0.3)
+    env = b.LinearBandit(F, np.array([0.5, -0.3, 0.4]), sigma=0.3)
     R, delta, eps = 0.3, 0.05, 0.5
     v = R * math.sqrt(24 * d * math.log(1 / delta) / eps)
-    m = b.simulate(b.LinearThompson(F, v=v), env, T, 10, rng=3).mean_regret()
+    m = b.simulate(env, b.LinearThompson(F, v=v), T, 10, rng=3).mean_regret()
     slope = math.log(m[T - 1] / m[T // 4 - 1]) / math.log(4)
     assert 0 < slope < (1 + eps) / 2
     assert m[T - 1] / T < m[T // 4 - 1] / (T // 4) < m[T // 16 - 1] / (T // 16)
@@ -118,10 +118,10 @@ def test_linear_thompson_with_the_theorems_inflation_has_sublinear_regret():
 def test_linear_invalid_input_names_the_argument():
     with pytest.raises(ValueError, match="theta"):
         b.LinearBandit(np.eye(3), [1.0, 2.0])
-    with pytest.raises(ValueError, match="noise_sd"):
-        b.LinearBandit(np.eye(2), [1.0, 2.0], noise_sd=-1.0)
+    with pytest.raises(ValueError, match="sigma"):
+        b.LinearBandit(np.eye(2), [1.0, 2.0], sigma=-1.0)
     with pytest.raises(ValueError, match="features"):
-        b.simulate(b.OFUL(np.eye(3)), b.LinearBandit(np.eye(2), [0.1, 0.2]), 10)
+        b.simulate(b.LinearBandit(np.eye(2), [0.1, 0.2]), b.OFUL(np.eye(3)), 10)
     with pytest.raises(ValueError, match="delta"):
         b.OFUL(np.eye(2), delta=1.0)
     with pytest.raises(ValueError, match="X"):

@@ -55,7 +55,7 @@ def test_pulls_match_a_recomputation_from_the_definition(policy):
     table = rng.random((500, 4))
     table[250:, 2] += 0.4  # a change: arm 2 becomes the best
     table = np.clip(table, 0.0, 1.0)
-    res = b.simulate(policy, b.AdversarialBandit(table), 500, 1, rng=0, return_actions=True)
+    res = b.simulate(b.AdversarialBandit(table), policy, 500, 1, rng=0, return_actions=True)
     np.testing.assert_array_equal(res.actions[0], _reference(policy, table))
 
 
@@ -70,7 +70,7 @@ def test_tuned_regret_grows_like_sqrt_t_log_t_and_thompson_does_not():
         env = b.PiecewiseStationaryBandit(
             [[0.9, 0.1], [0.1, 0.9]] * 2 + [[0.9, 0.1]], [T * i // 5 for i in range(1, 5)]
         )
-        return b.simulate(pol, env, T, 40, rng=1).pseudo_regret[:, -1].mean()
+        return b.simulate(env, pol, T, 40, rng=1).pseudo_regret[:, -1].mean()
 
     T = 5000
     ts = regret(b.ThompsonBeta(), 4 * T)
@@ -89,8 +89,8 @@ def test_discounted_counts_that_underflow_count_as_unplayed():
         (b.DiscountedUCB(1e-200), [0.5, 0.4], 52),
     ):
         env = b.BernoulliBandit(means)
-        fast = b.simulate(pol, env, T, 1, rng=0, backend="numba", return_actions=True)
-        slow = b.simulate(pol, env, T, 1, rng=0, backend="python", return_actions=True)
+        fast = b.simulate(env, pol, T, 1, rng=0, backend="numba", return_actions=True)
+        slow = b.simulate(env, pol, T, 1, rng=0, backend="python", return_actions=True)
         np.testing.assert_array_equal(fast.actions, slow.actions)
         assert np.all(fast.counts >= 1)  # every arm pulled at least once
 
@@ -99,8 +99,8 @@ def test_window_longer_than_the_run_equals_the_run_length():
     # nothing is ever evicted, and ln(min(t - 1, tau)) = ln(t - 1) for both windows:
     # same pulls; the ring buffer is sized min(tau, T), so a huge window allocates little
     env = b.BernoulliBandit([0.5, 0.45, 0.3])
-    huge = b.simulate(b.SlidingWindowUCB(10**10), env, 300, 2, rng=3, return_actions=True)
-    exact = b.simulate(b.SlidingWindowUCB(300), env, 300, 2, rng=3, return_actions=True)
+    huge = b.simulate(env, b.SlidingWindowUCB(10**10), 300, 2, rng=3, return_actions=True)
+    exact = b.simulate(env, b.SlidingWindowUCB(300), 300, 2, rng=3, return_actions=True)
     np.testing.assert_array_equal(huge.actions, exact.actions)
 
 

@@ -34,7 +34,7 @@ def _upper(x: np.ndarray) -> np.ndarray:
 @pytest.mark.slow
 @pytest.mark.parametrize("means", INSTANCES, ids=lambda m: f"K={len(m)}")
 def test_ucb1_mean_regret_below_theorem_1(means):
-    res = b.simulate(b.UCB1(), b.BernoulliBandit(means), 4000, 200, rng=2024)
+    res = b.simulate(b.BernoulliBandit(means), b.UCB1(), 4000, 200, rng=2024)
     t = np.array(CHECKPOINTS)
     upper = _upper(res.pseudo_regret[:, t - 1])
     assert np.all(upper <= b.ucb1_regret_bound(means, t))
@@ -46,10 +46,10 @@ def test_moss_and_etc_mean_regret_below_their_bounds(means):
     env = b.BernoulliBandit(means)
     T = 4000
     t = np.array(CHECKPOINTS)
-    moss = b.simulate(b.MOSS(), env, T, 100, rng=7)
+    moss = b.simulate(env, b.MOSS(), T, 100, rng=7)
     assert _upper(moss.pseudo_regret)[-1] <= b.moss_regret_bound(T, len(means))
     for m in (5, 50):
-        etc = b.simulate(b.ExploreThenCommit(m), env, T, 200, rng=8)
+        etc = b.simulate(env, b.ExploreThenCommit(m), T, 200, rng=8)
         assert np.all(_upper(etc.pseudo_regret[:, t - 1]) <= b.etc_regret_bound(means, t, m) + 1e-9)
 
 
@@ -64,7 +64,7 @@ def test_exp3_regret_below_theorem_3_1_on_oblivious_tables():
     for X in tables:
         env = b.AdversarialBandit(X)
         gamma = b.exp3_gamma(T, K)
-        res = b.simulate(b.EXP3(gamma), env, T, 100, rng=9)
+        res = b.simulate(env, b.EXP3(gamma), T, 100, rng=9)
         g_max = X.sum(axis=0).max()
         bound = b.exp3_regret_bound(T, K, gamma=gamma, g=g_max)
         assert _upper(res.regret)[-1] <= bound
@@ -76,8 +76,8 @@ def test_klucb_beats_ucb1_on_small_means():
     # Bernoulli arms with small means: UCB1's Hoeffding bonus ignores the small variance
     for means in ([0.05, 0.02, 0.01], [0.1, 0.05, 0.05, 0.02]):
         env = b.BernoulliBandit(means)
-        ucb = b.simulate(b.UCB1(), env, 10_000, 100, rng=1)
-        kl = b.simulate(b.KLUCB(), env, 10_000, 100, rng=1)
+        ucb = b.simulate(env, b.UCB1(), 10_000, 100, rng=1)
+        kl = b.simulate(env, b.KLUCB(), 10_000, 100, rng=1)
         d = ucb.pseudo_regret[:, -1] - kl.pseudo_regret[:, -1]  # paired: same reward noise
         assert d.mean() - 3 * d.std(ddof=1) / np.sqrt(d.size) > 0
         assert kl.pseudo_regret[:, -1].mean() < 0.5 * ucb.pseudo_regret[:, -1].mean()
@@ -86,7 +86,7 @@ def test_klucb_beats_ucb1_on_small_means():
 @pytest.mark.slow
 def test_ucb1_regret_grows_logarithmically():
     gap = 0.3
-    res = b.simulate(b.UCB1(), b.BernoulliBandit([0.6, 0.3]), 32_768, 200, rng=3)
+    res = b.simulate(b.BernoulliBandit([0.6, 0.3]), b.UCB1(), 32_768, 200, rng=3)
     t = 2 ** np.arange(9, 16)  # 512 .. 32768
     r = res.mean_regret()[t - 1]
     # a straight line in ln t explains the curve ...
@@ -109,7 +109,7 @@ def test_thompson_and_klucb_close_to_the_lai_robbins_rate():
     T = 20_000
     c_lr = b.lai_robbins_constant(means)
     for pol in (b.ThompsonBeta(), b.KLUCB()):
-        r = b.simulate(pol, env, T, 100, rng=4).pseudo_regret[:, -1].mean()
+        r = b.simulate(env, pol, T, 100, rng=4).pseudo_regret[:, -1].mean()
         assert 0.2 * c_lr * np.log(T) < r < 3 * c_lr * np.log(T), pol
 
 
@@ -118,8 +118,8 @@ def test_ucbv_beats_ucb1_on_low_variance_arms():
     # Beta arms with variance ~ 0.002 and gaps 0.05: UCB-V's empirical-Bernstein bonus
     # shrinks with the variance, UCB1's Hoeffding bonus does not (Audibert et al. 2009)
     env = b.BetaBandit([50.0, 45.0, 40.0], [50.0, 55.0, 60.0])  # means 0.5, 0.45, 0.4
-    ucb = b.simulate(b.UCB1(), env, 5000, 100, rng=5)
-    ucbv = b.simulate(b.UCBV(), env, 5000, 100, rng=5)
+    ucb = b.simulate(env, b.UCB1(), 5000, 100, rng=5)
+    ucbv = b.simulate(env, b.UCBV(), 5000, 100, rng=5)
     d = ucb.pseudo_regret[:, -1] - ucbv.pseudo_regret[:, -1]
     assert d.mean() - 3 * d.std(ddof=1) / np.sqrt(d.size) > 0
 
@@ -130,7 +130,7 @@ def test_ucbv_beats_ucb1_on_low_variance_arms():
 def test_ucb1_mean_regret_below_theorem_1_on_drawn_instances(means):
     # The same guarantee as above on hypothesis-drawn instances (unique best arm, gap at
     # least 0.05); 3-standard-error band over 100 runs at each checkpoint.
-    res = b.simulate(b.UCB1(), b.BernoulliBandit(means), 2000, 100, rng=7)
+    res = b.simulate(b.BernoulliBandit(means), b.UCB1(), 2000, 100, rng=7)
     t = np.array([10, 100, 1000, 2000])
     assert np.all(_upper(res.pseudo_regret[:, t - 1]) <= b.ucb1_regret_bound(means, t))
 
@@ -147,7 +147,7 @@ def test_epsilon_greedy_schedule_pulls_each_suboptimal_arm_at_rate_c_over_d2_t()
     # the share is really spent (the mean is not 3 standard errors below it), so the
     # schedule is the one stated.
     means, K, c, d, T = [0.7, 0.4, 0.3], 3, 6.0, 0.3, 20_000
-    res = b.simulate(b.EpsilonGreedy(c=c, d=d), b.BernoulliBandit(means), T, 200, rng=5, return_actions=True)
+    res = b.simulate(b.BernoulliBandit(means), b.EpsilonGreedy(c=c, d=d), T, 200, rng=5, return_actions=True)
     t = np.arange(T // 2 + 1, T + 1)
     share = float(np.sum(np.minimum(1.0, c * K / (d * d * t)) / K))
     late = res.actions[:, T // 2 :]
@@ -158,7 +158,7 @@ def test_epsilon_greedy_schedule_pulls_each_suboptimal_arm_at_rate_c_over_d2_t()
         assert pulls.mean() + 3 * se >= share, (j, pulls.mean(), share)
     # a constant epsilon pulls each suboptimal arm a fraction epsilon / K of the rounds:
     # linear regret
-    flat = b.simulate(b.EpsilonGreedy(0.1), b.BernoulliBandit(means), T, 50, rng=6, return_actions=True)
+    flat = b.simulate(b.BernoulliBandit(means), b.EpsilonGreedy(0.1), T, 50, rng=6, return_actions=True)
     for j in (1, 2):
         frac = (flat.actions[:, T // 2 :] == j).mean(axis=1)
         assert abs(frac.mean() - 0.1 / K) <= 3 * frac.std(ddof=1) / np.sqrt(frac.size) + 1e-3
@@ -182,7 +182,7 @@ def test_problem_dependent_regret_grows_logarithmically(policy, means):
     # the growth. As for UCB1 above: mean regret over 200 runs at t = 2^9 .. 2^15 is a
     # straight line in ln t (R^2 > 0.98; measured >= 0.994) and its local log-log slope
     # at the end is far below a polynomial's (< 0.3; measured 0.13 to 0.23; sqrt: 0.5).
-    res = b.simulate(policy, b.BernoulliBandit(means), 32_768, 200, rng=3)
+    res = b.simulate(b.BernoulliBandit(means), policy, 32_768, 200, rng=3)
     t = 2 ** np.arange(9, 16)
     r = res.mean_regret()[t - 1]
     slope, icpt = np.polyfit(np.log(t), r, 1)

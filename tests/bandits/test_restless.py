@@ -33,7 +33,7 @@ from tabular.policy_iteration import policy_iteration
 
 def _problem(seed: int, N: int = 3, S: int = 3, budget: float = 1, discount: float = 0.8) -> RestlessProblem:
     gen = np.random.default_rng(seed)
-    return RestlessProblem([RestlessArm.random(S, rng=gen) for _ in range(N)], budget=budget, discount=discount)
+    return RestlessProblem([RestlessArm.random(S, rng=gen) for _ in range(N)], budget=budget, gamma=discount)
 
 
 def test_simulator_shapes_determinism_and_budget() -> None:
@@ -57,7 +57,7 @@ def test_simulator_shapes_determinism_and_budget() -> None:
 
 def test_transition_frequencies_match_P() -> None:
     arm = RestlessArm.random(3, rng=4)
-    prob = RestlessProblem(arm, budget=1, n_arms=1, discount=0.5)
+    prob = RestlessProblem(arm, budget=1, n_arms=1, gamma=0.5)
     n = 40_000
     s = np.full((n, 1), 2, dtype=np.int64)
     nxt, _, _ = prob.step(s, np.ones((n, 1), dtype=np.int64), rng=0)
@@ -85,8 +85,8 @@ def test_lp_bound_dominates_exact_optimum_and_policies(seed: int) -> None:
     mdp, _, _ = joint_mdp(prob)
     v_star = float(mdp.initial @ policy_iteration(mdp, epsilon=1e-10).V)
     assert lp.value >= v_star - 1e-6
-    W = np.stack([np.asarray(whittle_index(a, discount=prob.discount).index) for a in prob.arms])  # all indexable
-    n_runs, g = 3000, prob.discount
+    W = np.stack([np.asarray(whittle_index(a, gamma=prob.gamma).index) for a in prob.arms])  # all indexable
+    n_runs, g = 3000, prob.gamma
     T = math.ceil(math.log(1e-3 * (1 - g)) / math.log(g))
     trunc = g**T / (1 - g) * float(np.abs(prob.R).max()) * prob.n_arms
     policies: list[Any] = [
@@ -105,7 +105,7 @@ def test_lp_bound_dominates_exact_optimum_and_policies(seed: int) -> None:
 def test_lp_bound_multi_level_and_average_reward() -> None:
     gen = np.random.default_rng(11)
     arms = [RestlessArm.random(2, n_actions=3, rng=gen) for _ in range(3)]
-    prob = RestlessProblem(arms, budget=2, costs=[0.0, 1.0, 2.0], discount=0.9)
+    prob = RestlessProblem(arms, budget=2, costs=[0.0, 1.0, 2.0], gamma=0.9)
     mdp, _, actions = joint_mdp(prob)
     assert np.all(prob.costs[actions].sum(axis=1) <= 2)
     v_star = float(mdp.initial @ policy_iteration(mdp, epsilon=1e-10).V)
@@ -159,10 +159,10 @@ def test_whittle_asymptotically_optimal() -> None:
     # LP bound and the Whittle policy's value shrinks as N grows (Weber-Weiss /
     # Gast-Gaujal-Yan); at N = 200 it is within 0.6% of the bound (measured 0.1%, standard error 0.1%).
     arm = RestlessArm.two_state([0.2, 0.6], [0.7, 0.95])
-    W = whittle_index(arm, discount=0.9).index
+    W = whittle_index(arm, gamma=0.9).index
     gaps = []
     for N in (10, 200):
-        prob = RestlessProblem(arm, budget=0.3 * N, n_arms=N, discount=0.9, initial=[0.5, 0.5])
+        prob = RestlessProblem(arm, budget=0.3 * N, n_arms=N, gamma=0.9, initial=[0.5, 0.5])
         lp = fluid_lp(prob)
         m, se = evaluate_restless_policy(prob, whittle_policy(prob, W), n_runs=400, rng=N)
         gaps.append((lp.value - m) / lp.value)
@@ -173,7 +173,7 @@ def test_whittle_asymptotically_optimal() -> None:
 
 # --------------------------------------------------- regression: refused input, no hang, no nan
 def test_standard_error_needs_two_runs() -> None:
-    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=0.5)
+    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, gamma=0.5)
     with pytest.raises(ValueError, match=r"^n_runs\b"):  # used to return a nan standard error
         evaluate_restless_policy(prob, myopic_policy(prob), n_runs=1, rng=0)
     m, se = evaluate_restless_policy(prob, myopic_policy(prob), n_runs=2, rng=0)
@@ -181,10 +181,10 @@ def test_standard_error_needs_two_runs() -> None:
 
 
 def test_default_horizon_too_long_is_refused_not_a_hang() -> None:
-    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=0.5)
-    with pytest.raises(ValueError, match=r"^discount\b"):  # 4e17 steps before
-        evaluate_restless_policy(prob, myopic_policy(prob), n_runs=2, discount=1.0 - 1e-16, rng=0)
-    slow = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=1.0 - 1e-16)
+    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, gamma=0.5)
+    with pytest.raises(ValueError, match=r"^gamma\b"):  # 4e17 steps before
+        evaluate_restless_policy(prob, myopic_policy(prob), n_runs=2, gamma=1.0 - 1e-16, rng=0)
+    slow = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, gamma=1.0 - 1e-16)
     with pytest.raises(ValueError, match=r"^problem\b"):
         evaluate_restless_policy(slow, myopic_policy(slow), n_runs=2, rng=0)
     m, _ = evaluate_restless_policy(slow, myopic_policy(slow), n_runs=2, horizon=3, rng=0)
@@ -192,7 +192,7 @@ def test_default_horizon_too_long_is_refused_not_a_hang() -> None:
 
 
 def test_policy_returning_infeasible_actions_is_named() -> None:
-    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=0.5)
+    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, gamma=0.5)
     with pytest.raises(ValueError, match=r"^policy\b"):
         evaluate_restless_policy(prob, lambda s, t, rng: np.ones_like(s), n_runs=2, rng=0)
 
@@ -207,7 +207,7 @@ def test_joint_mdp_refuses_an_astronomical_action_set() -> None:
 def test_fluid_lp_solver_failure_and_unknown_solver(monkeypatch: Any) -> None:
     import cvxpy as cp
 
-    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, discount=0.5)
+    prob = RestlessProblem(RestlessArm.two_state([0.1, 0.7], [0.5, 0.9]), budget=1, n_arms=2, gamma=0.5)
     with pytest.raises(ValueError, match=r"^solver\b"):  # cvxpy's SolverError escaped before
         fluid_lp(prob, solver="NO-SUCH-SOLVER")
     with pytest.raises(TypeError, match=r"^solver\b"):
@@ -223,11 +223,11 @@ def test_fluid_lp_solver_failure_and_unknown_solver(monkeypatch: Any) -> None:
 
 def test_lp_priority_policy_refuses_an_lp_of_another_problem() -> None:
     arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
-    lp = fluid_lp(RestlessProblem(arm, budget=1, n_arms=3, discount=0.5))
+    lp = fluid_lp(RestlessProblem(arm, budget=1, n_arms=3, gamma=0.5))
     with pytest.raises(ValueError, match=r"^lp\b"):
-        lp_priority_policy(RestlessProblem(arm, budget=1, n_arms=2, discount=0.5), lp)
-    with pytest.raises(ValueError, match=r"^zero_tol\b"):
-        lp_priority_policy(RestlessProblem(arm, budget=1, n_arms=3, discount=0.5), lp, zero_tol=float("nan"))
+        lp_priority_policy(RestlessProblem(arm, budget=1, n_arms=2, gamma=0.5), lp)
+    with pytest.raises(ValueError, match=r"^rtol\b"):
+        lp_priority_policy(RestlessProblem(arm, budget=1, n_arms=3, gamma=0.5), lp, rtol=float("nan"))
 
 
 def test_problem_arguments_are_typed() -> None:

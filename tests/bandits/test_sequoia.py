@@ -106,7 +106,7 @@ def test_scheduling_and_capacity_semantics() -> None:
 
 def test_coupled_simulator_and_validation() -> None:
     cons = multiple_interventions(3, [1.0, 1.0], 2.0)
-    prob = CoupledRestlessProblem([[0.1, 0.5]] * 3, np.full((3, 2, 2), 0.5), cons, discount=0.9)
+    prob = CoupledRestlessProblem([[0.1, 0.5]] * 3, np.full((3, 2, 2), 0.5), cons, gamma=0.9)
     s = np.array([[0, 1, 0]])
     u = cons.interventions(np.array([[1, 1, 0, 0, 0, 0]]))
     np.testing.assert_allclose(prob.p_good(s, u), [[1 - 0.9 * 0.25, 0.5, 0.1]])
@@ -166,10 +166,10 @@ def test_sequoia_actions_always_feasible_and_deterministic() -> None:
 
     cons = path_constraints(6, EDGES, 0, 3)
     gen = np.random.default_rng(2)
-    prob = CoupledRestlessProblem(gen.uniform(0.1, 0.5, (6, 2)), gen.uniform(0.2, 0.9, (6, 2)), cons, discount=0.9)
+    prob = CoupledRestlessProblem(gen.uniform(0.1, 0.5, (6, 2)), gen.uniform(0.2, 0.9, (6, 2)), cons, gamma=0.9)
     # training raises if an infeasible action is ever applied (CoupledRestlessProblem.step)
-    res = sequoia(prob, n_steps=60, hidden=(8,), batch_size=8, target_every=20, rng=0)
-    res2 = sequoia(prob, n_steps=60, hidden=(8,), batch_size=8, target_every=20, rng=0)
+    res = sequoia(prob, n_steps=60, hidden_sizes=(8,), batch_size=8, target_update_every=20, rng=0)
+    res2 = sequoia(prob, n_steps=60, hidden_sizes=(8,), batch_size=8, target_update_every=20, rng=0)
     for (W1, b1), (W2, b2) in zip(res.layers, res2.layers):
         np.testing.assert_array_equal(W1, W2)
         np.testing.assert_array_equal(b1, b2)
@@ -190,11 +190,11 @@ def test_sequoia_network_is_seeded_from_rng_and_leaves_torch_global_rng_alone() 
     from rlcore.deep import build_mlp
 
     cons = multiple_interventions(3, np.array([1.0]), 1.0)
-    prob = CoupledRestlessProblem(np.array([[0.2, 0.6]] * 3), np.array([[0.5, 0.5]] * 3), cons, discount=0.9)
+    prob = CoupledRestlessProblem(np.array([[0.2, 0.6]] * 3), np.array([[0.5, 0.5]] * 3), cons, gamma=0.9)
     torch.manual_seed(123)
     state = torch.random.get_rng_state()
     # one step of a batch that never fills: no gradient step, the network is the initial one
-    res = sequoia(prob, n_steps=1, hidden=(5,), batch_size=8, rng=7)
+    res = sequoia(prob, n_steps=1, hidden_sizes=(5,), batch_size=8, rng=7)
     assert torch.equal(torch.random.get_rng_state(), state)
     # the initial network is rlcore.deep.build_mlp's, drawn first from the generator of rng
     net = build_mlp((3 + 3, 5, 1), activation="relu", rng=np.random.default_rng(7))
@@ -212,10 +212,10 @@ def test_sequoia_learns_on_tiny_instance() -> None:
 
     gen = np.random.default_rng(0)
     cons = multiple_interventions(4, [1.0, 2.0], 3.0)
-    prob = CoupledRestlessProblem(gen.uniform(0.1, 0.5, (4, 2)), gen.uniform(0.2, 0.8, (4, 2, 2)), cons, discount=0.9)
+    prob = CoupledRestlessProblem(gen.uniform(0.1, 0.5, (4, 2)), gen.uniform(0.2, 0.8, (4, 2, 2)), cons, gamma=0.9)
     mdp, _, _ = coupled_joint_mdp(prob)
     v_star = float(mdp.initial @ policy_iteration(mdp, epsilon=1e-10).V)
-    res = sequoia(prob, n_steps=600, hidden=(16,), target_every=50, rng=0)
+    res = sequoia(prob, n_steps=600, hidden_sizes=(16,), target_update_every=50, rng=0)
     m, se = evaluate_restless_policy(prob, res.policy, n_runs=300, rng=1)
     mr, ser = evaluate_restless_policy(prob, CoupledRandomPolicy(prob), n_runs=300, rng=1)
     assert m <= v_star + 4 * se

@@ -42,8 +42,8 @@ def _advantage(arm: RestlessArm, lam: float, beta: float) -> np.ndarray:
 @given(seed=st.integers(0, 2**31 - 1), S=st.integers(2, 5), beta=st.floats(0.3, 0.95))
 def test_matches_bisection_reference_discounted(seed: int, S: int, beta: float) -> None:
     arm = RestlessArm.random(S, rng=seed)
-    fast = whittle_index(arm, discount=beta)
-    ref = whittle_index(arm, discount=beta, method="bisection")
+    fast = whittle_index(arm, gamma=beta)
+    ref = whittle_index(arm, gamma=beta, method="bisection")
     assert fast.indexable == ref.indexable, (fast.reason, ref.reason)
     if fast.indexable:
         assert fast.index is not None and ref.index is not None
@@ -55,8 +55,8 @@ def test_matches_bisection_reference_discounted(seed: int, S: int, beta: float) 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_matches_bisection_reference_average_reward(seed: int) -> None:
     arm = RestlessArm.random(3, rng=seed)
-    fast = whittle_index(arm, discount=None)
-    ref = whittle_index(arm, discount=None, method="bisection")
+    fast = whittle_index(arm, gamma=None)
+    ref = whittle_index(arm, gamma=None, method="bisection")
     assert fast.indexable and ref.indexable
     assert fast.index is not None and ref.index is not None
     np.testing.assert_allclose(fast.index, ref.index, atol=1e-6)
@@ -78,7 +78,7 @@ def test_two_state_closed_form(p0: tuple[float, float], gain: tuple[float, float
         # policy, outside the average-reward theory and the closed form's assumptions,
         # and numerically ill-conditioned next to it
         return
-    res = whittle_index(RestlessArm.two_state(p_passive, p_active), discount=beta)
+    res = whittle_index(RestlessArm.two_state(p_passive, p_active), gamma=beta)
     assert res.indexable
     assert res.index is not None
     np.testing.assert_allclose(res.index, two_state_whittle_index(p_passive, p_active, beta), rtol=1e-9, atol=1e-12)
@@ -91,7 +91,7 @@ def test_rested_arm_gives_gittins_index(seed: int, S: int, beta: float) -> None:
     P = gen.exponential(size=(S, S))
     P /= P.sum(axis=1, keepdims=True)
     r = gen.random(S)
-    res = whittle_index(RestlessArm.rested(P, r), discount=beta)
+    res = whittle_index(RestlessArm.rested(P, r), gamma=beta)
     assert res.indexable
     assert res.index is not None
     np.testing.assert_allclose(res.index, gittins_index(P, r, beta), atol=1e-9)
@@ -104,7 +104,7 @@ def test_actions_without_effect_give_the_immediate_gain() -> None:
     P = np.stack([P1, P1], axis=1)
     R = gen.random((6, 2))
     for beta in (0.9, None):
-        res = whittle_index(P, R, discount=beta)
+        res = whittle_index(P, R, gamma=beta)
         assert res.index is not None
         np.testing.assert_allclose(res.index, R[:, 1] - R[:, 0], atol=1e-12)
 
@@ -112,9 +112,9 @@ def test_actions_without_effect_give_the_immediate_gain() -> None:
 @pytest.mark.parametrize("seed", NON_INDEXABLE_SEEDS)
 def test_non_indexable_arms_are_reported(seed: int) -> None:
     arm = RestlessArm.random(3, rng=seed)
-    res = whittle_index(arm, discount=0.9)
+    res = whittle_index(arm, gamma=0.9)
     assert not res.indexable and res.index is None and "not monotone" in res.reason
-    assert not whittle_index(arm, discount=0.9, method="bisection").indexable
+    assert not whittle_index(arm, gamma=0.9, method="bisection").indexable
 
 
 @pytest.mark.parametrize("seed", NON_INDEXABLE_SEEDS[:2])
@@ -134,36 +134,36 @@ def test_non_indexable_witness(seed: int) -> None:
 
 def test_blocked_path_matches_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
     arm = RestlessArm.random(40, rng=5)
-    a = whittle_index(arm, discount=0.95)
+    a = whittle_index(arm, gamma=0.95)
     monkeypatch.setattr(bw, "_KERNEL_MAX_STATES", 0)
     for block in (1, 3, 64):
-        b = whittle_index(arm, discount=0.95, block=block)
+        b = whittle_index(arm, gamma=0.95, block=block)
         assert b.indexable and a.indexable
         assert a.index is not None and b.index is not None
         np.testing.assert_allclose(a.index, b.index, atol=1e-10)
         np.testing.assert_array_equal(a.order, b.order)
     # a non-indexable arm on the blocked path too
-    assert not whittle_index(RestlessArm.random(3, rng=NON_INDEXABLE_SEEDS[0]), discount=0.9, block=2).indexable
+    assert not whittle_index(RestlessArm.random(3, rng=NON_INDEXABLE_SEEDS[0]), gamma=0.9, block=2).indexable
 
 
 def test_multichain_average_reward_raises() -> None:
     arm = RestlessArm.rested(np.full((3, 3), 1 / 3), [0.0, 0.5, 1.0])
     with pytest.raises(ValueError, match="multichain"):
-        whittle_index(arm, discount=None)
+        whittle_index(arm, gamma=None)
 
 
 def test_validation() -> None:
     arm = RestlessArm.random(3, n_actions=3, rng=0)
     with pytest.raises(ValueError, match=r"\(S, 2, S\)"):
-        whittle_index(arm, discount=0.9)
-    with pytest.raises(ValueError, match="discount"):
-        whittle_index(RestlessArm.random(3, rng=0), discount=1.0)
+        whittle_index(arm, gamma=0.9)
+    with pytest.raises(ValueError, match="gamma"):
+        whittle_index(RestlessArm.random(3, rng=0), gamma=1.0)
     with pytest.raises(ValueError, match="method"):
-        whittle_index(RestlessArm.random(3, rng=0), discount=0.9, method="nope")
+        whittle_index(RestlessArm.random(3, rng=0), gamma=0.9, method="nope")
     with pytest.raises(ValueError, match="R"):
-        whittle_index(np.full((2, 2, 2), 0.5), discount=0.9)
+        whittle_index(np.full((2, 2, 2), 0.5), gamma=0.9)
     with pytest.raises(ValueError, match="sum to 1"):
-        whittle_index(np.full((2, 2, 2), 0.4), np.zeros((2, 2)), discount=0.9)
+        whittle_index(np.full((2, 2, 2), 0.4), np.zeros((2, 2)), gamma=0.9)
     with pytest.raises(ValueError, match="p_active"):
         two_state_whittle_index([0.5, 0.5], [0.4, 0.9], 0.9)
 
@@ -191,7 +191,7 @@ def test_matches_markovianbandit(mb, seed: int, S: int, beta: float | None) -> N
             ref = bandit.whittle_indices(discount=1 if beta is None else beta)
     finally:
         np.seterr(**old)
-    res = whittle_index(arm, discount=beta)
+    res = whittle_index(arm, gamma=beta)
     assert res.indexable == bool(ref_indexable)
     if res.indexable:
         assert res.index is not None
@@ -216,15 +216,15 @@ def test_atol_must_be_a_small_finite_tolerance() -> None:
     arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
     for bad in (float("nan"), float("inf"), -1e-9, 0.5):  # nan used to report indexable=True
         with pytest.raises(ValueError, match=r"^atol\b"):
-            whittle_index(arm, discount=0.9, atol=bad)
+            whittle_index(arm, gamma=0.9, atol=bad)
     with pytest.raises(TypeError, match=r"^atol\b"):
-        whittle_index(arm, discount=0.9, atol="1e-9")
+        whittle_index(arm, gamma=0.9, atol="1e-9")
     with pytest.raises(TypeError, match=r"^block\b"):
-        whittle_index(arm, discount=0.9, block=2.0)
+        whittle_index(arm, gamma=0.9, block=2.0)
 
 
 def test_discount_too_close_to_one_is_named() -> None:
     # used to blame P ("multichain", an average-reward notion) for a discounted arm
     arm = RestlessArm.two_state([0.1, 0.7], [0.5, 0.9])
-    with pytest.raises(ValueError, match=r"^discount\b"):
-        whittle_index(arm, discount=1.0 - 1e-16)
+    with pytest.raises(ValueError, match=r"^gamma\b"):
+        whittle_index(arm, gamma=1.0 - 1e-16)

@@ -37,7 +37,7 @@ def test_policy_value_is_unbiased_and_below_the_option_value():
     euro = black_scholes("put", 100.0, 100.0, 1.0, 0.05, 0.25)
     estimates = []
     for seed in range(6):
-        v = evaluate_exercise_policy(hold, prob, model, 20_000, rng=seed)
+        v = evaluate_exercise_policy(prob, model, hold, 20_000, rng=seed)
         assert abs(v.price - euro) < 3 * v.stderr, (seed, v.price, euro)
         estimates.append(v.price)
     # the mean over the seeds (120000 paths) as well: its standard error is ~ se / sqrt(6)
@@ -47,7 +47,7 @@ def test_policy_value_is_unbiased_and_below_the_option_value():
     values = []
     for i, threshold in enumerate((70.0, 80.0, 85.0, 90.0, 99.0)):
         pol = BoundaryPolicy(prob, model.times, [-np.inf, threshold, threshold, threshold, 100.0])
-        v = evaluate_exercise_policy(pol, prob, model, 40_000, rng=10 + i)
+        v = evaluate_exercise_policy(prob, model, pol, 40_000, rng=10 + i)
         assert v.confidence_interval(3.0)[0] < bermudan, (threshold, v.price, bermudan)
         values.append(v.price)
     # the check can fail: the best threshold is close to the option value (observed 7.80 +- 0.05
@@ -64,7 +64,7 @@ def test_policies_see_the_past_only_and_common_paths_are_paired():
             seen.append((history.shape, k))
             return np.zeros(len(history), dtype=bool)
 
-    v = evaluate_exercise_policy(Spy(), prob, model, 5, rng=0)
+    v = evaluate_exercise_policy(prob, model, Spy(), 5, rng=0)
     assert [k for _, k in seen] == [1, 2, 3, 4]
     assert all(shape == (5, k + 1, 1) for shape, k in seen)  # dates 0..k: never the future
     assert v.price == 0.0 and np.all(v.stop_index == -1)
@@ -72,8 +72,8 @@ def test_policies_see_the_past_only_and_common_paths_are_paired():
     paths = model.simulate(1000, rng=3)
     a = BoundaryPolicy(prob, model.times, [-np.inf, 85.0, 85.0, 85.0, 100.0])
     b = BoundaryPolicy(prob, model.times, [-np.inf, -np.inf, -np.inf, -np.inf, 100.0])
-    va = evaluate_exercise_policy(a, prob, model, paths=paths)
-    vb = evaluate_exercise_policy(b, prob, model, paths=paths)
+    va = evaluate_exercise_policy(prob, model, a, paths=paths)
+    vb = evaluate_exercise_policy(prob, model, b, paths=paths)
     stopped_late = va.stop_index == vb.stop_index
     np.testing.assert_array_equal(va.payoffs[stopped_late], vb.payoffs[stopped_late])
     assert isinstance(va, Result) and isinstance(va, PolicyValue)
@@ -84,6 +84,6 @@ def test_bad_paths_are_refused_by_name():
     prob, model, _ = _setup()
     pol = BoundaryPolicy(prob, model.times, [-np.inf, 90.0, 90.0, 90.0, 100.0])
     with pytest.raises(ValueError, match=r"^paths\b"):
-        evaluate_exercise_policy(pol, prob, model, paths=np.ones((1, 5, 1)))
+        evaluate_exercise_policy(prob, model, pol, paths=np.ones((1, 5, 1)))
     with pytest.raises(ValueError, match=r"^paths\b"):
-        evaluate_exercise_policy(pol, prob, model, paths=np.ones((4, 3, 1)))
+        evaluate_exercise_policy(prob, model, pol, paths=np.ones((4, 3, 1)))

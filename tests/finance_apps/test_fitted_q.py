@@ -131,8 +131,8 @@ def test_fitted_q_agrees_with_lsmc_on_gbm(gbm):
     lsmc = longstaff_schwartz(prob, model, 20_000, n_test_paths=None, rng=0).policy
     fq = fitted_q_stopping(prob, model, 20_000, features=HistoryFeatures(1, degree=3), n_test_paths=None, rng=0)
     assert fq.iterations == 10
-    a = evaluate_exercise_policy(lsmc, prob, model, paths=test)
-    b = evaluate_exercise_policy(fq.policy, prob, model, paths=test)
+    a = evaluate_exercise_policy(prob, model, lsmc, paths=test)
+    b = evaluate_exercise_policy(prob, model, fq.policy, paths=test)
     diff = b.payoffs - a.payoffs
     se = diff.std(ddof=1) / np.sqrt(diff.size)
     # both near-optimal: their values differ by at most 4 paired standard errors plus 0.04
@@ -149,7 +149,7 @@ def test_history_policy_does_not_beat_markov_optimum(gbm):
         dict(features=HistoryFeatures(5, degree=1)),
     ]:
         pol = fitted_q_stopping(prob, model, 10_000, n_test_paths=None, rng=1, **kw).policy
-        v = evaluate_exercise_policy(pol, prob, model, paths=test)
+        v = evaluate_exercise_policy(prob, model, pol, paths=test)
         assert v.price < exact + 3 * v.stderr, (kw, v.price, exact)
 
 
@@ -174,8 +174,8 @@ def test_history_helps_on_autocorrelated_returns():
     hist = fitted_q_stopping(
         prob, model, 10_000, features=HistoryFeatures(2, degree=3), n_test_paths=None, rng=0
     ).policy
-    a = evaluate_exercise_policy(markov, prob, model, paths=test)
-    b = evaluate_exercise_policy(hist, prob, model, paths=test)
+    a = evaluate_exercise_policy(prob, model, markov, paths=test)
+    b = evaluate_exercise_policy(prob, model, hist, paths=test)
     diff = b.payoffs - a.payoffs
     se = diff.std(ddof=1) / np.sqrt(diff.size)
     assert diff.mean() > 5 * se, (a.price, b.price, se)  # observed ~ +0.3 (30 se)
@@ -199,7 +199,7 @@ def _neural_fitted_q(MLPRegressor):
     prob4 = StoppingProblem.bermudan(Put(100.0), np.arange(1, 5) / 4, 0.05)
     model = GeometricBrownianMotion(100.0, 0.2, 0.05, prob4.grid())
     exact = binomial_price(Put(100.0), 100.0, 0.2, 0.05, 1.0, 2000, exercise=prob4.exercise_dates).price
-    mlp = MLPRegressor(hidden_sizes=(16,), n_epochs=3, min_steps=0, batch_size=256, learning_rate=1e-2, random_state=0)
+    mlp = MLPRegressor(hidden_sizes=(16,), n_epochs=3, min_steps=0, batch_size=256, learning_rate=1e-2, rng=0)
     res = fitted_q_stopping(
         prob4, model, 4000, features=HistoryFeatures(2), regressor=mlp, n_iterations=4, n_test_paths=30_000, rng=0
     )
@@ -224,7 +224,7 @@ def test_value_targets_also_work_and_per_date_cashflow_matches_lsmc_quality(gbm)
         pol = fitted_q_stopping(
             prob, model, 10_000, features=HistoryFeatures(1, degree=3), n_test_paths=None, rng=4, **kw
         ).policy
-        v = evaluate_exercise_policy(pol, prob, model, paths=test)
+        v = evaluate_exercise_policy(prob, model, pol, paths=test)
         assert exact - 0.1 - 3 * v.stderr < v.price < exact + 3 * v.stderr, (kw, v.price, exact)
     with pytest.raises(ValueError, match="target"):
         fitted_q_stopping(prob, model, 100, target="q")

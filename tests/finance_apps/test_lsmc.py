@@ -113,7 +113,7 @@ def test_bases_agree_within_mc_error_and_itm_only_matters_little():
         dict(features=PolynomialBasis(2, "laguerre"), regressor=RidgeRegression(alpha=1e-3)),
     ]:
         pol = longstaff_schwartz(prob, model, 20_000, n_test_paths=None, rng=1, **kw).policy
-        vals.append(evaluate_exercise_policy(pol, prob, model, paths=test))
+        vals.append(evaluate_exercise_policy(prob, model, pol, paths=test))
     for v in vals:
         assert v.price < exact + 3 * v.stderr and v.price > exact - 0.1
 
@@ -156,7 +156,7 @@ def test_lsmc_reproducible_and_input_errors():
     with pytest.raises(ValueError, match="degree"):
         PolynomialBasis(0)
     with pytest.raises(ValueError, match="paths"):
-        evaluate_exercise_policy(a.policy, prob, model, paths=np.full((2, 11, 1), np.nan))
+        evaluate_exercise_policy(prob, model, a.policy, paths=np.full((2, 11, 1), np.nan))
 
 
 def test_lsmc_on_heston_is_a_lower_bound_of_quantlib_fd_american():

@@ -87,7 +87,7 @@ def test_env_rollout_equals_policy_evaluation():
     data = rollout(env, act, 4000, rng=7)
     returns = data.episode_returns()
     # independent estimates of the same policy value: the env's returns and direct evaluation
-    direct = evaluate_exercise_policy(pol, prob, model, 200_000, rng=8)
+    direct = evaluate_exercise_policy(prob, model, pol, 200_000, rng=8)
     se = np.sqrt(returns.var() / returns.size + direct.stderr**2)
     assert abs(returns.mean() - direct.price) < 4 * se
     assert np.all(returns >= 0)
@@ -145,8 +145,8 @@ def test_single_path_evaluation_is_refused_instead_of_a_nan_standard_error():
     model = GeometricBrownianMotion(100.0, 0.2, 0.05, prob.grid())
     pol = BoundaryPolicy(prob, model.times, [-np.inf, 100.0])
     with pytest.raises(ValueError, match=r"^n_paths\b"):  # stderr was nan
-        evaluate_exercise_policy(pol, prob, model, 1, rng=0)
+        evaluate_exercise_policy(prob, model, pol, 1, rng=0)
     with pytest.raises(ValueError, match=r"^paths\b"):
-        evaluate_exercise_policy(pol, prob, model, paths=np.full((1, 2, 1), 100.0))
-    v = evaluate_exercise_policy(pol, prob, model, 2, rng=0)
+        evaluate_exercise_policy(prob, model, pol, paths=np.full((1, 2, 1), 100.0))
+    v = evaluate_exercise_policy(prob, model, pol, 2, rng=0)
     assert np.isfinite(v.stderr)

@@ -75,8 +75,8 @@ def test_pevi_certificate_bounds_suboptimality_and_policy_runs():
     sub = rollout(mdp, res.act, 10, rng=0)  # the greedy policy runs as a PolicyFn
     assert len(sub) == 10 * H
     pol = np.stack([res.act(np.arange(S), h, np.random.default_rng()) for h in range(H)])
-    assert policy_suboptimality(mdp, pol) <= pevi_certificate(res, mdp)
-    assert pevi_certificate(res, mdp) < H  # informative on this data
+    assert policy_suboptimality(mdp, pol) <= pevi_certificate(mdp, res)
+    assert pevi_certificate(mdp, res) < H  # informative on this data
 
 
 def test_pevi_on_expert_data_imitates():
@@ -127,19 +127,19 @@ def test_invalid_inputs():
         (lambda d: pevi_beta(4, H, 10, 1.0), ValueError, "xi"),
         (
             lambda d: pevi_certificate(
-                pevi(d, one_hot_features(S, A), A, H, beta=1.0), small_mdp(0, S=S, A=A, gamma=0.9)
+                small_mdp(0, S=S, A=A, gamma=0.9), pevi(d, one_hot_features(S, A), A, H, beta=1.0)
             ),
             ValueError,
             "mdp",
         ),
         (
             lambda d: pevi_certificate(
-                pevi(d, one_hot_features(S, A), A, H, beta=1.0), small_mdp(0, S=S + 2, A=A, gamma=None, horizon=H)
+                small_mdp(0, S=S + 2, A=A, gamma=None, horizon=H), pevi(d, one_hot_features(S, A), A, H, beta=1.0)
             ),
             ValueError,
             "mdp",
         ),
-        (lambda d: pevi_certificate("result", small_mdp(0, S=S, A=A, gamma=None, horizon=H)), TypeError, "result"),
+        (lambda d: pevi_certificate(small_mdp(0, S=S, A=A, gamma=None, horizon=H), "result"), TypeError, "result"),
     ],
 )
 def test_bad_arguments_are_refused_by_name(call, exc, param):

@@ -38,7 +38,7 @@ from offline import (
 )
 from offline._pessimistic_drivers import TabularSample, pessimistic_backup, two_fold_subsample
 from offline.pessimistic_result import PessimisticResult
-from rlcore import Dataset, FiniteMDP, Result, evaluate_policy, rollout
+from rlcore import Dataset, FiniteMDP, Result, VacuousResultWarning, evaluate_policy, rollout
 from rlcore.policies import uniform
 
 from ._helpers import failure_budget, small_mdp
@@ -188,7 +188,7 @@ def _runs(mdp, mu, n, seeds, c=1.0, delta=0.1):
                 pessimism_violated=bool(np.any(res.V > v_pi + 1e-10)),
                 gap=float(v_star[0] - res.V[0]),
                 subopt=float(v_star[0] - v_pi[0]),
-                cert=pessimism_certificate(res, mdp),
+                cert=pessimism_certificate(mdp, res),
                 bound=vi_lcb_bound(n, cs, S, A, GAMMA, delta, c=max(c, 1.0)),
             )
         )
@@ -422,7 +422,7 @@ def _empty() -> Dataset:
             "max_iter",
         ),
         # tolerances, constants and options
-        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, tol=0.0), ValueError, "tol"),
+        (lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, epsilon=0.0), ValueError, "epsilon"),
         (
             lambda: pessimistic_value_iteration(_one_transition(), 3, 2, gamma=0.9, c=1e308, penalty="bernstein"),
             ValueError,
@@ -482,11 +482,11 @@ def test_certificate_arguments_are_checked():
     mdp = small_mdp(0, S=3, A=2, gamma=0.9)
     res = vi_lcb(_one_transition(), 3, 2, 0.9, rng=0)
     with pytest.raises(TypeError, match=r"^result\b"):
-        pessimism_certificate("res", mdp)
+        pessimism_certificate(mdp, "res")
     with pytest.raises(ValueError, match=r"^mdp\b"):
-        pessimism_certificate(res, small_mdp(0, S=4, A=2, gamma=0.9))
+        pessimism_certificate(small_mdp(0, S=4, A=2, gamma=0.9), res)
     with pytest.raises(ValueError, match=r"^comparator\b"):
-        pessimism_certificate(res, mdp, np.array([0, 0, 5]))
+        pessimism_certificate(mdp, res, np.array([0, 0, 5]))
 
 
 # ----------------------------------------------------------------------------- the certificate's own terms
@@ -518,7 +518,7 @@ def test_certificate_pays_for_stopping_before_the_fixed_point(max_iter):
     mdp = chain(6, slip=0.0, small_reward=0.2, large_reward=1.0, gamma=0.9)
     res = pessimistic_value_iteration(_exact_data(mdp), 6, 2, gamma=0.9, penalty="none", r_max=1.0, max_iter=max_iter)
     loss = policy_suboptimality(mdp, res.policy)
-    assert pessimism_certificate(res, mdp) >= loss
+    assert pessimism_certificate(mdp, res) >= loss
     if max_iter <= 3:  # the greedy policy still goes back for the small reward
         assert loss > 0.0 and res.residual > 0.0
 
@@ -536,7 +536,7 @@ def test_certificate_holds_for_rows_inside_the_tolerance():
     data = sample_transitions(mdp, np.full((4, 2), 1 / 8), 4000, rng=0)
     for penalty in ("hoeffding", "none"):
         res = pessimistic_value_iteration(data, 4, 2, gamma=0.95, penalty=penalty, rng=0)
-        cert = pessimism_certificate(res, mdp)
+        cert = pessimism_certificate(mdp, res)
         assert np.isfinite(cert) and cert >= 0.0
         if penalty == "hoeffding":
             assert cert >= policy_suboptimality(mdp, res.policy)
@@ -570,12 +570,12 @@ def test_the_certificate_reads_the_typed_fields_not_the_label():
     mdp = small_mdp(0, S=S, A=A, gamma=GAMMA)
     data = sample_transitions(mdp, np.full((S, A), 1 / (S * A)), 2000, rng=0)
     split = vi_lcb(data, S, A, GAMMA, n_iterations=3, r_max=1.0, rng=0)
-    cert = pessimism_certificate(split, mdp)
-    assert pessimism_certificate(dataclasses.replace(split, method="renamed"), mdp) == cert
+    cert = pessimism_certificate(mdp, split)
+    assert pessimism_certificate(mdp, dataclasses.replace(split, method="renamed")) == cert
     # without the split term (as if a fixed point with residual 0) the certificate is smaller by
     # (gamma rho_hi)^T r_max k_hi, rho_hi = 1 within rounding
     unsplit = dataclasses.replace(split, n_folds=1)
-    assert cert - pessimism_certificate(unsplit, mdp) == pytest.approx(GAMMA**3 / (1 - GAMMA), rel=1e-6)
+    assert cert - pessimism_certificate(mdp, unsplit) == pytest.approx(GAMMA**3 / (1 - GAMMA), rel=1e-6)
     assert isinstance(split, PessimisticResult)
 
 
@@ -599,3 +599,17 @@ def test_the_backup_is_pure_and_matches_the_formula():
     np.testing.assert_array_equal(V_new, Q.max(axis=1))
     for x, y in zip(before, (model.P_hat, model.R_hat, V, b)):
         np.testing.assert_array_equal(x, y)  # inputs untouched
+
+
+def test_subsampling_that_keeps_nothing_still_follows_the_logged_behaviour():
+    """Two-fold subsampling keeps no transition of 200 expert episodes (the trimmed counts
+    ``N - 10 sqrt(N log(HS/delta))`` are negative), so every pessimistic value sits at 0.
+    Ties then go to the action logged most often in all the data (the expert's), not to
+    action 0: the value matches behaviour cloning's. Found by the offline contract suite."""
+    mdp = FiniteMDP(np.array([[[1.0], [1.0]]]), np.array([[0.5, 1.0]]), horizon=1)
+    data = rollout(mdp, np.array([[1]]), 200, rng=0)
+    with pytest.warns(VacuousResultWarning):
+        res = vi_lcb_bernstein(data, 1, 2, horizon=1, rng=0)
+    assert res.n_samples == 0  # nothing kept
+    assert res.policy.tolist() == [[1]]
+    assert evaluate_policy(mdp, res.policy).V[0, 0] == 1.0

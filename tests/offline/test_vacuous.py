@@ -74,7 +74,7 @@ def test_riverswim_with_the_old_defaults_warns_twice(river_15k):
         res = vi_lcb(data, 6, 2, 0.95, r_max=1.0, rng=0)
     assert (res.V == 0).all() and res.v_max == pytest.approx(20.0) and not res.r_max_inferred
     with pytest.warns(VacuousResultWarning, match=r"exceeds the trivial bound 20"):
-        cert = pessimism_certificate(res, mdp)
+        cert = pessimism_certificate(mdp, res)
     assert cert > res.v_max
 
 
@@ -87,7 +87,7 @@ def test_riverswim_certificate_ratio_does_not_depend_on_the_range(river_15k):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", VacuousResultWarning)
             res = vi_lcb(data, 6, 2, 0.95, r_max=r_max, rng=0)
-            ratios.append(pessimism_certificate(res, mdp) / res.v_max)
+            ratios.append(pessimism_certificate(mdp, res) / res.v_max)
     assert ratios[0] > 1.0
     np.testing.assert_allclose(ratios, ratios[0], rtol=1e-9)
 
@@ -108,7 +108,7 @@ def test_riverswim_inferred_range_is_informative_where_the_old_default_is_not(ri
     with warnings.catch_warnings():
         warnings.simplefilter("error", VacuousResultWarning)
         res = pessimistic_value_iteration(data, 6, 2, gamma=0.9)
-        cert = pessimism_certificate(res, mdp)
+        cert = pessimism_certificate(mdp, res)
     assert res.r_max_inferred and res.r_max == pytest.approx(0.3) and res.v_max == pytest.approx(3.0)
     assert res.V.max() > 0.0
     assert policy_suboptimality(mdp, res.policy) <= cert < res.v_max
@@ -183,7 +183,7 @@ def test_certificate_above_v_max_warns_discounted():
         warnings.simplefilter("ignore", VacuousResultWarning)
         res = vi_lcb(data, 5, 2, 0.5, n_iterations=3, rng=0)
     with pytest.warns(VacuousResultWarning, match=r"under the inferred r_max = .*exceeds the trivial bound"):
-        cert = pessimism_certificate(res, mdp)
+        cert = pessimism_certificate(mdp, res)
     assert cert > res.v_max
 
 
@@ -194,7 +194,7 @@ def test_certificate_above_h_r_max_warns_finite_horizon():
         warnings.simplefilter("ignore", VacuousResultWarning)
         res = vi_lcb_bernstein(data, 5, 2, horizon=3, r_max=1.0, rng=0)
     with pytest.warns(VacuousResultWarning, match=r"^pessimism_certificate: the bound .* trivial bound 3\b"):
-        cert = pessimism_certificate(res, mdp)
+        cert = pessimism_certificate(mdp, res)
     assert cert > 3.0 == res.v_max
 
 
@@ -204,7 +204,7 @@ def test_a_certificate_below_v_max_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error", VacuousResultWarning)
         res = vi_lcb(data, 5, 2, 0.5, rng=0)
-        assert pessimism_certificate(res, mdp) < res.v_max
+        assert pessimism_certificate(mdp, res) < res.v_max
 
 
 def test_the_warning_is_a_user_warning_and_public():
@@ -249,8 +249,8 @@ def test_pevi_certificate_above_h_warns():
     data = rollout(mdp, uniform(5, 2), 10, rng=0)
     res = pevi(data, one_hot_features(5, 2), 2, 3, beta=5.0)
     with pytest.warns(VacuousResultWarning, match=r"^pevi_certificate: the bound .* trivial bound 3\b"):
-        assert pevi_certificate(res, mdp) > 3.0
+        assert pevi_certificate(mdp, res) > 3.0
     big = pevi(rollout(mdp, uniform(5, 2), 5000, rng=0), one_hot_features(5, 2), 2, 3, beta=0.1)
     with warnings.catch_warnings():
         warnings.simplefilter("error", VacuousResultWarning)
-        assert pevi_certificate(big, mdp) < 3.0
+        assert pevi_certificate(mdp, big) < 3.0

@@ -175,7 +175,7 @@ def _tabular_data(seed: int = 0, n_groups: int = 5, n_per: int = 60, noise: floa
 def test_mlp_fits_group_means_of_one_hot_data(kwargs):
     g, X, y = _tabular_data()
     exact = TabularMean().fit(g, y).predict(np.arange(5))
-    model = MLPRegressor(random_state=0, n_epochs=60, **kwargs).fit(X, y)
+    model = MLPRegressor(rng=0, n_epochs=60, **kwargs).fit(X, y)
     pred = model.predict(np.eye(5))
     assert pred.shape == (5,) and pred.dtype == np.float64
     # tolerance 0.05 (noise sd 1, 60 samples per group: the group means' own sd is 0.13;
@@ -188,7 +188,7 @@ def test_mlp_fits_group_means_of_one_hot_data(kwargs):
 
 def test_mlp_hl_gauss_distribution_is_consistent_with_predict():
     g, X, y = _tabular_data(n_per=30)
-    model = MLPRegressor(loss="hl_gauss", support=(-7.0, 8.0), n_bins=31, random_state=1, **FAST).fit(X, y)
+    model = MLPRegressor(loss="hl_gauss", support=(-7.0, 8.0), n_bins=31, rng=1, **FAST).fit(X, y)
     dist = model.predict_distribution(np.eye(5))
     assert isinstance(dist, DiscreteDistribution)
     assert dist.probs.shape == dist.atoms.shape == (5, 31) and dist.batch_shape == (5,)
@@ -200,7 +200,7 @@ def test_mlp_hl_gauss_distribution_is_consistent_with_predict():
 def test_mlp_huber_fits_noiseless_targets_and_standardize_y_off():
     g = np.repeat(np.arange(3), 20)
     X, y = one_hot(g, 3), np.array([100.0, 103.0, 98.0])[g]
-    kw = dict(hidden_sizes=(32,), n_epochs=1, min_steps=300, learning_rate=1e-2, random_state=0)
+    kw = dict(hidden_sizes=(32,), n_epochs=1, min_steps=300, learning_rate=1e-2, rng=0)
     pred = MLPRegressor(loss="huber", **kw).fit(X, y).predict(np.eye(3))
     np.testing.assert_allclose(pred, [100.0, 103.0, 98.0], atol=0.1)
     pred = MLPRegressor(standardize_y=False, **kw).fit(X, y - 100).predict(np.eye(3))
@@ -216,10 +216,10 @@ def test_mlp_sample_weight_gives_weighted_group_means():
     w = np.tile(np.repeat([3.0, 1.0], 20), 3)
     exact = TabularMean().fit(g, y, sample_weight=w).predict(np.arange(3))
     np.testing.assert_allclose(exact, [1.0, 2.0, 3.0])
-    weighted = MLPRegressor(random_state=0, **FAST).fit(X, y, sample_weight=w).predict(np.eye(3))
+    weighted = MLPRegressor(rng=0, **FAST).fit(X, y, sample_weight=w).predict(np.eye(3))
     np.testing.assert_allclose(weighted, exact, atol=0.15)
     rep = np.repeat(np.arange(y.size), w.astype(int))
-    repeated = MLPRegressor(random_state=0, **FAST).fit(X[rep], y[rep]).predict(np.eye(3))
+    repeated = MLPRegressor(rng=0, **FAST).fit(X[rep], y[rep]).predict(np.eye(3))
     np.testing.assert_allclose(repeated, weighted, atol=0.2)
 
 
@@ -227,8 +227,8 @@ def test_mlp_zero_weight_rows_do_not_influence_the_fit():
     g, X, y = _tabular_data(n_per=30)
     w = np.where(g == 2, 0.0, 1.0)
     y2 = np.where(g == 2, y + 1000.0, y)
-    a = MLPRegressor(random_state=3, **FAST).fit(X, y, sample_weight=w).predict(np.eye(5))
-    b = MLPRegressor(random_state=3, **FAST).fit(X, y2, sample_weight=w).predict(np.eye(5))
+    a = MLPRegressor(rng=3, **FAST).fit(X, y, sample_weight=w).predict(np.eye(5))
+    b = MLPRegressor(rng=3, **FAST).fit(X, y2, sample_weight=w).predict(np.eye(5))
     np.testing.assert_array_equal(a, b)
     exact = TabularMean().fit(g, y).predict(np.arange(5))
     np.testing.assert_allclose(np.delete(a, 2), np.delete(exact, 2), atol=0.2)
@@ -237,14 +237,14 @@ def test_mlp_zero_weight_rows_do_not_influence_the_fit():
 def test_mlp_seeding_is_reproducible_and_leaves_global_torch_rng_alone():
     g, X, y = _tabular_data(n_per=20)
     state = torch.random.get_rng_state()
-    a = MLPRegressor(random_state=7, **FAST).fit(X, y).predict(X)
+    a = MLPRegressor(rng=7, **FAST).fit(X, y).predict(X)
     assert torch.equal(torch.random.get_rng_state(), state)
-    b = MLPRegressor(random_state=7, **FAST).fit(X, y).predict(X)
-    c = MLPRegressor(random_state=8, **FAST).fit(X, y).predict(X)
+    b = MLPRegressor(rng=7, **FAST).fit(X, y).predict(X)
+    c = MLPRegressor(rng=8, **FAST).fit(X, y).predict(X)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, c)
     gen = np.random.default_rng(7)
-    m = MLPRegressor(random_state=gen, **FAST)
+    m = MLPRegressor(rng=gen, **FAST)
     d1 = m.fit(X, y).predict(X)
     d2 = m.fit(X, y).predict(X)  # the generator has advanced
     np.testing.assert_array_equal(d1, a)  # default_rng(7) and the seed 7 agree
@@ -253,7 +253,7 @@ def test_mlp_seeding_is_reproducible_and_leaves_global_torch_rng_alone():
 
 def test_mlp_warm_start_continues_training():
     g, X, y = _tabular_data(n_per=20)
-    m = MLPRegressor(random_state=0, warm_start=True, hidden_sizes=(16,), n_epochs=5, min_steps=0, batch_size=16)
+    m = MLPRegressor(rng=0, warm_start=True, hidden_sizes=(16,), n_epochs=5, min_steps=0, batch_size=16)
     m.fit(X, y)
     first = m.loss_curve_[0]
     net = m.model_
@@ -270,7 +270,7 @@ def test_mlp_errors():
         MLPRegressor().predict(X)
     with pytest.raises(NotFittedError):
         MLPRegressor(loss="hl_gauss", support=(0.0, 1.0)).predict_distribution(X)
-    quick = dict(n_epochs=1, min_steps=0, random_state=0)
+    quick = dict(n_epochs=1, min_steps=0, rng=0)
     with pytest.raises(ValueError, match="X"):
         MLPRegressor(**quick).fit(g, y)
     with pytest.raises(ValueError, match="y"):
@@ -291,8 +291,8 @@ def test_mlp_errors():
         MLPRegressor(n_epochs=0).fit(X, y)
     with pytest.raises(ValueError, match="min_steps"):
         MLPRegressor(min_steps=-1, n_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="lr_schedule"):
-        MLPRegressor(lr_schedule="step", **quick).fit(X, y)
+    with pytest.raises(ValueError, match="learning_rate_schedule"):
+        MLPRegressor(learning_rate_schedule="step", **quick).fit(X, y)
     with pytest.raises(ValueError, match="learning_rate"):
         MLPRegressor(learning_rate=-1.0, **quick).fit(X, y)
     with pytest.raises(ValueError, match="device"):
@@ -307,7 +307,7 @@ def test_mlp_errors():
 
 def test_mlp_get_params_supports_sklearn_clone():
     sklearn_base = pytest.importorskip("sklearn.base")
-    m = MLPRegressor(loss="huber", hidden_sizes=(8,), random_state=3)
+    m = MLPRegressor(loss="huber", hidden_sizes=(8,), rng=3)
     c = sklearn_base.clone(m)
     assert c.get_params() == m.get_params() and c is not m
     assert "loss='huber'" in repr(m)
@@ -331,7 +331,7 @@ def _two_point_data(seed: int, n_per: int):
 
 def test_categorical_head_matches_empirical_frequencies_and_means():
     g, X, y, a, b = _two_point_data(seed=1, n_per=150)
-    m = DistributionalMLPRegressor(support=(-3.0, 6.0), n_atoms=10, random_state=0, n_epochs=50).fit(X, y)
+    m = DistributionalMLPRegressor(support=(-3.0, 6.0), n_atoms=10, rng=0, n_epochs=50).fit(X, y)
     dist = m.predict_distribution(np.eye(4))
     np.testing.assert_allclose(dist.probs.sum(axis=1), 1.0, atol=1e-12)
     np.testing.assert_array_equal(dist.atoms[2], np.linspace(-3.0, 6.0, 10))
@@ -360,7 +360,7 @@ def test_quantile_head_matches_empirical_quantiles():
     # well-posed: no empirical cdf jump within 0.03 of a quantile level
     assert np.min(np.abs(freq_a[:, None] - taus[None, :])) > 0.03
     emp = np.array([np.quantile(y[g == k], taus) for k in range(4)])
-    m = DistributionalMLPRegressor(head="quantile", n_atoms=n, kappa=0.0, random_state=0, n_epochs=50).fit(X, y)
+    m = DistributionalMLPRegressor(head="quantile", n_atoms=n, kappa=0.0, rng=0, n_epochs=50).fit(X, y)
     np.testing.assert_allclose(m.taus_, taus)
     dist = m.predict_distribution(np.eye(4))
     np.testing.assert_allclose(dist.probs, 1.0 / n)
@@ -375,8 +375,8 @@ def test_quantile_head_matches_empirical_quantiles():
 def test_quantile_head_default_kappa_and_categorical_are_regressors():
     g, X, y, a, b = _two_point_data(seed=3, n_per=20)
     for m in (
-        DistributionalMLPRegressor(head="quantile", n_atoms=5, random_state=0, **FAST),
-        DistributionalMLPRegressor(support=(-3.0, 6.0), n_atoms=5, random_state=0, **FAST),
+        DistributionalMLPRegressor(head="quantile", n_atoms=5, rng=0, **FAST),
+        DistributionalMLPRegressor(support=(-3.0, 6.0), n_atoms=5, rng=0, **FAST),
     ):
         assert isinstance(m, Regressor)
         pred = m.fit(X, y).predict(X)
@@ -385,7 +385,7 @@ def test_quantile_head_default_kappa_and_categorical_are_regressors():
 
 def test_distributional_errors():
     g, X, y, a, b = _two_point_data(seed=0, n_per=3)
-    quick = dict(n_epochs=1, min_steps=0, random_state=0)
+    quick = dict(n_epochs=1, min_steps=0, rng=0)
     with pytest.raises(NotFittedError):
         DistributionalMLPRegressor(support=(0.0, 1.0)).predict(X)
     with pytest.raises(NotFittedError):
@@ -440,7 +440,7 @@ def test_divergent_training_is_an_error_naming_the_learning_rate():
     X = np.eye(2).repeat(10, axis=0)
     y = np.array([1.0, 3.0]).repeat(10) * 1e30
     model = MLPRegressor(
-        learning_rate=10.0, hidden_sizes=(64, 64), n_epochs=20, min_steps=0, random_state=0, standardize_y=False
+        learning_rate=10.0, hidden_sizes=(64, 64), n_epochs=20, min_steps=0, rng=0, standardize_y=False
     )
     with pytest.raises(ValueError, match="^learning_rate: training diverged"):
         model.fit(X, y)
@@ -450,7 +450,7 @@ def test_targets_beyond_float32_are_an_error_naming_y():
     """float32 conversion used to turn them into inf silently."""
     X = np.eye(2).repeat(5, axis=0)
     with pytest.raises(ValueError, match="^y: values .* exceed the float32 range"):
-        MLPRegressor(n_epochs=1, min_steps=0, random_state=0, standardize_y=False).fit(X, np.full(10, 1e300))
+        MLPRegressor(n_epochs=1, min_steps=0, rng=0, standardize_y=False).fit(X, np.full(10, 1e300))
 
 
 @pytest.mark.parametrize(

@@ -606,6 +606,15 @@ def test_progress_bar_is_silent_by_default(tmp_path, capfd):
     assert "quiet" in err and "6/6" in err and "failed=2" in err
 
 
+def test_progress_follows_the_library_switch(tmp_path, capfd):
+    sweep = Sweep([{"i": 0}], n_seeds=2, root_seed=0, name="switchy")
+    with rlcore.progress_switch(True):
+        run_sweep(sweep, storable_run, tmp_path / "a")
+    assert "switchy" in capfd.readouterr().err
+    run_sweep(sweep, storable_run, tmp_path / "b")  # the switch is off again
+    assert "switchy" not in capfd.readouterr().err
+
+
 def test_importing_experiments_is_light():
     code = (
         "import sys, rlcore.experiments\n"

@@ -340,16 +340,16 @@ def test_the_issue_counter_example_is_off_by_a_lot():
 def test_partial_solver_names_and_option_checks():
     with pytest.raises(TypeError, match=r"^solver: "):
         check_mdp_solver("value_iteration")
-    with pytest.raises(ValueError, match=r"^tolerance: "):
-        check_mdp_solver(tabular.value_iteration, tolerance=-1.0)
+    with pytest.raises(ValueError, match=r"^rtol: "):
+        check_mdp_solver(tabular.value_iteration, rtol=-1.0)
     with pytest.raises(TypeError, match=r"^max_examples: "):
         check_mdp_solver(tabular.value_iteration, max_examples=2.5)
     with pytest.raises(ValueError, match=r"^discounted: at least one kind of MDP"):
         check_mdp_solver(tabular.value_iteration, discounted=False)
     with pytest.raises(TypeError, match=r"^sparse: "):
         solver_checks(tabular.value_iteration, sparse="yes")  # refused by the call, before any check runs
-    with pytest.raises(ValueError, match=r"^tolerance: "):
-        check_mdp_solver(tabular.value_iteration, tolerance=float("nan"))
+    with pytest.raises(ValueError, match=r"^rtol: "):
+        check_mdp_solver(tabular.value_iteration, rtol=float("nan"))
     with pytest.raises(ValueError, match=r"^max_examples: "):
         check_mdp_solver(tabular.value_iteration, max_examples=10**9)
     with pytest.raises(TypeError, match=r"^name: "):

@@ -188,7 +188,7 @@ def test_random_rewards_discounted_variance_closed_form():
     gamma = 0.6
     mdp = FiniteMDP(np.ones((1, 1, 1)), [[1.0]], gamma=gamma)
     law = (np.array([[[0.0, 2.0]]]), np.array([[[0.5, 0.5]]]))
-    ev = distributional_evaluation(mdp, np.array([0]), n_atoms=801, reward_distribution=law, tol=1e-12)
+    ev = distributional_evaluation(mdp, np.array([0]), n_atoms=801, reward_distribution=law, epsilon=1e-12)
     assert ev.mean()[0] == pytest.approx(1 / (1 - gamma), abs=1e-8)
     # the categorical variance is within the projection's variance inflation of the truth:
     # each projection adds at most varsigma^2 / 4 of variance, summed with weights gamma^(2t)
@@ -241,7 +241,7 @@ def test_reward_distribution_is_validated():
 def test_mean_equals_evaluate_policy(pair):
     mdp, policy = pair
     V = evaluate_policy(mdp, policy).V
-    cat = distributional_evaluation(mdp, policy, tol=1e-10)
+    cat = distributional_evaluation(mdp, policy, epsilon=1e-10)
     assert cat.converged
     # |mean difference| <= W_1 <= sqrt(range) * Cramer error (Cauchy-Schwarz on the CDFs)
     width = float(np.ptp(cat.support))
@@ -250,7 +250,7 @@ def test_mean_equals_evaluate_policy(pair):
         ex = distributional_evaluation(mdp, policy, representation="exact")
         np.testing.assert_allclose(ex.mean(), V, atol=1e-9)
     else:
-        qua = distributional_evaluation(mdp, policy, representation="quantile", n_atoms=16, tol=1e-10)
+        qua = distributional_evaluation(mdp, policy, representation="quantile", n_atoms=16, epsilon=1e-10)
         assert qua.converged
         bound = projection_error_bound(mdp, "quantile", n_atoms=16) + qua.error_bound
         assert np.all(np.abs(qua.mean() - V) <= bound + 1e-9)
@@ -302,14 +302,14 @@ def test_discounted_fixed_points_within_bound_of_true_law(seed, sparse):
     # so W_1 <= that, and l_2^2 <= W_1 (CDF differences are at most 1)
     tail_w1 = gamma**depth * np.max(np.abs(R)) / (1 - gamma)
     for m in (11, 101):
-        cat = distributional_evaluation(mdp, policy, n_atoms=m, tol=1e-10)
+        cat = distributional_evaluation(mdp, policy, n_atoms=m, epsilon=1e-10)
         bound = projection_error_bound(mdp, "categorical", n_atoms=m)
         for s in range(S):
             g, p = _discounted_truth(P, R, gamma, policy, s, depth)
             d = cat.distribution(s)
             assert _l2(d.atoms, d.probs, g, p) <= bound + np.sqrt(tail_w1) + cat.error_bound
     for N in (4, 32):
-        qua = distributional_evaluation(mdp, policy, representation="quantile", n_atoms=N, tol=1e-10)
+        qua = distributional_evaluation(mdp, policy, representation="quantile", n_atoms=N, epsilon=1e-10)
         bound = projection_error_bound(mdp, "quantile", n_atoms=N)
         for s in range(S):
             g, p = _discounted_truth(P, R, gamma, policy, s, depth)
@@ -327,7 +327,7 @@ def test_fixed_point_error_shrinks_with_resolution():
     g, p = _discounted_truth(P, R, gamma, policy, 0, 12)
     errs = []
     for m in (5, 50, 500):
-        d = distributional_evaluation(mdp, policy, n_atoms=m, tol=1e-10).distribution(0)
+        d = distributional_evaluation(mdp, policy, n_atoms=m, epsilon=1e-10).distribution(0)
         errs.append(_l2(d.atoms, d.probs, g, p))
     assert errs[0] > errs[1] > errs[2]
     assert errs[2] < 0.1 * errs[0]
@@ -351,7 +351,7 @@ def test_discounted_laws_match_monte_carlo_rollouts():
     policy = np.array([0, 1, 0, 1, 1])
     T = 60  # gamma^T * max|R| / (1 - gamma) < 1e-8
     returns = rollout(mdp, policy, 5000, max_steps=T, rng=6).episode_returns(gamma=0.7)
-    cat = distributional_evaluation(mdp, policy, n_atoms=401, tol=1e-10)
+    cat = distributional_evaluation(mdp, policy, n_atoms=401, epsilon=1e-10)
     d = cat.initial_distribution(mdp.initial)
     # mean: 6 standard errors (two-sided normal tail ~2e-9), plus truncation
     se = returns.std() / np.sqrt(returns.size)
@@ -423,10 +423,10 @@ def test_invalid_inputs():
         distributional_evaluation(disc, np.array([0]), n_atoms=0)
     with pytest.raises(InvalidParameterError, match=r"^n_atoms: a categorical support needs at least 2"):
         distributional_evaluation(disc, np.array([0]), n_atoms=1)
-    with pytest.raises(InvalidParameterError, match=r"^tol\b"):
-        distributional_evaluation(disc, np.array([0]), tol=0.0)
-    with pytest.raises(InvalidParameterError, match=r"^tol\b"):
-        distributional_evaluation(disc, np.array([0]), tol=float("nan"))
+    with pytest.raises(InvalidParameterError, match=r"^epsilon\b"):
+        distributional_evaluation(disc, np.array([0]), epsilon=0.0)
+    with pytest.raises(InvalidParameterError, match=r"^epsilon\b"):
+        distributional_evaluation(disc, np.array([0]), epsilon=float("nan"))
     with pytest.raises(InvalidParameterError, match=r"^max_iter\b"):
         distributional_evaluation(disc, np.array([0]), max_iter=2**63)
     with pytest.raises(InvalidParameterTypeError, match=r"^mdp\b"):
@@ -452,7 +452,7 @@ def test_invalid_inputs():
 
 def test_tolerance_at_the_smallest_float_runs_to_the_budget_with_an_honest_bound():
     mdp = FiniteMDP(np.full((2, 1, 2), 0.5), [[0.0], [1.0]], gamma=0.5)
-    ev = distributional_evaluation(mdp, np.array([0, 0]), n_atoms=5, tol=5e-324, max_iter=50)
+    ev = distributional_evaluation(mdp, np.array([0, 0]), n_atoms=5, epsilon=5e-324, max_iter=50)
     assert ev.iterations <= 50 and np.isfinite(ev.error_bound)
     assert ev.converged == (ev.error_bound <= 5e-324)
 
@@ -482,10 +482,10 @@ def test_rows_within_tolerance_give_the_normalised_law(seed):
     delta = float(np.max(np.abs(mdp.row_sums - 1.0)))
     V = evaluate_policy(mdp, pi).V
     for rep in ("categorical", "quantile"):
-        ev = distributional_evaluation(mdp, pi, representation=rep, n_atoms=21, tol=1e-12)
+        ev = distributional_evaluation(mdp, pi, representation=rep, n_atoms=21, epsilon=1e-12)
         np.testing.assert_allclose(ev.probs.sum(axis=-1), 1.0, rtol=0, atol=1e-12)
         assert isinstance(ev.distributions(), DiscreteDistribution)
-    cat = distributional_evaluation(mdp, pi, n_atoms=21, tol=1e-12)
+    cat = distributional_evaluation(mdp, pi, n_atoms=21, epsilon=1e-12)
     width = float(np.ptp(cat.support))
     gap = gamma * delta * float(np.max(np.abs(V))) / (1.0 - gamma * (1.0 + delta))
     assert np.all(np.abs(cat.mean() - V) <= gap + np.sqrt(width) * cat.error_bound + 1e-12)

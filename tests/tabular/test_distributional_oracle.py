@@ -166,7 +166,7 @@ FEW = settings(max_examples=min(settings.default.max_examples, 12), deadline=Non
 @given(case=instances(), tol=st.sampled_from([1e-3, 1e-8, 1e-13]))
 def test_categorical_error_bound_holds(case: tuple[FiniteMDP, np.ndarray], tol: float) -> None:
     mdp, pi = case
-    res = distributional_evaluation(mdp, pi, representation="categorical", n_atoms=11, tol=tol)
+    res = distributional_evaluation(mdp, pi, representation="categorical", n_atoms=11, epsilon=tol)
     z = np.asarray(res.support)
     exact = _categorical_fixed_point(mdp, pi, z)
     step = (mpmath.mpf(float(z[-1])) - mpmath.mpf(float(z[0]))) / (z.size - 1)
@@ -181,7 +181,7 @@ def test_categorical_error_bound_holds(case: tuple[FiniteMDP, np.ndarray], tol: 
 def test_quantile_error_bound_holds(case: tuple[FiniteMDP, np.ndarray], tol: float) -> None:
     mdp, pi = case
     N = 5
-    res = distributional_evaluation(mdp, pi, representation="quantile", n_atoms=N, tol=tol)
+    res = distributional_evaluation(mdp, pi, representation="quantile", n_atoms=N, epsilon=tol)
     exact = _quantile_fixed_point(mdp, pi, N)
     dist = max(abs(exact[s][i] - mpmath.mpf(float(res.atoms[s, i]))) for s in range(mdp.n_states) for i in range(N))
     assert dist <= mpmath.mpf(res.error_bound), (dist, res.error_bound)

@@ -370,7 +370,7 @@ def test_deep_variant_mlp_regressor(loss: str) -> None:
     try:
         lock = _lock(3, digit_reward=1 / 3)
         kw = {"support": (-0.5, 1.5), "n_bins": 41} if loss == "hl_gauss" else {}
-        reg = MLPRegressor(hidden_sizes=(32,), loss=loss, min_steps=300, n_epochs=20, random_state=0, **kw)
+        reg = MLPRegressor(hidden_sizes=(32,), loss=loss, min_steps=300, n_epochs=20, rng=0, **kw)
         res = sqirl(lock, horizon=3, n_actions=2, k=1, m=300, rng=0, regressor=reg, features="one_hot")
         assert _value(lock, res.policy) == pytest.approx(_optimal(lock), abs=1e-12)
         tab = sqirl(lock, horizon=3, n_actions=2, k=1, m=300, rng=0)

@@ -20,7 +20,10 @@ def _flat(net):
 
 @pytest.mark.parametrize(
     "make",
-    [lambda rng: feedforward_hedger(3, 2, hidden=(5, 4), rng=rng), lambda rng: lstm_hedger(3, 2, hidden=4, rng=rng)],
+    [
+        lambda rng: feedforward_hedger(3, 2, hidden_sizes=(5, 4), rng=rng),
+        lambda rng: lstm_hedger(3, 2, hidden_size=4, rng=rng),
+    ],
     ids=["feedforward", "lstm"],
 )
 def test_same_seed_same_hedger_and_the_global_torch_rng_is_untouched(make):
@@ -35,7 +38,7 @@ def test_same_seed_same_hedger_and_the_global_torch_rng_is_untouched(make):
 
 
 def test_initial_weights_lie_in_the_default_range():
-    h = feedforward_hedger(3, 2, hidden=(50, 40), rng=0)
+    h = feedforward_hedger(3, 2, hidden_sizes=(50, 40), rng=0)
     linears = [m for m in h.modules() if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in linears] == [(5, 50), (50, 40), (40, 2)]
     for m in linears:
@@ -45,7 +48,7 @@ def test_initial_weights_lie_in_the_default_range():
         # uniform on the whole range, not a narrower one: of >= 80 draws, one lies in the
         # outer tenth with probability > 1 - 0.9^80 = 0.9998 (a fixed seed: deterministic)
         assert float(w.abs().max()) > 0.9 * bound
-    lstm = lstm_hedger(3, 1, hidden=6, forget_bias=2.0, rng=0)
+    lstm = lstm_hedger(3, 1, hidden_size=6, forget_bias=2.0, rng=0)
     bound = 1.0 / math.sqrt(3 + 1 + 6)
     forget = lstm.gates.bias.detach()[6:12]
     assert bool(((forget >= 2.0 - bound) & (forget <= 2.0 + bound)).all())
@@ -54,7 +57,7 @@ def test_initial_weights_lie_in_the_default_range():
 
 
 def test_shapes_the_previous_holding_and_dtype():
-    h = feedforward_hedger(2, 3, hidden=(8,), activation="tanh", rng=0)
+    h = feedforward_hedger(2, 3, hidden_sizes=(8,), activation="tanh", rng=0)
     x = torch.randn(5, 4, 2, generator=torch.Generator().manual_seed(0))
     out = h(x)
     assert out.shape == (5, 4, 3) and out.dtype == torch.float32
@@ -63,7 +66,7 @@ def test_shapes_the_previous_holding_and_dtype():
     for k in range(4):
         prev = h.decide(x[:, k], prev)
         assert torch.allclose(out[:, k], prev)
-    h64 = lstm_hedger(2, hidden=4, dtype=torch.float64, rng=0)
+    h64 = lstm_hedger(2, hidden_size=4, dtype=torch.float64, rng=0)
     assert all(p.dtype == torch.float64 for p in h64.parameters())
     assert h64(x.double()).shape == (5, 4, 1)
     assert next(feedforward_hedger(2, device="cpu", rng=0).parameters()).device.type == "cpu"
@@ -74,5 +77,5 @@ def test_bad_arguments_are_refused_by_name():
         feedforward_hedger(2, device="no-such-device")
     with pytest.raises(ValueError, match=r"^activation\b"):
         feedforward_hedger(2, activation="gelu")
-    with pytest.raises(ValueError, match=r"^hidden\b"):
-        lstm_hedger(2, hidden=0)
+    with pytest.raises(ValueError, match=r"^hidden_size\b"):
+        lstm_hedger(2, hidden_size=0)

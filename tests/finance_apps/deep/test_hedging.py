@@ -68,7 +68,7 @@ def test_deep_hedger_without_costs_approaches_delta_and_bs_price(one_thread):
         Z,
         X,
         risk,
-        lr=5e-3,
+        learning_rate=5e-3,
         n_iterations=300,
         batch_size=1024,
         eval_every=100,
@@ -97,7 +97,7 @@ def test_deep_hedger_without_costs_approaches_delta_and_bs_price(one_thread):
         Z5,
         X5,
         risk,
-        lr=5e-3,
+        learning_rate=5e-3,
         n_iterations=300,
         batch_size=1024,
         eval_every=300,
@@ -121,7 +121,7 @@ def test_deep_hedger_with_costs_trades_less_and_beats_delta(one_thread):
         X,
         risk,
         cost=c,
-        lr=5e-3,
+        learning_rate=5e-3,
         n_iterations=300,
         batch_size=1024,
         eval_every=300,
@@ -150,14 +150,14 @@ def test_lstm_hedger_and_kfac_train(one_thread):
     S, t, Z, X = _market(4, 2000)
     risk = EntropicRisk(A)
     res = train_hedger(
-        lstm_hedger(2, hidden=8, rng=0),
+        lstm_hedger(2, hidden_size=8, rng=0),
         S,
         Z,
         X,
         risk,
         cost=0.001,
         optimizer="kfac",
-        lr=0.01,
+        learning_rate=0.01,
         n_iterations=40,
         batch_size=256,
         eval_every=40,
@@ -166,14 +166,14 @@ def test_lstm_hedger_and_kfac_train(one_thread):
     assert res.eval_risk[-1] < 0.7 * res.eval_risk[0]
     # same seeds, same result
     res2 = train_hedger(
-        lstm_hedger(2, hidden=8, rng=0),
+        lstm_hedger(2, hidden_size=8, rng=0),
         S,
         Z,
         X,
         risk,
         cost=0.001,
         optimizer="kfac",
-        lr=0.01,
+        learning_rate=0.01,
         n_iterations=40,
         batch_size=256,
         eval_every=40,
@@ -210,8 +210,8 @@ def test_deep_hedging_arguments_are_refused_by_name(one_thread):
         train_hedger(h, S, Z, X, EntropicRisk(1.0), eval_data=(S, Z, X[:, :, :1]))
     with pytest.raises(ValueError, match=r"^n_iterations\b"):
         train_hedger(h, S, Z, X, EntropicRisk(1.0), n_iterations=2**63)
-    with pytest.raises(ValueError, match=r"^hidden\[0\]"):
-        feedforward_hedger(2, hidden=(0,))
+    with pytest.raises(ValueError, match=r"^hidden_sizes\[0\]"):
+        feedforward_hedger(2, hidden_sizes=(0,))
     with pytest.raises(ValueError, match=r"^n_features\b"):
         feedforward_hedger(10**6)
     with pytest.raises(ValueError, match=r"^forget_bias\b"):

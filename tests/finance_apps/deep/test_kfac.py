@@ -64,7 +64,7 @@ def test_factors_equal_explicit_per_sample_computation():
         "0": (a1.T @ a1 / 16, g1.T @ g1 / 16),
         "2": (a2.T @ a2 / 16, g2.T @ g2 / 16),
     }
-    opt = KFAC(net, lr=1e-3, momentum=0.0, kl_clip=None)
+    opt = KFAC(net, learning_rate=1e-3, momentum=0.0, kl_clip=None)
     opt.zero_grad()
     loss = ((net(torch.tensor(x)) - torch.tensor(y)) ** 2).sum(dim=1).mean()
     loss.backward()
@@ -79,7 +79,7 @@ def test_factors_equal_explicit_per_sample_computation():
 def test_single_sample_kronecker_product_is_the_empirical_fisher():
     net = _net(3)
     x, y = _data(1, seed=4)
-    opt = KFAC(net, lr=1e-3, momentum=0.0, kl_clip=None)
+    opt = KFAC(net, learning_rate=1e-3, momentum=0.0, kl_clip=None)
     opt.zero_grad()
     loss = ((net(torch.tensor(x)) - torch.tensor(y)) ** 2).sum()
     loss.backward()
@@ -105,7 +105,7 @@ def test_recurrent_cell_factors_are_kf_ind():
     N, T = 8, 5
     x = torch.randn(N, T, 2, generator=g, dtype=torch.float64)
     y = torch.randn(N, T, 3, generator=g, dtype=torch.float64)
-    opt = KFAC(cell, lr=1e-3, momentum=0.0, kl_clip=None)
+    opt = KFAC(cell, learning_rate=1e-3, momentum=0.0, kl_clip=None)
     opt.zero_grad()
     h = torch.zeros(N, 3, dtype=torch.float64)
     inputs, outs, loss = [], [], 0.0
@@ -132,7 +132,7 @@ def test_step_is_the_damped_kronecker_solve():
     net = _net(5)
     x, y = _data(32, seed=6)
     lr, lam = 0.1, 1e-2
-    opt = KFAC(net, lr=lr, damping=lam, momentum=0.0, kl_clip=None)
+    opt = KFAC(net, learning_rate=lr, damping=lam, momentum=0.0, kl_clip=None)
     before = {n: torch.cat([net[int(n)].weight, net[int(n)].bias[:, None]], 1).detach().clone() for n in ("0", "2")}
     opt.zero_grad()
     ((net(torch.tensor(x)) - torch.tensor(y)) ** 2).sum(dim=1).mean().backward()
@@ -151,7 +151,7 @@ def test_step_is_the_damped_kronecker_solve():
 
 def test_factor_decay_and_inverse_frequency():
     net = _net(7)
-    opt = KFAC(net, lr=1e-3, factor_decay=0.8, inverse_update_freq=3, momentum=0.0, kl_clip=None)
+    opt = KFAC(net, learning_rate=1e-3, factor_decay=0.8, inverse_update_freq=3, momentum=0.0, kl_clip=None)
     hats, invs = [], []
     for seed in range(4):
         x, y = _data(10, seed=10 + seed)
@@ -193,7 +193,7 @@ def test_kfac_descends_on_a_badly_scaled_regression():
     with torch.no_grad():
         net.weight.zero_()
         net.bias.zero_()
-    opt = KFAC(net, lr=0.2, damping=1e-4, momentum=0.0, kl_clip=None)
+    opt = KFAC(net, learning_rate=0.2, damping=1e-4, momentum=0.0, kl_clip=None)
     first = None
     for _ in range(30):
         opt.zero_grad()
@@ -208,7 +208,7 @@ def test_kfac_descends_on_a_badly_scaled_regression():
 @pytest.mark.parametrize(
     "kwargs,exc,match",
     [
-        ({"lr": 0.0}, ValueError, "lr"),
+        ({"learning_rate": 0.0}, ValueError, "learning_rate"),
         ({"damping": -1.0}, ValueError, "damping"),
         ({"factor_decay": 1.0}, ValueError, "factor_decay"),
         ({"inverse_update_freq": 0}, ValueError, "inverse_update_freq"),
@@ -236,7 +236,7 @@ def test_kl_clip_and_momentum_against_explicit_two_steps():
     with torch.no_grad():
         for p in net.parameters():
             p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64))
-    opt = KFAC(net, lr=lr, damping=lam, factor_decay=eps, inverse_update_freq=1, momentum=mom, kl_clip=kl)
+    opt = KFAC(net, learning_rate=lr, damping=lam, factor_decay=eps, inverse_update_freq=1, momentum=mom, kl_clip=kl)
     Wb = np.c_[net.weight.detach().numpy(), net.bias.detach().numpy()]
     A = G = buf = None
     nus = []
@@ -266,7 +266,7 @@ def test_kl_clip_and_momentum_against_explicit_two_steps():
 @pytest.mark.parametrize(
     "kwargs,exc,name",
     [
-        ({"lr": float("nan")}, ValueError, "lr"),
+        ({"learning_rate": float("nan")}, ValueError, "learning_rate"),
         ({"inverse_update_freq": 2.0}, TypeError, "inverse_update_freq"),  # was a ValueError
         ({"factor_update_freq": 2**63}, ValueError, "factor_update_freq"),
         ({"kl_clip": 0.0}, ValueError, "kl_clip"),
