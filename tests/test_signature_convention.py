@@ -119,8 +119,12 @@ GYMNASIUM_NAMES: dict[str, set[str]] = {
 #: experiment tools and the validation layer users build on.
 EXTRA_NAMESPACES = (
     "rlcore.testing",
+    "rlcore.testing.contract",
     "rlcore.progress",
     "tabular.testing",
+    "bandits.testing",
+    "offline.testing",
+    "finance_apps.testing",
     "rlcore.generators",
     "rlcore.experiments",
     "rlcore.validation",

@@ -92,11 +92,50 @@ from rlcore.testing.mdp_corruptions import MDP_CORRUPTIONS, corrupted_mdp_kwargs
 from rlcore.testing.mdp_strategies import constructor_call, finite_mdps
 from rlcore.testing.policy_corruptions import POLICY_CORRUPTIONS, corrupted_policies
 from rlcore.testing.policy_strategies import mdps_and_policies, policies, value_functions
+from rlcore.testing.regressor_checks import (
+    RegressionProblem,
+    check_regressor,
+    check_regressor_clones_are_independent,
+    check_regressor_constant_target,
+    check_regressor_deterministic,
+    check_regressor_does_not_mutate_inputs,
+    check_regressor_interface,
+    check_regressor_refit,
+    check_regressor_sample_weight,
+    regression_problems,
+    regressor_checks,
+)
+from rlcore.testing.simulator_checks import (
+    check_simulator,
+    check_simulator_batch_consistency,
+    check_simulator_deterministic,
+    check_simulator_does_not_mutate_inputs,
+    check_simulator_interface,
+    check_simulator_matches_mdp,
+    check_simulator_termination,
+    simulator_checks,
+)
 
 __all__ = [
     "MDP_CORRUPTIONS",
     "POLICY_CORRUPTIONS",
+    "RegressionProblem",
     "bandit_means",
+    "check_regressor",
+    "check_regressor_clones_are_independent",
+    "check_regressor_constant_target",
+    "check_regressor_deterministic",
+    "check_regressor_does_not_mutate_inputs",
+    "check_regressor_interface",
+    "check_regressor_refit",
+    "check_regressor_sample_weight",
+    "check_simulator",
+    "check_simulator_batch_consistency",
+    "check_simulator_deterministic",
+    "check_simulator_does_not_mutate_inputs",
+    "check_simulator_interface",
+    "check_simulator_matches_mdp",
+    "check_simulator_termination",
     "constructor_call",
     "corrupted_mdp_kwargs",
     "corrupted_policies",
@@ -104,5 +143,8 @@ __all__ = [
     "finite_mdps",
     "mdps_and_policies",
     "policies",
+    "regression_problems",
+    "regressor_checks",
+    "simulator_checks",
     "value_functions",
 ]

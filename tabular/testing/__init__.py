@@ -64,8 +64,9 @@ arguments of the call. A check the solver cannot take (``epsilon`` checks for a 
 without ``epsilon``, layouts the solver does not support) is not yielded by
 :func:`solver_checks` and raises ``ValueError`` when called directly.
 
-Hypothesis runs derandomised and without an example database, so the suite checks the
-same instances on every run and every machine (raise ``max_examples`` to see more).
+Hypothesis runs derandomised and without an example database, so a program checks the
+same instances on every run (:func:`rlcore.testing.contract.derandomized` says what can
+still change them; raise ``max_examples`` to see more).
 
 This package needs the light ``hypothesis`` extra (``pip install "rlref[hypothesis]"``:
 hypothesis and pytest); ``import tabular`` never imports

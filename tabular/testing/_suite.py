@@ -8,7 +8,6 @@ instance, call).
 
 from __future__ import annotations
 
-import functools
 import inspect
 import numbers
 from dataclasses import dataclass
@@ -17,13 +16,14 @@ from collections.abc import Callable
 
 import numpy as np
 import scipy.sparse as sp
-from hypothesis import HealthCheck, settings
+from hypothesis import settings
 from hypothesis import strategies as st
 
 from rlcore.evaluation import evaluate_policy
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import validate_policy
 from rlcore.testing import finite_mdps
+from rlcore.testing.contract import CheckContext, ContractSuite, derandomized, subject_name
 from rlcore.validation import Bool, Instance, Integer, InvalidParameterError, IsCallable, Real, validate_params
 from tabular.testing.instances import reference_mdps
 from tabular.testing.oracle import ExactSolution
@@ -46,7 +46,7 @@ OPTIONS = dict(
     discounted=Bool(),
     finite_horizon=Bool(),
     max_examples=Integer(1, MAX_EXAMPLES),
-    tolerance=Real(0, 1, closed="left"),
+    rtol=Real(0, 1, closed="left"),
 )
 
 
@@ -58,17 +58,10 @@ class Options:
     discounted: bool
     finite_horizon: bool
     max_examples: int
-    tolerance: float
+    rtol: float
     epsilon: bool  # the solver takes ``epsilon``
     max_iter: bool  # the solver takes ``max_iter``
     default_epsilon: float | None  # its default, when the signature states one
-
-
-def _solver_name(solver: Any) -> str:
-    if isinstance(solver, functools.partial):
-        args = [repr(a) for a in solver.args] + [f"{k}={v!r}" for k, v in solver.keywords.items()]
-        return f"{_solver_name(solver.func)}({', '.join(args)})"
-    return str(getattr(solver, "__qualname__", None) or getattr(solver, "__name__", None) or repr(solver))
 
 
 def _parameter(solver: Any, keyword: str) -> tuple[bool, Any]:
@@ -86,7 +79,7 @@ def _parameter(solver: Any, keyword: str) -> tuple[bool, Any]:
 
 
 def options(
-    solver: Any, name: Any, sparse: Any, discounted: Any, finite_horizon: Any, max_examples: Any, tolerance: Any
+    solver: Any, name: Any, sparse: Any, discounted: Any, finite_horizon: Any, max_examples: Any, rtol: Any
 ) -> Options:
     # the options are validated by the entry points' declarations (OPTIONS); here their relation
     if not (discounted or finite_horizon):
@@ -99,12 +92,12 @@ def options(
     if isinstance(eps_default, (numbers.Real, np.floating)) and not isinstance(eps_default, bool):
         default_eps = float(eps_default)
     return Options(
-        name=name if name is not None else _solver_name(solver),
+        name=name if name is not None else subject_name(solver),
         sparse=sparse,
         discounted=discounted,
         finite_horizon=finite_horizon,
         max_examples=int(max_examples),
-        tolerance=float(tolerance),
+        rtol=float(rtol),
         epsilon=takes_eps,
         max_iter=takes_max_iter,
         default_epsilon=default_eps,
@@ -115,20 +108,15 @@ def options(
 CheckBody = Callable[[Solver, Options, str], None]
 
 
-@dataclass(frozen=True)
-class Spec:
-    body: CheckBody
-    applies: Callable[[Options], str | None]  # None when applicable, else why not
-
-
-REGISTRY: dict[str, Spec] = {}
+#: The registry of the planners' checks (the machinery shared by every suite of the library).
+SUITE = ContractSuite("solver")
 
 _PARAMETERS_DOC = """
     Parameters
     ----------
     solver : callable
         ``solver(mdp, **kwargs) -> result`` (see the module documentation).
-    name, sparse, discounted, finite_horizon, max_examples, tolerance
+    name, sparse, discounted, finite_horizon, max_examples, rtol
         As in :func:`check_mdp_solver`.
 
     Raises
@@ -158,9 +146,9 @@ def register(applies: Callable[[Options], str | None] = _always) -> Callable[[Ch
             discounted: bool = True,
             finite_horizon: bool = False,
             max_examples: int = DEFAULT_MAX_EXAMPLES,
-            tolerance: float = DEFAULT_TOLERANCE,
+            rtol: float = DEFAULT_TOLERANCE,
         ) -> None:
-            opts = options(solver, name, sparse, discounted, finite_horizon, max_examples, tolerance)
+            opts = options(solver, name, sparse, discounted, finite_horizon, max_examples, rtol)
             why_not = applies(opts)
             if why_not is not None:
                 raise InvalidParameterError("solver", f"{check_name} does not apply to {opts.name!r}: {why_not}")
@@ -169,27 +157,19 @@ def register(applies: Callable[[Options], str | None] = _always) -> Callable[[Ch
         check.__name__ = check.__qualname__ = check_name
         check.__module__ = body.__module__
         check.__doc__ = (body.__doc__ or "").rstrip() + "\n" + _PARAMETERS_DOC
-        REGISTRY[check_name] = Spec(body, applies)
+        SUITE.register(lambda subject, opts: applies(opts))(body)
         return check
 
     return decorate
 
 
 # ======================================================================== helpers
-class Context:
-    """Formats failure messages: check, solver, instance, call."""
+class Context(CheckContext):
+    """The shared failure wording (check, solver, instance, call), keeping the MDP and options at hand."""
 
     def __init__(self, check: str, opts: Options, label: str, mdp: FiniteMDP, kwargs: dict[str, Any]) -> None:
-        self.check_name, self.opts, self.label, self.mdp, self.kwargs = check, opts, label, mdp, kwargs
-
-    def fail(self, what: str) -> AssertionError:
-        return AssertionError(
-            f"{self.check_name}: solver {self.opts.name!r} on {self.label}, called with {self.kwargs!r}: {what}"
-        )
-
-    def check(self, ok: Any, what: str | Callable[[], str]) -> None:
-        if not bool(ok):
-            raise self.fail(what() if callable(what) else what)
+        super().__init__(check, "solver", opts.name, label, kwargs)
+        self.opts, self.label, self.mdp, self.kwargs = opts, label, mdp, kwargs
 
 
 def describe(mdp: FiniteMDP) -> str:
@@ -287,7 +267,7 @@ def verify_policy(res: Any, ctx: Context) -> np.ndarray:
 
 
 def _slack(opts: Options, exact: ExactSolution) -> float:
-    return opts.tolerance * max(1.0, float(np.max(np.abs(exact.V)))) + 2.0 * exact.error_bound
+    return opts.rtol * max(1.0, float(np.max(np.abs(exact.V)))) + 2.0 * exact.error_bound
 
 
 def verify_against_exact(
@@ -391,10 +371,4 @@ def random_mdps(opts: Options, *, sparse: bool | None) -> Any:
 
 
 def hypothesis_settings(opts: Options) -> settings:
-    return settings(
-        max_examples=opts.max_examples,
-        deadline=None,
-        derandomize=True,
-        database=None,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-    )
+    return derandomized(opts.max_examples)

@@ -21,7 +21,7 @@ from tabular.testing._suite import (
     DEFAULT_MAX_EXAMPLES,
     DEFAULT_TOLERANCE,
     OPTIONS,
-    REGISTRY,
+    SUITE,
     Context,
     Options,
     Solver,
@@ -121,7 +121,7 @@ def check_bounds_on_fixed_mdps(solver: Solver, opts: Options, check: str) -> Non
     ``max (V* - V^policy) <= suboptimality_bound`` (``V^policy`` by an exact linear
     solve), ``V_lower <= V* <= V_upper`` when given, and ``converged=True`` only with
     both bounds within the requested ``epsilon``; each inequality up to the slack
-    ``tolerance * max(1, max|V*|)`` plus the oracle's own error bound. ``V*`` comes from
+    ``rtol * max(1, max|V*|)`` plus the oracle's own error bound. ``V*`` comes from
     :func:`brute_force_solution`. The instances are :func:`reference_mdps`.
     """
     for label, mdp in suite_instances(opts):
@@ -209,7 +209,7 @@ def _verify_agreement(solver: Solver, opts: Options, check: str, label: str, den
         verify_interface(rs, ctx_s)
         pd, ps = verify_policy(rd, ctx), verify_policy(rs, ctx_s)
         scale = max(1.0, float(np.max(np.abs(rd.V))), float(np.max(np.abs(rs.V))))
-        slack = opts.tolerance * scale
+        slack = opts.rtol * scale
         bound = float(rd.value_bound) + float(rs.value_bound)
         diff = float(np.max(np.abs(rd.V - rs.V)))
         ctx.check(
@@ -306,20 +306,6 @@ def check_does_not_mutate_mdp(solver: Solver, opts: Options, check: str) -> None
 
 
 # ======================================================================== entry points
-class _BoundCheck:
-    """One check bound to one solver and its options; pytest uses ``__name__`` as the id."""
-
-    def __init__(self, check: str, solver: Solver, opts: Options) -> None:
-        self.check, self.solver, self.opts = check, solver, opts
-        self.__name__ = opts.name.replace(" ", "")
-
-    def __call__(self) -> None:
-        REGISTRY[self.check].body(self.solver, self.opts, self.check)
-
-    def __repr__(self) -> str:
-        return f"<{self.check} for {self.opts.name}>"
-
-
 @validate_params(**OPTIONS)
 def solver_checks(
     solver: Solver,
@@ -329,7 +315,7 @@ def solver_checks(
     discounted: bool = True,
     finite_horizon: bool = False,
     max_examples: int = DEFAULT_MAX_EXAMPLES,
-    tolerance: float = DEFAULT_TOLERANCE,
+    rtol: float = DEFAULT_TOLERANCE,
 ) -> Iterator[tuple[str, Callable[[], None]]]:
     """The checks that apply to ``solver``, as ``(check_name, check)`` pairs for ``pytest.mark.parametrize``.
 
@@ -337,7 +323,7 @@ def solver_checks(
     ----------
     solver : callable
         ``solver(mdp, **kwargs) -> result``.
-    name, sparse, discounted, finite_horizon, max_examples, tolerance
+    name, sparse, discounted, finite_horizon, max_examples, rtol
         As in :func:`check_mdp_solver`.
 
     Yields
@@ -360,8 +346,8 @@ def solver_checks(
     >>> [n for n, _ in solver_checks(tabular.backward_induction, discounted=False, finite_horizon=True)][:3]
     ['check_rejects_non_mdp', 'check_result_interface', 'check_policy_is_valid']
     """
-    opts = options(solver, name, sparse, discounted, finite_horizon, max_examples, tolerance)
-    return ((name_, _BoundCheck(name_, solver, opts)) for name_, spec in REGISTRY.items() if spec.applies(opts) is None)
+    opts = options(solver, name, sparse, discounted, finite_horizon, max_examples, rtol)
+    return SUITE.checks(solver, opts, name=opts.name)
 
 
 @validate_params(**OPTIONS)
@@ -373,7 +359,7 @@ def check_mdp_solver(
     discounted: bool = True,
     finite_horizon: bool = False,
     max_examples: int = DEFAULT_MAX_EXAMPLES,
-    tolerance: float = DEFAULT_TOLERANCE,
+    rtol: float = DEFAULT_TOLERANCE,
 ) -> None:
     """Run every applicable contract check on ``solver``; raise at the first breach.
 
@@ -398,9 +384,9 @@ def check_mdp_solver(
         those too (default False).
     max_examples : int in [1, 10**4]
         Hypothesis examples per randomised check.
-    tolerance : float in [0, 1)
+    rtol : float in [0, 1)
         Relative slack for floating-point rounding: every inequality against the exact
-        solution is checked up to ``tolerance * max(1, max|V*|)`` (plus the exact
+        solution is checked up to ``rtol * max(1, max|V*|)`` (plus the exact
         solution's own certified error). Default 1e-9.
 
     Raises
@@ -425,6 +411,6 @@ def check_mdp_solver(
         discounted=discounted,
         finite_horizon=finite_horizon,
         max_examples=max_examples,
-        tolerance=tolerance,
+        rtol=rtol,
     ):
         check()
