@@ -116,8 +116,7 @@ from bandits.stochastic import (
     GaussianBandit,
     PiecewiseStationaryBandit,
 )
-from rlcore.gym import SimulatorEnv, SimulatorVectorEnv
-from rlcore.gym_registry import NAMESPACE, register_envs
+from rlcore.gym_registry import NAMESPACE, build_env, build_vector_env, register_envs
 from rlcore.randomness import RNGLike, as_generator
 from rlcore.validation import RNG, Integer, InvalidParameterError, Unchecked, validate_params
 
@@ -278,16 +277,7 @@ def _coupled_restless(*, n_arms: int, costs: Any, budget: Any, gamma: Any, rng: 
 
 
 # ------------------------------------------------------------------- the entry points
-def _build(builder: Any, kwargs: dict[str, Any]) -> SimulatorEnv:
-    sim, obs, act = builder(**kwargs)
-    return SimulatorEnv(sim, observation_space=obs, action_space=act)
-
-
-def _build_vector(builder: Any, num_envs: int, max_episode_steps: int | None, kwargs: dict[str, Any]) -> Any:
-    sim, obs, act = builder(**kwargs)
-    return SimulatorVectorEnv(
-        sim, num_envs, observation_space=obs, action_space=act, max_episode_steps=max_episode_steps
-    )
+_build, _build_vector = build_env, build_vector_env
 
 
 def _bernoulli(**kwargs: Any) -> Any:

@@ -87,8 +87,7 @@ from finance_apps.paths import GeometricBrownianMotion, time_grid
 from finance_apps.payoffs import Put
 from finance_apps.pnl import call_payoff
 from finance_apps.stopping import StoppingEnv, StoppingProblem
-from rlcore.gym import SimulatorEnv, SimulatorVectorEnv
-from rlcore.gym_registry import NAMESPACE, register_envs
+from rlcore.gym_registry import NAMESPACE, build_env, build_vector_env, register_envs
 from rlcore.randomness import RNGLike
 from rlcore.validation import RNG, Integer, InvalidParameterError, Real, Unchecked, validate_params
 
@@ -198,16 +197,7 @@ def _american_put(
 
 
 # ------------------------------------------------------------------- the entry points
-def _build(builder: Any, kwargs: dict[str, Any]) -> SimulatorEnv:
-    sim, obs, act = builder(**kwargs)
-    return SimulatorEnv(sim, observation_space=obs, action_space=act)
-
-
-def _build_vector(builder: Any, num_envs: int, max_episode_steps: int | None, kwargs: dict[str, Any]) -> Any:
-    sim, obs, act = builder(**kwargs)
-    return SimulatorVectorEnv(
-        sim, num_envs, observation_space=obs, action_space=act, max_episode_steps=max_episode_steps
-    )
+_build, _build_vector = build_env, build_vector_env
 
 
 def _hedging(**kwargs: Any) -> Any:

@@ -71,9 +71,9 @@ from typing import Any
 
 import gymnasium
 
-from rlcore.validation import Instance, validate_params
+from rlcore.validation import Instance, Integer, IsCallable, Unchecked, validate_params
 
-__all__ = ["ENV_IDS", "NAMESPACE", "register_envs"]
+__all__ = ["ENV_IDS", "NAMESPACE", "build_env", "build_vector_env", "register_envs"]
 
 #: The namespace of every id this module registers.
 NAMESPACE: str = "rlref"
@@ -215,6 +215,55 @@ def register_envs(module: str, specs: dict[str, tuple[str, dict[str, Any], int |
             disable_env_checker=False,
         )
     return tuple(ids)
+
+
+_BUILDER = IsCallable("a callable builder(**kwargs) -> (simulator, observation_space, action_space)")
+
+
+@validate_params(builder=_BUILDER, kwargs=Unchecked("the builder validates its own keywords"))
+def build_env(builder: Any, kwargs: dict[str, Any]) -> Any:
+    """The single environment of a registered id: ``builder(**kwargs)`` gives ``(sim, obs, act)``.
+
+    The entry points of the downstream registries (:mod:`bandits.gym_registry`,
+    :mod:`finance_apps.gym_registry`) are one-line calls of this and of
+    :func:`build_vector_env`.
+
+    Examples
+    --------
+    >>> from gymnasium import spaces
+    >>> from rlcore.generators import chain
+    >>> build_env(lambda: (chain(gamma=0.9), spaces.Discrete(5), spaces.Discrete(2)), {})
+    SimulatorEnv(FiniteMDP(S=5, A=2, gamma=0.9, dense))
+    """
+    from rlcore.gym import SimulatorEnv
+
+    sim, obs, act = builder(**kwargs)
+    return SimulatorEnv(sim, observation_space=obs, action_space=act)
+
+
+@validate_params(
+    builder=_BUILDER,
+    num_envs=Integer(1, 10**6),
+    max_episode_steps=Integer(1, None) | None,
+    kwargs=Unchecked("the builder validates its own keywords"),
+)
+def build_vector_env(builder: Any, num_envs: int, max_episode_steps: int | None, kwargs: dict[str, Any]) -> Any:
+    """The batched environment of a registered id (``gymnasium.make_vec``'s vector entry point).
+
+    Examples
+    --------
+    >>> from gymnasium import spaces
+    >>> from rlcore.generators import chain
+    >>> env = build_vector_env(lambda: (chain(gamma=0.9), spaces.Discrete(5), spaces.Discrete(2)), 3, 10, {})
+    >>> env.num_envs
+    3
+    """
+    from rlcore.gym import SimulatorVectorEnv
+
+    sim, obs, act = builder(**kwargs)
+    return SimulatorVectorEnv(
+        sim, num_envs, observation_space=obs, action_space=act, max_episode_steps=max_episode_steps
+    )
 
 
 def _register() -> None:

@@ -189,16 +189,9 @@ def register(applies: Callable[[SuiteOptions], str | None]) -> Callable[[CheckBo
             rtol: float = DEFAULT_RTOL,
         ) -> None:
             opts = options(pricer, name, bound, kinds, exercise, dividends, max_examples, n_seeds, atol, rtol)
-            why_not = applies(opts)
-            if why_not is not None:
-                raise InvalidParameterError("pricer", f"{check_name} does not apply to {opts.name!r}: {why_not}")
-            body(pricer, opts, check_name)
+            SUITE.run_one(check_name, pricer, opts, param="pricer")
 
-        check.__name__ = check.__qualname__ = check_name
-        check.__module__ = body.__module__
-        check.__doc__ = (body.__doc__ or "").rstrip() + "\n" + _PARAMETERS_DOC
-        SUITE.register(lambda subject, opts: applies(opts))(body)
-        return check
+        return SUITE.publish(check, body, applies, _PARAMETERS_DOC)
 
     return decorate
 

@@ -185,16 +185,9 @@ def register(applies: Callable[[Options], str | None] = _always) -> Callable[[Ch
                 n_seeds,
                 max_examples,
             )
-            why_not = applies(opts)
-            if why_not is not None:
-                raise InvalidParameterError("learner", f"{check_name} does not apply to {opts.name!r}: {why_not}")
-            body(learner, opts, check_name)
+            SUITE.run_one(check_name, learner, opts, param="learner")
 
-        check.__name__ = check.__qualname__ = check_name
-        check.__module__ = body.__module__
-        check.__doc__ = (body.__doc__ or "").rstrip() + "\n" + _PARAMETERS_DOC
-        SUITE.register(lambda subject, opts: applies(opts))(body)
-        return check
+        return SUITE.publish(check, body, applies, _PARAMETERS_DOC)
 
     return decorate
 

@@ -182,14 +182,31 @@ class ContractSuite:
         """None when ``check`` applies to ``subject``, else the reason."""
         return self.registry[check].applies(subject, opts)
 
-    def run_one(self, check: str, subject: Any, opts: Any) -> None:
-        """Run one check; ``ValueError`` (naming ``subject``) when it does not apply."""
+    def run_one(self, check: str, subject: Any, opts: Any, *, param: str = "subject") -> None:
+        """Run one check; a ``ValueError`` naming ``param`` (the subject's parameter) when it does not apply."""
         reason = self.why_not(check, subject, opts)
         if reason is not None:
             from rlcore.validation import InvalidParameterError
 
-            raise InvalidParameterError("subject", f"{check} does not apply to {subject_name(subject)!r}: {reason}")
+            name = getattr(opts, "name", None) or subject_name(subject)
+            raise InvalidParameterError(param, f"{check} does not apply to {name!r}: {reason}")
         self.registry[check].body(subject, opts, check)
+
+    def publish(
+        self, check: Callable[..., None], body: CheckBody, applies: Callable[[Any], str | None], parameters_doc: str
+    ) -> Callable[..., None]:
+        """Register ``body`` and dress ``check``, its public function, as the check itself.
+
+        ``check`` is the family's validated wrapper (the suite's options as keyword
+        arguments, which it turns into the options object and hands to :meth:`run_one`);
+        it takes ``body``'s name, module and docstring (followed by ``parameters_doc``).
+        ``applies(opts)`` returns None when the check applies, else the reason.
+        """
+        check.__name__ = check.__qualname__ = body.__name__
+        check.__module__ = body.__module__
+        check.__doc__ = (body.__doc__ or "").rstrip() + "\n" + parameters_doc
+        self.register(lambda subject, opts: applies(opts))(body)
+        return check
 
     def checks(self, subject: Any, opts: Any, *, name: str | None = None) -> Iterator[tuple[str, Callable[[], None]]]:
         """The applicable checks as ``(check_name, check)`` pairs; ``check()`` runs one."""

@@ -105,7 +105,6 @@ from rlcore.validation import (
     Implements,
     Instance,
     Integer,
-    InvalidParameterError,
     IsCallable,
     Real,
     validate_params,
@@ -297,16 +296,9 @@ def _register(
             name: str | None = None,
         ) -> None:
             opts = options(regressor, stochastic, atol, rtol, max_examples, name)
-            why_not = applies(opts)
-            if why_not is not None:
-                raise InvalidParameterError("regressor", f"{check_name} does not apply to {opts.name!r}: {why_not}")
-            body(regressor, opts, check_name)
+            SUITE.run_one(check_name, regressor, opts, param="regressor")
 
-        check.__name__ = check.__qualname__ = check_name
-        check.__module__ = body.__module__
-        check.__doc__ = (body.__doc__ or "").rstrip() + "\n" + _PARAMETERS_DOC
-        SUITE.register(lambda subject, opts: applies(opts))(body)
-        return check
+        return SUITE.publish(check, body, applies, _PARAMETERS_DOC)
 
     return decorate
 

@@ -300,16 +300,9 @@ def _register(
             opts = options(
                 sim, actions, mdp, mdp_states, mdp_actions, reward_range, max_steps, n_samples, max_examples, atol, name
             )
-            why_not = applies(opts)
-            if why_not is not None:
-                raise InvalidParameterError("sim", f"{check_name} does not apply to {opts.name!r}: {why_not}")
-            body(sim, opts, check_name)
+            SUITE.run_one(check_name, sim, opts, param="sim")
 
-        check.__name__ = check.__qualname__ = check_name
-        check.__module__ = body.__module__
-        check.__doc__ = (body.__doc__ or "").rstrip() + "\n" + _PARAMETERS_DOC
-        SUITE.register(lambda subject, opts: applies(opts))(body)
-        return check
+        return SUITE.publish(check, body, applies, _PARAMETERS_DOC)
 
     return decorate
 

@@ -149,16 +149,9 @@ def register(applies: Callable[[Options], str | None] = _always) -> Callable[[Ch
             rtol: float = DEFAULT_TOLERANCE,
         ) -> None:
             opts = options(solver, name, sparse, discounted, finite_horizon, max_examples, rtol)
-            why_not = applies(opts)
-            if why_not is not None:
-                raise InvalidParameterError("solver", f"{check_name} does not apply to {opts.name!r}: {why_not}")
-            body(solver, opts, check_name)
+            SUITE.run_one(check_name, solver, opts, param="solver")
 
-        check.__name__ = check.__qualname__ = check_name
-        check.__module__ = body.__module__
-        check.__doc__ = (body.__doc__ or "").rstrip() + "\n" + _PARAMETERS_DOC
-        SUITE.register(lambda subject, opts: applies(opts))(body)
-        return check
+        return SUITE.publish(check, body, applies, _PARAMETERS_DOC)
 
     return decorate
 
