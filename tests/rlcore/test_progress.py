@@ -130,3 +130,32 @@ def test_the_compile_notice_ignores_kernels_already_loaded(capsys: pytest.Captur
         fresh(1.0)
     assert n_fresh == 1
     assert "compiling up to 1 Numba kernel for fresh" in capsys.readouterr().err
+
+
+def test_off_gives_the_shared_silent_bar_and_lazy_bars_wait_for_their_first_update(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from rlcore.progress import NULL_BAR
+
+    assert progress_bar(3, desc="x", progress=False) is NULL_BAR
+    with NULL_BAR as bar:
+        bar.update(5)
+        bar.set_postfix(a=1)
+    lazy = progress_bar(None, desc="lazy-bar", progress=True, lazy=True)
+    assert "lazy-bar" not in capsys.readouterr().err  # nothing drawn yet
+    lazy.update(1)
+    lazy.update(1)
+    lazy.close()
+    err = capsys.readouterr().err
+    assert "lazy-bar" in err  # drawn from the first update on (tqdm throttles later redraws)
+
+
+def test_first_then_bar_yields_every_unit_and_counts_all_but_the_first(capsys: pytest.CaptureFixture[str]) -> None:
+    from rlcore.progress import first_then_bar
+
+    assert list(first_then_bar(4, desc="quiet-loop", unit="run", progress=False)) == [0, 1, 2, 3]
+    assert list(first_then_bar(0, desc="empty", unit="run", progress=True)) == []
+    assert "quiet-loop" not in capsys.readouterr().err
+    assert list(first_then_bar(4, desc="loud-loop", unit="run", progress=True)) == [0, 1, 2, 3]
+    err = capsys.readouterr().err
+    assert "loud-loop" in err and "/4" in err  # a bar over the 4 units, started after the first
