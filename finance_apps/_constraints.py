@@ -17,7 +17,6 @@ Budgets: :data:`MAX_PATHS` simulated paths, :data:`MAX_DATES` grid dates,
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
@@ -47,7 +46,6 @@ __all__ = [
     "VOL",
     "Dates",
     "PathModel",
-    "TorchModule",
 ]
 
 #: Largest accepted volatility (1000 % a year).
@@ -142,22 +140,3 @@ class PathModel(Constraint):
 
     def invalid_values(self, args: Any = None) -> list[tuple[Any, type[Exception]]]:
         return [(object(), TypeError), (1.5, TypeError), (None, TypeError), ("model", TypeError)]
-
-
-class TorchModule(Constraint):
-    """A ``torch.nn.Module`` (checked without importing torch: a module implies torch is loaded)."""
-
-    def accepts_kind(self, value: Any) -> bool:
-        torch = sys.modules.get("torch")
-        return torch is not None and isinstance(value, torch.nn.Module)
-
-    def check(self, value: Any, name: str, args: Any = None) -> Any:
-        if not self.accepts_kind(value):
-            raise InvalidParameterTypeError(name, f"expected a torch.nn.Module, got {type(value).__name__}")
-        return value
-
-    def __str__(self) -> str:
-        return "a torch.nn.Module"
-
-    def invalid_values(self, args: Any = None) -> list[tuple[Any, type[Exception]]]:
-        return [(object(), TypeError), (1.5, TypeError), (None, TypeError), ("net", TypeError)]

@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from finance_apps._constraints import MAX_PATHS, TorchModule
+from finance_apps._constraints import MAX_PATHS
 from finance_apps._hedging_inputs import (
     CLAIM,
     COST,
@@ -73,6 +73,7 @@ from rlcore.validation import (
     Options,
     Real,
     Sequence_,
+    TorchModule,
     check_entries,
     refuse_nonfinite,
     validate_params,

@@ -62,9 +62,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from finance_apps._constraints import TorchModule
 from rlcore.deep import require_torch
-from rlcore.validation import MAX_ITERATIONS, Integer, InvalidParameterError, Real, validate_params
+from rlcore.validation import MAX_ITERATIONS, Integer, InvalidParameterError, Real, TorchModule, validate_params
 
 __all__ = ["KFAC"]
 

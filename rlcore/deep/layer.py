@@ -36,13 +36,13 @@ from rlcore.validation import (
     Bool,
     Device,
     FloatDtype,
-    Implements,
     Instance,
     Integer,
     InvalidParameterError,
     Options,
     Real,
     Sequence_,
+    TorchModule,
     Unchecked,
     validate_params,
 )
@@ -169,7 +169,7 @@ def _activation(torch: Any, name: str) -> Any:
 
 
 @validate_params(
-    module=Implements("modules", what="a torch.nn.Module"),
+    module=TorchModule(),
     rng=RNG(),
     out_scale=Real(0, 1e6),
     last=Unchecked("a Linear layer of module (compared by identity) or None"),

@@ -86,6 +86,7 @@ from rlcore.validation.objects import (
     Regressor,
     Sequence_,
     Simulator,
+    TorchModule,
 )
 from rlcore.validation.decorator import constraints_of, declare_params, iter_invalid, validate_params
 
@@ -118,6 +119,7 @@ __all__ = [
     "Regressor",
     "Sequence_",
     "Simulator",
+    "TorchModule",
     "Unchecked",
     "as_float_array",
     "check_discount",

@@ -25,6 +25,7 @@ __all__ = [
     "Regressor",
     "Sequence_",
     "Simulator",
+    "TorchModule",
 ]
 
 
@@ -377,3 +378,28 @@ def Regressor() -> Implements:
 def Simulator() -> Implements:
     """Any object following :class:`rlcore.Simulator` (``reset`` and ``step`` methods)."""
     return Implements("reset", "step", what="a simulator with reset() and step() (rlcore.Simulator)")
+
+
+class TorchModule(Constraint):
+    """A ``torch.nn.Module`` (checked without importing torch: a module implies torch is loaded).
+
+    Examples
+    --------
+    >>> TorchModule().invalid_values()[0][1].__name__
+    'TypeError'
+    """
+
+    def accepts_kind(self, value: Any) -> bool:
+        torch = sys.modules.get("torch")
+        return torch is not None and isinstance(value, torch.nn.Module)
+
+    def check(self, value: Any, name: str, args: Any = None) -> Any:
+        if not self.accepts_kind(value):
+            raise InvalidParameterTypeError(name, f"expected a torch.nn.Module, got {type(value).__name__}")
+        return value
+
+    def __str__(self) -> str:
+        return "a torch.nn.Module"
+
+    def invalid_values(self, args: Any = None) -> list[tuple[Any, type[Exception]]]:
+        return [(object(), TypeError), (1.5, TypeError), (None, TypeError), ("net", TypeError)]
