@@ -8,7 +8,6 @@ applies to the learner.
 from __future__ import annotations
 
 import math
-import random
 from typing import Any
 from collections.abc import Callable, Iterator
 
@@ -19,7 +18,7 @@ from hypothesis import strategies as st
 from rlcore.mdp import FiniteMDP
 from rlcore.simulator import rollout
 from rlcore.testing import constructor_call, datasets
-from rlcore.testing.contract import CheckContext
+from rlcore.testing.contract import CheckContext, reseeded_globals
 from rlcore.validation import validate_params
 from offline.baselines import behavior_cloning
 from offline.data import behavior_distribution, sample_transitions
@@ -138,16 +137,10 @@ def check_deterministic(learner: Learner, opts: Options, check: str) -> None:
         seed = draw.draw(st.integers(0, 2**32 - 1), label="seed")
         kw = learner_kwargs(opts, mdp, seed)
         ctx = _ctx(check, opts, _instance(mdp, dataset_call(data)), kw)
-        np_state, py_state = np.random.get_state(), random.getstate()
-        try:
-            results = []
-            for global_seed in (1, 2):
-                np.random.seed(global_seed)
-                random.seed(global_seed)
+        results = []
+        for global_seed in (1, 2):
+            with reseeded_globals(global_seed):
                 results.append(call(learner, data, mdp, kw, ctx))
-        finally:
-            np.random.set_state(np_state)
-            random.setstate(py_state)
         diff = differences(*results)
         ctx.check(
             not diff,

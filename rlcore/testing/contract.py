@@ -53,13 +53,16 @@ AssertionError: check_adds: adder '<lambda>' on x = 2: adder(2) = 5, expected 4
 from __future__ import annotations
 
 import functools
+import random
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from collections.abc import Callable, Iterator
 
+import numpy as np
 from hypothesis import HealthCheck, Phase, settings
 
-__all__ = ["CheckContext", "ContractSuite", "derandomized", "subject_name"]
+__all__ = ["CheckContext", "ContractSuite", "derandomized", "reseeded_globals", "subject_name"]
 
 #: ``body(subject, opts, check_name)``: raises ``AssertionError`` on a breach.
 CheckBody = Callable[[Any, Any, str], None]
@@ -249,3 +252,31 @@ def derandomized(max_examples: int, *, shrink: bool = True) -> settings:
         # the explain phase re-runs a failure many times to annotate it: slow on slow subjects
         phases=[p for p in Phase if p is not Phase.explain and (shrink or p is not Phase.shrink)],
     )
+
+
+@contextmanager
+def reseeded_globals(seed: int) -> Iterator[None]:
+    """Seed NumPy's and Python's global generators inside the block; restore both after.
+
+    The probe of the suites' determinism checks: a subject that draws from global
+    randomness instead of the ``rng`` it is given answers differently in two blocks
+    with different seeds, while the caller's global generators are left as they were.
+
+    Examples
+    --------
+    >>> state = np.random.get_state()
+    >>> with reseeded_globals(1):
+    ...     a = np.random.random()
+    >>> with reseeded_globals(1):
+    ...     b = np.random.random()
+    >>> bool(a == b), bool(np.array_equal(np.random.get_state()[1], state[1]))
+    (True, True)
+    """
+    saved = np.random.get_state(), random.getstate()
+    np.random.seed(seed)
+    random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(saved[0])
+        random.setstate(saved[1])

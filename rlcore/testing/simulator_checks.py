@@ -93,7 +93,6 @@ AssertionError: check_simulator_batch_consistency: simulator 'SharedNoise' on <.
 
 from __future__ import annotations
 
-import random
 import warnings
 from dataclasses import dataclass
 from typing import Any, cast
@@ -105,7 +104,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rlcore.mdp import FiniteMDP
-from rlcore.testing.contract import CheckContext, ContractSuite, derandomized, subject_name
+from rlcore.testing.contract import CheckContext, ContractSuite, derandomized, reseeded_globals, subject_name
 from rlcore.testing.mdp_strategies import constructor_call
 from rlcore.validation import (
     MDP,
@@ -446,16 +445,10 @@ def check_simulator_deterministic(sim: Any, opts: Options, check: str) -> None:
         for as_int in (False, True):
             ctx = _ctx(check, opts, {"n": n, "rng": seed if as_int else f"np.random.default_rng({seed})"})
             runs = []
-            saved = np.random.get_state(), random.getstate()
-            try:
-                for k in range(2):
-                    np.random.seed(1000 + k)
-                    random.seed(1000 + k)
+            for k in range(2):
+                with reseeded_globals(1000 + k):
                     rng = seed if as_int else np.random.default_rng(seed)
                     runs.append(_rollout(sim, opts, ctx, n, rng, _n_steps(opts)))
-            finally:  # the caller's global generators are left as they were
-                np.random.set_state(saved[0])
-                random.setstate(saved[1])
             first, second = runs
             ctx.check(len(first) == len(second), "two runs with the same seed ended after different numbers of steps")
             for a, b in zip(first, second):

@@ -68,6 +68,34 @@ def greedy_policy_from_scores(score_fn: Callable[[np.ndarray, int], np.ndarray],
     return np.stack([np.argmax(score_fn(states, t), axis=1) for t in range(H)]).astype(np.int64)
 
 
+def greedy_policy(score_fn: Callable[[np.ndarray, int], np.ndarray], S: int | None, H: int) -> Any:
+    """The greedy policy of ``score_fn``: its (H, S) table when ``S`` is known, else ``act(states, t, rng)``.
+
+    The function form scores the states it is given at call time, so it follows the
+    network as training goes on.
+    """
+    if S is not None:
+        return greedy_policy_from_scores(score_fn, S, H)
+
+    def act(states: np.ndarray, t: int, rng: Any = None) -> np.ndarray:
+        return np.argmax(score_fn(np.asarray(states), t), axis=1).astype(np.int64)
+
+    return act
+
+
+class FeatureMap:
+    """``features(states, t)``, each output checked against the width ``d`` fixed by the first call."""
+
+    def __init__(self, features: Callable[[np.ndarray, int], np.ndarray]) -> None:
+        self.features = features
+        self.d: int | None = None
+
+    def __call__(self, states: np.ndarray, t: int) -> np.ndarray:
+        x = check_features_output(self.features(states, t), states.shape[0], self.d)
+        self.d = x.shape[1]
+        return x
+
+
 def hidden_tuple(hidden_sizes: Any) -> tuple[int, ...]:
     """The validated ``hidden_sizes`` (an int or a tuple of ints) as a tuple."""
     return (int(hidden_sizes),) if isinstance(hidden_sizes, (int, np.integer)) else tuple(hidden_sizes)

@@ -75,8 +75,8 @@ from tabular.deep._common import (
     DEVICE,
     FEATURES,
     HIDDEN_SIZES,
-    check_features_output,
-    greedy_policy_from_scores,
+    FeatureMap,
+    greedy_policy,
     hidden_tuple,
     resolve_features,
 )
@@ -261,13 +261,7 @@ def dqn(
     dev = resolve_device(device)
     gen = as_generator(rng)
 
-    d: int | None = None
-
-    def phi(states: np.ndarray, t: int) -> np.ndarray:
-        nonlocal d
-        x = check_features_output(feat(states, t), states.shape[0], d)
-        d = x.shape[1]
-        return x
+    phi = FeatureMap(feat)
 
     # the first batch's initial states fix the feature dimension d of the network
     sizes = batch_sizes(N, n_envs, schedule.eval_every)
@@ -293,13 +287,7 @@ def dqn(
             return net(torch.as_tensor(x, dtype=torch.float32, device=dev)).cpu().numpy()
 
     def current_policy() -> Any:
-        if S is not None:
-            return greedy_policy_from_scores(lambda s, t: q_values(phi(s, t)), S, H)
-
-        def act(states: np.ndarray, t: int, rng: Any = None) -> np.ndarray:
-            return np.argmax(q_values(phi(np.asarray(states), t)), axis=1).astype(np.int64)
-
-        return act
+        return greedy_policy(lambda s, t: q_values(phi(s, t)), S, H)
 
     def update() -> None:
         nonlocal n_updates

@@ -77,8 +77,8 @@ from tabular.deep._common import (
     DEVICE,
     FEATURES,
     HIDDEN_SIZES,
-    check_features_output,
-    greedy_policy_from_scores,
+    FeatureMap,
+    greedy_policy,
     hidden_tuple,
     resolve_features,
 )
@@ -253,13 +253,7 @@ def ppo(
     dev = resolve_device(device)
     gen = as_generator(rng)
 
-    d: int | None = None
-
-    def phi(states: np.ndarray, t: int) -> np.ndarray:
-        nonlocal d
-        x = check_features_output(feat(states, t), states.shape[0], d)
-        d = x.shape[1]
-        return x
+    phi = FeatureMap(feat)
 
     # the first batch's initial states fix the feature dimension d of the networks
     sizes = batch_sizes(N, n_envs, schedule.eval_every)
@@ -283,13 +277,7 @@ def ppo(
             return actor(torch.as_tensor(x, dtype=torch.float32, device=dev)).cpu().numpy()
 
     def current_policy() -> Any:
-        if S is not None:
-            return greedy_policy_from_scores(lambda s, t: logits(phi(s, t)), S, H)
-
-        def act(states: np.ndarray, t: int, rng: Any = None) -> np.ndarray:
-            return np.argmax(logits(phi(np.asarray(states), t)), axis=1).astype(np.int64)
-
-        return act
+        return greedy_policy(lambda s, t: logits(phi(s, t)), S, H)
 
     episodes = steps = 0
     with progress_bar(N, desc="ppo", progress=progress, unit="episode") as bar:
