@@ -490,6 +490,40 @@ class FiniteMDP:
             self._cdf_cache[key] = entry
         return entry
 
+    def sampling_tables(self, t: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+        """The inverse-CDF tables that :meth:`step` samples from at step ``t``.
+
+        For compiled code that must draw exactly the transitions :meth:`step` draws from
+        the same generator (one ``rng.random()`` per transition, the first entry whose
+        CDF exceeds it).
+
+        Returns
+        -------
+        cdf : read-only ndarray of float64
+            Dense: shape ``(S*A*S,)``, row ``s*A + a`` at ``[(s*A + a)*S : (s*A + a + 1)*S]``.
+            Sparse: the CSR layout of ``P`` at step ``t``. Each row ends at exactly 1.0.
+        indptr, indices : read-only ndarray of int64
+            Empty when dense; the CSR row pointers and column indices when sparse.
+        row_len : int
+            ``S`` when dense, 0 when sparse.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> P = np.zeros((2, 1, 2)); P[0, 0] = [0.25, 0.75]; P[1, 0, 1] = 1.0
+        >>> cdf, indptr, indices, row_len = FiniteMDP(P, np.zeros((2, 1)), gamma=0.5).sampling_tables()
+        >>> cdf.tolist(), row_len
+        ([0.25, 1.0, 0.0, 1.0], 2)
+        """
+        t = self._check_t(t)
+        cdf, indptr, indices, row_len = self._sampler(t)
+        return _readonly(cdf.view()), _readonly(indptr.view()), _readonly(indices.view()), row_len
+
+    @property
+    def initial_cdf(self) -> np.ndarray:
+        """The inverse-CDF table of :attr:`initial` that :meth:`reset` samples from, shape (S,)."""
+        return _row_cdf_dense(self.initial[None, :])
+
     def reset(self, n: int, rng: RNGLike = None) -> np.ndarray:
         """Draw ``n`` initial states from :attr:`initial`.
 

@@ -1,0 +1,165 @@
+"""UCBVI: optimism checked directly, regret against the theorems, the backup against NumPy."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from rlcore.generators import random_mdp, river_swim
+from tabular.exploration import UCBVI, explore, ucbvi_regret_bound
+from tabular.exploration.ucbvi import _ucbvi_plan
+
+DELTA = 0.1
+
+
+def _budget(n_runs: int, delta: float, p: float = 1e-3) -> int:
+    """The largest failure count a Binomial(n_runs, delta) exceeds with probability below ``p``."""
+    return int(stats.binom.ppf(1 - p, n_runs, delta))
+
+
+@pytest.mark.parametrize("bonus", ["hoeffding", "bernstein"])
+@pytest.mark.parametrize("which", ["river_swim", "random"])
+def test_optimism_holds_in_every_episode(bonus, which):
+    """On the theorem's event (probability >= 1 - delta) V^bar_0 >= V*_0 in every state and episode.
+
+    Over 30 seeded runs a run fails when any episode's margin is negative; failures must
+    stay within the binomial budget of Binomial(30, delta) at level 1e-3.
+    """
+    mdp = river_swim(5, horizon=8) if which == "river_swim" else random_mdp(4, 3, horizon=6, rng=7)
+    S, A, H = mdp.n_states, mdp.n_actions, mdp.horizon
+    res = explore(mdp, UCBVI(S, A, H, bonus=bonus, delta=DELTA), 1500, n_runs=30, rng=3)
+    failures = int(np.sum(np.any(res.optimism_margins < 0, axis=1)))
+    assert failures <= _budget(30, DELTA)
+
+
+def test_the_optimism_check_can_fail():
+    """Without a bonus (c = 0: greedy on the empirical model) the same measurement finds pessimism."""
+    mdp = random_mdp(4, 3, horizon=6, rng=7)
+    res = explore(mdp, UCBVI(4, 3, 6, c=0.0), 300, n_runs=10, rng=3)
+    assert np.sum(np.any(res.optimism_margins < 0, axis=1)) >= 5
+
+
+@pytest.mark.parametrize(
+    ("bonus", "shape", "n_episodes", "max_slope"),
+    [
+        # Bernstein: sublinear within 10**5 episodes
+        ("bernstein", (2, 2, 2), 100_000, 0.6),
+        # Hoeffding's 7 H L / sqrt(N) keeps every value at the clip until N ~ (7 H L / gap)**2:
+        # on a one-step instance the curve bends within 4 * 10**5 episodes
+        ("hoeffding", (2, 2, 1), 400_000, 0.75),
+    ],
+)
+def test_regret_below_bound_and_sublinear(bonus, shape, n_episodes, max_slope):
+    S, A, H = shape
+    mdp = random_mdp(S, A, horizon=H, rng=1)
+    res = explore(mdp, UCBVI(S, A, H, bonus=bonus, delta=DELTA), n_episodes, n_runs=4, rng=0)
+    assert res.bound is not None
+    cum = res.cumulative_regret()
+    # the theorem holds with probability 1 - delta per run; 4 runs: at most 2 may fail (P < 0.004)
+    assert np.sum(np.any(cum > res.bound, axis=1)) <= 2
+    slope = res.regret_slope(n_episodes // 2)
+    assert 0.0 < slope < max_slope
+    # per-episode regret falls: the last tenth costs less than the first tenth
+    tenth = n_episodes // 10
+    assert res.pseudo_regret[:, -tenth:].mean() < res.pseudo_regret[:, :tenth].mean()
+
+
+def _numpy_plan(N, Nsas, Rsum, Nstate, Qbar, L, c, bernstein):
+    """The UCBVI backup written directly in NumPy (a second implementation)."""
+    H, S, A = Qbar.shape
+    V = np.zeros(S)
+    Q = np.empty((H, S, A))
+    for h in range(H - 1, -1, -1):
+        hs = 0 if N.shape[0] == 1 else h
+        n = N[hs]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            P = Nsas[hs] / n[..., None]
+            pv = P @ V
+            if bernstein:
+                var = np.einsum("saj,saj->sa", P, (V[None, None, :] - pv[..., None]) ** 2)
+                nv = Nstate[h + 1] if h + 1 < H else np.zeros(S)
+                term = np.where(nv > 0, 1e4 * H**3 * S**2 * A * L**2 / np.where(nv > 0, nv, 1), np.inf)
+                corr = P @ np.minimum(term, H * H)
+                b = np.sqrt(8 * L * var / n) + 14 * H * L / (3 * n) + np.sqrt(8 * corr / n)
+            else:
+                b = 7 * H * L / np.sqrt(n)
+            q = np.minimum(Rsum[hs] / n + pv + c * b, H - h)
+        q = np.where(n == 0, H - h, q)
+        Q[h] = np.minimum(q, Qbar[h])
+        V = Q[h].max(axis=1)
+    return Q, V
+
+
+@pytest.mark.parametrize("bernstein", [False, True])
+@pytest.mark.parametrize("pooled", [False, True])
+def test_plan_matches_a_direct_backward_induction(bernstein, pooled):
+    rng = np.random.default_rng(0)
+    S, A, H = 4, 3, 5
+    Hs = 1 if pooled else H
+    for _ in range(20):
+        Nsas = rng.integers(0, 4, size=(Hs, S, A, S)).astype(float) * (rng.random((Hs, S, A, 1)) < 0.8)
+        N = Nsas.sum(axis=-1)
+        Rsum = rng.random((Hs, S, A)) * N
+        Nstate = rng.integers(0, 5, size=(H + 1, S)).astype(float)
+        Qbar = np.where(rng.random((H, S, A)) < 0.2, rng.random((H, S, A)) * H, np.inf)
+        c, L = rng.choice([0.01, 0.3, 1.0]), 2.0 + 3 * rng.random()
+        policy = np.zeros((H, S), np.int64)
+        V0 = np.zeros(S)
+        Qk = Qbar.copy()
+        _ucbvi_plan(N, Nsas, Rsum, Nstate, Qk, L, c, bernstein, policy, V0)
+        Q, V = _numpy_plan(N, Nsas, Rsum, Nstate, Qbar, L, c, bernstein)
+        np.testing.assert_allclose(Qk, Q, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(V0, V, rtol=1e-12, atol=1e-12)
+        # the policy is greedy (ties broken by visits, then index)
+        chosen = np.take_along_axis(Q, policy[..., None], axis=2)[..., 0]
+        np.testing.assert_allclose(chosen, Q.max(axis=2), rtol=1e-12, atol=1e-12)
+
+
+def test_bound_matches_the_theorem_formulas():
+    S, A, H, K, d = 6, 2, 20, 10**6, 0.05
+    T = K * H
+    L = math.log(5 * H * S * A * T / d)
+    assert ucbvi_regret_bound(S, A, H, K, d) == pytest.approx(
+        20 * H * L * math.sqrt(S * A * T) + 250 * H**2 * S**2 * A * L**2
+    )
+    assert ucbvi_regret_bound(S, A, H, K, d, bonus="bernstein") == pytest.approx(
+        30 * L * math.sqrt(H * S * A * T) + 2500 * H**2 * S**2 * A * L**2 + 4 * H * L * math.sqrt(T)
+    )
+    # sqrt(K) growth of the leading term: quadrupling K less than doubles the bound
+    assert ucbvi_regret_bound(S, A, H, 4 * K, d) < 2 * ucbvi_regret_bound(S, A, H, K, d) * 1.05
+    learner = UCBVI(S, A, H, delta=d)
+    np.testing.assert_allclose(learner.regret_bounds(50), [ucbvi_regret_bound(S, A, H, k, d) for k in range(1, 51)])
+
+
+def test_learner_reports_no_bound_outside_the_theory():
+    assert UCBVI(3, 2, 4, c=0.5).regret_bound(10) is None
+    assert UCBVI(3, 2, 4, stage_dependent=True).regret_bound(10) is None
+    assert UCBVI(3, 2, 4).regret_bound(10) == ucbvi_regret_bound(3, 2, 4, 10, 0.1)
+
+
+def test_reproducible_by_seed_and_runs_independent():
+    mdp = river_swim(4, horizon=6)
+    a = explore(mdp, UCBVI(4, 2, 6, c=0.1), 100, n_runs=3, rng=9)
+    b = explore(mdp, UCBVI(4, 2, 6, c=0.1), 100, n_runs=3, rng=9)
+    assert np.array_equal(a.pseudo_regret, b.pseudo_regret) and np.array_equal(a.returns, b.returns)
+    assert not np.array_equal(a.returns[0], a.returns[1])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"horizon": 0}, "horizon"),
+        ({"delta": 0.0}, "delta"),
+        ({"delta": 1.0}, "delta"),
+        ({"bonus": "ucb"}, "bonus"),
+        ({"c": -1.0}, "c"),
+        ({"n_states": 10**6, "n_actions": 10**3}, "n_states"),
+    ],
+)
+def test_bad_input_names_the_argument(kwargs, name):
+    args = {"n_states": 3, "n_actions": 2, "horizon": 4, **kwargs}
+    with pytest.raises(ValueError, match=f"^{name}"):
+        UCBVI(args.pop("n_states"), args.pop("n_actions"), args.pop("horizon"), **args)
