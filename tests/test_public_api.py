@@ -56,9 +56,10 @@ _REGISTRY_MODULES = {
     "offline": "tests.api_examples.offline_examples",
     "finance_apps": "tests.api_examples.finance_examples",
 }
-#: The namespaces walked: the packages, then their deep subpackages (the registry of a
-#: ``pkg.deep`` namespace is ``DEEP_EXAMPLES`` / ``DEEP_EXEMPT`` in the package's module).
-NAMESPACES = PACKAGES + tuple(f"{p}.deep" for p in PACKAGES)
+#: The namespaces walked: the packages, their deep subpackages and ``tabular.exploration``
+#: (the registry of a ``pkg.sub`` namespace is ``SUB_EXAMPLES`` / ``SUB_EXEMPT`` in the
+#: package's module).
+NAMESPACES = PACKAGES + tuple(f"{p}.deep" for p in PACKAGES) + ("tabular.exploration",)
 #: A call that runs longer than this is a hang: the process dumps every thread's stack
 #: and exits, so CI fails loudly instead of waiting for its own time limit.
 HANG_SECONDS = 300

@@ -44,11 +44,10 @@ from numba import njit
 
 from rlcore.validation import MAX_SAMPLES, Integer, Options, Real, validate_params
 from tabular.exploration import _kernels as K_
+from tabular.exploration._constraints import DELTA, MAX_MODEL
 from tabular.exploration._kernels import EpisodeLog, EpisodeTables
 
 __all__ = ["UCBVI", "ucbvi_regret_bound"]
-
-MAX_MODEL = 10**8
 
 
 @validate_params(
@@ -56,7 +55,7 @@ MAX_MODEL = 10**8
     n_actions=Integer(1, 10**6),
     horizon=Integer(1, 10**6),
     n_episodes=Integer(1, MAX_SAMPLES),
-    delta=Real(0, 1, closed="neither"),
+    delta=DELTA,
     bonus=Options("hoeffding", "bernstein"),
 )
 def ucbvi_regret_bound(
@@ -79,7 +78,7 @@ def ucbvi_regret_bound(
     ----------
     n_states, n_actions, horizon : int in [1, 10**6]
     n_episodes : int in [1, 10**12]
-    delta : float in (0, 1)
+    delta : float in [1e-100, 1)
     bonus : {"hoeffding", "bernstein"}
 
     Returns
@@ -205,7 +204,7 @@ class UCBVI:
         ``S``, ``A``, ``H``; the model ``Hs * S * A * S`` (``Hs = H`` when
         ``stage_dependent``, else 1) may hold at most ``10**8`` entries.
     bonus : {"hoeffding", "bernstein"}
-    delta : float in (0, 1)
+    delta : float in [1e-100, 1)
         Failure probability of the guarantee.
     c : float in [0, 1e6]
         Multiplier of the bonus (1: the theory's; 0: greedy on the empirical model with
@@ -257,7 +256,7 @@ class UCBVI:
         n_actions=Integer(1, 10**6),
         horizon=Integer(1, 10**6),
         bonus=Options("hoeffding", "bernstein"),
-        delta=Real(0, 1, closed="neither"),
+        delta=DELTA,
         c=Real(0, 1e6),
         stage_dependent=Options(True, False),
         n_episodes=Integer(1, MAX_SAMPLES) | None,
@@ -297,7 +296,7 @@ class UCBVI:
         self._Rsum = np.zeros((Hs, S, A))
         self._Rsq = np.zeros((Hs, S, A))
         self._Nstate = np.zeros((H + 1, S))
-        self.Q = np.full((H, S, A), np.inf)
+        self.Q = np.repeat((H - np.arange(H, dtype=np.float64))[:, None, None], S, axis=1).repeat(A, axis=2)
         self.value_estimate: np.ndarray | None = None
         self._episodes = 0
 

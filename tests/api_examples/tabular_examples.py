@@ -38,6 +38,12 @@ def _gap():
     return FiniteMDP(P, R, horizon=2, initial=[1.0, 0.0, 0.0])
 
 
+def _ucbvi():
+    from tabular.exploration import UCBVI
+
+    return UCBVI(4, 2, 3, c=0.5)
+
+
 def _lock(h=3):
     return combination_lock(h, 2, combination=[1, 0, 1][:h])
 
@@ -169,7 +175,27 @@ DEEP_EXAMPLES: dict[str, Example] = {
     ),
 }
 
+_BUDGET = "a budget whose largest valid value would run for hours"
+
+#: The online learners of ``tabular.exploration``, walked as the namespace
+#: ``tabular.exploration``.
+EXPLORATION_EXAMPLES: dict[str, Example] = {
+    "explore": Example(
+        lambda: {"env": _fh(), "learner": _ucbvi(), "n_episodes": 3, "n_runs": 2, "rng": 0},
+        skip_params={"n_episodes": _BUDGET, "n_runs": _BUDGET},
+    ),
+    "UCBVI": Example(lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "bonus": "bernstein", "c": 0.5}),
+    "ucbvi_regret_bound": Example(
+        lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "n_episodes": 10, "delta": 0.1}
+    ),
+}
+
 _RESULT = "result type: built by the library and returned, not called with user input"
+
+EXPLORATION_EXEMPT: dict[str, str] = {
+    "ExplorationResult": _RESULT,
+    "OnlineLearner": "protocol: the interface a learner follows, not called",
+}
 
 EXEMPT: dict[str, str] = {
     "AverageRewardResult": _RESULT,
