@@ -11,6 +11,14 @@ its protocol methods, and the two paths are bit-identical.
 =====================================  ===========================================
 :class:`UCBVI`                         optimistic VI, Hoeffding or Bernstein bonus
 :func:`ucbvi_regret_bound`             Azar, Osband, Munos 2017, Theorems 1 and 2
+:class:`PSRL`                          posterior sampling (Dirichlet / Normal-Gamma)
+:func:`psrl_bayes_regret_bound`        Osband, Russo, Van Roy 2013, Theorem 1 (Bayesian)
+:class:`RLSVI`                         randomised least-squares VI, tabular or features
+:func:`rlsvi_regret_bound`             Osband et al. 2019, Theorem 1 (its order only)
+:func:`ucrl2`                          UCRL2, average reward (Jaksch, Ortner, Auer 2010)
+:func:`extended_value_iteration`       EVI over L1 confidence sets (their section 3.1.2)
+:func:`ucrl2_regret_bound`             Jaksch et al. 2010, Theorem 2
+:func:`mdp_diameter`                   the diameter ``D`` of a communicating MDP
 :func:`explore`                        the episode engine
 =====================================  ===========================================
 
@@ -21,13 +29,34 @@ Every learner states its guarantee as a function beside it, and
 from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
 from tabular.exploration.engine import explore
 from tabular.exploration.protocol import OnlineLearner
+from tabular.exploration.psrl import PSRL, PSRLPosterior, psrl_bayes_regret_bound
 from tabular.exploration.result import ExplorationResult
+from tabular.exploration.rlsvi import RLSVI, rlsvi_regret_bound
 from tabular.exploration.ucbvi import UCBVI, ucbvi_regret_bound
+from tabular.exploration.ucrl2 import (
+    ExtendedValueIterationResult,
+    UCRL2Result,
+    extended_value_iteration,
+    mdp_diameter,
+    ucrl2,
+    ucrl2_regret_bound,
+)
 
 __all__ = [
     "UCBVI",
+    "UCRL2Result",
     "ExplorationResult",
+    "ExtendedValueIterationResult",
     "OnlineLearner",
+    "PSRL",
+    "PSRLPosterior",
+    "RLSVI",
     "explore",
+    "extended_value_iteration",
+    "mdp_diameter",
+    "psrl_bayes_regret_bound",
+    "rlsvi_regret_bound",
     "ucbvi_regret_bound",
+    "ucrl2",
+    "ucrl2_regret_bound",
 ]

@@ -185,6 +185,32 @@ EXPLORATION_EXAMPLES: dict[str, Example] = {
         skip_params={"n_episodes": _BUDGET, "n_runs": _BUDGET},
     ),
     "UCBVI": Example(lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "bonus": "bernstein", "c": 0.5}),
+    "PSRL": Example(lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "transition_prior": 0.5}),
+    "psrl_bayes_regret_bound": Example(lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "n_episodes": 10}),
+    "RLSVI": Example(lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "features": np.eye(8).reshape(4, 2, 8)}),
+    "rlsvi_regret_bound": Example(lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "n_episodes": 10}),
+    "ucrl2": Example(
+        lambda: {"env": river_swim(3, gamma=0.9), "n_steps": 50, "delta": 0.1, "n_runs": 2, "rng": 0},
+        skip_params={"n_steps": _BUDGET, "n_runs": _BUDGET},
+        nonfinite={
+            "optimistic_gains": "-inf pads the epochs a run did not reach",
+            "optimistic_gains_upper": "-inf pads the epochs a run did not reach",
+        },
+    ),
+    "extended_value_iteration": Example(
+        lambda: {
+            "p_hat": np.full((2, 2, 2), 0.5),
+            "r_hat": np.full((2, 2), 0.5),
+            "p_radius": np.full((2, 2), 0.3),
+            "r_radius": np.full((2, 2), 0.1),
+            "epsilon": 1e-6,
+            "max_iter": 1000,
+        }
+    ),
+    "ucrl2_regret_bound": Example(
+        lambda: {"diameter": 2.0, "n_states": 3, "n_actions": 2, "n_steps": 100, "delta": 0.1}
+    ),
+    "mdp_diameter": Example(lambda: {"mdp": river_swim(3, gamma=0.9)}),
     "ucbvi_regret_bound": Example(
         lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "n_episodes": 10, "delta": 0.1}
     ),
@@ -194,6 +220,9 @@ _RESULT = "result type: built by the library and returned, not called with user 
 
 EXPLORATION_EXEMPT: dict[str, str] = {
     "ExplorationResult": _RESULT,
+    "PSRLPosterior": _RESULT + " (PSRL.posterior)",
+    "UCRL2Result": _RESULT,
+    "ExtendedValueIterationResult": _RESULT,
     "OnlineLearner": "protocol: the interface a learner follows, not called",
 }
 
