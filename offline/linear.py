@@ -18,7 +18,10 @@ With one-hot features ``phi(s, a) = e_{(s, a)}``, ``Lambda_h`` is diagonal with
 entries ``N_h(s, a) + lambda`` and PEVI *is* count-based pessimistic backward induction
 with the penalty ``beta / sqrt(N_h(s, a) + lambda)`` and the ridge-shrunk model
 (:func:`offline.pessimistic_value_iteration` with ``ridge=lambda``); the tests check
-that identity.
+that identity. The recursion itself (the ridge solves, the width, the clip) is the
+``sign = -1`` case of :func:`tabular.lsvi.least_squares_value_iteration`, which LSVI-UCB
+(:class:`tabular.exploration.LSVIUCB`) runs with ``sign = +1``; this module evaluates the
+feature map on the data and keeps PEVI's interface.
 
 References
 ----------
@@ -64,6 +67,7 @@ from offline._constraints import (
     OfflineData,
 )
 from offline.data import _optimal_policy
+from tabular.lsvi import least_squares_value_iteration, lsvi_backup
 
 __all__ = ["FeatureMap", "PEVIResult", "one_hot_features", "pevi", "pevi_beta", "pevi_certificate"]
 
@@ -162,7 +166,7 @@ class PEVIResult(Result):
         """``beta sqrt(phi^T Lambda_h^{-1} phi)``, shape (n,)."""
         h = check_int(h, "h", low=0, high=self.horizon - 1)
         phi = self.features(np.asarray(observations), np.asarray(actions))
-        return self.beta * np.sqrt(np.maximum(np.einsum("nd,de,ne->n", phi, self.cov_inv[h], phi), 0.0))
+        return lsvi_backup(phi, self.weights[h], self.cov_inv[h], beta=self.beta, sign=-1, cap=self.horizon - h)[1]
 
     def q_values(self, observations: Any, h: int) -> np.ndarray:
         """Pessimistic ``Q_h(x, a)`` for every action, shape (n, A)."""
@@ -172,9 +176,8 @@ class PEVIResult(Result):
         rep = np.repeat(obs, A, axis=0)
         acts = np.tile(np.arange(A), n)
         phi = self.features(rep, acts)
-        mean = phi @ self.weights[h]
-        width = self.beta * np.sqrt(np.maximum(np.einsum("nd,de,ne->n", phi, self.cov_inv[h], phi), 0.0))
-        return np.clip(mean - width, 0.0, float(self.horizon - h)).reshape(n, A)
+        q, _ = lsvi_backup(phi, self.weights[h], self.cov_inv[h], beta=self.beta, sign=-1, cap=self.horizon - h)
+        return q.reshape(n, A)
 
     def act(self, states: np.ndarray, t: int, rng: np.random.Generator) -> np.ndarray:
         """Greedy actions (a :data:`rlcore.PolicyFn`, usable with :func:`rlcore.rollout`); ties to the lowest."""
@@ -246,34 +249,19 @@ def pevi(
             "horizon",
             f"horizon * d * d = {H * d * d} entries of the inverse covariances exceed the limit {MAX_MODEL_ENTRIES}",
         )
-    weights = np.zeros((H, d))
-    cov_inv = np.zeros((H, d, d))
-    result = PEVIResult(weights=weights, cov_inv=cov_inv, beta=beta, lam=lam, n_actions=A, horizon=H, features=features)
-    for h in range(H - 1, -1, -1):
-        idx = np.flatnonzero(t == h)
-        if idx.size == 0:
-            cov_inv[h] = np.eye(d) / lam
-            continue
-        phi = _features(features, data.observations[idx], acts[idx], d)
-        target = data.rewards[idx].copy()
-        if h + 1 < H:
-            v_next = result.q_values(data.next_observations[idx], h + 1).max(axis=1)
-            target += np.where(data.terminated[idx], 0.0, v_next)
-        with np.errstate(over="ignore", invalid="ignore"):
-            Lam = phi.T @ phi + lam * np.eye(d)
-            try:
-                inv = np.linalg.inv(Lam)
-            except np.linalg.LinAlgError:
-                inv = np.full((d, d), np.nan)
-            cov_inv[h] = 0.5 * (inv + inv.T)
-            weights[h] = cov_inv[h] @ (phi.T @ target)
-        if not (np.all(np.isfinite(Lam)) and np.all(np.isfinite(cov_inv[h])) and np.all(np.isfinite(weights[h]))):
-            raise InvalidParameterError(
-                "lam",
-                f"Lambda_{h} = phi^T phi + lam I is numerically singular or overflows float64 for these "
-                "features; increase lam or rescale the features",
-            )
-    return result
+    phi = _features(features, data.observations, acts, d)
+    # phi(x', a) for every action, where a step-h transition bootstraps (h < H - 1, not terminal)
+    boot = (t < H - 1) & ~data.terminated
+    nxt = np.zeros((t.shape[0], A, d))
+    rows = np.flatnonzero(boot)
+    if rows.size:
+        n = rows.size
+        obs = np.repeat(data.next_observations[rows], A, axis=0)
+        nxt[rows] = _features(features, obs, np.tile(np.arange(A, dtype=np.int64), n), d).reshape(n, A, d)
+    fit = least_squares_value_iteration(phi, data.rewards, nxt, boot, t, horizon=H, beta=beta, sign=-1, lam=lam)
+    return PEVIResult(
+        weights=fit.weights, cov_inv=fit.cov_inv, beta=beta, lam=lam, n_actions=A, horizon=H, features=features
+    )
 
 
 def _features(features: Any, observations: np.ndarray, actions: np.ndarray, d: int | None) -> np.ndarray:

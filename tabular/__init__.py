@@ -24,7 +24,12 @@ greedy policy, the iteration count, ``converged``, and certified bounds on
 :func:`stochastic_effective_horizon`   SQIRL's explicit sample bound, minimised over k
 :func:`sqirl_sample_complexity`        episodes SQIRL needs empirically (grid over k, m)
 :func:`q_learning`                     finite-horizon tabular Q-learning on any simulator
+:func:`least_squares_value_iteration`  LSVI on linear MDPs: PEVI's and LSVI-UCB's core
 =====================================  ===========================================
+
+Learning to act in an unknown MDP, with regret measured exactly (UCBVI, UCRL2, PSRL,
+RLSVI, optimistic Q-learning, LSVI-UCB, MEX and baselines, on one compiled episode
+engine), is in :mod:`tabular.exploration`.
 
 Regularised criteria: :func:`regularised_policy_value` and
 :func:`regularisation_gap_bound` (:mod:`tabular.regularisation`). The online learners
@@ -58,6 +63,7 @@ from tabular.finite_horizon import backward_induction
 from tabular.gorp import GORPResult, gorp
 from tabular.lp import LPResult, linear_programming
 from tabular.learning import LearnerResult, one_hot_time_features
+from tabular.lsvi import LSVIFit, LSVIPlan, least_squares_value_iteration, lsvi_backup, lsvi_plan
 from tabular.q_learning import q_learning
 from tabular.policy_iteration import modified_policy_iteration, policy_iteration
 from tabular.result import PlanningResult
@@ -103,6 +109,8 @@ __all__ = [
     "GORPResult",
     "KQVIResult",
     "LPResult",
+    "LSVIFit",
+    "LSVIPlan",
     "LearnerResult",
     "MeanVariance",
     "PlanningResult",
@@ -127,7 +135,10 @@ __all__ = [
     "is_k_qvi_solvable",
     "k_qvi",
     "k_qvi_check",
+    "least_squares_value_iteration",
     "linear_programming",
+    "lsvi_backup",
+    "lsvi_plan",
     "median_episodes_to_target",
     "min_k",
     "modified_policy_iteration",

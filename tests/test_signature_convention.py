@@ -54,6 +54,7 @@ PROTOCOL_METHODS: dict[str, int] = {
     "simulate_states": 1,  # path models: simulate_states(n_paths, rng, *, start, initial)
     "simulate_returns": 1,  # path models
     "advance_one": 2,  # path models: advance_one(states, k, rng)
+    "begin_episode": 1,  # OnlineLearner.begin_episode(episode, rng)
 }
 
 #: Names the library does not use, and the name it uses for that notion instead.

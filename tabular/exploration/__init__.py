@@ -19,6 +19,8 @@ its protocol methods, and the two paths are bit-identical.
 :func:`extended_value_iteration`       EVI over L1 confidence sets (their section 3.1.2)
 :func:`ucrl2_regret_bound`             Jaksch et al. 2010, Theorem 2
 :func:`mdp_diameter`                   the diameter ``D`` of a communicating MDP
+:class:`LSVIUCB`                       optimistic LSVI on linear features (Jin et al. 2020)
+:func:`lsvi_ucb_regret_bound`          Jin et al. 2020, Theorem 3.1 (:func:`lsvi_ucb_beta`: the width)
 :func:`explore`                        the episode engine
 =====================================  ===========================================
 
@@ -28,6 +30,7 @@ Every learner states its guarantee as a function beside it, and
 
 from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
 from tabular.exploration.engine import explore
+from tabular.exploration.lsvi_ucb import LSVIUCB, lsvi_ucb_beta, lsvi_ucb_regret_bound
 from tabular.exploration.protocol import OnlineLearner
 from tabular.exploration.psrl import PSRL, PSRLPosterior, psrl_bayes_regret_bound
 from tabular.exploration.result import ExplorationResult
@@ -46,6 +49,7 @@ __all__ = [
     "UCBVI",
     "UCRL2Result",
     "ExplorationResult",
+    "LSVIUCB",
     "ExtendedValueIterationResult",
     "OnlineLearner",
     "PSRL",
@@ -53,6 +57,8 @@ __all__ = [
     "RLSVI",
     "explore",
     "extended_value_iteration",
+    "lsvi_ucb_beta",
+    "lsvi_ucb_regret_bound",
     "mdp_diameter",
     "psrl_bayes_regret_bound",
     "rlsvi_regret_bound",

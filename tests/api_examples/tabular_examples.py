@@ -44,6 +44,25 @@ def _ucbvi():
     return UCBVI(4, 2, 3, c=0.5)
 
 
+_T = np.eye(6).reshape(3, 2, 6)
+
+
+def _lsvi_samples():
+    rng = np.random.default_rng(0)
+    s, a, s2 = rng.integers(0, 3, 8), rng.integers(0, 2, 8), rng.integers(0, 3, 8)
+    return {
+        "features": _T[s, a],
+        "rewards": rng.random(8),
+        "next_features": _T[s2],
+        "bootstrap": np.ones(8, bool),
+        "steps": rng.integers(0, 2, 8),
+        "horizon": 2,
+        "beta": 0.5,
+        "sign": -1,
+        "lam": 1.0,
+    }
+
+
 def _lock(h=3):
     return combination_lock(h, 2, combination=[1, 0, 1][:h])
 
@@ -164,6 +183,27 @@ EXAMPLES: dict[str, Example] = {
         }
     ),
     "one_hot_time_features": Example(lambda: {"n_states": 4, "horizon": 3}),
+    "least_squares_value_iteration": Example(_lsvi_samples),
+    "lsvi_backup": Example(
+        lambda: {
+            "features": _T.reshape(6, 6),
+            "weights": np.ones(6),
+            "cov_inv": np.eye(6),
+            "beta": 0.5,
+            "sign": 1,
+            "cap": 2.0,
+        }
+    ),
+    "lsvi_plan": Example(
+        lambda: {
+            "table": _T,
+            "cov_inv": np.stack([np.eye(6)] * 2),
+            "b": np.ones((2, 6)),
+            "M": np.ones((2, 6, 3)),
+            "beta": 0.5,
+            "sign": 1,
+        }
+    ),
 }
 
 #: The deep learners of ``tabular.deep`` (not exported from ``tabular``), walked as the
@@ -211,6 +251,9 @@ EXPLORATION_EXAMPLES: dict[str, Example] = {
         lambda: {"diameter": 2.0, "n_states": 3, "n_actions": 2, "n_steps": 100, "delta": 0.1}
     ),
     "mdp_diameter": Example(lambda: {"mdp": river_swim(3, gamma=0.9)}),
+    "LSVIUCB": Example(lambda: {"features": np.eye(8).reshape(4, 2, 8), "horizon": 3, "beta": 1.0}),
+    "lsvi_ucb_beta": Example(lambda: {"dim": 6, "horizon": 3, "n_episodes": 10, "delta": 0.1}),
+    "lsvi_ucb_regret_bound": Example(lambda: {"dim": 6, "horizon": 3, "n_episodes": 10, "delta": 0.1}),
     "ucbvi_regret_bound": Example(
         lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "n_episodes": 10, "delta": 0.1}
     ),
@@ -245,4 +288,6 @@ EXEMPT: dict[str, str] = {
     "StockAugmentedMDP": _RESULT + " (by tabular.stock_augment)",
     "StockAugmentedResult": _RESULT,
     "StockPolicy": _RESULT + " (inside a StockAugmentedResult)",
+    "LSVIFit": _RESULT,
+    "LSVIPlan": _RESULT,
 }
