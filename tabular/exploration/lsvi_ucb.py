@@ -290,10 +290,6 @@ class LSVIUCB:
     """
 
     _kernels = (_lsvi_ucb_update, _lsvi_ucb_run, _plan, _backup, _sherman_morrison, _beta_at)
-    #: ``value_estimate`` bounds ``V*_0`` from above on the theorem's event (read by
-    #: :func:`tabular.testing.check_online_learner`).
-    optimistic = True
-
     @validate_params(
         features=Array("float", ndim=3),
         horizon=Integer(1, MAX_HORIZON),
@@ -402,6 +398,12 @@ class LSVIUCB:
                 raise InvalidParameterError(name, f"entries must lie in [0, {n}), got range [{x.min()}, {x.max()}]")
         rw = as_float_array(rw, "rewards")
         return st.astype(np.int64), ac.astype(np.int64), np.ascontiguousarray(rw)
+
+    @property
+    def optimistic(self) -> bool:
+        """Whether the theorem's optimism is claimed: the theory's width (``beta`` not given,
+        ``c >= 1``), ``lam = 1`` and unit-norm features."""
+        return self.beta is None and self.c >= 1.0 and self.lam == 1.0 and self._unit_features
 
     def regret_bound(self, n_episodes: int) -> float | None:
         """:func:`lsvi_ucb_regret_bound` with this learner's ``d``, ``H``, ``delta`` and ``c``.

@@ -321,6 +321,12 @@ class UCBVI:
         )
         self._episodes += 1
 
+    @property
+    def optimistic(self) -> bool:
+        """Whether the theorem's optimism is claimed: the theory's bonus (``c >= 1``) on one
+        shared model."""
+        return self.c >= 1.0 and not self.stage_dependent
+
     def regret_bound(self, n_episodes: int) -> float | None:
         """:func:`ucbvi_regret_bound` for this learner's sizes, ``delta`` and bonus (``c = 1`` only: otherwise None)."""
         if self.c != 1.0 or self.stage_dependent:

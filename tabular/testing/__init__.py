@@ -68,11 +68,25 @@ Hypothesis runs derandomised and without an example database, so a program check
 same instances on every run (:func:`rlcore.testing.contract.derandomized` says what can
 still change them; raise ``max_examples`` to see more).
 
+Online learners have a suite of their own, :mod:`tabular.testing.online`:
+:func:`check_online_learner` takes a learner factory ``make(n_states, n_actions,
+horizon) -> OnlineLearner`` (a :mod:`tabular.exploration` class, a
+``functools.partial`` of one, or your own) and runs it through
+:func:`tabular.exploration.explore` on finite-horizon MDPs drawn from
+:mod:`rlcore.generators`, holding it to the protocol (valid policies and estimates in
+every episode, runs reproducible by seed, ``reset`` forgetting everything, a compiled
+twin bit-identical to the protocol path) and to what it declares: falling regret, its
+stated regret bound and its optimism, each within a binomial failure budget of
+``1e-6`` per instance. :func:`online_learner_checks` gives the same checks for
+``pytest.mark.parametrize``:
+``@pytest.mark.parametrize("check_name, check", online_learner_checks(UCBVI))``.
+
 This package needs the light ``hypothesis`` extra (``pip install "rlref[hypothesis]"``:
 hypothesis and pytest); ``import tabular`` never imports
 it. Its modules: :mod:`tabular.testing.oracle` (the exact solution by enumeration),
-:mod:`tabular.testing.instances` (the reference MDPs) and :mod:`tabular.testing.checks`
-(the checks and the entry points); every public name is importable from
+:mod:`tabular.testing.instances` (the reference MDPs), :mod:`tabular.testing.checks`
+(the checks and the entry points) and :mod:`tabular.testing.online` (the online-learner
+checks and their entry points); every public name is importable from
 ``tabular.testing``.
 
 References
@@ -140,6 +154,16 @@ from tabular.testing.checks import (
     solver_checks,
 )
 from tabular.testing.instances import reference_mdps
+from tabular.testing.online import (
+    check_compiled_twin,
+    check_online_learner,
+    check_optimism,
+    check_regret_bound,
+    check_regret_falls,
+    check_same_seed_same_run,
+    check_valid_policies,
+    online_learner_checks,
+)
 from tabular.testing.oracle import ExactSolution, brute_force_solution
 
 __all__ = [
@@ -147,15 +171,23 @@ __all__ = [
     "brute_force_solution",
     "check_bounds_on_fixed_mdps",
     "check_bounds_on_random_mdps",
+    "check_compiled_twin",
     "check_converged_means_epsilon",
     "check_converges_on_small_mdps",
     "check_deterministic",
     "check_dense_sparse_agree",
     "check_does_not_mutate_mdp",
     "check_mdp_solver",
+    "check_online_learner",
+    "check_optimism",
     "check_policy_is_valid",
+    "check_regret_bound",
+    "check_regret_falls",
     "check_rejects_non_mdp",
     "check_result_interface",
+    "check_same_seed_same_run",
+    "check_valid_policies",
+    "online_learner_checks",
     "reference_mdps",
     "solver_checks",
 ]
