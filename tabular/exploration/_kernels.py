@@ -97,6 +97,7 @@ def new_log(n_episodes: int) -> EpisodeLog:
 
 def episode_tables(mdp: FiniteMDP, vstar0: np.ndarray) -> EpisodeTables:
     """The :class:`EpisodeTables` of a dense finite-horizon MDP whose optimal values are ``vstar0``."""
+    assert mdp.horizon is not None, "episode_tables needs a finite-horizon MDP"
     H, S, A = int(mdp.horizon), mdp.n_states, mdp.n_actions
     Hp = H if mdp.P.ndim == 4 else 1
     cdf = np.stack([np.asarray(mdp.sampling_tables(t)[0]) for t in range(Hp)])

@@ -25,6 +25,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 
 from rlcore.mdp import FiniteMDP
 from rlcore.progress import PROGRESS, compile_notice, progress_bar
@@ -238,8 +239,9 @@ def _dense(mdp: FiniteMDP) -> FiniteMDP:
     """A dense copy of a sparse MDP (the learners' models are dense anyway)."""
     if not mdp.is_sparse:
         return mdp
-    S, A, H = mdp.n_states, mdp.n_actions, int(mdp.horizon)  # type: ignore[arg-type]
-    P = mdp.P.toarray()
+    assert mdp.horizon is not None
+    S, A, H = mdp.n_states, mdp.n_actions, int(mdp.horizon)
+    P = sp.csr_array(mdp.P).toarray()
     P = P.reshape(H, S, A, S) if P.shape[0] == H * S * A else P.reshape(S, A, S)
     return FiniteMDP(P, mdp.R, horizon=H, initial=mdp.initial, terminal=mdp.terminal)
 

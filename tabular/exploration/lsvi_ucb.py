@@ -290,6 +290,7 @@ class LSVIUCB:
     """
 
     _kernels = (_lsvi_ucb_update, _lsvi_ucb_run, _plan, _backup, _sherman_morrison, _beta_at)
+
     @validate_params(
         features=Array("float", ndim=3),
         horizon=Integer(1, MAX_HORIZON),

@@ -51,7 +51,7 @@ class ExplorationResult(Result):
     >>> from rlcore.generators import river_swim
     >>> from tabular.exploration import UCBVI, explore
     >>> mdp = river_swim(4, horizon=8)
-    >>> res = explore(mdp, UCBVI(4, 2, 8), 50, n_runs=2, rng=0)
+    >>> res = explore(mdp, UCBVI(4, 2, 8, n_episodes=50), 50, n_runs=2, rng=0)
     >>> res.pseudo_regret.shape, bool(np.all(res.cumulative_regret() <= res.bound))
     ((2, 50), True)
     """

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from rlcore.validation import MAX_SAMPLES, Integer, Options, Real, validate_params
+from rlcore.validation import MAX_SAMPLES, Integer, Options, Real, check_int, validate_params
 from tabular.exploration import _kernels as K_
 from tabular.exploration._constraints import DELTA, MAX_MODEL
 from tabular.exploration._kernels import EpisodeLog, EpisodeTables
@@ -57,22 +57,34 @@ __all__ = ["UCBVI", "ucbvi_regret_bound"]
     n_episodes=Integer(1, MAX_SAMPLES),
     delta=DELTA,
     bonus=Options("hoeffding", "bernstein"),
+    planned_episodes=Integer(1, MAX_SAMPLES) | None,
 )
 def ucbvi_regret_bound(
-    n_states: int, n_actions: int, horizon: int, n_episodes: int, delta: float, *, bonus: str = "hoeffding"
+    n_states: int,
+    n_actions: int,
+    horizon: int,
+    n_episodes: int,
+    delta: float,
+    *,
+    bonus: str = "hoeffding",
+    planned_episodes: int | None = None,
 ) -> float:
     """The high-probability regret bound of UCBVI after ``n_episodes`` episodes (Azar et al. 2017).
 
-    With ``T = K H`` and ``L = ln(5 H S A T / delta)``:
+    With ``T = k H`` after ``k = n_episodes`` episodes and ``L = ln(5 H S A T' / delta)``,
+    where ``T' = K H`` for the budget ``K = max(n_episodes, planned_episodes)`` the
+    learner's bonus was set for:
 
     * ``"hoeffding"`` (Theorem 1): ``20 H L sqrt(S A T) + 250 H**2 S**2 A L**2``;
     * ``"bernstein"`` (Theorem 2): ``30 L sqrt(H S A T) + 2500 H**2 S**2 A L**2 + 4 H L sqrt(T)``.
 
     Both hold with probability at least ``1 - delta`` for rewards in [0, 1] and
-    stationary transitions; the paper states the Bernstein bound for ``T >= H**3 S**3 A``
-    and ``S A >= H`` (the function evaluates the formula for any ``T``). The constants
-    are as recalled from the paper's statements (arXiv:1703.05449, Theorems 1 and 2);
-    the paper's text was not reachable from this machine when this was written.
+    stationary transitions, for every ``k <= K`` at once (the proof bounds the regret of
+    each prefix of the run on one event); the paper states the Bernstein bound for
+    ``T >= H**3 S**3 A`` and ``S A >= H`` (the function evaluates the formula for any
+    ``T``). The constants are as recalled from the paper's statements
+    (arXiv:1703.05449, Theorems 1 and 2); the paper's text was not reachable from this
+    machine when this was written.
 
     Parameters
     ----------
@@ -80,6 +92,9 @@ def ucbvi_regret_bound(
     n_episodes : int in [1, 10**12]
     delta : float in [1e-100, 1)
     bonus : {"hoeffding", "bernstein"}
+    planned_episodes : int in [1, 10**12], optional
+        The budget ``K`` in the learner's ``L`` (its ``n_episodes``); default
+        ``n_episodes``.
 
     Returns
     -------
@@ -91,13 +106,14 @@ def ucbvi_regret_bound(
     >>> b > 20 * 1000   # vacuous at this size: H K = 20,000 is the trivial bound
     True
     """
-    return float(_bounds(n_states, n_actions, horizon, np.array([n_episodes]), delta, bonus)[0])
+    plan = n_episodes if planned_episodes is None else max(n_episodes, planned_episodes)
+    return float(_bounds(n_states, n_actions, horizon, np.array([n_episodes]), plan, delta, bonus)[0])
 
 
-def _bounds(S: int, A: int, H: int, K: np.ndarray, delta: float, bonus: str) -> np.ndarray:
-    """:func:`ucbvi_regret_bound` at each entry of ``K`` (float64 arithmetic)."""
+def _bounds(S: int, A: int, H: int, K: np.ndarray, plan: int, delta: float, bonus: str) -> np.ndarray:
+    """:func:`ucbvi_regret_bound` at each entry of ``K`` (``<= plan``), float64 arithmetic."""
     T = np.asarray(K, dtype=np.float64) * H
-    L = np.log(5.0 * H * S * A * T / delta)
+    L = math.log(5.0 * H * S * A * (float(plan) * H) / delta)
     if bonus == "hoeffding":
         return 20.0 * H * L * np.sqrt(S * A * T) + 250.0 * H**2 * S**2 * A * L**2
     return 30.0 * L * np.sqrt(H * S * A * T) + 2500.0 * H**2 * S**2 * A * L**2 + 4.0 * H * L * np.sqrt(T)
@@ -213,7 +229,9 @@ class UCBVI:
         One transition model per step (the regret then scales with ``H S`` states);
         default: one model for all steps, as in the paper.
     n_episodes : int in [1, 10**12], optional
-        The planned number of episodes ``K`` (``T = K H`` in ``L``); default: anytime.
+        The planned number of episodes ``K`` (``T = K H`` in ``L``): the theorem's bonus,
+        and the only setting in which the learner claims optimism and a regret bound.
+        Default: anytime (``T`` is the number of steps played so far), with no claim.
 
     Attributes
     ----------
@@ -224,10 +242,11 @@ class UCBVI:
 
     Guarantee
     ---------
-    With probability at least ``1 - delta``: ``V^bar_0 >= V*_0`` in every episode
-    (optimism, Azar et al. 2017, Lemma 2 for CH, Lemma 18 for BF) and the regret after
-    ``K`` episodes is at most :func:`ucbvi_regret_bound` (Theorems 1 and 2), for rewards
-    in [0, 1] and stationary transitions. Tested by
+    With ``c = 1`` and the planned budget ``n_episodes = K``, with probability at least
+    ``1 - delta``: ``V^bar_0 >= V*_0`` in every episode (optimism, the first step of the
+    proofs of Azar et al. 2017, Theorems 1 and 2) and the regret after every ``k <= K``
+    episodes is at most :func:`ucbvi_regret_bound` (Theorems 1 and 2), for rewards in
+    [0, 1] and stationary transitions. Tested by
     ``tests/tabular/exploration/test_ucbvi.py::test_optimism_holds_in_every_episode`` (the
     margin ``min_s V^bar_0(s) - V*_0(s)``, per episode, over seeded runs, within a
     binomial failure budget),
@@ -324,21 +343,41 @@ class UCBVI:
     @property
     def optimistic(self) -> bool:
         """Whether the theorem's optimism is claimed: the theory's bonus (``c >= 1``) on one
-        shared model."""
-        return self.c >= 1.0 and not self.stage_dependent
+        shared model, for a planned budget ``n_episodes``."""
+        return self.c >= 1.0 and not self.stage_dependent and self.n_episodes is not None
 
     def regret_bound(self, n_episodes: int) -> float | None:
-        """:func:`ucbvi_regret_bound` for this learner's sizes, ``delta`` and bonus (``c = 1`` only: otherwise None)."""
-        if self.c != 1.0 or self.stage_dependent:
+        """:func:`ucbvi_regret_bound` for this learner, or None where the theorem says nothing.
+
+        The theorem covers the theory's bonus (``c = 1``) on one shared model, with ``L``
+        set for a planned budget (the learner's ``n_episodes``), up to that budget; the
+        anytime bonus (no budget), another ``c``, a stage-dependent model or a run past
+        the budget get None.
+        """
+        K = check_int(n_episodes, "n_episodes", low=1, high=MAX_SAMPLES)
+        if self.c != 1.0 or self.stage_dependent or self.n_episodes is None or K > self.n_episodes:
             return None
-        return ucbvi_regret_bound(self.n_states, self.n_actions, self.horizon, n_episodes, self.delta, bonus=self.bonus)
+        return ucbvi_regret_bound(
+            self.n_states,
+            self.n_actions,
+            self.horizon,
+            K,
+            self.delta,
+            bonus=self.bonus,
+            planned_episodes=self.n_episodes,
+        )
 
     def regret_bounds(self, n_episodes: int) -> np.ndarray | None:
-        """:meth:`regret_bound` after ``1, ..., n_episodes`` episodes, shape (n_episodes,), or None."""
+        """:meth:`regret_bound` after ``1, ..., n_episodes`` episodes, shape (n_episodes,) (NaN past
+        the planned budget), or None."""
         if self.regret_bound(1) is None:
             return None
+        assert self.n_episodes is not None
         k = np.arange(1, int(n_episodes) + 1)
-        return _bounds(self.n_states, self.n_actions, self.horizon, k, self.delta, self.bonus)
+        out = np.full(k.shape, np.nan)
+        ok = k <= self.n_episodes
+        out[ok] = _bounds(self.n_states, self.n_actions, self.horizon, k[ok], self.n_episodes, self.delta, self.bonus)
+        return out
 
     def _run_compiled(self, tables: EpisodeTables, n_episodes: int, gen: np.random.Generator, log: EpisodeLog) -> None:
         V0 = np.zeros(self.n_states)

@@ -516,7 +516,11 @@ def ucrl2(
     g_opt = _policy_gain(P, R, opt.policy)
     rho = float(np.max(g_opt)) if np.ptp(g_opt) < 1e-9 and g_opt.min() >= opt.gain_lower else float(opt.gain)
     D = mdp_diameter(env) if S >= 2 else math.nan
-    bound = ucrl2_regret_bound(D, S, A, np.arange(1, n_steps + 1), delta) if math.isfinite(D) else None
+    bound = (
+        np.asarray(ucrl2_regret_bound(D, S, A, np.arange(1, n_steps + 1), delta), dtype=np.float64)
+        if math.isfinite(D)
+        else None
+    )
 
     k_max = S * A * (int(math.floor(math.log2(n_steps))) + 1) + 1
     cdf, indptr, indices, _ = env.sampling_tables()

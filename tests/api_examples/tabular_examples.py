@@ -254,6 +254,26 @@ EXPLORATION_EXAMPLES: dict[str, Example] = {
     "LSVIUCB": Example(lambda: {"features": np.eye(8).reshape(4, 2, 8), "horizon": 3, "beta": 1.0}),
     "lsvi_ucb_beta": Example(lambda: {"dim": 6, "horizon": 3, "n_episodes": 10, "delta": 0.1}),
     "lsvi_ucb_regret_bound": Example(lambda: {"dim": 6, "horizon": 3, "n_episodes": 10, "delta": 0.1}),
+    "OptimisticQLearning": Example(
+        lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "bonus": "bernstein", "c": 0.5, "n_episodes": 10}
+    ),
+    "optimistic_q_regret_bound": Example(
+        lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "n_episodes": 100, "delta": 0.1}
+    ),
+    "EpsilonGreedyQLearning": Example(lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "epsilon": 0.2}),
+    "GreedyCertaintyEquivalence": Example(
+        lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "stage_dependent": True}
+    ),
+    "episodic_regret_lower_bound": Example(lambda: {"n_states": 6, "n_actions": 2, "horizon": 10, "n_episodes": 1000}),
+    "average_reward_regret_lower_bound": Example(
+        lambda: {"diameter": 40.0, "n_states": 10, "n_actions": 10, "n_steps": 10**5}
+    ),
+    "MEX": Example(lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "eta": 0.5}),
+    "LinearMEX": Example(lambda: {"features": np.eye(8).reshape(4, 2, 8), "horizon": 3, "eta": 0.5}),
+    "mex_row_argmax": Example(
+        lambda: {"g": np.array([0.0, 1.0, 2.0]), "counts": np.array([2.0, 1.0, 0.0]), "eta": 0.5}
+    ),
+    "mex_theoretical_eta": Example(lambda: {"d_gec": 4.0, "log_complexity": 3.0, "horizon": 5, "n_episodes": 100}),
     "ucbvi_regret_bound": Example(
         lambda: {"n_states": 4, "n_actions": 2, "horizon": 3, "n_episodes": 10, "delta": 0.1}
     ),
@@ -264,6 +284,8 @@ _RESULT = "result type: built by the library and returned, not called with user 
 EXPLORATION_EXEMPT: dict[str, str] = {
     "ExplorationResult": _RESULT,
     "PSRLPosterior": _RESULT + " (PSRL.posterior)",
+    "MEXSolution": _RESULT + " (MEX.solve)",
+    "LinearMEXSolution": _RESULT + " (LinearMEX.solve)",
     "UCRL2Result": _RESULT,
     "ExtendedValueIterationResult": _RESULT,
     "OnlineLearner": "protocol: the interface a learner follows, not called",

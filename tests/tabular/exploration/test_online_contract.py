@@ -76,8 +76,8 @@ LIBRARY: list[tuple[str, Any, dict[str, Any]]] = [
     # the theory's Hoeffding bonus 7 H L / sqrt(N) keeps every value at its clip for about
     # (7 H L)**2 visits of each pair (over 10**4 episodes even at S = 1, A = 2, H = 1): the
     # regret does not fall within a testable number of episodes
-    ("UCBVI-CH", UCBVI, {"optimistic": True, "sublinear": False}),
-    ("UCBVI-BF", functools.partial(UCBVI, bonus="bernstein"), {"optimistic": True}),
+    ("UCBVI-CH", functools.partial(UCBVI, n_episodes=2000), {"sublinear": False}),
+    ("UCBVI-BF", functools.partial(UCBVI, bonus="bernstein", n_episodes=2000), {}),
     ("PSRL", PSRL, SMALL),
     ("RLSVI", RLSVI, SMALL),
     # measured at 2000 episodes on chain(2, ..., horizon=3): the per-episode regret rises
@@ -119,13 +119,15 @@ def test_library_learner_honours_the_contract(check_name, check):
 
 
 # the one-line form a user writes, on the reference learner
-@pytest.mark.parametrize("check_name, check", online_learner_checks(UCBVI, optimistic=True, sublinear=False))
+@pytest.mark.parametrize(
+    "check_name, check", online_learner_checks(functools.partial(UCBVI, n_episodes=2000), sublinear=False)
+)
 def test_ucbvi_one_line(check_name, check):
-    assert check_name.startswith("check_") and check.__name__ == "UCBVI"
+    assert check_name.startswith("check_") and check.__name__ == "UCBVI(n_episodes=2000)"
 
 
 def test_each_learner_gets_the_checks_it_declares():
-    names = [n for n, _ in online_learner_checks(UCBVI, optimistic=True, sublinear=False)]
+    names = [n for n, _ in online_learner_checks(functools.partial(UCBVI, n_episodes=2000), sublinear=False)]
     assert names == [
         "check_valid_policies",
         "check_same_seed_same_run",
@@ -133,7 +135,7 @@ def test_each_learner_gets_the_checks_it_declares():
         "check_regret_bound",
         "check_optimism",
     ]
-    # c != 1: no bound; not declared optimistic: no optimism check
+    # c != 1: no bound and no optimism claimed (nor without a planned budget)
     names = [n for n, _ in online_learner_checks(functools.partial(UCBVI, c=0.1))]
     assert names == ["check_valid_policies", "check_same_seed_same_run", "check_compiled_twin", "check_regret_falls"]
     # a learner's own ``optimistic = True`` attribute declares it
@@ -282,7 +284,7 @@ def test_binomial_budget_matches_the_tail(n, p):
 
 def test_too_few_seeds_for_delta_names_n_seeds():
     with pytest.raises(ValueError, match="^n_seeds"):
-        check_regret_bound(UCBVI, delta=0.5, max_examples=1, n_seeds=8, n_episodes=16)
+        check_regret_bound(functools.partial(UCBVI, n_episodes=16), delta=0.5, max_examples=1, n_seeds=8, n_episodes=16)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True, database=None)

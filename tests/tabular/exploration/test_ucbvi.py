@@ -30,7 +30,7 @@ def test_optimism_holds_in_every_episode(bonus, which):
     """
     mdp = river_swim(5, horizon=8) if which == "river_swim" else random_mdp(4, 3, horizon=6, rng=7)
     S, A, H = mdp.n_states, mdp.n_actions, mdp.horizon
-    res = explore(mdp, UCBVI(S, A, H, bonus=bonus, delta=DELTA), 1500, n_runs=30, rng=3)
+    res = explore(mdp, UCBVI(S, A, H, bonus=bonus, delta=DELTA, n_episodes=1500), 1500, n_runs=30, rng=3)
     failures = int(np.sum(np.any(res.optimism_margins < 0, axis=1)))
     assert failures <= _budget(30, DELTA)
 
@@ -55,7 +55,7 @@ def test_the_optimism_check_can_fail():
 def test_regret_below_bound_and_sublinear(bonus, shape, n_episodes, max_slope):
     S, A, H = shape
     mdp = random_mdp(S, A, horizon=H, rng=1)
-    res = explore(mdp, UCBVI(S, A, H, bonus=bonus, delta=DELTA), n_episodes, n_runs=4, rng=0)
+    res = explore(mdp, UCBVI(S, A, H, bonus=bonus, delta=DELTA, n_episodes=n_episodes), n_episodes, n_runs=4, rng=0)
     assert res.bound is not None
     cum = res.cumulative_regret()
     # the theorem holds with probability 1 - delta per run; 4 runs: at most 2 may fail (P < 0.004)
@@ -130,14 +130,24 @@ def test_bound_matches_the_theorem_formulas():
     )
     # sqrt(K) growth of the leading term: quadrupling K less than doubles the bound
     assert ucbvi_regret_bound(S, A, H, 4 * K, d) < 2 * ucbvi_regret_bound(S, A, H, K, d) * 1.05
-    learner = UCBVI(S, A, H, delta=d)
-    np.testing.assert_allclose(learner.regret_bounds(50), [ucbvi_regret_bound(S, A, H, k, d) for k in range(1, 51)])
+    learner = UCBVI(S, A, H, delta=d, n_episodes=50)
+    np.testing.assert_allclose(
+        learner.regret_bounds(50), [ucbvi_regret_bound(S, A, H, k, d, planned_episodes=50) for k in range(1, 51)]
+    )
 
 
 def test_learner_reports_no_bound_outside_the_theory():
-    assert UCBVI(3, 2, 4, c=0.5).regret_bound(10) is None
-    assert UCBVI(3, 2, 4, stage_dependent=True).regret_bound(10) is None
-    assert UCBVI(3, 2, 4).regret_bound(10) == ucbvi_regret_bound(3, 2, 4, 10, 0.1)
+    assert UCBVI(3, 2, 4, c=0.5, n_episodes=10).regret_bound(10) is None
+    assert UCBVI(3, 2, 4, stage_dependent=True, n_episodes=10).regret_bound(10) is None
+    assert UCBVI(3, 2, 4).regret_bound(10) is None  # anytime bonus: the theorem's L is not used
+    assert UCBVI(3, 2, 4, n_episodes=10).regret_bound(11) is None  # past the budget
+    assert not UCBVI(3, 2, 4).optimistic and UCBVI(3, 2, 4, n_episodes=10).optimistic
+    assert UCBVI(3, 2, 4, n_episodes=10).regret_bound(10) == ucbvi_regret_bound(3, 2, 4, 10, 0.1)
+    # within the budget the bound keeps the budget's L
+    b5 = UCBVI(3, 2, 4, n_episodes=10).regret_bound(5)
+    assert b5 == ucbvi_regret_bound(3, 2, 4, 5, 0.1, planned_episodes=10) > ucbvi_regret_bound(3, 2, 4, 5, 0.1)
+    bounds = UCBVI(3, 2, 4, n_episodes=10).regret_bounds(12)
+    assert bounds[4] == b5 and np.all(np.isnan(bounds[10:]))
 
 
 def test_reproducible_by_seed_and_runs_independent():
