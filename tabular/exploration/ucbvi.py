@@ -10,7 +10,8 @@ exploration bonus added to every backup:
         \\hat r(s, a) + \\hat P(\\cdot | s, a) \\cdot \\bar V_{h+1} + b_h(s, a)\\big),
     \\qquad \\bar V_h(s) = \\max_a \\bar Q_h(s, a)
 
-(``Q_h = H - h`` for unvisited pairs), then plays the greedy policy of ``Q`` (ties go
+(``Q_h = H - h`` for unvisited pairs, and 0 in a state once an episode has ended
+there before step ``H``: only terminal states end an episode early), then plays the greedy policy of ``Q`` (ties go
 to the action tried least often in that state, then to the lowest index: with the
 theory's large bonus every value sits at the clip ``H - h`` for a long time, and this
 rule makes those episodes explore instead of repeating action 0). Two
@@ -120,7 +121,7 @@ def _bounds(S: int, A: int, H: int, K: np.ndarray, plan: int, delta: float, bonu
 
 
 @njit(cache=True)
-def _ucbvi_plan(N, Nsas, Rsum, Nstate, Qbar, L, c, bernstein, policy, V0):  # pragma: no cover - compiled
+def _ucbvi_plan(N, Nsas, Rsum, Nstate, terminal, Qbar, L, c, bernstein, policy, V0):  # pragma: no cover - compiled
     """Optimistic backward induction; fills ``policy`` (H, S) and ``V0`` (S,), updates ``Qbar``."""
     H, S, A = Qbar.shape
     pooled = N.shape[0] == 1
@@ -131,6 +132,12 @@ def _ucbvi_plan(N, Nsas, Rsum, Nstate, Qbar, L, c, bernstein, policy, V0):  # pr
         hs = 0 if pooled else h
         cap = float(H - h)
         for s in range(S):
+            if terminal[s]:  # seen ending an episode early: worth 0 from here on
+                for a in range(A):
+                    Qbar[h, s, a] = 0.0
+                W[s] = 0.0
+                policy[h, s] = 0
+                continue
             best = -np.inf
             arg = 0
             for a in range(A):
@@ -172,10 +179,12 @@ def _ucbvi_plan(N, Nsas, Rsum, Nstate, Qbar, L, c, bernstein, policy, V0):  # pr
 
 
 @njit(cache=True)
-def _ucbvi_update(N, Nsas, Rsum, Rsq, Nstate, states, actions, rewards, L_len):  # pragma: no cover - compiled
+def _ucbvi_update(N, Nsas, Rsum, Rsq, Nstate, terminal, states, actions, rewards, L_len):  # pragma: no cover - compiled
     K_.add_transitions(N, Nsas, Rsum, Rsq, states, actions, rewards, L_len)
     for t in range(1, L_len + 1):
         Nstate[t, states[t]] += 1.0
+    if L_len < Nstate.shape[0] - 1:  # the episode ended before H: its last state is terminal
+        terminal[states[L_len]] = True
 
 
 @njit(cache=True)
@@ -188,7 +197,7 @@ def _log_term(S, A, H, episode, n_episodes, delta):  # pragma: no cover - compil
 def _ucbvi_run(
     K, first_episode, n_budget, delta, c, bernstein,
     cdf, init_cdf, R, terminal, P, rho, vstar0, vstar_rho, gen,
-    N, Nsas, Rsum, Rsq, Nstate, Qbar,
+    N, Nsas, Rsum, Rsq, Nstate, ended, Qbar,
     regret, returns, estimates, margins, s0,
 ):  # pragma: no cover - compiled  # fmt: skip
     H, S, _ = Qbar.shape
@@ -200,9 +209,9 @@ def _ucbvi_run(
     rw = np.zeros(H)
     for k in range(K):
         L = _log_term(S, A, H, first_episode + k + 1, n_budget, delta)
-        _ucbvi_plan(N, Nsas, Rsum, Nstate, Qbar, L, c, bernstein, policy, V0)
+        _ucbvi_plan(N, Nsas, Rsum, Nstate, ended, Qbar, L, c, bernstein, policy, V0)
         n = K_.simulate_episode(policy, cdf, init_cdf, R, terminal, gen, st, ac, rw)
-        _ucbvi_update(N, Nsas, Rsum, Rsq, Nstate, st, ac, rw, n)
+        _ucbvi_update(N, Nsas, Rsum, Rsq, Nstate, ended, st, ac, rw, n)
         K_.record_episode(
             k, policy, V0, True, P, R, rho, vstar0, vstar_rho, st, rw, n, regret, returns, estimates, margins, s0
         )
@@ -315,6 +324,7 @@ class UCBVI:
         self._Rsum = np.zeros((Hs, S, A))
         self._Rsq = np.zeros((Hs, S, A))
         self._Nstate = np.zeros((H + 1, S))
+        self._terminal = np.zeros(S, dtype=np.bool_)
         self.Q = np.repeat((H - np.arange(H, dtype=np.float64))[:, None, None], S, axis=1).repeat(A, axis=2)
         self.value_estimate: np.ndarray | None = None
         self._episodes = 0
@@ -328,7 +338,17 @@ class UCBVI:
         V0 = np.zeros(self.n_states)
         L = self._L(self._episodes + 1)
         _ucbvi_plan(
-            self._N, self._Nsas, self._Rsum, self._Nstate, self.Q, L, self.c, self.bonus == "bernstein", policy, V0
+            self._N,
+            self._Nsas,
+            self._Rsum,
+            self._Nstate,
+            self._terminal,
+            self.Q,
+            L,
+            self.c,
+            self.bonus == "bernstein",
+            policy,
+            V0,
         )
         self.value_estimate = V0
         return policy
@@ -336,7 +356,16 @@ class UCBVI:
     def end_episode(self, states: np.ndarray, actions: np.ndarray, rewards: np.ndarray) -> None:
         """Add the episode's transitions to the counts."""
         _ucbvi_update(
-            self._N, self._Nsas, self._Rsum, self._Rsq, self._Nstate, states, actions, rewards, actions.shape[0]
+            self._N,
+            self._Nsas,
+            self._Rsum,
+            self._Rsq,
+            self._Nstate,
+            self._terminal,
+            states,
+            actions,
+            rewards,
+            actions.shape[0],
         )
         self._episodes += 1
 
@@ -385,7 +414,7 @@ class UCBVI:
             n_episodes, self._episodes, self.n_episodes or 0, self.delta, self.c, self.bonus == "bernstein",
             tables.cdf, tables.init_cdf, tables.R, tables.terminal, tables.P, tables.rho, tables.vstar0,
             tables.vstar_rho, gen,
-            self._N, self._Nsas, self._Rsum, self._Rsq, self._Nstate, self.Q,
+            self._N, self._Nsas, self._Rsum, self._Rsq, self._Nstate, self._terminal, self.Q,
             *log,
         )  # fmt: skip
         self._episodes += n_episodes

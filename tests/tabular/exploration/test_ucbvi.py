@@ -109,7 +109,7 @@ def test_plan_matches_a_direct_backward_induction(bernstein, pooled):
         policy = np.zeros((H, S), np.int64)
         V0 = np.zeros(S)
         Qk = Qbar.copy()
-        _ucbvi_plan(N, Nsas, Rsum, Nstate, Qk, L, c, bernstein, policy, V0)
+        _ucbvi_plan(N, Nsas, Rsum, Nstate, np.zeros(S, dtype=bool), Qk, L, c, bernstein, policy, V0)
         Q, V = _numpy_plan(N, Nsas, Rsum, Nstate, Qbar, L, c, bernstein)
         np.testing.assert_allclose(Qk, Q, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(V0, V, rtol=1e-12, atol=1e-12)
@@ -173,3 +173,15 @@ def test_bad_input_names_the_argument(kwargs, name):
     args = {"n_states": 3, "n_actions": 2, "horizon": 4, **kwargs}
     with pytest.raises(ValueError, match=f"^{name}"):
         UCBVI(args.pop("n_states"), args.pop("n_actions"), args.pop("horizon"), **args)
+
+
+def test_a_state_that_ends_an_episode_is_worth_zero():
+    """On a combination lock the dead state is terminal: optimism about it must not stop the lock opening."""
+    from rlcore.generators import combination_lock
+
+    lock = combination_lock(4, 2, combination=[1, 0, 1, 1])
+    res = explore(lock, UCBVI(lock.n_states, 2, 4, c=0.01), 300, n_runs=4, rng=0)
+    # never opening the lock costs 1 per episode (300); the learner opens it and keeps it open,
+    # up to the episodes its bonus still spends on the dead end
+    assert np.all(res.cumulative_regret()[:, -1] < 60)
+    assert res.pseudo_regret[:, -100:].mean() < 0.1
