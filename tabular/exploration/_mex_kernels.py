@@ -3,7 +3,8 @@
 All functions are serial ``@njit(cache=True)`` kernels over dense arrays. Statistics have
 a leading axis ``Hs`` (1 for a model shared by all steps, ``H`` for one model per step):
 ``N`` (Hs, S, A) visits, ``Nsas`` (Hs, S, A, S) transitions, ``Rsum`` (Hs, S, A) reward
-sums, ``N0`` (S,) initial-state counts. A model is ``P`` (Hs, S, A, S) and ``Rm``
+sums, ``N0`` (S,) initial-state counts, ``ended`` (S,) the states seen ending an episode
+before ``H`` (worth 0 in every model: the episode stops there). A model is ``P`` (Hs, S, A, S) and ``Rm``
 (Hs, S, A) (mean rewards in ``[0, 1]``).
 
 The objective (see :mod:`tabular.exploration.mex` for the derivation) is::
@@ -123,8 +124,11 @@ def empirical_rho(N0):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def solve_model(P, Rm, policy, V):  # pragma: no cover - compiled
-    """Backward induction on ``(P, Rm)``: ``policy`` (H, S) (ties to the lowest action), ``V`` (H+1, S)."""
+def solve_model(P, Rm, ended, policy, V):  # pragma: no cover - compiled
+    """Backward induction on ``(P, Rm)``: ``policy`` (H, S) (ties to the lowest action), ``V`` (H+1, S).
+
+    A state in ``ended`` (seen ending an episode early) is worth 0 at every step (policy 0).
+    """
     H, S = policy.shape
     A = Rm.shape[2]
     for s in range(S):
@@ -132,6 +136,10 @@ def solve_model(P, Rm, policy, V):  # pragma: no cover - compiled
     for t in range(H - 1, -1, -1):
         h = t if P.shape[0] > 1 else 0
         for s in range(S):
+            if ended[s]:
+                V[t, s] = 0.0
+                policy[t, s] = 0
+                continue
             best = -np.inf
             best_a = 0
             for a in range(A):
@@ -184,9 +192,9 @@ def loglik_ratio(P, Rm, N, Nsas, Rsum, rew_lik):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def objective(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, policy, V):  # pragma: no cover - compiled
+def objective(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, ended, policy, V):  # pragma: no cover - compiled
     """``rho . V*_0(P, Rm) + eta * LLR(P, Rm)``; leaves the optimal ``policy`` and ``V`` of the model."""
-    solve_model(P, Rm, policy, V)
+    solve_model(P, Rm, ended, policy, V)
     v = 0.0
     for s in range(rho.shape[0]):
         v += rho[s] * V[0, s]
@@ -197,8 +205,11 @@ def objective(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, policy, V):  # pragma: no
 
 
 @njit(cache=True)
-def occupancy(P, policy, rho, d):  # pragma: no cover - compiled
-    """State-action occupancy ``d[t, s, a] = Pr(s_t = s, a_t = a)`` of ``policy`` under ``P`` from ``rho``."""
+def occupancy(P, policy, rho, ended, d):  # pragma: no cover - compiled
+    """State-action occupancy ``d[t, s, a] = Pr(s_t = s, a_t = a)`` of ``policy`` under ``P`` from ``rho``.
+
+    The episode stops in a state of ``ended``: no occupancy there and no mass leaves it.
+    """
     H, S = policy.shape
     d[:] = 0.0
     x = rho.copy()
@@ -206,12 +217,13 @@ def occupancy(P, policy, rho, d):  # pragma: no cover - compiled
     for t in range(H):
         h = t if P.shape[0] > 1 else 0
         for s in range(S):
-            d[t, s, policy[t, s]] = x[s]
+            if not ended[s]:
+                d[t, s, policy[t, s]] = x[s]
         if t + 1 < H:
             y[:] = 0.0
             for s in range(S):
                 m = x[s]
-                if m > 0.0:
+                if m > 0.0 and not ended[s]:
                     a = policy[t, s]
                     for s2 in range(S):
                         y[s2] += m * P[h, s, a, s2]
@@ -272,7 +284,7 @@ def direction(P, Rm, N, Nsas, Rsum, eta, rew_lik, V, d, Pt, Rt):  # pragma: no c
 
 
 @njit(cache=True)
-def ascent(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, max_iter, policy, V, trace):  # pragma: no cover - compiled
+def ascent(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, ended, max_iter, policy, V, trace):  # pragma: no cover - compiled
     """Monotone ascent of the objective from ``(P, Rm)`` (updated in place); returns ``(J, iterations)``.
 
     Each iteration: the optimal policy of the current model, the linearised maximiser
@@ -287,7 +299,7 @@ def ascent(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, max_iter, policy, V, trace):
     H, S = policy.shape
     Hs = N.shape[0]
     A = N.shape[2]
-    J = objective(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, policy, V)
+    J = objective(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, ended, policy, V)
     trace[0] = J
     d = np.empty((H, S, A))
     Pt = np.empty_like(P)
@@ -298,7 +310,7 @@ def ascent(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, max_iter, policy, V, trace):
     V_c = np.empty_like(V)
     its = 0
     for _ in range(max_iter):
-        occupancy(P, policy, rho, d)
+        occupancy(P, policy, rho, ended, d)
         direction(P, Rm, N, Nsas, Rsum, eta, rew_lik, V, d, Pt, Rt)
         step = 1.0
         accepted = False
@@ -310,7 +322,7 @@ def ascent(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, max_iter, policy, V, trace):
                         for s2 in range(S):
                             Pc[h, s, a, s2] = P[h, s, a, s2] + step * (Pt[h, s, a, s2] - P[h, s, a, s2])
                         Rc[h, s, a] = Rm[h, s, a] + step * (Rt[h, s, a] - Rm[h, s, a])
-            Jc = objective(Pc, Rc, N, Nsas, Rsum, rho, eta, rew_lik, pol_c, V_c)
+            Jc = objective(Pc, Rc, N, Nsas, Rsum, rho, eta, rew_lik, ended, pol_c, V_c)
             if Jc > J:
                 accepted = True
                 break
@@ -344,7 +356,7 @@ def mle_start(N, Nsas, Rsum, rew_lik, P, Rm):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def optimistic_start(N, Nsas, Rsum, eta, rew_lik, H, P, Rm):  # pragma: no cover - compiled
+def optimistic_start(N, Nsas, Rsum, eta, rew_lik, ended, H, P, Rm):  # pragma: no cover - compiled
     """State-wise optimistic model: the objective's row problems with weight 1 at every state.
 
     Backward over ``t = H-1..0`` with ``V_{t+1}`` the values of the model built so far,
@@ -354,6 +366,7 @@ def optimistic_start(N, Nsas, Rsum, eta, rew_lik, H, P, Rm):  # pragma: no cover
     shared by all steps the rows are re-solved at every ``t`` and the last (``t = 0``)
     solution is kept. This is an optimistic starting point for the ascent, like the
     optimistic model of UCBVI-type planners (a KL penalty in place of a confidence set).
+    States in ``ended`` are worth 0 (their rows are still filled).
     """
     Hs, S, A = N.shape
     Vn = np.zeros(S)
@@ -382,12 +395,12 @@ def optimistic_start(N, Nsas, Rsum, eta, rew_lik, H, P, Rm):  # pragma: no cover
                     q += P[h, s, a, s2] * Vn[s2]
                 if q > best:
                     best = q
-            Vt[s] = best
+            Vt[s] = 0.0 if ended[s] else best
         Vn[:] = Vt
 
 
 @njit(cache=True)
-def mex_plan(N, Nsas, Rsum, N0, eta, rew_lik, max_iter, P, Rm, policy, V0):  # pragma: no cover - compiled
+def mex_plan(N, Nsas, Rsum, N0, eta, rew_lik, ended, max_iter, P, Rm, policy, V0):  # pragma: no cover - compiled
     """One MEX planning step; returns ``(J, start, iterations)``.
 
     Runs :func:`ascent` from the maximum-likelihood model and from the state-wise
@@ -403,17 +416,26 @@ def mex_plan(N, Nsas, Rsum, N0, eta, rew_lik, max_iter, P, Rm, policy, V0):  # p
     R1 = np.empty_like(Rm)
     pol1 = np.empty_like(policy)
     mle_start(N, Nsas, Rsum, rew_lik, P1, R1)
-    J1, it1 = ascent(P1, R1, N, Nsas, Rsum, rho, eta, rew_lik, max_iter, pol1, V, trace)
-    optimistic_start(N, Nsas, Rsum, eta, rew_lik, H, P, Rm)
-    J2, it2 = ascent(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, max_iter, policy, V, trace)
+    J1, it1 = ascent(P1, R1, N, Nsas, Rsum, rho, eta, rew_lik, ended, max_iter, pol1, V, trace)
+    optimistic_start(N, Nsas, Rsum, eta, rew_lik, ended, H, P, Rm)
+    J2, it2 = ascent(P, Rm, N, Nsas, Rsum, rho, eta, rew_lik, ended, max_iter, policy, V, trace)
     if J1 > J2:
         P[:] = P1
         Rm[:] = R1
-        solve_model(P, Rm, policy, V)
+        solve_model(P, Rm, ended, policy, V)
         V0[:] = V[0]
         return J1, START_MLE, it1
     V0[:] = V[0]
     return J2, START_OPTIMISTIC, it2
+
+
+@njit(cache=True)
+def mex_update(N, Nsas, Rsum, Rsq, N0, ended, H, states, actions, rewards, L):  # pragma: no cover - compiled
+    """Add an episode to the counts and its initial state to ``N0``; mark its last state if it ended before ``H``."""
+    add_transitions(N, Nsas, Rsum, Rsq, states, actions, rewards, L)
+    N0[states[0]] += 1.0
+    if L < H:  # the episode ended before H: its last state is terminal
+        ended[states[L]] = True
 
 
 @njit(cache=True)
@@ -425,6 +447,7 @@ def mex_loop(
     N0,
     eta,
     rew_lik,
+    ended,
     max_iter,
     cdf,
     init_cdf,
@@ -451,10 +474,9 @@ def mex_loop(
     actions = np.empty(H, np.int64)
     rewards = np.empty(H)
     for k in range(regret.shape[0]):
-        mex_plan(N, Nsas, Rsum, N0, eta, rew_lik, max_iter, P, Rm, policy, V0)
+        mex_plan(N, Nsas, Rsum, N0, eta, rew_lik, ended, max_iter, P, Rm, policy, V0)
         L = simulate_episode(policy, cdf, init_cdf, R, terminal, gen, states, actions, rewards)
-        add_transitions(N, Nsas, Rsum, Rsq, states, actions, rewards, L)
-        N0[states[0]] += 1.0
+        mex_update(N, Nsas, Rsum, Rsq, N0, ended, H, states, actions, rewards, L)
         record_episode(
             k,
             policy,

@@ -29,7 +29,6 @@ import numpy as np
 from rlcore.results import Result
 from rlcore.validation import Array, Integer, InvalidParameterError, Real, validate_params
 from tabular.exploration import _mex_kernels as kernels
-from tabular.exploration._kernels import add_transitions
 from tabular.exploration.mex import _MAX_DIM, _MAX_MODEL, _POSITIVE
 
 __all__ = ["LinearMEX", "LinearMEXSolution"]
@@ -74,7 +73,7 @@ class LinearMEX:
     """Model-free MEX with linear Q-functions ``Q_h(s, a) = phi(s, a) . theta_h`` on tabulated features.
 
     The paper's model-free instance (Liu et al. 2023): the hypothesis is
-    ``theta = (theta_0, ..., theta_{H-1})``, ``V_h(s) = clip(max_a Q_h(s, a), 0, H - h)``,
+    ``theta = (theta_0, ..., theta_{H-1})``, ``V_h(s) = clip(max_a Q_h(s, a), 0, H - h)`` (0 at the states in :attr:`ended`),
     ``V_H = 0``, and the loss of step ``h`` is the squared Bellman error minus its
     infimum over the class (which removes the variance of the regression target),
 
@@ -133,6 +132,9 @@ class LinearMEX:
     ----------
     value_estimate : ndarray of float64, shape (S,) or None
         ``V_0`` of the last solve (not a certified bound).
+    ended : ndarray of bool, shape (S,)
+        States seen ending an episode before ``H`` (terminal): ``V_h = 0`` there at every
+        step, as UCBVI does (what follows them is never observed).
     solution : LinearMEXSolution or None
 
     Guarantee
@@ -181,6 +183,7 @@ class LinearMEX:
         self.Rsum = np.zeros((H, S, A))
         self.Rsq = np.zeros((H, S, A))
         self.N0 = np.zeros(S)
+        self.ended = np.zeros(S, dtype=np.bool_)
         self.value_estimate: np.ndarray | None = None
         self.solution: LinearMEXSolution | None = None
 
@@ -197,12 +200,13 @@ class LinearMEX:
         return sol.policy.copy()
 
     def end_episode(self, states: np.ndarray, actions: np.ndarray, rewards: np.ndarray) -> None:
-        """Add the episode's transitions (per step), rewards and initial state."""
+        """Add the episode's transitions (per step), rewards and initial state; mark an early last state."""
         st = np.ascontiguousarray(states, dtype=np.int64)
         ac = np.ascontiguousarray(actions, dtype=np.int64)
         rw = np.ascontiguousarray(rewards, dtype=np.float64)
-        add_transitions(self.N, self.Nsas, self.Rsum, self.Rsq, st, ac, rw, ac.shape[0])
-        self.N0[st[0]] += 1.0
+        kernels.mex_update(
+            self.N, self.Nsas, self.Rsum, self.Rsq, self.N0, self.ended, self.horizon, st, ac, rw, ac.shape[0]
+        )
 
     def regret_bound(self, n_episodes: int) -> None:
         """None (see the Guarantee section)."""
@@ -226,6 +230,8 @@ class LinearMEX:
         policy = np.argmax(Q, axis=2)
         V = np.zeros((H + 1, self.n_states))
         V[:H] = np.clip(Q.max(axis=2), 0.0, (H - np.arange(H))[:, None])
+        V[:, self.ended] = 0.0
+        policy[:, self.ended] = 0
         return V, policy
 
     def objective(self, theta: np.ndarray) -> float:
@@ -259,6 +265,7 @@ class LinearMEX:
         for h in range(H - 1, -1, -1):
             theta[h] = lam_inv[h] @ (b[h] + C[h] @ V_next)
             V_next = np.clip((self.features @ theta[h]).max(axis=1), 0.0, H - h)
+            V_next[self.ended] = 0.0
         return theta
 
     def _pattern_maximiser(self, theta, lam_inv, b, C, optimistic) -> np.ndarray:
@@ -283,7 +290,8 @@ class LinearMEX:
         for h in range(H):
             top = H - h
             c[h] = np.where(q[h] >= top, top, 0.0)
-            free = (qs[h] >= 0.0) & (q[h] < top)  # at 0 the one-sided slope upwards is phi
+            c[h] = np.where(self.ended, 0.0, c[h])  # a state seen ending an episode is worth 0
+            free = (qs[h] >= 0.0) & (q[h] < top) & ~self.ended  # at 0 the one-sided slope upwards is phi
             E[h] = np.where(free[:, None], self.features[np.arange(S), best[h]], 0.0)
         m = np.einsum("hij,hj->hi", lam_inv, b + np.einsum("hit,ht->hi", C, c[1:]))
         M = np.einsum("hij,hjt,htk->hik", lam_inv, C, E[1:])  # d theta_hat_h / d theta_{h+1}

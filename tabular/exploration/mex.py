@@ -36,8 +36,10 @@ the empirical mean ``Rhat`` for any rewards in [0, 1]). ``rewards="empirical"`` 
 the empirical mean rewards (1, the largest reward, where unvisited) and leaves them out
 of the maximisation. The initial state ``x_1`` of the paper is replaced by the empirical
 distribution ``rho_hat`` of the initial states seen so far (uniform before the first
-episode). Terminal states are not known to the learner: a transition into one is counted
-like any other, and what follows it is never observed (so stays optimistic).
+episode). Terminal states are not known to the learner in advance, and what follows
+one is never observed (so its rows would stay optimistic); like UCBVI, a state where an
+episode ended before ``H`` is marked (:attr:`MEX.ended`) and is worth 0 in every model
+(the episode stops there: no occupancy, no value).
 
 What the solver computes
 ------------------------
@@ -107,8 +109,10 @@ optimiser), ``test_objective_matches_independent_evaluation`` (``J`` against
 ``test_brute_force_global_maximum_on_tiny_instances`` (no model on a fine grid beats the
 solver, ``S = A = 2``), ``test_large_eta_is_certainty_equivalence`` (``eta -> infinity``:
 the greedy policy of the empirical model, computed by :func:`tabular.backward_induction`),
-``test_regret_sublinear_on_riverswim_and_compared_with_ucbvi`` and
-``test_compiled_and_python_paths_are_bit_identical``.
+``test_regret_sublinear_on_riverswim_and_compared_with_ucbvi``,
+``test_compiled_and_python_paths_are_bit_identical`` and
+``test_a_state_that_ends_an_episode_is_worth_zero`` (a combination lock with terminal
+states is opened).
 
 Model-free instance
 -------------------
@@ -133,7 +137,6 @@ import numpy as np
 from rlcore.results import Result
 from rlcore.validation import Array, Bool, Integer, InvalidParameterError, Options, Real, validate_params
 from tabular.exploration import _mex_kernels as kernels
-from tabular.exploration._kernels import add_transitions
 
 __all__ = ["MEX", "MEXSolution", "mex_row_argmax", "mex_theoretical_eta"]
 
@@ -282,6 +285,8 @@ class MEX:
         ``V*_0`` of the model chosen for the last planned episode. It is optimistic by
         construction but not a certified upper bound on ``V*_0``. None before the first
         episode.
+    ended : ndarray of bool, shape (S,)
+        States seen ending an episode before ``H``: worth 0 in every model.
     solution : MEXSolution or None
         The solve of the last :meth:`begin_episode` (with an empty ``trace``); None
         before it and after a compiled run.
@@ -351,8 +356,9 @@ class MEX:
         self.Rsum = np.zeros((Hs, S, A))
         self.Rsq = np.zeros((Hs, S, A))
         self.N0 = np.zeros(S)
-        self._P = np.empty((Hs, S, A, S))
-        self._Rm = np.empty((Hs, S, A))
+        self.ended = np.zeros(S, dtype=np.bool_)
+        self._P = np.zeros((Hs, S, A, S))
+        self._Rm = np.zeros((Hs, S, A))
         self.value_estimate: np.ndarray | None = None
         self.solution: MEXSolution | None = None
 
@@ -369,7 +375,18 @@ class MEX:
         policy = np.empty((self.horizon, self.n_states), np.int64)
         V0 = np.empty(self.n_states)
         J, start, its = kernels.mex_plan(
-            self.N, self.Nsas, self.Rsum, self.N0, self.eta, self._rew_lik, self.max_iter, self._P, self._Rm, policy, V0
+            self.N,
+            self.Nsas,
+            self.Rsum,
+            self.N0,
+            self.eta,
+            self._rew_lik,
+            self.ended,
+            self.max_iter,
+            self._P,
+            self._Rm,
+            policy,
+            V0,
         )
         self.value_estimate = V0
         self.solution = MEXSolution(
@@ -378,12 +395,13 @@ class MEX:
         return policy
 
     def end_episode(self, states: np.ndarray, actions: np.ndarray, rewards: np.ndarray) -> None:
-        """Add the episode's transitions, rewards and initial state to the counts."""
+        """Add the episode's transitions, rewards and initial state to the counts; mark an early last state."""
         st = np.ascontiguousarray(states, dtype=np.int64)
         ac = np.ascontiguousarray(actions, dtype=np.int64)
         rw = np.ascontiguousarray(rewards, dtype=np.float64)
-        add_transitions(self.N, self.Nsas, self.Rsum, self.Rsq, st, ac, rw, ac.shape[0])
-        self.N0[st[0]] += 1.0
+        kernels.mex_update(
+            self.N, self.Nsas, self.Rsum, self.Rsq, self.N0, self.ended, self.horizon, st, ac, rw, ac.shape[0]
+        )
 
     def regret_bound(self, n_episodes: int) -> None:
         """None: the paper's bound has no explicit constants (see the module docstring)."""
@@ -409,7 +427,9 @@ class MEX:
         policy = np.empty((self.horizon, self.n_states), np.int64)
         V = np.empty((self.horizon + 1, self.n_states))
         return float(
-            kernels.objective(P, R, self.N, self.Nsas, self.Rsum, self.rho_hat, self.eta, self._rew_lik, policy, V)
+            kernels.objective(
+                P, R, self.N, self.Nsas, self.Rsum, self.rho_hat, self.eta, self._rew_lik, self.ended, policy, V
+            )
         )
 
     def solve(self, start: str = "best") -> MEXSolution:
@@ -436,7 +456,9 @@ class MEX:
             if name == "mle":
                 kernels.mle_start(self.N, self.Nsas, self.Rsum, self._rew_lik, P, Rm)
             else:
-                kernels.optimistic_start(self.N, self.Nsas, self.Rsum, self.eta, self._rew_lik, self.horizon, P, Rm)
+                kernels.optimistic_start(
+                    self.N, self.Nsas, self.Rsum, self.eta, self._rew_lik, self.ended, self.horizon, P, Rm
+                )
             policy = np.empty((self.horizon, self.n_states), np.int64)
             V = np.empty((self.horizon + 1, self.n_states))
             trace = np.empty(self.max_iter + 1)
@@ -449,6 +471,7 @@ class MEX:
                 self.rho_hat,
                 self.eta,
                 self._rew_lik,
+                self.ended,
                 self.max_iter,
                 policy,
                 V,
@@ -492,6 +515,7 @@ class MEX:
             self.N0,
             self.eta,
             self._rew_lik,
+            self.ended,
             self.max_iter,
             tables.cdf,
             tables.init_cdf,

@@ -10,8 +10,9 @@ index when ``stage_dependent=False``):
 
 * transitions: the row ``P(. | s, a)`` has a ``Dirichlet(alpha0 + N(s, a, .))``
   posterior, ``alpha0 = transition_prior`` on every next state;
-* rewards: the rewards observed at ``(s, a)`` are modelled as i.i.d.
-  ``N(mu, 1 / tau)`` with a Normal-Gamma prior ``(mu0, kappa0, alpha0, beta0)``
+* rewards, ``reward_model="normal_gamma"`` (default): the rewards observed at ``(s, a)``
+  are modelled as i.i.d. ``N(mu, 1 / tau)`` with a Normal-Gamma prior
+  ``(mu0, kappa0, alpha0, beta0)``
   (``tau ~ Gamma(alpha0, rate beta0)``, ``mu | tau ~ N(mu0, 1 / (kappa0 tau))``).
   After ``n`` rewards with mean ``xbar``:
 
@@ -24,12 +25,32 @@ index when ``stage_dependent=False``):
           + \\frac{\\kappa_0 n (\\bar x - \\mu_0)^2}{2 \\kappa_n},
 
   and a draw is ``tau ~ Gamma(alpha_n, rate beta_n)``, ``mu ~ N(mu_n, 1/(kappa_n tau))``;
-  the sampled MDP's expected reward at ``(s, a)`` is ``mu``.
+  the sampled MDP's expected reward at ``(s, a)`` is ``mu``;
+* rewards, ``reward_model="bernoulli"``: each observed reward ``r`` in ``[0, 1]`` is
+  replaced by a Bernoulli(``r``) draw ("Bernoulli-ised", as Agrawal and Goyal do for
+  Thompson sampling with ``[0, 1]`` rewards) and the mean reward at ``(s, a)`` gets the
+  conjugate ``Beta(a0 + successes, b0 + failures)`` posterior; a draw is
+  ``X / (X + Y)`` with ``X ~ Gamma(a_n)``, ``Y ~ Gamma(b_n)``. This is rlberry 0.6.0's
+  PSRL with ``bernoullized_reward=True`` (prior ``Beta(1, 1)`` there).
+  :meth:`PSRL.end_episode` receives no generator, so an episode's rewards are kept
+  pending and Bernoulli-ised at the next :meth:`PSRL.begin_episode`.
+
+Terminal states: a state where an episode ended before ``H`` is never left, so its
+posterior would stay at the prior and keep promising a positive value. Like UCBVI, the
+learner marks such a state (:attr:`PSRL.ended`) and every sampled MDP values it 0 at
+every step (its policy entry is 0).
 
 Draw order (per episode, fixed, the same in :meth:`PSRL.begin_episode` and in the loop
-kernel because both call the same compiled function): for ``h`` in ``0..Hs-1``, ``s`` in
-``0..S-1``, ``a`` in ``0..A-1``: ``standard_gamma(alpha_n)``, ``standard_normal()``, then
-``S`` draws ``standard_gamma(alpha0 + N(s, a, s'))`` normalised to the transition row.
+kernel because both call the same compiled function):
+
+1. ``reward_model="bernoulli"`` only: for the previous episode's steps ``t = 0..L-1``,
+   one ``random()`` ``u_t``; the reward ``r_t`` is a success when ``u_t < r_t``.
+2. for ``h`` in ``0..Hs-1``, ``s`` in ``0..S-1``, ``a`` in ``0..A-1``: the reward draw
+   (Normal-Gamma: ``standard_gamma(alpha_n)``, ``standard_normal()``; Beta:
+   ``standard_gamma(a_n)``, ``standard_gamma(b_n)``), then ``S`` draws
+   ``standard_gamma(alpha0 + N(s, a, s'))`` normalised to the transition row. States
+   marked terminal are drawn for too (their draws are unused), so the number of draws
+   per episode does not depend on what has been seen.
 
 Guarantee
 ---------
@@ -42,7 +63,9 @@ paper's text in this session, so it rests on that report and on the order
 ``O~(tau S sqrt(A T))`` stated in the paper's abstract. The bound is an expectation
 under the prior, not a bound for a fixed MDP; the Normal-Gamma reward model also puts
 mass outside ``[0, 1]`` (it is the model of the paper's experiments, not of the
-theorem). A test on a fixed MDP is therefore a consistency check, not a proof: tested by
+theorem); ``reward_model="bernoulli"`` keeps every sampled mean reward in ``[0, 1]``, and
+its Beta posterior is the exact posterior given the Bernoulli-ised rewards (each a
+Bernoulli variable with the true mean reward as its mean). A test on a fixed MDP is therefore a consistency check, not a proof: tested by
 ``tests/tabular/exploration/test_psrl.py::test_regret_below_bound_and_sublinear`` (mean
 pseudo-regret over seeds below the bound, and sublinear), and the posterior by
 ``tests/tabular/exploration/test_psrl.py::test_posterior_matches_closed_form`` and
@@ -51,7 +74,8 @@ pseudo-regret over seeds below the bound, and sublinear), and the posterior by
 References
 ----------
 I. Osband, D. Russo, B. Van Roy, "(More) efficient reinforcement learning via posterior
-sampling", NeurIPS 2013.
+sampling", NeurIPS 2013. S. Agrawal, N. Goyal, "Analysis of Thompson sampling for the
+multi-armed bandit problem", COLT 2012 (the Bernoulli trick for ``[0, 1]`` rewards).
 """
 
 from __future__ import annotations
@@ -64,7 +88,7 @@ import numpy as np
 from numba import njit
 
 from rlcore.results import Result
-from rlcore.validation import Array, Bool, Integer, InvalidParameterError, Real, validate_params
+from rlcore.validation import Array, Bool, Integer, InvalidParameterError, Options, Real, validate_params
 from tabular.exploration._kernels import (
     EpisodeLog,
     EpisodeTables,
@@ -90,7 +114,12 @@ class PSRLPosterior(Result):
     dirichlet : ndarray of float64, shape (Hs, S, A, S)
         ``alpha0 + N(s, a, s')``: the Dirichlet parameters of each transition row.
     mu, kappa, alpha, beta : ndarray of float64, shape (Hs, S, A)
-        The Normal-Gamma parameters ``(mu_n, kappa_n, alpha_n, beta_n)`` of each reward.
+        ``model="normal_gamma"``: the Normal-Gamma parameters ``(mu_n, kappa_n, alpha_n,
+        beta_n)`` of each reward. ``model="bernoulli"``: ``alpha`` and ``beta`` are the
+        Beta parameters ``(a0 + successes, b0 + failures)``, ``mu = alpha / (alpha + beta)``
+        the posterior mean and ``kappa = alpha + beta``.
+    model : {"normal_gamma", "bernoulli"}
+        The reward model.
     """
 
     dirichlet: np.ndarray
@@ -98,6 +127,7 @@ class PSRLPosterior(Result):
     kappa: np.ndarray
     alpha: np.ndarray
     beta: np.ndarray
+    model: str = "normal_gamma"
 
     def __iter__(self) -> Iterator[np.ndarray]:
         """The five arrays in field order (``dirichlet, mu, kappa, alpha, beta``)."""
@@ -140,25 +170,55 @@ def _posterior_arrays(N, Rsum, Rsq, mu0, kappa0, alpha0, beta0):  # pragma: no c
 
 
 @njit(cache=True)
-def _psrl_sample(N, Nsas, Rsum, Rsq, prior, gen, Ps, Rs):  # pragma: no cover - compiled
+def _beta_counts(B, pend_st, pend_ac, pend_rw, pend_len, gen):  # pragma: no cover - compiled
+    """Bernoulli-ise the pending rewards into ``B`` (2, Hs, S, A): successes ``B[0]``, failures ``B[1]``.
+
+    For ``t = 0..L-1`` (``L = pend_len[0]``) one ``gen.random()`` ``u``: a success when
+    ``u < r_t`` (so ``Pr = r_t`` for ``r_t`` in [0, 1]). Then ``pend_len[0] = 0``.
+    """
+    pooled = B.shape[1] == 1
+    for t in range(pend_len[0]):
+        h = 0 if pooled else t
+        s = pend_st[t]
+        a = pend_ac[t]
+        if gen.random() < pend_rw[t]:
+            B[0, h, s, a] += 1.0
+        else:
+            B[1, h, s, a] += 1.0
+    pend_len[0] = 0
+
+
+@njit(cache=True)
+def _psrl_sample(N, Nsas, Rsum, Rsq, B, prior, bern, gen, Ps, Rs):  # pragma: no cover - compiled
     """Draw one MDP from the posterior into ``Ps`` (Hs, S, A, S) and ``Rs`` (Hs, S, A).
 
-    ``prior = (transition_prior, mu0, kappa0, alpha0, beta0)``.
+    ``prior = (transition_prior, mu0, kappa0, alpha0, beta0)`` for the Normal-Gamma reward
+    model; ``(transition_prior, a0, b0, 0, 0)`` for the Beta model (``bern``).
     """
     a_p = prior[0]
     S = N.shape[1]
     for h in range(N.shape[0]):
         for s in range(S):
             for a in range(N.shape[2]):
-                mu, kappa, alpha, beta = _normal_gamma(
-                    N[h, s, a], Rsum[h, s, a], Rsq[h, s, a], prior[1], prior[2], prior[3], prior[4]
-                )
-                tau = gen.standard_gamma(alpha) / beta
-                z = gen.standard_normal()
-                if tau > 0.0:
-                    Rs[h, s, a] = mu + z / math.sqrt(kappa * tau)
-                else:  # Gamma draw underflowed: infinite variance, keep the sign of z
-                    Rs[h, s, a] = mu + z * 1e300
+                if bern:
+                    ba = prior[1] + B[0, h, s, a]
+                    bb = prior[2] + B[1, h, s, a]
+                    x = gen.standard_gamma(ba)
+                    y = gen.standard_gamma(bb)
+                    if x + y > 0.0:
+                        Rs[h, s, a] = x / (x + y)
+                    else:  # both Gamma draws underflowed (tiny prior, no data): the Beta mean
+                        Rs[h, s, a] = ba / (ba + bb)
+                else:
+                    mu, kappa, alpha, beta = _normal_gamma(
+                        N[h, s, a], Rsum[h, s, a], Rsq[h, s, a], prior[1], prior[2], prior[3], prior[4]
+                    )
+                    tau = gen.standard_gamma(alpha) / beta
+                    z = gen.standard_normal()
+                    if tau > 0.0:
+                        Rs[h, s, a] = mu + z / math.sqrt(kappa * tau)
+                    else:  # Gamma draw underflowed: infinite variance, keep the sign of z
+                        Rs[h, s, a] = mu + z * 1e300
                 total = 0.0
                 for s2 in range(S):
                     g = gen.standard_gamma(a_p + Nsas[h, s, a, s2])
@@ -174,8 +234,11 @@ def _psrl_sample(N, Nsas, Rsum, Rsq, prior, gen, Ps, Rs):  # pragma: no cover - 
 
 
 @njit(cache=True)
-def _backward_induction(Ps, Rs, policy, V0):  # pragma: no cover - compiled
-    """Optimal policy (H, S) of the model ``(Ps, Rs)`` (ties to the lowest action); ``V0`` <- ``V*_0``."""
+def _backward_induction(Ps, Rs, ended, policy, V0):  # pragma: no cover - compiled
+    """Optimal policy (H, S) of the model ``(Ps, Rs)`` (ties to the lowest action); ``V0`` <- ``V*_0``.
+
+    A state in ``ended`` (seen ending an episode early) is worth 0 at every step (policy 0).
+    """
     H, S = policy.shape
     A = Rs.shape[2]
     V = np.zeros(S)
@@ -183,6 +246,10 @@ def _backward_induction(Ps, Rs, policy, V0):  # pragma: no cover - compiled
     for t in range(H - 1, -1, -1):
         h = t if Ps.shape[0] > 1 else 0
         for s in range(S):
+            if ended[s]:
+                W[s] = 0.0
+                policy[t, s] = 0
+                continue
             best = -np.inf
             best_a = 0
             for a in range(A):
@@ -199,10 +266,30 @@ def _backward_induction(Ps, Rs, policy, V0):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _psrl_plan(N, Nsas, Rsum, Rsq, prior, gen, Ps, Rs, policy, V0):  # pragma: no cover - compiled
-    """One PSRL planning step: sample an MDP, solve it."""
-    _psrl_sample(N, Nsas, Rsum, Rsq, prior, gen, Ps, Rs)
-    _backward_induction(Ps, Rs, policy, V0)
+def _psrl_plan(
+    N, Nsas, Rsum, Rsq, B, prior, bern, ended, pend_st, pend_ac, pend_rw, pend_len, gen, Ps, Rs, policy, V0
+):  # pragma: no cover - compiled
+    """One PSRL planning step: Bernoulli-ise the pending rewards (``bern``), sample an MDP, solve it."""
+    if bern:
+        _beta_counts(B, pend_st, pend_ac, pend_rw, pend_len, gen)
+    _psrl_sample(N, Nsas, Rsum, Rsq, B, prior, bern, gen, Ps, Rs)
+    _backward_induction(Ps, Rs, ended, policy, V0)
+
+
+@njit(cache=True)
+def _psrl_update(
+    N, Nsas, Rsum, Rsq, bern, ended, pend_st, pend_ac, pend_rw, pend_len, states, actions, rewards, L
+):  # pragma: no cover - compiled
+    """Add an episode to the counts; mark its last state when it ended before ``H``; keep it pending (``bern``)."""
+    add_transitions(N, Nsas, Rsum, Rsq, states, actions, rewards, L)
+    if L < pend_ac.shape[0]:  # the episode ended before H: its last state is terminal
+        ended[states[L]] = True
+    if bern:
+        for t in range(L):
+            pend_st[t] = states[t]
+            pend_ac[t] = actions[t]
+            pend_rw[t] = rewards[t]
+        pend_len[0] = L
 
 
 @njit(cache=True)
@@ -211,8 +298,14 @@ def _psrl_loop(
     Nsas,
     Rsum,
     Rsq,
+    B,
     prior,
-    H,
+    bern,
+    ended,
+    pend_st,
+    pend_ac,
+    pend_rw,
+    pend_len,
     cdf,
     init_cdf,
     R,
@@ -233,13 +326,16 @@ def _psrl_loop(
     V0,
 ):  # pragma: no cover - compiled
     """``K = regret.shape[0]`` PSRL episodes: plan, simulate, update, record."""
+    H = policy.shape[0]
     states = np.empty(H + 1, np.int64)
     actions = np.empty(H, np.int64)
     rewards = np.empty(H)
     for k in range(regret.shape[0]):
-        _psrl_plan(N, Nsas, Rsum, Rsq, prior, gen, Ps, Rs, policy, V0)
+        _psrl_plan(
+            N, Nsas, Rsum, Rsq, B, prior, bern, ended, pend_st, pend_ac, pend_rw, pend_len, gen, Ps, Rs, policy, V0
+        )
         L = simulate_episode(policy, cdf, init_cdf, R, terminal, gen, states, actions, rewards)
-        add_transitions(N, Nsas, Rsum, Rsq, states, actions, rewards, L)
+        _psrl_update(N, Nsas, Rsum, Rsq, bern, ended, pend_st, pend_ac, pend_rw, pend_len, states, actions, rewards, L)
         record_episode(
             k,
             policy,
@@ -301,8 +397,8 @@ def psrl_bayes_regret_bound(n_states: int, n_actions: int, horizon: int, n_episo
 class PSRL:
     """Posterior sampling for reinforcement learning (Osband, Russo and Van Roy 2013).
 
-    Each episode: draw one MDP from the conjugate posterior (Dirichlet transitions,
-    Normal-Gamma rewards), solve it by backward induction, play its optimal policy.
+    Each episode: draw one MDP from the conjugate posterior (Dirichlet transitions;
+    Normal-Gamma or Beta rewards), solve it by backward induction, play its optimal policy.
 
     Parameters
     ----------
@@ -311,10 +407,20 @@ class PSRL:
     transition_prior : float > 0, default 1.0
         Dirichlet parameter ``alpha0`` on every next state (1: uniform over the simplex;
         rlberry's PSRL uses ``1 / S``).
-    reward_prior : tuple (mu0, kappa0, alpha0, beta0), default (0.5, 1.0, 1.0, 1.0)
-        Normal-Gamma prior of each reward: ``mu0`` real, the other three ``> 0``. The
-        default is centred on ``[0, 1]`` with prior precision ``kappa0 tau`` of the mean
-        ``~ 1`` (marginally a Student t with 2 degrees of freedom, scale 1).
+    reward_model : {"normal_gamma", "bernoulli"}, default "normal_gamma"
+        ``"normal_gamma"``: rewards modelled as Gaussian with a Normal-Gamma prior.
+        ``"bernoulli"``: each reward ``r`` in ``[0, 1]`` is replaced by a Bernoulli(``r``)
+        draw and the mean reward gets a ``Beta(a0 + successes, b0 + failures)`` posterior
+        (Agrawal and Goyal's device for Thompson sampling with ``[0, 1]`` rewards; rlberry
+        0.6.0's PSRL with ``bernoullized_reward=True``). The draws of an episode's rewards
+        are made at the next :meth:`begin_episode`, from its generator (see the module
+        docstring), so the reward posterior takes an episode in at the next planning.
+    reward_prior : array of float, optional
+        ``"normal_gamma"``: ``(mu0, kappa0, alpha0, beta0)``, ``mu0`` real, the other three
+        ``> 0``; default ``(0.5, 1.0, 1.0, 1.0)``, centred on ``[0, 1]`` with prior
+        precision ``kappa0 tau`` of the mean ``~ 1`` (marginally a Student t with 2
+        degrees of freedom, scale 1). ``"bernoulli"``: ``(a0, b0)``, both ``> 0``;
+        default ``(1.0, 1.0)`` (uniform; rlberry's ``scale_prior_reward=1``).
     stage_dependent : bool, default False
         False: one model for all steps (statistics of leading axis 1); True: one model
         per step (leading axis ``H``).
@@ -323,7 +429,8 @@ class PSRL:
     ----------
     value_estimate : ndarray of float64, shape (S,) or None
         ``V_0`` of the MDP sampled for the last planned episode (a posterior draw of
-        ``V*_0``, not an upper bound). None before the first episode.
+        ``V*_0``, not an upper bound; 0 at states seen ending an episode early). None
+        before the first episode.
     posterior : PSRLPosterior
         The current posterior parameters.
 
@@ -333,8 +440,10 @@ class PSRL:
     Theorem 1); :meth:`regret_bound` returns :func:`psrl_bayes_regret_bound` (with
     ``H S`` states when stage dependent). See the module docstring for the assumptions.
     Tested by ``tests/tabular/exploration/test_psrl.py::test_posterior_matches_closed_form``,
-    ``tests/tabular/exploration/test_psrl.py::test_sampled_model_moments`` and
-    ``tests/tabular/exploration/test_psrl.py::test_regret_below_bound_and_sublinear``.
+    ``tests/tabular/exploration/test_psrl.py::test_sampled_model_moments``,
+    ``tests/tabular/exploration/test_psrl.py::test_bernoulli_posterior_matches_direct_computation``,
+    ``tests/tabular/exploration/test_psrl.py::test_regret_below_bound_and_sublinear`` and
+    ``tests/tabular/exploration/test_psrl.py::test_bernoulli_regret_agrees_with_rlberry``.
 
     Examples
     --------
@@ -346,17 +455,28 @@ class PSRL:
     >>> learner.end_episode(np.array([0, 1, 2]), np.array([1, 0]), np.array([0.5, 1.0]))
     >>> learner.posterior.kappa[0, 0, 1], learner.posterior.mu[0, 0, 1]
     (np.float64(2.0), np.float64(0.5))
+
+    With Bernoulli-ised rewards the reward of 1.0 is a success for sure; it enters the
+    Beta posterior at the next planning:
+
+    >>> learner = PSRL(3, 2, 4, reward_model="bernoulli")
+    >>> learner.end_episode(np.array([0, 1, 2]), np.array([1, 0]), np.array([0.5, 1.0]))
+    >>> pi = learner.begin_episode(1, np.random.default_rng(0))
+    >>> post = learner.posterior
+    >>> float(post.alpha[0, 1, 0]), float(post.beta[0, 1, 0])
+    (2.0, 1.0)
     """
 
     name = "PSRL"
-    _kernels = (_psrl_plan, _psrl_loop)
+    _kernels = (_psrl_plan, _psrl_update, _psrl_loop)
 
     @validate_params(
         n_states=Integer(1, _MAX_DIM),
         n_actions=Integer(1, _MAX_DIM),
         horizon=Integer(1, _MAX_DIM),
         transition_prior=_POSITIVE,
-        reward_prior=Array(shape=(4,)),
+        reward_model=Options("normal_gamma", "bernoulli"),
+        reward_prior=Array(ndim=1, shape=(None,)) | None,
         stage_dependent=Bool(),
     )
     def __init__(
@@ -366,14 +486,16 @@ class PSRL:
         horizon: int,
         *,
         transition_prior: float = 1.0,
-        reward_prior: tuple[float, float, float, float] = (0.5, 1.0, 1.0, 1.0),
+        reward_model: str = "normal_gamma",
+        reward_prior: tuple[float, ...] | None = None,
         stage_dependent: bool = False,
     ) -> None:
         self.n_states = int(n_states)
         self.n_actions = int(n_actions)
         self.horizon = int(horizon)
         self.transition_prior = float(transition_prior)
-        self.reward_prior = _check_reward_prior(reward_prior)
+        self.reward_model = str(reward_model)
+        self.reward_prior = _check_reward_prior(reward_prior, self.reward_model)
         self.stage_dependent = bool(stage_dependent)
         Hs = self.horizon if self.stage_dependent else 1
         if Hs * self.n_states * self.n_actions * self.n_states > MAX_MODEL:
@@ -383,22 +505,39 @@ class PSRL:
             )
         self.reset()
 
+    @property
+    def _bern(self) -> bool:
+        return self.reward_model == "bernoulli"
+
     def reset(self) -> None:
         """Forget all data (fresh posterior = prior). Draws no random numbers."""
         Hs = self.horizon if self.stage_dependent else 1
-        S, A = self.n_states, self.n_actions
+        S, A, H = self.n_states, self.n_actions, self.horizon
         self._N = np.zeros((Hs, S, A))
         self._Nsas = np.zeros((Hs, S, A, S))
         self._Rsum = np.zeros((Hs, S, A))
         self._Rsq = np.zeros((Hs, S, A))
-        self._prior = np.array([self.transition_prior, *self.reward_prior])
-        self._Ps = np.empty((Hs, S, A, S))
-        self._Rs = np.empty((Hs, S, A))
+        self._B = np.zeros((2, Hs, S, A))  # Bernoulli-ised rewards: successes, failures
+        self._ended = np.zeros(S, dtype=np.bool_)
+        self._pending = (np.zeros(H + 1, np.int64), np.zeros(H, np.int64), np.zeros(H), np.zeros(1, np.int64))
+        prior = self.reward_prior if len(self.reward_prior) == 4 else (*self.reward_prior, 0.0, 0.0)
+        self._prior = np.array([self.transition_prior, *prior])
+        self._Ps = np.zeros((Hs, S, A, S))
+        self._Rs = np.zeros((Hs, S, A))
         self.value_estimate: np.ndarray | None = None
+
+    @property
+    def ended(self) -> np.ndarray:
+        """States seen ending an episode before ``H`` (worth 0 in every sampled MDP), bool (S,) (copy)."""
+        return self._ended.copy()
 
     @property
     def posterior(self) -> PSRLPosterior:
         """The posterior parameters (fresh arrays)."""
+        if self._bern:
+            a = self.reward_prior[0] + self._B[0]
+            b = self.reward_prior[1] + self._B[1]
+            return PSRLPosterior(self.transition_prior + self._Nsas, a / (a + b), a + b, a, b, "bernoulli")
         mu, kappa, alpha, beta = _posterior_arrays(self._N, self._Rsum, self._Rsq, *self.reward_prior)
         return PSRLPosterior(self.transition_prior + self._Nsas, mu, kappa, alpha, beta)
 
@@ -408,19 +547,29 @@ class PSRL:
         return self._Ps.copy(), self._Rs.copy()
 
     def begin_episode(self, episode: int, rng: np.random.Generator) -> np.ndarray:
-        """Draw an MDP from the posterior and return its optimal policy, shape (H, S)."""
+        """Draw an MDP from the posterior and return its optimal policy, shape (H, S).
+
+        With ``reward_model="bernoulli"`` first Bernoulli-ises the last episode's rewards
+        (one ``rng.random()`` per step, in step order).
+        """
         policy = np.empty((self.horizon, self.n_states), np.int64)
         V0 = np.empty(self.n_states)
-        _psrl_plan(self._N, self._Nsas, self._Rsum, self._Rsq, self._prior, rng, self._Ps, self._Rs, policy, V0)
+        _psrl_plan(
+            self._N, self._Nsas, self._Rsum, self._Rsq, self._B, self._prior, self._bern, self._ended, *self._pending,
+            rng, self._Ps, self._Rs, policy, V0,
+        )  # fmt: skip
         self.value_estimate = V0
         return policy
 
     def end_episode(self, states: np.ndarray, actions: np.ndarray, rewards: np.ndarray) -> None:
-        """Add the episode's transitions and rewards to the posterior."""
+        """Add the episode's transitions and rewards to the posterior (Bernoulli model: kept pending)."""
         st = np.ascontiguousarray(states, dtype=np.int64)
         ac = np.ascontiguousarray(actions, dtype=np.int64)
         rw = np.ascontiguousarray(rewards, dtype=np.float64)
-        add_transitions(self._N, self._Nsas, self._Rsum, self._Rsq, st, ac, rw, ac.shape[0])
+        _psrl_update(
+            self._N, self._Nsas, self._Rsum, self._Rsq, self._bern, self._ended, *self._pending, st, ac, rw,
+            ac.shape[0],
+        )  # fmt: skip
 
     def regret_bound(self, n_episodes: int) -> float:
         """:func:`psrl_bayes_regret_bound` (``H S`` states when stage dependent)."""
@@ -430,8 +579,8 @@ class PSRL:
     def __repr__(self) -> str:
         return (
             f"PSRL(n_states={self.n_states}, n_actions={self.n_actions}, horizon={self.horizon}, "
-            f"transition_prior={self.transition_prior}, reward_prior={self.reward_prior}, "
-            f"stage_dependent={self.stage_dependent})"
+            f"transition_prior={self.transition_prior}, reward_model={self.reward_model!r}, "
+            f"reward_prior={self.reward_prior}, stage_dependent={self.stage_dependent})"
         )
 
     def regret_bounds(self, n_episodes: int) -> np.ndarray:
@@ -448,7 +597,8 @@ class PSRL:
         policy = np.empty((self.horizon, self.n_states), np.int64)
         V0 = np.empty(self.n_states)
         _psrl_loop(
-            self._N, self._Nsas, self._Rsum, self._Rsq, self._prior, self.horizon,
+            self._N, self._Nsas, self._Rsum, self._Rsq, self._B, self._prior, self._bern, self._ended,
+            *self._pending,
             tables.cdf, tables.init_cdf, tables.R, tables.terminal, tables.P, tables.rho, tables.vstar0,
             tables.vstar_rho, gen,
             log.regret[:K], log.returns[:K], log.estimates[:K], log.margins[:K], log.s0[:K],
@@ -457,10 +607,18 @@ class PSRL:
         self.value_estimate = V0
 
 
-def _check_reward_prior(prior: object) -> tuple[float, float, float, float]:
-    """``(mu0, kappa0, alpha0, beta0)`` as floats; the last three must be positive."""
+def _check_reward_prior(prior: object, model: str) -> tuple[float, ...]:
+    """The reward prior as floats: ``(mu0, kappa0, alpha0, beta0)`` (last three > 0) or ``(a0, b0)`` (> 0)."""
+    if prior is None:
+        return (0.5, 1.0, 1.0, 1.0) if model == "normal_gamma" else (1.0, 1.0)
     vals = np.asarray(prior, dtype=np.float64).ravel()
-    for i, nm in ((1, "kappa0"), (2, "alpha0"), (3, "beta0")):
+    names = ((1, "kappa0"), (2, "alpha0"), (3, "beta0")) if model == "normal_gamma" else ((0, "a0"), (1, "b0"))
+    size = 4 if model == "normal_gamma" else 2
+    if vals.shape != (size,):
+        raise InvalidParameterError(
+            "reward_prior", f"reward_model={model!r} takes {size} prior parameters, got shape {vals.shape}"
+        )
+    for i, nm in names:
         if not vals[i] > 0.0:
             raise InvalidParameterError("reward_prior", f"{nm} (entry {i}) must be > 0, got {vals[i]!r}")
-    return (float(vals[0]), float(vals[1]), float(vals[2]), float(vals[3]))
+    return tuple(float(v) for v in vals)

@@ -33,6 +33,12 @@ Tabular RLSVI (``features=None``) is the one-hot case ``phi(s, a) = e_{sA + a}``
 with the normals drawn in the same order (``s`` major, ``a`` minor, for each ``h``
 from ``H - 1`` down), so ``features=one-hot`` reproduces ``features=None`` to rounding.
 
+Terminal states: a state where an episode ended before ``H`` is never left, so no
+regression target ever pulls its ``Qtilde`` down from the prior's noise. Like UCBVI, the
+learner marks such a state (:attr:`RLSVI.ended`) and values it 0 at every step (policy
+entry 0). The normals of a marked state are still drawn (tabular form), so the number of
+draws per episode is fixed: ``H S A`` (tabular) or ``H d`` (features).
+
 The defaults ``sigma = 1``, ``lam = 1`` give a noise standard deviation
 ``1 / sqrt(N + 1)``: the ``scale / sqrt(n)`` term (``scale_std_noise = 1``, one prior
 pseudo-count) of rlberry's ``RLSVIAgent``. rlberry's agent is Russo's (2019) reward-
@@ -153,9 +159,12 @@ def _linear_posterior(G, b, M, V, sigma, lam, Lam, Lc, rhs, y, mean):  # pragma:
 
 @njit(cache=True)
 def _rlsvi_plan(
-    tabular, N, Nsas, Rsum, G, b, M, F, sigma, lam, gen, policy, V0, Lam, Lc, rhs, y, mean, z, noise, theta
+    tabular, N, Nsas, Rsum, G, b, M, F, sigma, lam, ended, gen, policy, V0, Lam, Lc, rhs, y, mean, z, noise, theta
 ):  # pragma: no cover - compiled
-    """Sample ``Qtilde`` backward and fill the greedy ``policy`` (H, S) and ``V0`` (S,)."""
+    """Sample ``Qtilde`` backward and fill the greedy ``policy`` (H, S) and ``V0`` (S,).
+
+    A state in ``ended`` is worth 0 at every step (policy 0); its normals are still drawn.
+    """
     H, S = policy.shape
     A = F.shape[1]
     V = np.zeros(S)
@@ -177,8 +186,8 @@ def _rlsvi_plan(
                     if q > best:
                         best = q
                         best_a = a
-                W[s] = best
-                policy[t, s] = best_a
+                W[s] = 0.0 if ended[s] else best
+                policy[t, s] = 0 if ended[s] else best_a
         else:
             h = t if G.shape[0] > 1 else 0
             d = G.shape[1]
@@ -198,8 +207,8 @@ def _rlsvi_plan(
                     if q > best:
                         best = q
                         best_a = a
-                W[s] = best
-                policy[t, s] = best_a
+                W[s] = 0.0 if ended[s] else best
+                policy[t, s] = 0 if ended[s] else best_a
         V[:] = W
     V0[:] = V
 
@@ -225,12 +234,14 @@ def _add_linear(G, b, M, F, states, actions, rewards, L):  # pragma: no cover - 
 
 
 @njit(cache=True)
-def _rlsvi_update(tabular, N, Nsas, Rsum, Rsq, G, b, M, F, states, actions, rewards, L):  # pragma: no cover
-    """Add an episode to the statistics of the chosen form."""
+def _rlsvi_update(tabular, N, Nsas, Rsum, Rsq, G, b, M, F, ended, H, states, actions, rewards, L):  # pragma: no cover
+    """Add an episode to the statistics of the chosen form; mark its last state if it ended before ``H``."""
     if tabular:
         add_transitions(N, Nsas, Rsum, Rsq, states, actions, rewards, L)
     else:
         _add_linear(G, b, M, F, states, actions, rewards, L)
+    if L < H:  # the episode ended before H: its last state is terminal
+        ended[states[L]] = True
 
 
 @njit(cache=True)
@@ -246,6 +257,7 @@ def _rlsvi_loop(
     F,
     sigma,
     lam,
+    ended,
     cdf,
     init_cdf,
     R,
@@ -278,10 +290,31 @@ def _rlsvi_loop(
     rewards = np.empty(H)
     for k in range(regret.shape[0]):
         _rlsvi_plan(
-            tabular, N, Nsas, Rsum, G, b, M, F, sigma, lam, gen, policy, V0, Lam, Lc, rhs, y, mean, z, noise, theta
+            tabular,
+            N,
+            Nsas,
+            Rsum,
+            G,
+            b,
+            M,
+            F,
+            sigma,
+            lam,
+            ended,
+            gen,
+            policy,
+            V0,
+            Lam,
+            Lc,
+            rhs,
+            y,
+            mean,
+            z,
+            noise,
+            theta,
         )
         L = simulate_episode(policy, cdf, init_cdf, R, terminal, gen, states, actions, rewards)
-        _rlsvi_update(tabular, N, Nsas, Rsum, Rsq, G, b, M, F, states, actions, rewards, L)
+        _rlsvi_update(tabular, N, Nsas, Rsum, Rsq, G, b, M, F, ended, H, states, actions, rewards, L)
         record_episode(
             k,
             policy,
@@ -362,7 +395,8 @@ class RLSVI:
     ----------
     value_estimate : ndarray of float64, shape (S,) or None
         ``max_a Qtilde_0(s, a)`` of the last planned episode (a random value function,
-        not an upper bound). None before the first episode.
+        not an upper bound; 0 at states seen ending an episode early). None before the first
+        episode.
 
     Guarantee
     ---------
@@ -470,7 +504,13 @@ class RLSVI:
             self.M = np.zeros((Hs, d, S))
             self._F = self._F_data
         self._work = (np.empty((d, d)), np.empty((d, d)), *(np.empty(d) for _ in range(6)))
+        self._ended = np.zeros(S, dtype=np.bool_)
         self.value_estimate: np.ndarray | None = None
+
+    @property
+    def ended(self) -> np.ndarray:
+        """States seen ending an episode before ``H`` (worth 0 in every sampled ``Qtilde``), bool (S,) (copy)."""
+        return self._ended.copy()
 
     def posterior(self, h: int, next_values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean (d,) and covariance (d, d) of ``theta_h`` given ``Vtilde_{h+1} = next_values``.
@@ -499,7 +539,7 @@ class RLSVI:
         V0 = np.empty(self.n_states)
         _rlsvi_plan(
             self.features is None, self.N, self.Nsas, self.Rsum, self.G, self.b, self.M, self._F, self.sigma, self.lam,
-            rng, policy, V0, *self._work,
+            self._ended, rng, policy, V0, *self._work,
         )  # fmt: skip
         self.value_estimate = V0
         return policy
@@ -510,8 +550,8 @@ class RLSVI:
         ac = np.ascontiguousarray(actions, dtype=np.int64)
         rw = np.ascontiguousarray(rewards, dtype=np.float64)
         _rlsvi_update(
-            self.features is None, self.N, self.Nsas, self.Rsum, self.Rsq, self.G, self.b, self.M, self._F, st, ac, rw,
-            ac.shape[0],
+            self.features is None, self.N, self.Nsas, self.Rsum, self.Rsq, self.G, self.b, self.M, self._F, self._ended,
+            self.horizon, st, ac, rw, ac.shape[0],
         )  # fmt: skip
 
     def regret_bound(self, n_episodes: int) -> float | None:
@@ -537,7 +577,7 @@ class RLSVI:
         V0 = np.empty(self.n_states)
         _rlsvi_loop(
             self.features is None, self.N, self.Nsas, self.Rsum, self.Rsq, self.G, self.b, self.M, self._F, self.sigma,
-            self.lam, tables.cdf, tables.init_cdf, tables.R, tables.terminal, tables.P, tables.rho, tables.vstar0,
+            self.lam, self._ended, tables.cdf, tables.init_cdf, tables.R, tables.terminal, tables.P, tables.rho, tables.vstar0,
             tables.vstar_rho, gen, log.regret[:K], log.returns[:K], log.estimates[:K], log.margins[:K], log.s0[:K],
             policy, V0, *self._work,
         )  # fmt: skip

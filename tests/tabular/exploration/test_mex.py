@@ -10,7 +10,7 @@ import pytest
 from scipy.optimize import minimize
 
 from rlcore import FiniteMDP
-from rlcore.generators import random_mdp, river_swim
+from rlcore.generators import combination_lock, random_mdp, river_swim
 from tabular import backward_induction
 from tabular.exploration import UCBVI, OnlineLearner, explore
 from tabular.exploration.linear_mex import LinearMEX
@@ -427,3 +427,31 @@ def test_linear_bad_input_names_the_argument(args, kwargs, name):
         LinearMEX(*args, **kwargs)
     with pytest.raises(ValueError, match="^theta"):
         LinearMEX(np.ones((3, 2, 2)), 4).objective(np.zeros((4, 3)))
+
+
+def test_a_state_that_ends_an_episode_is_worth_zero():
+    """Combination lock (dead and open states terminal): MEX must value the dead end 0 and open the lock.
+
+    Without marking the terminal states their rows are never observed, so every model
+    keeps them at their optimistic value and the lock is never opened: measured before
+    the fix, 300 regret over 300 episodes for both MEX and LinearMEX (1 per episode).
+    With the fix: MEX 5 over 300 episodes, LinearMEX 13 over 300 (one-hot features).
+    MEX on both engines bit-identical on this MDP (episodes of every length).
+    """
+    lock = combination_lock(4, 2, combination=[1, 0, 1, 1])
+    S = lock.n_states
+    learner = MEX(S, 2, 4)
+    res = explore(lock, learner, 300, n_runs=2, rng=0)
+    assert np.all(res.cumulative_regret()[:, -1] < 40)
+    assert res.pseudo_regret[:, -100:].mean() < 0.05
+    assert not learner.ended[:4].any() and learner.ended[4:].any()  # only the terminal states get marked
+    np.testing.assert_array_equal(learner.value_estimate[learner.ended], 0.0)
+    py = explore(lock, learner, 40, n_runs=2, rng=3, engine="python")
+    co = explore(lock, learner, 40, n_runs=2, rng=3, engine="compiled")
+    for f in ("pseudo_regret", "value_estimates", "initial_states"):
+        assert np.array_equal(getattr(py, f), getattr(co, f)), f
+    linear = LinearMEX(np.eye(2 * S).reshape(S, 2, 2 * S), 4)
+    res = explore(lock, linear, 80, n_runs=1, rng=0)
+    assert res.cumulative_regret()[0, -1] < 30
+    assert res.pseudo_regret[0, -30:].mean() < 0.05
+    assert linear.ended[4:].any() and np.all(linear.value_estimate[linear.ended] == 0.0)

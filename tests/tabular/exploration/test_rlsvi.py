@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rlcore.generators import river_swim
+from rlcore.generators import combination_lock, river_swim
 from rlcore.validation import InvalidParameterError, InvalidParameterTypeError
 from tabular.exploration import explore
 from tabular.exploration.rlsvi import RLSVI, rlsvi_regret_bound
@@ -175,3 +175,28 @@ def test_posterior_refuses_bad_arguments():
         learner.posterior(4, np.zeros(3))
     with pytest.raises(InvalidParameterError, match="^next_values"):
         learner.posterior(0, np.zeros(4))
+
+
+def test_a_state_that_ends_an_episode_is_worth_zero():
+    """Combination lock (dead and open states terminal): RLSVI must value the dead end 0 and open the lock.
+
+    Without marking the terminal states no regression target ever pulls their ``Qtilde``
+    down, the prior noise keeps them attractive and the lock stays shut: measured before
+    the fix, 208 to 224 regret over 300 episodes, 0.7 per episode at the end (never
+    opening costs 1 per episode). With the fix: 28 to 31, 0.02 at the end. Tabular and
+    one-hot features (the same normals, so the same runs to rounding), both engines
+    bit-identical on this MDP (episodes of every length).
+    """
+    lock = combination_lock(4, 2, combination=[1, 0, 1, 1])
+    S = lock.n_states
+    for F in (None, np.eye(2 * S).reshape(S, 2, 2 * S)):
+        learner = RLSVI(S, 2, 4, features=F)
+        res = explore(lock, learner, 300, n_runs=4, rng=0)
+        assert np.all(res.cumulative_regret()[:, -1] < 80)
+        assert res.pseudo_regret[:, -100:].mean() < 0.1
+        assert not learner.ended[:4].any() and learner.ended[4:].any()  # only the terminal states get marked
+        np.testing.assert_array_equal(learner.value_estimate[learner.ended], 0.0)
+        py = explore(lock, learner, 60, n_runs=2, rng=3, engine="python")
+        co = explore(lock, learner, 60, n_runs=2, rng=3, engine="compiled")
+        for f in ("pseudo_regret", "value_estimates", "initial_states"):
+            assert np.array_equal(getattr(py, f), getattr(co, f)), f
