@@ -146,7 +146,8 @@ class OurSettings:
     learner; ``text``: the same call, for the report; ``matched``: True only when these
     settings reproduce rlberry's algorithm (then the regret statistics must agree, and
     ``tests/tabular/exploration/test_rlberry_agreement.py`` checks that they do);
-    ``why``: what differs, if anything.
+    ``why``: what differs (for a matched learner: which options reproduce rlberry, and
+    what is left unreproduced), if anything.
     """
 
     cls: str
@@ -163,28 +164,36 @@ def _one_hot(S: int, A: int) -> np.ndarray:
 OURS: dict[str, OurSettings] = {
     "UCBVI": OurSettings(
         "UCBVI",
-        lambda cls, S, A, H: cls(S, A, H, bonus="hoeffding", c=1.0, stage_dependent=False),
-        "UCBVI(S, A, H, bonus='hoeffding', c=1.0, stage_dependent=False)",
-        False,
-        "rlberry's bonus is 1/sqrt(n) + (H-h)/n capped at H-h ('simplified_bernstein', set at the last visit "
-        "of (s, a) at step h), V capped at H; ours offers Azar et al.'s 7 c H L / sqrt(N) (CH) or BF",
+        lambda cls, S, A, H: cls(
+            S, A, H, bonus="simplified_bernstein", c=1.0, stage_dependent=False, bonus_count="last_visit"
+        ),
+        "UCBVI(S, A, H, bonus='simplified_bernstein', c=1.0, stage_dependent=False, bonus_count='last_visit')",
+        True,
+        "rlberry's bonus min(1/sqrt(n) + (H-h)/n, H-h) (ucbvi.py:197-199) is stored per step and written at the "
+        "visit of (s, a) at step h with the pooled count (ucbvi.py:134, 224-235): bonus_count='last_visit'. Not "
+        "reproduced: rlberry clips V at H after the max over unclipped Q, without the min with the previous "
+        "episode's Q (dynprog/utils.py:54-101), and gives an unvisited pair R=0, P uniform (ucbvi.py:137-138); "
+        "ours clips Q at H-h, keeps Azar et al.'s min with the previous Q, unvisited pairs at H-h",
     ),
     "PSRL": OurSettings(
         "PSRL",
-        lambda cls, S, A, H: cls(S, A, H, transition_prior=1.0 / S, stage_dependent=False),
-        "PSRL(S, A, H, transition_prior=1/S, stage_dependent=False)",
-        False,
-        "transitions matched (Dirichlet(1/S) prior); rewards: rlberry samples Beta(1 + successes, 1 + failures) "
-        "of Bernoulli(r)-ised rewards, ours a Normal-Gamma posterior",
+        lambda cls, S, A, H: cls(S, A, H, transition_prior=1.0 / S, reward_model="bernoulli", stage_dependent=False),
+        "PSRL(S, A, H, transition_prior=1/S, reward_model='bernoulli', stage_dependent=False)",
+        True,
+        "transitions Dirichlet(1/S) (rlberry's scale_prior_transition=None), rewards Bernoulli(r)-ised with a "
+        "Beta(1 + successes, 1 + failures) posterior (bernoullized_reward=True, scale_prior_reward=1, "
+        "rlberry/agents/psrl/psrl.py:127, 157, 171). Not reproduced: rlberry draws the Bernoulli variables at "
+        "each step, ours at the next planning (same distribution); rlberry clips V at H (never binding here)",
     ),
     "RLSVI": OurSettings(
         "RLSVI",
         lambda cls, S, A, H: cls(S, A, H, sigma=1.0, lam=1.0, stage_dependent=False),
         "RLSVI(S, A, H, sigma=1.0, lam=1.0, stage_dependent=False)",
         False,
-        "rlberry perturbs the reward of the empirical model (one uniform pseudo-transition) with std "
-        "1/sqrt(N+1) + (H-h)/(N+1) and counts the empirical reward twice (R_hat + normal(R_hat, std)), V capped "
-        "at H; ours is the Bayesian regression form, std 1/sqrt(N+1)",
+        "rlberry counts the empirical reward twice: it draws noise_sa = rng.normal(R_hat, std) (mean R_hat, not 0, "
+        "rlberry/agents/rlsvi/rlsvi.py:190) and plans with R_hat + noise_sa (rlsvi.py:196, 205), a defect we do "
+        "not reproduce (besides: its noise std is 1/sqrt(N) + (H-h)/N, N counting one uniform pseudo-transition, rlsvi.py:189, "
+        "V capped at H; ours is the Bayesian regression form, std 1/sqrt(N+1))",
     ),
     "OptQL": OurSettings(
         "OptimisticQLearning",
@@ -195,11 +204,16 @@ OURS: dict[str, OurSettings] = {
     ),
     "LSVIUCB": OurSettings(
         "LSVIUCB",
-        lambda cls, S, A, H: cls(_one_hot(S, A), H, beta=1.0, lam=0.1),
-        "LSVIUCB(one-hot features (S, A, S*A), H, beta=1.0, lam=0.1)",
-        False,
-        "same features, ridge and bonus scale; rlberry pools the data of all steps in one Lambda, adds H u to the "
-        "bonus beta sqrt(u) (u = phi' Lambda^-1 phi), caps at H (not H-h) and adds a bonus at step H",
+        lambda cls, S, A, H: cls(
+            _one_hot(S, A), H, beta=1.0, lam=0.1, stage_dependent=False, bonus="simplified_bernstein"
+        ),
+        "LSVIUCB(one-hot features (S, A, S*A), H, beta=1.0, lam=0.1, stage_dependent=False, "
+        "bonus='simplified_bernstein')",
+        True,
+        "rlberry pools the data of all steps in one Lambda (lsvi_ucb.py:198, 278-280): stage_dependent=False; its "
+        "width is beta sqrt(u) + H u (lsvi_ucb.py:68-70, 321-323): bonus='simplified_bernstein'. Not reproduced: "
+        "rlberry caps at H (not H-h) and its next-state value at the last step is max_a min(width, H) instead of 0 "
+        "(lsvi_ucb.py:57-73)",
     ),
 }
 """Our learner for each rlberry agent, with the settings run here (see the report)."""
@@ -447,8 +461,11 @@ def _z(m1: float, s1: float, m2: float, s2: float) -> float:
     return (m1 - m2) / se if se > 0 else float("nan")
 
 
-def _note(agent: str, inst: Instance, mdp: Any, K: int, peer: dict[str, Any] | str, our_runs: int) -> Any:
+def _note(
+    agent: str, inst: Instance, mdp: Any, K: int, get_peer: Callable[[], dict[str, Any] | str], our_runs: int
+) -> Any:
     def annotate(res: BenchResult) -> str:
+        peer = get_peer()
         ours_stats = _our_regret(agent, mdp, K, our_runs)  # after the timing: the first call stays cold
         parts = [f"ours = {OURS[agent].text}"]
         ours_eps = K / res.ours.median_s if res.ours.median_s else None
@@ -498,8 +515,9 @@ def _note(agent: str, inst: Instance, mdp: Any, K: int, peer: dict[str, Any] | s
             parts.append(f"ours: {ours_stats['error']}")
         spec = OURS[agent]
         parts.append(
-            ("settings matched" if spec.matched else "settings NOT matched, regret for information: ")
-            + ("" if spec.matched else spec.why)
+            (f"settings matched ({spec.why})" if spec.why else "settings matched")
+            if spec.matched
+            else "settings NOT matched, regret for information: " + spec.why
         )
         return "; ".join(parts)
 
@@ -524,13 +542,15 @@ def bench_exploration(quick: bool) -> Iterator[Comparison]:
             K = inst.episodes_for(agent)
             if quick:
                 K = min(K, inst.test_episodes)
-            peer: dict[str, Any] | str
-            if python is None:
-                peer = why
-            else:
+
+            def peer(inst: Instance = inst, agent: str = agent, K: int = K) -> dict[str, Any] | str:
+                # run lazily, from the annotation: comparisons left out by --filter start no rlberry process
+                if python is None:
+                    return why
                 q = Instance(inst.name, inst.build, K, inst.test_episodes)
                 print(f"rlberry {agent} on {inst.name} ({n_seeds} seeds, K={K}) ...", file=sys.stderr, flush=True)
-                peer = run_rlberry(python, q, agent, seeds, (K,))
+                return run_rlberry(python, q, agent, seeds, (K,))
+
             yield Comparison(
                 title=f"{agent} on {inst.name}, K={K} episodes",
                 ours=_ours_case(agent, mdp, K),

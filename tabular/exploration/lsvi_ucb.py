@@ -4,7 +4,9 @@ In a linear MDP, rewards and transitions are linear in a known feature map
 ``phi(s, a)`` in ``R^d``. Before each episode ``k`` LSVI-UCB fits, backward over
 ``h = H-1, ..., 0``, a ridge regression of ``r + V_{h+1}(x')`` on ``phi`` over the
 step-``h`` transitions of all past episodes and adds the bonus
-``beta ||phi||_{Lambda_h^{-1}}`` (:mod:`tabular.lsvi` with ``sign = +1``):
+``beta ||phi||_{Lambda_h^{-1}}`` (the statistics form of :func:`tabular.lsvi.lsvi_plan`
+with ``sign = +1``, computed by this module's own kernel, which also runs the variants
+below; with the defaults it is bit-identical to ``lsvi_plan``'s):
 
 .. math::
 
@@ -31,6 +33,32 @@ steps played so far (``T = H k`` in episode ``k``). The theorem's ``c`` is "an a
 constant" whose value its statement does not give; ``c = 1`` is the default and
 ``c`` is a parameter.
 
+Two variants, both those of rlberry 0.6.0's ``LSVIUCBAgent``
+(``rlberry/agents/linear/lsvi_ucb.py``), neither covered by the theorem here:
+
+* ``stage_dependent=False``: one ``Lambda``, ``b``, ``M`` for the transitions of all
+  steps (a *stationary* linear MDP, whose ``P`` and ``r`` do not depend on ``h``; the
+  paper's MDP may change with ``h``, hence one regression per step). The regression of
+  every step then uses all the data, as UCBVI's shared model does
+  (:class:`~tabular.exploration.UCBVI` with ``stage_dependent=False``); rlberry keeps
+  one ``lambda_mat`` (``lsvi_ucb.py:198, 278-280``) and regresses every step on all
+  past transitions (``lsvi_ucb.py:58-81``);
+* ``bonus="simplified_bernstein"``: the width ``beta sqrt(u) + H u`` with
+  ``u = phi^T Lambda_h^{-1} phi`` (``lsvi_ucb.py:68-70, 321-323``; rlberry's docstring,
+  ``lsvi_ucb.py:94-95``, says it was adapted to match UCBVI's simplified Bernstein
+  bonus). It is not Jin et al.'s (whose width is ``beta sqrt(u)``, Algorithm 1): with
+  one-hot features ``u = 1 / (N + lambda)`` and it is the linear form of
+  ``c / sqrt(N) + H / N`` (:class:`~tabular.exploration.UCBVI`'s
+  ``"simplified_bernstein"`` bonus, with ``H`` for ``H - h``).
+
+With both (``lam = 0.1``, ``beta = 1``, one-hot features) the regret statistics agree
+with rlberry's within 4 combined standard errors on the benchmark instances
+(``tests/tabular/exploration/test_rlberry_agreement.py``), though not exactly: rlberry
+also caps at ``H`` rather than ``H - h`` and adds the width at step ``H`` (its next-state
+value at the last step is ``max_a min(width, H)`` instead of 0,
+``lsvi_ucb.py:57-73``), which this learner does not reproduce (the value after the
+last step is 0).
+
 References
 ----------
 C. Jin, Z. Yang, Z. Wang, M. I. Jordan, "Provably efficient reinforcement learning with
@@ -50,6 +78,7 @@ from rlcore.validation import (
     Array,
     Integer,
     InvalidParameterError,
+    Options,
     InvalidParameterTypeError,
     Real,
     as_float_array,
@@ -63,8 +92,6 @@ from tabular.lsvi import (
     MAX_HORIZON,
     MAX_MODEL_ENTRIES,
     RIDGE_FLOOR,
-    _backup,
-    _plan,
     _sherman_morrison,
 )
 
@@ -188,43 +215,114 @@ def _beta_at(d, H, episode, n_budget, delta, c):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _lsvi_ucb_update(table, C, b, M, seen_terminal, states, actions, rewards, L, u):  # pragma: no cover - compiled
+def _lsvi_ucb_plan(
+    table, C, b, M, beta, range_term, terminal, Q, V, policy, weights, width
+):  # pragma: no cover - compiled
+    """``w_h = C_h (b_h + M_h V_{h+1})`` and the optimistic backup over ``table`` (S*A, d), ``h = H-1..0``.
+
+    ``C``, ``b``, ``M`` have a leading axis ``Hs`` (``H``: per step; 1: pooled). The width
+    is ``beta sqrt(u) + range_term * u``, ``u = phi^T C_h phi``; ``Q_h = clip(phi^T w_h +
+    width, 0, H - h)``; greedy, ties to the widest bonus, then the lowest action. Fills
+    ``Q`` (H, S*A), ``V`` (H+1, S), ``policy`` (H, S), ``weights`` (H, d), ``width`` (S*A,).
+    """
+    H = V.shape[0] - 1
+    pooled = C.shape[0] == 1
+    SA, d = table.shape
+    S = V.shape[1]
+    A = SA // S
+    y = np.empty(d)
+    for s in range(S):
+        V[H, s] = 0.0
+    for h in range(H - 1, -1, -1):
+        hs = 0 if pooled else h
+        cap = float(H - h)
+        for i in range(d):
+            acc = b[hs, i]
+            for s in range(S):
+                acc += M[hs, i, s] * V[h + 1, s]
+            y[i] = acc
+        for i in range(d):
+            acc = 0.0
+            for j in range(d):
+                acc += C[hs, i, j] * y[j]
+            weights[h, i] = acc
+        for i in range(SA):
+            mean = 0.0
+            quad = 0.0
+            for j in range(d):
+                pj = table[i, j]
+                if pj == 0.0:
+                    continue
+                mean += pj * weights[h, j]
+                acc = 0.0
+                for k in range(d):
+                    acc += C[hs, j, k] * table[i, k]
+                quad += pj * acc
+            wd = beta * np.sqrt(quad) if quad > 0.0 else 0.0
+            if range_term > 0.0 and quad > 0.0:
+                wd += range_term * quad
+            width[i] = wd
+            v = mean + wd
+            if v < 0.0:
+                v = 0.0
+            elif v > cap:
+                v = cap
+            Q[h, i] = v
+        for s in range(S):
+            if terminal[s]:
+                for a in range(A):
+                    Q[h, s * A + a] = 0.0
+                policy[h, s] = 0
+                V[h, s] = 0.0
+                continue
+            best = 0
+            for a in range(1, A):
+                qa = Q[h, s * A + a]
+                qb = Q[h, s * A + best]
+                if qa > qb or (qa == qb and width[s * A + a] > width[s * A + best]):
+                    best = a
+            policy[h, s] = best
+            V[h, s] = Q[h, s * A + best]
+
+
+@njit(cache=True)
+def _lsvi_ucb_update(table, C, b, M, seen_terminal, states, actions, rewards, L, u, H):  # pragma: no cover - compiled
     """Add an episode to the per-step statistics: ``C_h`` (Sherman-Morrison), ``b_h``, ``M_h``."""
     d = table.shape[2]
-    H = C.shape[0]
+    pooled = C.shape[0] == 1
     for t in range(L):
+        h = 0 if pooled else t
         phi = table[states[t], actions[t]]
-        _sherman_morrison(C[t], phi, u)
+        _sherman_morrison(C[h], phi, u)
         r = rewards[t]
         s2 = states[t + 1]
         for i in range(d):
-            b[t, i] += phi[i] * r
-            M[t, i, s2] += phi[i]
+            b[h, i] += phi[i] * r
+            M[h, i, s2] += phi[i]
     if L < H:
         seen_terminal[states[L]] = True
 
 
 @njit(cache=True)
 def _lsvi_ucb_run(
-    K, first_episode, n_budget, delta, c, fixed_beta,
+    K, first_episode, n_budget, delta, c, fixed_beta, range_term,
     table, C, b, M, seen_terminal, Q, V, policy, weights,
     cdf, init_cdf, R, terminal, P, rho, vstar0, vstar_rho, gen,
     regret, returns, estimates, margins, s0,
 ):  # pragma: no cover - compiled  # fmt: skip
-    H = C.shape[0]
+    H = policy.shape[0]
     S, A, d = table.shape
     flat = table.reshape(S * A, d)
-    betas = np.empty(H)
+    width = np.empty(S * A)
     st = np.zeros(H + 1, np.int64)
     ac = np.zeros(H, np.int64)
     rw = np.zeros(H)
     u = np.empty(d)
     for k in range(K):
         beta = fixed_beta if fixed_beta >= 0.0 else _beta_at(d, H, first_episode + k + 1, n_budget, delta, c)
-        betas[:] = beta
-        _plan(flat, C, b, M, betas, 1.0, seen_terminal, Q, V, policy, weights)
+        _lsvi_ucb_plan(flat, C, b, M, beta, range_term, seen_terminal, Q, V, policy, weights, width)
         n = K_.simulate_episode(policy, cdf, init_cdf, R, terminal, gen, st, ac, rw)
-        _lsvi_ucb_update(table, C, b, M, seen_terminal, st, ac, rw, n, u)
+        _lsvi_ucb_update(table, C, b, M, seen_terminal, st, ac, rw, n, u, H)
         K_.record_episode(
             k, policy, V[0], True, P, R, rho, vstar0, vstar_rho, st, rw, n, regret, returns, estimates, margins, s0
         )
@@ -251,6 +349,12 @@ class LSVIUCB:
         Ridge ``lambda`` (the theorem's is 1).
     n_episodes : int in [1, 10**12], optional
         The planned number of episodes ``K`` (``T = K H`` in ``beta``); default: anytime.
+    stage_dependent : bool
+        One regression per step (default, Jin et al.'s); False: one set of statistics for
+        all steps (a stationary linear MDP).
+    bonus : {"elliptical", "simplified_bernstein"}
+        The width: ``beta sqrt(u)`` (default, Jin et al.'s) or ``beta sqrt(u) + H u``
+        (rlberry 0.6.0's), ``u = phi^T Lambda_h^{-1} phi``.
 
     Attributes
     ----------
@@ -260,8 +364,9 @@ class LSVIUCB:
         The last plan's optimistic action values.
     weights : ndarray of shape (H, d)
         The last plan's ``w_h``.
-    cov_inv : ndarray of shape (H, d, d)
-        ``Lambda_h^{-1}`` from all data so far.
+    cov_inv : ndarray of shape (Hs, d, d)
+        ``Lambda_h^{-1}`` from all data so far (``Hs = H``, or 1 when not
+        ``stage_dependent``).
 
     Guarantee
     ---------
@@ -278,6 +383,12 @@ class LSVIUCB:
     ``tests/tabular/exploration/test_lsvi_ucb.py::test_optimism_on_a_linear_mdp`` (the margin
     ``min_s V_0(s) - V*_0(s)`` in every episode over seeded runs, within a binomial budget)
     and ``tests/tabular/exploration/test_lsvi_ucb.py::test_regret_below_bound_and_sublinear``.
+    The two variants (``stage_dependent=False``, ``bonus="simplified_bernstein"``) have
+    no guarantee here (``regret_bound`` is None); they are checked against a count-based
+    second implementation
+    (``tests/tabular/exploration/test_lsvi_ucb.py::test_pooled_simplified_plan_is_count_based_induction``)
+    and against rlberry 0.6.0's regret statistics
+    (``tests/tabular/exploration/test_rlberry_agreement.py``).
 
     Examples
     --------
@@ -289,7 +400,7 @@ class LSVIUCB:
     True
     """
 
-    _kernels = (_lsvi_ucb_update, _lsvi_ucb_run, _plan, _backup, _sherman_morrison, _beta_at)
+    _kernels = (_lsvi_ucb_plan, _lsvi_ucb_update, _lsvi_ucb_run, _sherman_morrison, _beta_at)
 
     @validate_params(
         features=Array("float", ndim=3),
@@ -299,6 +410,8 @@ class LSVIUCB:
         c=_C,
         lam=Real(RIDGE_FLOOR, 1e100),
         n_episodes=Integer(1, MAX_SAMPLES) | None,
+        stage_dependent=Options(True, False),
+        bonus=Options("elliptical", "simplified_bernstein"),
     )
     def __init__(
         self,
@@ -310,6 +423,8 @@ class LSVIUCB:
         c: float = 1.0,
         lam: float = 1.0,
         n_episodes: int | None = None,
+        stage_dependent: bool = True,
+        bonus: str = "elliptical",
     ) -> None:
         S, A, d = features.shape
         H = horizon
@@ -326,6 +441,9 @@ class LSVIUCB:
         self.n_states, self.n_actions, self.dim, self.horizon = S, A, d, H
         self.beta, self.delta, self.c, self.lam = beta, float(delta), float(c), float(lam)
         self.n_episodes = n_episodes
+        self.stage_dependent = bool(stage_dependent)
+        self.bonus = bonus
+        self._range_term = float(H) if bonus == "simplified_bernstein" else 0.0
         self.name = "LSVI-UCB"
         self._unit_features = bool(np.max(np.linalg.norm(self.features, axis=2)) <= 1.0 + 1e-12)
         self.reset()
@@ -333,10 +451,12 @@ class LSVIUCB:
     def reset(self) -> None:
         """Forget all data."""
         S, A, d, H = self.n_states, self.n_actions, self.dim, self.horizon
-        self.cov_inv = np.zeros((H, d, d))
+        Hs = H if self.stage_dependent else 1
+        self.cov_inv = np.zeros((Hs, d, d))
         self.cov_inv[:] = np.eye(d) / self.lam
-        self._b = np.zeros((H, d))
-        self._M = np.zeros((H, d, S))
+        self._b = np.zeros((Hs, d))
+        self._M = np.zeros((Hs, d, S))
+        self._width = np.empty(S * A)
         self._terminal = np.zeros(S, dtype=bool)
         self._Q = np.zeros((H, S * A))
         self._V = np.zeros((H + 1, S))
@@ -365,11 +485,10 @@ class LSVIUCB:
 
         ``episode`` is not read: the width follows the number of episodes seen.
         """
-        betas = np.full(self.horizon, self._beta(self._episodes + 1))
         flat = self.features.reshape(self.n_states * self.n_actions, self.dim)
-        _plan(
-            flat, self.cov_inv, self._b, self._M, betas, 1.0, self._terminal,
-            self._Q, self._V, self._policy, self.weights,
+        _lsvi_ucb_plan(
+            flat, self.cov_inv, self._b, self._M, self._beta(self._episodes + 1), self._range_term, self._terminal,
+            self._Q, self._V, self._policy, self.weights, self._width,
         )  # fmt: skip
         self.value_estimate = self._V[0].copy()
         return self._policy.copy()
@@ -378,7 +497,17 @@ class LSVIUCB:
         """Add the episode's transitions to the statistics (checked: the kernels do not bound-check)."""
         st, ac, rw = self._checked_episode(states, actions, rewards)
         _lsvi_ucb_update(
-            self.features, self.cov_inv, self._b, self._M, self._terminal, st, ac, rw, ac.shape[0], self._u
+            self.features,
+            self.cov_inv,
+            self._b,
+            self._M,
+            self._terminal,
+            st,
+            ac,
+            rw,
+            ac.shape[0],
+            self._u,
+            self.horizon,
         )
         self._episodes += 1
 
@@ -404,15 +533,28 @@ class LSVIUCB:
     def optimistic(self) -> bool:
         """Whether the theorem's optimism is claimed: the theory's width (``beta`` not given,
         ``c >= 1``), ``lam = 1`` and unit-norm features."""
-        return self.beta is None and self.c >= 1.0 and self.lam == 1.0 and self._unit_features
+        return (
+            self.beta is None
+            and self.c >= 1.0
+            and self.lam == 1.0
+            and self._unit_features
+            and self.stage_dependent
+            and self.bonus == "elliptical"
+        )
 
     def regret_bound(self, n_episodes: int) -> float | None:
         """:func:`lsvi_ucb_regret_bound` with this learner's ``d``, ``H``, ``delta`` and ``c``.
 
         None when the theorem's conditions fail: a ``beta`` given by hand, ``lam != 1``,
-        or some ``||phi(s, a)|| > 1``.
+        some ``||phi(s, a)|| > 1``, pooled statistics or the simplified Bernstein width.
         """
-        if self.beta is not None or self.lam != 1.0 or not self._unit_features:
+        if (
+            self.beta is not None
+            or self.lam != 1.0
+            or not self._unit_features
+            or not self.stage_dependent
+            or self.bonus != "elliptical"
+        ):
             return None
         K = check_int(n_episodes, "n_episodes", low=1, high=MAX_SAMPLES)
         return self._bound(K)
@@ -432,7 +574,7 @@ class LSVIUCB:
     def _run_compiled(self, tables: EpisodeTables, n_episodes: int, gen: np.random.Generator, log: EpisodeLog) -> None:
         fixed = -1.0 if self.beta is None else float(self.beta)
         _lsvi_ucb_run(
-            n_episodes, self._episodes, self.n_episodes or 0, self.delta, self.c, fixed,
+            n_episodes, self._episodes, self.n_episodes or 0, self.delta, self.c, fixed, self._range_term,
             self.features, self.cov_inv, self._b, self._M, self._terminal, self._Q, self._V, self._policy,
             self.weights,
             tables.cdf, tables.init_cdf, tables.R, tables.terminal, tables.P, tables.rho, tables.vstar0,
@@ -446,5 +588,6 @@ class LSVIUCB:
     def __repr__(self) -> str:
         return (
             f"LSVIUCB(features of shape {self.features.shape}, horizon={self.horizon}, beta={self.beta}, "
-            f"delta={self.delta}, c={self.c}, lam={self.lam})"
+            f"delta={self.delta}, c={self.c}, lam={self.lam}, stage_dependent={self.stage_dependent}, "
+            f"bonus={self.bonus!r})"
         )

@@ -1,3 +1,4 @@
+# Length: one learner with two conjugate reward models, their draw order and its Bayesian bound; mostly docstrings.
 """PSRL: posterior sampling for reinforcement learning (Osband, Russo and Van Roy 2013).
 
 At the start of every episode PSRL draws one MDP from the posterior over MDPs given all

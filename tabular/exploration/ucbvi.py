@@ -14,14 +14,39 @@ exploration bonus added to every backup:
 there before step ``H``: only terminal states end an episode early), then plays the greedy policy of ``Q`` (ties go
 to the action tried least often in that state, then to the lowest index: with the
 theory's large bonus every value sits at the clip ``H - h`` for a long time, and this
-rule makes those episodes explore instead of repeating action 0). Two
-bonuses (Azar et al. 2017, Algorithms 3 and 4), with ``L = ln(5 S A T / delta)``:
+rule makes those episodes explore instead of repeating action 0). Three bonuses, the
+first two from Azar et al. 2017 (Algorithms 3 and 4), with ``L = ln(5 S A T / delta)``:
 
 * Chernoff-Hoeffding (``"hoeffding"``, UCBVI-CH): ``b = 7 H L / sqrt(N)``;
 * Bernstein-Freedman (``"bernstein"``, UCBVI-BF):
   ``b = sqrt(8 L Var_{P^}(V_{h+1}) / N) + 14 H L / (3 N)
   + sqrt(8 sum_y P^(y) min(10**4 H**3 S**2 A L**2 / N'_{h+1}(y), H**2) / N)``
-  where ``N'_{h+1}(y)`` counts the visits of ``y`` at step ``h + 1``.
+  where ``N'_{h+1}(y)`` counts the visits of ``y`` at step ``h + 1``;
+* simplified Bernstein (``"simplified_bernstein"``, the default bonus of rlberry 0.6's
+  ``UCBVIAgent``, ``rlberry/agents/ucbvi/ucbvi.py:190-200``, the same bonus as the
+  ``OptQLAgent`` one of :mod:`tabular.exploration.optimistic_q`):
+  ``b = min(c / sqrt(N) + (H - h) / N, H - h)``, a Bernstein-shaped bonus (a
+  ``1 / sqrt(N)`` term for the variance, a ``(H - h) / N`` term for the range) with the
+  logarithms and constants dropped; no regret bound is claimed for it
+  (:meth:`UCBVI.regret_bound` is None).
+
+With the simplified bonus, ``bonus_count`` says which ``N`` the bonus of ``(h, s, a)``
+reads on a shared model (``stage_dependent=False``):
+
+* ``"current"`` (default): the current count of ``(s, a)`` over all steps, as the
+  empirical model does;
+* ``"last_visit"``: the count of ``(s, a)`` just after its last visit *at step h*
+  (``H - h`` before any visit at step ``h``), i.e. the bonus of ``(h, s, a)`` is
+  refreshed only when ``(s, a)`` is played at step ``h``. This is what rlberry 0.6.0's
+  ``UCBVIAgent`` does (it stores the bonus per step, ``B_sa[hh, s, a]``, written at the
+  visit, ``ucbvi.py:134, 235``, while the model is pooled, ``ucbvi.py:224-233``). It is
+  an implementation choice of rlberry rather than a variant from the literature, kept
+  as an explicit option because it is what makes our regret statistics agree with
+  rlberry's (``tests/tabular/exploration/test_rlberry_agreement.py``): pairs visited
+  often at some steps keep a large bonus at the others, so the learner explores more
+  (1.1 to 1.9 times the regret of ``"current"`` on the benchmark instances).
+
+With ``stage_dependent=True`` the two coincide (the count is that of step ``h``).
 
 ``T = K H`` is the number of steps of the run; with ``n_episodes`` given the learner uses
 the theorem's ``L`` for that budget, otherwise the anytime value with ``T`` the steps
@@ -121,10 +146,16 @@ def _bounds(S: int, A: int, H: int, K: np.ndarray, plan: int, delta: float, bonu
 
 
 @njit(cache=True)
-def _ucbvi_plan(N, Nsas, Rsum, Nstate, terminal, Qbar, L, c, bernstein, policy, V0):  # pragma: no cover - compiled
-    """Optimistic backward induction; fills ``policy`` (H, S) and ``V0`` (S,), updates ``Qbar``."""
+def _ucbvi_plan(N, Nsas, Rsum, Nstate, Nlast, terminal, Qbar, L, c, kind, policy, V0):  # pragma: no cover - compiled
+    """Optimistic backward induction; fills ``policy`` (H, S) and ``V0`` (S,), updates ``Qbar``.
+
+    ``kind``: 0 Hoeffding, 1 Bernstein-Freedman, 2 simplified Bernstein. ``Nlast`` (H, S, A)
+    or empty: when not empty, the simplified bonus at step ``h`` reads the count of
+    ``(s, a)`` as it was at its last visit at step ``h`` instead of the current count.
+    """
     H, S, A = Qbar.shape
     pooled = N.shape[0] == 1
+    frozen = Nlast.shape[0] > 0
     V = np.zeros(S)
     W = np.empty(S)
     big = 1e4 * H**3 * S**2 * A * L**2
@@ -149,7 +180,7 @@ def _ucbvi_plan(N, Nsas, Rsum, Nstate, terminal, Qbar, L, c, bernstein, policy, 
                     for y in range(S):
                         pv += Nsas[hs, s, a, y] * V[y]
                     pv /= n
-                    if bernstein:
+                    if kind == 1:
                         var = 0.0
                         corr = 0.0
                         for y in range(S):
@@ -161,9 +192,13 @@ def _ucbvi_plan(N, Nsas, Rsum, Nstate, terminal, Qbar, L, c, bernstein, policy, 
                                 term = big / nv if nv > 0.0 else np.inf
                                 corr += p * min(term, float(H * H))
                         b = math.sqrt(8.0 * L * var / n) + 14.0 * H * L / (3.0 * n) + math.sqrt(8.0 * corr / n)
+                        b = c * b
+                    elif kind == 2:
+                        nb = Nlast[h, s, a] if frozen else n
+                        b = cap if nb == 0.0 else min(c / math.sqrt(nb) + cap / nb, cap)
                     else:
-                        b = 7.0 * H * L / math.sqrt(n)
-                    q = Rsum[hs, s, a] / n + pv + c * b
+                        b = c * (7.0 * H * L / math.sqrt(n))
+                    q = Rsum[hs, s, a] / n + pv + b
                     if q > cap:
                         q = cap
                 if q > Qbar[h, s, a]:
@@ -179,10 +214,20 @@ def _ucbvi_plan(N, Nsas, Rsum, Nstate, terminal, Qbar, L, c, bernstein, policy, 
 
 
 @njit(cache=True)
-def _ucbvi_update(N, Nsas, Rsum, Rsq, Nstate, terminal, states, actions, rewards, L_len):  # pragma: no cover - compiled
+def _ucbvi_update(
+    N, Nsas, Rsum, Rsq, Nstate, Nlast, terminal, states, actions, rewards, L_len
+):  # pragma: no cover - compiled
     K_.add_transitions(N, Nsas, Rsum, Rsq, states, actions, rewards, L_len)
     for t in range(1, L_len + 1):
         Nstate[t, states[t]] += 1.0
+    if Nlast.shape[0] > 0:  # the count of (s, a) just after its visit at step t (later visits undone)
+        pooled = N.shape[0] == 1
+        for t in range(L_len - 1, -1, -1):
+            hs = 0 if pooled else t
+            Nlast[t, states[t], actions[t]] = N[hs, states[t], actions[t]]
+            N[hs, states[t], actions[t]] -= 1.0
+        for t in range(L_len):
+            N[0 if pooled else t, states[t], actions[t]] += 1.0
     if L_len < Nstate.shape[0] - 1:  # the episode ended before H: its last state is terminal
         terminal[states[L_len]] = True
 
@@ -195,9 +240,9 @@ def _log_term(S, A, H, episode, n_episodes, delta):  # pragma: no cover - compil
 
 @njit(cache=True)
 def _ucbvi_run(
-    K, first_episode, n_budget, delta, c, bernstein,
+    K, first_episode, n_budget, delta, c,
     cdf, init_cdf, R, terminal, P, rho, vstar0, vstar_rho, gen,
-    N, Nsas, Rsum, Rsq, Nstate, ended, Qbar,
+    N, Nsas, Rsum, Rsq, Nstate, Nlast, ended, Qbar, kind,
     regret, returns, estimates, margins, s0,
 ):  # pragma: no cover - compiled  # fmt: skip
     H, S, _ = Qbar.shape
@@ -209,16 +254,16 @@ def _ucbvi_run(
     rw = np.zeros(H)
     for k in range(K):
         L = _log_term(S, A, H, first_episode + k + 1, n_budget, delta)
-        _ucbvi_plan(N, Nsas, Rsum, Nstate, ended, Qbar, L, c, bernstein, policy, V0)
+        _ucbvi_plan(N, Nsas, Rsum, Nstate, Nlast, ended, Qbar, L, c, kind, policy, V0)
         n = K_.simulate_episode(policy, cdf, init_cdf, R, terminal, gen, st, ac, rw)
-        _ucbvi_update(N, Nsas, Rsum, Rsq, Nstate, ended, st, ac, rw, n)
+        _ucbvi_update(N, Nsas, Rsum, Rsq, Nstate, Nlast, ended, st, ac, rw, n)
         K_.record_episode(
             k, policy, V0, True, P, R, rho, vstar0, vstar_rho, st, rw, n, regret, returns, estimates, margins, s0
         )
 
 
 class UCBVI:
-    """UCBVI with Hoeffding (UCBVI-CH) or Bernstein-Freedman (UCBVI-BF) bonuses.
+    """UCBVI with Hoeffding (UCBVI-CH), Bernstein-Freedman (UCBVI-BF) or simplified Bernstein bonuses.
 
     An :class:`~tabular.exploration.OnlineLearner`; see the module docstring for the
     algorithm.
@@ -228,12 +273,13 @@ class UCBVI:
     n_states, n_actions, horizon : int in [1, 10**6]
         ``S``, ``A``, ``H``; the model ``Hs * S * A * S`` (``Hs = H`` when
         ``stage_dependent``, else 1) may hold at most ``10**8`` entries.
-    bonus : {"hoeffding", "bernstein"}
+    bonus : {"hoeffding", "bernstein", "simplified_bernstein"}
     delta : float in [1e-100, 1)
-        Failure probability of the guarantee.
+        Failure probability of the guarantee (not read by ``"simplified_bernstein"``).
     c : float in [0, 1e6]
         Multiplier of the bonus (1: the theory's; 0: greedy on the empirical model with
-        optimistic unvisited pairs).
+        optimistic unvisited pairs); for ``"simplified_bernstein"``, the factor of its
+        ``1 / sqrt(N)`` term only (rlberry's ``bonus_scale_factor``).
     stage_dependent : bool
         One transition model per step (the regret then scales with ``H S`` states);
         default: one model for all steps, as in the paper.
@@ -241,6 +287,11 @@ class UCBVI:
         The planned number of episodes ``K`` (``T = K H`` in ``L``): the theorem's bonus,
         and the only setting in which the learner claims optimism and a regret bound.
         Default: anytime (``T`` is the number of steps played so far), with no claim.
+    bonus_count : {"current", "last_visit"}
+        Which count the simplified Bernstein bonus of ``(h, s, a)`` reads (see the module
+        docstring): the current one, or the one at the last visit of ``(s, a)`` at step
+        ``h`` (rlberry 0.6.0's ``UCBVIAgent``). ``"last_visit"`` requires
+        ``bonus="simplified_bernstein"``.
 
     Attributes
     ----------
@@ -251,7 +302,8 @@ class UCBVI:
 
     Guarantee
     ---------
-    With ``c = 1`` and the planned budget ``n_episodes = K``, with probability at least
+    For the bonuses of Azar et al. (``"hoeffding"``, ``"bernstein"``), with ``c = 1`` and
+    the planned budget ``n_episodes = K``, with probability at least
     ``1 - delta``: ``V^bar_0 >= V*_0`` in every episode (optimism, the first step of the
     proofs of Azar et al. 2017, Theorems 1 and 2) and the regret after every ``k <= K``
     episodes is at most :func:`ucbvi_regret_bound` (Theorems 1 and 2), for rewards in
@@ -261,12 +313,19 @@ class UCBVI:
     binomial failure budget),
     ``tests/tabular/exploration/test_ucbvi.py::test_regret_below_bound_and_sublinear`` and
     ``tests/tabular/exploration/test_ucbvi.py::test_plan_matches_a_direct_backward_induction``
-    (the kernel against a NumPy re-implementation of the backup).
+    (the kernel against a NumPy re-implementation of the backup). The simplified
+    Bernstein bonus has no guarantee here; its regret statistics are checked against
+    rlberry 0.6.0's ``UCBVIAgent`` by
+    ``tests/tabular/exploration/test_rlberry_agreement.py::test_regret_agrees_with_rlberry``.
 
     References
     ----------
     M. G. Azar, I. Osband and R. Munos, "Minimax regret bounds for reinforcement
     learning", ICML 2017 (arXiv:1703.05449).
+
+    O. D. Domingues, Y. Flet-Berliac, E. Leurent, P. Menard, X. Shang, M. Valko, "rlberry - A
+    reinforcement learning library for research and education", 2021 (``UCBVIAgent``: the
+    simplified Bernstein bonus and ``bonus_count="last_visit"``).
 
     Examples
     --------
@@ -283,11 +342,12 @@ class UCBVI:
         n_states=Integer(1, 10**6),
         n_actions=Integer(1, 10**6),
         horizon=Integer(1, 10**6),
-        bonus=Options("hoeffding", "bernstein"),
+        bonus=Options("hoeffding", "bernstein", "simplified_bernstein"),
         delta=DELTA,
         c=Real(0, 1e6),
         stage_dependent=Options(True, False),
         n_episodes=Integer(1, MAX_SAMPLES) | None,
+        bonus_count=Options("current", "last_visit"),
     )
     def __init__(
         self,
@@ -300,6 +360,7 @@ class UCBVI:
         c: float = 1.0,
         stage_dependent: bool = False,
         n_episodes: int | None = None,
+        bonus_count: str = "current",
     ) -> None:
         self.n_states, self.n_actions, self.horizon = n_states, n_actions, horizon
         self.bonus, self.delta, self.c = bonus, float(delta), float(c)
@@ -312,7 +373,17 @@ class UCBVI:
             raise InvalidParameterError(
                 "n_states", f"the model of {Hs * n_states * n_actions * n_states} entries exceeds the limit {MAX_MODEL}"
             )
-        self.name = f"UCBVI-{'CH' if bonus == 'hoeffding' else 'BF'}"
+        self._kind = {"hoeffding": 0, "bernstein": 1, "simplified_bernstein": 2}[bonus]
+        if bonus_count == "last_visit" and bonus != "simplified_bernstein":
+            from rlcore.validation import InvalidParameterError
+
+            raise InvalidParameterError(
+                "bonus_count", f"'last_visit' applies to the 'simplified_bernstein' bonus only, not {bonus!r}"
+            )
+        self.bonus_count = bonus_count
+        self.name = {"hoeffding": "UCBVI-CH", "bernstein": "UCBVI-BF", "simplified_bernstein": "UCBVI-simplified"}[
+            bonus
+        ]
         self.reset()
 
     def reset(self) -> None:
@@ -325,6 +396,7 @@ class UCBVI:
         self._Rsq = np.zeros((Hs, S, A))
         self._Nstate = np.zeros((H + 1, S))
         self._terminal = np.zeros(S, dtype=np.bool_)
+        self._Nlast = np.zeros((H, S, A) if self.bonus_count == "last_visit" else (0, 0, 0))
         self.Q = np.repeat((H - np.arange(H, dtype=np.float64))[:, None, None], S, axis=1).repeat(A, axis=2)
         self.value_estimate: np.ndarray | None = None
         self._episodes = 0
@@ -342,11 +414,12 @@ class UCBVI:
             self._Nsas,
             self._Rsum,
             self._Nstate,
+            self._Nlast,
             self._terminal,
             self.Q,
             L,
             self.c,
-            self.bonus == "bernstein",
+            self._kind,
             policy,
             V0,
         )
@@ -361,6 +434,7 @@ class UCBVI:
             self._Rsum,
             self._Rsq,
             self._Nstate,
+            self._Nlast,
             self._terminal,
             states,
             actions,
@@ -373,7 +447,12 @@ class UCBVI:
     def optimistic(self) -> bool:
         """Whether the theorem's optimism is claimed: the theory's bonus (``c >= 1``) on one
         shared model, for a planned budget ``n_episodes``."""
-        return self.c >= 1.0 and not self.stage_dependent and self.n_episodes is not None
+        return (
+            self.bonus != "simplified_bernstein"
+            and self.c >= 1.0
+            and not self.stage_dependent
+            and self.n_episodes is not None
+        )
 
     def regret_bound(self, n_episodes: int) -> float | None:
         """:func:`ucbvi_regret_bound` for this learner, or None where the theorem says nothing.
@@ -384,7 +463,13 @@ class UCBVI:
         the budget get None.
         """
         K = check_int(n_episodes, "n_episodes", low=1, high=MAX_SAMPLES)
-        if self.c != 1.0 or self.stage_dependent or self.n_episodes is None or K > self.n_episodes:
+        if (
+            self.bonus == "simplified_bernstein"
+            or self.c != 1.0
+            or self.stage_dependent
+            or self.n_episodes is None
+            or K > self.n_episodes
+        ):
             return None
         return ucbvi_regret_bound(
             self.n_states,
@@ -411,11 +496,11 @@ class UCBVI:
     def _run_compiled(self, tables: EpisodeTables, n_episodes: int, gen: np.random.Generator, log: EpisodeLog) -> None:
         V0 = np.zeros(self.n_states)
         _ucbvi_run(
-            n_episodes, self._episodes, self.n_episodes or 0, self.delta, self.c, self.bonus == "bernstein",
+            n_episodes, self._episodes, self.n_episodes or 0, self.delta, self.c,
             tables.cdf, tables.init_cdf, tables.R, tables.terminal, tables.P, tables.rho, tables.vstar0,
             tables.vstar_rho, gen,
-            self._N, self._Nsas, self._Rsum, self._Rsq, self._Nstate, self._terminal, self.Q,
-            *log,
+            self._N, self._Nsas, self._Rsum, self._Rsq, self._Nstate, self._Nlast, self._terminal, self.Q,
+            self._kind, *log,
         )  # fmt: skip
         self._episodes += n_episodes
         # the last plan's estimate, as the Python path leaves it
@@ -427,5 +512,6 @@ class UCBVI:
     def __repr__(self) -> str:
         return (
             f"UCBVI(n_states={self.n_states}, n_actions={self.n_actions}, horizon={self.horizon}, "
-            f"bonus={self.bonus!r}, delta={self.delta}, c={self.c})"
+            f"bonus={self.bonus!r}, delta={self.delta}, c={self.c}, stage_dependent={self.stage_dependent}, "
+            f"bonus_count={self.bonus_count!r})"
         )

@@ -65,8 +65,9 @@ def _episodes(seed, n, S, A, H, terminal_state=None):
     return out
 
 
-def _count_based_plan(episodes, S, A, H, beta, lam, terminal):
-    """Optimistic backward induction on counts: ridge-shrunk model, bonus beta / sqrt(N + lam)."""
+def _count_based_plan(episodes, S, A, H, beta, lam, terminal, pooled=False, range_term=0.0):
+    """Optimistic backward induction on counts: ridge-shrunk model, bonus
+    ``beta / sqrt(N + lam) + range_term / (N + lam)``; ``pooled``: one count for all steps."""
     N = np.zeros((H, S, A))
     Nsas = np.zeros((H, S, A, S))
     Rsum = np.zeros((H, S, A))
@@ -75,21 +76,35 @@ def _count_based_plan(episodes, S, A, H, beta, lam, terminal):
             N[t, st[t], ac[t]] += 1
             Nsas[t, st[t], ac[t], st[t + 1]] += 1
             Rsum[t, st[t], ac[t]] += rw[t]
+    if pooled:
+        N, Nsas, Rsum = (np.broadcast_to(x.sum(axis=0), x.shape) for x in (N, Nsas, Rsum))
     Q = np.zeros((H, S, A))
     V = np.zeros(S)
     for t in range(H - 1, -1, -1):
-        q = (Rsum[t] + Nsas[t] @ V) / (N[t] + lam) + beta / np.sqrt(N[t] + lam)
+        q = (Rsum[t] + Nsas[t] @ V) / (N[t] + lam) + beta / np.sqrt(N[t] + lam) + range_term / (N[t] + lam)
         Q[t] = np.clip(q, 0.0, H - t)
         Q[t][terminal] = 0.0
         V = Q[t].max(axis=1)
     return Q, N
 
 
-@pytest.mark.parametrize(("beta", "lam"), [(0.3, 1.0), (2.0, 0.5), (None, 1.0)])
-def test_one_hot_plan_is_count_based_optimistic_induction(beta, lam):
+@pytest.mark.parametrize(
+    ("beta", "lam", "pooled", "bonus"),
+    [
+        (0.3, 1.0, False, "elliptical"),
+        (2.0, 0.5, False, "elliptical"),
+        (None, 1.0, False, "elliptical"),
+        (0.3, 1.0, True, "elliptical"),
+        (1.0, 0.1, False, "simplified_bernstein"),
+        (1.0, 0.1, True, "simplified_bernstein"),
+    ],
+)
+def test_one_hot_plan_is_count_based_optimistic_induction(beta, lam, pooled, bonus):
+    """One-hot features: the plan equals count-based optimistic induction (per step or pooled
+    counts, bonus ``beta / sqrt(N + lam)``, plus ``H / (N + lam)`` for the simplified Bernstein width)."""
     S, A, H = 5, 3, 4
     phi = np.eye(S * A).reshape(S, A, S * A)
-    learner = LSVIUCB(phi, H, beta=beta, lam=lam)
+    learner = LSVIUCB(phi, H, beta=beta, lam=lam, stage_dependent=not pooled, bonus=bonus)
     episodes = _episodes(0, 120, S, A, H, terminal_state=S - 1)
     terminal = np.eye(S, dtype=bool)[S - 1]
     for k, ep in enumerate(episodes):
@@ -97,7 +112,8 @@ def test_one_hot_plan_is_count_based_optimistic_induction(beta, lam):
         if k % 40 == 39:
             pol = learner.begin_episode(k + 1, np.random.default_rng())
             b = learner.current_beta()
-            Q_ref, N = _count_based_plan(episodes[: k + 1], S, A, H, b, lam, terminal)
+            rt = float(H) if bonus == "simplified_bernstein" else 0.0
+            Q_ref, N = _count_based_plan(episodes[: k + 1], S, A, H, b, lam, terminal, pooled, rt)
             np.testing.assert_allclose(learner.Q, Q_ref, rtol=0, atol=1e-12)
             np.testing.assert_allclose(learner.value_estimate, Q_ref[0].max(axis=1), rtol=0, atol=1e-12)
             # greedy, ties to the least-visited action (the widest bonus), then the lowest index
@@ -110,27 +126,32 @@ def test_one_hot_plan_is_count_based_optimistic_induction(beta, lam):
         assert learner.current_beta() == pytest.approx(lsvi_ucb_beta(S * A, H, 121, DELTA))
 
 
-def test_incremental_statistics_equal_batch_regression():
-    """Sherman-Morrison ``Lambda_h^{-1}`` and ``w_h = Lambda_h^{-1}(b_h + M_h V_{h+1})`` against a batch solve."""
+@pytest.mark.parametrize("pooled", [False, True])
+def test_incremental_statistics_equal_batch_regression(pooled):
+    """Sherman-Morrison ``Lambda_h^{-1}`` and ``w_h = Lambda_h^{-1}(b_h + M_h V_{h+1})`` against a batch
+    solve over the step-``h`` transitions (``pooled``: over the transitions of all steps)."""
     S, A, H, d, lam = 5, 3, 4, 4, 0.8
     rng = np.random.default_rng(1)
     table = rng.normal(size=(S, A, d)) / 2
-    learner = LSVIUCB(table, H, beta=0.2, lam=lam)
+    learner = LSVIUCB(table, H, beta=0.2, lam=lam, stage_dependent=not pooled)
     episodes = _episodes(2, 300, S, A, H)
     for ep in episodes:
         learner.end_episode(*ep)
     learner.begin_episode(300, rng)
     V = learner._V  # the plan's V_{h+1}, which the batch targets use
     for h in range(H):
-        rows = [(st[h], ac[h], rw[h], st[h + 1]) for st, ac, rw in episodes if ac.shape[0] > h]
+        steps = range(H) if pooled else (h,)
+        rows = [(st[t], ac[t], rw[t], st[t + 1]) for st, ac, rw in episodes for t in steps if ac.shape[0] > t]
         s, a, r, s2 = (np.array(x) for x in zip(*rows))
         Phi = table[s, a]
         Lam = Phi.T @ Phi + lam * np.eye(d)
         C = np.linalg.solve(Lam, np.eye(d))
         w = np.linalg.solve(Lam, Phi.T @ (r + V[h + 1, s2]))
-        assert np.max(np.abs(learner.cov_inv[h] - C)) <= 1e-9 * np.max(np.abs(C))
+        hs = 0 if pooled else h
+        assert learner.cov_inv.shape[0] == (1 if pooled else H)
+        assert np.max(np.abs(learner.cov_inv[hs] - C)) <= 1e-9 * np.max(np.abs(C))
         assert np.max(np.abs(learner.weights[h] - w)) <= 1e-9 * np.max(np.abs(w))
-        np.testing.assert_array_equal(learner.cov_inv[h], learner.cov_inv[h].T)  # exactly symmetric
+        np.testing.assert_array_equal(learner.cov_inv[hs], learner.cov_inv[hs].T)  # exactly symmetric
 
 
 def test_optimism_on_a_linear_mdp():
@@ -202,6 +223,9 @@ def test_learner_reports_no_bound_outside_the_theory():
     assert LSVIUCB(2 * phi, 3).regret_bound(10) is None  # ||phi|| > 1
     assert LSVIUCB(phi, 3, c=0.5).regret_bound(10) == lsvi_ucb_regret_bound(4, 3, 10, 0.1, c=0.5)
     assert LSVIUCB(phi, 3, beta=1.0).regret_bounds(5) is None
+    for kw in ({"stage_dependent": False}, {"bonus": "simplified_bernstein"}):  # variants outside the theorem
+        assert LSVIUCB(phi, 3, **kw).regret_bound(10) is None and not LSVIUCB(phi, 3, **kw).optimistic
+    assert LSVIUCB(phi, 3).optimistic
     # the engine's vector of bounds is the scalar bound at every k; with a budget the width is the budget's
     learner = LSVIUCB(phi, 3, c=0.5, n_episodes=8)
     bounds = learner.regret_bounds(12)
@@ -212,7 +236,15 @@ def test_learner_reports_no_bound_outside_the_theory():
     assert bounds[11] == lsvi_ucb_regret_bound(4, 3, 12, 0.1, c=0.5)
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"beta": 0.7}, {"n_episodes": 500, "c": 0.1}])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"beta": 0.7},
+        {"n_episodes": 500, "c": 0.1},
+        {"beta": 0.7, "lam": 0.1, "stage_dependent": False, "bonus": "simplified_bernstein"},
+    ],
+)
 def test_compiled_and_python_paths_are_bit_identical(kwargs):
     mdp, phi = _linear_mdp(4, S=5, d=4, H=4, terminal=True)
     a = explore(mdp, LSVIUCB(phi, 4, **kwargs), 60, n_runs=2, rng=1, engine="compiled")
@@ -260,6 +292,8 @@ def test_passes_the_online_learner_contract():
         (lambda phi: LSVIUCB(phi, 3, lam=0.0), ValueError, "lam"),
         (lambda phi: LSVIUCB(phi, 3, c=0.0), ValueError, "c"),
         (lambda phi: LSVIUCB(phi, 3, beta=-1.0), ValueError, "beta"),
+        (lambda phi: LSVIUCB(phi, 3, bonus="bernstein"), ValueError, "bonus"),
+        (lambda phi: LSVIUCB(phi, 3, stage_dependent="no"), TypeError, "stage_dependent"),
         (lambda phi: LSVIUCB(phi, 10**6), ValueError, "horizon"),  # H d S statistics over the limit
         (
             lambda phi: LSVIUCB(phi, 3).end_episode(np.array([0, 6]), np.array([0]), np.array([0.5])),
@@ -296,3 +330,25 @@ def test_bad_arguments_are_refused_by_name(call, exc, name):
     phi = np.eye(12).reshape(6, 2, 12)
     with pytest.raises(exc, match=rf"^{name}\b"):
         call(phi)
+
+
+def test_default_plan_is_bit_identical_to_lsvi_plan():
+    """With the defaults the learner's own kernel computes what :func:`tabular.lsvi.lsvi_plan` does,
+    bit for bit (general features, terminal states), and the pooled variant equals ``lsvi_plan`` on
+    the pooled statistics repeated at every step."""
+    from tabular.lsvi import lsvi_plan
+
+    S, A, H, d = 5, 3, 4, 4
+    table = np.random.default_rng(3).normal(size=(S, A, d)) / 2
+    for pooled in (False, True):
+        learner = LSVIUCB(table, H, beta=0.4, lam=0.7, stage_dependent=not pooled)
+        for ep in _episodes(5, 80, S, A, H, terminal_state=S - 1):
+            learner.end_episode(*ep)
+        pol = learner.begin_episode(80, np.random.default_rng())
+        rep = (lambda x: np.repeat(x, H, axis=0)) if pooled else (lambda x: x)
+        ref = lsvi_plan(
+            table, rep(learner.cov_inv), rep(learner._b), rep(learner._M), beta=0.4, sign=1, terminal=learner._terminal
+        )
+        np.testing.assert_array_equal(learner.Q, ref.Q)
+        np.testing.assert_array_equal(pol, ref.policy)
+        np.testing.assert_array_equal(learner.value_estimate, ref.V[0])
