@@ -159,6 +159,19 @@ def _ucbvi_plan(N, Nsas, Rsum, Nstate, Nlast, terminal, Qbar, L, c, kind, policy
     V = np.zeros(S)
     W = np.empty(S)
     big = 1e4 * H**3 * S**2 * A * L**2
+    # what does not depend on h, once per plan (H times fewer divisions and roots when pooled)
+    Hs = N.shape[0]
+    inv = np.zeros((Hs, S, A))
+    rhat = np.zeros((Hs, S, A))
+    hoeff = np.zeros((Hs, S, A))
+    for g in range(Hs):
+        for s in range(S):
+            for a in range(A):
+                n = N[g, s, a]
+                if n > 0.0:
+                    inv[g, s, a] = 1.0 / n
+                    rhat[g, s, a] = Rsum[g, s, a] / n
+                    hoeff[g, s, a] = c * (7.0 * H * L / math.sqrt(n))
     for h in range(H - 1, -1, -1):
         hs = 0 if pooled else h
         cap = float(H - h)
@@ -179,7 +192,7 @@ def _ucbvi_plan(N, Nsas, Rsum, Nstate, Nlast, terminal, Qbar, L, c, kind, policy
                     pv = 0.0
                     for y in range(S):
                         pv += Nsas[hs, s, a, y] * V[y]
-                    pv /= n
+                    pv *= inv[hs, s, a]
                     if kind == 1:
                         var = 0.0
                         corr = 0.0
@@ -197,8 +210,8 @@ def _ucbvi_plan(N, Nsas, Rsum, Nstate, Nlast, terminal, Qbar, L, c, kind, policy
                         nb = Nlast[h, s, a] if frozen else n
                         b = cap if nb == 0.0 else min(c / math.sqrt(nb) + cap / nb, cap)
                     else:
-                        b = c * (7.0 * H * L / math.sqrt(n))
-                    q = Rsum[hs, s, a] / n + pv + b
+                        b = hoeff[hs, s, a]
+                    q = rhat[hs, s, a] + pv + b
                     if q > cap:
                         q = cap
                 if q > Qbar[h, s, a]:
