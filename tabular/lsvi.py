@@ -141,8 +141,9 @@ class LSVIPlan(Result):
 
 # ------------------------------------------------------------------------------- kernels
 @njit(cache=True)
-def _backup(phi, w, cov_inv, beta, sign, cap, q, width):  # pragma: no cover - compiled
-    """``width = beta sqrt(phi^T C phi)``, ``q = clip(phi^T w + sign width, 0, cap)`` per row of ``phi`` (n, d)."""
+def _backup(phi, w, cov_inv, beta, range_term, sign, cap, q, width):  # pragma: no cover - compiled
+    """``width = beta sqrt(u) + range_term u`` with ``u = phi^T C phi``, and
+    ``q = clip(phi^T w + sign width, 0, cap)``, per row of ``phi`` (n, d)."""
     n, d = phi.shape
     for i in range(n):
         mean = 0.0
@@ -156,7 +157,7 @@ def _backup(phi, w, cov_inv, beta, sign, cap, q, width):  # pragma: no cover - c
             for k in range(d):
                 acc += cov_inv[j, k] * phi[i, k]
             quad += pj * acc
-        wd = beta * np.sqrt(quad) if quad > 0.0 else 0.0
+        wd = beta * np.sqrt(quad) + range_term * quad if quad > 0.0 else 0.0
         width[i] = wd
         v = mean + sign * wd
         if v < 0.0:
@@ -167,13 +168,16 @@ def _backup(phi, w, cov_inv, beta, sign, cap, q, width):  # pragma: no cover - c
 
 
 @njit(cache=True)
-def _plan(table, cov_inv, b, M, betas, sign, terminal, Q, V, policy, weights):  # pragma: no cover - compiled
+def _plan(table, cov_inv, b, M, beta, range_term, sign, terminal, Q, V, policy, weights):  # pragma: no cover - compiled
     """The statistics form: ``w_h = C_h (b_h + M_h V_{h+1})``, backed up over ``table`` (S*A, d).
 
-    ``betas`` (H,) is the width per step (one value repeated in the algorithms here).
-    Fills ``Q`` (H, S*A), ``V`` (H+1, S), ``policy`` (H, S), ``weights`` (H, d).
+    ``cov_inv``, ``b``, ``M`` have a leading axis ``H`` (one regression per step) or 1
+    (the transitions of all steps pooled: a stationary linear MDP). The width is
+    ``beta sqrt(u) + range_term u``. Fills ``Q`` (H, S*A), ``V`` (H+1, S), ``policy``
+    (H, S), ``weights`` (H, d).
     """
-    H = cov_inv.shape[0]
+    H = V.shape[0] - 1
+    pooled = cov_inv.shape[0] == 1
     SA, d = table.shape
     S = V.shape[1]
     A = SA // S
@@ -182,17 +186,18 @@ def _plan(table, cov_inv, b, M, betas, sign, terminal, Q, V, policy, weights):  
     for s in range(S):
         V[H, s] = 0.0
     for h in range(H - 1, -1, -1):
+        g = 0 if pooled else h
         for i in range(d):
-            acc = b[h, i]
+            acc = b[g, i]
             for s in range(S):
-                acc += M[h, i, s] * V[h + 1, s]
+                acc += M[g, i, s] * V[h + 1, s]
             y[i] = acc
         for i in range(d):
             acc = 0.0
             for j in range(d):
-                acc += cov_inv[h, i, j] * y[j]
+                acc += cov_inv[g, i, j] * y[j]
             weights[h, i] = acc
-        _backup(table, weights[h], cov_inv[h], betas[h], sign, float(H - h), Q[h], width)
+        _backup(table, weights[h], cov_inv[g], beta, range_term, sign, float(H - h), Q[h], width)
         for s in range(S):
             if terminal[s]:
                 for a in range(A):
@@ -256,7 +261,9 @@ def _backup_rows(phi: np.ndarray, w: np.ndarray, cov_inv: np.ndarray, beta: floa
     phi = np.ascontiguousarray(phi, dtype=np.float64)
     q = np.empty(phi.shape[0])
     width = np.empty(phi.shape[0])
-    _backup(phi, np.ascontiguousarray(w), np.ascontiguousarray(cov_inv), float(beta), float(sign), float(cap), q, width)
+    _backup(
+        phi, np.ascontiguousarray(w), np.ascontiguousarray(cov_inv), float(beta), 0.0, float(sign), float(cap), q, width
+    )
     return q, width
 
 
@@ -469,5 +476,5 @@ def lsvi_plan(table: Any, cov_inv: Any, b: Any, M: Any, *, beta: float, sign: in
     V = np.empty((H + 1, S))
     policy = np.empty((H, S), dtype=np.int64)
     weights = np.empty((H, d))
-    _plan(table.reshape(S * A, d), cov_inv, b, M, np.full(H, beta), float(sign), term, Q, V, policy, weights)
+    _plan(table.reshape(S * A, d), cov_inv, b, M, float(beta), 0.0, float(sign), term, Q, V, policy, weights)
     return LSVIPlan(Q=Q.reshape(H, S, A), V=V, policy=policy, weights=weights)

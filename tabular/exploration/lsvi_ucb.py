@@ -92,6 +92,7 @@ from tabular.lsvi import (
     MAX_HORIZON,
     MAX_MODEL_ENTRIES,
     RIDGE_FLOOR,
+    _plan,
     _sherman_morrison,
 )
 
@@ -215,77 +216,6 @@ def _beta_at(d, H, episode, n_budget, delta, c):  # pragma: no cover - compiled
 
 
 @njit(cache=True)
-def _lsvi_ucb_plan(
-    table, C, b, M, beta, range_term, terminal, Q, V, policy, weights, width
-):  # pragma: no cover - compiled
-    """``w_h = C_h (b_h + M_h V_{h+1})`` and the optimistic backup over ``table`` (S*A, d), ``h = H-1..0``.
-
-    ``C``, ``b``, ``M`` have a leading axis ``Hs`` (``H``: per step; 1: pooled). The width
-    is ``beta sqrt(u) + range_term * u``, ``u = phi^T C_h phi``; ``Q_h = clip(phi^T w_h +
-    width, 0, H - h)``; greedy, ties to the widest bonus, then the lowest action. Fills
-    ``Q`` (H, S*A), ``V`` (H+1, S), ``policy`` (H, S), ``weights`` (H, d), ``width`` (S*A,).
-    """
-    H = V.shape[0] - 1
-    pooled = C.shape[0] == 1
-    SA, d = table.shape
-    S = V.shape[1]
-    A = SA // S
-    y = np.empty(d)
-    for s in range(S):
-        V[H, s] = 0.0
-    for h in range(H - 1, -1, -1):
-        hs = 0 if pooled else h
-        cap = float(H - h)
-        for i in range(d):
-            acc = b[hs, i]
-            for s in range(S):
-                acc += M[hs, i, s] * V[h + 1, s]
-            y[i] = acc
-        for i in range(d):
-            acc = 0.0
-            for j in range(d):
-                acc += C[hs, i, j] * y[j]
-            weights[h, i] = acc
-        for i in range(SA):
-            mean = 0.0
-            quad = 0.0
-            for j in range(d):
-                pj = table[i, j]
-                if pj == 0.0:
-                    continue
-                mean += pj * weights[h, j]
-                acc = 0.0
-                for k in range(d):
-                    acc += C[hs, j, k] * table[i, k]
-                quad += pj * acc
-            wd = beta * np.sqrt(quad) if quad > 0.0 else 0.0
-            if range_term > 0.0 and quad > 0.0:
-                wd += range_term * quad
-            width[i] = wd
-            v = mean + wd
-            if v < 0.0:
-                v = 0.0
-            elif v > cap:
-                v = cap
-            Q[h, i] = v
-        for s in range(S):
-            if terminal[s]:
-                for a in range(A):
-                    Q[h, s * A + a] = 0.0
-                policy[h, s] = 0
-                V[h, s] = 0.0
-                continue
-            best = 0
-            for a in range(1, A):
-                qa = Q[h, s * A + a]
-                qb = Q[h, s * A + best]
-                if qa > qb or (qa == qb and width[s * A + a] > width[s * A + best]):
-                    best = a
-            policy[h, s] = best
-            V[h, s] = Q[h, s * A + best]
-
-
-@njit(cache=True)
 def _lsvi_ucb_update(table, C, b, M, seen_terminal, states, actions, rewards, L, u, H):  # pragma: no cover - compiled
     """Add an episode to the per-step statistics: ``C_h`` (Sherman-Morrison), ``b_h``, ``M_h``."""
     d = table.shape[2]
@@ -313,14 +243,13 @@ def _lsvi_ucb_run(
     H = policy.shape[0]
     S, A, d = table.shape
     flat = table.reshape(S * A, d)
-    width = np.empty(S * A)
     st = np.zeros(H + 1, np.int64)
     ac = np.zeros(H, np.int64)
     rw = np.zeros(H)
     u = np.empty(d)
     for k in range(K):
         beta = fixed_beta if fixed_beta >= 0.0 else _beta_at(d, H, first_episode + k + 1, n_budget, delta, c)
-        _lsvi_ucb_plan(flat, C, b, M, beta, range_term, seen_terminal, Q, V, policy, weights, width)
+        _plan(flat, C, b, M, beta, range_term, 1.0, seen_terminal, Q, V, policy, weights)
         n = K_.simulate_episode(policy, cdf, init_cdf, R, terminal, gen, st, ac, rw)
         _lsvi_ucb_update(table, C, b, M, seen_terminal, st, ac, rw, n, u, H)
         K_.record_episode(
@@ -400,7 +329,7 @@ class LSVIUCB:
     True
     """
 
-    _kernels = (_lsvi_ucb_plan, _lsvi_ucb_update, _lsvi_ucb_run, _sherman_morrison, _beta_at)
+    _kernels = (_plan, _lsvi_ucb_update, _lsvi_ucb_run, _sherman_morrison, _beta_at)
 
     @validate_params(
         features=Array("float", ndim=3),
@@ -456,7 +385,6 @@ class LSVIUCB:
         self.cov_inv[:] = np.eye(d) / self.lam
         self._b = np.zeros((Hs, d))
         self._M = np.zeros((Hs, d, S))
-        self._width = np.empty(S * A)
         self._terminal = np.zeros(S, dtype=bool)
         self._Q = np.zeros((H, S * A))
         self._V = np.zeros((H + 1, S))
@@ -486,9 +414,9 @@ class LSVIUCB:
         ``episode`` is not read: the width follows the number of episodes seen.
         """
         flat = self.features.reshape(self.n_states * self.n_actions, self.dim)
-        _lsvi_ucb_plan(
-            flat, self.cov_inv, self._b, self._M, self._beta(self._episodes + 1), self._range_term, self._terminal,
-            self._Q, self._V, self._policy, self.weights, self._width,
+        _plan(
+            flat, self.cov_inv, self._b, self._M, self._beta(self._episodes + 1), self._range_term, 1.0,
+            self._terminal, self._Q, self._V, self._policy, self.weights,
         )  # fmt: skip
         self.value_estimate = self._V[0].copy()
         return self._policy.copy()
