@@ -35,6 +35,12 @@ noise): :data:`OURS` says, per learner, which settings we run and whether they
 reproduce rlberry's; where they do not, the regret columns compare two different
 algorithms and are for information (no check fails on them).
 
+RLSVI is compared with ``RLSVI-fixed``, rlberry's ``RLSVIAgent`` with one change
+(``benchmarks/rlberry_exploration.py``): the shipped agent draws its reward noise with
+mean ``R_hat`` and plans with ``R_hat + noise`` (``rlberry/agents/rlsvi/rlsvi.py:190,
+196, 205``), counting the empirical reward twice; the fixed agent draws it with mean 0.
+The shipped agent's recorded regret is printed for information.
+
 rlberry runs in its own virtual environment, inside the repository (git-ignored)::
 
     python3.11 -m venv .venv-rlberry
@@ -47,7 +53,8 @@ the benchmark still runs ours and the floor.
 
 Run ``python -m benchmarks.bench_exploration [--quick] [--filter riverswim] [--json PATH]``;
 ``python -m benchmarks.bench_exploration --record`` re-runs rlberry with 20 seeds and
-rewrites ``benchmarks/data/rlberry_exploration.json``.
+rewrites ``benchmarks/data/rlberry_exploration.json``; ``--record-agent NAME`` runs one
+agent of :data:`AGENTS` and adds its entries to that file (refused if already recorded).
 """
 
 from __future__ import annotations
@@ -91,7 +98,7 @@ RLBERRY_HOWTO = (
     'rlberry==0.6.0 "numpy<2" "gymnasium==0.29.1" "pandas<2.2" "scipy<1.12" "matplotlib<3.9" "numba<0.60"'
 )
 
-AGENTS = ("UCBVI", "PSRL", "RLSVI", "OptQL", "LSVIUCB")
+AGENTS = ("UCBVI", "PSRL", "RLSVI", "RLSVI-fixed", "OptQL", "LSVIUCB")
 """rlberry's agents, by the names ``benchmarks/rlberry_exploration.py`` knows them."""
 
 LSVI_EPISODES = 300
@@ -147,7 +154,9 @@ class OurSettings:
     settings reproduce rlberry's algorithm (then the regret statistics must agree, and
     ``tests/tabular/exploration/test_rlberry_agreement.py`` checks that they do);
     ``why``: what differs (for a matched learner: which options reproduce rlberry, and
-    what is left unreproduced), if anything.
+    what is left unreproduced), if anything; ``peer``: the rlberry agent of
+    :data:`AGENTS` compared with (default: the key of :data:`OURS`, rlberry's agent as
+    shipped).
     """
 
     cls: str
@@ -155,6 +164,11 @@ class OurSettings:
     text: str
     matched: bool
     why: str
+    peer: str = ""
+
+    def rlberry_agent(self, agent: str) -> str:
+        """The rlberry agent (a key of the recorded data) that ``OURS[agent]`` is compared with."""
+        return self.peer or agent
 
 
 def _one_hot(S: int, A: int) -> np.ndarray:
@@ -187,13 +201,17 @@ OURS: dict[str, OurSettings] = {
     ),
     "RLSVI": OurSettings(
         "RLSVI",
-        lambda cls, S, A, H: cls(S, A, H, sigma=1.0, lam=1.0, stage_dependent=False),
-        "RLSVI(S, A, H, sigma=1.0, lam=1.0, stage_dependent=False)",
-        False,
-        "rlberry counts the empirical reward twice: it draws noise_sa = rng.normal(R_hat, std) (mean R_hat, not 0, "
-        "rlberry/agents/rlsvi/rlsvi.py:190) and plans with R_hat + noise_sa (rlsvi.py:196, 205), a defect we do "
-        "not reproduce (besides: its noise std is 1/sqrt(N) + (H-h)/N, N counting one uniform pseudo-transition, rlsvi.py:189, "
-        "V capped at H; ours is the Bayesian regression form, std 1/sqrt(N+1))",
+        lambda cls, S, A, H: cls(S, A, H, sigma=1.0, stage_dependent=False, form="perturbed_model"),
+        "RLSVI(S, A, H, sigma=1.0, stage_dependent=False, form='perturbed_model')",
+        True,
+        "compared with RLSVI-fixed, rlberry's RLSVIAgent with its reward noise drawn with mean 0: as shipped "
+        "rlberry draws noise_sa = rng.normal(R_hat, std) (mean R_hat, rlberry/agents/rlsvi/rlsvi.py:190) and "
+        "plans with R_hat + noise_sa (rlsvi.py:196, 205), counting the empirical reward twice, a defect we do not "
+        "reproduce (the shipped agent's regret is lower: the doubled reward makes it greedier). Reproduced: one "
+        "uniform pseudo-transition of reward 0 in the counts (rlsvi.py:123-127), noise std 1/sqrt(n) + (H-h)/n "
+        "(rlsvi.py:189), fresh noise per (h, s, a), V capped at H (dynprog/utils.py:54-101). Not reproduced: "
+        "rlberry's running-average model (rounding only); terminal states worth 0 (none here)",
+        peer="RLSVI-fixed",
     ),
     "OptQL": OurSettings(
         "OptimisticQLearning",
@@ -304,46 +322,85 @@ def _stats(x: Sequence[float]) -> tuple[float, float, int]:
     return float(a.mean()), se, int(a.size)
 
 
-def record(path: Path = DATA_PATH, n_seeds: int = RECORD_SEEDS) -> dict[str, Any]:
-    """Run rlberry on every (instance, agent) with ``n_seeds`` seeds and write the statistics to ``path``."""
+#: What an rlberry agent of :data:`AGENTS` changes in rlberry's code, recorded with its statistics.
+RLBERRY_NOTES = {
+    "RLSVI-fixed": (
+        "rlberry 0.6.0's RLSVIAgent with ONE change: its reward noise is drawn with mean 0. As shipped it draws "
+        "noise_sa = rng.normal(R_hat, std) (rlberry/agents/rlsvi/rlsvi.py:190) and plans with R_hat + noise_sa "
+        "(rlsvi.py:196, 205), counting the empirical reward twice; the subclass _ZeroMeanNoiseRLSVI of "
+        "benchmarks/rlberry_exploration.py makes that draw normal(0, std) from the same stream (same shape, same "
+        "number of draws). Everything else as shipped: one uniform pseudo-transition of reward 0 in the counts, "
+        "std 1/sqrt(N) + (H-h)/N, V capped at H. The shipped agent's entry 'RLSVI' is kept as recorded."
+    ),
+}
+
+
+def _entry(p: dict[str, Any], agent: str) -> dict[str, Any]:
+    a = p["agents"][agent]
+    cum = {}
+    for k, vals in a["cum_pseudo_regret"].items():
+        m, se, n = _stats(vals)
+        cum[k] = {"mean": m, "se": se, "n": n}
+    rm, rse, rn = _stats(a["cum_realised_regret"])
+    return {
+        "episodes": a["episodes"],
+        "settings": a["settings"],
+        **({"note": RLBERRY_NOTES[agent]} if agent in RLBERRY_NOTES else {}),
+        "cum_pseudo_regret": cum,
+        "cum_realised_regret": {"mean": rm, "se": rse, "n": rn},
+        "policy_mismatches": int(sum(a["mismatches"])),
+        "episodes_per_s": a.get("episodes_per_s"),
+        "first_fit_s": a.get("first_fit_s"),
+        "import_s": p["import_s"],
+        **({"shipped_episodes_per_s": a["shipped_episodes_per_s"]} if "shipped_episodes_per_s" in a else {}),
+    }
+
+
+def record(path: Path = DATA_PATH, n_seeds: int = RECORD_SEEDS, agents: Sequence[str] | None = None) -> dict[str, Any]:
+    """Run rlberry on every (instance, agent) with ``n_seeds`` seeds and write the statistics to ``path``.
+
+    ``agents=None``: all of :data:`AGENTS`, the file rewritten. Otherwise only those agents
+    are run and their entries *added* to the existing file (same seeds required; an agent
+    already recorded is refused, so recorded entries never change).
+    """
     python = rlberry_python()
     seeds = list(range(SEED, SEED + n_seeds))
-    data: dict[str, Any] = {
-        "description": (
-            "rlberry 0.6.0's cumulative pseudo-regret (policy in force each episode, exact backward induction "
-            "on the true MDP) per instance and agent: mean, standard error (std ddof=1 / sqrt(n)), n seeds, at "
-            "each checkpoint K; written by `python -m benchmarks.bench_exploration --record` with "
-            "benchmarks/rlberry_exploration.py"
-        ),
-        "seeds": seeds,
-        "instances": {},
-    }
+    if agents is None:
+        run_agents: Sequence[str] = AGENTS
+        data: dict[str, Any] = {
+            "description": (
+                "rlberry 0.6.0's cumulative pseudo-regret (policy in force each episode, exact backward induction "
+                "on the true MDP) per instance and agent: mean, standard error (std ddof=1 / sqrt(n)), n seeds, at "
+                "each checkpoint K; written by `python -m benchmarks.bench_exploration --record` with "
+                "benchmarks/rlberry_exploration.py"
+            ),
+            "seeds": seeds,
+            "instances": {},
+        }
+    else:
+        run_agents = list(agents)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["seeds"] != seeds:
+            raise ValueError(f"{path} was recorded with seeds {data['seeds']}, not {seeds}")
+        for agent in run_agents:
+            if agent not in AGENTS:
+                raise ValueError(f"agents: unknown rlberry agent {agent!r}")
+            for inst in INSTANCES:
+                if agent in data["instances"][inst.name]["agents"]:
+                    raise ValueError(f"agents: {agent} is already recorded on {inst.name}")
     for inst in INSTANCES:
-        entry: dict[str, Any] = {"episodes": inst.episodes, "test_episodes": inst.test_episodes, "agents": {}}
-        for agent in AGENTS:
+        entry = data["instances"].setdefault(
+            inst.name, {"episodes": inst.episodes, "test_episodes": inst.test_episodes, "agents": {}}
+        )
+        for agent in run_agents:
             print(f"recording rlberry {agent} on {inst.name} ...", file=sys.stderr, flush=True)
             p = run_rlberry(python, inst, agent, seeds, (inst.test_episodes,))
-            a = p["agents"][agent]
+            if "vstar_rho" in entry and entry["vstar_rho"] != p["vstar_rho"]:
+                raise RuntimeError(f"{inst.name}: rlberry's V* changed since the recording")
             entry["vstar_rho"] = p["vstar_rho"]
             data["rlberry_version"] = p["rlberry_version"]
             data["numpy_version"] = p["numpy_version"]
-            cum = {}
-            for k, vals in a["cum_pseudo_regret"].items():
-                m, se, n = _stats(vals)
-                cum[k] = {"mean": m, "se": se, "n": n}
-            rm, rse, rn = _stats(a["cum_realised_regret"])
-            entry["agents"][agent] = {
-                "episodes": a["episodes"],
-                "settings": a["settings"],
-                "cum_pseudo_regret": cum,
-                "cum_realised_regret": {"mean": rm, "se": rse, "n": rn},
-                "policy_mismatches": int(sum(a["mismatches"])),
-                "episodes_per_s": a.get("episodes_per_s"),
-                "first_fit_s": a.get("first_fit_s"),
-                "import_s": p["import_s"],
-                **({"shipped_episodes_per_s": a["shipped_episodes_per_s"]} if "shipped_episodes_per_s" in a else {}),
-            }
-        data["instances"][inst.name] = entry
+            entry["agents"][agent] = _entry(p, agent)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1)
@@ -464,6 +521,8 @@ def _z(m1: float, s1: float, m2: float, s2: float) -> float:
 def _note(
     agent: str, inst: Instance, mdp: Any, K: int, get_peer: Callable[[], dict[str, Any] | str], our_runs: int
 ) -> Any:
+    rl = OURS[agent].rlberry_agent(agent)
+
     def annotate(res: BenchResult) -> str:
         peer = get_peer()
         ours_stats = _our_regret(agent, mdp, K, our_runs)  # after the timing: the first call stays cold
@@ -480,10 +539,10 @@ def _note(
         if isinstance(peer, str):
             parts.append(f"rlberry: not run ({peer})")
         else:
-            a = peer["agents"][agent]
+            a = peer["agents"][rl]
             rate = a["episodes_per_s"]
             parts.append(
-                f"rlberry {peer['rlberry_version']} {agent}: {rate:,.0f} episodes/s (fit({a['time_episodes']}) "
+                f"rlberry {peer['rlberry_version']} {rl}: {rate:,.0f} episodes/s (fit({a['time_episodes']}) "
                 f"in its process; start-up apart: imports {peer['import_s']:.2f} s, first fit(1) incl. Numba "
                 f"compilation {a['first_fit_s']:.2f} s, subprocess wall {peer['wall_s']:.1f} s)"
             )
@@ -498,10 +557,10 @@ def _note(
             parts.append(f"rlberry pseudo-regret at K={K}: {m:.2f} +- {se:.2f} ({n} seeds, this run)")
             if "mean" in ours_stats:
                 parts.append(f"z(ours - rlberry, this run) = {_z(ours_stats['mean'], ours_stats['se'], m, se):+.2f}")
-        rec = _recorded(inst, agent)
+        rec = _recorded(inst, rl)
         if rec is not None and str(K) in rec["cum_pseudo_regret"]:
             r = rec["cum_pseudo_regret"][str(K)]
-            parts.append(f"recorded rlberry: {r['mean']:.2f} +- {r['se']:.2f} ({r['n']} seeds)")
+            parts.append(f"recorded rlberry {rl}: {r['mean']:.2f} +- {r['se']:.2f} ({r['n']} seeds)")
             if "mean" in ours_stats:
                 parts.append(
                     f"z(ours - recorded) = {_z(ours_stats['mean'], ours_stats['se'], r['mean'], r['se']):+.2f}"
@@ -513,6 +572,10 @@ def _note(
             )
         elif "error" in ours_stats:
             parts.append(f"ours: {ours_stats['error']}")
+        shipped = _recorded(inst, agent) if rl != agent else None
+        if shipped is not None and str(K) in shipped["cum_pseudo_regret"]:
+            r = shipped["cum_pseudo_regret"][str(K)]
+            parts.append(f"recorded rlberry {agent} as shipped (for information): {r['mean']:.2f} +- {r['se']:.2f}")
         spec = OURS[agent]
         parts.append(
             (f"settings matched ({spec.why})" if spec.why else "settings matched")
@@ -538,18 +601,19 @@ def bench_exploration(quick: bool) -> Iterator[Comparison]:
     instances = INSTANCES[:1] if quick else INSTANCES
     for inst in instances:
         mdp = inst.build()
-        for agent in AGENTS:
+        for agent in OURS:
+            rl = OURS[agent].rlberry_agent(agent)
             K = inst.episodes_for(agent)
             if quick:
                 K = min(K, inst.test_episodes)
 
-            def peer(inst: Instance = inst, agent: str = agent, K: int = K) -> dict[str, Any] | str:
+            def peer(inst: Instance = inst, rl: str = rl, K: int = K) -> dict[str, Any] | str:
                 # run lazily, from the annotation: comparisons left out by --filter start no rlberry process
                 if python is None:
                     return why
                 q = Instance(inst.name, inst.build, K, inst.test_episodes)
-                print(f"rlberry {agent} on {inst.name} ({n_seeds} seeds, K={K}) ...", file=sys.stderr, flush=True)
-                return run_rlberry(python, q, agent, seeds, (K,))
+                print(f"rlberry {rl} on {inst.name} ({n_seeds} seeds, K={K}) ...", file=sys.stderr, flush=True)
+                return run_rlberry(python, q, rl, seeds, (K,))
 
             yield Comparison(
                 title=f"{agent} on {inst.name}, K={K} episodes",
@@ -563,6 +627,10 @@ def bench_exploration(quick: bool) -> Iterator[Comparison]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point (see :func:`benchmarks.harness.run_suite`); ``--record`` rewrites the JSON."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if "--record-agent" in args:  # add one agent's entries to the recorded file
+        record(agents=[args[args.index("--record-agent") + 1]])
+        print(f"added to {DATA_PATH.relative_to(ROOT)}")
+        return 0
     if "--record" in args:
         record()
         print(f"wrote {DATA_PATH.relative_to(ROOT)}")

@@ -41,6 +41,15 @@ at the start of the episode (``_EpisodeFrozenLSVI``, a subclass that changes not
 else: the same regression, the same bonuses, the same data), and reports the
 as-shipped agent's speed separately.
 
+RLSVI (``rlberry/agents/rlsvi/rlsvi.py``) as shipped draws its reward noise as
+``noise_sa = rng.normal(R_hat, std_sa)`` (mean ``R_hat``, line 190) and plans with
+``R_hat + noise_sa`` (lines 196, 205): the empirical reward is counted twice, a defect.
+The agent ``RLSVI-fixed`` (``_ZeroMeanNoiseRLSVI``) is the same agent with that one
+thing changed: its ``rng`` hands ``_run_episode`` a generator whose ``normal(loc,
+scale)`` draws ``normal(0, scale)`` (same shape, same number of draws from the same
+stream), so it plans with ``R_hat + N(0, std^2)``: Russo's (2019) reward perturbation,
+everything else (pseudo-count, noise std, clip at ``H``, model) as shipped.
+
 Every agent gets the environment with ``reward_range = (0, 1)``: rlberry's
 ``FiniteMDP`` sets ``reward_range = (R.min(), R.max())``, and its agents scale
 their bonuses and clip their values with ``v_max[h] = (H - h) * (max - min)``; rewards
@@ -90,6 +99,7 @@ SETTINGS = {
         "stage_dependent": False,
     },
     "RLSVI": {"gamma": 1.0, "scale_std_noise": 1.0, "reward_free": False, "stage_dependent": False},
+    "RLSVI-fixed": {"gamma": 1.0, "scale_std_noise": 1.0, "reward_free": False, "stage_dependent": False},
     "OptQL": {
         "gamma": 1.0,
         "bonus_scale_factor": 1.0,
@@ -134,6 +144,30 @@ class _EpisodeFrozenLSVI(LSVIUCBAgent):
             self.lambda_mat_inv = current
 
 
+class _ZeroMeanNormal:
+    """A generator that draws ``normal(0, scale)`` where asked for ``normal(loc, scale)``."""
+
+    def __init__(self, gen):
+        self._gen = gen
+
+    def normal(self, loc=0.0, scale=1.0, size=None):
+        if size is None:
+            size = np.broadcast(np.asarray(loc), np.asarray(scale)).shape
+        return self._gen.normal(0.0, scale, size)
+
+    def __getattr__(self, name):
+        return getattr(self._gen, name)
+
+
+class _ZeroMeanNoiseRLSVI(RLSVIAgent):
+    """rlberry's RLSVI with its reward noise drawn with mean 0 (rlsvi.py:190 draws it with mean
+    ``R_hat``, then plans with ``R_hat + noise``): nothing else changed."""
+
+    @property
+    def rng(self):
+        return _ZeroMeanNormal(self.seeder.rng)
+
+
 def make_env(P, R, initial):
     # rlberry's FiniteMDP asserts |row sum - 1| < 1e-15: renormalise (a change of ~1e-16)
     P = P / P.sum(axis=-1, keepdims=True)
@@ -150,6 +184,8 @@ def make_agent(name, env, horizon, seed, frozen_lsvi=True):
         return PSRLAgent(env, horizon=horizon, seeder=seed, **kw)
     if name == "RLSVI":
         return RLSVIAgent(env, horizon=horizon, seeder=seed, **kw)
+    if name == "RLSVI-fixed":
+        return _ZeroMeanNoiseRLSVI(env, horizon=horizon, seeder=seed, **kw)
     if name == "OptQL":
         return OptQLAgent(env, horizon=horizon, seeder=seed, **kw)
     if name == "LSVIUCB":

@@ -39,11 +39,48 @@ learner marks such a state (:attr:`RLSVI.ended`) and values it 0 at every step (
 entry 0). The normals of a marked state are still drawn (tabular form), so the number of
 draws per episode is fixed: ``H S A`` (tabular) or ``H d`` (features).
 
-The defaults ``sigma = 1``, ``lam = 1`` give a noise standard deviation
-``1 / sqrt(N + 1)``: the ``scale / sqrt(n)`` term (``scale_std_noise = 1``, one prior
-pseudo-count) of rlberry's ``RLSVIAgent``. rlberry's agent is Russo's (2019) reward-
-perturbation form on the empirical model with an extra ``v_max / n`` term and a clip
-at ``H``; this module implements the regression form above and has neither.
+Perturbed-model form (``form="perturbed_model"``, tabular only). The model-based,
+tabular RLSVI analysed by Russo (2019): perturb the *rewards* of the empirical model
+with Gaussian noise, then plan on it. The empirical model holds one uniform
+pseudo-transition of reward 0 per ``(h, s, a)``: with ``n = N(s, a) + 1``,
+
+.. math::
+
+    \\hat R(s, a) = \\frac{R_{sum}(s, a)}{n}, \\qquad
+    \\hat P(x' | s, a) = \\frac{N(s, a, x') + 1/S}{n}
+
+(so an unvisited pair has ``Rhat = 0`` and ``Phat`` uniform). Each episode, backward
+over ``h = H-1, ..., 0``,
+
+.. math::
+
+    \\tilde Q_h(s, a) = \\hat R(s, a) + w_h(s, a) + \\hat P(\\cdot | s, a)^\\top \\tilde V_{h+1},
+    \\quad w_h(s, a) \\sim N\\Big(0, \\sigma^2 \\big(\\tfrac{1}{\\sqrt n} + \\tfrac{H - h}{n}\\big)^2\\Big),
+    \\qquad \\tilde V_h(s) = \\min\\big(\\max_a \\tilde Q_h(s, a), H\\big),
+
+``Vtilde_H = 0``, fresh noise for every ``(h, s, a)`` (also when the statistics are
+pooled over steps), the policy greedy in ``Qtilde`` (ties to the lowest action), a
+state marked as terminal worth 0. The normals are drawn as in the regression form:
+``w_h(s, a) = std * z`` with ``z`` standard normals, ``h`` from ``H - 1`` down, ``s``
+major, ``a`` minor, ``H S A`` per episode. ``sigma`` scales both terms of the std
+(rlberry's ``scale_std_noise`` only the first; the same at ``sigma = 1``).
+
+This is the algorithm of rlberry 0.6.0's ``RLSVIAgent`` (pseudo-count, std ``1/sqrt(n)
++ (H-h)/n``, cap at ``H``, ``rlberry/agents/rlsvi/rlsvi.py:123-127, 189``) without its
+defect: rlberry draws the noise with mean ``Rhat`` (``rng.normal(R_hat, std)``, line
+190) and plans with ``Rhat + noise``, counting the empirical reward twice. Russo's own
+choice of noise, ``sigma_k^2 = beta_k / (n + 1)`` with ``beta_k = (1/2) S H^3
+log(2 H S A k)``, is the first term alone with a growing scale; the ``(H - h)/n`` term
+and the cap at ``H`` are rlberry's (what we could verify of Russo's paper: the
+abstract, its summary -- Gaussian noise on the empirical rewards, planning in the
+perturbed MDP, the ``beta_k`` above, regret ``O~(H^3 S^{3/2} sqrt(A K))``; the
+``n + 1`` normalisation of ``Rhat``, ``Phat`` and the variance rests on our memory of
+its Algorithm 1, not on a reading of it in this session).
+
+The regression form with ``sigma = lam = 1`` gives a noise standard deviation
+``1 / sqrt(N + 1)`` around a mean that shrinks the rewards *and* the next values by
+``N / (N + 1)``; the perturbed-model form keeps the pseudo-transition's uniform next
+values instead and adds the ``(H - h)/n`` term and the cap.
 
 Guarantee
 ---------
@@ -78,7 +115,7 @@ import math
 import numpy as np
 from numba import njit
 
-from rlcore.validation import Array, Bool, Integer, InvalidParameterError, Real, validate_params
+from rlcore.validation import Array, Bool, Integer, InvalidParameterError, Options, Real, validate_params
 from tabular.exploration._kernels import (
     EpisodeLog,
     EpisodeTables,
@@ -157,12 +194,17 @@ def _linear_posterior(G, b, M, V, sigma, lam, Lam, Lc, rhs, y, mean):  # pragma:
     _backward(Lc, y, mean)
 
 
+#: ``form`` codes of the kernels: tabular regression, regression on features, perturbed model.
+_TABULAR, _FEATURES, _PERTURBED = 0, 1, 2
+
+
 @njit(cache=True)
 def _rlsvi_plan(
-    tabular, N, Nsas, Rsum, G, b, M, F, sigma, lam, ended, gen, policy, V0, Lam, Lc, rhs, y, mean, z, noise, theta
+    form, N, Nsas, Rsum, G, b, M, F, sigma, lam, ended, gen, policy, V0, Lam, Lc, rhs, y, mean, z, noise, theta
 ):  # pragma: no cover - compiled
     """Sample ``Qtilde`` backward and fill the greedy ``policy`` (H, S) and ``V0`` (S,).
 
+    ``form``: ``_TABULAR``, ``_FEATURES`` or ``_PERTURBED`` (then ``V`` is capped at ``H``).
     A state in ``ended`` is worth 0 at every step (policy 0); its normals are still drawn.
     """
     H, S = policy.shape
@@ -171,8 +213,13 @@ def _rlsvi_plan(
     W = np.empty(S)
     s2 = sigma * sigma
     for t in range(H - 1, -1, -1):
-        if tabular:
+        if form != _FEATURES:
             h = t if N.shape[0] > 1 else 0
+            vbar = 0.0  # the pseudo-transition's uniform next value
+            if form == _PERTURBED:
+                for x in range(S):
+                    vbar += V[x]
+                vbar /= S
             for s in range(S):
                 best = -np.inf
                 best_a = 0
@@ -181,11 +228,18 @@ def _rlsvi_plan(
                     acc = Rsum[h, s, a]
                     for x in range(S):
                         acc += Nsas[h, s, a, x] * V[x]
-                    denom = n + lam * s2
-                    q = acc / denom + sigma / math.sqrt(denom) * gen.standard_normal()
+                    if form == _PERTURBED:
+                        n1 = n + 1.0
+                        std = sigma * (1.0 / math.sqrt(n1) + (H - t) / n1)
+                        q = (acc + vbar) / n1 + std * gen.standard_normal()
+                    else:
+                        denom = n + lam * s2
+                        q = acc / denom + sigma / math.sqrt(denom) * gen.standard_normal()
                     if q > best:
                         best = q
                         best_a = a
+                if form == _PERTURBED and best > H:
+                    best = float(H)
                 W[s] = 0.0 if ended[s] else best
                 policy[t, s] = 0 if ended[s] else best_a
         else:
@@ -234,9 +288,9 @@ def _add_linear(G, b, M, F, states, actions, rewards, L):  # pragma: no cover - 
 
 
 @njit(cache=True)
-def _rlsvi_update(tabular, N, Nsas, Rsum, Rsq, G, b, M, F, ended, H, states, actions, rewards, L):  # pragma: no cover
+def _rlsvi_update(form, N, Nsas, Rsum, Rsq, G, b, M, F, ended, H, states, actions, rewards, L):  # pragma: no cover
     """Add an episode to the statistics of the chosen form; mark its last state if it ended before ``H``."""
-    if tabular:
+    if form != _FEATURES:
         add_transitions(N, Nsas, Rsum, Rsq, states, actions, rewards, L)
     else:
         _add_linear(G, b, M, F, states, actions, rewards, L)
@@ -246,7 +300,7 @@ def _rlsvi_update(tabular, N, Nsas, Rsum, Rsq, G, b, M, F, ended, H, states, act
 
 @njit(cache=True)
 def _rlsvi_loop(
-    tabular,
+    form,
     N,
     Nsas,
     Rsum,
@@ -290,7 +344,7 @@ def _rlsvi_loop(
     rewards = np.empty(H)
     for k in range(regret.shape[0]):
         _rlsvi_plan(
-            tabular,
+            form,
             N,
             Nsas,
             Rsum,
@@ -314,7 +368,7 @@ def _rlsvi_loop(
             theta,
         )
         L = simulate_episode(policy, cdf, init_cdf, R, terminal, gen, states, actions, rewards)
-        _rlsvi_update(tabular, N, Nsas, Rsum, Rsq, G, b, M, F, ended, H, states, actions, rewards, L)
+        _rlsvi_update(form, N, Nsas, Rsum, Rsq, G, b, M, F, ended, H, states, actions, rewards, L)
         record_episode(
             k,
             policy,
@@ -383,20 +437,28 @@ class RLSVI:
         ``phi(s, a)``, finite; None: tabular (one-hot, by the diagonal closed form).
         ``Hs * d * d`` must be at most ``10**8``.
     sigma : float > 0, default 1.0
-        Noise standard deviation of the regression.
+        Noise standard deviation of the regression; for ``form="perturbed_model"`` the
+        scale of the reward noise, std ``sigma (1/sqrt(n) + (H-h)/n)``.
     lam : float > 0, default 1.0
-        Prior precision: ``theta ~ N(0, I / lam)``.
+        Prior precision: ``theta ~ N(0, I / lam)``. Not used by ``form="perturbed_model"``
+        (its prior is the one uniform pseudo-transition of reward 0).
     stage_dependent : bool, default False
         False: one regression per step ``h`` on the transitions of *all* steps (the MDP
         is stationary; statistics of leading axis 1); True: on the transitions observed
-        at step ``h`` only (Osband et al.'s original; leading axis ``H``).
+        at step ``h`` only (Osband et al.'s original; leading axis ``H``). The same for
+        the empirical model of ``form="perturbed_model"``.
+    form : {"regression", "perturbed_model"}, default "regression"
+        "regression": the Bayesian regression above (tabular or on ``features``);
+        "perturbed_model": tabular model-based RLSVI (Russo 2019; the module docstring
+        gives the model, the noise, the cap at ``H`` and the draw order); needs
+        ``features=None``.
 
     Attributes
     ----------
     value_estimate : ndarray of float64, shape (S,) or None
         ``max_a Qtilde_0(s, a)`` of the last planned episode (a random value function,
-        not an upper bound; 0 at states seen ending an episode early). None before the first
-        episode.
+        not an upper bound; 0 at states seen ending an episode early; capped at ``H`` by
+        ``form="perturbed_model"``). None before the first episode.
 
     Guarantee
     ---------
@@ -408,6 +470,13 @@ class RLSVI:
     ``tests/tabular/exploration/test_rlsvi.py::test_posterior_matches_direct_regression``,
     ``tests/tabular/exploration/test_rlsvi.py::test_draws_have_the_posterior_moments`` and
     ``tests/tabular/exploration/test_rlsvi.py::test_regret_below_order_curve_and_sublinear``.
+    ``form="perturbed_model"``: Russo (2019) bounds the worst-case regret of tabular
+    RLSVI by ``O~(H^3 S^{3/2} sqrt(A K))`` for a noise scale growing like ``sqrt(S H^3
+    log(H S A k))``; the form here keeps rlberry's constant scale, so no bound is claimed
+    either. Its plan is checked against a NumPy re-implementation by
+    ``tests/tabular/exploration/test_rlsvi.py::test_perturbed_model_plan_matches_numpy``
+    and its regret against rlberry's agent (noise with mean 0) by
+    ``tests/tabular/exploration/test_rlberry_agreement.py::test_regret_agrees_with_rlberry``.
 
     Examples
     --------
@@ -420,6 +489,11 @@ class RLSVI:
     >>> mean, cov = learner.posterior(3, np.zeros(3))  # last step: targets are the rewards
     >>> float(mean[0 * 2 + 1]), float(cov[1, 1])  # (s, a) = (0, 1): 0.5 / (1 + 1), 1 / (1 + 1)
     (0.25, 0.5)
+    >>> pm = RLSVI(3, 2, 4, form="perturbed_model")  # Russo's (2019) model-based form
+    >>> pm.end_episode(np.array([0, 1, 2]), np.array([1, 0]), np.array([0.5, 1.0]))
+    >>> mean, cov = pm.posterior(3, np.zeros(3))  # law of Qtilde_3: n = 1 + 1, std 1/sqrt(2) + 1/2
+    >>> float(mean[1]), round(float(cov[1, 1]), 4)
+    (0.25, 1.4571)
     """
 
     name = "RLSVI"
@@ -433,6 +507,7 @@ class RLSVI:
         sigma=_POSITIVE,
         lam=_POSITIVE,
         stage_dependent=Bool(),
+        form=Options("regression", "perturbed_model"),
     )
     def __init__(
         self,
@@ -444,7 +519,11 @@ class RLSVI:
         sigma: float = 1.0,
         lam: float = 1.0,
         stage_dependent: bool = False,
+        form: str = "regression",
     ) -> None:
+        if form == "perturbed_model" and features is not None:
+            raise InvalidParameterError("form", "'perturbed_model' is tabular: it needs features=None")
+        self.form = form
         self.n_states = int(n_states)
         self.n_actions = int(n_actions)
         self.horizon = int(horizon)
@@ -478,6 +557,12 @@ class RLSVI:
     def tabular(self) -> bool:
         """True when ``features`` is None (one-hot, closed form)."""
         return self.features is None
+
+    @property
+    def _code(self) -> int:
+        if self.features is not None:
+            return _FEATURES
+        return _PERTURBED if self.form == "perturbed_model" else _TABULAR
 
     def reset(self) -> None:
         """Forget all data. Draws no random numbers."""
@@ -516,11 +601,20 @@ class RLSVI:
         """Posterior mean (d,) and covariance (d, d) of ``theta_h`` given ``Vtilde_{h+1} = next_values``.
 
         Tabular: ``d = S A``, coordinate ``s A + a``, a diagonal covariance.
+        ``form="perturbed_model"``: the law of ``Qtilde_h`` (coordinate ``s A + a``) given
+        ``Vtilde_{h+1}``: mean ``Rhat + Phat Vtilde_{h+1}``, variance
+        ``sigma^2 (1/sqrt(n) + (H-h)/n)^2``, ``n = N + 1``.
         """
         h = Integer(0, self.horizon - 1).check(h, "h")
         V = np.ascontiguousarray(next_values, dtype=np.float64)
         if V.shape != (self.n_states,) or not np.all(np.isfinite(V)):
             raise InvalidParameterError("next_values", f"expected a finite array of shape ({self.n_states},)")
+        if self.form == "perturbed_model":
+            hs = h if self.stage_dependent else 0
+            n1 = self.N[hs] + 1.0
+            mean = (self.Rsum[hs] + self.Nsas[hs] @ V + V.mean()) / n1
+            std = self.sigma * (1.0 / np.sqrt(n1) + (self.horizon - h) / n1)
+            return mean.reshape(-1), np.diag((std**2).reshape(-1))
         if self.features is None:
             hs = h if self.stage_dependent else 0
             denom = self.N[hs] + self.lam * self.sigma**2
@@ -538,7 +632,7 @@ class RLSVI:
         policy = np.empty((self.horizon, self.n_states), np.int64)
         V0 = np.empty(self.n_states)
         _rlsvi_plan(
-            self.features is None, self.N, self.Nsas, self.Rsum, self.G, self.b, self.M, self._F, self.sigma, self.lam,
+            self._code, self.N, self.Nsas, self.Rsum, self.G, self.b, self.M, self._F, self.sigma, self.lam,
             self._ended, rng, policy, V0, *self._work,
         )  # fmt: skip
         self.value_estimate = V0
@@ -550,7 +644,7 @@ class RLSVI:
         ac = np.ascontiguousarray(actions, dtype=np.int64)
         rw = np.ascontiguousarray(rewards, dtype=np.float64)
         _rlsvi_update(
-            self.features is None, self.N, self.Nsas, self.Rsum, self.Rsq, self.G, self.b, self.M, self._F, self._ended,
+            self._code, self.N, self.Nsas, self.Rsum, self.Rsq, self.G, self.b, self.M, self._F, self._ended,
             self.horizon, st, ac, rw, ac.shape[0],
         )  # fmt: skip
 
@@ -567,7 +661,7 @@ class RLSVI:
         d = "None" if self.features is None else f"<array of shape {self.features.shape}>"
         return (
             f"RLSVI(n_states={self.n_states}, n_actions={self.n_actions}, horizon={self.horizon}, features={d}, "
-            f"sigma={self.sigma}, lam={self.lam}, stage_dependent={self.stage_dependent})"
+            f"sigma={self.sigma}, lam={self.lam}, stage_dependent={self.stage_dependent}, form={self.form!r})"
         )
 
     def _run_compiled(self, tables: EpisodeTables, n_episodes: int, gen: np.random.Generator, log: EpisodeLog) -> None:
@@ -576,7 +670,7 @@ class RLSVI:
         policy = np.empty((self.horizon, self.n_states), np.int64)
         V0 = np.empty(self.n_states)
         _rlsvi_loop(
-            self.features is None, self.N, self.Nsas, self.Rsum, self.Rsq, self.G, self.b, self.M, self._F, self.sigma,
+            self._code, self.N, self.Nsas, self.Rsum, self.Rsq, self.G, self.b, self.M, self._F, self.sigma,
             self.lam, self._ended, tables.cdf, tables.init_cdf, tables.R, tables.terminal, tables.P, tables.rho, tables.vstar0,
             tables.vstar_rho, gen, log.regret[:K], log.returns[:K], log.estimates[:K], log.margins[:K], log.s0[:K],
             policy, V0, *self._work,

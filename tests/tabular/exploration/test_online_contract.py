@@ -80,6 +80,7 @@ LIBRARY: list[tuple[str, Any, dict[str, Any]]] = [
     ("UCBVI-BF", functools.partial(UCBVI, bonus="bernstein", n_episodes=2000), {}),
     ("PSRL", PSRL, SMALL),
     ("RLSVI", RLSVI, SMALL),
+    ("RLSVI[perturbed_model]", functools.partial(RLSVI, form="perturbed_model") if RLSVI is not None else None, SMALL),
     # measured at 2000 episodes on chain(2, ..., horizon=3): the per-episode regret rises
     # (0.14 -> 0.19 Hoeffding, 0.14 -> 0.54 Bernstein); optimism holds
     ("OptimisticQLearning", OptimisticQLearning, {"optimistic": True, "sublinear": False, **SMALL}),

@@ -1,6 +1,8 @@
-"""RLSVI: the regression posterior, its draws, tabular == one-hot, regret, and the two engines."""
+"""RLSVI: the regression posterior, its draws, tabular == one-hot, the perturbed-model form, regret, the two engines."""
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import pytest
@@ -94,6 +96,91 @@ def test_tabular_equals_one_hot_features():
     assert np.array_equal(a.initial_states, b.initial_states)
 
 
+def _numpy_perturbed_plan(episodes, S, A, H, sigma, stage_dependent, gen):
+    """Model-based RLSVI re-done in NumPy from the raw episodes: counts with one uniform
+    pseudo-transition of reward 0, noise ``sigma (1/sqrt(n) + (H-h)/n) z`` with ``z`` drawn
+    ``h`` from ``H-1`` down, ``s`` major, ``a`` minor, ``V`` capped at ``H``, a state where
+    an episode ended before ``H`` worth 0."""
+    Hs = H if stage_dependent else 1
+    N = np.ones((Hs, S, A))
+    Rsum = np.zeros((Hs, S, A))
+    Psum = np.full((Hs, S, A, S), 1.0 / S)
+    ended = np.zeros(S, bool)
+    for st, ac, rw in episodes:
+        for t in range(len(ac)):
+            h = t if stage_dependent else 0
+            N[h, st[t], ac[t]] += 1
+            Rsum[h, st[t], ac[t]] += rw[t]
+            Psum[h, st[t], ac[t], st[t + 1]] += 1
+        if len(ac) < H:
+            ended[st[len(ac)]] = True
+    V = np.zeros(S)
+    policy = np.zeros((H, S), np.int64)
+    for t in range(H - 1, -1, -1):
+        h = t if stage_dependent else 0
+        z = np.array([gen.standard_normal() for _ in range(S * A)]).reshape(S, A)
+        std = sigma * (1 / np.sqrt(N[h]) + (H - t) / N[h])
+        Q = Rsum[h] / N[h] + Psum[h] / N[h][..., None] @ V + std * z
+        policy[t] = np.where(ended, 0, Q.argmax(1))
+        V = np.where(ended, 0.0, np.minimum(Q.max(1), H))
+    return policy, V
+
+
+@pytest.mark.parametrize("stage_dependent", [False, True])
+def test_perturbed_model_plan_matches_numpy(stage_dependent):
+    """The plan of ``form="perturbed_model"`` against a NumPy re-implementation from the raw
+    episodes, its normals drawn from a copy of the generator: same policy, same values (to
+    rounding). Some episodes end early (so some states are marked terminal), and with
+    ``sigma = 3`` the cap at ``H`` binds at some states; both are checked to happen."""
+    S, A, H, sigma = 5, 3, 4, 3.0
+    rng = np.random.default_rng(12)
+    episodes = [(rng.integers(0, S, H + 1), rng.integers(0, A, H), rng.random(H)) for _ in range(40)]
+    episodes[3] = (np.array([0, 2, S - 1]), np.array([1, 2]), np.array([0.5, 0.25]))  # ends early at S - 1
+    learner = RLSVI(S, A, H, sigma=sigma, stage_dependent=stage_dependent, form="perturbed_model")
+    for st, ac, rw in episodes:
+        learner.end_episode(st, ac, rw)
+    assert learner.ended.any() and not learner.ended.all()
+    capped = 0
+    for seed in range(5):
+        gen = np.random.default_rng(seed)
+        want_pi, want_V = _numpy_perturbed_plan(episodes, S, A, H, sigma, stage_dependent, copy.deepcopy(gen))
+        pi = learner.begin_episode(seed, gen)
+        assert np.array_equal(pi, want_pi)
+        np.testing.assert_allclose(learner.value_estimate, want_V, rtol=1e-12, atol=1e-12)
+        capped += int(np.sum(learner.value_estimate == H))
+    assert capped > 0
+
+
+def test_perturbed_model_law_given_next_values():
+    """``posterior`` of the perturbed form: with ``H = 1`` and one action, ``value_estimate``
+    is one draw of ``Qtilde_0`` (the cap at ``H = 1`` set far above by a small ``sigma``);
+    over 20,000 draws its mean and variance must match ``Rhat`` and
+    ``sigma^2 (1/sqrt(n) + 1/n)^2`` (5 standard errors), with ``Rhat = Rsum / (N + 1)``
+    counted from the raw episodes."""
+    S, n = 4, 20_000
+    rng = np.random.default_rng(5)
+    episodes = _random_episodes(rng, S, 1, 1, 30)
+    learner = RLSVI(S, 1, 1, sigma=0.05, form="perturbed_model")
+    for st, ac, rw in episodes:
+        learner.end_episode(st, ac, rw)
+    N = np.ones(S)
+    Rsum = np.zeros(S)
+    for st, _, rw in episodes:
+        N[st[0]] += 1
+        Rsum[st[0]] += rw[0]
+    sd = 0.05 * (1 / np.sqrt(N) + 1 / N)
+    mean, cov = learner.posterior(0, np.zeros(S))
+    np.testing.assert_allclose(mean, Rsum / N, rtol=1e-12)
+    np.testing.assert_allclose(np.diag(cov), sd**2, rtol=1e-12)
+    gen = np.random.default_rng(6)
+    draws = np.empty((n, S))
+    for i in range(n):
+        learner.begin_episode(i, gen)
+        draws[i] = learner.value_estimate
+    assert np.all(np.abs(draws.mean(0) - Rsum / N) <= 5 * sd / np.sqrt(n))
+    assert np.all(np.abs(draws.var(0) - sd**2) <= 5 * sd**2 * np.sqrt(2 / n))
+
+
 @pytest.fixture(scope="module")
 def river_runs():
     mdp = river_swim(6, horizon=20)
@@ -120,11 +207,12 @@ def test_regret_below_order_curve_and_sublinear(river_runs):
     assert cum[:, -1].mean() < 0.5 * 2000 * res.optimal_value
 
 
-@pytest.mark.parametrize("kind", ["tabular", "features", "stage"])
+@pytest.mark.parametrize("kind", ["tabular", "features", "stage", "perturbed", "perturbed-stage"])
 def test_compiled_and_python_paths_are_bit_identical(kind):
     mdp = river_swim(4, horizon=6)
     F = np.random.default_rng(0).normal(size=(4, 2, 3)) if kind == "features" else None
-    learner = RLSVI(4, 2, 6, features=F, sigma=0.3, stage_dependent=kind == "stage")
+    form = "perturbed_model" if kind.startswith("perturbed") else "regression"
+    learner = RLSVI(4, 2, 6, features=F, sigma=0.3, stage_dependent=kind.endswith("stage"), form=form)
     a = explore(mdp, learner, 40, n_runs=2, rng=5, engine="compiled")
     post_a = learner.posterior(2, np.arange(4.0))
     b = explore(mdp, learner, 40, n_runs=2, rng=5, engine="python")
@@ -161,6 +249,8 @@ _NAN_F[1, 1, 0] = np.nan
         ({"features": _NAN_F}, "features", InvalidParameterError),
         ({"features": np.ones((3, 2, 10_001)), "horizon": 1}, "features", InvalidParameterError),
         ({"stage_dependent": 1}, "stage_dependent", InvalidParameterTypeError),
+        ({"form": "bogus"}, "form", InvalidParameterError),
+        ({"form": "perturbed_model", "features": np.ones((3, 2, 2))}, "form", InvalidParameterError),
     ],
 )
 def test_bad_input_names_the_argument(kwargs, name, err):
@@ -189,8 +279,12 @@ def test_a_state_that_ends_an_episode_is_worth_zero():
     """
     lock = combination_lock(4, 2, combination=[1, 0, 1, 1])
     S = lock.n_states
-    for F in (None, np.eye(2 * S).reshape(S, 2, 2 * S)):
-        learner = RLSVI(S, 2, 4, features=F)
+    for F, form in (
+        (None, "regression"),
+        (np.eye(2 * S).reshape(S, 2, 2 * S), "regression"),
+        (None, "perturbed_model"),
+    ):
+        learner = RLSVI(S, 2, 4, features=F, form=form)
         res = explore(lock, learner, 300, n_runs=4, rng=0)
         assert np.all(res.cumulative_regret()[:, -1] < 80)
         assert res.pseudo_regret[:, -100:].mean() < 0.1
