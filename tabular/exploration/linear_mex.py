@@ -70,7 +70,7 @@ class LinearMEXSolution(Result):
     max_iter=Integer(0, 10**6),
 )
 class LinearMEX:
-    """Model-free MEX with linear Q-functions ``Q_h(s, a) = phi(s, a) . theta_h`` on tabulated features.
+    """Model-free MEX with linear Q-functions ``Q_h(s, a) = phi(s, a)^T theta_h`` on tabulated features.
 
     The paper's model-free instance (Liu et al. 2023): the hypothesis is
     ``theta = (theta_0, ..., theta_{H-1})``, ``V_h(s) = clip(max_a Q_h(s, a), 0, H - h)`` (0 at the states in :attr:`ended`),

@@ -182,7 +182,7 @@ class MEXSolution(Result):
 
 @validate_params(g=Array(ndim=1), counts=Array(ndim=1, shape=("g.0",), low=0.0), eta=Real(0, None))
 def mex_row_argmax(g: np.ndarray, counts: np.ndarray, eta: float) -> np.ndarray:
-    """The row subproblem of MEX: ``argmax_{p in simplex} g . p + eta * counts . log p``.
+    """The row subproblem of MEX: ``argmax_{p in simplex} g^T p + eta counts^T log(p)``.
 
     Parameters
     ----------
