@@ -155,11 +155,13 @@ def explore(
     else:
         vstar0 = _EMPTY
         tables = None
-    compiled = hasattr(learner, "_run_compiled") and is_mdp
+    # the compiled loop simulates and scores from one set of tables: env must be the reference
+    compiled = hasattr(learner, "_run_compiled") and is_mdp and reference is env
     if engine == "compiled" and not compiled:
         raise InvalidParameterError(
             "engine",
-            "'compiled' needs a built-in learner (with _run_compiled) and a FiniteMDP env; use 'python' or 'auto'",
+            "'compiled' needs a built-in learner (with _run_compiled) and a FiniteMDP env that is also the "
+            "reference; use 'python' or 'auto'",
         )
     use_compiled = compiled and engine != "python"
     K = n_episodes

@@ -105,6 +105,20 @@ def test_any_simulator_with_a_reference_gives_the_same_run():
     assert np.all(np.isnan(c.pseudo_regret)) and np.array_equal(c.returns[0], a.returns[0])
 
 
+def test_a_reference_other_than_env_scores_on_the_reference():
+    """Simulate one MDP, score on another: the auto engine takes the protocol path."""
+    env = river_swim(5, horizon=6)
+    other = FiniteMDP(np.array(env.P), np.array(env.R) * 0.5, horizon=6, initial=env.initial)
+    learner = UCBVI(5, 2, 6, c=0.2)
+    res = explore(env, learner, 30, rng=4, reference=other)
+    assert res.engine == "python"
+    same = explore(Wrapped(env), learner, 30, rng=4, reference=other)
+    for f in FIELDS:
+        assert np.array_equal(getattr(res, f), getattr(same, f), equal_nan=True), f
+    with pytest.raises(InvalidParameterError, match="^engine"):
+        explore(env, learner, 3, rng=4, reference=other, engine="compiled")
+
+
 def test_realised_regret_is_unbiased_for_pseudo_regret():
     """E[V*(s_0) - G] = V*(rho) - V^pi(rho) per episode: the mean gap over runs is noise only."""
     mdp = random_mdp(3, 2, horizon=5, rng=4)
