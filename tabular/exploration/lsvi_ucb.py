@@ -315,7 +315,7 @@ class LSVIUCB:
     The two variants (``stage_dependent=False``, ``bonus="simplified_bernstein"``) have
     no guarantee here (``regret_bound`` is None); they are checked against a count-based
     second implementation
-    (``tests/tabular/exploration/test_lsvi_ucb.py::test_pooled_simplified_plan_is_count_based_induction``)
+    (``tests/tabular/exploration/test_lsvi_ucb.py::test_one_hot_plan_is_count_based_optimistic_induction``)
     and against rlberry 0.6.0's regret statistics
     (``tests/tabular/exploration/test_rlberry_agreement.py``).
 

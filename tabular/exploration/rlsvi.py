@@ -1,3 +1,4 @@
+# Length: one learner in two forms (Bayesian regression, tabular or features; perturbed model), their draw order and kernels; mostly docstrings.
 """RLSVI: randomized least-squares value iteration (Osband, Van Roy and Wen 2016).
 
 RLSVI explores by planning with a *random* value function whose spread is that of a
