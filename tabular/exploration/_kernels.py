@@ -32,6 +32,7 @@ __all__ = [
     "policy_values",
     "record_episode",
     "simulate_episode",
+    "solve_model",
 ]
 
 #: Dense models above this many entries (``Hp * S * A * S``) are refused by the engine.
@@ -184,6 +185,39 @@ def policy_values(P, R, policy):  # pragma: no cover - compiled
             W[s] = acc
         V[:] = W
     return V
+
+
+@njit(cache=True)
+def solve_model(P, Rm, ended, policy, V):  # pragma: no cover - compiled
+    """Backward induction on a model: ``policy`` (H, S) (ties to the lowest action), ``V`` (H+1, S).
+
+    ``P`` (Hp, S, A, S) and ``Rm`` (Hp, S, A) with ``Hp = 1`` (one model for every step)
+    or ``H``. A state in ``ended`` (seen ending an episode early) is worth 0 at every step
+    (policy 0). The planning step of the learners that solve a model they built or drew
+    (PSRL, MEX).
+    """
+    H, S = policy.shape
+    A = Rm.shape[2]
+    for s in range(S):
+        V[H, s] = 0.0
+    for t in range(H - 1, -1, -1):
+        h = t if P.shape[0] > 1 else 0
+        for s in range(S):
+            if ended[s]:
+                V[t, s] = 0.0
+                policy[t, s] = 0
+                continue
+            best = -np.inf
+            best_a = 0
+            for a in range(A):
+                q = Rm[h, s, a]
+                for s2 in range(S):
+                    q += P[h, s, a, s2] * V[t + 1, s2]
+                if q > best:
+                    best = q
+                    best_a = a
+            V[t, s] = best
+            policy[t, s] = best_a
 
 
 @njit(cache=True)

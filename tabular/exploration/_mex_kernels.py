@@ -22,7 +22,7 @@ import math
 import numpy as np
 from numba import njit
 
-from tabular.exploration._kernels import add_transitions, record_episode, simulate_episode
+from tabular.exploration._kernels import add_transitions, record_episode, simulate_episode, solve_model
 
 #: Relative objective gain below which the ascent stops.
 ASCENT_TOL = 1e-12
@@ -121,36 +121,6 @@ def empirical_rho(N0):  # pragma: no cover - compiled
     for s in range(S):
         rho[s] = N0[s] / tot if tot > 0.0 else 1.0 / S
     return rho
-
-
-@njit(cache=True)
-def solve_model(P, Rm, ended, policy, V):  # pragma: no cover - compiled
-    """Backward induction on ``(P, Rm)``: ``policy`` (H, S) (ties to the lowest action), ``V`` (H+1, S).
-
-    A state in ``ended`` (seen ending an episode early) is worth 0 at every step (policy 0).
-    """
-    H, S = policy.shape
-    A = Rm.shape[2]
-    for s in range(S):
-        V[H, s] = 0.0
-    for t in range(H - 1, -1, -1):
-        h = t if P.shape[0] > 1 else 0
-        for s in range(S):
-            if ended[s]:
-                V[t, s] = 0.0
-                policy[t, s] = 0
-                continue
-            best = -np.inf
-            best_a = 0
-            for a in range(A):
-                q = Rm[h, s, a]
-                for s2 in range(S):
-                    q += P[h, s, a, s2] * V[t + 1, s2]
-                if q > best:
-                    best = q
-                    best_a = a
-            V[t, s] = best
-            policy[t, s] = best_a
 
 
 @njit(cache=True)

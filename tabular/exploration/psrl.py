@@ -96,6 +96,7 @@ from tabular.exploration._kernels import (
     add_transitions,
     record_episode,
     simulate_episode,
+    solve_model,
 )
 
 __all__ = ["PSRL", "PSRLPosterior", "psrl_bayes_regret_bound"]
@@ -235,38 +236,6 @@ def _psrl_sample(N, Nsas, Rsum, Rsq, B, prior, bern, gen, Ps, Rs):  # pragma: no
 
 
 @njit(cache=True)
-def _backward_induction(Ps, Rs, ended, policy, V0):  # pragma: no cover - compiled
-    """Optimal policy (H, S) of the model ``(Ps, Rs)`` (ties to the lowest action); ``V0`` <- ``V*_0``.
-
-    A state in ``ended`` (seen ending an episode early) is worth 0 at every step (policy 0).
-    """
-    H, S = policy.shape
-    A = Rs.shape[2]
-    V = np.zeros(S)
-    W = np.empty(S)
-    for t in range(H - 1, -1, -1):
-        h = t if Ps.shape[0] > 1 else 0
-        for s in range(S):
-            if ended[s]:
-                W[s] = 0.0
-                policy[t, s] = 0
-                continue
-            best = -np.inf
-            best_a = 0
-            for a in range(A):
-                q = Rs[h, s, a]
-                for s2 in range(S):
-                    q += Ps[h, s, a, s2] * V[s2]
-                if q > best:
-                    best = q
-                    best_a = a
-            W[s] = best
-            policy[t, s] = best_a
-        V[:] = W
-    V0[:] = V
-
-
-@njit(cache=True)
 def _psrl_plan(
     N, Nsas, Rsum, Rsq, B, prior, bern, ended, pend_st, pend_ac, pend_rw, pend_len, gen, Ps, Rs, policy, V0
 ):  # pragma: no cover - compiled
@@ -274,7 +243,9 @@ def _psrl_plan(
     if bern:
         _beta_counts(B, pend_st, pend_ac, pend_rw, pend_len, gen)
     _psrl_sample(N, Nsas, Rsum, Rsq, B, prior, bern, gen, Ps, Rs)
-    _backward_induction(Ps, Rs, ended, policy, V0)
+    V = np.empty((policy.shape[0] + 1, policy.shape[1]))
+    solve_model(Ps, Rs, ended, policy, V)
+    V0[:] = V[0]
 
 
 @njit(cache=True)

@@ -507,7 +507,6 @@ class UCBVI:
         return out
 
     def _run_compiled(self, tables: EpisodeTables, n_episodes: int, gen: np.random.Generator, log: EpisodeLog) -> None:
-        V0 = np.zeros(self.n_states)
         _ucbvi_run(
             n_episodes, self._episodes, self.n_episodes or 0, self.delta, self.c,
             tables.cdf, tables.init_cdf, tables.R, tables.terminal, tables.P, tables.rho, tables.vstar0,
@@ -516,11 +515,8 @@ class UCBVI:
             self._kind, *log,
         )  # fmt: skip
         self._episodes += n_episodes
-        # the last plan's estimate, as the Python path leaves it
-        self.value_estimate = V0 if n_episodes == 0 else self._last_estimate()
-
-    def _last_estimate(self) -> np.ndarray:
-        return np.max(self.Q[0], axis=1)
+        # the last plan's estimate, as the Python path leaves it (V^bar_0 = max_a Q^bar_0)
+        self.value_estimate = np.max(self.Q[0], axis=1)
 
     def __repr__(self) -> str:
         return (
