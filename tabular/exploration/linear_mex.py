@@ -29,7 +29,7 @@ import numpy as np
 from rlcore.results import Result
 from rlcore.validation import Array, Integer, InvalidParameterError, Real, validate_params
 from tabular.exploration import _mex_kernels as kernels
-from tabular.exploration.mex import _MAX_DIM, _MAX_MODEL, _POSITIVE
+from tabular.exploration._constraints import MAX_DIM, MAX_MODEL, POSITIVE
 
 __all__ = ["LinearMEX", "LinearMEXSolution"]
 
@@ -64,8 +64,8 @@ class LinearMEXSolution(Result):
 
 @validate_params(
     features=Array("float", ndim=3),
-    horizon=Integer(1, _MAX_DIM),
-    eta=_POSITIVE,
+    horizon=Integer(1, MAX_DIM),
+    eta=POSITIVE,
     ridge=Real(1e-12, 1e100),
     max_iter=Integer(0, 10**6),
 )
@@ -164,8 +164,8 @@ class LinearMEX:
         self, features: np.ndarray, horizon: int, *, eta: float = 1.0, ridge: float = 1e-6, max_iter: int = 50
     ) -> None:
         S, A, d = features.shape
-        if S * A * d > _MAX_MODEL or horizon * d * max(d, S) > _MAX_MODEL:
-            raise InvalidParameterError("features", f"the statistics exceed the limit of {_MAX_MODEL} entries")
+        if S * A * d > MAX_MODEL or horizon * d * max(d, S) > MAX_MODEL:
+            raise InvalidParameterError("features", f"the statistics exceed the limit of {MAX_MODEL} entries")
         self.features = np.ascontiguousarray(features, dtype=np.float64)
         self.features.setflags(write=False)
         self.n_states, self.n_actions, self.dim = S, A, d

@@ -95,11 +95,10 @@ from tabular.lsvi import (
     _plan,
     _sherman_morrison,
 )
+from tabular.exploration._constraints import DELTA
 
 __all__ = ["LSVIUCB", "lsvi_ucb_beta", "lsvi_ucb_regret_bound"]
 
-#: ``delta`` in ``[1e-100, 1)``: below, ``log(2 d T / delta)`` overflows float64.
-_DELTA = Real(1e-100, 1, closed="left")
 _C = Real(0, 1e100, closed="right")
 
 
@@ -107,7 +106,7 @@ _C = Real(0, 1e100, closed="right")
     dim=Integer(1, MAX_MODEL_ENTRIES),
     horizon=Integer(1, MAX_HORIZON),
     n_episodes=Integer(1, MAX_SAMPLES),
-    delta=_DELTA,
+    delta=DELTA,
     c=_C,
 )
 def lsvi_ucb_beta(dim: int, horizon: int, n_episodes: int, delta: float, *, c: float = 1.0) -> float:
@@ -147,7 +146,7 @@ def _bound_formula(d: int, H: int, K: int, delta: float, beta: float) -> float:
     dim=Integer(1, MAX_MODEL_ENTRIES),
     horizon=Integer(1, MAX_HORIZON),
     n_episodes=Integer(1, MAX_SAMPLES),
-    delta=_DELTA,
+    delta=DELTA,
     c=_C,
     beta=Real(0, BETA_LIMIT) | None,
 )
@@ -335,7 +334,7 @@ class LSVIUCB:
         features=Array("float", ndim=3),
         horizon=Integer(1, MAX_HORIZON),
         beta=Real(0, BETA_LIMIT) | None,
-        delta=_DELTA,
+        delta=DELTA,
         c=_C,
         lam=Real(RIDGE_FLOOR, 1e100),
         n_episodes=Integer(1, MAX_SAMPLES) | None,

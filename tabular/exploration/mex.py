@@ -137,12 +137,10 @@ import numpy as np
 from rlcore.results import Result
 from rlcore.validation import Array, Bool, Integer, InvalidParameterError, Options, Real, validate_params
 from tabular.exploration import _mex_kernels as kernels
+from tabular.exploration._constraints import MAX_DIM, MAX_MODEL, POSITIVE
 
 __all__ = ["MEX", "MEXSolution", "mex_row_argmax", "mex_theoretical_eta"]
 
-_MAX_DIM = 10**6
-_MAX_MODEL = 10**8
-_POSITIVE = Real(0, None, closed="neither")
 _STARTS = ("mle", "optimistic")
 
 
@@ -218,7 +216,7 @@ def mex_row_argmax(g: np.ndarray, counts: np.ndarray, eta: float) -> np.ndarray:
 @validate_params(
     d_gec=Real(1e-100, 1e100),
     log_complexity=Real(1e-100, 1e100),
-    horizon=Integer(1, _MAX_DIM),
+    horizon=Integer(1, MAX_DIM),
     n_episodes=Integer(1, 10**12),
 )
 def mex_theoretical_eta(d_gec: float, log_complexity: float, horizon: int, n_episodes: int) -> float:
@@ -249,10 +247,10 @@ def mex_theoretical_eta(d_gec: float, log_complexity: float, horizon: int, n_epi
 
 
 @validate_params(
-    n_states=Integer(1, _MAX_DIM),
-    n_actions=Integer(1, _MAX_DIM),
-    horizon=Integer(1, _MAX_DIM),
-    eta=_POSITIVE,
+    n_states=Integer(1, MAX_DIM),
+    n_actions=Integer(1, MAX_DIM),
+    horizon=Integer(1, MAX_DIM),
+    eta=POSITIVE,
     rewards=Options("likelihood", "empirical"),
     stage_dependent=Bool(),
     max_iter=Integer(0, 10**6),
@@ -336,10 +334,10 @@ class MEX:
         self.stage_dependent = bool(stage_dependent)
         self.max_iter = int(max_iter)
         Hs = self.horizon if self.stage_dependent else 1
-        if Hs * self.n_states * self.n_actions * self.n_states > _MAX_MODEL:
+        if Hs * self.n_states * self.n_actions * self.n_states > MAX_MODEL:
             raise InvalidParameterError(
                 "n_states",
-                f"the model of {Hs * self.n_states * self.n_actions * self.n_states} entries exceeds the limit {_MAX_MODEL}",
+                f"the model of {Hs * self.n_states * self.n_actions * self.n_states} entries exceeds the limit {MAX_MODEL}",
             )
         self.reset()
 

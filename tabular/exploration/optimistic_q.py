@@ -101,6 +101,7 @@ from numba import njit
 from rlcore.validation import MAX_SAMPLES, Integer, InvalidParameterError, Options, Real, validate_params
 from tabular.exploration import _kernels as K_
 from tabular.exploration._kernels import EpisodeLog, EpisodeTables
+from tabular.exploration._constraints import DELTA
 
 __all__ = ["OptimisticQLearning", "optimistic_q_regret_bound"]
 
@@ -119,7 +120,7 @@ def _weights(H: int) -> tuple[float, float]:
     n_actions=Integer(1, 10**6),
     horizon=Integer(1, 10**6),
     n_episodes=Integer(1, MAX_SAMPLES),
-    delta=Real(0, 1, closed="neither"),
+    delta=DELTA,
     bonus=Options("hoeffding", "bernstein"),
     c=Real(1, 1e6),
     planned_episodes=Integer(1, MAX_SAMPLES) | None,
@@ -162,7 +163,7 @@ def optimistic_q_regret_bound(
     n_states, n_actions, horizon : int in [1, 10**6]
     n_episodes : int in [1, 10**12]
         ``k``.
-    delta : float in (0, 1)
+    delta : float in [1e-100, 1)
         The learner's ``delta``.
     bonus : {"hoeffding", "bernstein"}
         For ``"bernstein"`` the bound holds on the event that the learner is optimistic
@@ -309,7 +310,7 @@ class OptimisticQLearning:
         ``S``, ``A``, ``H``; the tables ``H * S * A`` may hold at most ``10**8`` entries.
     bonus : {"hoeffding", "bernstein", "simplified_bernstein"}
         Jin et al.'s Algorithm 1 or 2, or rlberry's ``OptQLAgent`` bonus.
-    delta : float in (0, 1)
+    delta : float in [1e-100, 1)
         Failure probability of the regret guarantee (``iota = ln(3 S A T / delta)``).
     c : float in [0, 1e6]
         Bonus constant: ``c sqrt(H^3 iota / t)`` (Hoeffding; the theory needs
@@ -362,7 +363,7 @@ class OptimisticQLearning:
         n_actions=Integer(1, 10**6),
         horizon=Integer(1, 10**6),
         bonus=Options("hoeffding", "bernstein", "simplified_bernstein"),
-        delta=Real(0, 1, closed="neither"),
+        delta=DELTA,
         c=Real(0, 1e6),
         c1=Real(0, 1e6),
         n_episodes=Integer(1, MAX_SAMPLES) | None,

@@ -89,7 +89,7 @@ import numpy as np
 from numba import njit
 
 from rlcore.results import Result
-from rlcore.validation import Array, Bool, Integer, InvalidParameterError, Options, Real, validate_params
+from rlcore.validation import Array, Bool, Integer, InvalidParameterError, Options, validate_params
 from tabular.exploration._kernels import (
     EpisodeLog,
     EpisodeTables,
@@ -98,13 +98,9 @@ from tabular.exploration._kernels import (
     simulate_episode,
     solve_model,
 )
+from tabular.exploration._constraints import MAX_DIM, MAX_MODEL, POSITIVE
 
 __all__ = ["PSRL", "PSRLPosterior", "psrl_bayes_regret_bound"]
-
-_MAX_DIM = 10**6
-#: Largest model ``Hs * S * A * S`` accepted.
-MAX_MODEL = 10**8
-_POSITIVE = Real(0, None, closed="neither")
 
 
 @dataclass(frozen=True, repr=False)
@@ -330,9 +326,9 @@ def _psrl_loop(
 
 
 @validate_params(
-    n_states=Integer(1, _MAX_DIM),
-    n_actions=Integer(1, _MAX_DIM),
-    horizon=Integer(1, _MAX_DIM),
+    n_states=Integer(1, MAX_DIM),
+    n_actions=Integer(1, MAX_DIM),
+    horizon=Integer(1, MAX_DIM),
     n_episodes=Integer(1, 10**12),
 )
 def psrl_bayes_regret_bound(n_states: int, n_actions: int, horizon: int, n_episodes: int) -> float:
@@ -443,10 +439,10 @@ class PSRL:
     _kernels = (_psrl_plan, _psrl_update, _psrl_loop)
 
     @validate_params(
-        n_states=Integer(1, _MAX_DIM),
-        n_actions=Integer(1, _MAX_DIM),
-        horizon=Integer(1, _MAX_DIM),
-        transition_prior=_POSITIVE,
+        n_states=Integer(1, MAX_DIM),
+        n_actions=Integer(1, MAX_DIM),
+        horizon=Integer(1, MAX_DIM),
+        transition_prior=POSITIVE,
         reward_model=Options("normal_gamma", "bernoulli"),
         reward_prior=Array(ndim=1, shape=(None,)) | None,
         stage_dependent=Bool(),

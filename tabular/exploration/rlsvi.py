@@ -116,7 +116,7 @@ import math
 import numpy as np
 from numba import njit
 
-from rlcore.validation import Array, Bool, Integer, InvalidParameterError, Options, Real, validate_params
+from rlcore.validation import Array, Bool, Integer, InvalidParameterError, Options, validate_params
 from tabular.exploration._kernels import (
     EpisodeLog,
     EpisodeTables,
@@ -124,15 +124,12 @@ from tabular.exploration._kernels import (
     record_episode,
     simulate_episode,
 )
+from tabular.exploration._constraints import MAX_DIM, MAX_MODEL, POSITIVE
 
 __all__ = ["RLSVI", "rlsvi_regret_bound"]
 
-_MAX_DIM = 10**6
 #: Largest ``Hs * d * d`` (Gram matrices kept per step) accepted with features.
 _MAX_GRAM = 10**8
-#: Largest tabular model ``Hs * S * A * S`` accepted.
-MAX_MODEL = 10**8
-_POSITIVE = Real(0, None, closed="neither")
 
 
 @njit(cache=True)
@@ -392,11 +389,11 @@ def _rlsvi_loop(
 
 
 @validate_params(
-    n_states=Integer(1, _MAX_DIM),
-    n_actions=Integer(1, _MAX_DIM),
-    horizon=Integer(1, _MAX_DIM),
+    n_states=Integer(1, MAX_DIM),
+    n_actions=Integer(1, MAX_DIM),
+    horizon=Integer(1, MAX_DIM),
     n_episodes=Integer(1, 10**12),
-    constant=_POSITIVE,
+    constant=POSITIVE,
 )
 def rlsvi_regret_bound(n_states: int, n_actions: int, horizon: int, n_episodes: int, *, constant: float = 1.0) -> float:
     """``c H^{3/2} sqrt(S A T log(S A T))``, ``T = K H``: the order of tabular RLSVI's regret bound.
@@ -501,12 +498,12 @@ class RLSVI:
     _kernels = (_rlsvi_plan, _rlsvi_update, _rlsvi_loop)
 
     @validate_params(
-        n_states=Integer(1, _MAX_DIM),
-        n_actions=Integer(1, _MAX_DIM),
-        horizon=Integer(1, _MAX_DIM),
+        n_states=Integer(1, MAX_DIM),
+        n_actions=Integer(1, MAX_DIM),
+        horizon=Integer(1, MAX_DIM),
         features=Array(ndim=3, shape=("n_states", "n_actions", None)) | None,
-        sigma=_POSITIVE,
-        lam=_POSITIVE,
+        sigma=POSITIVE,
+        lam=POSITIVE,
         stage_dependent=Bool(),
         form=Options("regression", "perturbed_model"),
     )

@@ -90,6 +90,7 @@ from rlcore.validation import (
 )
 from tabular.average_reward import relative_value_iteration
 from tabular.exploration import _ucrl2_kernels as _k
+from tabular.exploration._constraints import DELTA
 
 __all__ = [
     "ExtendedValueIterationResult",
@@ -418,7 +419,7 @@ def _policy_gain(P: np.ndarray, R: np.ndarray, policy: np.ndarray) -> np.ndarray
         ),
     ),
     n_steps=Integer(1, MAX_SAMPLES),
-    delta=Real(0, 1, closed="neither"),
+    delta=DELTA,
     n_runs=Integer(1, 10**6),
     rng=RNG(),
     progress=PROGRESS,
@@ -445,7 +446,7 @@ def ucrl2(
         from ``env.initial``.
     n_steps : int in [1, 10**12]
         ``T``, steps per run (``n_runs * n_steps <= 10**8``).
-    delta : float in (0, 1)
+    delta : float in [1e-100, 1)
         Confidence parameter of the sets and of Theorem 2.
     n_runs : int in [1, 10**6]
         Independent runs, with generators ``rlcore.randomness.spawn(rng, n_runs)``.
@@ -572,7 +573,7 @@ def ucrl2(
     n_states=Integer(1, None),
     n_actions=Integer(1, None),
     n_steps=Integer(1, MAX_SAMPLES) | Array("int", ndim=1, low=1),
-    delta=Real(0, 1, closed="neither"),
+    delta=DELTA,
 )
 def ucrl2_regret_bound(
     diameter: float, n_states: int, n_actions: int, n_steps: int | np.ndarray, delta: float
@@ -586,7 +587,7 @@ def ucrl2_regret_bound(
     n_states, n_actions : int >= 1
     n_steps : int >= 1 or ndarray of int
         ``T`` (one or many).
-    delta : float in (0, 1)
+    delta : float in [1e-100, 1)
 
     Returns
     -------
