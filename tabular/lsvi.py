@@ -363,6 +363,14 @@ def least_squares_value_iteration(
     InvalidParameterError
         Naming ``lam`` when some ``Lambda_h`` is numerically singular or overflows.
 
+    Guarantee
+    ---------
+    The regressions of PEVI (Jin, Yang, Wang 2021, Algorithm 2) and LSVI-UCB (Jin,
+    Yang, Wang, Jordan 2020, Algorithm 1); with one-hot features they are count-based
+    backward induction with the ridge-shrunk model. Tested by
+    ``tests/tabular/test_lsvi.py::test_one_hot_lsvi_is_count_based_backward_induction``
+    and ``tests/tabular/test_lsvi.py::test_core_reproduces_pevi``.
+
     Examples
     --------
     One state, one action, reward 1 twice per step, horizon 2, no width: ridge shrinkage
@@ -417,6 +425,11 @@ def lsvi_backup(
     width : ndarray of shape (n,)
         ``beta sqrt(phi^T C phi)``.
 
+    Guarantee
+    ---------
+    One step of the backward pass of :func:`least_squares_value_iteration`. Tested
+    through it by ``tests/tabular/test_lsvi.py::test_one_hot_lsvi_is_count_based_backward_induction``.
+
     Examples
     --------
     >>> q, width = lsvi_backup(np.array([[1.0, 0.0]]), np.array([0.5, 0.0]), np.eye(2) / 4, beta=1.0, sign=-1, cap=2.0)
@@ -456,6 +469,12 @@ def lsvi_plan(table: Any, cov_inv: Any, b: Any, M: Any, *, beta: float, sign: in
     Returns
     -------
     LSVIPlan
+
+    Guarantee
+    ---------
+    The same plan as :func:`least_squares_value_iteration` on the same data, from
+    sufficient statistics. Tested by
+    ``tests/tabular/test_lsvi.py::test_statistics_form_equals_sample_form``.
 
     Examples
     --------

@@ -123,6 +123,13 @@ def lsvi_ucb_beta(dim: int, horizon: int, n_episodes: int, delta: float, *, c: f
     delta : float in [1e-100, 1)
     c : float in (0, 1e100]
 
+    Guarantee
+    ---------
+    The width of Jin et al. (2020), Theorem 3.1, under which the optimistic values
+    bound ``V*`` from above with probability ``1 - delta`` (for ``c`` above the theorem's
+    absolute constant). Optimism at this width is checked by
+    ``tests/tabular/exploration/test_lsvi_ucb.py::test_optimism_on_a_linear_mdp``.
+
     Examples
     --------
     >>> round(lsvi_ucb_beta(12, 20, 2000, 0.1), 2)
@@ -194,6 +201,13 @@ def lsvi_ucb_regret_bound(
     -------
     float
         Often above ``K H``, the trivial bound, unless ``K`` is large.
+
+    Guarantee
+    ---------
+    Jin, Yang, Wang and Jordan (2020), Theorem 3.1, with the two terms of its proof
+    written out (see above): with probability at least ``1 - delta`` in a linear MDP.
+    Tested by ``tests/tabular/exploration/test_lsvi_ucb.py::test_bound_formula_and_rate``
+    and ``tests/tabular/exploration/test_lsvi_ucb.py::test_regret_below_bound_and_sublinear``.
 
     Examples
     --------

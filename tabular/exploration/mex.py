@@ -200,6 +200,12 @@ def mex_row_argmax(g: np.ndarray, counts: np.ndarray, eta: float) -> np.ndarray:
         ``sum_i eta counts_i / (lambda - g_i) = 1`` (Newton's method, monotone);
         entries with zero count get mass only when their ``g`` exceeds that ``lambda``.
 
+    Guarantee
+    ---------
+    The exact maximiser of a strictly concave problem on the simplex, through its
+    one-dimensional dual (KKT conditions). Tested against SciPy's SLSQP and the KKT
+    conditions by ``tests/tabular/exploration/test_mex.py::test_row_argmax_matches_scipy``.
+
     Examples
     --------
     >>> mex_row_argmax(np.zeros(3), np.array([1.0, 1.0, 2.0]), 1.0).tolist()
@@ -237,6 +243,12 @@ def mex_theoretical_eta(d_gec: float, log_complexity: float, horizon: int, n_epi
     float
         The ``eta`` of the regret theorem (see the module docstring for what this rests
         on); with it the bound is ``O(sqrt(d_GEC log_complexity H K))``.
+
+    Guarantee
+    ---------
+    The ``eta`` of Liu et al. (2023)'s regret theorem (see the module docstring for
+    what the statement rests on). Tested by
+    ``tests/tabular/exploration/test_mex.py::test_no_bound_and_theoretical_eta``.
 
     Examples
     --------

@@ -182,6 +182,15 @@ def optimistic_q_regret_bound(
     InvalidParameterError
         ``planned_episodes`` below ``n_episodes``; ``c`` below 1 (no guarantee).
 
+    Guarantee
+    ---------
+    Jin, Allen-Zhu, Bubeck and Jordan (2018), Theorem 1, with its proof's constants:
+    with probability at least ``1 - delta`` the pseudo-regret of UCB-Hoeffding
+    Q-learning (``c >= 1``, the planned budget) is at most this value. Tested by
+    ``tests/tabular/exploration/test_optimistic_q.py::test_bound_closed_form_and_learner_vectorised``
+    (the closed form at ``H = 1, 2``) and
+    ``tests/tabular/exploration/test_optimistic_q.py::test_regret_below_bound_and_sublinear``.
+
     Examples
     --------
     >>> b = optimistic_q_regret_bound(6, 2, 20, 2000, 0.1)
