@@ -8,8 +8,10 @@ projections and distances), the BRIDGE loader (:func:`load_bridge_mdp`, with fou
 MDPs shipped: :data:`SHIPPED_BRIDGE_MDPS`, :func:`bridge_data_dir`) and one randomness
 convention (:func:`as_generator`), and one switch for progress bars on long calls
 (:func:`set_progress`, :mod:`rlcore.progress`). Hypothesis strategies for property tests live in
-:mod:`rlcore.testing` (needs the light ``hypothesis`` extra); the Gymnasium adapter
-(:func:`as_gymnasium_env`) in :mod:`rlcore.gym`.
+:mod:`rlcore.testing` (needs the light ``hypothesis`` extra); the Gymnasium adapters
+both ways: any simulator as a Gymnasium environment (:func:`as_gymnasium_env`, in
+:mod:`rlcore.gym`) and any Gymnasium environment as a simulator (:func:`from_gymnasium`,
+in :mod:`rlcore.gym_simulator`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from rlcore.distributions import (
 )
 from rlcore.evaluation import PolicyEvaluation, evaluate_policy, occupancy
 from rlcore.gym import SimulatorEnv, SimulatorVectorEnv, as_gymnasium_env
+from rlcore.gym_simulator import from_gymnasium
 from rlcore.mdp import FiniteMDP
 from rlcore.policies import (
     as_stochastic,
@@ -73,6 +76,7 @@ __all__ = [
     "progress_switch",
     "set_progress",
     "as_gymnasium_env",
+    "from_gymnasium",
     "as_stochastic",
     "bellman_expectation",
     "bellman_optimality",

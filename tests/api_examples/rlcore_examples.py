@@ -74,6 +74,7 @@ EXAMPLES: dict[str, Example] = {
     "SimulatorVectorEnv": Example(lambda: {"sim": _mdp(), "num_envs": 2, "max_episode_steps": 5}),
     "as_generator": Example(lambda: {"rng": 0}),
     "as_gymnasium_env": Example(lambda: {"sim": _mdp(), "num_envs": 2}),
+    "from_gymnasium": Example(lambda: {"env": "CartPole-v1", "seeding": "generator"}),
     "as_stochastic": Example(lambda: {"policy": np.array([0, 1, 1]), "n_actions": 2}),
     "bellman_expectation": Example(lambda: {"mdp": _mdp(), "policy": np.zeros(3, dtype=int), "V": np.zeros(3)}),
     "bellman_optimality": Example(lambda: {"mdp": _mdp(), "V": np.zeros(3)}),
