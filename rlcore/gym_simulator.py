@@ -159,7 +159,7 @@ def _time_limit(env: Any) -> int | None:
             if isinstance(e, gymnasium.wrappers.TimeLimit):
                 return int(e._max_episode_steps)
             e = e.env
-        steps = getattr(env, "max_episode_steps", None)
+        steps = getattr(e, "max_episode_steps", None)  # the innermost env's own limit (rlcore's SimulatorEnv)
     return None if steps is None else int(steps)
 
 
@@ -368,8 +368,8 @@ class GymnasiumSimulator:
     def _dummy_actions(self, n: int) -> np.ndarray:
         if self._discrete_act:
             return np.zeros(n, dtype=np.int64)
-        lo, hi = self.action_low, self.action_high
-        mid = np.where(np.isfinite(lo) & np.isfinite(hi), (lo + hi) / 2, np.clip(0.0, lo, hi))  # type: ignore[operator]
+        lo, hi = np.asarray(self.action_low), np.asarray(self.action_high)
+        mid = np.where(np.isfinite(lo) & np.isfinite(hi), (lo + hi) / 2, np.clip(0.0, lo, hi))
         return np.broadcast_to(mid, (n, *self.action_shape)).astype(np.float64).copy()
 
     # ------------------------------------------------------------------ protocol mode

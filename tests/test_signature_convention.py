@@ -101,6 +101,10 @@ SYNONYMS: dict[str, str] = {
 #: Where a name is dictated by an outside protocol, with the reason.
 SYNONYM_EXEMPT: dict[tuple[str, str], str] = {
     ("rlcore.experiments.Run", "seed"): "the integer seed recorded for one run of a sweep: a datum, not a source",
+    (
+        "tabular.deep.sweep_run",
+        "seed",
+    ): "rlcore.experiments.run_sweep calls run(config, seed) with the run's integer seed",
     ("rlcore.testing.contract.reseeded_globals", "seed"): (
         "the integer given to np.random.seed and random.seed: it seeds the global generators on purpose, "
         "to expose subjects that use them instead of their rng"

@@ -206,13 +206,157 @@ EXAMPLES: dict[str, Example] = {
     ),
 }
 
+
 #: The deep learners of ``tabular.deep`` (not exported from ``tabular``), walked as the
 #: namespace ``tabular.deep``.
+_BUDGET_DEEP = "episodes of a near-random agent: the largest valid value would run for hours"
+_AGENTS: list = []
+
+
+def _dqn_agent():
+    if not _AGENTS:
+        from tabular.deep import train_dqn
+
+        _AGENTS.append(
+            train_dqn(
+                "CartPole-v1", total_steps=20, learning_starts=10, hidden_sizes=(4,), n_eval_episodes=1, rng=0
+            ).agent
+        )
+    return _AGENTS[0]
+
+
+_AGENT_FILES: list[str] = []
+
+
+def _agent_file() -> str:
+    if not _AGENT_FILES:
+        import atexit
+        import os
+        import shutil
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="tabular_deep_walk_")
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        path = os.path.join(folder, "agent.pt")
+        _dqn_agent().save(path)
+        _AGENT_FILES.append(path)
+    return _AGENT_FILES[0]
+
+
+def _sac_args():
+    return {
+        "env": "Pendulum-v1",
+        "total_steps": 30,
+        "learning_starts": 10,
+        "batch_size": 4,
+        "hidden_sizes": (4,),
+        "n_eval_episodes": 1,
+        "rng": 0,
+    }
+
+
+def _stream_env():
+    from rlcore.generators import chain
+    from rlcore.gym import as_gymnasium_env
+
+    return as_gymnasium_env(chain(3, gamma=0.9), max_episode_steps=10)
+
+
+def _zero_policy(obs):
+    return np.zeros(len(obs), dtype=np.int64)
+
+
+def _td_agent():
+    from tabular.deep.streaming import train_stream_td
+
+    return train_stream_td(
+        _stream_env(), _zero_policy, total_steps=5, hidden_sizes=(4,), n_eval_episodes=1, rng=0
+    ).agent
+
+
+def _linear():
+    from rlcore.deep import require_torch
+
+    return require_torch("example").nn.Linear(3, 2)
+
+
+_STREAM = {"total_steps": 20, "hidden_sizes": (4,), "n_eval_episodes": 1, "rng": 0}
+
+
 DEEP_EXAMPLES: dict[str, Example] = {
     "dqn": Example(lambda: _learner(hidden_sizes=(4,), batch_size=2, buffer_size=8), sweep=False, why=_TRAINING),
     "ppo": Example(
         lambda: _learner(hidden_sizes=(4,), n_envs=2, minibatch_size=2, n_epochs=1), sweep=False, why=_TRAINING
     ),
+    "train_dqn": Example(
+        lambda: {
+            "env": "CartPole-v1",
+            "total_steps": 40,
+            "learning_starts": 20,
+            "train_freq": 10,
+            "gradient_steps": 1,
+            "batch_size": 4,
+            "buffer_size": 64,
+            "hidden_sizes": (4,),
+            "n_eval_episodes": 1,
+            "max_episode_steps": 30,
+            "rng": 0,
+        },
+        sweep=False,
+        why=_TRAINING,
+    ),
+    "value_head": Example(lambda: {"loss": "hl_gauss", "n_bins": 5, "v_min": 0.0, "v_max": 1.0}),
+    "evaluate_agent": Example(
+        lambda: {"env": "CartPole-v1", "agent": _dqn_agent(), "n_episodes": 2, "max_steps": 20, "rng": 0},
+        skip_params={"n_episodes": _BUDGET_DEEP, "max_steps": _BUDGET_DEEP},
+    ),
+    "load_agent": Example(lambda: {"path": _agent_file()}),
+    "sweep_run": Example(
+        lambda: {
+            "config": {
+                "algorithm": "dqn",
+                "env": "CartPole-v1",
+                "total_steps": 30,
+                "learning_starts": 10,
+                "hidden_sizes": [4],
+                "n_eval_episodes": 1,
+                "max_episode_steps": 20,
+            },
+            "seed": 0,
+        },
+        sweep=False,
+        why=_TRAINING,
+    ),
+    "train_sac": Example(lambda: _sac_args(), sweep=False, why=_TRAINING),
+    "train_dsac_t": Example(lambda: _sac_args(), sweep=False, why=_TRAINING),
+    "ObGD": Example(lambda: {"params": list(_linear().parameters())}),
+    "sparse_init_": Example(lambda: {"module": _linear(), "sparsity": 0.5, "rng": 0}),
+    "train_stream_q": Example(lambda: {"env": _stream_env(), **_STREAM}, sweep=False, why=_TRAINING),
+    "train_stream_ac": Example(lambda: {"env": _stream_env(), **_STREAM}, sweep=False, why=_TRAINING),
+    "train_stream_td": Example(
+        lambda: {"env": _stream_env(), "policy": _zero_policy, **_STREAM}, sweep=False, why=_TRAINING
+    ),
+    "value_of": Example(lambda: {"agent": _td_agent(), "observations": np.arange(3)}),
+    "train_ppo": Example(
+        lambda: {
+            "env": "CartPole-v1",
+            "total_steps": 16,
+            "n_steps": 4,
+            "n_envs": 2,
+            "batch_size": 4,
+            "n_epochs": 1,
+            "hidden_sizes": (4,),
+            "n_eval_episodes": 1,
+            "rng": 0,
+        },
+        sweep=False,
+        why=_TRAINING,
+    ),
+}
+
+#: Names of :mod:`tabular.deep` not walked.
+DEEP_EXEMPT: dict[str, str] = {
+    "DeepRLResult": "result dataclass, built by the trainers",
 }
 
 _BUDGET = "a budget whose largest valid value would run for hours"

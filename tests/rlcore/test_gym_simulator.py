@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 
-from rlcore import FiniteMDP, rollout
+from rlcore import FiniteMDP, evaluate_policy, rollout
 from rlcore.generators import random_mdp, river_swim
 from rlcore.gym import as_gymnasium_env
 from rlcore.gym_simulator import GymnasiumSimulator, from_gymnasium
@@ -243,3 +243,52 @@ def test_minatar_if_installed() -> None:
         ended += int(out.terminated.sum())
         assert not out.truncated.any()  # MinAtar sets no time limit
     assert ended > 0  # random play loses the ball
+
+
+def test_episodic_learners_take_a_gymnasium_task() -> None:
+    """The simulator-protocol learners run unchanged on adapted Gymnasium tasks.
+
+    Tabular Q-learning on a finite MDP presented through Gymnasium learns the policy
+    backward induction finds (an independent planner on the true model); the episodic
+    deep DQN runs on CartPole with raw observations as features.
+    """
+    from tabular import q_learning
+    from tabular.finite_horizon import backward_induction
+
+    mdp = river_swim(3, horizon=4, p_forward=0.9, p_backward=0.05, small_reward=0.1)
+    sim = from_gymnasium(as_gymnasium_env(mdp), seeding="generator")
+    res = q_learning(sim, horizon=4, n_states=3, n_actions=2, n_episodes=3000, learning_rate=0.1, epsilon=0.3, rng=0)
+    opt = backward_induction(mdp)
+    v_learned = mdp.initial @ evaluate_policy(mdp, res.policy).V[0]
+    assert v_learned >= mdp.initial @ opt.V[0] - 1e-9
+    always_left = mdp.initial @ evaluate_policy(mdp, np.zeros((4, 3), dtype=np.int64)).V[0]
+    assert always_left < mdp.initial @ opt.V[0] - 0.05  # the check can fail
+    torch = pytest.importorskip("torch")
+    from tabular.deep import dqn
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        out = dqn(
+            from_gymnasium("CartPole-v1"),
+            horizon=50,
+            n_actions=2,
+            n_episodes=8,
+            features=lambda s, t: s,
+            hidden_sizes=(8,),
+            rng=0,
+        )
+    finally:
+        torch.set_num_threads(old)
+    assert out.policy is None and out.n_steps > 8
+
+
+def test_time_limit_of_a_wrapped_simulator_env_is_found() -> None:
+    """The limit of an rlcore SimulatorEnv under a user's wrapper is read from the innermost env."""
+
+    class Flip(gymnasium.ActionWrapper):
+        def action(self, action):
+            return 1 - action
+
+    env = Flip(as_gymnasium_env(river_swim(4, gamma=0.9), max_episode_steps=7))
+    assert from_gymnasium(env).max_episode_steps == 7
