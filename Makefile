@@ -12,6 +12,8 @@ BIN := $(VENV)/bin
 # build lying on disk; a bare `torch` requirement would resolve to a multi-GB CUDA build,
 # so the pinned CPU build is installed first, before any extra that mentions torch.
 TORCH_PIN ?= torch==2.13.0
+# pytest workers for `make test` (pytest-xdist; one file per worker at a time)
+TEST_WORKERS ?= 2
 PIP := $(BIN)/python -m pip install --disable-pip-version-check -q
 export NUMBA_CACHE_DIR ?= $(CURDIR)/.numba_cache
 
@@ -34,7 +36,7 @@ tour: $(VENV)/.tour-installed
 	$(BIN)/python tour.py
 
 test: $(VENV)/.test-installed lint
-	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest
+	HYPOTHESIS_PROFILE=$${HYPOTHESIS_PROFILE:-ci} $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 	$(BIN)/python -m sphinx -W --keep-going -q -b html docs docs/_build/html
 
 lint: $(VENV)/.test-installed
@@ -54,7 +56,7 @@ docs: $(VENV)/.test-installed
 # every benchmark in quick mode (smaller instances, 3 repeats); run one module without
 # --quick for the full sizes, e.g. .venv/bin/python -m benchmarks.bench_planning
 BENCHMARKS := bench_policy_evaluation bench_planning bench_sweeps bench_effective_horizon \
-	bench_bandits bench_cascading bench_whittle bench_stopping bench_hedging membw
+	bench_bandits bench_cascading bench_whittle bench_stopping bench_hedging bench_deep membw
 
 bench: $(VENV)/.test-installed
 	@failed=""; for b in $(BENCHMARKS); do echo "== benchmarks.$$b --quick"; \
