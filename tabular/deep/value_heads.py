@@ -10,27 +10,27 @@ against it. With a transition ``(x, a, R, x', d)`` from the replay buffer, where
 bootstraps from ``x'`` (``d = 0`` after a termination), and ``a*`` the greedy next
 action:
 
-=============  ====  ==============================================================
-``loss``       k     target and loss
-=============  ====  ==============================================================
-``"mse"``      1     ``y = R + d Q'(x', a*)``, squared error ``(Q(x, a) - y)^2``
-``"huber"``    1     the same ``y``, Huber loss with threshold ``huber_delta`` (the
-                     ``smooth_l1_loss`` of DQN implementations at ``delta = 1``)
-``"hl_gauss"`` m     ``y`` as above with ``Q' = E[softmax]``; the target is the
-                     HL-Gauss histogram of ``N(y, sigma^2)`` on ``m = n_bins`` bins
-                     of ``[v_min, v_max]`` (Imani and White 2018), ``sigma =
-                     sigma_ratio * bin width`` with the ratio 0.75 of Farebrother et
-                     al. (2024); cross-entropy loss
-``"two_hot"``  m     the two-hot encoding of ``y`` on ``m`` evenly spaced atoms
-                     (Farebrother et al. 2024, Section 3.1); cross-entropy loss
-``"c51"``      m     the categorical projection onto the atoms of the next-state
-                     distribution shifted and scaled, ``R + d z_j`` with the
-                     probabilities of ``x', a*`` (Bellemare et al. 2017, Algorithm
-                     1); cross-entropy loss
-``"quantile"`` N     ``N = n_quantiles`` quantiles at the midpoints ``tau_i = (2i +
-                     1) / 2N``; the targets ``R + d theta'_j(x', a*)``, and the
-                     quantile Huber loss of QR-DQN (Dabney et al. 2018, Eq. 10)
-=============  ====  ==============================================================
+==============  ====  ==============================================================
+``loss``        k     target and loss
+==============  ====  ==============================================================
+``"mse"``       1     ``y = R + d Q'(x', a*)``, squared error ``(Q(x, a) - y)^2``
+``"huber"``     1     the same ``y``, Huber loss with threshold ``huber_delta`` (the
+                      ``smooth_l1_loss`` of DQN implementations at ``delta = 1``)
+``"hl_gauss"``  m     ``y`` as above with ``Q' = E[softmax]``; the target is the
+                      HL-Gauss histogram of ``N(y, sigma^2)`` on ``m = n_bins`` bins
+                      of ``[v_min, v_max]`` (Imani and White 2018), ``sigma =
+                      sigma_ratio * bin width`` with the ratio 0.75 of Farebrother et
+                      al. (2024); cross-entropy loss
+``"two_hot"``   m     the two-hot encoding of ``y`` on ``m`` evenly spaced atoms
+                      (Farebrother et al. 2024, Section 3.1); cross-entropy loss
+``"c51"``       m     the categorical projection onto the atoms of the next-state
+                      distribution shifted and scaled, ``R + d z_j`` with the
+                      probabilities of ``x', a*`` (Bellemare et al. 2017, Algorithm
+                      1); cross-entropy loss
+``"quantile"``  N     ``N = n_quantiles`` quantiles at the midpoints ``tau_i = (2i +
+                      1) / 2N``; the targets ``R + d theta'_j(x', a*)``, and the
+                      quantile Huber loss of QR-DQN (Dabney et al. 2018, Eq. 10)
+==============  ====  ==============================================================
 
 The Q-value of a categorical head is the mean of its softmax distribution on the bin
 centres (``hl_gauss``) or atoms (``two_hot``, ``c51``); of a quantile head, the mean of
@@ -68,16 +68,16 @@ What a head does for learning (DQN's convergence) is a heuristic.
 
 References
 ----------
-.. [1] Farebrother, J. et al. (2024). Stop regressing: training value functions via
-   classification for scalable deep RL. *ICML 2024*, Sections 3.1-3.2 (HL-Gauss with
-   ``sigma / width = 0.75``, two-hot).
-.. [2] Imani, E. and White, M. (2018). Improving regression performance with
-   distributional losses. *ICML 2018* (the histogram loss with Gaussian smoothing).
-.. [3] Bellemare, M. G., Dabney, W. and Munos, R. (2017). A distributional perspective
-   on reinforcement learning. *ICML 2017*, Algorithm 1 (C51).
-.. [4] Dabney, W., Rowland, M., Bellemare, M. G. and Munos, R. (2018). Distributional
-   reinforcement learning with quantile regression. *AAAI 2018*, Eq. 10 and
-   Algorithm 1 (QR-DQN).
+* Farebrother, J. et al. (2024). Stop regressing: training value functions via
+  classification for scalable deep RL. *ICML 2024*, Sections 3.1-3.2 (HL-Gauss with
+  ``sigma / width = 0.75``, two-hot).
+* Imani, E. and White, M. (2018). Improving regression performance with
+  distributional losses. *ICML 2018* (the histogram loss with Gaussian smoothing).
+* Bellemare, M. G., Dabney, W. and Munos, R. (2017). A distributional perspective
+  on reinforcement learning. *ICML 2017*, Algorithm 1 (C51).
+* Dabney, W., Rowland, M., Bellemare, M. G. and Munos, R. (2018). Distributional
+  reinforcement learning with quantile regression. *AAAI 2018*, Eq. 10 and
+  Algorithm 1 (QR-DQN).
 
 Examples
 --------
