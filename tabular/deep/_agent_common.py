@@ -30,6 +30,9 @@ API for the learner modules (``dqn_agent``, ``ppo_agent``, ``sac_agent``, ``stre
     ``ev.due(steps)`` and ``ev.run(steps, act)``; ``ev.arrays()`` gives ``eval_steps``
     and ``eval_returns`` for :class:`~tabular.deep.agent.DeepRLResult`; its generator is
     spawned from the learner's, so evaluating never changes the training run.
+``finish(algorithm, agent, runner, ev, act, n_updates, t0) -> DeepRLResult``
+    Closes a training run: a final evaluation (unless one ran at this very step) and
+    the result, with the runner's episode log and the evaluator's arrays.
 ``RunningMeanStd(shape)``
     Online mean and variance (Welford / Chan's parallel update), ``update(x)``,
     ``normalize(x)``, ``mean``, ``var``, ``count``.
@@ -70,6 +73,7 @@ __all__ = [
     "as_task",
     "encode",
     "eval_task",
+    "finish",
     "run_episodes",
     "task_config",
 ]
@@ -288,6 +292,39 @@ class Evaluator:
         if not self.returns:
             return np.zeros(0, dtype=np.int64), np.zeros((0, self.n_episodes))
         return np.asarray(self.steps, dtype=np.int64), np.stack(self.returns)
+
+
+def finish(
+    algorithm: str,
+    agent: Any,
+    runner: EnvRunner,
+    ev: Evaluator,
+    act: Callable[[np.ndarray], np.ndarray],
+    n_updates: int,
+    t0: float,
+) -> Any:
+    """The :class:`~tabular.deep.agent.DeepRLResult` of a run, after its final evaluation."""
+    import time
+
+    from tabular.deep.agent import DeepRLResult
+
+    if not ev.steps or ev.steps[-1] != runner.steps:  # a final evaluation, unless one just ran
+        ev.run(runner.steps, act)
+    end, rets, lens = runner.episode_log()
+    es, er = ev.arrays()
+    return DeepRLResult(
+        algorithm=algorithm,
+        agent=agent,
+        n_steps=runner.steps,
+        n_updates=n_updates,
+        episode_end_steps=end,
+        episode_returns=rets,
+        episode_lengths=lens,
+        eval_steps=es,
+        eval_returns=er,
+        wall_time=time.perf_counter() - t0,
+        eval_time=ev.time,
+    )
 
 
 class RunningMeanStd:

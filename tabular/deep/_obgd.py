@@ -52,7 +52,6 @@ statement.
 from __future__ import annotations
 
 import math
-import time
 from typing import Any
 from collections.abc import Callable, Iterable
 
@@ -70,7 +69,7 @@ from rlcore.validation import (
     Unchecked,
     validate_params,
 )
-from tabular.deep._agent_common import EnvRunner, Evaluator, RunningMeanStd, as_task, task_config
+from tabular.deep._agent_common import EnvRunner, Evaluator, RunningMeanStd, as_task, finish, task_config
 from tabular.deep._common import hidden_tuple
 from tabular.deep.agent import Agent, DeepRLResult
 
@@ -338,19 +337,4 @@ def _finish(
     stats = stream.stats()
     if stats is not None:
         agent.obs_stats = stats
-    ev.run(stream.runner.steps, act)
-    end, rets, lens = stream.runner.episode_log()
-    es, er = ev.arrays()
-    return DeepRLResult(
-        algorithm=name,
-        agent=agent,
-        n_steps=stream.runner.steps,
-        n_updates=n_updates,
-        episode_end_steps=end,
-        episode_returns=rets,
-        episode_lengths=lens,
-        eval_steps=es,
-        eval_returns=er,
-        wall_time=time.perf_counter() - t0,
-        eval_time=ev.time,
-    )
+    return finish(name, agent, stream.runner, ev, act, n_updates, t0)

@@ -111,6 +111,7 @@ from tabular.deep._agent_common import (
     Evaluator,
     as_task,
     eval_task,
+    finish,
     task_config,
 )
 from tabular.deep._common import HIDDEN_SIZES, hidden_tuple
@@ -552,19 +553,4 @@ def train_dqn(
             if ev.due(runner.steps):
                 ev.run(runner.steps, lambda o: agent.act(o))
             bar.update(E)
-    ev.run(runner.steps, lambda o: agent.act(o))
-    end, rets, lens = runner.episode_log()
-    es, er = ev.arrays()
-    return DeepRLResult(
-        algorithm="dqn",
-        agent=agent,
-        n_steps=runner.steps,
-        n_updates=n_updates,
-        episode_end_steps=end,
-        episode_returns=rets,
-        episode_lengths=lens,
-        eval_steps=es,
-        eval_returns=er,
-        wall_time=time.perf_counter() - t0,
-        eval_time=ev.time,
-    )
+    return finish("dqn", agent, runner, ev, lambda o: agent.act(o), n_updates, t0)

@@ -122,6 +122,7 @@ from tabular.deep._agent_common import (
     EnvRunner,
     as_task,
     eval_task,
+    finish,
     task_config,
 )
 from tabular.deep._common import HIDDEN_SIZES, hidden_tuple
@@ -581,20 +582,4 @@ def train_ppo(
                     n_updates += 1
             if ev.due(runner.steps):
                 ev.run(runner.steps, lambda o: agent.act(o))
-    if not ev.steps or ev.steps[-1] != runner.steps:  # a final evaluation, unless one just ran
-        ev.run(runner.steps, lambda o: agent.act(o))
-    end, rets, lens = runner.episode_log()
-    es, er = ev.arrays()
-    return DeepRLResult(
-        algorithm="ppo",
-        agent=agent,
-        n_steps=runner.steps,
-        n_updates=n_updates,
-        episode_end_steps=end,
-        episode_returns=rets,
-        episode_lengths=lens,
-        eval_steps=es,
-        eval_returns=er,
-        wall_time=time.perf_counter() - t0,
-        eval_time=ev.time,
-    )
+    return finish("ppo", agent, runner, ev, lambda o: agent.act(o), n_updates, t0)

@@ -127,6 +127,7 @@ from tabular.deep._agent_common import (
     Evaluator,
     as_task,
     eval_task,
+    finish,
     task_config,
 )
 from tabular.deep._common import HIDDEN_SIZES, hidden_tuple
@@ -386,23 +387,7 @@ def _train(kind: str, env: Any, s: dict[str, Any]) -> DeepRLResult:
             if ev.due(runner.steps):
                 ev.run(runner.steps, lambda o: agent.act(o))
             bar.update(n_envs)
-    if not ev.steps or ev.steps[-1] != runner.steps:  # a final evaluation, unless one just ran
-        ev.run(runner.steps, lambda o: agent.act(o))
-    end, rets, lens = runner.episode_log()
-    es, er = ev.arrays()
-    return DeepRLResult(
-        algorithm=kind,
-        agent=agent,
-        n_steps=runner.steps,
-        n_updates=learner.n_updates,
-        episode_end_steps=end,
-        episode_returns=rets,
-        episode_lengths=lens,
-        eval_steps=es,
-        eval_returns=er,
-        wall_time=time.perf_counter() - t0,
-        eval_time=ev.time,
-    )
+    return finish(kind, agent, runner, ev, lambda o: agent.act(o), learner.n_updates, t0)
 
 
 @validate_params(**_COMMON)
