@@ -356,7 +356,7 @@ class GymnasiumSimulator:
                 fresh = obs.copy()
                 fresh[ended] = self._reset_slots(np.flatnonzero(ended), gen)
             fresh_idx = fresh[idx] if fresh.size else fresh
-            return obs[idx], rew[idx], term[idx] & ~np.zeros(k, bool), trunc[idx] & ~term[idx], fresh_idx
+            return obs[idx], rew[idx], term[idx], trunc[idx] & ~term[idx], fresh_idx
         nxt, rew = [], np.empty(k, dtype=np.float64)
         term, trunc = np.empty(k, dtype=bool), np.empty(k, dtype=bool)
         for j, i in enumerate(idx):

@@ -93,15 +93,16 @@ settings = dict(
     target_update_interval=100,
     exploration_fraction=0.3,
     hidden_sizes=(64,),
-    v_min=0.0,
-    v_max=10.0,
     n_eval_episodes=2,
 )
+# the support of the categorical heads covers the values, which lie in [0, 10] (rewards in [0, 1])
+support = dict(v_min=0.0, v_max=10.0)
 gaps = {}
 for loss in ("mse", "hl_gauss", "c51"):
     gaps[loss] = []
     for seed in SEEDS:
-        res = train_dqn(as_gymnasium_env(mdp, max_episode_steps=30), loss=loss, rng=seed, **settings)
+        head = support if loss != "mse" else {}
+        res = train_dqn(as_gymnasium_env(mdp, max_episode_steps=30), loss=loss, rng=seed, **settings, **head)
         value = mdp.initial @ evaluate_policy(mdp, res.agent.policy_table()).V
         gaps[loss].append(v_star - value)
     print(f"{loss:9s} gap to V*(rho) per seed: {np.round(gaps[loss], 3).tolist()}")

@@ -388,6 +388,14 @@ def evaluate_agent(
     Returns
     -------
     ndarray of float64, shape (n_episodes,)
+
+    Examples
+    --------
+    >>> from tabular.deep import train_dqn
+    >>> agent = train_dqn("CartPole-v1", total_steps=200, learning_starts=100, rng=0).agent
+    >>> returns = evaluate_agent("CartPole-v1", agent, n_episodes=3, rng=1)
+    >>> returns.shape, bool((returns >= 1).all() and (returns <= 500).all())
+    ((3,), True)
     """
     from tabular.deep._agent_common import as_task, run_episodes
 

@@ -12,9 +12,9 @@ Examples
 --------
 >>> import tempfile
 >>> from rlcore.experiments import Sweep, grid, run_sweep
->>> sweep = Sweep(grid({"loss": ["mse", "hl_gauss"]}, base={"algorithm": "dqn", "env": "CartPole-v1",
-...     "total_steps": 300, "learning_starts": 100, "hidden_sizes": [16], "v_min": 0.0, "v_max": 110.0}),
-...     n_seeds=2, root_seed=0)
+>>> sweep = Sweep(grid({"loss": ["huber", "quantile"], "n_step": [1, 3]}, base={"algorithm": "dqn",
+...     "env": "CartPole-v1", "total_steps": 300, "learning_starts": 100, "hidden_sizes": [16]}),
+...     n_seeds=1, root_seed=0)
 >>> with tempfile.TemporaryDirectory() as out_dir:
 ...     records = run_sweep(sweep, sweep_run, out_dir, backend="serial")
 >>> [r["status"] for r in records], sorted(records[0]["result"])[:3]

@@ -391,5 +391,10 @@ def value_head(
             raise InvalidParameterError("v_max", f"expected v_min < v_max, got ({v_min!r}, {v_max!r})")
         lo, hi = float(v_min), float(v_max)  # type: ignore[arg-type]
     else:
+        for name, v in (("v_min", v_min), ("v_max", v_max)):
+            if v is not None:
+                raise InvalidParameterError(
+                    name, f"only the categorical heads {_CATEGORICAL} have a support; loss={loss!r} has none"
+                )
         lo = hi = None  # type: ignore[assignment]
     return ValueHead(loss, int(n_bins), lo, hi, float(sigma_ratio), int(n_quantiles), float(huber_delta))

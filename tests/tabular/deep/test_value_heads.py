@@ -164,6 +164,8 @@ def test_bad_arguments_are_refused_by_name():
         value_head("hl_gauss", v_max=10.0)
     with pytest.raises(ValueError, match="^v_max"):
         value_head("c51", v_min=1.0, v_max=1.0)
+    with pytest.raises(ValueError, match="^v_min: only the categorical heads"):
+        value_head("mse", v_min=0.0, v_max=10.0)  # a support a scalar head would silently ignore
     with pytest.raises(ValueError, match="^n_bins"):
         value_head("two_hot", n_bins=1, v_min=0.0, v_max=1.0)
     with pytest.raises(TypeError, match="^n_quantiles"):
