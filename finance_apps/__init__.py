@@ -41,61 +41,67 @@ The theory is on the :doc:`stopping </theory/stopping>` and
 from __future__ import annotations
 
 from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
-from finance_apps.closed_form import (
-    black_scholes,
-    bs_call_delta,
-    bs_call_gamma,
-    bs_call_price,
-    bs_call_vega,
-    perpetual_american_put,
-    perpetual_put_boundary,
-)
-from finance_apps.deep import (
-    KFAC,
-    TrainingResult,
-    feedforward_hedger,
-    hedge_ratios,
-    hedging_features,
-    lstm_hedger,
-    train_hedger,
-)
-from finance_apps.duality import DualBound, PriceBracket, andersen_broadie, price_bracket
-from finance_apps.exercise import (
-    BoundaryPolicy,
-    ExercisePolicy,
-    PolicyValue,
-    RegressionExercisePolicy,
-    evaluate_exercise_policy,
-)
-from finance_apps.features import FeatureMap, HistoryFeatures, PolynomialBasis
-from finance_apps.fitted_q import FittedQResult, fitted_q_stopping
-from finance_apps.lattice import LatticeResult, binomial_price, product_lattice_price
-from finance_apps.lsmc import LSMCResult, longstaff_schwartz
-from finance_apps.hedging_baselines import (
-    bs_delta_hedge,
-    derman_kamal_variance,
-    discrete_hedging_variance,
-    no_hedge,
-    whalley_wilmott_hedge,
-    whalley_wilmott_width,
-)
-from finance_apps.hedging_env import HedgingEnv
-from finance_apps.paths import AutoregressiveGARCH, GeometricBrownianMotion, Heston, time_grid
-from finance_apps.pnl import call_payoff, hedging_pnl, transaction_costs, turnover
-from finance_apps.risk_measures import (
-    EntropicRisk,
-    ExpectedShortfall,
-    OCERisk,
-    entropic_loss,
-    entropic_risk,
-    expected_shortfall,
-    indifference_price,
-    oce_risk,
-    shortfall_loss,
-)
-from finance_apps.payoffs import BasketCall, BasketPut, Call, MaxCall, Put
-from finance_apps.stopping import StoppingEnv, StoppingProblem
-from finance_apps import gym_registry as _gym_registry  # noqa: F401  (registers the rlref/ finance ids with Gymnasium)
+from functools import partial
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+from rlcore._lazy import attach, when_imported
+
+if TYPE_CHECKING:  # these names load on first access (rlcore._lazy.attach)
+    from finance_apps.closed_form import (
+        black_scholes,
+        bs_call_delta,
+        bs_call_gamma,
+        bs_call_price,
+        bs_call_vega,
+        perpetual_american_put,
+        perpetual_put_boundary,
+    )
+    from finance_apps.deep import (
+        KFAC,
+        TrainingResult,
+        feedforward_hedger,
+        hedge_ratios,
+        hedging_features,
+        lstm_hedger,
+        train_hedger,
+    )
+    from finance_apps.duality import DualBound, PriceBracket, andersen_broadie, price_bracket
+    from finance_apps.exercise import (
+        BoundaryPolicy,
+        ExercisePolicy,
+        PolicyValue,
+        RegressionExercisePolicy,
+        evaluate_exercise_policy,
+    )
+    from finance_apps.features import FeatureMap, HistoryFeatures, PolynomialBasis
+    from finance_apps.fitted_q import FittedQResult, fitted_q_stopping
+    from finance_apps.lattice import LatticeResult, binomial_price, product_lattice_price
+    from finance_apps.lsmc import LSMCResult, longstaff_schwartz
+    from finance_apps.hedging_baselines import (
+        bs_delta_hedge,
+        derman_kamal_variance,
+        discrete_hedging_variance,
+        no_hedge,
+        whalley_wilmott_hedge,
+        whalley_wilmott_width,
+    )
+    from finance_apps.hedging_env import HedgingEnv
+    from finance_apps.paths import AutoregressiveGARCH, GeometricBrownianMotion, Heston, time_grid
+    from finance_apps.pnl import call_payoff, hedging_pnl, transaction_costs, turnover
+    from finance_apps.risk_measures import (
+        EntropicRisk,
+        ExpectedShortfall,
+        OCERisk,
+        entropic_loss,
+        entropic_risk,
+        expected_shortfall,
+        indifference_price,
+        oce_risk,
+        shortfall_loss,
+    )
+    from finance_apps.payoffs import BasketCall, BasketPut, Call, MaxCall, Put
+    from finance_apps.stopping import StoppingEnv, StoppingProblem
 
 __all__ = [
     "AutoregressiveGARCH",
@@ -163,3 +169,7 @@ __all__ = [
     "whalley_wilmott_hedge",
     "whalley_wilmott_width",
 ]
+
+attach(__name__)
+# the rlref/ finance ids join Gymnasium's registry when Gymnasium is imported
+when_imported("gymnasium", partial(import_module, "finance_apps.gym_registry"))

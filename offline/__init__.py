@@ -46,44 +46,49 @@ and behavior distribution by :func:`concentrability`.
 """
 
 from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
-from offline.bandits import (
-    BanditLCBResult,
-    contextual_empirical_best,
-    contextual_lcb,
-    empirical_best_arm,
-    lcb_arm,
-)
-from offline.baselines import behavior_cloning, plug_in_policy
-from offline.bounds import lcb_bandit_bound, li_bound, vi_lcb_bound
-from offline.data import (
-    EmpiricalModel,
-    behavior_distribution,
-    collect_mixed_episodes,
-    concentrability,
-    empirical_model,
-    mixture_policy,
-    optimal_policy,
-    policy_suboptimality,
-    sample_transitions,
-)
-from offline.deep import DeepOfflineResult, cql, iql
-from offline.linear import FeatureMap, PEVIResult, one_hot_features, pevi, pevi_beta, pevi_certificate
-from offline.minari import from_minari_dataset, from_minari_episodes, to_minari_dataset, to_minari_episodes
-from rlcore.results import VacuousResultWarning  # noqa: F401  (rlcore.VacuousResultWarning: same class)
-from offline.pessimism import (
-    PessimisticResult,
-    pessimism_certificate,
-    pessimistic_value_iteration,
-    vi_lcb,
-    vi_lcb_bernstein,
-)
-from offline.weighting import (
-    resample_trajectories,
-    tilted_behavior_return,
-    trajectory_weights,
-    transition_weights,
-    weighted_return,
-)
+from typing import TYPE_CHECKING
+
+from rlcore._lazy import attach
+
+if TYPE_CHECKING:  # these names load on first access (rlcore._lazy.attach)
+    from offline.bandits import (
+        BanditLCBResult,
+        contextual_empirical_best,
+        contextual_lcb,
+        empirical_best_arm,
+        lcb_arm,
+    )
+    from offline.baselines import behavior_cloning, plug_in_policy
+    from offline.bounds import lcb_bandit_bound, li_bound, vi_lcb_bound
+    from offline.data import (
+        EmpiricalModel,
+        behavior_distribution,
+        collect_mixed_episodes,
+        concentrability,
+        empirical_model,
+        mixture_policy,
+        optimal_policy,
+        policy_suboptimality,
+        sample_transitions,
+    )
+    from offline.deep import DeepOfflineResult, cql, iql
+    from offline.linear import FeatureMap, PEVIResult, one_hot_features, pevi, pevi_beta, pevi_certificate
+    from offline.minari import from_minari_dataset, from_minari_episodes, to_minari_dataset, to_minari_episodes
+    from rlcore.results import VacuousResultWarning  # noqa: F401  (rlcore.VacuousResultWarning: same class)
+    from offline.pessimism import (
+        PessimisticResult,
+        pessimism_certificate,
+        pessimistic_value_iteration,
+        vi_lcb,
+        vi_lcb_bernstein,
+    )
+    from offline.weighting import (
+        resample_trajectories,
+        tilted_behavior_return,
+        trajectory_weights,
+        transition_weights,
+        weighted_return,
+    )
 
 __all__ = [
     "BanditLCBResult",
@@ -129,3 +134,5 @@ __all__ = [
     "vi_lcb_bound",
     "weighted_return",
 ]
+
+attach(__name__)

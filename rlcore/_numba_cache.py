@@ -5,7 +5,8 @@ Every kernel is compiled with ``@njit(cache=True)``. Numba stores the compiled c
 directory; when none of these is writable (a read-only install run by a user with a
 read-only home directory, a locked-down container), the *decorator itself* raises
 "cannot cache function ...: no locator available" and the import fails. This module,
-imported first by every package, probes once: if Numba has no writable location it
+imported first by every package, probes once (without importing Numba when the
+environment names a cache directory or the in-tree one is writable): if Numba has no writable location it
 points ``numba.config.CACHE_DIR`` at a per-user directory under the system's temporary
 directory, and if even that is not writable it turns caching off (the kernels then
 compile on each import, about 2.5 s each). Either way it warns once, saying how to
@@ -15,6 +16,7 @@ choose the location (set ``NUMBA_CACHE_DIR``). When caching works, it does nothi
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import warnings
 
@@ -53,6 +55,13 @@ def ensure_numba_cache() -> str:
     Returns ``"ok"`` (nothing changed), ``"tempdir"`` (cache moved to a per-user
     directory under the system's temporary directory) or ``"off"`` (caching disabled).
     """
+    if "numba" not in sys.modules and (
+        os.environ.get("NUMBA_CACHE_DIR") or _writable(os.path.join(os.path.dirname(__file__), "__pycache__"))
+    ):
+        # the common case, decided without importing Numba (0.3 s, paid later by the first
+        # module that defines a kernel): Numba will cache where the user said, or beside
+        # the source (its first choice), which is writable
+        return "ok"
     if _can_cache():
         return "ok"
     import numba

@@ -27,7 +27,6 @@ from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
-import scipy.sparse.linalg as spla
 
 from rlcore.bellman import q_from_v_unchecked, resolvent_bounds
 from rlcore.mdp import FiniteMDP
@@ -158,6 +157,8 @@ def _check_no_overflow(mdp: FiniteMDP, V: np.ndarray) -> None:
 
 def _solve_sparse(M: sp.csr_array, r_pi: np.ndarray, gamma: float) -> np.ndarray:
     """Solve ``(I - gamma M) V = r_pi`` for sparse ``M``, certifying iterative answers."""
+    import scipy.sparse.linalg as spla  # with scipy.linalg, 0.1 s: imported when first needed
+
     S = r_pi.shape[0]
     system = sp.identity(S, format="csr") - gamma * M
     if S > _SPARSE_DIRECT_MAX:
@@ -305,6 +306,8 @@ def occupancy(mdp: FiniteMDP, policy: Any, initial: Any = None, *, normalize: bo
         gamma = cast(float, mdp.gamma)  # a FiniteMDP without a horizon has a discount
         M = _markov_matrix(mdp, pi)
         if mdp.is_sparse:
+            import scipy.sparse.linalg as spla
+
             system = sp.identity(S, format="csc") - gamma * sp.csc_array(M.T)
             d_s = np.asarray(spla.spsolve(system, mu), dtype=np.float64).reshape(S)
         else:

@@ -40,63 +40,68 @@ nor torch.
 """
 
 from rlcore import _numba_cache  # noqa: F401  (first: gives Numba a cache location before any kernel is defined)
-from tabular.average_reward import AverageRewardResult, relative_value_iteration
-from tabular.certify import Certificate, bellman_backup, certify
-from tabular.effective_horizon import (
-    KQVIResult,
-    effective_planning_window,
-    is_k_qvi_solvable,
-    k_qvi,
-    k_qvi_check,
-    min_k,
-    random_policy_q,
-)
-from tabular.effective_horizon_bound import EffectiveHorizonBound, EffectiveHorizonK, effective_horizon_bound
-from tabular.distributional import (
-    DistributionalEvaluation,
-    categorical_bellman_operator,
-    distributional_evaluation,
-    projection_error_bound,
-    quantile_bellman_operator,
-)
-from tabular.finite_horizon import backward_induction
-from tabular.gorp import GORPResult, gorp
-from tabular.lp import LPResult, linear_programming
-from tabular.learning import LearnerResult, one_hot_time_features
-from tabular.lsvi import LSVIFit, LSVIPlan, least_squares_value_iteration, lsvi_backup, lsvi_plan
-from tabular.q_learning import q_learning
-from tabular.policy_iteration import modified_policy_iteration, policy_iteration
-from tabular.result import PlanningResult
-from tabular.regularisation import regularisation_gap_bound, regularised_policy_value
-from tabular.soft import (
-    SoftPlanningResult,
-    soft_backward_induction,
-    soft_bellman_backup,
-    soft_value_iteration,
-)
-from tabular.sample_complexity import SampleComplexity, median_episodes_to_target, sqirl_sample_complexity
-from tabular.solve import solve
-from tabular.sqirl import SQIRLResult, sqirl
-from tabular.stock_augmented import (
-    CVaR,
-    ExpectedUtility,
-    MeanVariance,
-    StockAugmentedMDP,
-    StockAugmentedResult,
-    StockPolicy,
-    ThresholdProbability,
-    ValueAtRisk,
-    optimize_return_distribution,
-    stock_augment,
-    truncate_discounted,
-)
-from tabular.stochastic_horizon import (
-    SQIRLSampleBound,
-    StochasticEffectiveHorizon,
-    sqirl_sample_bound,
-    stochastic_effective_horizon,
-)
-from tabular.value_iteration import value_iteration
+from typing import TYPE_CHECKING
+
+from rlcore._lazy import attach
+
+if TYPE_CHECKING:  # these names load on first access (rlcore._lazy.attach)
+    from tabular.average_reward import AverageRewardResult, relative_value_iteration
+    from tabular.certify import Certificate, bellman_backup, certify
+    from tabular.effective_horizon import (
+        KQVIResult,
+        effective_planning_window,
+        is_k_qvi_solvable,
+        k_qvi,
+        k_qvi_check,
+        min_k,
+        random_policy_q,
+    )
+    from tabular.effective_horizon_bound import EffectiveHorizonBound, EffectiveHorizonK, effective_horizon_bound
+    from tabular.distributional import (
+        DistributionalEvaluation,
+        categorical_bellman_operator,
+        distributional_evaluation,
+        projection_error_bound,
+        quantile_bellman_operator,
+    )
+    from tabular.finite_horizon import backward_induction
+    from tabular.gorp import GORPResult, gorp
+    from tabular.lp import LPResult, linear_programming
+    from tabular.learning import LearnerResult, one_hot_time_features
+    from tabular.lsvi import LSVIFit, LSVIPlan, least_squares_value_iteration, lsvi_backup, lsvi_plan
+    from tabular.q_learning import q_learning
+    from tabular.policy_iteration import modified_policy_iteration, policy_iteration
+    from tabular.result import PlanningResult
+    from tabular.regularisation import regularisation_gap_bound, regularised_policy_value
+    from tabular.soft import (
+        SoftPlanningResult,
+        soft_backward_induction,
+        soft_bellman_backup,
+        soft_value_iteration,
+    )
+    from tabular.sample_complexity import SampleComplexity, median_episodes_to_target, sqirl_sample_complexity
+    from tabular.solve import solve
+    from tabular.sqirl import SQIRLResult, sqirl
+    from tabular.stock_augmented import (
+        CVaR,
+        ExpectedUtility,
+        MeanVariance,
+        StockAugmentedMDP,
+        StockAugmentedResult,
+        StockPolicy,
+        ThresholdProbability,
+        ValueAtRisk,
+        optimize_return_distribution,
+        stock_augment,
+        truncate_discounted,
+    )
+    from tabular.stochastic_horizon import (
+        SQIRLSampleBound,
+        StochasticEffectiveHorizon,
+        sqirl_sample_bound,
+        stochastic_effective_horizon,
+    )
+    from tabular.value_iteration import value_iteration
 
 __all__ = [
     "AverageRewardResult",
@@ -164,3 +169,5 @@ __all__ = [
     "truncate_discounted",
     "value_iteration",
 ]
+
+attach(__name__)
