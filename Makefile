@@ -56,7 +56,8 @@ docs: $(VENV)/.test-installed
 # every benchmark in quick mode (smaller instances, 3 repeats); run one module without
 # --quick for the full sizes, e.g. .venv/bin/python -m benchmarks.bench_planning
 BENCHMARKS := bench_policy_evaluation bench_planning bench_sweeps bench_effective_horizon \
-	bench_bandits bench_cascading bench_whittle bench_stopping bench_hedging bench_deep membw
+	bench_bandits bench_cascading bench_whittle bench_stopping bench_hedging bench_deep bench_exploration \
+	bench_threads membw
 
 bench: $(VENV)/.test-installed
 	@failed=""; for b in $(BENCHMARKS); do echo "== benchmarks.$$b --quick"; \

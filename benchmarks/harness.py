@@ -47,6 +47,7 @@ import gc
 import itertools
 import json
 import math
+import os
 import sys
 import time
 import traceback
@@ -54,7 +55,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 import numpy as np
 
@@ -68,6 +69,7 @@ from benchmarks.environment import (
 __all__ = [
     "NOT_INSTALLED",
     "OK",
+    "RESULTS_DIR",
     "THREAD_ENV_VARS",
     "BenchResult",
     "Benchmark",
@@ -80,6 +82,7 @@ __all__ = [
     "format_duration",
     "format_environment",
     "format_table",
+    "results_name",
     "run_suite",
 ]
 
@@ -553,7 +556,29 @@ def _parser(prog: str | None, description: str | None) -> argparse.ArgumentParse
         help="minimum seconds per timing (default 0.05, quick 0.02)",
     )
     parser.add_argument("--warmup", type=int, default=1, help="calls before timing (default 1)")
+    parser.add_argument(
+        "--no-record",
+        action="store_true",
+        help=f"do not write {RESULTS_DIR.name}/<name>.json and .txt (a full run without --filter writes them)",
+    )
     return parser
+
+
+#: Where full runs record their results, one ``<name>.json`` and ``<name>.txt`` per benchmark.
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def results_name(benchmarks: Sequence[Benchmark], prog: str | None) -> str:
+    """The short name a suite records under: ``"planning"`` for ``benchmarks.bench_planning``.
+
+    Examples
+    --------
+    >>> results_name([], "python -m benchmarks.bench_planning")
+    'planning'
+    """
+    source = prog.split()[-1] if prog else getattr(benchmarks[0], "__module__", "suite")
+    name = source.rsplit(".", 1)[-1]
+    return name.removeprefix("bench_")
 
 
 def run_suite(
@@ -598,7 +623,11 @@ def run_suite(
     min_time = args.min_time if args.min_time is not None else (0.02 if args.quick else 0.05)
     pattern = None if args.filter is None else args.filter.lower()
 
+    record = not (args.quick or args.filter is not None or args.no_record)
+    if record:  # keep a copy of everything printed, for the results file
+        out = _Tee(out)  # type: ignore[assignment]
     info = environment_info(packages)
+    info["load_average_start"] = _load_average()
     print(format_environment(info), file=out)
     print(
         f"# settings: quick={args.quick}, repeats={repeats}, min_time={min_time}s, "
@@ -643,7 +672,18 @@ def run_suite(
         print(f"! FAILED {f['title']}: {f['error']}", file=out)
     out.flush()
 
-    if args.json is not None:
+    info["load_average_end"] = _load_average()
+    print(
+        f"# load average (1, 5, 15 min): start {info['load_average_start']}, end {info['load_average_end']}", file=out
+    )
+    out.flush()
+    paths = [] if args.json is None else [Path(args.json)]
+    if record:
+        name = results_name(benchmarks, prog)
+        paths.append(RESULTS_DIR / f"{name}.json")
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        (RESULTS_DIR / f"{name}.txt").write_text(cast(_Tee, out).text(), encoding="utf-8")
+    for path in paths:
         payload = {
             "environment": info,
             "settings": {
@@ -656,12 +696,36 @@ def run_suite(
             "results": [r.to_dict() for r in results],
             "failures": failures,
         }
-        path = Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(payload, fh, indent=2, allow_nan=False, default=_json_default)
             fh.write("\n")
     return 1 if failures else 0
+
+
+class _Tee:
+    """A text stream that also keeps what was written (for the recorded ``.txt``)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:  # pragma: no cover - not available on this platform
+        return None
 
 
 def _json_default(obj: object) -> object:

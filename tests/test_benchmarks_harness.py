@@ -360,3 +360,37 @@ def test_achieved_fraction_arithmetic() -> None:
     for bad in [(10, 0.0, 1.0), (10, 1.0, 0.0), (-1, 1.0, 1.0), (10, math.inf, 1.0)]:
         with pytest.raises(ValueError):
             achieved_fraction(*bad)
+
+
+def test_a_full_run_records_its_results_and_the_readme_table_renders_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A full run (no --quick, no --filter) writes results/<name>.json and .txt with the
+    environment, date and load; ``benchmarks.results_table`` renders them into the README
+    block and ``--check`` notices a stale block. Quick and filtered runs record nothing."""
+    import benchmarks.harness as harness
+    import benchmarks.results_table as table
+
+    monkeypatch.setattr(harness, "RESULTS_DIR", tmp_path / "results")
+    argv = ["--min-time", "0.001", "--repeats", "1"]
+    assert run_suite([_stand_in_benchmark], argv, prog="python -m benchmarks.bench_standin") == 0
+    assert run_suite([_stand_in_benchmark], ["--quick", *argv], prog="python -m benchmarks.bench_other") == 0
+    printed = capsys.readouterr().out
+    files = sorted(p.name for p in (tmp_path / "results").iterdir())
+    assert files == ["standin.json", "standin.txt"]
+    data = json.loads((tmp_path / "results" / "standin.json").read_text())
+    assert [r["title"] for r in data["results"]] == ["stand-in n=2", "stand-in n=4"]
+    env = data["environment"]
+    assert env["timestamp_utc"] and env["cpu_count"] and len(env["load_average_end"]) == 3
+    txt = (tmp_path / "results" / "standin.txt").read_text()
+    assert txt in printed and "stand-in n=4" in txt and "# load average" in txt
+
+    readme = tmp_path / "README.md"
+    readme.write_text(f"intro\n{table.START}\nstale\n{table.END}\noutro\n")
+    assert table.update_readme(readme, tmp_path / "results", check=True) is True
+    assert readme.read_text().count("stale") == 1  # check writes nothing
+    assert table.update_readme(readme, tmp_path / "results") is True
+    text = readme.read_text()
+    assert "| standin | stand-in n=4 | ours " in text and "python " in text and "absent n/a" in text
+    assert text.startswith("intro\n") and text.endswith("outro\n")
+    assert table.update_readme(readme, tmp_path / "results", check=True) is False

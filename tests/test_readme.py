@@ -59,3 +59,16 @@ def test_readme_capability_table_names_real_modules():
 def test_readme_capability_table_lists_these_modules():
     for module in ("tabular.lp", "tabular.average_reward", "offline.minari"):
         assert f"`{module}`" in README_TEXT, module
+
+
+def test_readme_benchmark_table_is_generated_from_the_recorded_results():
+    """README's benchmark table equals what ``python -m benchmarks.results_table`` renders
+    from ``benchmarks/results/*.json``: the figures come from recorded runs only."""
+    import sys
+
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    from benchmarks.results_table import update_readme
+
+    assert update_readme(check=True) is False, "run: python -m benchmarks.results_table"
