@@ -274,6 +274,62 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def results_from_records(paths: Sequence[Path]) -> dict[str, Any]:
+    """The recorded ``--suite sb3`` runs in the harness's results format (``results/deep.json``).
+
+    One comparison per algorithm with an SB3 peer, pooling the seeds of every record:
+    the timed quantity is the wall time of one training run at equal work (same task,
+    env steps, network, batch and update schedule: :data:`SUITES`), the median over
+    seeds of ``steps / (env steps per second)``; the note gives both sides' final
+    returns, since a faster run that learns less is not a win.
+    """
+    pooled: dict[str, list[dict[str, Any]]] = {}
+    meta: dict[str, Any] = {}
+    env: dict[str, Any] = {}
+    for path in paths:
+        rec = json.loads(Path(path).read_text())
+        if rec["quick"] or rec["suite"] != "sb3":
+            continue
+        env = env or dict(rec.get("environment", {}))
+        for label, runs in rec["runs"].items():
+            pooled.setdefault(label, []).extend(runs)
+            meta[label] = rec["meta"][label]
+    results = []
+    for label, runs in pooled.items():
+        algo = {"train_dqn": "DQN", "train_ppo": "PPO", "train_sac": "SAC"}.get(meta[label].get("trainer", ""))
+        peer = f"SB3 {algo}"
+        if algo is None or peer not in pooled:
+            continue
+        m = meta[label]
+        rows = []
+        for name, rs in ((label, runs), (peer, pooled[peer])):
+            ok = [r for r in rs if "error" not in r]
+            t = float(np.median([m["steps"] / r["env_steps_per_s"] for r in ok]))
+            rows.append({"name": name, "median_s": t, "runs": len(ok), "finals": [r["eval_mean"] for r in ok]})
+        ratio = rows[0]["median_s"] / rows[1]["median_s"]
+        note = "; ".join(
+            f"{r['name']}: final return {np.mean(r['finals']):.1f} over {r['runs']} seeds "
+            f"({sum(f >= m['target'] for f in r['finals'])} reached {m['target']:g})"
+            for r in rows
+        )
+        results.append(
+            {
+                "title": f"one training run, {m['task']}, {m['steps']:,} env steps: {label}",
+                "note": note,
+                "rows": [
+                    {"name": rows[0]["name"], "median_s": rows[0]["median_s"], "ratio_vs_ours": 1.0, "status": "ok"},
+                    {"name": rows[1]["name"], "median_s": rows[1]["median_s"], "ratio_vs_ours": ratio, "status": "ok"},
+                ],
+            }
+        )
+    return {
+        "environment": env,
+        "settings": {"source": [Path(p).name for p in paths]},
+        "results": results,
+        "failures": [],
+    }
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--suite", choices=sorted(SUITES), action="append")
@@ -282,7 +338,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--only", default=None, help="comma-separated substrings of algorithm labels")
     p.add_argument("--quick", action="store_true")
     p.add_argument("--record", action="store_true")
+    p.add_argument(
+        "--results",
+        action="store_true",
+        help="only rewrite benchmarks/results/deep.json from the recorded data/deep_sb3_*.json",
+    )
     args = p.parse_args(argv)
+    if args.results:
+        out = ROOT / "benchmarks" / "results" / "deep.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        payload = results_from_records(sorted(DATA.glob("deep_sb3_*.json")))
+        out.write_text(json.dumps(payload, indent=1) + "\n")
+        print(f"wrote {out.relative_to(ROOT)}: {len(payload['results'])} comparisons")
+        return 0
     suites = args.suite or (sorted(SUITES) if args.quick else ["sb3"])
     n = args.seeds if args.seeds is not None else (1 if args.quick else 5)
     seeds = list(range(args.first_seed, args.first_seed + n))
