@@ -35,6 +35,7 @@ from finance_apps.exercise import (
     check_paths_budget,
     policy_value,
 )
+from finance_apps.features import _lookback_of
 from finance_apps.stopping import StoppingProblem
 from rlcore.validation import MAX_SAMPLES, RNG, Bool, Integer, InvalidParameterError, validate_params
 from rlcore.progress import PROGRESS, progress_bar
@@ -62,6 +63,26 @@ def _check_nested(model: Any, n_outer: int, n_inner: int, antithetic: bool, max_
 
 
 __all__ = ["DualBound", "PriceBracket", "andersen_broadie", "price_bracket"]
+
+
+def _inner_histories(
+    prices: np.ndarray, sel: np.ndarray, n_in: int, k: int, inner: np.ndarray, lookback: int | None
+) -> np.ndarray:
+    """Histories of the inner paths restarted at date ``k``: each outer path's past, ``n_in`` times.
+
+    A policy that reads only the date 0 and its last ``lookback`` dates (from ``k + 1``
+    on: dates ``>= k + 2 - lookback``) gets just those of the past filled in; the other
+    columns are left unset (never read), which avoids copying ``k`` dates per inner path.
+    """
+    lo = 1 if lookback is None else max(1, k + 2 - lookback)
+    if lo <= 1:
+        return np.concatenate([np.repeat(prices[sel, :k], n_in, axis=0), inner], axis=1)
+    hist = np.empty((sel.size * n_in, k + inner.shape[1]) + prices.shape[2:])
+    hist[:, 0] = np.repeat(prices[sel, 0], n_in, axis=0)
+    if lo < k:
+        hist[:, lo:k] = np.repeat(prices[sel, lo:k], n_in, axis=0)
+    hist[:, k:] = inner
+    return hist
 
 
 @dataclass(frozen=True, repr=False)
@@ -262,6 +283,7 @@ def _andersen_broadie(
         C = np.zeros((n_out, n_nodes))
         need = np.ones((n_out, n_nodes), dtype=bool)
         per = max(1, batch // n_in)
+        lookback = _lookback_of(policy)
         for j, k in enumerate(nodes):
             if k in exset:
                 Z[:, j] = np.asarray(problem.payoff(prices[:, k]), dtype=np.float64) * disc[k]
@@ -286,7 +308,7 @@ def _andersen_broadie(
                 m = sel.size
                 init = np.repeat(states[sel, k], n_in, axis=0)
                 inner = model.simulate_states(m * n_in, gen, start=k, initial=init, antithetic=antithetic)[..., :d]
-                hist = np.concatenate([np.repeat(prices[sel, :k], n_in, axis=0), inner], axis=1)
+                hist = _inner_histories(prices, sel, n_in, k, inner, lookback)
                 pay, _ = _apply_policy(policy, problem, hist, times, ex, first=k + 1)
                 C[sel, j] = pay.reshape(m, n_in).mean(axis=1)
                 bar.update(m)

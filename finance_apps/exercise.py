@@ -4,7 +4,11 @@ An exercise policy is any object with ``stop(history, k) -> ndarray of bool`` (t
 :class:`ExercisePolicy` protocol): given the prices ``history`` of shape
 ``(n, k + 1, d)`` of ``n`` paths on the grid dates ``0..k`` (the present and the past,
 never the future), it says which paths stop at date index ``k``. Policies see only a
-slice of each path that ends today, so a policy cannot look ahead by construction.
+slice of each path that ends today, so a policy cannot look ahead by construction. A
+policy that declares ``lookback = L`` (an int, see :mod:`finance_apps.features`) is
+handed only the date 0 and the last ``L`` dates, ``(n, L + 1, d)``, once ``k > L``:
+:class:`RegressionExercisePolicy` inherits the lookback of its feature map and
+:class:`BoundaryPolicy` has ``lookback = 1``.
 
 :func:`evaluate_exercise_policy` applies a policy to paths (fresh independent ones, or
 given ones for common random numbers) and returns the mean discounted payoff with its
@@ -14,16 +18,21 @@ an unbiased estimate of a **lower bound** of the option value.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
 from finance_apps._constraints import MAX_PATHS, PathModel
-from finance_apps.paths import TIMES
+from finance_apps.closed_form import bs_price
+from finance_apps.features import _history_columns, _lookback_of
+from finance_apps.paths import TIMES, GeometricBrownianMotion, _PathModel
+from finance_apps.payoffs import Call, Put
 from finance_apps.stopping import StoppingProblem
 from rlcore.validation import (
     Array,
+    Bool,
     Implements,
     Instance,
     Integer,
@@ -72,23 +81,44 @@ class PolicyValue(Result):
     Attributes
     ----------
     price : float
-        Sample mean of ``exp(-r tau) h(S_tau)``.
+        Sample mean of ``exp(-r tau) h(S_tau)`` (with a control variate: the
+        control-variate estimate).
     stderr : float
-        Its standard error, ``std / sqrt(n_paths)``.
+        Its standard error, ``std / sqrt(m)`` over the ``m`` independent units: the
+        paths, or the antithetic pairs (pair means) when ``antithetic``; with a control
+        variate, the standard deviation of the regression residuals.
     payoffs : ndarray of shape (n_paths,)
         Discounted payoff of each path (for paired comparisons on common paths).
     stop_index : ndarray of shape (n_paths,), int
         Grid index at which each path stopped (``-1``: never, payoff 0).
+    antithetic : bool
+        Paths ``2i`` and ``2i + 1`` are an antithetic pair (one unit of the standard error).
+    control_coefficient : float or None
+        The estimated optimal coefficient ``beta`` of the control variate (None: no
+        control variate).
     """
 
     price: float
     stderr: float
     payoffs: np.ndarray
     stop_index: np.ndarray
+    antithetic: bool = False
+    control_coefficient: float | None = None
 
     def confidence_interval(self, z: float = 1.96) -> tuple[float, float]:
         """``price -+ z stderr`` (normal approximation)."""
         return self.price - z * self.stderr, self.price + z * self.stderr
+
+
+def _history(paths: np.ndarray, rows: np.ndarray, k: int, lookback: int | None) -> np.ndarray:
+    """``paths[rows, :k + 1]``, shortened to the date 0 and the last ``lookback`` dates when given."""
+    cols = _history_columns(k, lookback)
+    if cols is None:
+        return paths[rows, : k + 1]
+    out = np.empty((rows.size, cols.size) + paths.shape[2:])
+    for j, c in enumerate(cols):  # one gather per date: a contiguous column when date-major
+        out[:, j] = np.take(paths[:, c], rows, axis=0)
+    return out
 
 
 def _apply_policy(
@@ -109,6 +139,7 @@ def _apply_policy(
     pay = np.zeros(n)
     where = np.full(n, -1, dtype=np.int64)
     alive = np.ones(n, dtype=bool)
+    lookback = _lookback_of(policy)
     for k in ex:
         if k < first:
             continue
@@ -117,7 +148,7 @@ def _apply_policy(
         idx = np.flatnonzero(alive)
         if idx.size == 0:
             continue  # every path has stopped: nothing left to do at the later dates
-        s = np.asarray(policy.stop(paths[idx, : k + 1], int(k)), dtype=bool)
+        s = np.asarray(policy.stop(_history(paths, idx, int(k), lookback), int(k)), dtype=bool)
         if s.shape != idx.shape:
             raise InvalidParameterError("policy", f"stop() returned shape {s.shape} for {idx.size} paths")
         hit = idx[s]
@@ -135,6 +166,8 @@ def _apply_policy(
     n_paths=N_PATHS,
     rng=RNG(),
     paths=Array(ndim=3, low=0.0) | None,
+    antithetic=Bool(),
+    control_variate=Bool(),
     progress=PROGRESS,
 )
 def evaluate_exercise_policy(
@@ -145,6 +178,8 @@ def evaluate_exercise_policy(
     *,
     rng: RNGLike = None,
     paths: Any = None,
+    antithetic: bool = False,
+    control_variate: bool = False,
     progress: bool | None = None,
 ) -> PolicyValue:
     """Mean discounted payoff of ``policy`` on simulated (or given) paths.
@@ -162,6 +197,15 @@ def evaluate_exercise_policy(
     paths : array_like of shape (n, n_dates + 1, d), optional
         Evaluate on these prices (``>= 0``, ``n >= 2``) instead (e.g. the same paths
         for two policies).
+    antithetic : bool, default False
+        Simulate antithetic pairs (rows ``2i``, ``2i + 1`` driven by opposite normals;
+        with ``paths`` given: its rows are such pairs); ``n`` even and ``>= 4``. The
+        standard error comes from the pair means, the independent units.
+    control_variate : bool, default False
+        Use the closed-form European value at each path's stopping time as a control
+        variate, with its estimated optimal coefficient (one-asset
+        :class:`~finance_apps.GeometricBrownianMotion` and a :class:`~finance_apps.Put`
+        or :class:`~finance_apps.Call`; see :func:`~finance_apps.longstaff_schwartz`).
     progress : bool or None, default None
         Show a progress bar over the exercise dates on standard error (see
         :mod:`rlcore.progress`); None follows :func:`rlcore.set_progress` (off by
@@ -180,7 +224,11 @@ def evaluate_exercise_policy(
     Glasserman 2004, section 8.6). Tested by
     ``tests/finance_apps/test_exercise.py::test_policy_value_is_unbiased_and_below_the_option_value``
     (a fixed policy with a closed-form value, over seeds, and the lower confidence limit
-    against the lattice value).
+    against the lattice value). Antithetic pairs and the control variate keep the
+    estimate unbiased (the latter up to the ``O(1/n)`` bias of its estimated
+    coefficient; Glasserman 2004, sections 4.1-4.2): tested by
+    ``tests/finance_apps/test_lsmc_variance_reduction.py`` (the mean and the standard
+    error over seeds).
 
     Examples
     --------
@@ -195,28 +243,138 @@ def evaluate_exercise_policy(
     True
     """
     ex = problem.check_model(model)
-    times = np.asarray(model.times)
+    times = np.asarray(model.times, dtype=np.float64)
+    cv = _EuropeanControl(problem, model, ex) if control_variate else None
     if paths is None:
         check_paths_budget(model, n_paths, "n_paths")
-        P = model.simulate(n_paths, as_generator(rng))
+        _check_units(model if antithetic else None, n_paths, "n_paths", antithetic, cv is not None)
+        P = _simulate(model, n_paths, as_generator(rng), antithetic)
     else:
         P = paths
         if P.shape[1:] != (times.size, model.n_assets):
             raise InvalidParameterError("paths", f"expected shape (n, {times.size}, {model.n_assets}), got {P.shape}")
         if P.shape[0] < 2:
             raise InvalidParameterError("paths", f"expected at least 2 paths (for a standard error), got {P.shape[0]}")
+        _check_units(None, P.shape[0], "paths", antithetic, cv is not None)
     with progress_bar(len(ex), desc="finance_apps.evaluate_exercise_policy", progress=progress, unit="date") as bar:
-        return policy_value(*_apply_policy(policy, problem, P, times, ex, bar=bar))
+        pay, where = _apply_policy(policy, problem, P, times, ex, bar=bar)
+        return _estimate(pay, where, P, times, antithetic, cv)
 
 
-def policy_value(pay: np.ndarray, where: np.ndarray) -> PolicyValue:
-    """Mean and standard error of at least two discounted payoffs (refused when they overflow)."""
-    n = pay.size
+def policy_value(
+    pay: np.ndarray,
+    where: np.ndarray,
+    *,
+    antithetic: bool = False,
+    control: np.ndarray | None = None,
+    control_mean: float = 0.0,
+) -> PolicyValue:
+    """Mean and standard error of at least two discounted payoffs (refused when they overflow).
+
+    The independent *units* are the paths, or with ``antithetic`` the pair means
+    ``(pay[2i] + pay[2i+1]) / 2`` (the two paths of a pair are not independent: the
+    standard error comes from the spread of the pair means). With ``control`` (one value
+    per path, of known mean ``control_mean``) the estimate is the control-variate one,
+    ``mean(u) - beta (mean(v) - control_mean)`` over the units ``u`` of ``pay`` and ``v``
+    of ``control``, ``beta = cov(u, v) / var(v)`` estimated on the same units, and the
+    standard error that of the regression residuals (``m - 2`` degrees of freedom for
+    ``m`` units; Glasserman 2004, section 4.1).
+    """
+    u = pay.reshape(-1, 2).mean(axis=1) if antithetic else pay
+    m = u.size
+    beta = None
     with np.errstate(over="ignore", invalid="ignore"):
-        mean, std = float(pay.mean()), float(pay.std(ddof=1))
+        mean = float(u.mean())
+        if control is None:
+            std = float(u.std(ddof=1))
+        else:
+            v = control.reshape(-1, 2).mean(axis=1) if antithetic else control
+            du, dv = u - mean, v - float(v.mean())
+            var_v = float(dv @ dv)
+            beta = float(du @ dv) / var_v if var_v > 0 else 0.0
+            mean -= beta * (float(v.mean()) - float(control_mean))
+            resid = du - beta * dv
+            std = float(np.sqrt((resid @ resid) / max(m - 2, 1)))
     if not (np.isfinite(mean) and np.isfinite(std)):
         raise InvalidParameterError("problem", "the discounted payoffs overflow float64; rescale the payoff")
-    return PolicyValue(price=mean, stderr=std / float(np.sqrt(n)), payoffs=pay, stop_index=where)
+    return PolicyValue(
+        price=mean,
+        stderr=std / float(np.sqrt(m)),
+        payoffs=pay,
+        stop_index=where,
+        antithetic=bool(antithetic),
+        control_coefficient=beta,
+    )
+
+
+class _EuropeanControl:
+    """The European option's discounted value at a date, ``e^{-r t} P_E(t, S_t)``, in closed form.
+
+    For a one-asset :class:`~finance_apps.GeometricBrownianMotion` (drift ``r_m - q``)
+    and a :class:`~finance_apps.Put` or :class:`~finance_apps.Call` discounted at the
+    problem's rate ``r``: ``P_E(t, S) = e^{-(r - r_m)(T - t)} BS(S, T - t; r_m, q)``,
+    so ``e^{-r t} P_E(t, S_t)`` is a martingale and its value at any stopping time has
+    mean ``P_E(0, S_0)`` (optional sampling).
+    """
+
+    def __init__(self, problem: StoppingProblem, model: Any, ex: np.ndarray) -> None:
+        payoff = problem.payoff
+        if not (isinstance(model, GeometricBrownianMotion) and model.n_assets == 1):
+            raise InvalidParameterError(
+                "control_variate", "needs a one-asset GeometricBrownianMotion model (a closed-form European price)"
+            )
+        if not isinstance(payoff, (Put, Call)):
+            raise InvalidParameterError(
+                "control_variate", f"needs a Put or Call payoff (a closed-form European price), got {payoff!r}"
+            )
+        self.call = isinstance(payoff, Call)
+        self.strike = float(payoff.strike)
+        self.rate, self.drift_rate = problem.rate, model.rate
+        self.vol, self.dividend = float(model.vol[0]), float(model.dividend[0])
+        self.k_last = int(ex[-1])
+        self.maturity = float(np.asarray(model.times)[self.k_last])
+        self.mean = float(self._value(np.array([float(model.spot[0])]), np.array([0.0]))[0])
+
+    def _value(self, s: np.ndarray, t: np.ndarray) -> np.ndarray:
+        tau = np.maximum(self.maturity - t, 0.0)
+        bs = bs_price(self.call, s, self.strike, tau, self.drift_rate, self.vol, self.dividend)
+        return bs * np.exp(-(self.rate - self.drift_rate) * tau - self.rate * t)
+
+    def at_stops(self, paths: np.ndarray, stop: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Control value of each path at its stop index (``-1``, never stopped: the last exercise date)."""
+        k = np.where(stop < 0, self.k_last, stop)
+        return self._value(paths[np.arange(paths.shape[0]), k, 0], times[k])
+
+
+def _estimate(
+    pay: np.ndarray, stop: np.ndarray, paths: np.ndarray, times: np.ndarray, antithetic: bool, cv: Any
+) -> PolicyValue:
+    """The price estimate of discounted payoffs ``pay`` (paths stopped at ``stop``)."""
+    if cv is None:
+        return policy_value(pay, stop, antithetic=antithetic)
+    return policy_value(pay, stop, antithetic=antithetic, control=cv.at_stops(paths, stop, times), control_mean=cv.mean)
+
+
+def _simulate(model: Any, n: int, gen: Any, antithetic: bool) -> np.ndarray:
+    """``model.simulate(n, gen)`` (antithetic pairs if asked); for the library's models the
+    same values stored date-major, so that the backward pass reads contiguous columns."""
+    if isinstance(model, _PathModel):
+        return model._prices_by_date(n, gen, antithetic=antithetic)
+    return model.simulate(n, gen, antithetic=True) if antithetic else model.simulate(n, gen)
+
+
+def _check_units(model: Any, n: int | None, name: str, antithetic: bool, control: bool) -> None:
+    """Refuse path counts the estimator cannot use: odd or < 4 antithetic paths, or fewer than
+    three independent units with a control variate; ``model`` (optional) must simulate pairs."""
+    if n is None:
+        return
+    if antithetic:
+        if model is not None and "antithetic" not in inspect.signature(model.simulate).parameters:
+            raise InvalidParameterError("antithetic", "the model's simulate() has no antithetic option")
+        if n % 2 or n < 4:
+            raise InvalidParameterError(name, f"antithetic pairs need an even number of paths >= 4, got {n}")
+    if control and n // (2 if antithetic else 1) < 3:
+        raise InvalidParameterError(name, f"a control variate needs at least 3 independent units, got {n} paths")
 
 
 def check_paths_budget(model: Any, n_paths: int, name: str) -> None:
@@ -299,6 +457,11 @@ class RegressionExercisePolicy:
         self._ex = set(int(k) for k in self.exercise_indices)
         self._last = int(self.exercise_indices[-1])
 
+    @property
+    def lookback(self) -> int | None:
+        """The feature map's ``lookback`` (None: it reads the whole history)."""
+        return _lookback_of(self.features)
+
     def continuation(self, history: np.ndarray, k: int) -> np.ndarray:
         """Estimated continuation value at date index ``k``, shape (n,) (``+inf``: no model, never stop)."""
         reg = self.regressors.get(int(k), self.shared)
@@ -361,6 +524,9 @@ class BoundaryPolicy:
     >>> BoundaryPolicy(prob, [0.0, 1.0], [-np.inf, 100.0]).stop(np.array([[[100.0], [90.0]]]), 1)
     array([ True])
     """
+
+    #: Reads today's prices only.
+    lookback = 1
 
     def __init__(self, problem: StoppingProblem, times: Any, boundary: Any, side: str = "below") -> None:
         self.problem = problem

@@ -12,6 +12,15 @@ scaled by today's price ``history[:, 0]`` so that the features are of order one.
 * :class:`HistoryFeatures`: the state augmentation of Felizardo et al.: the last
   ``window`` scaled prices and the time to maturity, optionally expanded into
   monomials; the input of a neural (or any) regressor shared across dates.
+
+**Lookback.** A feature map may declare an integer attribute ``lookback = L >= 1``:
+it then reads only the first date ``history[:, 0]`` (the scale) and the last ``L``
+dates ``history[:, -L:]``, indexing from the end. Callers (the least-squares Monte
+Carlo backward pass, :func:`~finance_apps.evaluate_exercise_policy`) may then hand it
+a *shortened* history of shape ``(n, L + 1, d)``, the date 0 followed by the dates
+``k - L + 1 .. k``, instead of copying all ``k + 1`` dates of every path at every
+exercise date (work ``n * dates**2`` over a backward pass). Markov features (functions of today's state) have
+``lookback = 1``; a map without the attribute receives the whole history.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 from collections.abc import Callable
 
 import numpy as np
@@ -36,6 +45,40 @@ MAX_DEGREE = 10
 #: Largest number of columns a feature map may produce (the regressions solve dense
 #: least-squares problems with this many unknowns).
 MAX_FEATURES = 10**4
+
+
+def _lookback_of(obj: Any) -> int | None:
+    """The ``lookback`` an object declares (an int ``>= 1``), else None (the whole history).
+
+    Examples
+    --------
+    >>> _lookback_of(PolynomialBasis()), _lookback_of(HistoryFeatures(window=4)), _lookback_of(len)
+    (1, 4, None)
+    """
+    L = getattr(obj, "lookback", None)
+    if isinstance(L, (bool, np.bool_)) or not isinstance(L, (int, np.integer)) or L < 1:
+        return None
+    return int(L)
+
+
+def _history_columns(k: int, lookback: int | None) -> np.ndarray | None:
+    """Date indices of the shortened history at date index ``k`` (None: all of ``0..k``).
+
+    With a lookback ``L`` and ``k >= L + 1``: ``[0, k - L + 1, ..., k]`` (``L + 1``
+    dates); otherwise the whole history ``0..k`` is as short, and None is returned.
+
+    Examples
+    --------
+    >>> _history_columns(10, 1)
+    array([ 0, 10])
+    >>> _history_columns(10, 3)
+    array([ 0,  8,  9, 10])
+    >>> _history_columns(2, 3) is None
+    True
+    """
+    if lookback is None or k + 1 <= lookback + 1:
+        return None
+    return np.concatenate([[0], np.arange(k - lookback + 1, k + 1)]).astype(np.int64)
 
 
 def _check_n_features(p: int, name: str) -> None:
@@ -79,6 +122,9 @@ def _monomials(cols: np.ndarray, degree: int, cross: bool) -> np.ndarray:
 class PolynomialBasis:
     """Polynomials of today's (scaled) prices, ``x = S_k / S_0``.
 
+    A Markov feature map: ``lookback = 1`` (it reads ``history[:, 0]`` and
+    ``history[:, -1]`` only; see the module docstring).
+
     Parameters
     ----------
     degree : int in [1, 10], default 3
@@ -101,6 +147,9 @@ class PolynomialBasis:
     >>> PolynomialBasis(2, "monomial")(hist, 1, np.array([0.0, 1.0]))
     array([[-0.5 ,  0.25]])
     """
+
+    #: Dates read besides the first: today only (a Markov feature map).
+    lookback: ClassVar[int] = 1
 
     degree: int = 3
     kind: str = "laguerre"
@@ -163,6 +212,11 @@ class HistoryFeatures:
     include_time: bool = True
     degree: int = 1
 
+    @property
+    def lookback(self) -> int:
+        """Dates read besides the first: the last ``window`` (see the module docstring)."""
+        return int(self.window)
+
     def __call__(self, history: np.ndarray, k: int, times: np.ndarray) -> np.ndarray:
         """Features of shape (n, p) of ``history[:, max(0, k-window+1) : k+1]``."""
         k = check_int(k, "k", low=0)
@@ -170,7 +224,10 @@ class HistoryFeatures:
         if self.degree > 1:
             m = self.window * d + int(self.include_time)
             _check_n_features(math.comb(m + self.degree, self.degree) - 1, "degree")
-        idx = np.clip(np.arange(k - self.window + 1, k + 1), 0, k)
+        # dates k-window+1..k (before 0: date 0), indexed from the end of a history
+        # that may be shortened to date 0 and its last `window` dates
+        dates = np.arange(k - self.window + 1, k + 1)
+        idx = np.where(dates <= 0, 0, history.shape[1] - 1 - (k - dates))
         x = (history[:, idx, :] / history[:, :1, :]).reshape(n, self.window * d)
         if self.include_time:
             T = float(times[-1])

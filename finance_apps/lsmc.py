@@ -12,6 +12,15 @@ hence of a lower bound (see :func:`~finance_apps.evaluate_exercise_policy`).
 The regression is any :class:`rlcore.Regressor`: ordinary least squares
 (:class:`rlcore.RidgeRegression` with ``alpha=0``, the default), a scikit-learn
 estimator, or a torch MLP (:class:`rlcore.deep.MLPRegressor`).
+
+Work. A feature map that declares a ``lookback`` (the default Laguerre basis is Markov,
+``lookback = 1``; see :mod:`finance_apps.features`) is handed only the columns it
+reads, so a backward pass costs ``O(n * dates)`` rather than the ``O(n * dates**2)`` of
+copying every path's history at every date. Two variance reductions, each optional:
+*antithetic variates* (paths in pairs driven by opposite normals; the standard errors
+come from the pair means) and a *control variate*, the European option's closed-form
+value at the stopping time (a martingale: its mean is the European price today;
+Rasmussen 2005), with the estimated optimal coefficient.
 """
 
 from __future__ import annotations
@@ -30,10 +39,14 @@ from finance_apps.exercise import (
     PolicyValue,
     RegressionExercisePolicy,
     _apply_policy,
+    _estimate,
+    _check_units,
+    _EuropeanControl,
+    _history,
+    _simulate,
     check_paths_budget,
-    policy_value,
 )
-from finance_apps.features import PolynomialBasis
+from finance_apps.features import PolynomialBasis, _lookback_of
 from finance_apps.stopping import StoppingProblem
 from rlcore.validation import RNG, Bool, IsCallable, Regressor, validate_params
 from rlcore.progress import PROGRESS, progress_bar
@@ -70,6 +83,10 @@ class LSMCResult(Result):
         :func:`~finance_apps.evaluate_exercise_policy`.
     n_paths : int
         Training paths.
+    antithetic : bool
+        Training and test paths came in antithetic pairs (standard errors over pair means).
+    control_variate : bool
+        Both estimates use the European control variate.
     """
 
     price_in_sample: float
@@ -77,6 +94,8 @@ class LSMCResult(Result):
     out_of_sample: PolicyValue | None
     policy: RegressionExercisePolicy
     n_paths: int
+    antithetic: bool = False
+    control_variate: bool = False
 
     def _summary_rows(self) -> list[tuple[str, str]]:
         oos = self.out_of_sample
@@ -90,7 +109,13 @@ class LSMCResult(Result):
                     f"{short_repr(oos.price)} +- {short_repr(oos.stderr)} ({oos.payoffs.size} paths)",
                 )
             )
-        return rows + [("n_paths", short_repr(self.n_paths)), ("policy", short_repr(self.policy))]
+        rows.append(("n_paths", short_repr(self.n_paths)))
+        if self.antithetic or self.control_variate:
+            used = [
+                name for name, on in (("antithetic", self.antithetic), ("control variate", self.control_variate)) if on
+            ]
+            rows.append(("variance reduction", ", ".join(used)))
+        return rows + [("policy", short_repr(self.policy))]
 
 
 @validate_params(
@@ -101,6 +126,8 @@ class LSMCResult(Result):
     regressor=Regressor() | None,
     itm_only=Bool(),
     n_test_paths=N_PATHS | None,
+    antithetic=Bool(),
+    control_variate=Bool(),
     rng=RNG(),
     progress=PROGRESS,
 )
@@ -113,6 +140,8 @@ def longstaff_schwartz(
     regressor: Any = None,
     itm_only: bool = True,
     n_test_paths: int | None = 20_000,
+    antithetic: bool = False,
+    control_variate: bool = False,
     rng: RNGLike = None,
     progress: bool | None = None,
 ) -> LSMCResult:
@@ -133,6 +162,17 @@ def longstaff_schwartz(
         Regress on in-the-money paths only, as in the paper (section 2).
     n_test_paths : int in [2, 10**8] or None, default 20000
         Independent paths for the out-of-sample estimate (None: skip).
+    antithetic : bool, default False
+        Simulate training and test paths in antithetic pairs (``model.simulate(n, rng,
+        antithetic=True)``; path counts even and ``>= 4``). Both standard errors are
+        computed from the pair means, the independent units.
+    control_variate : bool, default False
+        Correct both estimates with the control variate ``e^{-r tau} P_E(tau,
+        S_tau)``, the closed-form European price at each path's stopping time (mean
+        ``P_E(0, S_0)``), with the estimated optimal coefficient
+        (``out_of_sample.control_coefficient``) and the residual standard error. Needs
+        a one-asset :class:`~finance_apps.GeometricBrownianMotion` and a
+        :class:`~finance_apps.Put` or :class:`~finance_apps.Call`.
     rng : Generator, int or None
     progress : bool or None, default None
         Show a progress bar over the exercise dates on standard error (see
@@ -156,6 +196,13 @@ def longstaff_schwartz(
     (the lower bound over five seeds against the lattice value) and
     ``tests/finance_apps/test_lsmc.py::test_lsmc_in_sample_estimate_approaches_the_policy_value``
     (the in-sample bias over the fitted policy's value shrinks as ``n`` grows).
+    Antithetic pairs leave each path's law unchanged (the estimates stay unbiased for
+    the same values) and the control variate has known mean, so its correction is
+    unbiased up to the ``O(1/n)`` bias of an estimated coefficient (Glasserman 2004,
+    section 4.1); tested by
+    ``tests/finance_apps/test_lsmc_variance_reduction.py`` (unbiasedness and the
+    standard error against the spread over seeds, the control-variate price against
+    the lattice, and equal prices from shortened and whole histories).
 
     References
     ----------
@@ -165,6 +212,10 @@ def longstaff_schwartz(
     .. [2] Clement, E., Lamberton, D. and Protter, P. (2002). An analysis of a least
        squares regression method for American option pricing. *Finance and
        Stochastics* 6(4), 449-471.
+    .. [3] Rasmussen, N. S. (2005). Control variates for Monte Carlo valuation of
+       American options. *Journal of Computational Finance* 9(1), 83-118.
+    .. [4] Glasserman, P. (2004). *Monte Carlo Methods in Financial Engineering*,
+       sections 4.1 (control variates) and 4.2 (antithetic variates). Springer.
 
     Examples
     --------
@@ -174,21 +225,29 @@ def longstaff_schwartz(
     >>> res = longstaff_schwartz(prob, model, 20_000, n_test_paths=20_000, rng=0)
     >>> abs(res.out_of_sample.price - 4.47) < 0.05     # LS (2001) Table 1: 4.472
     True
+    >>> vr = longstaff_schwartz(prob, model, 20_000, antithetic=True, control_variate=True, rng=0)
+    >>> abs(vr.out_of_sample.price - 4.47) < 0.02, vr.out_of_sample.stderr < res.out_of_sample.stderr / 3
+    (True, True)
     """
     n = n_paths
     ex = problem.check_model(model)
     check_paths_budget(model, n, "n_paths")
     if n_test_paths is not None:
         check_paths_budget(model, n_test_paths, "n_test_paths")
+    cv = _EuropeanControl(problem, model, ex) if control_variate else None
+    _check_units(model, n, "n_paths", antithetic, control_variate)
+    _check_units(model, n_test_paths, "n_test_paths", antithetic, control_variate)
     feats = PolynomialBasis(3, "laguerre") if features is None else features
+    lookback = _lookback_of(feats)
     template = RidgeRegression(alpha=0.0) if regressor is None else regressor
     with single_thread_blas():
         gen = as_generator(rng)
         times = np.asarray(model.times, dtype=np.float64)
-        paths = model.simulate(n, gen)
+        paths = _simulate(model, n, gen, antithetic)
         disc = np.exp(-problem.rate * times)
         k_last = int(ex[-1])
         cash = np.asarray(problem.payoff(paths[:, k_last]), dtype=np.float64) * disc[k_last]
+        stop = np.full(n, k_last, dtype=np.int64)  # the date of each training path's cash flow
         regs: dict[int, Any] = {}
         # backward dates, then (out of sample) every exercise date
         total = len(ex) - 1 + (len(ex) if n_test_paths is not None else 0)
@@ -202,22 +261,31 @@ def longstaff_schwartz(
                     regs[0] = cont0
                     if z[0] > 0 and z[0] >= cont0:
                         cash[:] = z * disc[0]
+                        stop[:] = 0
                     continue
                 rows = np.flatnonzero(z > 0) if itm_only else np.arange(n)
                 if rows.size < 2:
                     continue
-                X = feats(paths[rows, : k + 1], k, times)
+                X = feats(_history(paths, rows, k, lookback), k, times)
                 reg = copy.deepcopy(template).fit(X, cash[rows] / disc[k])
                 regs[k] = reg
                 c = np.asarray(reg.predict(X), dtype=np.float64)
                 ex_rows = rows[(z[rows] > 0) & (z[rows] >= c)]
                 cash[ex_rows] = z[ex_rows] * disc[k]
+                stop[ex_rows] = k
             policy = RegressionExercisePolicy(problem, times, feats, regs)
             oos = None
             if n_test_paths is not None:
-                test = model.simulate(n_test_paths, gen)
-                oos = policy_value(*_apply_policy(policy, problem, test, times, ex, bar=bar))
-        ins = policy_value(cash, np.zeros(n, dtype=np.int64))
+                test = _simulate(model, n_test_paths, gen, antithetic)
+                pay, where = _apply_policy(policy, problem, test, times, ex, bar=bar)
+                oos = _estimate(pay, where, test, times, antithetic, cv)
+        ins = _estimate(cash, stop, paths, times, antithetic, cv)
         return LSMCResult(
-            price_in_sample=ins.price, stderr_in_sample=ins.stderr, out_of_sample=oos, policy=policy, n_paths=n
+            price_in_sample=ins.price,
+            stderr_in_sample=ins.stderr,
+            out_of_sample=oos,
+            policy=policy,
+            n_paths=n,
+            antithetic=antithetic,
+            control_variate=cv is not None,
         )

@@ -20,8 +20,8 @@ step of the Markov state); a test checks every model against every method:
 ``times``, ``n_assets``, ``state_dim``, ``n_dates``, ``horizon``
     the date grid (``times[0] = 0`` is today), the number of priced assets, the width of
     the Markov state (prices first), ``len(times) - 1`` steps per path;
-``simulate(n_paths, rng) -> ndarray (n_paths, n_dates + 1, n_assets)``
-    prices at ``times`` (every path starts at ``spot``);
+``simulate(n_paths, rng, *, antithetic) -> ndarray (n_paths, n_dates + 1, n_assets)``
+    prices at ``times`` (every path starts at ``spot``), optionally in antithetic pairs;
 ``simulate_states(n_paths, rng, *, start, initial, antithetic)``
     the full Markov states at every date, optionally restarted from given states at
     date ``start`` (what nested simulation, e.g. :func:`~finance_apps.andersen_broadie`,
@@ -215,7 +215,7 @@ class _PathModel(abc.ABC):
             out[:, j + 1] = x
         return out
 
-    def simulate(self, n_paths: int, rng: RNGLike = None) -> np.ndarray:
+    def simulate(self, n_paths: int, rng: RNGLike = None, *, antithetic: bool = False) -> np.ndarray:
         """Simulate prices at every date.
 
         Parameters
@@ -223,13 +223,38 @@ class _PathModel(abc.ABC):
         n_paths : int in [1, 10**8]
             At most ``10**9`` floats in all (``n_paths * (n_dates + 1) * state_dim``).
         rng : Generator, int or None
+        antithetic : bool, default False
+            Antithetic pairs: paths ``2i`` and ``2i + 1`` are driven by opposite normals
+            (``n_paths`` even; see :meth:`simulate_states`).
 
         Returns
         -------
         ndarray of shape (n_paths, n_dates + 1, n_assets)
             ``[:, 0]`` is the spot.
         """
-        return np.ascontiguousarray(self.simulate_states(n_paths, rng)[..., : self.n_assets])
+        return np.ascontiguousarray(self.simulate_states(n_paths, rng, antithetic=antithetic)[..., : self.n_assets])
+
+    def _prices_by_date(self, n_paths: int, rng: RNGLike = None, *, antithetic: bool = False) -> np.ndarray:
+        """:meth:`simulate`'s prices (the same values from the same generator), stored date-major.
+
+        Returns an ``(n_paths, n_dates + 1, n_assets)`` view of a date-major buffer, so
+        that a date's column ``[:, k]`` is contiguous: what a backward pass over the
+        dates (least-squares Monte Carlo) reads, one column at a time.
+        """
+        n = self._check_n_paths(n_paths)
+        gen: Any = as_generator(rng)
+        if antithetic:
+            if n % 2:
+                raise InvalidParameterError("n_paths", f"antithetic pairs need an even number of paths, got {n}")
+            gen = _Antithetic(gen)
+        d = self.n_assets
+        out = np.empty((self.n_dates + 1, n, d))
+        x = self.initial_state(n)
+        out[0] = x[:, :d]
+        for k in range(self.n_dates):
+            x = self._advance(x, k, gen)
+            out[k + 1] = x[:, :d]
+        return out.transpose(1, 0, 2)
 
     def advance_one(self, states: Any, k: int, rng: RNGLike = None) -> np.ndarray:
         """One step of the Markov states: states at ``times[k]`` to states at ``times[k + 1]``.
