@@ -75,6 +75,8 @@ M. L. Puterman, *Markov Decision Processes*, Wiley 1994, sections 6.3 and 6.6.
 from __future__ import annotations
 
 import math
+import os
+import time
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -86,6 +88,7 @@ from rlcore.bellman import resolvent_bounds
 from rlcore.results import Result
 from rlcore.validation import MDP, Array, Bool, InvalidParameterError, validate_params
 from tabular._dp_kernels import bellman_sweep, bellman_sweep_parallel
+from tabular._sweep_layout import NARROW_INDEX_MAX_STATES, csr_layout
 
 __all__ = ["Certificate", "bellman_backup", "certify"]
 
@@ -182,7 +185,8 @@ def bellman_backup(mdp: FiniteMDP, V: Any, *, parallel: bool = False) -> tuple[n
     Dense ``P``: one BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` (threaded as
     numpy's BLAS is; limit it with threadpoolctl or ``OPENBLAS_NUM_THREADS``), then the
     max over actions. Sparse ``P``: one pass of a fused Numba CSR kernel, serial unless
-    ``parallel=True``.
+    ``parallel=True`` and a core is idle (:func:`threads_pay`; the threaded kernel gives
+    bit-identical results).
 
     Parameters
     ----------
@@ -190,7 +194,8 @@ def bellman_backup(mdp: FiniteMDP, V: Any, *, parallel: bool = False) -> tuple[n
         Discounted, dense or sparse.
     V : array_like of shape (S,)
     parallel : bool
-        Split a sparse sweep across Numba's threads.
+        Split a sparse sweep across Numba's threads when the machine has an idle core
+        (on a busy machine the serial kernel is used: threads then cost time).
 
     Returns
     -------
@@ -221,29 +226,75 @@ def _backup(mdp: FiniteMDP, V: np.ndarray, *, parallel: bool = False) -> tuple[n
     Q = np.empty((S, A))
     TV = np.empty(S)
     pi = np.empty(S, dtype=np.int64)
-    kernel = bellman_sweep_parallel if parallel else bellman_sweep
-    kernel(*sweep_arrays(mdp), mdp.R, mdp.gamma, V, Q, TV, pi)
+    sweep_kernel(parallel)(*sweep_arrays(mdp), mdp.R, mdp.gamma, V, Q, TV, pi)
     return Q, TV, pi
 
 
-def sweep_arrays(mdp: FiniteMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """``(data, indices, indptr, n_cols)`` of ``P`` for the sweep kernels (no copies).
+def threads_pay() -> bool:
+    """Whether a threaded sparse sweep is expected to beat the serial one right now:
+    other work leaves more than one core idle on average.
 
-    Index arrays are passed as unsigned views (see :mod:`tabular._dp_kernels`).
+    Other work is the 1-minute load average less this process's own CPU use since the
+    previous call (so that our own threaded sweeps do not count against themselves);
+    threads pay when ``cpu_count - other_work >= 1.5``. The rule is measured
+    (``benchmarks/bench_sweeps.py --filter bellman``, Garnet ``A = 4``, ``b = 10``, 2
+    cores): with the cores idle the threaded sweep takes about half the serial time;
+    with the other core busy (load average 5-9) it took 2-7x the serial time at
+    ``S = 50,000`` and 0.8-1.1x at ``S = 10**6`` (no reliable gain). Both kernels give bit-identical results,
+    so the choice changes only the time.
+    """
+    now, cpu = time.perf_counter(), time.process_time()
+    last_now, last_cpu = _LAST_CHECK
+    _LAST_CHECK[:] = [now, cpu]
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # pragma: no cover - platforms without a load average
+        return True
+    n_cpu = os.cpu_count() or 1
+    own = min((cpu - last_cpu) / (now - last_now), n_cpu) if now > last_now else 0.0
+    other = max(load - own, 0.0)
+    return n_cpu - other >= 1.5
+
+
+_LAST_CHECK = [time.perf_counter(), time.process_time()]
+
+
+def sweep_kernel(parallel: bool):
+    """The sparse sweep kernel for a caller that asked for ``parallel``:
+    :func:`tabular._dp_kernels.bellman_sweep_parallel` only when ``parallel`` is True
+    and :func:`threads_pay`, else the serial :func:`tabular._dp_kernels.bellman_sweep`
+    (same signature, bit-identical results)."""
+    return bellman_sweep_parallel if parallel and threads_pay() else bellman_sweep
+
+
+def sweep_arrays(mdp: FiniteMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``(data, indices, indptr, n_cols)`` of ``P`` for the sweep kernels.
+
+    Index arrays are unsigned (see :mod:`tabular._dp_kernels`); a sparse model with at
+    most 65,536 states gets a cached ``uint16`` copy of its column indices (made once
+    per model, :mod:`tabular._sweep_layout`), else views without copies.
     """
     if mdp.is_sparse:
-        P = cast(sp.csr_array, mdp.P)
-        return csr_kernel_arrays(P.data, P.indices, P.indptr)
+        return (*csr_layout(mdp), 0)
     return cast(np.ndarray, mdp.P).reshape(-1), _EMPTY_INDEX, _EMPTY_INDEX, mdp.n_states
 
 
 def csr_kernel_arrays(
-    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray
+    data: np.ndarray, indices: np.ndarray, indptr: np.ndarray, n_states: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    """CSR arrays as the kernels take them: unsigned, read-only index views."""
+    """CSR arrays as the kernels take them: unsigned, read-only index views.
+
+    With ``n_states`` (the number of columns) at most 65,536 the column indices are
+    copied to ``uint16``, the layout :func:`sweep_arrays` gives such a model (fewer bytes
+    per entry, bit-identical results, and the kernels' compilation for it is reused).
+    """
+    if n_states is not None and n_states <= NARROW_INDEX_MAX_STATES:
+        narrow = indices.astype(np.uint16)
+        narrow.flags.writeable = False
+        indices = narrow
     out = []
     for arr in (indices, indptr):
-        view = arr.view(np.uint32 if arr.dtype.itemsize == 4 else np.uint64)
+        view = arr.view({2: np.uint16, 4: np.uint32, 8: np.uint64}[arr.dtype.itemsize])
         view.flags.writeable = False
         out.append(view)
     return data, out[0], out[1], 0
