@@ -84,6 +84,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from rlcore import FiniteMDP
+from rlcore._threads import blas_threads_for
 from rlcore.bellman import resolvent_bounds
 from rlcore.results import Result
 from rlcore.validation import MDP, Array, Bool, InvalidParameterError, validate_params
@@ -182,8 +183,9 @@ def max_row_nnz(mdp: FiniteMDP) -> int:
 def bellman_backup(mdp: FiniteMDP, V: Any, *, parallel: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """One Jacobi Bellman optimality backup of a discounted MDP.
 
-    Dense ``P``: one BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` (threaded as
-    numpy's BLAS is; limit it with threadpoolctl or ``OPENBLAS_NUM_THREADS``), then the
+    Dense ``P``: one BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` (on one BLAS
+    thread below 2e7 flops, about ``S = 1100`` at ``A = 8``, and on the default pool
+    above: the measured rule of ``rlcore._threads``), then the
     max over actions. Sparse ``P``: one pass of a fused Numba CSR kernel, serial unless
     ``parallel=True`` and a core is idle (:func:`threads_pay`; the threaded kernel gives
     bit-identical results).
@@ -217,7 +219,8 @@ def _backup(mdp: FiniteMDP, V: np.ndarray, *, parallel: bool = False) -> tuple[n
     """:func:`bellman_backup` without the checks, for the planners' inner loops."""
     S, A = mdp.n_states, mdp.n_actions
     if not mdp.is_sparse:
-        Q = mdp.P.reshape(S * A, S) @ V
+        with blas_threads_for(2.0 * S * A * S, memory_bound=True):  # a small product: one thread
+            Q = mdp.P.reshape(S * A, S) @ V
         Q *= mdp.gamma
         Q = Q.reshape(S, A)
         Q += mdp.R

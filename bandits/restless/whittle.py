@@ -45,7 +45,11 @@ adaptive-greedy algorithm with Gast, Gaujal and Khun's rank-one updates, not the
 asymptotically sub-cubic variant (which relies on fast matrix multiplication). Up to
 ``_KERNEL_MAX_STATES`` = 500 states a Numba kernel (:mod:`bandits.restless._kernels`)
 applies each update at once, on the active columns only (``S^3 / 2`` multiply-adds);
-above, the delayed BLAS-3 loop is faster.
+above, the delayed BLAS-3 loop is faster. The solve, the products and the delayed loop
+run with the BLAS limited to one thread when their flop count is below the measured
+threshold of :mod:`rlcore._threads` (on a 2-core machine with the other core busy, a
+30-state solve took 6.9 ms on two OpenBLAS threads and 0.05 ms on one; issue 23); the
+indices do not depend on it.
 
 Average reward (``gamma=None``): ``M = I - P_pi`` with column ``i0 = 0`` replaced by
 ones (the unknowns are the bias with ``h(0) = 0`` and the gain in slot 0), ``Delta =
@@ -85,6 +89,7 @@ import scipy.linalg
 from bandits._constraints import DISCOUNT
 from bandits.restless.model import RestlessArm
 from rlcore.progress import PROGRESS, compile_notice, progress_bar
+from rlcore._threads import blas_threads_for
 from rlcore.results import Result
 from rlcore.validation import (
     Array,
@@ -285,17 +290,20 @@ def _adaptive_greedy(
         M[:, 0] = 1.0
     method = "adaptive-greedy"
     try:
-        lu = scipy.linalg.lu_factor(M.T, check_finite=False)
-        if np.min(np.abs(np.diag(lu[0]))) < 1e-13 * max(1.0, float(np.abs(lu[0]).max())):
-            raise np.linalg.LinAlgError("singular")
-        X = scipy.linalg.lu_solve(lu, Delta.T, check_finite=False).T.copy()
+        # small solves run on one BLAS thread: the measured rule of rlcore._threads
+        with blas_threads_for(8 / 3 * S**3):
+            lu = scipy.linalg.lu_factor(M.T, check_finite=False)
+            if np.min(np.abs(np.diag(lu[0]))) < 1e-13 * max(1.0, float(np.abs(lu[0]).max())):
+                raise np.linalg.LinAlgError("singular")
+            X = scipy.linalg.lu_solve(lu, Delta.T, check_finite=False).T.copy()
     except (np.linalg.LinAlgError, ValueError):
         raise _degenerate(
             beta,
             "the all-active policy is multichain (I - P_1 is singular); the average-reward "
             "Whittle index needs unichain policies (use a discount close to 1)",
         ) from None
-    z = (r1 - r0) + X @ r1
+    with blas_threads_for(2 * S**2, memory_bound=True):
+        z = (r1 - r0) + X @ r1
     y = X.sum(axis=1)
     scale = max(1.0, float(np.abs(z).max()), float(np.abs(r1 - r0).max()))
     tol = atol * scale
@@ -321,6 +329,17 @@ def _adaptive_greedy(
         if status == 2:
             raise _degenerate(beta, _NO_CANDIDATE.format(lam=lamk))
         raise _degenerate(beta, _MULTICHAIN)
+    # the delayed-update loop: one (S x block) @ (block x S) product per block, vector work between
+    with blas_threads_for(2 * S * S * min(block, S)):
+        return _delayed_updates(X, z, y, beta, tol, scale, block, bar)
+
+
+def _delayed_updates(
+    X: np.ndarray, z: np.ndarray, y: np.ndarray, beta: float | None, tol: float, scale: float, block: int, bar: Any
+) -> WhittleResult:
+    """The adaptive-greedy loop with delayed (blocked) rank-one updates, for arms above the kernel's size."""
+    S = X.shape[0]
+    method = "adaptive-greedy"
     active = np.ones(S, dtype=bool)
     W = np.empty(S)
     order = np.empty(S, dtype=np.int64)
