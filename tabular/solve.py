@@ -38,12 +38,16 @@ def solve(mdp: FiniteMDP, method: str = "auto", **kwargs: Any) -> PlanningResult
     mdp : rlcore.FiniteMDP
     method : str
         ``"auto"`` (default): backward induction under a finite horizon; otherwise
-        modified policy iteration with ``m="auto"`` and the span stopping rule: plain
-        value iteration while sweeps contract the span fast (fast-mixing MDPs), 20
-        policy-evaluation backups per step when they do not (slow chains). It needs
-        only matrix-vector products (no factorisation, so it scales to sparse MDPs
-        with millions of states); see ``benchmarks/bench_planning.py`` for its time
-        to a certified ``1e-6``-optimal policy against QuantEcon's VI, PI and MPI.
+        modified policy iteration with ``m="auto"`` and the span stopping rule: each
+        greedy policy is evaluated by cheap backups (one action per state) until the
+        evaluation residual is small against the improvement that chose the policy,
+        and to the target once the policy repeats (see
+        :func:`tabular.modified_policy_iteration`). It needs only matrix-vector
+        products (no factorisation, so it scales to sparse MDPs with millions of
+        states); see ``benchmarks/bench_planning.py`` for its time to a certified
+        ``1e-6``-optimal policy against QuantEcon's VI, PI and MPI. Pass
+        ``arithmetic="mixed"`` to run its first steps on a float32 copy of a dense
+        ``P`` (same certificate).
         Or one of ``"value_iteration"``, ``"gauss_seidel"``, ``"policy_iteration"``,
         ``"modified_policy_iteration"``, ``"linear_programming"`` (cvxpy; small MDPs),
         ``"backward_induction"``.
