@@ -72,6 +72,11 @@ class _LazyPackage(types.ModuleType):
             return
         super().__setattr__(name, value)
 
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        # pickled by name, as pickle libraries do for plain modules (cloudpickle's table
+        # is keyed by the exact type ModuleType, which a subclass misses)
+        return importlib.import_module, (self.__name__,)
+
     def __dir__(self) -> list[str]:
         return sorted(set(self.__dict__) | set(self.__dict__.get("_lazy_exports", {})))
 

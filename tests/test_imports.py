@@ -139,3 +139,17 @@ def test_gymnasium_ids_register_whichever_is_imported_first():
         assert res.returncode == 0, res.stderr
         count, bandit, finance, made = res.stdout.split()
         assert int(count) >= 10 and bandit == finance == "True" and made == "rlref/RiverSwim-v0", order
+
+
+def test_packages_pickle_by_name():
+    """A lazy package pickles as a reference to its name, with pickle and with cloudpickle
+    (what loky uses to ship a closure over ``tabular`` to its workers)."""
+    import pickle
+
+    import cloudpickle
+
+    import tabular
+
+    assert pickle.loads(pickle.dumps(tabular)) is tabular
+    fn = pickle.loads(cloudpickle.dumps(lambda: tabular.solve))
+    assert fn() is tabular.solve
