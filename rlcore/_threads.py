@@ -39,8 +39,13 @@ wins (2026-12-07, OpenBLAS 0.3.30 / 0.3.31)::
     gemv S=1400, 2000 (3.1e7-6.4e7) 1.65-1.68  1.35-1.41  1.11-1.71          default pool
 
 So: a matrix-vector product runs on one thread below :data:`ONE_THREAD_MAX_GEMV_FLOPS`
-= 2e7 flops (at 1.6e7, S = 1000, one thread won 6 of 7 rows; at 3.1e7 and above two
-won every row: memory bandwidth, which a second thread adds even on a busy machine); any
+= 2e7 flops *while the other cores are busy* (at 1.6e7, S = 1000, one thread won 6 of
+7 loaded rows; at 3.1e7 and above two won every row: memory bandwidth, which a second
+thread adds even on a busy machine). With a core free, two threads won at every size:
+re-measured on the quiet machine (load average 0.1-1.8, 2026-12-08, median of 5 x 200
+calls, one / two threads) ``(8S x S) @ v`` took 1.05-2.4x longer on one thread for
+S = 50..500 (283.8 against 117.8 us at S = 500) and ``(S x S) @ v`` 1.17-2.9x, and the
+limit's own 4-5 us is most of a tiny product, so the pool keeps those calls then; any
 other call below :data:`ONE_THREAD_MAX_FLOPS` = 5e6 (one thread won every row at
 2.7e6; two won the best-of-30 at 1.2e7 and above); above that, two threads win by
 1.5-1.9x when the other core is free and lose 2-25x (the collapse) when it is busy, so
@@ -209,8 +214,8 @@ def blas_threads_for(flops: float, *, memory_bound: bool = False) -> AbstractCon
     """:func:`one_blas_thread` where the measured rule says one thread wins, else nothing.
 
     The rule (module docstring): a matrix-vector product (``memory_bound=True``) runs on
-    one thread below :data:`ONE_THREAD_MAX_GEMV_FLOPS` flops and on the default pool
-    above, idle or not; any other call runs on one thread below
+    one thread below :data:`ONE_THREAD_MAX_GEMV_FLOPS` flops while the other cores are
+    busy (:func:`cores_busy`), else on the default pool; any other call runs on one thread below
     :data:`ONE_THREAD_MAX_FLOPS`, and above it on one thread only while the other
     cores are busy (:func:`cores_busy`).
 
@@ -234,7 +239,7 @@ def blas_threads_for(flops: float, *, memory_bound: bool = False) -> AbstractCon
     30.0
     """
     if memory_bound:
-        return _ONE if flops < ONE_THREAD_MAX_GEMV_FLOPS else _NONE
+        return _ONE if flops < ONE_THREAD_MAX_GEMV_FLOPS and cores_busy() else _NONE
     if flops < ONE_THREAD_MAX_FLOPS or cores_busy():
         return _ONE
     return _NONE

@@ -184,8 +184,8 @@ def bellman_backup(mdp: FiniteMDP, V: Any, *, parallel: bool = False) -> tuple[n
     """One Jacobi Bellman optimality backup of a discounted MDP.
 
     Dense ``P``: one BLAS matrix-vector product ``P.reshape(S*A, S) @ V`` (on one BLAS
-    thread below 2e7 flops, about ``S = 1100`` at ``A = 8``, and on the default pool
-    above: the measured rule of ``rlcore._threads``), then the
+    thread below 2e7 flops, about ``S = 1100`` at ``A = 8``, while the other cores are
+    busy, else on the default pool: the measured rule of ``rlcore._threads``), then the
     max over actions. Sparse ``P``: one pass of a fused Numba CSR kernel, serial unless
     ``parallel=True`` and a core is idle (:func:`threads_pay`; the threaded kernel gives
     bit-identical results).
@@ -219,7 +219,7 @@ def _backup(mdp: FiniteMDP, V: np.ndarray, *, parallel: bool = False) -> tuple[n
     """:func:`bellman_backup` without the checks, for the planners' inner loops."""
     S, A = mdp.n_states, mdp.n_actions
     if not mdp.is_sparse:
-        with blas_threads_for(2.0 * S * A * S, memory_bound=True):  # a small product: one thread
+        with blas_threads_for(2.0 * S * A * S, memory_bound=True):  # one thread if small and cores busy
             Q = mdp.P.reshape(S * A, S) @ V
         Q *= mdp.gamma
         Q = Q.reshape(S, A)
