@@ -291,8 +291,11 @@ def train_hedger(
         parameters).
     kfac_options : dict or None
         Extra keyword arguments of :class:`~finance_apps.deep.KFAC` (``damping``,
-        ``factor_decay``, ``inverse_update_freq``, ``momentum``, ``kl_clip``, ...);
-        an unknown or invalid option is refused naming ``kfac_options``.
+        ``factor_decay``, ``inverse_update_freq``, ``momentum``, ``kl_clip``,
+        ``curvature``, ``adapt_damping``, ...); an unknown or invalid option is refused
+        naming ``kfac_options``. ``curvature="gauss_newton"`` needs an entropic
+        ``risk`` (its P&L outputs are passed to ``KFAC.observe_outputs``); with
+        ``adapt_damping`` the step's closure re-evaluates the minibatch risk.
     eval_every : int in [1, 10**9], default 10
         Evaluate the risk of the whole evaluation set every ``eval_every`` updates.
     eval_data : tuple (prices, payoff, features) or None
@@ -359,6 +362,12 @@ def train_hedger(
                 "eval_data",
                 f"eval_data[2]: expected shape ({S2.shape[0]}, {S.shape[1] - 1}, {X.shape[2]}), got {X2.shape}",
             )
+    gauss_newton = optimizer == "kfac" and opts.get("curvature") == "gauss_newton"
+    risk_aversion = getattr(risk, "risk_aversion", None)
+    if gauss_newton and not isinstance(risk_aversion, (int, float)):
+        raise InvalidParameterError(
+            "kfac_options", "curvature='gauss_newton' needs an entropic risk (EntropicRisk), whose Hessian it uses"
+        )
     gen = as_generator(rng)
 
     dtype, device = _param_placement(hedger)
@@ -405,8 +414,17 @@ def train_hedger(
             opt.zero_grad()
             pnl = hedging_pnl_torch(tS[idx], hedger(tX[idx]), tZ[idx], tc, liquidate=liquidate)
             loss = risk.torch(pnl)
+            if gauss_newton:
+                opt.observe_outputs(pnl, risk_aversion)
             loss.backward()
-            opt.step()
+            if optimizer == "kfac":
+                opt.step(
+                    lambda idx=idx: risk.torch(
+                        hedging_pnl_torch(tS[idx], hedger(tX[idx]), tZ[idx], tc, liquidate=liquidate)
+                    )
+                )
+            else:
+                opt.step()
             history[it] = float(loss.detach())
             if not math.isfinite(history[it]):
                 raise FloatingPointError(

@@ -26,6 +26,38 @@ What is computed here
   gradients here are :math:`-N p_i J_i`, so paths are weighted by :math:`N p_i^2`
   instead of :math:`a p_i` (both positive semi-definite). The scale of the factors
   then follows the loss, and ``damping`` and ``learning_rate`` must be tuned together.
+  This is the default (``curvature="empirical_fisher"``); the Gauss-Newton factors
+  are the next item.
+* **Gauss-Newton curvature** (``curvature="gauss_newton"``). For a loss
+  :math:`L = \rho(X_1, \dots, X_N)` of per-path outputs (the P&Ls) the generalised
+  Gauss-Newton matrix is :math:`\sum_{ij} H_{ij} J_i^\top J_j` with
+  :math:`H = \nabla^2_X \rho` (Schraudolph 2002; Martens and Grosse 2015, §1). For the
+  entropic risk :math:`H = a(\mathrm{diag}\,p - p p^\top)`, :math:`p = -\nabla_X \rho =
+  \mathrm{softmax}(-aX)`. With :math:`d_i = \partial X_i / \partial s` the layer-output
+  Jacobian of path :math:`i` (recovered from the recorded gradient as
+  :math:`d_i = -g_i / p_i`) the factors are the :math:`p`-weighted ones
+
+  .. math:: A = \textstyle\sum_i p_i \bar a_i \bar a_i^\top, \qquad
+            G = a\big[\sum_i p_i d_i d_i^\top - \bar d \bar d^\top\big],
+            \quad \bar d = \sum_i p_i d_i,
+
+  (summed over the calls of a recurrent layer for ``G``, averaged for ``A``, as
+  KF-Ind). :math:`A \otimes G` *is* the layer's Gauss-Newton block when all paths share
+  the layer input (a single linear layer with common features: the rank-one term of
+  :math:`H` then factors exactly); otherwise it is the usual K-FAC independence
+  approximation under the tilted measure :math:`p`. The loss outputs are announced with
+  :meth:`KFAC.observe_outputs` before ``backward``.
+* **Adaptive damping** (``adapt_damping=True``; the Levenberg-Marquardt rule of Martens
+  and Grosse 2015, §6.5). Every ``damping_adaptation_interval`` steps the minibatch
+  loss is evaluated again after the update (``step(closure)``) and compared with the
+  reduction predicted by the quadratic model
+  :math:`M(\delta) = \nabla L \cdot \delta + \tfrac12 \sum_\ell
+  \mathrm{tr}(\delta_\ell^\top G_\ell \delta_\ell A_\ell)` of the factored curvature:
+  with :math:`r = (L(\theta+\delta) - L(\theta)) / M(\delta)`, :math:`\lambda
+  \leftarrow \omega\lambda` if :math:`r > 3/4` and :math:`\lambda \leftarrow
+  \lambda/\omega` if :math:`r < 1/4`, :math:`\omega` = ``damping_adaptation_decay`` to
+  the power of the interval (their :math:`\omega_1 = (19/20)^{T_1}`), kept in
+  [``min_damping``, 1e6].
 * **Recurrent use** (Martens, Ba and Johnson 2018). A layer called ``T`` times per
   forward pass (an unrolled RNN cell, a hedger applied at every date) has per-sample
   gradient :math:`\sum_t g_t \bar a_t^\top`. Under the "independent time steps"
@@ -55,6 +87,9 @@ recurrent neural networks", ICLR 2018.
 
 J. Ba, R. Grosse and J. Martens, "Distributed second-order optimization using
 Kronecker-factored approximations", ICLR 2017.
+
+N. N. Schraudolph, "Fast curvature matrix-vector products for second-order gradient
+descent", Neural Computation 14(7), 2002.
 """
 
 from __future__ import annotations
@@ -63,7 +98,16 @@ import math
 from typing import Any
 
 from rlcore.deep import require_torch
-from rlcore.validation import MAX_ITERATIONS, Integer, InvalidParameterError, Real, TorchModule, validate_params
+from rlcore.validation import (
+    MAX_ITERATIONS,
+    Bool,
+    Integer,
+    InvalidParameterError,
+    Options,
+    Real,
+    TorchModule,
+    validate_params,
+)
 
 __all__ = ["KFAC"]
 
@@ -97,6 +141,11 @@ _DAMPING = Real(1e-12, 1e6)
     momentum=_FRACTION,
     kl_clip=Real(0.0, None, closed="neither") | None,
     weight_decay=Real(0.0, 100.0),
+    curvature=Options("empirical_fisher", "gauss_newton"),
+    adapt_damping=Bool(),
+    damping_adaptation_interval=Integer(1, MAX_ITERATIONS),
+    damping_adaptation_decay=Real(0.0, 1.0, closed="neither"),
+    min_damping=_DAMPING,
 )
 class KFAC:
     r"""K-FAC optimizer for every ``nn.Linear`` of a model (feed-forward or unrolled RNN).
@@ -129,11 +178,45 @@ class KFAC:
         Trust-region bound on :math:`\eta^2 \sum v \cdot \nabla L`; None disables it.
     weight_decay : float in [0, 100], default 0
         Added as ``weight_decay * W`` to every gradient before preconditioning.
+    curvature : {"empirical_fisher", "gauss_newton"}, default "empirical_fisher"
+        Factors of gradient outer products, or of the Gauss-Newton matrix of an
+        entropic-risk loss (then call :meth:`observe_outputs` before each ``backward``).
+        Its scale is the loss's true curvature, so ``learning_rate`` near 1 is a
+        Newton step; on deep hedging ``learning_rate=0.5, damping=1e-2, momentum=0.9,
+        adapt_damping=True`` with ``kl_clip=3e-4`` (feed-forward) or ``1e-3`` (LSTM)
+        are the settings measured in ``benchmarks/kfac_steps.py`` (a damping far
+        below the curvature without a KL clip lets early steps overshoot).
+    adapt_damping : bool, default False
+        Adapt ``damping`` by the Levenberg-Marquardt rule (then pass ``step`` a closure).
+    damping_adaptation_interval : int in [1, 10**9], default 5
+        Steps :math:`T_1` between two adaptations.
+    damping_adaptation_decay : float in (0, 1), default 0.95
+        :math:`\omega = ` this to the power :math:`T_1`.
+    min_damping : float in [1e-12, 1e6], default 1e-8
+        Lower bound of the adapted damping.
 
     Attributes
     ----------
     steps : int
         Number of completed :meth:`step` calls.
+    damping : float
+        The current damping (adapted when ``adapt_damping``).
+    reduction_ratios : list of float
+        The ratios :math:`r` of actual to predicted reduction at each adaptation.
+
+    Guarantee
+    ---------
+    With one sample the factors' Kronecker product is the empirical Fisher block
+    (``tests/finance_apps/deep/test_kfac.py::test_single_sample_kronecker_product_is_the_empirical_fisher``);
+    with ``curvature="gauss_newton"`` it equals the brute-force Gauss-Newton matrix
+    :math:`J^\top \nabla^2\rho\, J` of a linear layer whose paths share their input
+    (Martens and Grosse 2015, §3; Schraudolph 2002;
+    ``tests/finance_apps/deep/test_kfac_gn.py::test_gn_kronecker_product_is_the_brute_force_ggn_for_a_shared_input_layer``),
+    and the Levenberg-Marquardt rule moves :math:`\lambda` by the factor :math:`\omega` on the
+    reduction ratio of the Gauss-Newton model
+    (``test_kfac_gn.py::test_damping_falls_when_the_quadratic_model_is_accurate``).
+    No convergence-rate guarantee: the speed-up over Adam is measured
+    (``benchmarks/kfac_steps.py``).
 
     References
     ----------
@@ -148,6 +231,17 @@ class KFAC:
     >>> opt.zero_grad(); ((net(x) - y) ** 2).mean().backward(); opt.step()
     >>> [tuple(a.shape) for a, g in opt.factors().values()]
     [(4, 4), (5, 5)]
+
+    Gauss-Newton curvature of an entropic risk, with adaptive damping:
+
+    >>> opt = KFAC(net, learning_rate=1.0, curvature="gauss_newton", adapt_damping=True,
+    ...            damping_adaptation_interval=1)
+    >>> def risk():
+    ...     return torch.logsumexp(-2.0 * net(x)[:, 0], dim=0) / 2.0
+    >>> opt.zero_grad(); pnl = net(x)[:, 0]; opt.observe_outputs(pnl, 2.0)
+    >>> (torch.logsumexp(-2.0 * pnl, dim=0) / 2.0).backward(); opt.step(risk)
+    >>> len(opt.reduction_ratios)
+    1
     """
 
     def __init__(
@@ -161,6 +255,11 @@ class KFAC:
         momentum: float = 0.9,
         kl_clip: float | None = 1e-3,
         weight_decay: float = 0.0,
+        curvature: str = "empirical_fisher",
+        adapt_damping: bool = False,
+        damping_adaptation_interval: int = 5,
+        damping_adaptation_decay: float = 0.95,
+        min_damping: float = 1e-8,
     ) -> None:
         torch = require_torch("KFAC")
         self.model = model
@@ -172,7 +271,14 @@ class KFAC:
         self.momentum = momentum
         self.kl_clip = kl_clip
         self.weight_decay = weight_decay
+        self.curvature = curvature
+        self.adapt_damping = adapt_damping
+        self.damping_adaptation_interval = damping_adaptation_interval
+        self.damping_adaptation_decay = damping_adaptation_decay
+        self.min_damping = min_damping
+        self.reduction_ratios: list[float] = []
         self.steps = 0
+        self._outputs: dict[str, Any] = {}
         self._layers: dict[str, Any] = {}
         self._state: dict[str, _LayerState] = {}
         self._handles: list[Any] = []
@@ -216,9 +322,44 @@ class KFAC:
             h.remove()
         self._handles = []
 
+    def observe_outputs(self, outputs: Any, risk_aversion: float) -> None:
+        r"""Announce the per-path outputs of an entropic-risk loss (Gauss-Newton curvature).
+
+        Call between the forward pass and ``loss.backward()``, where the loss is
+        :math:`\rho(X) = a^{-1} \log \frac1N \sum_i e^{-a X_i}` of ``outputs`` :math:`X`
+        (or its series form for small :math:`a`). A hook records
+        :math:`p = -\nabla_X L` in the backward pass; the Hessian
+        :math:`a(\mathrm{diag}\,p - pp^\top)` then weights the factors.
+
+        Parameters
+        ----------
+        outputs : torch.Tensor of shape (N,)
+            The outputs the loss is computed from (one per sample: the P&L of a path);
+            sample ``i`` must be row ``i`` of every Linear layer's input.
+        risk_aversion : float > 0
+            :math:`a`.
+        """
+        if self.curvature != "gauss_newton":
+            raise RuntimeError('KFAC.observe_outputs: only for curvature="gauss_newton"')
+        if not (isinstance(risk_aversion, (int, float)) and not isinstance(risk_aversion, bool)) or not (
+            0.0 < float(risk_aversion) < math.inf
+        ):
+            raise InvalidParameterError("risk_aversion", f"expected a finite float > 0, got {risk_aversion!r}")
+        if getattr(outputs, "ndim", None) != 1:
+            raise InvalidParameterError("outputs", "expected a 1-dimensional torch tensor of per-sample outputs")
+        rec = self._outputs
+        rec.clear()
+        rec["a"] = float(risk_aversion)
+
+        def grad_hook(g: Any) -> None:
+            rec["p"] = (-g.detach()).clamp_min(0.0)
+
+        outputs.register_hook(grad_hook)
+
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear the model's gradients and the recorded activations."""
         self.model.zero_grad(set_to_none=set_to_none)
+        self._outputs.clear()
         for st in self._state.values():
             st.acts.clear()
             st.grads.clear()
@@ -226,7 +367,7 @@ class KFAC:
 
     # ------------------------------------------------------------------ factors
     def _batch_factors(self, st: _LayerState) -> tuple[Any, Any]:
-        """(A_hat, G_hat) of the recorded calls: A averaged over rows, G = T * mean."""
+        """(A_hat, G_hat) of the recorded calls: A averaged over rows, G = T * mean (p-weighted for GN)."""
         if not st.acts or len(st.grads) != len(st.acts):
             raise RuntimeError(
                 "KFAC.step: no complete forward/backward record for a Linear layer; call "
@@ -234,13 +375,33 @@ class KFAC:
                 "then loss.backward() before step()"
             )
         rows = sum(a.shape[0] for a in st.acts)
-        A = sum(a.T @ a for a in st.acts) / rows
         N = st.batch[0]
         if any(b != N for b in st.batch):
             raise RuntimeError("KFAC.step: a Linear layer saw different batch sizes in one step")
-        # gradients arrive in reverse call order; each call's G is sum over its rows / N
-        G = sum((N * g).T @ (N * g) for g in st.grads) / N
-        return A, G
+        if self.curvature == "empirical_fisher":
+            A = sum(a.T @ a for a in st.acts) / rows
+            # gradients arrive in reverse call order; each call's G is sum over its rows / N
+            G = sum((N * g).T @ (N * g) for g in st.grads) / N
+            return A, G
+        if "p" not in self._outputs:
+            raise RuntimeError(
+                "KFAC.step: curvature='gauss_newton' needs observe_outputs(outputs, risk_aversion) "
+                "between the forward pass and loss.backward()"
+            )
+        p, a = self._outputs["p"], self._outputs["a"]
+        if p.shape[0] != N:
+            raise RuntimeError(f"KFAC.step: {p.shape[0]} observed outputs for a batch of {N} samples")
+        torch = require_torch("KFAC")
+        T = rows / N  # calls (time steps) per sample
+        A = sum(a_.T @ (a_ * p.repeat_interleave(a_.shape[0] // N)[:, None]) for a_ in st.acts) / T
+        inv_p = torch.where(p > 0, 1.0 / torch.where(p > 0, p, torch.ones_like(p)), torch.zeros_like(p))
+        G = torch.zeros(st.grads[0].shape[1], st.grads[0].shape[1], dtype=A.dtype, device=A.device)
+        for g in st.grads:
+            r = g.shape[0] // N  # rows per sample in this call (path-major)
+            G = G + g.T @ (g * inv_p.repeat_interleave(r)[:, None])
+            dbar = g.reshape(N, r, -1).sum(dim=0)  # (r, out): -sum_i p_i d_i per time index
+            G = G - dbar.T @ dbar
+        return A, a * G
 
     def factors(self) -> dict[str, tuple[Any, Any]]:
         """The current factors ``{layer name: (A, G)}`` (after at least one step).
@@ -272,11 +433,51 @@ class KFAC:
         return st.G_inv @ grad @ st.A_inv
 
     # ------------------------------------------------------------------ step
+    def _model_change(self, grads: list[tuple[Any, Any]], deltas: list[Any]) -> float:
+        """Change of the quadratic model: grad . delta + 1/2 sum_layers tr(delta^T G delta A)."""
+        torch = require_torch("KFAC")
+        lin = sum(float((g * d).sum()) for (_, g), d in zip(grads, deltas, strict=True) if g is not None)
+        by_param = {id(p): d for (p, _), d in zip(grads, deltas, strict=True)}
+        quad = 0.0
+        for name, module in self._layers.items():
+            st = self._state[name]
+            if id(module.weight) not in by_param or st.A is None:
+                continue
+            D = by_param[id(module.weight)]
+            if module.bias is not None:
+                D = torch.cat([D, by_param[id(module.bias)][:, None]], dim=1)
+            quad += float((D * (st.G @ D @ st.A)).sum())
+        return lin + 0.5 * quad
+
+    def _adapt(self, before: float, after: float, predicted: float) -> None:
+        """Levenberg-Marquardt rule (Martens and Grosse 2015, §6.5) on the ratio of reductions."""
+        r = (after - before) / predicted if predicted < 0 else -math.inf
+        if not math.isfinite(after):
+            r = -math.inf
+        self.reduction_ratios.append(r)
+        omega = self.damping_adaptation_decay**self.damping_adaptation_interval
+        if r > 0.75:
+            self.damping = max(self.min_damping, self.damping * omega)
+        elif r < 0.25:
+            self.damping = min(1e6, self.damping / omega)
+
     def step(self, closure: Any = None) -> None:
-        """Update factors (and inverses when due) from the last backward pass, then move."""
+        """Update factors (and inverses when due) from the last backward pass, then move.
+
+        Parameters
+        ----------
+        closure : callable or None
+            Returns the minibatch loss at the current parameters (a float or a scalar
+            tensor), without calling ``backward``; needed when ``adapt_damping`` is on,
+            where it is called (under ``torch.no_grad``) before and after the update on
+            adaptation steps.
+        """
         torch = require_torch("KFAC")
         if not self._handles:
             raise RuntimeError("KFAC.step: the hooks were removed")
+        adapting = self.adapt_damping and (self.steps + 1) % self.damping_adaptation_interval == 0
+        if adapting and closure is None:
+            raise RuntimeError("KFAC.step: adapt_damping=True needs step(closure) returning the minibatch loss")
         with torch.no_grad():
             if self.steps % self.factor_update_freq == 0:
                 for st in self._state.values():
@@ -315,6 +516,10 @@ class KFAC:
             )  # a product (not a square): inf, never an OverflowError
             if self.kl_clip is not None and predicted > 0:
                 nu = min(1.0, math.sqrt(self.kl_clip / predicted))
+            if adapting:
+                before = float(closure())
+                grads = [(p, p.grad) for p, _ in updates]
+            deltas = []
             for p, v in updates:
                 buf = self._momentum.get(id(p))
                 d = nu * v
@@ -323,6 +528,10 @@ class KFAC:
                     self._momentum[id(p)] = buf
                     d = buf
                 p.add_(d, alpha=-self.learning_rate)
+                deltas.append(-self.learning_rate * d)
+            if adapting:
+                predicted = self._model_change(grads, deltas)
+                self._adapt(before, float(closure()), predicted)
         self.steps += 1
         for st in self._state.values():
             st.acts.clear()
