@@ -45,7 +45,8 @@ charged a cost (the network learns not to make it), so its forward pass has 21
 decisions to our 20.
 
 pfhedge pins old dependencies, so it runs in its own virtual environment: set
-``RLREF_PFHEDGE_PYTHON`` to that environment's ``python`` (a plain venv with
+``RLREF_PFHEDGE_PYTHON`` to that environment's ``python`` (default: ``.venv-pfhedge`` in the
+repository, if it exists; a plain venv with
 ``torch==2.13.0`` and ``pfhedge``, e.g. ``.venv-pfhedge/bin/python``). Without it, or
 if pfhedge does not import there, the peer is reported as not installed and the
 benchmark still succeeds.
@@ -63,6 +64,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -200,8 +202,13 @@ def _train(
 
 def _pfhedge_python() -> str:
     python = os.environ.get("RLREF_PFHEDGE_PYTHON", "")
+    if not python:  # default: the repository's .venv-pfhedge, if it exists
+        default = Path(__file__).resolve().parent.parent / ".venv-pfhedge" / "bin" / "python"
+        python = str(default) if default.exists() else ""
     if not python or shutil.which(python) is None:
-        raise ImportError("pfhedge runs in its own venv: set RLREF_PFHEDGE_PYTHON to that venv's python")
+        raise ImportError(
+            "pfhedge runs in its own venv: create .venv-pfhedge or set RLREF_PFHEDGE_PYTHON to that venv's python"
+        )
     probe = subprocess.run([python, "-c", "import pfhedge"], capture_output=True, text=True)
     if probe.returncode != 0:
         raise ImportError(f"pfhedge does not import in {python}: {probe.stderr.strip()[-300:]}")

@@ -47,7 +47,13 @@ def _ratios(rows: Sequence[dict[str, Any]]) -> str:
     cells = []
     for r in rows[1:]:
         ratio = r.get("ratio_vs_ours")
-        cells.append(f"{r['name']} {'n/a' if ratio is None else f'{ratio:.2f}'}")
+        if ratio is None:
+            text = "n/a"
+        elif ratio < 0.1:  # two significant figures: 0.0012, not 0.00
+            text = f"{ratio:.2g}"
+        else:
+            text = f"{ratio:.2f}"
+        cells.append(f"{r['name']} {text}")
     return "; ".join(cells)
 
 

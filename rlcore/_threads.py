@@ -189,12 +189,29 @@ def _usable_cores() -> int:
 _busy_cache: list[float] = [-1.0, 1.0]  # [time read, 1.0 if busy else 0.0]
 
 
+def _own_running() -> int:
+    """Threads of this process in state R (this one, and BLAS workers still spinning
+    after a threaded call: they are not other work and must not count as load)."""
+    own = 0
+    for tid in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{tid}/stat", encoding="ascii", errors="replace") as fh:
+                state = fh.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        own += state == "R"
+    return max(own, 1)
+
+
 def cores_busy() -> bool:
     """Whether every other usable core is running something right now (Linux; else True).
 
-    Reads the count of runnable tasks from ``/proc/loadavg`` (this thread included:
-    busy when it reaches the number of usable cores), at most every 0.1 s (about 40 us a
-    read). Where it cannot be read the answer is True, which picks one thread: never
+    Reads the count of runnable tasks from ``/proc/loadavg`` and subtracts this
+    process's own running threads (``/proc/self/task/*/stat``: the caller, and OpenBLAS
+    workers that keep spinning for a while after a threaded call, which a bare count
+    mistook for other work, so a loop of products flipped itself to one thread): busy
+    when the other processes' runnable tasks fill every other usable core. At most one
+    read every 0.1 s (about 0.1 ms a read). Where it cannot be read the answer is True, which picks one thread: never
     the collapse, at worst a missed speed-up.
     """
     now = time.monotonic()
@@ -203,7 +220,7 @@ def cores_busy() -> bool:
     try:
         with open("/proc/loadavg", encoding="ascii") as fh:
             running = int(fh.read().split()[3].split("/")[0])
-        busy = running >= _usable_cores()
+        busy = running - _own_running() >= _usable_cores() - 1
     except (OSError, ValueError, IndexError):
         busy = True
     _busy_cache[:] = [now, 1.0 if busy else 0.0]

@@ -171,3 +171,24 @@ def test_no_op_without_threadpoolctl(monkeypatch: pytest.MonkeyPatch) -> None:
         x = np.linalg.solve(np.eye(3) * 2.0, np.ones(3))
     assert x.tolist() == [0.5, 0.5, 0.5]
     assert blas_thread_counts() == []
+
+
+def test_cores_busy_does_not_count_this_process_threads(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """OpenBLAS workers spinning after a threaded call are this process's own threads:
+    two runnable tasks that are both ours leave the other core free."""
+    import builtins
+
+    real_open = builtins.open
+    f = tmp_path / "loadavg"
+    f.write_text("1.0 1.0 1.0 2/100 42\n")
+
+    def fake_open(path, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return real_open(f if path == "/proc/loadavg" else path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(_threads, "_usable_cores", lambda: 2)
+    for own, busy in ((2, False), (1, True)):
+        monkeypatch.setattr(_threads, "_own_running", lambda own=own: own)
+        monkeypatch.setattr(_threads, "_busy_cache", [-1.0, 1.0])
+        assert _threads.cores_busy() is busy
+    assert _threads._own_running() >= 1  # the real count sees at least the caller
