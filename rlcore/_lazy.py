@@ -161,10 +161,25 @@ class _RunAfter(importlib.abc.Loader):
     def exec_module(self, module: types.ModuleType) -> None:
         self.loader.exec_module(module)
         for callback in _PENDING.pop(module.__name__, []):
-            callback()
+            _run(callback, module.__name__)
 
     def __getattr__(self, name: str) -> Any:  # get_resource_reader, is_package, ...
         return getattr(self.loader, name)
+
+
+def _run(callback: Callable[[], None], module: str) -> None:
+    """Run one callback; a failure warns instead of failing the user's ``import module``."""
+    try:
+        callback()
+    except Exception as exc:  # reported as a warning, never swallowed silently
+        import warnings
+
+        warnings.warn(
+            f"rlref: the hook run after importing {module!r} failed ({type(exc).__name__}: {exc}); "
+            f"{module} itself imported normally",
+            RuntimeWarning,
+            stacklevel=2,
+        )
 
 
 _FINDER = _PostImportFinder()
@@ -186,7 +201,7 @@ def when_imported(module: str, callback: Callable[[], None]) -> None:
         Called with no arguments, at most once.
     """
     if module in sys.modules:
-        callback()
+        _run(callback, module)
         return
     _PENDING.setdefault(module, []).append(callback)
     if _FINDER not in sys.meta_path:

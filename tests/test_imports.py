@@ -153,3 +153,22 @@ def test_packages_pickle_by_name():
     assert pickle.loads(pickle.dumps(tabular)) is tabular
     fn = pickle.loads(cloudpickle.dumps(lambda: tabular.solve))
     assert fn() is tabular.solve
+
+
+def test_a_failing_post_import_hook_warns_and_the_import_succeeds():
+    """A broken registration must not break the user's ``import gymnasium``."""
+    res = _run(
+        """
+        import warnings
+        from rlcore._lazy import when_imported
+        def broken():
+            raise KeyError("boom")
+        when_imported("colorsys", broken)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            import colorsys
+        print(colorsys.rgb_to_hsv(1, 0, 0), [str(w.message)[:60] for w in caught])
+        """
+    )
+    assert res.returncode == 0, res.stderr
+    assert "(0.0, 1.0, 1)" in res.stdout and "rlref: the hook run after importing 'colorsys'" in res.stdout
