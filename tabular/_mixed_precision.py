@@ -16,27 +16,26 @@ float64 sweeps.
 
 from __future__ import annotations
 
-import weakref
 from typing import cast
 
 import numpy as np
 
 from rlcore.mdp import FiniteMDP
+from tabular._sweep_layout import cached_per_model
 
 __all__ = ["float32_backup", "float32_rows"]
-
-_ROWS: weakref.WeakKeyDictionary[FiniteMDP, np.ndarray] = weakref.WeakKeyDictionary()
 
 
 def float32_rows(mdp: FiniteMDP) -> np.ndarray:
     """Read-only float32 copy of a dense ``P`` as an ``(S*A, S)`` array (cached per MDP)."""
-    rows = _ROWS.get(mdp)
-    if rows is None:
+
+    def build() -> np.ndarray:
         S, A = mdp.n_states, mdp.n_actions
         rows = np.ascontiguousarray(cast(np.ndarray, mdp.P).reshape(S * A, S), dtype=np.float32)
         rows.flags.writeable = False
-        _ROWS[mdp] = rows
-    return rows
+        return rows
+
+    return cast(np.ndarray, cached_per_model(mdp, "float32_rows", build))
 
 
 def float32_backup(mdp: FiniteMDP, V: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -26,19 +26,37 @@ whose states were scrambled, recovered the natural numbering's speed but cost ab
 from __future__ import annotations
 
 import weakref
-from typing import cast
+from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 import scipy.sparse as sp
 
 from rlcore import FiniteMDP
 
-__all__ = ["NARROW_INDEX_MAX_STATES", "csr_layout"]
+__all__ = ["NARROW_INDEX_MAX_STATES", "cached_per_model", "csr_layout"]
 
 NARROW_INDEX_MAX_STATES = 2**16
 """Models with at most this many states get ``uint16`` column indices."""
 
-_LAYOUTS: weakref.WeakKeyDictionary[FiniteMDP, tuple[np.ndarray, np.ndarray, np.ndarray]] = weakref.WeakKeyDictionary()
+_DERIVED: weakref.WeakKeyDictionary[FiniteMDP, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+def cached_per_model(mdp: FiniteMDP, name: str, build: Callable[[], Any]) -> Any:
+    """``build()``, computed once per model and kept while the model lives.
+
+    The one cache of arrays derived from a model's ``P`` (this module's layout, the
+    float32 copy of :mod:`tabular._mixed_precision`): :class:`rlcore.FiniteMDP` is
+    immutable with read-only arrays, so a derived array cannot go stale, and the cache
+    is weak-keyed, so it never keeps a model alive.
+    """
+    try:
+        entries = _DERIVED.setdefault(mdp, {})
+    except TypeError:  # pragma: no cover - a model that cannot be weakly referenced
+        return build()
+    if name not in entries:
+        entries[name] = build()
+    return entries[name]
 
 
 def _unsigned_view(arr: np.ndarray) -> np.ndarray:
@@ -54,18 +72,14 @@ def csr_layout(mdp: FiniteMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     unsigned view of ``P.indices`` (no copy); ``indptr`` an unsigned view; ``data`` is
     ``P.data`` itself.
     """
-    entry = _LAYOUTS.get(mdp)
-    if entry is not None:
-        return entry
+    return cast(tuple[np.ndarray, np.ndarray, np.ndarray], cached_per_model(mdp, "csr_layout", lambda: _layout(mdp)))
+
+
+def _layout(mdp: FiniteMDP) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     P = cast(sp.csr_array, mdp.P)
     if mdp.n_states <= NARROW_INDEX_MAX_STATES:
         indices = P.indices.astype(np.uint16)
         indices.flags.writeable = False
     else:
         indices = _unsigned_view(P.indices)
-    entry = (P.data, indices, _unsigned_view(P.indptr))
-    try:
-        _LAYOUTS[mdp] = entry
-    except TypeError:  # pragma: no cover - a model that cannot be weakly referenced
-        pass
-    return entry
+    return P.data, indices, _unsigned_view(P.indptr)
